@@ -1,0 +1,127 @@
+/**
+ * The resolved model: what every stage after `src/config` consumes. Plain readonly data,
+ * JSON-serialisable, so `--json` output, snapshots and benchmarks use it directly.
+ *
+ * The DSL schema (zod) lives in `schema.ts`; this file is the contract between stages.
+ */
+
+/** The special accounts of the seed, by the role they play. */
+export const SPECIAL_ACCOUNT_KINDS = ['management', 'cicd', 'identity', 'dns', 'logs', 'audit'] as const;
+export type SpecialAccountKind = (typeof SPECIAL_ACCOUNT_KINDS)[number];
+/** Every account is either one of the special accounts or a workload ("member") account. */
+export type AccountKind = SpecialAccountKind | 'member';
+
+/** Where a resolved value came from. */
+export interface Provenance {
+  readonly layer: 'builtin' | 'defaults' | 'scope' | 'account' | 'template';
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface ResolvedAccount {
+  /** Internal readable key from `accounts:` (e.g. `foo`). */
+  readonly key: string;
+  /** Full AWS account name from `name_template` (e.g. `foo-nonprod-us-east-1`). */
+  readonly name: string;
+  readonly email: string;
+  /** Existing account id to adopt (`id:` in the DSL), if given. */
+  readonly id?: string;
+  readonly kind: AccountKind;
+  readonly scope: string;
+  /** OU path from the organization root, `/`-separated, e.g. `Internal/Dev`. */
+  readonly organization_unit: string;
+  readonly region: string;
+  readonly environment: string;
+  readonly service: string;
+  /** Tags the account carries in Organizations: seed tags + configured tags (maps merge). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Never retire or close this account. */
+  readonly protect: boolean;
+  readonly allowed_dns_domains: readonly string[];
+  /** Group -> roles granted in this account (from the scope's `access:` patterns). */
+  readonly access: Readonly<Record<string, readonly string[]>>;
+  /** Every resolved setting (create_vpc, nat_gateway_count, use_cfr, regions, ...). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** Setting name -> where its value came from. */
+  readonly provenance: Readonly<Record<string, Provenance>>;
+}
+
+export interface ResolvedScope {
+  readonly name: string;
+  readonly organization_unit: string;
+  readonly access: Readonly<Record<string, readonly string[]>>;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export interface OrganizationSettings {
+  /** Special account kind -> account key in `accounts:`. */
+  readonly accounts: Readonly<Record<SpecialAccountKind, string>>;
+  readonly root_ou: string;
+  readonly morgue_ou: string;
+  readonly event_bus: string;
+  readonly event_source: string;
+  readonly name_template: string;
+  readonly email_template: string;
+  /** Parent domain under which the DNS account creates one zone per account. */
+  readonly dns_parent_domain?: string;
+  /** Role assumed in member accounts (AWS default: OrganizationAccountAccessRole). */
+  readonly access_role_name: string;
+  /** Close retired accounts (seed 004's closeOnDeletion); off by default. */
+  readonly close_retired_accounts: boolean;
+  readonly limits: PolicyLimits;
+}
+
+/** Quotas read from config because AWS raised some of them (see docs/dsl.md). */
+export interface PolicyLimits {
+  readonly scp_max_chars: number;
+  readonly scp_per_target: number;
+  readonly tag_policies_per_target: number;
+  readonly backup_policies_per_target: number;
+  readonly tags_per_account: number;
+  readonly ou_depth: number;
+}
+
+export interface EcrLifecycleRule {
+  /** Tag prefix (e.g. `dev-`), or undefined for untagged images. */
+  readonly tag_prefix?: string;
+  readonly untagged: boolean;
+  readonly days: number;
+}
+
+export interface EcrPullGrant {
+  readonly environment?: string;
+  readonly services: readonly string[];
+}
+
+export interface EcrRepository {
+  readonly name: string;
+  readonly description?: string;
+  readonly lifecycle: readonly EcrLifecycleRule[];
+  readonly pull: readonly EcrPullGrant[];
+}
+
+export type PolicyType = 'scp' | 'tag' | 'backup';
+
+export interface PolicyDocument {
+  readonly type: PolicyType;
+  /** OU path the policy is attached to, e.g. `Internal/Dev`. */
+  readonly organization_unit: string;
+  readonly name: string;
+  /** Path relative to the config directory. */
+  readonly file: string;
+  /** Minified JSON, exactly what is sent to Organizations. */
+  readonly content: string;
+}
+
+export interface ResolvedConfig {
+  /** Absolute path of the config directory. */
+  readonly directory: string;
+  readonly organization: OrganizationSettings;
+  readonly defaults: Readonly<Record<string, unknown>>;
+  readonly scopes: Readonly<Record<string, ResolvedScope>>;
+  /** Sorted by key. */
+  readonly accounts: readonly ResolvedAccount[];
+  readonly ecr: readonly EcrRepository[];
+  readonly policies: readonly PolicyDocument[];
+}
