@@ -51,7 +51,10 @@ export class ValidationFailed extends OrgbridgeError {
 
   constructor(errors: readonly OrgbridgeError[]) {
     const sorted = [...errors].sort(compareByLocation);
-    super('VALIDATION_FAILED', `${sorted.length} error${sorted.length === 1 ? '' : 's'} in the configuration`);
+    super(
+      'VALIDATION_FAILED',
+      `${sorted.length} error${sorted.length === 1 ? '' : 's'} in the configuration`,
+    );
     this.errors = sorted;
   }
 

@@ -1,0 +1,57 @@
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+
+/**
+ * Where and as whom orgbridge talks to AWS. Built from the standard AWS environment
+ * (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...) or given explicitly (tests, local mode).
+ */
+export interface AwsContext {
+  readonly region: string;
+  /** Custom endpoint (the emulator); undefined means real AWS. */
+  readonly endpoint?: string;
+  /** Static credentials; undefined means the SDK's default provider chain (AWS_PROFILE, SSO, ...). */
+  readonly credentials?: AwsCredentialIdentity;
+  /** Role assumed in other accounts; AWS creates it in every account made by CreateAccount. */
+  readonly accessRoleName: string;
+  readonly retry: RetryPolicy;
+}
+
+export const EMULATOR_CREDENTIALS: AwsCredentialIdentity = {
+  accessKeyId: 'testing',
+  secretAccessKey: 'testing',
+};
+
+/** Against moto, surface 500s at once (they are emulator bugs) but still retry throttling. */
+export const EMULATOR_RETRY_POLICY: RetryPolicy = {
+  ...DEFAULT_RETRY_POLICY,
+  maxAttempts: 1,
+  retryServerErrors: false,
+};
+
+export function awsContextFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<AwsContext> = {},
+): AwsContext {
+  const endpoint = overrides.endpoint ?? env.AWS_ENDPOINT_URL ?? undefined;
+  const region = overrides.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const context: AwsContext = {
+    region,
+    accessRoleName: overrides.accessRoleName ?? env.ORGBRIDGE_ACCESS_ROLE ?? 'OrganizationAccountAccessRole',
+    retry: overrides.retry ?? (endpoint ? EMULATOR_RETRY_POLICY : DEFAULT_RETRY_POLICY),
+    ...(endpoint ? { endpoint } : {}),
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+  };
+  return context;
+}
+
+/** The context of a local emulator on `endpoint`. */
+export function emulatorContext(endpoint: string, overrides: Partial<AwsContext> = {}): AwsContext {
+  return {
+    region: 'us-east-1',
+    endpoint,
+    credentials: EMULATOR_CREDENTIALS,
+    accessRoleName: 'OrganizationAccountAccessRole',
+    retry: EMULATOR_RETRY_POLICY,
+    ...overrides,
+  };
+}
