@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerLocal } from './local.js';
 
 /**
  * One module per command under `src/cli/commands/`, each exporting `register(program, ctx)`.
@@ -7,7 +8,7 @@ import type { CliContext } from '../main.js';
  */
 type Register = (program: Command, ctx: CliContext) => void;
 
-const registrations: Register[] = [];
+const registrations: Register[] = [registerLocal];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of registrations) register(program, ctx);
