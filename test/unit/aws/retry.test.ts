@@ -1,7 +1,12 @@
+import type { SdkError } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_RETRY_POLICY, OrgbridgeRetryStrategy } from '../../../src/aws/retry.js';
 
-const err = (name: string) => Object.assign(new Error(name), { name, $metadata: {} });
+const err = (name: string): SdkError => {
+  const e = new Error(name) as SdkError;
+  e.name = name;
+  return e;
+};
 
 describe('OrgbridgeRetryStrategy', () => {
   it('retries Organizations throttling and concurrent-modification errors, then gives up', async () => {
