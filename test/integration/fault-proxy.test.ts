@@ -1,0 +1,42 @@
+import { ListAccountsCommand } from '@aws-sdk/client-organizations';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsClients, DEFAULT_RETRY_POLICY, emulatorContext } from '../../src/aws/index.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+
+describe('fault proxy + retry strategy', () => {
+  const moto = useMoto();
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(moto().server.endpoint, 42);
+    await createOrganization(moto().management);
+  });
+  afterAll(() => proxy.close());
+
+  it('injects Organizations throttling that the SDK sees as TooManyRequestsException', async () => {
+    proxy.setRules([{ match: /^Organizations\./, throttle: 1 }]);
+    const clients = new AwsClients(emulatorContext(proxy.endpoint));
+    const err = await clients
+      .organizations()
+      .send(new ListAccountsCommand({}))
+      .catch((e: Error) => e);
+    expect((err as Error).name).toBe('TooManyRequestsException');
+    expect(proxy.injected.throttled).toBe(1);
+    clients.destroy();
+  });
+
+  it('converges through 20 % throttling with the jittered retry policy', async () => {
+    proxy.setRules([{ match: /^Organizations\./, throttle: 0.2 }]);
+    const clients = new AwsClients(
+      emulatorContext(proxy.endpoint, { retry: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1, maxDelayMs: 5 } }),
+    );
+    const before = proxy.injected.throttled;
+    for (let i = 0; i < 40; i++) {
+      const out = await clients.organizations().send(new ListAccountsCommand({}));
+      expect(out.Accounts?.length).toBe(1);
+    }
+    expect(proxy.injected.throttled - before).toBeGreaterThan(0);
+    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
+    clients.destroy();
+  });
+});

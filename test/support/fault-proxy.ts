@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fault-injecting HTTP proxy in front of moto: the emulator never throttles and never fails
+ * on purpose, real AWS does both. Faults are decided by a seeded PRNG so a failing run can be
+ * replayed with the same seed.
+ */
+export interface FaultRule {
+  /** Which requests are eligible, e.g. /^Organizations\./ on `Service.Operation`. */
+  readonly match: RegExp;
+  /** Probability of answering with a throttling error instead of forwarding. */
+  readonly throttle?: number;
+  /** Probability of answering with an HTTP 500 instead of forwarding. */
+  readonly serverError?: number;
+}
+
+export interface FaultProxy {
+  readonly endpoint: string;
+  readonly injected: { throttled: number; serverErrors: number; forwarded: number };
+  setRules(rules: readonly FaultRule[]): void;
+  close(): Promise<void>;
+}
+
+/** mulberry32: tiny, seedable, good enough to pick faults. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `Service.Operation` of an AWS request: JSON protocols name it in X-Amz-Target, query protocols in Action=. */
+export function operationOf(req: IncomingMessage, body: string): string {
+  const target = req.headers['x-amz-target'];
+  const auth = String(req.headers.authorization ?? '');
+  const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
+  const names: Record<string, string> = {
+    organizations: 'Organizations',
+    events: 'EventBridge',
+    sqs: 'SQS',
+    sts: 'STS',
+    iam: 'IAM',
+    ssm: 'SSM',
+    cloudformation: 'CloudFormation',
+    route53: 'Route53',
+    ecr: 'ECR',
+    s3: 'S3',
+    dynamodb: 'DynamoDB',
+  };
+  const serviceName = names[service] ?? service;
+  if (typeof target === 'string' && target.includes('.')) return `${serviceName}.${target.split('.').pop()}`;
+  const action =
+    /(?:^|&)Action=([A-Za-z]+)/.exec(body)?.[1] ?? /[?&]Action=([A-Za-z]+)/.exec(req.url ?? '')?.[1];
+  return `${serviceName}.${action ?? req.method}`;
+}
+
+function throttleResponse(operation: string): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  const service = operation.split('.')[0];
+  if (service === 'Organizations') {
+    return {
+      status: 400,
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: JSON.stringify({ __type: 'TooManyRequestsException', Message: 'Rate exceeded (injected)' }),
+    };
+  }
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded (injected)' }),
+  };
+}
+
+export async function startFaultProxy(
+  upstream: string,
+  seed = 1,
+  rules: readonly FaultRule[] = [],
+): Promise<FaultProxy> {
+  const random = seededRandom(seed);
+  const target = new URL(upstream);
+  let current = rules;
+  const injected = { throttled: 0, serverErrors: 0, forwarded: 0 };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const operation = operationOf(req, body.toString('utf8'));
+      const rule = current.find((r) => r.match.test(operation));
+      if (rule) {
+        const roll = random();
+        if (roll < (rule.throttle ?? 0)) {
+          injected.throttled++;
+          const r = throttleResponse(operation);
+          res.writeHead(r.status, r.headers).end(r.body);
+          return;
+        }
+        if (roll < (rule.throttle ?? 0) + (rule.serverError ?? 0)) {
+          injected.serverErrors++;
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('injected internal error');
+          return;
+        }
+      }
+      injected.forwarded++;
+      const upstreamReq = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+        },
+      );
+      upstreamReq.on('error', (e) => res.writeHead(502).end(String(e)));
+      upstreamReq.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    injected,
+    setRules: (r) => {
+      current = r;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
