@@ -1,0 +1,693 @@
+import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import {
+  formatManagedTagKeys,
+  hashTags,
+  isMarker,
+  MARKER_TAG_BUDGET,
+  MARKERS,
+  managedMarkers,
+  parseManagedTagKeys,
+  TAG_VALUE_MAX,
+} from './markers.js';
+import {
+  ACTION_ORDER,
+  type AccountAction,
+  type AccountPlan,
+  type AdoptAccountAction,
+  type CloseAccountAction,
+  type CreateAccountAction,
+  type CreateOuAction,
+  type Drift,
+  type MoveAccountAction,
+  type Notice,
+  PLAN_VERSION,
+  type RetireAccountAction,
+  type TagAccountAction,
+} from './model.js';
+import { compareText, type ObservedAccount, type ObservedOrganization } from './observed.js';
+
+/** The part of the resolved config the account planner reads. */
+export type AccountPlanConfig = Pick<ResolvedConfig, 'organization' | 'scopes' | 'accounts'>;
+
+export interface AccountPlanInput {
+  readonly config: AccountPlanConfig;
+  readonly observed: ObservedOrganization;
+  /** The planner never reads the clock: closure quota and account age are computed from this. */
+  readonly now: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * AWS's account-closure quota
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html):
+ * 10 % of member accounts per rolling 30 days, at least 10 and at most 1,000; orgbridge also
+ * keeps at most 3 closures pending at once and never closes an account younger than 7 days.
+ */
+export const CLOSURE_RULES = {
+  windowDays: 30,
+  fraction: 0.1,
+  minPerWindow: 10,
+  maxPerWindow: 1000,
+  concurrent: 3,
+  minAgeDays: 7,
+} as const;
+
+/** Organizations allows at most 50 tags per account (limits.tags_per_account). */
+const DEFAULT_TAGS_PER_ACCOUNT = 50;
+
+export function normalizeOuPath(path: string): string {
+  return path
+    .split('/')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .join('/');
+}
+
+export function isUnderOu(path: string, ou: string): boolean {
+  return ou === '' || path === ou || path.startsWith(`${ou}/`);
+}
+
+function ouDepth(path: string): number {
+  return path === '' ? 0 : path.split('/').length;
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+function displayOu(path: string): string {
+  return path === '' ? '(root)' : path;
+}
+
+/** How many closures the quota still allows now, and how many were used. */
+export function closureBudget(
+  observed: ObservedOrganization,
+  now: Date,
+): { allowed: number; windowLimit: number; usedInWindow: number; pending: number } {
+  let members = 0;
+  let usedInWindow = 0;
+  let pending = 0;
+  const windowStart = now.getTime() - CLOSURE_RULES.windowDays * DAY_MS;
+  for (const a of observed.accounts) {
+    if (a.status === 'ACTIVE' && a.id !== observed.managementAccountId) members++;
+    if (a.status === 'PENDING_CLOSURE') pending++;
+    const closedAt = a.tags[MARKERS.closed];
+    const closedTime = closedAt ? Date.parse(closedAt) : Number.NaN;
+    if (a.status !== 'ACTIVE' && Number.isFinite(closedTime) && closedTime >= windowStart) usedInWindow++;
+    else if (a.status === 'PENDING_CLOSURE') usedInWindow++;
+  }
+  const windowLimit = Math.min(
+    CLOSURE_RULES.maxPerWindow,
+    Math.max(CLOSURE_RULES.minPerWindow, Math.floor(members * CLOSURE_RULES.fraction)),
+  );
+  const allowed = Math.max(0, Math.min(windowLimit - usedInWindow, CLOSURE_RULES.concurrent - pending));
+  return { allowed, windowLimit, usedInWindow, pending };
+}
+
+interface Match {
+  readonly account: ObservedAccount;
+  readonly by: 'key' | 'id' | 'email' | 'name';
+}
+
+/** Lookups over the observed accounts; built once, so planning stays O(n log n). */
+class ObservedIndex {
+  readonly byId = new Map<string, ObservedAccount>();
+  readonly byKey = new Map<string, ObservedAccount>();
+  readonly byEmail = new Map<string, ObservedAccount>();
+  readonly byName = new Map<string, ObservedAccount[]>();
+  readonly sorted: ObservedAccount[];
+
+  constructor(observed: ObservedOrganization) {
+    this.sorted = [...observed.accounts].sort((a, b) => compareText(a.id, b.id));
+    for (const a of this.sorted) {
+      this.byId.set(a.id, a);
+      const key = a.tags[MARKERS.key];
+      // Prefer the live account when a key marker was copied onto a closed one.
+      const keyed = key === undefined ? undefined : this.byKey.get(key);
+      if (key !== undefined && (!keyed || (keyed.status !== 'ACTIVE' && a.status === 'ACTIVE'))) {
+        this.byKey.set(key, a);
+      }
+      const email = a.email.toLowerCase();
+      if (!this.byEmail.has(email)) this.byEmail.set(email, a);
+      const named = this.byName.get(a.name);
+      if (named) named.push(a);
+      else this.byName.set(a.name, [a]);
+    }
+  }
+}
+
+/**
+ * Desired (resolved DSL) vs observed (LIST_ACCOUNTS) -> the ordered account plan. Pure and
+ * deterministic: the same inputs give the same plan whatever the order of the observed accounts.
+ */
+export function planAccountChanges(input: AccountPlanInput): AccountPlan {
+  const { config, observed, now } = input;
+  const org = config.organization;
+  const morgue = normalizeOuPath(org.morgue_ou);
+  const tagLimit = org.limits?.tags_per_account ?? DEFAULT_TAGS_PER_ACCOUNT;
+  const ouLimit = org.limits?.ou_depth ?? 5;
+  const ouIdByPath = new Map(Object.entries(observed.ous).map(([p, id]) => [normalizeOuPath(p), id]));
+  const ouPathById = new Map([...ouIdByPath].map(([p, id]) => [id, p]));
+  const index = new ObservedIndex(observed);
+
+  const drift: Drift[] = [];
+  const blocked: Notice[] = [];
+  const warnings: Notice[] = [];
+  const unmanaged: string[] = [];
+  const adopts: AdoptAccountAction[] = [];
+  const creates: CreateAccountAction[] = [];
+  const moves: MoveAccountAction[] = [];
+  const tagActions: TagAccountAction[] = [];
+  const retires: RetireAccountAction[] = [];
+  const closes: CloseAccountAction[] = [];
+  let unchanged = 0;
+
+  /** OU path -> why it must exist (first reason wins; inputs are visited in sorted order). */
+  const neededOus = new Map<string, string>();
+  const needOu = (path: string, reason: string) => {
+    if (!neededOus.has(path)) neededOus.set(path, reason);
+  };
+  needOu(morgue, `the morgue OU (organization.morgue_ou) that holds retired accounts`);
+  for (const scope of Object.values(config.scopes).sort((a, b) => compareText(a.name, b.name))) {
+    const path = normalizeOuPath(scope.organization_unit);
+    if (ouDepth(path) > ouLimit) {
+      blocked.push({
+        code: 'PLAN_OU_TOO_DEEP',
+        message: `scope '${scope.name}' uses OU '${path}', ${ouDepth(path)} levels deep; Organizations allows ${ouLimit} below the root`,
+      });
+    } else needOu(path, `OU of scope '${scope.name}'`);
+  }
+
+  const claimed = new Map<string, string>();
+  const claimedByKey = new Map<string, string>();
+  const seenEmails = new Map<string, string>();
+  const desired = [...config.accounts].sort((a, b) => compareText(a.key, b.key));
+
+  const findMatch = (d: ResolvedAccount): Match | Notice | undefined => {
+    if (d.id !== undefined) {
+      const account = index.byId.get(d.id);
+      if (!account) {
+        return {
+          code: 'PLAN_ACCOUNT_ID_NOT_FOUND',
+          key: d.key,
+          message: `account '${d.key}' gives id ${d.id}, which is not in the organization; fix the id, or remove it to create a new account`,
+        };
+      }
+      return { account, by: account.tags[MARKERS.key] === d.key ? 'key' : 'id' };
+    }
+    if (d.kind === 'management') {
+      const account = index.byId.get(observed.managementAccountId);
+      if (account) return { account, by: 'id' };
+    }
+    const keyed = index.byKey.get(d.key);
+    if (keyed && !claimed.has(keyed.id)) return { account: keyed, by: 'key' };
+    const byEmail = index.byEmail.get(d.email.toLowerCase());
+    if (byEmail) return { account: byEmail, by: 'email' };
+    // Names are not unique in Organizations: only adopt an unambiguous, live, unmanaged namesake.
+    const namesakes = (index.byName.get(d.name) ?? []).filter(
+      (a) =>
+        a.status === 'ACTIVE' &&
+        !isUnderOu(a.ou, morgue) &&
+        !claimed.has(a.id) &&
+        (a.tags[MARKERS.key] === undefined || a.tags[MARKERS.key] === d.key),
+    );
+    if (namesakes.length > 1) {
+      return {
+        code: 'PLAN_AMBIGUOUS_NAME',
+        key: d.key,
+        message: `account '${d.key}': ${namesakes.length} accounts are named '${d.name}' (${namesakes.map((a) => a.id).join(', ')}); give the right one's \`id:\` in the DSL`,
+      };
+    }
+    const namesake = namesakes[0];
+    return namesake ? { account: namesake, by: 'name' } : undefined;
+  };
+
+  const validateTags = (d: ResolvedAccount): Notice | undefined => {
+    const keys = Object.keys(d.tags);
+    const reserved = keys.find(isMarker);
+    if (reserved) {
+      return {
+        code: 'PLAN_RESERVED_TAG',
+        key: d.key,
+        message: `account '${d.key}' sets tag '${reserved}'; keys starting with 'orgbridge:' are reserved for orgbridge's own markers: rename the tag`,
+      };
+    }
+    const spaced = keys.find((k) => /\s/.test(k));
+    if (spaced) {
+      return {
+        code: 'PLAN_TAG_KEY_WITH_SPACE',
+        key: d.key,
+        message: `account '${d.key}' sets tag '${spaced}' whose key holds whitespace; orgbridge records managed keys space-separated: rename the tag`,
+      };
+    }
+    if (keys.length + MARKER_TAG_BUDGET > tagLimit) {
+      return {
+        code: 'PLAN_TOO_MANY_TAGS',
+        key: d.key,
+        message: `account '${d.key}' sets ${keys.length} tags; with orgbridge's ${MARKER_TAG_BUDGET} markers that exceeds the ${tagLimit} tags an account may carry: drop ${keys.length + MARKER_TAG_BUDGET - tagLimit}`,
+      };
+    }
+    const list = formatManagedTagKeys(keys);
+    if (list.length > TAG_VALUE_MAX) {
+      return {
+        code: 'PLAN_MANAGED_TAG_KEYS_TOO_LONG',
+        key: d.key,
+        message: `account '${d.key}': its tag keys joined take ${list.length} characters, more than the ${TAG_VALUE_MAX} a tag value holds (orgbridge records them in '${MARKERS.managedTags}'): use fewer or shorter keys`,
+      };
+    }
+    return undefined;
+  };
+
+  for (const d of desired) {
+    const email = d.email.toLowerCase();
+    const sameEmail = seenEmails.get(email);
+    if (sameEmail !== undefined) {
+      blocked.push({
+        code: 'PLAN_DUPLICATE_EMAIL',
+        key: d.key,
+        message: `accounts '${sameEmail}' and '${d.key}' both use email ${d.email}; AWS account emails are unique: change one`,
+      });
+      continue;
+    }
+    seenEmails.set(email, d.key);
+
+    const found = findMatch(d);
+    if (found && 'code' in found) {
+      blocked.push(found);
+      continue;
+    }
+    const match = found;
+    if (match) {
+      const owner = claimed.get(match.account.id);
+      if (owner !== undefined) {
+        blocked.push({
+          code: 'PLAN_DUPLICATE_MATCH',
+          key: d.key,
+          accountId: match.account.id,
+          message: `accounts '${owner}' and '${d.key}' both match account ${match.account.id}; give each its own \`id:\`, email and name`,
+        });
+        continue;
+      }
+      // Claimed before any other check: a blocked account must never be retired as "gone".
+      claimed.set(match.account.id, d.key);
+      claimedByKey.set(d.key, match.account.id);
+    }
+
+    if (d.kind !== 'member') {
+      if (!match) {
+        warnings.push({
+          code: 'PLAN_SPECIAL_ACCOUNT_MISSING',
+          key: d.key,
+          message: `special account '${d.key}' (${d.kind}) is not in the organization; orgbridge never creates, moves or tags special accounts: create it while bootstrapping and give its \`id:\``,
+        });
+      } else {
+        const want = normalizeOuPath(d.organization_unit);
+        if (d.kind !== 'management' && want !== '' && match.account.ou !== want) {
+          warnings.push({
+            code: 'PLAN_SPECIAL_ACCOUNT_ELSEWHERE',
+            key: d.key,
+            accountId: match.account.id,
+            message: `special account '${d.key}' is in ${displayOu(match.account.ou)}, the DSL says ${displayOu(want)}; orgbridge leaves special accounts where they are: move it by hand`,
+          });
+        }
+        unchanged++;
+      }
+      continue;
+    }
+
+    const tagProblem = validateTags(d);
+    if (tagProblem) {
+      blocked.push(tagProblem);
+      continue;
+    }
+    const wantOu = normalizeOuPath(d.organization_unit);
+    if (ouDepth(wantOu) > ouLimit) {
+      blocked.push({
+        code: 'PLAN_OU_TOO_DEEP',
+        key: d.key,
+        message: `account '${d.key}' goes to OU '${wantOu}', ${ouDepth(wantOu)} levels deep; Organizations allows ${ouLimit} below the root`,
+      });
+      continue;
+    }
+    if (isUnderOu(wantOu, morgue)) {
+      blocked.push({
+        code: 'PLAN_ACCOUNT_IN_MORGUE_OU',
+        key: d.key,
+        message: `account '${d.key}' is placed in '${wantOu}', inside the morgue OU '${morgue}'; remove the account from the DSL to retire it instead`,
+      });
+      continue;
+    }
+
+    if (!match) {
+      needOu(wantOu, `OU of account '${d.key}'`);
+      creates.push({
+        action: 'create-account',
+        key: d.key,
+        name: d.name,
+        email: d.email,
+        ou: wantOu,
+        tags: { ...d.tags, ...managedMarkers(d.key, d.tags, d.protect) },
+        reason: `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`,
+      });
+      continue;
+    }
+
+    const account = match.account;
+    if (account.id === observed.managementAccountId) {
+      blocked.push({
+        code: 'PLAN_MANAGEMENT_AS_MEMBER',
+        key: d.key,
+        accountId: account.id,
+        message: `account '${d.key}' matches the management account ${account.id}; declare it as organization.accounts.management instead of a member account`,
+      });
+      continue;
+    }
+    if (account.status !== 'ACTIVE') {
+      blocked.push({
+        code: 'PLAN_ACCOUNT_CLOSED',
+        key: d.key,
+        accountId: account.id,
+        message: `account '${d.key}' matches account ${account.id} (by ${match.by}), which is ${account.status}; AWS keeps a closed account's email forever: give '${d.key}' a new email (and name)`,
+      });
+      continue;
+    }
+    const inMorgue = isUnderOu(account.ou, morgue);
+    const restoring = inMorgue && d.id === account.id;
+    if (inMorgue && !restoring) {
+      blocked.push({
+        code: 'PLAN_ACCOUNT_IN_MORGUE',
+        key: d.key,
+        accountId: account.id,
+        message: `account '${d.key}' matches retired account ${account.id} in the morgue (by ${match.by}); orgbridge never re-creates it: to bring it back, add \`id: ${account.id}\` to '${d.key}', otherwise give '${d.key}' a new email and name`,
+      });
+      continue;
+    }
+
+    if (match.by !== 'key') {
+      const formerKey = account.tags[MARKERS.key];
+      const how =
+        match.by === 'id'
+          ? `\`id: ${account.id}\` is given in the DSL`
+          : match.by === 'email'
+            ? `an account with email ${account.email} already exists`
+            : `an account named ${account.name} already exists`;
+      adopts.push({
+        action: 'adopt-account',
+        key: d.key,
+        accountId: account.id,
+        name: account.name,
+        matchedBy: match.by,
+        reason: formerKey ? `${how}; it was managed as '${formerKey}'` : how,
+      });
+    }
+    if (account.email.toLowerCase() !== email) {
+      warnings.push({
+        code: 'PLAN_EMAIL_DIFFERS',
+        key: d.key,
+        accountId: account.id,
+        message: `account '${d.key}' (${account.id}) has email ${account.email}, the DSL says ${d.email}; orgbridge cannot change an account's email: update the DSL or change it in the account`,
+      });
+    }
+    if (account.name !== d.name) {
+      warnings.push({
+        code: 'PLAN_NAME_DIFFERS',
+        key: d.key,
+        accountId: account.id,
+        message: `account '${d.key}' (${account.id}) is named ${account.name}, the DSL says ${d.name}; orgbridge does not rename accounts: update the DSL or rename it in the account settings`,
+      });
+    }
+
+    // Placement. The `orgbridge:ou` marker says where orgbridge last put the account, which tells
+    // a scope change (marker == actual) from an out-of-band move (marker != actual).
+    needOu(wantOu, `OU of account '${d.key}'`);
+    const actualOuId = ouIdByPath.get(account.ou);
+    const ouMarker = account.tags[MARKERS.ou];
+    const movedByHand = ouMarker !== undefined && ouMarker !== actualOuId && !restoring;
+    if (movedByHand) {
+      drift.push({
+        kind: 'moved',
+        key: d.key,
+        accountId: account.id,
+        name: account.name,
+        expected: ouPathById.get(ouMarker) ?? ouMarker,
+        actual: displayOu(account.ou),
+        detail: `moved out of band from ${ouPathById.get(ouMarker) ?? ouMarker} to ${displayOu(account.ou)}`,
+      });
+    }
+    const moving = account.ou !== wantOu;
+    if (moving) {
+      const scope = `scope '${d.scope}'`;
+      moves.push({
+        action: 'move-account',
+        key: d.key,
+        accountId: account.id,
+        name: account.name,
+        from: account.ou,
+        to: wantOu,
+        drift: movedByHand,
+        reason: restoring
+          ? `restoring from the morgue: \`id: ${account.id}\` is back in the DSL`
+          : movedByHand
+            ? `moved by hand to ${displayOu(account.ou)}; ${scope} puts it in ${wantOu}`
+            : match.by !== 'key'
+              ? `adopted account sits in ${displayOu(account.ou)}; ${scope} puts it in ${wantOu}`
+              : `${scope} now puts it in ${wantOu} (was ${displayOu(account.ou)})`,
+      });
+    }
+
+    // Tags: only managed keys (the DSL's, and those it set before) are ever changed or removed.
+    const previouslyManaged = parseManagedTagKeys(account.tags[MARKERS.managedTags]);
+    const set: Record<string, string> = {};
+    const added: string[] = [];
+    const changed: string[] = [];
+    for (const [k, v] of Object.entries(d.tags)) {
+      const current = account.tags[k];
+      if (current === v) continue;
+      set[k] = v;
+      (current === undefined ? added : changed).push(k);
+    }
+    const remove = previouslyManaged.filter((k) => !(k in d.tags) && k in account.tags && !isMarker(k));
+    if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
+    if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
+    let markersChanged = false;
+    for (const [k, v] of Object.entries(managedMarkers(d.key, d.tags, d.protect))) {
+      if (account.tags[k] !== v) {
+        set[k] = v;
+        markersChanged = true;
+      }
+    }
+    if (!moving && actualOuId !== undefined && ouMarker !== actualOuId) {
+      set[MARKERS.ou] = actualOuId;
+      markersChanged = true;
+    }
+
+    let retagged = false;
+    const lastHash = account.tags[MARKERS.tagsHash];
+    if (lastHash !== undefined) {
+      const current: Record<string, string> = {};
+      for (const k of previouslyManaged) {
+        const v = account.tags[k];
+        if (v !== undefined) current[k] = v;
+      }
+      if (hashTags(current) !== lastHash) {
+        const edited = previouslyManaged.filter(
+          (k) => d.tags[k] !== undefined && account.tags[k] !== d.tags[k],
+        );
+        if (edited.length) {
+          retagged = true;
+          drift.push({
+            kind: 'retagged',
+            key: d.key,
+            accountId: account.id,
+            name: account.name,
+            expected: edited.map((k) => `${k}=${d.tags[k]}`).join(', '),
+            actual: edited.map((k) => `${k}=${account.tags[k] ?? '(absent)'}`).join(', '),
+            detail: `managed tag${edited.length === 1 ? '' : 's'} ${edited.join(', ')} edited out of band`,
+          });
+        }
+      }
+    }
+    remove.sort(compareText);
+    if (Object.keys(set).length || remove.length) {
+      const parts: string[] = [];
+      if (added.length) parts.push(`adds ${added.sort(compareText).join(', ')}`);
+      if (changed.length)
+        parts.push(`${retagged ? 'restores' : 'changes'} ${changed.sort(compareText).join(', ')}`);
+      const removedUser = remove.filter((k) => !isMarker(k));
+      if (removedUser.length) parts.push(`removes ${removedUser.join(', ')} (no longer in the DSL)`);
+      if (markersChanged || remove.some(isMarker)) parts.push('updates orgbridge markers');
+      tagActions.push({
+        action: 'tag-account',
+        key: d.key,
+        accountId: account.id,
+        name: account.name,
+        set: sortRecord(set),
+        remove,
+        drift: retagged,
+        reason: parts.join('; '),
+      });
+    } else if (match.by === 'key' && !moving) {
+      unchanged++;
+    }
+  }
+
+  // Accounts orgbridge manages (they carry `orgbridge:key`) that the DSL no longer lists.
+  const closable: { account: ObservedAccount; key: string; retiredOn: string }[] = [];
+  const today = now.toISOString().slice(0, 10);
+  const desiredKeys = new Set(desired.map((d) => d.key));
+  for (const account of index.sorted) {
+    if (
+      claimed.has(account.id) ||
+      account.status !== 'ACTIVE' ||
+      account.id === observed.managementAccountId
+    ) {
+      continue;
+    }
+    const key = account.tags[MARKERS.key];
+    const isProtected = account.tags[MARKERS.protect] !== undefined;
+    if (isUnderOu(account.ou, morgue)) {
+      const retiredOn = account.tags[MARKERS.retired];
+      if (key !== undefined && retiredOn !== undefined && !isProtected)
+        closable.push({ account, key, retiredOn });
+      continue;
+    }
+    if (key === undefined) {
+      unmanaged.push(account.id);
+      continue;
+    }
+    if (desiredKeys.has(key)) {
+      // Still in the DSL (blocked above, or matched to another account): never retire it.
+      const owner = claimedByKey.get(key);
+      if (owner !== undefined) {
+        warnings.push({
+          code: 'PLAN_DUPLICATE_KEY_MARKER',
+          key,
+          accountId: account.id,
+          message: `account ${account.id} also carries ${MARKERS.key}=${key}, which is account ${owner}; check which one is '${key}', then retire the other by hand or remove its tag`,
+        });
+      }
+      continue;
+    }
+    if (isProtected) {
+      warnings.push({
+        code: 'PLAN_PROTECTED_NOT_RETIRED',
+        key,
+        accountId: account.id,
+        message: `'${key}' (${account.id}) left the DSL but is protected; to retire it, put it back with \`protect: false\`, sync, then remove it`,
+      });
+      continue;
+    }
+    retires.push({
+      action: 'retire-account',
+      key,
+      accountId: account.id,
+      name: account.name,
+      from: account.ou,
+      to: morgue,
+      set: { [MARKERS.retired]: today },
+      reason: `'${key}' is no longer in the DSL`,
+    });
+    closable.push({ account, key, retiredOn: today });
+  }
+
+  if (org.close_retired_accounts && closable.length) {
+    const budget = closureBudget(observed, now);
+    let left = budget.allowed;
+    closable.sort((a, b) => compareText(a.retiredOn, b.retiredOn) || compareText(a.account.id, b.account.id));
+    for (const { account, key } of closable) {
+      const oldEnough = Date.parse(account.joined) + CLOSURE_RULES.minAgeDays * DAY_MS;
+      if (!(oldEnough <= now.getTime())) {
+        warnings.push({
+          code: 'PLAN_CLOSE_TOO_YOUNG',
+          key,
+          accountId: account.id,
+          message: `retired '${key}' (${account.id}) joined on ${account.joined}; AWS closes accounts at least ${CLOSURE_RULES.minAgeDays} days old: it will be closed from ${Number.isFinite(oldEnough) ? new Date(oldEnough).toISOString().slice(0, 10) : 'a later run'}`,
+        });
+        continue;
+      }
+      if (left <= 0) {
+        warnings.push({
+          code: 'PLAN_CLOSE_DEFERRED',
+          key,
+          accountId: account.id,
+          message: `closing retired '${key}' (${account.id}) is deferred by the closure quota (${budget.usedInWindow} of ${budget.windowLimit} used in ${CLOSURE_RULES.windowDays} days, ${budget.pending} pending, at most ${CLOSURE_RULES.concurrent} at once); a later run closes it`,
+        });
+        continue;
+      }
+      left--;
+      closes.push({
+        action: 'close-account',
+        key,
+        accountId: account.id,
+        name: account.name,
+        reason: `retired and organization.close_retired_accounts is on (quota: ${budget.windowLimit - budget.usedInWindow} left in ${CLOSURE_RULES.windowDays} days)`,
+      });
+    }
+  }
+
+  // OUs, parents first. Every prefix of a needed path must exist.
+  const createOus: CreateOuAction[] = [];
+  const planned = new Set<string>();
+  for (const [path, reason] of [...neededOus].sort(([a], [b]) => compareText(a, b))) {
+    const segments = path === '' ? [] : path.split('/');
+    for (let i = 1; i <= segments.length; i++) {
+      const prefix = segments.slice(0, i).join('/');
+      if (ouIdByPath.has(prefix) || planned.has(prefix)) continue;
+      planned.add(prefix);
+      createOus.push({
+        action: 'create-ou',
+        path: prefix,
+        parent: parentOf(prefix),
+        name: segments[i - 1] as string,
+        reason: prefix === path ? reason : `parent of ${path}`,
+      });
+    }
+  }
+  createOus.sort((a, b) => ouDepth(a.path) - ouDepth(b.path) || compareText(a.path, b.path));
+
+  const byKeyThenId = (a: { key: string; accountId?: string }, b: { key: string; accountId?: string }) =>
+    compareText(a.key, b.key) || compareText(a.accountId ?? '', b.accountId ?? '');
+  const groups: Record<AccountAction['action'], AccountAction[]> = {
+    'create-ou': createOus,
+    'adopt-account': adopts.sort(byKeyThenId),
+    'create-account': creates.sort(byKeyThenId),
+    'move-account': moves.sort(byKeyThenId),
+    'tag-account': tagActions.sort(byKeyThenId),
+    'retire-account': retires.sort(byKeyThenId),
+    'close-account': closes.sort((a, b) => compareText(a.accountId, b.accountId)),
+  };
+  const actions = ACTION_ORDER.flatMap((kind) => groups[kind]);
+  const counts: Record<string, number> = {};
+  for (const kind of ACTION_ORDER) if (groups[kind].length) counts[kind] = groups[kind].length;
+  const byNotice = (a: Notice, b: Notice) =>
+    compareText(a.key ?? '', b.key ?? '') || compareText(a.code, b.code) || compareText(a.message, b.message);
+
+  return {
+    version: PLAN_VERSION,
+    now: now.toISOString(),
+    summary: {
+      actions: counts,
+      drift: drift.length,
+      blocked: blocked.length,
+      warnings: warnings.length,
+      unchanged,
+      unmanaged: unmanaged.length,
+    },
+    drift: drift.sort((a, b) => compareText(a.key, b.key) || compareText(a.kind, b.kind)),
+    actions,
+    blocked: blocked.sort(byNotice),
+    warnings: warnings.sort(byNotice),
+    unmanaged,
+  };
+}
+
+function sortRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
+}
+
+/** True when applying the plan would change something in AWS. */
+export function hasChanges(plan: AccountPlan): boolean {
+  return plan.actions.length > 0;
+}
