@@ -75,6 +75,8 @@ export interface OrganizationSettings {
 /** Quotas read from config because AWS raised some of them (see docs/dsl.md). */
 export interface PolicyLimits {
   readonly scp_max_chars: number;
+  readonly tag_policy_max_chars: number;
+  readonly backup_policy_max_chars: number;
   readonly scp_per_target: number;
   readonly tag_policies_per_target: number;
   readonly backup_policies_per_target: number;

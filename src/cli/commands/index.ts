@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerAccounts } from './accounts.js';
+import { registerExplain } from './explain.js';
 import { registerLocal } from './local.js';
+import { registerPlan } from './plan.js';
+import { registerRun } from './run.js';
+import { registerSchema } from './schema.js';
+import { registerValidate } from './validate.js';
 
 /**
  * One module per command under `src/cli/commands/`, each exporting `register(program, ctx)`.
@@ -8,7 +14,15 @@ import { registerLocal } from './local.js';
  */
 type Register = (program: Command, ctx: CliContext) => void;
 
-const registrations: Register[] = [registerLocal];
+const registrations: Register[] = [
+  registerValidate,
+  registerAccounts,
+  registerExplain,
+  registerSchema,
+  registerLocal,
+  registerPlan,
+  registerRun,
+];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of registrations) register(program, ctx);

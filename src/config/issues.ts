@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { OrgbridgeError } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
+import type { ParsedYaml, YamlPath } from './source.js';
+
+/**
+ * Turns zod issues into positioned OrgbridgeErrors a person can act on: unknown keys with a
+ * did-you-mean, missing keys pointing at the parent, wrong types naming what was found.
+ */
+
+/** Keys people put on the wrong layer, with where they belong. */
+const WRONG_LAYER_HINTS: Readonly<Record<string, string>> = {
+  organization_unit: '`organization_unit` is set on a scope (scopes.<name>.organization_unit), not here',
+  scope: '`scope` is set on each account, not here',
+  service: '`service` is set on each account, not here',
+  allowed_dns_domains: '`allowed_dns_domains` is set on each account, not here',
+  email_template: '`email_template` is set under `organization:`',
+  name_template: '`name_template` is set under `organization:`',
+};
+
+export function issuesToErrors(
+  doc: ParsedYaml,
+  basePath: YamlPath,
+  schema: z.ZodType,
+  value: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  for (const issue of issues) {
+    const path: YamlPath = [...basePath, ...(issue.path as (string | number)[])];
+    const label = path.length ? path.join('.') : doc.file;
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        const known = knownKeysAt(schema, issue.path as (string | number)[]);
+        for (const unknown of issue.keys) {
+          const suggestion = didYouMean(unknown, known);
+          const hint =
+            suggestion !== undefined
+              ? `did you mean '${suggestion}'?`
+              : (WRONG_LAYER_HINTS[unknown] ?? `allowed keys: ${known.join(', ')}`);
+          errors.push(
+            new OrgbridgeError(
+              'DSL_UNKNOWN_KEY',
+              `unknown key '${unknown}' in ${label}${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+              { location: doc.locate([...path, unknown], 'key'), hint },
+            ),
+          );
+        }
+        break;
+      }
+      case 'invalid_type': {
+        const input = valueAt(value, issue.path as (string | number)[]);
+        if (input === undefined) {
+          errors.push(
+            new OrgbridgeError(
+              'DSL_MISSING_KEY',
+              `missing required key '${path.at(-1)}' in ${path.slice(0, -1).join('.') || doc.file}`,
+              {
+                location: doc.locate(path, 'key'),
+                hint: `add \`${path.at(-1)}:\``,
+              },
+            ),
+          );
+          break;
+        }
+        const accountId = path.at(-1) === 'id' && typeof input === 'number';
+        errors.push(
+          new OrgbridgeError(
+            'DSL_INVALID_TYPE',
+            `${label} must be ${article(issue.expected)}, got ${describe(input)}`,
+            {
+              location: doc.locate(path, 'value'),
+              hint: accountId
+                ? `quote the account id (id: '${String(input).padStart(12, '0')}'): unquoted, YAML reads it as a number and drops leading zeros`
+                : `write ${label} as ${article(issue.expected)}`,
+            },
+          ),
+        );
+        break;
+      }
+      case 'invalid_key': {
+        const detail = issue.issues[0]?.message ?? issue.message;
+        errors.push(
+          new OrgbridgeError(
+            'DSL_INVALID_KEY',
+            `invalid key '${path.at(-1)}' in ${path.slice(0, -1).join('.')}: ${detail}`,
+            {
+              location: doc.locate(path, 'key'),
+              hint: 'rename the key',
+            },
+          ),
+        );
+        break;
+      }
+      default: {
+        const input = valueAt(value, issue.path as (string | number)[]);
+        errors.push(
+          new OrgbridgeError(
+            'DSL_INVALID_VALUE',
+            `${label}: ${describe(input)} ${lowerFirst(issue.message)}`,
+            {
+              location: doc.locate(path, 'value'),
+              hint: hintFor(issue),
+            },
+          ),
+        );
+      }
+    }
+  }
+  return errors;
+}
+
+function hintFor(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_union') return 'see docs/dsl.md for the accepted forms';
+  return 'see docs/dsl.md for the accepted values';
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+function article(expected: string): string {
+  const word =
+    expected === 'int' ? 'integer' : expected === 'object' || expected === 'record' ? 'map' : expected;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+export function describe(input: unknown): string {
+  if (input === null) return 'an empty value';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a map';
+  if (typeof input === 'string') return `'${input.length > 60 ? `${input.slice(0, 57)}...` : input}'`;
+  return `${typeof input} ${String(input)}`;
+}
+
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let current = value;
+  for (const step of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string | number, unknown>)[step];
+  }
+  return current;
+}
+
+/** The keys an object schema allows at `path` inside `schema` (for did-you-mean). */
+export function knownKeysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+  let current: z.ZodType | undefined = unwrap(schema);
+  for (const step of path) {
+    if (!current) return [];
+    if (current instanceof z.ZodObject)
+      current = unwrap((current.shape as Record<string, z.ZodType>)[String(step)]);
+    else if (current instanceof z.ZodRecord) current = unwrap(current.valueType as z.ZodType);
+    else if (current instanceof z.ZodArray) current = unwrap(current.element as z.ZodType);
+    else return [];
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  while (
+    current instanceof z.ZodOptional ||
+    current instanceof z.ZodDefault ||
+    current instanceof z.ZodNullable
+  ) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}

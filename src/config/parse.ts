@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { OrgbridgeError, ValidationFailed } from '../errors.js';
+import { issuesToErrors } from './issues.js';
+import type { EcrRepository, ResolvedConfig } from './model.js';
+import { isPolicyFile, parsePolicyFiles } from './policies.js';
+import { type CheckedAccountsFile, resolveConfig, resolveEcr } from './resolve.js';
+import {
+  type AccountInput,
+  accountSchema,
+  accountsFileSchema,
+  type DefaultsInput,
+  defaultsSchema,
+  type EcrRepositoryInput,
+  ecrFileSchema,
+  KEY_PATTERN,
+  type OrganizationInput,
+  organizationSchema,
+  type ScopeInput,
+  scopeSchema,
+} from './schema.js';
+import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
+import { runRules } from './validate.js';
+
+/**
+ * The pure core of `loadConfig`: files in, resolved configuration or every error out.
+ * schema check (per section) -> resolve -> named rules, like changesets' parse -> rules.
+ */
+export const ACCOUNTS_FILE = 'accounts.yml';
+export const ECR_FILE = 'ecr.yml';
+
+export type ConfigAnalysis =
+  | { readonly ok: true; readonly config: ResolvedConfig }
+  | { readonly ok: false; readonly errors: readonly OrgbridgeError[] };
+
+export interface ParseOptions {
+  /** Absolute path of the config directory, recorded in the result. */
+  readonly directory?: string;
+}
+
+/** Throws ValidationFailed with every error, sorted by position. */
+export function parseConfig(files: readonly SourceFile[], options: ParseOptions = {}): ResolvedConfig {
+  const result = analyzeConfig(files, options);
+  if (!result.ok) throw new ValidationFailed(result.errors);
+  return result.config;
+}
+
+export function analyzeConfig(files: readonly SourceFile[], options: ParseOptions = {}): ConfigAnalysis {
+  const errors: OrgbridgeError[] = [];
+  const accountsFile = files.find((f) => f.path === ACCOUNTS_FILE);
+  if (!accountsFile) {
+    return {
+      ok: false,
+      errors: [
+        new OrgbridgeError('DSL_MISSING_FILE', `no ${ACCOUNTS_FILE} in the config directory`, {
+          hint: 'run orgbridge in your config repository or pass -c <dir>; examples/ has a complete one',
+        }),
+      ],
+    };
+  }
+  const accountsDoc = parseOrCollect(accountsFile, errors);
+  const ecrFile = files.find((f) => f.path === ECR_FILE);
+  const ecrDoc = ecrFile ? parseOrCollect(ecrFile, errors) : undefined;
+  const policyResult = parsePolicyFiles(files.filter((f) => isPolicyFile(f.path)));
+  errors.push(...policyResult.errors);
+  if (!accountsDoc) return { ok: false, errors };
+
+  const checked = checkAccountsFile(accountsDoc, errors);
+  let ecrInput: EcrRepositoryInput[] = [];
+  let ecr: EcrRepository[] = [];
+  if (ecrDoc) {
+    const parsed = ecrFileSchema.safeParse(ecrDoc.value ?? []);
+    if (parsed.success) {
+      ecrInput = parsed.data;
+      ecr = resolveEcr(ecrInput);
+    } else errors.push(...issuesToErrors(ecrDoc, [], ecrFileSchema, ecrDoc.value, parsed.error.issues));
+  }
+  if (!checked.file) return { ok: false, errors };
+
+  const resolved = resolveConfig(checked.file, {
+    directory: options.directory ?? '.',
+    ecr,
+    policies: policyResult.policies,
+  });
+  errors.push(...resolved.errors);
+  errors.push(
+    ...runRules({
+      config: resolved.config,
+      accountsDoc,
+      accountKeys: checked.accountKeys,
+      ...(ecrDoc ? { ecrDoc } : {}),
+      ecr: ecrInput,
+    }),
+  );
+  return errors.length ? { ok: false, errors } : { ok: true, config: resolved.config };
+}
+
+function parseOrCollect(file: SourceFile, errors: OrgbridgeError[]): ParsedYaml | undefined {
+  try {
+    return parseYaml(file);
+  } catch (e) {
+    if (e instanceof YamlSyntaxErrors) {
+      errors.push(...e.errors);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+interface CheckedSections {
+  /** Undefined when organization or defaults failed: nothing can be resolved without them. */
+  readonly file?: CheckedAccountsFile;
+  readonly accountKeys: ReadonlySet<string>;
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The shape of accounts.yml's top level; each section's content is checked on its own. */
+const topLevelSchema = z.strictObject({
+  organization: z.record(z.string(), z.unknown()),
+  defaults: z.record(z.string(), z.unknown()).optional(),
+  scopes: z.record(accountsFileSchema.shape.scopes.keyType, z.unknown()),
+  accounts: z.record(accountsFileSchema.shape.accounts.keyType, z.unknown()),
+});
+
+/**
+ * Checks accounts.yml section by section (each scope, each account on its own) so one broken
+ * account does not hide the errors of the others.
+ */
+function checkAccountsFile(doc: ParsedYaml, errors: OrgbridgeError[]): CheckedSections {
+  const root = doc.value;
+  const accountKeys = new Set<string>();
+  const top = topLevelSchema.safeParse(root);
+  if (!top.success) errors.push(...issuesToErrors(doc, [], topLevelSchema, root, top.error.issues));
+  if (!isMap(root)) return { accountKeys };
+
+  let organization: OrganizationInput | undefined;
+  if (isMap(root.organization)) {
+    const parsed = organizationSchema.safeParse(root.organization);
+    if (parsed.success) organization = parsed.data;
+    else
+      errors.push(
+        ...issuesToErrors(doc, ['organization'], organizationSchema, root.organization, parsed.error.issues),
+      );
+  }
+  let defaults: DefaultsInput | undefined;
+  if (root.defaults === undefined || isMap(root.defaults)) {
+    const parsed = defaultsSchema.safeParse(root.defaults ?? {});
+    if (parsed.success) defaults = parsed.data;
+    else
+      errors.push(...issuesToErrors(doc, ['defaults'], defaultsSchema, root.defaults, parsed.error.issues));
+  }
+
+  const scopes = new Map<string, ScopeInput>();
+  const invalidScopes = new Set<string>();
+  for (const [name, value] of Object.entries(isMap(root.scopes) ? root.scopes : {})) {
+    const parsed = scopeSchema.safeParse(value);
+    if (parsed.success && KEY_PATTERN.test(name)) scopes.set(name, parsed.data);
+    else {
+      invalidScopes.add(name);
+      if (!parsed.success)
+        errors.push(...issuesToErrors(doc, ['scopes', name], scopeSchema, value, parsed.error.issues));
+    }
+  }
+  const accounts = new Map<string, AccountInput>();
+  for (const [key, value] of Object.entries(isMap(root.accounts) ? root.accounts : {})) {
+    accountKeys.add(key);
+    const parsed = accountSchema.safeParse(value);
+    if (parsed.success && KEY_PATTERN.test(key)) accounts.set(key, parsed.data);
+    else if (!parsed.success)
+      errors.push(...issuesToErrors(doc, ['accounts', key], accountSchema, value, parsed.error.issues));
+  }
+  if (!organization || !defaults) return { accountKeys };
+  return { file: { doc, organization, defaults, scopes, accounts, invalidScopes }, accountKeys };
+}

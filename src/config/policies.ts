@@ -1,0 +1,257 @@
+import { OrgbridgeError } from '../errors.js';
+import { didYouMeanSuffix } from './did-you-mean.js';
+import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
+import { POLICY_TYPES } from './schema.js';
+import { LineIndex, type SourceFile } from './source.js';
+
+/**
+ * Organization policies kept as files: `policies/<type>/<OU path>/<name>.json`, attached to
+ * that OU. Checked here against the quotas Organizations only enforces at apply time.
+ */
+
+/** https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html */
+const VALUE_OPERATORS = ['@@assign', '@@append', '@@remove'] as const;
+const CHILD_CONTROL = '@@operators_allowed_for_child_policies';
+const KEY_OPERATORS: readonly string[] = [...VALUE_OPERATORS, CHILD_CONTROL];
+const CHILD_CONTROL_VALUES: readonly string[] = ['@@all', '@@none', ...VALUE_OPERATORS];
+
+/** Policies AWS attaches itself and that count against the per-target quota. */
+export const FULL_AWS_ACCESS = 'FullAWSAccess';
+
+export interface PolicyFileResult {
+  readonly policies: PolicyDocument[];
+  readonly errors: OrgbridgeError[];
+}
+
+/** Files under `policies/` this module owns: `<type>/<...>.json`. Other files are left alone. */
+export function isPolicyFile(path: string): boolean {
+  return path.startsWith('policies/') && path.endsWith('.json');
+}
+
+export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult {
+  const policies: PolicyDocument[] = [];
+  const errors: OrgbridgeError[] = [];
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const start = { file: file.path, line: 1, column: 1 };
+    const parts = file.path.split('/');
+    const type = parts[1] as string;
+    if (!(POLICY_TYPES as readonly string[]).includes(type)) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_POLICY_UNKNOWN_TYPE',
+          `policy folder '${type}' is not a policy type${didYouMeanSuffix(type, POLICY_TYPES)}`,
+          {
+            location: start,
+            hint: `put policies under policies/{${POLICY_TYPES.join(',')}}/<OU path>/<name>.json`,
+          },
+        ),
+      );
+      continue;
+    }
+    const organization_unit = parts.slice(2, -1).join('/');
+    const name = (parts.at(-1) as string).slice(0, -'.json'.length);
+    if (!organization_unit) {
+      errors.push(
+        new OrgbridgeError('DSL_POLICY_UNKNOWN_OU', `policy ${file.path} is not in an OU folder`, {
+          location: start,
+          hint: `move it to policies/${type}/<OU path>/${name}.json, e.g. policies/${type}/Internal/Dev/${name}.json`,
+        }),
+      );
+      continue;
+    }
+    const content = parsePolicyJson(file, type as PolicyType, errors);
+    if (content === undefined) continue;
+    policies.push({ type: type as PolicyType, organization_unit, name, file: file.path, content });
+  }
+  return { policies, errors };
+}
+
+/** Minified content, or undefined after pushing the errors that make the file unusable. */
+function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeError[]): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(file.text);
+  } catch (e) {
+    const offset = jsonErrorOffset(file.text);
+    errors.push(
+      new OrgbridgeError(
+        'DSL_POLICY_INVALID_JSON',
+        `policy is not valid JSON: ${(e as Error).message.split('\n')[0]}`,
+        {
+          location: { file: file.path, ...LineIndex.of(file.text).position(offset) },
+          hint: 'policies are JSON documents (no comments, no trailing commas)',
+          cause: e,
+        },
+      ),
+    );
+    return undefined;
+  }
+  const at = (needle: string) => ({
+    file: file.path,
+    ...LineIndex.of(file.text).position(Math.max(0, file.text.indexOf(needle))),
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(
+      new OrgbridgeError('DSL_POLICY_INVALID', 'a policy must be a JSON object', {
+        location: at(''),
+        hint: 'see docs/dsl.md',
+      }),
+    );
+    return undefined;
+  }
+  if (type === 'scp' && !('Statement' in value)) {
+    errors.push(
+      new OrgbridgeError('DSL_POLICY_INVALID', 'a service control policy needs a "Statement"', {
+        location: at(''),
+        hint: 'write an IAM-style policy: {"Version": "2012-10-17", "Statement": [...]}',
+      }),
+    );
+  }
+  if (type !== 'scp') {
+    for (const problem of unknownOperators(value)) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_POLICY_UNKNOWN_OPERATOR',
+          `unknown inheritance operator '${problem}'${didYouMeanSuffix(problem, [...KEY_OPERATORS, ...CHILD_CONTROL_VALUES])}`,
+          {
+            location: at(`"${problem}"`),
+            hint: `operators: ${KEY_OPERATORS.join(', ')}; ${CHILD_CONTROL} takes ${CHILD_CONTROL_VALUES.join(', ')}`,
+          },
+        ),
+      );
+    }
+  }
+  return JSON.stringify(value);
+}
+
+function unknownOperators(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    for (const item of value) unknownOperators(item, found);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      if (key.startsWith('@@') && !KEY_OPERATORS.includes(key)) found.push(key);
+      if (key === CHILD_CONTROL) {
+        const values = Array.isArray(child) ? child : [child];
+        for (const v of values)
+          if (typeof v !== 'string' || !CHILD_CONTROL_VALUES.includes(v)) found.push(String(v));
+      } else {
+        unknownOperators(child, found);
+      }
+    }
+  }
+  return found;
+}
+
+export function policyMaxChars(type: PolicyType, limits: PolicyLimits): number {
+  return type === 'scp'
+    ? limits.scp_max_chars
+    : type === 'tag'
+      ? limits.tag_policy_max_chars
+      : limits.backup_policy_max_chars;
+}
+
+/** Policies of one type one target may have, counting FullAWSAccess for SCPs (AWS keeps one attached). */
+export function policiesPerTarget(type: PolicyType, limits: PolicyLimits): number {
+  return type === 'scp'
+    ? limits.scp_per_target
+    : type === 'tag'
+      ? limits.tag_policies_per_target
+      : limits.backup_policies_per_target;
+}
+
+/**
+ * Offset of the first JSON syntax error. Node's JSON.parse messages give a position only for
+ * some errors, so this small scanner finds it for all of them.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = () => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!match) fail();
+    i += (match as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return 0;
+  } catch (offset) {
+    // A RangeError (absurd nesting) has no better answer than the start of the file.
+    return typeof offset === 'number' ? Math.min(offset, text.length) : 0;
+  }
+}

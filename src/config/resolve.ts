@@ -1,0 +1,456 @@
+import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { didYouMeanSuffix } from './did-you-mean.js';
+import type {
+  EcrRepository,
+  OrganizationSettings,
+  PolicyDocument,
+  PolicyLimits,
+  Provenance,
+  ResolvedAccount,
+  ResolvedConfig,
+  ResolvedScope,
+  SpecialAccountKind,
+} from './model.js';
+import { SPECIAL_ACCOUNT_KINDS } from './model.js';
+import {
+  type AccountInput,
+  type DefaultsInput,
+  DURATION_PATTERN,
+  type EcrRepositoryInput,
+  type OrganizationInput,
+  type ScopeInput,
+  SETTING_NAMES,
+  type SettingName,
+} from './schema.js';
+import type { ParsedYaml } from './source.js';
+
+/**
+ * Resolution: defaults -> scope -> account, the most specific layer wins; maps (tags, access)
+ * merge key by key; lists replace. Every resolved value records where it came from, so
+ * `orgbridge explain foo create_vpc` can say which line made it false.
+ */
+
+/** AWS quotas as of writing (see docs/dsl.md and shared notes on limits). */
+export const DEFAULT_LIMITS: PolicyLimits = {
+  scp_max_chars: 5120,
+  tag_policy_max_chars: 10_000,
+  backup_policy_max_chars: 10_000,
+  scp_per_target: 5,
+  tag_policies_per_target: 10,
+  backup_policies_per_target: 10,
+  tags_per_account: 50,
+  ou_depth: 5,
+};
+
+/** Values used when no layer sets a setting. `region` has none on purpose: choose one. */
+export const BUILTIN_SETTINGS: Readonly<Partial<Record<SettingName, unknown>>> = {
+  environment: 'nonprod',
+  // CloudFront and its ACM certificates live in us-east-1 whatever the account's region.
+  global_region: 'us-east-1',
+  create_vpc: false,
+  nat_gateway_count: 1,
+  use_cfr: false,
+  protect: false,
+};
+
+/** The tags the seed's CREATE_ACCOUNT event carries; sync reads them back to recognise accounts. */
+export const SEED_TAG_KEYS = ['scope', 'service-name', 'environment', 'region'] as const;
+
+export const NAME_PLACEHOLDERS = ['key', 'service', 'scope', 'environment', 'region'] as const;
+export const EMAIL_PLACEHOLDERS = [...NAME_PLACEHOLDERS, 'name'] as const;
+
+const BUILTIN_PROVENANCE: Provenance = { layer: 'builtin', file: '<builtin>', line: 0, column: 0 };
+
+/** accounts.yml after the schema check: only the sections that passed it. */
+export interface CheckedAccountsFile {
+  readonly doc: ParsedYaml;
+  readonly organization: OrganizationInput;
+  readonly defaults: DefaultsInput;
+  readonly scopes: ReadonlyMap<string, ScopeInput>;
+  readonly accounts: ReadonlyMap<string, AccountInput>;
+  /** Scopes that exist but failed the schema check: already reported, so not "unknown". */
+  readonly invalidScopes: ReadonlySet<string>;
+}
+
+export interface ResolveResult {
+  readonly config: ResolvedConfig;
+  readonly errors: OrgbridgeError[];
+}
+
+interface Inherited {
+  readonly value: unknown;
+  readonly provenance: Provenance;
+}
+
+interface ScopeLayer {
+  readonly resolved: ResolvedScope;
+  readonly settings: ReadonlyMap<SettingName, Inherited>;
+  readonly tags: ReadonlyMap<string, Inherited>;
+  readonly access: Readonly<Record<string, readonly string[]>>;
+  readonly ouProvenance: Provenance;
+}
+
+export function resolveConfig(
+  input: CheckedAccountsFile,
+  extra: { directory: string; ecr: readonly EcrRepository[]; policies: readonly PolicyDocument[] },
+): ResolveResult {
+  const { doc } = input;
+  const errors: OrgbridgeError[] = [];
+  const at = (layer: Provenance['layer'], path: readonly (string | number)[]): Provenance => ({
+    layer,
+    ...doc.locate(path, 'key'),
+  });
+
+  const organization = resolveOrganization(input.organization);
+  const nameTemplate = checkTemplate(
+    doc,
+    'name_template',
+    organization.name_template,
+    NAME_PLACEHOLDERS,
+    errors,
+  );
+  const emailTemplate = checkTemplate(
+    doc,
+    'email_template',
+    organization.email_template,
+    EMAIL_PLACEHOLDERS,
+    errors,
+  );
+  const templateProvenance = (field: 'name_template' | 'email_template'): Provenance =>
+    input.organization[field] !== undefined && doc.root.entries?.get('organization')?.entries?.has(field)
+      ? at('template', ['organization', field])
+      : BUILTIN_PROVENANCE;
+  const nameProvenance = templateProvenance('name_template');
+  const emailProvenance = templateProvenance('email_template');
+
+  // defaults over builtins, computed once and shared by every scope
+  const defaultSettings = new Map<SettingName, Inherited>();
+  for (const name of SETTING_NAMES) {
+    const own = input.defaults[name];
+    if (own !== undefined)
+      defaultSettings.set(name, { value: own, provenance: at('defaults', ['defaults', name]) });
+    else if (BUILTIN_SETTINGS[name] !== undefined) {
+      defaultSettings.set(name, { value: BUILTIN_SETTINGS[name], provenance: BUILTIN_PROVENANCE });
+    }
+  }
+  const defaultTags = new Map<string, Inherited>();
+  for (const [tag, value] of Object.entries(input.defaults.tags ?? {})) {
+    defaultTags.set(tag, { value: String(value), provenance: at('defaults', ['defaults', 'tags', tag]) });
+  }
+
+  const scopes = new Map<string, ScopeLayer>();
+  for (const [name, scope] of input.scopes) {
+    scopes.set(name, resolveScope(name, scope, organization, defaultSettings, defaultTags, at, doc, errors));
+  }
+
+  // Accounts without a region, reported once per scope rather than once per account.
+  const missingRegion = new Map<string, string[]>();
+  const kindByKey = new Map<string, SpecialAccountKind>();
+  for (const kind of SPECIAL_ACCOUNT_KINDS) {
+    const key = organization.accounts[kind];
+    if (!kindByKey.has(key)) kindByKey.set(key, kind);
+  }
+
+  const keys = [...input.accounts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const accounts: ResolvedAccount[] = [];
+  for (const key of keys) {
+    const account = input.accounts.get(key) as AccountInput;
+    const scope = scopes.get(account.scope);
+    if (!scope) {
+      if (!input.invalidScopes.has(account.scope)) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_UNKNOWN_SCOPE',
+            `account '${key}': scope '${account.scope}' is not defined${didYouMeanSuffix(account.scope, input.scopes.keys())}`,
+            {
+              location: doc.locate(['accounts', key, 'scope'], 'value'),
+              hint: `defined scopes: ${[...input.scopes.keys()].join(', ') || '(none)'}`,
+            },
+          ),
+        );
+      }
+      continue;
+    }
+    const keyProvenance = at('account', ['accounts', key]);
+    const provenance: Record<string, Provenance> = { key: keyProvenance };
+    const settings: Record<string, unknown> = {};
+    for (const name of SETTING_NAMES) {
+      const own = account[name];
+      if (own !== undefined) {
+        settings[name] = own;
+        provenance[name] = at('account', ['accounts', key, name]);
+      } else {
+        const inherited = scope.settings.get(name);
+        if (inherited) {
+          settings[name] = inherited.value;
+          provenance[name] = inherited.provenance;
+        }
+      }
+    }
+    if (settings.region === undefined) {
+      const list = missingRegion.get(account.scope) ?? [];
+      list.push(key);
+      missingRegion.set(account.scope, list);
+      continue;
+    }
+    const region = settings.region as string;
+    const environment = settings.environment as string;
+    const service = account.service ?? key;
+    const scopeProvenance = at('account', ['accounts', key, 'scope']);
+    const serviceProvenance =
+      account.service !== undefined ? at('account', ['accounts', key, 'service']) : keyProvenance;
+    provenance.scope = scopeProvenance;
+    provenance.service = serviceProvenance;
+    provenance.organization_unit = scope.ouProvenance;
+
+    const vars: Record<string, string> = { key, service, scope: account.scope, environment, region };
+    const name = account.name ?? expandTemplate(nameTemplate, vars);
+    provenance.name = account.name !== undefined ? at('account', ['accounts', key, 'name']) : nameProvenance;
+    vars.name = name;
+    const email = account.email ?? expandTemplate(emailTemplate, vars);
+    provenance.email =
+      account.email !== undefined ? at('account', ['accounts', key, 'email']) : emailProvenance;
+
+    const tags: Record<string, string> = {};
+    for (const [tag, inherited] of scope.tags) {
+      tags[tag] = inherited.value as string;
+      provenance[`tags.${tag}`] = inherited.provenance;
+    }
+    for (const [tag, value] of Object.entries(account.tags ?? {})) {
+      tags[tag] = String(value);
+      provenance[`tags.${tag}`] = at('account', ['accounts', key, 'tags', tag]);
+    }
+    for (const tag of SEED_TAG_KEYS) {
+      if (tags[tag] !== undefined) {
+        errors.push(
+          new OrgbridgeError('DSL_RESERVED_TAG', `account '${key}': tag '${tag}' is set by orgbridge`, {
+            location: provenance[`tags.${tag}`] ?? provenance.key,
+            hint: `remove it: orgbridge tags every account with ${SEED_TAG_KEYS.join(', ')} from its settings`,
+          }),
+        );
+      }
+    }
+    tags.scope = account.scope;
+    tags['service-name'] = service;
+    tags.environment = environment;
+    tags.region = region;
+    provenance['tags.scope'] = scopeProvenance;
+    provenance['tags.service-name'] = serviceProvenance;
+    provenance['tags.environment'] = provenance.environment ?? BUILTIN_PROVENANCE;
+    provenance['tags.region'] = provenance.region ?? BUILTIN_PROVENANCE;
+
+    let access = scope.access;
+    if (account.access) {
+      access = { ...access, ...parseAccess(account.access, ['accounts', key, 'access'], doc, errors) };
+      for (const group of Object.keys(account.access)) {
+        provenance[`access.${group}`] = at('account', ['accounts', key, 'access', group]);
+      }
+    }
+    for (const group of Object.keys(scope.access)) {
+      if (!account.access?.[group])
+        provenance[`access.${group}`] = at('scope', ['scopes', account.scope, 'access', group]);
+    }
+    if (account.allowed_dns_domains) {
+      provenance.allowed_dns_domains = at('account', ['accounts', key, 'allowed_dns_domains']);
+    }
+
+    const resolved: ResolvedAccount = {
+      key,
+      name,
+      email,
+      ...(account.id !== undefined ? { id: account.id } : {}),
+      kind: kindByKey.get(key) ?? 'member',
+      scope: account.scope,
+      organization_unit: scope.resolved.organization_unit,
+      region,
+      environment,
+      service,
+      tags,
+      protect: settings.protect === true,
+      allowed_dns_domains: account.allowed_dns_domains ?? [],
+      access,
+      settings,
+      provenance,
+    };
+    accounts.push(resolved);
+  }
+
+  for (const [scope, list] of missingRegion) {
+    errors.push(
+      new OrgbridgeError(
+        'DSL_MISSING_SETTING',
+        `no region for ${list.length} account${list.length === 1 ? '' : 's'} of scope '${scope}' (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', ...' : ''})`,
+        {
+          location: doc.locate(['scopes', scope], 'key'),
+          hint: 'set `region:` under `defaults:`, on the scope, or on each account',
+        },
+      ),
+    );
+  }
+
+  const defaults: Record<string, unknown> = {};
+  for (const [name, inherited] of defaultSettings) defaults[name] = inherited.value;
+  if (defaultTags.size) defaults.tags = Object.fromEntries([...defaultTags].map(([k, v]) => [k, v.value]));
+
+  const config: ResolvedConfig = {
+    directory: extra.directory,
+    organization,
+    defaults,
+    scopes: Object.fromEntries([...scopes].map(([name, layer]) => [name, layer.resolved])),
+    accounts,
+    ecr: extra.ecr,
+    policies: extra.policies,
+  };
+  return { config, errors };
+}
+
+function resolveOrganization(org: OrganizationInput): OrganizationSettings {
+  const accounts = Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((kind) => [kind, org[kind]])) as Record<
+    SpecialAccountKind,
+    string
+  >;
+  return {
+    accounts,
+    root_ou: org.root_ou,
+    morgue_ou: org.morgue_ou,
+    event_bus: org.event_bus,
+    event_source: org.event_source,
+    name_template: org.name_template,
+    email_template: org.email_template,
+    ...(org.dns_parent_domain !== undefined ? { dns_parent_domain: org.dns_parent_domain } : {}),
+    access_role_name: org.access_role_name,
+    close_retired_accounts: org.close_retired_accounts,
+    limits: { ...DEFAULT_LIMITS, ...stripUndefined(org.limits ?? {}) },
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function resolveScope(
+  name: string,
+  scope: ScopeInput,
+  organization: OrganizationSettings,
+  defaultSettings: ReadonlyMap<SettingName, Inherited>,
+  defaultTags: ReadonlyMap<string, Inherited>,
+  at: (layer: Provenance['layer'], path: readonly (string | number)[]) => Provenance,
+  doc: ParsedYaml,
+  errors: OrgbridgeError[],
+): ScopeLayer {
+  const settings = new Map(defaultSettings);
+  for (const setting of SETTING_NAMES) {
+    const own = scope[setting];
+    if (own !== undefined)
+      settings.set(setting, { value: own, provenance: at('scope', ['scopes', name, setting]) });
+  }
+  const tags = new Map(defaultTags);
+  for (const [tag, value] of Object.entries(scope.tags ?? {})) {
+    tags.set(tag, { value: String(value), provenance: at('scope', ['scopes', name, 'tags', tag]) });
+  }
+  const access = scope.access ? parseAccess(scope.access, ['scopes', name, 'access'], doc, errors) : {};
+  const organization_unit = organizationUnitPath(scope.organization_unit, organization.root_ou);
+  const resolvedSettings: Record<string, unknown> = {};
+  for (const [setting, inherited] of settings) resolvedSettings[setting] = inherited.value;
+  if (tags.size) resolvedSettings.tags = Object.fromEntries([...tags].map(([k, v]) => [k, v.value]));
+  return {
+    resolved: { name, organization_unit, access, settings: resolvedSettings },
+    settings,
+    tags,
+    access,
+    ouProvenance: at('scope', ['scopes', name, 'organization_unit']),
+  };
+}
+
+/**
+ * A bare OU name lives under `root_ou` (the seed's `organization_unit: Dev`); a path with `/`
+ * is taken from the organization root (`Internal/Dev`), which also allows OUs outside it.
+ */
+export function organizationUnitPath(organizationUnit: string, rootOu: string): string {
+  return organizationUnit.includes('/') ? organizationUnit : `${rootOu}/${organizationUnit}`;
+}
+
+/** `rw: PowerUser,Developer` -> { rw: ['PowerUser', 'Developer'] }; lists are taken as they are. */
+export function parseAccess(
+  access: Readonly<Record<string, string | readonly string[]>>,
+  path: readonly (string | number)[],
+  doc: ParsedYaml,
+  errors: OrgbridgeError[],
+): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const [group, roles] of Object.entries(access)) {
+    const list = typeof roles === 'string' ? roles.split(',').map((r) => r.trim()) : [...roles];
+    const invalid = list.filter((role) => !/^[\w+=,.@-]{1,64}$/.test(role));
+    if (invalid.length) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_INVALID_ACCESS',
+          `access '${group}': '${String(roles)}' is not a comma-separated list of role names`,
+          {
+            location: doc.locate([...path, group], 'value'),
+            hint: 'write roles like `rw: PowerUser,Developer` (IAM role names, no empty entries)',
+          },
+        ),
+      );
+      continue;
+    }
+    result[group] = list;
+  }
+  return result;
+}
+
+function checkTemplate(
+  doc: ParsedYaml,
+  field: 'name_template' | 'email_template',
+  template: string,
+  allowed: readonly string[],
+  errors: OrgbridgeError[],
+): string {
+  const location: SourceLocation = doc.locate(['organization', field], 'value');
+  for (const match of template.matchAll(/\{([^}]*)\}/g)) {
+    const placeholder = match[1] as string;
+    if (!allowed.includes(placeholder)) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_UNKNOWN_PLACEHOLDER',
+          `organization.${field}: unknown placeholder {${placeholder}}${didYouMeanSuffix(placeholder, allowed)}`,
+          { location, hint: `placeholders: ${allowed.map((p) => `{${p}}`).join(' ')}` },
+        ),
+      );
+    }
+  }
+  if (field === 'email_template' && !/\{(key|name)\}/.test(template)) {
+    errors.push(
+      new OrgbridgeError(
+        'DSL_TEMPLATE_NOT_UNIQUE',
+        `organization.email_template '${template}' gives every account the same email`,
+        {
+          location,
+          hint: 'include {name} or {key}, e.g. aws+{name}@example.com (AWS needs a unique email per account)',
+        },
+      ),
+    );
+  }
+  return template;
+}
+
+export function expandTemplate(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(/\{([^}]*)\}/g, (whole, placeholder: string) => vars[placeholder] ?? whole);
+}
+
+/** ecr.yml entries after the schema check, in the resolved model's shape. */
+export function resolveEcr(repositories: readonly EcrRepositoryInput[]): EcrRepository[] {
+  return repositories.map((repository) => ({
+    name: repository.name,
+    ...(repository.description !== undefined ? { description: repository.description } : {}),
+    lifecycle: repository.lifecycle.map((rule) => {
+      const [prefix, duration] = Object.entries(rule)[0] as [string, string];
+      const days = Number(DURATION_PATTERN.exec(duration)?.[1]);
+      return prefix === 'untagged' ? { untagged: true, days } : { tag_prefix: prefix, untagged: false, days };
+    }),
+    pull: repository.pull.map((grant) => ({
+      ...(grant.environment !== undefined ? { environment: grant.environment } : {}),
+      services: typeof grant.services === 'string' ? [grant.services] : [...grant.services],
+    })),
+  }));
+}

@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { SPECIAL_ACCOUNT_KINDS } from './model.js';
+
+/**
+ * The DSL's input schemas, one per file (`accounts.yml`, `ecr.yml`). Objects are strict so a
+ * misspelt key is an error with a did-you-mean, never silently ignored. Types are inferred
+ * from these schemas; the resolved model the later stages consume is in `model.ts`.
+ */
+
+/** Account and scope keys end up in account names, rule names and tags: keep them simple. */
+export const KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+/** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html */
+const OU_NAME_PATTERN = /^[^/\s][^/]{0,127}$/;
+const OU_PATH_PATTERN = /^[^/\s][^/]{0,127}(\/[^/\s][^/]{0,127})*$/;
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
+const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+/** https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
+const ECR_NAME_PATTERN = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const DURATION_PATTERN = /^(\d+) ?days?$/;
+
+const key = (what: string) =>
+  z.string().regex(KEY_PATTERN, { error: `${what} must be lowercase letters, digits, '-' or '_'` });
+const region = z
+  .string()
+  .regex(REGION_PATTERN, { error: 'must be an AWS region code such as us-east-1' })
+  .describe('AWS region code, e.g. ap-southeast-2');
+const environment = z
+  .string()
+  .regex(ENVIRONMENT_PATTERN, { error: 'must be lowercase letters, digits and -' })
+  .describe('Environment name used in account names and tags, e.g. nonprod or prod');
+/** AWS tag values are strings; numbers and booleans are accepted and written as text. */
+const tagValue = z.union([z.string().max(256), z.number(), z.boolean()]);
+const tags = z
+  .record(z.string().min(1).max(128), tagValue)
+  .describe('Tags for the account; maps merge from defaults to scope to account');
+const access = z
+  .record(
+    z.string().regex(ROLE_NAME_PATTERN),
+    z.union([z.string().min(1), z.array(z.string().regex(ROLE_NAME_PATTERN)).min(1)]),
+  )
+  .describe('Group -> roles it may assume in the account, e.g. `rw: PowerUser,Developer`');
+
+/** Settings every layer (defaults, scope, account) may set; the most specific layer wins. */
+export const settingsShape = {
+  region: region.optional().describe('Primary region of the account'),
+  global_region: region.optional().describe('Region of global services (CloudFront, ACM for CloudFront)'),
+  regions: z.array(region).min(1).optional().describe('Regions accounts may use; a list replaces'),
+  environment: environment.optional(),
+  create_vpc: z.boolean().optional().describe('Deploy the standard VPC into the account'),
+  nat_gateway_count: z.int().min(0).max(16).optional().describe('NAT gateways of the standard VPC'),
+  use_cfr: z.boolean().optional().describe('Send CloudFront logs to the central logs bucket'),
+  protect: z.boolean().optional().describe('Never retire or close the account'),
+  tags: tags.optional(),
+};
+
+export const SETTING_NAMES = [
+  'region',
+  'global_region',
+  'regions',
+  'environment',
+  'create_vpc',
+  'nat_gateway_count',
+  'use_cfr',
+  'protect',
+] as const;
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+export const defaultsSchema = z.strictObject(settingsShape).describe('Organization-wide settings');
+
+export const scopeSchema = z
+  .strictObject({
+    organization_unit: z
+      .string()
+      .regex(OU_PATH_PATTERN, { error: 'must be an OU name or a /-separated path such as Internal/Dev' })
+      .describe('OU name (placed under root_ou) or a path from the organization root'),
+    description: z.string().optional(),
+    access: access.optional(),
+    ...settingsShape,
+  })
+  .describe('A group of accounts sharing an OU, access patterns and settings');
+
+export const accountSchema = z
+  .strictObject({
+    scope: key('a scope name').describe('Scope (from `scopes:`) the account belongs to'),
+    service: z.string().regex(KEY_PATTERN).optional().describe('Service in the account; defaults to the key'),
+    id: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' })
+      .optional()
+      .describe('Existing account id to adopt (quote it)'),
+    name: z.string().optional().describe('Account name; overrides organization.name_template'),
+    email: z.string().optional().describe('Root email; overrides organization.email_template'),
+    description: z.string().optional(),
+    allowed_dns_domains: z
+      .array(
+        z.string().regex(DOMAIN_PATTERN, { error: 'must be a lowercase DNS name such as api.example.com' }),
+      )
+      .optional()
+      .describe('Domains the account may create records under via the DNS account'),
+    access: access.optional(),
+    ...settingsShape,
+  })
+  .describe('An AWS account, by its internal readable key');
+
+const positive = z.int().min(1).optional();
+export const limitsSchema = z
+  .strictObject({
+    scp_max_chars: positive.describe('Max SCP size after minifying (AWS: 5,120; 10,240 since 2026-05-15)'),
+    tag_policy_max_chars: positive.describe('Max tag policy size (AWS: 10,000)'),
+    backup_policy_max_chars: positive.describe('Max backup policy size (AWS: 10,000)'),
+    scp_per_target: positive.describe('SCPs per OU including FullAWSAccess (AWS: 5; 10 since 2026-05-15)'),
+    tag_policies_per_target: positive.describe('Tag policies per OU (AWS: 10)'),
+    backup_policies_per_target: positive.describe('Backup policies per OU (AWS: 10)'),
+    tags_per_account: positive.describe('Tags per account (AWS: 50)'),
+    ou_depth: positive.describe('OU nesting under the root (AWS: 5)'),
+  })
+  .describe('AWS quotas, overridable because AWS raises some of them');
+
+const specialAccounts = Object.fromEntries(
+  SPECIAL_ACCOUNT_KINDS.map((kind) => [
+    kind,
+    key('an account key').describe(`Account key of the ${kind} account`),
+  ]),
+) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], ReturnType<typeof key>>;
+
+export const organizationSchema = z
+  .strictObject({
+    ...specialAccounts,
+    root_ou: z.string().regex(OU_NAME_PATTERN).describe('OU under the root that holds every scope OU'),
+    morgue_ou: z.string().regex(OU_NAME_PATTERN).describe('OU under the root for retired accounts'),
+    event_bus: z
+      .string()
+      .regex(/^[\w.-]{1,256}$/)
+      .describe('Name of the event bus in every account'),
+    event_source: z.string().min(1).default('app.infra').describe('`source` of orgbridge events'),
+    name_template: z
+      .string()
+      .min(1)
+      .default('{key}-{environment}-{region}')
+      .describe('Account name; placeholders {key} {service} {scope} {environment} {region}'),
+    email_template: z
+      .string()
+      .min(1)
+      .describe('Root email, e.g. aws+{name}@example.com; placeholders as name_template plus {name}'),
+    dns_parent_domain: z
+      .string()
+      .regex(DOMAIN_PATTERN)
+      .optional()
+      .describe('Parent domain of the one zone per account the DNS account creates'),
+    access_role_name: z
+      .string()
+      .regex(ROLE_NAME_PATTERN)
+      .default('OrganizationAccountAccessRole')
+      .describe('Role assumed in member accounts'),
+    close_retired_accounts: z.boolean().default(false).describe('Close accounts removed from the file'),
+    limits: limitsSchema.optional(),
+  })
+  .describe('The organization: special accounts, OUs, event bus and naming');
+
+/** Top level of accounts.yml; sections are validated one by one so one bad account hides nothing. */
+export const accountsFileSchema = z
+  .strictObject({
+    organization: organizationSchema,
+    defaults: defaultsSchema.optional(),
+    scopes: z.record(key('a scope name'), scopeSchema),
+    accounts: z.record(key('an account key'), accountSchema),
+  })
+  .describe('orgbridge accounts.yml');
+
+export const ecrRepositorySchema = z.strictObject({
+  name: z.string().regex(ECR_NAME_PATTERN, { error: 'must be a valid ECR repository name' }),
+  description: z.string().optional(),
+  lifecycle: z
+    .array(
+      z
+        .record(
+          z.string().min(1),
+          z.string().regex(DURATION_PATTERN, { error: 'must be a duration such as "7 days"' }),
+        )
+        .refine((rule) => Object.keys(rule).length === 1, {
+          error: 'each lifecycle rule is one `tag-prefix: "N days"` (or `untagged: "N days"`) entry',
+        }),
+    )
+    .default([])
+    .describe('Expire images: `- dev-: "7 days"` (tag prefix) or `- untagged: "7 days"`'),
+  pull: z
+    .array(
+      z.strictObject({
+        environment: environment.optional(),
+        services: z.union([z.string().regex(KEY_PATTERN), z.array(z.string().regex(KEY_PATTERN)).min(1)]),
+      }),
+    )
+    .default([])
+    .describe('Accounts allowed to pull: those running `services` (in `environment`, if given)'),
+});
+export const ecrFileSchema = z.array(ecrRepositorySchema).describe('orgbridge ecr.yml');
+
+/** The policy types and their folder under `policies/`. */
+export const POLICY_TYPES = ['scp', 'tag', 'backup'] as const;
+
+export type OrganizationInput = z.infer<typeof organizationSchema>;
+export type DefaultsInput = z.infer<typeof defaultsSchema>;
+export type ScopeInput = z.infer<typeof scopeSchema>;
+export type AccountInput = z.infer<typeof accountSchema>;
+export type LimitsInput = z.infer<typeof limitsSchema>;
+export type EcrRepositoryInput = z.infer<typeof ecrRepositorySchema>;
+export type SettingsInput = z.infer<typeof defaultsSchema>;
+
+/** JSON Schema of accounts.yml for editors (`# yaml-language-server: $schema=...`). */
+export function accountsJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(accountsFileSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,0 +1,172 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { parseBlockYaml } from './block-yaml.js';
+
+/** One file of a config repository, as text: parsing never touches the file system. */
+export interface SourceFile {
+  /** Path relative to the config directory, `/`-separated (what error messages print). */
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * Where a YAML node starts, and for a map value where its key starts, as character offsets.
+ * A tree mirroring the parsed value so any path (`accounts.foo.region`) maps to file:line:col.
+ */
+export interface NodePosition {
+  readonly at: number;
+  readonly keyAt?: number;
+  readonly entries?: ReadonlyMap<string, NodePosition>;
+  readonly items?: readonly NodePosition[];
+}
+
+/** Offsets to 1-based line/column, by binary search over the start offset of each line. */
+export class LineIndex {
+  constructor(private readonly lineStarts: readonly number[]) {}
+
+  static of(text: string): LineIndex {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    return new LineIndex(starts);
+  }
+
+  position(offset: number): { line: number; column: number } {
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((this.lineStarts[mid] as number) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: offset - (this.lineStarts[low] as number) + 1 };
+  }
+}
+
+export type YamlPath = readonly (string | number)[];
+
+/** A parsed YAML file: its plain value plus the position tree to point errors at. */
+export class ParsedYaml {
+  constructor(
+    readonly file: string,
+    readonly value: unknown,
+    readonly root: NodePosition,
+    private readonly lines: LineIndex,
+  ) {}
+
+  location(offset: number): SourceLocation {
+    return { file: this.file, ...this.lines.position(offset) };
+  }
+
+  /**
+   * The position of the node at `path`: its key (`target: 'key'`, e.g. the `foo:` of an
+   * account) or its value. A path that leaves the tree (a missing key, a merged `<<` key)
+   * falls back to the deepest node that exists, so every error has a position.
+   */
+  locate(path: YamlPath, target: 'key' | 'value' = 'key'): SourceLocation {
+    let node = this.root;
+    for (const step of path) {
+      const next = typeof step === 'number' ? node.items?.[step] : node.entries?.get(step);
+      if (!next) return this.location(node.keyAt ?? node.at);
+      node = next;
+    }
+    return this.location(target === 'key' ? (node.keyAt ?? node.at) : node.at);
+  }
+}
+
+/**
+ * Parses one YAML file. Plain block YAML (what config files almost always are) goes through a
+ * fast subset parser; anything else, and every syntax error, goes through the `yaml` package,
+ * the reference implementation, so messages and semantics stay those of `yaml`.
+ * Throws an OrgbridgeError (or ValidationFailed-ready list via `errors`) with a position.
+ */
+export function parseYaml(file: SourceFile): ParsedYaml {
+  const fast = parseBlockYaml(file.text);
+  if (fast) return new ParsedYaml(file.path, fast.value, fast.root, LineIndex.of(file.text));
+  return parseYamlWithLibrary(file);
+}
+
+/** Thrown by parseYaml: every syntax error of one file, each positioned. */
+export class YamlSyntaxErrors extends Error {
+  constructor(readonly errors: readonly OrgbridgeError[]) {
+    super(errors.map((e) => e.format()).join('\n'));
+    this.name = 'YamlSyntaxErrors';
+  }
+}
+
+export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
+  const lineCounter = new LineCounter();
+  // uniqueKeys is checked below while walking: the library's own check is quadratic in map
+  // size (it scans every earlier key), which costs seconds on a 10,000-account file.
+  const doc = parseDocument(file.text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false });
+  const lines = new LineIndex(lineCounter.lineStarts);
+  const at = (offset: number): SourceLocation => ({ file: file.path, ...lines.position(offset) });
+  const errors: OrgbridgeError[] = doc.errors.map((e) => {
+    const message = e.message.split('\n')[0] ?? e.message;
+    return new OrgbridgeError('DSL_YAML_SYNTAX', `invalid YAML: ${message}`, {
+      location: at(e.pos[0]),
+      hint: 'fix the YAML syntax first (indentation, a missing `:` or an unclosed quote or bracket)',
+      cause: e,
+    });
+  });
+  const state = { hasAlias: false };
+  const root = doc.contents ? positionOf(doc.contents, at, errors, state) : { at: 0 };
+  if (errors.length) throw new YamlSyntaxErrors(errors);
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (state.hasAlias && isCyclic(value)) {
+    throw new YamlSyntaxErrors([
+      new OrgbridgeError('DSL_YAML_SYNTAX', 'invalid YAML: an alias refers to a node that contains it', {
+        location: at(0),
+        hint: 'remove the recursive anchor/alias pair',
+      }),
+    ]);
+  }
+  return new ParsedYaml(file.path, value, root, lines);
+}
+
+function positionOf(
+  node: Node,
+  at: (offset: number) => SourceLocation,
+  errors: OrgbridgeError[],
+  state: { hasAlias: boolean },
+): NodePosition {
+  const start = node.range?.[0] ?? 0;
+  if (isAlias(node)) state.hasAlias = true;
+  if (isMap(node)) {
+    const entries = new Map<string, NodePosition>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const keyAt = keyNode?.range?.[0] ?? start;
+      if (key === '<<') continue; // merge key: merged entries fall back to the parent's position
+      if (entries.has(key)) {
+        errors.push(
+          new OrgbridgeError('DSL_DUPLICATE_KEY', `duplicate key '${key}'`, {
+            location: at(keyAt),
+            hint: `'${key}' is already defined at line ${at(entries.get(key)?.keyAt ?? start).line}; YAML keeps only one of them`,
+          }),
+        );
+        continue;
+      }
+      const value = pair.value as Node | null;
+      // An empty value (`key:`) is a zero-length node: point at its key instead.
+      const empty = !value || (value.range != null && value.range[0] === value.range[1]);
+      const child = empty ? { at: keyAt } : positionOf(value, at, errors, state);
+      entries.set(key, { ...child, keyAt });
+    }
+    return { at: start, entries };
+  }
+  if (isSeq(node)) {
+    return { at: start, items: node.items.map((item) => positionOf(item as Node, at, errors, state)) };
+  }
+  return { at: start };
+}
+
+function isCyclic(value: unknown, ancestors = new Set<object>()): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  const cyclic = children.some((child) => isCyclic(child, ancestors));
+  ancestors.delete(value);
+  return cyclic;
+}

@@ -1,0 +1,500 @@
+import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { didYouMeanSuffix } from './did-you-mean.js';
+import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
+import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
+import type { EcrRepositoryInput } from './schema.js';
+import type { ParsedYaml } from './source.js';
+
+/**
+ * Semantic rules over the resolved configuration: small, named, each returning every error it
+ * finds (never the first only), like changesets' config rules. No rule makes an AWS call.
+ */
+export interface RuleContext {
+  readonly config: ResolvedConfig;
+  readonly accountsDoc: ParsedYaml;
+  /** Every key under `accounts:`, including accounts that failed the schema check. */
+  readonly accountKeys: ReadonlySet<string>;
+  readonly ecrDoc?: ParsedYaml;
+  readonly ecr: readonly EcrRepositoryInput[];
+}
+
+export interface Rule {
+  readonly name: string;
+  readonly check: (ctx: RuleContext) => OrgbridgeError[];
+}
+
+/** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html */
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const ACCOUNT_NAME_PATTERN = /^[\u0020-\u007E]{1,50}$/;
+
+/** Where to point at for an account setting: the line that set it, else the account's key. */
+function whereSet(account: ResolvedAccount, setting: string): SourceLocation {
+  const p = account.provenance[setting];
+  const at = p && p.layer !== 'builtin' && p.layer !== 'template' ? p : account.provenance.key;
+  return { file: at?.file ?? '', line: at?.line ?? 0, column: at?.column ?? 0 };
+}
+
+function accountLocation(account: ResolvedAccount): SourceLocation {
+  return whereSet(account, 'key');
+}
+
+const regionInRegions: Rule = {
+  name: 'region-in-regions',
+  check: ({ config }) =>
+    config.accounts.flatMap((account) => {
+      const regions = account.settings.regions as readonly string[] | undefined;
+      if (!regions || regions.includes(account.region)) return [];
+      return [
+        new OrgbridgeError(
+          'DSL_REGION_NOT_ALLOWED',
+          `account '${account.key}': region '${account.region}' is not in regions [${regions.join(', ')}]`,
+          {
+            location: whereSet(account, 'region'),
+            hint: `use one of ${regions.join(', ')}, or add '${account.region}' to regions (set at ${formatAt(account, 'regions')})`,
+          },
+        ),
+      ];
+    }),
+};
+
+function formatAt(account: ResolvedAccount, setting: string): string {
+  const p = account.provenance[setting];
+  return p ? `${p.file}:${p.line}` : 'defaults';
+}
+
+function uniqueBy(code: string, what: 'name' | 'email', normalise: (value: string) => string): Rule['check'] {
+  return ({ config }) => {
+    const seen = new Map<string, ResolvedAccount>();
+    const errors: OrgbridgeError[] = [];
+    for (const account of config.accounts) {
+      const value = normalise(account[what]);
+      const first = seen.get(value);
+      if (!first) {
+        seen.set(value, account);
+        continue;
+      }
+      errors.push(
+        new OrgbridgeError(
+          code,
+          `account '${account.key}': ${what} '${account[what]}' is also the ${what} of account '${first.key}'`,
+          {
+            location: whereSet(account, what),
+            hint:
+              what === 'email'
+                ? 'every AWS account needs its own email, forever (a closed account keeps it); set `email:` or change email_template'
+                : 'orgbridge recognises accounts by name: set `name:` or change name_template/service/environment/region',
+          },
+        ),
+      );
+    }
+    return errors;
+  };
+}
+
+const accountEmailFormat: Rule = {
+  name: 'account-email-format',
+  check: ({ config }) =>
+    config.accounts.flatMap((account) => {
+      const { email } = account;
+      const problem =
+        email.length < 6 || email.length > 64
+          ? `is ${email.length} characters; AWS accepts 6 to 64`
+          : !EMAIL_PATTERN.test(email)
+            ? 'is not an email address'
+            : undefined;
+      if (!problem) return [];
+      return [
+        new OrgbridgeError('DSL_INVALID_EMAIL', `account '${account.key}': email '${email}' ${problem}`, {
+          location: whereSet(account, 'email'),
+          hint: 'set `email:` on the account or shorten organization.email_template',
+        }),
+      ];
+    }),
+};
+
+const accountNameFormat: Rule = {
+  name: 'account-name-format',
+  check: ({ config }) =>
+    config.accounts.flatMap((account) => {
+      if (ACCOUNT_NAME_PATTERN.test(account.name)) return [];
+      const problem =
+        account.name.length > 50 || !account.name.length
+          ? `is ${account.name.length} characters; AWS accepts 1 to 50`
+          : 'has characters AWS does not accept in account names (printable ASCII only)';
+      return [
+        new OrgbridgeError(
+          'DSL_INVALID_ACCOUNT_NAME',
+          `account '${account.key}': name '${account.name}' ${problem}`,
+          {
+            location: whereSet(account, 'name'),
+            hint: 'set a shorter `name:` on the account, or a shorter key/service, or change organization.name_template',
+          },
+        ),
+      ];
+    }),
+};
+
+const uniqueAccountIds: Rule = {
+  name: 'unique-account-ids',
+  check: ({ config, accountsDoc }) => {
+    const seen = new Map<string, string>();
+    const errors: OrgbridgeError[] = [];
+    for (const account of config.accounts) {
+      if (account.id === undefined) continue;
+      const first = seen.get(account.id);
+      if (first === undefined) seen.set(account.id, account.key);
+      else {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_DUPLICATE_ACCOUNT_ID',
+            `account '${account.key}': id ${account.id} is also adopted by account '${first}'`,
+            {
+              location: accountsDoc.locate(['accounts', account.key, 'id'], 'value'),
+              hint: 'an AWS account can be adopted once; remove one of the ids',
+            },
+          ),
+        );
+      }
+    }
+    return errors;
+  },
+};
+
+const specialAccountsExist: Rule = {
+  name: 'special-accounts-exist',
+  check: ({ config, accountsDoc, accountKeys }) =>
+    SPECIAL_ACCOUNT_KINDS.flatMap((kind) => {
+      const key = config.organization.accounts[kind];
+      if (accountKeys.has(key)) return [];
+      return [
+        new OrgbridgeError(
+          'DSL_UNKNOWN_SPECIAL_ACCOUNT',
+          `organization.${kind}: account '${key}' is not defined under accounts${didYouMeanSuffix(key, accountKeys)}`,
+          {
+            location: accountsDoc.locate(['organization', kind], 'value'),
+            hint: `add an account '${key}' under \`accounts:\` or name an existing one`,
+          },
+        ),
+      ];
+    }),
+};
+
+/**
+ * The DNS account lets each account write only under its allowed domains, so one domain must
+ * have one owner: the same domain twice, or one inside another account's, would let two
+ * accounts overwrite each other's records. Checked through a map of claims and each domain's
+ * parent suffixes, so the cost is domains x labels, not domains squared.
+ */
+const dnsDomainsDisjoint: Rule = {
+  name: 'dns-domains-disjoint',
+  check: ({ config, accountsDoc }) => {
+    const owner = new Map<string, string>();
+    for (const account of config.accounts) {
+      for (const domain of account.allowed_dns_domains)
+        if (!owner.has(domain)) owner.set(domain, account.key);
+    }
+    const errors: OrgbridgeError[] = [];
+    for (const account of config.accounts) {
+      account.allowed_dns_domains.forEach((domain, index) => {
+        const location = accountsDoc.locate(['accounts', account.key, 'allowed_dns_domains', index], 'value');
+        const first = owner.get(domain);
+        if (first !== undefined && first !== account.key) {
+          errors.push(
+            new OrgbridgeError(
+              'DSL_DNS_DOMAIN_CONFLICT',
+              `account '${account.key}': domain '${domain}' is also claimed by account '${first}'`,
+              {
+                location,
+                hint: 'give each domain to one account',
+              },
+            ),
+          );
+          return;
+        }
+        const labels = domain.split('.');
+        for (let i = 1; i < labels.length - 1; i++) {
+          const parent = labels.slice(i).join('.');
+          const parentOwner = owner.get(parent);
+          if (parentOwner !== undefined && parentOwner !== account.key) {
+            errors.push(
+              new OrgbridgeError(
+                'DSL_DNS_DOMAIN_CONFLICT',
+                `account '${account.key}': domain '${domain}' is inside '${parent}' of account '${parentOwner}'`,
+                {
+                  location,
+                  hint: `only '${parentOwner}' may write records under ${parent}; move one of the claims`,
+                },
+              ),
+            );
+            return;
+          }
+        }
+      });
+    }
+    return errors;
+  },
+};
+
+const ecrPullGrants: Rule = {
+  name: 'ecr-pull-grants-match',
+  check: ({ config, ecr, ecrDoc }) => {
+    if (!ecrDoc) return [];
+    const services = new Set(config.accounts.map((a) => a.service));
+    const environments = new Set(config.accounts.map((a) => a.environment));
+    const pairs = new Set(config.accounts.map((a) => `${a.service}\u0000${a.environment}`));
+    const errors: OrgbridgeError[] = [];
+    ecr.forEach((repository, r) => {
+      repository.pull.forEach((grant, g) => {
+        const { environment } = grant;
+        if (environment !== undefined && !environments.has(environment)) {
+          errors.push(
+            new OrgbridgeError(
+              'DSL_ECR_UNKNOWN_ENVIRONMENT',
+              `repository '${repository.name}': no account has environment '${environment}'${didYouMeanSuffix(environment, environments)}`,
+              {
+                location: ecrDoc.locate([r, 'pull', g, 'environment'], 'value'),
+                hint: `environments in accounts.yml: ${[...environments].sort().join(', ')}`,
+              },
+            ),
+          );
+          return;
+        }
+        const list = typeof grant.services === 'string' ? [grant.services] : grant.services;
+        list.forEach((service, s) => {
+          const path =
+            typeof grant.services === 'string' ? [r, 'pull', g, 'services'] : [r, 'pull', g, 'services', s];
+          if (!services.has(service)) {
+            errors.push(
+              new OrgbridgeError(
+                'DSL_ECR_UNKNOWN_SERVICE',
+                `repository '${repository.name}': no account runs service '${service}'${didYouMeanSuffix(service, services)}`,
+                {
+                  location: ecrDoc.locate(path, 'value'),
+                  hint: 'name a `service:` of an account in accounts.yml',
+                },
+              ),
+            );
+          } else if (environment !== undefined && !pairs.has(`${service}\u0000${environment}`)) {
+            errors.push(
+              new OrgbridgeError(
+                'DSL_ECR_UNKNOWN_SERVICE',
+                `repository '${repository.name}': service '${service}' has no account in environment '${environment}'`,
+                {
+                  location: ecrDoc.locate(path, 'value'),
+                  hint: 'the grant would match no account; fix the environment or service',
+                },
+              ),
+            );
+          }
+        });
+      });
+    });
+    return errors;
+  },
+};
+
+const ecrUniqueRepositories: Rule = {
+  name: 'ecr-unique-repositories',
+  check: ({ ecr, ecrDoc }) => {
+    if (!ecrDoc) return [];
+    const seen = new Set<string>();
+    return ecr.flatMap((repository, r) => {
+      if (!seen.has(repository.name)) {
+        seen.add(repository.name);
+        return [];
+      }
+      return [
+        new OrgbridgeError(
+          'DSL_ECR_DUPLICATE_REPOSITORY',
+          `repository '${repository.name}' is defined twice`,
+          {
+            location: ecrDoc.locate([r, 'name'], 'value'),
+            hint: 'merge the two entries',
+          },
+        ),
+      ];
+    });
+  },
+};
+
+/** Every OU the configuration creates: each scope's OU, its ancestors, and the morgue. */
+export function knownOrganizationUnits(config: ResolvedConfig): Set<string> {
+  const known = new Set<string>([config.organization.root_ou, config.organization.morgue_ou]);
+  for (const scope of Object.values(config.scopes)) {
+    const parts = scope.organization_unit.split('/');
+    for (let i = 1; i <= parts.length; i++) known.add(parts.slice(0, i).join('/'));
+  }
+  return known;
+}
+
+const policyChecks: Rule = {
+  name: 'policy-size-target-count',
+  check: ({ config }) => {
+    const { limits } = config.organization;
+    const known = knownOrganizationUnits(config);
+    const errors: OrgbridgeError[] = [];
+    const perTarget = new Map<string, number>();
+    const byName = new Map<string, { file: string; content: string }>();
+    for (const policy of config.policies) {
+      const location = { file: policy.file, line: 1, column: 1 };
+      const max = policyMaxChars(policy.type, limits);
+      if (policy.content.length > max) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_POLICY_TOO_LARGE',
+            `${policy.type} policy '${policy.name}' is ${policy.content.length} characters after minifying; the limit is ${max}`,
+            {
+              location,
+              hint: 'split it into two policies, or raise organization.limits if AWS raised your quota',
+            },
+          ),
+        );
+      }
+      if (!known.has(policy.organization_unit)) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_POLICY_UNKNOWN_OU',
+            `policy '${policy.name}' targets OU '${policy.organization_unit}', which no scope uses${didYouMeanSuffix(policy.organization_unit, known)}`,
+            { location, hint: `OUs of this configuration: ${[...known].sort().join(', ')}` },
+          ),
+        );
+      }
+      const target = `${policy.type}\u0000${policy.organization_unit}`;
+      // AWS keeps FullAWSAccess attached unless replaced, so it takes one SCP slot.
+      const count = (perTarget.get(target) ?? (policy.type === 'scp' ? 1 : 0)) + 1;
+      perTarget.set(target, count);
+      const allowed = policiesPerTarget(policy.type, limits);
+      if (count === allowed + 1) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_TOO_MANY_POLICIES',
+            `OU '${policy.organization_unit}' gets more than ${allowed} ${policy.type} policies${policy.type === 'scp' ? ` (counting ${FULL_AWS_ACCESS})` : ''}`,
+            { location, hint: 'merge policies, or attach some to a parent OU' },
+          ),
+        );
+      }
+      const nameKey = `${policy.type}\u0000${policy.name}`;
+      const same = byName.get(nameKey);
+      if (!same) byName.set(nameKey, { file: policy.file, content: policy.content });
+      else if (same.content !== policy.content) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_DUPLICATE_POLICY_NAME',
+            `${policy.type} policy '${policy.name}' differs from ${same.file}; policy names are unique in an organization`,
+            { location, hint: 'rename one file (identical files are one policy attached to both OUs)' },
+          ),
+        );
+      }
+    }
+    return errors;
+  },
+};
+
+const organizationUnits: Rule = {
+  name: 'organization-units',
+  check: ({ config, accountsDoc }) => {
+    const { ou_depth } = config.organization.limits;
+    const { morgue_ou, root_ou } = config.organization;
+    const errors: OrgbridgeError[] = [];
+    if (morgue_ou === root_ou) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_INVALID_VALUE',
+          `organization.morgue_ou must differ from root_ou ('${root_ou}')`,
+          {
+            location: accountsDoc.locate(['organization', 'morgue_ou'], 'value'),
+            hint: 'retired accounts go to their own OU, e.g. Morgue',
+          },
+        ),
+      );
+    }
+    for (const scope of Object.values(config.scopes)) {
+      const location = accountsDoc.locate(['scopes', scope.name, 'organization_unit'], 'value');
+      const depth = scope.organization_unit.split('/').length;
+      if (depth > ou_depth) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_OU_TOO_DEEP',
+            `scope '${scope.name}': OU '${scope.organization_unit}' is ${depth} levels deep; Organizations allows ${ou_depth}`,
+            { location, hint: 'flatten the OU path' },
+          ),
+        );
+      }
+      if (scope.organization_unit === morgue_ou || scope.organization_unit.startsWith(`${morgue_ou}/`)) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_SCOPE_IN_MORGUE',
+            `scope '${scope.name}': OU '${scope.organization_unit}' is inside the morgue OU`,
+            {
+              location,
+              hint: 'the morgue only holds retired accounts; choose another OU',
+            },
+          ),
+        );
+      }
+    }
+    return errors;
+  },
+};
+
+const tagsPerAccount: Rule = {
+  name: 'tags-per-account',
+  check: ({ config }) => {
+    const max = config.organization.limits.tags_per_account;
+    return config.accounts.flatMap((account) => {
+      const count = Object.keys(account.tags).length;
+      if (count <= max) return [];
+      return [
+        new OrgbridgeError(
+          'DSL_TOO_MANY_TAGS',
+          `account '${account.key}' has ${count} tags (4 set by orgbridge); AWS allows ${max}`,
+          {
+            location: accountLocation(account),
+            hint: 'remove tags from defaults, the scope or the account',
+          },
+        ),
+      ];
+    });
+  },
+};
+
+export const RULES: readonly Rule[] = [
+  regionInRegions,
+  { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
+  { name: 'unique-account-emails', check: uniqueBy('DSL_DUPLICATE_EMAIL', 'email', (v) => v.toLowerCase()) },
+  accountEmailFormat,
+  accountNameFormat,
+  uniqueAccountIds,
+  specialAccountsExist,
+  dnsDomainsDisjoint,
+  ecrPullGrants,
+  ecrUniqueRepositories,
+  policyChecks,
+  organizationUnits,
+  tagsPerAccount,
+];
+
+/**
+ * Runs every rule. Errors with the same code at the same position (a scope's region outside
+ * `regions` affects all its accounts) are reported once, with a count.
+ */
+export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES): OrgbridgeError[] {
+  const groups = new Map<string, OrgbridgeError[]>();
+  for (const rule of rules) {
+    for (const error of rule.check(ctx)) {
+      const l = error.location;
+      const key = `${error.code}\u0000${l?.file}\u0000${l?.line}\u0000${l?.column}`;
+      const group = groups.get(key);
+      if (group) group.push(error);
+      else groups.set(key, [error]);
+    }
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0] as OrgbridgeError;
+    if (group.length === 1) return first;
+    return new OrgbridgeError(first.code, `${first.message} (and ${group.length - 1} more accounts)`, {
+      ...(first.location ? { location: first.location } : {}),
+      ...(first.hint ? { hint: first.hint } : {}),
+    });
+  });
+}
