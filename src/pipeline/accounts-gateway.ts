@@ -1,3 +1,4 @@
+import { OrgbridgeError } from '../errors.js';
 import {
   type Clock,
   type CreateAccountOutcome,
@@ -83,5 +84,32 @@ export function directAccountsGateway(
           return { kind: 'retire-account', ...(await retireAccount(port, step, clock)) };
       }
     },
+  };
+}
+
+export type GatewayKind = 'direct' | 'eventbridge';
+
+/**
+ * The gateway `orgbridge plan` / `run --action sync-accounts` use, chosen by
+ * ORGBRIDGE_ACCOUNTS_GATEWAY: `direct` (default until the EventBridge path is wired) calls the
+ * handlers in-process with the current credentials, which must be the management account's.
+ */
+export async function accountsGatewayFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ gateway: AccountsGateway; close(): void }> {
+  const kind = (env.ORGBRIDGE_ACCOUNTS_GATEWAY ?? 'direct') as GatewayKind;
+  if (kind !== 'direct') {
+    throw new OrgbridgeError(
+      'SYNC_GATEWAY_UNAVAILABLE',
+      `ORGBRIDGE_ACCOUNTS_GATEWAY=${kind}: only 'direct' is available in this build`,
+      { hint: 'unset ORGBRIDGE_ACCOUNTS_GATEWAY and run with the management account credentials' },
+    );
+  }
+  const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
+  const { organizationsPort } = await import('../handlers/accounts/ports.js');
+  const clients = new AwsClients(awsContextFromEnv(env));
+  return {
+    gateway: directAccountsGateway(organizationsPort(clients.organizations())),
+    close: () => clients.destroy(),
   };
 }

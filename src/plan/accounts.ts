@@ -295,25 +295,19 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       claimedByKey.set(d.key, match.account.id);
     }
 
-    if (d.kind !== 'member') {
-      if (!match) {
+    // Special accounts: created when missing (an empty organization gets the example's), never
+    // moved, tagged, retired or closed once they exist: they carry the pipeline itself.
+    if (d.kind !== 'member' && match) {
+      const want = normalizeOuPath(d.organization_unit);
+      if (d.kind !== 'management' && want !== '' && match.account.ou !== want) {
         warnings.push({
-          code: 'PLAN_SPECIAL_ACCOUNT_MISSING',
+          code: 'PLAN_SPECIAL_ACCOUNT_ELSEWHERE',
           key: d.key,
-          message: `special account '${d.key}' (${d.kind}) is not in the organization; orgbridge never creates, moves or tags special accounts: create it while bootstrapping and give its \`id:\``,
+          accountId: match.account.id,
+          message: `special account '${d.key}' is in ${displayOu(match.account.ou)}, the DSL says ${displayOu(want)}; orgbridge leaves special accounts where they are: move it by hand`,
         });
-      } else {
-        const want = normalizeOuPath(d.organization_unit);
-        if (d.kind !== 'management' && want !== '' && match.account.ou !== want) {
-          warnings.push({
-            code: 'PLAN_SPECIAL_ACCOUNT_ELSEWHERE',
-            key: d.key,
-            accountId: match.account.id,
-            message: `special account '${d.key}' is in ${displayOu(match.account.ou)}, the DSL says ${displayOu(want)}; orgbridge leaves special accounts where they are: move it by hand`,
-          });
-        }
-        unchanged++;
       }
+      unchanged++;
       continue;
     }
 
@@ -349,7 +343,10 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
         email: d.email,
         ou: wantOu,
         tags: { ...d.tags, ...managedMarkers(d.key, d.tags, d.protect) },
-        reason: `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`,
+        reason:
+          d.kind === 'member'
+            ? `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`
+            : `special account '${d.key}' (${d.kind}) does not exist yet`,
       });
       continue;
     }

@@ -84,7 +84,9 @@ describe('account lifecycle on the emulator', () => {
   it('retires a removed account into the morgue, but never a protected one', async () => {
     const remaining = base.filter((d) => d.key !== 'batch' && d.key !== 'vault');
     const run = await sync(remaining, true);
-    expect(run.plan.actions.map((a) => [a.action, 'key' in a ? a.key : a.path])).toEqual([['retire-account', 'batch']]);
+    expect(run.plan.actions.map((a) => [a.action, 'key' in a ? a.key : a.path])).toEqual([
+      ['retire-account', 'batch'],
+    ]);
     expect(run.plan.warnings.map((w) => [w.code, w.key])).toEqual([['PLAN_PROTECTED_NOT_RETIRED', 'vault']]);
     const org = await observe();
     expect(byKey(org, 'batch')).toMatchObject({ ou: 'Morgue', status: 'ACTIVE' });

@@ -292,7 +292,7 @@ describe('planAccountChanges: retirement, protection and the morgue', () => {
 });
 
 describe('planAccountChanges: special accounts', () => {
-  it('matches special accounts but never creates, moves, tags or retires them', () => {
+  it('creates missing special accounts, but never moves, tags or retires existing ones', () => {
     const cicd = observedAccount('400000000001', {
       name: 'cicd',
       email: 'aws+cicd@example.com',
@@ -300,16 +300,29 @@ describe('planAccountChanges: special accounts', () => {
     });
     const special = (key: string, kind: ResolvedAccount['kind'], extra: Partial<ResolvedAccount> = {}) =>
       desired(key, { kind, name: key, email: `aws+${key}@example.com`, ...extra });
-    const p = plan(
-      config([special('management', 'management'), special('cicd', 'cicd'), special('logs', 'logs')]),
-      observed([cicd], STANDARD_OUS),
-    );
-    expect(p.actions).toEqual([]);
-    expect(p.warnings.map((w) => [w.code, w.key])).toEqual([
-      ['PLAN_SPECIAL_ACCOUNT_ELSEWHERE', 'cicd'],
-      ['PLAN_SPECIAL_ACCOUNT_MISSING', 'logs'],
+    const cfg = config([
+      special('management', 'management'),
+      special('cicd', 'cicd'),
+      special('logs', 'logs'),
     ]);
+    const p = plan(cfg, observed([cicd], STANDARD_OUS));
+    expect(p.actions.map((a) => [a.action, 'key' in a ? a.key : a.path])).toEqual([
+      ['create-account', 'logs'],
+    ]);
+    expect(p.actions[0]?.reason).toBe("special account 'logs' (logs) does not exist yet");
+    expect(p.warnings.map((w) => [w.code, w.key])).toEqual([['PLAN_SPECIAL_ACCOUNT_ELSEWHERE', 'cicd']]);
     expect(p.unmanaged).toEqual([]);
+    // Once it exists, a special account is left alone even when its tags differ from the DSL.
+    const after = simulatePlan(observed([cicd], STANDARD_OUS), p, idGenerators());
+    const logs = after.accounts.find((a) => a.name === 'logs');
+    if (!logs) throw new Error('logs missing');
+    logs.tags.environment = 'edited';
+    logs.ou = 'Internal';
+    expect(plan(cfg, after).actions).toEqual([]);
+    // ...and never retired when it leaves the DSL's special list: it is still matched as special.
+    expect(
+      plan(config([special('logs', 'logs')]), after).actions.filter((a) => a.action === 'retire-account'),
+    ).toEqual([]);
   });
 });
 

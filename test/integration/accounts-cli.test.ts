@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { observeOrganization } from '../../src/handlers/accounts/observe.js';
+import { organizationsPort } from '../../src/handlers/accounts/ports.js';
+import { MARKERS } from '../../src/plan/markers.js';
+import { AccountPlanSchema } from '../../src/plan/model.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+
+/** `orgbridge plan` and `orgbridge run --action sync-accounts` on examples/, in-process. */
+describe('orgbridge plan / run --action sync-accounts on the example config', () => {
+  const moto = useMoto();
+  const saved: Record<string, string | undefined> = {};
+  const env = (): Record<string, string> => ({
+    AWS_ENDPOINT_URL: moto().server.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+    ORGBRIDGE_ACCOUNTS_GATEWAY: 'direct',
+  });
+
+  beforeAll(async () => {
+    await createOrganization(moto().management);
+    for (const [k, v] of Object.entries(env())) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  afterAll(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  const cli = async (...args: string[]) => {
+    const io = memoryIo();
+    const code = await main(['node', 'orgbridge', '-c', 'examples', ...args], io);
+    return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+  };
+
+  it('plans the whole example organization as JSON with exit code 2', async () => {
+    const { code, out } = await cli('plan', '--json');
+    expect(code).toBe(2);
+    const plan = AccountPlanSchema.parse(JSON.parse(out));
+    expect(plan.version).toBe(1);
+    expect(plan.summary.actions['create-account']).toBeGreaterThan(50);
+    expect(plan.blocked).toEqual([]);
+  });
+
+  it('a dry run changes nothing; --execute creates every account; the next plan is empty', async () => {
+    const dry = await cli('run', '--action', 'sync-accounts');
+    expect(dry.code).toBe(2);
+    expect(dry.err).toContain('dry run: nothing was changed');
+    const port = organizationsPort(moto().management.organizations());
+    expect((await observeOrganization(port)).accounts).toHaveLength(1);
+
+    const run = await cli('run', '--action', 'sync-accounts', '--execute');
+    expect(run.err).not.toContain('failed:');
+    expect(run.code).toBe(0);
+    const org = await observeOrganization(port);
+    const again = AccountPlanSchema.parse(JSON.parse((await cli('plan', '--json')).out));
+    expect(again.actions).toEqual([]);
+    // Every account of the DSL, special ones included (the management account existed already).
+    expect(again.summary.unchanged).toBe(org.accounts.length);
+    const cicd = org.accounts.find((a) => a.tags[MARKERS.key] === 'cicd');
+    expect(cicd?.ou).toBe('Internal/Infra');
+
+    const text = await cli('plan');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^Plan: no changes \(\d+ unchanged\)$/m);
+    const md = await cli('plan', '--markdown');
+    expect(md.out).toContain('**Nothing to do**');
+  });
+
+  it('rejects an unknown action with a suggestion', async () => {
+    const { code, err } = await cli('run', '--action', 'sync-acounts');
+    expect(code).toBe(1);
+    expect(err).toContain("did you mean 'sync-accounts'?");
+  });
+});
