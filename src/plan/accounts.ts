@@ -57,6 +57,8 @@ export const CLOSURE_RULES = {
 const DEFAULT_TAGS_PER_ACCOUNT = 50;
 
 export function normalizeOuPath(path: string): string {
+  // Fast path: already normal (the common case, called once per account).
+  if (!/(^[\s/])|([\s/]$)|(\/\/)|(\s\/)|(\/\s)/.test(path)) return path;
   return path
     .split('/')
     .map((s) => s.trim())
@@ -469,7 +471,8 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
     if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
     let markersChanged = false;
-    for (const [k, v] of Object.entries(managedMarkers(d.key, d.tags, d.protect))) {
+    const markers = managedMarkers(d.key, d.tags, d.protect);
+    for (const [k, v] of Object.entries(markers)) {
       if (account.tags[k] !== v) {
         set[k] = v;
         markersChanged = true;
@@ -482,7 +485,11 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
 
     let retagged = false;
     const lastHash = account.tags[MARKERS.tagsHash];
-    if (lastHash !== undefined) {
+    // The managed tags as they are now usually equal the DSL's, whose hash is already known.
+    const unchangedSinceDsl =
+      previouslyManaged.length === Object.keys(d.tags).length &&
+      previouslyManaged.every((k) => account.tags[k] === d.tags[k]);
+    if (lastHash !== undefined && !(unchangedSinceDsl && markers[MARKERS.tagsHash] === lastHash)) {
       const current: Record<string, string> = {};
       for (const k of previouslyManaged) {
         const v = account.tags[k];

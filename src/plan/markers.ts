@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { compareText } from './observed.js';
 
 /**
@@ -45,11 +44,32 @@ export function parseManagedTagKeys(value: string | undefined): string[] {
 
 /**
  * Stable hash of a tag set: entries sorted by key before hashing (never hash key-order-dependent
- * JSON). 16 hex characters are plenty to notice an edit; this is not a security boundary.
+ * JSON). It only has to notice an edit, it is no security boundary: cyrb53 (a public-domain
+ * 53-bit string hash) is ~10x cheaper than creating a sha256 per account, which matters at
+ * 10,000 accounts.
  */
 export function hashTags(tags: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(tags).sort(([a], [b]) => compareText(a, b));
-  return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
+  // NUL cannot occur in tag keys or values, so the joined form is unambiguous.
+  const text = Object.keys(tags)
+    .sort(compareText)
+    .map((k) => `${k}\u0000${tags[k]}`)
+    .join('\u0000');
+  return cyrb53(text).toString(16).padStart(14, '0');
+}
+
+function cyrb53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 /** The marker tags a managed account carries besides its DSL tags (without `orgbridge:ou`). */
