@@ -1,6 +1,6 @@
 /**
  * "Did you mean" suggestions for misspelt keys, scopes and account keys, like a compiler's.
- * Levenshtein distance with a budget that grows with the word: one typo in a short word, about
+ * Edit distance (Levenshtein plus transpositions) with a budget that grows with the word: one typo in a short word, about
  * one in three characters in a longer one, so `standrd` finds `standard` but `foo` never
  * suggests `bar`.
  */
@@ -8,13 +8,24 @@ export function levenshtein(a: string, b: string): number {
   if (a === b) return 0;
   if (!a.length) return b.length;
   if (!b.length) return a.length;
+  // Optimal string alignment: a swap of two neighbours (`nmae`) counts as one typo.
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, (beforePrevious[j - 2] as number) + 1);
+      }
+      current[j] = distance;
     }
+    beforePrevious = previous;
     previous = current;
   }
   return previous[b.length] as number;

@@ -11,12 +11,12 @@ export interface ExplainRow {
 export function explainAccount(account: ResolvedAccount): ExplainRow[] {
   return Object.entries(account.provenance).map(([setting, provenance]) => ({
     setting,
-    value: valueOf(account, setting),
+    value: settingValue(account, setting),
     provenance,
   }));
 }
 
-function valueOf(account: ResolvedAccount, setting: string): unknown {
+function settingValue(account: ResolvedAccount, setting: string): unknown {
   if (setting.startsWith('tags.')) return account.tags[setting.slice('tags.'.length)];
   if (setting.startsWith('access.')) return account.access[setting.slice('access.'.length)];
   if (setting in account.settings) return account.settings[setting];

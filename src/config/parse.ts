@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OrgbridgeError, ValidationFailed } from '../errors.js';
+import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { isPolicyFile, parsePolicyFiles } from './policies.js';
@@ -62,7 +62,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
   const ecrDoc = ecrFile ? parseOrCollect(ecrFile, errors) : undefined;
   const policyResult = parsePolicyFiles(files.filter((f) => isPolicyFile(f.path)));
   errors.push(...policyResult.errors);
-  if (!accountsDoc) return { ok: false, errors };
+  if (!accountsDoc) return { ok: false, errors: sortErrors(errors) };
 
   const checked = checkAccountsFile(accountsDoc, errors);
   let ecrInput: EcrRepositoryInput[] = [];
@@ -74,7 +74,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
       ecr = resolveEcr(ecrInput);
     } else errors.push(...issuesToErrors(ecrDoc, [], ecrFileSchema, ecrDoc.value, parsed.error.issues));
   }
-  if (!checked.file) return { ok: false, errors };
+  if (!checked.file) return { ok: false, errors: sortErrors(errors) };
 
   const resolved = resolveConfig(checked.file, {
     directory: options.directory ?? '.',
@@ -91,7 +91,11 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
       ecr: ecrInput,
     }),
   );
-  return errors.length ? { ok: false, errors } : { ok: true, config: resolved.config };
+  return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config: resolved.config };
+}
+
+function sortErrors(errors: readonly OrgbridgeError[]): OrgbridgeError[] {
+  return [...errors].sort(compareByLocation);
 }
 
 function parseOrCollect(file: SourceFile, errors: OrgbridgeError[]): ParsedYaml | undefined {

@@ -108,10 +108,22 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
       cause: e,
     });
   });
-  const state = { hasAlias: false };
+  const state: { hasAlias: boolean; firstAlias?: number } = { hasAlias: false };
   const root = doc.contents ? positionOf(doc.contents, at, errors, state) : { at: 0 };
   if (errors.length) throw new YamlSyntaxErrors(errors);
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // toJS reports alias problems (unresolved, too many expansions) only when it runs.
+    throw new YamlSyntaxErrors([
+      new OrgbridgeError('DSL_YAML_SYNTAX', `invalid YAML: ${(e as Error).message}`, {
+        location: at(state.firstAlias ?? 0),
+        hint: 'define each &anchor before its *alias',
+        cause: e,
+      }),
+    ]);
+  }
   if (state.hasAlias && isCyclic(value)) {
     throw new YamlSyntaxErrors([
       new OrgbridgeError('DSL_YAML_SYNTAX', 'invalid YAML: an alias refers to a node that contains it', {
@@ -127,10 +139,13 @@ function positionOf(
   node: Node,
   at: (offset: number) => SourceLocation,
   errors: OrgbridgeError[],
-  state: { hasAlias: boolean },
+  state: { hasAlias: boolean; firstAlias?: number },
 ): NodePosition {
   const start = node.range?.[0] ?? 0;
-  if (isAlias(node)) state.hasAlias = true;
+  if (isAlias(node)) {
+    state.hasAlias = true;
+    state.firstAlias ??= start;
+  }
   if (isMap(node)) {
     const entries = new Map<string, NodePosition>();
     for (const pair of node.items) {

@@ -34,6 +34,12 @@ function whereSet(account: ResolvedAccount, setting: string): SourceLocation {
   return { file: at?.file ?? '', line: at?.line ?? 0, column: at?.column ?? 0 };
 }
 
+/** The later of two clashing accounts is the one reported, as a reader of the file expects. */
+function inFileOrder(accounts: readonly ResolvedAccount[]): ResolvedAccount[] {
+  const line = (a: ResolvedAccount) => a.provenance.key?.line ?? 0;
+  return [...accounts].sort((a, b) => line(a) - line(b));
+}
+
 function accountLocation(account: ResolvedAccount): SourceLocation {
   return whereSet(account, 'key');
 }
@@ -66,7 +72,7 @@ function uniqueBy(code: string, what: 'name' | 'email', normalise: (value: strin
   return ({ config }) => {
     const seen = new Map<string, ResolvedAccount>();
     const errors: OrgbridgeError[] = [];
-    for (const account of config.accounts) {
+    for (const account of inFileOrder(config.accounts)) {
       const value = normalise(account[what]);
       const first = seen.get(value);
       if (!first) {
@@ -139,7 +145,7 @@ const uniqueAccountIds: Rule = {
   check: ({ config, accountsDoc }) => {
     const seen = new Map<string, string>();
     const errors: OrgbridgeError[] = [];
-    for (const account of config.accounts) {
+    for (const account of inFileOrder(config.accounts)) {
       if (account.id === undefined) continue;
       const first = seen.get(account.id);
       if (first === undefined) seen.set(account.id, account.key);
@@ -189,12 +195,13 @@ const dnsDomainsDisjoint: Rule = {
   name: 'dns-domains-disjoint',
   check: ({ config, accountsDoc }) => {
     const owner = new Map<string, string>();
-    for (const account of config.accounts) {
+    const accounts = inFileOrder(config.accounts);
+    for (const account of accounts) {
       for (const domain of account.allowed_dns_domains)
         if (!owner.has(domain)) owner.set(domain, account.key);
     }
     const errors: OrgbridgeError[] = [];
-    for (const account of config.accounts) {
+    for (const account of accounts) {
       account.allowed_dns_domains.forEach((domain, index) => {
         const location = accountsDoc.locate(['accounts', account.key, 'allowed_dns_domains', index], 'value');
         const first = owner.get(domain);

@@ -1,0 +1,361 @@
+import { describe, expect, it } from 'vitest';
+import { BASE, errorsOf, expectOne, lineOf, resolveOk, withAccounts } from './support.js';
+
+const policy = (path: string, text: string) => ({ path, text });
+const SCP = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"x:Y","Resource":"*"}]}';
+
+describe('schema errors', () => {
+  it('reports an unknown key with a did-you-mean at the key', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    regoin: us-east-1\n`);
+    const error = expectOne(errorsOf(text), 'DSL_UNKNOWN_KEY', 'accounts.yml', lineOf(text, 'regoin'));
+    expect(error.message).toContain("did you mean 'region'?");
+    expect(error.location?.column).toBe(5);
+  });
+
+  it('explains keys set on the wrong layer', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    organization_unit: Dev\n`);
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_UNKNOWN_KEY',
+      'accounts.yml',
+      lineOf(text, 'organization_unit: Dev', 2),
+    );
+    expect(error.hint).toContain('set on a scope');
+  });
+
+  it('reports a wrong type at the value', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    nat_gateway_count: three\n`);
+    const error = expectOne(errorsOf(text), 'DSL_INVALID_TYPE', 'accounts.yml', lineOf(text, 'three'));
+    expect(error.message).toContain("accounts.foo.nat_gateway_count must be a number, got 'three'");
+    expect(error.location?.column).toBe(24);
+  });
+
+  it('tells to quote an account id YAML read as a number', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    id: 012345678901\n`);
+    const error = expectOne(errorsOf(text), 'DSL_INVALID_TYPE', 'accounts.yml', lineOf(text, 'id: 0'));
+    expect(error.hint).toContain("id: '012345678901'");
+  });
+
+  it('reports a missing required key at the parent', () => {
+    const text = withAccounts(`  foo:\n    service: foo\n`);
+    const error = expectOne(errorsOf(text), 'DSL_MISSING_KEY', 'accounts.yml', lineOf(text, '  foo:'));
+    expect(error.message).toContain("missing required key 'scope' in accounts.foo");
+  });
+
+  it('reports an invalid account key', () => {
+    const text = withAccounts(`  Foo_Bar!:\n    scope: dev\n`);
+    expectOne(errorsOf(text), 'DSL_INVALID_KEY', 'accounts.yml', lineOf(text, 'Foo_Bar'));
+  });
+
+  it('reports an unknown top-level section', () => {
+    const text = `${BASE}scope:\n  x: 1\n`;
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_UNKNOWN_KEY',
+      'accounts.yml',
+      text.split('\n').indexOf('scope:') + 1,
+    );
+    expect(error.message).toContain("did you mean 'scopes'?");
+  });
+
+  it('reports YAML syntax errors with their position, not a stack trace', () => {
+    const text = withAccounts(`  foo:\n    scope: [dev\n`);
+    const errors = errorsOf(text);
+    expect(errors.every((e) => e.code === 'DSL_YAML_SYNTAX' && e.location?.file === 'accounts.yml')).toBe(
+      true,
+    );
+    expect(errors[0]?.location?.line).toBeGreaterThanOrEqual(lineOf(text, 'scope: [dev'));
+  });
+
+  it('reports duplicate keys', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n  foo:\n    scope: dev\n`);
+    expectOne(errorsOf(text), 'DSL_DUPLICATE_KEY', 'accounts.yml', lineOf(text, '  foo:', 2));
+  });
+
+  it('collects errors from every account, not only the first', () => {
+    const text = withAccounts(
+      `  a1:\n    scope: dev\n    create_vpc: yes\n  a2:\n    scope: dev\n    use_cfr: 1\n`,
+    );
+    const errors = errorsOf(text).filter((e) => e.code === 'DSL_INVALID_TYPE');
+    expect(errors.map((e) => e.location?.line)).toEqual([
+      lineOf(text, 'create_vpc: yes'),
+      lineOf(text, 'use_cfr: 1'),
+    ]);
+  });
+});
+
+describe('resolution errors', () => {
+  it('reports an unknown scope with a did-you-mean', () => {
+    const text = withAccounts(`  foo:\n    scope: deev\n`);
+    const error = expectOne(errorsOf(text), 'DSL_UNKNOWN_SCOPE', 'accounts.yml', lineOf(text, 'scope: deev'));
+    expect(error.message).toContain("did you mean 'dev'?");
+  });
+
+  it('reports an unknown template placeholder', () => {
+    const text = BASE.replace(
+      "email_template: 'aws+{name}@example.com'",
+      "email_template: 'aws+{nmae}@example.com'",
+    );
+    const errors = errorsOf(text);
+    const error = expectOne(
+      errors,
+      'DSL_UNKNOWN_PLACEHOLDER',
+      'accounts.yml',
+      lineOf(text, 'email_template'),
+    );
+    expect(error.message).toContain("did you mean 'name'?");
+  });
+
+  it('reports a configured tag that orgbridge sets itself', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    tags:\n      environment: live\n`);
+    expectOne(errorsOf(text), 'DSL_RESERVED_TAG', 'accounts.yml', lineOf(text, 'environment: live'));
+  });
+
+  it('reports a missing region once per scope', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n`)
+      .replace('  region: ap-southeast-2\n', '')
+      .replace('    environment: prod\n', '    environment: prod\n    region: us-east-1\n');
+    const error = expectOne(errorsOf(text), 'DSL_MISSING_SETTING', 'accounts.yml', lineOf(text, '  dev:'));
+    expect(error.message).toContain('foo');
+  });
+});
+
+describe('rules', () => {
+  it('region-in-regions: a region outside `regions`', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    region: eu-west-1\n`);
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_REGION_NOT_ALLOWED',
+      'accounts.yml',
+      lineOf(text, 'eu-west-1'),
+    );
+    expect(error.hint).toContain(`accounts.yml:${lineOf(text, 'regions:')}`);
+  });
+
+  it('region-in-regions: reported once when a scope sets the region for all its accounts', () => {
+    const text = withAccounts(`  a1:\n    scope: dev\n  a2:\n    scope: dev\n`).replace(
+      '    create_vpc: true\n',
+      '    create_vpc: true\n    region: eu-west-1\n',
+    );
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_REGION_NOT_ALLOWED',
+      'accounts.yml',
+      lineOf(text, 'eu-west-1'),
+    );
+    expect(error.message).toContain('(and 1 more accounts)');
+  });
+
+  it('unique-account-names: two accounts with the same resolved name', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n  bar:\n    scope: dev\n    name: foo-nonprod-ap-southeast-2\n`,
+    );
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_DUPLICATE_NAME',
+      'accounts.yml',
+      lineOf(text, 'name: foo-nonprod'),
+    );
+    expect(error.message).toContain("also the name of account 'foo'");
+  });
+
+  it('unique-account-emails: case-insensitive', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    email: Team@Example.com\n  bar:\n    scope: dev\n    email: team@example.com\n`,
+    );
+    expectOne(errorsOf(text), 'DSL_DUPLICATE_EMAIL', 'accounts.yml', lineOf(text, 'email: team@example.com'));
+  });
+
+  it('account-email-format: length and syntax', () => {
+    const long = `${'x'.repeat(60)}@example.com`;
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    email: a@b.c\n  bar:\n    scope: dev\n    email: ${long}\n  baz:\n    scope: dev\n    email: not-an-email\n`,
+    );
+    const errors = errorsOf(text).filter((e) => e.code === 'DSL_INVALID_EMAIL');
+    expect(errors.map((e) => e.location?.line)).toEqual([
+      lineOf(text, 'email: a@b.c'),
+      lineOf(text, `email: ${long}`),
+      lineOf(text, 'not-an-email'),
+    ]);
+  });
+
+  it('account-name-format: longer than 50 characters', () => {
+    const key = 'a'.repeat(40);
+    const text = withAccounts(`  ${key}:\n    scope: dev\n    email: x@example.com\n`);
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_INVALID_ACCOUNT_NAME',
+      'accounts.yml',
+      lineOf(text, `${key}:`),
+    );
+    expect(error.message).toContain('is 63 characters; AWS accepts 1 to 50');
+  });
+
+  it('unique-account-ids: one AWS account adopted twice', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    id: '123456789012'\n  goo:\n    scope: dev\n    id: '123456789012'\n`,
+    );
+    expectOne(
+      errorsOf(text),
+      'DSL_DUPLICATE_ACCOUNT_ID',
+      'accounts.yml',
+      lineOf(text, "id: '123456789012'", 2),
+    );
+  });
+
+  it('special-accounts-exist: organization names an account that is not defined', () => {
+    const text = BASE.replace('  logs: logs', '  logs: log');
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_UNKNOWN_SPECIAL_ACCOUNT',
+      'accounts.yml',
+      lineOf(text, 'logs: log'),
+    );
+    expect(error.message).toContain("did you mean 'logs'?");
+  });
+
+  it('dns-domains-disjoint: the same domain claimed twice', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    allowed_dns_domains: [foo.example.com]\n  goo:\n    scope: dev\n    allowed_dns_domains:\n      - foo.example.com\n`,
+    );
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_DNS_DOMAIN_CONFLICT',
+      'accounts.yml',
+      lineOf(text, '- foo.example.com'),
+    );
+    expect(error.message).toContain("also claimed by account 'foo'");
+  });
+
+  it("dns-domains-disjoint: a domain inside another account's domain", () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    allowed_dns_domains: [example.com]\n  goo:\n    scope: dev\n    allowed_dns_domains: [api.shop.example.com]\n`,
+    );
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_DNS_DOMAIN_CONFLICT',
+      'accounts.yml',
+      lineOf(text, 'api.shop'),
+    );
+    expect(error.message).toContain("inside 'example.com' of account 'foo'");
+  });
+
+  it('dns-domains-disjoint: one account may nest its own domains', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    allowed_dns_domains: [example.com, api.example.com]\n`,
+    );
+    expect(resolveOk(text).accounts.find((a) => a.key === 'foo')?.allowed_dns_domains).toHaveLength(2);
+  });
+
+  it('ecr-pull-grants-match: unknown service and environment', () => {
+    const ecr = `- name: foo\n  pull:\n    - environment: nonprd\n      services: [mgmt]\n    - services: [mgnt]\n    - environment: nonprod\n      services: mgmt\n`;
+    const errors = errorsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: ecr }]);
+    expect(expectOne(errors, 'DSL_ECR_UNKNOWN_ENVIRONMENT', 'ecr.yml', 3).message).toContain(
+      "did you mean 'nonprod'?",
+    );
+    const services = errors.filter((e) => e.code === 'DSL_ECR_UNKNOWN_SERVICE');
+    expect(services.map((e) => [e.location?.file, e.location?.line])).toEqual([
+      ['ecr.yml', 5],
+      ['ecr.yml', 7],
+    ]);
+    expect(services[0]?.message).toContain("did you mean 'mgmt'?");
+    expect(services[1]?.message).toContain("has no account in environment 'nonprod'");
+  });
+
+  it('ecr-unique-repositories and ecr schema errors', () => {
+    const ecr = `- name: foo\n- name: foo\n  lifecycle:\n    - dev-: "seven days"\n`;
+    const errors = errorsOf(BASE, [{ path: 'ecr.yml', text: ecr }]);
+    expectOne(errors, 'DSL_INVALID_VALUE', 'ecr.yml', 4);
+  });
+
+  it('ecr-unique-repositories: a repository defined twice', () => {
+    const ecr = `- name: foo\n- name: foo\n`;
+    expectOne(errorsOf(BASE, [{ path: 'ecr.yml', text: ecr }]), 'DSL_ECR_DUPLICATE_REPOSITORY', 'ecr.yml', 2);
+  });
+
+  it('policies: invalid JSON is positioned inside the file', () => {
+    const errors = errorsOf(BASE, [
+      policy('policies/scp/Internal/Dev/broken.json', '{\n  "Version": "2012-10-17",\n  "Statement": [,]\n}'),
+    ]);
+    const error = expectOne(errors, 'DSL_POLICY_INVALID_JSON', 'policies/scp/Internal/Dev/broken.json', 3);
+    expect(error.location?.column).toBe(17);
+  });
+
+  it('policies: over the size limit after minifying (configurable)', () => {
+    const big = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'x:Y', Resource: 'r'.repeat(200) }],
+    });
+    const limited = BASE.replace(
+      '  event_bus: bus\n',
+      '  event_bus: bus\n  limits:\n    scp_max_chars: 100\n',
+    );
+    expectOne(
+      errorsOf(limited, [policy('policies/scp/Internal/big.json', big)]),
+      'DSL_POLICY_TOO_LARGE',
+      'policies/scp/Internal/big.json',
+      1,
+    );
+    // whitespace does not count: the same policy pretty-printed passes the default limit
+    resolveOk(BASE, [policy('policies/scp/Internal/big.json', JSON.stringify(JSON.parse(big), null, 8))]);
+  });
+
+  it('policies: targeting an OU no scope uses', () => {
+    const errors = errorsOf(BASE, [policy('policies/scp/Internal/Deve/x.json', SCP)]);
+    const error = expectOne(errors, 'DSL_POLICY_UNKNOWN_OU', 'policies/scp/Internal/Deve/x.json', 1);
+    expect(error.message).toContain("did you mean 'Internal/Dev'?");
+  });
+
+  it('policies: more SCPs per OU than allowed, counting FullAWSAccess', () => {
+    const scps = [1, 2, 3, 4, 5].map((i) =>
+      policy(`policies/scp/Internal/Dev/p${i}.json`, SCP.replace('x:Y', `x:Y${i}`)),
+    );
+    const errors = errorsOf(BASE, scps);
+    const error = expectOne(errors, 'DSL_TOO_MANY_POLICIES', 'policies/scp/Internal/Dev/p5.json', 1);
+    expect(error.message).toContain('FullAWSAccess');
+    resolveOk(BASE, scps.slice(0, 4));
+  });
+
+  it('policies: unknown inheritance operators in tag and backup policies', () => {
+    const tag =
+      '{\n  "tags": {\n    "team": {\n      "tag_key": {"@@asign": "team"},\n      "tag_value": {"@@operators_allowed_for_child_policies": ["@@nothing"]}\n    }\n  }\n}';
+    const errors = errorsOf(BASE, [policy('policies/tag/Internal/team.json', tag)]).filter(
+      (e) => e.code === 'DSL_POLICY_UNKNOWN_OPERATOR',
+    );
+    expect(errors.map((e) => e.location?.line)).toEqual([4, 5]);
+    expect(errors[0]?.message).toContain("did you mean '@@assign'?");
+  });
+
+  it('policies: a policy folder that is not a policy type', () => {
+    expectOne(
+      errorsOf(BASE, [policy('policies/scps/Internal/x.json', SCP)]),
+      'DSL_POLICY_UNKNOWN_TYPE',
+      'policies/scps/Internal/x.json',
+      1,
+    );
+  });
+
+  it('organization-units: nesting deeper than ou_depth', () => {
+    const text = BASE.replace(
+      'organization_unit: Internal/Infra',
+      'organization_unit: Internal/A/B/C/D/Infra',
+    );
+    const error = expectOne(errorsOf(text), 'DSL_OU_TOO_DEEP', 'accounts.yml', lineOf(text, 'Internal/A/B'));
+    expect(error.message).toContain('6 levels');
+  });
+
+  it('tags-per-account: more than tags_per_account tags, seed tags included', () => {
+    const tags = Array.from({ length: 46 }, (_, i) => `      t${i}: v`).join('\n');
+    const text = withAccounts(`  foo:\n    scope: dev\n    tags:\n${tags}\n`);
+    const error = expectOne(errorsOf(text), 'DSL_TOO_MANY_TAGS', 'accounts.yml', lineOf(text, '  foo:'));
+    expect(error.message).toContain('51 tags');
+  });
+
+  it('every error of a broken config is reported at once, sorted by position', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: deev\n  bar:\n    scope: dev\n    region: eu-west-1\n    create_vpc: nope\n`,
+    );
+    const errors = errorsOf(text);
+    expect(errors.map((e) => e.code).sort()).toEqual(['DSL_INVALID_TYPE', 'DSL_UNKNOWN_SCOPE']);
+  });
+});
