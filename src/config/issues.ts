@@ -36,7 +36,7 @@ export function issuesToErrors(
           const suggestion = didYouMean(unknown, known);
           const hint =
             suggestion !== undefined
-              ? `did you mean '${suggestion}'?`
+              ? `rename it to '${suggestion}'`
               : (WRONG_LAYER_HINTS[unknown] ?? `allowed keys: ${known.join(', ')}`);
           errors.push(
             new OrgbridgeError(

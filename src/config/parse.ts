@@ -3,7 +3,7 @@ import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.j
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { isPolicyFile, parsePolicyFiles } from './policies.js';
-import { type CheckedAccountsFile, resolveConfig, resolveEcr } from './resolve.js';
+import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
 import {
   type AccountInput,
   accountSchema,
@@ -171,8 +171,14 @@ function checkAccountsFile(doc: ParsedYaml, errors: OrgbridgeError[]): CheckedSe
     accountKeys.add(key);
     const parsed = accountSchema.safeParse(value);
     if (parsed.success && KEY_PATTERN.test(key)) accounts.set(key, parsed.data);
-    else if (!parsed.success)
+    else if (!parsed.success) {
       errors.push(...issuesToErrors(doc, ['accounts', key], accountSchema, value, parsed.error.issues));
+      // The account is left out of resolution; its scope reference is still worth checking.
+      const scope = isMap(value) ? value.scope : undefined;
+      if (typeof scope === 'string' && isMap(root.scopes) && !(scope in root.scopes)) {
+        errors.push(unknownScopeError(doc, key, scope, Object.keys(root.scopes)));
+      }
+    }
   }
   if (!organization || !defaults) return { accountKeys };
   return { file: { doc, organization, defaults, scopes, accounts, invalidScopes }, accountKeys };

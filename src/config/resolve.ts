@@ -96,10 +96,8 @@ export function resolveConfig(
 ): ResolveResult {
   const { doc } = input;
   const errors: OrgbridgeError[] = [];
-  const at = (layer: Provenance['layer'], path: readonly (string | number)[]): Provenance => ({
-    layer,
-    ...doc.locate(path, 'key'),
-  });
+  const at = (layer: Provenance['layer'], path: readonly (string | number)[]): Provenance =>
+    doc.provenance(layer, path);
 
   const organization = resolveOrganization(input.organization);
   const nameTemplate = checkTemplate(
@@ -157,18 +155,8 @@ export function resolveConfig(
     const account = input.accounts.get(key) as AccountInput;
     const scope = scopes.get(account.scope);
     if (!scope) {
-      if (!input.invalidScopes.has(account.scope)) {
-        errors.push(
-          new OrgbridgeError(
-            'DSL_UNKNOWN_SCOPE',
-            `account '${key}': scope '${account.scope}' is not defined${didYouMeanSuffix(account.scope, input.scopes.keys())}`,
-            {
-              location: doc.locate(['accounts', key, 'scope'], 'value'),
-              hint: `defined scopes: ${[...input.scopes.keys()].join(', ') || '(none)'}`,
-            },
-          ),
-        );
-      }
+      if (!input.invalidScopes.has(account.scope))
+        errors.push(unknownScopeError(doc, key, account.scope, input.scopes.keys()));
       continue;
     }
     const keyProvenance = at('account', ['accounts', key]);
@@ -302,6 +290,23 @@ export function resolveConfig(
     policies: extra.policies,
   };
   return { config, errors };
+}
+
+export function unknownScopeError(
+  doc: ParsedYaml,
+  key: string,
+  scope: string,
+  scopes: Iterable<string>,
+): OrgbridgeError {
+  const names = [...scopes];
+  return new OrgbridgeError(
+    'DSL_UNKNOWN_SCOPE',
+    `account '${key}': scope '${scope}' is not defined${didYouMeanSuffix(scope, names)}`,
+    {
+      location: doc.locate(['accounts', key, 'scope'], 'value'),
+      hint: `defined scopes: ${names.join(', ') || '(none)'}`,
+    },
+  );
 }
 
 function resolveOrganization(org: OrganizationInput): OrganizationSettings {

@@ -63,13 +63,26 @@ export class ParsedYaml {
    * falls back to the deepest node that exists, so every error has a position.
    */
   locate(path: YamlPath, target: 'key' | 'value' = 'key'): SourceLocation {
+    return this.location(this.offsetOf(path, target));
+  }
+
+  /** `locate` as a Provenance record, in one allocation (resolution makes ~20 per account). */
+  provenance<L extends string>(
+    layer: L,
+    path: YamlPath,
+  ): { layer: L; file: string; line: number; column: number } {
+    const { line, column } = this.lines.position(this.offsetOf(path, 'key'));
+    return { layer, file: this.file, line, column };
+  }
+
+  private offsetOf(path: YamlPath, target: 'key' | 'value'): number {
     let node = this.root;
     for (const step of path) {
       const next = typeof step === 'number' ? node.items?.[step] : node.entries?.get(step);
-      if (!next) return this.location(node.keyAt ?? node.at);
+      if (!next) return node.keyAt ?? node.at;
       node = next;
     }
-    return this.location(target === 'key' ? (node.keyAt ?? node.at) : node.at);
+    return target === 'key' ? (node.keyAt ?? node.at) : node.at;
   }
 }
 

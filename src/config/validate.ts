@@ -34,10 +34,16 @@ function whereSet(account: ResolvedAccount, setting: string): SourceLocation {
   return { file: at?.file ?? '', line: at?.line ?? 0, column: at?.column ?? 0 };
 }
 
+const fileOrder = new WeakMap<readonly ResolvedAccount[], ResolvedAccount[]>();
+
 /** The later of two clashing accounts is the one reported, as a reader of the file expects. */
 function inFileOrder(accounts: readonly ResolvedAccount[]): ResolvedAccount[] {
+  const cached = fileOrder.get(accounts);
+  if (cached) return cached;
   const line = (a: ResolvedAccount) => a.provenance.key?.line ?? 0;
-  return [...accounts].sort((a, b) => line(a) - line(b));
+  const sorted = [...accounts].sort((a, b) => line(a) - line(b));
+  fileOrder.set(accounts, sorted);
+  return sorted;
 }
 
 function accountLocation(account: ResolvedAccount): SourceLocation {
