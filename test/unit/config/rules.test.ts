@@ -359,3 +359,59 @@ describe('rules', () => {
     expect(errors.map((e) => e.code).sort()).toEqual(['DSL_INVALID_TYPE', 'DSL_UNKNOWN_SCOPE']);
   });
 });
+
+describe('more rules', () => {
+  it('organization-units: a scope inside the morgue, and morgue_ou equal to root_ou', () => {
+    const text = BASE.replace('organization_unit: Internal/Infra', 'organization_unit: Morgue/Infra');
+    expectOne(errorsOf(text), 'DSL_SCOPE_IN_MORGUE', 'accounts.yml', lineOf(text, 'Morgue/Infra'));
+    const same = BASE.replace('morgue_ou: Morgue', 'morgue_ou: Internal');
+    const error = expectOne(errorsOf(same), 'DSL_INVALID_VALUE', 'accounts.yml', lineOf(same, 'morgue_ou'));
+    expect(error.message).toContain('must differ from root_ou');
+  });
+
+  it('an email template without {name} or {key} would give every account one email', () => {
+    const text = BASE.replace(
+      "email_template: 'aws+{name}@example.com'",
+      "email_template: 'aws+{region}@example.com'",
+    );
+    expectOne(errorsOf(text), 'DSL_TEMPLATE_NOT_UNIQUE', 'accounts.yml', lineOf(text, 'email_template'));
+  });
+
+  it('access entries must be role names', () => {
+    const text = BASE.replace('rw: PowerUser,Developer', "rw: 'PowerUser,,Developer'");
+    expectOne(errorsOf(text), 'DSL_INVALID_ACCESS', 'accounts.yml', lineOf(text, 'rw:'));
+  });
+
+  it('policies: an SCP without Statement, and a policy that is not an object', () => {
+    const errors = errorsOf(BASE, [
+      policy('policies/scp/Internal/a.json', '{"Version": "2012-10-17"}'),
+      policy('policies/tag/Internal/b.json', '[1]'),
+    ]);
+    expect(errors.filter((e) => e.code === 'DSL_POLICY_INVALID').map((e) => e.location?.file)).toEqual([
+      'policies/scp/Internal/a.json',
+      'policies/tag/Internal/b.json',
+    ]);
+  });
+
+  it('policies: one name, two different documents', () => {
+    const other = SCP.replace('x:Y', 'x:Z');
+    const errors = errorsOf(withAccounts(''), [
+      policy('policies/scp/Internal/Dev/guard.json', SCP),
+      policy('policies/scp/Internal/Infra/guard.json', other),
+    ]);
+    expectOne(errors, 'DSL_DUPLICATE_POLICY_NAME', 'policies/scp/Internal/Infra/guard.json', 1);
+    resolveOk(BASE, [
+      policy('policies/scp/Internal/Dev/guard.json', SCP),
+      policy('policies/scp/Internal/Infra/guard.json', SCP),
+    ]);
+  });
+
+  it('policies: a file directly under the type folder has no OU', () => {
+    expectOne(
+      errorsOf(BASE, [policy('policies/scp/x.json', SCP)]),
+      'DSL_POLICY_UNKNOWN_OU',
+      'policies/scp/x.json',
+      1,
+    );
+  });
+});
