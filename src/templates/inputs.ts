@@ -1,0 +1,139 @@
+import type { AccountKind, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
+import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { OrgbridgeError } from '../errors.js';
+
+/**
+ * Everything the templates are rendered from: the resolved config plus what only AWS knows
+ * (account ids, the organization id) and the bundle keys. Pure data, so templates are a pure
+ * function of it and render identically offline (`orgbridge synth`) and in the pipeline
+ * (`run --action render-templates`).
+ */
+export interface TemplateInputs {
+  readonly config: ResolvedConfig;
+  /** Account key -> 12-digit id, for the accounts that exist (or are adopted with `id:`). */
+  readonly accountIds: Readonly<Record<string, string>>;
+  /** `o-...`, for aws:PrincipalOrgID conditions. */
+  readonly organizationId: string;
+  /** The region the event buses, handlers and stack sets live in (the seed: "a single region"). */
+  readonly homeRegion: string;
+  /** Regions with an artifact bucket (`defaults.regions`). */
+  readonly regions: readonly string[];
+  /** Account kind -> S3 key of its Lambda bundle in the artifact buckets. */
+  readonly bundleKeys: Readonly<Partial<Record<AccountKind, string>>>;
+  /** Ids that are placeholders (synth without an organization): reported, never deployed. */
+  readonly placeholders: readonly string[];
+}
+
+/** The ids of the special accounts, resolved (or a clear error naming the missing ones). */
+export type SpecialAccountIds = Readonly<Record<SpecialAccountKind, string>>;
+
+/** Placeholder organization id for offline synth; matches AWS's `o-[a-z0-9]{10,32}`. */
+export const PLACEHOLDER_ORGANIZATION_ID = 'o-placeholder0';
+
+export function specialAccountIds(inputs: TemplateInputs): SpecialAccountIds {
+  const missing: string[] = [];
+  const ids = {} as Record<SpecialAccountKind, string>;
+  for (const kind of SPECIAL_ACCOUNT_KINDS) {
+    const key = inputs.config.organization.accounts[kind];
+    const id = inputs.accountIds[key];
+    if (id) ids[kind] = id;
+    else missing.push(`${kind} (${key})`);
+  }
+  if (missing.length > 0) {
+    throw new OrgbridgeError('TEMPLATE_ACCOUNT_ID_MISSING', `no account id for ${missing.join(', ')}`, {
+      hint: 'create the special accounts first (run --action sync-accounts --execute) or give them `id:` in accounts.yml',
+    });
+  }
+  return ids;
+}
+
+/** The kind of every account key: special accounts by the organization section, others member. */
+export function accountKinds(config: ResolvedConfig): ReadonlyMap<string, AccountKind> {
+  const kinds = new Map<string, AccountKind>();
+  for (const account of config.accounts) kinds.set(account.key, account.kind);
+  for (const kind of SPECIAL_ACCOUNT_KINDS) kinds.set(config.organization.accounts[kind], kind);
+  return kinds;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+/** `defaults.regions`, falling back to the default region. */
+export function configuredRegions(config: ResolvedConfig): string[] {
+  const regions = stringList(config.defaults.regions);
+  const home = homeRegionOf(config);
+  return regions && regions.length > 0 ? [...new Set(regions)] : [home];
+}
+
+/** Where buses and handlers live: `defaults.region` (the seed deploys the bus stack set in one region). */
+export function homeRegionOf(config: ResolvedConfig): string {
+  const region = config.defaults.region;
+  return typeof region === 'string' ? region : 'us-east-1';
+}
+
+/** The minimal observed account shape needed to learn ids (ObservedAccount satisfies it). */
+export interface KnownAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly status?: string;
+}
+
+/**
+ * Account key -> id: `id:` from the config first, then the observed account with the same email,
+ * then the same name (how sync-accounts adopts). Closed/suspended accounts are not matched.
+ */
+export function resolveAccountIds(
+  config: ResolvedConfig,
+  observed: readonly KnownAccount[] = [],
+): Record<string, string> {
+  const byEmail = new Map<string, string>();
+  const byName = new Map<string, string>();
+  for (const a of observed) {
+    if (a.status && a.status !== 'ACTIVE') continue;
+    byEmail.set(a.email.toLowerCase(), a.id);
+    byName.set(a.name, a.id);
+  }
+  const ids: Record<string, string> = {};
+  for (const account of config.accounts) {
+    const id = account.id ?? byEmail.get(account.email.toLowerCase()) ?? byName.get(account.name);
+    if (id) ids[account.key] = id;
+  }
+  return ids;
+}
+
+export interface TemplateInputOptions {
+  readonly observed?: readonly KnownAccount[];
+  readonly organizationId?: string;
+  readonly bundleKeys?: TemplateInputs['bundleKeys'];
+}
+
+/**
+ * Inputs from the config and, when given, the observed organization. Special accounts that have
+ * no id yet get obvious placeholders (`00000000000N`) so `synth` works on a fresh repository;
+ * `placeholders` lists them and the bootstrap refuses to deploy such templates.
+ */
+export function templateInputs(config: ResolvedConfig, options: TemplateInputOptions = {}): TemplateInputs {
+  const accountIds = resolveAccountIds(config, options.observed);
+  const placeholders: string[] = [];
+  SPECIAL_ACCOUNT_KINDS.forEach((kind, i) => {
+    const key = config.organization.accounts[kind];
+    if (!accountIds[key]) {
+      const id = String(i + 1).padStart(12, '0');
+      accountIds[key] = id;
+      placeholders.push(id);
+    }
+  });
+  const organizationId = options.organizationId ?? PLACEHOLDER_ORGANIZATION_ID;
+  if (!options.organizationId) placeholders.push(organizationId);
+  return {
+    config,
+    accountIds,
+    organizationId,
+    homeRegion: homeRegionOf(config),
+    regions: configuredRegions(config),
+    bundleKeys: options.bundleKeys ?? {},
+    placeholders,
+  };
+}

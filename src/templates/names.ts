@@ -1,0 +1,80 @@
+import type { AccountKind } from '../config/model.js';
+
+/**
+ * Names of everything orgbridge deploys, in one place: the bootstrap, the uploader and the
+ * templates must agree on them, and a person reading the console should recognise them.
+ */
+
+/** Prefix of every stack, role and bucket orgbridge owns. */
+export const PREFIX = 'orgbridge';
+
+/**
+ * The artifact bucket of a region, in the cicd account. One per region because Lambda reads its
+ * code only from a bucket in the function's own region (the seed's "not one S3 bucket, but 4").
+ * S3 names are global, hence the account id in the name.
+ */
+export function artifactBucketName(cicdAccountId: string, region: string): string {
+  return `${PREFIX}-artifacts-${cicdAccountId}-${region}`;
+}
+
+/** Object key of a kind's Lambda bundle; the content hash makes every change a new key. */
+export function lambdaBundleKey(kind: AccountKind, sha256: string): string {
+  return `lambdas/${kind}-${sha256.slice(0, 16)}.zip`;
+}
+
+/** Object key of a rendered template in the artifact buckets. */
+export function templateKey(templateName: string): string {
+  return `templates/${templateName}.template.json`;
+}
+
+export const STACK_NAMES = {
+  artifacts: `${PREFIX}-artifacts`,
+  eventBus: `${PREFIX}-event-bus`,
+  handlers: `${PREFIX}-handlers`,
+  stackSets: `${PREFIX}-stack-sets`,
+  forward: (shard: number) => `${PREFIX}-forward-${String(shard).padStart(2, '0')}`,
+} as const;
+
+/** Stack set names (management account). */
+export const STACK_SET_NAMES = {
+  eventBus: `${PREFIX}-event-bus`,
+  handlers: `${PREFIX}-member-handlers`,
+} as const;
+
+export const ROLE_NAMES = {
+  handler: (kind: AccountKind) => `${PREFIX}-${kind}-handler`,
+  /** Read-only SSM role the cicd account assumes to verify what the pipeline wrote. */
+  ssmReader: `${PREFIX}-ssm-reader`,
+  /** CloudFormation service role the handlers that deploy stacks pass (VPC, IAM mapping). */
+  stackDeployer: `${PREFIX}-stack-deployer`,
+  /** The seed's `update-s3-stacks-role`: the only principal allowed to modify the log buckets. */
+  logBucketUpdater: 'update-s3-stacks-role',
+} as const;
+
+export const TABLE_NAMES = {
+  idempotency: (kind: AccountKind) => `${PREFIX}-${kind}-idempotency`,
+} as const;
+
+export const FUNCTION_NAMES = {
+  handler: (kind: AccountKind) => `${PREFIX}-${kind}-handler`,
+} as const;
+
+/** SSM parameter path every orgbridge parameter lives under. */
+export const SSM_PATH = `/${PREFIX}/`;
+
+/** Stacks the handlers deploy at run time (VPC, IAM mapping, log buckets): their role may touch only these. */
+export const RUNTIME_STACKS = {
+  vpc: `${PREFIX}-vpc`,
+  iamMapping: `${PREFIX}-iam-mapping`,
+  logBuckets: `${PREFIX}-log-buckets`,
+  ecr: `${PREFIX}-ecr`,
+} as const;
+
+export const AUDIT_NAMES = {
+  bucket: (auditAccountId: string, region: string) => `${PREFIX}-audit-events-${auditAccountId}-${region}`,
+  archive: `${PREFIX}-audit-archive`,
+} as const;
+
+export const LOGS_NAMES = {
+  bucket: (logsAccountId: string, region: string) => `${PREFIX}-logs-${logsAccountId}-${region}`,
+} as const;

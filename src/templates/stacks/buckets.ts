@@ -1,0 +1,174 @@
+import { CfnDeletionPolicy, Fn, type Stack } from 'aws-cdk-lib';
+import { CfnArchive } from 'aws-cdk-lib/aws-events';
+import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
+import { AUDIT_NAMES, artifactBucketName, LOGS_NAMES, ROLE_NAMES } from '../names.js';
+import { denyInsecureTransport, localBusArn } from './common.js';
+
+const BLOCK_PUBLIC = {
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+};
+const ENCRYPTED = {
+  serverSideEncryptionConfiguration: [{ serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+};
+
+/**
+ * The artifact bucket of one region (cicd account): CloudFormation templates and Lambda bundles.
+ * Every account of the organization may read them (stack set instances create functions from
+ * these keys), nobody outside it.
+ */
+export function addArtifactBucket(
+  stack: Stack,
+  cicdAccountId: string,
+  region: string,
+  organizationId: string,
+): void {
+  const name = artifactBucketName(cicdAccountId, region);
+  const bucket = new CfnBucket(stack, 'ArtifactBucket', {
+    bucketName: name,
+    versioningConfiguration: { status: 'Enabled' },
+    publicAccessBlockConfiguration: BLOCK_PUBLIC,
+    bucketEncryption: ENCRYPTED,
+    ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerEnforced' }] },
+    lifecycleConfiguration: {
+      rules: [
+        { id: 'expire-old-versions', status: 'Enabled', noncurrentVersionExpiration: { noncurrentDays: 90 } },
+      ],
+    },
+  });
+  new CfnBucketPolicy(stack, 'ArtifactBucketPolicy', {
+    bucket: bucket.ref,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'OrganizationReadsArtifacts',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: [`arn:aws:s3:::${name}/lambdas/*`, `arn:aws:s3:::${name}/templates/*`],
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+        },
+        denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
+      ],
+    },
+  });
+}
+
+/**
+ * The audit account's store: every event of every bus, as one object per event, in a bucket
+ * nobody can delete from (object lock in compliance mode, plus an explicit deny) and an
+ * EventBridge archive of the audit bus for replay.
+ */
+export function addAuditStore(
+  stack: Stack,
+  auditAccountId: string,
+  region: string,
+  busName: string,
+  retentionDays: number,
+): string {
+  const name = AUDIT_NAMES.bucket(auditAccountId, region);
+  const bucket = new CfnBucket(stack, 'AuditBucket', {
+    bucketName: name,
+    versioningConfiguration: { status: 'Enabled' },
+    objectLockEnabled: true,
+    objectLockConfiguration: {
+      objectLockEnabled: 'Enabled',
+      rule: { defaultRetention: { mode: 'COMPLIANCE', days: retentionDays } },
+    },
+    publicAccessBlockConfiguration: BLOCK_PUBLIC,
+    bucketEncryption: ENCRYPTED,
+    ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerEnforced' }] },
+  });
+  bucket.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+  bucket.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+  new CfnBucketPolicy(stack, 'AuditBucketPolicy', {
+    bucket: bucket.ref,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenyDelete',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: [
+            's3:DeleteObject',
+            's3:DeleteObjectVersion',
+            's3:PutLifecycleConfiguration',
+            's3:DeleteBucket',
+          ],
+          Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
+        },
+        denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
+      ],
+    },
+  });
+  new CfnArchive(stack, 'AuditArchive', {
+    archiveName: AUDIT_NAMES.archive,
+    description: 'orgbridge: every event the audit bus received, for replay',
+    sourceArn: localBusArn(busName),
+    retentionDays: 0,
+  });
+  return `arn:aws:s3:::${name}`;
+}
+
+/**
+ * The logs account's bucket (seed, "logging updates"): AWS log delivery from accounts of the
+ * organization may write, granted by organization condition rather than an account list so the
+ * policy stays far below S3's 20 KB at 5,000 accounts; and the seed's deny-modification statement
+ * exempting only the updater role (and its CloudFormation session).
+ */
+export function addLogsBucket(
+  stack: Stack,
+  logsAccountId: string,
+  region: string,
+  organizationId: string,
+): void {
+  const name = LOGS_NAMES.bucket(logsAccountId, region);
+  const bucket = new CfnBucket(stack, 'LogsBucket', {
+    bucketName: name,
+    versioningConfiguration: { status: 'Enabled' },
+    publicAccessBlockConfiguration: BLOCK_PUBLIC,
+    bucketEncryption: ENCRYPTED,
+    // CloudFront standard logs still write with ACLs: the bucket owner must be able to take them.
+    ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerPreferred' }] },
+  });
+  bucket.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+  bucket.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+  const updater = ROLE_NAMES.logBucketUpdater;
+  new CfnBucketPolicy(stack, 'LogsBucketPolicy', {
+    bucket: bucket.ref,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'LogDeliveryFromOrganization',
+          Effect: 'Allow',
+          Principal: {
+            Service: ['delivery.logs.amazonaws.com', 'logdelivery.elasticloadbalancing.amazonaws.com'],
+          },
+          Action: 's3:PutObject',
+          Resource: `arn:aws:s3:::${name}/AWSLogs/*`,
+          Condition: { StringEquals: { 'aws:SourceOrgID': organizationId } },
+        },
+        {
+          Sid: 'deny-modification',
+          Effect: 'Deny',
+          NotPrincipal: {
+            AWS: [
+              Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${updater}`),
+              Fn.sub(
+                `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/${updater}/AWSCloudFormation`,
+              ),
+            ],
+          },
+          Action: ['s3:Delete*', 's3:PutBucket*'],
+          Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
+        },
+        denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
+      ],
+    },
+  });
+}

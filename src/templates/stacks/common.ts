@@ -1,0 +1,93 @@
+import { App, Fn, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { PolicyStatement } from '../permissions.js';
+
+/**
+ * Stacks are built from CloudFormation-level (L1) constructs: the generated templates are then
+ * exactly what this code says, which matters because moto's CloudFormation has gaps (it returns
+ * garbage for `Ref` of an EventBus, so rules name their bus literally) and because the templates
+ * are snapshot-tested and read by people.
+ *
+ * LegacyStackSynthesizer: no CDK bootstrap stack, no BootstrapVersion parameter; assets are never
+ * used (Lambda code comes from the artifact buckets by key).
+ */
+export function newApp(outdir?: string): App {
+  return new App({
+    analyticsReporting: false,
+    // cfn-lint checks every template in the tests; the in-process validator would print to the
+    // terminal from library code and triples synth time.
+    builtinCloudFormationValidation: false,
+    ...(outdir ? { outdir } : {}),
+    context: { '@aws-cdk/core:stackRelativeExports': true },
+  });
+}
+
+export interface OrgbridgeStackProps {
+  readonly description: string;
+  readonly stackName: string;
+}
+
+export function newStack(app: Construct, id: string, props: OrgbridgeStackProps): Stack {
+  return new Stack(app, id, {
+    stackName: props.stackName,
+    description: props.description,
+    synthesizer: new LegacyStackSynthesizer(),
+    analyticsReporting: false,
+  });
+}
+
+/** `arn:${Partition}:events:${Region}:${account}:event-bus/${name}` for a bus in another account. */
+export function busArn(accountId: string, region: string, busName: string): string {
+  return `arn:aws:events:${region}:${accountId}:event-bus/${busName}`;
+}
+
+/** A bus in the deploying account, without `Ref` of the bus (moto returns garbage for it). */
+export function localBusArn(busName: string): string {
+  return Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${busName}`);
+}
+
+/** Policy statements as an IAM policy document; resources are `Fn::Sub` strings. */
+export function policyDocument(
+  statements: readonly PolicyStatement[],
+  variables: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
+  const sub = (s: string) => {
+    if (!s.includes(`\${`)) return s;
+    const used = Object.fromEntries(Object.entries(variables).filter(([name]) => s.includes(`\${${name}}`)));
+    return Object.keys(used).length > 0 ? Fn.sub(s, used) : Fn.sub(s);
+  };
+  return {
+    Version: '2012-10-17',
+    Statement: statements.map((s) => ({
+      Sid: s.sid,
+      Effect: 'Allow',
+      Action: s.actions.length === 1 ? s.actions[0] : [...s.actions],
+      Resource: s.resources.length === 1 ? sub(s.resources[0] as string) : s.resources.map(sub),
+      ...(s.conditions ? { Condition: s.conditions } : {}),
+    })),
+  };
+}
+
+/** Deny plain-HTTP access (AWS Foundational Security Best Practices S3.5 / SQS encryption in transit). */
+export function denyInsecureTransport(
+  resources: readonly unknown[],
+  action: string,
+): Record<string, unknown> {
+  return {
+    Sid: 'DenyInsecureTransport',
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: action,
+    Resource: resources.length === 1 ? resources[0] : [...resources],
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  };
+}
+
+/** A CDK-safe logical id from any name (alphanumerics only). */
+export function logicalId(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}

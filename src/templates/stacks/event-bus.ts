@@ -1,0 +1,114 @@
+import { CfnCondition, Fn, type Stack } from 'aws-cdk-lib';
+import { CfnEventBus, CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
+import type { AccountKind, SpecialAccountKind } from '../../config/model.js';
+import { SPECIAL_ACCOUNT_KINDS } from '../../config/model.js';
+import type { SpecialAccountIds } from '../inputs.js';
+import type { BusSendersView, BusTopologyView } from '../topology-view.js';
+import { localBusArn, logicalId } from './common.js';
+import { addForwarderRole, addRule } from './rules.js';
+
+/**
+ * The event bus stack set (every account, one region): the bus, its policy, and the rule that
+ * forwards every event to the audit account. One template for every account: what differs by
+ * account kind is chosen with conditions on AWS::AccountId, so a single stack set covers all.
+ */
+export function addEventBus(
+  stack: Stack,
+  bus: BusTopologyView,
+  special: SpecialAccountIds,
+  organizationId: string,
+): void {
+  const conditions = kindConditions(stack, special);
+  const eventBus = new CfnEventBus(stack, 'EventBus', {
+    name: bus.busName,
+    description: 'orgbridge: cross-account requests and replies',
+  });
+
+  // One EventBusPolicy resource per distinct sender set; each applies to the kinds sharing it.
+  const groups = new Map<string, { senders: BusSendersView; kinds: AccountKind[] }>();
+  for (const [kind, senders] of Object.entries(bus.senders) as [AccountKind, BusSendersView][]) {
+    const key = JSON.stringify(senders);
+    const group = groups.get(key) ?? { senders, kinds: [] };
+    group.kinds.push(kind);
+    groups.set(key, group);
+  }
+  let n = 0;
+  for (const { senders, kinds } of groups.values()) {
+    n++;
+    const condition = anyOf(stack, `BusPolicy${n}Applies`, kinds, conditions);
+    if (senders.type === 'organization') {
+      const policy = new CfnEventBusPolicy(stack, `BusPolicyOrganization${n}`, {
+        eventBusName: bus.busName,
+        statementId: 'allow-from-organization',
+        statement: {
+          Sid: 'allow-from-organization',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: localBusArn(bus.busName),
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+        },
+      });
+      policy.addResourceDependency(eventBus);
+      if (condition) policy.cfnOptions.condition = condition;
+    } else {
+      senders.accountIds.forEach((accountId, i) => {
+        const policy = new CfnEventBusPolicy(stack, `BusPolicy${n}Account${i + 1}`, {
+          eventBusName: bus.busName,
+          statementId: `allow-from-${accountId}`,
+          statement: {
+            Sid: `allow-from-${accountId}`,
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+            Action: 'events:PutEvents',
+            Resource: localBusArn(bus.busName),
+          },
+        });
+        policy.addResourceDependency(eventBus);
+        if (condition) policy.cfnOptions.condition = condition;
+      });
+    }
+  }
+
+  // The audit bus accepts the whole organization, so forwarding needs a role (seed, caveat 1).
+  const role = addForwarderRole(stack, 'AuditForwarderRole', [bus.busName], organizationId);
+  role.cfnOptions.condition = conditions.notAudit;
+  const forward = addRule(stack, bus.auditForward, new Map(), role);
+  forward.addResourceDependency(eventBus);
+  forward.cfnOptions.condition = conditions.notAudit;
+}
+
+interface KindConditions {
+  readonly is: Readonly<Record<SpecialAccountKind, CfnCondition>>;
+  readonly member: CfnCondition;
+  readonly notAudit: CfnCondition;
+}
+
+function kindConditions(stack: Stack, special: SpecialAccountIds): KindConditions {
+  const is = {} as Record<SpecialAccountKind, CfnCondition>;
+  for (const kind of SPECIAL_ACCOUNT_KINDS) {
+    is[kind] = new CfnCondition(stack, `Is${logicalId(kind)}Account`, {
+      expression: Fn.conditionEquals(Fn.ref('AWS::AccountId'), special[kind]),
+    });
+  }
+  const member = new CfnCondition(stack, 'IsMemberAccount', {
+    expression: Fn.conditionNot(Fn.conditionOr(...SPECIAL_ACCOUNT_KINDS.map((k) => is[k]))),
+  });
+  const notAudit = new CfnCondition(stack, 'IsNotAuditAccount', {
+    expression: Fn.conditionNot(is.audit),
+  });
+  return { is, member, notAudit };
+}
+
+/** A condition true in the accounts of any of `kinds`; undefined when that is every account. */
+function anyOf(
+  stack: Stack,
+  id: string,
+  kinds: readonly AccountKind[],
+  conditions: KindConditions,
+): CfnCondition | undefined {
+  if (kinds.length === SPECIAL_ACCOUNT_KINDS.length + 1) return undefined;
+  const parts = kinds.map((k) => (k === 'member' ? conditions.member : conditions.is[k]));
+  if (parts.length === 1) return parts[0];
+  return new CfnCondition(stack, id, { expression: Fn.conditionOr(...parts) });
+}

@@ -1,0 +1,370 @@
+import { Fn, type Stack } from 'aws-cdk-lib';
+import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
+import type { AccountKind } from '../../config/model.js';
+import type { SpecialAccountIds } from '../inputs.js';
+import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH, TABLE_NAMES } from '../names.js';
+import { DEPLOY_SERVICE_ROLE_ACTIONS, type PolicyStatement, statementsFor } from '../permissions.js';
+import type { KindTopologyView, QueueView } from '../topology-view.js';
+import { denyInsecureTransport, logicalId, policyDocument } from './common.js';
+import { addForwarderRole, addRule } from './rules.js';
+
+/** The Lambda runtime of every handler; the bundles target Node 20 syntax, which it runs. */
+export const LAMBDA_RUNTIME = 'nodejs22.x';
+
+/** Function timeout per kind: account creation polls Organizations for minutes. */
+export const HANDLER_TIMEOUT_SECONDS: Readonly<Record<AccountKind, number>> = {
+  management: 600,
+  cicd: 60,
+  identity: 300,
+  dns: 120,
+  logs: 300,
+  audit: 60,
+  member: 300,
+};
+
+/**
+ * At most this many batches in flight per kind (Lambda's SQS MaximumConcurrency, minimum 2).
+ * Management: Organizations allows 5 CreateAccount in progress and serialises many writes.
+ */
+export const HANDLER_MAX_CONCURRENCY: Readonly<Partial<Record<AccountKind, number>>> = {
+  management: 5,
+  dns: 2,
+};
+
+export interface HandlerOptions {
+  readonly kind: AccountKind;
+  readonly topology: KindTopologyView;
+  readonly busName: string;
+  readonly eventSource: string;
+  readonly special: SpecialAccountIds;
+  readonly organizationId: string;
+  /** S3 key of the kind's bundle; required unless `local`. */
+  readonly bundleKey: string | undefined;
+  /**
+   * Local (emulator) variant: no Lambda function and no event source mapping. moto cannot run
+   * Lambda, and its event source mapping silently eats messages; the in-process poller of
+   * src/runtime consumes the same queues instead.
+   */
+  readonly local: boolean;
+  /** Extra statements for the handler role (e.g. the audit store bucket). */
+  readonly extraStatements?: readonly PolicyStatement[];
+}
+
+export interface HandlerResources {
+  readonly queues: ReadonlyMap<string, CfnQueue>;
+  readonly role: CfnRole;
+}
+
+/** Queue + DLQ, encrypted, TLS-only. */
+export function addQueue(stack: Stack, view: QueueView): CfnQueue {
+  const id = logicalId(view.name);
+  const dlq = new CfnQueue(stack, `${id}Dlq`, {
+    queueName: view.dlqName,
+    sqsManagedSseEnabled: true,
+    // The longest SQS allows: a person has two weeks to look at a failed request.
+    messageRetentionPeriod: 1_209_600,
+  });
+  return new CfnQueue(stack, `${id}Queue`, {
+    queueName: view.name,
+    sqsManagedSseEnabled: true,
+    visibilityTimeout: view.visibilityTimeoutSeconds,
+    messageRetentionPeriod: 345_600,
+    redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: view.maxReceiveCount },
+  });
+}
+
+/**
+ * The handler of one account kind: its queues fed by the topology's rules, idempotency table,
+ * least-privilege role and (outside local mode) the Lambda function with its SQS event source.
+ */
+export function addHandler(stack: Stack, options: HandlerOptions): HandlerResources {
+  const { kind, topology } = options;
+  const queues = new Map<string, CfnQueue>();
+  for (const view of [topology.handlerQueue, ...topology.extraQueues])
+    queues.set(view.name, addQueue(stack, view));
+  const handlerQueue = queues.get(topology.handlerQueue.name) as CfnQueue;
+
+  const busTargets = topology.rules.some((r) => r.targets.some((t) => t.type === 'bus'));
+  const forwarder = busTargets
+    ? addForwarderRole(stack, 'ReplyForwarderRole', [options.busName], options.organizationId)
+    : undefined;
+  const ruleArnsByQueue = new Map<string, string[]>();
+  for (const view of topology.rules) {
+    const rule = addRule(stack, view, queues, forwarder);
+    for (const target of view.targets) {
+      if (target.type !== 'queue') continue;
+      const arns = ruleArnsByQueue.get(target.queueName) ?? [];
+      arns.push(rule.attrArn);
+      ruleArnsByQueue.set(target.queueName, arns);
+    }
+  }
+  for (const [queueName, ruleArns] of ruleArnsByQueue) {
+    const queue = queues.get(queueName) as CfnQueue;
+    new CfnQueuePolicy(stack, `${logicalId(queueName)}Policy`, {
+      queues: [queue.ref],
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'AllowOrgbridgeRules',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queue.attrArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } },
+          },
+          denyInsecureTransport([queue.attrArn], 'sqs:*'),
+        ],
+      },
+    });
+  }
+
+  new CfnTable(stack, 'IdempotencyTable', {
+    tableName: TABLE_NAMES.idempotency(kind),
+    billingMode: 'PAY_PER_REQUEST',
+    // Powertools idempotency's default layout: partition key `id`, TTL attribute `expiration`.
+    keySchema: [{ attributeName: 'id', keyType: 'HASH' }],
+    attributeDefinitions: [{ attributeName: 'id', attributeType: 'S' }],
+    timeToLiveSpecification: { attributeName: 'expiration', enabled: true },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    sseSpecification: { sseEnabled: true },
+  });
+
+  const functionName = FUNCTION_NAMES.handler(kind);
+  const logGroup = new CfnLogGroup(stack, 'HandlerLogGroup', {
+    logGroupName: `/aws/lambda/${functionName}`,
+    retentionInDays: 400,
+  });
+
+  const runtimeStatements: PolicyStatement[] = [
+    {
+      sid: 'ConsumeOwnQueue',
+      actions: [
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+      ],
+      resources: [
+        `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${topology.handlerQueue.name}`,
+      ],
+    },
+    {
+      sid: 'IdempotencyRecords',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resources: [
+        `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${TABLE_NAMES.idempotency(kind)}`,
+      ],
+    },
+    {
+      // Replies and follow-up events go to the account's own bus; its rules route them on.
+      sid: 'PublishToOwnBus',
+      actions: ['events:PutEvents'],
+      resources: [
+        `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${options.busName}`,
+      ],
+    },
+    {
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [
+        `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}:*`,
+      ],
+    },
+  ];
+  const handlerStatements = [
+    ...statementsFor(topology.handledDetailTypes),
+    ...(options.extraStatements ?? []),
+  ];
+  const role = new CfnRole(stack, 'HandlerRole', {
+    roleName: ROLE_NAMES.handler(kind),
+    description: `orgbridge: the ${kind} account's event handler (${topology.handledDetailTypes.join(', ') || 'no detail-types'})`,
+    assumeRolePolicyDocument: serviceTrust('lambda.amazonaws.com'),
+    policies: [
+      { policyName: 'runtime', policyDocument: policyDocument(runtimeStatements) },
+      ...(handlerStatements.length > 0
+        ? [
+            {
+              policyName: 'handlers',
+              policyDocument: policyDocument(handlerStatements, { OrganizationId: options.organizationId }),
+            },
+          ]
+        : []),
+    ],
+  });
+
+  addSsmReaderRole(stack, options.special.cicd);
+  addStackServiceRoles(stack, topology.handledDetailTypes);
+
+  if (!options.local) {
+    if (!options.bundleKey) {
+      throw new Error(
+        `no Lambda bundle key for the ${kind} handler: synthesize with bundles or in local mode`,
+      );
+    }
+    const fn = new CfnFunction(stack, 'HandlerFunction', {
+      functionName,
+      description: `orgbridge ${kind} account handler`,
+      runtime: LAMBDA_RUNTIME,
+      handler: 'index.handler',
+      architectures: ['arm64'],
+      memorySize: 512,
+      timeout: HANDLER_TIMEOUT_SECONDS[kind],
+      role: role.attrArn,
+      code: {
+        s3Bucket: Fn.sub(artifactBucketName(options.special.cicd, `\${AWS::Region}`)),
+        s3Key: options.bundleKey,
+      },
+      loggingConfig: { logGroup: logGroup.ref, logFormat: 'JSON' },
+      environment: {
+        variables: handlerEnvironment(options),
+      },
+    });
+    const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
+    new CfnEventSourceMapping(stack, 'HandlerQueueSource', {
+      functionName: fn.ref,
+      eventSourceArn: handlerQueue.attrArn,
+      batchSize: 10,
+      // Partial batch failures: a failed message is retried alone, not its whole batch.
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      ...(maximumConcurrency ? { scalingConfig: { maximumConcurrency } } : {}),
+    });
+  }
+
+  return { queues, role };
+}
+
+/** What the runtime of src/runtime reads at cold start (documented in docs/architecture.md). */
+export function handlerEnvironment(options: HandlerOptions): Record<string, string> {
+  return {
+    ORGBRIDGE_ACCOUNT_KIND: options.kind,
+    ORGBRIDGE_EVENT_BUS: options.busName,
+    ORGBRIDGE_EVENT_SOURCE: options.eventSource,
+    ORGBRIDGE_HANDLER_QUEUE: options.topology.handlerQueue.name,
+    ORGBRIDGE_IDEMPOTENCY_TABLE: TABLE_NAMES.idempotency(options.kind),
+    ORGBRIDGE_ORGANIZATION_ID: options.organizationId,
+    ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(options.special),
+    POWERTOOLS_SERVICE_NAME: `orgbridge-${options.kind}`,
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}
+
+export function serviceTrust(service: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: 'sts:AssumeRole',
+        // Confused-deputy guard: only this account's functions/stacks may use the role.
+        Condition: { StringEquals: { 'aws:SourceAccount': Fn.ref('AWS::AccountId') } },
+      },
+    ],
+  };
+}
+
+/** Read-only access to orgbridge's SSM parameters for the pipeline in the cicd account. */
+function addSsmReaderRole(stack: Stack, cicdAccountId: string): void {
+  new CfnRole(stack, 'SsmReaderRole', {
+    roleName: ROLE_NAMES.ssmReader,
+    description: 'orgbridge: the cicd pipeline reads the parameters it wrote',
+    assumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${cicdAccountId}:root` },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    },
+    policies: [
+      {
+        policyName: 'read-orgbridge-parameters',
+        policyDocument: policyDocument([
+          {
+            sid: 'ReadOrgbridgeParameters',
+            actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+            resources: [`arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:parameter${SSM_PATH}*`],
+          },
+        ]),
+      },
+    ],
+  });
+}
+
+/**
+ * CloudFormation service roles for the handlers that deploy stacks at run time: the handler may
+ * only pass the role, the role holds the resource permissions, and only CloudFormation assumes it.
+ */
+function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
+  const deployer: string[] = [];
+  if (handled.includes('CREATE_VPC')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.vpc);
+  if (handled.includes('UPDATE_IAM_MAPPING')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping);
+  if (deployer.length > 0) {
+    new CfnRole(stack, 'StackDeployerRole', {
+      roleName: ROLE_NAMES.stackDeployer,
+      description: 'orgbridge: CloudFormation service role for the VPC and IAM mapping stacks',
+      assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
+      policies: [
+        {
+          policyName: 'deploy',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              ...(handled.includes('CREATE_VPC')
+                ? [
+                    {
+                      Sid: 'Vpc',
+                      Effect: 'Allow',
+                      Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.vpc],
+                      Resource: '*',
+                    },
+                  ]
+                : []),
+              ...(handled.includes('UPDATE_IAM_MAPPING')
+                ? [
+                    {
+                      Sid: 'AccessRoles',
+                      Effect: 'Allow',
+                      Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping],
+                      Resource: Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/orgbridge/*`),
+                    },
+                  ]
+                : []),
+            ],
+          },
+        },
+      ],
+    });
+  }
+  if (handled.includes('UPDATE_LOG_BUCKETS')) {
+    new CfnRole(stack, 'LogBucketUpdaterRole', {
+      roleName: ROLE_NAMES.logBucketUpdater,
+      description:
+        'orgbridge: the only principal allowed to modify the log buckets (seed: update-s3-stacks-role)',
+      assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
+      policies: [
+        {
+          policyName: 'update-log-buckets',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'LogBuckets',
+                Effect: 'Allow',
+                Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.logBuckets],
+                Resource: Fn.sub(`arn:\${AWS::Partition}:s3:::orgbridge-logs-\${AWS::AccountId}-*`),
+              },
+            ],
+          },
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import type { App, Stack } from 'aws-cdk-lib';
+import { CfnEventBus } from 'aws-cdk-lib/aws-events';
+import type { AccountKind, SpecialAccountKind } from '../config/model.js';
+import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { specialAccountIds, type TemplateInputs } from './inputs.js';
+import {
+  artifactBucketName,
+  ROLE_NAMES,
+  RUNTIME_STACKS,
+  STACK_NAMES,
+  STACK_SET_NAMES,
+  templateKey,
+} from './names.js';
+import { auditStoreStatement, type PolicyStatement } from './permissions.js';
+import { addArtifactBucket, addAuditStore, addLogsBucket } from './stacks/buckets.js';
+import { newApp, newStack } from './stacks/common.js';
+import { addEventBus } from './stacks/event-bus.js';
+import { addHandler } from './stacks/handlers.js';
+import { addForwarderRole, addRule } from './stacks/rules.js';
+import { addStackSets } from './stacks/stack-sets.js';
+import { renderTopology } from './topology-adapter.js';
+import type { TopologyView } from './topology-view.js';
+
+/** Where a template is deployed. */
+export type Placement =
+  /** A plain stack in one account and region. */
+  | {
+      readonly type: 'account';
+      readonly accountKey: string;
+      readonly region: string;
+      readonly stackName: string;
+      /** CloudFormation service role (by name, in that account) the stack is deployed with. */
+      readonly serviceRoleName?: string;
+    }
+  /** A stack set instance in accounts of the organization (in local mode: a stack in each). */
+  | {
+      readonly type: 'stack-set';
+      readonly stackSetName: string;
+      readonly stackName: string;
+      readonly region: string;
+      /** `members`: every account but the special ones; `all`: every account. */
+      readonly accounts: 'all' | 'members';
+    };
+
+export interface RenderedTemplate {
+  /** File name stem, e.g. `handlers-management`, `forward-03`. */
+  readonly name: string;
+  readonly placement: Placement;
+  readonly template: Readonly<Record<string, unknown>>;
+  /** Pretty JSON, as written to disk and uploaded. */
+  readonly body: string;
+  readonly sha256: string;
+}
+
+export interface RenderOptions {
+  /** Emulator variant: handlers without Lambda and event source mapping; no stack sets template. */
+  readonly local?: boolean;
+  /** Retention of the audit bucket's object lock. */
+  readonly auditRetentionDays?: number;
+}
+
+/** Order matters for the bootstrap: artifact buckets, audit, buses, handlers, forward rules. */
+export function renderTemplates(inputs: TemplateInputs, options: RenderOptions = {}): RenderedTemplate[] {
+  const local = options.local ?? false;
+  const topology = renderTopology(inputs);
+  const special = specialAccountIds(inputs);
+  const { config, homeRegion } = inputs;
+  const keyOf = (kind: SpecialAccountKind) => config.organization.accounts[kind];
+  const busName = topology.bus.busName;
+
+  const app = newApp();
+  const placements = new Map<Stack, { name: string; placement: Placement }>();
+  const add = (name: string, placement: Placement, description: string): Stack => {
+    const stack = newStack(app, name, { stackName: placement.stackName, description });
+    placements.set(stack, { name, placement });
+    return stack;
+  };
+
+  for (const region of inputs.regions) {
+    const stack = add(
+      `artifacts-${region}`,
+      { type: 'account', accountKey: keyOf('cicd'), region, stackName: STACK_NAMES.artifacts },
+      `orgbridge: artifact bucket of ${region} (templates and Lambda bundles)`,
+    );
+    addArtifactBucket(stack, special.cicd, region, inputs.organizationId);
+  }
+
+  const busStack = add(
+    'event-bus',
+    {
+      type: 'stack-set',
+      stackSetName: STACK_SET_NAMES.eventBus,
+      stackName: STACK_NAMES.eventBus,
+      region: homeRegion,
+      accounts: 'all',
+    },
+    'orgbridge: the event bus of every account, its policy and the forward-to-audit rule',
+  );
+  addEventBus(busStack, topology.bus, special, inputs.organizationId);
+
+  const handlerKinds: AccountKind[] = [...SPECIAL_ACCOUNT_KINDS, 'member'];
+  for (const kind of handlerKinds) {
+    const placement: Placement =
+      kind === 'member'
+        ? {
+            type: 'stack-set',
+            stackSetName: STACK_SET_NAMES.handlers,
+            stackName: STACK_NAMES.handlers,
+            region: homeRegion,
+            accounts: 'members',
+          }
+        : { type: 'account', accountKey: keyOf(kind), region: homeRegion, stackName: STACK_NAMES.handlers };
+    const stack = add(
+      `handlers-${kind}`,
+      placement,
+      `orgbridge: the ${kind} account's queues, rules and handler`,
+    );
+    let extraStatements: PolicyStatement[] | undefined;
+    if (kind === 'audit') {
+      const bucketArn = addAuditStore(
+        stack,
+        special.audit,
+        homeRegion,
+        busName,
+        options.auditRetentionDays ?? 2555,
+      );
+      extraStatements = [auditStoreStatement(bucketArn)];
+    }
+    addHandler(stack, {
+      kind,
+      topology: topology.kinds[kind],
+      busName,
+      eventSource: config.organization.event_source,
+      special,
+      organizationId: inputs.organizationId,
+      bundleKey: inputs.bundleKeys[kind],
+      local,
+      ...(extraStatements ? { extraStatements } : {}),
+    });
+  }
+
+  const logs = add(
+    'log-buckets',
+    {
+      type: 'account',
+      accountKey: keyOf('logs'),
+      region: homeRegion,
+      stackName: RUNTIME_STACKS.logBuckets,
+      serviceRoleName: ROLE_NAMES.logBucketUpdater,
+    },
+    'orgbridge: the logs account bucket (updated only through update-s3-stacks-role)',
+  );
+  addLogsBucket(logs, special.logs, homeRegion, inputs.organizationId);
+
+  addForwardShards(topology, inputs.organizationId, (index, description) =>
+    add(
+      `forward-${String(index).padStart(2, '0')}`,
+      {
+        type: 'account',
+        accountKey: keyOf('cicd'),
+        region: homeRegion,
+        stackName: STACK_NAMES.forward(index),
+      },
+      description,
+    ),
+  );
+
+  const rendered = synthesize(app, placements);
+  if (local) return rendered;
+
+  // The stack sets point at the templates by content hash, so they render last.
+  const sets = newApp();
+  const setsStack = newStack(sets, 'stack-sets', {
+    stackName: STACK_NAMES.stackSets,
+    description: 'orgbridge: the stack sets of the event bus and the member handlers',
+  });
+  const url = (name: string) => {
+    const t = rendered.find((r) => r.name === name) as RenderedTemplate;
+    return `https://${artifactBucketName(special.cicd, homeRegion)}.s3.${homeRegion}.amazonaws.com/${templateKey(`${name}-${t.sha256.slice(0, 16)}`)}`;
+  };
+  addStackSets(
+    setsStack,
+    [
+      {
+        id: 'EventBusStackSet',
+        stackSetName: STACK_SET_NAMES.eventBus,
+        description: 'orgbridge: event bus in every account',
+        templateUrl: url('event-bus'),
+        excludeSpecialAccounts: false,
+      },
+      {
+        id: 'MemberHandlersStackSet',
+        stackSetName: STACK_SET_NAMES.handlers,
+        description: 'orgbridge: the common rules and handler of member accounts',
+        templateUrl: url('handlers-member'),
+        excludeSpecialAccounts: true,
+      },
+    ],
+    special,
+    homeRegion,
+  );
+  return [
+    ...rendered,
+    ...synthesize(
+      sets,
+      new Map([
+        [
+          setsStack,
+          {
+            name: 'stack-sets',
+            placement: {
+              type: 'account',
+              accountKey: keyOf('management'),
+              region: homeRegion,
+              stackName: STACK_NAMES.stackSets,
+            },
+          },
+        ],
+      ]),
+    ),
+  ];
+}
+
+/** The cicd account's forward buses, one stack each so no template nears 500 resources. */
+function addForwardShards(
+  topology: TopologyView,
+  organizationId: string,
+  stackFor: (index: number, description: string) => Stack,
+): void {
+  for (const shard of topology.forwardShards) {
+    const stack = stackFor(
+      shard.index,
+      `orgbridge: forward bus ${shard.index} of the cicd account (${shard.rules.length} target accounts)`,
+    );
+    const bus = new CfnEventBus(stack, 'ForwardBus', {
+      name: shard.busName,
+      description: 'orgbridge: requests from the pipeline, one rule per target account',
+    });
+    const role = addForwarderRole(stack, 'ForwarderRole', [topology.bus.busName], organizationId);
+    for (const rule of shard.rules) addRule(stack, rule, new Map(), role).addResourceDependency(bus);
+  }
+}
+
+function synthesize(
+  app: App,
+  placements: ReadonlyMap<Stack, { name: string; placement: Placement }>,
+): RenderedTemplate[] {
+  const assembly = app.synth();
+  try {
+    return [...placements].map(([stack, { name, placement }]) => {
+      const template = assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>;
+      const body = `${JSON.stringify(template, null, 1)}\n`;
+      return { name, placement, template, body, sha256: createHash('sha256').update(body).digest('hex') };
+    });
+  } finally {
+    rmSync(assembly.directory, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,89 @@
+import type {
+  AccountKind,
+  ResolvedAccount,
+  ResolvedConfig,
+  SpecialAccountKind,
+} from '../../../src/config/model.js';
+import { SPECIAL_ACCOUNT_KINDS } from '../../../src/config/model.js';
+
+/**
+ * A resolved config built directly (not through the DSL loader): the templates' input contract
+ * is ResolvedConfig, and building it here keeps these tests independent of YAML parsing.
+ */
+export function accountId(n: number): string {
+  return String(100_000_000_000 + n);
+}
+
+function account(key: string, kind: AccountKind, n: number, withId: boolean): ResolvedAccount {
+  return {
+    key,
+    name: `${key}-prod-ap-southeast-2`,
+    email: `aws+${key}@example.com`,
+    ...(withId ? { id: accountId(n) } : {}),
+    kind,
+    scope: kind === 'member' ? 'dev' : 'infra',
+    organization_unit: kind === 'member' ? 'Internal/Dev' : 'Internal/Infra',
+    region: 'ap-southeast-2',
+    environment: 'prod',
+    service: key,
+    tags: {},
+    protect: kind !== 'member',
+    allowed_dns_domains: [],
+    access: {},
+    settings: {},
+    provenance: {},
+  };
+}
+
+export function syntheticConfig(members: number, options: { withIds?: boolean } = {}): ResolvedConfig {
+  const withIds = options.withIds ?? true;
+  const accounts: ResolvedAccount[] = SPECIAL_ACCOUNT_KINDS.map((kind, i) =>
+    account(kind, kind, i + 1, true),
+  );
+  for (let i = 0; i < members; i++) {
+    accounts.push(account(`member-${String(i).padStart(5, '0')}`, 'member', 1000 + i, withIds));
+  }
+  accounts.sort((a, b) => a.key.localeCompare(b.key));
+  return {
+    directory: '/config',
+    organization: {
+      accounts: Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((k) => [k, k])) as Record<
+        SpecialAccountKind,
+        string
+      >,
+      root_ou: 'Internal',
+      morgue_ou: 'Morgue',
+      event_bus: 'orgbridge-bus',
+      event_source: 'app.infra',
+      name_template: '{key}-{environment}-{region}',
+      email_template: 'aws+{name}@example.com',
+      access_role_name: 'OrganizationAccountAccessRole',
+      close_retired_accounts: false,
+      limits: {
+        scp_max_chars: 5120,
+        tag_policy_max_chars: 10000,
+        backup_policy_max_chars: 10000,
+        scp_per_target: 5,
+        tag_policies_per_target: 10,
+        backup_policies_per_target: 10,
+        tags_per_account: 50,
+        ou_depth: 5,
+      },
+    },
+    defaults: { region: 'ap-southeast-2', regions: ['ap-southeast-2', 'us-east-1'] },
+    scopes: {},
+    accounts,
+    ecr: [],
+    policies: [],
+  };
+}
+
+export const BUNDLE_KEYS: Readonly<Record<AccountKind, string>> = {
+  management: 'lambdas/management-0123456789abcdef.zip',
+  cicd: 'lambdas/cicd-0123456789abcdef.zip',
+  identity: 'lambdas/identity-0123456789abcdef.zip',
+  dns: 'lambdas/dns-0123456789abcdef.zip',
+  logs: 'lambdas/logs-0123456789abcdef.zip',
+  audit: 'lambdas/audit-0123456789abcdef.zip',
+  member: 'lambdas/member-0123456789abcdef.zip',
+};
