@@ -87,6 +87,7 @@ interface ScopeLayer {
   readonly settings: ReadonlyMap<SettingName, Inherited>;
   readonly tags: ReadonlyMap<string, Inherited>;
   readonly access: Readonly<Record<string, readonly string[]>>;
+  readonly accessProvenance: ReadonlyMap<string, Provenance>;
   readonly ouProvenance: Provenance;
 }
 
@@ -114,6 +115,8 @@ export function resolveConfig(
     EMAIL_PLACEHOLDERS,
     errors,
   );
+  const expandName = compileTemplate(nameTemplate);
+  const expandEmail = compileTemplate(emailTemplate);
   const templateProvenance = (field: 'name_template' | 'email_template'): Provenance =>
     input.organization[field] !== undefined && doc.root.entries?.get('organization')?.entries?.has(field)
       ? at('template', ['organization', field])
@@ -160,13 +163,17 @@ export function resolveConfig(
       continue;
     }
     const keyProvenance = at('account', ['accounts', key]);
+    // Positions inside this account, looked up from its own node rather than from the root.
+    const accountNode = doc.node(['accounts', key]) ?? doc.root;
+    const ownAt = (path: readonly (string | number)[]): Provenance =>
+      doc.provenanceUnder('account', accountNode, path);
     const provenance: Record<string, Provenance> = { key: keyProvenance };
     const settings: Record<string, unknown> = {};
     for (const name of SETTING_NAMES) {
       const own = account[name];
       if (own !== undefined) {
         settings[name] = own;
-        provenance[name] = at('account', ['accounts', key, name]);
+        provenance[name] = ownAt([name]);
       } else {
         const inherited = scope.settings.get(name);
         if (inherited) {
@@ -184,20 +191,18 @@ export function resolveConfig(
     const region = settings.region as string;
     const environment = settings.environment as string;
     const service = account.service ?? key;
-    const scopeProvenance = at('account', ['accounts', key, 'scope']);
-    const serviceProvenance =
-      account.service !== undefined ? at('account', ['accounts', key, 'service']) : keyProvenance;
+    const scopeProvenance = ownAt(['scope']);
+    const serviceProvenance = account.service !== undefined ? ownAt(['service']) : keyProvenance;
     provenance.scope = scopeProvenance;
     provenance.service = serviceProvenance;
     provenance.organization_unit = scope.ouProvenance;
 
     const vars: Record<string, string> = { key, service, scope: account.scope, environment, region };
-    const name = account.name ?? expandTemplate(nameTemplate, vars);
-    provenance.name = account.name !== undefined ? at('account', ['accounts', key, 'name']) : nameProvenance;
+    const name = account.name ?? expandName(vars);
+    provenance.name = account.name !== undefined ? ownAt(['name']) : nameProvenance;
     vars.name = name;
-    const email = account.email ?? expandTemplate(emailTemplate, vars);
-    provenance.email =
-      account.email !== undefined ? at('account', ['accounts', key, 'email']) : emailProvenance;
+    const email = account.email ?? expandEmail(vars);
+    provenance.email = account.email !== undefined ? ownAt(['email']) : emailProvenance;
 
     const tags: Record<string, string> = {};
     for (const [tag, inherited] of scope.tags) {
@@ -206,7 +211,7 @@ export function resolveConfig(
     }
     for (const [tag, value] of Object.entries(account.tags ?? {})) {
       tags[tag] = String(value);
-      provenance[`tags.${tag}`] = at('account', ['accounts', key, 'tags', tag]);
+      provenance[`tags.${tag}`] = ownAt(['tags', tag]);
     }
     for (const tag of SEED_TAG_KEYS) {
       if (tags[tag] !== undefined) {
@@ -231,22 +236,20 @@ export function resolveConfig(
     if (account.access) {
       access = { ...access, ...parseAccess(account.access, ['accounts', key, 'access'], doc, errors) };
       for (const group of Object.keys(account.access)) {
-        provenance[`access.${group}`] = at('account', ['accounts', key, 'access', group]);
+        provenance[`access.${group}`] = ownAt(['access', group]);
       }
     }
-    for (const group of Object.keys(scope.access)) {
-      if (!account.access?.[group])
-        provenance[`access.${group}`] = at('scope', ['scopes', account.scope, 'access', group]);
+    for (const [group, inherited] of scope.accessProvenance) {
+      if (!account.access?.[group]) provenance[`access.${group}`] = inherited;
     }
     if (account.allowed_dns_domains) {
-      provenance.allowed_dns_domains = at('account', ['accounts', key, 'allowed_dns_domains']);
+      provenance.allowed_dns_domains = ownAt(['allowed_dns_domains']);
     }
 
     const resolved: ResolvedAccount = {
       key,
       name,
       email,
-      ...(account.id !== undefined ? { id: account.id } : {}),
       kind: kindByKey.get(key) ?? 'member',
       scope: account.scope,
       organization_unit: scope.resolved.organization_unit,
@@ -260,6 +263,7 @@ export function resolveConfig(
       settings,
       provenance,
     };
+    if (account.id !== undefined) (resolved as { id?: string }).id = account.id;
     accounts.push(resolved);
   }
 
@@ -363,6 +367,9 @@ function resolveScope(
     settings,
     tags,
     access,
+    accessProvenance: new Map(
+      Object.keys(access).map((group) => [group, at('scope', ['scopes', name, 'access', group])]),
+    ),
     ouProvenance: at('scope', ['scopes', name, 'organization_unit']),
   };
 }
@@ -440,7 +447,23 @@ function checkTemplate(
 }
 
 export function expandTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(/\{([^}]*)\}/g, (whole, placeholder: string) => vars[placeholder] ?? whole);
+  return compileTemplate(template)(vars);
+}
+
+/**
+ * A template as a function: split once into literal text and placeholders, then joined per
+ * account (10,000 regex replacements cost more than the rest of naming).
+ */
+export function compileTemplate(template: string): (vars: Readonly<Record<string, string>>) => string {
+  const parts = template.split(/\{([^}]*)\}/);
+  return (vars) => {
+    let result = parts[0] as string;
+    for (let i = 1; i < parts.length; i += 2) {
+      const placeholder = parts[i] as string;
+      result += (vars[placeholder] ?? `{${placeholder}}`) + (parts[i + 1] as string);
+    }
+    return result;
+  };
 }
 
 /** ecr.yml entries after the schema check, in the resolved model's shape. */

@@ -75,8 +75,27 @@ export class ParsedYaml {
     return { layer, file: this.file, line, column };
   }
 
-  private offsetOf(path: YamlPath, target: 'key' | 'value'): number {
-    let node = this.root;
+  /** `provenance` relative to `base` (a path already walked), saving the walk from the root. */
+  provenanceUnder<L extends string>(
+    layer: L,
+    base: NodePosition,
+    path: YamlPath,
+  ): { layer: L; file: string; line: number; column: number } {
+    const { line, column } = this.lines.position(this.offsetOf(path, 'key', base));
+    return { layer, file: this.file, line, column };
+  }
+
+  /** The node at `path`, or undefined when the path leaves the tree. */
+  node(path: YamlPath): NodePosition | undefined {
+    let node: NodePosition | undefined = this.root;
+    for (const step of path) {
+      node = typeof step === 'number' ? node?.items?.[step] : node?.entries?.get(step);
+    }
+    return node;
+  }
+
+  private offsetOf(path: YamlPath, target: 'key' | 'value', from: NodePosition = this.root): number {
+    let node = from;
     for (const step of path) {
       const next = typeof step === 'number' ? node.items?.[step] : node.entries?.get(step);
       if (!next) return node.keyAt ?? node.at;
