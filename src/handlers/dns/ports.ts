@@ -1,0 +1,163 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  GetHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import {
+  DeleteParameterCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { AwsOperationError } from '../../errors.js';
+import { awsErrorName } from '../accounts/ports.js';
+import { normaliseDnsName } from './authorize.js';
+
+/** A hosted zone, its id without the `/hostedzone/` prefix and its name without the trailing dot. */
+export interface HostedZone {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface AliasTarget {
+  readonly dnsName: string;
+  readonly hostedZoneId: string;
+  readonly evaluateTargetHealth: boolean;
+}
+
+export interface RecordSet {
+  readonly name: string;
+  readonly type: 'A' | 'AAAA' | 'CNAME' | 'NS';
+  readonly ttl?: number;
+  readonly values?: readonly string[];
+  readonly alias?: AliasTarget;
+}
+
+/** The Route 53 calls the DNS handlers make, in plain data. */
+export interface Route53Port {
+  /** The public hosted zone named exactly `name`, if the account has one. */
+  findPublicZone(name: string): Promise<HostedZone | undefined>;
+  createPublicZone(name: string, callerReference: string, comment: string): Promise<HostedZone>;
+  nameServers(zoneId: string): Promise<string[]>;
+  /** UPSERT: creates the record or replaces it; repeating it changes nothing. */
+  upsert(zoneId: string, record: RecordSet): Promise<void>;
+}
+
+/** SSM parameters, the DNS account's copy of each account's DNS permissions. */
+export interface ParameterPort {
+  /** Values of the parameters that exist, by name. */
+  getMany(names: readonly string[]): Promise<Map<string, string>>;
+  put(name: string, value: string, type: 'String' | 'StringList'): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
+async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new AwsOperationError(doing, e);
+  }
+}
+
+const zoneId = (id: string | undefined): string => (id ?? '').replace(/^\/hostedzone\//, '');
+
+export function route53Port(client: Route53Client): Route53Port {
+  return {
+    async findPublicZone(name) {
+      const wanted = normaliseDnsName(name);
+      const out = await call(`looking up hosted zone ${wanted}`, () =>
+        client.send(new ListHostedZonesByNameCommand({ DNSName: `${wanted}.`, MaxItems: 10 })),
+      );
+      const zone = (out.HostedZones ?? []).find(
+        (z) => normaliseDnsName(z.Name ?? '') === wanted && !z.Config?.PrivateZone,
+      );
+      return zone ? { id: zoneId(zone.Id), name: wanted } : undefined;
+    },
+    async createPublicZone(name, callerReference, comment) {
+      const out = await call(`creating hosted zone ${name}`, () =>
+        client.send(
+          new CreateHostedZoneCommand({
+            Name: name,
+            CallerReference: callerReference,
+            HostedZoneConfig: { Comment: comment, PrivateZone: false },
+          }),
+        ),
+      );
+      return { id: zoneId(out.HostedZone?.Id), name: normaliseDnsName(name) };
+    },
+    async nameServers(id) {
+      const out = await call(`reading the name servers of hosted zone ${id}`, () =>
+        client.send(new GetHostedZoneCommand({ Id: id })),
+      );
+      return out.DelegationSet?.NameServers ?? [];
+    },
+    async upsert(id, record) {
+      await call(`upserting ${record.type} ${record.name} in hosted zone ${id}`, () =>
+        client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: id,
+            ChangeBatch: {
+              Comment: 'orgbridge',
+              Changes: [
+                {
+                  Action: 'UPSERT',
+                  ResourceRecordSet: {
+                    Name: record.name,
+                    Type: record.type,
+                    ...(record.alias
+                      ? {
+                          AliasTarget: {
+                            DNSName: record.alias.dnsName,
+                            HostedZoneId: record.alias.hostedZoneId,
+                            EvaluateTargetHealth: record.alias.evaluateTargetHealth,
+                          },
+                        }
+                      : {
+                          TTL: record.ttl ?? 300,
+                          ResourceRecords: (record.values ?? []).map((Value) => ({ Value })),
+                        }),
+                  },
+                },
+              ],
+            },
+          }),
+        ),
+      );
+    },
+  };
+}
+
+/** GetParameters takes at most 10 names per call. */
+const GET_PARAMETERS_BATCH = 10;
+
+export function ssmParameterPort(client: SSMClient): ParameterPort {
+  return {
+    async getMany(names) {
+      const values = new Map<string, string>();
+      for (let i = 0; i < names.length; i += GET_PARAMETERS_BATCH) {
+        const batch = names.slice(i, i + GET_PARAMETERS_BATCH);
+        const out = await call(`reading SSM parameters ${batch.join(', ')}`, () =>
+          client.send(new GetParametersCommand({ Names: [...batch] })),
+        );
+        for (const p of out.Parameters ?? [])
+          if (p.Name && p.Value !== undefined) values.set(p.Name, p.Value);
+      }
+      return values;
+    },
+    async put(name, value, type) {
+      await call(`writing SSM parameter ${name}`, () =>
+        client.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true })),
+      );
+    },
+    async delete(name) {
+      try {
+        await client.send(new DeleteParameterCommand({ Name: name }));
+      } catch (e) {
+        if (awsErrorName(e) === 'ParameterNotFound') return;
+        throw new AwsOperationError(`deleting SSM parameter ${name}`, e);
+      }
+    },
+  };
+}

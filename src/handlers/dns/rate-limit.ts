@@ -1,0 +1,69 @@
+import type { Clock } from '../accounts/lifecycle.js';
+
+/**
+ * Route 53 answers more than 5 requests per second per account with Throttling
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests).
+ * A token bucket in front of every Route 53 call keeps one handler instance under it; the DNS
+ * handler runs with a reserved concurrency of 1 so one instance is all there is, and the SDK's
+ * retry strategy absorbs the rest (Throttling, PriorRequestNotComplete).
+ */
+export const ROUTE53_REQUESTS_PER_SECOND = 5;
+
+export interface TokenBucketOptions {
+  /** Tokens added per second. */
+  readonly ratePerSecond: number;
+  /** Most tokens held at once (the largest burst). */
+  readonly capacity: number;
+  readonly clock: Clock;
+}
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  /** Callers are served in arrival order: each waits for the one before it. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: TokenBucketOptions) {
+    if (options.ratePerSecond <= 0 || options.capacity < 1) {
+      throw new RangeError('a token bucket needs a positive rate and a capacity of at least 1');
+    }
+    this.tokens = options.capacity;
+    this.last = options.clock.now().getTime();
+  }
+
+  /** Resolves when a token is available, and takes it. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.takeNow());
+    this.queue = turn.catch(() => {});
+    return turn;
+  }
+
+  private refill(): void {
+    const now = this.options.clock.now().getTime();
+    const elapsed = Math.max(0, now - this.last);
+    this.last = now;
+    this.tokens = Math.min(
+      this.options.capacity,
+      this.tokens + (elapsed * this.options.ratePerSecond) / 1000,
+    );
+  }
+
+  private async takeNow(): Promise<void> {
+    this.refill();
+    while (this.tokens < 1) {
+      const waitMs = Math.ceil(((1 - this.tokens) * 1000) / this.options.ratePerSecond);
+      await this.options.clock.sleep(waitMs);
+      this.refill();
+    }
+    this.tokens -= 1;
+  }
+}
+
+/** The bucket the DNS handlers use by default: Route 53's 5 requests/s, no burst above it. */
+export function route53Bucket(clock: Clock): TokenBucket {
+  return new TokenBucket({
+    ratePerSecond: ROUTE53_REQUESTS_PER_SECOND,
+    capacity: ROUTE53_REQUESTS_PER_SECOND,
+    clock,
+  });
+}

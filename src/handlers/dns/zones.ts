@@ -1,0 +1,122 @@
+import { accountZoneName, normaliseDnsName } from './authorize.js';
+import type { ParameterPort, Route53Port } from './ports.js';
+import type { TokenBucket } from './rate-limit.js';
+
+/**
+ * One public hosted zone per account, delegated from the parent zone, and each account's DNS
+ * permissions exported as SSM parameters in the DNS account (the seed: "exported to dns account
+ * as ssm"). The pipeline calls these in the DNS account; the record handlers read them back.
+ */
+
+/** SSM parameter names holding one account's DNS permissions in the DNS account. */
+export function accountDnsParameters(accountId: string): { zone: string; allowedDomains: string } {
+  return {
+    zone: `/orgbridge/accounts/${accountId}/dns-zone`,
+    allowedDomains: `/orgbridge/accounts/${accountId}/allowed-dns-domains`,
+  };
+}
+
+/** NS delegations are long-lived; two days is Route 53's own TTL for NS records. */
+export const DELEGATION_TTL_SECONDS = 172_800;
+
+export interface AccountZoneRequest {
+  readonly accountId: string;
+  readonly accountName: string;
+  readonly parentDomain: string;
+  readonly allowedDomains: readonly string[];
+}
+
+export interface AccountZoneResult {
+  readonly zone: string;
+  readonly zoneId: string;
+  readonly created: boolean;
+  readonly nameServers: readonly string[];
+}
+
+export interface DnsPorts {
+  readonly route53: Route53Port;
+  readonly parameters: ParameterPort;
+  /** Route 53's 5 requests/s; every Route 53 call takes a token first. */
+  readonly bucket: TokenBucket;
+}
+
+/**
+ * Creates `<account name>.<parent>` if missing, UPSERTs its NS delegation in the parent zone and
+ * writes the account's parameters. Idempotent: a second run finds the zone and rewrites the same
+ * delegation and parameters.
+ */
+export async function ensureAccountZone(
+  ports: DnsPorts,
+  request: AccountZoneRequest,
+): Promise<AccountZoneResult> {
+  const { route53, bucket } = ports;
+  const parentName = normaliseDnsName(request.parentDomain);
+  const zone = accountZoneName(request.accountName, parentName);
+  await bucket.take();
+  const parent = await route53.findPublicZone(parentName);
+  if (!parent) {
+    throw new Error(
+      `the parent zone ${parentName} is not hosted in the DNS account; create it there (and delegate it from its registrar) first`,
+    );
+  }
+  await bucket.take();
+  let hosted = await route53.findPublicZone(zone);
+  const created = !hosted;
+  if (!hosted) {
+    await bucket.take();
+    // A fixed caller reference makes a retried create fail instead of making a second zone.
+    hosted = await route53.createPublicZone(
+      zone,
+      `orgbridge-${request.accountId}-${zone}`.slice(0, 128),
+      `orgbridge: zone of account ${request.accountName} (${request.accountId})`,
+    );
+  }
+  await bucket.take();
+  const nameServers = await route53.nameServers(hosted.id);
+  if (nameServers.length > 0) {
+    await bucket.take();
+    await route53.upsert(parent.id, {
+      name: zone,
+      type: 'NS',
+      ttl: DELEGATION_TTL_SECONDS,
+      values: nameServers,
+    });
+  }
+  await exportAccountDnsParameters(ports.parameters, request.accountId, zone, request.allowedDomains);
+  return { zone, zoneId: hosted.id, created, nameServers };
+}
+
+/** Writes (or clears) the parameters the record handlers authorize against. */
+export async function exportAccountDnsParameters(
+  parameters: ParameterPort,
+  accountId: string,
+  zone: string | undefined,
+  allowedDomains: readonly string[],
+): Promise<void> {
+  const names = accountDnsParameters(accountId);
+  if (zone) await parameters.put(names.zone, normaliseDnsName(zone), 'String');
+  else await parameters.delete(names.zone);
+  const domains = [...new Set(allowedDomains.map(normaliseDnsName))].filter(Boolean).sort();
+  // SSM values cannot be empty: no allowed domains means no parameter.
+  if (domains.length > 0) await parameters.put(names.allowedDomains, domains.join(','), 'StringList');
+  else await parameters.delete(names.allowedDomains);
+}
+
+/** The DNS permissions of one account as the record handlers see them. */
+export interface AccountDnsPermissions {
+  readonly zone: string | undefined;
+  readonly allowedDomains: readonly string[];
+}
+
+export async function readAccountDnsPermissions(
+  parameters: ParameterPort,
+  accountId: string,
+): Promise<AccountDnsPermissions> {
+  const names = accountDnsParameters(accountId);
+  const values = await parameters.getMany([names.zone, names.allowedDomains]);
+  const domains = values.get(names.allowedDomains);
+  return {
+    zone: values.get(names.zone),
+    allowedDomains: domains ? domains.split(',').map(normaliseDnsName).filter(Boolean) : [],
+  };
+}
