@@ -59,7 +59,19 @@ export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult
       );
       continue;
     }
-    const content = parsePolicyJson(file, type as PolicyType, errors);
+    let content: string | undefined;
+    try {
+      content = parsePolicyJson(file, type as PolicyType, errors);
+    } catch (e) {
+      // Absurdly nested JSON exhausts the stack while checking or minifying it.
+      if (!(e instanceof RangeError)) throw e;
+      errors.push(
+        new OrgbridgeError('DSL_POLICY_INVALID', 'the policy is nested too deeply to read', {
+          location: start,
+          hint: 'AWS policies nest a few levels; check the document',
+        }),
+      );
+    }
     if (content === undefined) continue;
     policies.push({ type: type as PolicyType, organization_unit, name, file: file.path, content });
   }

@@ -112,9 +112,21 @@ export class ParsedYaml {
  * Throws an OrgbridgeError (or ValidationFailed-ready list via `errors`) with a position.
  */
 export function parseYaml(file: SourceFile): ParsedYaml {
-  const fast = parseBlockYaml(file.text);
-  if (fast) return new ParsedYaml(file.path, fast.value, fast.root, LineIndex.of(file.text));
-  return parseYamlWithLibrary(file);
+  try {
+    const fast = parseBlockYaml(file.text);
+    if (fast) return new ParsedYaml(file.path, fast.value, fast.root, LineIndex.of(file.text));
+    return parseYamlWithLibrary(file);
+  } catch (e) {
+    // Thousands of nesting levels exhaust the stack of either parser; no config nests so deep.
+    if (!(e instanceof RangeError)) throw e;
+    throw new YamlSyntaxErrors([
+      new OrgbridgeError('DSL_YAML_SYNTAX', 'invalid YAML: the document is nested too deeply to read', {
+        location: { file: file.path, line: 1, column: 1 },
+        hint: 'a configuration needs a handful of nesting levels; check the indentation',
+        cause: e,
+      }),
+    ]);
+  }
 }
 
 /** Thrown by parseYaml: every syntax error of one file, each positioned. */

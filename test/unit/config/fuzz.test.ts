@@ -53,6 +53,8 @@ type Damage = typeof damage extends fc.Arbitrary<infer T> ? T : never;
 
 function apply(text: string, d: Damage): string {
   const copy = text.split('\n');
+  // Earlier damage may have removed lines: wrap the line number into the current text.
+  if ('line' in d) d = { ...d, line: d.line % copy.length };
   switch (d.kind) {
     case 'replace':
       copy[d.line] = d.text;
@@ -110,5 +112,28 @@ describe('damaged documents', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('absurd nesting', () => {
+  it.each([
+    ['block maps', Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')],
+    ['flow sequences', '['.repeat(20_000)],
+    ['block sequences', `${'- '.repeat(5000)}x\n`],
+  ])('in %s is a positioned error, not a stack overflow', (_what, text) => {
+    const result = analyzeConfig([{ path: 'accounts.yml', text }]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]?.location?.file).toBe('accounts.yml');
+  });
+
+  it('in a policy is a positioned error', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const result = analyzeConfig([
+      { path: 'accounts.yml', text: BASE },
+      { path: 'policies/tag/Internal/deep.json', text: `{"a": ${deep}}` },
+    ]);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors.map((e) => e.location?.file)).toContain('policies/tag/Internal/deep.json');
   });
 });
