@@ -1,0 +1,266 @@
+import { z } from 'zod';
+import { ObservedOrganizationPartSchema } from '../plan/observed.js';
+
+/**
+ * The event catalog: one strict zod schema per detail-type. Every detail carries the envelope
+ * fields of the seed (`nonce`, `dryrun`) plus `target_account` (the one account that must act:
+ * rules route on it) and, for requests that want an answer, `reply_to` (the account waiting for
+ * it, the cicd account). Schemas are `.strict()` and every string has a maximum length, so an
+ * unknown field or an oversized value is a rejection, not something a handler has to guess about.
+ *
+ * See docs/events.md for one example of each type.
+ */
+
+/** An EventBridge entry is at most 256 KB (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html). */
+export const MAX_ENTRY_BYTES = 256 * 1024;
+/** Room for Source, DetailType and the bus name next to the detail in one entry. */
+export const MAX_DETAIL_BYTES = MAX_ENTRY_BYTES - 4 * 1024;
+
+export const AccountIdSchema = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
+const Nonce = z.uuid();
+const Text = (max: number) => z.string().min(1).max(max);
+/** Organizations: tag keys 1-128, values 0-256, at most 50 tags per account. */
+const Tags = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .refine((t) => Object.keys(t).length <= 50, 'at most 50 tags');
+const OuId = z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, 'an OU or root id');
+const OuPath = z.string().max(1024);
+const Fqdn = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}\.?$/i, 'a DNS name');
+const Code = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE error code');
+const TemplateUrl = z.url().max(1024);
+const StackName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name');
+
+/** The fields every detail carries (the seed's envelope). */
+export const EnvelopeFieldsSchema = z.object({
+  nonce: Nonce,
+  dryrun: z.boolean(),
+  target_account: AccountIdSchema,
+  reply_to: AccountIdSchema.optional(),
+});
+export type EnvelopeFields = z.infer<typeof EnvelopeFieldsSchema>;
+
+const detail = <S extends z.ZodRawShape>(shape: S) => EnvelopeFieldsSchema.extend(shape).strict();
+
+// Requests ------------------------------------------------------------------------------------
+
+const Ping = detail({ message: z.string().max(256).optional() });
+const ListAccounts = detail({
+  /** Largest JSON size of one ACCOUNTS_LISTED part (see docs/plan.md, chunked replies). */
+  part_bytes: z.number().int().min(10_000).max(220_000).optional(),
+});
+const CreateAccount = detail({
+  /** Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars. */
+  name: Text(50),
+  email: z
+    .string()
+    .min(6)
+    .max(64)
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address'),
+  /** OU path (the seed's `OU`), for people reading the event. */
+  OU: OuPath,
+  /** The OU the account must end up in, resolved by the cicd side. */
+  ou_id: OuId,
+  tags: Tags,
+  role_name: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/)
+    .optional(),
+});
+const MoveAccount = detail({ account_id: AccountIdSchema, ou_id: OuId, OU: OuPath.optional() });
+const TagAccount = detail({
+  account_id: AccountIdSchema,
+  set: Tags,
+  remove: z.array(z.string().min(1).max(128)).max(50),
+});
+const RetireAccount = detail({ account_id: AccountIdSchema, morgue_ou_id: OuId, close: z.boolean() });
+const StackInstanceStatus = detail({
+  stack_set_name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/),
+  account_id: AccountIdSchema,
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region'),
+});
+const PutSsmParameters = detail({
+  /** SSM: names up to 1011 chars; standard values up to 4 KB. At most 100 per event. */
+  parameters: z
+    .array(
+      z
+        .object({
+          name: z
+            .string()
+            .max(1011)
+            .regex(/^\/[\w.\-/]+$/, 'an absolute SSM parameter name'),
+          value: z.string().max(4096),
+        })
+        .strict(),
+    )
+    .min(1)
+    .max(100),
+});
+const UpdateStack = detail({
+  stack_name: StackName,
+  template_url: TemplateUrl,
+  /** The account that caused the update (the new account), for the log. */
+  account_id: AccountIdSchema.optional(),
+});
+const CreateVpc = detail({
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+  cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/, 'an IPv4 CIDR /16-/28'),
+  nat_gateway_count: z.number().int().min(0).max(6),
+});
+const DnsCreateAlias = detail({
+  name: Fqdn,
+  alias_target: z.object({ dns_name: Fqdn, hosted_zone_id: z.string().regex(/^Z[A-Z0-9]{1,32}$/) }).strict(),
+  evaluate_target_health: z.boolean().optional(),
+});
+const DnsCreateValidationRecord = detail({ name: Fqdn, value: Fqdn });
+const SyncScps = detail({
+  /** SCP content up to 10,240 chars (the 2026 quota); at most 20 policies per event. */
+  policies: z
+    .array(
+      z
+        .object({ name: Text(128), organization_unit: OuPath, content: z.string().min(1).max(10_240) })
+        .strict(),
+    )
+    .max(20),
+});
+
+// Responses -----------------------------------------------------------------------------------
+
+const Pong = detail({ message: z.string().max(256).optional(), responder_kind: z.string().max(32) });
+const AccountsListed = EnvelopeFieldsSchema.extend(ObservedOrganizationPartSchema.shape).strict();
+const AccountCreated = detail({
+  name: Text(50),
+  email: z.string().max(64),
+  account_id: AccountIdSchema.optional(),
+  state: z.enum(['SUCCEEDED', 'IN_PROGRESS']),
+  how: z.enum(['created', 'recovered-creation', 'recovered-existing']),
+  request_id: z.string().max(256).optional(),
+});
+const AccountMoved = detail({ account_id: AccountIdSchema, from: z.string().max(64) });
+const AccountTagged = detail({ account_id: AccountIdSchema });
+const AccountRetired = detail({ account_id: AccountIdSchema, moved: z.boolean(), closed: z.boolean() });
+const StackInstanceStatusReported = detail({
+  stack_set_name: z.string().max(128),
+  account_id: AccountIdSchema,
+  region: z.string().max(32),
+  status: z.enum(['CURRENT', 'OUTDATED', 'INOPERABLE', 'MISSING']),
+  reason: z.string().max(1024).optional(),
+});
+/** The answer to a request that has no result of its own (SSM, IAM mapping, VPC, DNS, SCPs). */
+const RequestCompleted = detail({
+  request_type: z.string().max(64),
+  changed: z.boolean(),
+  summary: z
+    .record(z.string().max(64), z.string().max(1024))
+    .refine((s) => Object.keys(s).length <= 20, 'at most 20 summary entries')
+    .optional(),
+});
+/** The generic failure answer: the request's nonce, a stable code, a message a person can act on. */
+const RequestFailed = detail({
+  request_type: z.string().max(64).optional(),
+  code: Code,
+  message: z.string().max(2048),
+});
+
+export const REQUEST_SCHEMAS = {
+  PING: Ping,
+  LIST_ACCOUNTS: ListAccounts,
+  CREATE_ACCOUNT: CreateAccount,
+  MOVE_ACCOUNT: MoveAccount,
+  TAG_ACCOUNT: TagAccount,
+  RETIRE_ACCOUNT: RetireAccount,
+  STACK_INSTANCE_STATUS: StackInstanceStatus,
+  PUT_SSM_PARAMETERS: PutSsmParameters,
+  UPDATE_IAM_MAPPING: UpdateStack,
+  CREATE_VPC: CreateVpc,
+  UPDATE_LOG_BUCKETS: UpdateStack,
+  DNS_CREATE_ALIAS: DnsCreateAlias,
+  DNS_CREATE_VALIDATION_RECORD: DnsCreateValidationRecord,
+  SYNC_SCPS: SyncScps,
+} as const;
+
+export const RESPONSE_SCHEMAS = {
+  PONG: Pong,
+  ACCOUNTS_LISTED: AccountsListed,
+  ACCOUNT_CREATED: AccountCreated,
+  ACCOUNT_MOVED: AccountMoved,
+  ACCOUNT_TAGGED: AccountTagged,
+  ACCOUNT_RETIRED: AccountRetired,
+  STACK_INSTANCE_STATUS_REPORTED: StackInstanceStatusReported,
+  REQUEST_COMPLETED: RequestCompleted,
+  REQUEST_FAILED: RequestFailed,
+} as const;
+
+export const DETAIL_SCHEMAS = { ...REQUEST_SCHEMAS, ...RESPONSE_SCHEMAS } as const;
+
+export type RequestType = keyof typeof REQUEST_SCHEMAS;
+export type ResponseType = keyof typeof RESPONSE_SCHEMAS;
+export type DetailType = RequestType | ResponseType;
+export type Detail<T extends DetailType> = z.infer<(typeof DETAIL_SCHEMAS)[T]>;
+/** What a handler fills in; the runtime adds the envelope fields. */
+export type ReplyBody<T extends ResponseType> = Omit<Detail<T>, keyof EnvelopeFields>;
+
+export const REQUEST_TYPES = Object.keys(REQUEST_SCHEMAS) as RequestType[];
+export const RESPONSE_TYPES = Object.keys(RESPONSE_SCHEMAS) as ResponseType[];
+export const DETAIL_TYPES = [...REQUEST_TYPES, ...RESPONSE_TYPES] as DetailType[];
+
+/** The answer each request gets on success (REQUEST_FAILED on failure, always). */
+export const REPLY_TYPE: Readonly<Record<RequestType, ResponseType>> = {
+  PING: 'PONG',
+  LIST_ACCOUNTS: 'ACCOUNTS_LISTED',
+  CREATE_ACCOUNT: 'ACCOUNT_CREATED',
+  MOVE_ACCOUNT: 'ACCOUNT_MOVED',
+  TAG_ACCOUNT: 'ACCOUNT_TAGGED',
+  RETIRE_ACCOUNT: 'ACCOUNT_RETIRED',
+  STACK_INSTANCE_STATUS: 'STACK_INSTANCE_STATUS_REPORTED',
+  PUT_SSM_PARAMETERS: 'REQUEST_COMPLETED',
+  UPDATE_IAM_MAPPING: 'REQUEST_COMPLETED',
+  CREATE_VPC: 'REQUEST_COMPLETED',
+  UPDATE_LOG_BUCKETS: 'REQUEST_COMPLETED',
+  DNS_CREATE_ALIAS: 'REQUEST_COMPLETED',
+  DNS_CREATE_VALIDATION_RECORD: 'REQUEST_COMPLETED',
+  SYNC_SCPS: 'REQUEST_COMPLETED',
+};
+
+export function isDetailType(value: string): value is DetailType {
+  return Object.hasOwn(DETAIL_SCHEMAS, value);
+}
+export function isRequestType(value: string): value is RequestType {
+  return Object.hasOwn(REQUEST_SCHEMAS, value);
+}
+export function isResponseType(value: string): value is ResponseType {
+  return Object.hasOwn(RESPONSE_SCHEMAS, value);
+}
+
+/**
+ * The message body every queue receives: the one InputTransformer of the topology writes it
+ * (see ENVELOPE_INPUT_TEMPLATE in topology.ts), so `account` (the sender) survives.
+ */
+export const QueueEnvelopeSchema = z.object({
+  id: z.string().max(128),
+  account: AccountIdSchema,
+  source: z.string().min(1).max(256),
+  'detail-type': z.string().min(1).max(128),
+  time: z.string().max(64),
+  region: z.string().max(32),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type QueueEnvelope = z.infer<typeof QueueEnvelopeSchema>;
+
+export type DetailParse<T extends DetailType> =
+  | { readonly ok: true; readonly detail: Detail<T> }
+  | { readonly ok: false; readonly reason: string };
+
+/** Validates a detail against its type's schema, size limit first. */
+export function parseDetail<T extends DetailType>(type: T, value: unknown): DetailParse<T> {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  if (bytes > MAX_DETAIL_BYTES) {
+    return { ok: false, reason: `${type} detail is ${bytes} bytes, over the ${MAX_DETAIL_BYTES}-byte limit` };
+  }
+  const result = DETAIL_SCHEMAS[type].safeParse(value);
+  if (result.success) return { ok: true, detail: result.data as Detail<T> };
+  return { ok: false, reason: `${type} detail does not match its schema: ${z.prettifyError(result.error)}` };
+}
