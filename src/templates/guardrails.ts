@@ -1,0 +1,318 @@
+import type { RenderedTemplate } from './synth.js';
+
+/**
+ * Guardrails over the generated templates, in the manner of cdk-nag rules: each rule is a pure
+ * function of one template returning findings, with an id and a severity; a finding is waived
+ * only by a suppression that names the rule, the resource and a reason. The security review and
+ * the size limits of docs/architecture.md are these rules; the tests run them on every template,
+ * at 5,000 accounts too.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly template: string;
+  /** Logical id, or `*` for the template as a whole. */
+  readonly resource: string;
+  readonly message: string;
+}
+
+export interface Suppression {
+  readonly rule: string;
+  readonly template: string | '*';
+  readonly resource: string | '*';
+  /** Why this is acceptable: required, shown in reports. */
+  readonly reason: string;
+}
+
+export interface Guardrail {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly description: string;
+  check(template: RenderedTemplate): Omit<Finding, 'rule' | 'severity' | 'template'>[];
+}
+
+/** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html */
+export const LIMITS = {
+  resourcesPerTemplate: 500,
+  templateBytes: 1_048_576,
+  /** Inline role policies, summed per role, whitespace not counted. */
+  roleInlinePolicyChars: 10_240,
+  trustPolicyChars: 2_048,
+  /** All statements of one bus together. */
+  busPolicyChars: 10_240,
+  bucketPolicyBytes: 20_480,
+  ecrPolicyChars: 10_240,
+  rulesPerBus: 300,
+  eventPatternChars: 2_048,
+} as const;
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; Condition?: string };
+type Statement = {
+  Sid?: string;
+  Effect?: string;
+  Principal?: unknown;
+  Action?: unknown;
+  NotAction?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+function resources(t: RenderedTemplate): [string, Resource][] {
+  return Object.entries((t.template.Resources ?? {}) as Record<string, Resource>);
+}
+
+/** Policy documents in a resource, by the property that holds them. */
+function policyDocuments(resource: Resource): { where: string; statements: Statement[] }[] {
+  const p = resource.Properties ?? {};
+  const docs: { where: string; statements: Statement[] }[] = [];
+  const push = (where: string, doc: unknown) => {
+    const st = (doc as { Statement?: unknown } | undefined)?.Statement;
+    if (st) docs.push({ where, statements: (Array.isArray(st) ? st : [st]) as Statement[] });
+  };
+  push('AssumeRolePolicyDocument', p.AssumeRolePolicyDocument);
+  push('PolicyDocument', p.PolicyDocument);
+  for (const [i, policy] of ((p.Policies ?? []) as { PolicyDocument?: unknown }[]).entries()) {
+    push(`Policies[${i}]`, policy.PolicyDocument);
+  }
+  if (resource.Type === 'AWS::Events::EventBusPolicy' && p.Statement)
+    push('Statement', { Statement: p.Statement });
+  if (resource.Type === 'AWS::ECR::Repository') push('RepositoryPolicyText', p.RepositoryPolicyText);
+  return docs;
+}
+
+const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function isWildcardPrincipal(principal: unknown): boolean {
+  if (principal === '*') return true;
+  if (principal && typeof principal === 'object') {
+    return asList((principal as { AWS?: unknown }).AWS).includes('*');
+  }
+  return false;
+}
+
+/** Conditions that confine a wildcard principal to this organization or account. */
+const CONFINING_KEYS = [
+  'aws:PrincipalOrgID',
+  'aws:PrincipalOrgPaths',
+  'aws:SourceOrgID',
+  'aws:PrincipalAccount',
+];
+
+function hasConfiningCondition(condition: Statement['Condition']): boolean {
+  if (!condition) return false;
+  return Object.values(condition).some((block) => Object.keys(block).some((k) => CONFINING_KEYS.includes(k)));
+}
+
+const compact = (value: unknown) => JSON.stringify(value ?? null).replace(/\s+/g, '').length;
+
+export const GUARDRAILS: readonly Guardrail[] = [
+  {
+    id: 'OB-SEC-1',
+    severity: 'error',
+    description: 'No Allow to a wildcard principal unless an organization condition confines it',
+    check(t) {
+      const out = [];
+      for (const [id, r] of resources(t)) {
+        for (const { where, statements } of policyDocuments(r)) {
+          for (const s of statements) {
+            if (
+              s.Effect === 'Allow' &&
+              isWildcardPrincipal(s.Principal) &&
+              !hasConfiningCondition(s.Condition)
+            ) {
+              out.push({
+                resource: id,
+                message: `${where} ${s.Sid ?? ''} allows principal * without aws:PrincipalOrgID`,
+              });
+            }
+          }
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-SEC-2',
+    severity: 'error',
+    description: 'No `*` action, no `organizations:*`, no NotAction in Allow statements',
+    check(t) {
+      const out = [];
+      for (const [id, r] of resources(t)) {
+        for (const { where, statements } of policyDocuments(r)) {
+          for (const s of statements) {
+            if (s.Effect !== 'Allow') continue;
+            if (s.NotAction) out.push({ resource: id, message: `${where} uses NotAction` });
+            for (const action of asList(s.Action)) {
+              if (typeof action !== 'string') continue;
+              if (action === '*' || /^organizations:.*\*/i.test(action)) {
+                out.push({ resource: id, message: `${where} allows ${action}` });
+              }
+            }
+          }
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-SEC-3',
+    severity: 'error',
+    description: 'Organizations permissions only in the management account handler',
+    check(t) {
+      if (t.name === 'handlers-management') return [];
+      const out = [];
+      for (const [id, r] of resources(t)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        for (const { where, statements } of policyDocuments(r)) {
+          for (const s of statements) {
+            const org = asList(s.Action).filter(
+              (a) => typeof a === 'string' && a.startsWith('organizations:'),
+            );
+            if (s.Effect === 'Allow' && org.length > 0) {
+              out.push({
+                resource: id,
+                message: `${where} grants ${org.join(', ')} outside the management account`,
+              });
+            }
+          }
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-SEC-4',
+    severity: 'error',
+    description: 'Queues are encrypted and have a dead-letter queue (or are one)',
+    check(t) {
+      const out = [];
+      const all = resources(t);
+      const dlqs = new Set<string>();
+      for (const [, r] of all) {
+        const target = (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt'?: [string] } })
+          ?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+        if (target) dlqs.add(target);
+      }
+      for (const [id, r] of all) {
+        if (r.Type !== 'AWS::SQS::Queue') continue;
+        if (!r.Properties?.SqsManagedSseEnabled && !r.Properties?.KmsMasterKeyId) {
+          out.push({ resource: id, message: 'queue is not encrypted at rest' });
+        }
+        if (!r.Properties?.RedrivePolicy && !dlqs.has(id))
+          out.push({ resource: id, message: 'queue has no DLQ' });
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-LIM-1',
+    severity: 'error',
+    description: `At most ${LIMITS.resourcesPerTemplate} resources and ${LIMITS.templateBytes} bytes per template`,
+    check(t) {
+      const out = [];
+      const count = resources(t).length;
+      if (count > LIMITS.resourcesPerTemplate) out.push({ resource: '*', message: `${count} resources` });
+      const bytes = Buffer.byteLength(JSON.stringify(t.template));
+      if (bytes > LIMITS.templateBytes) out.push({ resource: '*', message: `${bytes} bytes` });
+      return out;
+    },
+  },
+  {
+    id: 'OB-LIM-2',
+    severity: 'error',
+    description: 'IAM, bus, bucket, queue and ECR policies within their size limits',
+    check(t) {
+      const out = [];
+      const busChars = new Map<string, number>();
+      for (const [id, r] of resources(t)) {
+        const p = r.Properties ?? {};
+        if (r.Type === 'AWS::IAM::Role') {
+          const trust = compact(p.AssumeRolePolicyDocument);
+          if (trust > LIMITS.trustPolicyChars)
+            out.push({ resource: id, message: `trust policy ${trust} chars` });
+          const inline = ((p.Policies ?? []) as { PolicyDocument: unknown }[]).reduce(
+            (n, policy) => n + compact(policy.PolicyDocument),
+            0,
+          );
+          if (inline > LIMITS.roleInlinePolicyChars)
+            out.push({ resource: id, message: `inline policies ${inline} chars` });
+        }
+        if (r.Type === 'AWS::Events::EventBusPolicy') {
+          const bus = String(p.EventBusName);
+          busChars.set(bus, (busChars.get(bus) ?? 0) + compact(p.Statement));
+        }
+        if (r.Type === 'AWS::S3::BucketPolicy') {
+          const bytes = Buffer.byteLength(JSON.stringify(p.PolicyDocument));
+          if (bytes > LIMITS.bucketPolicyBytes)
+            out.push({ resource: id, message: `bucket policy ${bytes} bytes` });
+        }
+        if (r.Type === 'AWS::ECR::Repository' && p.RepositoryPolicyText) {
+          const chars = compact(p.RepositoryPolicyText);
+          if (chars > LIMITS.ecrPolicyChars)
+            out.push({ resource: id, message: `repository policy ${chars} chars` });
+        }
+        if (r.Type === 'AWS::Events::Rule') {
+          const chars = compact(p.EventPattern);
+          if (chars > LIMITS.eventPatternChars)
+            out.push({ resource: id, message: `event pattern ${chars} chars` });
+        }
+      }
+      for (const [bus, chars] of busChars) {
+        if (chars > LIMITS.busPolicyChars) out.push({ resource: bus, message: `bus policy ${chars} chars` });
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-LIM-3',
+    severity: 'error',
+    description: `At most ${LIMITS.rulesPerBus} rules per bus`,
+    check(t) {
+      const perBus = new Map<string, number>();
+      for (const [, r] of resources(t)) {
+        if (r.Type !== 'AWS::Events::Rule') continue;
+        const bus = String(r.Properties?.EventBusName ?? 'default');
+        perBus.set(bus, (perBus.get(bus) ?? 0) + 1);
+      }
+      return [...perBus]
+        .filter(([, n]) => n > LIMITS.rulesPerBus)
+        .map(([bus, n]) => ({ resource: bus, message: `${n} rules on one bus` }));
+    },
+  },
+];
+
+/**
+ * Documented exceptions. Each needs a reason a reviewer accepts; an unused suppression is
+ * reported by the tests so the list cannot rot.
+ */
+export const SUPPRESSIONS: readonly Suppression[] = [];
+
+export interface GuardrailReport {
+  readonly findings: readonly Finding[];
+  readonly suppressed: readonly (Finding & { reason: string })[];
+}
+
+export function checkTemplates(
+  templates: readonly RenderedTemplate[],
+  suppressions: readonly Suppression[] = SUPPRESSIONS,
+): GuardrailReport {
+  const findings: Finding[] = [];
+  const suppressed: (Finding & { reason: string })[] = [];
+  for (const template of templates) {
+    for (const rule of GUARDRAILS) {
+      for (const f of rule.check(template)) {
+        const finding: Finding = { rule: rule.id, severity: rule.severity, template: template.name, ...f };
+        const waiver = suppressions.find(
+          (s) =>
+            s.rule === rule.id &&
+            (s.template === '*' || s.template === template.name) &&
+            (s.resource === '*' || s.resource === f.resource),
+        );
+        if (waiver) suppressed.push({ ...finding, reason: waiver.reason });
+        else findings.push(finding);
+      }
+    }
+  }
+  return { findings, suppressed };
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { checkTemplates, LIMITS } from '../../../src/templates/guardrails.js';
+import { templateInputs } from '../../../src/templates/inputs.js';
+import { renderTemplates } from '../../../src/templates/synth.js';
+import { FORWARD_RULES_PER_BUS } from '../../../src/templates/topology-adapter.js';
+import { BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
+
+/** 5,000 member accounts plus the six special ones: rendered once for the whole file. */
+const MEMBERS = 5_000;
+const config = syntheticConfig(MEMBERS);
+const started = performance.now();
+const templates = renderTemplates(
+  templateInputs(config, { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS }),
+);
+const renderMs = performance.now() - started;
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const resources = (name: string) =>
+  Object.values(templates.find((t) => t.name === name)?.template.Resources as Record<string, Resource>);
+
+describe(`templates of a ${MEMBERS.toLocaleString('en')}-account organization`, () => {
+  it('stay within CloudFormation, IAM, EventBridge and S3 limits (every guardrail)', () => {
+    const report = checkTemplates(templates);
+    expect(report.findings).toEqual([]);
+    for (const t of templates) {
+      expect(Object.keys(t.template.Resources as object).length, t.name).toBeLessThanOrEqual(
+        LIMITS.resourcesPerTemplate,
+      );
+      expect(Buffer.byteLength(t.body), t.name).toBeLessThanOrEqual(LIMITS.templateBytes);
+    }
+    console.info(`rendered ${templates.length} templates in ${Math.round(renderMs)} ms`);
+  });
+
+  it('shard the cicd forward rules so no bus holds more than 290 rules, one rule per account', () => {
+    const shards = templates.filter((t) => t.name.startsWith('forward-'));
+    const targets = MEMBERS + 5; // every account but cicd itself
+    expect(shards).toHaveLength(Math.ceil(targets / FORWARD_RULES_PER_BUS));
+    const patterns = new Set<string>();
+    for (const shard of shards) {
+      const rules = resources(shard.name).filter((r) => r.Type === 'AWS::Events::Rule');
+      expect(rules.length).toBeLessThanOrEqual(FORWARD_RULES_PER_BUS);
+      expect(new Set(rules.map((r) => r.Properties.EventBusName)).size).toBe(1);
+      for (const r of rules) patterns.add(JSON.stringify(r.Properties.EventPattern));
+    }
+    expect(patterns.size).toBe(targets);
+  });
+
+  it('keep the stack set templates independent of the number of accounts', () => {
+    const small = renderTemplates(
+      templateInputs(syntheticConfig(3), { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS }),
+    );
+    for (const name of ['event-bus', 'handlers-member', 'handlers-management', 'log-buckets']) {
+      expect(templates.find((t) => t.name === name)?.body, name).toBe(
+        small.find((t) => t.name === name)?.body,
+      );
+    }
+  });
+});

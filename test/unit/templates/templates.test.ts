@@ -1,0 +1,300 @@
+import { describe, expect, it } from 'vitest';
+import { checkTemplates, GUARDRAILS } from '../../../src/templates/guardrails.js';
+import { templateInputs } from '../../../src/templates/inputs.js';
+import { HANDLER_PERMISSIONS, statementsFor } from '../../../src/templates/permissions.js';
+import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
+import { renderTopology } from '../../../src/templates/topology-adapter.js';
+import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
+
+const ORG = 'o-abcdefghij';
+const config = syntheticConfig(20);
+const inputs = templateInputs(config, { organizationId: ORG, bundleKeys: BUNDLE_KEYS });
+const templates = renderTemplates(inputs);
+const local = renderTemplates(inputs, { local: true });
+
+type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
+const byName = (list: readonly RenderedTemplate[], name: string) => {
+  const t = list.find((x) => x.name === name);
+  if (!t) throw new Error(`no template ${name}`);
+  return t;
+};
+const resourcesOf = (t: RenderedTemplate, type?: string): [string, Resource][] =>
+  Object.entries(t.template.Resources as Record<string, Resource>).filter(
+    ([, r]) => !type || r.Type === type,
+  );
+
+/** Every action a role grants, across its inline policies. */
+function roleActions(t: RenderedTemplate, logicalId: string): string[] {
+  const role = (t.template.Resources as Record<string, Resource>)[logicalId];
+  const policies = (role?.Properties.Policies ?? []) as {
+    PolicyDocument: { Statement: { Action: unknown }[] };
+  }[];
+  return policies
+    .flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => [s.Action].flat() as string[]))
+    .sort();
+}
+
+describe('rendered templates', () => {
+  it('render one template per stack, the stack sets last, and no stack sets template in local mode', () => {
+    expect(templates.map((t) => t.name)).toEqual([
+      'artifacts-ap-southeast-2',
+      'artifacts-us-east-1',
+      'event-bus',
+      'handlers-management',
+      'handlers-cicd',
+      'handlers-identity',
+      'handlers-dns',
+      'handlers-logs',
+      'handlers-audit',
+      'handlers-member',
+      'log-buckets',
+      'forward-01',
+      'stack-sets',
+    ]);
+    expect(local.map((t) => t.name)).not.toContain('stack-sets');
+  });
+
+  it('are deterministic (same inputs, same bytes)', () => {
+    const again = renderTemplates(inputs);
+    expect(again.map((t) => t.sha256)).toEqual(templates.map((t) => t.sha256));
+  });
+
+  it('pass every guardrail with no suppression needed', () => {
+    const report = checkTemplates([...templates, ...local]);
+    expect(report.findings).toEqual([]);
+    expect(report.suppressed).toEqual([]);
+  });
+
+  it('give every handler a Lambda fed by its queue with partial batch failures, except in local mode', () => {
+    for (const kind of ['management', 'cicd', 'identity', 'dns', 'logs', 'audit', 'member']) {
+      const t = byName(templates, `handlers-${kind}`);
+      const [[, fn] = []] = resourcesOf(t, 'AWS::Lambda::Function');
+      expect(fn?.Properties.Code).toEqual({
+        S3Bucket: { 'Fn::Sub': `orgbridge-artifacts-${accountId(2)}-\${AWS::Region}` },
+        S3Key: BUNDLE_KEYS[kind as keyof typeof BUNDLE_KEYS],
+      });
+      const [[, esm] = []] = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+      expect(esm?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      const l = byName(local, `handlers-${kind}`);
+      expect(resourcesOf(l, 'AWS::Lambda::Function')).toEqual([]);
+      expect(resourcesOf(l, 'AWS::Lambda::EventSourceMapping')).toEqual([]);
+      // The local variant keeps the queues the in-process poller consumes.
+      expect(resourcesOf(l, 'AWS::SQS::Queue').length).toBe(resourcesOf(t, 'AWS::SQS::Queue').length);
+    }
+  });
+
+  it('scope the management role to the listed Organizations actions, and no other role gets any', () => {
+    const management = roleActions(byName(templates, 'handlers-management'), 'HandlerRole').filter((a) =>
+      a.startsWith('organizations:'),
+    );
+    expect([...new Set(management)].sort()).toEqual([
+      'organizations:AttachPolicy',
+      'organizations:CloseAccount',
+      'organizations:CreateAccount',
+      'organizations:CreateOrganizationalUnit',
+      'organizations:CreatePolicy',
+      'organizations:DeletePolicy',
+      'organizations:DescribeAccount',
+      'organizations:DescribeCreateAccountStatus',
+      'organizations:DescribeOrganization',
+      'organizations:DescribePolicy',
+      'organizations:DetachPolicy',
+      'organizations:EnablePolicyType',
+      'organizations:ListAccounts',
+      'organizations:ListCreateAccountStatus',
+      'organizations:ListOrganizationalUnitsForParent',
+      'organizations:ListParents',
+      'organizations:ListPolicies',
+      'organizations:ListPoliciesForTarget',
+      'organizations:ListRoots',
+      'organizations:ListTagsForResource',
+      'organizations:ListTargetsForPolicy',
+      'organizations:MoveAccount',
+      'organizations:TagResource',
+      'organizations:UntagResource',
+      'organizations:UpdatePolicy',
+    ]);
+    for (const kind of ['cicd', 'identity', 'dns', 'logs', 'audit', 'member']) {
+      expect(roleActions(byName(templates, `handlers-${kind}`), 'HandlerRole').join(' ')).not.toContain(
+        'organizations:',
+      );
+    }
+  });
+
+  it('derive each handler role from the detail-types its kind handles in the topology', () => {
+    const topology = renderTopology(inputs);
+    for (const [kind, view] of Object.entries(topology.kinds)) {
+      const expected = statementsFor(view.handledDetailTypes).flatMap((s) => s.actions);
+      const actual = roleActions(byName(templates, `handlers-${kind}`), 'HandlerRole');
+      for (const action of expected) expect(actual, `${kind} lacks ${action}`).toContain(action);
+    }
+    expect(() => statementsFor(['NOT_A_TYPE'])).toThrow(/HANDLER_PERMISSIONS/);
+  });
+
+  it('declare permissions for every detail-type of the routing table', () => {
+    const topology = renderTopology(inputs);
+    const handled = Object.values(topology.kinds).flatMap((k) => k.handledDetailTypes);
+    for (const type of handled) expect(HANDLER_PERMISSIONS, type).toHaveProperty(type);
+  });
+
+  it('render the rules of the topology with the one InputTransformer on every queue target', () => {
+    const topology = renderTopology(inputs);
+    for (const [kind, view] of Object.entries(topology.kinds)) {
+      const rules = resourcesOf(byName(templates, `handlers-${kind}`), 'AWS::Events::Rule');
+      expect(rules.map(([, r]) => r.Properties.Name).sort()).toEqual(view.rules.map((r) => r.name).sort());
+      for (const [, rule] of rules) {
+        // By name: moto resolves Ref of an EventBus to garbage.
+        expect(rule.Properties.EventBusName).toBe('orgbridge-bus');
+        for (const target of rule.Properties.Targets as { Arn: unknown; InputTransformer?: unknown }[]) {
+          if (JSON.stringify(target.Arn).includes('Fn::GetAtt'))
+            expect(target.InputTransformer).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it('let only the cicd account send to member buses, and the organization to the DNS bus', () => {
+    const bus = byName(templates, 'event-bus');
+    const policies = resourcesOf(bus, 'AWS::Events::EventBusPolicy');
+    const cicd = policies.find(([, p]) => p.Properties.StatementId === `allow-from-${accountId(2)}`);
+    expect(cicd?.[1].Properties.Statement).toMatchObject({
+      Principal: { AWS: `arn:aws:iam::${accountId(2)}:root` },
+      Action: 'events:PutEvents',
+    });
+    const org = policies.find(([, p]) => p.Properties.StatementId === 'allow-from-organization');
+    expect(org?.[1].Properties.Statement).toMatchObject({
+      Principal: '*',
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG } },
+    });
+    const conditions = bus.template.Conditions as Record<string, unknown>;
+    // The organization-wide statement applies to the cicd, dns and audit accounts only.
+    expect(conditions[org?.[1].Condition as string]).toEqual({
+      'Fn::Or': [
+        { Condition: 'IsCicdAccount' },
+        { Condition: 'IsDnsAccount' },
+        { Condition: 'IsAuditAccount' },
+      ],
+    });
+    expect(conditions[cicd?.[1].Condition as string]).toBeDefined();
+    // Every bus but the audit account's forwards everything to the audit bus.
+    const [[, forward] = []] = resourcesOf(bus, 'AWS::Events::Rule');
+    expect(forward?.Condition).toBe('IsNotAuditAccount');
+    expect(JSON.stringify(forward?.Properties.Targets)).toContain(`${accountId(6)}:event-bus/orgbridge-bus`);
+  });
+
+  it("protect the audit store from deletion and keep the seed's deny-modification on the logs bucket", () => {
+    const audit = byName(templates, 'handlers-audit');
+    const [[, bucket] = []] = resourcesOf(audit, 'AWS::S3::Bucket');
+    expect(bucket?.Properties.ObjectLockEnabled).toBe(true);
+    expect(JSON.stringify(resourcesOf(audit, 'AWS::S3::BucketPolicy'))).toContain('s3:DeleteObject');
+    expect(resourcesOf(audit, 'AWS::Events::Archive')).toHaveLength(1);
+    const logs = byName(templates, 'log-buckets');
+    const [[, policy] = []] = resourcesOf(logs, 'AWS::S3::BucketPolicy');
+    const deny = (policy?.Properties.PolicyDocument as { Statement: { Sid: string }[] }).Statement.find(
+      (s) => s.Sid === 'deny-modification',
+    );
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      NotPrincipal: {
+        AWS: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role' },
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation',
+          },
+        ],
+      },
+      Action: ['s3:Delete*', 's3:PutBucket*'],
+    });
+  });
+
+  it('forward to each existing account exactly once, and not to accounts without an id yet', () => {
+    const partial = syntheticConfig(20, { withIds: false });
+    const rendered = renderTemplates(
+      templateInputs(partial, { organizationId: ORG, bundleKeys: BUNDLE_KEYS }),
+    );
+    const rules = resourcesOf(byName(rendered, 'forward-01'), 'AWS::Events::Rule');
+    // Only the five special accounts other than cicd have ids.
+    expect(rules).toHaveLength(5);
+    const full = resourcesOf(byName(templates, 'forward-01'), 'AWS::Events::Rule');
+    expect(full).toHaveLength(25);
+    expect(new Set(full.map(([, r]) => JSON.stringify(r.Properties.EventPattern))).size).toBe(25);
+  });
+
+  it('snapshot: the event bus stack set and the member handlers stack set', async () => {
+    await expect(byName(templates, 'event-bus').body).toMatchFileSnapshot(
+      '__snapshots__/event-bus.template.json',
+    );
+    await expect(byName(templates, 'handlers-member').body).toMatchFileSnapshot(
+      '__snapshots__/handlers-member.template.json',
+    );
+  });
+});
+
+describe('guardrails catch what they are for', () => {
+  const fake = (resources: Record<string, unknown>): RenderedTemplate => ({
+    name: 'fake',
+    placement: { type: 'account', accountKey: 'x', region: 'us-east-1', stackName: 'x' },
+    template: { Resources: resources },
+    body: '',
+    sha256: '',
+  });
+  const run = (resources: Record<string, unknown>) =>
+    checkTemplates([fake(resources)]).findings.map((f) => f.rule);
+  const role = (statement: Record<string, unknown>) => ({
+    R: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: [] },
+        Policies: [
+          {
+            PolicyName: 'p',
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Resource: '*', ...statement }] },
+          },
+        ],
+      },
+    },
+  });
+
+  it('flag a wildcard principal without an organization condition, not with one', () => {
+    const bucketPolicy = (condition?: unknown) => ({
+      P: {
+        Type: 'AWS::S3::BucketPolicy',
+        Properties: {
+          PolicyDocument: {
+            Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Condition: condition }],
+          },
+        },
+      },
+    });
+    expect(run(bucketPolicy())).toEqual(['OB-SEC-1']);
+    expect(run(bucketPolicy({ StringEquals: { 'aws:PrincipalOrgID': 'o-x' } }))).toEqual([]);
+  });
+
+  it('flag `*` and organizations:* actions, and Organizations outside management', () => {
+    expect(run(role({ Action: '*' }))).toEqual(['OB-SEC-2']);
+    expect(run(role({ Action: 'organizations:*' }))).toEqual(['OB-SEC-2', 'OB-SEC-3']);
+    expect(run(role({ Action: 'organizations:ListAccounts' }))).toEqual(['OB-SEC-3']);
+  });
+
+  it('flag oversized templates, policies and buses', () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 501 }, (_, i) => [`Q${i}`, { Type: 'AWS::SNS::Topic', Properties: {} }]),
+    );
+    expect(run(many)).toEqual(['OB-LIM-1']);
+    const big = role({ Action: Array.from({ length: 600 }, (_, i) => `s3:GetObject${i}`) });
+    expect(run(big)).toEqual(['OB-LIM-2']);
+    const rules = Object.fromEntries(
+      Array.from({ length: 301 }, (_, i) => [
+        `R${i}`,
+        { Type: 'AWS::Events::Rule', Properties: { EventBusName: 'b' } },
+      ]),
+    );
+    expect(run(rules)).toEqual(['OB-LIM-3']);
+    expect(GUARDRAILS.map((g) => g.id)).toHaveLength(new Set(GUARDRAILS.map((g) => g.id)).size);
+  });
+
+  it('flag an unencrypted queue without DLQ', () => {
+    expect(run({ Q: { Type: 'AWS::SQS::Queue', Properties: {} } })).toEqual(['OB-SEC-4', 'OB-SEC-4']);
+  });
+});
