@@ -131,7 +131,11 @@ export function describe(input: unknown): string {
   if (input === null) return 'an empty value';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a map';
-  if (typeof input === 'string') return `'${input.length > 60 ? `${input.slice(0, 57)}...` : input}'`;
+  if (typeof input === 'string') {
+    // One error is one line: control characters are shown escaped.
+    const shown = JSON.stringify(input.length > 60 ? `${input.slice(0, 57)}...` : input).slice(1, -1);
+    return `'${shown}'`;
+  }
   return `${typeof input} ${String(input)}`;
 }
 

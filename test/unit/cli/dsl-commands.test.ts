@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
+import { BASE } from '../config/support.js';
 
 async function run(...args: string[]) {
   const io = memoryIo();
@@ -48,6 +50,30 @@ describe('orgbridge validate', () => {
     const { code, stderr } = await run('-c', mkdtempSync(join(tmpdir(), 'orgbridge-empty-')), 'validate');
     expect(code).toBe(1);
     expect(stderr).toContain('[DSL_MISSING_FILE]');
+  });
+});
+
+describe('orgbridge validate on damaged files', () => {
+  it('exits 1 with only positioned, coded messages (or 0 when the damage is harmless)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgbridge-fuzz-'));
+    const lines = BASE.split('\n');
+    await fc.assert(
+      fc.asyncProperty(fc.nat(lines.length - 1), fc.string({ maxLength: 20 }), async (line, text) => {
+        const damaged = [...lines];
+        damaged[line] = text;
+        writeFileSync(join(dir, 'accounts.yml'), damaged.join('\n'));
+        const { code, stderr } = await run('-c', dir, 'validate');
+        if (code === 0) return;
+        expect(code).toBe(1);
+        const messages = stderr
+          .split('\n')
+          .filter((l) => !l.startsWith('  hint:') && !/ errors? in the configuration$/.test(l));
+        expect(messages.length).toBeGreaterThan(0);
+        for (const message of messages)
+          expect(message).toMatch(/^accounts\.yml:\d+:\d+: .* \[DSL_[A-Z_]+\]$/s);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
