@@ -116,7 +116,15 @@ function parseMap(lines: Line[], cursor: { i: number }, indent: number): BlockYa
     const end = mapKeyEnd(line.content);
     if (end <= 0) bail();
     const key = line.content.slice(0, end).trimEnd();
-    if (!isPlainStart(key) || resolvePlain(key) !== key || key === '<<' || entries.has(key)) bail();
+    if (
+      !isPlainStart(key) ||
+      resolvePlain(key) !== key ||
+      key === '<<' ||
+      key === '__proto__' ||
+      entries.has(key)
+    ) {
+      bail();
+    }
     cursor.i++;
     let rest = line.content.slice(end + 1);
     const restIndent = rest.length - rest.trimStart().length;

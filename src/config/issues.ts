@@ -37,7 +37,8 @@ export function issuesToErrors(
           const hint =
             suggestion !== undefined
               ? `rename it to '${suggestion}'`
-              : (WRONG_LAYER_HINTS[unknown] ?? `allowed keys: ${known.join(', ')}`);
+              : ((Object.hasOwn(WRONG_LAYER_HINTS, unknown) ? WRONG_LAYER_HINTS[unknown] : undefined) ??
+                `allowed keys: ${known.join(', ')}`);
           errors.push(
             new OrgbridgeError(
               'DSL_UNKNOWN_KEY',

@@ -175,7 +175,7 @@ function checkAccountsFile(doc: ParsedYaml, errors: OrgbridgeError[]): CheckedSe
       errors.push(...issuesToErrors(doc, ['accounts', key], accountSchema, value, parsed.error.issues));
       // The account is left out of resolution; its scope reference is still worth checking.
       const scope = isMap(value) ? value.scope : undefined;
-      if (typeof scope === 'string' && isMap(root.scopes) && !(scope in root.scopes)) {
+      if (typeof scope === 'string' && isMap(root.scopes) && !Object.hasOwn(root.scopes, scope)) {
         errors.push(unknownScopeError(doc, key, scope, Object.keys(root.scopes)));
       }
     }

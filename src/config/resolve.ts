@@ -240,7 +240,7 @@ export function resolveConfig(
       }
     }
     for (const [group, inherited] of scope.accessProvenance) {
-      if (!account.access?.[group]) provenance[`access.${group}`] = inherited;
+      if (!account.access || !Object.hasOwn(account.access, group)) provenance[`access.${group}`] = inherited;
     }
     if (account.allowed_dns_domains) {
       provenance.allowed_dns_domains = ownAt(['allowed_dns_domains']);
@@ -460,7 +460,8 @@ export function compileTemplate(template: string): (vars: Readonly<Record<string
     let result = parts[0] as string;
     for (let i = 1; i < parts.length; i += 2) {
       const placeholder = parts[i] as string;
-      result += (vars[placeholder] ?? `{${placeholder}}`) + (parts[i + 1] as string);
+      const value = Object.hasOwn(vars, placeholder) ? vars[placeholder] : undefined;
+      result += (value ?? `{${placeholder}}`) + (parts[i + 1] as string);
     }
     return result;
   };

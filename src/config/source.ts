@@ -109,7 +109,7 @@ export class ParsedYaml {
  * Parses one YAML file. Plain block YAML (what config files almost always are) goes through a
  * fast subset parser; anything else, and every syntax error, goes through the `yaml` package,
  * the reference implementation, so messages and semantics stay those of `yaml`.
- * Throws an OrgbridgeError (or ValidationFailed-ready list via `errors`) with a position.
+ * Throws YamlSyntaxErrors: every syntax error of the file, each positioned.
  */
 export function parseYaml(file: SourceFile): ParsedYaml {
   try {

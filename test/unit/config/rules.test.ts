@@ -415,3 +415,14 @@ describe('more rules', () => {
     );
   });
 });
+
+describe('keys that name Object.prototype members', () => {
+  it('are plain unknown keys and scopes, not inherited properties', () => {
+    const text = withAccounts(`  foo:\n    scope: toString\n    constructor: x\n`);
+    const errors = errorsOf(text);
+    expect(expectOne(errors, 'DSL_UNKNOWN_KEY', 'accounts.yml', lineOf(text, 'constructor')).hint).toContain(
+      'allowed keys',
+    );
+    expectOne(errors, 'DSL_UNKNOWN_SCOPE', 'accounts.yml', lineOf(text, 'scope: toString'));
+  });
+});
