@@ -86,8 +86,18 @@ interface ScopeLayer {
   readonly resolved: ResolvedScope;
   readonly settings: ReadonlyMap<SettingName, Inherited>;
   readonly tags: ReadonlyMap<string, Inherited>;
+  /**
+   * Inherited tags and access groups as (provenance key, value, provenance) rows, the key strings
+   * built once per scope: building `tags.${tag}` per account was the hottest line at 10,000.
+   */
+  readonly inheritedTags: readonly (readonly [
+    tag: string,
+    key: string,
+    value: string,
+    provenance: Provenance,
+  ])[];
   readonly access: Readonly<Record<string, readonly string[]>>;
-  readonly accessProvenance: ReadonlyMap<string, Provenance>;
+  readonly accessProvenance: readonly (readonly [group: string, key: string, provenance: Provenance])[];
   readonly ouProvenance: Provenance;
 }
 
@@ -205,9 +215,9 @@ export function resolveConfig(
     provenance.email = account.email !== undefined ? ownAt(['email']) : emailProvenance;
 
     const tags: Record<string, string> = {};
-    for (const [tag, inherited] of scope.tags) {
-      tags[tag] = inherited.value as string;
-      provenance[`tags.${tag}`] = inherited.provenance;
+    for (const [tag, provenanceKey, value, from] of scope.inheritedTags) {
+      tags[tag] = value;
+      provenance[provenanceKey] = from;
     }
     for (const [tag, value] of Object.entries(account.tags ?? {})) {
       tags[tag] = String(value);
@@ -239,8 +249,8 @@ export function resolveConfig(
         provenance[`access.${group}`] = ownAt(['access', group]);
       }
     }
-    for (const [group, inherited] of scope.accessProvenance) {
-      if (!account.access || !Object.hasOwn(account.access, group)) provenance[`access.${group}`] = inherited;
+    for (const [group, provenanceKey, from] of scope.accessProvenance) {
+      if (!account.access || !Object.hasOwn(account.access, group)) provenance[provenanceKey] = from;
     }
     if (account.allowed_dns_domains) {
       provenance.allowed_dns_domains = ownAt(['allowed_dns_domains']);
@@ -367,9 +377,17 @@ function resolveScope(
     settings,
     tags,
     access,
-    accessProvenance: new Map(
-      Object.keys(access).map((group) => [group, at('scope', ['scopes', name, 'access', group])]),
-    ),
+    inheritedTags: [...tags].map(([tag, inherited]) => [
+      tag,
+      `tags.${tag}`,
+      inherited.value as string,
+      inherited.provenance,
+    ]),
+    accessProvenance: Object.keys(access).map((group) => [
+      group,
+      `access.${group}`,
+      at('scope', ['scopes', name, 'access', group]),
+    ]),
     ouProvenance: at('scope', ['scopes', name, 'organization_unit']),
   };
 }
