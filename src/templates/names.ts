@@ -51,10 +51,6 @@ export const ROLE_NAMES = {
   logBucketUpdater: 'update-s3-stacks-role',
 } as const;
 
-export const TABLE_NAMES = {
-  idempotency: (kind: AccountKind) => `${PREFIX}-${kind}-idempotency`,
-} as const;
-
 export const FUNCTION_NAMES = {
   handler: (kind: AccountKind) => `${PREFIX}-${kind}-handler`,
 } as const;

@@ -232,14 +232,20 @@ function addForwardShards(
   for (const shard of topology.forwardShards) {
     const stack = stackFor(
       shard.index,
-      `orgbridge: forward bus ${shard.index} of the cicd account (${shard.rules.length} target accounts)`,
+      `orgbridge: forward rules ${shard.index} of the cicd account (${shard.rules.length} target accounts on ${shard.busName})`,
     );
-    const bus = new CfnEventBus(stack, 'ForwardBus', {
-      name: shard.busName,
-      description: 'orgbridge: requests from the pipeline, one rule per target account',
-    });
+    // Shard 0 forwards from the main bus, which the event bus stack set owns.
+    const bus = shard.createsBus
+      ? new CfnEventBus(stack, 'ForwardBus', {
+          name: shard.busName,
+          description: 'orgbridge: requests from the pipeline, one rule per target account',
+        })
+      : undefined;
     const role = addForwarderRole(stack, 'ForwarderRole', [topology.bus.busName], organizationId);
-    for (const rule of shard.rules) addRule(stack, rule, new Map(), role).addResourceDependency(bus);
+    for (const rule of shard.rules) {
+      const resource = addRule(stack, rule, new Map(), role);
+      if (bus) resource.addResourceDependency(bus);
+    }
   }
 }
 

@@ -1,199 +1,191 @@
 import type { AccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
-import { accountKinds, specialAccountIds, type TemplateInputs } from './inputs.js';
-import { busArn } from './stacks/common.js';
-import type {
-  ForwardShardView,
-  KindTopologyView,
-  QueueView,
-  RuleView,
-  TopologyView,
-} from './topology-view.js';
+import { ACCOUNT_KINDS, handledRequestTypes } from '../protocol/routing.js';
+import {
+  type AccountTopology,
+  computeTopology,
+  DEFAULT_FORWARD_RULES_PER_SHARD,
+  type QueueSpec,
+  type RuleSpec,
+  type Topology,
+  type TopologyAccount,
+} from '../protocol/topology.js';
+import { accountKinds, type TemplateInputs } from './inputs.js';
+import type { BusSendersView, KindTopologyView, QueueView, RuleView, TopologyView } from './topology-view.js';
 
 /**
- * PROVISIONAL: stands in for the messaging topology of src/protocol/topology.ts until it lands;
- * then this module only maps that topology onto TopologyView. Keep routing decisions out of the
- * stacks: they render whatever this returns.
+ * Maps the messaging topology of src/protocol/topology.ts (the single source of truth for buses,
+ * bus policies, rules, queues and forward sharding) onto what the templates render. No routing
+ * decision is made here.
+ *
+ * The topology is per account; the stack set templates are per kind. A member template is the
+ * topology of one member account with its id replaced by `${AWS::AccountId}`, and
+ * `assertKindUniform` checks that this is exact: every member account's topology is the same
+ * once its own id is abstracted.
  */
 
-/** EventBridge allows 300 rules per bus; keep headroom for hand-made rules. */
-export const FORWARD_RULES_PER_BUS = 290;
+export const FORWARD_RULES_PER_BUS = DEFAULT_FORWARD_RULES_PER_SHARD;
 
-const REPLY_TYPES = [
-  'ACCOUNTS_LISTED',
-  'ACCOUNT_CREATED',
-  'STACK_INSTANCE_STATUS_REPORTED',
-  'PONG',
-  'REQUEST_FAILED',
-];
+/** Stands for "this account" in per-kind templates; wrapped in Fn::Sub by the stacks. */
+export const THIS_ACCOUNT = '${AWS::AccountId}';
 
-const HANDLED: Readonly<Record<AccountKind, readonly string[]>> = {
-  management: [
-    'LIST_ACCOUNTS',
-    'CREATE_ACCOUNT',
-    'MOVE_ACCOUNT',
-    'TAG_ACCOUNT',
-    'RETIRE_ACCOUNT',
-    'STACK_INSTANCE_STATUS',
-    'SYNC_SCPS',
-    'PING',
-  ],
-  cicd: ['PING'],
-  identity: ['UPDATE_IAM_MAPPING', 'PING'],
-  dns: ['DNS_CREATE_ALIAS', 'DNS_CREATE_VALIDATION_RECORD', 'PING'],
-  logs: ['UPDATE_LOG_BUCKETS', 'PING'],
-  audit: ['PING'],
-  member: ['PUT_SSM_PARAMETERS', 'CREATE_VPC', 'PING'],
-};
+/**
+ * Used when the organization has no member account yet, so the member template still renders.
+ * Not a valid id of any real account (AWS ids never start with 9999999).
+ */
+const SENTINEL_MEMBER = '999999999999';
 
-/** Detail-types any account of the organization may send (the DNS account's bus accepts them). */
-const FROM_ANY_ACCOUNT = new Set(['DNS_CREATE_ALIAS', 'DNS_CREATE_VALIDATION_RECORD']);
+export function topologyInput(inputs: TemplateInputs): Parameters<typeof computeTopology>[0] {
+  const kinds = accountKinds(inputs.config);
+  const accounts: TopologyAccount[] = [];
+  for (const [key, id] of Object.entries(inputs.accountIds)) {
+    const kind = kinds.get(key);
+    if (kind) accounts.push({ id, kind });
+  }
+  if (!accounts.some((a) => a.kind === 'member')) accounts.push({ id: SENTINEL_MEMBER, kind: 'member' });
+  return {
+    accounts,
+    busName: inputs.config.organization.event_bus,
+    source: inputs.config.organization.event_source,
+    region: inputs.homeRegion,
+  };
+}
 
-/** The one InputTransformer of every queue target: keeps the sender `account` (see notes/moto.md). */
-export const ENVELOPE_TRANSFORMER = {
-  inputPathsMap: {
-    id: '$.id',
-    account: '$.account',
-    source: '$.source',
-    detailType: '$.detail-type',
-    time: '$.time',
-    region: '$.region',
-    detail: '$.detail',
-  },
-  inputTemplate:
-    '{"id": "<id>", "account": "<account>", "source": "<source>", "detail-type": "<detailType>", "time": "<time>", "region": "<region>", "detail": <detail>}',
-};
+/** Replaces `accountId` by `${AWS::AccountId}` in every string of a JSON value. */
+export function abstractAccount<T>(value: T, accountId: string): T {
+  if (typeof value === 'string') return value.split(accountId).join(THIS_ACCOUNT) as T;
+  if (Array.isArray(value)) return value.map((v) => abstractAccount(v, accountId)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, abstractAccount(v, accountId)])) as T;
+  }
+  return value;
+}
 
-function queue(name: string, visibilityTimeoutSeconds: number): QueueView {
-  return { name, dlqName: `${name}-dlq`, maxReceiveCount: 3, visibilityTimeoutSeconds };
+function ruleView(rule: RuleSpec): RuleView {
+  return {
+    name: rule.name,
+    busName: rule.busName,
+    description: rule.description,
+    eventPattern: rule.eventPattern,
+    targets: rule.targets.map((t) =>
+      t.type === 'queue'
+        ? { type: 'queue', id: t.id, queueName: t.queueName, inputTransformer: t.inputTransformer }
+        : { type: 'bus', id: t.id, arn: t.arn },
+    ),
+  };
+}
+
+function queueView(q: QueueSpec): QueueView {
+  return {
+    name: q.name,
+    dlqName: q.deadLetter.name,
+    maxReceiveCount: q.deadLetter.maxReceiveCount,
+    visibilityTimeoutSeconds: q.visibilityTimeoutSeconds,
+    messageRetentionSeconds: q.messageRetentionSeconds,
+    dlqRetentionSeconds: q.deadLetter.messageRetentionSeconds,
+    lambdaConsumer: q.purpose !== 'replies',
+  };
+}
+
+function sendersOf(account: AccountTopology, busName: string): BusSendersView {
+  const main = account.buses.find((b) => b.name === busName && b.purpose === 'main');
+  const policy = main?.policy ?? [];
+  if (policy.some((p) => 'organization' in p.principal)) return { type: 'organization' };
+  return {
+    type: 'accounts',
+    accountIds: policy.flatMap((p): string[] => ('account' in p.principal ? [p.principal.account] : [])),
+  };
+}
+
+/** Rules of the per-kind handler template: everything but forwarding and the audit copy. */
+const HANDLER_RULE_PURPOSES = new Set(['handler', 'replies', 'audit-store', 'to-cicd', 'to-dns']);
+
+function kindView(account: AccountTopology): KindTopologyView {
+  const view = abstractAccount(
+    {
+      queues: account.queues.map(queueView),
+      rules: account.rules.filter((r) => HANDLER_RULE_PURPOSES.has(r.purpose)).map(ruleView),
+      extraBuses: account.buses
+        .filter((b) => b.purpose === 'outbox')
+        .map((b) => ({
+          name: b.name,
+          senders: b.policy.flatMap((p): string[] => ('account' in p.principal ? [p.principal.account] : [])),
+        })),
+    },
+    account.accountId,
+  );
+  const [handlerQueue, ...extraQueues] = view.queues;
+  if (!handlerQueue) throw new Error(`the topology gives the ${account.kind} account no handler queue`);
+  return {
+    kind: account.kind,
+    handlerQueue,
+    extraQueues,
+    rules: view.rules,
+    extraBuses: view.extraBuses,
+    publishBus: account.publishBus,
+    idempotencyTable: account.idempotencyTable,
+    handledDetailTypes: handledRequestTypes(account.kind),
+  };
+}
+
+/** The per-kind view of one account (its id abstracted), for comparisons across accounts. */
+export function kindViewOf(account: AccountTopology): KindTopologyView {
+  return kindView(account);
 }
 
 export function renderTopology(inputs: TemplateInputs): TopologyView {
-  const { config } = inputs;
-  const special = specialAccountIds(inputs);
-  const busName = config.organization.event_bus;
-  const source = config.organization.event_source;
-  const region = inputs.homeRegion;
-  const cicdBus = busArn(special.cicd, region, busName);
+  return viewOf(computeTopology(topologyInput(inputs)), new Set([SENTINEL_MEMBER]));
+}
 
+/** `notDeployed`: account ids in the topology that exist only to render a template (no forward rule). */
+export function viewOf(topology: Topology, notDeployed: ReadonlySet<string> = new Set()): TopologyView {
+  const representative = (kind: AccountKind): AccountTopology => {
+    const found = topology.accounts.find((a) => a.kind === kind);
+    if (!found) throw new Error(`the topology has no ${kind} account`);
+    return found;
+  };
   const kinds = {} as Record<AccountKind, KindTopologyView>;
-  for (const kind of [...SPECIAL_ACCOUNT_KINDS, 'member'] as AccountKind[]) {
-    const handled = HANDLED[kind];
-    const fromCicd = handled.filter((t) => !FROM_ANY_ACCOUNT.has(t));
-    const fromAny = handled.filter((t) => FROM_ANY_ACCOUNT.has(t));
-    const handlerQueue = queue(`orgbridge-${kind}-handler`, 6 * (kind === 'management' ? 600 : 300));
-    const rules: RuleView[] = [];
-    if (fromCicd.length > 0) {
-      rules.push({
-        name: `orgbridge-${kind}-from-cicd`,
-        busName,
-        description: `orgbridge: requests the ${kind} handler accepts from the cicd account`,
-        eventPattern: { source: [source], account: [special.cicd], 'detail-type': fromCicd },
-        targets: [
-          {
-            type: 'queue',
-            id: 'handler',
-            queueName: handlerQueue.name,
-            inputTransformer: ENVELOPE_TRANSFORMER,
-          },
-        ],
-      });
-    }
-    if (fromAny.length > 0) {
-      rules.push({
-        name: `orgbridge-${kind}-from-organization`,
-        busName,
-        description: `orgbridge: requests the ${kind} handler accepts from any account`,
-        eventPattern: { source: [source], 'detail-type': fromAny },
-        targets: [
-          {
-            type: 'queue',
-            id: 'handler',
-            queueName: handlerQueue.name,
-            inputTransformer: ENVELOPE_TRANSFORMER,
-          },
-        ],
-      });
-    }
-    const extraQueues: QueueView[] = [];
-    if (kind === 'cicd') {
-      const reply = queue('orgbridge-replies', 60);
-      extraQueues.push(reply);
-      rules.push({
-        name: 'orgbridge-replies',
-        busName,
-        description: 'orgbridge: replies to the pipeline, matched by nonce',
-        eventPattern: { source: [source], 'detail-type': REPLY_TYPES },
-        targets: [
-          { type: 'queue', id: 'replies', queueName: reply.name, inputTransformer: ENVELOPE_TRANSFORMER },
-        ],
-      });
-    } else {
-      rules.push({
-        name: `orgbridge-${kind}-replies-to-cicd`,
-        busName,
-        description: 'orgbridge: replies go back to the cicd account',
-        eventPattern: { source: [source], 'detail-type': REPLY_TYPES },
-        targets: [{ type: 'bus', id: 'cicd', arn: cicdBus }],
-      });
-    }
-    if (kind === 'audit') {
-      const store = queue('orgbridge-audit-store', 360);
-      extraQueues.push(store);
-      rules.push({
-        name: 'orgbridge-audit-store',
-        busName,
-        description: 'orgbridge: every event of the organization, to the audit store',
-        eventPattern: { source: [{ prefix: '' }] },
-        targets: [
-          { type: 'queue', id: 'store', queueName: store.name, inputTransformer: ENVELOPE_TRANSFORMER },
-        ],
-      });
-    }
-    kinds[kind] = { kind, handlerQueue, extraQueues, rules, handledDetailTypes: handled };
+  const senders = {} as Record<AccountKind, BusSendersView>;
+  for (const kind of ACCOUNT_KINDS) {
+    const account = representative(kind);
+    kinds[kind] = kindView(account);
+    senders[kind] = sendersOf(account, topology.busName);
   }
+  const member = representative('member');
+  const toAudit = member.rules.find((r) => r.purpose === 'to-audit');
+  if (!toAudit) throw new Error('the topology has no to-audit rule');
 
-  const kindOf = accountKinds(config);
-  const targets = Object.entries(inputs.accountIds)
-    .filter(([key]) => kindOf.get(key) !== 'cicd')
-    .sort(([, a], [, b]) => a.localeCompare(b));
-  const forwardShards: ForwardShardView[] = [];
-  for (let i = 0; i * FORWARD_RULES_PER_BUS < targets.length; i++) {
-    const shardBus = `${busName}-forward-${String(i + 1).padStart(2, '0')}`;
-    forwardShards.push({
-      index: i + 1,
-      busName: shardBus,
-      rules: targets.slice(i * FORWARD_RULES_PER_BUS, (i + 1) * FORWARD_RULES_PER_BUS).map(([key, id]) => ({
-        name: `orgbridge-forward-${id}`,
-        busName: shardBus,
-        description: `orgbridge: to ${key}`,
-        eventPattern: { source: [source], detail: { target_account: [id] } },
-        targets: [{ type: 'bus', id: 'account', arn: busArn(id, region, busName) }],
-      })),
-    });
+  const cicd = representative('cicd');
+  const shardBuses = new Map<string, RuleView[]>();
+  const forwards = cicd.rules.filter(
+    (r) =>
+      r.purpose === 'forward' && !r.targets.some((t) => t.type === 'bus' && notDeployed.has(t.accountId)),
+  );
+  for (const rule of forwards) {
+    const list = shardBuses.get(rule.busName) ?? [];
+    list.push(ruleView(rule));
+    shardBuses.set(rule.busName, list);
   }
+  const forwardShards = [...shardBuses.entries()]
+    .map(([busName, rules]) => ({
+      busName,
+      createsBus: busName !== topology.busName,
+      rules,
+      index: busName === topology.busName ? 0 : Number(busName.slice(busName.lastIndexOf('-') + 1)),
+    }))
+    .sort((a, b) => a.index - b.index);
 
   return {
     bus: {
-      busName,
-      senders: {
-        management: { type: 'accounts', accountIds: [special.cicd] },
-        cicd: { type: 'organization' },
-        identity: { type: 'accounts', accountIds: [special.cicd] },
-        dns: { type: 'organization' },
-        logs: { type: 'accounts', accountIds: [special.cicd] },
-        audit: { type: 'organization' },
-        member: { type: 'accounts', accountIds: [special.cicd] },
-      },
-      auditForward: {
-        name: 'orgbridge-to-audit',
-        busName,
-        description: 'orgbridge: every event to the audit account',
-        eventPattern: { source: [{ prefix: '' }] },
-        targets: [{ type: 'bus', id: 'audit', arn: busArn(special.audit, region, busName) }],
-      },
+      busName: topology.busName,
+      senders,
+      auditForward: abstractAccount(ruleView(toAudit), member.accountId),
     },
     kinds,
     forwardShards,
   };
 }
+
+/** Kinds whose accounts all share one template (the stack sets); special kinds have one account. */
+export const STACK_SET_KINDS: readonly AccountKind[] = ['member'];
+export { SPECIAL_ACCOUNT_KINDS };

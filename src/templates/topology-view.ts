@@ -1,6 +1,10 @@
 import type { AccountKind } from '../config/model.js';
 
 /**
+ * Strings may contain `${AWS::AccountId}` where the topology had the id of the account a stack
+ * set template is rendered for (one template serves every account of a kind); the stacks wrap
+ * such strings in Fn::Sub.
+ *
  * The shape the templates render: buses, bus policies, rules with their targets, queues. It is
  * produced from the messaging topology of src/protocol (the single source of truth for routing)
  * by `renderTopology` in ./topology-adapter.ts; templates never decide routing themselves.
@@ -34,6 +38,17 @@ export interface QueueView {
   readonly maxReceiveCount: number;
   /** Seconds; for a Lambda consumer AWS recommends 6 x the function timeout. */
   readonly visibilityTimeoutSeconds: number;
+  readonly messageRetentionSeconds: number;
+  readonly dlqRetentionSeconds: number;
+  /** Consumed by the kind's Lambda (handler and audit store); the reply queue is polled by the pipeline. */
+  readonly lambdaConsumer: boolean;
+}
+
+/** A bus a template creates besides the main bus (the audit account's outbox, cicd shard buses). */
+export interface ExtraBusView {
+  readonly name: string;
+  /** Accounts allowed to PutEvents besides the owner. */
+  readonly senders: readonly string[];
 }
 
 /** Who may PutEvents to a bus: given accounts, or any principal of the organization. */
@@ -58,6 +73,10 @@ export interface KindTopologyView {
   /** Further queues (cicd's reply queue, audit's store queue). */
   readonly extraQueues: readonly QueueView[];
   readonly rules: readonly RuleView[];
+  readonly extraBuses: readonly ExtraBusView[];
+  /** The bus the handler puts replies and follow-up events on. */
+  readonly publishBus: string;
+  readonly idempotencyTable: string;
   /** Detail-types the handler of this kind executes: its IAM permissions follow from them. */
   readonly handledDetailTypes: readonly string[];
 }
@@ -66,6 +85,8 @@ export interface KindTopologyView {
 export interface ForwardShardView {
   readonly index: number;
   readonly busName: string;
+  /** Shard 0 forwards from the main bus (created by the event bus stack set); others own a bus. */
+  readonly createsBus: boolean;
   readonly rules: readonly RuleView[];
 }
 

@@ -1,4 +1,4 @@
-import { App, Fn, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { App, Aws, Fn, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PolicyStatement } from '../permissions.js';
 
@@ -90,4 +90,15 @@ export function logicalId(name: string): string {
     .filter(Boolean)
     .map((part) => part[0]?.toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** A JSON value with every string that names a pseudo parameter (`${AWS::AccountId}`) wrapped in Fn::Sub. */
+export function cfnJson<T>(value: T): T {
+  if (value === '${AWS::AccountId}') return Aws.ACCOUNT_ID as T;
+  if (typeof value === 'string') return (value.includes('${AWS::') ? Fn.sub(value) : value) as T;
+  if (Array.isArray(value)) return value.map(cfnJson) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cfnJson(v)])) as T;
+  }
+  return value;
 }

@@ -1,30 +1,21 @@
 import { Fn, type Stack } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnEventBus, CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
+import { HANDLER_TIMEOUT_SECONDS } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
-import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH, TABLE_NAMES } from '../names.js';
+import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../names.js';
 import { DEPLOY_SERVICE_ROLE_ACTIONS, type PolicyStatement, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
-import { denyInsecureTransport, logicalId, policyDocument } from './common.js';
+import { denyInsecureTransport, localBusArn, logicalId, policyDocument } from './common.js';
 import { addForwarderRole, addRule } from './rules.js';
 
 /** The Lambda runtime of every handler; the bundles target Node 20 syntax, which it runs. */
 export const LAMBDA_RUNTIME = 'nodejs22.x';
-
-/** Function timeout per kind: account creation polls Organizations for minutes. */
-export const HANDLER_TIMEOUT_SECONDS: Readonly<Record<AccountKind, number>> = {
-  management: 600,
-  cicd: 60,
-  identity: 300,
-  dns: 120,
-  logs: 300,
-  audit: 60,
-  member: 300,
-};
 
 /**
  * At most this many batches in flight per kind (Lambda's SQS MaximumConcurrency, minimum 2).
@@ -65,14 +56,13 @@ export function addQueue(stack: Stack, view: QueueView): CfnQueue {
   const dlq = new CfnQueue(stack, `${id}Dlq`, {
     queueName: view.dlqName,
     sqsManagedSseEnabled: true,
-    // The longest SQS allows: a person has two weeks to look at a failed request.
-    messageRetentionPeriod: 1_209_600,
+    messageRetentionPeriod: view.dlqRetentionSeconds,
   });
   return new CfnQueue(stack, `${id}Queue`, {
     queueName: view.name,
     sqsManagedSseEnabled: true,
     visibilityTimeout: view.visibilityTimeoutSeconds,
-    messageRetentionPeriod: 345_600,
+    messageRetentionPeriod: view.messageRetentionSeconds,
     redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: view.maxReceiveCount },
   });
 }
@@ -86,7 +76,26 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   const queues = new Map<string, CfnQueue>();
   for (const view of [topology.handlerQueue, ...topology.extraQueues])
     queues.set(view.name, addQueue(stack, view));
-  const handlerQueue = queues.get(topology.handlerQueue.name) as CfnQueue;
+  for (const bus of topology.extraBuses) {
+    const resource = new CfnEventBus(stack, `${logicalId(bus.name)}Bus`, {
+      name: bus.name,
+      description: 'orgbridge: where this account publishes (its main bus only receives)',
+    });
+    bus.senders.forEach((accountId, i) => {
+      new CfnEventBusPolicy(stack, `${logicalId(bus.name)}Policy${i + 1}`, {
+        eventBusName: bus.name,
+        statementId: `allow-from-${accountId}`,
+        statement: {
+          Sid: `allow-from-${accountId}`,
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+          Action: 'events:PutEvents',
+          Resource: localBusArn(bus.name),
+        },
+      }).addResourceDependency(resource);
+    });
+  }
+  const consumed = [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
 
   const busTargets = topology.rules.some((r) => r.targets.some((t) => t.type === 'bus'));
   const forwarder = busTargets
@@ -95,6 +104,10 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   const ruleArnsByQueue = new Map<string, string[]>();
   for (const view of topology.rules) {
     const rule = addRule(stack, view, queues, forwarder);
+    for (const bus of topology.extraBuses) {
+      if (bus.name === view.busName)
+        rule.addResourceDependency(stack.node.findChild(`${logicalId(bus.name)}Bus`) as CfnEventBus);
+    }
     for (const target of view.targets) {
       if (target.type !== 'queue') continue;
       const arns = ruleArnsByQueue.get(target.queueName) ?? [];
@@ -124,7 +137,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   }
 
   new CfnTable(stack, 'IdempotencyTable', {
-    tableName: TABLE_NAMES.idempotency(kind),
+    tableName: topology.idempotencyTable,
     billingMode: 'PAY_PER_REQUEST',
     // Powertools idempotency's default layout: partition key `id`, TTL attribute `expiration`.
     keySchema: [{ attributeName: 'id', keyType: 'HASH' }],
@@ -157,7 +170,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       sid: 'IdempotencyRecords',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [
-        `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${TABLE_NAMES.idempotency(kind)}`,
+        `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${topology.idempotencyTable}`,
       ],
     },
     {
@@ -225,14 +238,16 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       },
     });
     const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
-    new CfnEventSourceMapping(stack, 'HandlerQueueSource', {
-      functionName: fn.ref,
-      eventSourceArn: handlerQueue.attrArn,
-      batchSize: 10,
-      // Partial batch failures: a failed message is retried alone, not its whole batch.
-      functionResponseTypes: ['ReportBatchItemFailures'],
-      ...(maximumConcurrency ? { scalingConfig: { maximumConcurrency } } : {}),
-    });
+    for (const view of consumed) {
+      new CfnEventSourceMapping(stack, `${logicalId(view.name)}Source`, {
+        functionName: fn.ref,
+        eventSourceArn: (queues.get(view.name) as CfnQueue).attrArn,
+        batchSize: 10,
+        // Partial batch failures: a failed message is retried alone, not its whole batch.
+        functionResponseTypes: ['ReportBatchItemFailures'],
+        ...(maximumConcurrency ? { scalingConfig: { maximumConcurrency } } : {}),
+      });
+    }
   }
 
   return { queues, role };
@@ -243,9 +258,10 @@ export function handlerEnvironment(options: HandlerOptions): Record<string, stri
   return {
     ORGBRIDGE_ACCOUNT_KIND: options.kind,
     ORGBRIDGE_EVENT_BUS: options.busName,
+    ORGBRIDGE_PUBLISH_BUS: options.topology.publishBus,
     ORGBRIDGE_EVENT_SOURCE: options.eventSource,
     ORGBRIDGE_HANDLER_QUEUE: options.topology.handlerQueue.name,
-    ORGBRIDGE_IDEMPOTENCY_TABLE: TABLE_NAMES.idempotency(options.kind),
+    ORGBRIDGE_IDEMPOTENCY_TABLE: options.topology.idempotencyTable,
     ORGBRIDGE_ORGANIZATION_ID: options.organizationId,
     ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(options.special),
     POWERTOOLS_SERVICE_NAME: `orgbridge-${options.kind}`,

@@ -3,7 +3,7 @@ import { CfnRule } from 'aws-cdk-lib/aws-events';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { RuleView } from '../topology-view.js';
-import { logicalId } from './common.js';
+import { cfnJson, logicalId } from './common.js';
 
 /**
  * A rule of the topology as an AWS::Events::Rule. Queue targets point at queues of the same
@@ -18,7 +18,11 @@ export function addRule(
 ): CfnRule {
   const targets = rule.targets.map((target) => {
     if (target.type === 'bus') {
-      return { id: target.id, arn: target.arn, ...(forwarderRole ? { roleArn: forwarderRole.attrArn } : {}) };
+      return {
+        id: target.id,
+        arn: cfnJson(target.arn),
+        ...(forwarderRole ? { roleArn: forwarderRole.attrArn } : {}),
+      };
     }
     const queue = queues.get(target.queueName);
     if (!queue)
@@ -41,7 +45,7 @@ export function addRule(
     // The bus by name, never `Ref` of the bus resource: moto resolves that Ref to garbage.
     eventBusName: rule.busName,
     description: rule.description,
-    eventPattern: rule.eventPattern,
+    eventPattern: cfnJson(rule.eventPattern),
     state: 'ENABLED',
     targets,
   });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { computeTopology } from '../../../src/protocol/topology.js';
 import { checkTemplates, GUARDRAILS } from '../../../src/templates/guardrails.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
 import { HANDLER_PERMISSIONS, statementsFor } from '../../../src/templates/permissions.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
-import { renderTopology } from '../../../src/templates/topology-adapter.js';
+import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
 import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 
 const ORG = 'o-abcdefghij';
@@ -48,7 +49,7 @@ describe('rendered templates', () => {
       'handlers-audit',
       'handlers-member',
       'log-buckets',
-      'forward-01',
+      'forward-00',
       'stack-sets',
     ]);
     expect(local.map((t) => t.name)).not.toContain('stack-sets');
@@ -144,7 +145,7 @@ describe('rendered templates', () => {
       expect(rules.map(([, r]) => r.Properties.Name).sort()).toEqual(view.rules.map((r) => r.name).sort());
       for (const [, rule] of rules) {
         // By name: moto resolves Ref of an EventBus to garbage.
-        expect(rule.Properties.EventBusName).toBe('orgbridge-bus');
+        expect(['orgbridge-bus', 'orgbridge-bus-outbox']).toContain(rule.Properties.EventBusName);
         for (const target of rule.Properties.Targets as { Arn: unknown; InputTransformer?: unknown }[]) {
           if (JSON.stringify(target.Arn).includes('Fn::GetAtt'))
             expect(target.InputTransformer).toBeDefined();
@@ -190,17 +191,16 @@ describe('rendered templates', () => {
     expect(resourcesOf(audit, 'AWS::Events::Archive')).toHaveLength(1);
     const logs = byName(templates, 'log-buckets');
     const [[, policy] = []] = resourcesOf(logs, 'AWS::S3::BucketPolicy');
-    const deny = (policy?.Properties.PolicyDocument as { Statement: { Sid: string }[] }).Statement.find(
-      (s) => s.Sid === 'deny-modification',
-    );
+    const deny = (
+      policy?.Properties.PolicyDocument as { Statement: { Sid: string }[] } | undefined
+    )?.Statement.find((s) => s.Sid === 'deny-modification');
     expect(deny).toMatchObject({
       Effect: 'Deny',
       NotPrincipal: {
         AWS: [
-          { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role' },
+          { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/update-s3-stacks-role` },
           {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation',
+            'Fn::Sub': `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation`,
           },
         ],
       },
@@ -213,12 +213,21 @@ describe('rendered templates', () => {
     const rendered = renderTemplates(
       templateInputs(partial, { organizationId: ORG, bundleKeys: BUNDLE_KEYS }),
     );
-    const rules = resourcesOf(byName(rendered, 'forward-01'), 'AWS::Events::Rule');
+    const rules = resourcesOf(byName(rendered, 'forward-00'), 'AWS::Events::Rule');
     // Only the five special accounts other than cicd have ids.
     expect(rules).toHaveLength(5);
-    const full = resourcesOf(byName(templates, 'forward-01'), 'AWS::Events::Rule');
+    const full = resourcesOf(byName(templates, 'forward-00'), 'AWS::Events::Rule');
     expect(full).toHaveLength(25);
     expect(new Set(full.map(([, r]) => JSON.stringify(r.Properties.EventPattern))).size).toBe(25);
+  });
+
+  it('serve every member account with one template: their topologies differ only by their own id', () => {
+    const topology = computeTopology(topologyInput(inputs));
+    const members = topology.accounts.filter((a) => a.kind === 'member');
+    expect(members).toHaveLength(20);
+    const first = JSON.stringify(kindViewOf(members[0] as (typeof members)[number]));
+    for (const m of members) expect(JSON.stringify(kindViewOf(m)), m.accountId).toBe(first);
+    expect(first).not.toContain(members[0]?.accountId);
   });
 
   it('snapshot: the event bus stack set and the member handlers stack set', async () => {

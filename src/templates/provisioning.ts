@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import type { Stack } from 'aws-cdk-lib';
+import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/access.js';
+import type { VpcRequest } from '../plan/provisioning.js';
+import { addIdentityMapping, addMemberAccess } from './access.js';
+import { addBackupVault } from './backup.js';
+import { addLogsBucketWithDelivery } from './logs-bucket.js';
+import { PREFIX, RUNTIME_STACKS } from './names.js';
+import { newApp, newStack } from './stacks/common.js';
+import { addStandardVpc } from './vpc.js';
+
+/**
+ * The templates of new-account provisioning (docs/provisioning.md), each a pure function of plain
+ * data: the account baseline (access roles, AutomationRole, backup vault and role), the identity
+ * mapping, the logs bucket and the standard VPC.
+ */
+export const PROVISIONING_STACKS = {
+  baseline: `${PREFIX}-account-baseline`,
+  iamMapping: RUNTIME_STACKS.iamMapping,
+  logBuckets: RUNTIME_STACKS.logBuckets,
+  vpc: RUNTIME_STACKS.vpc,
+} as const;
+
+export interface ProvisioningTemplate {
+  readonly stackName: string;
+  readonly template: Readonly<Record<string, unknown>>;
+  /** Pretty JSON, as uploaded. */
+  readonly body: string;
+  readonly sha256: string;
+}
+
+/**
+ * Synthesizes one stack. CDK synth costs tens of milliseconds, and most accounts share a
+ * template (same access patterns, same VPC shape), so results are memoised by input.
+ */
+const cache = new Map<string, ProvisioningTemplate>();
+const CACHE_LIMIT = 512;
+
+function render(
+  cacheKey: string,
+  stackName: string,
+  description: string,
+  build: (stack: Stack) => void,
+): ProvisioningTemplate {
+  const hit = cache.get(cacheKey);
+  if (hit) return hit;
+  const app = newApp();
+  const stack = newStack(app, 'Stack', { stackName, description });
+  build(stack);
+  const assembly = app.synth();
+  let template: Record<string, unknown>;
+  try {
+    template = assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>;
+  } finally {
+    rmSync(assembly.directory, { recursive: true, force: true });
+  }
+  const body = `${JSON.stringify(template, null, 1)}\n`;
+  const rendered = { stackName, template, body, sha256: createHash('sha256').update(body).digest('hex') };
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(cacheKey, rendered);
+  return rendered;
+}
+
+export function renderAccountBaseline(
+  access: MemberAccess,
+  identityAccountId: string,
+  options: { readonly backup?: boolean } = {},
+): ProvisioningTemplate {
+  const backup = options.backup ?? true;
+  // The account key is only a label: accounts with the same roles share one template.
+  const { accountKey: _key, ...shape } = access;
+  return render(
+    JSON.stringify(['baseline', shape, identityAccountId, backup]),
+    PROVISIONING_STACKS.baseline,
+    'orgbridge: access roles, AutomationRole, backup vault Default and backup role of this account',
+    (stack) => {
+      addMemberAccess(stack, access, identityAccountId);
+      if (backup) addBackupVault(stack);
+    },
+  );
+}
+
+export function renderIdentityMapping(
+  mapping: IdentityMapping,
+  identityAccountId: string,
+): ProvisioningTemplate {
+  return render(
+    JSON.stringify(['identity', mapping, identityAccountId]),
+    PROVISIONING_STACKS.iamMapping,
+    'orgbridge: one role per access group, allowed into the roles its patterns grant',
+    (stack) => addIdentityMapping(stack, mapping, identityAccountId),
+  );
+}
+
+export function renderLogBuckets(
+  logsAccountId: string,
+  region: string,
+  organizationId: string,
+  grant: LogDeliveryGrant,
+): ProvisioningTemplate {
+  return render(
+    JSON.stringify(['logs', logsAccountId, region, organizationId, grant]),
+    PROVISIONING_STACKS.logBuckets,
+    'orgbridge: the logs account bucket (updated only through update-s3-stacks-role)',
+    (stack) => addLogsBucketWithDelivery(stack, logsAccountId, region, organizationId, grant),
+  );
+}
+
+export function renderVpc(request: VpcRequest): ProvisioningTemplate {
+  return render(
+    JSON.stringify(['vpc', request]),
+    PROVISIONING_STACKS.vpc,
+    `orgbridge: the standard VPC (${request.cidr}, ${request.nat_gateway_count} NAT gateway(s))`,
+    (stack) => addStandardVpc(stack, request),
+  );
+}
