@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
+import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
 import { registerLocal } from './local.js';
 import { registerPlan } from './plan.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
+import { registerScp } from './scp.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -22,6 +24,8 @@ const registrations: Register[] = [
   registerLocal,
   registerPlan,
   registerRun,
+  registerEffectivePolicy,
+  registerScp,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
