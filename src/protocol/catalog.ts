@@ -208,7 +208,7 @@ export const RESPONSE_TYPES = Object.keys(RESPONSE_SCHEMAS) as ResponseType[];
 export const DETAIL_TYPES = [...REQUEST_TYPES, ...RESPONSE_TYPES] as DetailType[];
 
 /** The answer each request gets on success (REQUEST_FAILED on failure, always). */
-export const REPLY_TYPE: Readonly<Record<RequestType, ResponseType>> = {
+export const REPLY_TYPE = {
   PING: 'PONG',
   LIST_ACCOUNTS: 'ACCOUNTS_LISTED',
   CREATE_ACCOUNT: 'ACCOUNT_CREATED',
@@ -223,7 +223,8 @@ export const REPLY_TYPE: Readonly<Record<RequestType, ResponseType>> = {
   DNS_CREATE_ALIAS: 'REQUEST_COMPLETED',
   DNS_CREATE_VALIDATION_RECORD: 'REQUEST_COMPLETED',
   SYNC_SCPS: 'REQUEST_COMPLETED',
-};
+} as const satisfies Readonly<Record<RequestType, ResponseType>>;
+export type ReplyTypeOf<T extends RequestType> = (typeof REPLY_TYPE)[T];
 
 export function isDetailType(value: string): value is DetailType {
   return Object.hasOwn(DETAIL_SCHEMAS, value);

@@ -143,6 +143,12 @@ export const REPLY_QUEUE = 'orgbridge-replies';
 export const AUDIT_QUEUE = 'orgbridge-audit';
 export const IDEMPOTENCY_TABLE = 'orgbridge-idempotency';
 export const DEFAULT_MAX_RECEIVE_COUNT = 3;
+/**
+ * Each receive of a reply meant for another waiting process counts towards the redrive limit
+ * (that process's poller makes it visible again at once), so the reply queue tolerates many;
+ * replies nobody claims end in its DLQ instead of circulating for the retention period.
+ */
+export const REPLY_QUEUE_MAX_RECEIVE_COUNT = 50;
 export const DEFAULT_FORWARD_RULES_PER_SHARD = 200;
 /** EventBridge quota: rules per bus (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html). */
 export const MAX_RULES_PER_BUS = 300;
@@ -289,7 +295,12 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
   const id = account.id;
   const maxReceiveCount = input.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
   const bus = (accountId: string, name: string) => busArn(partition, region, accountId, name);
-  const queue = (purpose: QueuePurpose, name: string, visibility: number): QueueSpec => ({
+  const queue = (
+    purpose: QueuePurpose,
+    name: string,
+    visibility: number,
+    receives = maxReceiveCount,
+  ): QueueSpec => ({
     name,
     arn: queueArn(partition, region, id, name),
     purpose,
@@ -298,7 +309,7 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
     deadLetter: {
       name: `${name}-dlq`,
       arn: queueArn(partition, region, id, `${name}-dlq`),
-      maxReceiveCount,
+      maxReceiveCount: receives,
       // The longest SQS allows: a DLQ is where people look days later.
       messageRetentionSeconds: 14 * 86_400,
     },
@@ -350,7 +361,7 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
   });
 
   if (isCicd) {
-    const replies = queue('replies', REPLY_QUEUE, 30);
+    const replies = queue('replies', REPLY_QUEUE, 30, REPLY_QUEUE_MAX_RECEIVE_COUNT);
     queues.push(replies);
     rules.push({
       name: 'orgbridge-replies',

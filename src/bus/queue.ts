@@ -1,0 +1,108 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { AwsOperationError, OrgbridgeError } from '../errors.js';
+
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** How many times SQS has handed this message out, this time included. */
+  readonly receiveCount: number;
+  readonly sentTimestamp?: string;
+}
+
+/** The SQS calls a reply waiter or a local handler poller makes: a narrow port over one queue. */
+export interface QueuePort {
+  readonly queueUrl: string;
+  receive(options: { max: number; waitSeconds: number; signal?: AbortSignal }): Promise<QueueMessage[]>;
+  delete(receiptHandles: readonly string[]): Promise<void>;
+  /** Sets the visibility timeout of received messages (0: visible to every poller at once). */
+  changeVisibility(receiptHandles: readonly string[], seconds: number): Promise<void>;
+}
+
+/** SQS batch calls take at most 10 entries. */
+function chunks<T>(items: readonly T[], size = 10): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function sqsQueuePort(client: SQSClient, queueUrl: string): QueuePort {
+  return {
+    queueUrl,
+    async receive({ max, waitSeconds, signal }) {
+      const out = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, max),
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      return (out.Messages ?? []).flatMap((m) =>
+        m.MessageId && m.ReceiptHandle
+          ? [
+              {
+                messageId: m.MessageId,
+                receiptHandle: m.ReceiptHandle,
+                body: m.Body ?? '',
+                receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+                ...(m.Attributes?.SentTimestamp ? { sentTimestamp: m.Attributes.SentTimestamp } : {}),
+              },
+            ]
+          : [],
+      );
+    },
+    async delete(handles) {
+      for (const batch of chunks(handles)) {
+        const out = await client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h })),
+          }),
+        );
+        if (out.Failed?.length) {
+          throw new OrgbridgeError(
+            'QUEUE_DELETE_FAILED',
+            `deleting ${out.Failed.length} message(s) from ${queueUrl}: ${out.Failed.map((f) => f.Code).join(', ')}`,
+            { source: 'aws' },
+          );
+        }
+      }
+    },
+    async changeVisibility(handles, seconds) {
+      for (const batch of chunks(handles)) {
+        await client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: seconds })),
+          }),
+        );
+      }
+    },
+  };
+}
+
+export async function queueUrlOf(client: SQSClient, queueName: string, accountId?: string): Promise<string> {
+  try {
+    const out = await client.send(
+      new GetQueueUrlCommand({
+        QueueName: queueName,
+        ...(accountId ? { QueueOwnerAWSAccountId: accountId } : {}),
+      }),
+    );
+    if (!out.QueueUrl) throw new Error('no QueueUrl in the answer');
+    return out.QueueUrl;
+  } catch (e) {
+    throw new AwsOperationError(
+      `finding queue ${queueName}${accountId ? ` in account ${accountId}` : ''}`,
+      e,
+    );
+  }
+}

@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import { OrgbridgeError } from '../errors.js';
+import {
+  type Detail,
+  type EnvelopeFields,
+  isResponseType,
+  parseDetail,
+  type QueueEnvelope,
+  QueueEnvelopeSchema,
+  REPLY_TYPE,
+  type ReplyTypeOf,
+  type RequestType,
+} from '../protocol/catalog.js';
+import { senderBusName, type Topology } from '../protocol/topology.js';
+import { type MessagingLog, silentLog } from './log.js';
+import type { QueueMessage, QueuePort } from './queue.js';
+import type { EventSender } from './sender.js';
+
+/** What a caller fills in for a request; the client adds nonce, dryrun, target and reply_to. */
+export type RequestBody<T extends RequestType> = Omit<Detail<T>, keyof EnvelopeFields>;
+
+export interface RequestOptions {
+  readonly dryrun?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface RequestClientOptions {
+  readonly topology: Topology;
+  readonly sender: EventSender;
+  /** The cicd account's reply queue. */
+  readonly replies: QueuePort;
+  readonly log?: MessagingLog;
+  /** Default 60 s. */
+  readonly timeoutMs?: number;
+  /** Long-poll wait of one ReceiveMessage (1-20 s; default 20). */
+  readonly waitSeconds?: number;
+  /**
+   * Accept a reply only from the account the request was sent to (the envelope's `account`).
+   * Default true; moto needs the fidelity patch of src/runtime/emulator-fidelity.ts for it.
+   */
+  readonly verifyResponder?: boolean;
+}
+
+/** A REQUEST_FAILED answer: the remote handler's stable code is `remoteCode`. */
+export class RequestFailedError extends OrgbridgeError {
+  constructor(
+    readonly requestType: string,
+    readonly targetAccount: string,
+    readonly nonce: string,
+    readonly remoteCode: string,
+    remoteMessage: string,
+  ) {
+    super(
+      'REQUEST_FAILED',
+      `${requestType} to account ${targetAccount} (nonce ${nonce}) failed there: ${remoteCode}: ${remoteMessage}`,
+      { source: remoteCode === 'HANDLER_FAILED' ? 'internal' : 'user' },
+    );
+  }
+}
+
+interface Waiter {
+  readonly label: string;
+  readonly from: string;
+  readonly replies: QueueEnvelope[];
+  readonly isComplete: (replies: readonly QueueEnvelope[]) => boolean;
+  readonly resolve: (replies: QueueEnvelope[]) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Replies keep arriving after a waiter is done (duplicates, parts): delete them for this long. */
+const FINISHED_MEMORY_MS = 10 * 60_000;
+
+/**
+ * Request/response over EventBridge and the cicd reply queue (seed: "have a nonce token in the
+ * requesting message, and the response will send the same token back").
+ *
+ * One poller per queue serves every waiting request: it long-polls while anyone waits, hands each
+ * reply to the waiter of its nonce and deletes it, and makes replies for nonces this process does
+ * not wait for visible again at once (ChangeMessageVisibility 0) so another process sharing the
+ * queue receives them. Fifty concurrent requests therefore cost one ReceiveMessage per ten replies,
+ * not fifty pollers competing for the same messages.
+ */
+export class RequestClient {
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly finished = new Map<string, number>();
+  private loop: Promise<void> | undefined;
+  private closed = false;
+  private readonly abort = new AbortController();
+  private readonly log: MessagingLog;
+  private readonly waitSeconds: number;
+  /** ReceiveMessage calls made, for benchmarks. */
+  receives = 0;
+
+  constructor(private readonly options: RequestClientOptions) {
+    this.log = options.log ?? silentLog;
+    this.waitSeconds = options.waitSeconds ?? 20;
+  }
+
+  private get cicd(): string {
+    return this.options.topology.cicdAccountId;
+  }
+
+  /** Sends a request and resolves with its single reply; REQUEST_FAILED and timeouts reject. */
+  async request<T extends RequestType>(
+    type: T,
+    targetAccount: string,
+    body: RequestBody<T>,
+    options: RequestOptions = {},
+  ): Promise<Detail<ReplyTypeOf<T>>> {
+    const [reply] = await this.requestReplies(type, targetAccount, body, () => true, options);
+    return reply as Detail<ReplyTypeOf<T>>;
+  }
+
+  /**
+   * Sends a request whose answer comes in `parts` (ACCOUNTS_LISTED): resolves with every part
+   * once all parts 1..parts arrived, in part order.
+   */
+  async requestParts<T extends RequestType>(
+    type: T,
+    targetAccount: string,
+    body: RequestBody<T>,
+    options: RequestOptions = {},
+  ): Promise<Detail<ReplyTypeOf<T>>[]> {
+    const complete = (replies: readonly QueueEnvelope[]) => {
+      const parts = new Map<number, number>();
+      for (const r of replies) {
+        const d = r.detail as { part?: number; parts?: number };
+        if (typeof d.part === 'number' && typeof d.parts === 'number') parts.set(d.part, d.parts);
+      }
+      const total = [...parts.values()][0];
+      return total !== undefined && parts.size >= total;
+    };
+    const replies = await this.requestReplies(type, targetAccount, body, complete, options);
+    const byPart = new Map<number, Detail<ReplyTypeOf<T>>>();
+    for (const r of replies) byPart.set((r as { part: number }).part, r as Detail<ReplyTypeOf<T>>);
+    return [...byPart.entries()].sort(([a], [b]) => a - b).map(([, d]) => d);
+  }
+
+  /** Fire and forget (the default style): no reply_to, resolves with the nonce once sent. */
+  async send<T extends RequestType>(
+    type: T,
+    targetAccount: string,
+    body: RequestBody<T>,
+    options: { dryrun?: boolean; nonce?: string } = {},
+  ): Promise<string> {
+    const nonce = options.nonce ?? randomUUID();
+    await this.put(type, targetAccount, {
+      ...body,
+      nonce,
+      dryrun: options.dryrun ?? false,
+      target_account: targetAccount,
+    });
+    return nonce;
+  }
+
+  /**
+   * Waits for replies with `nonce` from account `from` until `isComplete` says so. Register
+   * before sending (the reply can arrive before `send` returns); `request` does both.
+   */
+  expectReplies(
+    nonce: string,
+    from: string,
+    label: string,
+    isComplete: (replies: readonly QueueEnvelope[]) => boolean = () => true,
+    timeoutMs: number = this.options.timeoutMs ?? 60_000,
+  ): Promise<QueueEnvelope[]> {
+    if (this.closed)
+      return Promise.reject(new OrgbridgeError('REQUEST_CLIENT_CLOSED', `${label}: client closed`));
+    return new Promise<QueueEnvelope[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.finish(nonce);
+        reject(
+          new OrgbridgeError('REQUEST_TIMEOUT', `${label} got no complete reply within ${timeoutMs} ms`, {
+            source: 'aws',
+            hint: `look for the request in the target account's orgbridge-handler-dlq and its handler logs (nonce ${nonce})`,
+          }),
+        );
+      }, timeoutMs);
+      this.waiters.set(nonce, { label, from, replies: [], isComplete, resolve, reject, timer });
+      this.ensurePolling();
+    });
+  }
+
+  private async requestReplies<T extends RequestType>(
+    type: T,
+    targetAccount: string,
+    body: RequestBody<T>,
+    isComplete: (replies: readonly QueueEnvelope[]) => boolean,
+    options: RequestOptions,
+  ): Promise<Detail<ReplyTypeOf<T>>[]> {
+    const nonce = randomUUID();
+    const label = `${type} to account ${targetAccount} (nonce ${nonce})`;
+    const waiting = this.expectReplies(nonce, targetAccount, label, isComplete, options.timeoutMs);
+    try {
+      await this.put(type, targetAccount, {
+        ...body,
+        nonce,
+        dryrun: options.dryrun ?? false,
+        target_account: targetAccount,
+        reply_to: this.cicd,
+      });
+    } catch (e) {
+      this.cancel(nonce, e as Error);
+    }
+    const replies = await waiting;
+    const failed = replies.find((r) => r['detail-type'] === 'REQUEST_FAILED');
+    if (failed) {
+      const d = failed.detail as Detail<'REQUEST_FAILED'>;
+      throw new RequestFailedError(type, targetAccount, nonce, d.code, d.message);
+    }
+    const expected: string = REPLY_TYPE[type];
+    const wrong = replies.find((r) => r['detail-type'] !== expected);
+    if (wrong) {
+      throw new OrgbridgeError(
+        'REPLY_UNEXPECTED',
+        `${label} was answered with ${wrong['detail-type']}, expected ${expected}`,
+        {
+          source: 'internal',
+        },
+      );
+    }
+    return replies.map((r) => r.detail as Detail<ReplyTypeOf<T>>);
+  }
+
+  private async put(
+    type: RequestType,
+    targetAccount: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    const { topology } = this.options;
+    await this.options.sender.send([
+      {
+        busName: senderBusName(topology, this.cicd, targetAccount),
+        source: topology.source,
+        detailType: type,
+        detail,
+      },
+    ]);
+  }
+
+  private cancel(nonce: string, error: Error): void {
+    const w = this.waiters.get(nonce);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.waiters.delete(nonce);
+    w.reject(error);
+  }
+
+  private finish(nonce: string): void {
+    const w = this.waiters.get(nonce);
+    if (w) clearTimeout(w.timer);
+    this.waiters.delete(nonce);
+    this.finished.set(nonce, Date.now());
+  }
+
+  private ensurePolling(): void {
+    if (this.loop || this.closed) return;
+    this.loop = this.poll().finally(() => {
+      this.loop = undefined;
+      if (this.waiters.size > 0 && !this.closed) this.ensurePolling();
+    });
+  }
+
+  private async poll(): Promise<void> {
+    const { replies } = this.options;
+    while (this.waiters.size > 0 && !this.closed) {
+      let messages: QueueMessage[];
+      try {
+        this.receives++;
+        messages = await replies.receive({
+          max: 10,
+          waitSeconds: this.waitSeconds,
+          signal: this.abort.signal,
+        });
+      } catch (e) {
+        if (this.closed) return;
+        this.log.warn('receiving replies failed; retrying', { error: String(e) });
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      const mine: string[] = [];
+      const others: string[] = [];
+      for (const m of messages) (this.dispatch(m) ? mine : others).push(m.receiptHandle);
+      await Promise.all([
+        mine.length ? replies.delete(mine) : undefined,
+        others.length ? replies.changeVisibility(others, 0) : undefined,
+      ]).catch((e) => this.log.warn('acknowledging replies failed', { error: String(e) }));
+      // Only other processes' replies came back: let their pollers have them first.
+      if (messages.length > 0 && mine.length === 0) await new Promise((r) => setTimeout(r, 200));
+      this.forgetOldNonces();
+    }
+  }
+
+  /** Returns true when the message is this process's to delete. */
+  private dispatch(message: QueueMessage): boolean {
+    let envelope: QueueEnvelope;
+    try {
+      envelope = QueueEnvelopeSchema.parse(JSON.parse(message.body));
+    } catch {
+      this.log.warn('reply queue: dropping a message that is not an orgbridge envelope', {
+        messageId: message.messageId,
+      });
+      return true;
+    }
+    const nonce = typeof envelope.detail.nonce === 'string' ? envelope.detail.nonce : '';
+    const waiter = this.waiters.get(nonce);
+    if (!waiter) return this.finished.has(nonce);
+    const type = envelope['detail-type'];
+    const parsed = isResponseType(type) ? parseDetail(type, envelope.detail) : undefined;
+    if (!parsed?.ok) {
+      this.log.warn('reply queue: dropping an invalid reply', {
+        nonce,
+        type,
+        reason: parsed ? parsed.reason : 'not a response type',
+      });
+      return true;
+    }
+    if ((this.options.verifyResponder ?? true) && envelope.account !== waiter.from) {
+      this.log.warn('reply queue: dropping a reply from the wrong account', {
+        nonce,
+        expected: waiter.from,
+        got: envelope.account,
+      });
+      return true;
+    }
+    waiter.replies.push({ ...envelope, detail: parsed.detail as Record<string, unknown> });
+    if (type === 'REQUEST_FAILED' || waiter.isComplete(waiter.replies)) {
+      this.finish(nonce);
+      waiter.resolve(type === 'REQUEST_FAILED' ? [waiter.replies.at(-1) as QueueEnvelope] : waiter.replies);
+    }
+    return true;
+  }
+
+  private forgetOldNonces(): void {
+    const cutoff = Date.now() - FINISHED_MEMORY_MS;
+    for (const [nonce, at] of this.finished) if (at < cutoff) this.finished.delete(nonce);
+  }
+
+  /** Rejects every waiting request and stops polling. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const nonce of [...this.waiters.keys()]) {
+      this.cancel(
+        nonce,
+        new OrgbridgeError('REQUEST_CLIENT_CLOSED', `request ${nonce} abandoned: client closed`),
+      );
+    }
+    this.abort.abort();
+    await this.loop?.catch(() => {});
+  }
+}

@@ -1,0 +1,167 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import type { AwsClients } from '../aws/clients.js';
+import { type MessagingLog, silentLog } from '../bus/log.js';
+import { type QueueMessage, type QueuePort, queueUrlOf, sqsQueuePort } from '../bus/queue.js';
+import { EventSender, putEventsPort } from '../bus/sender.js';
+import type { AccountKind } from '../config/model.js';
+import type { HandlerRegistry } from '../handlers/types.js';
+import { type AccountTopology, HANDLER_QUEUE, type Topology } from '../protocol/topology.js';
+import { handleSqsBatch, type RecordOutcome, type RuntimeDeps } from './handle.js';
+
+export interface LocalPollerOptions {
+  readonly topology: Topology;
+  /** Clients acting in an account (default: `root.forAccount(id)`, the assume-role path). */
+  readonly clientsFor: (accountId: string) => AwsClients;
+  /** The handlers each kind of account runs. */
+  readonly handlersFor: (kind: AccountKind) => HandlerRegistry;
+  /** Accounts to poll (default: every account of the topology). */
+  readonly accounts?: readonly string[];
+  /** Long-poll wait per ReceiveMessage (default 2 s: stop() returns within that). */
+  readonly waitSeconds?: number;
+  /** Visibility timeout given to a failed message: its redelivery delay (default 1 s). */
+  readonly retryDelaySeconds?: number;
+  /** Batches handled at once across all accounts (default 4). */
+  readonly concurrency?: number;
+  /** Deduplicate with each account's `orgbridge-idempotency` table (default true). */
+  readonly idempotency?: boolean;
+  readonly log?: MessagingLog;
+  /** Called for every record handled, rejected or failed (tests and the local UI watch this). */
+  readonly onOutcome?: (accountId: string, outcome: RecordOutcome) => void;
+}
+
+export interface LocalPollers {
+  stop(): Promise<void>;
+}
+
+/** A counting semaphore: at most `n` batches in the handlers at once. */
+function semaphore(n: number) {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+export function toSqsRecord(message: QueueMessage, queueArn: string, region: string): SQSRecord {
+  return {
+    messageId: message.messageId,
+    receiptHandle: message.receiptHandle,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: message.sentTimestamp ?? String(Date.now()),
+      SenderId: 'events.amazonaws.com',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/** The RuntimeDeps of one account: its clients, its bus, its idempotency table. */
+export function runtimeDepsFor(
+  topology: Topology,
+  account: AccountTopology,
+  clients: AwsClients,
+  handlers: HandlerRegistry,
+  options: { idempotency?: boolean; log?: MessagingLog } = {},
+): RuntimeDeps {
+  const kinds = new Map(topology.accounts.map((a) => [a.accountId, a.kind]));
+  const handlerQueue = account.queues.find((q) => q.purpose === 'handler');
+  return {
+    account: { id: account.accountId, kind: account.kind },
+    source: topology.source,
+    publishBus: account.publishBus,
+    senderKind: (id) => kinds.get(id),
+    handlers,
+    clients,
+    events: new EventSender(putEventsPort(clients.eventBridge())),
+    ...(options.idempotency === false
+      ? {}
+      : {
+          idempotency: new DynamoDBPersistenceLayer({
+            tableName: account.idempotencyTable,
+            awsSdkV3Client: clients.dynamoDb(),
+          }),
+        }),
+    log: options.log ?? silentLog,
+    maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
+    // In-process there is no Lambda deadline: the message's visibility timeout plays that role.
+    remainingTimeMs: () => (handlerQueue?.visibilityTimeoutSeconds ?? 30) * 1000,
+  };
+}
+
+/**
+ * Local mode's stand-in for the SQS event source mapping of each account's handler Lambda: one
+ * long-polling loop per account, acting with that account's credentials, runs the same
+ * `handleSqsBatch` in-process, deletes what succeeded (or was rejected) and hands failed
+ * messages back to SQS after `retryDelaySeconds`, so the queue's redrive policy moves them to
+ * the DLQ after maxReceiveCount receives, as in AWS.
+ */
+export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
+  const { topology } = options;
+  const log = options.log ?? silentLog;
+  const abort = new AbortController();
+  const limit = semaphore(options.concurrency ?? 4);
+  let stopping = false;
+  const selected = options.accounts ? new Set(options.accounts) : undefined;
+  const accounts = topology.accounts.filter((a) => !selected || selected.has(a.accountId));
+
+  const loop = async (account: AccountTopology): Promise<void> => {
+    const clients = options.clientsFor(account.accountId);
+    const deps = runtimeDepsFor(topology, account, clients, options.handlersFor(account.kind), {
+      log,
+      ...(options.idempotency === undefined ? {} : { idempotency: options.idempotency }),
+    });
+    const queueSpec = account.queues.find((q) => q.name === HANDLER_QUEUE);
+    if (!queueSpec) return;
+    let port: QueuePort | undefined;
+    while (!stopping) {
+      try {
+        port ??= sqsQueuePort(clients.sqs(), await queueUrlOf(clients.sqs(), HANDLER_QUEUE));
+        const messages = await port.receive({
+          max: 10,
+          waitSeconds: options.waitSeconds ?? 2,
+          signal: abort.signal,
+        });
+        if (messages.length === 0) continue;
+        const current = port;
+        await limit(async () => {
+          const records = messages.map((m) => toSqsRecord(m, queueSpec.arn, topology.region));
+          const result = await handleSqsBatch(records, deps);
+          for (const outcome of result.outcomes) options.onOutcome?.(account.accountId, outcome);
+          const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+          const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
+          const retry = messages.filter((m) => failed.has(m.messageId)).map((m) => m.receiptHandle);
+          if (done.length) await current.delete(done);
+          if (retry.length) await current.changeVisibility(retry, options.retryDelaySeconds ?? 1);
+        });
+      } catch (e) {
+        if (stopping) return;
+        log.error('local poller: batch failed; retrying', { account: account.accountId, error: String(e) });
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  };
+
+  const loops = accounts.map((a) => loop(a));
+  return {
+    async stop() {
+      stopping = true;
+      abort.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}
