@@ -7,8 +7,15 @@ import {
   ssmParameterPort,
 } from '../../src/handlers/dns/ports.js';
 import { TokenBucket } from '../../src/handlers/dns/rate-limit.js';
-import { type DnsRecordHandlers, dnsRecordHandlers } from '../../src/handlers/dns/records.js';
+import {
+  aliasRecord,
+  type DnsRecordWriter,
+  dnsCreateAliasHandler,
+  dnsRecordWriter,
+  validationRecord,
+} from '../../src/handlers/dns/records.js';
 import { ensureAccountZone, readAccountDnsPermissions } from '../../src/handlers/dns/zones.js';
+import type { HandlerContext } from '../../src/handlers/types.js';
 import { useMoto } from '../support/moto.js';
 
 /** The DNS account is moto's default account; account A and B only appear as senders. */
@@ -21,7 +28,7 @@ describe('central DNS on the emulator', () => {
   const moto = useMoto();
   let route53: Route53Port;
   let parameters: ParameterPort;
-  let handlers: DnsRecordHandlers;
+  let writer: DnsRecordWriter;
   const warnings: string[] = [];
 
   const records = async (zone: string) => {
@@ -65,12 +72,11 @@ describe('central DNS on the emulator', () => {
         allowedDomains: ['B-Domain.com.'],
       },
     );
-    handlers = dnsRecordHandlers({
+    writer = dnsRecordWriter({
       route53,
       parameters,
       bucket,
-      parentDomain: PARENT,
-      logger: { info: () => {}, warn: (m) => warnings.push(m) },
+      log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
     });
   });
 
@@ -81,6 +87,7 @@ describe('central DNS on the emulator', () => {
     expect(await readAccountDnsPermissions(parameters, B)).toEqual({
       zone: 'b.aws.example.com',
       allowedDomains: ['b-domain.com'],
+      parentDomain: PARENT,
     });
     // A second run finds everything in place.
     const again = await ensureAccountZone(
@@ -94,45 +101,51 @@ describe('central DNS on the emulator', () => {
     expect(again.created).toBe(false);
   });
 
-  it('lets account A write api.a-domain.com, idempotently', async () => {
-    const event = { account: A, detail: { name: 'api.a-domain.com', type: 'A', values: ['192.0.2.10'] } };
-    expect(await handlers.createAlias(event)).toMatchObject({
-      detailType: 'DNS_RECORD_UPSERTED',
-      detail: { name: 'api.a-domain.com', zone: 'a-domain.com' },
+  const envelope = {
+    nonce: '5f0c4c3e-8d4a-4f57-9a43-6a3f1f0b2b11',
+    dryrun: false,
+    target_account: '123456789012',
+  };
+  const alias = (name: string) =>
+    aliasRecord({
+      ...envelope,
+      name,
+      alias_target: { dns_name: 'my-lb-1234.us-east-1.elb.amazonaws.com.', hosted_zone_id: 'Z35SXDOTRQ7X7K' },
     });
-    expect(await handlers.createAlias(event)).toMatchObject({ detailType: 'DNS_RECORD_UPSERTED' });
+
+  it('lets account A write api.a-domain.com, idempotently', async () => {
+    expect(await writer.write('DNS_CREATE_ALIAS', A, alias('api.a-domain.com'))).toEqual({
+      name: 'api.a-domain.com',
+      type: 'A',
+      zone: 'a-domain.com',
+      zoneId: expect.any(String),
+    });
+    await writer.write('DNS_CREATE_ALIAS', A, alias('API.a-domain.com.'));
     const written = (await records('a-domain.com')).filter((r) => r.name === 'api.a-domain.com');
     expect(written).toEqual([
-      { name: 'api.a-domain.com', type: 'A', values: ['192.0.2.10'], alias: undefined },
+      { name: 'api.a-domain.com', type: 'A', values: [], alias: expect.stringMatching(/^my-lb-1234/) },
     ]);
   });
 
-  it('writes aliases in the own zone and ACM validation CNAMEs', async () => {
-    const alias = await handlers.createAlias({
-      account: A,
-      detail: {
-        name: 'web.a.aws.example.com.',
-        alias: { dnsName: 'my-lb-1234.us-east-1.elb.amazonaws.com', hostedZoneId: 'Z35SXDOTRQ7X7K' },
-      },
+  it('writes in the own zone and ACM validation CNAMEs', async () => {
+    expect(await writer.write('DNS_CREATE_ALIAS', A, alias('web.a.aws.example.com.'))).toMatchObject({
+      zone: 'a.aws.example.com',
     });
-    expect(alias).toMatchObject({ detailType: 'DNS_RECORD_UPSERTED', detail: { zone: 'a.aws.example.com' } });
-    const validation = await handlers.createValidationRecord({
-      account: A,
-      detail: {
+    await writer.write(
+      'DNS_CREATE_VALIDATION_RECORD',
+      A,
+      validationRecord({
+        ...envelope,
         name: '_3639ac514e785e89.API.a-domain.com.',
         value: '_98d2646601fa951d5.acm-validations.aws.',
-      },
-    });
-    expect(validation).toMatchObject({ detailType: 'DNS_RECORD_UPSERTED' });
+      }),
+    );
     expect(await records('a-domain.com')).toContainEqual({
       name: '_3639ac514e785e89.api.a-domain.com',
       type: 'CNAME',
       values: ['_98d2646601fa951d5.acm-validations.aws'],
       alias: undefined,
     });
-    expect(
-      (await records('a.aws.example.com')).find((r) => r.name === 'web.a.aws.example.com')?.alias,
-    ).toMatch(/my-lb-1234/);
   });
 
   it.each([
@@ -142,31 +155,47 @@ describe('central DNS on the emulator', () => {
     ['api.b.aws.example.com', 'b.aws.example.com'],
     ['evil-a-domain.com', 'evil-a-domain.com'],
     ['api.evil-a-domain.com', 'evil-a-domain.com'],
-  ])('refuses account A writing %s, answers REQUEST_FAILED and logs it', async (name, zone) => {
+  ])('refuses account A writing %s, logs it and writes nothing', async (name, zone) => {
     const before = await records(zone);
-    const reply = await handlers.createAlias({ account: A, detail: { name, values: ['192.0.2.66'] } });
-    expect(reply).toMatchObject({ detailType: 'REQUEST_FAILED', detail: { code: 'DNS_RECORD_NOT_ALLOWED' } });
+    await expect(writer.write('DNS_CREATE_ALIAS', A, alias(name))).rejects.toMatchObject({
+      name: 'RequestRejected',
+      code: 'DNS_RECORD_NOT_ALLOWED',
+    });
     expect(warnings.at(-1)).toContain('DNS_CREATE_ALIAS refused');
     expect(await records(zone)).toEqual(before);
   });
 
-  it('refuses unknown senders and malformed requests', async () => {
-    expect(
-      await handlers.createAlias({
-        account: '999999999999',
-        detail: { name: 'api.a-domain.com', values: ['192.0.2.1'] },
-      }),
-    ).toMatchObject({ detail: { code: 'DNS_UNKNOWN_ACCOUNT' } });
-    expect(
-      await handlers.createAlias({
-        account: A,
-        detail: { name: 'x.a-domain.com', type: 'CNAME', values: ['a', 'b'] },
-      }),
-    ).toMatchObject({
-      detail: { code: 'DNS_INVALID_REQUEST', message: expect.stringContaining('exactly one value') },
+  it('refuses senders it has no permissions for', async () => {
+    await expect(
+      writer.write('DNS_CREATE_ALIAS', '999999999999', alias('api.a-domain.com')),
+    ).rejects.toMatchObject({
+      code: 'DNS_UNKNOWN_ACCOUNT',
     });
-    expect(await handlers.createValidationRecord({ account: A, detail: { name: 'x' } })).toMatchObject({
-      detail: { code: 'DNS_INVALID_REQUEST' },
+  });
+
+  it('answers through the runtime handler with REQUEST_COMPLETED, or throws RequestRejected', async () => {
+    const ctx = (sender: string) =>
+      ({
+        clients: moto().management,
+        log: { info: () => {}, warn: () => {}, error: () => {} },
+        account: { id: '123456789012', kind: 'dns' },
+        sender: { id: sender, kind: 'member' },
+        nonce: envelope.nonce,
+        dryrun: false,
+        reply: async () => {},
+      }) satisfies HandlerContext;
+    const detail = {
+      ...envelope,
+      name: 'b.b-domain.com',
+      alias_target: { dns_name: 'd111111abcdef8.cloudfront.net', hosted_zone_id: 'Z2FDTNDATAQYW2' },
+    };
+    expect(await dnsCreateAliasHandler.handle(detail, ctx(B))).toEqual({
+      request_type: 'DNS_CREATE_ALIAS',
+      changed: true,
+      summary: { name: 'b.b-domain.com', type: 'A', zone: 'b-domain.com' },
+    });
+    await expect(dnsCreateAliasHandler.handle(detail, ctx(A))).rejects.toMatchObject({
+      code: 'DNS_RECORD_NOT_ALLOWED',
     });
   });
 });

@@ -8,6 +8,9 @@ import type { TokenBucket } from './rate-limit.js';
  * as ssm"). The pipeline calls these in the DNS account; the record handlers read them back.
  */
 
+/** The parent domain, written once by the pipeline; the handlers refuse names under it. */
+export const PARENT_DOMAIN_PARAMETER = '/orgbridge/dns/parent-domain';
+
 /** SSM parameter names holding one account's DNS permissions in the DNS account. */
 export function accountDnsParameters(accountId: string): { zone: string; allowedDomains: string } {
   return {
@@ -83,6 +86,7 @@ export async function ensureAccountZone(
     });
   }
   await exportAccountDnsParameters(ports.parameters, request.accountId, zone, request.allowedDomains);
+  await ports.parameters.put(PARENT_DOMAIN_PARAMETER, parentName, 'String');
   return { zone, zoneId: hosted.id, created, nameServers };
 }
 
@@ -106,6 +110,8 @@ export async function exportAccountDnsParameters(
 export interface AccountDnsPermissions {
   readonly zone: string | undefined;
   readonly allowedDomains: readonly string[];
+  /** `dns_parent_domain`, when the pipeline has written it. */
+  readonly parentDomain: string | undefined;
 }
 
 export async function readAccountDnsPermissions(
@@ -113,10 +119,11 @@ export async function readAccountDnsPermissions(
   accountId: string,
 ): Promise<AccountDnsPermissions> {
   const names = accountDnsParameters(accountId);
-  const values = await parameters.getMany([names.zone, names.allowedDomains]);
+  const values = await parameters.getMany([names.zone, names.allowedDomains, PARENT_DOMAIN_PARAMETER]);
   const domains = values.get(names.allowedDomains);
   return {
     zone: values.get(names.zone),
+    parentDomain: values.get(PARENT_DOMAIN_PARAMETER),
     allowedDomains: domains ? domains.split(',').map(normaliseDnsName).filter(Boolean) : [],
   };
 }
