@@ -70,6 +70,28 @@ export interface OrganizationSettings {
   /** Close retired accounts (seed 004's closeOnDeletion); off by default. */
   readonly close_retired_accounts: boolean;
   readonly limits: PolicyLimits;
+  /** Access options (docs/provisioning.md); absent: group roles trust the identity account, AutomationRole trusts cicd. */
+  readonly access?: AccessSettings;
+}
+
+/** How people and automation reach the accounts (see src/plan/access.ts). */
+export interface AccessSettings {
+  /** SAML provider in the identity account the group roles trust (SSO); absent: the identity account's principals. */
+  readonly saml_provider_arn?: string;
+  /** OIDC provider (e.g. GitHub Actions) AutomationRole trusts instead of the cicd account. */
+  readonly automation_oidc?: {
+    readonly provider_arn: string;
+    readonly audience: string;
+    /** `sub` claims allowed, wildcards allowed (e.g. `repo:acme/infra:ref:refs/heads/main`). */
+    readonly subjects: readonly string[];
+  };
+  /** Seed 004's IAM developers group and automation user in the identity account, for organizations without SSO. */
+  readonly iam_users?: {
+    /** The access group (from scope `access:` patterns) whose role the developers group may assume. */
+    readonly developers_access_group: string;
+    readonly developers_group_name?: string;
+    readonly automation_user_name?: string;
+  };
 }
 
 /** Quotas read from config because AWS raised some of them (see docs/dsl.md). */

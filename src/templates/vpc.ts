@@ -52,7 +52,7 @@ export function addStandardVpc(stack: Stack, request: VpcRequest): void {
     destinationCidrBlock: '0.0.0.0/0',
     gatewayId: igw.ref,
   });
-  defaultRoute.addDependency(attach);
+  defaultRoute.addResourceDependency(attach);
   // The region literally (not `Ref AWS::Region`): the VPC is rendered per request and region.
   const az = (i: number) => Fn.select(i, Fn.getAzs(request.region));
   const nats: CfnNatGateway[] = [];
@@ -73,7 +73,7 @@ export function addStandardVpc(stack: Stack, request: VpcRequest): void {
         domain: 'vpc',
         tags: tag(`orgbridge-nat-${i + 1}`),
       });
-      eip.addDependency(attach);
+      eip.addResourceDependency(attach);
       nats.push(
         new CfnNatGateway(stack, `NatGateway${i + 1}`, {
           subnetId: subnet.ref,

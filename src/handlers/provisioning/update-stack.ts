@@ -1,0 +1,40 @@
+import { type DeployOptions, deployStack } from './deploy-stack.js';
+import type { CloudFormationPort } from './ports.js';
+import type { HandlerResult } from './put-ssm-parameters.js';
+
+export interface UpdateStackRequest {
+  readonly stack_name: string;
+  readonly template_url: string;
+  /** The account that caused the update, for the log. */
+  readonly account_id?: string;
+}
+
+/**
+ * UPDATE_IAM_MAPPING (identity account), UPDATE_LOG_BUCKETS (logs account) and the account
+ * baseline: deploy the template the pipeline uploaded to the artifact bucket. The logs account
+ * passes its updater role, the only principal its bucket policy lets modify the bucket.
+ */
+export async function updateStackFromUrl(
+  cfn: CloudFormationPort,
+  request: UpdateStackRequest,
+  options: DeployOptions & { readonly roleArn?: string } = {},
+): Promise<HandlerResult> {
+  const outcome = await deployStack(
+    cfn,
+    {
+      name: request.stack_name,
+      template: { url: request.template_url },
+      ...(options.roleArn ? { roleArn: options.roleArn } : {}),
+      tags: { 'orgbridge:managed': 'true' },
+    },
+    options,
+  );
+  return {
+    changed: outcome !== 'unchanged',
+    summary: {
+      stack: request.stack_name,
+      outcome,
+      ...(request.account_id ? { account: request.account_id } : {}),
+    },
+  };
+}

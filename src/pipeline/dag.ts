@@ -1,0 +1,304 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
+
+/**
+ * A small DAG runner for pipeline steps: each step names the steps it needs, at most
+ * `concurrency` steps run at once, a failed step blocks only the steps that depend on it
+ * (independent branches finish), and every completion is recorded in a state store so a re-run
+ * skips what is done. Step ids carry a fingerprint of their inputs (see provision.ts), so
+ * "already done" means "done with these very inputs": a changed account gets new step ids.
+ */
+
+export interface DagStep<R = unknown> {
+  /** Unique and stable across runs: what the state store records. */
+  readonly id: string;
+  /** A short text for people (progress lines); defaults to the id. */
+  readonly label?: string;
+  readonly deps?: readonly string[];
+  run(): Promise<R>;
+}
+
+export type StepStatus = 'done' | 'skipped' | 'failed' | 'blocked';
+
+export interface StepOutcome {
+  readonly id: string;
+  readonly label: string;
+  readonly status: StepStatus;
+  /** What `run` returned (done steps only). */
+  readonly result?: unknown;
+  /** Failed: the error; blocked: which dependency failed or was blocked. */
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly ms: number;
+}
+
+export interface DagResult {
+  /** In the order the steps were given. */
+  readonly outcomes: readonly StepOutcome[];
+  readonly counts: Readonly<Record<StepStatus, number>>;
+  readonly ok: boolean;
+}
+
+export type DagEvent =
+  | { readonly type: 'start'; readonly id: string; readonly label: string }
+  | {
+      readonly type: 'finish';
+      readonly outcome: StepOutcome;
+      readonly finished: number;
+      readonly total: number;
+    };
+
+/** Where completions are recorded. `record` resolves once the completion is durable. */
+export interface CompletionStore {
+  load(): Promise<ReadonlySet<string>>;
+  record(id: string): Promise<void>;
+  /** Where it lives, for messages ("s3://...", "/repo/.orgbridge/..."). */
+  readonly location: string;
+}
+
+export interface RunDagOptions {
+  readonly concurrency?: number;
+  readonly store?: CompletionStore;
+  readonly onEvent?: (event: DagEvent) => void;
+  /** Reads the clock for step durations (injectable for deterministic tests). */
+  readonly now?: () => number;
+}
+
+/** Rejects unknown dependencies, duplicate ids and cycles before anything runs. */
+export function validateDag(steps: readonly DagStep[]): void {
+  const ids = new Set<string>();
+  for (const step of steps) {
+    if (ids.has(step.id)) {
+      throw new OrgbridgeError('DAG_DUPLICATE_STEP', `pipeline step '${step.id}' is defined twice`, {
+        source: 'internal',
+      });
+    }
+    ids.add(step.id);
+  }
+  for (const step of steps) {
+    for (const dep of step.deps ?? []) {
+      if (!ids.has(dep)) {
+        throw new OrgbridgeError(
+          'DAG_UNKNOWN_DEPENDENCY',
+          `step '${step.id}' depends on unknown step '${dep}'`,
+          {
+            source: 'internal',
+          },
+        );
+      }
+    }
+  }
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, path: string[]): void => {
+    const seen = state.get(id);
+    if (seen === 'done') return;
+    if (seen === 'visiting') {
+      throw new OrgbridgeError('DAG_CYCLE', `pipeline steps form a cycle: ${[...path, id].join(' -> ')}`, {
+        source: 'internal',
+      });
+    }
+    state.set(id, 'visiting');
+    for (const dep of byId.get(id)?.deps ?? []) visit(dep, [...path, id]);
+    state.set(id, 'done');
+  };
+  for (const step of steps) visit(step.id, []);
+}
+
+function errorOf(e: unknown): { code: string; message: string } {
+  if (isOrgbridgeError(e)) return { code: e.code, message: e.message };
+  const code = (e as { code?: unknown })?.code;
+  return {
+    code: typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'PIPELINE_STEP_FAILED',
+    message: e instanceof Error ? e.message : String(e),
+  };
+}
+
+export async function runDag(steps: readonly DagStep[], options: RunDagOptions = {}): Promise<DagResult> {
+  validateDag(steps);
+  const now = options.now ?? (() => performance.now());
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const completed = options.store ? await options.store.load() : new Set<string>();
+  const outcomes = new Map<string, StepOutcome>();
+  const dependents = new Map<string, string[]>();
+  const waiting = new Map<string, number>();
+  for (const step of steps) {
+    waiting.set(step.id, (step.deps ?? []).length);
+    for (const dep of step.deps ?? []) dependents.set(dep, [...(dependents.get(dep) ?? []), step.id]);
+  }
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const ready: string[] = steps.filter((s) => (s.deps ?? []).length === 0).map((s) => s.id);
+  const total = steps.length;
+  let running = 0;
+
+  return new Promise<DagResult>((resolve) => {
+    const finish = (outcome: StepOutcome): void => {
+      outcomes.set(outcome.id, outcome);
+      options.onEvent?.({ type: 'finish', outcome, finished: outcomes.size, total });
+      const good = outcome.status === 'done' || outcome.status === 'skipped';
+      for (const next of dependents.get(outcome.id) ?? []) {
+        if (outcomes.has(next)) continue;
+        if (!good) {
+          const step = byId.get(next) as DagStep;
+          finish({
+            id: next,
+            label: step.label ?? next,
+            status: 'blocked',
+            error: {
+              code: 'PIPELINE_STEP_BLOCKED',
+              message: `needs '${outcome.label}', which ${outcome.status === 'failed' ? 'failed' : 'did not run'}`,
+            },
+            ms: 0,
+          });
+          continue;
+        }
+        const left = (waiting.get(next) ?? 0) - 1;
+        waiting.set(next, left);
+        if (left === 0) ready.push(next);
+      }
+    };
+    const pump = (): void => {
+      while (ready.length > 0 && running < concurrency) {
+        const id = ready.shift() as string;
+        if (outcomes.has(id)) continue;
+        const step = byId.get(id) as DagStep;
+        const label = step.label ?? id;
+        if (completed.has(id)) {
+          finish({ id, label, status: 'skipped', ms: 0 });
+          continue;
+        }
+        running++;
+        options.onEvent?.({ type: 'start', id, label });
+        const started = now();
+        void (async () => {
+          let outcome: StepOutcome;
+          try {
+            const result = await step.run();
+            await options.store?.record(id);
+            outcome = { id, label, status: 'done', result, ms: now() - started };
+          } catch (e) {
+            outcome = { id, label, status: 'failed', error: errorOf(e), ms: now() - started };
+          }
+          running--;
+          finish(outcome);
+          pump();
+        })();
+      }
+      if (running === 0 && (ready.length === 0 || outcomes.size === total)) {
+        const ordered = steps.map((s) => outcomes.get(s.id) as StepOutcome);
+        const counts: Record<StepStatus, number> = { done: 0, skipped: 0, failed: 0, blocked: 0 };
+        for (const o of ordered) counts[o.status]++;
+        resolve({ outcomes: ordered, counts, ok: counts.failed === 0 && counts.blocked === 0 });
+      }
+    };
+    pump();
+  });
+}
+
+// State stores -------------------------------------------------------------------------------
+
+/** Completions of one run only (dry runs, tests). */
+export class MemoryCompletionStore implements CompletionStore {
+  readonly location = 'memory';
+  readonly ids = new Set<string>();
+  async load(): Promise<ReadonlySet<string>> {
+    return new Set(this.ids);
+  }
+  async record(id: string): Promise<void> {
+    this.ids.add(id);
+  }
+}
+
+/** The persisted document, whatever holds it: one JSON object, ids -> completion time. */
+export interface CompletionDocument {
+  readonly version: 1;
+  readonly completed: Record<string, string>;
+}
+
+function parseDocument(text: string | undefined, location: string): Record<string, string> {
+  if (text === undefined || text.trim() === '') return {};
+  try {
+    const doc = JSON.parse(text) as Partial<CompletionDocument>;
+    if (doc.version !== 1 || typeof doc.completed !== 'object' || doc.completed === null)
+      throw new Error('bad shape');
+    return { ...doc.completed };
+  } catch (e) {
+    throw new OrgbridgeError(
+      'PIPELINE_STATE_CORRUPT',
+      `the pipeline state at ${location} is not valid JSON state`,
+      {
+        hint: 'delete it to re-run every step (steps are idempotent), or restore it from version history',
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * A store over one text document read and written whole (a local file, an S3 object). Writes are
+ * coalesced: completions that arrive while a write is in flight go out together in the next
+ * write, so 500 parallel completions cost a handful of writes, and `record` resolves only once a
+ * write containing its id has finished.
+ */
+export class DocumentCompletionStore implements CompletionStore {
+  private completed: Record<string, string> = {};
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    readonly location: string,
+    private readonly io: { read(): Promise<string | undefined>; write(text: string): Promise<void> },
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async load(): Promise<ReadonlySet<string>> {
+    this.completed = parseDocument(await this.io.read(), this.location);
+    return new Set(Object.keys(this.completed));
+  }
+
+  record(id: string): Promise<void> {
+    this.completed[id] = this.clock().toISOString();
+    this.dirty = true;
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.writing) this.writing = this.flush();
+    return done;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const waiters = this.waiters;
+      this.waiters = [];
+      const doc: CompletionDocument = { version: 1, completed: this.completed };
+      try {
+        await this.io.write(`${JSON.stringify(doc, null, 1)}\n`);
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        for (const w of waiters) w.reject(e);
+      }
+    }
+    this.writing = undefined;
+  }
+}
+
+/** Local mode: `.orgbridge/pipeline-state.json` in the config repository (git-ignored). */
+export function fileCompletionStore(path: string): CompletionStore {
+  return new DocumentCompletionStore(path, {
+    async read() {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+    async write(text) {
+      mkdirSync(dirname(path), { recursive: true });
+      // Write then rename: a crash mid-write never leaves half a JSON document.
+      const tmp = `${path}.tmp-${process.pid}`;
+      writeFileSync(tmp, text);
+      renameSync(tmp, path);
+    },
+  });
+}

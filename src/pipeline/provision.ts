@@ -1,0 +1,442 @@
+import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
+import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { OrgbridgeError } from '../errors.js';
+import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
+import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
+import type { UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
+import {
+  type AccessContext,
+  checkIdentityMappingLimits,
+  identityMapping,
+  memberAccess,
+  orgPathResolver,
+  planLogDelivery,
+} from '../plan/access.js';
+import type { ObservedOrganization } from '../plan/observed.js';
+import {
+  accountParameters,
+  fingerprint,
+  type SsmParameter,
+  type VpcRequest,
+  vpcRequest,
+} from '../plan/provisioning.js';
+import { homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
+import { STACK_SET_NAMES } from '../templates/names.js';
+import {
+  PROVISIONING_STACKS,
+  type ProvisioningTemplate,
+  renderAccountBaseline,
+  renderIdentityMapping,
+  renderLogBuckets,
+} from '../templates/provisioning.js';
+import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './dag.js';
+import type { Output } from './output.js';
+
+/**
+ * `run --action pipeline`: what happens once accounts exist (seed 000, "The main pipeline"), as a
+ * DAG per account, resumable through the completion store:
+ *
+ *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }
+ *   render+upload identity mapping -> UPDATE_IAM_MAPPING      (one, for the whole organization)
+ *   render+upload log buckets      -> UPDATE_LOG_BUCKETS      (one, for the whole organization)
+ *
+ * The identity mapping and the logs bucket grant by OU path, so they do not list accounts and
+ * change only when scopes, access patterns or log needs change; at 5,000 accounts a new account
+ * re-deploys them only when it changes what they say. Step ids carry a fingerprint of what the
+ * step sends, so a re-run skips what is done with the same inputs and redoes what changed.
+ */
+
+/** How the pipeline reaches the accounts: EventBridge requests in AWS, in-process handlers in tests. */
+export interface ProvisioningGateway {
+  /** STACK_INSTANCE_STATUS to the management account. */
+  stackInstanceStatus(request: {
+    stack_set_name: string;
+    account_id: string;
+    region: string;
+  }): Promise<StackInstanceStatusReply>;
+  /** The cicd forward rule of an account (cicd-local). */
+  ensureForwardRule(accountId: string): Promise<void>;
+  /** Uploads a template to the artifact bucket (cicd-local). */
+  uploadTemplate(name: string, template: ProvisioningTemplate): Promise<void>;
+  /** Where uploadTemplate puts `name` (pure: steps compute it before the upload ran). */
+  templateUrl(name: string): string;
+  putSsmParameters(accountId: string, parameters: readonly SsmParameter[]): Promise<HandlerResult>;
+  /** Deploys the account baseline stack (access roles, AutomationRole, backup) in the account. */
+  updateBaseline(accountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
+  updateIamMapping(identityAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
+  createVpc(accountId: string, request: VpcRequest): Promise<HandlerResult>;
+  updateLogBuckets(logsAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
+}
+
+export type ProvisionStepKind =
+  | 'wait-stack-instances'
+  | 'forward-rule'
+  | 'ssm-parameters'
+  | 'upload-template'
+  | 'baseline'
+  | 'vpc'
+  | 'iam-mapping'
+  | 'log-buckets';
+
+export interface ProvisionStep extends DagStep<HandlerResult | string | undefined> {
+  readonly kind: ProvisionStepKind;
+  /** The account the step acts on (or for). */
+  readonly accountId?: string;
+}
+
+export interface ProvisionInputs {
+  readonly config: ResolvedConfig;
+  readonly observed: ObservedOrganization;
+  /** `o-...`: the first segment of every aws:ResourceOrgPaths value. */
+  readonly organizationId: string;
+  /** Restrict to these account keys (default: every account of the config that exists). */
+  readonly only?: readonly string[];
+  /** Deploy the backup vault and role (default true). */
+  readonly backup?: boolean;
+  /** Poll budget of the stack-instance wait (ms, default 10 min) and its interval. */
+  readonly waitTimeoutMs?: number;
+  readonly waitPollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ProvisionPlan {
+  readonly steps: readonly ProvisionStep[];
+  /** Accounts in the config that do not exist yet (run sync-accounts first). */
+  readonly missing: readonly string[];
+  /** OUs not created yet: the identity mapping grants them on a later run. */
+  readonly pendingOus: readonly string[];
+}
+
+function specialIds(
+  config: ResolvedConfig,
+  ids: Readonly<Record<string, string>>,
+): Record<SpecialAccountKind, string> {
+  const out = {} as Record<SpecialAccountKind, string>;
+  const missing: string[] = [];
+  for (const kind of SPECIAL_ACCOUNT_KINDS) {
+    const id = ids[config.organization.accounts[kind]];
+    if (id) out[kind] = id;
+    else missing.push(`${kind} (${config.organization.accounts[kind]})`);
+  }
+  if (missing.length) {
+    throw new OrgbridgeError(
+      'PROVISION_SPECIAL_ACCOUNT_MISSING',
+      `no account exists yet for ${missing.join(', ')}`,
+      {
+        hint: 'run `orgbridge run --action sync-accounts --execute` first',
+      },
+    );
+  }
+  return out;
+}
+
+/** Builds the step graph. Pure but for template rendering (CDK synth, memoised). */
+export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningGateway): ProvisionPlan {
+  const { config, observed } = inputs;
+  const ids = resolveAccountIds(config, observed.accounts);
+  const special = specialIds(config, ids);
+  const home = homeRegionOf(config);
+  const orgPathOf = orgPathResolver(inputs.organizationId, observed.ous);
+  const context: AccessContext = {
+    identityAccountId: special.identity,
+    cicdAccountId: special.cicd,
+    organizationId: inputs.organizationId,
+    orgPathOf,
+    ...(config.organization.access ? { settings: config.organization.access } : {}),
+  };
+  const steps: ProvisionStep[] = [];
+  const uploaded = new Set<string>();
+  /** One upload step per distinct template (most accounts share their baseline template). */
+  const upload = (name: string, template: ProvisioningTemplate): { id: string; url: string } => {
+    const objectName = `${name}-${template.sha256.slice(0, 16)}`;
+    const id = `upload-template:${objectName}`;
+    if (!uploaded.has(id)) {
+      uploaded.add(id);
+      steps.push({
+        id,
+        kind: 'upload-template',
+        label: `upload ${name} template`,
+        run: async () => {
+          await gateway.uploadTemplate(objectName, template);
+          return undefined;
+        },
+      });
+    }
+    return { id, url: gateway.templateUrl(objectName) };
+  };
+
+  // Organization-wide: the identity mapping and the logs bucket.
+  const mapping = identityMapping(config, context);
+  checkIdentityMappingLimits(mapping);
+  const identityTemplate = renderIdentityMapping(mapping, special.identity);
+  const identityUpload = upload('iam-mapping', identityTemplate);
+  steps.push({
+    id: `iam-mapping:${special.identity}:${identityTemplate.sha256.slice(0, 12)}`,
+    kind: 'iam-mapping',
+    accountId: special.identity,
+    label: `UPDATE_IAM_MAPPING in identity ${special.identity}`,
+    deps: [identityUpload.id],
+    run: () =>
+      gateway.updateIamMapping(special.identity, {
+        stack_name: PROVISIONING_STACKS.iamMapping,
+        template_url: identityUpload.url,
+      }),
+  });
+  const grant = planLogDelivery(config, ids, orgPathOf);
+  const logsTemplate = renderLogBuckets(special.logs, home, inputs.organizationId, grant);
+  const logsUpload = upload('log-buckets', logsTemplate);
+  steps.push({
+    id: `log-buckets:${special.logs}:${logsTemplate.sha256.slice(0, 12)}`,
+    kind: 'log-buckets',
+    accountId: special.logs,
+    label: `UPDATE_LOG_BUCKETS in logs ${special.logs} (${grant.accountKeys.length} account(s) deliver logs)`,
+    deps: [logsUpload.id],
+    run: () =>
+      gateway.updateLogBuckets(special.logs, {
+        stack_name: PROVISIONING_STACKS.logBuckets,
+        template_url: logsUpload.url,
+      }),
+  });
+
+  // Per account.
+  const wanted = inputs.only ? new Set(inputs.only) : undefined;
+  const missing: string[] = [];
+  for (const account of config.accounts) {
+    if (wanted && !wanted.has(account.key)) continue;
+    const id = ids[account.key];
+    if (!id) {
+      missing.push(account.key);
+      continue;
+    }
+    steps.push(...accountSteps(account, id, inputs, gateway, { special, home, context, upload }));
+  }
+  return { steps, missing, pendingOus: mapping.pendingOus };
+}
+
+interface AccountStepContext {
+  readonly special: Record<SpecialAccountKind, string>;
+  readonly home: string;
+  readonly context: AccessContext;
+  readonly upload: (name: string, template: ProvisioningTemplate) => { id: string; url: string };
+}
+
+function accountSteps(
+  account: ResolvedAccount,
+  id: string,
+  inputs: ProvisionInputs,
+  gateway: ProvisioningGateway,
+  ctx: AccountStepContext,
+): ProvisionStep[] {
+  const { special, home } = ctx;
+  const steps: ProvisionStep[] = [];
+  const isManagement = id === special.management;
+  const isCicd = id === special.cicd;
+  // Stack sets never deploy into the management account; the member handlers set skips every
+  // special account (they get their handler stacks from the bootstrap).
+  const stackSets = isManagement
+    ? []
+    : account.kind === 'member'
+      ? [STACK_SET_NAMES.eventBus, STACK_SET_NAMES.handlers]
+      : [STACK_SET_NAMES.eventBus];
+  const waitId = `wait-stack-instances:${id}:${fingerprint(stackSets)}`;
+  steps.push({
+    id: waitId,
+    kind: 'wait-stack-instances',
+    accountId: id,
+    label: `wait for ${stackSets.length ? stackSets.join(', ') : 'no stack set'} in ${account.key} (${id})`,
+    run: () => waitForStackInstances(gateway, stackSets, id, home, inputs),
+  });
+  let ready = waitId;
+  if (!isCicd) {
+    const forwardId = `forward-rule:${id}`;
+    steps.push({
+      id: forwardId,
+      kind: 'forward-rule',
+      accountId: id,
+      label: `cicd forward rule for ${account.key} (${id})`,
+      deps: [waitId],
+      run: async () => {
+        await gateway.ensureForwardRule(id);
+        return undefined;
+      },
+    });
+    ready = forwardId;
+  }
+  const parameters = accountParameters(account, {
+    config: inputs.config,
+    accountId: id,
+    specialIds: special,
+  });
+  steps.push({
+    id: `ssm-parameters:${id}:${fingerprint(parameters)}`,
+    kind: 'ssm-parameters',
+    accountId: id,
+    label: `PUT_SSM_PARAMETERS ${account.key} (${id}, ${parameters.length} parameters)`,
+    deps: [ready],
+    run: () => gateway.putSsmParameters(id, parameters),
+  });
+  const baseline = renderAccountBaseline(memberAccess(account, ctx.context), special.identity, {
+    backup: inputs.backup ?? true,
+  });
+  const baselineUpload = ctx.upload('account-baseline', baseline);
+  steps.push({
+    id: `baseline:${id}:${baseline.sha256.slice(0, 12)}`,
+    kind: 'baseline',
+    accountId: id,
+    label: `access roles and backup in ${account.key} (${id})`,
+    deps: [ready, baselineUpload.id],
+    run: () =>
+      gateway.updateBaseline(id, {
+        stack_name: PROVISIONING_STACKS.baseline,
+        template_url: baselineUpload.url,
+        account_id: id,
+      }),
+  });
+  const vpc = vpcRequest(account);
+  if (vpc) {
+    steps.push({
+      id: `vpc:${id}:${fingerprint(vpc)}`,
+      kind: 'vpc',
+      accountId: id,
+      label: `CREATE_VPC ${account.key} (${id}, ${vpc.cidr}, ${vpc.nat_gateway_count} NAT)`,
+      deps: [ready],
+      run: () => gateway.createVpc(id, vpc),
+    });
+  }
+  return steps;
+}
+
+async function waitForStackInstances(
+  gateway: ProvisioningGateway,
+  stackSets: readonly string[],
+  accountId: string,
+  region: string,
+  inputs: ProvisionInputs,
+): Promise<undefined> {
+  const sleep = inputs.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = Date.now() + (inputs.waitTimeoutMs ?? 600_000);
+  let poll = inputs.waitPollMs ?? 5_000;
+  for (const stackSetName of stackSets) {
+    while (true) {
+      const reply = await gateway.stackInstanceStatus({
+        stack_set_name: stackSetName,
+        account_id: accountId,
+        region,
+      });
+      if (reply.status === 'CURRENT') break;
+      if (reply.status === 'INOPERABLE') {
+        throw new OrgbridgeError(
+          'PROVISION_STACK_INSTANCE_INOPERABLE',
+          `stack set ${stackSetName} is INOPERABLE in ${accountId}/${region}${reply.reason ? `: ${reply.reason}` : ''}`,
+          {
+            source: 'aws',
+            hint: 'fix the stack instance in the management account, then re-run the pipeline',
+          },
+        );
+      }
+      if (Date.now() >= deadline) {
+        throw new OrgbridgeError(
+          'PROVISION_STACK_INSTANCE_TIMEOUT',
+          `stack set ${stackSetName} is still ${reply.status} in ${accountId}/${region}`,
+          { source: 'aws', hint: 're-run the pipeline later; completed steps are not repeated' },
+        );
+      }
+      await sleep(poll);
+      poll = Math.min(poll * 1.5, 30_000);
+    }
+  }
+  return undefined;
+}
+
+// Running ------------------------------------------------------------------------------------
+
+export interface ProvisionOptions extends ProvisionInputs {
+  readonly gateway: ProvisioningGateway;
+  readonly store: CompletionStore;
+  readonly execute: boolean;
+  readonly output: Output;
+  /** Steps in flight at once (default 16). */
+  readonly concurrency?: number;
+}
+
+export interface ProvisionResult {
+  readonly plan: ProvisionPlan;
+  /** Undefined on a dry run. */
+  readonly run?: DagResult;
+  /** Steps a run would carry out (not yet recorded as done). */
+  readonly pending: readonly ProvisionStep[];
+  readonly exitCode: number;
+}
+
+export async function provision(options: ProvisionOptions): Promise<ProvisionResult> {
+  const plan = planProvisioning(options, options.gateway);
+  const done = await options.store.load();
+  const pending = plan.steps.filter((s) => !done.has(s.id));
+  const out = options.output;
+  for (const key of plan.missing)
+    out.err(`skipped ${key}: the account does not exist yet (run sync-accounts)`);
+  for (const ou of plan.pendingOus)
+    out.err(`OU ${ou} does not exist yet: its access grants come on a later run`);
+  out.out(summarizePending(plan.steps.length, pending));
+  if (!options.execute) {
+    if (pending.length) out.err('dry run: nothing was changed; run again with --execute to provision');
+    return { plan, pending, exitCode: pending.length ? EXIT_CHANGES_PENDING : EXIT_OK };
+  }
+  const progress = progressReporter(out);
+  const run = await runDag(plan.steps, {
+    concurrency: options.concurrency ?? 16,
+    store: options.store,
+    onEvent: progress.onEvent,
+  });
+  progress.close();
+  out.out(
+    `provisioned: ${run.counts.done} done, ${run.counts.skipped} already done, ${run.counts.failed} failed, ${run.counts.blocked} blocked`,
+  );
+  for (const o of run.outcomes) {
+    if (o.status === 'failed') out.err(`  failed: ${o.label}: ${o.error?.message} [${o.error?.code}]`);
+  }
+  if (!run.ok)
+    out.err(`re-run the pipeline to finish: completed steps are recorded in ${options.store.location}`);
+  return { plan, run, pending, exitCode: run.ok ? EXIT_OK : EXIT_ERROR };
+}
+
+export function summarizePending(total: number, pending: readonly ProvisionStep[]): string {
+  if (!pending.length) return `pipeline: all ${total} step(s) already done, nothing to do`;
+  const byKind = new Map<string, number>();
+  for (const s of pending) byKind.set(s.kind, (byKind.get(s.kind) ?? 0) + 1);
+  const accounts = new Set(pending.map((s) => s.accountId).filter(Boolean));
+  const lines = [`pipeline: ${pending.length} of ${total} step(s) to run for ${accounts.size} account(s)`];
+  for (const [kind, n] of [...byKind].sort(([a], [b]) => a.localeCompare(b)))
+    lines.push(`  ${kind.padEnd(22)} ${n}`);
+  return lines.join('\n');
+}
+
+/**
+ * Progress on stderr. Not a TTY (CI logs): one line per finished step, never a spinner or an
+ * escape sequence. A TTY: a line about every 10 % and every failure, so a 5,000-step run does
+ * not scroll thousands of lines.
+ */
+export function progressReporter(output: Output): { onEvent: (e: DagEvent) => void; close(): void } {
+  let lastTenth = -1;
+  return {
+    onEvent(event) {
+      if (event.type !== 'finish') return;
+      const { outcome, finished, total } = event;
+      const note = outcome.error ? `: ${outcome.error.message} [${outcome.error.code}]` : '';
+      if (output.interactive) {
+        if (outcome.status === 'failed') output.err(`  failed: ${outcome.label}${note}`);
+        const tenth = Math.floor((finished * 10) / total);
+        if (tenth !== lastTenth || finished === total) {
+          lastTenth = tenth;
+          output.err(`[${finished}/${total}] ${Math.round((finished * 100) / total)}%`);
+        }
+        return;
+      }
+      if (outcome.status === 'skipped') return;
+      const ms = outcome.ms >= 1000 ? `${(outcome.ms / 1000).toFixed(1)}s` : `${Math.round(outcome.ms)}ms`;
+      output.err(`[${finished}/${total}] ${outcome.status} ${outcome.label} (${ms})${note}`);
+    },
+    close() {},
+  };
+}

@@ -1,0 +1,396 @@
+import type { AccessSettings, ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { OrgbridgeError } from '../errors.js';
+import { compareText } from './observed.js';
+
+/**
+ * Who may do what in which account, as plain data (seed 000 "identity" account, seed 004
+ * "Developers' Access" and "Member/Target Account Permissions"):
+ *
+ * - In every account, one role per role name its `access:` patterns use (Admin, PowerUser, ...).
+ *   Its trust names exactly the identity account's group roles granted it in THIS account.
+ * - In the identity account, one role per group (`orgbridge-group-<group>`), allowed to assume the
+ *   roles its patterns grant, in the OUs where they are granted. The grant names OU paths
+ *   (`aws:ResourceOrgPaths`), never account ids, so its size depends on scopes and role names,
+ *   not on the number of accounts: it fits IAM's 10,240-char inline limit at 5,000 accounts.
+ * - Effective access is the intersection of both sides. An OU holding one account whose
+ *   `access:` differs from its neighbours' gives the identity side a wider grant for that OU,
+ *   but the member side (exact per account) still refuses what the account does not grant.
+ * - In every account, AutomationRole trusts only the cicd account, or a configured OIDC provider.
+ */
+
+/** IAM limits (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). */
+export const IAM_LIMITS = {
+  /** Aggregate inline policy size of a role, whitespace excluded. */
+  roleInlinePolicyChars: 10_240,
+  /** Trust policy size (default quota; raisable to 4,096). */
+  trustPolicyChars: 2_048,
+} as const;
+
+export const AUTOMATION_ROLE_NAME = 'AutomationRole';
+/** Seed 004 names it per backup policy; the OU backup policies in policies/backup/ must use this name. */
+export const BACKUP_ROLE_NAME = 'orgbridge-backup';
+/** Seed 004: the vault name must be the same in every account, the OU backup policy targets it. */
+export const BACKUP_VAULT_NAME = 'Default';
+
+export function groupRoleName(group: string): string {
+  return `orgbridge-group-${group}`;
+}
+
+/** AWS managed policies of the well-known role names; any other name gets ReadOnlyAccess. */
+export const ROLE_MANAGED_POLICIES: Readonly<Record<string, readonly string[]>> = {
+  Admin: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+  PowerUser: ['arn:aws:iam::aws:policy/PowerUserAccess'],
+  Developer: ['arn:aws:iam::aws:policy/PowerUserAccess'],
+  ReadOnly: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+  ViewOnly: ['arn:aws:iam::aws:policy/job-function/ViewOnlyAccess'],
+  Billing: ['arn:aws:iam::aws:policy/job-function/Billing'],
+  SecurityAudit: ['arn:aws:iam::aws:policy/SecurityAudit'],
+};
+const FALLBACK_MANAGED_POLICIES = ['arn:aws:iam::aws:policy/ReadOnlyAccess'];
+
+export function managedPoliciesOf(roleName: string): readonly string[] {
+  return ROLE_MANAGED_POLICIES[roleName] ?? FALLBACK_MANAGED_POLICIES;
+}
+
+/** What access planning needs besides the config: account ids and the organization's OU ids. */
+export interface AccessContext {
+  readonly identityAccountId: string;
+  readonly cicdAccountId: string;
+  readonly organizationId: string;
+  /** `Internal/Dev` -> `o-abc/r-ab12/ou-ab12-1/ou-ab12-2/` (aws:ResourceOrgPaths form); undefined: OU not created yet. */
+  readonly orgPathOf: (ouPath: string) => string | undefined;
+  readonly settings?: AccessSettings;
+}
+
+/**
+ * The aws:ResourceOrgPaths / aws:SourceOrgPaths value of an OU from the observed OU map (path ->
+ * id, root included as ''), e.g. `o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/`.
+ */
+export function orgPathResolver(
+  organizationId: string,
+  ous: Readonly<Record<string, string>>,
+): (ouPath: string) => string | undefined {
+  const root = ous[''];
+  return (ouPath) => {
+    if (!root) return undefined;
+    const ids = [organizationId, root];
+    const parts = ouPath.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const id = ous[parts.slice(0, i).join('/')];
+      if (!id) return undefined;
+      ids.push(id);
+    }
+    return `${ids.join('/')}/`;
+  };
+}
+
+// Member side ----------------------------------------------------------------------------------
+
+export interface MemberRole {
+  readonly name: string;
+  readonly managedPolicyArns: readonly string[];
+  /** The identity account's group roles allowed to assume it (aws:PrincipalArn), sorted. */
+  readonly trustedGroupRoleArns: readonly string[];
+  /** Groups granting it, for tags and docs. */
+  readonly groups: readonly string[];
+}
+
+export type AutomationTrust =
+  | { readonly type: 'account'; readonly accountId: string }
+  | {
+      readonly type: 'oidc';
+      readonly providerArn: string;
+      readonly audience: string;
+      readonly subjects: readonly string[];
+    };
+
+export interface MemberAccess {
+  readonly accountKey: string;
+  readonly roles: readonly MemberRole[];
+  readonly automation: {
+    readonly name: string;
+    readonly trust: AutomationTrust;
+    readonly managedPolicyArns: readonly string[];
+  };
+  /** Extra principal allowed into AutomationRole: seed 004's automation user, when configured. */
+  readonly automationUserArn?: string;
+}
+
+function groupRoleArn(identityAccountId: string, group: string): string {
+  return `arn:aws:iam::${identityAccountId}:role/${groupRoleName(group)}`;
+}
+
+/** The roles of one account: pure and per account (no other account's data goes in). */
+export function memberAccess(account: ResolvedAccount, context: AccessContext): MemberAccess {
+  const groupsByRole = new Map<string, Set<string>>();
+  for (const [group, roles] of Object.entries(account.access)) {
+    for (const role of roles) {
+      const set = groupsByRole.get(role) ?? new Set<string>();
+      set.add(group);
+      groupsByRole.set(role, set);
+    }
+  }
+  const roles = [...groupsByRole.keys()].sort(compareText).map((name): MemberRole => {
+    const groups = [...(groupsByRole.get(name) as Set<string>)].sort(compareText);
+    return {
+      name,
+      managedPolicyArns: managedPoliciesOf(name),
+      trustedGroupRoleArns: groups.map((g) => groupRoleArn(context.identityAccountId, g)),
+      groups,
+    };
+  });
+  if (roles.some((r) => r.name === AUTOMATION_ROLE_NAME || r.name === BACKUP_ROLE_NAME)) {
+    throw new OrgbridgeError(
+      'ACCESS_RESERVED_ROLE',
+      `account '${account.key}': access role names ${AUTOMATION_ROLE_NAME} and ${BACKUP_ROLE_NAME} are reserved`,
+      { hint: 'rename the role in the scope or account `access:` pattern' },
+    );
+  }
+  const oidc = context.settings?.automation_oidc;
+  const users = context.settings?.iam_users;
+  return {
+    accountKey: account.key,
+    roles,
+    automation: {
+      name: AUTOMATION_ROLE_NAME,
+      trust: oidc
+        ? {
+            type: 'oidc',
+            providerArn: oidc.provider_arn,
+            audience: oidc.audience,
+            subjects: [...oidc.subjects],
+          }
+        : { type: 'account', accountId: context.cicdAccountId },
+      managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    },
+    ...(users
+      ? {
+          automationUserArn: `arn:aws:iam::${context.identityAccountId}:user/${users.automation_user_name ?? 'cicd-automation'}`,
+        }
+      : {}),
+  };
+}
+
+/** Trust policy of a member role: the identity account, narrowed to the granted group roles. */
+export function memberRoleTrustPolicy(role: MemberRole, identityAccountId: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'IdentityGroupRoles',
+        Effect: 'Allow',
+        // The account principal plus aws:PrincipalArn (not the role ARNs as principals): IAM
+        // rejects a trust naming a role that does not exist yet, and the identity mapping may
+        // be deployed after this account's roles.
+        Principal: { AWS: `arn:aws:iam::${identityAccountId}:root` },
+        Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+        Condition: { ArnEquals: { 'aws:PrincipalArn': [...role.trustedGroupRoleArns] } },
+      },
+    ],
+  };
+}
+
+export function automationTrustPolicy(access: MemberAccess): Record<string, unknown> {
+  const trust = access.automation.trust;
+  const statements: Record<string, unknown>[] = [];
+  if (trust.type === 'account') {
+    statements.push({
+      Sid: 'CicdAccount',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${trust.accountId}:root` },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+    });
+  } else {
+    const host = trust.providerArn.replace(/^arn:aws:iam::\d{12}:oidc-provider\//, '');
+    statements.push({
+      Sid: 'OidcProvider',
+      Effect: 'Allow',
+      Principal: { Federated: trust.providerArn },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: { [`${host}:aud`]: trust.audience },
+        StringLike: { [`${host}:sub`]: [...trust.subjects] },
+      },
+    });
+  }
+  if (access.automationUserArn) {
+    statements.push({
+      Sid: 'AutomationUser',
+      Effect: 'Allow',
+      Principal: { AWS: access.automationUserArn.replace(/:user\/.*$/, ':root') },
+      Action: 'sts:AssumeRole',
+      Condition: { ArnEquals: { 'aws:PrincipalArn': access.automationUserArn } },
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+// Identity side --------------------------------------------------------------------------------
+
+export interface GroupGrant {
+  /** Role names the group may assume... */
+  readonly roles: readonly string[];
+  /** ...in accounts under exactly these OUs (aws:ResourceOrgPaths values). */
+  readonly orgPaths: readonly string[];
+  /** The OU paths (names) behind orgPaths, for people. */
+  readonly ous: readonly string[];
+}
+
+export interface GroupRole {
+  readonly group: string;
+  readonly roleName: string;
+  readonly grants: readonly GroupGrant[];
+}
+
+export interface IdentityMapping {
+  readonly groups: readonly GroupRole[];
+  /** OUs with accounts that have no OU id yet (not created): their grants come on a later run. */
+  readonly pendingOus: readonly string[];
+  readonly settings?: AccessSettings;
+}
+
+/**
+ * The identity account's group roles from every account's `access:`. Accounts whose OU does not
+ * exist yet are left out (listed in `pendingOus`); the mapping is re-rendered on every run, so
+ * they are granted once their OU exists.
+ */
+export function identityMapping(config: ResolvedConfig, context: AccessContext): IdentityMapping {
+  // group -> role -> OU paths (names)
+  const grants = new Map<string, Map<string, Set<string>>>();
+  const pending = new Set<string>();
+  for (const account of config.accounts) {
+    if (context.orgPathOf(account.organization_unit) === undefined) {
+      if (Object.keys(account.access).length) pending.add(account.organization_unit);
+      continue;
+    }
+    for (const [group, roles] of Object.entries(account.access)) {
+      const byRole = grants.get(group) ?? new Map<string, Set<string>>();
+      grants.set(group, byRole);
+      for (const role of roles) {
+        const ous = byRole.get(role) ?? new Set<string>();
+        ous.add(account.organization_unit);
+        byRole.set(role, ous);
+      }
+    }
+  }
+  const groups = [...grants.keys()].sort(compareText).map((group): GroupRole => {
+    // One statement per distinct OU set: roles granted in the same OUs share it.
+    const bySignature = new Map<string, { roles: string[]; ous: string[] }>();
+    const byRole = grants.get(group) as Map<string, Set<string>>;
+    for (const role of [...byRole.keys()].sort(compareText)) {
+      const ous = [...(byRole.get(role) as Set<string>)].sort(compareText);
+      const key = ous.join('\u0000');
+      const entry = bySignature.get(key) ?? { roles: [], ous };
+      entry.roles.push(role);
+      bySignature.set(key, entry);
+    }
+    return {
+      group,
+      roleName: groupRoleName(group),
+      grants: [...bySignature.values()].map(({ roles, ous }) => ({
+        roles,
+        ous,
+        orgPaths: ous.map((ou) => context.orgPathOf(ou) as string),
+      })),
+    };
+  });
+  return {
+    groups,
+    pendingOus: [...pending].sort(compareText),
+    ...(context.settings ? { settings: context.settings } : {}),
+  };
+}
+
+/** The inline policy of a group role: assume the granted roles in the granted OUs, nothing else. */
+export function groupRolePolicy(role: GroupRole): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: role.grants.map((grant, i) => ({
+      Sid: `Grant${i + 1}`,
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+      Resource: grant.roles.map((r) => `arn:aws:iam::*:role/${r}`),
+      Condition: { 'ForAnyValue:StringEquals': { 'aws:ResourceOrgPaths': [...grant.orgPaths] } },
+    })),
+  };
+}
+
+/** Size as IAM counts it (whitespace excluded). */
+export function policyChars(document: unknown): number {
+  return JSON.stringify(document).length;
+}
+
+/** Throws when a group role's policy would exceed IAM's inline limit (before CloudFormation does). */
+export function checkIdentityMappingLimits(mapping: IdentityMapping): void {
+  for (const role of mapping.groups) {
+    const size = policyChars(groupRolePolicy(role));
+    if (size > IAM_LIMITS.roleInlinePolicyChars) {
+      throw new OrgbridgeError(
+        'ACCESS_POLICY_TOO_LARGE',
+        `the policy of ${role.roleName} would be ${size} chars, over IAM's ${IAM_LIMITS.roleInlinePolicyChars}`,
+        {
+          hint: `group '${role.group}' is granted in too many distinct OU sets: grant it per parent OU or use fewer role names`,
+        },
+      );
+    }
+  }
+}
+
+// Logs account ---------------------------------------------------------------------------------
+
+/** Settings that make an account send logs to the logs account's bucket. */
+export const LOG_DELIVERY_SETTINGS = ['use_cfr', 'logging'] as const;
+
+export function needsLogDelivery(account: ResolvedAccount): boolean {
+  return LOG_DELIVERY_SETTINGS.some((name) => account.settings[name] === true);
+}
+
+export interface LogDeliveryGrant {
+  /** OUs (aws:SourceOrgPaths) where every existing account needs log delivery. */
+  readonly orgPaths: readonly string[];
+  /** Accounts granted one by one (aws:SourceAccount): their OU also holds accounts that do not need it. */
+  readonly accountIds: readonly string[];
+  /** Accounts that need it, by key, for messages and tests. */
+  readonly accountKeys: readonly string[];
+  /** True when the per-OU/per-account lists would not fit: the whole organization is granted. */
+  readonly organizationWide: boolean;
+}
+
+/** S3 bucket policy limit is 20 KB; this leaves room for the other statements. */
+export const LOG_GRANT_MAX_CHARS = 16_000;
+
+/**
+ * Which accounts the logs bucket accepts AWS log delivery from: whole OUs where every account
+ * needs it (constant size), single accounts elsewhere; past LOG_GRANT_MAX_CHARS it falls back to
+ * the whole organization (aws:SourceOrgID) rather than fail.
+ */
+export function planLogDelivery(
+  config: ResolvedConfig,
+  accountIds: Readonly<Record<string, string>>,
+  orgPathOf: (ouPath: string) => string | undefined,
+): LogDeliveryGrant {
+  const byOu = new Map<string, { need: string[]; other: number }>();
+  for (const account of config.accounts) {
+    const id = accountIds[account.key];
+    if (!id) continue;
+    const entry = byOu.get(account.organization_unit) ?? { need: [], other: 0 };
+    if (needsLogDelivery(account)) entry.need.push(account.key);
+    else entry.other++;
+    byOu.set(account.organization_unit, entry);
+  }
+  const orgPaths: string[] = [];
+  const ids: string[] = [];
+  const keys: string[] = [];
+  for (const [ou, { need, other }] of [...byOu].sort(([a], [b]) => compareText(a, b))) {
+    keys.push(...need);
+    const path = orgPathOf(ou);
+    if (need.length > 1 && other === 0 && path) orgPaths.push(path);
+    else for (const key of need) ids.push(accountIds[key] as string);
+  }
+  ids.sort(compareText);
+  keys.sort(compareText);
+  const size = JSON.stringify(orgPaths).length + JSON.stringify(ids).length;
+  if (size > LOG_GRANT_MAX_CHARS)
+    return { orgPaths: [], accountIds: [], accountKeys: keys, organizationWide: true };
+  return { orgPaths, accountIds: ids, accountKeys: keys, organizationWide: false };
+}

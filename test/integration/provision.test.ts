@@ -1,0 +1,189 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeNatGatewaysCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import { ssmPort } from '../../src/handlers/provisioning/ports.js';
+import { type fileCompletionStore, MemoryCompletionStore } from '../../src/pipeline/dag.js';
+import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
+import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
+import { orgPathResolver } from '../../src/plan/access.js';
+import { PROVISIONING_STACKS } from '../../src/templates/provisioning.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
+
+/**
+ * moto returns inline role policies created through CloudFormation as a Python dict repr
+ * ({'Version': ...}), not URL-encoded JSON; ours contain no quotes or booleans, so swapping
+ * quotes is exact for them.
+ */
+function parsePolicy(text: string | undefined): { Statement: unknown[] } {
+  const decoded = decodeURIComponent(text ?? '{}');
+  return JSON.parse(decoded.startsWith("{'") ? decoded.replaceAll("'", '"') : decoded);
+}
+
+const MEMBERS = `  app:
+    scope: dev
+    tags:
+      team: payments
+  web:
+    scope: dev
+    create_vpc: false
+    use_cfr: true
+    allowed_dns_domains: [web.example.com]
+  batch:
+    scope: dev
+    nat_gateway_count: 2
+`;
+
+describe('new-account provisioning on the emulator', () => {
+  const moto = useMoto();
+  let org: ProvisionedOrg;
+  const quick = { maxWaitMs: 5_000, pollMs: 10, sleep: async () => {} };
+
+  const gatewayFor = (wrap?: (g: ProvisioningGateway) => ProvisioningGateway) => {
+    const g = directProvisioningGateway({
+      management: moto().management,
+      config: org.config,
+      accountIds: org.ids,
+      specialIds: org.special,
+      homeRegion: HOME_REGION,
+      deploy: quick,
+    });
+    return wrap ? wrap(g) : g;
+  };
+  const run = async (
+    store: MemoryCompletionStore | ReturnType<typeof fileCompletionStore>,
+    gateway = gatewayFor(),
+  ) => {
+    const io = memoryIo();
+    const result = await provision({
+      config: org.config,
+      observed: org.observed,
+      organizationId: org.organizationId,
+      gateway,
+      store,
+      execute: true,
+      output: io,
+      waitPollMs: 1,
+      waitTimeoutMs: 2_000,
+      sleep: async () => {},
+    });
+    return { ...result, io };
+  };
+  const inAccount = (key: string) => moto().management.forAccount(org.ids[key] as string);
+  const parametersOf = async (key: string) =>
+    Object.fromEntries(
+      (await ssmPort(inAccount(key).ssm(HOME_REGION)).parametersByPath('/orgbridge/account/')).map((p) => [
+        p.name,
+        p.value,
+      ]),
+    );
+
+  beforeAll(async () => {
+    const { management } = moto();
+    const { managementId } = await createOrganization(management);
+    org = await bootstrapOrganization(management, managementId, MEMBERS);
+  });
+
+  it('provisions every account, then a re-run does nothing', async () => {
+    const store = new MemoryCompletionStore();
+    const first = await run(store);
+    expect(first.run?.outcomes.filter((o) => o.status !== 'done')).toEqual([]);
+    expect(first.exitCode).toBe(0);
+
+    // SSM parameters of a new dev account: its tags and the organization's facts.
+    const byName = await parametersOf('app');
+    expect(byName['/orgbridge/account/id']).toBe(org.ids.app);
+    expect(byName['/orgbridge/account/tags/team']).toBe('payments');
+    expect(byName['/orgbridge/account/tags/cost-centre']).toBe('platform');
+    expect(byName['/orgbridge/account/accounts/identity']).toBe(org.special.identity);
+    expect(byName['/orgbridge/account/event-bus']).toBe('orgbridge-bus');
+    expect(byName['/orgbridge/account/regions']).toBe('us-east-1,us-west-2');
+    expect((await parametersOf('web'))['/orgbridge/account/allowed-dns-domains']).toBe('web.example.com');
+    expect(byName['/orgbridge/account/allowed-dns-domains']).toBeUndefined();
+
+    // Roles in the dev account: the scope's role names and AutomationRole trusting only cicd.
+    const iam = inAccount('app').iam();
+    for (const name of ['Admin', 'PowerUser', 'Developer']) {
+      const role = await iam.send(new GetRoleCommand({ RoleName: name }));
+      const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
+      expect(trust.Statement[0].Principal.AWS).toBe(`arn:aws:iam::${org.special.identity}:root`);
+    }
+    const admin = await iam.send(new GetRoleCommand({ RoleName: 'Admin' }));
+    const adminTrust = JSON.parse(decodeURIComponent(admin.Role?.AssumeRolePolicyDocument ?? '{}'));
+    expect(adminTrust.Statement[0].Condition.ArnEquals['aws:PrincipalArn']).toEqual([
+      `arn:aws:iam::${org.special.identity}:role/orgbridge-group-all`,
+    ]);
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'ReadOnly' }))).rejects.toThrow();
+    const automation = await iam.send(new GetRoleCommand({ RoleName: 'AutomationRole' }));
+    const autoTrust = JSON.parse(decodeURIComponent(automation.Role?.AssumeRolePolicyDocument ?? '{}'));
+    expect(autoTrust.Statement).toHaveLength(1);
+    expect(autoTrust.Statement[0].Principal.AWS).toBe(`arn:aws:iam::${org.special.cicd}:root`);
+
+    // VPC only where create_vpc resolves true, with its NAT gateway count.
+    const vpcsOf = async (key: string) =>
+      (
+        await inAccount(key)
+          .ec2(HOME_REGION)
+          .send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: ['10.0.0.0/16'] }] }))
+      ).Vpcs ?? [];
+    expect(await vpcsOf('app')).toHaveLength(1);
+    expect(await vpcsOf('web')).toHaveLength(0);
+    const nats = await inAccount('batch').ec2(HOME_REGION).send(new DescribeNatGatewaysCommand({}));
+    expect(nats.NatGateways?.length).toBe(2);
+
+    // The identity mapping grants each group exactly the configured roles, by OU path.
+    const identityIam = moto().management.forAccount(org.special.identity).iam();
+    const orgPath = orgPathResolver(org.organizationId, org.observed.ous);
+    const grantsOf = async (group: string) => {
+      const policy = await identityIam.send(
+        new GetRolePolicyCommand({
+          RoleName: `orgbridge-group-${group}`,
+          PolicyName: 'assume-granted-roles',
+        }),
+      );
+      const doc = parsePolicy(policy.PolicyDocument);
+      return doc.Statement.map(
+        (s: { Resource: string[]; Condition: Record<string, Record<string, string[]>> }) => ({
+          roles: s.Resource.map((r) => r.replace('arn:aws:iam::*:role/', '')),
+          ous: s.Condition['ForAnyValue:StringEquals']?.['aws:ResourceOrgPaths'],
+        }),
+      );
+    };
+    expect(await grantsOf('rw')).toEqual([
+      { roles: ['Developer', 'PowerUser'], ous: [orgPath('Internal/Dev')] },
+    ]);
+    expect(await grantsOf('all')).toEqual([
+      { roles: ['Admin'], ous: [orgPath('Internal/Dev')] },
+      { roles: ['ReadOnly'], ous: [orgPath('Internal/Infra')] },
+    ]);
+    expect(await grantsOf('sre')).toEqual([{ roles: ['Admin'], ous: [orgPath('Internal/Infra')] }]);
+
+    // The cicd forward rule of every account exists.
+    const rules = await inAccount('cicd')
+      .eventBridge(HOME_REGION)
+      .send(new ListRulesCommand({ EventBusName: 'orgbridge-bus', NamePrefix: 'orgbridge-fwd-' }));
+    expect(rules.Rules?.map((r) => r.Name)).toContain(`orgbridge-fwd-${org.ids.app}`);
+
+    // The logs stack is deployed (moto skips S3::BucketPolicy: the policy is asserted on the template).
+    const logs = await moto()
+      .management.forAccount(org.special.logs)
+      .cloudFormation(HOME_REGION)
+      .send(new DescribeStacksCommand({ StackName: PROVISIONING_STACKS.logBuckets }));
+    expect(logs.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
+
+    const before = moto().management.counter.total;
+    const again = await run(store);
+    expect(again.pending).toEqual([]);
+    expect(again.run?.counts.done).toBe(0);
+    expect(again.exitCode).toBe(0);
+    // Re-running reads the store only: no AWS call at all.
+    expect(moto().management.counter.total - before).toBe(0);
+  });
+});
