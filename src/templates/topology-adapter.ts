@@ -27,7 +27,7 @@ import type { BusSendersView, KindTopologyView, QueueView, RuleView, TopologyVie
 export const FORWARD_RULES_PER_BUS = DEFAULT_FORWARD_RULES_PER_SHARD;
 
 /** Stands for "this account" in per-kind templates; wrapped in Fn::Sub by the stacks. */
-export const THIS_ACCOUNT = '${AWS::AccountId}';
+export const THIS_ACCOUNT = `\${AWS::AccountId}`;
 
 /**
  * Used when the organization has no member account yet, so the member template still renders.

@@ -94,7 +94,7 @@ export function logicalId(name: string): string {
 
 /** A JSON value with every string that names a pseudo parameter (`${AWS::AccountId}`) wrapped in Fn::Sub. */
 export function cfnJson<T>(value: T): T {
-  if (value === '${AWS::AccountId}') return Aws.ACCOUNT_ID as T;
+  if (value === `\${AWS::AccountId}`) return Aws.ACCOUNT_ID as T;
   if (typeof value === 'string') return (value.includes('${AWS::') ? Fn.sub(value) : value) as T;
   if (Array.isArray(value)) return value.map(cfnJson) as T;
   if (value && typeof value === 'object') {

@@ -1,0 +1,369 @@
+import {
+  type Capability,
+  CreateStackCommand,
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  type Stack,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { AwsClients } from '../aws/clients.js';
+import type { ResolvedConfig } from '../config/model.js';
+import { AwsOperationError, OrgbridgeError } from '../errors.js';
+import { allPages, organizationsPort } from '../handlers/accounts/ports.js';
+import { buildBundles, type LambdaBundle } from '../templates/bundles.js';
+import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
+import { artifactBucketName, templateKey } from '../templates/names.js';
+import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
+import type { Output } from './output.js';
+
+/**
+ * The seed's bootstrap and the two artifact actions, as one plan of steps over rendered
+ * templates: `upload-lambdas` (bundles to every region's artifact bucket), `render-templates`
+ * (templates rendered with the organization's real account ids, uploaded), and `bootstrap`
+ * (artifact buckets, then the stacks in dependency order). Dry run by default: the steps are
+ * printed, nothing is called but the reads that learn the account ids.
+ *
+ * Local mode (an emulator endpoint): moto runs no Lambda and no stack sets, so the local variant
+ * of the handler templates (queues and rules, no function) is deployed as a plain stack in every
+ * account instead, and the in-process poller of src/runtime consumes the queues.
+ */
+export interface Rendering {
+  readonly inputs: TemplateInputs;
+  readonly bundles: readonly LambdaBundle[];
+  readonly templates: readonly RenderedTemplate[];
+  readonly local: boolean;
+}
+
+export interface DeployStep {
+  readonly template: string;
+  readonly stackName: string;
+  readonly accountKey: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly serviceRoleName?: string;
+  readonly parameters?: Readonly<Record<string, string>>;
+}
+
+/** Learns account ids (ListAccounts) and the organization id, bundles, renders. */
+export async function renderForOrganization(
+  config: ResolvedConfig,
+  management: AwsClients,
+  options: { local: boolean },
+): Promise<Rendering & { rootId: string }> {
+  const port = organizationsPort(management.organizations());
+  const [accounts, organization, rootId] = await Promise.all([
+    allPages((token) => port.listAccounts(token)),
+    management
+      .organizations()
+      .send(new DescribeOrganizationCommand({}))
+      .catch((e) => {
+        throw new AwsOperationError('describing the organization (organizations:DescribeOrganization)', e);
+      }),
+    port.rootId(),
+  ]);
+  const organizationId = organization.Organization?.Id;
+  if (!organizationId)
+    throw new OrgbridgeError('BOOTSTRAP_NO_ORGANIZATION', 'the caller is in no organization');
+  const bundles = await buildBundles();
+  const inputs = templateInputs(config, {
+    observed: accounts,
+    organizationId,
+    bundleKeys: Object.fromEntries(bundles.map((b) => [b.kind, b.key])),
+  });
+  if (inputs.placeholders.length > 0) {
+    throw new OrgbridgeError(
+      'BOOTSTRAP_SPECIAL_ACCOUNT_MISSING',
+      `the special accounts are not all in the organization (placeholder ids ${inputs.placeholders.join(', ')})`,
+      { hint: 'run `orgbridge run --action sync-accounts --execute` first: it creates the special accounts' },
+    );
+  }
+  return {
+    inputs,
+    bundles,
+    templates: renderTemplates(inputs, { local: options.local }),
+    local: options.local,
+    rootId,
+  };
+}
+
+/** The stacks to deploy, in order; stack sets expand to one stack per account in local mode. */
+export function deploySteps(rendering: Rendering & { rootId: string }): DeployStep[] {
+  const { inputs } = rendering;
+  const kinds = accountKinds(inputs.config);
+  const management = inputs.config.organization.accounts.management;
+  const idOf = (key: string) => inputs.accountIds[key] as string;
+  const steps: DeployStep[] = [];
+  for (const t of rendering.templates) {
+    const p = t.placement;
+    if (p.type === 'account') {
+      steps.push({
+        template: t.name,
+        stackName: p.stackName,
+        accountKey: p.accountKey,
+        accountId: idOf(p.accountKey),
+        region: p.region,
+        ...(p.serviceRoleName ? { serviceRoleName: p.serviceRoleName } : {}),
+        ...(t.name === 'stack-sets' ? { parameters: { TargetOrganizationalUnitIds: rendering.rootId } } : {}),
+      });
+      continue;
+    }
+    // Stack sets: in AWS the stack-sets template (management) deploys them; service-managed stack
+    // sets skip the management account, so its bus is a plain stack. Locally: every account.
+    const targets = Object.keys(inputs.accountIds)
+      .filter((key) => (p.accounts === 'all' ? true : kinds.get(key) === 'member'))
+      .filter((key) => rendering.local || (p.accounts === 'all' && key === management))
+      .sort();
+    for (const key of targets) {
+      steps.push({
+        template: t.name,
+        stackName: p.stackName,
+        accountKey: key,
+        accountId: idOf(key),
+        region: p.region,
+      });
+    }
+  }
+  return steps;
+}
+
+/** One object per (artifact region, bundle). */
+export function bundleUploads(rendering: Rendering): { bucket: string; key: string; bundle: LambdaBundle }[] {
+  const cicd = rendering.inputs.accountIds[rendering.inputs.config.organization.accounts.cicd] as string;
+  return rendering.inputs.regions.flatMap((region) =>
+    rendering.bundles.map((bundle) => ({
+      bucket: artifactBucketName(cicd, region),
+      key: bundle.key,
+      bundle,
+    })),
+  );
+}
+
+/** Templates go to the home region's bucket, keyed by content hash (stack sets point at them). */
+export function templateUploads(
+  rendering: Rendering,
+): { bucket: string; key: string; template: RenderedTemplate }[] {
+  const { inputs } = rendering;
+  const cicd = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
+  return rendering.templates.map((template) => ({
+    bucket: artifactBucketName(cicd, inputs.homeRegion),
+    key: templateKey(`${template.name}-${template.sha256.slice(0, 16)}`),
+    template,
+  }));
+}
+
+const TERMINAL_OK = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']);
+/** CloudFormation rejects inline bodies above 51,200 bytes; larger ones go by URL. */
+const MAX_INLINE_TEMPLATE_BYTES = 51_200;
+
+async function describeStack(clients: AwsClients, region: string, name: string): Promise<Stack | undefined> {
+  try {
+    const out = await clients.cloudFormation(region).send(new DescribeStacksCommand({ StackName: name }));
+    return out.Stacks?.[0];
+  } catch (e) {
+    if (e instanceof Error && /does not exist/.test(e.message)) return undefined;
+    throw new AwsOperationError(`describing stack ${name}`, e);
+  }
+}
+
+function sameTemplate(deployed: string | undefined, wanted: Readonly<Record<string, unknown>>): boolean {
+  if (!deployed) return false;
+  try {
+    return JSON.stringify(JSON.parse(deployed)) === JSON.stringify(wanted);
+  } catch {
+    return false;
+  }
+}
+
+/** Creates or updates one stack and waits until it settles. Returns what happened. */
+export async function deployStack(
+  clients: AwsClients,
+  step: DeployStep,
+  template: RenderedTemplate,
+  templateUrl: string | undefined,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const cfn = clients.cloudFormation(step.region);
+  const body =
+    Buffer.byteLength(template.body) <= MAX_INLINE_TEMPLATE_BYTES || !templateUrl
+      ? { TemplateBody: template.body }
+      : { TemplateURL: templateUrl };
+  const common = {
+    StackName: step.stackName,
+    ...body,
+    Capabilities: ['CAPABILITY_NAMED_IAM'] as Capability[],
+    ...(step.serviceRoleName
+      ? { RoleARN: `arn:aws:iam::${step.accountId}:role/${step.serviceRoleName}` }
+      : {}),
+    ...(step.parameters
+      ? {
+          Parameters: Object.entries(step.parameters).map(([ParameterKey, ParameterValue]) => ({
+            ParameterKey,
+            ParameterValue,
+          })),
+        }
+      : {}),
+  };
+  const existing = await describeStack(clients, step.region, step.stackName);
+  if (
+    existing &&
+    TERMINAL_OK.has(existing.StackStatus ?? '') &&
+    existing.StackStatus !== 'UPDATE_ROLLBACK_COMPLETE'
+  ) {
+    // Compare before updating: cheaper than a no-op UpdateStack, and moto never answers
+    // "No updates are to be performed".
+    const deployed = await cfn.send(new GetTemplateCommand({ StackName: step.stackName })).catch((e) => {
+      throw new AwsOperationError(`reading the template of ${step.stackName}`, e);
+    });
+    const sameParameters = Object.entries(step.parameters ?? {}).every(([k, v]) =>
+      existing.Parameters?.some((p) => p.ParameterKey === k && p.ParameterValue === v),
+    );
+    if (sameParameters && sameTemplate(deployed.TemplateBody, template.template)) return 'unchanged';
+  }
+  let outcome: 'created' | 'updated' | 'unchanged';
+  try {
+    if (!existing || existing.StackStatus === 'REVIEW_IN_PROGRESS') {
+      await cfn.send(
+        new CreateStackCommand({ ...common, Tags: [{ Key: 'managed-by', Value: 'orgbridge' }] }),
+      );
+      outcome = 'created';
+    } else {
+      await cfn.send(new UpdateStackCommand(common));
+      outcome = 'updated';
+    }
+  } catch (e) {
+    if (e instanceof Error && /No updates are to be performed/.test(e.message)) return 'unchanged';
+    throw new AwsOperationError(
+      `deploying ${step.template} as ${step.stackName} in ${step.accountKey} (${step.accountId})`,
+      e,
+    );
+  }
+  for (let delay = 1_000; ; delay = Math.min(delay * 2, 15_000)) {
+    const stack = await describeStack(clients, step.region, step.stackName);
+    const status = stack?.StackStatus ?? 'MISSING';
+    if (TERMINAL_OK.has(status)) {
+      if (status === 'UPDATE_ROLLBACK_COMPLETE') {
+        throw new OrgbridgeError(
+          'BOOTSTRAP_STACK_FAILED',
+          `${step.stackName} in ${step.accountKey} rolled back`,
+          {
+            source: 'aws',
+            hint: stack?.StackStatusReason ?? 'see the stack events in the CloudFormation console',
+          },
+        );
+      }
+      return outcome;
+    }
+    if (!status.endsWith('_IN_PROGRESS')) {
+      throw new OrgbridgeError(
+        'BOOTSTRAP_STACK_FAILED',
+        `${step.stackName} in ${step.accountKey} is ${status}`,
+        {
+          source: 'aws',
+          hint: stack?.StackStatusReason ?? 'see the stack events in the CloudFormation console',
+        },
+      );
+    }
+    await sleep(delay);
+  }
+}
+
+export interface BootstrapRun {
+  readonly execute: boolean;
+  readonly output: Output;
+  /** Clients of the management account (the credentials the pipeline runs with). */
+  readonly management: AwsClients;
+  readonly config: ResolvedConfig;
+}
+
+export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap';
+
+/** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
+export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
+  const local = Boolean(run.management.context.endpoint);
+  const rendering = await renderForOrganization(run.config, run.management, { local });
+  const { inputs } = rendering;
+  const cicdId = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
+  const cicd = run.management.forAccount(cicdId);
+  const say = (text: string) => run.output.out(text);
+  const verb = run.execute ? '' : 'would ';
+  if (local)
+    say('local emulator: handler templates without Lambda; stack sets deployed as stacks in each account');
+  for (const b of rendering.bundles.filter((x) => x.placeholder)) {
+    run.output.err(
+      `warning: ${b.kind} bundle built from a stand-in entry (src/runtime/lambda/${b.kind}.ts is missing)`,
+    );
+  }
+
+  const steps = deploySteps(rendering);
+  const byName = new Map(rendering.templates.map((t) => [t.name, t]));
+  const urls = new Map(
+    templateUploads(rendering).map((u) => [
+      u.template.name,
+      `https://${u.bucket}.s3.${inputs.homeRegion}.amazonaws.com/${u.key}`,
+    ]),
+  );
+
+  const deploy = async (filter: (s: DeployStep) => boolean) => {
+    for (const step of steps.filter(filter)) {
+      const where = `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
+      if (!run.execute) {
+        say(`${verb}deploy ${step.template} as ${where}`);
+        continue;
+      }
+      const clients = run.management.forAccount(step.accountId);
+      const outcome = await deployStack(
+        clients,
+        step,
+        byName.get(step.template) as RenderedTemplate,
+        urls.get(step.template),
+      );
+      say(`${outcome} ${where}`);
+    }
+  };
+  const upload = async (what: 'bundles' | 'templates') => {
+    const items =
+      what === 'bundles'
+        ? bundleUploads(rendering).map((u) => ({
+            bucket: u.bucket,
+            key: u.key,
+            body: u.bundle.zip,
+            type: 'application/zip',
+          }))
+        : templateUploads(rendering).map((u) => ({
+            bucket: u.bucket,
+            key: u.key,
+            body: Buffer.from(u.template.body),
+            type: 'application/json',
+          }));
+    for (const item of items) {
+      if (!run.execute) {
+        say(`${verb}upload s3://${item.bucket}/${item.key} (${item.body.length} bytes)`);
+        continue;
+      }
+      const region = inputs.regions.find((r) => item.bucket.endsWith(`-${r}`)) ?? inputs.homeRegion;
+      await cicd
+        .s3(region)
+        .send(
+          new PutObjectCommand({
+            Bucket: item.bucket,
+            Key: item.key,
+            Body: item.body,
+            ContentType: item.type,
+          }),
+        )
+        .catch((e) => {
+          throw new AwsOperationError(`uploading s3://${item.bucket}/${item.key}`, e);
+        });
+      say(`uploaded s3://${item.bucket}/${item.key}`);
+    }
+  };
+
+  const isArtifacts = (s: DeployStep) => s.template.startsWith('artifacts-');
+  if (action === 'bootstrap') await deploy(isArtifacts);
+  if (action === 'upload-lambdas' || action === 'bootstrap') await upload('bundles');
+  if (action === 'render-templates' || action === 'bootstrap') await upload('templates');
+  if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
+  return run.execute ? 0 : 2;
+}

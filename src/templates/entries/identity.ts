@@ -1,0 +1,3 @@
+import { placeholderHandler } from './placeholder.js';
+
+export const handler = placeholderHandler('identity');

@@ -1,0 +1,154 @@
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateAccountCommand } from '@aws-sdk/client-organizations';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import type { ResolvedConfig } from '../../src/config/model.js';
+import { runArtifactAction } from '../../src/pipeline/bootstrap.js';
+import { computeTopology, senderBusName } from '../../src/protocol/topology.js';
+import { templateInputs } from '../../src/templates/inputs.js';
+import { topologyInput } from '../../src/templates/topology-adapter.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+import { syntheticConfig } from '../unit/templates/fixtures.js';
+
+const moto = useMoto();
+const REGION = 'ap-southeast-2';
+
+/** The organization of syntheticConfig(2) created for real on the emulator; ids learned by email. */
+async function organization(): Promise<{ config: ResolvedConfig; ids: Record<string, string> }> {
+  const { management } = moto();
+  const { managementId } = await createOrganization(management);
+  const base = syntheticConfig(2, { withIds: false });
+  const config: ResolvedConfig = {
+    ...base,
+    accounts: base.accounts.map(({ id: _id, ...a }) =>
+      a.key === 'management' ? { ...a, id: managementId } : a,
+    ),
+  };
+  const ids: Record<string, string> = { management: managementId };
+  for (const account of config.accounts.filter((a) => a.key !== 'management')) {
+    const out = await management
+      .organizations()
+      .send(new CreateAccountCommand({ AccountName: account.name, Email: account.email }));
+    ids[account.key] = out.CreateAccountStatus?.AccountId as string;
+  }
+  return { config, ids };
+}
+
+describe('bootstrap on the emulator', () => {
+  let org: { config: ResolvedConfig; ids: Record<string, string> };
+
+  it('prints what it would deploy and changes nothing without --execute', async () => {
+    org = await organization();
+    const io = memoryIo();
+    const code = await runArtifactAction('bootstrap', {
+      config: org.config,
+      management: moto().management,
+      execute: false,
+      output: io,
+    });
+    expect(code).toBe(2);
+    const text = io.stdout.join('\n');
+    expect(text).toContain(
+      `would deploy handlers-member as orgbridge-handlers in member-00000 (${org.ids['member-00000']})`,
+    );
+    expect(text).toContain('would upload s3://orgbridge-artifacts-');
+    const cicd = moto().management.forAccount(org.ids.cicd as string);
+    await expect(
+      cicd.cloudFormation(REGION).send(new DescribeStacksCommand({ StackName: 'orgbridge-artifacts' })),
+    ).rejects.toThrow(/does not exist/);
+  });
+
+  it('deploys buses, queues, rules and tables that carry a request from cicd to a member', async () => {
+    const { management } = moto();
+    const io = memoryIo();
+    const code = await runArtifactAction('bootstrap', {
+      config: org.config,
+      management,
+      execute: true,
+      output: io,
+    });
+    expect(code, io.stderr.join('\n')).toBe(0);
+    const member = org.ids['member-00001'] as string;
+    const cicdId = org.ids.cicd as string;
+    const inMember = management.forAccount(member);
+
+    // What moto supports is really there: stacks, bus rules, the idempotency table.
+    const stacks = await inMember
+      .cloudFormation(REGION)
+      .send(new DescribeStacksCommand({ StackName: 'orgbridge-handlers' }));
+    expect(stacks.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
+    const rules = await inMember
+      .eventBridge(REGION)
+      .send(new ListRulesCommand({ EventBusName: 'orgbridge-bus' }));
+    expect(rules.Rules?.map((r) => r.Name).sort()).toEqual([
+      'orgbridge-handler',
+      'orgbridge-to-audit',
+      'orgbridge-to-cicd',
+      'orgbridge-to-dns',
+    ]);
+    const table = await inMember
+      .dynamoDb(REGION)
+      .send(new DescribeTableCommand({ TableName: 'orgbridge-idempotency' }));
+    expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    const artifacts = await management
+      .forAccount(cicdId)
+      .s3(REGION)
+      .send(new ListObjectsV2Command({ Bucket: `orgbridge-artifacts-${cicdId}-${REGION}` }));
+    const keys = artifacts.Contents?.map((o) => o.Key) ?? [];
+    expect(keys.filter((k) => k?.startsWith('lambdas/'))).toHaveLength(7);
+    expect(keys.some((k) => k?.startsWith('templates/event-bus-'))).toBe(true);
+
+    // A PING put by cicd on the bus the topology picks reaches the member's handler queue,
+    // through the cicd forward rule and the member's rule whose pattern names ${AWS::AccountId}.
+    const inputs = templateInputs(org.config, {
+      observed: Object.entries(org.ids).map(([key, id]) => ({
+        id,
+        name: key,
+        email: `aws+${key}@example.com`,
+      })),
+      organizationId: 'o-unused0000',
+    });
+    const topology = computeTopology(topologyInput(inputs));
+    const bus = senderBusName(topology, cicdId, member);
+    const put = await management
+      .forAccount(cicdId)
+      .eventBridge(REGION)
+      .send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: bus,
+              Source: 'app.infra',
+              DetailType: 'PING',
+              Detail: JSON.stringify({ nonce: crypto.randomUUID(), dryrun: false, target_account: member }),
+            },
+          ],
+        }),
+      );
+    expect(put.FailedEntryCount).toBe(0);
+    const sqs = inMember.sqs(REGION);
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'orgbridge-handler' }));
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+    expect(received.Messages).toHaveLength(1);
+    const body = JSON.parse(received.Messages?.[0]?.Body ?? '{}');
+    expect(body).toMatchObject({ 'detail-type': 'PING', detail: { target_account: member } });
+  });
+
+  it('is idempotent: a second run leaves every stack unchanged', async () => {
+    const io = memoryIo();
+    const code = await runArtifactAction('bootstrap', {
+      config: org.config,
+      management: moto().management,
+      execute: true,
+      output: io,
+    });
+    expect(code).toBe(0);
+    const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.filter((l) => !l.startsWith('unchanged'))).toEqual([]);
+  });
+});
