@@ -220,14 +220,12 @@ describe('messaging: cicd -> member request/response over EventBridge and SQS', 
     const dlqUrl = await queueUrlOf(member.sqs(), 'orgbridge-handler-dlq');
     // moto moves a message to the DLQ when it is received once more than maxReceiveCount.
     const body = await waitFor(async () => {
-      const attrs = await member
-        .sqs()
-        .send(
-          new GetQueueAttributesCommand({
-            QueueUrl: dlqUrl,
-            AttributeNames: ['ApproximateNumberOfMessages'],
-          }),
-        );
+      const attrs = await member.sqs().send(
+        new GetQueueAttributesCommand({
+          QueueUrl: dlqUrl,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
       if (Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) === 0) return undefined;
       const got = await member
         .sqs()

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DETAIL_TYPES, isDetailType, parseDetail } from '../../../src/protocol/catalog.js';
+
+const doc = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
+const examples = [...doc.matchAll(/### `([A-Z_]+)`[\s\S]*?```json\n([\s\S]*?)```/g)].map((m) => ({
+  type: m[1] as string,
+  detail: JSON.parse(m[2] as string) as Record<string, unknown>,
+}));
+
+describe('catalog', () => {
+  it('docs/events.md has one valid example for every detail-type', () => {
+    expect(examples.map((e) => e.type).sort()).toEqual([...DETAIL_TYPES].sort());
+    for (const { type, detail } of examples) {
+      if (!isDetailType(type)) throw new Error(type);
+      const parsed = parseDetail(type, detail);
+      expect(parsed.ok ? 'ok' : parsed.reason, type).toBe('ok');
+    }
+  });
+
+  it('refuses unknown keys, missing envelope fields and oversized details', () => {
+    const ping = examples.find((e) => e.type === 'PING')?.detail ?? {};
+    expect(parseDetail('PING', { ...ping, extra: 1 }).ok).toBe(false);
+    const { nonce: _n, ...noNonce } = ping;
+    expect(parseDetail('PING', noNonce).ok).toBe(false);
+    expect(parseDetail('PING', { ...ping, target_account: '123' }).ok).toBe(false);
+    const ssm = examples.find((e) => e.type === 'PUT_SSM_PARAMETERS')?.detail ?? {};
+    const huge = Array.from({ length: 100 }, (_, i) => ({ name: `/p/${i}`, value: 'x'.repeat(4096) }));
+    const result = parseDetail('PUT_SSM_PARAMETERS', { ...ssm, parameters: huge });
+    expect(result.ok ? '' : result.reason).toMatch(/over the \d+-byte limit/);
+  });
+});
