@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -9,7 +8,7 @@ import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { ssmPort } from '../../src/handlers/provisioning/ports.js';
-import { type fileCompletionStore, MemoryCompletionStore } from '../../src/pipeline/dag.js';
+import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from '../../src/pipeline/dag.js';
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
@@ -57,10 +56,7 @@ describe('new-account provisioning on the emulator', () => {
     });
     return wrap ? wrap(g) : g;
   };
-  const run = async (
-    store: MemoryCompletionStore | ReturnType<typeof fileCompletionStore>,
-    gateway = gatewayFor(),
-  ) => {
+  const run = async (store: CompletionStore, gateway = gatewayFor()) => {
     const io = memoryIo();
     const result = await provision({
       config: org.config,
@@ -185,5 +181,69 @@ describe('new-account provisioning on the emulator', () => {
     expect(again.exitCode).toBe(0);
     // Re-running reads the store only: no AWS call at all.
     expect(moto().management.counter.total - before).toBe(0);
+  });
+
+  it('a failure in one branch leaves the others done, and the re-run finishes the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgbridge-state-'));
+    const path = join(dir, '.orgbridge', 'pipeline-state.json');
+    const appId = org.ids.app as string;
+    const failing = gatewayFor((g) => ({
+      ...g,
+      async ensureForwardRule(accountId) {
+        if (accountId === appId) throw new Error('injected: EventBridge unavailable');
+        return g.ensureForwardRule(accountId);
+      },
+      async putSsmParameters(accountId, parameters) {
+        if (accountId === org.ids.web) throw new Error('injected: SSM throttled');
+        return g.putSsmParameters(accountId, parameters);
+      },
+    }));
+    const first = await run(fileCompletionStore(path), failing);
+    expect(first.exitCode).toBe(1);
+    const by = (status: string) =>
+      (first.run?.outcomes ?? [])
+        .filter((o) => o.status === status)
+        .map((o) => o.id.split(':').slice(0, 2).join(':'));
+    expect(by('failed').sort()).toEqual([`forward-rule:${appId}`, `ssm-parameters:${org.ids.web}`].sort());
+    // Only what needs app's forward rule is blocked; web's baseline and every other account are done.
+    expect(by('blocked').sort()).toEqual(
+      [`baseline:${appId}`, `ssm-parameters:${appId}`, `vpc:${appId}`].sort(),
+    );
+    expect(by('done')).toContain(`baseline:${org.ids.web}`);
+    expect(by('done')).toContain(`vpc:${org.ids.batch}`);
+    expect(first.io.stderr.join('\n')).toContain('injected: EventBridge unavailable');
+
+    // A new process: the file store remembers what is done; only the five steps left run.
+    const second = await run(fileCompletionStore(path));
+    expect(second.exitCode).toBe(0);
+    expect(second.pending.map((s) => s.id.split(':').slice(0, 2).join(':')).sort()).toEqual(
+      [
+        `forward-rule:${appId}`,
+        `ssm-parameters:${appId}`,
+        `baseline:${appId}`,
+        `vpc:${appId}`,
+        `ssm-parameters:${org.ids.web}`,
+      ].sort(),
+    );
+    expect(second.run?.counts.done).toBe(5);
+    expect(JSON.parse(readFileSync(path, 'utf8')).version).toBe(1);
+    const third = await run(fileCompletionStore(path));
+    expect(third.pending).toEqual([]);
+  });
+
+  it('a dry run lists the pending steps by kind and changes nothing', async () => {
+    const io = memoryIo();
+    const result = await provision({
+      config: org.config,
+      observed: org.observed,
+      organizationId: org.organizationId,
+      gateway: gatewayFor(),
+      store: new MemoryCompletionStore(),
+      execute: false,
+      output: io,
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.run).toBeUndefined();
+    expect(io.stdout.join('\n')).toMatch(/ssm-parameters\s+9/);
   });
 });
