@@ -16,7 +16,6 @@ import { EventSender, putEventsPort } from '../src/bus/sender.js';
 import type { AccountKind } from '../src/config/model.js';
 import { pingHandler } from '../src/handlers/ping.js';
 import { computeTopology } from '../src/protocol/topology.js';
-import { motoFidelityPythonPath } from '../src/runtime/emulator-fidelity.js';
 import { startLocalPollers } from '../src/runtime/poller.js';
 import { provisionTopology } from '../src/runtime/provision.js';
 import { type BenchResult, percentile } from './types.js';
@@ -25,7 +24,6 @@ const SEQUENTIAL = 30;
 const CONCURRENT = 100;
 
 export async function benchMessaging(): Promise<BenchResult[]> {
-  process.env.PYTHONPATH = motoFidelityPythonPath();
   const server = await startMoto();
   const management = new AwsClients(emulatorContext(server.endpoint));
   try {

@@ -6,19 +6,42 @@ import { join } from 'node:path';
 import { OrgbridgeError } from '../errors.js';
 
 /**
- * moto server, the AWS API emulator, started on 127.0.0.1 for local mode and integration tests.
+ * moto server, the AWS API emulator, started on 127.0.0.1 for local mode and integration tests,
+ * through a launcher that fixes two things before moto starts:
  *
- * Started through a launcher that memoises jsonpath parsing: as shipped, moto re-parses every
- * InputPath/jsonpath on each delivery and a PutEvents of 10 entries takes ~4 s; cached it takes
- * ~15 ms (see shared notes on moto).
+ * 1. Speed: as shipped, moto re-parses every InputPath/jsonpath on each delivery and a PutEvents
+ *    of 10 entries takes ~4 s; memoised it takes ~15 ms (see shared notes on moto).
+ * 2. Fidelity: moto re-stamps `account` with the RECEIVING account when a rule forwards an event
+ *    to another account's bus (moto/events/models.py: put_events sets
+ *    `event_msg["account"] = self.account_id`). AWS keeps the account that put the event (the
+ *    seed's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
+ *    authorises senders by that field, so the patch keeps it.
  */
-const LAUNCHER = [
-  'import functools, sys',
-  'import jsonpath_ng.ext as e',
-  'e.parse = functools.lru_cache(maxsize=4096)(e.parse)',
-  'from moto.server import main',
-  'main(sys.argv[1:])',
-].join('\n');
+const LAUNCHER = `
+import functools, sys, threading
+import jsonpath_ng.ext as e
+e.parse = functools.lru_cache(maxsize=4096)(e.parse)
+
+import moto.events.models as _events
+_origin = threading.local()
+_send_to_targets = _events.Rule.send_to_targets
+
+def _orgbridge_send_to_targets(self, event, transform_input=True):
+    origin = getattr(_origin, "account", None)
+    if origin is not None and event.get("account") != origin:
+        event = dict(event)
+        event["account"] = origin
+    _origin.account = event.get("account")
+    try:
+        return _send_to_targets(self, event, transform_input)
+    finally:
+        _origin.account = origin
+
+_events.Rule.send_to_targets = _orgbridge_send_to_targets
+
+from moto.server import main
+main(sys.argv[1:])
+`;
 
 export const MOTO_INSTALL_HINT = 'install it with: pip install "moto[server]>=5.2,<6"';
 

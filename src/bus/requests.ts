@@ -36,7 +36,7 @@ export interface RequestClientOptions {
   readonly waitSeconds?: number;
   /**
    * Accept a reply only from the account the request was sent to (the envelope's `account`).
-   * Default true; moto needs the fidelity patch of src/runtime/emulator-fidelity.ts for it.
+   * Default true; moto needs the fidelity patch that src/aws/emulator.ts launches it with.
    */
   readonly verifyResponder?: boolean;
 }

@@ -10,14 +10,10 @@ import type { AccountKind } from '../../src/config/model.js';
 import { pingHandler } from '../../src/handlers/ping.js';
 import type { HandlerRegistry } from '../../src/handlers/types.js';
 import { computeTopology, type Topology } from '../../src/protocol/topology.js';
-import { motoFidelityPythonPath } from '../../src/runtime/emulator-fidelity.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
 import { createOrganization, useMoto } from '../support/moto.js';
-
-// moto re-stamps `account` on forwarded events; AWS keeps the sender. See emulator-fidelity.ts.
-process.env.PYTHONPATH = motoFidelityPythonPath();
 
 describe('messaging: cicd -> member request/response over EventBridge and SQS', () => {
   const moto = useMoto();
