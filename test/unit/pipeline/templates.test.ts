@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ResolvedConfig } from '../../../src/config/model.js';
+import { identityMapping, memberAccess, orgPathResolver, planLogDelivery } from '../../../src/plan/access.js';
+import {
+  type ProvisioningTemplate,
+  renderAccountBaseline,
+  renderIdentityMapping,
+  renderLogBuckets,
+  renderVpc,
+} from '../../../src/templates/provisioning.js';
+import { splitCidr } from '../../../src/templates/vpc.js';
+import { config, desired } from '../plan/fixtures.js';
+
+/** The provisioning templates (src/templates/{access,backup,vpc,logs-bucket}.ts) and cfn-lint over all of them. */
+const IDENTITY = '200000000002';
+const LOGS = '200000000004';
+const ORG = 'o-abcdefghij';
+const OUS = { '': 'r-ab12', Internal: 'ou-ab12-00000001', 'Internal/Dev': 'ou-ab12-00000002' };
+const orgPathOf = orgPathResolver(ORG, OUS);
+const context = {
+  identityAccountId: IDENTITY,
+  cicdAccountId: '200000000001',
+  organizationId: ORG,
+  orgPathOf,
+};
+const access = { all: ['Admin'], rw: ['PowerUser', 'Developer'] };
+const web = desired('web', { organization_unit: 'Internal/Dev', access, settings: { use_cfr: true } });
+const api = desired('api', { organization_unit: 'Internal/Dev', access });
+const resolved = {
+  ...config([web, api]),
+  defaults: {},
+  ecr: [],
+  policies: [],
+  directory: '/c',
+} as unknown as ResolvedConfig;
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+const resources = (t: ProvisioningTemplate) => t.template.Resources as Resources;
+const ofType = (t: ProvisioningTemplate, type: string) =>
+  Object.values(resources(t)).filter((r) => r.Type === type);
+
+const baseline = renderAccountBaseline(memberAccess(web, context), IDENTITY);
+const identity = renderIdentityMapping(identityMapping(resolved, context), IDENTITY);
+const identityWithUsers = renderIdentityMapping(
+  { ...identityMapping(resolved, context), settings: { iam_users: { developers_access_group: 'rw' } } },
+  IDENTITY,
+);
+const grant = planLogDelivery(resolved, { web: '300000000001', api: '300000000002' }, orgPathOf);
+const logs = renderLogBuckets(LOGS, 'us-east-1', ORG, grant);
+const vpc1 = renderVpc({ region: 'us-east-1', cidr: '10.0.0.0/16', nat_gateway_count: 1 });
+const vpc0 = renderVpc({ region: 'eu-west-1', cidr: '10.8.0.0/20', nat_gateway_count: 0 });
+const vpc3 = renderVpc({ region: 'us-east-1', cidr: '10.0.0.0/16', nat_gateway_count: 3 });
+
+describe('account baseline', () => {
+  it('has the access roles, AutomationRole, the vault Default (retained) and the backup role', () => {
+    const roles = ofType(baseline, 'AWS::IAM::Role').map((r) => r.Properties.RoleName);
+    expect(roles.sort()).toEqual(['Admin', 'AutomationRole', 'Developer', 'PowerUser', 'orgbridge-backup']);
+    const [vault] = ofType(baseline, 'AWS::Backup::BackupVault');
+    expect(vault?.Properties.BackupVaultName).toBe('Default');
+    expect(vault?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('is shared by accounts with the same access (one upload for many accounts)', () => {
+    expect(renderAccountBaseline(memberAccess(api, context), IDENTITY).sha256).toBe(baseline.sha256);
+  });
+});
+
+describe('identity mapping', () => {
+  it('has one role per group and, with iam_users, seed 004 developers group and automation user', () => {
+    expect(
+      ofType(identity, 'AWS::IAM::Role')
+        .map((r) => r.Properties.RoleName)
+        .sort(),
+    ).toEqual(['orgbridge-group-all', 'orgbridge-group-rw']);
+    expect(ofType(identity, 'AWS::IAM::Group')).toHaveLength(0);
+    const [group] = ofType(identityWithUsers, 'AWS::IAM::Group');
+    expect(group?.Properties.Policies[0].PolicyDocument.Statement[0].Resource).toBe(
+      `arn:aws:iam::${IDENTITY}:role/orgbridge-group-rw`,
+    );
+    const [user] = ofType(identityWithUsers, 'AWS::IAM::User');
+    expect(user?.Properties.Policies[0].PolicyDocument.Statement[0].Resource).toBe(
+      'arn:aws:iam::*:role/AutomationRole',
+    );
+  });
+});
+
+describe('logs bucket policy', () => {
+  const [policy] = ofType(logs, 'AWS::S3::BucketPolicy');
+  const statements = policy?.Properties.PolicyDocument.Statement as Record<string, any>[];
+
+  it('accepts log delivery from exactly the accounts that need it', () => {
+    const write = statements.find((s) => s.Sid === 'LogDeliveryWrite');
+    expect(write?.Condition.StringEquals).toEqual({ 'aws:SourceAccount': ['300000000001'] });
+    expect(JSON.stringify(statements)).not.toContain('300000000002');
+  });
+
+  it("keeps the seed's deny-modification statement, exempting only the updater role and its CloudFormation session", () => {
+    const deny = statements.find((s) => s.Sid === 'deny-modification');
+    expect(deny?.Effect).toBe('Deny');
+    expect(deny?.Action).toEqual(['s3:Delete*', 's3:PutBucket*']);
+    expect(deny?.NotPrincipal.AWS).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role' },
+      {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation',
+      },
+    ]);
+    expect(deny?.Resource).toEqual([
+      `arn:aws:s3:::orgbridge-logs-${LOGS}-us-east-1`,
+      `arn:aws:s3:::orgbridge-logs-${LOGS}-us-east-1/*`,
+    ]);
+  });
+});
+
+describe('standard VPC', () => {
+  it('has nat_gateway_count NAT gateways and private routes through them', () => {
+    expect(ofType(vpc1, 'AWS::EC2::NatGateway')).toHaveLength(1);
+    expect(ofType(vpc3, 'AWS::EC2::NatGateway')).toHaveLength(3);
+    expect(ofType(vpc3, 'AWS::EC2::Subnet')).toHaveLength(6);
+    expect(ofType(vpc0, 'AWS::EC2::NatGateway')).toHaveLength(0);
+    expect(ofType(vpc0, 'AWS::EC2::Route')).toHaveLength(1);
+    expect(ofType(vpc0, 'AWS::EC2::Subnet').map((s) => s.Properties.CidrBlock)).toEqual([
+      '10.8.0.0/24',
+      '10.8.1.0/24',
+      '10.8.2.0/24',
+      '10.8.3.0/24',
+    ]);
+  });
+
+  it('splits ranges in address order and rejects what is not a CIDR', () => {
+    expect(splitCidr('192.168.0.0/16', 2)).toEqual([
+      '192.168.0.0/18',
+      '192.168.64.0/18',
+      '192.168.128.0/18',
+      '192.168.192.0/18',
+    ]);
+    expect(() => splitCidr('10.0.0/16', 4)).toThrow(expect.objectContaining({ code: 'VPC_BAD_CIDR' }));
+  });
+});
+
+const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+const dir = mkdtempSync(join(tmpdir(), 'orgbridge-provision-lint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(cfnLint.status !== 0)('cfn-lint', () => {
+  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, () => {
+    const all = { baseline, identity, identityWithUsers, logs, vpc0, vpc1, vpc3 };
+    const files = Object.entries(all).map(([name, t]) => {
+      const file = join(dir, `${name}.template.json`);
+      writeFileSync(file, t.body);
+      return file;
+    });
+    const run = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...files], { encoding: 'utf8' });
+    expect(run.stdout.split('\n').filter(Boolean)).toEqual([]);
+    expect(run.status).toBe(0);
+  });
+});
