@@ -8,6 +8,7 @@ import { registerPlan } from './plan.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerScp } from './scp.js';
+import { registerSynth } from './synth.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -24,6 +25,7 @@ const registrations: Register[] = [
   registerLocal,
   registerPlan,
   registerRun,
+  registerSynth,
   registerEffectivePolicy,
   registerScp,
 ];

@@ -1,0 +1,78 @@
+/**
+ * Lambda bundles: minified size of each handler bundle (goal < 1 MB) and its cold import time
+ * (a fresh Node process importing the bundle, what a Lambda cold start pays on top of the
+ * runtime), plus the time to render the templates of a 5,000-account organization.
+ * `npx tsx bench/bundles.ts` prints them alone; `npm run bench` includes them.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildBundles, MAX_BUNDLE_BYTES } from '../src/templates/bundles.js';
+import { templateInputs } from '../src/templates/inputs.js';
+import { renderTemplates } from '../src/templates/synth.js';
+import { BUNDLE_KEYS, syntheticConfig } from '../test/unit/templates/fixtures.js';
+import { type BenchResult, median } from './types.js';
+
+const IMPORT_RUNS = 3;
+
+function coldImportMs(file: string): number {
+  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+  const times: number[] = [];
+  for (let i = 0; i < IMPORT_RUNS; i++) {
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr}`);
+    times.push(Number(run.stdout));
+  }
+  return median(times);
+}
+
+export async function benchBundles(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const started = performance.now();
+  const bundles = await buildBundles();
+  results.push({
+    name: 'esbuild, all handler bundles',
+    value: Math.round(performance.now() - started),
+    unit: 'ms',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'orgbridge-bench-bundles-'));
+  try {
+    for (const b of bundles) {
+      const note = b.placeholder ? ' (stand-in entry)' : '';
+      results.push({
+        name: `${b.kind} bundle, minified${note}`,
+        value: Math.round(b.code.length / 1024),
+        unit: 'KiB',
+        goal: `< ${MAX_BUNDLE_BYTES / 1024} KiB`,
+      });
+      results.push({ name: `${b.kind} bundle, zipped`, value: Math.round(b.zip.length / 1024), unit: 'KiB' });
+      const file = join(dir, `${b.kind}.mjs`);
+      writeFileSync(file, b.code);
+      results.push({
+        name: `${b.kind} cold import`,
+        value: Math.round(coldImportMs(file) * 10) / 10,
+        unit: 'ms',
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const config = syntheticConfig(5_000);
+  const renderStart = performance.now();
+  const templates = renderTemplates(
+    templateInputs(config, { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS }),
+  );
+  results.push({
+    name: `render ${templates.length} templates, 5,000 accounts`,
+    value: Math.round(performance.now() - renderStart),
+    unit: 'ms',
+  });
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const r of await benchBundles())
+    console.log(`${r.name.padEnd(48)} ${r.value} ${r.unit}${r.goal ? `  (goal ${r.goal})` : ''}`);
+}

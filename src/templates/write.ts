@@ -1,0 +1,58 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/model.js';
+import { buildBundles } from './bundles.js';
+import { templateInputs } from './inputs.js';
+import { renderTemplates } from './synth.js';
+
+export interface SynthResult {
+  readonly templates: readonly { file: string; resources: number; bytes: number; placement: string }[];
+  readonly bundles: readonly { file: string; bytes: number; placeholder: boolean }[];
+  readonly placeholders: readonly string[];
+}
+
+/**
+ * Bundles and renders, then writes `<out>/<name>.template.json`, `<out>/lambdas/<key>.zip` and
+ * `<out>/manifest.json` (where each template is deployed, each bundle's key and hash).
+ */
+export async function synthesizeToDirectory(
+  config: ResolvedConfig,
+  out: string,
+  options: { local: boolean },
+): Promise<SynthResult> {
+  const bundles = await buildBundles();
+  const inputs = templateInputs(config, {
+    bundleKeys: Object.fromEntries(bundles.map((b) => [b.kind, b.key])),
+  });
+  const templates = renderTemplates(inputs, { local: options.local });
+  await mkdir(join(out, 'lambdas'), { recursive: true });
+  const written: SynthResult['templates'][number][] = [];
+  for (const t of templates) {
+    const file = join(out, `${t.name}.template.json`);
+    await writeFile(file, t.body);
+    const p = t.placement;
+    written.push({
+      file,
+      resources: Object.keys(t.template.Resources ?? {}).length,
+      bytes: Buffer.byteLength(t.body),
+      placement:
+        p.type === 'account'
+          ? `stack ${p.stackName} in ${p.accountKey}, ${p.region}`
+          : `stack set ${p.stackSetName} in ${p.accounts === 'all' ? 'every account' : 'member accounts'}, ${p.region}`,
+    });
+  }
+  const bundleFiles: SynthResult['bundles'][number][] = [];
+  for (const b of bundles) {
+    const file = join(out, b.key);
+    await writeFile(file, b.zip);
+    bundleFiles.push({ file, bytes: b.code.length, placeholder: b.placeholder });
+  }
+  const manifest = {
+    templates: templates.map((t) => ({ name: t.name, placement: t.placement, sha256: t.sha256 })),
+    bundles: bundles.map((b) => ({ kind: b.kind, key: b.key, sha256: b.sha256, bytes: b.code.length })),
+    placeholders: inputs.placeholders,
+    local: options.local,
+  };
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { templates: written, bundles: bundleFiles, placeholders: inputs.placeholders };
+}
