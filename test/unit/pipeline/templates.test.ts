@@ -15,6 +15,9 @@ import {
 import { splitCidr } from '../../../src/templates/vpc.js';
 import { config, desired } from '../plan/fixtures.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: generated template/policy JSON, read only in assertions
+type Json = any;
+
 /** The provisioning templates (src/templates/{access,backup,vpc,logs-bucket}.ts) and cfn-lint over all of them. */
 const IDENTITY = '200000000002';
 const LOGS = '200000000004';
@@ -38,7 +41,7 @@ const resolved = {
   directory: '/c',
 } as unknown as ResolvedConfig;
 
-type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+type Resources = Record<string, { Type: string; Properties: Record<string, Json>; DeletionPolicy?: string }>;
 const resources = (t: ProvisioningTemplate) => t.template.Resources as Resources;
 const ofType = (t: ProvisioningTemplate, type: string) =>
   Object.values(resources(t)).filter((r) => r.Type === type);
@@ -90,7 +93,7 @@ describe('identity mapping', () => {
 
 describe('logs bucket policy', () => {
   const [policy] = ofType(logs, 'AWS::S3::BucketPolicy');
-  const statements = policy?.Properties.PolicyDocument.Statement as Record<string, any>[];
+  const statements = policy?.Properties.PolicyDocument.Statement as Record<string, Json>[];
 
   it('accepts log delivery from exactly the accounts that need it', () => {
     const write = statements.find((s) => s.Sid === 'LogDeliveryWrite');
@@ -103,9 +106,11 @@ describe('logs bucket policy', () => {
     expect(deny?.Effect).toBe('Deny');
     expect(deny?.Action).toEqual(['s3:Delete*', 's3:PutBucket*']);
     expect(deny?.NotPrincipal.AWS).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role' },
       {
         'Fn::Sub':
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
           'arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation',
       },
     ]);

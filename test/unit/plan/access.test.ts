@@ -16,6 +16,9 @@ import {
 import { accountParameters, fingerprint, vpcRequest } from '../../../src/plan/provisioning.js';
 import { config, desired } from './fixtures.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: generated template/policy JSON, read only in assertions
+type Json = any;
+
 const IDENTITY = '200000000002';
 const CICD = '200000000001';
 const OUS = {
@@ -64,7 +67,7 @@ describe('memberAccess', () => {
       ['PowerUser', ['rw']],
     ]);
     const trust = memberRoleTrustPolicy(access.roles[0] as never, IDENTITY) as {
-      Statement: Record<string, any>[];
+      Statement: Record<string, Json>[];
     };
     expect(trust.Statement[0]?.Principal).toEqual({ AWS: `arn:aws:iam::${IDENTITY}:root` });
     expect(trust.Statement[0]?.Condition).toEqual({
@@ -84,7 +87,7 @@ describe('memberAccess', () => {
 
   it('AutomationRole trusts only the cicd account by default, and only the OIDC provider when configured', () => {
     const byAccount = automationTrustPolicy(memberAccess(dev('app'), context)) as {
-      Statement: Record<string, any>[];
+      Statement: Record<string, Json>[];
     };
     expect(byAccount.Statement).toEqual([
       expect.objectContaining({ Principal: { AWS: `arn:aws:iam::${CICD}:root` } }),
@@ -100,7 +103,7 @@ describe('memberAccess', () => {
           },
         },
       }),
-    ) as { Statement: Record<string, any>[] };
+    ) as { Statement: Record<string, Json>[] };
     expect(oidc.Statement).toHaveLength(1);
     expect(oidc.Statement[0]?.Action).toBe('sts:AssumeRoleWithWebIdentity');
     expect(oidc.Statement[0]?.Condition.StringLike['token.actions.githubusercontent.com:sub']).toEqual([
