@@ -27,6 +27,7 @@ export interface PipelineAction {
  */
 export const ACTIONS: Readonly<Record<string, () => Promise<PipelineAction>>> = {
   'sync-accounts': async () => (await import('./actions/sync-accounts.js')).syncAccountsAction,
+  pipeline: async () => (await import('./actions/pipeline.js')).pipelineAction,
   'upload-lambdas': async () => (await import('./actions/upload-lambdas.js')).uploadLambdasAction,
   'render-templates': async () => (await import('./actions/render-templates.js')).renderTemplatesAction,
   bootstrap: async () => (await import('./actions/bootstrap.js')).bootstrapAction,
