@@ -12,7 +12,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { allPages, organizationsPort } from '../handlers/accounts/ports.js';
-import { buildBundles, type LambdaBundle } from '../templates/bundles.js';
+import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
 import { artifactBucketName, templateKey } from '../templates/names.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
@@ -70,7 +70,7 @@ export async function renderForOrganization(
   const inputs = templateInputs(config, {
     observed: accounts,
     organizationId,
-    bundleKeys: Object.fromEntries(bundles.map((b) => [b.kind, b.key])),
+    bundleKeys: bundleKeys(bundles),
   });
   if (inputs.placeholders.length > 0) {
     throw new OrgbridgeError(

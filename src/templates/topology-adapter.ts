@@ -1,10 +1,8 @@
 import type { AccountKind } from '../config/model.js';
-import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { ACCOUNT_KINDS, handledRequestTypes } from '../protocol/routing.js';
 import {
   type AccountTopology,
   computeTopology,
-  DEFAULT_FORWARD_RULES_PER_SHARD,
   type QueueSpec,
   type RuleSpec,
   type Topology,
@@ -23,8 +21,6 @@ import type { BusSendersView, KindTopologyView, QueueView, RuleView, TopologyVie
  * `assertKindUniform` checks that this is exact: every member account's topology is the same
  * once its own id is abstracted.
  */
-
-export const FORWARD_RULES_PER_BUS = DEFAULT_FORWARD_RULES_PER_SHARD;
 
 /** Stands for "this account" in per-kind templates; wrapped in Fn::Sub by the stacks. */
 export const THIS_ACCOUNT = `\${AWS::AccountId}`;
@@ -185,7 +181,3 @@ export function viewOf(topology: Topology, notDeployed: ReadonlySet<string> = ne
     forwardShards,
   };
 }
-
-/** Kinds whose accounts all share one template (the stack sets); special kinds have one account. */
-export const STACK_SET_KINDS: readonly AccountKind[] = ['member'];
-export { SPECIAL_ACCOUNT_KINDS };

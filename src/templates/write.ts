@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/model.js';
-import { buildBundles } from './bundles.js';
+import { buildBundles, bundleKeys } from './bundles.js';
 import { templateInputs } from './inputs.js';
 import { renderTemplates } from './synth.js';
 
@@ -22,7 +22,7 @@ export async function synthesizeToDirectory(
 ): Promise<SynthResult> {
   const bundles = await buildBundles();
   const inputs = templateInputs(config, {
-    bundleKeys: Object.fromEntries(bundles.map((b) => [b.kind, b.key])),
+    bundleKeys: bundleKeys(bundles),
   });
   const templates = renderTemplates(inputs, { local: options.local });
   await mkdir(join(out, 'lambdas'), { recursive: true });

@@ -36,11 +36,6 @@ export function newStack(app: Construct, id: string, props: OrgbridgeStackProps)
   });
 }
 
-/** `arn:${Partition}:events:${Region}:${account}:event-bus/${name}` for a bus in another account. */
-export function busArn(accountId: string, region: string, busName: string): string {
-  return `arn:aws:events:${region}:${accountId}:event-bus/${busName}`;
-}
-
 /** A bus in the deploying account, without `Ref` of the bus (moto returns garbage for it). */
 export function localBusArn(busName: string): string {
   return Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${busName}`);
