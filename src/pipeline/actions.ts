@@ -31,6 +31,7 @@ export const ACTIONS: Readonly<Record<string, () => Promise<PipelineAction>>> = 
   'upload-lambdas': async () => (await import('./actions/upload-lambdas.js')).uploadLambdasAction,
   'render-templates': async () => (await import('./actions/render-templates.js')).renderTemplatesAction,
   bootstrap: async () => (await import('./actions/bootstrap.js')).bootstrapAction,
+  'sync-policies': async () => (await import('./sync-policies.js')).syncPoliciesAction,
 };
 
 export function actionNames(): string[] {

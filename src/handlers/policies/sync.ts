@@ -1,0 +1,205 @@
+import type { PolicyDocument, PolicyType } from '../../config/model.js';
+import { DEFAULT_LIMITS } from '../../config/resolve.js';
+import {
+  awsPolicyName,
+  MANAGED_POLICY_TAG,
+  type ObservedPolicies,
+  type ObservedPolicy,
+  type PolicyAction,
+  type PolicyPlan,
+  planPolicies,
+} from '../../plan/policies.js';
+import type { ReplyBody } from '../../protocol/catalog.js';
+import { allPages } from '../accounts/ports.js';
+import type { HandlerRegistration } from '../types.js';
+import { RequestRejected } from '../types.js';
+import { type OrganizationsPolicyPort, organizationsPolicyPort } from './ports.js';
+
+/**
+ * The management-account side of policy sync: observe the policies of some types and the OUs
+ * they concern, then apply a plan action by action. Reads are a handful per type plus a few per
+ * managed policy and per OU: never per account.
+ */
+export async function observePolicies(
+  port: OrganizationsPolicyPort,
+  types: readonly PolicyType[],
+  ouPaths: readonly string[],
+): Promise<ObservedPolicies> {
+  const root = await port.root();
+  const ous: Record<string, string> = { '': root.id };
+  const pathById = new Map<string, string>([[root.id, '']]);
+  const children = new Map<string, { id: string; name: string }[]>();
+  const childrenOf = async (parentId: string) => {
+    let list = children.get(parentId);
+    if (!list) {
+      list = await allPages((t) => port.listOrganizationalUnits(parentId, t));
+      children.set(parentId, list);
+    }
+    return list;
+  };
+  for (const path of [...new Set(ouPaths)].sort()) {
+    let parentId = root.id;
+    let walked = '';
+    for (const name of path.split('/').filter(Boolean)) {
+      const child = (await childrenOf(parentId)).find((c) => c.name === name);
+      if (!child) break;
+      walked = walked ? `${walked}/${name}` : name;
+      ous[walked] = child.id;
+      pathById.set(child.id, walked);
+      parentId = child.id;
+    }
+  }
+  const pathOf = async (id: string): Promise<string> => {
+    const known = pathById.get(id);
+    if (known !== undefined) return known;
+    const { name, parentId } = await port.describeOrganizationalUnit(id);
+    const parent = await pathOf(parentId);
+    const path = parent ? `${parent}/${name}` : name;
+    pathById.set(id, path);
+    ous[path] = id;
+    return path;
+  };
+
+  const policies: ObservedPolicy[] = [];
+  for (const type of types) {
+    if (!root.enabledTypes.includes(type)) continue;
+    const prefix = awsPolicyName(type, '');
+    for (const p of await allPages((t) => port.listPolicies(type, t))) {
+      const candidate = !p.awsManaged && p.name.startsWith(prefix);
+      const managed = candidate && (await port.policyTags(p.id))[MANAGED_POLICY_TAG] === 'true';
+      const targets: string[] = [];
+      let content: string | undefined;
+      if (managed) {
+        content = await port.policyContent(p.id);
+        for (const target of await allPages((t) => port.listTargetsForPolicy(p.id, t))) {
+          if (target.type === 'ORGANIZATIONAL_UNIT' || target.type === 'ROOT')
+            targets.push(await pathOf(target.id));
+        }
+      }
+      policies.push({
+        id: p.id,
+        name: p.name,
+        type,
+        awsManaged: p.awsManaged,
+        managed,
+        ...(content !== undefined ? { content } : {}),
+        targets: targets.sort(),
+      });
+    }
+  }
+  const attached: Record<string, string[]> = {};
+  for (const [path, id] of Object.entries(ous)) {
+    if (path === '') continue;
+    const ids: string[] = [];
+    for (const type of types) {
+      if (!root.enabledTypes.includes(type)) continue;
+      for (const p of await allPages((t) => port.listPoliciesForTarget(id, type, t))) ids.push(p.id);
+    }
+    attached[path] = ids;
+  }
+  delete ous[''];
+  return { rootId: root.id, enabledTypes: root.enabledTypes, policies, ous, attached };
+}
+
+export interface ApplyResult {
+  readonly done: number;
+  readonly failures: readonly { readonly action: PolicyAction; readonly error: string }[];
+}
+
+/** Applies the actions in plan order; a failure is recorded and the rest still run. */
+export async function applyPolicyPlan(
+  port: OrganizationsPolicyPort,
+  plan: PolicyPlan,
+  onAction: (action: PolicyAction) => void = () => {},
+): Promise<ApplyResult> {
+  const created = new Map<string, string>();
+  const failures: { action: PolicyAction; error: string }[] = [];
+  let done = 0;
+  for (const action of plan.actions) {
+    try {
+      switch (action.action) {
+        case 'enable-policy-type':
+          await port.enablePolicyType(action.rootId, action.type);
+          break;
+        case 'create-policy':
+          created.set(
+            action.awsName,
+            await port.createPolicy({
+              type: action.type,
+              name: action.awsName,
+              description: `orgbridge: ${action.file}`.slice(0, 512),
+              content: action.content,
+              tags: { [MANAGED_POLICY_TAG]: 'true' },
+            }),
+          );
+          break;
+        case 'update-policy':
+          await port.updatePolicy(action.policyId, action.content, `orgbridge: ${action.file}`.slice(0, 512));
+          break;
+        case 'attach-policy': {
+          const id = action.policyId ?? created.get(action.awsName);
+          if (!id) throw new Error(`${action.awsName} was not created`);
+          await port.attachPolicy(id, action.ouId);
+          break;
+        }
+        case 'detach-policy':
+          await port.detachPolicy(action.policyId, action.ouId);
+          break;
+        case 'delete-policy':
+          await port.deletePolicy(action.policyId);
+          break;
+      }
+      done++;
+      onAction(action);
+    } catch (e) {
+      failures.push({ action, error: (e as Error).message });
+    }
+  }
+  return { done, failures };
+}
+
+/**
+ * SYNC_SCPS in the management account: the request carries every SCP file (name, OU path,
+ * minified content); the handler observes, plans and (unless dryrun) applies, and answers with
+ * the counts. Tag and backup policies sync through `run --action sync-policies`.
+ */
+export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
+  async handle(detail, ctx): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
+    const port = organizationsPolicyPort(ctx.clients.organizations());
+    const desired: PolicyDocument[] = detail.policies.map((p) => ({
+      type: 'scp',
+      name: p.name,
+      organization_unit: p.organization_unit,
+      file: `policies/scp/${p.organization_unit}/${p.name}.json`,
+      content: p.content,
+    }));
+    const observed = await observePolicies(
+      port,
+      ['scp'],
+      desired.map((d) => d.organization_unit),
+    );
+    const plan = planPolicies({ desired, observed, limits: DEFAULT_LIMITS, types: ['scp'] });
+    const blocking = plan.problems.filter((p) => p.blocking);
+    if (blocking.length > 0) {
+      throw new RequestRejected(
+        'SYNC_SCPS_BLOCKED',
+        blocking
+          .map((p) => p.message)
+          .join('; ')
+          .slice(0, 2000),
+      );
+    }
+    const summary: Record<string, string> = { actions: String(plan.actions.length) };
+    for (const a of plan.actions) summary[a.action] = String(Number(summary[a.action] ?? 0) + 1);
+    if (detail.dryrun || plan.actions.length === 0)
+      return { request_type: 'SYNC_SCPS', changed: false, summary };
+    const result = await applyPolicyPlan(port, plan, (a) =>
+      ctx.log.info(`SYNC_SCPS: ${a.action}`, { ...a, content: undefined }),
+    );
+    if (result.failures.length > 0) {
+      // Thrown (not rejected): the runtime retries, and the plan of the retry skips what is done.
+      throw new Error(result.failures.map((f) => `${f.action.action}: ${f.error}`).join('; '));
+    }
+    return { request_type: 'SYNC_SCPS', changed: true, summary };
+  },
+};

@@ -1,0 +1,154 @@
+import {
+  AttachPolicyCommand,
+  CreateOrganizationalUnitCommand,
+  CreatePolicyCommand,
+  ListPoliciesCommand,
+  ListPoliciesForTargetCommand,
+  type PolicyType,
+} from '@aws-sdk/client-organizations';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import type { PolicyDocument, ResolvedConfig } from '../../src/config/model.js';
+import { type OrganizationsPolicyPort, organizationsPolicyPort } from '../../src/handlers/policies/ports.js';
+import { syncPolicies } from '../../src/pipeline/sync-policies.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+import { config as accountConfig, desired } from '../unit/plan/fixtures.js';
+
+const doc = (type: PolicyDocument['type'], ou: string, name: string, content: object): PolicyDocument => ({
+  type,
+  organization_unit: ou,
+  name,
+  file: `policies/${type}/${ou}/${name}.json`,
+  content: JSON.stringify(content),
+});
+const denyLeave = (sid = 'DenyLeave') => ({
+  Version: '2012-10-17',
+  Statement: [{ Sid: sid, Effect: 'Deny', Action: 'organizations:LeaveOrganization', Resource: '*' }],
+});
+const noReserved = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Deny', Action: 'ec2:PurchaseReservedInstancesOffering', Resource: '*' }],
+};
+const costCentre = { tags: { 'cost-centre': { tag_key: { '@@assign': 'cost-centre' } } } };
+const daily = { plans: { Daily: { regions: { '@@assign': ['us-east-1'] } } } };
+
+describe('policy sync on the emulator', () => {
+  const moto = useMoto();
+  let port: OrganizationsPolicyPort;
+  const ous: Record<string, string> = {};
+
+  const configWith = (policies: PolicyDocument[]): ResolvedConfig =>
+    ({
+      ...accountConfig([desired('api'), desired('web'), desired('ledger', { scope: 'standard' })]),
+      directory: '/config',
+      defaults: {},
+      ecr: [],
+      policies,
+    }) as ResolvedConfig;
+  const sync = async (policies: PolicyDocument[], execute: boolean) => {
+    const io = memoryIo();
+    const result = await syncPolicies({
+      config: configWith(policies),
+      port,
+      execute,
+      output: io,
+      emulator: true,
+    });
+    return { ...result, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+  };
+  const attachedNames = async (ou: string, type: PolicyType = 'SERVICE_CONTROL_POLICY') => {
+    const out = await moto()
+      .management.organizations()
+      .send(new ListPoliciesForTargetCommand({ TargetId: ous[ou], Filter: type }));
+    return (out.Policies ?? []).map((p) => p.Name).sort();
+  };
+
+  beforeAll(async () => {
+    const org = moto().management.organizations();
+    const { rootId } = await createOrganization(moto().management);
+    port = organizationsPolicyPort(org);
+    const make = async (parent: string, name: string) =>
+      (await org.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name })))
+        .OrganizationalUnit?.Id as string;
+    ous.Internal = await make(rootId, 'Internal');
+    ous['Internal/Dev'] = await make(ous.Internal, 'Dev');
+    ous['Internal/Standard'] = await make(ous.Internal, 'Standard');
+  });
+
+  const first = [
+    doc('scp', 'Internal', 'deny-leave', denyLeave()),
+    doc('scp', 'Internal/Dev', 'no-reserved', noReserved),
+    doc('tag', 'Internal', 'cost-centre', costCentre),
+    doc('backup', 'Internal/Dev', 'daily', daily),
+  ];
+
+  it('dry run plans the changes with accounts affected and changes nothing', async () => {
+    const dry = await sync(first, false);
+    expect(dry.exitCode).toBe(2);
+    expect(dry.err).toContain(
+      'skipping backup policies (1 files): the AWS emulator (moto) cannot create BACKUP_POLICY',
+    );
+    expect(dry.out).toContain('> attach scp orgbridge-scp-deny-leave to Internal (3 accounts affected)');
+    expect(dry.out).toContain('> attach scp orgbridge-scp-no-reserved to Internal/Dev (2 accounts affected)');
+    expect(dry.out).not.toContain('backup');
+    expect(await attachedNames('Internal')).not.toContain('orgbridge-scp-deny-leave');
+  });
+
+  it('creates, tags and attaches, then a second run has nothing to do', async () => {
+    const run = await sync(first, true);
+    expect(run.applied?.failures).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(await attachedNames('Internal')).toEqual(
+      expect.arrayContaining(['FullAWSAccess', 'orgbridge-scp-deny-leave']),
+    );
+    expect(await attachedNames('Internal/Dev')).toContain('orgbridge-scp-no-reserved');
+    expect(await attachedNames('Internal', 'TAG_POLICY')).toEqual(['orgbridge-tag-cost-centre']);
+    const again = await sync(first, false);
+    expect(again.out).toContain('no changes');
+    expect(again.exitCode).toBe(0);
+  });
+
+  it('updates, detaches and deletes its own policies and leaves hand-made ones alone', async () => {
+    const org = moto().management.organizations();
+    const hand = await org.send(
+      new CreatePolicyCommand({
+        Name: 'guardrail-by-hand',
+        Description: 'not orgbridge',
+        Type: 'SERVICE_CONTROL_POLICY',
+        Content: JSON.stringify(noReserved),
+      }),
+    );
+    await org.send(
+      new AttachPolicyCommand({ PolicyId: hand.Policy?.PolicySummary?.Id, TargetId: ous['Internal/Dev'] }),
+    );
+
+    const second = [
+      doc('scp', 'Internal', 'deny-leave', denyLeave('DenyLeaveV2')),
+      doc('tag', 'Internal', 'cost-centre', costCentre),
+    ];
+    const run = await sync(second, true);
+    expect(run.plan.actions.map((a) => a.action)).toEqual([
+      'update-policy',
+      'detach-policy',
+      'delete-policy',
+    ]);
+    expect(run.plan.unmanaged).toContain('Internal/Dev: guardrail-by-hand');
+    expect(run.exitCode).toBe(0);
+    expect(await attachedNames('Internal/Dev')).toEqual(['FullAWSAccess', 'guardrail-by-hand']);
+    const all = await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }));
+    expect((all.Policies ?? []).map((p) => p.Name).sort()).toEqual([
+      'FullAWSAccess',
+      'guardrail-by-hand',
+      'orgbridge-scp-deny-leave',
+    ]);
+    expect((await sync(second, false)).exitCode).toBe(0);
+  });
+
+  it('blocks when a policy would exceed the per-OU quota, FullAWSAccess counted', async () => {
+    const many = ['a', 'b', 'c', 'd', 'e'].map((n) => doc('scp', 'Internal/Standard', n, denyLeave(n)));
+    const blocked = await sync(many, true);
+    expect(blocked.exitCode).toBe(1);
+    expect(blocked.out).toContain('Internal/Standard would have 6 scp policies');
+    expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);
+  });
+});
