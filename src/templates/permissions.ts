@@ -33,6 +33,7 @@ const READ_ORGANIZATION: PolicyStatement = {
     'organizations:DescribeOrganization',
     'organizations:DescribeAccount',
     'organizations:ListAccounts',
+    'organizations:ListAccountsForParent',
     'organizations:ListParents',
     'organizations:ListRoots',
     'organizations:ListOrganizationalUnitsForParent',
@@ -107,6 +108,7 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
     },
   ],
   MOVE_ACCOUNT: [READ_ORGANIZATION, MOVE],
+  ENSURE_ORGANIZATIONAL_UNIT: [READ_ORGANIZATION, MOVE],
   TAG_ACCOUNT: [READ_ORGANIZATION, TAG],
   RETIRE_ACCOUNT: [
     READ_ORGANIZATION,

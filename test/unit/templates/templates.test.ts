@@ -102,6 +102,7 @@ describe('rendered templates', () => {
       'organizations:DetachPolicy',
       'organizations:EnablePolicyType',
       'organizations:ListAccounts',
+      'organizations:ListAccountsForParent',
       'organizations:ListCreateAccountStatus',
       'organizations:ListOrganizationalUnitsForParent',
       'organizations:ListParents',
