@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Integration files start one moto server each; two cores are the norm here.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -14,8 +16,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
-          // Each file starts its own moto server; two cores are the norm here.
-          maxWorkers: 2,
         },
       },
       {
