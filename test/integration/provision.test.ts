@@ -21,7 +21,11 @@ import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../supp
  * ({'Version': ...}), not URL-encoded JSON; ours contain no quotes or booleans, so swapping
  * quotes is exact for them.
  */
-function parsePolicy(text: string | undefined): { Statement: unknown[] } {
+interface PolicyStatementJson {
+  readonly Resource: string[];
+  readonly Condition: Record<string, Record<string, string[]>>;
+}
+function parsePolicy(text: string | undefined): { Statement: PolicyStatementJson[] } {
   const decoded = decodeURIComponent(text ?? '{}');
   return JSON.parse(decoded.startsWith("{'") ? decoded.replaceAll("'", '"') : decoded);
 }
@@ -145,12 +149,10 @@ describe('new-account provisioning on the emulator', () => {
         }),
       );
       const doc = parsePolicy(policy.PolicyDocument);
-      return doc.Statement.map(
-        (s: { Resource: string[]; Condition: Record<string, Record<string, string[]>> }) => ({
-          roles: s.Resource.map((r) => r.replace('arn:aws:iam::*:role/', '')),
-          ous: s.Condition['ForAnyValue:StringEquals']?.['aws:ResourceOrgPaths'],
-        }),
-      );
+      return doc.Statement.map((s) => ({
+        roles: s.Resource.map((r) => r.replace('arn:aws:iam::*:role/', '')),
+        ous: s.Condition['ForAnyValue:StringEquals']?.['aws:ResourceOrgPaths'],
+      }));
     };
     expect(await grantsOf('rw')).toEqual([
       { roles: ['Developer', 'PowerUser'], ous: [orgPath('Internal/Dev')] },

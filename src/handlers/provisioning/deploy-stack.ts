@@ -24,8 +24,7 @@ export async function deployStack(
   options: DeployOptions = {},
 ): Promise<DeployOutcome> {
   let existing = await cfn.describeStack(request.name);
-  if (existing && existing.status.endsWith('_IN_PROGRESS'))
-    existing = await waitForStack(cfn, request.name, options);
+  if (existing?.status.endsWith('_IN_PROGRESS')) existing = await waitForStack(cfn, request.name, options);
   if (!existing || existing.status === 'DELETE_COMPLETE') {
     await cfn.createStack(request);
     await settle(cfn, request.name, 'creating', options);
@@ -78,7 +77,7 @@ async function waitForStack(
   let poll = options.pollMs ?? 2_000;
   while (true) {
     const stack = await cfn.describeStack(name);
-    if (!stack || !stack.status.endsWith('_IN_PROGRESS')) return stack;
+    if (!stack?.status.endsWith('_IN_PROGRESS')) return stack;
     if (Date.now() > deadline) {
       throw new OrgbridgeError('PROVISION_STACK_TIMEOUT', `stack ${name} is still ${stack.status}`, {
         source: 'aws',
