@@ -32,6 +32,7 @@ export const ACTIONS: Readonly<Record<string, () => Promise<PipelineAction>>> = 
   'render-templates': async () => (await import('./actions/render-templates.js')).renderTemplatesAction,
   bootstrap: async () => (await import('./actions/bootstrap.js')).bootstrapAction,
   'sync-policies': async () => (await import('./sync-policies.js')).syncPoliciesAction,
+  'sync-ecr': async () => (await import('./sync-ecr.js')).syncEcrAction,
 };
 
 export function actionNames(): string[] {

@@ -1,0 +1,230 @@
+import {
+  type CloudFormationClient,
+  CreateStackCommand,
+  GetTemplateCommand,
+  UpdateStackCommand,
+  waitUntilStackCreateComplete,
+  waitUntilStackUpdateComplete,
+} from '@aws-sdk/client-cloudformation';
+import { type ECRClient, PutLifecyclePolicyCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
+import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { ResolvedConfig } from '../config/model.js';
+import { AwsOperationError, OrgbridgeError } from '../errors.js';
+import { allPages, awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
+import { organizationsPolicyPort } from '../handlers/policies/ports.js';
+import { observePolicies } from '../handlers/policies/sync.js';
+import {
+  ECR_STACK_NAME,
+  type EcrTemplateInputs,
+  type RenderedEcrTemplate,
+  renderEcrTemplate,
+} from '../templates/ecr.js';
+import type { PipelineAction } from './actions.js';
+import type { Output } from './output.js';
+
+/**
+ * `orgbridge run --action sync-ecr [--execute]`: renders ecr.yml into the `orgbridge-ecr` stack
+ * and deploys it in the cicd account. Account ids, the organization id and OU ids come from
+ * Organizations, so pull grants follow the accounts that exist now.
+ *
+ * On the emulator (moto), CloudFormation ignores LifecyclePolicy and RepositoryPolicyText, so
+ * `local` mode also sets both through the ECR API after the deploy.
+ */
+/** CloudFormation's limit for an inline TemplateBody. */
+const TEMPLATE_BODY_MAX_BYTES = 51_200;
+
+export interface SyncEcrOptions {
+  readonly config: ResolvedConfig;
+  /** Organizations as the management account (reads only). */
+  readonly organizations: OrganizationsClient;
+  /** CloudFormation and ECR in the cicd account. */
+  readonly cloudFormation: CloudFormationClient;
+  readonly ecr: ECRClient;
+  readonly execute: boolean;
+  readonly output: Output;
+  readonly local: boolean;
+  /** Already read from Organizations (the action needs the cicd id first). */
+  readonly inputs?: EcrTemplateInputs;
+}
+
+export interface RepositoryChange {
+  readonly repository: string;
+  readonly change: 'add' | 'update' | 'remove';
+}
+
+export interface SyncEcrResult {
+  readonly rendered: RenderedEcrTemplate;
+  readonly changes: readonly RepositoryChange[];
+  readonly exitCode: number;
+}
+
+/** What the template needs from the organization. */
+export async function ecrTemplateInputs(
+  config: ResolvedConfig,
+  organizations: OrganizationsClient,
+): Promise<EcrTemplateInputs> {
+  let organizationId: string;
+  try {
+    organizationId = (await organizations.send(new DescribeOrganizationCommand({}))).Organization?.Id ?? '';
+  } catch (e) {
+    throw new AwsOperationError('reading the organization id', e);
+  }
+  const observed = await observePolicies(
+    organizationsPolicyPort(organizations),
+    [],
+    config.accounts.map((a) => a.organization_unit),
+  );
+  const orgPaths: Record<string, string> = {};
+  for (const path of Object.keys(observed.ous)) {
+    const parts = path.split('/');
+    const ids = parts.map((_, i) => observed.ous[parts.slice(0, i + 1).join('/')]);
+    if (ids.every(Boolean)) orgPaths[path] = `${organizationId}/${observed.rootId}/${ids.join('/')}/`;
+  }
+  const byName = new Map(
+    (await allPages((t) => organizationsPort(organizations).listAccounts(t)))
+      .filter((a) => a.status === 'ACTIVE')
+      .map((a) => [a.name, a.id]),
+  );
+  const accountIds: Record<string, string> = {};
+  for (const a of config.accounts) {
+    const id = a.id ?? byName.get(a.name);
+    if (id) accountIds[a.key] = id;
+  }
+  return { repositories: config.ecr, accounts: config.accounts, accountIds, organizationId, orgPaths };
+}
+
+async function deployedTemplate(cfn: CloudFormationClient): Promise<Record<string, unknown> | undefined> {
+  try {
+    const out = await cfn.send(new GetTemplateCommand({ StackName: ECR_STACK_NAME }));
+    return out.TemplateBody ? (JSON.parse(out.TemplateBody) as Record<string, unknown>) : undefined;
+  } catch (e) {
+    if (awsErrorName(e) === 'ValidationError') return undefined; // the stack does not exist
+    throw new AwsOperationError(`reading the template of stack ${ECR_STACK_NAME}`, e);
+  }
+}
+
+type Resources = Record<string, { Properties?: { RepositoryName?: string } }>;
+function repositoriesOf(template: Record<string, unknown> | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const r of Object.values((template?.Resources ?? {}) as Resources)) {
+    if (r.Properties?.RepositoryName) map.set(r.Properties.RepositoryName, JSON.stringify(r.Properties));
+  }
+  return map;
+}
+
+/** Repository by repository: what the deploy adds, changes (lifecycle or pull policy) or removes. */
+export function diffRepositories(
+  deployed: Record<string, unknown> | undefined,
+  rendered: Record<string, unknown>,
+): RepositoryChange[] {
+  const before = repositoriesOf(deployed);
+  const after = repositoriesOf(rendered);
+  const changes: RepositoryChange[] = [];
+  for (const [name, props] of after) {
+    if (!before.has(name)) changes.push({ repository: name, change: 'add' });
+    else if (before.get(name) !== props) changes.push({ repository: name, change: 'update' });
+  }
+  for (const name of before.keys())
+    if (!after.has(name)) changes.push({ repository: name, change: 'remove' });
+  return changes.sort((a, b) => (a.repository < b.repository ? -1 : 1));
+}
+
+export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
+  const { output } = options;
+  const rendered = renderEcrTemplate(
+    options.inputs ?? (await ecrTemplateInputs(options.config, options.organizations)),
+  );
+  const deployed = await deployedTemplate(options.cloudFormation);
+  const changes = diffRepositories(deployed, rendered.template);
+  const mark = { add: '+', update: '~', remove: '-' } as const;
+  output.out(
+    changes.length === 0
+      ? `ECR (${rendered.stackName}): no changes`
+      : `ECR (${rendered.stackName}): ${changes.length} repositor${changes.length === 1 ? 'y' : 'ies'} to change`,
+  );
+  for (const c of changes) output.out(`  ${mark[c.change]} ${c.change} ${c.repository}`);
+  if (changes.some((c) => c.change === 'remove')) {
+    output.out('  (removed repositories are deleted by CloudFormation only when they hold no images)');
+  }
+  if (changes.length === 0) return { rendered, changes, exitCode: 0 };
+  if (!options.execute) {
+    output.err('dry run: run again with --execute to deploy');
+    return { rendered, changes, exitCode: 2 };
+  }
+  if (Buffer.byteLength(rendered.body) > TEMPLATE_BODY_MAX_BYTES) {
+    throw new OrgbridgeError(
+      'ECR_TEMPLATE_TOO_LARGE',
+      `the ECR template is ${Buffer.byteLength(rendered.body)} bytes, over CloudFormation's ${TEMPLATE_BODY_MAX_BYTES} for an inline body`,
+      { hint: 'merge pull grants in ecr.yml, or split repositories over fewer grants' },
+    );
+  }
+  const cfn = options.cloudFormation;
+  const waiter = { client: cfn, maxWaitTime: 900, minDelay: options.local ? 1 : 5, maxDelay: 30 };
+  try {
+    if (deployed === undefined) {
+      await cfn.send(new CreateStackCommand({ StackName: ECR_STACK_NAME, TemplateBody: rendered.body }));
+      await waitUntilStackCreateComplete(waiter, { StackName: ECR_STACK_NAME });
+    } else {
+      await cfn.send(new UpdateStackCommand({ StackName: ECR_STACK_NAME, TemplateBody: rendered.body }));
+      await waitUntilStackUpdateComplete(waiter, { StackName: ECR_STACK_NAME });
+    }
+  } catch (e) {
+    throw new AwsOperationError(`deploying stack ${ECR_STACK_NAME}`, e);
+  }
+  if (options.local) {
+    for (const [name, r] of Object.entries(rendered.repositories)) {
+      try {
+        if (r.repositoryPolicy) {
+          await options.ecr.send(
+            new SetRepositoryPolicyCommand({
+              repositoryName: name,
+              policyText: JSON.stringify(r.repositoryPolicy),
+            }),
+          );
+        }
+        if (r.lifecyclePolicy) {
+          await options.ecr.send(
+            new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: r.lifecyclePolicy }),
+          );
+        }
+      } catch (e) {
+        throw new AwsOperationError(`setting the policies of repository ${name} (emulator)`, e);
+      }
+    }
+  }
+  output.out(`deployed ${ECR_STACK_NAME}`);
+  return { rendered, changes, exitCode: 0 };
+}
+
+export const syncEcrAction: PipelineAction = {
+  description: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
+  async run(context) {
+    const { loadConfig } = await import('../config/index.js');
+    const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
+    const config = await loadConfig(context.configDir);
+    const aws = awsContextFromEnv(context.env);
+    const clients = new AwsClients(aws);
+    try {
+      // The pipeline runs with the management account's credentials (like sync-accounts) and
+      // deploys into the cicd account through its access role.
+      const cicdKey = config.organization.accounts.cicd;
+      const inputs = await ecrTemplateInputs(config, clients.organizations());
+      const cicdId = inputs.accountIds[cicdKey];
+      const caller = await clients.callerAccountId();
+      const target = cicdId && cicdId !== caller ? clients.forAccount(cicdId) : clients;
+      const result = await syncEcr({
+        config,
+        organizations: clients.organizations(),
+        cloudFormation: target.cloudFormation(),
+        ecr: target.ecr(),
+        execute: context.execute,
+        output: context.output,
+        local: aws.endpoint !== undefined,
+        inputs,
+      });
+      return result.exitCode;
+    } finally {
+      clients.destroy();
+    }
+  },
+};
