@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import type { PolicyDocument, ResolvedConfig } from '../../src/config/model.js';
 import { type OrganizationsPolicyPort, organizationsPolicyPort } from '../../src/handlers/policies/ports.js';
+import { syncScpsHandler } from '../../src/handlers/policies/sync.js';
+import type { HandlerContext } from '../../src/handlers/types.js';
 import { syncPolicies } from '../../src/pipeline/sync-policies.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { config as accountConfig, desired } from '../unit/plan/fixtures.js';
@@ -150,5 +152,54 @@ describe('policy sync on the emulator', () => {
     expect(blocked.exitCode).toBe(1);
     expect(blocked.out).toContain('Internal/Standard would have 6 scp policies');
     expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);
+  });
+
+  it('SYNC_SCPS: plans in a dry run, applies otherwise, and refuses a blocked plan', async () => {
+    const ctx = {
+      clients: moto().management,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      account: { id: '123456789012', kind: 'management' },
+      sender: { id: '210987654321', kind: 'cicd' },
+      nonce: 'f1e2d3c4-b5a6-4978-8877-665544332211',
+      dryrun: true,
+      reply: async () => {},
+    } satisfies HandlerContext;
+    const detail = (
+      dryrun: boolean,
+      policies: { name: string; organization_unit: string; content: string }[],
+    ) => ({
+      nonce: ctx.nonce,
+      dryrun,
+      target_account: ctx.account.id,
+      policies,
+    });
+    const wanted = [
+      {
+        name: 'deny-leave',
+        organization_unit: 'Internal',
+        content: JSON.stringify(denyLeave('DenyLeaveV2')),
+      },
+      { name: 'by-event', organization_unit: 'Internal/Standard', content: JSON.stringify(noReserved) },
+    ];
+    expect(await syncScpsHandler.handle(detail(true, wanted), ctx)).toEqual({
+      request_type: 'SYNC_SCPS',
+      changed: false,
+      summary: { actions: '2', 'create-policy': '1', 'attach-policy': '1' },
+    });
+    expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);
+    expect(await syncScpsHandler.handle(detail(false, wanted), { ...ctx, dryrun: false })).toMatchObject({
+      changed: true,
+    });
+    expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess', 'orgbridge-scp-by-event']);
+    const tooBig = [
+      {
+        name: 'big',
+        organization_unit: 'Internal',
+        content: JSON.stringify({ Statement: ['x'.repeat(6000)] }),
+      },
+    ];
+    await expect(syncScpsHandler.handle(detail(false, tooBig), ctx)).rejects.toMatchObject({
+      code: 'SYNC_SCPS_BLOCKED',
+    });
   });
 });
