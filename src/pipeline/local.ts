@@ -1,7 +1,264 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { AwsClients, emulatorContext, type MotoServer, startMoto } from '../aws/index.js';
+import { loadConfig } from '../config/index.js';
+import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { observeOrganization } from '../handlers/accounts/observe.js';
+import { organizationsPort } from '../handlers/accounts/ports.js';
+import { handlersFor } from '../handlers/registry.js';
+import type { ObservedOrganization } from '../plan/observed.js';
+import { computeTopology, type Topology } from '../protocol/topology.js';
+import type { RecordOutcome } from '../runtime/handle.js';
+import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
+import { templateInputs } from '../templates/inputs.js';
+import { topologyInput } from '../templates/topology-adapter.js';
+import { directAccountsGateway } from './accounts-gateway.js';
+import { runArtifactAction } from './bootstrap.js';
 import type { Output } from './output.js';
+import { syncAccounts } from './sync-accounts.js';
 
-/** Placeholder until the local-organization capability lands (issue 9). */
-export async function runLocal(io: Output, _options: Record<string, unknown>): Promise<number> {
-  io.err('orgbridge local: not yet implemented');
-  return 1;
+/**
+ * `orgbridge local` (`npm start`): the whole product on an emulated organization, in one
+ * command. It starts moto, creates the organization, bootstraps every stack, starts the local
+ * handler runtime (the in-process stand-in for SQS -> Lambda), runs the pipeline with
+ * --execute on the config, and prints what happened.
+ */
+export interface LocalOptions {
+  /** Config directory; default: `-c` if it holds accounts.yml, else the bundled examples/. */
+  readonly configDir?: string;
+  /** Keep the emulator and the handler runtime up after the run (Ctrl-C stops them). */
+  readonly keepRunning?: boolean;
+  readonly port?: number;
+  readonly now?: () => Date;
+}
+
+/** The bundled example organization, from src/pipeline or dist/pipeline alike. */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
+
+export function localConfigDir(requested: string | undefined): string {
+  if (requested && existsSync(join(requested, 'accounts.yml'))) return resolve(requested);
+  return EXAMPLES_DIR;
+}
+
+/** The management account exists before orgbridge: adopt the emulated organization's one. */
+export function adoptManagementAccount(config: ResolvedConfig, managementId: string): ResolvedConfig {
+  const key = config.organization.accounts.management;
+  return {
+    ...config,
+    accounts: config.accounts.map((a): ResolvedAccount => (a.key === key ? { ...a, id: managementId } : a)),
+  };
+}
+
+/** The special accounts alone: what bootstrap needs before any event can flow. */
+export function specialAccountsOnly(config: ResolvedConfig): ResolvedConfig {
+  const special = new Set(Object.values(config.organization.accounts));
+  return { ...config, accounts: config.accounts.filter((a) => special.has(a.key)) };
+}
+
+interface StepRecord {
+  readonly name: string;
+  readonly ms: number;
+  readonly summary: string;
+}
+
+/** Records how long each step took and what it did; the report prints them. */
+class Steps {
+  readonly records: StepRecord[] = [];
+  constructor(private readonly output: Output) {}
+
+  async run<T>(name: string, fn: () => Promise<T>, summarize: (value: T) => string): Promise<T> {
+    this.output.err(`▶ ${name}`);
+    const started = performance.now();
+    const value = await fn();
+    const record = { name, ms: performance.now() - started, summary: summarize(value) };
+    this.records.push(record);
+    this.output.err(`  ✓ ${record.summary} (${(record.ms / 1000).toFixed(1)} s)`);
+    return value;
+  }
+}
+
+/** Captures step output: the local run shows a summary, not every plan line. */
+function quietOutput(parent: Output): Output & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    out: (t) => lines.push(t),
+    err: (t) => lines.push(t),
+    interactive: false,
+    color: parent.color,
+  };
+}
+
+export function renderOuTree(observed: ObservedOrganization): string {
+  const byOu = new Map<string, string[]>();
+  for (const a of observed.accounts) {
+    const list = byOu.get(a.ou) ?? [];
+    list.push(`${a.name} (${a.id})${a.status === 'ACTIVE' ? '' : ` ${a.status}`}`);
+    byOu.set(a.ou, list);
+  }
+  const paths = new Set<string>(['']);
+  for (const path of [...Object.keys(observed.ous), ...byOu.keys()]) {
+    const parts = path.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join('/'));
+  }
+  const lines: string[] = [];
+  for (const path of [...paths].sort()) {
+    const depth = path ? path.split('/').length : 0;
+    const indent = '  '.repeat(depth);
+    lines.push(`${indent}${path ? `${path.split('/').pop()}/` : 'Root/'}`);
+    const accounts = (byOu.get(path) ?? []).sort();
+    const shown = accounts.slice(0, 6);
+    for (const a of shown) lines.push(`${indent}  · ${a}`);
+    if (accounts.length > shown.length)
+      lines.push(`${indent}  · … and ${accounts.length - shown.length} more`);
+  }
+  return lines.join('\n');
+}
+
+export async function runLocal(output: Output, options: LocalOptions = {}): Promise<number> {
+  const started = performance.now();
+  const now = options.now ?? (() => new Date());
+  const steps = new Steps(output);
+  const configDir = localConfigDir(options.configDir);
+  let server: MotoServer | undefined;
+  let pollers: LocalPollers | undefined;
+  let management: AwsClients | undefined;
+  const outcomes: { account: string; outcome: RecordOutcome }[] = [];
+  try {
+    server = await steps.run(
+      'start the AWS emulator',
+      () => startMoto(options.port !== undefined ? { port: options.port } : {}),
+      (s) => `moto server on ${s.endpoint}`,
+    );
+    const context = emulatorContext(server.endpoint);
+    management = new AwsClients(context);
+    const org = management;
+    const loaded = await steps.run(
+      'load the organization config',
+      () => loadConfig(configDir),
+      (c) => `${c.accounts.length} accounts, ${Object.keys(c.scopes).length} scopes from ${configDir}`,
+    );
+    const managementId = await steps.run(
+      'create the organization',
+      async () => {
+        const { CreateOrganizationCommand } = await import('@aws-sdk/client-organizations');
+        await org.organizations().send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+        const described = await org.organizations().send(new DescribeOrganizationCommand({}));
+        return described.Organization?.MasterAccountId as string;
+      },
+      (id) => `management account ${id}`,
+    );
+    const config = adoptManagementAccount(loaded, managementId);
+    const port = organizationsPort(org.organizations());
+    const direct = directAccountsGateway(port);
+
+    await steps.run(
+      'create the special accounts (bootstrap is done with management credentials)',
+      () =>
+        syncAccounts({
+          config: specialAccountsOnly(config),
+          gateway: direct,
+          now: now(),
+          execute: true,
+          output: quietOutput(output),
+        }),
+      (r) => `${r.applied.length} actions${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`,
+    );
+    const bootstrapOutput = quietOutput(output);
+    const bootstrapCode = await steps.run(
+      'bootstrap: artifact buckets, event buses, handler queues and rules',
+      () =>
+        runArtifactAction('bootstrap', {
+          config: specialAccountsOnly(config),
+          management: org,
+          execute: true,
+          output: bootstrapOutput,
+        }),
+      (code) =>
+        code === 0
+          ? `${bootstrapOutput.lines.filter((l) => l.startsWith('deploy')).length || 'all'} stacks deployed`
+          : `FAILED (exit ${code})`,
+    );
+    if (bootstrapCode !== 0) {
+      output.err(bootstrapOutput.lines.join('\n'));
+      return 1;
+    }
+
+    const topologyFor = async (): Promise<Topology> => {
+      const observed = await observeOrganization(port, { tagConcurrency: 8 });
+      const described = await org.organizations().send(new DescribeOrganizationCommand({}));
+      const inputs = templateInputs(config, {
+        observed: observed.accounts.map((a) => ({ id: a.id, name: a.name, email: a.email })),
+        organizationId: described.Organization?.Id as string,
+      });
+      return computeTopology(topologyInput(inputs));
+    };
+    const startPollers = async (): Promise<LocalPollers> => {
+      const topology = await topologyFor();
+      return startLocalPollers({
+        topology,
+        clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
+        handlersFor: (kind) => handlersFor(kind),
+        waitSeconds: 1,
+        concurrency: 8,
+        onOutcome: (account, outcome) => outcomes.push({ account, outcome }),
+      });
+    };
+    pollers = await steps.run(
+      'start the local handler runtime',
+      startPollers,
+      () => 'polling every handler queue',
+    );
+
+    const sync = await steps.run(
+      'sync-accounts --execute',
+      () => syncAccounts({ config, gateway: direct, now: now(), execute: true, output: quietOutput(output) }),
+      (r) => {
+        const counts = new Map<string, number>();
+        for (const a of r.applied) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
+        const parts = [...counts.entries()].map(([k, n]) => `${n} ${k}`);
+        return `${parts.join(', ') || 'nothing to do'}${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`;
+      },
+    );
+    const memberBootstrap = quietOutput(output);
+    await steps.run(
+      'bootstrap the new accounts (buses, handler queues, cicd forward rules)',
+      () =>
+        runArtifactAction('bootstrap', { config, management: org, execute: true, output: memberBootstrap }),
+      (code) => (code === 0 ? 'done' : `FAILED (exit ${code})`),
+    );
+    await pollers.stop();
+    pollers = await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
+
+    const observed = await observeOrganization(port, { tagConcurrency: 8 });
+    const seconds = (performance.now() - started) / 1000;
+    const handled = outcomes.filter((o) => o.outcome.status === 'handled').length;
+    const rejected = outcomes.filter((o) => o.outcome.status === 'rejected').length;
+    output.out(`\norgbridge local: ${observed.accounts.length} accounts in ${seconds.toFixed(1)} s\n`);
+    output.out(renderOuTree(observed));
+    output.out(`\nsteps:`);
+    for (const r of steps.records)
+      output.out(`  ${r.name.padEnd(72)} ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.summary}`);
+    output.out(`\nevents handled: ${handled}, rejected: ${rejected}; AWS calls: ${org.counter.total}`);
+    output.out(`account plan after the run: ${sync.plan.actions.length} action(s) were applied`);
+    if (options.keepRunning) {
+      output.out(`\nThe emulated organization keeps running. In another shell:\n`);
+      output.out(
+        `  export AWS_ENDPOINT_URL=${server.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1`,
+      );
+      output.out(`  npx orgbridge -c ${configDir} plan`);
+      output.out(`\nPress Ctrl-C to stop.`);
+      await new Promise<void>((resolveStop) => {
+        process.once('SIGINT', () => resolveStop());
+        process.once('SIGTERM', () => resolveStop());
+      });
+    }
+    return sync.failures.length ? 1 : 0;
+  } finally {
+    await pollers?.stop();
+    management?.destroy();
+    await server?.stop();
+  }
 }

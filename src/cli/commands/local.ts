@@ -4,9 +4,16 @@ import type { CliContext } from '../main.js';
 export function registerLocal(program: Command, ctx: CliContext): void {
   program
     .command('local')
-    .description('start an emulated AWS organization and run the whole pipeline against it')
-    .action(async () => {
+    .description('start an emulated AWS organization (moto) and run the whole pipeline against it')
+    .option('--keep-running', 'keep the emulator and the handler runtime up after the run')
+    .option('--port <port>', 'port of the emulator (default: a free one)', (v) => Number.parseInt(v, 10))
+    .action(async (options: { keepRunning?: boolean; port?: number }, cmd: Command) => {
       const { runLocal } = await import('../../pipeline/local.js');
-      ctx.exitCode = await runLocal(ctx.io, program.opts());
+      const globals = cmd.optsWithGlobals() as { config?: string };
+      ctx.exitCode = await runLocal(ctx.io, {
+        ...(globals.config ? { configDir: globals.config } : {}),
+        ...(options.keepRunning ? { keepRunning: true } : {}),
+        ...(options.port !== undefined ? { port: options.port } : {}),
+      });
     });
 }
