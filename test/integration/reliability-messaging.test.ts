@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAuditCheck } from '../chaos/scenarios/audit.js';
+import { runCrashMidCreate } from '../chaos/scenarios/crash.js';
 import { runDoubleDelivery } from '../chaos/scenarios/double-delivery.js';
+import { FORGED_CASES, runForgedEvents } from '../chaos/scenarios/forged.js';
 import { createWorld, type World } from '../chaos/scenarios/world.js';
 import { useMoto } from '../support/moto.js';
 
@@ -21,5 +24,39 @@ describe('reliability (fast): messaging', () => {
       handlerReruns: 0,
       accountsDuplicated: 0,
     });
+  });
+
+  it('forged events are refused with their code, logged, and never executed', async () => {
+    const result = await runForgedEvents(world, { run: 'fast' });
+    expect(result.problems).toEqual([]);
+    expect(FORGED_CASES.length).toBeGreaterThanOrEqual(10);
+    expect(result.figures).toEqual({
+      forgedSent: FORGED_CASES.length,
+      forgedRejected: FORGED_CASES.length,
+      forgedExecuted: 0,
+    });
+  });
+
+  it('a handler killed after CreateAccount, before the move, converges on redelivery to exactly one account', async () => {
+    const result = await runCrashMidCreate(world, { run: 'fast', accounts: 1, crashesEach: 1 });
+    expect(result.problems).toEqual([]);
+    expect(result.figures).toEqual({
+      crashesInjected: 1,
+      runsAttempted: 1,
+      runsConverged: 1,
+      accountsDuplicated: 0,
+    });
+    const attempts = world.outcomes.filter(
+      (o) => o.outcome.type === 'CREATE_ACCOUNT' && o.outcome.status === 'failed',
+    );
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+  });
+
+  // Last: it reads everything the tests above sent.
+  it('every delivered event and every answer has its copy in the audit queue', async () => {
+    const result = await runAuditCheck(world);
+    expect(result.missing).toEqual([]);
+    expect(result.delivered).toBeGreaterThan(40);
+    expect(result.audited).toBeGreaterThanOrEqual(result.delivered);
   });
 });

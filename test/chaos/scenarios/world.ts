@@ -348,12 +348,13 @@ export function deliveredEvents(world: World): AuditedEvent[] {
   const seen = new Set<string>();
   const events: AuditedEvent[] = [];
   for (const { account, outcome } of world.outcomes) {
-    if (world.injected.has(outcome.messageId) || seen.has(outcome.messageId)) continue;
     // A failed attempt is redelivered; its final outcome (handled or rejected) is counted.
-    if (outcome.status === 'failed') continue;
+    if (outcome.status === 'failed' || seen.has(outcome.messageId)) continue;
     seen.add(outcome.messageId);
     const nonce = outcome.nonce ?? '-';
-    events.push({ type: outcome.type ?? '?', nonce, target: account });
+    // A record written straight into the queue never crossed a bus; its answer did.
+    if (!world.injected.has(outcome.messageId))
+      events.push({ type: outcome.type ?? '?', nonce, target: account });
     if (outcome.replied) {
       const type = outcome.status === 'handled' ? REPLY_TYPE[outcome.type] : 'REQUEST_FAILED';
       events.push({ type, nonce, target: world.topology.cicdAccountId });
