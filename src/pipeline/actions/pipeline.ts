@@ -14,8 +14,9 @@ import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
  * OrganizationAccountAccessRole until the requests go over EventBridge.
  *
  * State: ORGBRIDGE_PIPELINE_STATE=file keeps it in `<config>/.orgbridge/pipeline-state.json`
- * (the default against an emulator, AWS_ENDPOINT_URL set); otherwise it is an object in the cicd
- * account's artifact bucket.
+ * (the default against an emulator, AWS_ENDPOINT_URL set; ORGBRIDGE_STATE_DIR moves the folder,
+ * which `orgbridge local` does so a fresh emulator never meets an old run's state); otherwise it
+ * is an object in the cicd account's artifact bucket.
  */
 export const pipelineAction: PipelineAction = {
   description:
@@ -46,7 +47,12 @@ export const pipelineAction: PipelineAction = {
       const local =
         (context.env.ORGBRIDGE_PIPELINE_STATE ?? (context.env.AWS_ENDPOINT_URL ? 'file' : 's3')) === 'file';
       const store: CompletionStore = local
-        ? fileCompletionStore(join(context.configDir, '.orgbridge', 'pipeline-state.json'))
+        ? fileCompletionStore(
+            join(
+              context.env.ORGBRIDGE_STATE_DIR ?? join(context.configDir, '.orgbridge'),
+              'pipeline-state.json',
+            ),
+          )
         : s3CompletionStore(
             management.forAccount(special.cicd).s3(home),
             artifactBucketName(special.cicd, home),
