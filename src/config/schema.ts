@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OU_NAME_PATTERN } from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 
 /**
@@ -11,8 +12,6 @@ import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 export const KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-/** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html */
-const OU_NAME_PATTERN = /^[^/\s][^/]{0,127}$/;
 const OU_PATH_PATTERN = /^[^/\s][^/]{0,127}(\/[^/\s][^/]{0,127})*$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */

@@ -1,4 +1,5 @@
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
@@ -22,10 +23,6 @@ export interface Rule {
   readonly name: string;
   readonly check: (ctx: RuleContext) => OrgbridgeError[];
 }
-
-/** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html */
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const ACCOUNT_NAME_PATTERN = /^[\u0020-\u007E]{1,50}$/;
 
 /** Where to point at for an account setting: the line that set it, else the account's key. */
 function whereSet(account: ResolvedAccount, setting: string): SourceLocation {
@@ -109,7 +106,7 @@ const accountEmailFormat: Rule = {
     config.accounts.flatMap((account) => {
       const { email } = account;
       const problem =
-        email.length < 6 || email.length > 64
+        email.length < EMAIL_MIN_LENGTH || email.length > EMAIL_MAX_LENGTH
           ? `is ${email.length} characters; AWS accepts 6 to 64`
           : !EMAIL_PATTERN.test(email)
             ? 'is not an email address'

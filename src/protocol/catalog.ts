@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  ACCOUNT_NAME_PATTERN,
+  EMAIL_MAX_LENGTH,
+  EMAIL_MIN_LENGTH,
+  EMAIL_PATTERN,
+  OU_NAME_PATTERN,
+} from '../config/aws-names.js';
 import { ObservedOrganizationPartSchema } from '../plan/observed.js';
 
 /**
@@ -25,6 +32,16 @@ const Tags = z
   .refine((t) => Object.keys(t).length <= 50, 'at most 50 tags');
 const OuId = z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, 'an OU or root id');
 const OuPath = z.string().max(1024);
+/** The DSL's own rules (src/config/aws-names.ts): what `orgbridge validate` accepts, and no more. */
+const AccountName = z
+  .string()
+  .regex(ACCOUNT_NAME_PATTERN, 'an account name: 1-50 printable ASCII characters');
+const AccountEmail = z
+  .string()
+  .min(EMAIL_MIN_LENGTH)
+  .max(EMAIL_MAX_LENGTH)
+  .regex(EMAIL_PATTERN, 'an email address');
+const OuName = z.string().regex(OU_NAME_PATTERN, "an OU name: 1-128 characters, no '/'");
 const Fqdn = z
   .string()
   .min(1)
@@ -53,16 +70,12 @@ const ListAccounts = detail({
   part_bytes: z.number().int().min(10_000).max(220_000).optional(),
 });
 const CreateAccount = detail({
-  /** Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars. */
-  name: Text(50),
-  email: z
-    .string()
-    .min(6)
-    .max(64)
-    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address'),
+  /** Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars (the DSL's rules). */
+  name: AccountName,
+  email: AccountEmail,
   /** OU path (the seed's `OU`), for people reading the event. */
-  OU: OuPath,
-  /** The OU the account must end up in, resolved by the cicd side. */
+  OU: OuPath.optional(),
+  /** The OU the account must end up in, resolved by the cicd side; must lie inside `root_ou`. */
   ou_id: OuId,
   tags: Tags,
   role_name: z
@@ -77,6 +90,8 @@ const TagAccount = detail({
   remove: z.array(z.string().min(1).max(128)).max(50),
 });
 const RetireAccount = detail({ account_id: AccountIdSchema, morgue_ou_id: OuId, close: z.boolean() });
+/** Find-or-create the OU `name` under `parent_id` (the root, for root_ou and morgue_ou only). */
+const EnsureOrganizationalUnit = detail({ parent_id: OuId, name: OuName });
 const StackInstanceStatus = detail({
   stack_set_name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/),
   account_id: AccountIdSchema,
@@ -142,6 +157,7 @@ const AccountCreated = detail({
 const AccountMoved = detail({ account_id: AccountIdSchema, from: z.string().max(64) });
 const AccountTagged = detail({ account_id: AccountIdSchema });
 const AccountRetired = detail({ account_id: AccountIdSchema, moved: z.boolean(), closed: z.boolean() });
+const OrganizationalUnitEnsured = detail({ ou_id: OuId, parent_id: OuId, name: OuName });
 const StackInstanceStatusReported = detail({
   stack_set_name: z.string().max(128),
   account_id: AccountIdSchema,
@@ -172,6 +188,7 @@ export const REQUEST_SCHEMAS = {
   MOVE_ACCOUNT: MoveAccount,
   TAG_ACCOUNT: TagAccount,
   RETIRE_ACCOUNT: RetireAccount,
+  ENSURE_ORGANIZATIONAL_UNIT: EnsureOrganizationalUnit,
   STACK_INSTANCE_STATUS: StackInstanceStatus,
   PUT_SSM_PARAMETERS: PutSsmParameters,
   UPDATE_IAM_MAPPING: UpdateStack,
@@ -189,6 +206,7 @@ export const RESPONSE_SCHEMAS = {
   ACCOUNT_MOVED: AccountMoved,
   ACCOUNT_TAGGED: AccountTagged,
   ACCOUNT_RETIRED: AccountRetired,
+  ORGANIZATIONAL_UNIT_ENSURED: OrganizationalUnitEnsured,
   STACK_INSTANCE_STATUS_REPORTED: StackInstanceStatusReported,
   REQUEST_COMPLETED: RequestCompleted,
   REQUEST_FAILED: RequestFailed,
@@ -215,6 +233,7 @@ export const REPLY_TYPE = {
   MOVE_ACCOUNT: 'ACCOUNT_MOVED',
   TAG_ACCOUNT: 'ACCOUNT_TAGGED',
   RETIRE_ACCOUNT: 'ACCOUNT_RETIRED',
+  ENSURE_ORGANIZATIONAL_UNIT: 'ORGANIZATIONAL_UNIT_ENSURED',
   STACK_INSTANCE_STATUS: 'STACK_INSTANCE_STATUS_REPORTED',
   PUT_SSM_PARAMETERS: 'REQUEST_COMPLETED',
   UPDATE_IAM_MAPPING: 'REQUEST_COMPLETED',

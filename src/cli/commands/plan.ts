@@ -14,7 +14,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         import('../../pipeline/sync-accounts.js'),
       ]);
       const config = await loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
-      const { gateway, close } = await accountsGatewayFromEnvironment(process.env);
+      const { gateway, close } = await accountsGatewayFromEnvironment(process.env, { config });
       try {
         const result = await syncAccounts({
           config,
@@ -26,7 +26,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         });
         ctx.exitCode = result.exitCode;
       } finally {
-        close();
+        await close();
       }
     });
 }

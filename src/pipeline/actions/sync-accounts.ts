@@ -8,7 +8,7 @@ export const syncAccountsAction: PipelineAction = {
   description: 'make the accounts and OUs of the organization match accounts.yml',
   async run(context) {
     const config = await loadConfig(context.configDir);
-    const { gateway, close } = await accountsGatewayFromEnvironment(context.env);
+    const { gateway, close } = await accountsGatewayFromEnvironment(context.env, { config });
     try {
       const result = await syncAccounts({
         config,
@@ -19,7 +19,7 @@ export const syncAccountsAction: PipelineAction = {
       });
       return result.exitCode;
     } finally {
-      close();
+      await close();
     }
   },
 };

@@ -1,0 +1,16 @@
+/**
+ * What AWS accepts for the names orgbridge sends to Organizations. One definition: the DSL's
+ * rules (validate.ts, schema.ts) check the config with it, and the event catalog
+ * (src/protocol/catalog.ts) checks CREATE_ACCOUNT and ENSURE_ORGANIZATIONAL_UNIT with it, so the
+ * management account refuses from a (possibly compromised) cicd account exactly what
+ * `orgbridge validate` refuses in a pull request.
+ */
+
+/** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL_MIN_LENGTH = 6;
+export const EMAIL_MAX_LENGTH = 64;
+/** Printable ASCII, 1 to 50 characters. */
+export const ACCOUNT_NAME_PATTERN = /^[\u0020-\u007E]{1,50}$/;
+/** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html */
+export const OU_NAME_PATTERN = /^[^/\s][^/]{0,127}$/;

@@ -1,0 +1,5 @@
+import { lambdaHandler } from './entry.js';
+import { lambdaRegistry } from './registries.js';
+
+/** Lambda entry of the dns account's handler (bundled by src/templates/bundles.ts). */
+export const handler = lambdaHandler('dns', () => lambdaRegistry('dns'));

@@ -1,0 +1,204 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { AwsClients } from '../../aws/clients.js';
+import { awsContextFromEnv } from '../../aws/context.js';
+import type { MessagingLog } from '../../bus/log.js';
+import { EventSender, putEventsPort } from '../../bus/sender.js';
+import { type AccountKind, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../../config/model.js';
+import { OrgbridgeError } from '../../errors.js';
+import type { HandlerRegistry } from '../../handlers/types.js';
+import { AccountIdSchema } from '../../protocol/catalog.js';
+import { DEFAULT_MAX_RECEIVE_COUNT } from '../../protocol/topology.js';
+import { handleSqsBatch, type RuntimeDeps } from '../handle.js';
+
+/**
+ * What a handler Lambda reads at cold start: the variables the handler stack sets
+ * (`handlerEnvironment` in src/templates/stacks/handlers.ts), documented in docs/events.md
+ * ("Lambda entry points").
+ */
+export interface LambdaSettings {
+  readonly kind: AccountKind;
+  readonly region: string;
+  /** ORGBRIDGE_EVENT_SOURCE: events with another source are refused. */
+  readonly source: string;
+  /** ORGBRIDGE_PUBLISH_BUS: where answers are put (they travel on to the cicd account). */
+  readonly publishBus: string;
+  /** ORGBRIDGE_IDEMPOTENCY_TABLE. */
+  readonly idempotencyTable: string;
+  /** ORGBRIDGE_SPECIAL_ACCOUNTS: JSON {kind: account id} of the six special accounts. */
+  readonly specialAccounts: Readonly<Record<SpecialAccountKind, string>>;
+  /** ORGBRIDGE_MAX_RECEIVE_COUNT (default 3): the handler queue's redrive limit. */
+  readonly maxReceiveCount: number;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string, kind: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new OrgbridgeError(
+      'RUNTIME_SETTING_MISSING',
+      `the ${kind} handler needs the environment variable ${name}`,
+      {
+        source: 'internal',
+        hint: 'redeploy the handler stack (orgbridge run --action render-templates --execute)',
+      },
+    );
+  }
+  return value;
+}
+
+export function lambdaSettingsFromEnvironment(kind: AccountKind, env: NodeJS.ProcessEnv): LambdaSettings {
+  const declared = env.ORGBRIDGE_ACCOUNT_KIND;
+  if (declared && declared !== kind) {
+    throw new OrgbridgeError(
+      'RUNTIME_KIND_MISMATCH',
+      `the ${kind} handler bundle runs in a function configured for '${declared}'`,
+      { source: 'internal', hint: 'the stack points at the wrong bundle: re-upload the Lambda bundles' },
+    );
+  }
+  let special: unknown;
+  try {
+    special = JSON.parse(required(env, 'ORGBRIDGE_SPECIAL_ACCOUNTS', kind));
+  } catch (e) {
+    if (e instanceof OrgbridgeError) throw e;
+    special = undefined;
+  }
+  const specialAccounts = {} as Record<SpecialAccountKind, string>;
+  for (const k of SPECIAL_ACCOUNT_KINDS) {
+    const id = (special as Record<string, unknown> | undefined)?.[k];
+    if (!AccountIdSchema.safeParse(id).success) {
+      throw new OrgbridgeError(
+        'RUNTIME_SETTING_INVALID',
+        `ORGBRIDGE_SPECIAL_ACCOUNTS has no account id for '${k}': ${env.ORGBRIDGE_SPECIAL_ACCOUNTS}`,
+        { source: 'internal' },
+      );
+    }
+    specialAccounts[k] = id as string;
+  }
+  const maxReceiveCount = Number(env.ORGBRIDGE_MAX_RECEIVE_COUNT ?? DEFAULT_MAX_RECEIVE_COUNT);
+  return {
+    kind,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    source: required(env, 'ORGBRIDGE_EVENT_SOURCE', kind),
+    publishBus: required(env, 'ORGBRIDGE_PUBLISH_BUS', kind),
+    idempotencyTable: required(env, 'ORGBRIDGE_IDEMPOTENCY_TABLE', kind),
+    specialAccounts,
+    maxReceiveCount:
+      Number.isInteger(maxReceiveCount) && maxReceiveCount > 0 ? maxReceiveCount : DEFAULT_MAX_RECEIVE_COUNT,
+  };
+}
+
+/**
+ * The kind of a sender: the special accounts by id, every other account a member. Outsiders
+ * never get this far: the bus policies admit the cicd account or the organization only
+ * (aws:PrincipalOrgID), and a list of every member id would not fit an environment variable or
+ * an SSM parameter at 5,000 accounts. Members may send nothing but DNS requests anyway.
+ */
+export function senderKindOf(
+  special: Readonly<Record<SpecialAccountKind, string>>,
+): (accountId: string) => AccountKind | undefined {
+  const kinds = new Map<string, AccountKind>(SPECIAL_ACCOUNT_KINDS.map((k) => [special[k], k]));
+  return (accountId) =>
+    kinds.get(accountId) ?? (AccountIdSchema.safeParse(accountId).success ? 'member' : undefined);
+}
+
+/** The account a function runs in: the fourth field of its ARN. */
+export function accountIdOfFunction(context: Pick<Context, 'invokedFunctionArn'>): string {
+  const id = context.invokedFunctionArn.split(':')[4] ?? '';
+  if (!AccountIdSchema.safeParse(id).success) {
+    throw new OrgbridgeError('RUNTIME_ACCOUNT_UNKNOWN', `no account id in ${context.invokedFunctionArn}`, {
+      source: 'internal',
+    });
+  }
+  return id;
+}
+
+/** Powertools' Logger as the runtime's log (JSON lines, the function's log format). */
+export function powertoolsLog(kind: AccountKind): MessagingLog {
+  const logger = new Logger({ serviceName: `orgbridge-${kind}` });
+  return {
+    info: (message, extra) => logger.info(message, { ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...extra }),
+    error: (message, extra) => logger.error(message, { ...extra }),
+  };
+}
+
+export interface LambdaRuntime {
+  readonly settings: LambdaSettings;
+  readonly clients: AwsClients;
+  readonly log: MessagingLog;
+  readonly deps: (accountId: string, context: Pick<Context, 'getRemainingTimeInMillis'>) => RuntimeDeps;
+}
+
+/** Builds what a handler Lambda keeps between invocations (clients, idempotency store). */
+export function lambdaRuntime(
+  kind: AccountKind,
+  handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry,
+  env: NodeJS.ProcessEnv,
+): LambdaRuntime {
+  const settings = lambdaSettingsFromEnvironment(kind, env);
+  const registry = handlers(env);
+  const clients = new AwsClients(awsContextFromEnv(env));
+  const log = powertoolsLog(kind);
+  const events = new EventSender(putEventsPort(clients.eventBridge()));
+  const idempotency = new DynamoDBPersistenceLayer({
+    tableName: settings.idempotencyTable,
+    awsSdkV3Client: clients.dynamoDb(),
+  });
+  const senderKind = senderKindOf(settings.specialAccounts);
+  return {
+    settings,
+    clients,
+    log,
+    deps: (accountId, context) => ({
+      account: { id: accountId, kind },
+      source: settings.source,
+      publishBus: settings.publishBus,
+      senderKind,
+      handlers: registry,
+      clients,
+      events,
+      idempotency,
+      log,
+      maxReceiveCount: settings.maxReceiveCount,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    }),
+  };
+}
+
+export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * The `handler` export of a kind's bundle: an SQS batch from the handler queue goes through
+ * handleSqsBatch with the kind's registry; failed records are reported for redelivery
+ * (ReportBatchItemFailures). Settings are read on the first invocation, so a missing variable
+ * fails the batch (redelivered, then the DLQ) with a message saying which.
+ */
+export function lambdaHandler(
+  kind: AccountKind,
+  handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry,
+  options: {
+    env?: NodeJS.ProcessEnv;
+    /** Records this predicate claims are handled by `other` instead (the audit store). */
+    other?: {
+      claims: (record: SQSRecord) => boolean;
+      handle: (records: SQSRecord[], runtime: LambdaRuntime) => Promise<string[]>;
+    };
+  } = {},
+): SqsLambdaHandler {
+  let runtime: LambdaRuntime | undefined;
+  return async (event, context) => {
+    runtime ??= lambdaRuntime(kind, handlers, options.env ?? process.env);
+    const accountId = accountIdOfFunction(context);
+    const other = options.other;
+    const mine = other ? event.Records.filter((r) => !other.claims(r)) : event.Records;
+    const claimed = other ? event.Records.filter((r) => other.claims(r)) : [];
+    const failed: string[] = [];
+    if (mine.length) {
+      const result = await handleSqsBatch(mine, runtime.deps(accountId, context));
+      failed.push(...result.batchItemFailures.map((f) => f.itemIdentifier));
+    }
+    if (other && claimed.length) failed.push(...(await other.handle(claimed, runtime)));
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}

@@ -1,0 +1,22 @@
+import { OrgbridgeError } from '../../errors.js';
+import { lambdaHandler } from './entry.js';
+import { lambdaRegistry } from './registries.js';
+
+/**
+ * Lambda entry of the management account's handler. Besides the common settings it needs the
+ * DSL's placement rules, which it enforces on every account write whatever the cicd account
+ * sends: ORGBRIDGE_ROOT_OU (`organization.root_ou`) and ORGBRIDGE_MORGUE_OU
+ * (`organization.morgue_ou`).
+ */
+export const handler = lambdaHandler('management', (env) => {
+  const rootOu = env.ORGBRIDGE_ROOT_OU;
+  const morgueOu = env.ORGBRIDGE_MORGUE_OU;
+  if (!rootOu || !morgueOu) {
+    throw new OrgbridgeError(
+      'RUNTIME_SETTING_MISSING',
+      'the management handler needs ORGBRIDGE_ROOT_OU and ORGBRIDGE_MORGUE_OU (organization.root_ou and morgue_ou)',
+      { source: 'internal', hint: 'redeploy the management handler stack with the current templates' },
+    );
+  }
+  return lambdaRegistry('management', { accounts: { rootOu, morgueOu } });
+});

@@ -1,0 +1,279 @@
+import type { Context, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import type { AccountKind } from '../../../src/config/model.js';
+import { placementGuard } from '../../../src/handlers/accounts/placement.js';
+import type { OrganizationsPort } from '../../../src/handlers/accounts/ports.js';
+import { handledRequestTypes } from '../../../src/protocol/routing.js';
+import { auditObjectKey, isAuditRecord, storeAuditRecords } from '../../../src/runtime/lambda/audit-store.js';
+import {
+  accountIdOfFunction,
+  lambdaHandler,
+  lambdaSettingsFromEnvironment,
+  senderKindOf,
+} from '../../../src/runtime/lambda/entry.js';
+import { lambdaRegistry, NOT_BUNDLED } from '../../../src/runtime/lambda/registries.js';
+
+const SPECIAL = {
+  management: '111111111111',
+  cicd: '222222222222',
+  identity: '333333333333',
+  dns: '444444444444',
+  logs: '555555555555',
+  audit: '666666666666',
+};
+const ENV = {
+  ORGBRIDGE_ACCOUNT_KIND: 'member',
+  ORGBRIDGE_EVENT_SOURCE: 'app.infra',
+  ORGBRIDGE_PUBLISH_BUS: 'orgbridge',
+  ORGBRIDGE_IDEMPOTENCY_TABLE: 'orgbridge-idempotency',
+  ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(SPECIAL),
+  AWS_REGION: 'eu-west-1',
+};
+const KINDS: AccountKind[] = ['management', 'cicd', 'identity', 'dns', 'logs', 'audit', 'member'];
+const silent = { info() {}, warn() {}, error() {} };
+
+function record(overrides: Partial<SQSRecord> = {}, body: Record<string, unknown> = {}): SQSRecord {
+  return {
+    messageId: 'm-1',
+    receiptHandle: 'r',
+    body: JSON.stringify({
+      id: 'e-1',
+      account: SPECIAL.cicd,
+      source: 'app.infra',
+      'detail-type': 'PING',
+      time: '2026-06-01T12:00:00Z',
+      region: 'eu-west-1',
+      detail: {
+        nonce: '687754b2-abd6-4ae6-ae2d-f98bd134512e',
+        dryrun: false,
+        target_account: '999999999999',
+      },
+      ...body,
+    }),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:999999999999:orgbridge-handler',
+    awsRegion: 'eu-west-1',
+    ...overrides,
+  };
+}
+const context = {
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:999999999999:function:orgbridge-member-handler',
+  getRemainingTimeInMillis: () => 60_000,
+} as Context;
+
+describe('Lambda registries', () => {
+  it('carry every type the routing table gives a kind, and nothing else, except the declared gaps', () => {
+    for (const kind of KINDS) {
+      const registry = lambdaRegistry(kind, { accounts: { rootOu: 'Internal', morgueOu: 'Morgue' } });
+      const routed = handledRequestTypes(kind);
+      expect(
+        Object.keys(registry).every((t) => (routed as string[]).includes(t)),
+        kind,
+      ).toBe(true);
+      const missing = routed.filter((t) => !Object.hasOwn(registry, t) && !NOT_BUNDLED.includes(t));
+      expect(missing, `${kind}: wire these in src/runtime/lambda/registries.ts`).toEqual([]);
+    }
+    expect(Object.keys(lambdaRegistry('management', { accounts: { rootOu: 'I', morgueOu: 'M' } }))).toEqual(
+      expect.arrayContaining([
+        'LIST_ACCOUNTS',
+        'CREATE_ACCOUNT',
+        'ENSURE_ORGANIZATIONAL_UNIT',
+        'RETIRE_ACCOUNT',
+      ]),
+    );
+    expect(() => lambdaRegistry('management')).toThrow(/settings/);
+  });
+});
+
+describe('Lambda settings', () => {
+  it('reads the handler stack environment', () => {
+    expect(lambdaSettingsFromEnvironment('member', ENV)).toMatchObject({
+      kind: 'member',
+      region: 'eu-west-1',
+      source: 'app.infra',
+      publishBus: 'orgbridge',
+      idempotencyTable: 'orgbridge-idempotency',
+      specialAccounts: SPECIAL,
+      maxReceiveCount: 3,
+    });
+  });
+
+  it('names the missing or wrong variable', () => {
+    const { ORGBRIDGE_PUBLISH_BUS: _bus, ...noBus } = ENV;
+    expect(() => lambdaSettingsFromEnvironment('member', noBus)).toThrow(
+      expect.objectContaining({
+        code: 'RUNTIME_SETTING_MISSING',
+        message: expect.stringContaining('PUBLISH_BUS'),
+      }),
+    );
+    expect(() => lambdaSettingsFromEnvironment('dns', ENV)).toThrow(
+      expect.objectContaining({ code: 'RUNTIME_KIND_MISMATCH' }),
+    );
+    const broken = { ...ENV, ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify({ ...SPECIAL, dns: 'nope' }) };
+    expect(() => lambdaSettingsFromEnvironment('member', broken)).toThrow(
+      expect.objectContaining({ code: 'RUNTIME_SETTING_INVALID', message: expect.stringContaining("'dns'") }),
+    );
+    expect(() =>
+      lambdaSettingsFromEnvironment('member', { ...ENV, ORGBRIDGE_SPECIAL_ACCOUNTS: '{' }),
+    ).toThrow(expect.objectContaining({ code: 'RUNTIME_SETTING_INVALID' }));
+  });
+
+  it('knows special senders by id and takes any other account id for a member', () => {
+    const kindOf = senderKindOf(SPECIAL);
+    expect(kindOf(SPECIAL.cicd)).toBe('cicd');
+    expect(kindOf(SPECIAL.management)).toBe('management');
+    expect(kindOf('123456789012')).toBe('member');
+    expect(kindOf('not-an-account')).toBeUndefined();
+  });
+
+  it('takes its own account from the function ARN', () => {
+    expect(accountIdOfFunction(context)).toBe('999999999999');
+    expect(() => accountIdOfFunction({ invokedFunctionArn: 'arn:aws:lambda:x' })).toThrow(
+      expect.objectContaining({ code: 'RUNTIME_ACCOUNT_UNKNOWN' }),
+    );
+  });
+});
+
+describe('Lambda handler', () => {
+  it('acknowledges a refused record and reports nothing for redelivery', async () => {
+    const handler = lambdaHandler('member', () => lambdaRegistry('member'), { env: ENV });
+    // Another source: refused before any AWS call, and not retried.
+    const out = await handler({ Records: [record({}, { source: 'evil.source' })] }, context);
+    expect(out).toEqual({ batchItemFailures: [] });
+  });
+
+  it('fails the whole batch, for redelivery, when the environment is incomplete', async () => {
+    const handler = lambdaHandler('member', () => lambdaRegistry('member'), {
+      env: { AWS_REGION: 'eu-west-1' },
+    });
+    await expect(handler({ Records: [record()] }, context)).rejects.toMatchObject({
+      code: 'RUNTIME_SETTING_MISSING',
+    });
+  });
+
+  it('hands audit-queue records to the audit store and reports its failures', async () => {
+    const stored: string[] = [];
+    const handler = lambdaHandler('audit', () => lambdaRegistry('audit'), {
+      env: { ...ENV, ORGBRIDGE_ACCOUNT_KIND: 'audit' },
+      other: {
+        claims: isAuditRecord,
+        handle: (records) =>
+          storeAuditRecords(
+            records,
+            {
+              async putObject(key) {
+                if (key.includes('BROKEN')) throw new Error('s3 down');
+                stored.push(key);
+              },
+            },
+            silent,
+          ),
+      },
+    });
+    const audit = (id: string, type: string) =>
+      record(
+        { messageId: id, eventSourceARN: 'arn:aws:sqs:eu-west-1:666666666666:orgbridge-audit' },
+        { id, 'detail-type': type },
+      );
+    const out = await handler(
+      { Records: [audit('a-1', 'CREATE_ACCOUNT'), audit('a-2', 'BROKEN'), record({}, { source: 'x' })] },
+      context,
+    );
+    expect(stored).toEqual(['events/2026/06/01/CREATE_ACCOUNT/a-1.json']);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a-2' }]);
+    expect(auditObjectKey({ messageId: 'm-9', body: 'not json' })).toBe('events/unparsed/m-9.json');
+  });
+});
+
+/** An organization: root > Internal > Dev, root > Security, root > Morgue. */
+function fakeOrganization(): OrganizationsPort {
+  const parents: Record<string, string> = {
+    'ou-int-00000001': 'r-root',
+    'ou-int-00000002': 'ou-int-00000001',
+    'ou-sec-00000001': 'r-root',
+    'ou-mor-00000001': 'r-root',
+  };
+  const names: Record<string, string> = {
+    'ou-int-00000001': 'Internal',
+    'ou-int-00000002': 'Dev',
+    'ou-sec-00000001': 'Security',
+    'ou-mor-00000001': 'Morgue',
+  };
+  const notUsed = async (): Promise<never> => {
+    throw new Error('not used by the guard');
+  };
+  return {
+    managementAccountId: async () => '111111111111',
+    rootId: async () => 'r-root',
+    async listOrganizationalUnitsForParent(parentId) {
+      return {
+        items: Object.entries(parents)
+          .filter(([, p]) => p === parentId)
+          .map(([id]) => ({ id, name: names[id] as string })),
+      };
+    },
+    async parentOf(childId) {
+      const parent = parents[childId];
+      if (!parent) throw Object.assign(new Error('no such child'), { name: 'ChildNotFoundException' });
+      return parent;
+    },
+    listAccounts: notUsed,
+    listAccountsForParent: notUsed,
+    listTags: notUsed,
+    describeAccount: notUsed,
+    createAccount: notUsed,
+    describeCreateAccountStatus: notUsed,
+    listCreateAccountStatus: notUsed,
+    moveAccount: notUsed,
+    tagResource: notUsed,
+    untagResource: notUsed,
+    createOrganizationalUnit: notUsed,
+    closeAccount: notUsed,
+  };
+}
+
+describe('placement guard', () => {
+  const guard = () => placementGuard(fakeOrganization(), { rootOu: 'Internal', morgueOu: 'Morgue' });
+  const code = (p: Promise<void>) =>
+    p.then(
+      () => 'allowed',
+      (e: { code: string }) => e.code,
+    );
+
+  it('places accounts only in root_ou or below it', async () => {
+    expect(await code(guard().assertAccountDestination('ou-int-00000001', 'x'))).toBe('allowed');
+    expect(await code(guard().assertAccountDestination('ou-int-00000002', 'x'))).toBe('allowed');
+    expect(await code(guard().assertAccountDestination('r-root', 'x'))).toBe('ACCOUNT_OU_NOT_ALLOWED');
+    expect(await code(guard().assertAccountDestination('ou-sec-00000001', 'x'))).toBe(
+      'ACCOUNT_OU_NOT_ALLOWED',
+    );
+    expect(await code(guard().assertAccountDestination('ou-mor-00000001', 'x'))).toBe(
+      'ACCOUNT_OU_NOT_ALLOWED',
+    );
+    expect(await code(guard().assertAccountDestination('ou-gone-00000009', 'x'))).toBe(
+      'ACCOUNT_OU_NOT_FOUND',
+    );
+  });
+
+  it('retires only into the morgue, creates only root_ou and morgue_ou under the root', async () => {
+    expect(await code(guard().assertMorgue('ou-mor-00000001', 'x'))).toBe('allowed');
+    expect(await code(guard().assertMorgue('ou-sec-00000001', 'x'))).toBe('MORGUE_OU_NOT_ALLOWED');
+    expect(await code(guard().assertOuParent('r-root', 'Internal'))).toBe('allowed');
+    expect(await code(guard().assertOuParent('r-root', 'Morgue'))).toBe('allowed');
+    expect(await code(guard().assertOuParent('r-root', 'Security2'))).toBe('OU_PARENT_NOT_ALLOWED');
+    expect(await code(guard().assertOuParent('ou-int-00000002', 'Team'))).toBe('allowed');
+    expect(await code(guard().assertOuParent('ou-sec-00000001', 'Team'))).toBe('OU_PARENT_NOT_ALLOWED');
+    expect(await code(guard().assertNotManagement('111111111111', 'x'))).toBe(
+      'MANAGEMENT_ACCOUNT_NOT_ALLOWED',
+    );
+    expect(await code(guard().assertNotManagement('222222222222', 'x'))).toBe('allowed');
+  });
+});
