@@ -111,13 +111,14 @@ export class ChaosReport {
       String(this.figures[k]),
       MUST_BE_ZERO.includes(k) ? (this.figures[k] === 0 ? 'ok (must be 0)' : 'FAIL (must be 0)') : '',
     ]);
-    const width = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+    const header = ['figure', 'count', 'check'];
+    const width = [0, 1, 2].map((i) => Math.max(...[header, ...rows].map((r) => (r[i] as string).length)));
     const line = (r: readonly string[]) =>
       `| ${(r[0] as string).padEnd(width[0] as number)} | ${(r[1] as string).padStart(width[1] as number)} | ${(r[2] as string).padEnd(width[2] as number)} |`;
     const rule = `|${'-'.repeat((width[0] as number) + 2)}|${'-'.repeat((width[1] as number) + 2)}|${'-'.repeat((width[2] as number) + 2)}|`;
     return [
       'orgbridge reliability suite',
-      line(['figure', 'count', 'check']),
+      line(header),
       rule,
       ...rows.map(line),
       ...this.notes.map((n) => `  ${n}`),

@@ -105,8 +105,12 @@ export interface World {
     match: (o: RecordOutcome) => boolean,
     timeoutMs?: number,
   ): Promise<RecordOutcome>;
-  /** Reads (and deletes) everything in the audit queue so far. */
+  /**
+   * Moves what the audit queue holds into `audited` and returns everything audited so far.
+   * Drain between scenarios: moto's ReceiveMessage slows down as a queue grows.
+   */
   drainAudit(): Promise<AuditedEvent[]>;
+  readonly audited: AuditedEvent[];
   stop(): Promise<void>;
 }
 
@@ -114,6 +118,8 @@ export interface WorldOptions {
   /** Receives before the DLQ: high enough that in-progress duplicates are retried, not dead-lettered. */
   readonly maxReceiveCount?: number;
   readonly concurrency?: number;
+  /** Deduplicate by nonce (default true); the control run turns it off to prove the checks bite. */
+  readonly idempotency?: boolean;
 }
 
 export async function createWorld(moto: MotoFixture, options: WorldOptions = {}): Promise<World> {
@@ -244,6 +250,7 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
     waitSeconds: 1,
     retryDelaySeconds: 1,
     concurrency: options.concurrency ?? 8,
+    ...(options.idempotency === false ? { idempotency: false } : {}),
     log,
     onOutcome: (account, outcome) => outcomes.push({ account, outcome }),
   });
@@ -268,6 +275,7 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
   });
 
   const injected = new Set<string>();
+  const audited: AuditedEvent[] = [];
   const auditClients = clientsFor(ids.audit);
   const auditPort = sqsQueuePort(auditClients.sqs(), await queueUrlOf(auditClients.sqs(), AUDIT_QUEUE));
 
@@ -303,8 +311,9 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
         timeoutMs,
       );
     },
+    audited,
     async drainAudit() {
-      const events: AuditedEvent[] = [];
+      const events = audited;
       let quiet = 0;
       // Delivery into the audit queue is synchronous in moto; two empty polls mean it is drained.
       while (quiet < 2) {
