@@ -56,6 +56,14 @@ export class RequestFailedError extends OrgbridgeError {
       { source: remoteCode === 'HANDLER_FAILED' ? 'internal' : 'user' },
     );
   }
+
+  /**
+   * The failure as the remote handler named it: an OrgbridgeError whose code is the remote code
+   * (e.g. PROVISION_STACK_NOT_ALLOWED), so a pipeline step reports it like a local failure.
+   */
+  asRemoteError(): OrgbridgeError {
+    return new OrgbridgeError(this.remoteCode, this.message, { source: this.source, cause: this });
+  }
 }
 
 interface Waiter {
@@ -99,6 +107,11 @@ export class RequestClient {
 
   private get cicd(): string {
     return this.options.topology.cicdAccountId;
+  }
+
+  /** The topology requests are sent by (the bus of a target: `senderBusName`). */
+  get topology(): Topology {
+    return this.options.topology;
   }
 
   /** Sends a request and resolves with its single reply; REQUEST_FAILED and timeouts reject. */

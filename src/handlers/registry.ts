@@ -1,6 +1,7 @@
 import type { AccountKind } from '../config/model.js';
 import type { RequestType } from '../protocol/catalog.js';
 import { handledRequestTypes } from '../protocol/routing.js';
+import { ensureAccountZoneHandler } from './dns/account-zone.js';
 import { dnsCreateAliasHandler, dnsCreateValidationRecordHandler } from './dns/records.js';
 import { pingHandler } from './ping.js';
 import { syncScpsHandler } from './policies/sync.js';
@@ -8,6 +9,7 @@ import {
   createVpcHandler,
   putSsmParametersHandler,
   stackInstanceStatusHandler,
+  updateAccountBaselineHandler,
   updateIamMappingHandler,
   updateLogBucketsHandler,
 } from './provisioning/registrations.js';
@@ -22,11 +24,13 @@ export const ALL_HANDLERS: HandlerRegistry = {
   PING: pingHandler,
   PUT_SSM_PARAMETERS: putSsmParametersHandler,
   UPDATE_IAM_MAPPING: updateIamMappingHandler,
+  UPDATE_ACCOUNT_BASELINE: updateAccountBaselineHandler,
   UPDATE_LOG_BUCKETS: updateLogBucketsHandler,
   CREATE_VPC: createVpcHandler,
   STACK_INSTANCE_STATUS: stackInstanceStatusHandler,
   DNS_CREATE_ALIAS: dnsCreateAliasHandler,
   DNS_CREATE_VALIDATION_RECORD: dnsCreateValidationRecordHandler,
+  ENSURE_ACCOUNT_ZONE: ensureAccountZoneHandler,
   SYNC_SCPS: syncScpsHandler,
 };
 

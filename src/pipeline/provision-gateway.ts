@@ -1,15 +1,29 @@
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
+import { type RequestBody, type RequestClient, RequestFailedError } from '../bus/requests.js';
 import type { ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
+import { systemClock } from '../handlers/accounts/lifecycle.js';
+import { ensureAccountZoneRequest } from '../handlers/dns/account-zone.js';
+import { route53Port, ssmParameterPort } from '../handlers/dns/ports.js';
+import { route53Bucket } from '../handlers/dns/rate-limit.js';
 import { createVpc } from '../handlers/provisioning/create-vpc.js';
 import type { DeployOptions } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from '../handlers/provisioning/ports.js';
+import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import { putSsmParameters } from '../handlers/provisioning/put-ssm-parameters.js';
 import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-status.js';
+import type { UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
-import { accountTopologyOf, computeTopology, forwardRuleName, type Topology } from '../protocol/topology.js';
+import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
+import {
+  accountTopologyOf,
+  computeTopology,
+  forwardRuleName,
+  senderBusName,
+  type Topology,
+} from '../protocol/topology.js';
 import { accountKinds } from '../templates/inputs.js';
 import { artifactBucketName, ROLE_NAMES, templateKey } from '../templates/names.js';
 import type { ProvisioningGateway } from './provision.js';
@@ -32,14 +46,23 @@ export interface DirectProvisioningOptions {
 }
 
 /**
- * The provisioning gateway without EventBridge: each request's handler runs in-process with the
- * target account's clients (`management.forAccount(id)`), the way the account gateway's direct
- * mode works. Used by tests, the benchmark and until the messaging runtime routes the requests.
+ * What the pipeline does itself in the cicd account, whichever gateway carries the requests:
+ * the cicd forward rule of an account, and the template uploads to the artifact bucket.
  */
-export function directProvisioningGateway(options: DirectProvisioningOptions): ProvisioningGateway {
-  const { management, specialIds, homeRegion } = options;
-  const inAccount = (id: string) => (id === specialIds.management ? management : management.forAccount(id));
-  const cicd = () => inAccount(specialIds.cicd);
+function cicdLocalOperations(options: {
+  /** Clients acting in the cicd account. */
+  readonly cicd: AwsClients;
+  readonly config: ResolvedConfig;
+  readonly accountIds: Readonly<Record<string, string>>;
+  readonly specialIds: Readonly<Record<SpecialAccountKind, string>>;
+  readonly homeRegion: string;
+  /**
+   * The bus the sender puts requests for `accountId` on (default: the topology's shard bus). The
+   * EventBridge gateway passes its RequestClient's, so the rule sits where the requests arrive.
+   */
+  readonly forwardBusOf?: (accountId: string) => string;
+}): Pick<ProvisioningGateway, 'ensureForwardRule' | 'uploadTemplate' | 'templateUrl'> {
+  const { cicd, specialIds, homeRegion } = options;
   const bucket = artifactBucketName(specialIds.cicd, homeRegion);
   let topology: Topology | undefined;
   const topologyOf = (): Topology => {
@@ -57,13 +80,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
     }
     return topology;
   };
-  const cfnIn = (id: string, region = homeRegion) =>
-    cloudFormationPort(inAccount(id).cloudFormation(region), `account ${id} ${region}`);
-
   return {
-    stackInstanceStatus: (request) =>
-      stackInstanceStatus(stackInstancesPort(management.cloudFormation(homeRegion)), request),
-
     async ensureForwardRule(accountId) {
       const rule = accountTopologyOf(topologyOf(), specialIds.cicd).rules.find(
         (r) => r.name === forwardRuleName(accountId),
@@ -72,18 +89,17 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
         throw new OrgbridgeError(
           'PROVISION_NO_FORWARD_RULE',
           `the topology has no forward rule for ${accountId}`,
-          {
-            source: 'internal',
-          },
+          { source: 'internal' },
         );
       }
-      const events = cicd().eventBridge(homeRegion);
+      const busName = options.forwardBusOf?.(accountId) ?? rule.busName;
+      const events = cicd.eventBridge(homeRegion);
       try {
         // PutRule and PutTargets are upserts: running them again changes nothing.
         await events.send(
           new PutRuleCommand({
             Name: rule.name,
-            EventBusName: rule.busName,
+            EventBusName: busName,
             EventPattern: JSON.stringify(rule.eventPattern),
             State: 'ENABLED',
             Description: rule.description,
@@ -92,13 +108,13 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
         await events.send(
           new PutTargetsCommand({
             Rule: rule.name,
-            EventBusName: rule.busName,
+            EventBusName: busName,
             Targets: rule.targets.map((t) => ({ Id: t.id, Arn: t.arn })),
           }),
         );
       } catch (e) {
         throw new AwsOperationError(
-          `adding forward rule ${rule.name} on ${rule.busName} in cicd ${specialIds.cicd}`,
+          `adding forward rule ${rule.name} on ${busName} in cicd ${specialIds.cicd}`,
           e,
         );
       }
@@ -106,22 +122,42 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
 
     async uploadTemplate(name, template) {
       try {
-        await cicd()
-          .s3(homeRegion)
-          .send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: templateKey(name),
-              Body: template.body,
-              ContentType: 'application/json',
-            }),
-          );
+        await cicd.s3(homeRegion).send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: templateKey(name),
+            Body: template.body,
+            ContentType: 'application/json',
+          }),
+        );
       } catch (e) {
         throw new AwsOperationError(`uploading template ${name} to s3://${bucket}`, e);
       }
     },
 
     templateUrl: (name) => `https://${bucket}.s3.${homeRegion}.amazonaws.com/${templateKey(name)}`,
+  };
+}
+
+/**
+ * The provisioning gateway without EventBridge: each request's handler runs in-process with the
+ * target account's clients (`management.forAccount(id)`), the way the account gateway's direct
+ * mode works. Chosen with the management account's credentials (`provisioningGatewayKind`), and
+ * used by tests and the benchmark.
+ */
+export function directProvisioningGateway(options: DirectProvisioningOptions): ProvisioningGateway {
+  const { management, specialIds, homeRegion } = options;
+  const inAccount = (id: string) => (id === specialIds.management ? management : management.forAccount(id));
+  const cfnIn = (id: string, region = homeRegion) =>
+    cloudFormationPort(inAccount(id).cloudFormation(region), `account ${id} ${region}`);
+  // One Route 53 budget for the whole run, as one DNS handler instance has.
+  const route53Budget = route53Bucket(systemClock);
+
+  return {
+    ...cicdLocalOperations({ ...options, cicd: inAccount(specialIds.cicd) }),
+
+    stackInstanceStatus: (request) =>
+      stackInstanceStatus(stackInstancesPort(management.cloudFormation(homeRegion)), request),
 
     putSsmParameters: (accountId, parameters) =>
       putSsmParameters(ssmPort(inAccount(accountId).ssm(homeRegion), `account ${accountId}`), parameters),
@@ -139,5 +175,117 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
           ? {}
           : { roleArn: `arn:aws:iam::${logsId}:role/${ROLE_NAMES.logBucketUpdater}` }),
       }),
+
+    ensureAccountZone: (dnsId, request) =>
+      ensureAccountZoneRequest(
+        {
+          route53: route53Port(inAccount(dnsId).route53()),
+          parameters: ssmParameterPort(inAccount(dnsId).ssm(homeRegion)),
+          bucket: route53Budget,
+        },
+        request,
+      ),
+  };
+}
+
+export interface EventBridgeProvisioningOptions {
+  /** The cicd account's request client (`cicdRequestClient`). */
+  readonly client: RequestClient;
+  /** Clients acting in the cicd account: forward rules and template uploads stay local. */
+  readonly cicd: AwsClients;
+  readonly config: ResolvedConfig;
+  readonly accountIds: Readonly<Record<string, string>>;
+  readonly specialIds: Readonly<Record<SpecialAccountKind, string>>;
+  readonly homeRegion: string;
+  /** Wait for the answer of a short request: SSM, status, DNS (default 2 min). */
+  readonly timeoutMs?: number;
+  /**
+   * Wait for the answer of a stack deployment (default 16 min): the handler waits up to 10 min
+   * for the stack and SQS may deliver the request again after a failed attempt.
+   */
+  readonly stackTimeoutMs?: number;
+}
+
+/**
+ * The provisioning gateway of the cicd pipeline in AWS: every change in another account is a
+ * request over EventBridge, answered on the cicd reply queue (matched by nonce), and the
+ * pipeline needs no role in any other account. PUT_SSM_PARAMETERS, UPDATE_ACCOUNT_BASELINE and
+ * CREATE_VPC go to the account itself, UPDATE_IAM_MAPPING to identity, UPDATE_LOG_BUCKETS to
+ * logs, STACK_INSTANCE_STATUS to management, ENSURE_ACCOUNT_ZONE to dns. A REQUEST_FAILED answer
+ * fails the step with the remote code (e.g. PROVISION_STACK_NOT_ALLOWED).
+ */
+export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningOptions): ProvisioningGateway {
+  const { client, specialIds } = options;
+  const shortTimeout = options.timeoutMs ?? 120_000;
+  const stackTimeout = options.stackTimeoutMs ?? 16 * 60_000;
+  const request = async <T extends RequestType>(
+    type: T,
+    target: string,
+    body: RequestBody<T>,
+    timeoutMs = shortTimeout,
+  ): Promise<Detail<ReplyTypeOf<T>>> => {
+    try {
+      return await client.request(type, target, body, { timeoutMs });
+    } catch (e) {
+      throw e instanceof RequestFailedError ? e.asRemoteError() : e;
+    }
+  };
+  type Completing = {
+    [T in RequestType]: ReplyTypeOf<T> extends 'REQUEST_COMPLETED' ? T : never;
+  }[RequestType];
+  const completed = async <T extends Completing>(
+    type: T,
+    target: string,
+    body: RequestBody<T>,
+    timeoutMs?: number,
+  ): Promise<HandlerResult> => {
+    const reply = (await request(type, target, body, timeoutMs)) as Detail<'REQUEST_COMPLETED'>;
+    return { changed: reply.changed, summary: reply.summary ?? {} };
+  };
+  const stack = (request: UpdateStackRequest): RequestBody<'UPDATE_ACCOUNT_BASELINE'> => ({
+    stack_name: request.stack_name,
+    template_url: request.template_url,
+    ...(request.account_id ? { account_id: request.account_id } : {}),
+  });
+
+  return {
+    ...cicdLocalOperations({
+      ...options,
+      forwardBusOf: (accountId) => senderBusName(client.topology, specialIds.cicd, accountId),
+    }),
+
+    async stackInstanceStatus(body) {
+      const reply = await request('STACK_INSTANCE_STATUS', specialIds.management, body);
+      return {
+        stack_set_name: reply.stack_set_name,
+        account_id: reply.account_id,
+        region: reply.region,
+        status: reply.status,
+        ...(reply.reason !== undefined ? { reason: reply.reason } : {}),
+      };
+    },
+
+    putSsmParameters: (accountId, parameters) =>
+      completed('PUT_SSM_PARAMETERS', accountId, {
+        parameters: parameters.map(({ name, value }) => ({ name, value })),
+      }),
+
+    updateBaseline: (accountId, body) =>
+      completed('UPDATE_ACCOUNT_BASELINE', accountId, stack(body), stackTimeout),
+
+    updateIamMapping: (identityId, body) =>
+      completed('UPDATE_IAM_MAPPING', identityId, stack(body), stackTimeout),
+
+    createVpc: (accountId, body) =>
+      completed(
+        'CREATE_VPC',
+        accountId,
+        { region: body.region, cidr: body.cidr, nat_gateway_count: body.nat_gateway_count },
+        stackTimeout,
+      ),
+
+    updateLogBuckets: (logsId, body) => completed('UPDATE_LOG_BUCKETS', logsId, stack(body), stackTimeout),
+
+    ensureAccountZone: (dnsId, body) => completed('ENSURE_ACCOUNT_ZONE', dnsId, body),
   };
 }

@@ -1,7 +1,9 @@
+import type { RequestBody } from '../bus/requests.js';
 import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
+import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
 import type { UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
@@ -21,6 +23,8 @@ import {
   type VpcRequest,
   vpcRequest,
 } from '../plan/provisioning.js';
+import { DNS_LABEL_PATTERN } from '../protocol/catalog.js';
+import { handledRequestTypes } from '../protocol/routing.js';
 import { homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
 import { STACK_SET_NAMES } from '../templates/names.js';
 import {
@@ -40,6 +44,7 @@ import type { Output } from './output.js';
  *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }
  *   render+upload identity mapping -> UPDATE_IAM_MAPPING      (one, for the whole organization)
  *   render+upload log buckets      -> UPDATE_LOG_BUCKETS      (one, for the whole organization)
+ *   dns forward rule -> ENSURE_ACCOUNT_ZONE per account          (with organization.dns_parent_domain)
  *
  * The identity mapping and the logs bucket grant by OU path, so they do not list accounts and
  * change only when scopes, access patterns or log needs change; at 5,000 accounts a new account
@@ -67,7 +72,12 @@ export interface ProvisioningGateway {
   updateIamMapping(identityAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
   createVpc(accountId: string, request: VpcRequest): Promise<HandlerResult>;
   updateLogBuckets(logsAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
+  /** ENSURE_ACCOUNT_ZONE to the DNS account: an account's zone, delegation and DNS permissions. */
+  ensureAccountZone(dnsAccountId: string, request: AccountZoneRequest): Promise<HandlerResult>;
 }
+
+/** What ENSURE_ACCOUNT_ZONE carries besides the envelope. */
+export type AccountZoneRequest = RequestBody<'ENSURE_ACCOUNT_ZONE'>;
 
 export type ProvisionStepKind =
   | 'wait-stack-instances'
@@ -77,7 +87,8 @@ export type ProvisionStepKind =
   | 'baseline'
   | 'vpc'
   | 'iam-mapping'
-  | 'log-buckets';
+  | 'log-buckets'
+  | 'dns-zone';
 
 export interface ProvisionStep extends DagStep<HandlerResult | string | undefined> {
   readonly kind: ProvisionStepKind;
@@ -202,6 +213,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   // Per account.
   const wanted = inputs.only ? new Set(inputs.only) : undefined;
   const missing: string[] = [];
+  const selected: (readonly [ResolvedAccount, string])[] = [];
   for (const account of config.accounts) {
     if (wanted && !wanted.has(account.key)) continue;
     const id = ids[account.key];
@@ -210,8 +222,58 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
       continue;
     }
     steps.push(...accountSteps(account, id, inputs, gateway, { special, home, context, upload }));
+    selected.push([account, id]);
   }
+  steps.push(...dnsZoneSteps(selected, config, special.dns, steps, gateway));
   return { steps, missing, pendingOus: mapping.pendingOus };
+}
+
+/**
+ * One ENSURE_ACCOUNT_ZONE per account when `dns_parent_domain` is set. The step id carries the
+ * zone and the normalised `allowed_dns_domains`, so changing an account's domains re-runs its
+ * step (and rewrites its permissions in the DNS account), and nothing else. The request travels
+ * through the DNS account's forward rule: the step waits for it when this run adds it.
+ */
+function dnsZoneSteps(
+  accounts: readonly (readonly [ResolvedAccount, string])[],
+  config: ResolvedConfig,
+  dnsId: string,
+  planned: readonly ProvisionStep[],
+  gateway: ProvisioningGateway,
+): ProvisionStep[] {
+  const parent = config.organization.dns_parent_domain;
+  if (!parent) return [];
+  const parentDomain = normaliseDnsName(parent);
+  const dnsForward = planned.find((s) => s.kind === 'forward-rule' && s.accountId === dnsId);
+  const deps = dnsForward ? [dnsForward.id] : [];
+  return accounts.map(([account, id]) => {
+    const request: AccountZoneRequest = {
+      account_id: id,
+      account_name: account.name,
+      parent_domain: parentDomain,
+      allowed_dns_domains: [...new Set(account.allowed_dns_domains.map(normaliseDnsName))].sort(),
+    };
+    const zone = accountZoneName(account.name, parentDomain);
+    return {
+      id: `dns-zone:${id}:${fingerprint(request)}`,
+      kind: 'dns-zone',
+      accountId: id,
+      label: `ENSURE_ACCOUNT_ZONE ${zone} for ${account.key} (${id}) in dns ${dnsId}`,
+      deps,
+      run: async () => {
+        if (!DNS_LABEL_PATTERN.test(account.name)) {
+          throw new OrgbridgeError(
+            'PROVISION_DNS_ZONE_NAME_INVALID',
+            `account ${account.key}: its name '${account.name}' cannot be the first label of its zone under ${parentDomain}`,
+            {
+              hint: 'account names become DNS labels when dns_parent_domain is set: letters, digits, _ and inner hyphens, at most 63 (change name_template or the name)',
+            },
+          );
+        }
+        return gateway.ensureAccountZone(dnsId, request);
+      },
+    };
+  });
 }
 
 interface AccountStepContext {
@@ -249,7 +311,8 @@ function accountSteps(
   });
   let ready = waitId;
   if (!isCicd) {
-    const forwardId = `forward-rule:${id}`;
+    // The rule's pattern lists the types the account handles: a new request type re-puts it.
+    const forwardId = `forward-rule:${id}:${fingerprint(handledRequestTypes(account.kind))}`;
     steps.push({
       id: forwardId,
       kind: 'forward-rule',

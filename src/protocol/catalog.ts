@@ -47,6 +47,8 @@ const Fqdn = z
   .min(1)
   .max(253)
   .regex(/^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}\.?$/i, 'a DNS name');
+/** One DNS label as Route 53 takes it (`_` included, as in Fqdn); an account zone's first label. */
+export const DNS_LABEL_PATTERN = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 const Code = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE error code');
 const TemplateUrl = z.url().max(1024);
 const StackName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name');
@@ -131,6 +133,21 @@ const DnsCreateAlias = detail({
   evaluate_target_health: z.boolean().optional(),
 });
 const DnsCreateValidationRecord = detail({ name: Fqdn, value: Fqdn });
+/**
+ * The account's hosted zone `<account_name>.<parent_domain>` in the DNS account, its NS
+ * delegation in the parent zone, and its DNS permissions as SSM parameters there. Only the cicd
+ * pipeline sends it: it decides what an account may write.
+ */
+const EnsureAccountZone = detail({
+  account_id: AccountIdSchema,
+  /** Becomes the zone's first label, so one DNS label (the DSL's name_template makes these). */
+  account_name: z
+    .string()
+    .regex(DNS_LABEL_PATTERN, 'a DNS label: letters, digits, _ and inner hyphens, at most 63'),
+  parent_domain: Fqdn,
+  /** The DSL's allowed_dns_domains of the account; 100 is far above any real list. */
+  allowed_dns_domains: z.array(Fqdn).max(100),
+});
 const SyncScps = detail({
   /** SCP content up to 10,240 chars (the 2026 quota); at most 20 policies per event. */
   policies: z
@@ -165,7 +182,7 @@ const StackInstanceStatusReported = detail({
   status: z.enum(['CURRENT', 'OUTDATED', 'INOPERABLE', 'MISSING']),
   reason: z.string().max(1024).optional(),
 });
-/** The answer to a request that has no result of its own (SSM, IAM mapping, VPC, DNS, SCPs). */
+/** The answer to a request that has no result of its own (SSM, stacks, VPC, DNS, SCPs). */
 const RequestCompleted = detail({
   request_type: z.string().max(64),
   changed: z.boolean(),
@@ -192,10 +209,12 @@ export const REQUEST_SCHEMAS = {
   STACK_INSTANCE_STATUS: StackInstanceStatus,
   PUT_SSM_PARAMETERS: PutSsmParameters,
   UPDATE_IAM_MAPPING: UpdateStack,
+  UPDATE_ACCOUNT_BASELINE: UpdateStack,
   CREATE_VPC: CreateVpc,
   UPDATE_LOG_BUCKETS: UpdateStack,
   DNS_CREATE_ALIAS: DnsCreateAlias,
   DNS_CREATE_VALIDATION_RECORD: DnsCreateValidationRecord,
+  ENSURE_ACCOUNT_ZONE: EnsureAccountZone,
   SYNC_SCPS: SyncScps,
 } as const;
 
@@ -237,10 +256,12 @@ export const REPLY_TYPE = {
   STACK_INSTANCE_STATUS: 'STACK_INSTANCE_STATUS_REPORTED',
   PUT_SSM_PARAMETERS: 'REQUEST_COMPLETED',
   UPDATE_IAM_MAPPING: 'REQUEST_COMPLETED',
+  UPDATE_ACCOUNT_BASELINE: 'REQUEST_COMPLETED',
   CREATE_VPC: 'REQUEST_COMPLETED',
   UPDATE_LOG_BUCKETS: 'REQUEST_COMPLETED',
   DNS_CREATE_ALIAS: 'REQUEST_COMPLETED',
   DNS_CREATE_VALIDATION_RECORD: 'REQUEST_COMPLETED',
+  ENSURE_ACCOUNT_ZONE: 'REQUEST_COMPLETED',
   SYNC_SCPS: 'REQUEST_COMPLETED',
 } as const satisfies Readonly<Record<RequestType, ResponseType>>;
 export type ReplyTypeOf<T extends RequestType> = (typeof REPLY_TYPE)[T];

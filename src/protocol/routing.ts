@@ -23,10 +23,14 @@ export const ACCOUNT_KINDS: readonly AccountKind[] = [...SPECIAL_ACCOUNT_KINDS, 
 
 const ONLY_CICD: readonly AccountKind[] = ['cicd'];
 
-/** Requests every kind of account handles: health check, its SSM parameters, its VPC. */
+/**
+ * Requests every kind of account handles: health check, its SSM parameters, its baseline (access
+ * roles, AutomationRole, backup vault and role), its VPC.
+ */
 const COMMON: Readonly<Partial<Record<RequestType, readonly AccountKind[]>>> = {
   PING: ONLY_CICD,
   PUT_SSM_PARAMETERS: ONLY_CICD,
+  UPDATE_ACCOUNT_BASELINE: ONLY_CICD,
   CREATE_VPC: ONLY_CICD,
 };
 
@@ -50,6 +54,8 @@ export const ROUTING_TABLE: Readonly<
     ...COMMON,
     DNS_CREATE_ALIAS: ACCOUNT_KINDS,
     DNS_CREATE_VALIDATION_RECORD: ACCOUNT_KINDS,
+    // Zones and the permissions they imply are the pipeline's decision, never an account's.
+    ENSURE_ACCOUNT_ZONE: ONLY_CICD,
   },
   logs: { ...COMMON, UPDATE_LOG_BUCKETS: ONLY_CICD },
   audit: { ...COMMON },

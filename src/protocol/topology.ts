@@ -478,7 +478,10 @@ export function accountTopologyOf(topology: Topology, accountId: string): Accoun
  * bus carrying the target's forward rule; any other account uses its publish bus.
  */
 export function senderBusName(topology: Topology, senderId: string, targetId: string): string {
-  if (senderId === topology.cicdAccountId && targetId !== senderId) {
+  if (senderId === topology.cicdAccountId) {
+    // The cicd account publishes on its main bus (never an outbox: it is not the audit account),
+    // so a requester's topology without the account list can still address cicd itself.
+    if (targetId === senderId) return topology.busName;
     return forwardBusName(topology.busName, shardOf(targetId, topology.shardCount));
   }
   return accountTopologyOf(topology, senderId).publishBus;

@@ -58,9 +58,10 @@ export const FUNCTION_NAMES = {
 /** SSM parameter path every orgbridge parameter lives under. */
 export const SSM_PATH = `/${PREFIX}/`;
 
-/** Stacks the handlers deploy at run time (VPC, IAM mapping, log buckets): their role may touch only these. */
+/** Stacks the handlers deploy at run time (VPC, IAM mapping, log buckets, baseline): their role may touch only these. */
 export const RUNTIME_STACKS = {
   vpc: `${PREFIX}-vpc`,
+  accountBaseline: `${PREFIX}-account-baseline`,
   iamMapping: `${PREFIX}-iam-mapping`,
   logBuckets: `${PREFIX}-log-buckets`,
   ecr: `${PREFIX}-ecr`,

@@ -138,6 +138,8 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
         'organizations:ListPoliciesForTarget',
         'organizations:ListTargetsForPolicy',
         'organizations:DescribePolicy',
+        // The policy plan names each OU it attaches to.
+        'organizations:DescribeOrganizationalUnit',
       ],
       resources: ['*'],
     },
@@ -157,6 +159,12 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
         `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:policy/\${OrganizationId}/*`,
       ],
     },
+    {
+      // CreatePolicy with Tags (the orgbridge marker) needs TagResource on the new policy.
+      sid: 'TagPolicies',
+      actions: ['organizations:TagResource'],
+      resources: [`arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:policy/\${OrganizationId}/*`],
+    },
   ],
   PUT_SSM_PARAMETERS: [
     {
@@ -172,9 +180,29 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
   ],
   CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer),
   UPDATE_IAM_MAPPING: deployStack('DeployIamMapping', RUNTIME_STACKS.iamMapping, ROLE_NAMES.stackDeployer),
+  UPDATE_ACCOUNT_BASELINE: deployStack(
+    'DeployAccountBaseline',
+    RUNTIME_STACKS.accountBaseline,
+    ROLE_NAMES.stackDeployer,
+  ),
   UPDATE_LOG_BUCKETS: deployStack('DeployLogBuckets', RUNTIME_STACKS.logBuckets, ROLE_NAMES.logBucketUpdater),
   DNS_CREATE_ALIAS: dnsStatements('Alias'),
   DNS_CREATE_VALIDATION_RECORD: dnsStatements('ValidationRecord'),
+  ENSURE_ACCOUNT_ZONE: [
+    ...dnsStatements('Zone'),
+    {
+      // CreateHostedZone has no resource type: it takes `*` only.
+      sid: 'DnsZoneCreate',
+      actions: ['route53:CreateHostedZone'],
+      resources: ['*'],
+    },
+    {
+      // The account's zone and allowed domains, and the parent domain, for the record handlers.
+      sid: 'DnsZoneWritePermissions',
+      actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+      resources: [`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${SSM_PATH}*`],
+    },
+  ],
 };
 
 function dnsStatements(sid: string): PolicyStatement[] {
@@ -185,7 +213,6 @@ function dnsStatements(sid: string): PolicyStatement[] {
         'route53:ChangeResourceRecordSets',
         'route53:ListResourceRecordSets',
         'route53:GetHostedZone',
-        'route53:CreateHostedZone',
       ],
       resources: [`arn:\${AWS::Partition}:route53:::hostedzone/*`],
     },
@@ -197,7 +224,7 @@ function dnsStatements(sid: string): PolicyStatement[] {
     {
       // allowed_dns_domains, exported to the DNS account as SSM parameters by the pipeline.
       sid: `Dns${sid}AllowedDomains`,
-      actions: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
       resources: [`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${SSM_PATH}*`],
     },
   ];
@@ -241,6 +268,37 @@ export const DEPLOY_SERVICE_ROLE_ACTIONS = {
     'ec2:Describe*',
     'ec2:CreateTags',
     'ec2:DeleteTags',
+  ],
+  /**
+   * The account baseline's service role: the access roles (named by the DSL's access patterns),
+   * AutomationRole, the backup role, and the backup vault `Default`. Vault creation also needs
+   * backup-storage and the KMS grant of the default key
+   * (https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html#backup-api-permissions-ref).
+   */
+  baseline: [
+    'iam:CreateRole',
+    'iam:DeleteRole',
+    'iam:GetRole',
+    'iam:UpdateRole',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:GetRolePolicy',
+    'iam:TagRole',
+    'iam:UntagRole',
+    'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
+    'backup:CreateBackupVault',
+    'backup:DeleteBackupVault',
+    'backup:DescribeBackupVault',
+    'backup:TagResource',
+    'backup:UntagResource',
+    'backup-storage:MountCapsule',
+    'kms:CreateGrant',
+    'kms:GenerateDataKey',
+    'kms:Decrypt',
+    'kms:RetireGrant',
+    'kms:DescribeKey',
   ],
   /** The IAM mapping stack's service role: roles under the orgbridge access path only. */
   iamMapping: [

@@ -16,7 +16,7 @@ import { addStandardVpc } from './vpc.js';
  * mapping, the logs bucket and the standard VPC.
  */
 export const PROVISIONING_STACKS = {
-  baseline: `${PREFIX}-account-baseline`,
+  baseline: RUNTIME_STACKS.accountBaseline,
   iamMapping: RUNTIME_STACKS.iamMapping,
   logBuckets: RUNTIME_STACKS.logBuckets,
   vpc: RUNTIME_STACKS.vpc,

@@ -141,17 +141,30 @@ const completed = (
   summary: { name: written.name, type: written.type, zone: written.zone },
 });
 
-/** Writers by the clients they use: one bucket and one zone cache per handler instance. */
+/**
+ * The DNS ports of one handler instance, by the clients it uses: one token bucket for every
+ * Route 53 call of the instance (records and zones alike), so the instance stays under 5/s.
+ */
+const instancePorts = new WeakMap<HandlerContext['clients'], DnsPorts>();
+export function dnsPortsFor(clients: HandlerContext['clients']): DnsPorts {
+  let ports = instancePorts.get(clients);
+  if (!ports) {
+    ports = {
+      route53: route53Port(clients.route53()),
+      parameters: ssmParameterPort(clients.ssm()),
+      bucket: route53Bucket(systemClock),
+    };
+    instancePorts.set(clients, ports);
+  }
+  return ports;
+}
+
+/** Writers by the clients they use: one zone cache per handler instance. */
 const writers = new WeakMap<HandlerContext['clients'], DnsRecordWriter>();
 function writerFor(ctx: HandlerContext): DnsRecordWriter {
   let writer = writers.get(ctx.clients);
   if (!writer) {
-    writer = dnsRecordWriter({
-      route53: route53Port(ctx.clients.route53()),
-      parameters: ssmParameterPort(ctx.clients.ssm()),
-      bucket: route53Bucket(systemClock),
-      log: ctx.log,
-    });
+    writer = dnsRecordWriter({ ...dnsPortsFor(ctx.clients), log: ctx.log });
     writers.set(ctx.clients, writer);
   }
   return writer;

@@ -1,3 +1,4 @@
+import { OrgbridgeError } from '../../errors.js';
 import { accountZoneName, normaliseDnsName } from './authorize.js';
 import type { ParameterPort, Route53Port } from './ports.js';
 import type { TokenBucket } from './rate-limit.js';
@@ -58,8 +59,10 @@ export async function ensureAccountZone(
   await bucket.take();
   const parent = await route53.findPublicZone(parentName);
   if (!parent) {
-    throw new Error(
-      `the parent zone ${parentName} is not hosted in the DNS account; create it there (and delegate it from its registrar) first`,
+    throw new OrgbridgeError(
+      'DNS_PARENT_ZONE_MISSING',
+      `the parent zone ${parentName} (dns_parent_domain) is not hosted in the DNS account`,
+      { hint: 'create it there once, and delegate it from its registrar, then re-run the pipeline' },
     );
   }
   await bucket.take();

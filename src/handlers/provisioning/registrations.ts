@@ -1,7 +1,7 @@
-import { ROLE_NAMES, RUNTIME_STACKS } from '../../templates/names.js';
+import type { Detail, ReplyBody } from '../../protocol/catalog.js';
+import { ROLE_NAMES } from '../../templates/names.js';
 import { PROVISIONING_STACKS } from '../../templates/provisioning.js';
-import type { HandlerRegistration } from '../types.js';
-import { RequestRejected } from '../types.js';
+import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from './ports.js';
 import { putSsmParameters } from './put-ssm-parameters.js';
@@ -26,46 +26,51 @@ export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> 
 };
 
 /**
- * UPDATE_IAM_MAPPING: the identity mapping in the identity account, and the account baseline
- * (access roles, AutomationRole, backup) in any account. Only these two stack names: the request
- * names a template URL, and a handler that deploys any stack by name would be a way in.
+ * Deploys `detail`'s template as the stack `allowed`, and nothing else: the request names a
+ * template URL, and a handler that deploys any stack by name would be a way in.
  */
+async function deployAllowedStack<
+  T extends 'UPDATE_IAM_MAPPING' | 'UPDATE_ACCOUNT_BASELINE' | 'UPDATE_LOG_BUCKETS',
+>(
+  type: T,
+  allowed: string,
+  detail: Detail<T>,
+  ctx: HandlerContext,
+  options: { roleArn?: string } = {},
+): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
+  if (detail.stack_name !== allowed) {
+    throw new RequestRejected(
+      'PROVISION_STACK_NOT_ALLOWED',
+      `${type} deploys ${allowed} only, not '${detail.stack_name}'`,
+    );
+  }
+  const { stack_name, template_url, account_id } = detail;
+  const result = await updateStackFromUrl(
+    cloudFormationPort(ctx.clients.cloudFormation()),
+    { stack_name, template_url, ...(account_id ? { account_id } : {}) },
+    options,
+  );
+  return { request_type: type, ...result };
+}
+
+/** UPDATE_IAM_MAPPING, identity account: the group roles of the identity mapping. */
 export const updateIamMappingHandler: HandlerRegistration<'UPDATE_IAM_MAPPING'> = {
-  async handle(detail, ctx) {
-    const allowed: string[] = [PROVISIONING_STACKS.baseline];
-    if (ctx.account.kind === 'identity') allowed.push(PROVISIONING_STACKS.iamMapping);
-    if (!allowed.includes(detail.stack_name)) {
-      throw new RequestRejected(
-        'PROVISION_STACK_NOT_ALLOWED',
-        `UPDATE_IAM_MAPPING may deploy ${allowed.join(' or ')} in a ${ctx.account.kind} account, not '${detail.stack_name}'`,
-      );
-    }
-    const { stack_name, template_url, account_id } = detail;
-    const result = await updateStackFromUrl(cloudFormationPort(ctx.clients.cloudFormation()), {
-      stack_name,
-      template_url,
-      ...(account_id ? { account_id } : {}),
-    });
-    return { request_type: 'UPDATE_IAM_MAPPING', ...result };
-  },
+  handle: (detail, ctx) =>
+    deployAllowedStack('UPDATE_IAM_MAPPING', PROVISIONING_STACKS.iamMapping, detail, ctx),
+};
+
+/** UPDATE_ACCOUNT_BASELINE, any account: its access roles, AutomationRole, backup vault and role. */
+export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_BASELINE'> = {
+  handle: (detail, ctx) =>
+    deployAllowedStack('UPDATE_ACCOUNT_BASELINE', PROVISIONING_STACKS.baseline, detail, ctx),
 };
 
 /** UPDATE_LOG_BUCKETS, logs account: deployed with the seed's updater role, the only one the bucket lets in. */
 export const updateLogBucketsHandler: HandlerRegistration<'UPDATE_LOG_BUCKETS'> = {
-  async handle(detail, ctx) {
-    if (detail.stack_name !== RUNTIME_STACKS.logBuckets) {
-      throw new RequestRejected(
-        'PROVISION_STACK_NOT_ALLOWED',
-        `UPDATE_LOG_BUCKETS deploys ${RUNTIME_STACKS.logBuckets} only, not '${detail.stack_name}'`,
-      );
-    }
-    const { stack_name, template_url, account_id } = detail;
-    const request = { stack_name, template_url, ...(account_id ? { account_id } : {}) };
-    const result = await updateStackFromUrl(cloudFormationPort(ctx.clients.cloudFormation()), request, {
+  handle: (detail, ctx) =>
+    deployAllowedStack('UPDATE_LOG_BUCKETS', PROVISIONING_STACKS.logBuckets, detail, ctx, {
       roleArn: `arn:aws:iam::${ctx.account.id}:role/${ROLE_NAMES.logBucketUpdater}`,
-    });
-    return { request_type: 'UPDATE_LOG_BUCKETS', ...result };
-  },
+    }),
 };
 
 /** CREATE_VPC, any account: the standard VPC in the requested region. */

@@ -1,17 +1,23 @@
 import { join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import type { RequestClient } from '../../bus/requests.js';
 import { loadConfig } from '../../config/index.js';
 import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
 import { type CompletionStore, fileCompletionStore } from '../dag.js';
-import { provision } from '../provision.js';
-import { directProvisioningGateway } from '../provision-gateway.js';
+import { type ProvisioningGateway, provision } from '../provision.js';
+import { directProvisioningGateway, eventBridgeProvisioningGateway } from '../provision-gateway.js';
 import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
 
 /**
  * `run --action pipeline [--execute]`: provisions every new or changed account (docs/provisioning.md).
- * Runs with the management account's credentials and reaches the other accounts through
- * OrganizationAccountAccessRole until the requests go over EventBridge.
+ *
+ * The gateway is chosen exactly as sync-accounts chooses its own (`accountsGatewayFromEnvironment`,
+ * docs/plan.md): ORGBRIDGE_ACCOUNTS_GATEWAY when set, else the credentials. With the management
+ * account's, `direct`: the organization is read in-process and the other accounts are reached
+ * through OrganizationAccountAccessRole. With the cicd account's, `eventbridge`: the organization
+ * is listed by LIST_ACCOUNTS and every change elsewhere is a request over EventBridge; the
+ * pipeline needs no role in any other account.
  *
  * State: ORGBRIDGE_PIPELINE_STATE=file keeps it in `<config>/.orgbridge/pipeline-state.json`
  * (the default against an emulator, AWS_ENDPOINT_URL set; ORGBRIDGE_STATE_DIR moves the folder,
@@ -20,21 +26,23 @@ import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
  */
 export const pipelineAction: PipelineAction = {
   description:
-    'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs',
+    'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { AwsClients, awsContextFromEnv } = await import('../../aws/index.js');
-    const { organizationsPort } = await import('../../handlers/accounts/ports.js');
-    const { observeOrganization } = await import('../../handlers/accounts/observe.js');
+    const { accountsGatewayFromEnvironment, cicdRequestClient } = await import('../accounts-gateway.js');
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
     const { artifactBucketName } = await import('../../templates/names.js');
     const { SPECIAL_ACCOUNT_KINDS } = await import('../../config/model.js');
-    const management = new AwsClients(awsContextFromEnv(context.env));
+    const accounts = await accountsGatewayFromEnvironment(context.env, { config });
+    const clients = new AwsClients(awsContextFromEnv(context.env));
+    let client: RequestClient | undefined;
     try {
-      const observed = await observeOrganization(organizationsPort(management.organizations()));
+      const observed = await accounts.gateway.list();
       let organizationId: string;
       try {
-        const org = await management.organizations().send(new DescribeOrganizationCommand({}));
+        // Every account of an organization may call DescribeOrganization, cicd included.
+        const org = await clients.organizations().send(new DescribeOrganizationCommand({}));
         organizationId = org.Organization?.Id ?? '';
       } catch (e) {
         throw new AwsOperationError('reading the organization id (organizations:DescribeOrganization)', e);
@@ -44,6 +52,9 @@ export const pipelineAction: PipelineAction = {
       const special = Object.fromEntries(
         SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] ?? '']),
       ) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], string>;
+      const direct = accounts.kind === 'direct';
+      // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
+      const cicd = direct ? clients.forAccount(special.cicd) : clients;
       const local =
         (context.env.ORGBRIDGE_PIPELINE_STATE ?? (context.env.AWS_ENDPOINT_URL ? 'file' : 's3')) === 'file';
       const store: CompletionStore = local
@@ -53,29 +64,33 @@ export const pipelineAction: PipelineAction = {
               'pipeline-state.json',
             ),
           )
-        : s3CompletionStore(
-            management.forAccount(special.cicd).s3(home),
-            artifactBucketName(special.cicd, home),
-            PIPELINE_STATE_KEY,
-          );
+        : s3CompletionStore(cicd.s3(home), artifactBucketName(special.cicd, home), PIPELINE_STATE_KEY);
+      const where = { config, accountIds: ids, specialIds: special, homeRegion: home };
+      let gateway: ProvisioningGateway;
+      if (direct) {
+        gateway = directProvisioningGateway({ management: clients, ...where });
+      } else {
+        client = await cicdRequestClient(clients, {
+          busName: config.organization.event_bus,
+          source: config.organization.event_source,
+        });
+        gateway = eventBridgeProvisioningGateway({ client, cicd: clients, ...where });
+      }
+      context.output.err(`pipeline: ${accounts.kind} gateway`);
       const result = await provision({
         config,
         observed,
         organizationId,
-        gateway: directProvisioningGateway({
-          management,
-          config,
-          accountIds: ids,
-          specialIds: special,
-          homeRegion: home,
-        }),
+        gateway,
         store,
         execute: context.execute,
         output: context.output,
       });
       return result.exitCode;
     } finally {
-      management.destroy();
+      await client?.close();
+      await accounts.close();
+      clients.destroy();
     }
   },
 };

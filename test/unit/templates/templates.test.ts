@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { orgPathResolver, planLogDelivery } from '../../../src/plan/access.js';
+import { MARKERS } from '../../../src/plan/markers.js';
+import type { ObservedOrganization } from '../../../src/plan/observed.js';
 import { computeTopology } from '../../../src/protocol/topology.js';
 import { checkTemplates, GUARDRAILS } from '../../../src/templates/guardrails.js';
-import { templateInputs } from '../../../src/templates/inputs.js';
+import { resolveAccountIds, templateInputs } from '../../../src/templates/inputs.js';
 import { HANDLER_PERMISSIONS, statementsFor } from '../../../src/templates/permissions.js';
+import { renderLogBuckets } from '../../../src/templates/provisioning.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
 import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
@@ -98,6 +102,7 @@ describe('rendered templates', () => {
       'organizations:DescribeAccount',
       'organizations:DescribeCreateAccountStatus',
       'organizations:DescribeOrganization',
+      'organizations:DescribeOrganizationalUnit',
       'organizations:DescribePolicy',
       'organizations:DetachPolicy',
       'organizations:EnablePolicyType',
@@ -207,6 +212,83 @@ describe('rendered templates', () => {
       },
       Action: ['s3:Delete*', 's3:PutBucket*'],
     });
+  });
+
+  it('render the logs bucket with the provisioning pipeline’s grant: whole OUs, not the whole organization', () => {
+    const OUS = { '': 'r-ab12', Internal: 'ou-ab12-00000001', 'Internal/Dev': 'ou-ab12-00000002' };
+    const cfr = {
+      ...config,
+      accounts: config.accounts.map((a) =>
+        a.kind === 'member' ? { ...a, settings: { ...a.settings, use_cfr: true } } : a,
+      ),
+    };
+    const observed: ObservedOrganization = {
+      rootId: 'r-ab12',
+      managementAccountId: accountId(1),
+      ous: OUS,
+      accounts: cfr.accounts.map((a) => ({
+        id: a.id as string,
+        name: a.name,
+        email: a.email,
+        status: 'ACTIVE',
+        ou: a.organization_unit,
+        tags: {},
+        joined: '2026-01-01T00:00:00.000Z',
+      })),
+    };
+    const withOus = templateInputs(cfr, { observed, organizationId: ORG, bundleKeys: BUNDLE_KEYS });
+    const logs = byName(renderTemplates(withOus, { local: true }), 'log-buckets');
+    const grant = planLogDelivery(cfr, withOus.accountIds, orgPathResolver(ORG, OUS));
+    // Byte-identical to what `run --action pipeline` deploys to the same stack: no flip-flop.
+    expect(logs.body).toBe(renderLogBuckets(accountId(5), 'ap-southeast-2', ORG, grant).body);
+    expect(logs.placement).toMatchObject({
+      stackName: 'orgbridge-log-buckets',
+      serviceRoleName: 'update-s3-stacks-role',
+    });
+    const text = JSON.stringify(logs.template);
+    expect(text).toContain(`${ORG}/r-ab12/ou-ab12-00000001/ou-ab12-00000002/`);
+    expect(text).not.toContain('aws:SourceOrgID');
+    // Offline (no OU map, no use_cfr): nothing is granted, and never the whole organization.
+    const offline = JSON.stringify(byName(templates, 'log-buckets').template);
+    expect(offline).not.toContain('aws:SourceOrgID');
+    expect(offline).not.toContain('LogDeliveryWrite');
+  });
+
+  it('learn ids the way the account sync does: the management account and orgbridge:key need no `id:`', () => {
+    const bare = syntheticConfig(2, { withIds: false });
+    const noIds = { ...bare, accounts: bare.accounts.map(({ id: _id, ...a }) => a) };
+    const observed: ObservedOrganization = {
+      rootId: 'r-ab12',
+      managementAccountId: '999999999999',
+      ous: { '': 'r-ab12' },
+      accounts: [
+        {
+          id: '999999999999',
+          name: 'Main',
+          email: 'root@example.org',
+          status: 'ACTIVE',
+          ou: '',
+          tags: {},
+          joined: '',
+        },
+        {
+          id: '888888888888',
+          name: 'renamed',
+          email: 'changed@example.org',
+          status: 'ACTIVE',
+          ou: '',
+          tags: { [MARKERS.key]: 'cicd' },
+          joined: '',
+        },
+      ],
+    };
+    const ids = resolveAccountIds(noIds, observed);
+    expect(ids).toEqual({ management: '999999999999', cicd: '888888888888' });
+    const partial = templateInputs(noIds, { observed, organizationId: ORG });
+    expect(partial.accountIds.management).toBe('999999999999');
+    // The four special accounts still missing get placeholders (synth works, bootstrap refuses).
+    expect(partial.placeholders).toHaveLength(4);
+    expect(templateInputs(noIds).placeholders).toHaveLength(7);
   });
 
   it('forward to each existing account exactly once, and not to accounts without an id yet', () => {
