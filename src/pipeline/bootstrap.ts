@@ -11,7 +11,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
-import { allPages, organizationsPort } from '../handlers/accounts/ports.js';
+import { observeOrganization } from '../handlers/accounts/observe.js';
+import { organizationsPort } from '../handlers/accounts/ports.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
 import { artifactBucketName, templateKey } from '../templates/names.js';
@@ -52,23 +53,23 @@ export async function renderForOrganization(
   management: AwsClients,
   options: { local: boolean },
 ): Promise<Rendering & { rootId: string }> {
-  const port = organizationsPort(management.organizations());
-  const [accounts, organization, rootId] = await Promise.all([
-    allPages((token) => port.listAccounts(token)),
+  // The whole observed organization (management account id, OU map, `orgbridge:key` tags), so
+  // accounts are recognised exactly as the account sync recognises them.
+  const [observed, organization] = await Promise.all([
+    observeOrganization(organizationsPort(management.organizations()), { tagConcurrency: 8 }),
     management
       .organizations()
       .send(new DescribeOrganizationCommand({}))
       .catch((e) => {
         throw new AwsOperationError('describing the organization (organizations:DescribeOrganization)', e);
       }),
-    port.rootId(),
   ]);
   const organizationId = organization.Organization?.Id;
   if (!organizationId)
     throw new OrgbridgeError('BOOTSTRAP_NO_ORGANIZATION', 'the caller is in no organization');
   const bundles = await buildBundles();
   const inputs = templateInputs(config, {
-    observed: accounts,
+    observed,
     organizationId,
     bundleKeys: bundleKeys(bundles),
   });
@@ -84,7 +85,7 @@ export async function renderForOrganization(
     bundles,
     templates: renderTemplates(inputs, { local: options.local }),
     local: options.local,
-    rootId,
+    rootId: observed.rootId,
   };
 }
 

@@ -42,7 +42,12 @@ export function localConfigDir(requested: string | undefined): string {
   return EXAMPLES_DIR;
 }
 
-/** The management account exists before orgbridge: adopt the emulated organization's one. */
+/**
+ * The management account exists before orgbridge: adopt the emulated organization's one. The
+ * sync and the bootstrap recognise it without this (matchAccounts in src/plan/accounts.ts); the
+ * provisioning pipeline still learns ids from a bare account list and needs it until it passes
+ * the whole observed organization to resolveAccountIds.
+ */
 export function adoptManagementAccount(config: ResolvedConfig, managementId: string): ResolvedConfig {
   const key = config.organization.accounts.management;
   return {
@@ -190,7 +195,7 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
       const observed = await observeOrganization(port, { tagConcurrency: 8 });
       const described = await org.organizations().send(new DescribeOrganizationCommand({}));
       const inputs = templateInputs(config, {
-        observed: observed.accounts.map((a) => ({ id: a.id, name: a.name, email: a.email })),
+        observed,
         organizationId: described.Organization?.Id as string,
       });
       return computeTopology(topologyInput(inputs));

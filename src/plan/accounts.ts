@@ -108,7 +108,8 @@ export function closureBudget(
   return { allowed, windowLimit, usedInWindow, pending };
 }
 
-interface Match {
+/** The observed account a desired one is, and by what it was recognised. */
+export interface AccountMatch {
   readonly account: ObservedAccount;
   readonly by: 'key' | 'id' | 'email' | 'name';
 }
@@ -138,6 +139,111 @@ class ObservedIndex {
       else this.byName.set(a.name, [a]);
     }
   }
+}
+
+/**
+ * How a desired account is recognised among the observed ones, in order: its `id:`, the
+ * organization's management account (for the management key), the `orgbridge:key` tag the sync
+ * writes, its email, then an unambiguous live namesake. `claimed` holds the accounts already
+ * matched to other keys (account id -> key).
+ */
+function findMatch(
+  d: ResolvedAccount,
+  index: ObservedIndex,
+  observed: ObservedOrganization,
+  morgue: string,
+  claimed: ReadonlyMap<string, string>,
+): AccountMatch | Notice | undefined {
+  if (d.id !== undefined) {
+    const account = index.byId.get(d.id);
+    if (!account) {
+      return {
+        code: 'PLAN_ACCOUNT_ID_NOT_FOUND',
+        key: d.key,
+        message: `account '${d.key}' gives id ${d.id}, which is not in the organization; fix the id, or remove it to create a new account`,
+      };
+    }
+    return { account, by: account.tags[MARKERS.key] === d.key ? 'key' : 'id' };
+  }
+  if (d.kind === 'management') {
+    const account = index.byId.get(observed.managementAccountId);
+    if (account) return { account, by: 'id' };
+  }
+  const keyed = index.byKey.get(d.key);
+  if (keyed && !claimed.has(keyed.id)) return { account: keyed, by: 'key' };
+  const byEmail = index.byEmail.get(d.email.toLowerCase());
+  if (byEmail) return { account: byEmail, by: 'email' };
+  // Names are not unique in Organizations: only adopt an unambiguous, live, unmanaged namesake.
+  const namesakes = (index.byName.get(d.name) ?? []).filter(
+    (a) =>
+      a.status === 'ACTIVE' &&
+      !isUnderOu(a.ou, morgue) &&
+      !claimed.has(a.id) &&
+      (a.tags[MARKERS.key] === undefined || a.tags[MARKERS.key] === d.key),
+  );
+  if (namesakes.length > 1) {
+    return {
+      code: 'PLAN_AMBIGUOUS_NAME',
+      key: d.key,
+      message: `account '${d.key}': ${namesakes.length} accounts are named '${d.name}' (${namesakes.map((a) => a.id).join(', ')}); give the right one's \`id:\` in the DSL`,
+    };
+  }
+  const namesake = namesakes[0];
+  return namesake ? { account: namesake, by: 'name' } : undefined;
+}
+
+/** The part of the resolved config account matching reads. */
+export type AccountMatchConfig = Pick<ResolvedConfig, 'organization' | 'accounts'>;
+
+/**
+ * Account key -> the observed account it is, exactly as planAccountChanges decides (same order,
+ * same claims: keys visited sorted, an observed account claimed once, a repeated email or an
+ * ambiguous name matching nothing). Pure; everything that needs "which AWS account is key X"
+ * (templates, provisioning) uses this, so it can never disagree with the account sync.
+ */
+export function matchAccounts(
+  config: AccountMatchConfig,
+  observed: ObservedOrganization,
+): ReadonlyMap<string, AccountMatch> {
+  const morgue = normalizeOuPath(config.organization.morgue_ou);
+  const index = new ObservedIndex(observed);
+  const claimed = new Map<string, string>();
+  const seenEmails = new Set<string>();
+  const matches = new Map<string, AccountMatch>();
+  for (const d of [...config.accounts].sort((a, b) => compareText(a.key, b.key))) {
+    const email = d.email.toLowerCase();
+    if (seenEmails.has(email)) continue;
+    seenEmails.add(email);
+    const found = findMatch(d, index, observed, morgue, claimed);
+    if (!found || 'code' in found || claimed.has(found.account.id)) continue;
+    claimed.set(found.account.id, d.key);
+    matches.set(d.key, found);
+  }
+  return matches;
+}
+
+/**
+ * Account key -> id of the live account orgbridge manages as that key: matched by matchAccounts,
+ * ACTIVE, and for member accounts neither the management account nor a retired account in the
+ * morgue (the planner blocks those instead of managing them).
+ */
+export function managedAccountIds(
+  config: AccountMatchConfig,
+  observed: ObservedOrganization,
+): Record<string, string> {
+  const morgue = normalizeOuPath(config.organization.morgue_ou);
+  const desiredByKey = new Map(config.accounts.map((a) => [a.key, a] as const));
+  const ids: Record<string, string> = {};
+  for (const [key, { account }] of matchAccounts(config, observed)) {
+    const desired = desiredByKey.get(key) as ResolvedAccount;
+    if (account.status !== 'ACTIVE') continue;
+    if (desired.kind === 'member') {
+      if (account.id === observed.managementAccountId) continue;
+      if (isUnderOu(account.ou, morgue) && desired.id !== account.id) continue;
+    }
+    ids[key] = account.id;
+  }
+  return ids;
 }
 
 /**
@@ -187,44 +293,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   const seenEmails = new Map<string, string>();
   const desired = [...config.accounts].sort((a, b) => compareText(a.key, b.key));
 
-  const findMatch = (d: ResolvedAccount): Match | Notice | undefined => {
-    if (d.id !== undefined) {
-      const account = index.byId.get(d.id);
-      if (!account) {
-        return {
-          code: 'PLAN_ACCOUNT_ID_NOT_FOUND',
-          key: d.key,
-          message: `account '${d.key}' gives id ${d.id}, which is not in the organization; fix the id, or remove it to create a new account`,
-        };
-      }
-      return { account, by: account.tags[MARKERS.key] === d.key ? 'key' : 'id' };
-    }
-    if (d.kind === 'management') {
-      const account = index.byId.get(observed.managementAccountId);
-      if (account) return { account, by: 'id' };
-    }
-    const keyed = index.byKey.get(d.key);
-    if (keyed && !claimed.has(keyed.id)) return { account: keyed, by: 'key' };
-    const byEmail = index.byEmail.get(d.email.toLowerCase());
-    if (byEmail) return { account: byEmail, by: 'email' };
-    // Names are not unique in Organizations: only adopt an unambiguous, live, unmanaged namesake.
-    const namesakes = (index.byName.get(d.name) ?? []).filter(
-      (a) =>
-        a.status === 'ACTIVE' &&
-        !isUnderOu(a.ou, morgue) &&
-        !claimed.has(a.id) &&
-        (a.tags[MARKERS.key] === undefined || a.tags[MARKERS.key] === d.key),
-    );
-    if (namesakes.length > 1) {
-      return {
-        code: 'PLAN_AMBIGUOUS_NAME',
-        key: d.key,
-        message: `account '${d.key}': ${namesakes.length} accounts are named '${d.name}' (${namesakes.map((a) => a.id).join(', ')}); give the right one's \`id:\` in the DSL`,
-      };
-    }
-    const namesake = namesakes[0];
-    return namesake ? { account: namesake, by: 'name' } : undefined;
-  };
+  const matchOf = (d: ResolvedAccount) => findMatch(d, index, observed, morgue, claimed);
 
   const validateTags = (d: ResolvedAccount): Notice | undefined => {
     const keys = Object.keys(d.tags);
@@ -275,7 +344,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     }
     seenEmails.set(email, d.key);
 
-    const found = findMatch(d);
+    const found = matchOf(d);
     if (found && 'code' in found) {
       blocked.push(found);
       continue;

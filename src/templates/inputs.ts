@@ -1,6 +1,8 @@
 import type { AccountKind, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
+import { managedAccountIds } from '../plan/accounts.js';
+import { ACCOUNT_STATUSES, type ObservedAccount, type ObservedOrganization } from '../plan/observed.js';
 
 /**
  * Everything the templates are rendered from: the resolved config plus what only AWS knows
@@ -22,6 +24,11 @@ export interface TemplateInputs {
   readonly bundleKeys: Readonly<Partial<Record<AccountKind, string>>>;
   /** Ids that are placeholders (synth without an organization): reported, never deployed. */
   readonly placeholders: readonly string[];
+  /**
+   * The organization's OU path -> id map (root as `''`), when observed: the logs bucket grants
+   * whole OUs by aws:SourceOrgPaths with it. Absent (offline synth): accounts one by one.
+   */
+  readonly ous?: Readonly<Record<string, string>>;
 }
 
 /** The ids of the special accounts, resolved (or a clear error naming the missing ones). */
@@ -72,39 +79,62 @@ export function homeRegionOf(config: ResolvedConfig): string {
   return typeof region === 'string' ? region : 'us-east-1';
 }
 
-/** The minimal observed account shape needed to learn ids (ObservedAccount satisfies it). */
+/** The minimal observed account shape (an AccountSummary or ObservedAccount satisfies it). */
 export interface KnownAccount {
   readonly id: string;
   readonly name: string;
   readonly email: string;
   readonly status?: string;
+  readonly ou?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
- * Account key -> id: `id:` from the config first, then the observed account with the same email,
- * then the same name (how sync-accounts adopts). Closed/suspended accounts are not matched.
+ * What templates learn account ids from: the observed organization (preferred: it knows the
+ * management account and the `orgbridge:key` tags), or a bare account list.
+ */
+export type KnownOrganization = ObservedOrganization | readonly KnownAccount[];
+
+function asObservedOrganization(known: KnownOrganization): ObservedOrganization {
+  if (!Array.isArray(known)) return known as ObservedOrganization;
+  return {
+    rootId: '',
+    managementAccountId: '',
+    ous: {},
+    accounts: (known as readonly KnownAccount[]).map((a) => ({
+      id: a.id,
+      name: a.name,
+      email: a.email,
+      status: (ACCOUNT_STATUSES as readonly string[]).includes(a.status ?? 'ACTIVE')
+        ? ((a.status ?? 'ACTIVE') as ObservedAccount['status'])
+        : 'SUSPENDED',
+      ou: a.ou ?? '',
+      tags: a.tags ?? {},
+      joined: '',
+    })),
+  };
+}
+
+/**
+ * Account key -> id of the live accounts, matched exactly as the account sync matches them
+ * (`managedAccountIds` in src/plan/accounts.ts: `id:`, the management account, the
+ * `orgbridge:key` tag, email, then an unambiguous name). Accounts given `id:` keep it when
+ * nothing is observed (offline synth).
  */
 export function resolveAccountIds(
   config: ResolvedConfig,
-  observed: readonly KnownAccount[] = [],
+  observed?: KnownOrganization,
 ): Record<string, string> {
-  const byEmail = new Map<string, string>();
-  const byName = new Map<string, string>();
-  for (const a of observed) {
-    if (a.status && a.status !== 'ACTIVE') continue;
-    byEmail.set(a.email.toLowerCase(), a.id);
-    byName.set(a.name, a.id);
+  if (!observed) {
+    const ids: Record<string, string> = {};
+    for (const account of config.accounts) if (account.id) ids[account.key] = account.id;
+    return ids;
   }
-  const ids: Record<string, string> = {};
-  for (const account of config.accounts) {
-    const id = account.id ?? byEmail.get(account.email.toLowerCase()) ?? byName.get(account.name);
-    if (id) ids[account.key] = id;
-  }
-  return ids;
+  return managedAccountIds(config, asObservedOrganization(observed));
 }
 
 export interface TemplateInputOptions {
-  readonly observed?: readonly KnownAccount[];
+  readonly observed?: KnownOrganization;
   readonly organizationId?: string;
   readonly bundleKeys?: TemplateInputs['bundleKeys'];
 }
@@ -135,5 +165,8 @@ export function templateInputs(config: ResolvedConfig, options: TemplateInputOpt
     regions: configuredRegions(config),
     bundleKeys: options.bundleKeys ?? {},
     placeholders,
+    ...(options.observed && !Array.isArray(options.observed)
+      ? { ous: (options.observed as ObservedOrganization).ous }
+      : {}),
   };
 }

@@ -2,6 +2,7 @@ import { CfnDeletionPolicy, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
 import type { LogDeliveryGrant } from '../plan/access.js';
 import { LOGS_NAMES, ROLE_NAMES } from './names.js';
+import { BLOCK_PUBLIC, ENCRYPTED } from './stacks/buckets.js';
 import { denyInsecureTransport } from './stacks/common.js';
 
 /** Service principals that deliver AWS logs into S3 (CloudFront v2, WAF, VPC flow logs, ...; ELB). */
@@ -28,15 +29,8 @@ export function addLogsBucketWithDelivery(
   const bucket = new CfnBucket(stack, 'LogsBucket', {
     bucketName: name,
     versioningConfiguration: { status: 'Enabled' },
-    publicAccessBlockConfiguration: {
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    },
-    bucketEncryption: {
-      serverSideEncryptionConfiguration: [{ serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-    },
+    publicAccessBlockConfiguration: BLOCK_PUBLIC,
+    bucketEncryption: ENCRYPTED,
     // CloudFront standard logs still write with ACLs: the bucket owner must be able to take them.
     ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerPreferred' }] },
   });

@@ -4,17 +4,12 @@ import type { App, Stack } from 'aws-cdk-lib';
 import { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import type { AccountKind, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { orgPathResolver, planLogDelivery } from '../plan/access.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
-import {
-  artifactBucketName,
-  ROLE_NAMES,
-  RUNTIME_STACKS,
-  STACK_NAMES,
-  STACK_SET_NAMES,
-  templateKey,
-} from './names.js';
+import { artifactBucketName, ROLE_NAMES, STACK_NAMES, STACK_SET_NAMES, templateKey } from './names.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
-import { addArtifactBucket, addAuditStore, addLogsBucket } from './stacks/buckets.js';
+import { renderLogBuckets } from './provisioning.js';
+import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
 import { addHandler } from './stacks/handlers.js';
@@ -141,19 +136,6 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     });
   }
 
-  const logs = add(
-    'log-buckets',
-    {
-      type: 'account',
-      accountKey: keyOf('logs'),
-      region: homeRegion,
-      stackName: RUNTIME_STACKS.logBuckets,
-      serviceRoleName: ROLE_NAMES.logBucketUpdater,
-    },
-    'orgbridge: the logs account bucket (updated only through update-s3-stacks-role)',
-  );
-  addLogsBucket(logs, special.logs, homeRegion, inputs.organizationId);
-
   addForwardShards(topology, inputs.organizationId, (index, description) =>
     add(
       `forward-${String(index).padStart(2, '0')}`,
@@ -167,7 +149,31 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     ),
   );
 
-  const rendered = synthesize(app, placements);
+  // The logs bucket is the provisioning pipeline's template (one function, one grant plan), so a
+  // bootstrap and a later `run --action pipeline` deploy the same bytes to the same stack.
+  const grant = planLogDelivery(
+    config,
+    inputs.accountIds,
+    orgPathResolver(inputs.organizationId, inputs.ous ?? {}),
+  );
+  const logs = renderLogBuckets(special.logs, homeRegion, inputs.organizationId, grant);
+  const logBuckets: RenderedTemplate = {
+    name: 'log-buckets',
+    placement: {
+      type: 'account',
+      accountKey: keyOf('logs'),
+      region: homeRegion,
+      stackName: logs.stackName,
+      serviceRoleName: ROLE_NAMES.logBucketUpdater,
+    },
+    template: logs.template,
+    body: logs.body,
+    sha256: logs.sha256,
+  };
+  const synthesized = synthesize(app, placements);
+  const forwards = synthesized.findIndex((t) => t.name.startsWith('forward-'));
+  const firstForward = forwards < 0 ? synthesized.length : forwards;
+  const rendered = [...synthesized.slice(0, firstForward), logBuckets, ...synthesized.slice(firstForward)];
   if (local) return rendered;
 
   // The stack sets point at the templates by content hash, so they render last.

@@ -17,17 +17,15 @@ import { syntheticConfig } from '../unit/templates/fixtures.js';
 const moto = useMoto();
 const REGION = 'ap-southeast-2';
 
-/** The organization of syntheticConfig(2) created for real on the emulator; ids learned by email. */
+/**
+ * The organization of syntheticConfig(2) created for real on the emulator. No account has `id:`,
+ * not even the management account: the bootstrap recognises accounts as the account sync does.
+ */
 async function organization(): Promise<{ config: ResolvedConfig; ids: Record<string, string> }> {
   const { management } = moto();
   const { managementId } = await createOrganization(management);
   const base = syntheticConfig(2, { withIds: false });
-  const config: ResolvedConfig = {
-    ...base,
-    accounts: base.accounts.map(({ id: _id, ...a }) =>
-      a.key === 'management' ? { ...a, id: managementId } : a,
-    ),
-  };
+  const config: ResolvedConfig = { ...base, accounts: base.accounts.map(({ id: _id, ...a }) => a) };
   const ids: Record<string, string> = { management: managementId };
   for (const account of config.accounts.filter((a) => a.key !== 'management')) {
     const out = await management

@@ -1,16 +1,17 @@
-import { CfnDeletionPolicy, Fn, type Stack } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnArchive } from 'aws-cdk-lib/aws-events';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
-import { AUDIT_NAMES, artifactBucketName, LOGS_NAMES, ROLE_NAMES } from '../names.js';
+import { AUDIT_NAMES, artifactBucketName } from '../names.js';
 import { denyInsecureTransport, localBusArn } from './common.js';
 
-const BLOCK_PUBLIC = {
+/** Every orgbridge bucket: no public access, encrypted at rest. */
+export const BLOCK_PUBLIC = {
   blockPublicAcls: true,
   blockPublicPolicy: true,
   ignorePublicAcls: true,
   restrictPublicBuckets: true,
 };
-const ENCRYPTED = {
+export const ENCRYPTED = {
   serverSideEncryptionConfiguration: [{ serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
 };
 
@@ -112,63 +113,4 @@ export function addAuditStore(
     retentionDays: 0,
   });
   return `arn:aws:s3:::${name}`;
-}
-
-/**
- * The logs account's bucket (seed, "logging updates"): AWS log delivery from accounts of the
- * organization may write, granted by organization condition rather than an account list so the
- * policy stays far below S3's 20 KB at 5,000 accounts; and the seed's deny-modification statement
- * exempting only the updater role (and its CloudFormation session).
- */
-export function addLogsBucket(
-  stack: Stack,
-  logsAccountId: string,
-  region: string,
-  organizationId: string,
-): void {
-  const name = LOGS_NAMES.bucket(logsAccountId, region);
-  const bucket = new CfnBucket(stack, 'LogsBucket', {
-    bucketName: name,
-    versioningConfiguration: { status: 'Enabled' },
-    publicAccessBlockConfiguration: BLOCK_PUBLIC,
-    bucketEncryption: ENCRYPTED,
-    // CloudFront standard logs still write with ACLs: the bucket owner must be able to take them.
-    ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerPreferred' }] },
-  });
-  bucket.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-  bucket.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-  const updater = ROLE_NAMES.logBucketUpdater;
-  new CfnBucketPolicy(stack, 'LogsBucketPolicy', {
-    bucket: bucket.ref,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'LogDeliveryFromOrganization',
-          Effect: 'Allow',
-          Principal: {
-            Service: ['delivery.logs.amazonaws.com', 'logdelivery.elasticloadbalancing.amazonaws.com'],
-          },
-          Action: 's3:PutObject',
-          Resource: `arn:aws:s3:::${name}/AWSLogs/*`,
-          Condition: { StringEquals: { 'aws:SourceOrgID': organizationId } },
-        },
-        {
-          Sid: 'deny-modification',
-          Effect: 'Deny',
-          NotPrincipal: {
-            AWS: [
-              Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${updater}`),
-              Fn.sub(
-                `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/${updater}/AWSCloudFormation`,
-              ),
-            ],
-          },
-          Action: ['s3:Delete*', 's3:PutBucket*'],
-          Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
-        },
-        denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
-      ],
-    },
-  });
 }
