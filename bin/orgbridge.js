@@ -1,5 +1,12 @@
 #!/usr/bin/env node
 // Runs the compiled CLI; `npm install` builds it (the `prepare` script).
-import { main } from '../dist/cli/main.js';
+//
+// The AWS SDK warns on every start that its 2027 releases will need Node 22; orgbridge supports
+// Node 20.11+ (see README), so that one warning is dropped and every other is printed as usual.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'NodeVersionSupportWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+const { main } = await import('../dist/cli/main.js');
 
 process.exitCode = await main(process.argv);
