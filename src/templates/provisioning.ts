@@ -6,7 +6,7 @@ import type { VpcRequest } from '../plan/provisioning.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
 import { addBackupVault } from './backup.js';
 import { addLogsBucketWithDelivery } from './logs-bucket.js';
-import { PREFIX, RUNTIME_STACKS } from './names.js';
+import { RUNTIME_STACKS } from './names.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addStandardVpc } from './vpc.js';
 

@@ -26,8 +26,10 @@ import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/templ
 export const HOME_REGION = 'us-east-1';
 export const BUS = 'orgbridge-bus';
 
-export function accountsYaml(managementId: string, members: string): string {
+/** `organization` adds lines to the organization block (two-space indented YAML). */
+export function accountsYaml(managementId: string, members: string, organization = ''): string {
   return `organization:
+${organization}
   management: management
   cicd: cicd
   identity: identity
@@ -98,10 +100,10 @@ export async function bootstrapOrganization(
   management: AwsClients,
   managementId: string,
   members: string,
-  options: { stackInstancesFor?: (key: string) => boolean } = {},
+  options: { stackInstancesFor?: (key: string) => boolean; organization?: string } = {},
 ): Promise<ProvisionedOrg> {
   const configDir = mkdtempSync(join(tmpdir(), 'orgbridge-provision-'));
-  writeFileSync(join(configDir, 'accounts.yml'), accountsYaml(managementId, members));
+  writeFileSync(join(configDir, 'accounts.yml'), accountsYaml(managementId, members, options.organization));
   const config = await loadConfig(configDir);
   const port = organizationsPort(management.organizations());
   const quiet = { out: () => {}, err: () => {}, interactive: false, color: false };
