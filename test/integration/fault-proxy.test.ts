@@ -1,4 +1,7 @@
 import { ListAccountsCommand } from '@aws-sdk/client-organizations';
+import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, DEFAULT_RETRY_POLICY, emulatorContext } from '../../src/aws/index.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -35,6 +38,37 @@ describe('fault proxy + retry strategy', () => {
       const out = await clients.organizations().send(new ListAccountsCommand({}));
       expect(out.Accounts?.length).toBe(1);
     }
+    expect(proxy.injected.throttled - before).toBeGreaterThan(0);
+    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
+    clients.destroy();
+  });
+});
+
+describe('fault proxy: throttling in every wire protocol', () => {
+  const moto = useMoto();
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(moto().server.endpoint, 7);
+  });
+  afterAll(() => proxy.close());
+
+  it.each([
+    ['STS (query/XML)', /^STS\./, (c: AwsClients) => c.sts().send(new GetCallerIdentityCommand({}))],
+    [
+      'Route 53 (REST-XML)',
+      /^Route53\./,
+      (c: AwsClients) => c.route53().send(new ListHostedZonesCommand({})),
+    ],
+    ['S3 (REST-XML)', /^S3\./, (c: AwsClients) => c.s3().send(new ListBucketsCommand({}))],
+  ])('%s throttling is classified and retried until the call succeeds', async (_name, match, call) => {
+    proxy.setRules([{ match, throttle: 0.5 }]);
+    const clients = new AwsClients(
+      emulatorContext(proxy.endpoint, {
+        retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 30, baseDelayMs: 1, maxDelayMs: 2 },
+      }),
+    );
+    const before = proxy.injected.throttled;
+    for (let i = 0; i < 10; i++) await call(clients);
     expect(proxy.injected.throttled - before).toBeGreaterThan(0);
     expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
     clients.destroy();

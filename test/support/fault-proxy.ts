@@ -59,23 +59,36 @@ export function operationOf(req: IncomingMessage, body: string): string {
   return `${serviceName}.${action ?? req.method}`;
 }
 
-function throttleResponse(operation: string): {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-} {
+/**
+ * A throttling answer in the wire format the caller's protocol parses: JSON protocols name the
+ * error in `__type`; query and REST-XML services (STS, IAM, CloudFormation, Route 53, EC2) in an
+ * XML `<Code>`; S3 says 503 SlowDown. An unparseable body would reach the SDK as an unclassified
+ * error and never be retried, which is not what AWS does.
+ */
+export function throttleResponse(
+  operation: string,
+  requestContentType: string,
+): { status: number; headers: Record<string, string>; body: string } {
   const service = operation.split('.')[0];
-  if (service === 'Organizations') {
+  if (requestContentType.includes('json')) {
+    const code = service === 'Organizations' ? 'TooManyRequestsException' : 'ThrottlingException';
     return {
       status: 400,
       headers: { 'content-type': 'application/x-amz-json-1.1' },
-      body: JSON.stringify({ __type: 'TooManyRequestsException', Message: 'Rate exceeded (injected)' }),
+      body: JSON.stringify({ __type: code, message: 'Rate exceeded (injected)' }),
+    };
+  }
+  if (service === 'S3') {
+    return {
+      status: 503,
+      headers: { 'content-type': 'application/xml' },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>',
     };
   }
   return {
     status: 400,
-    headers: { 'content-type': 'application/x-amz-json-1.1' },
-    body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded (injected)' }),
+    headers: { 'content-type': 'text/xml' },
+    body: '<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded (injected)</Message></Error><RequestId>injected</RequestId></ErrorResponse>',
   };
 }
 
@@ -99,7 +112,7 @@ export async function startFaultProxy(
         const roll = random();
         if (roll < (rule.throttle ?? 0)) {
           injected.throttled++;
-          const r = throttleResponse(operation);
+          const r = throttleResponse(operation, String(req.headers['content-type'] ?? ''));
           res.writeHead(r.status, r.headers).end(r.body);
           return;
         }
