@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -15,6 +16,7 @@ import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
 import { templateInputs } from '../templates/inputs.js';
 import { topologyInput } from '../templates/topology-adapter.js';
 import { directAccountsGateway } from './accounts-gateway.js';
+import { ACTIONS, type ActionContext } from './actions.js';
 import { runArtifactAction } from './bootstrap.js';
 import type { Output } from './output.js';
 import { syncAccounts } from './sync-accounts.js';
@@ -96,6 +98,27 @@ function quietOutput(parent: Output): Output & { lines: string[] } {
   };
 }
 
+/** What a shell needs to talk to the emulator: printed by --keep-running, used by the actions. */
+export function emulatorEnvironment(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+    ORGBRIDGE_PIPELINE_STATE: 'file',
+    ORGBRIDGE_STATE_DIR: mkdtempSync(join(tmpdir(), 'orgbridge-local-state-')),
+  };
+}
+
+function lastMeaningfulLine(lines: readonly string[]): string {
+  const text = lines
+    .join('\n')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (text[text.length - 1] ?? 'done').slice(0, 100);
+}
+
 export function renderOuTree(observed: ObservedOrganization): string {
   const byOu = new Map<string, string[]>();
   for (const a of observed.accounts) {
@@ -138,6 +161,26 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
       (s) => `moto server on ${s.endpoint}`,
     );
     const context = emulatorContext(server.endpoint);
+    // The actions below build their own clients from the environment, exactly as they do when a
+    // person runs `orgbridge run --action ...` against this emulator afterwards.
+    const env = emulatorEnvironment(server.endpoint);
+    Object.assign(process.env, env);
+    const runAction = async (name: string): Promise<{ code: number; lines: string[] }> => {
+      const load = ACTIONS[name];
+      if (!load) throw new Error(`no action ${name}`);
+      const action = await load();
+      const captured = quietOutput(output);
+      const actionContext: ActionContext = {
+        configDir,
+        execute: true,
+        output: captured,
+        env: process.env,
+        now,
+      };
+      const code = await action.run(actionContext);
+      if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
+      return { code, lines: captured.lines };
+    };
     management = new AwsClients(context);
     const org = management;
     const loaded = await steps.run(
@@ -237,6 +280,16 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
     await pollers.stop();
     pollers = await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
 
+    const failed: string[] = [];
+    for (const name of ['pipeline', 'sync-policies', 'sync-ecr']) {
+      const result = await steps.run(
+        `run --action ${name} --execute`,
+        () => runAction(name),
+        (r) => (r.code === 0 ? lastMeaningfulLine(r.lines) : `FAILED (exit ${r.code})`),
+      );
+      if (result.code !== 0) failed.push(name);
+    }
+
     const observed = await observeOrganization(port, { tagConcurrency: 8 });
     const seconds = (performance.now() - started) / 1000;
     const handled = outcomes.filter((o) => o.outcome.status === 'handled').length;
@@ -260,7 +313,8 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
         process.once('SIGTERM', () => resolveStop());
       });
     }
-    return sync.failures.length ? 1 : 0;
+    if (failed.length) output.out(`\nfailed steps: ${failed.join(', ')}`);
+    return sync.failures.length || failed.length ? 1 : 0;
   } finally {
     await pollers?.stop();
     management?.destroy();
