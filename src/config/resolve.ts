@@ -1,6 +1,7 @@
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type {
+  AccessSettings,
   EcrRepository,
   OrganizationSettings,
   PolicyDocument,
@@ -13,6 +14,7 @@ import type {
 } from './model.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 import {
+  type AccessSettingsInput,
   type AccountInput,
   type DefaultsInput,
   DURATION_PATTERN,
@@ -42,6 +44,9 @@ export const DEFAULT_LIMITS: PolicyLimits = {
   ou_depth: 5,
 };
 
+/** The standard VPC's range when no layer sets `vpc_cidr` (each account has its own VPC). */
+export const DEFAULT_VPC_CIDR = '10.0.0.0/16';
+
 /** Values used when no layer sets a setting. `region` has none on purpose: choose one. */
 export const BUILTIN_SETTINGS: Readonly<Partial<Record<SettingName, unknown>>> = {
   environment: 'nonprod',
@@ -49,7 +54,9 @@ export const BUILTIN_SETTINGS: Readonly<Partial<Record<SettingName, unknown>>> =
   global_region: 'us-east-1',
   create_vpc: false,
   nat_gateway_count: 1,
+  vpc_cidr: DEFAULT_VPC_CIDR,
   use_cfr: false,
+  logging: false,
   protect: false,
 };
 
@@ -340,6 +347,18 @@ function resolveOrganization(org: OrganizationInput): OrganizationSettings {
     access_role_name: org.access_role_name,
     close_retired_accounts: org.close_retired_accounts,
     limits: { ...DEFAULT_LIMITS, ...stripUndefined(org.limits ?? {}) },
+    ...(org.access !== undefined ? { access: resolveAccessSettings(org.access) } : {}),
+  };
+}
+
+function resolveAccessSettings(access: AccessSettingsInput): AccessSettings {
+  const { saml_provider_arn, automation_oidc, iam_users } = access;
+  return {
+    ...(saml_provider_arn !== undefined ? { saml_provider_arn } : {}),
+    ...(automation_oidc !== undefined ? { automation_oidc } : {}),
+    ...(iam_users !== undefined
+      ? { iam_users: stripUndefined(iam_users) as AccessSettings['iam_users'] }
+      : {}),
   };
 }
 

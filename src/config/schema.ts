@@ -19,6 +19,27 @@ const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 /** https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
 const ECR_NAME_PATTERN = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const DURATION_PATTERN = /^(\d+) ?days?$/;
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/**
+ * A VPC range: AWS allows /16 to /28 (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html);
+ * the standard VPC splits it in 16 subnets of at least /28, so /24 is the smallest it accepts.
+ */
+export const VPC_CIDR_PATTERN = new RegExp(`^(${OCTET}\\.){3}${OCTET}\\/(1[6-9]|2[0-4])$`);
+/** IAM user and group names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html */
+const IAM_USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+const IAM_GROUP_NAME_PATTERN = /^[\w+=,.@-]{1,128}$/;
+const SAML_PROVIDER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:saml-provider\/[\w.-]{1,128}$/;
+const OIDC_PROVIDER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[^\s]+$/;
+
+/** The range with its host bits cleared, e.g. `10.0.0.0/16` for `10.0.1.0/16`. */
+export function networkOf(cidr: string): string {
+  const [address = '', prefixText = '32'] = cidr.split('/');
+  const prefix = Number(prefixText);
+  const n = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - prefix);
+  const network = n - (n % size);
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.')}/${prefix}`;
+}
 
 const key = (what: string) =>
   z.string().regex(KEY_PATTERN, { error: `${what} must be lowercase letters, digits, '-' or '_'` });
@@ -50,7 +71,20 @@ export const settingsShape = {
   environment: environment.optional(),
   create_vpc: z.boolean().optional().describe('Deploy the standard VPC into the account'),
   nat_gateway_count: z.int().min(0).max(16).optional().describe('NAT gateways of the standard VPC'),
+  vpc_cidr: z
+    .string()
+    .regex(VPC_CIDR_PATTERN, { error: 'must be an IPv4 range from /16 to /24, such as 10.20.0.0/16' })
+    .refine((cidr) => !VPC_CIDR_PATTERN.test(cidr) || networkOf(cidr) === cidr, {
+      error: (issue) =>
+        `has host bits set; the range starts at ${networkOf(String(issue.input))}: write that instead`,
+    })
+    .optional()
+    .describe('IPv4 range of the standard VPC, /16 to /24 (default 10.0.0.0/16)'),
   use_cfr: z.boolean().optional().describe('Send CloudFront logs to the central logs bucket'),
+  logging: z
+    .boolean()
+    .optional()
+    .describe('Let AWS log delivery (ELB, VPC flow logs, WAF, ...) write to the central logs bucket'),
   protect: z.boolean().optional().describe('Never retire or close the account'),
   tags: tags.optional(),
 };
@@ -62,7 +96,9 @@ export const SETTING_NAMES = [
   'environment',
   'create_vpc',
   'nat_gateway_count',
+  'vpc_cidr',
   'use_cfr',
+  'logging',
   'protect',
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -118,6 +154,56 @@ export const limitsSchema = z
   })
   .describe('AWS quotas, overridable because AWS raises some of them');
 
+export const accessSettingsSchema = z
+  .strictObject({
+    saml_provider_arn: z
+      .string()
+      .regex(SAML_PROVIDER_ARN_PATTERN, {
+        error: 'must be a SAML provider ARN such as arn:aws:iam::123456789012:saml-provider/sso',
+      })
+      .optional()
+      .describe(
+        'SAML provider in the identity account the group roles trust (SSO) instead of its principals',
+      ),
+    automation_oidc: z
+      .strictObject({
+        provider_arn: z
+          .string()
+          .regex(OIDC_PROVIDER_ARN_PATTERN, {
+            error:
+              'must be an OIDC provider ARN such as arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+          })
+          .describe('OIDC provider (in each account) AutomationRole trusts'),
+        audience: z.string().min(1).describe('`aud` claim required, e.g. sts.amazonaws.com'),
+        subjects: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe('`sub` claims allowed, wildcards allowed, e.g. repo:acme/infra:ref:refs/heads/main'),
+      })
+      .optional()
+      .describe('AutomationRole trusts this OIDC provider (e.g. GitHub Actions) instead of the cicd account'),
+    iam_users: z
+      .strictObject({
+        developers_access_group: z
+          .string()
+          .regex(ROLE_NAME_PATTERN)
+          .describe('Access group (an `access:` key) whose group role the developers group may assume'),
+        developers_group_name: z
+          .string()
+          .regex(IAM_GROUP_NAME_PATTERN)
+          .optional()
+          .describe('IAM group in the identity account (default developers)'),
+        automation_user_name: z
+          .string()
+          .regex(IAM_USER_NAME_PATTERN)
+          .optional()
+          .describe('IAM user allowed into AutomationRole everywhere (default cicd-automation)'),
+      })
+      .optional()
+      .describe("Seed 004's IAM developers group and automation user, for organizations without SSO"),
+  })
+  .describe('How people and automation reach the accounts (docs/provisioning.md#access)');
+
 const specialAccounts = Object.fromEntries(
   SPECIAL_ACCOUNT_KINDS.map((kind) => [
     kind,
@@ -156,6 +242,7 @@ export const organizationSchema = z
       .describe('Role assumed in member accounts'),
     close_retired_accounts: z.boolean().default(false).describe('Close accounts removed from the file'),
     limits: limitsSchema.optional(),
+    access: accessSettingsSchema.optional(),
   })
   .describe('The organization: special accounts, OUs, event bus and naming');
 
@@ -205,6 +292,7 @@ export type DefaultsInput = z.infer<typeof defaultsSchema>;
 export type ScopeInput = z.infer<typeof scopeSchema>;
 export type AccountInput = z.infer<typeof accountSchema>;
 export type LimitsInput = z.infer<typeof limitsSchema>;
+export type AccessSettingsInput = z.infer<typeof accessSettingsSchema>;
 export type EcrRepositoryInput = z.infer<typeof ecrRepositorySchema>;
 export type SettingsInput = z.infer<typeof defaultsSchema>;
 

@@ -468,6 +468,53 @@ const tagsPerAccount: Rule = {
   },
 };
 
+/**
+ * `organization.access`: seed 004's developers group assumes the group role of an access group,
+ * so the group must exist in some `access:` pattern; and it reaches that role as a principal of
+ * the identity account, which a SAML-only trust (`saml_provider_arn`) would refuse.
+ */
+const accessSettings: Rule = {
+  name: 'access-settings',
+  check: ({ config, accountsDoc }) => {
+    const access = config.organization.access;
+    const users = access?.iam_users;
+    if (!users) return [];
+    const errors: OrgbridgeError[] = [];
+    const groups = new Set(config.accounts.flatMap((a) => Object.keys(a.access)));
+    for (const scope of Object.values(config.scopes))
+      for (const g of Object.keys(scope.access)) groups.add(g);
+    const group = users.developers_access_group;
+    if (!groups.has(group)) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_UNKNOWN_ACCESS_GROUP',
+          `organization.access.iam_users.developers_access_group: no scope or account grants group '${group}'${didYouMeanSuffix(group, groups)}`,
+          {
+            location: accountsDoc.locate(
+              ['organization', 'access', 'iam_users', 'developers_access_group'],
+              'value',
+            ),
+            hint: `name a group of an \`access:\` pattern (${[...groups].sort().join(', ') || 'none defined'})`,
+          },
+        ),
+      );
+    }
+    if (access.saml_provider_arn !== undefined) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_ACCESS_CONFLICT',
+          'organization.access sets both saml_provider_arn and iam_users: group roles that trust only SAML cannot be assumed by the IAM developers group',
+          {
+            location: accountsDoc.locate(['organization', 'access', 'iam_users'], 'key'),
+            hint: 'keep saml_provider_arn (SSO) or iam_users (no SSO), not both',
+          },
+        ),
+      );
+    }
+    return errors;
+  },
+};
+
 export const RULES: readonly Rule[] = [
   regionInRegions,
   { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
@@ -482,6 +529,7 @@ export const RULES: readonly Rule[] = [
   policyChecks,
   organizationUnits,
   tagsPerAccount,
+  accessSettings,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import type { AccessSettings, ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import type { SettingName } from '../config/schema.js';
 import { OrgbridgeError } from '../errors.js';
 import { compareText } from './observed.js';
 
@@ -339,7 +340,7 @@ export function checkIdentityMappingLimits(mapping: IdentityMapping): void {
 // Logs account ---------------------------------------------------------------------------------
 
 /** Settings that make an account send logs to the logs account's bucket. */
-export const LOG_DELIVERY_SETTINGS = ['use_cfr', 'logging'] as const;
+export const LOG_DELIVERY_SETTINGS = ['use_cfr', 'logging'] as const satisfies readonly SettingName[];
 
 export function needsLogDelivery(account: ResolvedAccount): boolean {
   return LOG_DELIVERY_SETTINGS.some((name) => account.settings[name] === true);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { DEFAULT_VPC_CIDR } from '../config/resolve.js';
 import { OrgbridgeError } from '../errors.js';
 import { isMarker } from './markers.js';
 import { compareText } from './observed.js';
@@ -86,8 +87,6 @@ export function accountParameters(account: ResolvedAccount, inputs: AccountParam
   return params.sort((a, b) => compareText(a.name, b.name));
 }
 
-/** Default VPC range when the account sets no `vpc_cidr`; every account gets its own VPC. */
-export const DEFAULT_VPC_CIDR = '10.0.0.0/16';
 /** CREATE_VPC carries at most 6 NAT gateways (one per AZ; regions have 3 to 6 AZs). */
 export const MAX_NAT_GATEWAYS = 6;
 
@@ -108,6 +107,7 @@ export function vpcRequest(account: ResolvedAccount): VpcRequest | undefined {
       { hint: `set nat_gateway_count to at most ${MAX_NAT_GATEWAYS}` },
     );
   }
+  // `vpc_cidr` is a DSL setting (validated /16-/24, default 10.0.0.0/16); configs built in code may omit it.
   const cidr = typeof account.settings.vpc_cidr === 'string' ? account.settings.vpc_cidr : DEFAULT_VPC_CIDR;
   return { region: account.region, cidr, nat_gateway_count: nat };
 }
