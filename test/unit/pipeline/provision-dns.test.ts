@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { ResolvedConfig } from '../../../src/config/model.js';
+import {
+  type AccountZoneRequest,
+  type ProvisioningGateway,
+  type ProvisionStep,
+  planProvisioning,
+} from '../../../src/pipeline/provision.js';
+import type { ObservedOrganization } from '../../../src/plan/observed.js';
+import { syntheticConfig } from '../templates/fixtures.js';
+
+const PARENT = 'aws.example.com';
+
+function withParent(config: ResolvedConfig): ResolvedConfig {
+  return { ...config, organization: { ...config.organization, dns_parent_domain: PARENT } };
+}
+
+function observedOf(config: ResolvedConfig): ObservedOrganization {
+  const ous = {
+    '': 'r-root',
+    Internal: 'ou-root-internal',
+    'Internal/Dev': 'ou-root-dev',
+    'Internal/Infra': 'ou-root-infra',
+  };
+  return {
+    rootId: 'r-root',
+    managementAccountId: config.accounts.find((a) => a.kind === 'management')?.id as string,
+    ous,
+    accounts: config.accounts.map((a) => ({
+      id: a.id as string,
+      name: a.name,
+      email: a.email,
+      status: 'ACTIVE' as const,
+      ou: a.organization_unit,
+      tags: {},
+      joined: '2026-01-01T00:00:00.000Z',
+    })),
+  };
+}
+
+function recordingGateway(zones: [string, AccountZoneRequest][]): ProvisioningGateway {
+  const done = async () => ({ changed: true, summary: {} });
+  return {
+    stackInstanceStatus: async (r) => ({ ...r, status: 'CURRENT' }),
+    ensureForwardRule: async () => {},
+    uploadTemplate: async () => {},
+    templateUrl: (name) => `https://bucket.s3.amazonaws.com/templates/${name}.template.json`,
+    putSsmParameters: done,
+    updateBaseline: done,
+    updateIamMapping: done,
+    createVpc: done,
+    updateLogBuckets: done,
+    async ensureAccountZone(dnsId, request) {
+      zones.push([dnsId, request]);
+      return { changed: true, summary: {} };
+    },
+  };
+}
+
+const plan = (config: ResolvedConfig, zones: [string, AccountZoneRequest][] = []) =>
+  planProvisioning(
+    { config, observed: observedOf(config), organizationId: 'o-abcdefghij' },
+    recordingGateway(zones),
+  );
+const dnsSteps = (steps: readonly ProvisionStep[]) => steps.filter((s) => s.kind === 'dns-zone');
+
+describe('the dns-zone steps of the provisioning plan', () => {
+  const base = syntheticConfig(2);
+  const dnsId = base.accounts.find((a) => a.kind === 'dns')?.id as string;
+
+  it('are absent without dns_parent_domain, one per account with it, after the dns forward rule', () => {
+    expect(base.organization.dns_parent_domain).toBeUndefined();
+    expect(dnsSteps(plan(base).steps)).toEqual([]);
+    const { steps } = plan(withParent(base));
+    const zones = dnsSteps(steps);
+    expect(zones.map((s) => s.accountId).sort()).toEqual(base.accounts.map((a) => a.id).sort());
+    const forward = steps.find((s) => s.kind === 'forward-rule' && s.accountId === dnsId);
+    for (const s of zones) expect(s.deps).toEqual([forward?.id]);
+  });
+
+  it('send the zone request to the DNS account, and change id only when that account changes', async () => {
+    const zones: [string, AccountZoneRequest][] = [];
+    const config = withParent(base);
+    const member = config.accounts.find((a) => a.kind === 'member');
+    const step = dnsSteps(plan(config, zones).steps).find((s) => s.accountId === member?.id);
+    await step?.run();
+    expect(zones).toEqual([
+      [
+        dnsId,
+        {
+          account_id: member?.id,
+          account_name: member?.name,
+          parent_domain: PARENT,
+          allowed_dns_domains: [],
+        },
+      ],
+    ]);
+
+    const withDomains = (domains: string[]): ResolvedConfig => ({
+      ...config,
+      accounts: config.accounts.map((a) =>
+        a.key === member?.key ? { ...a, allowed_dns_domains: domains } : a,
+      ),
+    });
+    const ids = (c: ResolvedConfig) => dnsSteps(plan(c).steps).map((s) => s.id);
+    const before = ids(config);
+    const after = ids(withDomains(['b.example.com', 'A.example.com']));
+    expect(after.filter((id) => !before.includes(id))).toHaveLength(1);
+    expect(after.find((id) => !before.includes(id))).toContain(`dns-zone:${member?.id}:`);
+    // Order, case and a trailing dot do not make a new step.
+    expect(ids(withDomains(['a.example.com.', 'B.example.com']))).toEqual(after);
+  });
+
+  it('fail a step, without sending, when an account name cannot be a DNS label', async () => {
+    const zones: [string, AccountZoneRequest][] = [];
+    const config = withParent(base);
+    const bad: ResolvedConfig = {
+      ...config,
+      accounts: config.accounts.map((a) => (a.kind === 'member' ? { ...a, name: `${a.name} (old)` } : a)),
+    };
+    const step = dnsSteps(plan(bad, zones).steps).find((s) => s.label.includes('member'));
+    await expect(step?.run()).rejects.toMatchObject({ code: 'PROVISION_DNS_ZONE_NAME_INVALID' });
+    expect(zones).toEqual([]);
+  });
+});
