@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     // Integration files start one moto server each; two cores are the norm here.
     maxWorkers: 2,
+    // One cfn-lint process for the whole run, started on first use (test/support/cfn-lint.ts).
+    globalSetup: ['test/support/cfn-lint.global.ts'],
     projects: [
       {
         extends: true,

@@ -1,8 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/model.js';
 import { identityMapping, memberAccess, orgPathResolver, planLogDelivery } from '../../../src/plan/access.js';
 import {
@@ -13,6 +9,7 @@ import {
   renderVpc,
 } from '../../../src/templates/provisioning.js';
 import { splitCidr } from '../../../src/templates/vpc.js';
+import { cfnLint } from '../../support/cfn-lint.js';
 import { config, desired } from '../plan/fixtures.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: generated template/policy JSON, read only in assertions
@@ -147,20 +144,13 @@ describe('standard VPC', () => {
   });
 });
 
-const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-const dir = mkdtempSync(join(tmpdir(), 'orgbridge-provision-lint-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-describe.skipIf(cfnLint.status !== 0)('cfn-lint', () => {
-  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, () => {
+describe('cfn-lint', () => {
+  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async (ctx) => {
     const all = { baseline, identity, identityWithUsers, logs, vpc0, vpc1, vpc3 };
-    const files = Object.entries(all).map(([name, t]) => {
-      const file = join(dir, `${name}.template.json`);
-      writeFileSync(file, t.body);
-      return file;
+    const result = await cfnLint({
+      templates: Object.entries(all).map(([name, t]) => ({ name: `${name}.template.json`, body: t.body })),
     });
-    const run = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...files], { encoding: 'utf8' });
-    expect(run.stdout.split('\n').filter(Boolean)).toEqual([]);
-    expect(run.status).toBe(0);
+    if (!result.available) return ctx.skip(result.reason);
+    expect(result.findings).toEqual([]);
   });
 });

@@ -1,41 +1,36 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { templateInputs } from '../../../src/templates/inputs.js';
 import { renderTemplates } from '../../../src/templates/synth.js';
+import { cfnLint } from '../../support/cfn-lint.js';
 import { BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 
 /**
- * cfn-lint (AWS's CloudFormation linter, preinstalled) over every template, AWS and local
- * variants, in ONE invocation: it takes seconds to start.
+ * cfn-lint (AWS's CloudFormation linter) over every template, AWS and local variants, through
+ * the run's one cfn-lint process (test/support/cfn-lint.ts): starting cfn-lint takes seconds.
  */
-const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-const dir = mkdtempSync(join(tmpdir(), 'orgbridge-cfn-lint-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-describe.skipIf(cfnLint.status !== 0)('cfn-lint', () => {
-  it('finds no error and no warning in any generated template', { timeout: 120_000 }, () => {
+describe('cfn-lint', () => {
+  it('finds no error and no warning in any generated template', { timeout: 120_000 }, async (ctx) => {
     const inputs = templateInputs(syntheticConfig(20), {
       organizationId: 'o-abcdefghij',
       bundleKeys: BUNDLE_KEYS,
     });
-    const files: string[] = [];
-    for (const [variant, templates] of [
-      ['aws', renderTemplates(inputs)],
-      ['local', renderTemplates(inputs, { local: true })],
-    ] as const) {
-      for (const t of templates) {
-        const file = join(dir, `${variant}-${t.name}.template.json`);
-        writeFileSync(file, t.body);
-        files.push(file);
-      }
-    }
-    const run = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...files], { encoding: 'utf8' });
-    const findings = run.stdout.split('\n').filter(Boolean);
-    expect(run.error).toBeUndefined();
-    expect(findings).toEqual([]);
-    expect(run.status).toBe(0);
+    const templates = (['aws', 'local'] as const).flatMap((variant) =>
+      renderTemplates(inputs, { local: variant === 'local' }).map((t) => ({
+        name: `${variant}-${t.name}.template.json`,
+        body: t.body,
+      })),
+    );
+    const result = await cfnLint({ templates });
+    if (!result.available) return ctx.skip(result.reason);
+    expect(result.findings).toEqual([]);
+  });
+
+  it('reports what is wrong, so a clean result means something', async (ctx) => {
+    const broken = JSON.stringify({
+      Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 'soon' } } },
+    });
+    const result = await cfnLint({ templates: [{ name: 'broken.json', body: broken }] });
+    if (!result.available) return ctx.skip(result.reason);
+    expect(result.findings).toEqual([expect.stringMatching(/^broken\.json:\d+:\d+:\d+:\d+:E3012:/)]);
   });
 });
