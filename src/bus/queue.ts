@@ -36,15 +36,24 @@ export function sqsQueuePort(client: SQSClient, queueUrl: string): QueuePort {
   return {
     queueUrl,
     async receive({ max, waitSeconds, signal }) {
-      const out = await client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, max),
-          WaitTimeSeconds: waitSeconds,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-        }),
-        signal ? { abortSignal: signal } : {},
-      );
+      // One short-lived signal per call, linked to the caller's long-lived one: the SDK leaves
+      // its abort listener on the signal it is given, so sharing one across every long poll
+      // piles listeners up (MaxListenersExceededWarning) for the life of a poller.
+      const call = new AbortController();
+      const forward = () => call.abort();
+      signal?.addEventListener('abort', forward, { once: true });
+      if (signal?.aborted) call.abort();
+      const out = await client
+        .send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, max),
+            WaitTimeSeconds: waitSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          }),
+          signal ? { abortSignal: call.signal } : {},
+        )
+        .finally(() => signal?.removeEventListener('abort', forward));
       return (out.Messages ?? []).flatMap((m) =>
         m.MessageId && m.ReceiptHandle
           ? [

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { AwsClients } from '../aws/clients.js';
@@ -114,6 +115,8 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
   const { topology } = options;
   const log = options.log ?? silentLog;
   const abort = new AbortController();
+  // One listener per account's long poll in flight (queue.ts links each call to this signal).
+  setMaxListeners(0, abort.signal);
   const limit = semaphore(options.concurrency ?? 4);
   let stopping = false;
   const selected = options.accounts ? new Set(options.accounts) : undefined;
