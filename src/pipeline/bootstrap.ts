@@ -7,12 +7,12 @@ import {
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
-import { organizationsPort } from '../handlers/accounts/ports.js';
+import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
 import { artifactBucketName, templateKey } from '../templates/names.js';
@@ -47,12 +47,18 @@ export interface DeployStep {
   readonly parameters?: Readonly<Record<string, string>>;
 }
 
-/** Learns account ids (ListAccounts) and the organization id, bundles, renders. */
+/**
+ * Observes the organization (account ids as the account sync matches them, the OU map) and its
+ * id, bundles, renders.
+ */
 export async function renderForOrganization(
   config: ResolvedConfig,
   management: AwsClients,
   options: { local: boolean },
 ): Promise<Rendering & { rootId: string }> {
+  // esbuild runs in its own process: bundle while the organization is being read.
+  const bundling = buildBundles();
+  bundling.catch(() => undefined);
   // The whole observed organization (management account id, OU map, `orgbridge:key` tags), so
   // accounts are recognised exactly as the account sync recognises them.
   const [observed, organization] = await Promise.all([
@@ -67,7 +73,7 @@ export async function renderForOrganization(
   const organizationId = organization.Organization?.Id;
   if (!organizationId)
     throw new OrgbridgeError('BOOTSTRAP_NO_ORGANIZATION', 'the caller is in no organization');
-  const bundles = await buildBundles();
+  const bundles = await bundling;
   const inputs = templateInputs(config, {
     observed,
     organizationId,
@@ -280,6 +286,57 @@ export interface BootstrapRun {
 
 export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap';
 
+/**
+ * Stacks deployed at once. Each stack of a phase is in another account or region (or, for the
+ * forward shards, has its own name), so they are independent. In AWS a stack takes tens of
+ * seconds of waiting, so 8 in flight; the emulator is one Python process that works on one
+ * request at a time (its GIL), where more than 4 only queue (measured: docs/architecture.md).
+ */
+export const DEPLOY_CONCURRENCY = { aws: 8, emulator: 4 } as const;
+
+/**
+ * The deploy steps cut into phases that must run in order: artifact buckets; event buses (every
+ * rule targets one); handlers (their rules target the buses; the logs handler stack creates the
+ * logs bucket's service role); the logs bucket; the forward shards; the stack sets. Within a phase
+ * the steps are independent and deploy concurrently.
+ */
+export function deployPhases(steps: readonly DeployStep[]): DeployStep[][] {
+  const phaseOf = (template: string) =>
+    template === 'event-bus' || template === 'log-buckets' || template === 'stack-sets'
+      ? template
+      : template.slice(0, template.indexOf('-'));
+  const phases: DeployStep[][] = [];
+  let current: string | undefined;
+  for (const step of steps) {
+    const phase = phaseOf(step.template);
+    if (phase !== current) phases.push([]);
+    current = phase;
+    (phases[phases.length - 1] as DeployStep[]).push(step);
+  }
+  return phases;
+}
+
+const where = (step: DeployStep) =>
+  `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
+
+/** Keys under `prefix` in the bucket; empty when it cannot be listed (the upload then says why). */
+async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } catch {
+    return [];
+  }
+  return keys;
+}
+
 /** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
 export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
   const local = Boolean(run.management.context.endpoint);
@@ -298,6 +355,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   }
 
   const steps = deploySteps(rendering);
+  const concurrency = local ? DEPLOY_CONCURRENCY.emulator : DEPLOY_CONCURRENCY.aws;
   const byName = new Map(rendering.templates.map((t) => [t.name, t]));
   const urls = new Map(
     templateUploads(rendering).map((u) => [
@@ -307,20 +365,28 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   );
 
   const deploy = async (filter: (s: DeployStep) => boolean) => {
-    for (const step of steps.filter(filter)) {
-      const where = `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
+    for (const phase of deployPhases(steps.filter(filter))) {
       if (!run.execute) {
-        say(`${verb}deploy ${step.template} as ${where}`);
+        for (const step of phase) say(`${verb}deploy ${step.template} as ${where(step)}`);
         continue;
       }
-      const clients = run.management.forAccount(step.accountId);
-      const outcome = await deployStack(
-        clients,
-        step,
-        byName.get(step.template) as RenderedTemplate,
-        urls.get(step.template),
-      );
-      say(`${outcome} ${where}`);
+      // Stop starting stacks once one failed; let those in flight settle, then report.
+      const failures: unknown[] = [];
+      await mapWithConcurrency(phase, concurrency, async (step) => {
+        if (failures.length) return;
+        try {
+          const outcome = await deployStack(
+            run.management.forAccount(step.accountId),
+            step,
+            byName.get(step.template) as RenderedTemplate,
+            urls.get(step.template),
+          );
+          say(`${outcome} ${where(step)}`);
+        } catch (e) {
+          failures.push(e);
+        }
+      });
+      if (failures.length) throw failures[0];
     }
   };
   const upload = async (what: 'bundles' | 'templates') => {
@@ -338,14 +404,28 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
             body: Buffer.from(u.template.body),
             type: 'application/json',
           }));
-    for (const item of items) {
-      if (!run.execute) {
+    if (!run.execute) {
+      for (const item of items)
         say(`${verb}upload s3://${item.bucket}/${item.key} (${item.body.length} bytes)`);
-        continue;
-      }
-      const region = inputs.regions.find((r) => item.bucket.endsWith(`-${r}`)) ?? inputs.homeRegion;
+      return;
+    }
+    const regionOf = (bucket: string) =>
+      inputs.regions.find((r) => bucket.endsWith(`-${r}`)) ?? inputs.homeRegion;
+    // Keys carry the content hash: an object already there is this exact content.
+    const prefix = what === 'bundles' ? 'lambdas/' : 'templates/';
+    const buckets = [...new Set(items.map((i) => i.bucket))];
+    const present = new Set(
+      (
+        await mapWithConcurrency(buckets, concurrency, (bucket) =>
+          existingKeys(cicd.s3(regionOf(bucket)), bucket, prefix),
+        )
+      ).flatMap((keys, i) => keys.map((key) => `${buckets[i]}/${key}`)),
+    );
+    const missing = items.filter((item) => !present.has(`${item.bucket}/${item.key}`));
+    if (items.length > missing.length) say(`${items.length - missing.length} ${what} already uploaded`);
+    await mapWithConcurrency(missing, concurrency, async (item) => {
       await cicd
-        .s3(region)
+        .s3(regionOf(item.bucket))
         .send(
           new PutObjectCommand({
             Bucket: item.bucket,
@@ -358,7 +438,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
           throw new AwsOperationError(`uploading s3://${item.bucket}/${item.key}`, e);
         });
       say(`uploaded s3://${item.bucket}/${item.key}`);
-    }
+    });
   };
 
   const isArtifacts = (s: DeployStep) => s.template.startsWith('artifacts-');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -34,12 +34,39 @@ export function entryFor(kind: AccountKind): { path: string; placeholder: boolea
 }
 
 /**
+ * What the last build read (every input file esbuild reported, with a hash of their contents) and
+ * what it produced: a bootstrap bundles once per run, `orgbridge local` bootstraps twice and the
+ * actions may run in one process, so an unchanged source tree is not bundled again.
+ */
+let lastBuild:
+  | { readonly key: string; readonly inputs: readonly string[]; readonly bundles: LambdaBundle[] }
+  | undefined;
+
+/** sha256 over the paths and bytes of the files a build read; a missing file changes it too. */
+function contentHash(files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(file).update('\0');
+    try {
+      hash.update(readFileSync(file));
+    } catch {
+      hash.update('(missing)');
+    }
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/**
  * esbuild bundles, minified ESM for Node 20+. The AWS SDK v3 is left out: the Lambda Node.js
  * runtimes ship it, and bundling it would multiply the size (and cold start) of every handler.
+ * Cached in the process by the content of every input (see `lastBuild`).
  */
 export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS): Promise<LambdaBundle[]> {
-  const { build } = await import('esbuild');
   const entries = kinds.map((kind) => ({ kind, ...entryFor(kind) }));
+  const request = JSON.stringify(entries);
+  if (lastBuild && `${request}\0${contentHash(lastBuild.inputs)}` === lastBuild.key) return lastBuild.bundles;
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: Object.fromEntries(entries.map((e) => [e.kind, e.path])),
     bundle: true,
@@ -50,6 +77,7 @@ export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS
     outdir: 'out',
     outExtension: { '.js': '.mjs' },
     write: false,
+    metafile: true,
     external: ['@aws-sdk/*', '@smithy/*'],
     legalComments: 'none',
     // Some dependencies still `require()`; give ESM output a require that works in Lambda.
@@ -58,7 +86,7 @@ export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS
     },
     logLevel: 'silent',
   });
-  return entries.map((e) => {
+  const bundles = entries.map((e): LambdaBundle => {
     const file = result.outputFiles.find((f) => f.path.endsWith(`/${e.kind}.mjs`));
     if (!file) throw new Error(`esbuild produced no bundle for ${e.kind}`);
     const zip = zipSingleFile('index.mjs', file.contents);
@@ -73,6 +101,13 @@ export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS
       placeholder: e.placeholder,
     };
   });
+  // Metafile paths are relative to the working directory esbuild ran in.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((path) => !path.includes(':'))
+    .map((path) => resolve(path))
+    .sort();
+  lastBuild = { key: `${request}\0${contentHash(inputs)}`, inputs, bundles };
+  return bundles;
 }
 
 /**

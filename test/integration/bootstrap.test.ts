@@ -148,5 +148,8 @@ describe('bootstrap on the emulator', () => {
     const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.filter((l) => !l.startsWith('unchanged'))).toEqual([]);
+    // Bundles and templates are stored under their content hash: nothing is uploaded again.
+    expect(io.stdout.filter((l) => l.startsWith('uploaded '))).toEqual([]);
+    expect(io.stdout).toContain('14 bundles already uploaded'); // 7 kinds x 2 regions
   });
 });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
-import { MAX_BUNDLE_BYTES } from '../../../src/templates/bundles.js';
+import { buildBundles, MAX_BUNDLE_BYTES } from '../../../src/templates/bundles.js';
 
 const out = mkdtempSync(join(tmpdir(), 'orgbridge-synth-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -28,5 +28,15 @@ describe('orgbridge synth', () => {
     // The example's special accounts have no ids yet: synth says so instead of inventing silently.
     expect(io.stderr.join('\n')).toContain('placeholder ids');
     expect(io.stdout.at(-1)).toMatch(/^wrote \d+ templates and 7 bundles/);
+  });
+
+  it('bundles an unchanged source tree once per process (cached by the content of every input)', async () => {
+    const first = await buildBundles();
+    const started = performance.now();
+    const again = await buildBundles();
+    expect(again).toBe(first);
+    // Hashing the inputs again is far cheaper than esbuild (~0.7 s here).
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(new Set(first.map((b) => b.key)).size).toBe(7);
   });
 });
