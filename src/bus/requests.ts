@@ -39,6 +39,33 @@ export interface RequestClientOptions {
    * Default true; moto needs the fidelity patch that src/aws/emulator.ts launches it with.
    */
   readonly verifyResponder?: boolean;
+  /**
+   * A reply nobody here waits for whose SentTimestamp is older than this is an orphan and is
+   * deleted. Must exceed the longest request timeout of EVERY process sharing the queue (the
+   * 16-min stack deployment wait is the longest orgbridge uses). Default 20 minutes.
+   */
+  readonly orphanAfterMs?: number;
+  /** Longest time an unclaimed reply is hidden from every poller (seconds; default 30). */
+  readonly maxHideSeconds?: number;
+  /** Clock for reply ages (ms since the epoch); tests inject one. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Default `orphanAfterMs`: 4 minutes of slack (clock skew, slow handlers) over the 16-min wait. */
+export const DEFAULT_ORPHAN_AFTER_MS = 20 * 60_000;
+/** Default `maxHideSeconds`: well under the shortest request timeout orgbridge uses (2 min). */
+export const DEFAULT_MAX_HIDE_SECONDS = 30;
+
+/**
+ * How long an unclaimed reply on its `receiveCount`-th receive is hidden: 0 on the first receive,
+ * so its owner (another process long-polling the same queue) gets it at once, then 2, 4, 8, 16 s
+ * ... up to `maxSeconds`. A reply its owner is waiting for is almost always claimed by the second
+ * receive; one still unclaimed after several is most likely an orphan, and hiding it keeps it
+ * out of the 10-message receives that real replies must get through.
+ */
+export function unclaimedHideSeconds(receiveCount: number, maxSeconds: number): number {
+  if (receiveCount <= 1) return 0;
+  return Math.min(maxSeconds, 2 ** Math.min(receiveCount - 1, 16));
 }
 
 /** A REQUEST_FAILED answer: the remote handler's stable code is `remoteCode`. */
@@ -76,6 +103,14 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
+interface Unclaimed {
+  readonly claimed: false;
+  readonly nonce: string;
+  readonly type: string;
+}
+type Dispatched = { readonly claimed: true } | Unclaimed;
+const CLAIMED: Dispatched = { claimed: true };
+
 /** Replies keep arriving after a waiter is done (duplicates, parts): delete them for this long. */
 const FINISHED_MEMORY_MS = 10 * 60_000;
 
@@ -84,10 +119,20 @@ const FINISHED_MEMORY_MS = 10 * 60_000;
  * requesting message, and the response will send the same token back").
  *
  * One poller per queue serves every waiting request: it long-polls while anyone waits, hands each
- * reply to the waiter of its nonce and deletes it, and makes replies for nonces this process does
- * not wait for visible again at once (ChangeMessageVisibility 0) so another process sharing the
- * queue receives them. Fifty concurrent requests therefore cost one ReceiveMessage per ten replies,
- * not fifty pollers competing for the same messages.
+ * reply to the waiter of its nonce and deletes it. Fifty concurrent requests therefore cost one
+ * ReceiveMessage per ten replies, not fifty pollers competing for the same messages.
+ *
+ * A reply for a nonce this process does not wait for (unclaimed) may belong to another process
+ * sharing the queue, or to nobody: the answer to a forged request, or to one whose requester
+ * timed out or died. Released at visibility 0 forever, such orphans fill every receive and delay
+ * real replies (18 of them turned a 1.5 s CREATE_ACCOUNT into 12 s). The rule:
+ * - older than `orphanAfterMs` (by SQS's SentTimestamp): deleted and logged. A reply is sent after
+ *   its request, so its requester has waited longer than any request timeout and is gone.
+ * - otherwise hidden for `unclaimedHideSeconds(receiveCount)`: 0 the first time, so a live owner
+ *   in another process gets it at once, then growing up to `maxHideSeconds`, so an orphan is
+ *   seen a few times a minute instead of on every poll.
+ * A process's own replies never depend on either rule: they are claimed on receipt, whatever
+ * their age. Late duplicates of nonces it finished are deleted as before.
  */
 export class RequestClient {
   private readonly waiters = new Map<string, Waiter>();
@@ -97,12 +142,20 @@ export class RequestClient {
   private readonly abort = new AbortController();
   private readonly log: MessagingLog;
   private readonly waitSeconds: number;
+  private readonly orphanAfterMs: number;
+  private readonly maxHideSeconds: number;
+  private readonly now: () => number;
   /** ReceiveMessage calls made, for benchmarks. */
   receives = 0;
+  /** Orphan replies deleted, for benchmarks and tests. */
+  orphansDeleted = 0;
 
   constructor(private readonly options: RequestClientOptions) {
     this.log = options.log ?? silentLog;
     this.waitSeconds = options.waitSeconds ?? 20;
+    this.orphanAfterMs = options.orphanAfterMs ?? DEFAULT_ORPHAN_AFTER_MS;
+    this.maxHideSeconds = options.maxHideSeconds ?? DEFAULT_MAX_HIDE_SECONDS;
+    this.now = options.now ?? Date.now;
   }
 
   private get cicd(): string {
@@ -180,6 +233,14 @@ export class RequestClient {
   ): Promise<QueueEnvelope[]> {
     if (this.closed)
       return Promise.reject(new OrgbridgeError('REQUEST_CLIENT_CLOSED', `${label}: client closed`));
+    if (timeoutMs > this.orphanAfterMs) {
+      // Another process would delete this request's late reply as an orphan.
+      this.log.warn('request timeout exceeds the orphan bound of the reply queue', {
+        label,
+        timeoutMs,
+        orphanAfterMs: this.orphanAfterMs,
+      });
+    }
     return new Promise<QueueEnvelope[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.finish(nonce);
@@ -264,7 +325,7 @@ export class RequestClient {
     const w = this.waiters.get(nonce);
     if (w) clearTimeout(w.timer);
     this.waiters.delete(nonce);
-    this.finished.set(nonce, Date.now());
+    this.finished.set(nonce, this.now());
   }
 
   private ensurePolling(): void {
@@ -293,11 +354,23 @@ export class RequestClient {
         continue;
       }
       const mine: string[] = [];
-      const others: string[] = [];
-      for (const m of messages) (this.dispatch(m) ? mine : others).push(m.receiptHandle);
+      const toDelete: string[] = [];
+      const hidden = new Map<number, string[]>();
+      for (const m of messages) {
+        const outcome = this.dispatch(m);
+        if (outcome.claimed) {
+          mine.push(m.receiptHandle);
+          toDelete.push(m.receiptHandle);
+        } else if (this.isOrphan(m, outcome)) {
+          toDelete.push(m.receiptHandle);
+        } else {
+          const seconds = unclaimedHideSeconds(m.receiveCount, this.maxHideSeconds);
+          hidden.set(seconds, [...(hidden.get(seconds) ?? []), m.receiptHandle]);
+        }
+      }
       await Promise.all([
-        mine.length ? replies.delete(mine) : undefined,
-        others.length ? replies.changeVisibility(others, 0) : undefined,
+        toDelete.length ? replies.delete(toDelete) : undefined,
+        ...[...hidden].map(([seconds, handles]) => replies.changeVisibility(handles, seconds)),
       ]).catch((e) => this.log.warn('acknowledging replies failed', { error: String(e) }));
       // Only other processes' replies came back: let their pollers have them first.
       if (messages.length > 0 && mine.length === 0) await new Promise((r) => setTimeout(r, 200));
@@ -305,8 +378,28 @@ export class RequestClient {
     }
   }
 
-  /** Returns true when the message is this process's to delete. */
-  private dispatch(message: QueueMessage): boolean {
+  /**
+   * Unclaimed and older than the orphan bound: deleted (and logged). Without a SentTimestamp
+   * the age is unknown and the message is only hidden (the queue's redrive limit ends it).
+   */
+  private isOrphan(message: QueueMessage, outcome: Unclaimed): boolean {
+    const sent = Number(message.sentTimestamp);
+    if (!message.sentTimestamp || !Number.isFinite(sent)) return false;
+    const ageMs = this.now() - sent;
+    if (ageMs <= this.orphanAfterMs) return false;
+    this.orphansDeleted++;
+    this.log.warn('reply queue: deleting an orphan reply no request waits for', {
+      messageId: message.messageId,
+      nonce: outcome.nonce,
+      type: outcome.type,
+      ageSeconds: Math.round(ageMs / 1000),
+      orphanAfterSeconds: Math.round(this.orphanAfterMs / 1000),
+    });
+    return true;
+  }
+
+  /** `claimed`: the message is this process's to delete (handed to a waiter, or garbage). */
+  private dispatch(message: QueueMessage): Dispatched {
     let envelope: QueueEnvelope;
     try {
       envelope = QueueEnvelopeSchema.parse(JSON.parse(message.body));
@@ -314,11 +407,13 @@ export class RequestClient {
       this.log.warn('reply queue: dropping a message that is not an orgbridge envelope', {
         messageId: message.messageId,
       });
-      return true;
+      return CLAIMED;
     }
     const nonce = typeof envelope.detail.nonce === 'string' ? envelope.detail.nonce : '';
     const waiter = this.waiters.get(nonce);
-    if (!waiter) return this.finished.has(nonce);
+    if (!waiter) {
+      return this.finished.has(nonce) ? CLAIMED : { claimed: false, nonce, type: envelope['detail-type'] };
+    }
     const type = envelope['detail-type'];
     const parsed = isResponseType(type) ? parseDetail(type, envelope.detail) : undefined;
     if (!parsed?.ok) {
@@ -327,7 +422,7 @@ export class RequestClient {
         type,
         reason: parsed ? parsed.reason : 'not a response type',
       });
-      return true;
+      return CLAIMED;
     }
     if ((this.options.verifyResponder ?? true) && envelope.account !== waiter.from) {
       this.log.warn('reply queue: dropping a reply from the wrong account', {
@@ -335,18 +430,18 @@ export class RequestClient {
         expected: waiter.from,
         got: envelope.account,
       });
-      return true;
+      return CLAIMED;
     }
     waiter.replies.push({ ...envelope, detail: parsed.detail as Record<string, unknown> });
     if (type === 'REQUEST_FAILED' || waiter.isComplete(waiter.replies)) {
       this.finish(nonce);
       waiter.resolve(type === 'REQUEST_FAILED' ? [waiter.replies.at(-1) as QueueEnvelope] : waiter.replies);
     }
-    return true;
+    return CLAIMED;
   }
 
   private forgetOldNonces(): void {
-    const cutoff = Date.now() - FINISHED_MEMORY_MS;
+    const cutoff = this.now() - FINISHED_MEMORY_MS;
     for (const [nonce, at] of this.finished) if (at < cutoff) this.finished.delete(nonce);
   }
 
