@@ -1,6 +1,6 @@
 import type { AccountKind } from '../config/model.js';
-import type { RequestType } from '../protocol/catalog.js';
 import { handledRequestTypes } from '../protocol/routing.js';
+import { type AccountHandlerSettings, accountHandlers } from './accounts/register.js';
 import { ensureAccountZoneHandler } from './dns/account-zone.js';
 import { dnsCreateAliasHandler, dnsCreateValidationRecordHandler } from './dns/records.js';
 import { pingHandler } from './ping.js';
@@ -13,7 +13,7 @@ import {
   updateIamMappingHandler,
   updateLogBucketsHandler,
 } from './provisioning/registrations.js';
-import type { HandlerRegistry } from './types.js';
+import { type HandlerRegistry, registryForKind } from './types.js';
 
 /**
  * Every handler orgbridge ships, by detail-type. Which account runs which is not decided here:
@@ -34,10 +34,19 @@ export const ALL_HANDLERS: HandlerRegistry = {
   SYNC_SCPS: syncScpsHandler,
 };
 
-export function handlersFor(kind: AccountKind, all: HandlerRegistry = ALL_HANDLERS): HandlerRegistry {
-  const registry: Partial<Record<RequestType, unknown>> = {};
-  for (const type of handledRequestTypes(kind)) {
-    if (all[type]) registry[type] = all[type];
-  }
-  return registry as HandlerRegistry;
+export interface LocalRegistrySettings {
+  /** The management account's placement rules (root_ou, morgue_ou) come from the DSL. */
+  readonly accounts?: AccountHandlerSettings;
+}
+
+/**
+ * Local mode's registry of a `kind` account: every handler, the account lifecycle ones for the
+ * management account. (The Lambda bundles carry a subset: src/runtime/lambda/registries.ts.)
+ */
+export function handlersFor(kind: AccountKind, settings: LocalRegistrySettings = {}): HandlerRegistry {
+  const all =
+    kind === 'management' && settings.accounts
+      ? { ...ALL_HANDLERS, ...accountHandlers(settings.accounts) }
+      : ALL_HANDLERS;
+  return registryForKind(kind, all, handledRequestTypes);
 }

@@ -51,3 +51,18 @@ export class RequestRejected extends OrgbridgeError {
     this.name = 'RequestRejected';
   }
 }
+
+/**
+ * Keeps the registrations the routing table gives `kind`: an account never runs a handler its
+ * rules would not deliver to it. Local mode's registry and each Lambda's bundled registry both
+ * go through here.
+ */
+export function registryForKind(
+  kind: AccountKind,
+  all: HandlerRegistry,
+  handled: (kind: AccountKind) => readonly RequestType[],
+): HandlerRegistry {
+  const registry: Partial<Record<RequestType, unknown>> = {};
+  for (const type of handled(kind)) if (all[type]) registry[type] = all[type];
+  return registry as HandlerRegistry;
+}

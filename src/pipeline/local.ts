@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { AwsClients, emulatorContext, type MotoServer, startMoto } from '../aws/index.js';
 import { loadConfig } from '../config/index.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
@@ -13,9 +15,9 @@ import type { ObservedOrganization } from '../plan/observed.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
 import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
-import { templateInputs } from '../templates/inputs.js';
+import { homeRegionOf, templateInputs } from '../templates/inputs.js';
 import { topologyInput } from '../templates/topology-adapter.js';
-import { directAccountsGateway } from './accounts-gateway.js';
+import { cicdRequestClient, directAccountsGateway, eventBridgeAccountsGateway } from './accounts-gateway.js';
 import { ACTIONS, type ActionContext } from './actions.js';
 import { runArtifactAction } from './bootstrap.js';
 import type { Output } from './output.js';
@@ -33,6 +35,8 @@ export interface LocalOptions {
   /** Keep the emulator and the handler runtime up after the run (Ctrl-C stops them). */
   readonly keepRunning?: boolean;
   readonly port?: number;
+  /** Stream every step's own output (plans, deploys) instead of one summary line per step. */
+  readonly verbose?: boolean;
   readonly now?: () => Date;
 }
 
@@ -45,10 +49,9 @@ export function localConfigDir(requested: string | undefined): string {
 }
 
 /**
- * The management account exists before orgbridge: adopt the emulated organization's one. The
- * sync and the bootstrap recognise it without this (matchAccounts in src/plan/accounts.ts); the
- * provisioning pipeline still learns ids from a bare account list and needs it until it passes
- * the whole observed organization to resolveAccountIds.
+ * The management account exists before orgbridge: adopt the emulated organization's one. Every
+ * stage recognises it without this (matchAccounts in src/plan/accounts.ts); adopting it makes
+ * the local run's config say so explicitly, as a real repository would with `id:`.
  */
 export function adoptManagementAccount(config: ResolvedConfig, managementId: string): ResolvedConfig {
   const key = config.organization.accounts.management;
@@ -86,27 +89,51 @@ class Steps {
   }
 }
 
-/** Captures step output: the local run shows a summary, not every plan line. */
-function quietOutput(parent: Output): Output & { lines: string[] } {
+/** Captures step output: the local run shows a summary, not every plan line (unless verbose). */
+function quietOutput(parent: Output, verbose = false): Output & { lines: string[] } {
   const lines: string[] = [];
   return {
     lines,
-    out: (t) => lines.push(t),
-    err: (t) => lines.push(t),
+    out: (t) => {
+      lines.push(t);
+      if (verbose) parent.err(t);
+    },
+    err: (t) => {
+      lines.push(t);
+      if (verbose) parent.err(t);
+    },
     interactive: false,
     color: parent.color,
   };
 }
 
 /** What a shell needs to talk to the emulator: printed by --keep-running, used by the actions. */
-export function emulatorEnvironment(endpoint: string): Record<string, string> {
+export function emulatorEnvironment(endpoint: string, region: string): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: region,
     ORGBRIDGE_PIPELINE_STATE: 'file',
     ORGBRIDGE_STATE_DIR: mkdtempSync(join(tmpdir(), 'orgbridge-local-state-')),
+  };
+}
+
+/** Temporary credentials of the cicd account (AssumeRole, as a pipeline runner would hold). */
+async function cicdEnvironment(management: AwsClients, cicdId: string): Promise<Record<string, string>> {
+  const out = await management.sts().send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${cicdId}:role/${management.context.accessRoleName}`,
+      RoleSessionName: 'orgbridge-local-pipeline',
+    }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole into cicd returned no credentials');
+  return {
+    AWS_ACCESS_KEY_ID: c.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.SecretAccessKey,
+    ...(c.SessionToken ? { AWS_SESSION_TOKEN: c.SessionToken } : {}),
+    ORGBRIDGE_ACCOUNTS_GATEWAY: 'eventbridge',
   };
 }
 
@@ -155,39 +182,51 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
   let management: AwsClients | undefined;
   const outcomes: { account: string; outcome: RecordOutcome }[] = [];
   try {
-    server = await steps.run(
-      'start the AWS emulator',
-      () => startMoto(options.port !== undefined ? { port: options.port } : {}),
-      (s) => `moto server on ${s.endpoint}`,
-    );
-    const context = emulatorContext(server.endpoint);
-    // The actions below build their own clients from the environment, exactly as they do when a
-    // person runs `orgbridge run --action ...` against this emulator afterwards.
-    const env = emulatorEnvironment(server.endpoint);
-    Object.assign(process.env, env);
-    const runAction = async (name: string): Promise<{ code: number; lines: string[] }> => {
-      const load = ACTIONS[name];
-      if (!load) throw new Error(`no action ${name}`);
-      const action = await load();
-      const captured = quietOutput(output);
-      const actionContext: ActionContext = {
-        configDir,
-        execute: true,
-        output: captured,
-        env: process.env,
-        now,
-      };
-      const code = await action.run(actionContext);
-      if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
-      return { code, lines: captured.lines };
-    };
-    management = new AwsClients(context);
-    const org = management;
     const loaded = await steps.run(
       'load the organization config',
       () => loadConfig(configDir),
       (c) => `${c.accounts.length} accounts, ${Object.keys(c.scopes).length} scopes from ${configDir}`,
     );
+    const region = homeRegionOf(loaded);
+    server = await steps.run(
+      'start the AWS emulator',
+      () => startMoto(options.port !== undefined ? { port: options.port } : {}),
+      (s) => `moto server on ${s.endpoint}`,
+    );
+    const context = emulatorContext(server.endpoint, { region });
+    // The actions below build their own clients from the environment, exactly as they do when a
+    // person runs `orgbridge run --action ...` against this emulator afterwards.
+    const env = emulatorEnvironment(server.endpoint, region);
+    Object.assign(process.env, env);
+    const runAction = async (
+      name: string,
+      as: Record<string, string> = {},
+    ): Promise<{ code: number; lines: string[] }> => {
+      const load = ACTIONS[name];
+      if (!load) throw new Error(`no action ${name}`);
+      const action = await load();
+      const captured = quietOutput(output, options.verbose);
+      const actionContext: ActionContext = {
+        configDir,
+        execute: true,
+        output: captured,
+        env: { ...process.env, ...as },
+        now,
+      };
+      // The SDK's default credential chain reads process.env: act as `as` for this action only.
+      const saved = Object.fromEntries(Object.keys(as).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, as);
+      const code = await action.run(actionContext).finally(() => {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      });
+      if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
+      return { code, lines: captured.lines };
+    };
+    management = new AwsClients(context);
+    const org = management;
     const managementId = await steps.run(
       'create the organization',
       async () => {
@@ -210,11 +249,11 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
           gateway: direct,
           now: now(),
           execute: true,
-          output: quietOutput(output),
+          output: quietOutput(output, options.verbose),
         }),
       (r) => `${r.applied.length} actions${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`,
     );
-    const bootstrapOutput = quietOutput(output);
+    const bootstrapOutput = quietOutput(output, options.verbose);
     const bootstrapCode = await steps.run(
       'bootstrap: artifact buckets, event buses, handler queues and rules',
       () =>
@@ -248,7 +287,10 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
       return startLocalPollers({
         topology,
         clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
-        handlersFor: (kind) => handlersFor(kind),
+        handlersFor: (kind) =>
+          handlersFor(kind, {
+            accounts: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
+          }),
         waitSeconds: 1,
         concurrency: 8,
         onOutcome: (account, outcome) => outcomes.push({ account, outcome }),
@@ -261,16 +303,37 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
     );
 
     const sync = await steps.run(
-      'sync-accounts --execute',
-      () => syncAccounts({ config, gateway: direct, now: now(), execute: true, output: quietOutput(output) }),
+      'sync-accounts --execute (from the cicd account, over EventBridge)',
+      async () => {
+        // As in AWS: the pipeline holds cicd credentials and asks the management account's
+        // handlers (run by the local runtime) over the buses; request/response on the reply queue.
+        const cicd = org.forAccount((await topologyFor()).cicdAccountId);
+        const client = await cicdRequestClient(cicd, {
+          busName: config.organization.event_bus,
+          source: config.organization.event_source,
+          waitSeconds: 1,
+        });
+        try {
+          const gateway = eventBridgeAccountsGateway({ client, managementAccountId: managementId });
+          return await syncAccounts({
+            config,
+            gateway,
+            now: now(),
+            execute: true,
+            output: quietOutput(output, options.verbose),
+          });
+        } finally {
+          await client.close();
+        }
+      },
       (r) => {
         const counts = new Map<string, number>();
         for (const a of r.applied) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
         const parts = [...counts.entries()].map(([k, n]) => `${n} ${k}`);
-        return `${parts.join(', ') || 'nothing to do'}${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`;
+        return `${parts.join(', ') || 'nothing to do'} over EventBridge${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`;
       },
     );
-    const memberBootstrap = quietOutput(output);
+    const memberBootstrap = quietOutput(output, options.verbose);
     await steps.run(
       'bootstrap the new accounts (buses, handler queues, cicd forward rules)',
       () =>
@@ -280,11 +343,36 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
     await pollers.stop();
     pollers = await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
 
+    const parentDomain = config.organization.dns_parent_domain;
+    if (parentDomain) {
+      await steps.run(
+        `host the parent DNS zone ${parentDomain} in the dns account (in AWS: once, delegated from your registrar)`,
+        async () => {
+          const topology = await topologyFor();
+          const dns = org.forAccount(topology.dnsAccountId);
+          await dns.route53().send(
+            new CreateHostedZoneCommand({
+              Name: parentDomain,
+              CallerReference: `orgbridge-local-${parentDomain}`,
+            }),
+          );
+        },
+        () => 'zone created',
+      );
+    }
     const failed: string[] = [];
-    for (const name of ['pipeline', 'sync-policies', 'sync-ecr']) {
+    // The pipeline runs where it runs in AWS: in the cicd account, over EventBridge. The policy
+    // and ECR syncs act with management credentials, as their docs say.
+    const cicdCredentials = await cicdEnvironment(org, (await topologyFor()).cicdAccountId);
+    const actionsToRun: [string, Record<string, string>][] = [
+      ['pipeline', cicdCredentials],
+      ['sync-policies', {}],
+      ['sync-ecr', {}],
+    ];
+    for (const [name, as] of actionsToRun) {
       const result = await steps.run(
-        `run --action ${name} --execute`,
-        () => runAction(name),
+        `run --action ${name} --execute${name === 'pipeline' ? ' (from the cicd account, over EventBridge)' : ''}`,
+        () => runAction(name, as),
         (r) => (r.code === 0 ? lastMeaningfulLine(r.lines) : `FAILED (exit ${r.code})`),
       );
       if (result.code !== 0) failed.push(name);
@@ -292,19 +380,27 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
 
     const observed = await observeOrganization(port, { tagConcurrency: 8 });
     const seconds = (performance.now() - started) / 1000;
-    const handled = outcomes.filter((o) => o.outcome.status === 'handled').length;
-    const rejected = outcomes.filter((o) => o.outcome.status === 'rejected').length;
+    const byType = new Map<string, number>();
+    for (const { outcome } of outcomes) {
+      const key = `${outcome.type ?? 'unknown'} ${outcome.status}`;
+      byType.set(key, (byType.get(key) ?? 0) + 1);
+    }
     output.out(`\norgbridge local: ${observed.accounts.length} accounts in ${seconds.toFixed(1)} s\n`);
     output.out(renderOuTree(observed));
     output.out(`\nsteps:`);
     for (const r of steps.records)
-      output.out(`  ${r.name.padEnd(72)} ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.summary}`);
-    output.out(`\nevents handled: ${handled}, rejected: ${rejected}; AWS calls: ${org.counter.total}`);
+      output.out(`  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.name}: ${r.summary}`);
+    output.out(
+      `\nevents the local handler runtime processed (AWS calls of this process: ${org.counter.total}):`,
+    );
+    for (const [key, n] of [...byType.entries()].sort()) output.out(`  ${key.padEnd(48)} ${n}`);
     output.out(`account plan after the run: ${sync.plan.actions.length} action(s) were applied`);
     if (options.keepRunning) {
       output.out(`\nThe emulated organization keeps running. In another shell:\n`);
       output.out(
-        `  export AWS_ENDPOINT_URL=${server.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1`,
+        `  export ${Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
       );
       output.out(`  npx orgbridge -c ${configDir} plan`);
       output.out(`\nPress Ctrl-C to stop.`);

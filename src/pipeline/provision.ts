@@ -109,6 +109,11 @@ export interface ProvisionInputs {
   readonly waitTimeoutMs?: number;
   readonly waitPollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The stack sets were deployed as plain stacks by the bootstrap (the emulator runs no stack
+   * sets: see src/pipeline/bootstrap.ts), synchronously, so there are no instances to wait for.
+   */
+  readonly stackSetsAsStacks?: boolean;
 }
 
 export interface ProvisionPlan {
@@ -145,7 +150,7 @@ function specialIds(
 /** Builds the step graph. Pure but for template rendering (CDK synth, memoised). */
 export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningGateway): ProvisionPlan {
   const { config, observed } = inputs;
-  const ids = resolveAccountIds(config, observed.accounts);
+  const ids = resolveAccountIds(config, observed);
   const special = specialIds(config, ids);
   const home = homeRegionOf(config);
   const orgPathOf = orgPathResolver(inputs.organizationId, observed.ous);
@@ -296,11 +301,12 @@ function accountSteps(
   const isCicd = id === special.cicd;
   // Stack sets never deploy into the management account; the member handlers set skips every
   // special account (they get their handler stacks from the bootstrap).
-  const stackSets = isManagement
-    ? []
-    : account.kind === 'member'
-      ? [STACK_SET_NAMES.eventBus, STACK_SET_NAMES.handlers]
-      : [STACK_SET_NAMES.eventBus];
+  const stackSets =
+    isManagement || inputs.stackSetsAsStacks
+      ? []
+      : account.kind === 'member'
+        ? [STACK_SET_NAMES.eventBus, STACK_SET_NAMES.handlers]
+        : [STACK_SET_NAMES.eventBus];
   const waitId = `wait-stack-instances:${id}:${fingerprint(stackSets)}`;
   steps.push({
     id: waitId,

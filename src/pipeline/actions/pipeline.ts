@@ -47,7 +47,7 @@ export const pipelineAction: PipelineAction = {
       } catch (e) {
         throw new AwsOperationError('reading the organization id (organizations:DescribeOrganization)', e);
       }
-      const ids = resolveAccountIds(config, observed.accounts);
+      const ids = resolveAccountIds(config, observed);
       const home = homeRegionOf(config);
       const special = Object.fromEntries(
         SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] ?? '']),
@@ -85,6 +85,8 @@ export const pipelineAction: PipelineAction = {
         store,
         execute: context.execute,
         output: context.output,
+        // Against an emulator the bootstrap deploys stack sets as plain stacks (as it decides).
+        stackSetsAsStacks: Boolean(clients.context.endpoint),
       });
       return result.exitCode;
     } finally {

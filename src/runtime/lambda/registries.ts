@@ -3,8 +3,7 @@ import { type AccountHandlerSettings, accountHandlers } from '../../handlers/acc
 import { dnsCreateAliasHandler, dnsCreateValidationRecordHandler } from '../../handlers/dns/records.js';
 import { pingHandler } from '../../handlers/ping.js';
 import { syncScpsHandler } from '../../handlers/policies/sync.js';
-import type { HandlerRegistry } from '../../handlers/types.js';
-import type { RequestType } from '../../protocol/catalog.js';
+import { type HandlerRegistry, registryForKind } from '../../handlers/types.js';
 import { handledRequestTypes } from '../../protocol/routing.js';
 
 /**
@@ -52,7 +51,5 @@ export function lambdaRegistry(kind: AccountKind, settings: RegistrySettings = {
     if (!settings.accounts) throw new Error('the management registry needs the account handler settings');
     all = { ...BUNDLED, ...accountHandlers(settings.accounts) };
   }
-  const registry: Partial<Record<RequestType, unknown>> = {};
-  for (const type of handledRequestTypes(kind)) if (all[type]) registry[type] = all[type];
-  return registry as HandlerRegistry;
+  return registryForKind(kind, all, handledRequestTypes);
 }
