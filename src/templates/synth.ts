@@ -130,6 +130,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
       eventSource: config.organization.event_source,
       special,
       organizationId: inputs.organizationId,
+      placement: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
       bundleKey: inputs.bundleKeys[kind],
       local,
       ...(extraStatements ? { extraStatements } : {}),

@@ -33,6 +33,11 @@ export interface HandlerOptions {
   readonly eventSource: string;
   readonly special: SpecialAccountIds;
   readonly organizationId: string;
+  /**
+   * The DSL's `organization.root_ou` and `morgue_ou`. The management handler enforces them on
+   * every account write (src/runtime/lambda/management.ts refuses to start without them).
+   */
+  readonly placement: { readonly rootOu: string; readonly morgueOu: string };
   /** S3 key of the kind's bundle; required unless `local`. */
   readonly bundleKey: string | undefined;
   /**
@@ -264,6 +269,9 @@ export function handlerEnvironment(options: HandlerOptions): Record<string, stri
     ORGBRIDGE_IDEMPOTENCY_TABLE: options.topology.idempotencyTable,
     ORGBRIDGE_ORGANIZATION_ID: options.organizationId,
     ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(options.special),
+    ...(options.kind === 'management'
+      ? { ORGBRIDGE_ROOT_OU: options.placement.rootOu, ORGBRIDGE_MORGUE_OU: options.placement.morgueOu }
+      : {}),
     POWERTOOLS_SERVICE_NAME: `orgbridge-${options.kind}`,
     NODE_OPTIONS: '--enable-source-maps',
   };
@@ -322,10 +330,12 @@ function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
   const deployer: string[] = [];
   if (handled.includes('CREATE_VPC')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.vpc);
   if (handled.includes('UPDATE_IAM_MAPPING')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping);
+  if (handled.includes('UPDATE_ACCOUNT_BASELINE')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.baseline);
   if (deployer.length > 0) {
     new CfnRole(stack, 'StackDeployerRole', {
       roleName: ROLE_NAMES.stackDeployer,
-      description: 'orgbridge: CloudFormation service role for the VPC and IAM mapping stacks',
+      description:
+        'orgbridge: CloudFormation service role for the VPC, IAM mapping and account baseline stacks',
       assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
       policies: [
         {
@@ -350,6 +360,19 @@ function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
                       Effect: 'Allow',
                       Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping],
                       Resource: Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/orgbridge/*`),
+                    },
+                  ]
+                : []),
+              // The baseline's role names come from the DSL's access patterns and its backup
+              // vault has no predictable ARN prefix, hence `*`; only CloudFormation in this
+              // account assumes the role, and the handler may deploy only the baseline stack.
+              ...(handled.includes('UPDATE_ACCOUNT_BASELINE')
+                ? [
+                    {
+                      Sid: 'AccountBaseline',
+                      Effect: 'Allow',
+                      Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.baseline],
+                      Resource: '*',
                     },
                   ]
                 : []),

@@ -5,7 +5,11 @@ import type { ObservedOrganization } from '../../../src/plan/observed.js';
 import { computeTopology } from '../../../src/protocol/topology.js';
 import { checkTemplates, GUARDRAILS } from '../../../src/templates/guardrails.js';
 import { resolveAccountIds, templateInputs } from '../../../src/templates/inputs.js';
-import { HANDLER_PERMISSIONS, statementsFor } from '../../../src/templates/permissions.js';
+import {
+  DEPLOY_SERVICE_ROLE_ACTIONS,
+  HANDLER_PERMISSIONS,
+  statementsFor,
+} from '../../../src/templates/permissions.js';
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
@@ -85,6 +89,33 @@ describe('rendered templates', () => {
       expect(resourcesOf(l, 'AWS::Lambda::EventSourceMapping')).toEqual([]);
       // The local variant keeps the queues the in-process poller consumes.
       expect(resourcesOf(l, 'AWS::SQS::Queue').length).toBe(resourcesOf(t, 'AWS::SQS::Queue').length);
+    }
+  });
+
+  it('give the management function the placement OUs its runtime refuses to start without, and no other function', () => {
+    const environmentOf = (kind: string): Record<string, string> => {
+      const [[, fn] = []] = resourcesOf(byName(templates, `handlers-${kind}`), 'AWS::Lambda::Function');
+      const environment = fn?.Properties.Environment as { Variables: Record<string, string> } | undefined;
+      return environment?.Variables ?? {};
+    };
+    expect(environmentOf('management')).toMatchObject({
+      ORGBRIDGE_ROOT_OU: config.organization.root_ou,
+      ORGBRIDGE_MORGUE_OU: config.organization.morgue_ou,
+    });
+    for (const kind of ['cicd', 'identity', 'dns', 'logs', 'audit', 'member']) {
+      expect(environmentOf(kind)).not.toHaveProperty('ORGBRIDGE_ROOT_OU');
+    }
+  });
+
+  it('let the stack deployer role deploy the account baseline where UPDATE_ACCOUNT_BASELINE is handled', () => {
+    const topology = renderTopology(inputs);
+    const kinds = Object.entries(topology.kinds).filter(([, view]) =>
+      view.handledDetailTypes.includes('UPDATE_ACCOUNT_BASELINE'),
+    );
+    expect(kinds.length).toBeGreaterThan(0);
+    for (const [kind] of kinds) {
+      const actions = roleActions(byName(templates, `handlers-${kind}`), 'StackDeployerRole');
+      for (const action of DEPLOY_SERVICE_ROLE_ACTIONS.baseline) expect(actions, kind).toContain(action);
     }
   });
 
