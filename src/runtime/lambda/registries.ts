@@ -1,5 +1,6 @@
 import type { AccountKind } from '../../config/model.js';
 import { type AccountHandlerSettings, accountHandlers } from '../../handlers/accounts/register.js';
+import { ensureAccountZoneHandler } from '../../handlers/dns/account-zone.js';
 import { dnsCreateAliasHandler, dnsCreateValidationRecordHandler } from '../../handlers/dns/records.js';
 import { pingHandler } from '../../handlers/ping.js';
 import { syncScpsHandler } from '../../handlers/policies/sync.js';
@@ -20,6 +21,7 @@ const BUNDLED: HandlerRegistry = {
   PING: pingHandler,
   DNS_CREATE_ALIAS: dnsCreateAliasHandler,
   DNS_CREATE_VALIDATION_RECORD: dnsCreateValidationRecordHandler,
+  ENSURE_ACCOUNT_ZONE: ensureAccountZoneHandler,
   SYNC_SCPS: syncScpsHandler,
 };
 
@@ -36,7 +38,6 @@ export const NOT_BUNDLED: readonly string[] = [
   'UPDATE_ACCOUNT_BASELINE',
   'UPDATE_LOG_BUCKETS',
   'STACK_INSTANCE_STATUS',
-  'ENSURE_ACCOUNT_ZONE',
 ];
 
 export interface RegistrySettings {
