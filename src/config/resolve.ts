@@ -413,7 +413,8 @@ function resolveScope(
 
 /**
  * A bare OU name lives under `root_ou` (the seed's `organization_unit: Dev`); a path with `/`
- * is taken from the organization root (`Internal/Dev`), which also allows OUs outside it.
+ * is taken from the organization root (`Internal/Dev`); validation requires it inside root_ou
+ * (DSL_OU_OUTSIDE_ROOT), except for a scope of the management account alone.
  */
 export function organizationUnitPath(organizationUnit: string, rootOu: string): string {
   return organizationUnit.includes('/') ? organizationUnit : `${rootOu}/${organizationUnit}`;

@@ -406,6 +406,11 @@ const organizationUnits: Rule = {
     const { ou_depth } = config.organization.limits;
     const { morgue_ou, root_ou } = config.organization;
     const errors: OrgbridgeError[] = [];
+    // The management account already exists and is never created or moved (src/plan/accounts.ts),
+    // so a scope that holds only it may name the OU it really is in, wherever that is.
+    const managementScopes = config.accounts.filter((a) => a.kind === 'management').map((a) => a.scope);
+    const otherScopes = new Set(config.accounts.filter((a) => a.kind !== 'management').map((a) => a.scope));
+    const managementOnly = new Set(managementScopes.filter((scope) => !otherScopes.has(scope)));
     if (morgue_ou === root_ou) {
       errors.push(
         new OrgbridgeError(
@@ -430,7 +435,9 @@ const organizationUnits: Rule = {
           ),
         );
       }
-      if (scope.organization_unit === morgue_ou || scope.organization_unit.startsWith(`${morgue_ou}/`)) {
+      const inOu = (ou: string) =>
+        scope.organization_unit === ou || scope.organization_unit.startsWith(`${ou}/`);
+      if (inOu(morgue_ou)) {
         errors.push(
           new OrgbridgeError(
             'DSL_SCOPE_IN_MORGUE',
@@ -438,6 +445,19 @@ const organizationUnits: Rule = {
             {
               location,
               hint: 'the morgue only holds retired accounts; choose another OU',
+            },
+          ),
+        );
+      } else if (!inOu(root_ou) && !managementOnly.has(scope.name)) {
+        // The management handler refuses CREATE_ACCOUNT/MOVE_ACCOUNT outside root_ou
+        // (ACCOUNT_OU_NOT_ALLOWED in src/handlers/accounts/placement.ts): say so at PR time.
+        errors.push(
+          new OrgbridgeError(
+            'DSL_OU_OUTSIDE_ROOT',
+            `scope '${scope.name}': OU '${scope.organization_unit}' is outside organization.root_ou '${root_ou}'; the management account places accounts only in '${root_ou}' or below it`,
+            {
+              location,
+              hint: `write a bare OU name (placed under '${root_ou}') or a path starting with '${root_ou}/', e.g. '${root_ou}/${scope.organization_unit.split('/').at(-1)}'`,
             },
           ),
         );

@@ -369,6 +369,33 @@ describe('more rules', () => {
     expect(error.message).toContain('must differ from root_ou');
   });
 
+  it('organization-units: a scope outside root_ou, unless only the management account uses it', () => {
+    const text = BASE.replace('organization_unit: Internal/Infra', 'organization_unit: Legacy/Infra');
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_OU_OUTSIDE_ROOT',
+      'accounts.yml',
+      lineOf(text, 'Legacy/Infra'),
+    );
+    expect(error.message).toContain("outside organization.root_ou 'Internal'");
+    expect(error.hint).toContain("'Internal/Infra'");
+    expect(error.format()).toContain(`accounts.yml:${lineOf(text, 'Legacy/Infra')}`);
+    // A scope for the management account alone: it is never created or moved, so it may sit elsewhere.
+    const management = withAccounts(
+      '',
+      BASE.replace('  mgmt:\n    scope: infra', '  mgmt:\n    scope: root').replace(
+        'scopes:\n',
+        'scopes:\n  root:\n    organization_unit: Legacy/Management\n',
+      ),
+    );
+    expect(resolveOk(management).accounts.find((a) => a.key === 'mgmt')?.organization_unit).toBe(
+      'Legacy/Management',
+    );
+    // The morgue is reported as such, not twice.
+    const morgue = BASE.replace('organization_unit: Internal/Infra', 'organization_unit: Morgue/Infra');
+    expect(errorsOf(morgue).map((e) => e.code)).not.toContain('DSL_OU_OUTSIDE_ROOT');
+  });
+
   it('an email template without {name} or {key} would give every account one email', () => {
     const text = BASE.replace(
       "email_template: 'aws+{name}@example.com'",
