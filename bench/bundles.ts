@@ -5,8 +5,7 @@
  * `npx tsx bench/bundles.ts` prints them alone; `npm run bench` includes them.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildBundles, MAX_BUNDLE_BYTES } from '../src/templates/bundles.js';
@@ -37,7 +36,11 @@ export async function benchBundles(): Promise<BenchResult[]> {
     value: Math.round(performance.now() - started),
     unit: 'ms',
   });
-  const dir = mkdtempSync(join(tmpdir(), 'orgbridge-bench-bundles-'));
+  // Inside the project so the bundles' externals (the AWS SDK, which the Lambda runtime provides)
+  // resolve from node_modules, as they resolve from the runtime's own copy in Lambda.
+  const cache = join(process.cwd(), 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'orgbridge-bench-bundles-'));
   try {
     for (const b of bundles) {
       const note = b.placeholder ? ' (stand-in entry)' : '';

@@ -19,25 +19,25 @@ const stepsOf = (local: boolean) =>
   });
 
 describe('deployPhases', () => {
-  it.each([true, false])(
-    'keeps dependency order and makes every step of a phase independent (local %s)',
-    (local) => {
-      const steps = stepsOf(local);
-      const phases = deployPhases(steps);
-      // Nothing lost or reordered across phases.
-      expect(phases.flat()).toEqual(steps);
-      const names = phases.map((p) => [...new Set(p.map((s) => s.template.replace(/-.*$/, '')))]);
-      expect(names).toEqual(
-        local
-          ? [['artifacts'], ['event'], ['handlers'], ['log'], ['forward']]
-          : [['artifacts'], ['event'], ['handlers'], ['log'], ['forward'], ['stack']],
-      );
-      for (const phase of phases) {
-        const stacks = phase.map((s) => `${s.accountId}/${s.region}/${s.stackName}`);
-        expect(new Set(stacks).size, stacks.join(', ')).toBe(stacks.length);
-      }
-    },
-  );
+  it.each([
+    true,
+    false,
+  ])('keeps dependency order and makes every step of a phase independent (local %s)', (local) => {
+    const steps = stepsOf(local);
+    const phases = deployPhases(steps);
+    // Nothing lost or reordered across phases.
+    expect(phases.flat()).toEqual(steps);
+    const names = phases.map((p) => [...new Set(p.map((s) => s.template.replace(/-.*$/, '')))]);
+    expect(names).toEqual(
+      local
+        ? [['artifacts'], ['event'], ['handlers'], ['log'], ['forward']]
+        : [['artifacts'], ['event'], ['handlers'], ['log'], ['forward'], ['stack']],
+    );
+    for (const phase of phases) {
+      const stacks = phase.map((s) => `${s.accountId}/${s.region}/${s.stackName}`);
+      expect(new Set(stacks).size, stacks.join(', ')).toBe(stacks.length);
+    }
+  });
 
   it('deploys the event bus and the handlers of all 18 accounts locally, each in one phase', () => {
     const [, buses, handlers] = deployPhases(stepsOf(true));
