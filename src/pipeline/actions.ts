@@ -28,9 +28,9 @@ export interface PipelineAction {
 export const ACTIONS: Readonly<Record<string, () => Promise<PipelineAction>>> = {
   'sync-accounts': async () => (await import('./actions/sync-accounts.js')).syncAccountsAction,
   pipeline: async () => (await import('./actions/pipeline.js')).pipelineAction,
-  'upload-lambdas': async () => (await import('./actions/upload-lambdas.js')).uploadLambdasAction,
-  'render-templates': async () => (await import('./actions/render-templates.js')).renderTemplatesAction,
-  bootstrap: async () => (await import('./actions/bootstrap.js')).bootstrapAction,
+  'upload-lambdas': async () => (await import('./actions/artifacts.js')).uploadLambdasAction,
+  'render-templates': async () => (await import('./actions/artifacts.js')).renderTemplatesAction,
+  bootstrap: async () => (await import('./actions/artifacts.js')).bootstrapAction,
   'sync-policies': async () => (await import('./sync-policies.js')).syncPoliciesAction,
   'sync-ecr': async () => (await import('./sync-ecr.js')).syncEcrAction,
 };
