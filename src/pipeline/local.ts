@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +12,12 @@ import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
 import type { ObservedOrganization } from '../plan/observed.js';
+import { actionTarget } from '../plan/render.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
+import { renderHtmlReport } from '../report/html.js';
 import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
-import { homeRegionOf, templateInputs } from '../templates/inputs.js';
+import { homeRegionOf, resolveAccountIds, templateInputs } from '../templates/inputs.js';
 import { topologyInput } from '../templates/topology-adapter.js';
 import { cicdRequestClient, directAccountsGateway, eventBridgeAccountsGateway } from './accounts-gateway.js';
 import { ACTIONS, type ActionContext } from './actions.js';
@@ -409,6 +411,17 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
         process.once('SIGTERM', () => resolveStop());
       });
     }
+    const reportFile = join(env.ORGBRIDGE_STATE_DIR as string, 'report.html');
+    writeFileSync(
+      reportFile,
+      renderHtmlReport({
+        config,
+        accountIds: resolveAccountIds(config, observed),
+        plan: sync.plan.actions.map((a) => ({ action: a.action, target: actionTarget(a), reason: a.reason })),
+        generatedAt: now(),
+      }),
+    );
+    output.out(`report (OU tree, settings with provenance, the account plan it applied): ${reportFile}`);
     if (failed.length) output.out(`\nfailed steps: ${failed.join(', ')}`);
     return sync.failures.length || failed.length ? 1 : 0;
   } finally {

@@ -5,6 +5,7 @@ import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
 import { registerLocal } from './local.js';
 import { registerPlan } from './plan.js';
+import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerScp } from './scp.js';
@@ -23,6 +24,7 @@ const registrations: Register[] = [
   registerExplain,
   registerSchema,
   registerLocal,
+  registerReport,
   registerPlan,
   registerRun,
   registerSynth,
