@@ -5,16 +5,12 @@
  * Run alone with `npx tsx bench/plan.ts`.
  */
 import { pathToFileURL } from 'node:url';
-import type {
-  OrganizationSettings,
-  PolicyLimits,
-  ResolvedAccount,
-  ResolvedScope,
-} from '../src/config/model.js';
+import type { ResolvedAccount, ResolvedScope } from '../src/config/model.js';
 import { type AccountPlanConfig, planAccountChanges } from '../src/plan/accounts.js';
 import { MARKERS } from '../src/plan/markers.js';
 import type { ObservedOrganization } from '../src/plan/observed.js';
 import { simulatePlan } from '../src/plan/simulate.js';
+import { organization as fixtureOrganization } from '../test/unit/plan/fixtures.js';
 import { type BenchResult, timeMedian } from './types.js';
 
 const N = 10_000;
@@ -26,25 +22,7 @@ const scopes: Record<string, ResolvedScope> = Object.fromEntries(
   ]),
 );
 
-const organization = {
-  accounts: {
-    management: 'management',
-    cicd: 'cicd',
-    identity: 'identity',
-    dns: 'dns',
-    logs: 'logs',
-    audit: 'audit',
-  },
-  root_ou: 'Internal',
-  morgue_ou: 'Morgue',
-  event_bus: 'orgbridge',
-  event_source: 'app.infra',
-  name_template: '{service}-{environment}-{region}',
-  email_template: 'aws+{name}@example.com',
-  access_role_name: 'OrganizationAccountAccessRole',
-  close_retired_accounts: true,
-  limits: { tags_per_account: 50, ou_depth: 5 } as PolicyLimits,
-} as OrganizationSettings;
+const organization = fixtureOrganization({ close_retired_accounts: true });
 
 function account(i: number, scope = SCOPE_NAMES[i % SCOPE_NAMES.length] as string): ResolvedAccount {
   const key = `svc${i}`;
