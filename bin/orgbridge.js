@@ -5,8 +5,9 @@
 // Node 20.11+ (see README), so that one warning is dropped and every other is printed as usual.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning')
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  // Emitted as a plain 'Warning' whose message starts with the name.
+  const sdkNodeNotice = `${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning');
+  if (!sdkNodeNotice) process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 const { main } = await import('../dist/cli/main.js');
 

@@ -12,6 +12,8 @@ export const MAX_BUNDLE_BYTES = 1_048_576;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const srcRoot = resolve(here, '..');
+/** `.ts` when run from src/ (tsx, tests), `.js` when run from the compiled dist/ (the CLI). */
+const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 
 export interface LambdaBundle {
   readonly kind: AccountKind;
@@ -28,9 +30,9 @@ export interface LambdaBundle {
 
 /** The runtime's entry for a kind when it exists, else the stand-in next to this file. */
 export function entryFor(kind: AccountKind): { path: string; placeholder: boolean } {
-  const runtime = join(srcRoot, 'runtime', 'lambda', `${kind}.ts`);
+  const runtime = join(srcRoot, 'runtime', 'lambda', `${kind}.${extension}`);
   if (existsSync(runtime)) return { path: runtime, placeholder: false };
-  return { path: join(here, 'entries', `${kind}.ts`), placeholder: true };
+  return { path: join(here, 'entries', `${kind}.${extension}`), placeholder: true };
 }
 
 /**
