@@ -255,6 +255,22 @@ export function statementsFor(detailTypes: Iterable<string>): PolicyStatement[] 
   return [...bySid.values()].sort((a, b) => a.sid.localeCompare(b.sid));
 }
 
+/** What a stack deploying IAM roles needs, shared by the baseline and IAM mapping deployers. */
+const ROLE_MANAGEMENT_ACTIONS: readonly string[] = [
+  'iam:CreateRole',
+  'iam:DeleteRole',
+  'iam:GetRole',
+  'iam:UpdateRole',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:GetRolePolicy',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+];
+
 /** Runtime statements do not depend on the catalog: every deployed detail-type must appear above. */
 export const DEPLOY_SERVICE_ROLE_ACTIONS = {
   /** The VPC stack's service role: VPCs, subnets, NAT gateways, routes in this account only. */
@@ -276,18 +292,7 @@ export const DEPLOY_SERVICE_ROLE_ACTIONS = {
    * (https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html#backup-api-permissions-ref).
    */
   baseline: [
-    'iam:CreateRole',
-    'iam:DeleteRole',
-    'iam:GetRole',
-    'iam:UpdateRole',
-    'iam:UpdateAssumeRolePolicy',
-    'iam:PutRolePolicy',
-    'iam:DeleteRolePolicy',
-    'iam:GetRolePolicy',
-    'iam:TagRole',
-    'iam:UntagRole',
-    'iam:AttachRolePolicy',
-    'iam:DetachRolePolicy',
+    ...ROLE_MANAGEMENT_ACTIONS,
     'backup:CreateBackupVault',
     'backup:DeleteBackupVault',
     'backup:DescribeBackupVault',
@@ -301,20 +306,7 @@ export const DEPLOY_SERVICE_ROLE_ACTIONS = {
     'kms:DescribeKey',
   ],
   /** The IAM mapping stack's service role: roles under the orgbridge access path only. */
-  iamMapping: [
-    'iam:CreateRole',
-    'iam:DeleteRole',
-    'iam:GetRole',
-    'iam:UpdateRole',
-    'iam:UpdateAssumeRolePolicy',
-    'iam:PutRolePolicy',
-    'iam:DeleteRolePolicy',
-    'iam:GetRolePolicy',
-    'iam:TagRole',
-    'iam:UntagRole',
-    'iam:AttachRolePolicy',
-    'iam:DetachRolePolicy',
-  ],
+  iamMapping: [...ROLE_MANAGEMENT_ACTIONS],
   /** The seed's update-s3-stacks-role: bucket policies of the log buckets. */
   logBuckets: [
     's3:CreateBucket',

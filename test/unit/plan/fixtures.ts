@@ -4,6 +4,7 @@ import type {
   ResolvedAccount,
   ResolvedScope,
 } from '../../../src/config/model.js';
+import { DEFAULT_LIMITS } from '../../../src/config/resolve.js';
 import type { AccountPlanConfig } from '../../../src/plan/accounts.js';
 import type { ObservedAccount, ObservedOrganization } from '../../../src/plan/observed.js';
 
@@ -16,18 +17,7 @@ export const SCOPES: Record<string, ResolvedScope> = {
   standard: { name: 'standard', organization_unit: 'Internal/Standard', access: {}, settings: {} },
 };
 
-// A variable (not a literal) so fields other areas add to PolicyLimits do not break this fixture.
-const LIMITS_VALUES = {
-  scp_max_chars: 5120,
-  tag_policy_max_chars: 10_000,
-  backup_policy_max_chars: 10_000,
-  scp_per_target: 5,
-  tag_policies_per_target: 10,
-  backup_policies_per_target: 10,
-  tags_per_account: 50,
-  ou_depth: 5,
-};
-const LIMITS = LIMITS_VALUES as PolicyLimits;
+const LIMITS: PolicyLimits = DEFAULT_LIMITS;
 
 export function organization(overrides: Partial<OrganizationSettings> = {}): OrganizationSettings {
   return {
