@@ -25,7 +25,7 @@ import {
   type Topology,
 } from '../protocol/topology.js';
 import { accountKinds } from '../templates/inputs.js';
-import { artifactBucketName, ROLE_NAMES, templateKey } from '../templates/names.js';
+import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../templates/names.js';
 import type { ProvisioningGateway } from './provision.js';
 
 export interface DirectProvisioningOptions {
@@ -135,7 +135,7 @@ function cicdLocalOperations(options: {
       }
     },
 
-    templateUrl: (name) => `https://${bucket}.s3.${homeRegion}.amazonaws.com/${templateKey(name)}`,
+    templateUrl: (name) => artifactObjectUrl(specialIds.cicd, homeRegion, templateKey(name)),
   };
 }
 

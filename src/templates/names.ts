@@ -22,6 +22,38 @@ export function lambdaBundleKey(kind: AccountKind, sha256: string): string {
   return `lambdas/${kind}-${sha256.slice(0, 16)}.zip`;
 }
 
+/**
+ * The virtual-hosted HTTPS URL of an object in a region's artifact bucket: the form CloudFormation
+ * takes as TemplateURL (the bucket must be in the stack's region).
+ */
+export function artifactObjectUrl(cicdAccountId: string, region: string, key: string): string {
+  return `https://${artifactBucketName(cicdAccountId, region)}.s3.${region}.amazonaws.com/${key}`;
+}
+
+/**
+ * The object key when `url` is exactly an {@link artifactObjectUrl} of the cicd account's bucket
+ * in `region` under `prefix` (e.g. `templates/`), else undefined. Handlers that deploy or read
+ * what the pipeline uploaded check every URL with it: a request naming any other location (another
+ * bucket, another account's, a query string, `..`) is refused, so a forged or corrupted request
+ * cannot make a handler deploy a template from elsewhere.
+ */
+export function artifactObjectKey(
+  url: string,
+  cicdAccountId: string,
+  region: string,
+  prefix: string,
+): string | undefined {
+  const base = artifactObjectUrl(cicdAccountId, region, '');
+  if (!url.startsWith(base)) return undefined;
+  const key = url.slice(base.length);
+  if (!key.startsWith(prefix) || key.length === prefix.length) return undefined;
+  // Keys the uploader writes: letters, digits, `-`, `_`, `.`, `/`; no `..`, no query or fragment.
+  if (!/^[A-Za-z0-9._/-]+$/.test(key) || key.split('/').some((part) => part === '..' || part === '')) {
+    return undefined;
+  }
+  return key;
+}
+
 /** Object key of a rendered template in the artifact buckets. */
 export function templateKey(templateName: string): string {
   return `templates/${templateName}.template.json`;

@@ -6,7 +6,7 @@ import type { AccountKind, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { orgPathResolver, planLogDelivery } from '../plan/access.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
-import { artifactBucketName, ROLE_NAMES, STACK_NAMES, STACK_SET_NAMES, templateKey } from './names.js';
+import { artifactObjectUrl, ROLE_NAMES, STACK_NAMES, STACK_SET_NAMES, templateKey } from './names.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
 import { renderLogBuckets } from './provisioning.js';
 import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
@@ -185,7 +185,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
   });
   const url = (name: string) => {
     const t = rendered.find((r) => r.name === name) as RenderedTemplate;
-    return `https://${artifactBucketName(special.cicd, homeRegion)}.s3.${homeRegion}.amazonaws.com/${templateKey(`${name}-${t.sha256.slice(0, 16)}`)}`;
+    return artifactObjectUrl(special.cicd, homeRegion, templateKey(`${name}-${t.sha256.slice(0, 16)}`));
   };
   addStackSets(
     setsStack,
