@@ -148,16 +148,44 @@ const EnsureAccountZone = detail({
   /** The DSL's allowed_dns_domains of the account; 100 is far above any real list. */
   allowed_dns_domains: z.array(Fqdn).max(100),
 });
+/** One SCP file (name, OU path, minified content up to 10,240 chars, the 2026 quota). */
+export const ScpFileSchema = z
+  .object({ name: Text(128), organization_unit: OuPath, content: z.string().min(1).max(10_240) })
+  .strict();
+export type ScpFile = z.infer<typeof ScpFileSchema>;
+/** SCP files one SYNC_SCPS carries inline; a larger set travels as a bundle (`policies_url`). */
+export const MAX_INLINE_SCPS = 20;
+/** Organizations allows 10,000 SCPs per organization (orgs_reference_limits.html). */
+export const MAX_SCP_FILES = 10_000;
+/**
+ * The bundle object SYNC_SCPS may refer to instead: every SCP file in one JSON object, parsed
+ * with the same file schema as the inline form.
+ */
+export const ScpBundleSchema = z.object({ policies: z.array(ScpFileSchema).max(MAX_SCP_FILES) }).strict();
+export type ScpBundle = z.infer<typeof ScpBundleSchema>;
+/**
+ * The complete set of SCP files, exactly one way: inline (`policies`, small sets), or a
+ * reference to the bundle the pipeline uploaded content-addressed to its artifact bucket in the
+ * home region (`policies_url` + `sha256` of its bytes + `count` of its files). The set cannot be
+ * split across events: a managed policy missing from it is deleted.
+ */
 const SyncScps = detail({
-  /** SCP content up to 10,240 chars (the 2026 quota); at most 20 policies per event. */
-  policies: z
-    .array(
-      z
-        .object({ name: Text(128), organization_unit: OuPath, content: z.string().min(1).max(10_240) })
-        .strict(),
-    )
-    .max(20),
-});
+  policies: z.array(ScpFileSchema).max(MAX_INLINE_SCPS).optional(),
+  policies_url: z.url().max(1024).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lowercase hex')
+    .optional(),
+  count: z.number().int().min(0).max(MAX_SCP_FILES).optional(),
+}).refine(
+  (d) => {
+    const reference = [d.policies_url, d.sha256, d.count].filter((v) => v !== undefined).length;
+    return d.policies !== undefined ? reference === 0 : reference === 3;
+  },
+  {
+    message: 'exactly one of `policies` (inline) or `policies_url` + `sha256` + `count` (a bundle)',
+  },
+);
 
 // Responses -----------------------------------------------------------------------------------
 

@@ -54,6 +54,18 @@ export function artifactObjectKey(
   return key;
 }
 
+/** Prefix of the SCP bundles SYNC_SCPS refers to; the management handler may read nothing else. */
+export const POLICY_BUNDLE_PREFIX = 'policies/';
+
+/**
+ * Object key of an SCP bundle (the SYNC_SCPS reference form): the full SHA-256 of its bytes, so
+ * the same set of files is always the same key, and a retried or duplicated event reads the
+ * bytes it was sent for.
+ */
+export function policyBundleKey(sha256: string): string {
+  return `${POLICY_BUNDLE_PREFIX}scp-${sha256}.json`;
+}
+
 /** Object key of a rendered template in the artifact buckets. */
 export function templateKey(templateName: string): string {
   return `templates/${templateName}.template.json`;

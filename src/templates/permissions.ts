@@ -1,4 +1,11 @@
-import { PREFIX, ROLE_NAMES, RUNTIME_STACKS, SSM_PATH } from './names.js';
+import {
+  artifactBucketName,
+  POLICY_BUNDLE_PREFIX,
+  PREFIX,
+  ROLE_NAMES,
+  RUNTIME_STACKS,
+  SSM_PATH,
+} from './names.js';
 
 /**
  * Least privilege, as data: the IAM statements each handler needs, keyed by the detail-type it
@@ -22,6 +29,9 @@ export interface PolicyStatement {
 const ORG_ACCOUNT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:account/\${OrganizationId}/*`;
 const ORG_OU = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:ou/\${OrganizationId}/*`;
 const ORG_ROOT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:root/\${OrganizationId}/*`;
+
+/** The SCP bundles SYNC_SCPS refers to (`CicdAccountId` is substituted like `OrganizationId`). */
+export const SCP_BUNDLE_OBJECTS = `arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, `\${AWS::Region}`)}/${POLICY_BUNDLE_PREFIX}*`;
 
 const stackArn = (name: string) =>
   `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stack/${name}/*`;
@@ -164,6 +174,13 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
       sid: 'TagPolicies',
       actions: ['organizations:TagResource'],
       resources: [`arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:policy/\${OrganizationId}/*`],
+    },
+    {
+      // A large SCP set arrives as a bundle in the cicd artifact bucket of the home region (the
+      // handler's own); nothing else of that bucket. The bucket policy grants the same.
+      sid: 'ReadScpBundles',
+      actions: ['s3:GetObject'],
+      resources: [SCP_BUNDLE_OBJECTS],
     },
   ],
   PUT_SSM_PARAMETERS: [

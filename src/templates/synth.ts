@@ -79,7 +79,13 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
       { type: 'account', accountKey: keyOf('cicd'), region, stackName: STACK_NAMES.artifacts },
       `orgbridge: artifact bucket of ${region} (templates and Lambda bundles)`,
     );
-    addArtifactBucket(stack, special.cicd, region, inputs.organizationId);
+    addArtifactBucket(
+      stack,
+      special.cicd,
+      region,
+      inputs.organizationId,
+      region === homeRegion ? special.management : undefined,
+    );
   }
 
   const busStack = add(

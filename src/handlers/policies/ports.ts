@@ -17,6 +17,7 @@ import {
   type OrganizationsClient,
   UpdatePolicyCommand,
 } from '@aws-sdk/client-organizations';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PolicyType } from '../../config/model.js';
 import { AwsOperationError } from '../../errors.js';
 import { AWS_POLICY_TYPE } from '../../plan/policies.js';
@@ -196,6 +197,39 @@ export function organizationsPolicyPort(client: OrganizationsClient): Organizati
       await call(`deleting policy ${policyId}`, () =>
         client.send(new DeletePolicyCommand({ PolicyId: policyId })),
       );
+    },
+  };
+}
+
+/** What reading one artifact object gives: its bytes, or why not (nothing larger is read). */
+export type ArtifactRead =
+  | { readonly status: 'ok'; readonly body: Uint8Array }
+  | { readonly status: 'missing' }
+  | { readonly status: 'too-large'; readonly bytes: number };
+
+/** The one S3 call SYNC_SCPS makes: GetObject of the bundle the event refers to. */
+export interface ArtifactReadPort {
+  getObject(bucket: string, key: string, maxBytes: number): Promise<ArtifactRead>;
+}
+
+export function artifactReadPort(client: S3Client): ArtifactReadPort {
+  return {
+    async getObject(bucket, key, maxBytes) {
+      const doing = `reading s3://${bucket}/${key}`;
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const declared = out.ContentLength ?? 0;
+        if (declared > maxBytes) {
+          // Close the connection instead of downloading what will be refused anyway.
+          (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+          return { status: 'too-large', bytes: declared };
+        }
+        const body = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+        return body.length > maxBytes ? { status: 'too-large', bytes: body.length } : { status: 'ok', body };
+      } catch (e) {
+        if ((e as { name?: string }).name === 'NoSuchKey') return { status: 'missing' };
+        throw new AwsOperationError(doing, e);
+      }
     },
   };
 }

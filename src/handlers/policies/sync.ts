@@ -9,11 +9,23 @@ import {
   type PolicyPlan,
   planPolicies,
 } from '../../plan/policies.js';
-import type { ReplyBody } from '../../protocol/catalog.js';
+import type { Detail, ReplyBody, ScpFile } from '../../protocol/catalog.js';
+import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
+import {
+  artifactBucketName,
+  artifactObjectKey,
+  POLICY_BUNDLE_PREFIX,
+  policyBundleKey,
+} from '../../templates/names.js';
 import { allPages } from '../accounts/ports.js';
 import type { HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
-import { type OrganizationsPolicyPort, organizationsPolicyPort } from './ports.js';
+import {
+  type ArtifactReadPort,
+  artifactReadPort,
+  type OrganizationsPolicyPort,
+  organizationsPolicyPort,
+} from './ports.js';
 
 /**
  * The management-account side of policy sync: observe the policies of some types and the OUs
@@ -158,15 +170,80 @@ export async function applyPolicyPlan(
   return { done, failures };
 }
 
+export interface ScpBundleSource {
+  readonly read: ArtifactReadPort;
+  /** The sender, the cicd account: only its artifact bucket is read. */
+  readonly cicdAccountId: string;
+  /** The home region (the handler's own): only that region's artifact bucket is read. */
+  readonly region: string;
+  readonly maxBytes?: number;
+}
+
+/**
+ * The SCP files a SYNC_SCPS request stands for: inline, or read from the bundle it refers to.
+ * A reference is refused (RequestRejected, nothing applied) unless it names exactly the
+ * content-addressed key of its `sha256` under `policies/` in the cicd account's artifact bucket
+ * of the home region, the object is at most `maxBytes`, and its bytes hash to `sha256` and hold
+ * `count` files of the inline form's schema.
+ */
+export async function scpFilesOfRequest(
+  detail: Detail<'SYNC_SCPS'>,
+  source: ScpBundleSource,
+): Promise<readonly ScpFile[]> {
+  if (detail.policies) return detail.policies;
+  const { policies_url: url, sha256, count } = detail;
+  if (url === undefined || sha256 === undefined || count === undefined) {
+    // The catalog's refinement makes this unreachable for a parsed detail.
+    throw new RequestRejected('SYNC_SCPS_BUNDLE_INVALID', 'SYNC_SCPS has neither policies nor a bundle');
+  }
+  const key = artifactObjectKey(url, source.cicdAccountId, source.region, POLICY_BUNDLE_PREFIX);
+  if (key !== policyBundleKey(sha256)) {
+    throw new RequestRejected(
+      'SYNC_SCPS_BUNDLE_LOCATION',
+      `policies_url ${url} is not the bundle of sha256 ${sha256} in the cicd account's artifact bucket of ${source.region}; expected ${policyBundleKey(sha256)} in ${artifactBucketName(source.cicdAccountId, source.region)}`.slice(
+        0,
+        2000,
+      ),
+    );
+  }
+  const bucket = artifactBucketName(source.cicdAccountId, source.region);
+  const maxBytes = source.maxBytes ?? MAX_SCP_BUNDLE_BYTES;
+  const read = await source.read.getObject(bucket, key, maxBytes);
+  if (read.status === 'missing') {
+    // Uploaded before the event was sent, under a key that never changes: it will not appear later.
+    throw new RequestRejected(
+      'SYNC_SCPS_BUNDLE_MISSING',
+      `s3://${bucket}/${key} does not exist; run the sync again (it uploads the bundle first)`,
+    );
+  }
+  if (read.status === 'too-large') {
+    throw new RequestRejected(
+      'SYNC_SCPS_BUNDLE_TOO_LARGE',
+      `s3://${bucket}/${key} is ${read.bytes} bytes; the handler reads at most ${maxBytes}`,
+    );
+  }
+  const checked = decodeScpBundle(read.body, { sha256, count });
+  if (!checked.ok) throw new RequestRejected(checked.code, `s3://${bucket}/${key}: ${checked.message}`);
+  return checked.files;
+}
+
 /**
  * SYNC_SCPS in the management account: the request carries every SCP file (name, OU path,
- * minified content); the handler observes, plans and (unless dryrun) applies, and answers with
- * the counts. Tag and backup policies sync through `run --action sync-policies`.
+ * minified content) inline or as a bundle in the cicd artifact bucket; the handler observes,
+ * plans and (unless dryrun) applies, and answers with the counts. Tag and backup policies sync
+ * through `run --action sync-policies`.
  */
 export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
   async handle(detail, ctx): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
+    // The handler runs in the home region (its stack is deployed there), where the bundle is.
+    const region = ctx.clients.context.region;
+    const files = await scpFilesOfRequest(detail, {
+      read: artifactReadPort(ctx.clients.s3(region)),
+      cicdAccountId: ctx.sender.id,
+      region,
+    });
     const port = organizationsPolicyPort(ctx.clients.organizations());
-    const desired: PolicyDocument[] = detail.policies.map((p) => ({
+    const desired: PolicyDocument[] = files.map((p) => ({
       type: 'scp',
       name: p.name,
       organization_unit: p.organization_unit,
@@ -189,7 +266,10 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
           .slice(0, 2000),
       );
     }
-    const summary: Record<string, string> = { actions: String(plan.actions.length) };
+    const summary: Record<string, string> = {
+      actions: String(plan.actions.length),
+      ...(detail.policies ? {} : { bundle: `${files.length} files` }),
+    };
     for (const a of plan.actions) summary[a.action] = String(Number(summary[a.action] ?? 0) + 1);
     if (detail.dryrun || plan.actions.length === 0)
       return { request_type: 'SYNC_SCPS', changed: false, summary };

@@ -1,7 +1,7 @@
 import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnArchive } from 'aws-cdk-lib/aws-events';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
-import { AUDIT_NAMES, artifactBucketName } from '../names.js';
+import { AUDIT_NAMES, artifactBucketName, POLICY_BUNDLE_PREFIX, ROLE_NAMES } from '../names.js';
 import { denyInsecureTransport, localBusArn } from './common.js';
 
 /** Every orgbridge bucket: no public access, encrypted at rest. */
@@ -18,13 +18,16 @@ export const ENCRYPTED = {
 /**
  * The artifact bucket of one region (cicd account): CloudFormation templates and Lambda bundles.
  * Every account of the organization may read them (stack set instances create functions from
- * these keys), nobody outside it.
+ * these keys), nobody outside it. In the home region it also holds the SCP bundles of
+ * SYNC_SCPS (`policies/`), which only the management account's handler role may read.
  */
 export function addArtifactBucket(
   stack: Stack,
   cicdAccountId: string,
   region: string,
   organizationId: string,
+  /** The management account, given for the home region's bucket only. */
+  scpBundleReader?: string,
 ): void {
   const name = artifactBucketName(cicdAccountId, region);
   const bucket = new CfnBucket(stack, 'ArtifactBucket', {
@@ -52,10 +55,31 @@ export function addArtifactBucket(
           Resource: [`arn:aws:s3:::${name}/lambdas/*`, `arn:aws:s3:::${name}/templates/*`],
           Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
         },
+        ...(scpBundleReader ? [scpBundleReadStatement(name, scpBundleReader)] : []),
         denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
       ],
     },
   });
+}
+
+/**
+ * The management handler reads SCP bundles cross-account. The principal is the account with a
+ * condition on the role's ARN rather than the role itself: S3 refuses a policy naming a role
+ * that does not exist yet, and the bootstrap deploys the artifact buckets before the handlers.
+ */
+function scpBundleReadStatement(bucketName: string, managementAccountId: string): Record<string, unknown> {
+  return {
+    Sid: 'ManagementHandlerReadsScpBundles',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${managementAccountId}:root` },
+    Action: 's3:GetObject',
+    Resource: `arn:aws:s3:::${bucketName}/${POLICY_BUNDLE_PREFIX}*`,
+    Condition: {
+      ArnEquals: {
+        'aws:PrincipalArn': `arn:aws:iam::${managementAccountId}:role/${ROLE_NAMES.handler('management')}`,
+      },
+    },
+  };
 }
 
 /**

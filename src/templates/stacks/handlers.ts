@@ -208,7 +208,10 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
         ? [
             {
               policyName: 'handlers',
-              policyDocument: policyDocument(handlerStatements, { OrganizationId: options.organizationId }),
+              policyDocument: policyDocument(handlerStatements, {
+                OrganizationId: options.organizationId,
+                CicdAccountId: options.special.cicd,
+              }),
             },
           ]
         : []),
