@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { homeRegionOf, templateInputs } from '../../../src/templates/inputs.js';
+import { artifactBucketName, policyBundleKey } from '../../../src/templates/names.js';
+import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
+import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
+
+const config = syntheticConfig(3);
+const templates = renderTemplates(
+  templateInputs(config, { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS }),
+);
+const HOME = homeRegionOf(config);
+const MANAGEMENT = accountId(1);
+const CICD = accountId(2);
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Principal?: unknown;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+};
+const byName = (name: string): RenderedTemplate => {
+  const t = templates.find((x) => x.name === name);
+  if (!t) throw new Error(`no template ${name}`);
+  return t;
+};
+const resources = (t: RenderedTemplate) =>
+  Object.values(
+    t.template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+  );
+const roleStatements = (t: RenderedTemplate): Statement[] =>
+  resources(t)
+    .filter(
+      (r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === `orgbridge-${t.name.slice(9)}-handler`,
+    )
+    .flatMap((r) =>
+      ((r.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+        (p) => p.PolicyDocument.Statement,
+      ),
+    );
+const bucketStatements = (t: RenderedTemplate): Statement[] =>
+  resources(t)
+    .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+describe('who may read SCP bundles', () => {
+  it('the management handler role: s3:GetObject on policies/* of the cicd bucket of its own region, nothing else of S3', () => {
+    const s3 = roleStatements(byName('handlers-management')).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('s3:')),
+    );
+    expect(s3).toEqual([
+      {
+        Sid: 'ReadScpBundles',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: {
+          'Fn::Sub': [
+            'arn:${AWS::Partition}:s3:::orgbridge-artifacts-${CicdAccountId}-${AWS::Region}/policies/*',
+            { CicdAccountId: CICD },
+          ],
+        },
+      },
+    ]);
+    for (const kind of ['cicd', 'identity', 'dns', 'logs', 'member']) {
+      const actions = roleStatements(byName(`handlers-${kind}`)).flatMap((s) => [s.Action].flat());
+      expect(actions, kind).not.toContain('s3:GetObject');
+    }
+  });
+
+  it('the home bucket lets the management handler role read policies/ only; other regions and the organization do not', () => {
+    const home = bucketStatements(byName(`artifacts-${HOME}`));
+    const bucket = artifactBucketName(CICD, HOME);
+    expect(home.find((s) => s.Sid === 'ManagementHandlerReadsScpBundles')).toEqual({
+      Sid: 'ManagementHandlerReadsScpBundles',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${MANAGEMENT}:root` },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${bucket}/policies/*`,
+      Condition: {
+        ArnEquals: { 'aws:PrincipalArn': `arn:aws:iam::${MANAGEMENT}:role/orgbridge-management-handler` },
+      },
+    });
+    // What the uploader writes is what the grant covers.
+    expect(`arn:aws:s3:::${bucket}/${policyBundleKey('a'.repeat(64))}`).toMatch(/\/policies\/[^/]+$/);
+    const organization = home.find((s) => s.Sid === 'OrganizationReadsArtifacts');
+    expect(JSON.stringify(organization?.Resource)).not.toContain('/policies/');
+    const other = templates.find((t) => t.name.startsWith('artifacts-') && t.name !== `artifacts-${HOME}`);
+    expect(other).toBeDefined();
+    expect(bucketStatements(other as RenderedTemplate).map((s) => s.Sid)).not.toContain(
+      'ManagementHandlerReadsScpBundles',
+    );
+  });
+});
