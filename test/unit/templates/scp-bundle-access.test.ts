@@ -56,7 +56,7 @@ describe('who may read SCP bundles', () => {
         Action: 's3:GetObject',
         Resource: {
           'Fn::Sub': [
-            'arn:${AWS::Partition}:s3:::orgbridge-artifacts-${CicdAccountId}-${AWS::Region}/policies/*',
+            `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-\${AWS::Region}/policies/*`,
             { CicdAccountId: CICD },
           ],
         },

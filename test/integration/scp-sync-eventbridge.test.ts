@@ -1,0 +1,235 @@
+import {
+  CreateAccountCommand,
+  CreateOrganizationalUnitCommand,
+  ListPoliciesCommand,
+  ListPoliciesForTargetCommand,
+} from '@aws-sdk/client-organizations';
+import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/aws/index.js';
+import type { RequestClient } from '../../src/bus/requests.js';
+import type { PolicyDocument } from '../../src/config/model.js';
+import { cicdRequestClient } from '../../src/pipeline/accounts-gateway.js';
+import { syncScpsByEvent } from '../../src/pipeline/sync-scps.js';
+import { encodeScpBundle } from '../../src/protocol/scp-bundle.js';
+import { computeTopology, type Topology } from '../../src/protocol/topology.js';
+import type { RecordOutcome } from '../../src/runtime/handle.js';
+import { lambdaRegistry } from '../../src/runtime/lambda/registries.js';
+import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
+import { provisionTopology } from '../../src/runtime/provision.js';
+import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../../src/templates/names.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+
+const BUS = 'orgbridge';
+const SOURCE = 'app.infra';
+const HOME = 'us-east-1';
+/** 45 SCP files over 12 OUs: at most 4 per OU, FullAWSAccess being the fifth (the default quota). */
+const TEAMS = Array.from({ length: 12 }, (_, i) => `Internal/Team${String(i).padStart(2, '0')}`);
+
+/** An SCP of about 4,100 characters (the default quota is 5,120): 45 of them make a ~190 KB bundle. */
+function scp(n: number, version = 1): PolicyDocument {
+  const actions = Array.from({ length: 190 }, (_, i) => `svc${n}:Action${String(i).padStart(4, '0')}`);
+  const content = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: `Deny${n}v${version}`, Effect: 'Deny', Action: actions, Resource: '*' }],
+  });
+  const ou = TEAMS[n % TEAMS.length] as string;
+  return {
+    type: 'scp',
+    name: `guardrail-${String(n).padStart(2, '0')}`,
+    organization_unit: ou,
+    file: `policies/scp/${ou}/guardrail-${n}.json`,
+    content,
+  };
+}
+
+describe('SCP sync over EventBridge with more files than one event holds', () => {
+  const moto = useMoto();
+  let topology: Topology;
+  let pollers: LocalPollers;
+  let client: RequestClient;
+  let cicd: AwsClients;
+  let managementId: string;
+  const ous: Record<string, string> = {};
+  const outcomes: RecordOutcome[] = [];
+
+  const managedScps = async () => {
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await moto()
+        .management.organizations()
+        .send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY', NextToken: token }));
+      names.push(...(out.Policies ?? []).map((p) => p.Name as string));
+      token = out.NextToken;
+    } while (token);
+    return names.filter((n) => n.startsWith('orgbridge-scp-'));
+  };
+  const attached = async (ou: string) => {
+    const out = await moto()
+      .management.organizations()
+      .send(new ListPoliciesForTargetCommand({ TargetId: ous[ou], Filter: 'SERVICE_CONTROL_POLICY' }));
+    return (out.Policies ?? []).map((p) => p.Name).sort();
+  };
+  const sync = (policies: readonly PolicyDocument[], dryrun: boolean) =>
+    syncScpsByEvent({
+      client,
+      s3: cicd.s3(HOME),
+      managementAccountId: managementId,
+      homeRegion: HOME,
+      policies,
+      dryrun,
+      timeoutMs: 25_000,
+    });
+
+  beforeAll(async () => {
+    const { management } = moto();
+    const org = await createOrganization(management);
+    managementId = org.managementId;
+    const organizations = management.organizations();
+    const ids: Record<string, string> = {};
+    for (const name of ['cicd', 'identity', 'dns', 'logs', 'audit']) {
+      const out = await organizations.send(
+        new CreateAccountCommand({ AccountName: name, Email: `aws+${name}@example.com` }),
+      );
+      ids[name] = out.CreateAccountStatus?.AccountId as string;
+    }
+    const ou = async (parent: string, name: string) =>
+      (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name })))
+        .OrganizationalUnit?.Id as string;
+    ous.Internal = await ou(org.rootId, 'Internal');
+    for (const team of TEAMS) ous[team] = await ou(ous.Internal, team.split('/')[1] as string);
+
+    topology = computeTopology({
+      accounts: [
+        { id: managementId, kind: 'management' },
+        ...(['cicd', 'identity', 'dns', 'logs', 'audit'] as const).map((kind) => ({
+          id: ids[kind] as string,
+          kind,
+        })),
+      ],
+      busName: BUS,
+      source: SOURCE,
+      region: HOME,
+      // Observing and applying ~90 changes takes a few seconds: no redelivery meanwhile.
+      visibilityTimeoutSeconds: 60,
+    });
+    const clientsFor = (id: string): AwsClients =>
+      id === managementId ? management : management.forAccount(id);
+    const involved = new Set([managementId, topology.cicdAccountId, topology.auditAccountId]);
+    await provisionTopology(
+      { ...topology, accounts: topology.accounts.filter((a) => involved.has(a.accountId)) },
+      clientsFor,
+    );
+    cicd = management.forAccount(topology.cicdAccountId);
+    await cicd
+      .s3(HOME)
+      .send(new CreateBucketCommand({ Bucket: artifactBucketName(topology.cicdAccountId, HOME) }));
+    // The management Lambda's own registry: SYNC_SCPS as deployed, reading with management's clients.
+    pollers = startLocalPollers({
+      topology,
+      clientsFor,
+      accounts: [managementId],
+      handlersFor: (kind) => lambdaRegistry(kind, { accounts: { rootOu: 'Internal', morgueOu: 'Morgue' } }),
+      waitSeconds: 1,
+      retryDelaySeconds: 0,
+      onOutcome: (_account, outcome) => outcomes.push(outcome),
+    });
+    client = await cicdRequestClient(cicd, {
+      busName: BUS,
+      source: SOURCE,
+      waitSeconds: 1,
+      timeoutMs: 25_000,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await pollers?.stop();
+  });
+
+  const files = Array.from({ length: 45 }, (_, i) => scp(i));
+  const bucket = () => artifactBucketName(topology.cicdAccountId, HOME);
+
+  it('plans 45 files from one uploaded bundle, then applies them from the same object', async () => {
+    const dry = await sync(files, true);
+    expect(dry.carriage).toBe('uploaded');
+    expect(dry.reply).toMatchObject({
+      request_type: 'SYNC_SCPS',
+      changed: false,
+      summary: {
+        bundle: '45 files',
+        'enable-policy-type': '1',
+        'create-policy': '45',
+        'attach-policy': '45',
+      },
+    });
+    expect(await managedScps()).toEqual([]);
+    const bundle = encodeScpBundle(
+      files.map(({ name, organization_unit, content }) => ({ name, organization_unit, content })),
+    );
+    const key = policyBundleKey(bundle.sha256);
+    const head = await cicd.s3(HOME).send(new HeadObjectCommand({ Bucket: bucket(), Key: key }));
+    expect(head.ContentLength).toBe(Buffer.byteLength(bundle.body));
+
+    const run = await sync(files, false);
+    expect(run.carriage).toBe('already-uploaded');
+    expect(run.reply).toMatchObject({ changed: true, summary: { actions: '91' } });
+    expect((await managedScps()).sort()).toEqual(files.map((f) => `orgbridge-scp-${f.name}`).sort());
+    expect(await attached('Internal/Team00')).toEqual([
+      'FullAWSAccess',
+      'orgbridge-scp-guardrail-00',
+      'orgbridge-scp-guardrail-12',
+      'orgbridge-scp-guardrail-24',
+      'orgbridge-scp-guardrail-36',
+    ]);
+    const objects = await cicd
+      .s3(HOME)
+      .send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: 'policies/' }));
+    expect(objects.Contents?.map((o) => o.Key)).toEqual([key]);
+
+    const again = await sync(files, false);
+    expect(again.reply).toMatchObject({ changed: false, summary: { actions: '0' } });
+  }, 30_000);
+
+  it('deletes what left the set and updates what changed, the whole set being one bundle', async () => {
+    const next = [...files.slice(0, 40).map((f, i) => (i === 7 ? scp(7, 2) : f)), ...files.slice(43)];
+    const run = await sync(next, false);
+    expect(run.carriage).toBe('uploaded');
+    expect(run.reply.summary).toMatchObject({
+      'update-policy': '1',
+      'detach-policy': '3',
+      'delete-policy': '3',
+      bundle: '42 files',
+    });
+    const names = await managedScps();
+    expect(names).toHaveLength(42);
+    expect(names).not.toContain('orgbridge-scp-guardrail-41');
+    expect(await attached('Internal/Team05')).toEqual([
+      'FullAWSAccess',
+      'orgbridge-scp-guardrail-05',
+      'orgbridge-scp-guardrail-17',
+      'orgbridge-scp-guardrail-29',
+    ]);
+  }, 30_000);
+
+  it('refuses a reference whose count or location is not the bundle’s, and applies nothing', async () => {
+    const before = (await managedScps()).sort();
+    const fewer = files.slice(0, 30);
+    const { sha256, count } = encodeScpBundle(fewer);
+    await sync(fewer, true); // uploads the 30-file bundle
+    const url = artifactObjectUrl(topology.cicdAccountId, HOME, policyBundleKey(sha256));
+    const refused = (body: Parameters<RequestClient['request']>[2]) =>
+      client.request('SYNC_SCPS', managementId, body, { timeoutMs: 25_000 }).catch((e: unknown) => e);
+    expect(await refused({ policies_url: url, sha256, count: count + 1 })).toMatchObject({
+      remoteCode: 'SYNC_SCPS_BUNDLE_COUNT',
+    });
+    const elsewhere = artifactObjectUrl(managementId, HOME, policyBundleKey(sha256));
+    expect(await refused({ policies_url: elsewhere, sha256, count })).toMatchObject({
+      remoteCode: 'SYNC_SCPS_BUNDLE_LOCATION',
+    });
+    expect((await managedScps()).sort()).toEqual(before);
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(rejected.length).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+});
