@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_INLINE_SCPS, parseDetail, type ScpFile } from '../../../src/protocol/catalog.js';
 import { decodeScpBundle, encodeScpBundle, sha256Hex } from '../../../src/protocol/scp-bundle.js';
@@ -46,6 +47,19 @@ describe('SYNC_SCPS carries its files exactly one way', () => {
   ])('refuses %s', (_why, body) => {
     const parsed = parseDetail('SYNC_SCPS', { ...envelope, ...body });
     expect(parsed.ok).toBe(false);
+  });
+
+  it('docs/events.md shows both forms, each valid', () => {
+    const doc = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### `SYNC_SCPS`'), doc.indexOf('### `PONG`'));
+    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map(
+      (m) => JSON.parse(m[1] as string) as Record<string, unknown>,
+    );
+    expect(examples.map((e) => ('policies' in e ? 'inline' : 'reference'))).toEqual(['inline', 'reference']);
+    for (const e of examples) {
+      const parsed = parseDetail('SYNC_SCPS', e);
+      expect(parsed.ok ? 'ok' : parsed.reason).toBe('ok');
+    }
   });
 
   it('names the rule when both or neither are given', () => {
