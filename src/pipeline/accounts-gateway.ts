@@ -277,6 +277,8 @@ const GATEWAY_KINDS: readonly GatewayKind[] = ['direct', 'eventbridge'];
 export interface GatewayEnvironmentOptions {
   /** The DSL: bus name, event source, and the special accounts' ids where `id:` gives them. */
   readonly config?: Pick<ResolvedConfig, 'organization' | 'accounts'>;
+  /** Region of the clients (default: the environment's, AWS_REGION). */
+  readonly region?: string;
 }
 
 export interface GatewayFromEnvironment {
@@ -286,7 +288,24 @@ export interface GatewayFromEnvironment {
 }
 
 /**
- * The gateway `orgbridge plan` / `run --action sync-accounts` use (docs/plan.md, "Gateways"):
+ * How this run reaches the management account, and the clients it opened for that: with
+ * `direct`, the caller's own clients (management credentials); with `eventbridge`, the cicd
+ * account's clients and its request client. Every action that talks to the management account
+ * starts here, so all of them choose alike.
+ */
+export type ManagementConnection =
+  | { readonly kind: 'direct'; readonly clients: AwsClients; close(): Promise<void> }
+  | {
+      readonly kind: 'eventbridge';
+      readonly clients: AwsClients;
+      readonly client: RequestClient;
+      readonly managementAccountId: string;
+      close(): Promise<void>;
+    };
+
+/**
+ * The connection `orgbridge plan` and `run --action sync-accounts | sync-policies` use
+ * (docs/plan.md, "Gateways"):
  *
  * - `ORGBRIDGE_ACCOUNTS_GATEWAY=direct|eventbridge` decides when set.
  * - Otherwise the credentials decide: the management account's credentials get `direct` (the
@@ -295,10 +314,10 @@ export interface GatewayFromEnvironment {
  *   The management account id comes from the DSL (`id:` of the management account) or from
  *   DescribeOrganization, which every member account may call.
  */
-export async function accountsGatewayFromEnvironment(
+export async function managementConnectionFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   options: GatewayEnvironmentOptions = {},
-): Promise<GatewayFromEnvironment> {
+): Promise<ManagementConnection> {
   const requested = env.ORGBRIDGE_ACCOUNTS_GATEWAY;
   if (requested !== undefined && requested !== '' && !GATEWAY_KINDS.includes(requested as GatewayKind)) {
     throw new OrgbridgeError(
@@ -311,7 +330,9 @@ export async function accountsGatewayFromEnvironment(
     import('../aws/clients.js'),
     import('../aws/context.js'),
   ]);
-  const clients = new AwsClients(awsContextFromEnv(env));
+  const clients = new AwsClients(
+    awsContextFromEnv(env, options.region !== undefined ? { region: options.region } : {}),
+  );
   const port = organizationsPort(clients.organizations());
   try {
     const config = options.config;
@@ -325,9 +346,7 @@ export async function accountsGatewayFromEnvironment(
       const [caller, management] = await Promise.all([clients.callerAccountId(), managementId()]);
       kind = caller === management ? 'direct' : 'eventbridge';
     }
-    if (kind === 'direct') {
-      return { gateway: directAccountsGateway(port), kind, close: async () => clients.destroy() };
-    }
+    if (kind === 'direct') return { kind, clients, close: async () => clients.destroy() };
     const busName = config?.organization.event_bus ?? env.ORGBRIDGE_EVENT_BUS;
     const source = config?.organization.event_source ?? env.ORGBRIDGE_EVENT_SOURCE;
     if (!busName || !source) {
@@ -350,8 +369,10 @@ export async function accountsGatewayFromEnvironment(
     }
     const client = await cicdRequestClient(clients, { busName, source });
     return {
-      gateway: eventBridgeAccountsGateway({ client, managementAccountId: await managementId() }),
       kind,
+      clients,
+      client,
+      managementAccountId: await managementId(),
       async close() {
         await client.close();
         clients.destroy();
@@ -361,4 +382,20 @@ export async function accountsGatewayFromEnvironment(
     clients.destroy();
     throw e;
   }
+}
+
+/** The account gateway over the connection `managementConnectionFromEnvironment` chooses. */
+export async function accountsGatewayFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  options: GatewayEnvironmentOptions = {},
+): Promise<GatewayFromEnvironment> {
+  const connection = await managementConnectionFromEnvironment(env, options);
+  const gateway =
+    connection.kind === 'direct'
+      ? directAccountsGateway(organizationsPort(connection.clients.organizations()))
+      : eventBridgeAccountsGateway({
+          client: connection.client,
+          managementAccountId: connection.managementAccountId,
+        });
+  return { gateway, kind: connection.kind, close: () => connection.close() };
 }

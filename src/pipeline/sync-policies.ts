@@ -1,6 +1,13 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type RequestClient, RequestFailedError } from '../bus/requests.js';
 import type { PolicyType, ResolvedConfig } from '../config/model.js';
 import type { OrganizationsPolicyPort } from '../handlers/policies/ports.js';
-import { type ApplyResult, applyPolicyPlan, observePolicies } from '../handlers/policies/sync.js';
+import {
+  type ApplyResult,
+  applyPolicyPlan,
+  observePolicies,
+  planTextOf,
+} from '../handlers/policies/sync.js';
 import {
   accountsUnderFrom,
   POLICY_TYPES_ORDER,
@@ -10,11 +17,14 @@ import {
 } from '../plan/policies.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
+import { type ScpsCarriage, syncScpsByEvent } from './sync-scps.js';
 
 /**
- * `orgbridge run --action sync-policies [--execute]` (management account): SCPs, tag and
- * backup policies of `policies/` onto their OUs. Exit 0 nothing to do / done, 2 changes pending
- * in a dry run, 1 blocking problems or failures.
+ * `orgbridge run --action sync-policies [--execute]`: the policies of `policies/` onto their
+ * OUs. With the management account's credentials (`direct`): SCPs, tag and backup policies,
+ * planned and applied in-process. With the cicd account's (`eventbridge`): SCPs only, as one
+ * SYNC_SCPS request the management account's handler plans and applies. Exit 0 nothing to do /
+ * done, 2 changes pending in a dry run, 1 blocking problems or failures, on either path.
  */
 export interface SyncPoliciesOptions {
   readonly config: ResolvedConfig;
@@ -70,26 +80,112 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
   return { plan, applied, exitCode: applied.failures.length > 0 ? 1 : 0 };
 }
 
+export interface SyncPoliciesByEventOptions {
+  readonly config: ResolvedConfig;
+  /** The cicd account's request client (`cicdRequestClient`). */
+  readonly client: RequestClient;
+  /** Acting in the cicd account, in the home region (the artifact bucket's). */
+  readonly s3: S3Client;
+  readonly managementAccountId: string;
+  readonly homeRegion: string;
+  readonly execute: boolean;
+  readonly output: Output;
+  readonly timeoutMs?: number;
+}
+
+export interface SyncPoliciesByEventResult {
+  /** How the SCP files travelled; undefined when the handler refused them. */
+  readonly carriage?: ScpsCarriage;
+  readonly exitCode: number;
+}
+
+const CARRIAGE: Record<ScpsCarriage, string> = {
+  inline: 'inline',
+  uploaded: 'as a bundle (uploaded)',
+  'already-uploaded': 'as a bundle (already uploaded)',
+};
+
+/**
+ * sync-policies from the cicd account: SYNC_SCPS with every SCP file and the DSL's SCP quotas,
+ * a dry run unless `execute` (the envelope's `dryrun`: the handler plans and answers without
+ * applying). The handler's plan comes back as text in the reply's summary and is printed as the
+ * direct path prints its own. Tag and backup policies are not carried: the line saying so names
+ * how to sync them.
+ */
+export async function syncPoliciesByEvent(options: SyncPoliciesByEventOptions): Promise<SyncPoliciesByEventResult> {
+  const { config, output } = options;
+  const others = config.policies.filter((p) => p.type !== 'scp').length;
+  output.err(
+    `note: tag and backup policies${others ? ` (${others} files)` : ''} not synced: from the cicd account only SCPs sync (by event); run \`orgbridge run --action sync-policies\` with the management account's credentials to sync them`,
+  );
+  let result: Awaited<ReturnType<typeof syncScpsByEvent>>;
+  try {
+    result = await syncScpsByEvent({
+      client: options.client,
+      s3: options.s3,
+      managementAccountId: options.managementAccountId,
+      homeRegion: options.homeRegion,
+      policies: config.policies,
+      limits: config.organization.limits,
+      dryrun: !options.execute,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof RequestFailedError)) throw e;
+    if (e.remoteCode !== 'SYNC_SCPS_BLOCKED') throw e.asRemoteError();
+    output.out(`policies (scp): refused by the management account\n  error: ${e.message} [${e.remoteCode}]`);
+    output.err('policy sync blocked: fix the errors above first');
+    return { exitCode: 1 };
+  }
+  const { reply, carriage } = result;
+  const scps = config.policies.length - others;
+  output.err(`sync-policies: ${scps} SCP files sent to the management account ${CARRIAGE[carriage]}`);
+  const actions = Number(reply.summary?.actions ?? 0);
+  output.out(planTextOf(reply.summary) ?? `policies (scp): ${actions} changes`);
+  if (actions === 0) return { carriage, exitCode: 0 };
+  if (!options.execute) {
+    output.err('dry run: run again with --execute to make these changes');
+    return { carriage, exitCode: 2 };
+  }
+  output.out(`applied ${actions} of ${actions} policy changes`);
+  return { carriage, exitCode: 0 };
+}
+
 export const syncPoliciesAction: PipelineAction = {
-  description: 'make the SCPs, tag and backup policies of each OU match policies/ (management account)',
+  description:
+    'make the SCPs, tag and backup policies of each OU match policies/ (from the cicd account: SCPs, by event)',
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
-    const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
+    const { managementConnectionFromEnvironment } = await import('./accounts-gateway.js');
+    const { homeRegionOf } = await import('../templates/inputs.js');
     const { organizationsPolicyPort } = await import('../handlers/policies/ports.js');
     const config = await loadConfig(context.configDir);
-    const aws = awsContextFromEnv(context.env);
-    const clients = new AwsClients(aws);
+    const homeRegion = homeRegionOf(config);
+    // The bus, the reply queue and the artifact bucket of SYNC_SCPS are in the home region.
+    const connection = await managementConnectionFromEnvironment(context.env, { config, region: homeRegion });
     try {
+      if (connection.kind === 'eventbridge') {
+        const result = await syncPoliciesByEvent({
+          config,
+          client: connection.client,
+          s3: connection.clients.s3(homeRegion),
+          managementAccountId: connection.managementAccountId,
+          homeRegion,
+          execute: context.execute,
+          output: context.output,
+        });
+        return result.exitCode;
+      }
       const result = await syncPolicies({
         config,
-        port: organizationsPolicyPort(clients.organizations()),
+        port: organizationsPolicyPort(connection.clients.organizations()),
         execute: context.execute,
         output: context.output,
-        emulator: aws.endpoint !== undefined,
+        emulator: connection.clients.context.endpoint !== undefined,
       });
       return result.exitCode;
     } finally {
-      clients.destroy();
+      await connection.close();
     }
   },
 };

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { RequestBody, RequestClient } from '../bus/requests.js';
-import type { PolicyDocument } from '../config/model.js';
+import type { PolicyDocument, PolicyLimits } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import {
   type Detail,
   MAX_DETAIL_BYTES,
   MAX_INLINE_SCPS,
+  MAX_SCP_CHARS,
+  MAX_SCP_PER_TARGET,
   parseDetail,
   ScpBundleSchema,
   type ScpFile,
+  type ScpLimits,
 } from '../protocol/catalog.js';
 import { encodeScpBundle } from '../protocol/scp-bundle.js';
 import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../templates/names.js';
@@ -59,6 +62,17 @@ export function scpFilesOf(policies: readonly PolicyDocument[]): ScpFile[] {
     .map((p) => ({ name: p.name, organization_unit: p.organization_unit, content: p.content }));
 }
 
+/**
+ * The DSL's SCP quotas as SYNC_SCPS carries them. Values beyond the catalog's bounds (an SCP
+ * file is at most 10,240 chars there) would check nothing more: they are capped, not refused.
+ */
+export function scpLimitsOf(limits: PolicyLimits): ScpLimits {
+  return {
+    scp_max_chars: Math.min(limits.scp_max_chars, MAX_SCP_CHARS),
+    scp_per_target: Math.min(limits.scp_per_target, MAX_SCP_PER_TARGET),
+  };
+}
+
 /** Envelope values of the largest size, so a body that fits here fits whatever the client adds. */
 const WIDEST_ENVELOPE = {
   nonce: randomUUID(),
@@ -73,9 +87,9 @@ const WIDEST_ENVELOPE = {
  * the 256 KB entry for Source, DetailType and the bus name, so the entry is also under the
  * limit the bus sender enforces (`batchEntries`, EVENT_TOO_LARGE).
  */
-export function scpsFitInline(files: readonly ScpFile[]): boolean {
+export function scpsFitInline(files: readonly ScpFile[], limits?: ScpLimits): boolean {
   if (files.length > MAX_INLINE_SCPS) return false;
-  const detail = { ...WIDEST_ENVELOPE, policies: files };
+  const detail = { ...WIDEST_ENVELOPE, policies: files, ...(limits ? { limits } : {}) };
   return Buffer.byteLength(JSON.stringify(detail), 'utf8') <= MAX_DETAIL_BYTES;
 }
 
@@ -96,13 +110,18 @@ export interface SyncScpsBody {
 /**
  * The SYNC_SCPS body for `files`: inline when they fit, else a reference to their bundle,
  * uploaded first. The key is the bundle's SHA-256, so the upload is idempotent: an object that
- * already exists under it has these very bytes, and is not written again.
+ * already exists under it has these very bytes, and is not written again. `limits`, when given,
+ * travel with either form (absent, the handler checks against AWS's default quotas).
  */
 export async function syncScpsBody(
   files: readonly ScpFile[],
   where: { readonly store: PolicyBundleStore; readonly cicdAccountId: string; readonly homeRegion: string },
+  limits?: ScpLimits,
 ): Promise<SyncScpsBody> {
-  if (scpsFitInline(files)) return { body: { policies: [...files] }, carriage: 'inline' };
+  const withLimits = limits ? { limits } : {};
+  if (scpsFitInline(files, limits)) {
+    return { body: { policies: [...files], ...withLimits }, carriage: 'inline' };
+  }
   // The handler parses the bundle with this schema: refuse here what it would refuse there.
   const valid = ScpBundleSchema.safeParse({ policies: files });
   if (!valid.success) throw invalid(z.prettifyError(valid.error));
@@ -118,6 +137,7 @@ export async function syncScpsBody(
       policies_url: artifactObjectUrl(where.cicdAccountId, where.homeRegion, key),
       sha256: bundle.sha256,
       count: bundle.count,
+      ...withLimits,
     },
     carriage,
   };
@@ -131,6 +151,8 @@ export interface SyncScpsByEventOptions {
   readonly managementAccountId: string;
   readonly homeRegion: string;
   readonly policies: readonly PolicyDocument[];
+  /** `organization.limits` of the config: the handler plans with its SCP quotas. */
+  readonly limits?: PolicyLimits;
   readonly dryrun: boolean;
   /** Wait for the answer (default 5 min: the handler observes and applies the whole set). */
   readonly timeoutMs?: number;
@@ -147,11 +169,15 @@ export interface SyncScpsByEventResult {
  */
 export async function syncScpsByEvent(options: SyncScpsByEventOptions): Promise<SyncScpsByEventResult> {
   const cicdAccountId = options.client.topology.cicdAccountId;
-  const { body, carriage } = await syncScpsBody(scpFilesOf(options.policies), {
-    store: s3PolicyBundleStore(options.s3, artifactBucketName(cicdAccountId, options.homeRegion)),
-    cicdAccountId,
-    homeRegion: options.homeRegion,
-  });
+  const { body, carriage } = await syncScpsBody(
+    scpFilesOf(options.policies),
+    {
+      store: s3PolicyBundleStore(options.s3, artifactBucketName(cicdAccountId, options.homeRegion)),
+      cicdAccountId,
+      homeRegion: options.homeRegion,
+    },
+    options.limits ? scpLimitsOf(options.limits) : undefined,
+  );
   // The catalog's own check, before anything is put on the bus.
   const check = parseDetail('SYNC_SCPS', { ...WIDEST_ENVELOPE, ...body });
   if (!check.ok) throw invalid(check.reason);

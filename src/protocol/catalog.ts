@@ -148,9 +148,13 @@ const EnsureAccountZone = detail({
   /** The DSL's allowed_dns_domains of the account; 100 is far above any real list. */
   allowed_dns_domains: z.array(Fqdn).max(100),
 });
-/** One SCP file (name, OU path, minified content up to 10,240 chars, the 2026 quota). */
+/** The largest SCP AWS allows (10,240 chars, the 2026 quota; 5,120 before). */
+export const MAX_SCP_CHARS = 10_240;
+/** Far above AWS's SCPs per target (5, or 10 with the 2026 quota): a bound, not a quota. */
+export const MAX_SCP_PER_TARGET = 1000;
+/** One SCP file (name, OU path, minified content up to MAX_SCP_CHARS). */
 export const ScpFileSchema = z
-  .object({ name: Text(128), organization_unit: OuPath, content: z.string().min(1).max(10_240) })
+  .object({ name: Text(128), organization_unit: OuPath, content: z.string().min(1).max(MAX_SCP_CHARS) })
   .strict();
 export type ScpFile = z.infer<typeof ScpFileSchema>;
 /** SCP files one SYNC_SCPS carries inline; a larger set travels as a bundle (`policies_url`). */
@@ -163,6 +167,18 @@ export const MAX_SCP_FILES = 10_000;
  */
 export const ScpBundleSchema = z.object({ policies: z.array(ScpFileSchema).max(MAX_SCP_FILES) }).strict();
 export type ScpBundle = z.infer<typeof ScpBundleSchema>;
+/**
+ * The DSL's SCP quotas (`organization.limits`) the handler plans with; absent, AWS's defaults
+ * (5,120 chars, 5 per target). Only an early, readable check: AWS enforces the real quota, so
+ * the sender raising them can get no further than AWS lets it.
+ */
+export const ScpLimitsSchema = z
+  .object({
+    scp_max_chars: z.number().int().positive().max(MAX_SCP_CHARS),
+    scp_per_target: z.number().int().positive().max(MAX_SCP_PER_TARGET),
+  })
+  .strict();
+export type ScpLimits = z.infer<typeof ScpLimitsSchema>;
 /**
  * The complete set of SCP files, exactly one way: inline (`policies`, small sets), or a
  * reference to the bundle the pipeline uploaded content-addressed to its artifact bucket in the
@@ -177,6 +193,7 @@ const SyncScps = detail({
     .regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lowercase hex')
     .optional(),
   count: z.number().int().min(0).max(MAX_SCP_FILES).optional(),
+  limits: ScpLimitsSchema.optional(),
 }).refine(
   (d) => {
     const reference = [d.policies_url, d.sha256, d.count].filter((v) => v !== undefined).length;
@@ -210,13 +227,16 @@ const StackInstanceStatusReported = detail({
   status: z.enum(['CURRENT', 'OUTDATED', 'INOPERABLE', 'MISSING']),
   reason: z.string().max(1024).optional(),
 });
+/** REQUEST_COMPLETED's summary: at most this many entries, each value at most this long. */
+export const MAX_SUMMARY_ENTRIES = 20;
+export const MAX_SUMMARY_VALUE_CHARS = 1024;
 /** The answer to a request that has no result of its own (SSM, stacks, VPC, DNS, SCPs). */
 const RequestCompleted = detail({
   request_type: z.string().max(64),
   changed: z.boolean(),
   summary: z
-    .record(z.string().max(64), z.string().max(1024))
-    .refine((s) => Object.keys(s).length <= 20, 'at most 20 summary entries')
+    .record(z.string().max(64), z.string().max(MAX_SUMMARY_VALUE_CHARS))
+    .refine((s) => Object.keys(s).length <= MAX_SUMMARY_ENTRIES, `at most ${MAX_SUMMARY_ENTRIES} summary entries`)
     .optional(),
 });
 /** The generic failure answer: the request's nonce, a stable code, a message a person can act on. */

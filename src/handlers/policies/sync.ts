@@ -8,8 +8,15 @@ import {
   type PolicyAction,
   type PolicyPlan,
   planPolicies,
+  renderPolicyPlan,
 } from '../../plan/policies.js';
-import type { Detail, ReplyBody, ScpFile } from '../../protocol/catalog.js';
+import {
+  type Detail,
+  MAX_SUMMARY_ENTRIES,
+  MAX_SUMMARY_VALUE_CHARS,
+  type ReplyBody,
+  type ScpFile,
+} from '../../protocol/catalog.js';
 import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
 import {
   artifactBucketName,
@@ -227,11 +234,61 @@ export async function scpFilesOfRequest(
   return checked.files;
 }
 
+const PLAN_KEY = 'plan';
+const planKey = (n: number) => (n === 1 ? PLAN_KEY : `${PLAN_KEY}-${n}`);
+
+/**
+ * `summary` plus the rendered plan (renderPolicyPlan) in the entries left of REQUEST_COMPLETED's
+ * summary: `plan`, `plan-2`, ..., each whole lines of at most MAX_SUMMARY_VALUE_CHARS. A plan
+ * longer than that room ends with a line saying how many lines were left out.
+ */
+export function withPlanText(summary: Readonly<Record<string, string>>, text: string): Record<string, string> {
+  const room = MAX_SUMMARY_ENTRIES - Object.keys(summary).length;
+  const clip = (line: string) =>
+    line.length > MAX_SUMMARY_VALUE_CHARS ? `${line.slice(0, MAX_SUMMARY_VALUE_CHARS - 1)}…` : line;
+  const lines = text.split('\n').map(clip);
+  const chunks: string[][] = [];
+  let size = Number.POSITIVE_INFINITY;
+  let used = 0;
+  for (const line of lines) {
+    if (size + 1 + line.length > MAX_SUMMARY_VALUE_CHARS) {
+      if (chunks.length === room) break;
+      chunks.push([]);
+      size = -1;
+    }
+    chunks.at(-1)?.push(line);
+    size += 1 + line.length;
+    used++;
+  }
+  const last = chunks.at(-1);
+  if (last && used < lines.length) {
+    const note = (n: number) => `  … ${n} more lines: the management handler's log has the whole plan`;
+    while (last.length > 0 && [...last, note(lines.length - used)].join('\n').length > MAX_SUMMARY_VALUE_CHARS) {
+      last.pop();
+      used--;
+    }
+    last.push(note(lines.length - used));
+  }
+  const out: Record<string, string> = { ...summary };
+  chunks.forEach((chunk, i) => {
+    out[planKey(i + 1)] = chunk.join('\n');
+  });
+  return out;
+}
+
+/** The plan text `withPlanText` put in a summary, or undefined when it has none. */
+export function planTextOf(summary: Readonly<Record<string, string>> | undefined): string | undefined {
+  const chunks: string[] = [];
+  for (let n = 1; summary?.[planKey(n)] !== undefined; n++) chunks.push(summary[planKey(n)] as string);
+  return chunks.length > 0 ? chunks.join('\n') : undefined;
+}
+
 /**
  * SYNC_SCPS in the management account: the request carries every SCP file (name, OU path,
- * minified content) inline or as a bundle in the cicd artifact bucket; the handler observes,
- * plans and (unless dryrun) applies, and answers with the counts. Tag and backup policies sync
- * through `run --action sync-policies`.
+ * minified content) inline or as a bundle in the cicd artifact bucket, and the DSL's SCP quotas
+ * (`limits`; absent, AWS's defaults); the handler observes, plans and (unless dryrun) applies,
+ * and answers with the counts and the plan as text. Tag and backup policies sync with management
+ * credentials (`run --action sync-policies`, direct).
  */
 export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
   async handle(detail, ctx): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
@@ -255,7 +312,8 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
       ['scp'],
       desired.map((d) => d.organization_unit),
     );
-    const plan = planPolicies({ desired, observed, limits: DEFAULT_LIMITS, types: ['scp'] });
+    const limits = { ...DEFAULT_LIMITS, ...detail.limits };
+    const plan = planPolicies({ desired, observed, limits, types: ['scp'] });
     const blocking = plan.problems.filter((p) => p.blocking);
     if (blocking.length > 0) {
       throw new RequestRejected(
@@ -266,11 +324,14 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
           .slice(0, 2000),
       );
     }
-    const summary: Record<string, string> = {
+    const counts: Record<string, string> = {
       actions: String(plan.actions.length),
       ...(detail.policies ? {} : { bundle: `${files.length} files` }),
     };
-    for (const a of plan.actions) summary[a.action] = String(Number(summary[a.action] ?? 0) + 1);
+    for (const a of plan.actions) counts[a.action] = String(Number(counts[a.action] ?? 0) + 1);
+    const text = renderPolicyPlan(plan);
+    ctx.log.info(`SYNC_SCPS ${detail.dryrun ? 'dry run' : 'plan'}`, { plan: text });
+    const summary = withPlanText(counts, text);
     if (detail.dryrun || plan.actions.length === 0)
       return { request_type: 'SYNC_SCPS', changed: false, summary };
     const result = await applyPolicyPlan(port, plan, (a) =>
