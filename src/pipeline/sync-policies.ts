@@ -2,12 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { type RequestClient, RequestFailedError } from '../bus/requests.js';
 import type { PolicyType, ResolvedConfig } from '../config/model.js';
 import type { OrganizationsPolicyPort } from '../handlers/policies/ports.js';
-import {
-  type ApplyResult,
-  applyPolicyPlan,
-  observePolicies,
-  planTextOf,
-} from '../handlers/policies/sync.js';
+import { type ApplyResult, applyPolicyPlan, observePolicies, planTextOf } from '../handlers/policies/sync.js';
 import {
   accountsUnderFrom,
   POLICY_TYPES_ORDER,
@@ -81,7 +76,10 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
 }
 
 export interface SyncPoliciesByEventOptions {
-  readonly config: ResolvedConfig;
+  /** What of the config the path reads: the policy files and the quotas. */
+  readonly config: Pick<ResolvedConfig, 'policies'> & {
+    readonly organization: Pick<ResolvedConfig['organization'], 'limits'>;
+  };
   /** The cicd account's request client (`cicdRequestClient`). */
   readonly client: RequestClient;
   /** Acting in the cicd account, in the home region (the artifact bucket's). */
@@ -112,7 +110,9 @@ const CARRIAGE: Record<ScpsCarriage, string> = {
  * direct path prints its own. Tag and backup policies are not carried: the line saying so names
  * how to sync them.
  */
-export async function syncPoliciesByEvent(options: SyncPoliciesByEventOptions): Promise<SyncPoliciesByEventResult> {
+export async function syncPoliciesByEvent(
+  options: SyncPoliciesByEventOptions,
+): Promise<SyncPoliciesByEventResult> {
   const { config, output } = options;
   const others = config.policies.filter((p) => p.type !== 'scp').length;
   output.err(

@@ -236,7 +236,10 @@ const RequestCompleted = detail({
   changed: z.boolean(),
   summary: z
     .record(z.string().max(64), z.string().max(MAX_SUMMARY_VALUE_CHARS))
-    .refine((s) => Object.keys(s).length <= MAX_SUMMARY_ENTRIES, `at most ${MAX_SUMMARY_ENTRIES} summary entries`)
+    .refine(
+      (s) => Object.keys(s).length <= MAX_SUMMARY_ENTRIES,
+      `at most ${MAX_SUMMARY_ENTRIES} summary entries`,
+    )
     .optional(),
 });
 /** The generic failure answer: the request's nonce, a stable code, a message a person can act on. */

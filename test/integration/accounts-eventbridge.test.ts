@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CreateAccountCommand,
-  CreateOrganizationalUnitCommand,
-  ListAccountsCommand,
-} from '@aws-sdk/client-organizations';
+import { CreateOrganizationalUnitCommand, ListAccountsCommand } from '@aws-sdk/client-organizations';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../src/aws/index.js';
 import { queueUrlOf } from '../../src/bus/queue.js';
 import { type RequestClient, RequestFailedError } from '../../src/bus/requests.js';
 import { memoryIo } from '../../src/cli/io.js';
@@ -16,29 +11,24 @@ import { type OrganizationsPort, organizationsPort } from '../../src/handlers/ac
 import {
   type AccountsGateway,
   accountsGatewayFromEnvironment,
-  cicdRequestClient,
   eventBridgeAccountsGateway,
 } from '../../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../src/plan/markers.js';
 import { splitObservedOrganization } from '../../src/plan/observed.js';
-import { computeTopology, HANDLER_QUEUE, type Topology } from '../../src/protocol/topology.js';
+import { HANDLER_QUEUE, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
-import { lambdaRegistry } from '../../src/runtime/lambda/registries.js';
-import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
-import { provisionTopology } from '../../src/runtime/provision.js';
-import { createOrganization, useMoto } from '../support/moto.js';
+import { type Conversation, SOURCE, startConversation } from '../support/conversation.js';
+import { useMoto } from '../support/moto.js';
 import { config, desired } from '../unit/plan/fixtures.js';
 
 /** moto's CreateAccount is synchronous; the handler polls with a clock that never waits. */
 const instantClock = { now: () => new Date(), sleep: async () => {} };
-const BUS = 'orgbridge';
-const SOURCE = 'app.infra';
 
 describe('account lifecycle over EventBridge: cicd pipeline -> management handlers', () => {
   const moto = useMoto();
   let topology: Topology;
-  let pollers: LocalPollers;
+  let conversation: Conversation;
   let client: RequestClient;
   let gateway: AccountsGateway;
   let port: OrganizationsPort;
@@ -72,61 +62,21 @@ describe('account lifecycle over EventBridge: cicd pipeline -> management handle
 
   beforeAll(async () => {
     const { management } = moto();
-    ({ managementId, rootId } = await createOrganization(management));
     port = organizationsPort(management.organizations());
-    const ids: Record<string, string> = {};
-    for (const name of ['cicd', 'identity', 'dns', 'logs', 'audit', 'rogue']) {
-      const out = await management
-        .organizations()
-        .send(new CreateAccountCommand({ AccountName: name, Email: `aws+${name}@example.com` }));
-      ids[name] = out.CreateAccountStatus?.AccountId as string;
-    }
-    rogueId = ids.rogue as string;
-    topology = computeTopology({
-      accounts: [
-        { id: managementId, kind: 'management' },
-        ...(['cicd', 'identity', 'dns', 'logs', 'audit'] as const).map((kind) => ({
-          id: ids[kind] as string,
-          kind,
-        })),
-        { id: rogueId, kind: 'member' },
-      ],
-      busName: BUS,
-      source: SOURCE,
-      region: 'us-east-1',
+    conversation = await startConversation(management, {
+      members: ['rogue'],
       visibilityTimeoutSeconds: 5,
-    });
-    const clientsFor = (id: string): AwsClients =>
-      id === managementId ? management : management.forAccount(id);
-    // The accounts the conversation touches: management and cicd, and audit (both copy to it).
-    const involved = new Set([managementId, topology.cicdAccountId, topology.auditAccountId]);
-    await provisionTopology(
-      { ...topology, accounts: topology.accounts.filter((a) => involved.has(a.accountId)) },
-      clientsFor,
-    );
-    pollers = startLocalPollers({
-      topology,
-      clientsFor,
-      accounts: [managementId],
-      handlersFor: (kind) =>
-        lambdaRegistry(kind, { accounts: { rootOu: 'Internal', morgueOu: 'Morgue', clock: instantClock } }),
-      waitSeconds: 1,
-      retryDelaySeconds: 0,
-      onOutcome: (_account, outcome) => outcomes.push(outcome),
-    });
-    // The pipeline's side: cicd credentials only. It finds its forward buses and reply queue itself.
-    client = await cicdRequestClient(management.forAccount(topology.cicdAccountId), {
-      busName: BUS,
-      source: SOURCE,
-      waitSeconds: 1,
+      settings: { accounts: { rootOu: 'Internal', morgueOu: 'Morgue', clock: instantClock } },
       timeoutMs: 15_000,
+      onOutcome: (outcome) => outcomes.push(outcome),
     });
+    ({ topology, managementId, rootId, client } = conversation);
+    rogueId = conversation.ids.rogue as string;
     gateway = eventBridgeAccountsGateway({ client, managementAccountId: managementId, timeoutMs: 15_000 });
   });
 
   afterAll(async () => {
-    await client?.close();
-    await pollers?.stop();
+    await conversation?.stop();
   });
 
   it('creates the accounts in their OUs with their tags, then plans nothing', async () => {

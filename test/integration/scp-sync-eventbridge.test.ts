@@ -1,5 +1,4 @@
 import {
-  CreateAccountCommand,
   CreateOrganizationalUnitCommand,
   ListPoliciesCommand,
   ListPoliciesForTargetCommand,
@@ -8,21 +7,18 @@ import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@a
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
 import type { RequestClient } from '../../src/bus/requests.js';
-import type { PolicyDocument } from '../../src/config/model.js';
-import { cicdRequestClient } from '../../src/pipeline/accounts-gateway.js';
+import { memoryIo } from '../../src/cli/io.js';
+import type { PolicyDocument, PolicyLimits } from '../../src/config/model.js';
+import { DEFAULT_LIMITS } from '../../src/config/resolve.js';
+import { syncPoliciesByEvent } from '../../src/pipeline/sync-policies.js';
 import { syncScpsByEvent } from '../../src/pipeline/sync-scps.js';
 import { encodeScpBundle } from '../../src/protocol/scp-bundle.js';
-import { computeTopology, type Topology } from '../../src/protocol/topology.js';
+import type { Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
-import { lambdaRegistry } from '../../src/runtime/lambda/registries.js';
-import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
-import { provisionTopology } from '../../src/runtime/provision.js';
 import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../../src/templates/names.js';
-import { createOrganization, useMoto } from '../support/moto.js';
+import { type Conversation, HOME, startConversation } from '../support/conversation.js';
+import { useMoto } from '../support/moto.js';
 
-const BUS = 'orgbridge';
-const SOURCE = 'app.infra';
-const HOME = 'us-east-1';
 /** 45 SCP files over 12 OUs: at most 4 per OU, FullAWSAccess being the fifth (the default quota). */
 const TEAMS = Array.from({ length: 12 }, (_, i) => `Internal/Team${String(i).padStart(2, '0')}`);
 
@@ -46,7 +42,7 @@ function scp(n: number, version = 1): PolicyDocument {
 describe('SCP sync over EventBridge with more files than one event holds', () => {
   const moto = useMoto();
   let topology: Topology;
-  let pollers: LocalPollers;
+  let conversation: Conversation;
   let client: RequestClient;
   let cicd: AwsClients;
   let managementId: string;
@@ -84,72 +80,34 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
 
   beforeAll(async () => {
     const { management } = moto();
-    const org = await createOrganization(management);
-    managementId = org.managementId;
+    conversation = await startConversation(management, {
+      // Observing and applying ~90 changes takes a few seconds: no redelivery meanwhile.
+      visibilityTimeoutSeconds: 60,
+      // The management Lambda's own registry: SYNC_SCPS as deployed, reading with management's clients.
+      settings: { accounts: { rootOu: 'Internal', morgueOu: 'Morgue' } },
+      timeoutMs: 25_000,
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    ({ topology, managementId, client, cicd } = conversation);
     const organizations = management.organizations();
-    const ids: Record<string, string> = {};
-    for (const name of ['cicd', 'identity', 'dns', 'logs', 'audit']) {
-      const out = await organizations.send(
-        new CreateAccountCommand({ AccountName: name, Email: `aws+${name}@example.com` }),
-      );
-      ids[name] = out.CreateAccountStatus?.AccountId as string;
-    }
     const ou = async (parent: string, name: string) =>
       (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name })))
         .OrganizationalUnit?.Id as string;
-    ous.Internal = await ou(org.rootId, 'Internal');
+    ous.Internal = await ou(conversation.rootId, 'Internal');
     for (const team of TEAMS) ous[team] = await ou(ous.Internal, team.split('/')[1] as string);
-
-    topology = computeTopology({
-      accounts: [
-        { id: managementId, kind: 'management' },
-        ...(['cicd', 'identity', 'dns', 'logs', 'audit'] as const).map((kind) => ({
-          id: ids[kind] as string,
-          kind,
-        })),
-      ],
-      busName: BUS,
-      source: SOURCE,
-      region: HOME,
-      // Observing and applying ~90 changes takes a few seconds: no redelivery meanwhile.
-      visibilityTimeoutSeconds: 60,
-    });
-    const clientsFor = (id: string): AwsClients =>
-      id === managementId ? management : management.forAccount(id);
-    const involved = new Set([managementId, topology.cicdAccountId, topology.auditAccountId]);
-    await provisionTopology(
-      { ...topology, accounts: topology.accounts.filter((a) => involved.has(a.accountId)) },
-      clientsFor,
-    );
-    cicd = management.forAccount(topology.cicdAccountId);
     await cicd
       .s3(HOME)
       .send(new CreateBucketCommand({ Bucket: artifactBucketName(topology.cicdAccountId, HOME) }));
-    // The management Lambda's own registry: SYNC_SCPS as deployed, reading with management's clients.
-    pollers = startLocalPollers({
-      topology,
-      clientsFor,
-      accounts: [managementId],
-      handlersFor: (kind) => lambdaRegistry(kind, { accounts: { rootOu: 'Internal', morgueOu: 'Morgue' } }),
-      waitSeconds: 1,
-      retryDelaySeconds: 0,
-      onOutcome: (_account, outcome) => outcomes.push(outcome),
-    });
-    client = await cicdRequestClient(cicd, {
-      busName: BUS,
-      source: SOURCE,
-      waitSeconds: 1,
-      timeoutMs: 25_000,
-    });
   }, 30_000);
 
   afterAll(async () => {
-    await client?.close();
-    await pollers?.stop();
+    await conversation?.stop();
   });
 
   const files = Array.from({ length: 45 }, (_, i) => scp(i));
   const bucket = () => artifactBucketName(topology.cicdAccountId, HOME);
+  /** The set after the second test: 42 files, guardrail-07 updated, 40-42 gone. */
+  const next = [...files.slice(0, 40).map((f, i) => (i === 7 ? scp(7, 2) : f)), ...files.slice(43)];
 
   it('plans 45 files from one uploaded bundle, then applies them from the same object', async () => {
     const dry = await sync(files, true);
@@ -193,7 +151,6 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
   }, 30_000);
 
   it('deletes what left the set and updates what changed, the whole set being one bundle', async () => {
-    const next = [...files.slice(0, 40).map((f, i) => (i === 7 ? scp(7, 2) : f)), ...files.slice(43)];
     const run = await sync(next, false);
     expect(run.carriage).toBe('uploaded');
     expect(run.reply.summary).toMatchObject({
@@ -232,4 +189,78 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
     const rejected = outcomes.filter((o) => o.status === 'rejected');
     expect(rejected.length).toBeGreaterThanOrEqual(2);
   }, 30_000);
+
+  describe('run --action sync-policies from the cicd account (syncPoliciesByEvent)', () => {
+    /** A 6,000-character SCP: over AWS's default 5,120, within the 10,240 of the 2026 quota. */
+    const large: PolicyDocument = (() => {
+      const shape = (pad: string) =>
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'Large', Effect: 'Deny', Action: `large:${pad}`, Resource: '*' }],
+        });
+      const content = shape('A'.repeat(6000 - shape('').length));
+      return {
+        type: 'scp',
+        name: 'large-guardrail',
+        organization_unit: 'Internal/Team05',
+        file: 'policies/scp/Internal/Team05/large-guardrail.json',
+        content,
+      };
+    })();
+    const tagPolicy: PolicyDocument = {
+      type: 'tag',
+      name: 'cost-centre',
+      organization_unit: 'Internal',
+      file: 'policies/tag/Internal/cost-centre.json',
+      content: '{"tags":{"cost-centre":{"tag_key":{"@@assign":"cost-centre"}}}}',
+    };
+    const raised: PolicyLimits = { ...DEFAULT_LIMITS, scp_max_chars: 10_240 };
+    const run = async (policies: PolicyDocument[], limits: PolicyLimits, execute: boolean) => {
+      const io = memoryIo();
+      const { exitCode } = await syncPoliciesByEvent({
+        config: { policies, organization: { limits } },
+        client,
+        s3: cicd.s3(HOME),
+        managementAccountId: managementId,
+        homeRegion: HOME,
+        execute,
+        output: io,
+        timeoutMs: 25_000,
+      });
+      return { exitCode, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+    };
+
+    it('refuses a 6,000-char SCP under the default quota, applying nothing, and syncs it once the config raises the quota', async () => {
+      expect(large.content).toHaveLength(6000);
+      const wanted = [...next, large, tagPolicy];
+      const blocked = await run(wanted, DEFAULT_LIMITS, true);
+      expect(blocked.exitCode).toBe(1);
+      expect(blocked.out).toContain('SYNC_SCPS_BLOCKED');
+      expect(blocked.out).toContain('large-guardrail');
+      expect(await managedScps()).toHaveLength(42);
+
+      const dry = await run(wanted, raised, false);
+      expect(dry.exitCode).toBe(2);
+      expect(dry.out).toMatch(/^policies \(scp\): 1 create-policy, 1 attach-policy$/m);
+      expect(dry.out).toContain(
+        'create scp orgbridge-scp-large-guardrail from policies/scp/Internal/Team05/large-guardrail.json (6000 chars)',
+      );
+      expect(dry.out).toContain('attach scp orgbridge-scp-large-guardrail to Internal/Team05');
+      expect(dry.err).toContain('note: tag and backup policies (1 files) not synced');
+      expect(dry.err).toContain("with the management account's credentials");
+      expect(dry.err).toContain('dry run: run again with --execute');
+      expect(await managedScps()).toHaveLength(42);
+
+      const applied = await run(wanted, raised, true);
+      expect(applied.exitCode).toBe(0);
+      expect(applied.out).toContain('applied 2 of 2 policy changes');
+      expect(await attached('Internal/Team05')).toContain('orgbridge-scp-large-guardrail');
+
+      // Tag policies are not SYNC_SCPS's: none was created from the cicd account.
+      const tags = await moto()
+        .management.organizations()
+        .send(new ListPoliciesCommand({ Filter: 'TAG_POLICY' }));
+      expect(tags.Policies ?? []).toEqual([]);
+    }, 30_000);
+  });
 });

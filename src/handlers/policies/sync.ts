@@ -242,7 +242,10 @@ const planKey = (n: number) => (n === 1 ? PLAN_KEY : `${PLAN_KEY}-${n}`);
  * summary: `plan`, `plan-2`, ..., each whole lines of at most MAX_SUMMARY_VALUE_CHARS. A plan
  * longer than that room ends with a line saying how many lines were left out.
  */
-export function withPlanText(summary: Readonly<Record<string, string>>, text: string): Record<string, string> {
+export function withPlanText(
+  summary: Readonly<Record<string, string>>,
+  text: string,
+): Record<string, string> {
   const room = MAX_SUMMARY_ENTRIES - Object.keys(summary).length;
   const clip = (line: string) =>
     line.length > MAX_SUMMARY_VALUE_CHARS ? `${line.slice(0, MAX_SUMMARY_VALUE_CHARS - 1)}…` : line;
@@ -263,7 +266,10 @@ export function withPlanText(summary: Readonly<Record<string, string>>, text: st
   const last = chunks.at(-1);
   if (last && used < lines.length) {
     const note = (n: number) => `  … ${n} more lines: the management handler's log has the whole plan`;
-    while (last.length > 0 && [...last, note(lines.length - used)].join('\n').length > MAX_SUMMARY_VALUE_CHARS) {
+    while (
+      last.length > 0 &&
+      [...last, note(lines.length - used)].join('\n').length > MAX_SUMMARY_VALUE_CHARS
+    ) {
       last.pop();
       used--;
     }

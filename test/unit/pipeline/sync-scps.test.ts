@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { batchEntries, entrySize, MAX_REQUEST_BYTES } from '../../../src/bus/sender.js';
 import type { PolicyDocument } from '../../../src/config/model.js';
+import { DEFAULT_LIMITS } from '../../../src/config/resolve.js';
 import {
   type PolicyBundleStore,
   scpFilesOf,
+  scpLimitsOf,
   scpsFitInline,
   syncScpsBody,
 } from '../../../src/pipeline/sync-scps.js';
@@ -135,5 +137,35 @@ describe('SYNC_SCPS sender: inline when it fits, else a bundle', () => {
     expect(scpFilesOf([doc('scp', 'a'), doc('tag', 'b'), doc('backup', 'c')])).toEqual([
       { name: 'a', organization_unit: 'Internal', content: '{}' },
     ]);
+  });
+
+  it('carries the DSL’s SCP quotas in either form, counting their bytes in the inline check', async () => {
+    const limits = scpLimitsOf({ ...DEFAULT_LIMITS, scp_max_chars: 10_240, scp_per_target: 10 });
+    expect(limits).toEqual({ scp_max_chars: 10_240, scp_per_target: 10 });
+    const { store } = memoryStore();
+    const two = [file(1), file(2)];
+    const inline = await syncScpsBody(two, where(store), limits);
+    expect(inline.body).toEqual({ policies: two, limits });
+    expect(parseDetail('SYNC_SCPS', { ...envelope, ...inline.body }).ok).toBe(true);
+    const bundle = await syncScpsBody(
+      Array.from({ length: 21 }, (_, i) => file(i)),
+      where(store),
+      limits,
+    );
+    expect(bundle.body).toMatchObject({ count: 21, limits });
+    expect(parseDetail('SYNC_SCPS', { ...envelope, ...bundle.body }).ok).toBe(true);
+
+    // Exactly at the detail limit without quotas: the quotas' bytes tip it over into a bundle.
+    const fits = twentyFilesOf(MAX_DETAIL_BYTES);
+    expect(scpsFitInline(fits)).toBe(true);
+    expect(scpsFitInline(fits, limits)).toBe(false);
+  });
+
+  it('caps quotas beyond what the catalog carries instead of failing the sync', () => {
+    expect(scpLimitsOf({ ...DEFAULT_LIMITS, scp_max_chars: 50_000, scp_per_target: 5000 })).toEqual({
+      scp_max_chars: 10_240,
+      scp_per_target: 1000,
+    });
+    expect(scpLimitsOf(DEFAULT_LIMITS)).toEqual({ scp_max_chars: 5120, scp_per_target: 5 });
   });
 });
