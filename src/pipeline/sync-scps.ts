@@ -16,7 +16,12 @@ import {
   type ScpLimits,
 } from '../protocol/catalog.js';
 import { encodeScpBundle } from '../protocol/scp-bundle.js';
-import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../templates/names.js';
+import {
+  artifactBucketName,
+  artifactObjectUrl,
+  POLICY_BUNDLE_EXPIRY_DAYS,
+  policyBundleKey,
+} from '../templates/names.js';
 
 /**
  * The cicd side of SYNC_SCPS: the complete set of SCP files goes to the management account in
@@ -27,16 +32,32 @@ import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../templ
 
 /** The artifact bucket calls the sender makes (cicd account, home region). */
 export interface PolicyBundleStore {
+  /** Whether `key` is there and stays long enough for the handler to read it. */
   exists(key: string): Promise<boolean>;
   put(key: string, body: string): Promise<void>;
 }
 
-export function s3PolicyBundleStore(client: S3Client, bucket: string): PolicyBundleStore {
+/**
+ * Whether an uploaded bundle may be referred to again rather than uploaded anew. The bucket
+ * expires `policies/` POLICY_BUNDLE_EXPIRY_DAYS after an object's last write, and writing the
+ * same bytes again restarts that clock: a request never refers to a bundle with less than a
+ * day left.
+ */
+export function bundleReusable(lastModified: Date | undefined, now: Date): boolean {
+  if (!lastModified) return false;
+  return now.getTime() - lastModified.getTime() < (POLICY_BUNDLE_EXPIRY_DAYS - 1) * 24 * 3600_000;
+}
+
+export function s3PolicyBundleStore(
+  client: S3Client,
+  bucket: string,
+  now: () => Date = () => new Date(),
+): PolicyBundleStore {
   return {
     async exists(key) {
       try {
-        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return true;
+        const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return bundleReusable(head.LastModified, now());
       } catch (e) {
         const name = (e as { name?: string }).name;
         if (name === 'NotFound' || name === 'NoSuchKey') return false;

@@ -58,6 +58,12 @@ export function artifactObjectKey(
 export const POLICY_BUNDLE_PREFIX = 'policies/';
 
 /**
+ * Days an SCP bundle stays in the artifact bucket (its lifecycle rule): a bundle is read once,
+ * within minutes of its upload, so a month only keeps recent ones for a look after the fact.
+ */
+export const POLICY_BUNDLE_EXPIRY_DAYS = 30;
+
+/**
  * Object key of an SCP bundle (the SYNC_SCPS reference form): the full SHA-256 of its bytes, so
  * the same set of files is always the same key, and a retried or duplicated event reads the
  * bytes it was sent for.

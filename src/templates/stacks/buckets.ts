@@ -1,7 +1,13 @@
 import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnArchive } from 'aws-cdk-lib/aws-events';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
-import { AUDIT_NAMES, artifactBucketName, POLICY_BUNDLE_PREFIX, ROLE_NAMES } from '../names.js';
+import {
+  AUDIT_NAMES,
+  artifactBucketName,
+  POLICY_BUNDLE_EXPIRY_DAYS,
+  POLICY_BUNDLE_PREFIX,
+  ROLE_NAMES,
+} from '../names.js';
 import { denyInsecureTransport, localBusArn } from './common.js';
 
 /** Every orgbridge bucket: no public access, encrypted at rest. */
@@ -39,6 +45,15 @@ export function addArtifactBucket(
     lifecycleConfiguration: {
       rules: [
         { id: 'expire-old-versions', status: 'Enabled', noncurrentVersionExpiration: { noncurrentDays: 90 } },
+        // SCP bundles are content-addressed and read once: without this every SCP change would
+        // stay forever. The sender uploads again a bundle close to expiry (s3PolicyBundleStore).
+        {
+          id: 'expire-scp-bundles',
+          status: 'Enabled',
+          prefix: POLICY_BUNDLE_PREFIX,
+          expirationInDays: POLICY_BUNDLE_EXPIRY_DAYS,
+          noncurrentVersionExpiration: { noncurrentDays: 1 },
+        },
       ],
     },
   });

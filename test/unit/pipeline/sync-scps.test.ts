@@ -3,6 +3,7 @@ import { batchEntries, entrySize, MAX_REQUEST_BYTES } from '../../../src/bus/sen
 import type { PolicyDocument } from '../../../src/config/model.js';
 import { DEFAULT_LIMITS } from '../../../src/config/resolve.js';
 import {
+  bundleReusable,
   type PolicyBundleStore,
   scpFilesOf,
   scpLimitsOf,
@@ -167,5 +168,12 @@ describe('SYNC_SCPS sender: inline when it fits, else a bundle', () => {
       scp_per_target: 1000,
     });
     expect(scpLimitsOf(DEFAULT_LIMITS)).toEqual({ scp_max_chars: 5120, scp_per_target: 5 });
+  });
+
+  it('refers again to an uploaded bundle only while it has more than a day before it expires', () => {
+    const uploaded = new Date('2026-01-01T00:00:00Z');
+    expect(bundleReusable(uploaded, new Date('2026-01-29T23:59:59Z'))).toBe(true);
+    expect(bundleReusable(uploaded, new Date('2026-01-30T00:00:00Z'))).toBe(false);
+    expect(bundleReusable(undefined, uploaded)).toBe(false);
   });
 });

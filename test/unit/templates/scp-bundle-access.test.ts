@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { homeRegionOf, templateInputs } from '../../../src/templates/inputs.js';
-import { artifactBucketName, policyBundleKey } from '../../../src/templates/names.js';
+import {
+  artifactBucketName,
+  POLICY_BUNDLE_EXPIRY_DAYS,
+  policyBundleKey,
+} from '../../../src/templates/names.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 
@@ -90,5 +94,28 @@ describe('who may read SCP bundles', () => {
     expect(bucketStatements(other as RenderedTemplate).map((s) => s.Sid)).not.toContain(
       'ManagementHandlerReadsScpBundles',
     );
+  });
+
+  it('expires SCP bundles after 30 days in every artifact bucket, and nothing else under that rule', () => {
+    const artifacts = templates.filter((t) => t.name.startsWith('artifacts-'));
+    expect(artifacts.length).toBeGreaterThan(1);
+    for (const t of artifacts) {
+      const bucket = resources(t).find((r) => r.Type === 'AWS::S3::Bucket');
+      const rules = (bucket?.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+      expect(
+        rules.find((r) => r.Id === 'expire-scp-bundles'),
+        t.name,
+      ).toEqual({
+        Id: 'expire-scp-bundles',
+        Status: 'Enabled',
+        Prefix: 'policies/',
+        ExpirationInDays: 30,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      });
+      // Templates and Lambda bundles are not expired: stack sets create functions from them.
+      expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toHaveLength(1);
+    }
+    expect(POLICY_BUNDLE_EXPIRY_DAYS).toBe(30);
+    expect(policyBundleKey('a'.repeat(64)).startsWith('policies/')).toBe(true);
   });
 });
