@@ -183,7 +183,8 @@ export type ScpLimits = z.infer<typeof ScpLimitsSchema>;
  * The complete set of SCP files, exactly one way: inline (`policies`, small sets), or a
  * reference to the bundle the pipeline uploaded content-addressed to its artifact bucket in the
  * home region (`policies_url` + `sha256` of its bytes + `count` of its files). The set cannot be
- * split across events: a managed policy missing from it is deleted.
+ * split across events: a managed policy missing from it is deleted. `limits` are the DSL's SCP
+ * quotas the handler plans with.
  */
 const SyncScps = detail({
   policies: z.array(ScpFileSchema).max(MAX_INLINE_SCPS).optional(),
