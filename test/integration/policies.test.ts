@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import type { PolicyDocument, ResolvedConfig } from '../../src/config/model.js';
 import { type OrganizationsPolicyPort, organizationsPolicyPort } from '../../src/handlers/policies/ports.js';
-import { syncScpsHandler } from '../../src/handlers/policies/sync.js';
+import { planTextOf, syncScpsHandler } from '../../src/handlers/policies/sync.js';
 import type { HandlerContext } from '../../src/handlers/types.js';
 import { syncPolicies } from '../../src/pipeline/sync-policies.js';
 import { createOrganization, useMoto } from '../support/moto.js';
@@ -181,11 +181,16 @@ describe('policy sync on the emulator', () => {
       },
       { name: 'by-event', organization_unit: 'Internal/Standard', content: JSON.stringify(noReserved) },
     ];
-    expect(await syncScpsHandler.handle(detail(true, wanted), ctx)).toEqual({
+    const dry = await syncScpsHandler.handle(detail(true, wanted), ctx);
+    expect(dry).toMatchObject({
       request_type: 'SYNC_SCPS',
       changed: false,
       summary: { actions: '2', 'create-policy': '1', 'attach-policy': '1' },
     });
+    // The dry run's answer says what would change, as the CLI prints a plan.
+    expect(planTextOf(dry.summary)).toMatch(
+      /^policies \(scp\): 1 create-policy, 1 attach-policy\n.*create scp orgbridge-scp-by-event .*\n.*attach scp orgbridge-scp-by-event to Internal\/Standard/,
+    );
     expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);
     expect(await syncScpsHandler.handle(detail(false, wanted), { ...ctx, dryrun: false })).toMatchObject({
       changed: true,
