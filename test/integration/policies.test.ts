@@ -188,7 +188,7 @@ describe('policy sync on the emulator', () => {
       summary: { actions: '2', 'create-policy': '1', 'attach-policy': '1' },
     });
     // The dry run's answer says what would change, as the CLI prints a plan.
-    expect(planTextOf(dry.summary)).toMatch(
+    expect(planTextOf(dry?.summary)).toMatch(
       /^policies \(scp\): 1 create-policy, 1 attach-policy\n.*create scp orgbridge-scp-by-event .*\n.*attach scp orgbridge-scp-by-event to Internal\/Standard/,
     );
     expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);

@@ -1,16 +1,20 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateOrganizationalUnitCommand,
   ListPoliciesCommand,
   ListPoliciesForTargetCommand,
 } from '@aws-sdk/client-organizations';
 import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
 import type { RequestClient } from '../../src/bus/requests.js';
 import { memoryIo } from '../../src/cli/io.js';
 import type { PolicyDocument, PolicyLimits } from '../../src/config/model.js';
 import { DEFAULT_LIMITS } from '../../src/config/resolve.js';
-import { syncPoliciesByEvent } from '../../src/pipeline/sync-policies.js';
+import { syncPoliciesAction, syncPoliciesByEvent } from '../../src/pipeline/sync-policies.js';
 import { syncScpsByEvent } from '../../src/pipeline/sync-scps.js';
 import { encodeScpBundle } from '../../src/protocol/scp-bundle.js';
 import type { Topology } from '../../src/protocol/topology.js';
@@ -18,6 +22,7 @@ import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../../src/templates/names.js';
 import { type Conversation, HOME, startConversation } from '../support/conversation.js';
 import { useMoto } from '../support/moto.js';
+import { accountsYaml } from '../support/provisioning.js';
 
 /** 45 SCP files over 12 OUs: at most 4 per OU, FullAWSAccess being the fifth (the default quota). */
 const TEAMS = Array.from({ length: 12 }, (_, i) => `Internal/Team${String(i).padStart(2, '0')}`);
@@ -263,4 +268,50 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
       expect(tags.Policies ?? []).toEqual([]);
     }, 30_000);
   });
+
+  it('run --action sync-policies with cicd credentials takes the eventbridge path: a dry run that changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgbridge-scp-action-'));
+    writeFileSync(join(dir, 'accounts.yml'), accountsYaml(managementId, ''));
+    mkdirSync(join(dir, 'policies/scp/Internal'), { recursive: true });
+    writeFileSync(
+      join(dir, 'policies/scp/Internal/deny-leave.json'),
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}',
+    );
+    const before = (await managedScps()).sort();
+    const assumed = await moto()
+      .management.sts()
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${topology.cicdAccountId}:role/OrganizationAccountAccessRole`,
+          RoleSessionName: 'pipeline',
+        }),
+      );
+    const cicdEnv = {
+      AWS_ENDPOINT_URL: moto().server.endpoint,
+      AWS_REGION: 'eu-west-1', // not the home region: the action acts in defaults.region
+      AWS_ACCESS_KEY_ID: assumed.Credentials?.AccessKeyId as string,
+      AWS_SECRET_ACCESS_KEY: assumed.Credentials?.SecretAccessKey as string,
+      AWS_SESSION_TOKEN: assumed.Credentials?.SessionToken as string,
+    };
+    // The SDK's default credential chain reads process.env: act as cicd for this call only.
+    const saved = Object.fromEntries(Object.keys(cicdEnv).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, cicdEnv);
+    const io = memoryIo();
+    const code = await syncPoliciesAction
+      .run({ configDir: dir, execute: false, output: io, env: process.env, now: () => new Date() })
+      .finally(() => {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      });
+    const out = io.stdout.join('\n');
+    expect(code).toBe(2);
+    expect(io.stderr.join('\n')).toContain(
+      'sync-policies: 1 SCP files sent to the management account inline',
+    );
+    expect(out).toContain('+ create scp orgbridge-scp-deny-leave from policies/scp/Internal/deny-leave.json');
+    expect(out).toContain('- delete scp orgbridge-scp-guardrail-01');
+    expect((await managedScps()).sort()).toEqual(before);
+  }, 20_000);
 });

@@ -8,10 +8,12 @@ import { lambdaRegistry, type RegistrySettings } from '../../src/runtime/lambda/
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
 import { createOrganization } from './moto.js';
+import { HOME_REGION, BUS as PROVISIONING_BUS } from './provisioning.js';
 
-export const BUS = 'orgbridge';
+/** The names of `accountsYaml`'s config, so a test can run actions from it against this setup. */
+export const BUS = PROVISIONING_BUS;
 export const SOURCE = 'app.infra';
-export const HOME = 'us-east-1';
+export const HOME = HOME_REGION;
 
 const SPECIAL = ['cicd', 'identity', 'dns', 'logs', 'audit'] as const;
 
