@@ -1,4 +1,5 @@
 import { OrgbridgeError } from '../errors.js';
+import { checkBackupPolicies } from './backup-policy.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
 import { POLICY_TYPES } from './schema.js';
@@ -75,6 +76,8 @@ export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult
     if (content === undefined) continue;
     policies.push({ type: type as PolicyType, organization_unit, name, file: file.path, content });
   }
+  const textOf = new Map(files.map((f) => [f.path, f.text]));
+  errors.push(...checkBackupPolicies(policies, (path) => textOf.get(path)));
   return { policies, errors };
 }
 
