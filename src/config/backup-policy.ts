@@ -95,7 +95,8 @@ export interface BackupNames {
   readonly leftAlone: readonly string[];
 }
 
-const sorted = (values: Iterable<string>) => [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+const sorted = (values: Iterable<string>) =>
+  [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * The names an effective backup policy needs in one account. `region` is the account's home
@@ -175,10 +176,11 @@ function referenceErrors(ref: LocatedReference): OrgbridgeError[] {
             ? `names role '${arn.name}', which is not a valid IAM role name (1-64 letters, digits and +=,.@_-)`
             : undefined;
     if (!problem) return [];
-    return [new OrgbridgeError('DSL_BACKUP_ROLE_ARN', `iam_role_arn ${shown} ${problem}`, { location, hint: fix })];
+    return [
+      new OrgbridgeError('DSL_BACKUP_ROLE_ARN', `iam_role_arn ${shown} ${problem}`, { location, hint: fix }),
+    ];
   }
-  const vaultHint =
-    'backup vault names are 2-50 letters, digits, hyphens and underscores, e.g. "Default"';
+  const vaultHint = 'backup vault names are 2-50 letters, digits, hyphens and underscores, e.g. "Default"';
   if (ref.kind === 'vault') {
     if (BACKUP_VAULT_NAME_PATTERN.test(value)) return [];
     return [
@@ -228,7 +230,9 @@ export function checkBackupPolicies(
     const needed = backupNames(computeEffectivePolicy(levels).policy);
     const chain = levels.flatMap((level) =>
       level.policies.flatMap((p) => {
-        const doc = backup.find((d) => d.organization_unit === (level.target === 'Root' ? '' : level.target) && d.name === p.name);
+        const doc = backup.find(
+          (d) => d.organization_unit === (level.target === 'Root' ? '' : level.target) && d.name === p.name,
+        );
         return doc ? (located.get(doc.file) ?? []) : [];
       }),
     );

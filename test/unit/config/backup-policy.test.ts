@@ -47,7 +47,9 @@ describe('backupReferences / backupNames', () => {
       { kind: 'copy-target', value: 'arn:aws:backup:us-west-2:$account:backup-vault:Copies' },
       { kind: 'role', value: 'arn:aws:iam::$account:role/MyMonthlyBackupIamRole' },
     ]);
-    const effective = { plans: { P: { selections: { tags: { S: { iam_role_arn: 'arn:aws:iam::$account:role/R' } } } } } };
+    const effective = {
+      plans: { P: { selections: { tags: { S: { iam_role_arn: 'arn:aws:iam::$account:role/R' } } } } },
+    };
     expect(backupReferences(effective)).toEqual([{ kind: 'role', value: 'arn:aws:iam::$account:role/R' }]);
   });
 
@@ -84,7 +86,11 @@ describe('backupReferences / backupNames', () => {
         'arn:aws:backup:us-west-2:$account:backup-vault:OtherRegion',
       ],
     });
-    expect(backupNames({}, 'eu-west-1')).toEqual({ vaults: ['Default'], roles: ['orgbridge-backup'], leftAlone: [] });
+    expect(backupNames({}, 'eu-west-1')).toEqual({
+      vaults: ['Default'],
+      roles: ['orgbridge-backup'],
+      leftAlone: [],
+    });
   });
 });
 
@@ -167,7 +173,10 @@ describe('backup policy validation', () => {
     const parent = plans('Parent', 6);
     const child = plans('Child', 5);
     const childPath = 'policies/backup/Internal/Infra/more.json';
-    const errors = errorsOf(BASE, [file('policies/backup/Internal/base.json', parent), file(childPath, child)]);
+    const errors = errorsOf(BASE, [
+      file('policies/backup/Internal/base.json', parent),
+      file(childPath, child),
+    ]);
     const error = expectOne(errors, 'DSL_BACKUP_TOO_MANY_NAMES', childPath, lineOf(child, 'role/Child3'));
     expect(error.message).toContain(`need 12 roles in each account`);
     expect(error.message).toContain(`the limit is ${BACKUP_NAMES_MAX}`);
