@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PolicyDocument } from '../../../src/config/model.js';
+import type { PolicyDocument, ResolvedAccount } from '../../../src/config/model.js';
 import { accountBackup } from '../../../src/plan/backup.js';
 import { desired } from './fixtures.js';
 
@@ -121,5 +121,25 @@ describe('accountBackup', () => {
     expect(() => accountBackup(automation, desired('api'))).toThrow(
       expect.objectContaining({ code: 'BACKUP_ROLE_CONFLICT' }),
     );
+  });
+});
+
+describe('examples/ backup policies', async () => {
+  const { loadConfig } = await import('../../../src/config/index.js');
+  const examples = await loadConfig('examples');
+  const first = (ou: string) => examples.accounts.find((a) => a.organization_unit === ou);
+
+  it("give Standard accounts seed 004's MyMonthlyBackupIamRole and Cde accounts BackupRole", () => {
+    expect(accountBackup(examples, first('Internal/Standard') as ResolvedAccount)).toEqual({
+      vaults: ['Default'],
+      roles: ['orgbridge-backup', 'MyMonthlyBackupIamRole'],
+    });
+    // Cde's copy to us-west-2 is in another region than the accounts' home: not created.
+    const cde = first('Internal/Cde') as ResolvedAccount;
+    expect(cde.region).not.toBe('us-west-2');
+    expect(accountBackup(examples, cde)).toEqual({
+      vaults: ['Default'],
+      roles: ['orgbridge-backup', 'BackupRole'],
+    });
   });
 });
