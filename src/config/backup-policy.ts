@@ -245,6 +245,7 @@ export function checkBackupPolicies(
       const seen = new Set<string>(names.slice(0, 1));
       let location: SourceLocation | undefined;
       for (const ref of chain) {
+        if ((ref.kind === 'role') !== (what === 'roles')) continue;
         const name = nameOf(ref);
         if (name === undefined || !names.includes(name) || seen.has(name)) continue;
         seen.add(name);
