@@ -15,6 +15,7 @@ import {
   orgPathResolver,
   planLogDelivery,
 } from '../plan/access.js';
+import { accountBackup } from '../plan/backup.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import {
   accountParameters,
@@ -103,7 +104,7 @@ export interface ProvisionInputs {
   readonly organizationId: string;
   /** Restrict to these account keys (default: every account of the config that exists). */
   readonly only?: readonly string[];
-  /** Deploy the backup vault and role (default true). */
+  /** Deploy the backup vaults and roles the account's backup policies need (default true). */
   readonly backup?: boolean;
   /** Poll budget of the stack-instance wait (ms, default 10 min) and its interval. */
   readonly waitTimeoutMs?: number;
@@ -346,7 +347,7 @@ function accountSteps(
     run: () => gateway.putSsmParameters(id, parameters),
   });
   const baseline = renderAccountBaseline(memberAccess(account, ctx.context), special.identity, {
-    backup: inputs.backup ?? true,
+    backup: (inputs.backup ?? true) && accountBackup(inputs.config, account),
   });
   const baselineUpload = ctx.upload('account-baseline', baseline);
   steps.push({

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/access.js';
+import type { AccountBackup } from '../plan/backup.js';
 import type { VpcRequest } from '../plan/provisioning.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
 import { addBackupVault } from './backup.js';
@@ -65,7 +66,8 @@ function render(
 export function renderAccountBaseline(
   access: MemberAccess,
   identityAccountId: string,
-  options: { readonly backup?: boolean } = {},
+  /** true: `Default` and `orgbridge-backup` only; an AccountBackup adds its policies' names. */
+  options: { readonly backup?: boolean | AccountBackup } = {},
 ): ProvisioningTemplate {
   const backup = options.backup ?? true;
   // The account key is only a label: accounts with the same roles share one template.
@@ -76,7 +78,7 @@ export function renderAccountBaseline(
     'orgbridge: access roles, AutomationRole, backup vault Default and backup role of this account',
     (stack) => {
       addMemberAccess(stack, access, identityAccountId);
-      if (backup) addBackupVault(stack);
+      if (backup) addBackupVault(stack, backup);
     },
   );
 }

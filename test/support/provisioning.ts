@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreateStackInstancesCommand, CreateStackSetCommand } from '@aws-sdk/client-cloudformation';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -100,10 +100,19 @@ export async function bootstrapOrganization(
   management: AwsClients,
   managementId: string,
   members: string,
-  options: { stackInstancesFor?: (key: string) => boolean; organization?: string } = {},
+  options: {
+    stackInstancesFor?: (key: string) => boolean;
+    organization?: string;
+    /** More files of the config repository, by path (e.g. `policies/backup/Internal/Dev/x.json`). */
+    files?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<ProvisionedOrg> {
   const configDir = mkdtempSync(join(tmpdir(), 'orgbridge-provision-'));
   writeFileSync(join(configDir, 'accounts.yml'), accountsYaml(managementId, members, options.organization));
+  for (const [path, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(configDir, path)), { recursive: true });
+    writeFileSync(join(configDir, path), text);
+  }
   const config = await loadConfig(configDir);
   const port = organizationsPort(management.organizations());
   const quiet = { out: () => {}, err: () => {}, interactive: false, color: false };
