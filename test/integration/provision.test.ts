@@ -12,7 +12,7 @@ import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
-import { PROVISIONING_STACKS } from '../../src/templates/provisioning.js';
+import { RUNTIME_STACKS } from '../../src/templates/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -173,7 +173,7 @@ describe('new-account provisioning on the emulator', () => {
     const logs = await moto()
       .management.forAccount(org.special.logs)
       .cloudFormation(HOME_REGION)
-      .send(new DescribeStacksCommand({ StackName: PROVISIONING_STACKS.logBuckets }));
+      .send(new DescribeStacksCommand({ StackName: RUNTIME_STACKS.logBuckets }));
     expect(logs.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
 
     const before = moto().management.counter.total;
