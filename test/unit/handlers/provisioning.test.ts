@@ -1,5 +1,4 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
 import { silentLog } from '../../../src/bus/log.js';
@@ -9,6 +8,7 @@ import { checkTemplateUrl } from '../../../src/handlers/provisioning/template-or
 import { handlersFor } from '../../../src/handlers/registry.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
+import { toSqsRecord } from '../../../src/runtime/poller.js';
 import { artifactObjectUrl, templateKey } from '../../../src/templates/names.js';
 
 const CICD = '222222222222';
@@ -52,25 +52,6 @@ function body(type: string, detail: Record<string, unknown>, target: string): st
     .replace(/<([\w-]+)>/g, (_, k: string) => values[k] ?? '');
 }
 
-function record(b: string): SQSRecord {
-  return {
-    messageId: 'm1',
-    receiptHandle: 'r1',
-    body: b,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${HOME}:${MEMBER}:orgbridge-handler`,
-    awsRegion: HOME,
-  };
-}
-
 /**
  * The runtime with the real provisioning handlers, in `account` of `kind`, whose clients act in
  * HOME and fail any AWS call: a refused request must never reach CloudFormation.
@@ -100,7 +81,16 @@ async function handleAs(account: string, kind: AccountKind, type: string, detail
     log: silentLog,
     maxReceiveCount: 3,
   };
-  const out = await handleSqsBatch([record(body(type, detail, account))], deps);
+  const message = {
+    messageId: 'm1',
+    receiptHandle: 'r1',
+    body: body(type, detail, account),
+    receiveCount: 1,
+  };
+  const out = await handleSqsBatch(
+    [toSqsRecord(message, `arn:aws:sqs:${HOME}:${account}:orgbridge-handler`, HOME)],
+    deps,
+  );
   const replies = sent.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail ?? '{}') }));
   return { outcome: out.outcomes[0], failures: out.batchItemFailures, calls, replies };
 }

@@ -2,34 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedAccount, ResolvedConfig } from '../../../src/config/model.js';
 import type { CreateVpcRequest } from '../../../src/handlers/provisioning/create-vpc.js';
 import { type ProvisioningGateway, planProvisioning } from '../../../src/pipeline/provision.js';
-import type { ObservedOrganization } from '../../../src/plan/observed.js';
 import { artifactObjectUrl, templateKey } from '../../../src/templates/names.js';
 import { renderVpc } from '../../../src/templates/provisioning.js';
 import { syntheticConfig } from '../templates/fixtures.js';
+import { observedOf } from './fixtures.js';
 
 const HOME = 'ap-southeast-2';
-
-function observedOf(config: ResolvedConfig): ObservedOrganization {
-  return {
-    rootId: 'r-root',
-    managementAccountId: config.accounts.find((a) => a.kind === 'management')?.id as string,
-    ous: {
-      '': 'r-root',
-      Internal: 'ou-root-internal',
-      'Internal/Dev': 'ou-root-dev',
-      'Internal/Infra': 'ou-root-infra',
-    },
-    accounts: config.accounts.map((a) => ({
-      id: a.id as string,
-      name: a.name,
-      email: a.email,
-      status: 'ACTIVE' as const,
-      ou: a.organization_unit,
-      tags: {},
-      joined: '2026-01-01T00:00:00.000Z',
-    })),
-  };
-}
 
 /** Members 0-4: VPCs in the home region (two alike), in us-east-1, and in a region without a bucket. */
 function vpcConfig(): ResolvedConfig {
