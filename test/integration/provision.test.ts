@@ -12,7 +12,7 @@ import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
-import { PROVISIONING_STACKS } from '../../src/templates/provisioning.js';
+import { RUNTIME_STACKS } from '../../src/templates/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -147,7 +147,7 @@ describe('new-account provisioning on the emulator', () => {
     // moto's CloudFormation skips AWS::Backup::*: the vault is asserted on the deployed stack's template.
     const deployed = await inAccount('app')
       .cloudFormation(HOME_REGION)
-      .send(new GetTemplateCommand({ StackName: PROVISIONING_STACKS.baseline }));
+      .send(new GetTemplateCommand({ StackName: RUNTIME_STACKS.accountBaseline }));
     const vaults = Object.values(
       (
         JSON.parse(deployed.TemplateBody ?? '{}') as {
@@ -204,7 +204,7 @@ describe('new-account provisioning on the emulator', () => {
     const logs = await moto()
       .management.forAccount(org.special.logs)
       .cloudFormation(HOME_REGION)
-      .send(new DescribeStacksCommand({ StackName: PROVISIONING_STACKS.logBuckets }));
+      .send(new DescribeStacksCommand({ StackName: RUNTIME_STACKS.logBuckets }));
     expect(logs.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
 
     const before = moto().management.counter.total;
