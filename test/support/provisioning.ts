@@ -16,6 +16,7 @@ import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';
 import { resolveAccountIds } from '../../src/templates/inputs.js';
 import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/templates/names.js';
+import { specialAccountEntries, specialAccountNames } from './accounts-yaml.js';
 
 /**
  * An organization on the emulator as the bootstrap and sync-accounts leave it, ready for the
@@ -30,13 +31,7 @@ export const BUS = 'orgbridge-bus';
 export function accountsYaml(managementId: string, members: string, organization = ''): string {
   return `organization:
 ${organization}
-  management: management
-  cicd: cicd
-  identity: identity
-  dns: dns
-  logs: logs
-  audit: audit
-  root_ou: Internal
+${specialAccountNames()}  root_ou: Internal
   morgue_ou: Morgue
   event_bus: ${BUS}
   name_template: '{key}-{environment}'
@@ -63,20 +58,7 @@ scopes:
       sre: Admin
       all: ReadOnly
 accounts:
-  management:
-    scope: infra
-    id: '${managementId}'
-  cicd:
-    scope: infra
-  identity:
-    scope: infra
-  dns:
-    scope: infra
-  logs:
-    scope: infra
-  audit:
-    scope: infra
-${members}`;
+${specialAccountEntries('infra', {}, { management: `    id: '${managementId}'\n` })}${members}`;
 }
 
 export interface ProvisionedOrg {
