@@ -5,49 +5,28 @@
  * Run alone with `npx tsx bench/plan.ts`.
  */
 import { pathToFileURL } from 'node:url';
-import type { ResolvedAccount, ResolvedScope } from '../src/config/model.js';
+import type { ResolvedAccount } from '../src/config/model.js';
 import { type AccountPlanConfig, planAccountChanges } from '../src/plan/accounts.js';
 import { MARKERS } from '../src/plan/markers.js';
 import type { ObservedOrganization } from '../src/plan/observed.js';
 import { simulatePlan } from '../src/plan/simulate.js';
 import { organization as fixtureOrganization } from '../test/unit/plan/fixtures.js';
+import { syntheticAccount, syntheticScopes } from './accounts.js';
 import { type BenchResult, timeMedian } from './types.js';
 
 const N = 10_000;
 const SCOPE_NAMES = ['dev', 'standard', 'cde', 'infra', 'infra-ro', 'audit'];
-const scopes: Record<string, ResolvedScope> = Object.fromEntries(
-  SCOPE_NAMES.map((name) => [
-    name,
-    { name, organization_unit: `Internal/${name}`, access: {}, settings: {} },
-  ]),
-);
+const scopes = syntheticScopes(SCOPE_NAMES);
 
 const organization = fixtureOrganization({ close_retired_accounts: true });
 
+/** A synthetic account with a cost centre of 40, every 50th protected. */
 function account(i: number, scope = SCOPE_NAMES[i % SCOPE_NAMES.length] as string): ResolvedAccount {
-  const key = `svc${i}`;
+  const base = syntheticAccount(i, scope);
   return {
-    key,
-    name: `${key}-prod-us-east-1`,
-    email: `aws+${key}@example.com`,
-    kind: 'member',
-    scope,
-    organization_unit: `Internal/${scope}`,
-    region: 'us-east-1',
-    environment: 'prod',
-    service: key,
-    tags: {
-      scope,
-      'service-name': key,
-      environment: 'prod',
-      region: 'us-east-1',
-      'cost-centre': `cc${i % 40}`,
-    },
+    ...base,
+    tags: { ...base.tags, region: 'us-east-1', 'cost-centre': `cc${i % 40}` },
     protect: i % 50 === 0,
-    allowed_dns_domains: [],
-    access: {},
-    settings: {},
-    provenance: {},
   };
 }
 

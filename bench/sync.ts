@@ -4,42 +4,16 @@
  */
 import { pathToFileURL } from 'node:url';
 import { AwsClients, emulatorContext, startMoto } from '../src/aws/index.js';
-import type {
-  OrganizationSettings,
-  PolicyLimits,
-  ResolvedAccount,
-  ResolvedScope,
-} from '../src/config/model.js';
 import { organizationsPort } from '../src/handlers/accounts/ports.js';
 import { directAccountsGateway } from '../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../src/pipeline/sync-accounts.js';
 import { createOrganization } from '../test/support/moto.js';
+import { organization } from '../test/unit/plan/fixtures.js';
+import { syntheticAccount, syntheticScopes } from './accounts.js';
 import type { BenchResult } from './types.js';
 
 const N = Number(process.env.ORGBRIDGE_BENCH_SYNC_ACCOUNTS ?? 500);
 const SCOPES = ['dev', 'standard', 'infra'];
-
-function desired(i: number): ResolvedAccount {
-  const scope = SCOPES[i % SCOPES.length] as string;
-  const key = `svc${i}`;
-  return {
-    key,
-    name: `${key}-prod-us-east-1`,
-    email: `aws+${key}@example.com`,
-    kind: 'member',
-    scope,
-    organization_unit: `Internal/${scope}`,
-    region: 'us-east-1',
-    environment: 'prod',
-    service: key,
-    tags: { scope, 'service-name': key, environment: 'prod' },
-    protect: false,
-    allowed_dns_domains: [],
-    access: {},
-    settings: {},
-    provenance: {},
-  };
-}
 
 export async function benchSync(): Promise<BenchResult[]> {
   const server = await startMoto();
@@ -47,18 +21,9 @@ export async function benchSync(): Promise<BenchResult[]> {
   try {
     await createOrganization(clients);
     const config = {
-      organization: {
-        morgue_ou: 'Morgue',
-        close_retired_accounts: false,
-        limits: { tags_per_account: 50, ou_depth: 5 } as PolicyLimits,
-      } as OrganizationSettings,
-      scopes: Object.fromEntries(
-        SCOPES.map((name) => [
-          name,
-          { name, organization_unit: `Internal/${name}`, access: {}, settings: {} },
-        ]),
-      ) as Record<string, ResolvedScope>,
-      accounts: Array.from({ length: N }, (_, i) => desired(i)),
+      organization: organization(),
+      scopes: syntheticScopes(SCOPES),
+      accounts: Array.from({ length: N }, (_, i) => syntheticAccount(i, SCOPES[i % SCOPES.length] as string)),
     };
     const gateway = directAccountsGateway(organizationsPort(clients.organizations()));
     const quiet = { out: () => {}, err: () => {}, interactive: false, color: false };

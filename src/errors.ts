@@ -70,12 +70,21 @@ export function compareByLocation(a: OrgbridgeError, b: OrgbridgeError): number 
   return la.file.localeCompare(lb.file) || la.line - lb.line || la.column - lb.column;
 }
 
-/** Wraps an AWS failure with what was being done, keeping the original as `cause`. */
+/**
+ * Wraps an AWS failure with what was being done, keeping the original as `cause`. When the SDK
+ * retried before giving up (its `$metadata.attempts`), the message says so: "throttled" after
+ * ten attempts calls for another fix than throttled at once.
+ */
 export class AwsOperationError extends OrgbridgeError {
   constructor(doing: string, cause: unknown) {
     const name = cause instanceof Error ? cause.name : 'Error';
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super('AWS_OPERATION_FAILED', `${doing}: ${name}: ${detail}`, { source: 'aws', cause });
+    const attempts = (cause as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+    const retried =
+      typeof attempts === 'number' && attempts > 1
+        ? `, retried ${attempts - 1} time${attempts === 2 ? '' : 's'}`
+        : '';
+    super('AWS_OPERATION_FAILED', `${doing}: ${name}: ${detail}${retried}`, { source: 'aws', cause });
     this.name = 'AwsOperationError';
   }
 }

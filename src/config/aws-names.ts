@@ -14,3 +14,7 @@ export const EMAIL_MAX_LENGTH = 64;
 export const ACCOUNT_NAME_PATTERN = /^[\u0020-\u007E]{1,50}$/;
 /** https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html */
 export const OU_NAME_PATTERN = /^[^/\s][^/]{0,127}$/;
+/** IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
+export const IAM_ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+/** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-backupvault.html */
+export const BACKUP_VAULT_NAME_PATTERN = /^[a-zA-Z0-9_-]{2,50}$/;

@@ -1,4 +1,5 @@
 import { OrgbridgeError } from '../errors.js';
+import { checkBackupPolicies } from './backup-policy.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
 import { POLICY_TYPES } from './schema.js';
@@ -74,6 +75,18 @@ export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult
     }
     if (content === undefined) continue;
     policies.push({ type: type as PolicyType, organization_unit, name, file: file.path, content });
+  }
+  const textOf = new Map(files.map((f) => [f.path, f.text]));
+  try {
+    errors.push(...checkBackupPolicies(policies, (path) => textOf.get(path)));
+  } catch (e) {
+    // Nesting that passed the checks above can still exhaust the stack while merging the OU chain.
+    if (!(e instanceof RangeError)) throw e;
+    errors.push(
+      new OrgbridgeError('DSL_POLICY_INVALID', 'the backup policies are nested too deeply to read', {
+        hint: 'AWS policies nest a few levels; check the backup policy documents',
+      }),
+    );
   }
   return { policies, errors };
 }

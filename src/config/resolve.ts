@@ -1,4 +1,5 @@
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { IAM_ROLE_NAME_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type {
   AccessSettings,
@@ -430,7 +431,7 @@ export function parseAccess(
   const result: Record<string, string[]> = {};
   for (const [group, roles] of Object.entries(access)) {
     const list = typeof roles === 'string' ? roles.split(',').map((r) => r.trim()) : [...roles];
-    const invalid = list.filter((role) => !/^[\w+=,.@-]{1,64}$/.test(role));
+    const invalid = list.filter((role) => !IAM_ROLE_NAME_PATTERN.test(role));
     if (invalid.length) {
       errors.push(
         new OrgbridgeError(

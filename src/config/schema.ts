@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OU_NAME_PATTERN } from './aws-names.js';
+import { IAM_ROLE_NAME_PATTERN, OU_NAME_PATTERN } from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 
 /**
@@ -14,8 +14,6 @@ const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const OU_PATH_PATTERN = /^[^/\s][^/]{0,127}(\/[^/\s][^/]{0,127})*$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-/** IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
-const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 /** https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
 const ECR_NAME_PATTERN = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const DURATION_PATTERN = /^(\d+) ?days?$/;
@@ -58,8 +56,8 @@ const tags = z
   .describe('Tags for the account; maps merge from defaults to scope to account');
 const access = z
   .record(
-    z.string().regex(ROLE_NAME_PATTERN),
-    z.union([z.string().min(1), z.array(z.string().regex(ROLE_NAME_PATTERN)).min(1)]),
+    z.string().regex(IAM_ROLE_NAME_PATTERN),
+    z.union([z.string().min(1), z.array(z.string().regex(IAM_ROLE_NAME_PATTERN)).min(1)]),
   )
   .describe('Group -> roles it may assume in the account, e.g. `rw: PowerUser,Developer`');
 
@@ -186,7 +184,7 @@ export const accessSettingsSchema = z
       .strictObject({
         developers_access_group: z
           .string()
-          .regex(ROLE_NAME_PATTERN)
+          .regex(IAM_ROLE_NAME_PATTERN)
           .describe('Access group (an `access:` key) whose group role the developers group may assume'),
         developers_group_name: z
           .string()
@@ -237,7 +235,7 @@ export const organizationSchema = z
       .describe('Parent domain of the one zone per account the DNS account creates'),
     access_role_name: z
       .string()
-      .regex(ROLE_NAME_PATTERN)
+      .regex(IAM_ROLE_NAME_PATTERN)
       .default('OrganizationAccountAccessRole')
       .describe('Role assumed in member accounts'),
     close_retired_accounts: z.boolean().default(false).describe('Close accounts removed from the file'),

@@ -18,7 +18,9 @@ import { type HandlerRegistry, registryForKind } from './types.js';
 /**
  * Every handler orgbridge ships, by detail-type. Which account runs which is not decided here:
  * `handlersFor(kind)` keeps only the types the routing table gives that kind, so an account never
- * runs a handler its rules would not deliver to it.
+ * runs a handler its rules would not deliver to it. Local mode and the Lambda bundles
+ * (src/runtime/lambda/registries.ts) both run this registry, so nothing reachable from here may
+ * import aws-cdk-lib or constructs (test/unit/templates/bundles.test.ts).
  */
 export const ALL_HANDLERS: HandlerRegistry = {
   PING: pingHandler,
@@ -40,8 +42,8 @@ export interface LocalRegistrySettings {
 }
 
 /**
- * Local mode's registry of a `kind` account: every handler, the account lifecycle ones for the
- * management account. (The Lambda bundles carry a subset: src/runtime/lambda/registries.ts.)
+ * The registry of a `kind` account, in local mode and in its Lambda: every handler, the account
+ * lifecycle ones for the management account.
  */
 export function handlersFor(kind: AccountKind, settings: LocalRegistrySettings = {}): HandlerRegistry {
   const all =

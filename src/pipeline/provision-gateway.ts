@@ -63,7 +63,6 @@ function cicdLocalOperations(options: {
   readonly forwardBusOf?: (accountId: string) => string;
 }): Pick<ProvisioningGateway, 'ensureForwardRule' | 'uploadTemplate' | 'templateUrl'> {
   const { cicd, specialIds, homeRegion } = options;
-  const bucket = artifactBucketName(specialIds.cicd, homeRegion);
   let topology: Topology | undefined;
   const topologyOf = (): Topology => {
     if (!topology) {
@@ -120,9 +119,10 @@ function cicdLocalOperations(options: {
       }
     },
 
-    async uploadTemplate(name, template) {
+    async uploadTemplate(name, template, region = homeRegion) {
+      const bucket = artifactBucketName(specialIds.cicd, region);
       try {
-        await cicd.s3(homeRegion).send(
+        await cicd.s3(region).send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: templateKey(name),
@@ -135,7 +135,7 @@ function cicdLocalOperations(options: {
       }
     },
 
-    templateUrl: (name) => artifactObjectUrl(specialIds.cicd, homeRegion, templateKey(name)),
+    templateUrl: (name, region = homeRegion) => artifactObjectUrl(specialIds.cicd, region, templateKey(name)),
   };
 }
 
@@ -150,6 +150,8 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
   const inAccount = (id: string) => (id === specialIds.management ? management : management.forAccount(id));
   const cfnIn = (id: string, region = homeRegion) =>
     cloudFormationPort(inAccount(id).cloudFormation(region), `account ${id} ${region}`);
+  // The same template check as the handlers: the pipeline's own URLs always pass it.
+  const from = (type: RequestType) => ({ type, cicdAccountId: specialIds.cicd, region: homeRegion });
   // One Route 53 budget for the whole run, as one DNS handler instance has.
   const route53Budget = route53Bucket(systemClock);
 
@@ -162,14 +164,17 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
     putSsmParameters: (accountId, parameters) =>
       putSsmParameters(ssmPort(inAccount(accountId).ssm(homeRegion), `account ${accountId}`), parameters),
 
-    updateBaseline: (accountId, request) => updateStackFromUrl(cfnIn(accountId), request, options.deploy),
+    updateBaseline: (accountId, request) =>
+      updateStackFromUrl(cfnIn(accountId), request, from('UPDATE_ACCOUNT_BASELINE'), options.deploy),
 
-    updateIamMapping: (identityId, request) => updateStackFromUrl(cfnIn(identityId), request, options.deploy),
+    updateIamMapping: (identityId, request) =>
+      updateStackFromUrl(cfnIn(identityId), request, from('UPDATE_IAM_MAPPING'), options.deploy),
 
-    createVpc: (accountId, request) => createVpc(cfnIn(accountId, request.region), request, options.deploy),
+    createVpc: (accountId, request) =>
+      createVpc(cfnIn(accountId, request.region), request, specialIds.cicd, options.deploy),
 
     updateLogBuckets: (logsId, request) =>
-      updateStackFromUrl(cfnIn(logsId), request, {
+      updateStackFromUrl(cfnIn(logsId), request, from('UPDATE_LOG_BUCKETS'), {
         ...options.deploy,
         ...(options.logsServiceRole === false
           ? {}
@@ -280,7 +285,12 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
       completed(
         'CREATE_VPC',
         accountId,
-        { region: body.region, cidr: body.cidr, nat_gateway_count: body.nat_gateway_count },
+        {
+          region: body.region,
+          cidr: body.cidr,
+          nat_gateway_count: body.nat_gateway_count,
+          template_url: body.template_url,
+        },
         stackTimeout,
       ),
 

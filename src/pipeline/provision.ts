@@ -4,6 +4,7 @@ import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../con
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
 import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js';
+import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
 import type { UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
@@ -15,6 +16,7 @@ import {
   orgPathResolver,
   planLogDelivery,
 } from '../plan/access.js';
+import { accountBackup } from '../plan/backup.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import {
   accountParameters,
@@ -25,14 +27,14 @@ import {
 } from '../plan/provisioning.js';
 import { DNS_LABEL_PATTERN } from '../protocol/catalog.js';
 import { handledRequestTypes } from '../protocol/routing.js';
-import { homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
-import { STACK_SET_NAMES } from '../templates/names.js';
+import { configuredRegions, homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
+import { RUNTIME_STACKS, STACK_SET_NAMES } from '../templates/names.js';
 import {
-  PROVISIONING_STACKS,
   type ProvisioningTemplate,
   renderAccountBaseline,
   renderIdentityMapping,
   renderLogBuckets,
+  renderVpc,
 } from '../templates/provisioning.js';
 import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './dag.js';
 import type { Output } from './output.js';
@@ -42,6 +44,7 @@ import type { Output } from './output.js';
  * DAG per account, resumable through the completion store:
  *
  *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }
+ *   render+upload baseline / VPC   -> the account's requests  (one upload per distinct template)
  *   render+upload identity mapping -> UPDATE_IAM_MAPPING      (one, for the whole organization)
  *   render+upload log buckets      -> UPDATE_LOG_BUCKETS      (one, for the whole organization)
  *   dns forward rule -> ENSURE_ACCOUNT_ZONE per account          (with organization.dns_parent_domain)
@@ -62,15 +65,18 @@ export interface ProvisioningGateway {
   }): Promise<StackInstanceStatusReply>;
   /** The cicd forward rule of an account (cicd-local). */
   ensureForwardRule(accountId: string): Promise<void>;
-  /** Uploads a template to the artifact bucket (cicd-local). */
-  uploadTemplate(name: string, template: ProvisioningTemplate): Promise<void>;
+  /**
+   * Uploads a template to the artifact bucket of `region` (default the home region; cicd-local).
+   * CloudFormation reads a TemplateURL only from a bucket in the stack's region.
+   */
+  uploadTemplate(name: string, template: ProvisioningTemplate, region?: string): Promise<void>;
   /** Where uploadTemplate puts `name` (pure: steps compute it before the upload ran). */
-  templateUrl(name: string): string;
+  templateUrl(name: string, region?: string): string;
   putSsmParameters(accountId: string, parameters: readonly SsmParameter[]): Promise<HandlerResult>;
   /** Deploys the account baseline stack (access roles, AutomationRole, backup) in the account. */
   updateBaseline(accountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
   updateIamMapping(identityAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
-  createVpc(accountId: string, request: VpcRequest): Promise<HandlerResult>;
+  createVpc(accountId: string, request: CreateVpcRequest): Promise<HandlerResult>;
   updateLogBuckets(logsAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
   /** ENSURE_ACCOUNT_ZONE to the DNS account: an account's zone, delegation and DNS permissions. */
   ensureAccountZone(dnsAccountId: string, request: AccountZoneRequest): Promise<HandlerResult>;
@@ -103,7 +109,7 @@ export interface ProvisionInputs {
   readonly organizationId: string;
   /** Restrict to these account keys (default: every account of the config that exists). */
   readonly only?: readonly string[];
-  /** Deploy the backup vault and role (default true). */
+  /** Deploy the backup vaults and roles the account's backup policies need (default true). */
   readonly backup?: boolean;
   /** Poll budget of the stack-instance wait (ms, default 10 min) and its interval. */
   readonly waitTimeoutMs?: number;
@@ -163,23 +169,26 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   };
   const steps: ProvisionStep[] = [];
   const uploaded = new Set<string>();
-  /** One upload step per distinct template (most accounts share their baseline template). */
-  const upload = (name: string, template: ProvisioningTemplate): { id: string; url: string } => {
+  /**
+   * One upload step per distinct template and region (most accounts share their baseline
+   * template; accounts with the same VPC region, range and NAT count share one VPC template).
+   */
+  const upload: Upload = (name, template, region = home) => {
     const objectName = `${name}-${template.sha256.slice(0, 16)}`;
-    const id = `upload-template:${objectName}`;
+    const id = region === home ? `upload-template:${objectName}` : `upload-template:${region}:${objectName}`;
     if (!uploaded.has(id)) {
       uploaded.add(id);
       steps.push({
         id,
         kind: 'upload-template',
-        label: `upload ${name} template`,
+        label: `upload ${name} template${region === home ? '' : ` to ${region}`}`,
         run: async () => {
-          await gateway.uploadTemplate(objectName, template);
+          await gateway.uploadTemplate(objectName, template, region);
           return undefined;
         },
       });
     }
-    return { id, url: gateway.templateUrl(objectName) };
+    return { id, url: gateway.templateUrl(objectName, region) };
   };
 
   // Organization-wide: the identity mapping and the logs bucket.
@@ -195,7 +204,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
     deps: [identityUpload.id],
     run: () =>
       gateway.updateIamMapping(special.identity, {
-        stack_name: PROVISIONING_STACKS.iamMapping,
+        stack_name: RUNTIME_STACKS.iamMapping,
         template_url: identityUpload.url,
       }),
   });
@@ -210,7 +219,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
     deps: [logsUpload.id],
     run: () =>
       gateway.updateLogBuckets(special.logs, {
-        stack_name: PROVISIONING_STACKS.logBuckets,
+        stack_name: RUNTIME_STACKS.logBuckets,
         template_url: logsUpload.url,
       }),
   });
@@ -226,7 +235,15 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
       missing.push(account.key);
       continue;
     }
-    steps.push(...accountSteps(account, id, inputs, gateway, { special, home, context, upload }));
+    steps.push(
+      ...accountSteps(account, id, inputs, gateway, {
+        special,
+        home,
+        context,
+        upload,
+        artifactRegions: configuredRegions(config),
+      }),
+    );
     selected.push([account, id]);
   }
   steps.push(...dnsZoneSteps(selected, config, special.dns, steps, gateway));
@@ -281,11 +298,16 @@ function dnsZoneSteps(
   });
 }
 
+/** Adds (once) the upload step of a template to a region's artifact bucket; its step id and URL. */
+type Upload = (name: string, template: ProvisioningTemplate, region?: string) => { id: string; url: string };
+
 interface AccountStepContext {
   readonly special: Record<SpecialAccountKind, string>;
   readonly home: string;
   readonly context: AccessContext;
-  readonly upload: (name: string, template: ProvisioningTemplate) => { id: string; url: string };
+  readonly upload: Upload;
+  /** Regions whose artifact bucket the bootstrap creates in the cicd account (`defaults.regions`). */
+  readonly artifactRegions: readonly string[];
 }
 
 function accountSteps(
@@ -346,7 +368,7 @@ function accountSteps(
     run: () => gateway.putSsmParameters(id, parameters),
   });
   const baseline = renderAccountBaseline(memberAccess(account, ctx.context), special.identity, {
-    backup: inputs.backup ?? true,
+    backup: (inputs.backup ?? true) && accountBackup(inputs.config, account),
   });
   const baselineUpload = ctx.upload('account-baseline', baseline);
   steps.push({
@@ -357,23 +379,64 @@ function accountSteps(
     deps: [ready, baselineUpload.id],
     run: () =>
       gateway.updateBaseline(id, {
-        stack_name: PROVISIONING_STACKS.baseline,
+        stack_name: RUNTIME_STACKS.accountBaseline,
         template_url: baselineUpload.url,
         account_id: id,
       }),
   });
   const vpc = vpcRequest(account);
-  if (vpc) {
-    steps.push({
-      id: `vpc:${id}:${fingerprint(vpc)}`,
+  if (vpc) steps.push(...vpcSteps(account, id, vpc, gateway, ready, ctx));
+  return steps;
+}
+
+/**
+ * CREATE_VPC of an account. The handlers carry no CDK (the Lambda bundles must stay small), so
+ * the pipeline renders the VPC and uploads it to the artifact bucket of the VPC's region, where
+ * CloudFormation can read it; the request names it. Without a bucket in that region the step
+ * fails, naming the fix, and the account's other steps go on.
+ */
+function vpcSteps(
+  account: ResolvedAccount,
+  id: string,
+  vpc: VpcRequest,
+  gateway: ProvisioningGateway,
+  ready: string,
+  ctx: AccountStepContext,
+): ProvisionStep[] {
+  const label = `CREATE_VPC ${account.key} (${id}, ${vpc.region}, ${vpc.cidr}, ${vpc.nat_gateway_count} NAT)`;
+  if (!ctx.artifactRegions.includes(vpc.region)) {
+    return [
+      {
+        id: `vpc:${id}:${fingerprint(vpc)}`,
+        kind: 'vpc',
+        accountId: id,
+        label,
+        deps: [ready],
+        run: async () => {
+          throw new OrgbridgeError(
+            'PROVISION_NO_ARTIFACT_BUCKET',
+            `account ${account.key} (${id}) wants its VPC in ${vpc.region}, but the cicd account has artifact buckets only in ${ctx.artifactRegions.join(', ')}; CloudFormation reads a stack's template only from a bucket in the stack's region`,
+            {
+              hint: `add ${vpc.region} to defaults.regions in accounts.yml, run \`orgbridge run --action bootstrap --execute\` (it creates the bucket), then re-run the pipeline`,
+            },
+          );
+        },
+      },
+    ];
+  }
+  const template = renderVpc(vpc);
+  const uploaded = ctx.upload('vpc', template, vpc.region);
+  const request: CreateVpcRequest = { ...vpc, template_url: uploaded.url };
+  return [
+    {
+      id: `vpc:${id}:${template.sha256.slice(0, 12)}`,
       kind: 'vpc',
       accountId: id,
-      label: `CREATE_VPC ${account.key} (${id}, ${vpc.cidr}, ${vpc.nat_gateway_count} NAT)`,
-      deps: [ready],
-      run: () => gateway.createVpc(id, vpc),
-    });
-  }
-  return steps;
+      label,
+      deps: [ready, uploaded.id],
+      run: () => gateway.createVpc(id, request),
+    },
+  ];
 }
 
 async function waitForStackInstances(

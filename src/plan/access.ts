@@ -1,3 +1,4 @@
+import { BACKUP_ROLE_NAME } from '../config/backup-policy.js';
 import type { AccessSettings, ResolvedAccount, ResolvedConfig } from '../config/model.js';
 import type { SettingName } from '../config/schema.js';
 import { OrgbridgeError } from '../errors.js';
@@ -28,10 +29,8 @@ export const IAM_LIMITS = {
 } as const;
 
 export const AUTOMATION_ROLE_NAME = 'AutomationRole';
-/** Seed 004 names it per backup policy; the OU backup policies in policies/backup/ must use this name. */
-export const BACKUP_ROLE_NAME = 'orgbridge-backup';
-/** Seed 004: the vault name must be the same in every account, the OU backup policy targets it. */
-export const BACKUP_VAULT_NAME = 'Default';
+/** The backup baseline every account has (src/config/backup-policy.ts; src/plan/backup.ts adds the policies' names). */
+export { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 
 export function groupRoleName(group: string): string {
   return `orgbridge-group-${group}`;

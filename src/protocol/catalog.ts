@@ -126,6 +126,11 @@ const CreateVpc = detail({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
   cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/, 'an IPv4 CIDR /16-/28'),
   nat_gateway_count: z.number().int().min(0).max(6),
+  /**
+   * The standard VPC the pipeline rendered for this region, cidr and NAT count, in the cicd
+   * artifact bucket of `region` (the handler refuses any other location).
+   */
+  template_url: TemplateUrl,
 });
 const DnsCreateAlias = detail({
   name: Fqdn,

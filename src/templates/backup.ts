@@ -1,31 +1,54 @@
+import { createHash } from 'node:crypto';
 import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnBackupVault } from 'aws-cdk-lib/aws-backup';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
-import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../plan/access.js';
+import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js';
+import type { AccountBackup } from '../plan/backup.js';
 
 /**
- * Seed 004's per-account backup pieces: the vault `Default` and the role AWS Backup uses. The
- * OU backup policies in policies/backup/ (attached by the policies sync) select resources by tag
- * and point at `arn:aws:iam::$account:role/orgbridge-backup` and the vault `Default`; the names
- * must be the same in every account for that to work.
+ * Seed 004's per-account backup pieces: the vaults and roles the OU backup policies in
+ * policies/backup/ (attached by the policies sync) run with. `Default` and `orgbridge-backup`
+ * always; with an AccountBackup (src/plan/backup.ts), also every vault and `$account` role the
+ * account's effective backup policy names, so no backup job fails for want of them.
  */
-export function addBackupVault(stack: Stack): void {
-  const vault = new CfnBackupVault(stack, 'DefaultBackupVault', { backupVaultName: BACKUP_VAULT_NAME });
-  // Recovery points outlive a stack deletion; deleting a non-empty vault fails anyway.
-  vault.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-  vault.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-  new CfnRole(stack, 'BackupRole', {
-    roleName: BACKUP_ROLE_NAME,
-    description: 'orgbridge: the role the OU backup policies run AWS Backup with',
-    assumeRolePolicyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' },
+export function addBackupVault(stack: Stack, backup: true | AccountBackup = true): void {
+  const { vaults, roles } =
+    backup === true ? { vaults: [BACKUP_VAULT_NAME], roles: [BACKUP_ROLE_NAME] } : backup;
+  for (const name of vaults) {
+    const vault = new CfnBackupVault(stack, logicalId('BackupVault', name, BACKUP_VAULT_NAME), {
+      backupVaultName: name,
+    });
+    // Recovery points outlive a stack deletion; deleting a non-empty vault fails anyway.
+    vault.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+    vault.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+  }
+  for (const name of roles) {
+    new CfnRole(stack, logicalId('BackupRole', name, BACKUP_ROLE_NAME), {
+      roleName: name,
+      description: 'orgbridge: a role the OU backup policies run AWS Backup with',
+      assumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      },
+      managedPolicyArns: [
+        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
+        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
       ],
-    },
-    managedPolicyArns: [
-      'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
-      'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
-    ],
-  });
+    });
+  }
+}
+
+/**
+ * One logical id per name, independent of the other names, so adding a name to a policy adds a
+ * resource and never replaces one (a named role or vault cannot be replaced in place). The
+ * baseline's own keep the ids they always had. Names may differ only in `-`/`_`/`.` etc., hence
+ * the hash.
+ */
+function logicalId(prefix: string, name: string, baseline: string): string {
+  if (name === baseline) return prefix === 'BackupVault' ? 'DefaultBackupVault' : 'BackupRole';
+  const readable = name.replace(/[^A-Za-z0-9]/g, '').slice(0, 64);
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8).toUpperCase();
+  return `${prefix}${readable}${hash}`;
 }

@@ -26,6 +26,11 @@ export interface LambdaBundle {
   readonly key: string;
   /** The entry is the stand-in of src/templates/entries (the runtime's own entry is missing). */
   readonly placeholder: boolean;
+  /**
+   * The files esbuild put into this bundle (absolute paths, from its metafile): what a test
+   * checks for aws-cdk-lib or constructs, which must never reach a handler.
+   */
+  readonly inputs: readonly string[];
 }
 
 /** The runtime's entry for a kind when it exists, else the stand-in next to this file. */
@@ -91,6 +96,8 @@ export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS
   const bundles = entries.map((e): LambdaBundle => {
     const file = result.outputFiles.find((f) => f.path.endsWith(`/${e.kind}.mjs`));
     if (!file) throw new Error(`esbuild produced no bundle for ${e.kind}`);
+    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(`/${e.kind}.mjs`));
+    if (!output) throw new Error(`esbuild's metafile lists no bundle for ${e.kind}`);
     const zip = zipSingleFile('index.mjs', file.contents);
     const sha256 = createHash('sha256').update(file.contents).digest('hex');
     return {
@@ -101,15 +108,20 @@ export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS
       sha256,
       key: lambdaBundleKey(e.kind, sha256),
       placeholder: e.placeholder,
+      inputs: metafilePaths(Object.keys(output[1].inputs)),
     };
   });
-  // Metafile paths are relative to the working directory esbuild ran in.
-  const inputs = Object.keys(result.metafile.inputs)
+  const inputs = metafilePaths(Object.keys(result.metafile.inputs));
+  lastBuild = { key: `${request}\0${contentHash(inputs)}`, inputs, bundles };
+  return bundles;
+}
+
+/** Metafile paths are relative to the working directory esbuild ran in; `ns:` ones are virtual. */
+function metafilePaths(paths: readonly string[]): string[] {
+  return paths
     .filter((path) => !path.includes(':'))
     .map((path) => resolve(path))
     .sort();
-  lastBuild = { key: `${request}\0${contentHash(inputs)}`, inputs, bundles };
-  return bundles;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ACCOUNT_PARAMETER_PATH } from '../plan/provisioning.js';
 import {
   artifactBucketName,
   POLICY_BUNDLE_PREFIX,
@@ -11,7 +12,8 @@ import {
  * Least privilege, as data: the IAM statements each handler needs, keyed by the detail-type it
  * handles. A kind's handler role is the union over the detail-types its account handles (the
  * routing table of src/protocol) plus the runtime's own needs (its queue, its idempotency table,
- * its bus for replies). Resources are `Fn::Sub` strings (`${AWS::AccountId}` ...).
+ * its bus for replies). Resources are `Fn::Sub` strings (`${AWS::AccountId}` ...; the handler
+ * stack also substitutes `${OrganizationId}` and `${CicdAccountId}`).
  *
  * Organizations actions never take `*`: each is listed. Organizations supports resource-level
  * permissions only on some actions and its ARNs embed the organization id, so read actions use
@@ -33,8 +35,6 @@ const ORG_ROOT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:root/
 /** The SCP bundles SYNC_SCPS refers to (`CicdAccountId` is substituted like `OrganizationId`). */
 export const SCP_BUNDLE_OBJECTS = `arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, `\${AWS::Region}`)}/${POLICY_BUNDLE_PREFIX}*`;
 
-const stackArn = (name: string) =>
-  `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stack/${name}/*`;
 const roleArn = (name: string) => `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${name}`;
 
 const READ_ORGANIZATION: PolicyStatement = {
@@ -70,8 +70,30 @@ const TAG: PolicyStatement = {
   resources: [ORG_ACCOUNT, ORG_OU],
 };
 
-/** Deploy one named stack with a service role (the role holds the resource permissions). */
-function deployStack(sid: string, stack: string, serviceRole: string): PolicyStatement[] {
+/**
+ * The templates the pipeline uploads to the cicd account's artifact buckets (one per region).
+ * CloudFormation reads a TemplateURL with the caller's credentials, not the service role's, and
+ * the bucket is in another account, so both the bucket policy (the organization may read
+ * `templates/*`, src/templates/stacks/buckets.ts) and the handler's role must allow it.
+ */
+const READ_TEMPLATES: PolicyStatement = {
+  sid: 'ReadProvisioningTemplates',
+  actions: ['s3:GetObject'],
+  resources: [`arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, '*')}/templates/*`],
+};
+
+/**
+ * Deploy one named stack from an uploaded template with a service role (the role holds the
+ * resource permissions). Exactly the calls of deployStack (src/handlers/provisioning): describe,
+ * create, update, and delete a stack a failed creation left in ROLLBACK_COMPLETE. No change sets.
+ * The VPC may be in any region, the other stacks in the handler's.
+ */
+function deployStack(
+  sid: string,
+  stack: string,
+  serviceRole: string,
+  region = `\${AWS::Region}`,
+): PolicyStatement[] {
   return [
     {
       sid: `${sid}Stack`,
@@ -79,13 +101,9 @@ function deployStack(sid: string, stack: string, serviceRole: string): PolicySta
         'cloudformation:CreateStack',
         'cloudformation:UpdateStack',
         'cloudformation:DescribeStacks',
-        'cloudformation:DescribeStackEvents',
-        'cloudformation:CreateChangeSet',
-        'cloudformation:DescribeChangeSet',
-        'cloudformation:ExecuteChangeSet',
-        'cloudformation:DeleteChangeSet',
+        'cloudformation:DeleteStack',
       ],
-      resources: [stackArn(stack)],
+      resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
     },
     {
       sid: `${sid}PassRole`,
@@ -93,6 +111,7 @@ function deployStack(sid: string, stack: string, serviceRole: string): PolicySta
       resources: [roleArn(serviceRole)],
       conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
     },
+    READ_TEMPLATES,
   ];
 }
 
@@ -129,11 +148,7 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
   STACK_INSTANCE_STATUS: [
     {
       sid: 'ReadStackInstances',
-      actions: [
-        'cloudformation:ListStackInstances',
-        'cloudformation:DescribeStackInstance',
-        'cloudformation:DescribeStackSet',
-      ],
+      actions: ['cloudformation:DescribeStackInstance'],
       resources: [
         `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stackset/${PREFIX}-*:*`,
       ],
@@ -185,17 +200,16 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
   ],
   PUT_SSM_PARAMETERS: [
     {
-      sid: 'WriteOrgbridgeParameters',
-      actions: [
-        'ssm:PutParameter',
-        'ssm:DeleteParameter',
-        'ssm:GetParametersByPath',
-        'ssm:AddTagsToResource',
+      // The handler reads the path, writes what differs and deletes the rest (DeleteParameters).
+      sid: 'WriteAccountParameters',
+      actions: ['ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameters'],
+      resources: [
+        `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ACCOUNT_PARAMETER_PATH.replace(/\/$/, '')}`,
+        `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ACCOUNT_PARAMETER_PATH}*`,
       ],
-      resources: [`arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:parameter${SSM_PATH}*`],
     },
   ],
-  CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer),
+  CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer, '*'),
   UPDATE_IAM_MAPPING: deployStack('DeployIamMapping', RUNTIME_STACKS.iamMapping, ROLE_NAMES.stackDeployer),
   UPDATE_ACCOUNT_BASELINE: deployStack(
     'DeployAccountBaseline',

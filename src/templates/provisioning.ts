@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/access.js';
+import type { AccountBackup } from '../plan/backup.js';
 import type { VpcRequest } from '../plan/provisioning.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
 import { addBackupVault } from './backup.js';
@@ -13,14 +14,10 @@ import { addStandardVpc } from './vpc.js';
 /**
  * The templates of new-account provisioning (docs/provisioning.md), each a pure function of plain
  * data: the account baseline (access roles, AutomationRole, backup vault and role), the identity
- * mapping, the logs bucket and the standard VPC.
+ * mapping, the logs bucket and the standard VPC. Only the pipeline renders them (with aws-cdk-lib)
+ * and uploads them to the artifact buckets; the handlers deploy them by URL, under the stack names
+ * of RUNTIME_STACKS (src/templates/names.ts), and never import this module.
  */
-export const PROVISIONING_STACKS = {
-  baseline: RUNTIME_STACKS.accountBaseline,
-  iamMapping: RUNTIME_STACKS.iamMapping,
-  logBuckets: RUNTIME_STACKS.logBuckets,
-  vpc: RUNTIME_STACKS.vpc,
-} as const;
 
 export interface ProvisioningTemplate {
   readonly stackName: string;
@@ -65,18 +62,19 @@ function render(
 export function renderAccountBaseline(
   access: MemberAccess,
   identityAccountId: string,
-  options: { readonly backup?: boolean } = {},
+  /** true: `Default` and `orgbridge-backup` only; an AccountBackup adds its policies' names. */
+  options: { readonly backup?: boolean | AccountBackup } = {},
 ): ProvisioningTemplate {
   const backup = options.backup ?? true;
   // The account key is only a label: accounts with the same roles share one template.
   const { accountKey: _key, ...shape } = access;
   return render(
     JSON.stringify(['baseline', shape, identityAccountId, backup]),
-    PROVISIONING_STACKS.baseline,
+    RUNTIME_STACKS.accountBaseline,
     'orgbridge: access roles, AutomationRole, backup vault Default and backup role of this account',
     (stack) => {
       addMemberAccess(stack, access, identityAccountId);
-      if (backup) addBackupVault(stack);
+      if (backup) addBackupVault(stack, backup);
     },
   );
 }
@@ -87,7 +85,7 @@ export function renderIdentityMapping(
 ): ProvisioningTemplate {
   return render(
     JSON.stringify(['identity', mapping, identityAccountId]),
-    PROVISIONING_STACKS.iamMapping,
+    RUNTIME_STACKS.iamMapping,
     'orgbridge: one role per access group, allowed into the roles its patterns grant',
     (stack) => addIdentityMapping(stack, mapping, identityAccountId),
   );
@@ -101,7 +99,7 @@ export function renderLogBuckets(
 ): ProvisioningTemplate {
   return render(
     JSON.stringify(['logs', logsAccountId, region, organizationId, grant]),
-    PROVISIONING_STACKS.logBuckets,
+    RUNTIME_STACKS.logBuckets,
     'orgbridge: the logs account bucket (updated only through update-s3-stacks-role)',
     (stack) => addLogsBucketWithDelivery(stack, logsAccountId, region, organizationId, grant),
   );
@@ -110,7 +108,7 @@ export function renderLogBuckets(
 export function renderVpc(request: VpcRequest): ProvisioningTemplate {
   return render(
     JSON.stringify(['vpc', request]),
-    PROVISIONING_STACKS.vpc,
+    RUNTIME_STACKS.vpc,
     `orgbridge: the standard VPC (${request.cidr}, ${request.nat_gateway_count} NAT gateway(s))`,
     (stack) => addStandardVpc(stack, request),
   );

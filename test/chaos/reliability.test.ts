@@ -1,15 +1,18 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClients, DEFAULT_RETRY_POLICY, emulatorContext } from '../../src/aws/index.js';
-import { ChaosReport } from '../support/chaos-report.js';
+import type { AwsClients } from '../../src/aws/index.js';
+import { ChaosReport, faultFigures } from '../support/chaos-report.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { type MotoFixture, useMoto } from '../support/moto.js';
+import type { ProvisionedOrg } from '../support/provisioning.js';
 import { runAuditCheck } from './scenarios/audit.js';
 import { runBadConfigs } from './scenarios/bad-configs.js';
 import { runCrashMidCreate } from './scenarios/crash.js';
 import { runDoubleDelivery } from './scenarios/double-delivery.js';
-import { FAULT_RATES, runFaultySync } from './scenarios/faulty-sync.js';
+import { createMemberAccounts, runFaultyCredentials } from './scenarios/faulty-credentials.js';
+import { createProvisionedOrg, runFaultyProvisioning } from './scenarios/faulty-provision.js';
+import { chaosClients, FAULT_RATES, runFaultySync } from './scenarios/faulty-sync.js';
 import { FORGED_CASES, runForgedEvents } from './scenarios/forged.js';
 import { createWorld, type World } from './scenarios/world.js';
 
@@ -89,35 +92,66 @@ describe('sync-accounts through 20 % throttling and 5 % HTTP 500', () => {
   });
 });
 
-/**
- * The services of the messaging path. Route 53, S3 and STS are left out: the fault proxy writes
- * JSON error bodies, which their XML protocols cannot parse (the SDK then sees an unretryable
- * deserialization error instead of throttling).
- */
-const FAULTY_SERVICES = /^(Organizations|EventBridge|SQS|DynamoDB|SSM)\./;
+describe('the provisioning pipeline through 20 % throttling and 5 % HTTP 500 on Route 53, S3 and STS', () => {
+  const moto = useMoto();
+  let proxy: FaultProxy;
+  let org: ProvisionedOrg;
+  beforeAll(async () => {
+    org = await createProvisionedOrg(moto());
+    proxy = await startFaultProxy(moto().server.endpoint, SEED + 3);
+  }, 90_000);
+  afterAll(() => proxy?.close());
 
-describe('the messaging path itself behind the fault proxy (20 % throttling, 5 % HTTP 500 on Organizations, EventBridge, SQS, DynamoDB, SSM)', () => {
+  it('two rounds of zones, uploads and S3 state converge with no duplicate zone and no lost state', async () => {
+    const result = await runFaultyProvisioning(moto(), proxy, org, { rounds: 2, run: `p${SEED}` });
+    report.add(result.figures);
+    expect(result.problems).toEqual([]);
+    expect(result.surfaced).toEqual([]);
+    expect(result.figures.runsConverged).toBe(2);
+    for (const service of ['faultsRoute53', 'faultsS3', 'faultsSts'] as const)
+      expect(result.figures[service]).toBeGreaterThan(0);
+    expect(result.retries).toBe(
+      (result.figures.faultsThrottled ?? 0) + (result.figures.faultsServerErrors ?? 0),
+    );
+  });
+});
+
+describe('assumed-role credentials through STS faults and outages', () => {
+  const moto = useMoto();
+  let proxy: FaultProxy;
+  let accounts: string[];
+  beforeAll(async () => {
+    accounts = await createMemberAccounts(moto(), 8);
+    proxy = await startFaultProxy(moto().server.endpoint, SEED + 5);
+  });
+  afterAll(() => proxy?.close());
+
+  it('every account acts as itself, concurrent first calls share one AssumeRole, and an outage heals', async () => {
+    const result = await runFaultyCredentials(proxy, { rounds: 20, accounts, outages: 5 });
+    report.add(result.figures);
+    expect(result.problems).toEqual([]);
+    expect(result.figures).toMatchObject({ runsConverged: 20, stsOutages: 5, credentialCachePoisoned: 0 });
+    expect(result.refused).toBe(5 * 3);
+    expect(result.retries + result.refused).toBe(
+      (result.figures.faultsThrottled ?? 0) + (result.figures.faultsServerErrors ?? 0),
+    );
+  });
+});
+
+/** Every service the messaging path calls: the senders, pollers, idempotency store, handlers. */
+const FAULTY_SERVICES = /^(Organizations|EventBridge|SQS|DynamoDB|SSM|Route53|S3|STS)\./;
+
+describe('the messaging path itself behind the fault proxy (20 % throttling, 5 % HTTP 500 on every service it calls)', () => {
   const moto = useMoto();
   let proxy: FaultProxy;
   let world: World;
   let clients: AwsClients;
   beforeAll(async () => {
     proxy = await startFaultProxy(moto().server.endpoint, SEED + 7);
-    const context = emulatorContext(proxy.endpoint, {
-      retry: {
-        ...DEFAULT_RETRY_POLICY,
-        maxAttempts: 10,
-        baseDelayMs: 1,
-        maxDelayMs: 20,
-        retryServerErrors: true,
-      },
-    });
-    clients = new AwsClients(context);
-    const fixture: MotoFixture = { server: moto().server, context, management: clients };
+    clients = chaosClients(proxy);
+    const fixture: MotoFixture = { server: moto().server, context: clients.context, management: clients };
     world = await createWorld(fixture);
-    proxy.setRules([
-      { match: FAULTY_SERVICES, throttle: FAULT_RATES.throttle, serverError: FAULT_RATES.serverError },
-    ]);
+    proxy.setRules([{ match: FAULTY_SERVICES, ...FAULT_RATES }]);
   }, 120_000);
   afterAll(async () => {
     proxy?.setRules([]);
@@ -127,7 +161,7 @@ describe('the messaging path itself behind the fault proxy (20 % throttling, 5 %
   });
 
   it('double delivery, forged events and crashes still hold, and the audit log is complete', async () => {
-    const before = { ...proxy.injected };
+    const before = proxy.snapshot();
     const results = [await runDoubleDelivery(world, { requests: 40, seed: SEED + 7 })];
     await world.drainAudit();
     results.push(await runForgedEvents(world, { run: `p${SEED}` }));
@@ -136,13 +170,11 @@ describe('the messaging path itself behind the fault proxy (20 % throttling, 5 %
     const audit = await runAuditCheck(world);
     for (const r of results) report.add(r.figures);
     report.add(audit.figures);
-    report.add({
-      faultsThrottled: proxy.injected.throttled - before.throttled,
-      faultsServerErrors: proxy.injected.serverErrors - before.serverErrors,
-    });
+    const faults = faultFigures(before, proxy.snapshot());
+    report.add(faults);
     expect(results.flatMap((r) => r.problems)).toEqual([]);
     expect(audit.missing).toEqual([]);
-    expect(proxy.injected.serverErrors - before.serverErrors).toBeGreaterThan(0);
+    expect(faults.faultsServerErrors).toBeGreaterThan(0);
   });
 });
 

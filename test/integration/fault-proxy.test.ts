@@ -1,6 +1,6 @@
 import { ListAccountsCommand } from '@aws-sdk/client-organizations';
 import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
-import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, DEFAULT_RETRY_POLICY, emulatorContext } from '../../src/aws/index.js';
@@ -46,9 +46,13 @@ describe('fault proxy + retry strategy', () => {
 
 describe('fault proxy: throttling in every wire protocol', () => {
   const moto = useMoto();
+  const BUCKET = 'orgbridge-fault-proxy-test';
   let proxy: FaultProxy;
   beforeAll(async () => {
     proxy = await startFaultProxy(moto().server.endpoint, 7);
+    await moto()
+      .management.s3()
+      .send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   afterAll(() => proxy.close());
 
@@ -60,6 +64,21 @@ describe('fault proxy: throttling in every wire protocol', () => {
       (c: AwsClients) => c.route53().send(new ListHostedZonesCommand({})),
     ],
     ['S3 (REST-XML)', /^S3\./, (c: AwsClients) => c.s3().send(new ListBucketsCommand({}))],
+    // An object PUT carries the object's content type; S3 still answers in XML (a JSON body here
+    // once made the pipeline's S3 state writes fail unretried).
+    [
+      'S3 PutObject of a JSON document',
+      /^S3\./,
+      (c: AwsClients) =>
+        c.s3().send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: 'state.json',
+            Body: '{}',
+            ContentType: 'application/json',
+          }),
+        ),
+    ],
   ])('%s throttling is classified and retried until the call succeeds', async (_name, match, call) => {
     proxy.setRules([{ match, throttle: 0.5 }]);
     const clients = new AwsClients(

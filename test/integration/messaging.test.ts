@@ -208,7 +208,12 @@ describe('messaging: cicd -> member request/response over EventBridge and SQS', 
 
   it('a handler that throws ends in the DLQ after maxReceiveCount attempts, and the requester hears of it', async () => {
     const error = await client
-      .request('CREATE_VPC', memberA, { region: 'us-east-1', cidr: '10.0.0.0/16', nat_gateway_count: 1 })
+      .request('CREATE_VPC', memberA, {
+        region: 'us-east-1',
+        cidr: '10.0.0.0/16',
+        nat_gateway_count: 1,
+        template_url: 'https://example.com/vpc.template.json',
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestFailedError);
     expect((error as RequestFailedError).remoteCode).toBe('HANDLER_FAILED');

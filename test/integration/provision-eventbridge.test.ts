@@ -24,6 +24,7 @@ import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
 import { accountKinds } from '../../src/templates/inputs.js';
+import { artifactObjectUrl, RUNTIME_STACKS, templateKey } from '../../src/templates/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { BUS, bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -247,5 +248,40 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
       })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ remoteCode: 'PROVISION_STACK_NOT_ALLOWED' });
+  });
+
+  it('the stack handlers deploy templates from the cicd artifact bucket of their region only', async () => {
+    // A template the attacker controls, in a bucket of an account the handlers could read.
+    const forged = artifactObjectUrl(org.special.audit, HOME_REGION, templateKey('vpc-0123456789abcdef'));
+    const app = org.ids.app as string;
+    const refusals = await Promise.all([
+      client
+        .request('CREATE_VPC', app, {
+          region: HOME_REGION,
+          cidr: '10.9.0.0/16',
+          nat_gateway_count: 0,
+          template_url: forged,
+        })
+        .catch((e: unknown) => e),
+      client
+        .request('UPDATE_ACCOUNT_BASELINE', app, {
+          stack_name: RUNTIME_STACKS.accountBaseline,
+          template_url: forged,
+        })
+        .catch((e: unknown) => e),
+      client
+        .request('UPDATE_IAM_MAPPING', org.special.identity, {
+          stack_name: RUNTIME_STACKS.iamMapping,
+          template_url: 'https://attacker.s3.us-east-1.amazonaws.com/templates/x.template.json',
+        })
+        .catch((e: unknown) => e),
+    ]);
+    for (const error of refusals) {
+      expect(error).toMatchObject({ remoteCode: 'PROVISION_TEMPLATE_URL_NOT_ALLOWED' });
+    }
+    const vpcs = await inAccount(app)
+      .ec2(HOME_REGION)
+      .send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: ['10.9.0.0/16'] }] }));
+    expect(vpcs.Vpcs ?? []).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeNatGatewaysCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -12,7 +12,7 @@ import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
-import { PROVISIONING_STACKS } from '../../src/templates/provisioning.js';
+import { RUNTIME_STACKS } from '../../src/templates/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -88,7 +88,15 @@ describe('new-account provisioning on the emulator', () => {
   beforeAll(async () => {
     const { management } = moto();
     const { managementId } = await createOrganization(management);
-    org = await bootstrapOrganization(management, managementId, MEMBERS);
+    org = await bootstrapOrganization(management, managementId, MEMBERS, {
+      // Seed 004's monthly policy on the dev OU: its role is not orgbridge-backup.
+      files: {
+        'policies/backup/Internal/Dev/monthly.json': readFileSync(
+          'examples/policies/backup/Internal/Standard/monthly.json',
+          'utf8',
+        ),
+      },
+    });
   });
 
   it('provisions every account, then a re-run does nothing', async () => {
@@ -125,6 +133,29 @@ describe('new-account provisioning on the emulator', () => {
     const autoTrust = JSON.parse(decodeURIComponent(automation.Role?.AssumeRolePolicyDocument ?? '{}'));
     expect(autoTrust.Statement).toHaveLength(1);
     expect(autoTrust.Statement[0].Principal.AWS).toBe(`arn:aws:iam::${org.special.cicd}:root`);
+
+    // Backup: the role the dev OU's backup policy names exists beside orgbridge-backup, trusting
+    // AWS Backup; an infra account, whose OU has no backup policy, gets only orgbridge-backup.
+    for (const name of ['orgbridge-backup', 'MyMonthlyBackupIamRole']) {
+      const role = await iam.send(new GetRoleCommand({ RoleName: name }));
+      const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
+      expect(trust.Statement[0].Principal.Service).toBe('backup.amazonaws.com');
+    }
+    const auditIam = inAccount('audit').iam();
+    await auditIam.send(new GetRoleCommand({ RoleName: 'orgbridge-backup' }));
+    await expect(auditIam.send(new GetRoleCommand({ RoleName: 'MyMonthlyBackupIamRole' }))).rejects.toThrow();
+    // moto's CloudFormation skips AWS::Backup::*: the vault is asserted on the deployed stack's template.
+    const deployed = await inAccount('app')
+      .cloudFormation(HOME_REGION)
+      .send(new GetTemplateCommand({ StackName: RUNTIME_STACKS.accountBaseline }));
+    const vaults = Object.values(
+      (
+        JSON.parse(deployed.TemplateBody ?? '{}') as {
+          Resources: Record<string, { Type: string; Properties: { BackupVaultName?: string } }>;
+        }
+      ).Resources,
+    ).filter((r) => r.Type === 'AWS::Backup::BackupVault');
+    expect(vaults.map((v) => v.Properties.BackupVaultName)).toEqual(['Default']);
 
     // VPC only where create_vpc resolves true, with its NAT gateway count.
     const vpcsOf = async (key: string) =>
@@ -173,7 +204,7 @@ describe('new-account provisioning on the emulator', () => {
     const logs = await moto()
       .management.forAccount(org.special.logs)
       .cloudFormation(HOME_REGION)
-      .send(new DescribeStacksCommand({ StackName: PROVISIONING_STACKS.logBuckets }));
+      .send(new DescribeStacksCommand({ StackName: RUNTIME_STACKS.logBuckets }));
     expect(logs.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
 
     const before = moto().management.counter.total;

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FaultCounts } from './fault-proxy.js';
 
 /**
  * The figures the reliability suite proves (issue 9, part 4). Scenarios add to one report; the
@@ -9,6 +10,12 @@ export interface ChaosFigures {
   /** Throttling answers and HTTP 500s the fault proxy sent instead of forwarding. */
   faultsThrottled: number;
   faultsServerErrors: number;
+  /** The same faults, for the services whose wire formats differ most (REST-XML, query-XML). */
+  faultsRoute53: number;
+  faultsS3: number;
+  faultsSts: number;
+  /** Rounds in which every AssumeRole was refused until the outage ended. */
+  stsOutages: number;
   /** Handler crashes injected mid-operation (a port that throws, like a Lambda killed there). */
   crashesInjected: number;
   /** Events delivered a second time on purpose (every duplicate of the double-delivery run). */
@@ -18,6 +25,17 @@ export interface ChaosFigures {
   runsConverged: number;
   /** Accounts present more than once for one desired account (by email). Must be 0. */
   accountsDuplicated: number;
+  /** Hosted zones present more than once for one account zone name. Must be 0. */
+  zonesDuplicated: number;
+  /** Pipeline steps that finished but are not in the S3 state document afterwards. Must be 0. */
+  stateEntriesLost: number;
+  /** Uploaded templates missing from the artifact bucket, or with other content. Must be 0. */
+  artifactsLost: number;
+  /**
+   * Account clients that failed, or acted in another account, once AssumeRole worked again
+   * after failing (a credential cache poisoned by the failure). Must be 0.
+   */
+  credentialCachePoisoned: number;
   /** Handler executions beyond the first for one nonce (a duplicate that ran again). Must be 0. */
   handlerReruns: number;
   /** Forged events sent, and how many of them had their effect anyway. Executed must be 0. */
@@ -39,6 +57,10 @@ export interface ChaosFigures {
 /** Rows that must read 0 for the suite to pass. */
 export const MUST_BE_ZERO: readonly (keyof ChaosFigures)[] = [
   'accountsDuplicated',
+  'zonesDuplicated',
+  'stateEntriesLost',
+  'artifactsLost',
+  'credentialCachePoisoned',
   'handlerReruns',
   'forgedExecuted',
   'eventsMissingFromAudit',
@@ -49,11 +71,19 @@ export const MUST_BE_ZERO: readonly (keyof ChaosFigures)[] = [
 const LABELS: Readonly<Record<keyof ChaosFigures, string>> = {
   faultsThrottled: 'faults injected: throttling',
   faultsServerErrors: 'faults injected: HTTP 500',
+  faultsRoute53: '  of which into Route 53',
+  faultsS3: '  of which into S3',
+  faultsSts: '  of which into STS',
+  stsOutages: 'STS outages (AssumeRole refused)',
   crashesInjected: 'handler crashes injected',
   duplicatesDelivered: 'events delivered twice',
   runsAttempted: 'runs under faults',
   runsConverged: 'runs converged',
   accountsDuplicated: 'accounts duplicated',
+  zonesDuplicated: 'hosted zones duplicated',
+  stateEntriesLost: 'pipeline steps lost from S3 state',
+  artifactsLost: 'templates lost or altered in S3',
+  credentialCachePoisoned: 'account clients broken after outage',
   handlerReruns: 'duplicate events executed again',
   forgedSent: 'forged events sent',
   forgedRejected: 'forged events rejected',
@@ -67,15 +97,35 @@ const LABELS: Readonly<Record<keyof ChaosFigures, string>> = {
   configCrashes: 'config analyses that crashed',
 };
 
+/** The faults the proxy injected between two snapshots, as report figures. */
+export function faultFigures(before: FaultCounts, after: FaultCounts): Partial<ChaosFigures> {
+  const by = (service: string) => (after.byService[service] ?? 0) - (before.byService[service] ?? 0);
+  return {
+    faultsThrottled: after.throttled - before.throttled,
+    faultsServerErrors: after.serverErrors - before.serverErrors,
+    faultsRoute53: by('Route53'),
+    faultsS3: by('S3'),
+    faultsSts: by('STS'),
+  };
+}
+
 export class ChaosReport {
   readonly figures: ChaosFigures = {
     faultsThrottled: 0,
     faultsServerErrors: 0,
+    faultsRoute53: 0,
+    faultsS3: 0,
+    faultsSts: 0,
+    stsOutages: 0,
     crashesInjected: 0,
     duplicatesDelivered: 0,
     runsAttempted: 0,
     runsConverged: 0,
     accountsDuplicated: 0,
+    zonesDuplicated: 0,
+    stateEntriesLost: 0,
+    artifactsLost: 0,
+    credentialCachePoisoned: 0,
     handlerReruns: 0,
     forgedSent: 0,
     forgedRejected: 0,

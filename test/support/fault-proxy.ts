@@ -15,9 +15,20 @@ export interface FaultRule {
   readonly serverError?: number;
 }
 
+export interface FaultCounts {
+  throttled: number;
+  serverErrors: number;
+  forwarded: number;
+  /** Faults (throttling and 500s) by service, e.g. `{ Route53: 12, S3: 30 }`. */
+  readonly byService: Record<string, number>;
+}
+
 export interface FaultProxy {
   readonly endpoint: string;
-  readonly injected: { throttled: number; serverErrors: number; forwarded: number };
+  /** Live counters. */
+  readonly injected: FaultCounts;
+  /** A copy of the counters, to subtract from later ones. */
+  snapshot(): FaultCounts;
   setRules(rules: readonly FaultRule[]): void;
   close(): Promise<void>;
 }
@@ -70,19 +81,21 @@ export function throttleResponse(
   requestContentType: string,
 ): { status: number; headers: Record<string, string>; body: string } {
   const service = operation.split('.')[0];
+  // S3 before the content type: an object PUT carries its object's type (a JSON state document
+  // is `application/json`), yet S3 always answers in XML.
+  if (service === 'S3') {
+    return {
+      status: 503,
+      headers: { 'content-type': 'application/xml' },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>',
+    };
+  }
   if (requestContentType.includes('json')) {
     const code = service === 'Organizations' ? 'TooManyRequestsException' : 'ThrottlingException';
     return {
       status: 400,
       headers: { 'content-type': 'application/x-amz-json-1.1' },
       body: JSON.stringify({ __type: code, message: 'Rate exceeded (injected)' }),
-    };
-  }
-  if (service === 'S3') {
-    return {
-      status: 503,
-      headers: { 'content-type': 'application/xml' },
-      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>',
     };
   }
   return {
@@ -100,7 +113,11 @@ export async function startFaultProxy(
   const random = seededRandom(seed);
   const target = new URL(upstream);
   let current = rules;
-  const injected = { throttled: 0, serverErrors: 0, forwarded: 0 };
+  const injected: FaultCounts = { throttled: 0, serverErrors: 0, forwarded: 0, byService: {} };
+  const fault = (operation: string) => {
+    const service = operation.split('.')[0] as string;
+    injected.byService[service] = (injected.byService[service] ?? 0) + 1;
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -112,12 +129,14 @@ export async function startFaultProxy(
         const roll = random();
         if (roll < (rule.throttle ?? 0)) {
           injected.throttled++;
+          fault(operation);
           const r = throttleResponse(operation, String(req.headers['content-type'] ?? ''));
           res.writeHead(r.status, r.headers).end(r.body);
           return;
         }
         if (roll < (rule.throttle ?? 0) + (rule.serverError ?? 0)) {
           injected.serverErrors++;
+          fault(operation);
           res.writeHead(500, { 'content-type': 'text/plain' }).end('injected internal error');
           return;
         }
@@ -145,6 +164,7 @@ export async function startFaultProxy(
   return {
     endpoint: `http://127.0.0.1:${port}`,
     injected,
+    snapshot: () => ({ ...injected, byService: { ...injected.byService } }),
     setRules: (r) => {
       current = r;
     },

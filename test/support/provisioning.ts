@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreateStackInstancesCommand, CreateStackSetCommand } from '@aws-sdk/client-cloudformation';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -16,6 +16,7 @@ import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';
 import { resolveAccountIds } from '../../src/templates/inputs.js';
 import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/templates/names.js';
+import { specialAccountEntries, specialAccountNames } from './accounts-yaml.js';
 
 /**
  * An organization on the emulator as the bootstrap and sync-accounts leave it, ready for the
@@ -30,13 +31,7 @@ export const BUS = 'orgbridge-bus';
 export function accountsYaml(managementId: string, members: string, organization = ''): string {
   return `organization:
 ${organization}
-  management: management
-  cicd: cicd
-  identity: identity
-  dns: dns
-  logs: logs
-  audit: audit
-  root_ou: Internal
+${specialAccountNames()}  root_ou: Internal
   morgue_ou: Morgue
   event_bus: ${BUS}
   name_template: '{key}-{environment}'
@@ -63,20 +58,7 @@ scopes:
       sre: Admin
       all: ReadOnly
 accounts:
-  management:
-    scope: infra
-    id: '${managementId}'
-  cicd:
-    scope: infra
-  identity:
-    scope: infra
-  dns:
-    scope: infra
-  logs:
-    scope: infra
-  audit:
-    scope: infra
-${members}`;
+${specialAccountEntries('infra', {}, { management: `    id: '${managementId}'\n` })}${members}`;
 }
 
 export interface ProvisionedOrg {
@@ -100,10 +82,19 @@ export async function bootstrapOrganization(
   management: AwsClients,
   managementId: string,
   members: string,
-  options: { stackInstancesFor?: (key: string) => boolean; organization?: string } = {},
+  options: {
+    stackInstancesFor?: (key: string) => boolean;
+    organization?: string;
+    /** More files of the config repository, by path (e.g. `policies/backup/Internal/Dev/x.json`). */
+    files?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<ProvisionedOrg> {
   const configDir = mkdtempSync(join(tmpdir(), 'orgbridge-provision-'));
   writeFileSync(join(configDir, 'accounts.yml'), accountsYaml(managementId, members, options.organization));
+  for (const [path, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(configDir, path)), { recursive: true });
+    writeFileSync(join(configDir, path), text);
+  }
   const config = await loadConfig(configDir);
   const port = organizationsPort(management.organizations());
   const quiet = { out: () => {}, err: () => {}, interactive: false, color: false };

@@ -1,26 +1,35 @@
-import type { VpcRequest } from '../../plan/provisioning.js';
-import { PROVISIONING_STACKS, renderVpc } from '../../templates/provisioning.js';
+import type { Detail } from '../../protocol/catalog.js';
+import { RUNTIME_STACKS } from '../../templates/names.js';
 import { type DeployOptions, deployStack } from './deploy-stack.js';
 import type { CloudFormationPort } from './ports.js';
 import type { HandlerResult } from './put-ssm-parameters.js';
+import { checkTemplateUrl } from './template-origin.js';
+
+/** What CREATE_VPC carries besides the envelope. */
+export type CreateVpcRequest = Pick<
+  Detail<'CREATE_VPC'>,
+  'region' | 'cidr' | 'nat_gateway_count' | 'template_url'
+>;
 
 /**
- * CREATE_VPC (in the target account, the port's region): renders the standard VPC for the
- * request and deploys it as one stack. Idempotent: the same request renders the same template,
- * which CloudFormation answers with "No updates are to be performed".
+ * CREATE_VPC (in the target account, the port's region): deploys the standard VPC the pipeline
+ * rendered and uploaded to the cicd artifact bucket of `request.region` (the handler carries no
+ * CDK: see docs/provisioning.md). Idempotent: the same request names the same content-addressed
+ * template, which CloudFormation answers with "No updates are to be performed".
  */
 export async function createVpc(
   cfn: CloudFormationPort,
-  request: VpcRequest,
-  options: DeployOptions = {},
+  request: CreateVpcRequest,
+  cicdAccountId: string,
+  options: DeployOptions & { readonly roleArn?: string } = {},
 ): Promise<HandlerResult> {
-  const rendered = renderVpc(request);
-  // Compact JSON: a 6-AZ VPC stays far below the 51,200-byte inline body limit.
+  checkTemplateUrl('CREATE_VPC', request.template_url, { cicdAccountId, region: request.region });
   const outcome = await deployStack(
     cfn,
     {
-      name: PROVISIONING_STACKS.vpc,
-      template: { body: JSON.stringify(rendered.template) },
+      name: RUNTIME_STACKS.vpc,
+      template: { url: request.template_url },
+      ...(options.roleArn ? { roleArn: options.roleArn } : {}),
       tags: { 'orgbridge:managed': 'true' },
     },
     options,
@@ -28,7 +37,7 @@ export async function createVpc(
   return {
     changed: outcome !== 'unchanged',
     summary: {
-      stack: PROVISIONING_STACKS.vpc,
+      stack: RUNTIME_STACKS.vpc,
       outcome,
       region: request.region,
       cidr: request.cidr,

@@ -1,6 +1,5 @@
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
-import { ROLE_NAMES } from '../../templates/names.js';
-import { PROVISIONING_STACKS } from '../../templates/provisioning.js';
+import { ROLE_NAMES, RUNTIME_STACKS } from '../../templates/names.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from './ports.js';
@@ -11,8 +10,20 @@ import { updateStackFromUrl } from './update-stack.js';
 /**
  * The provisioning requests on the messaging runtime: each parses nothing itself (the runtime
  * validated the detail against the catalog) and calls the same function the direct gateway
- * calls in-process, with the receiving account's clients.
+ * calls in-process, with the receiving account's clients. Nothing reachable from here may
+ * import aws-cdk-lib: these registrations are in every Lambda bundle
+ * (src/runtime/lambda/registries.ts); the pipeline renders and uploads the templates.
  */
+
+/**
+ * The region the handler runs in, which its default clients act in: the region of the stacks it
+ * deploys (Lambda: AWS_REGION; local mode: the home region of the clients it is given).
+ */
+const homeRegionOf = (ctx: HandlerContext): string => ctx.clients.context.region;
+
+/** A CloudFormation service role of the receiving account (src/templates/stacks/handlers.ts). */
+const serviceRole = (ctx: HandlerContext, name: string): string =>
+  `arn:aws:iam::${ctx.account.id}:role/${name}`;
 
 /** PUT_SSM_PARAMETERS, any account: the complete /orgbridge/account/ set. */
 export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> = {
@@ -27,7 +38,10 @@ export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> 
 
 /**
  * Deploys `detail`'s template as the stack `allowed`, and nothing else: the request names a
- * template URL, and a handler that deploys any stack by name would be a way in.
+ * template URL, and a handler that deploys any stack by name, or a template from anywhere, would
+ * be a way in. The template must come from the sender's (the cicd account's) artifact bucket of
+ * this handler's region; the stack is deployed with `serviceRole`, which holds the resource
+ * permissions the handler's own role lacks.
  */
 async function deployAllowedStack<
   T extends 'UPDATE_IAM_MAPPING' | 'UPDATE_ACCOUNT_BASELINE' | 'UPDATE_LOG_BUCKETS',
@@ -36,7 +50,7 @@ async function deployAllowedStack<
   allowed: string,
   detail: Detail<T>,
   ctx: HandlerContext,
-  options: { roleArn?: string } = {},
+  serviceRoleName: string,
 ): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
   if (detail.stack_name !== allowed) {
     throw new RequestRejected(
@@ -48,7 +62,8 @@ async function deployAllowedStack<
   const result = await updateStackFromUrl(
     cloudFormationPort(ctx.clients.cloudFormation()),
     { stack_name, template_url, ...(account_id ? { account_id } : {}) },
-    options,
+    { type, cicdAccountId: ctx.sender.id, region: homeRegionOf(ctx) },
+    { roleArn: serviceRole(ctx, serviceRoleName) },
   );
   return { request_type: type, ...result };
 }
@@ -56,31 +71,52 @@ async function deployAllowedStack<
 /** UPDATE_IAM_MAPPING, identity account: the group roles of the identity mapping. */
 export const updateIamMappingHandler: HandlerRegistration<'UPDATE_IAM_MAPPING'> = {
   handle: (detail, ctx) =>
-    deployAllowedStack('UPDATE_IAM_MAPPING', PROVISIONING_STACKS.iamMapping, detail, ctx),
+    deployAllowedStack(
+      'UPDATE_IAM_MAPPING',
+      RUNTIME_STACKS.iamMapping,
+      detail,
+      ctx,
+      ROLE_NAMES.stackDeployer,
+    ),
 };
 
 /** UPDATE_ACCOUNT_BASELINE, any account: its access roles, AutomationRole, backup vault and role. */
 export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_BASELINE'> = {
   handle: (detail, ctx) =>
-    deployAllowedStack('UPDATE_ACCOUNT_BASELINE', PROVISIONING_STACKS.baseline, detail, ctx),
+    deployAllowedStack(
+      'UPDATE_ACCOUNT_BASELINE',
+      RUNTIME_STACKS.accountBaseline,
+      detail,
+      ctx,
+      ROLE_NAMES.stackDeployer,
+    ),
 };
 
 /** UPDATE_LOG_BUCKETS, logs account: deployed with the seed's updater role, the only one the bucket lets in. */
 export const updateLogBucketsHandler: HandlerRegistration<'UPDATE_LOG_BUCKETS'> = {
   handle: (detail, ctx) =>
-    deployAllowedStack('UPDATE_LOG_BUCKETS', PROVISIONING_STACKS.logBuckets, detail, ctx, {
-      roleArn: `arn:aws:iam::${ctx.account.id}:role/${ROLE_NAMES.logBucketUpdater}`,
-    }),
+    deployAllowedStack(
+      'UPDATE_LOG_BUCKETS',
+      RUNTIME_STACKS.logBuckets,
+      detail,
+      ctx,
+      ROLE_NAMES.logBucketUpdater,
+    ),
 };
 
-/** CREATE_VPC, any account: the standard VPC in the requested region. */
+/**
+ * CREATE_VPC, any account: the standard VPC in the requested region, from the template the
+ * pipeline uploaded to the sender's artifact bucket of that region.
+ */
 export const createVpcHandler: HandlerRegistration<'CREATE_VPC'> = {
   async handle(detail, ctx) {
-    const result = await createVpc(cloudFormationPort(ctx.clients.cloudFormation(detail.region)), {
-      region: detail.region,
-      cidr: detail.cidr,
-      nat_gateway_count: detail.nat_gateway_count,
-    });
+    const { region, cidr, nat_gateway_count, template_url } = detail;
+    const result = await createVpc(
+      cloudFormationPort(ctx.clients.cloudFormation(region)),
+      { region, cidr, nat_gateway_count, template_url },
+      ctx.sender.id,
+      { roleArn: serviceRole(ctx, ROLE_NAMES.stackDeployer) },
+    );
     return { request_type: 'CREATE_VPC', ...result };
   },
 };

@@ -1,6 +1,7 @@
 import { type DeployOptions, deployStack } from './deploy-stack.js';
 import type { CloudFormationPort } from './ports.js';
 import type { HandlerResult } from './put-ssm-parameters.js';
+import { checkTemplateUrl, type TemplateOrigin } from './template-origin.js';
 
 export interface UpdateStackRequest {
   readonly stack_name: string;
@@ -11,14 +12,17 @@ export interface UpdateStackRequest {
 
 /**
  * UPDATE_IAM_MAPPING (identity account), UPDATE_LOG_BUCKETS (logs account) and the account
- * baseline: deploy the template the pipeline uploaded to the artifact bucket. The logs account
- * passes its updater role, the only principal its bucket policy lets modify the bucket.
+ * baseline: deploy the template the pipeline uploaded to the artifact bucket, and only from
+ * there (`origin`). The handlers pass a CloudFormation service role: the logs account its updater
+ * role, the only principal its bucket policy lets modify the bucket, the others the stack deployer.
  */
 export async function updateStackFromUrl(
   cfn: CloudFormationPort,
   request: UpdateStackRequest,
+  origin: TemplateOrigin & { readonly type: string },
   options: DeployOptions & { readonly roleArn?: string } = {},
 ): Promise<HandlerResult> {
+  checkTemplateUrl(origin.type, request.template_url, origin);
   const outcome = await deployStack(
     cfn,
     {

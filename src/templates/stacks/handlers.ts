@@ -6,6 +6,7 @@ import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
+import { groupRoleName } from '../../plan/access.js';
 import { HANDLER_TIMEOUT_SECONDS } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../names.js';
@@ -362,7 +363,10 @@ function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
                       Sid: 'AccessRoles',
                       Effect: 'Allow',
                       Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping],
-                      Resource: Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/orgbridge/*`),
+                      // The group roles of the identity mapping (groupRoleName in src/plan/access.ts).
+                      Resource: Fn.sub(
+                        `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${groupRoleName('*')}`,
+                      ),
                     },
                   ]
                 : []),

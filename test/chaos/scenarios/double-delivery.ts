@@ -173,7 +173,16 @@ export async function runDoubleDelivery(
       problems.push(`${p.type} ${nonce}: the re-sent answer differs from the first`);
     }
     const runs = world.executions.get(`${p.type}#${nonce}`) ?? 0;
-    if (runs !== 1) problems.push(`${p.type} ${nonce}: handler ran ${runs} times`);
+    if (runs !== 1) {
+      // Say why: a failed attempt (and what failed) is another bug than a duplicate that ran.
+      const failures = world.outcomes
+        .map((o) => o.outcome)
+        .filter((o) => o.status === 'failed' && o.nonce === nonce)
+        .map((o) => (o.status === 'failed' ? o.error : ''));
+      problems.push(
+        `${p.type} ${nonce}: handler ran ${runs} times${failures.length ? `; failed attempts: ${failures.join(' | ')}` : ''}`,
+      );
+    }
     handlerReruns += Math.max(0, runs - 1);
   });
 

@@ -1,4 +1,9 @@
-import { AwsClients, DEFAULT_RETRY_POLICY, emulatorContext } from '../../../src/aws/index.js';
+import {
+  AwsClients,
+  DEFAULT_RETRY_POLICY,
+  emulatorContext,
+  type RetryPolicy,
+} from '../../../src/aws/index.js';
 import { memoryIo } from '../../../src/cli/io.js';
 import type { ResolvedAccount } from '../../../src/config/model.js';
 import { observeOrganization } from '../../../src/handlers/accounts/observe.js';
@@ -6,7 +11,7 @@ import { organizationsPort } from '../../../src/handlers/accounts/ports.js';
 import { directAccountsGateway } from '../../../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../../src/plan/markers.js';
-import type { ChaosFigures } from '../../support/chaos-report.js';
+import { type ChaosFigures, faultFigures } from '../../support/chaos-report.js';
 import type { FaultProxy } from '../../support/fault-proxy.js';
 import type { MotoFixture } from '../../support/moto.js';
 import { config, desired } from '../../unit/plan/fixtures.js';
@@ -22,6 +27,23 @@ import { config, desired } from '../../unit/plan/fixtures.js';
 
 export const FAULT_RATES = { throttle: 0.2, serverError: 0.05 } as const;
 
+/**
+ * The production retry strategy (OrgbridgeRetryStrategy, DEFAULT_RETRY_POLICY's classification)
+ * with more attempts and millisecond delays, so a run under 25 % faults stays fast.
+ */
+export const CHAOS_RETRY_POLICY: RetryPolicy = {
+  ...DEFAULT_RETRY_POLICY,
+  maxAttempts: 10,
+  baseDelayMs: 1,
+  maxDelayMs: 20,
+  retryServerErrors: true,
+};
+
+/** Clients that talk to the emulator through the fault proxy with {@link CHAOS_RETRY_POLICY}. */
+export function chaosClients(proxy: FaultProxy): AwsClients {
+  return new AwsClients(emulatorContext(proxy.endpoint, { retry: CHAOS_RETRY_POLICY }));
+}
+
 export interface FaultySyncOptions {
   readonly rounds: number;
   readonly accountsPerRound: number;
@@ -34,24 +56,9 @@ export async function runFaultySync(
   proxy: FaultProxy,
   options: FaultySyncOptions,
 ): Promise<{ figures: Partial<ChaosFigures>; problems: string[]; retries: number }> {
-  const clients = new AwsClients(
-    emulatorContext(proxy.endpoint, {
-      retry: {
-        ...DEFAULT_RETRY_POLICY,
-        maxAttempts: 10,
-        baseDelayMs: 1,
-        maxDelayMs: 20,
-        retryServerErrors: true,
-      },
-    }),
-  );
-  const before = { ...proxy.injected };
-  proxy.setRules([
-    {
-      match: /^Organizations\./,
-      ...{ throttle: FAULT_RATES.throttle, serverError: FAULT_RATES.serverError },
-    },
-  ]);
+  const clients = chaosClients(proxy);
+  const before = proxy.snapshot();
+  proxy.setRules([{ match: /^Organizations\./, ...FAULT_RATES }]);
   const gateway = directAccountsGateway(organizationsPort(clients.organizations()), {
     clock: { now: () => new Date(), sleep: async () => {} },
   });
@@ -114,8 +121,7 @@ export async function runFaultySync(
   }
   return {
     figures: {
-      faultsThrottled: proxy.injected.throttled - before.throttled,
-      faultsServerErrors: proxy.injected.serverErrors - before.serverErrors,
+      ...faultFigures(before, proxy.snapshot()),
       runsAttempted: options.rounds,
       runsConverged: converged,
       accountsDuplicated: duplicated,

@@ -77,6 +77,28 @@ async function put(w: World, sender: string, target: string, type: string, detai
 }
 
 const byNonce = (nonce: string) => (o: RecordOutcome) => o.nonce === nonce;
+
+/**
+ * A request from `sender` to `target` through the buses with a fresh, claimed nonce: `fields`
+ * are what the request type carries besides the envelope (nonce, dryrun, target_account, reply_to).
+ */
+async function requestThroughBus(
+  w: World,
+  sender: string,
+  target: string,
+  type: string,
+  fields: Record<string, unknown>,
+): Promise<(o: RecordOutcome) => boolean> {
+  const nonce = claimAnswer(w, randomUUID(), target);
+  await put(w, sender, target, type, {
+    nonce,
+    dryrun: false,
+    target_account: target,
+    reply_to: w.ids.cicd,
+    ...fields,
+  });
+  return byNonce(nonce);
+}
 const byMessage = (id: string) => (o: RecordOutcome) => o.messageId === id;
 const management = (w: World) => w.ids.management;
 
@@ -129,36 +151,22 @@ export const FORGED_CASES: readonly ForgedCase[] = [
     name: "another account's DNS name",
     codes: ['DNS_RECORD_NOT_ALLOWED'],
     at: (w) => w.ids.dns,
-    async send(w, tag) {
-      const nonce = claimAnswer(w, randomUUID(), w.ids.dns);
-      await put(w, w.ids.memberA, w.ids.dns, 'DNS_CREATE_ALIAS', {
-        nonce,
-        dryrun: false,
-        target_account: w.ids.dns,
-        reply_to: w.ids.cicd,
+    send: (w, tag) =>
+      requestThroughBus(w, w.ids.memberA, w.ids.dns, 'DNS_CREATE_ALIAS', {
         name: `${tag}.member-b.${PARENT_DOMAIN}`,
         alias_target: { dns_name: 'evil.example.net', hosted_zone_id: 'Z2FDTNDATAQYW2' },
-      });
-      return byNonce(nonce);
-    },
+      }),
     executed: (w, tag) => recordExists(w, `member-b.${PARENT_DOMAIN}`, `${tag}.member-b.${PARENT_DOMAIN}`),
   },
   {
     name: 'a name in the parent domain, above every account zone',
     codes: ['DNS_RECORD_NOT_ALLOWED'],
     at: (w) => w.ids.dns,
-    async send(w, tag) {
-      const nonce = claimAnswer(w, randomUUID(), w.ids.dns);
-      await put(w, w.ids.memberA, w.ids.dns, 'DNS_CREATE_VALIDATION_RECORD', {
-        nonce,
-        dryrun: false,
-        target_account: w.ids.dns,
-        reply_to: w.ids.cicd,
+    send: (w, tag) =>
+      requestThroughBus(w, w.ids.memberA, w.ids.dns, 'DNS_CREATE_VALIDATION_RECORD', {
         name: `_${tag}.${PARENT_DOMAIN}`,
         value: 'evil.acm-validations.aws',
-      });
-      return byNonce(nonce);
-    },
+      }),
     executed: (w, tag) => recordExists(w, PARENT_DOMAIN, `_${tag}.${PARENT_DOMAIN}`),
   },
   {
@@ -265,19 +273,12 @@ export const FORGED_CASES: readonly ForgedCase[] = [
     name: 'tagging the management account',
     codes: ['MANAGEMENT_ACCOUNT_NOT_ALLOWED'],
     at: management,
-    async send(w, tag) {
-      const nonce = claimAnswer(w, randomUUID(), w.ids.management);
-      await put(w, w.ids.cicd, w.ids.management, 'TAG_ACCOUNT', {
-        nonce,
-        dryrun: false,
-        target_account: w.ids.management,
-        reply_to: w.ids.cicd,
+    send: (w, tag) =>
+      requestThroughBus(w, w.ids.cicd, w.ids.management, 'TAG_ACCOUNT', {
         account_id: w.ids.management,
         set: { [`forged-${tag}`]: 'x' },
         remove: [],
-      });
-      return byNonce(nonce);
-    },
+      }),
     async executed(w, tag) {
       const port = organizationsPort(w.moto.management.organizations());
       return (await allPages((t) => port.listTags(w.ids.management, t))).some(
@@ -289,19 +290,12 @@ export const FORGED_CASES: readonly ForgedCase[] = [
     name: 'retiring the management account',
     codes: ['MANAGEMENT_ACCOUNT_NOT_ALLOWED', 'RETIRE_MANAGEMENT_ACCOUNT'],
     at: management,
-    async send(w) {
-      const nonce = claimAnswer(w, randomUUID(), w.ids.management);
-      await put(w, w.ids.cicd, w.ids.management, 'RETIRE_ACCOUNT', {
-        nonce,
-        dryrun: false,
-        target_account: w.ids.management,
-        reply_to: w.ids.cicd,
+    send: (w) =>
+      requestThroughBus(w, w.ids.cicd, w.ids.management, 'RETIRE_ACCOUNT', {
         account_id: w.ids.management,
         morgue_ou_id: w.ous.morgue,
         close: false,
-      });
-      return byNonce(nonce);
-    },
+      }),
     async executed(w) {
       const port = organizationsPort(w.moto.management.organizations());
       return (await port.parentOf(w.ids.management)) !== w.ous.root;

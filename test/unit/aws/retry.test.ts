@@ -1,6 +1,7 @@
 import type { SdkError } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_RETRY_POLICY, OrgbridgeRetryStrategy } from '../../../src/aws/retry.js';
+import { AwsOperationError } from '../../../src/errors.js';
 
 const err = (name: string): SdkError => {
   const e = new Error(name) as SdkError;
@@ -54,5 +55,19 @@ describe('OrgbridgeRetryStrategy', () => {
     expect(backoffDelay(3, policy, () => 0.5)).toBe(400);
     expect(backoffDelay(10, policy, () => 0.999)).toBe(999);
     expect(backoffDelay(5, policy, () => 0)).toBe(0);
+  });
+});
+
+describe('AwsOperationError', () => {
+  it('says how many times the SDK retried before giving up (its $metadata.attempts)', () => {
+    const throttled = Object.assign(err('Throttling'), { $metadata: { attempts: 10 } });
+    expect(new AwsOperationError('assuming arn:aws:iam::111122223333:role/R', throttled).message).toBe(
+      'assuming arn:aws:iam::111122223333:role/R: Throttling: Throttling, retried 9 times',
+    );
+    const once = Object.assign(err('Throttling'), { $metadata: { attempts: 2 } });
+    expect(new AwsOperationError('x', once).message).toBe('x: Throttling: Throttling, retried 1 time');
+    const first = Object.assign(err('AccessDenied'), { $metadata: { attempts: 1 } });
+    expect(new AwsOperationError('x', first).message).toBe('x: AccessDenied: AccessDenied');
+    expect(new AwsOperationError('x', 'plain').message).toBe('x: Error: plain');
   });
 });

@@ -94,7 +94,8 @@ describe('damaged documents', () => {
       }),
       { numRuns: 200 },
     );
-  });
+    // 200 whole-config analyses: about 1 s alone, several under a loaded 2-core machine.
+  }, 30_000);
 
   it('give positioned errors for damaged policy and ecr files too', () => {
     fc.assert(
@@ -112,7 +113,8 @@ describe('damaged documents', () => {
       }),
       { numRuns: 200 },
     );
-  });
+    // 200 whole-config analyses: about 1 s alone, several under a loaded 2-core machine.
+  }, 30_000);
 });
 
 describe('absurd nesting', () => {

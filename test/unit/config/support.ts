@@ -3,16 +3,11 @@ import type { ResolvedConfig } from '../../../src/config/model.js';
 import { analyzeConfig } from '../../../src/config/parse.js';
 import type { SourceFile } from '../../../src/config/source.js';
 import type { OrgbridgeError } from '../../../src/errors.js';
+import { specialAccountEntries, specialAccountNames } from '../../support/accounts-yaml.js';
 
 /** A small valid accounts.yml; tests append accounts or replace lines of it. */
 export const BASE = `organization:
-  management: mgmt
-  cicd: cicd
-  identity: identity
-  dns: dns
-  logs: logs
-  audit: audit
-  root_ou: Internal
+${specialAccountNames({ management: 'mgmt' })}  root_ou: Internal
   morgue_ou: Morgue
   event_bus: bus
   email_template: 'aws+{name}@example.com'
@@ -34,19 +29,7 @@ scopes:
     tags:
       team: sre
 accounts:
-  mgmt:
-    scope: infra
-  cicd:
-    scope: infra
-  identity:
-    scope: infra
-  dns:
-    scope: infra
-  logs:
-    scope: infra
-  audit:
-    scope: infra
-`;
+${specialAccountEntries('infra', { management: 'mgmt' })}`;
 
 export function withAccounts(snippet: string, base = BASE): string {
   return `${base}${snippet.replace(/^\n/, '')}`;

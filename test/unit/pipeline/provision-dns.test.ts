@@ -6,36 +6,13 @@ import {
   type ProvisionStep,
   planProvisioning,
 } from '../../../src/pipeline/provision.js';
-import type { ObservedOrganization } from '../../../src/plan/observed.js';
 import { syntheticConfig } from '../templates/fixtures.js';
+import { observedOf } from './fixtures.js';
 
 const PARENT = 'aws.example.com';
 
 function withParent(config: ResolvedConfig): ResolvedConfig {
   return { ...config, organization: { ...config.organization, dns_parent_domain: PARENT } };
-}
-
-function observedOf(config: ResolvedConfig): ObservedOrganization {
-  const ous = {
-    '': 'r-root',
-    Internal: 'ou-root-internal',
-    'Internal/Dev': 'ou-root-dev',
-    'Internal/Infra': 'ou-root-infra',
-  };
-  return {
-    rootId: 'r-root',
-    managementAccountId: config.accounts.find((a) => a.kind === 'management')?.id as string,
-    ous,
-    accounts: config.accounts.map((a) => ({
-      id: a.id as string,
-      name: a.name,
-      email: a.email,
-      status: 'ACTIVE' as const,
-      ou: a.organization_unit,
-      tags: {},
-      joined: '2026-01-01T00:00:00.000Z',
-    })),
-  };
 }
 
 function recordingGateway(zones: [string, AccountZoneRequest][]): ProvisioningGateway {

@@ -44,6 +44,11 @@ const ofType = (t: ProvisioningTemplate, type: string) =>
   Object.values(resources(t)).filter((r) => r.Type === type);
 
 const baseline = renderAccountBaseline(memberAccess(web, context), IDENTITY);
+const POLICY_NAMES = {
+  vaults: ['Default', 'Monthly'],
+  roles: ['orgbridge-backup', 'MyMonthlyBackupIamRole', 'my.role-2'],
+};
+const withPolicyNames = renderAccountBaseline(memberAccess(web, context), IDENTITY, { backup: POLICY_NAMES });
 const identity = renderIdentityMapping(identityMapping(resolved, context), IDENTITY);
 const identityWithUsers = renderIdentityMapping(
   { ...identityMapping(resolved, context), settings: { iam_users: { developers_access_group: 'rw' } } },
@@ -66,6 +71,49 @@ describe('account baseline', () => {
 
   it('is shared by accounts with the same access (one upload for many accounts)', () => {
     expect(renderAccountBaseline(memberAccess(api, context), IDENTITY).sha256).toBe(baseline.sha256);
+  });
+
+  it("adds the vaults and roles the account's backup policies name, like the fixed ones", () => {
+    const roles = ofType(withPolicyNames, 'AWS::IAM::Role').filter(
+      (r) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'backup.amazonaws.com',
+    );
+    expect(roles.map((r) => r.Properties.RoleName)).toEqual([
+      'orgbridge-backup',
+      'MyMonthlyBackupIamRole',
+      'my.role-2',
+    ]);
+    for (const role of roles) {
+      expect(role.Properties.ManagedPolicyArns).toEqual([
+        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
+        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
+      ]);
+    }
+    const vaults = ofType(withPolicyNames, 'AWS::Backup::BackupVault');
+    expect(vaults.map((v) => [v.Properties.BackupVaultName, v.DeletionPolicy])).toEqual([
+      ['Default', 'Retain'],
+      ['Monthly', 'Retain'],
+    ]);
+  });
+
+  it('keeps the logical ids of what exists when names are added (a named role cannot be replaced)', () => {
+    const ids = (t: ProvisioningTemplate) => Object.keys(resources(t));
+    expect(ids(withPolicyNames)).toEqual(expect.arrayContaining(ids(baseline)));
+    const fewer = renderAccountBaseline(memberAccess(web, context), IDENTITY, {
+      backup: { vaults: ['Default'], roles: ['orgbridge-backup', 'my.role-2'] },
+    });
+    const idOf = (t: ProvisioningTemplate, name: string) =>
+      Object.entries(resources(t)).find(([, r]) => r.Properties.RoleName === name)?.[0];
+    expect(idOf(fewer, 'my.role-2')).toBe(idOf(withPolicyNames, 'my.role-2'));
+    expect(idOf(withPolicyNames, 'orgbridge-backup')).toBe('BackupRole');
+    // The baseline-only names render exactly the template accounts had before: no re-deploy.
+    const baselineOnly = renderAccountBaseline(memberAccess(web, context), IDENTITY, {
+      backup: { vaults: ['Default'], roles: ['orgbridge-backup'] },
+    });
+    expect(baselineOnly.sha256).toBe(baseline.sha256);
+    expect(withPolicyNames.sha256).not.toBe(baseline.sha256);
+    expect(renderAccountBaseline(memberAccess(api, context), IDENTITY, { backup: POLICY_NAMES }).sha256).toBe(
+      withPolicyNames.sha256,
+    );
   });
 });
 
@@ -146,7 +194,7 @@ describe('standard VPC', () => {
 
 describe('cfn-lint', () => {
   it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async (ctx) => {
-    const all = { baseline, identity, identityWithUsers, logs, vpc0, vpc1, vpc3 };
+    const all = { baseline, withPolicyNames, identity, identityWithUsers, logs, vpc0, vpc1, vpc3 };
     const result = await cfnLint({
       templates: Object.entries(all).map(([name, t]) => ({ name: `${name}.template.json`, body: t.body })),
     });

@@ -49,11 +49,24 @@ const bucketStatements = (t: RenderedTemplate): Statement[] =>
     .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 
 describe('who may read SCP bundles', () => {
-  it('the management handler role: s3:GetObject on policies/* of the cicd bucket of its own region, nothing else of S3', () => {
-    const s3 = roleStatements(byName('handlers-management')).filter((s) =>
-      [s.Action].flat().some((a) => a.startsWith('s3:')),
-    );
-    expect(s3).toEqual([
+  it('the management handler role alone may read policies/*, of the cicd bucket of its own region; S3 otherwise only templates/*', () => {
+    const templatesRead = {
+      Sid: 'ReadProvisioningTemplates',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: {
+        'Fn::Sub': [
+          `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-*/templates/*`,
+          { CicdAccountId: CICD },
+        ],
+      },
+    };
+    const s3Of = (kind: string) =>
+      roleStatements(byName(`handlers-${kind}`)).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('s3:')),
+      );
+    expect(s3Of('management')).toEqual([
+      templatesRead,
       {
         Sid: 'ReadScpBundles',
         Effect: 'Allow',
@@ -66,9 +79,10 @@ describe('who may read SCP bundles', () => {
         },
       },
     ]);
+    // The stack handlers read the templates CloudFormation deploys (TemplateURL is read as the
+    // caller); nothing else of S3, and never the SCP bundles.
     for (const kind of ['cicd', 'identity', 'dns', 'logs', 'member']) {
-      const actions = roleStatements(byName(`handlers-${kind}`)).flatMap((s) => [s.Action].flat());
-      expect(actions, kind).not.toContain('s3:GetObject');
+      for (const statement of s3Of(kind)) expect(statement, kind).toEqual(templatesRead);
     }
   });
 

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { HANDLER_PERMISSIONS, type PolicyStatement } from '../../../src/templates/permissions.js';
+
+const statements = (type: string): readonly PolicyStatement[] => HANDLER_PERMISSIONS[type] ?? [];
+const actionsOf = (type: string) => statements(type).flatMap((s) => s.actions);
+const PASS = { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } };
+const TEMPLATES = {
+  sid: 'ReadProvisioningTemplates',
+  actions: ['s3:GetObject'],
+  resources: [`arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-*/templates/*`],
+};
+
+/**
+ * The provisioning handlers' roles, statement by statement: exactly the calls the handlers make
+ * in AWS (src/handlers/provisioning/ports.ts), on orgbridge's own stacks, roles and parameters.
+ */
+describe('provisioning handler permissions', () => {
+  it.each([
+    ['CREATE_VPC', 'DeployVpc', 'orgbridge-vpc', '*', 'orgbridge-stack-deployer'],
+    [
+      'UPDATE_ACCOUNT_BASELINE',
+      'DeployAccountBaseline',
+      'orgbridge-account-baseline',
+      `\${AWS::Region}`,
+      'orgbridge-stack-deployer',
+    ],
+    [
+      'UPDATE_IAM_MAPPING',
+      'DeployIamMapping',
+      'orgbridge-iam-mapping',
+      `\${AWS::Region}`,
+      'orgbridge-stack-deployer',
+    ],
+    [
+      'UPDATE_LOG_BUCKETS',
+      'DeployLogBuckets',
+      'orgbridge-log-buckets',
+      `\${AWS::Region}`,
+      'update-s3-stacks-role',
+    ],
+  ])('%s deploys its one stack with its service role, from the artifact templates', (type, sid, stack, region, role) => {
+    expect(statements(type)).toEqual([
+      {
+        sid: `${sid}Stack`,
+        actions: [
+          'cloudformation:CreateStack',
+          'cloudformation:UpdateStack',
+          'cloudformation:DescribeStacks',
+          'cloudformation:DeleteStack',
+        ],
+        resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
+      },
+      {
+        sid: `${sid}PassRole`,
+        actions: ['iam:PassRole'],
+        resources: [`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${role}`],
+        conditions: PASS,
+      },
+      TEMPLATES,
+    ]);
+  });
+
+  it('PUT_SSM_PARAMETERS reads, writes and deletes /orgbridge/account/ in its region only', () => {
+    expect(statements('PUT_SSM_PARAMETERS')).toEqual([
+      {
+        sid: 'WriteAccountParameters',
+        actions: ['ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameters'],
+        resources: [
+          `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/orgbridge/account`,
+          `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/orgbridge/account/*`,
+        ],
+      },
+    ]);
+  });
+
+  it('STACK_INSTANCE_STATUS describes orgbridge stack instances and nothing else', () => {
+    expect(statements('STACK_INSTANCE_STATUS')).toEqual([
+      {
+        sid: 'ReadStackInstances',
+        actions: ['cloudformation:DescribeStackInstance'],
+        resources: [
+          `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stackset/orgbridge-*:*`,
+        ],
+      },
+    ]);
+  });
+
+  it('grant no wildcard action and no change sets to a provisioning handler', () => {
+    for (const type of [
+      'CREATE_VPC',
+      'UPDATE_ACCOUNT_BASELINE',
+      'UPDATE_IAM_MAPPING',
+      'UPDATE_LOG_BUCKETS',
+      'PUT_SSM_PARAMETERS',
+      'STACK_INSTANCE_STATUS',
+    ]) {
+      for (const action of actionsOf(type)) {
+        expect(action, type).not.toContain('*');
+        expect(action, type).not.toMatch(/ChangeSet/);
+      }
+    }
+  });
+});
