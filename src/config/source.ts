@@ -194,8 +194,23 @@ function positionOf(
     const entries = new Map<string, NodePosition>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const keyAt = keyNode?.range?.[0] ?? start;
+      if (isMap(keyNode) || isSeq(keyNode)) {
+        // `? {a: 1}: x` or `[a, b]: x` is valid YAML, but no DSL key is a map or a list; reported
+        // here so the message does not quote the whole structure as an "unknown key".
+        errors.push(
+          new OrgbridgeError(
+            'DSL_KEY_NOT_TEXT',
+            `a key must be plain text, not a ${isMap(keyNode) ? 'map' : 'list'}`,
+            {
+              location: at(firstOffset(keyNode)),
+              hint: 'write `name: value`; a `?` at the start of a line or a [list]/{map} before `:` makes a complex key',
+            },
+          ),
+        );
+        continue;
+      }
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       if (key === '<<') continue; // merge key: merged entries fall back to the parent's position
       if (entries.has(key)) {
         errors.push(
@@ -218,6 +233,14 @@ function positionOf(
     return { at: start, items: node.items.map((item) => positionOf(item as Node, at, errors, state)) };
   }
   return { at: start };
+}
+
+/** Where a node's text starts: a block map under `?` reports a range from after its first key. */
+function firstOffset(node: Node): number {
+  let offset = node.range?.[0] ?? 0;
+  const first: unknown = isMap(node) ? node.items[0]?.key : isSeq(node) ? node.items[0] : undefined;
+  if (isMap(first) || isSeq(first) || isScalar(first)) offset = Math.min(offset, firstOffset(first));
+  return offset;
 }
 
 function isCyclic(value: unknown, ancestors = new Set<object>()): boolean {

@@ -72,6 +72,18 @@ describe('schema errors', () => {
     expectOne(errorsOf(text), 'DSL_DUPLICATE_KEY', 'accounts.yml', lineOf(text, '  foo:', 2));
   });
 
+  it.each([
+    ['a map under ?', `  ? scope: dev\n    region: x\n  : 1\n`, '  ? scope: dev', 'map'],
+    ['a flow list', `  [foo, bar]: 1\n`, '  [foo, bar]:', 'list'],
+  ])('reports a complex key (%s) once, on one line, at its text', (_what, accounts, line, kind) => {
+    const text = withAccounts(accounts);
+    const errors = errorsOf(text);
+    const error = expectOne(errors, 'DSL_KEY_NOT_TEXT', 'accounts.yml', lineOf(text, line));
+    expect(error.message).toBe(`a key must be plain text, not a ${kind}`);
+    expect(errors.every((e) => !e.message.includes('\n'))).toBe(true);
+    expect(error.location?.column).toBe(line.indexOf(kind === 'map' ? 'scope' : '[') + 1);
+  });
+
   it('collects errors from every account, not only the first', () => {
     const text = withAccounts(
       `  a1:\n    scope: dev\n    create_vpc: yes\n  a2:\n    scope: dev\n    use_cfr: 1\n`,
