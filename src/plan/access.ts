@@ -32,6 +32,12 @@ export const AUTOMATION_ROLE_NAME = 'AutomationRole';
 /** The backup baseline every account has (src/config/backup-policy.ts; src/plan/backup.ts adds the policies' names). */
 export { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 
+/**
+ * IAM path of the identity account's users and groups (seed 004's `iam_users`): the stack
+ * deployer may manage users and groups under it only.
+ */
+export const IAM_PATH = '/orgbridge/';
+
 export function groupRoleName(group: string): string {
   return `orgbridge-group-${group}`;
 }
@@ -165,7 +171,7 @@ export function memberAccess(account: ResolvedAccount, context: AccessContext): 
     },
     ...(users
       ? {
-          automationUserArn: `arn:aws:iam::${context.identityAccountId}:user/${users.automation_user_name ?? 'cicd-automation'}`,
+          automationUserArn: `arn:aws:iam::${context.identityAccountId}:user${IAM_PATH}${users.automation_user_name ?? 'cicd-automation'}`,
         }
       : {}),
   };

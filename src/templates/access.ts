@@ -4,6 +4,7 @@ import {
   AUTOMATION_ROLE_NAME,
   automationTrustPolicy,
   groupRolePolicy,
+  IAM_PATH,
   type IdentityMapping,
   type MemberAccess,
   memberRoleTrustPolicy,
@@ -78,6 +79,8 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
     const granted = mapping.groups.find((g) => g.group === users.developers_access_group);
     new CfnGroup(stack, 'DevelopersGroup', {
       groupName: users.developers_group_name ?? 'developers',
+      // Under orgbridge's path: the stack deployer may manage no other group or user.
+      path: IAM_PATH,
       policies: [
         {
           policyName: 'assume-group-role',
@@ -96,6 +99,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
     });
     new CfnUser(stack, 'AutomationUser', {
       userName: users.automation_user_name ?? 'cicd-automation',
+      path: IAM_PATH,
       policies: [
         {
           policyName: 'assume-automation-role',

@@ -1,6 +1,9 @@
+import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { groupRoleName, IAM_PATH } from '../plan/access.js';
 import { ACCOUNT_PARAMETER_PATH } from '../plan/provisioning.js';
 import {
   artifactBucketName,
+  LOGS_NAMES,
   POLICY_BUNDLE_PREFIX,
   PREFIX,
   ROLE_NAMES,
@@ -23,6 +26,8 @@ import {
  */
 export interface PolicyStatement {
   readonly sid: string;
+  /** Allow unless said otherwise. */
+  readonly effect?: 'Allow' | 'Deny';
   readonly actions: readonly string[];
   readonly resources: readonly string[];
   readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
@@ -87,6 +92,14 @@ const READ_TEMPLATES: PolicyStatement = {
  * resource permissions). Exactly the calls of deployStack (src/handlers/provisioning): describe,
  * create, update, and delete a stack a failed creation left in ROLLBACK_COMPLETE. No change sets.
  * The VPC may be in any region, the other stacks in the handler's.
+ *
+ * CreateStack and UpdateStack carry stack tags (`orgbridge:managed`), so they also authorize
+ * `cloudformation:TagResource` (and UpdateStack `UntagResource`) on the stack: the Service
+ * Authorization Reference's table of API operations maps CreateStack to CreateStack, TagResource
+ * and iam:PassRole, UpdateStack to UpdateStack, TagResource, UntagResource and iam:PassRole.
+ * (It also maps UpdateStack to SetStackPolicy, used only with a stack policy, which we never set,
+ * and DescribeStacks to ListStacks, used only without a stack name, which we always give.)
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html
  */
 function deployStack(
   sid: string,
@@ -102,6 +115,8 @@ function deployStack(
         'cloudformation:UpdateStack',
         'cloudformation:DescribeStacks',
         'cloudformation:DeleteStack',
+        'cloudformation:TagResource',
+        'cloudformation:UntagResource',
       ],
       resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
     },
@@ -286,70 +301,382 @@ export function statementsFor(detailTypes: Iterable<string>): PolicyStatement[] 
   return [...bySid.values()].sort((a, b) => a.sid.localeCompare(b.sid));
 }
 
-/** What a stack deploying IAM roles needs, shared by the baseline and IAM mapping deployers. */
-const ROLE_MANAGEMENT_ACTIONS: readonly string[] = [
+/*
+ * The CloudFormation service roles the deploying handlers pass. A role must allow every action
+ * CloudFormation's resource handlers call for the resources of the stacks it deploys
+ * (RESOURCE_PROVIDER_PERMISSIONS, from the registry schemas; checked on every rendered template by
+ * test/unit/templates/stack-deployer-permissions.test.ts), on resources scoped as narrowly as each
+ * type allows, and nothing else. Only CloudFormation in the account assumes them (serviceTrust),
+ * and only the handler of the stack may pass them.
+ */
+
+const IAM_ROLE_LIFECYCLE: readonly string[] = [
   'iam:CreateRole',
-  'iam:DeleteRole',
   'iam:GetRole',
   'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
   'iam:UpdateAssumeRolePolicy',
+  'iam:DeleteRole',
   'iam:PutRolePolicy',
-  'iam:DeleteRolePolicy',
   'iam:GetRolePolicy',
-  'iam:TagRole',
-  'iam:UntagRole',
+  'iam:DeleteRolePolicy',
+  'iam:ListRolePolicies',
   'iam:AttachRolePolicy',
   'iam:DetachRolePolicy',
+  'iam:ListAttachedRolePolicies',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:TagRole',
+  'iam:UntagRole',
 ];
 
-/** Runtime statements do not depend on the catalog: every deployed detail-type must appear above. */
-export const DEPLOY_SERVICE_ROLE_ACTIONS = {
-  /** The VPC stack's service role: VPCs, subnets, NAT gateways, routes in this account only. */
-  vpc: [
-    'ec2:*Vpc*',
-    'ec2:*Subnet*',
-    'ec2:*NatGateway*',
-    'ec2:*Route*',
-    'ec2:*InternetGateway*',
-    'ec2:*Address*',
-    'ec2:Describe*',
-    'ec2:CreateTags',
-    'ec2:DeleteTags',
-  ],
-  /**
-   * The account baseline's service role: the access roles (named by the DSL's access patterns),
-   * AutomationRole, the backup role, and the backup vault `Default`. Vault creation also needs
-   * backup-storage and the KMS grant of the default key
-   * (https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html#backup-api-permissions-ref).
-   */
-  baseline: [
-    ...ROLE_MANAGEMENT_ACTIONS,
-    'backup:CreateBackupVault',
-    'backup:DeleteBackupVault',
-    'backup:DescribeBackupVault',
-    'backup:TagResource',
-    'backup:UntagResource',
-    'backup-storage:MountCapsule',
-    'kms:CreateGrant',
-    'kms:GenerateDataKey',
-    'kms:Decrypt',
-    'kms:RetireGrant',
-    'kms:DescribeKey',
-  ],
-  /** The IAM mapping stack's service role: roles under the orgbridge access path only. */
-  iamMapping: [...ROLE_MANAGEMENT_ACTIONS],
-  /** The seed's update-s3-stacks-role: bucket policies of the log buckets. */
-  logBuckets: [
-    's3:CreateBucket',
-    's3:PutBucketPolicy',
-    's3:GetBucketPolicy',
-    's3:DeleteBucketPolicy',
-    's3:PutBucketTagging',
-    's3:PutBucketVersioning',
-    's3:PutEncryptionConfiguration',
-    's3:PutBucketPublicAccessBlock',
-    's3:PutLifecycleConfiguration',
-    's3:PutBucketOwnershipControls',
-    's3:GetBucketLocation',
-  ],
-} as const;
+const iamArn = (resource: string) => `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:${resource}`;
+
+/**
+ * The roles orgbridge runs on: the stack deployer may create and change any role the DSL names,
+ * never these, so a template cannot widen the handler's or its own permissions.
+ */
+const PROTECT_ORGBRIDGE_ROLES: PolicyStatement = {
+  sid: 'ProtectOrgbridgeRoles',
+  effect: 'Deny',
+  actions: IAM_ROLE_LIFECYCLE.filter((a) => !/:(Get|List)/.test(a)),
+  resources: [
+    ...[...SPECIAL_ACCOUNT_KINDS, 'member' as const].map(ROLE_NAMES.handler),
+    ROLE_NAMES.stackDeployer,
+    ROLE_NAMES.ssmReader,
+    ROLE_NAMES.logBucketUpdater,
+  ].map((name) => iamArn(`role/${name}`)),
+};
+
+/**
+ * The account baseline: the access roles (named by the DSL's access patterns, so any role name in
+ * the account), AutomationRole, the backup roles and vaults. Vaults may be in any region (one per
+ * region the backup policies copy to). A vault without a key of its own is encrypted with the AWS
+ * managed key `aws/backup`, which AWS Backup uses on the caller's behalf: the KMS calls arrive
+ * through Backup (`kms:ViaService`), as that key's policy requires anyway
+ * (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html). backup-storage
+ * actions have no resource type: `*` is the only resource they take
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackupstorage.html).
+ */
+const ACCOUNT_BASELINE_STATEMENTS: readonly PolicyStatement[] = [
+  { sid: 'AccountBaselineRoles', actions: IAM_ROLE_LIFECYCLE, resources: [iamArn('role/*')] },
+  PROTECT_ORGBRIDGE_ROLES,
+  {
+    sid: 'BackupVaults',
+    actions: [
+      'backup:CreateBackupVault',
+      'backup:DescribeBackupVault',
+      'backup:DeleteBackupVault',
+      'backup:PutBackupVaultAccessPolicy',
+      'backup:DeleteBackupVaultAccessPolicy',
+      'backup:PutBackupVaultNotifications',
+      'backup:DeleteBackupVaultNotifications',
+      'backup:PutBackupVaultLockConfiguration',
+      'backup:DeleteBackupVaultLockConfiguration',
+      'backup:TagResource',
+      'backup:UntagResource',
+      'backup:ListTags',
+    ],
+    resources: [`arn:\${AWS::Partition}:backup:*:\${AWS::AccountId}:backup-vault:*`],
+  },
+  {
+    sid: 'BackupVaultStorage',
+    actions: ['backup-storage:MountCapsule'],
+    resources: ['*'],
+  },
+  {
+    sid: 'BackupVaultDefaultKey',
+    actions: ['kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant', 'kms:DescribeKey'],
+    resources: [`arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*`],
+    conditions: { StringLike: { 'kms:ViaService': 'backup.*.amazonaws.com' } },
+  },
+];
+
+/**
+ * The identity mapping: the group roles (`orgbridge-group-*`, groupRoleName) and, with
+ * `iam_users`, seed 004's developers group and automation user, which live under the IAM path
+ * `/orgbridge/` (IAM_PATH in src/plan/access.ts) so that the role reaches no other group or user.
+ */
+const IAM_MAPPING_STATEMENTS: readonly PolicyStatement[] = [
+  {
+    sid: 'IdentityGroupRoles',
+    actions: IAM_ROLE_LIFECYCLE,
+    resources: [iamArn(`role/${groupRoleName('*')}`)],
+  },
+  PROTECT_ORGBRIDGE_ROLES,
+  {
+    sid: 'IdentityUsersAndGroups',
+    actions: [
+      'iam:CreateGroup',
+      'iam:GetGroup',
+      'iam:UpdateGroup',
+      'iam:DeleteGroup',
+      'iam:PutGroupPolicy',
+      'iam:GetGroupPolicy',
+      'iam:DeleteGroupPolicy',
+      'iam:ListGroupPolicies',
+      'iam:AttachGroupPolicy',
+      'iam:DetachGroupPolicy',
+      'iam:ListAttachedGroupPolicies',
+      'iam:CreateUser',
+      'iam:GetUser',
+      'iam:UpdateUser',
+      'iam:DeleteUser',
+      'iam:PutUserPolicy',
+      'iam:GetUserPolicy',
+      'iam:DeleteUserPolicy',
+      'iam:ListUserPolicies',
+      'iam:AttachUserPolicy',
+      'iam:DetachUserPolicy',
+      'iam:ListAttachedUserPolicies',
+      'iam:PutUserPermissionsBoundary',
+      'iam:DeleteUserPermissionsBoundary',
+      'iam:TagUser',
+      'iam:UntagUser',
+      'iam:ListUserTags',
+      'iam:AddUserToGroup',
+      'iam:RemoveUserFromGroup',
+      'iam:ListGroupsForUser',
+      'iam:CreateLoginProfile',
+      'iam:GetLoginProfile',
+      'iam:UpdateLoginProfile',
+      'iam:DeleteLoginProfile',
+      'iam:ListAccessKeys',
+      'iam:DeleteAccessKey',
+    ],
+    resources: [iamArn(`group${IAM_PATH}*`), iamArn(`user${IAM_PATH}*`)],
+  },
+];
+
+/**
+ * The standard VPC. EC2 resources are named by id, not by name, so the account (any region: the
+ * VPC goes where the request says) is the narrowest scope; describe actions take no resource.
+ * `Fn::GetAZs` in the template is a DescribeAvailabilityZones call with this role.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+ */
+const VPC_STATEMENTS: readonly PolicyStatement[] = [
+  {
+    sid: 'Vpc',
+    actions: [
+      'ec2:CreateVpc',
+      'ec2:ModifyVpcAttribute',
+      'ec2:ModifyVpcTenancy',
+      'ec2:CreateVpcEncryptionControl',
+      'ec2:DeleteVpc',
+      'ec2:CreateSubnet',
+      'ec2:ModifySubnetAttribute',
+      'ec2:AssociateSubnetCidrBlock',
+      'ec2:DisassociateSubnetCidrBlock',
+      'ec2:DeleteSubnet',
+      'ec2:CreateInternetGateway',
+      'ec2:AttachInternetGateway',
+      'ec2:DetachInternetGateway',
+      'ec2:DeleteInternetGateway',
+      'ec2:AttachVpnGateway',
+      'ec2:DetachVpnGateway',
+      'ec2:CreateRouteTable',
+      'ec2:DeleteRouteTable',
+      'ec2:AssociateRouteTable',
+      'ec2:ReplaceRouteTableAssociation',
+      'ec2:DisassociateRouteTable',
+      'ec2:CreateRoute',
+      'ec2:ReplaceRoute',
+      'ec2:DeleteRoute',
+      'ec2:AllocateAddress',
+      'ec2:AcceptAddressTransfer',
+      'ec2:AssociateAddress',
+      'ec2:DisassociateAddress',
+      'ec2:ReleaseAddress',
+      'ec2:CreateNatGateway',
+      'ec2:AssociateNatGatewayAddress',
+      'ec2:DisassociateNatGatewayAddress',
+      'ec2:AssignPrivateNatGatewayAddress',
+      'ec2:UnassignPrivateNatGatewayAddress',
+      'ec2:DeleteNatGateway',
+      'ec2:CreateTags',
+      'ec2:DeleteTags',
+    ],
+    resources: [`arn:\${AWS::Partition}:ec2:*:\${AWS::AccountId}:*`],
+  },
+  {
+    sid: 'VpcDescribe',
+    actions: [
+      'ec2:DescribeVpcs',
+      'ec2:DescribeVpcAttribute',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeInternetGateways',
+      'ec2:DescribeVpnGateways',
+      'ec2:DescribeRouteTables',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeAddresses',
+      'ec2:DescribeNatGateways',
+      'ec2:DescribeAvailabilityZones',
+    ],
+    resources: ['*'],
+  },
+];
+
+/** The seed's update-s3-stacks-role: the log buckets (`orgbridge-logs-<account>-<region>`) and their policies. */
+const LOG_BUCKETS_STATEMENTS: readonly PolicyStatement[] = [
+  {
+    sid: 'LogBuckets',
+    actions: [
+      's3:CreateBucket',
+      's3:DeleteBucket',
+      's3:ListBucket',
+      's3:GetBucketAcl',
+      's3:PutBucketAcl',
+      's3:PutBucketPolicy',
+      's3:GetBucketPolicy',
+      's3:DeleteBucketPolicy',
+      's3:PutBucketTagging',
+      's3:TagResource',
+      's3:UntagResource',
+      's3:PutBucketAbac',
+      's3:PutBucketVersioning',
+      's3:PutEncryptionConfiguration',
+      's3:PutBucketPublicAccessBlock',
+      's3:PutBucketOwnershipControls',
+      's3:PutLifecycleConfiguration',
+      's3:PutBucketLogging',
+      's3:PutBucketNotification',
+      's3:PutBucketCORS',
+      's3:PutBucketWebsite',
+      's3:DeleteBucketWebsite',
+      's3:PutAccelerateConfiguration',
+      's3:PutAnalyticsConfiguration',
+      's3:PutInventoryConfiguration',
+      's3:PutMetricsConfiguration',
+      's3:PutIntelligentTieringConfiguration',
+      's3:PutReplicationConfiguration',
+      's3:PutBucketObjectLockConfiguration',
+      's3:GetBucketMetadataTableConfiguration',
+      's3:CreateBucketMetadataTableConfiguration',
+      's3:DeleteBucketMetadataTableConfiguration',
+      's3:UpdateBucketMetadataJournalTableConfiguration',
+      's3:UpdateBucketMetadataInventoryTableConfiguration',
+      's3:PutObjectAcl',
+      's3:DeleteObject',
+    ],
+    resources: [`arn:\${AWS::Partition}:s3:::${LOGS_NAMES.bucket(`\${AWS::AccountId}`, '*')}`],
+  },
+];
+
+/**
+ * Each runtime stack a handler deploys with a service role: the detail-type whose handler deploys
+ * it (the role exists where that detail-type is handled), the role it passes, and what the role
+ * must hold for the stack's resources. A new runtime stack is one more entry.
+ */
+export interface StackDeployment {
+  readonly stack: keyof typeof RUNTIME_STACKS;
+  readonly detailType: string;
+  readonly serviceRole: string;
+  readonly statements: readonly PolicyStatement[];
+}
+
+export const STACK_DEPLOYMENTS: readonly StackDeployment[] = [
+  {
+    stack: 'vpc',
+    detailType: 'CREATE_VPC',
+    serviceRole: ROLE_NAMES.stackDeployer,
+    statements: VPC_STATEMENTS,
+  },
+  {
+    stack: 'iamMapping',
+    detailType: 'UPDATE_IAM_MAPPING',
+    serviceRole: ROLE_NAMES.stackDeployer,
+    statements: IAM_MAPPING_STATEMENTS,
+  },
+  {
+    stack: 'accountBaseline',
+    detailType: 'UPDATE_ACCOUNT_BASELINE',
+    serviceRole: ROLE_NAMES.stackDeployer,
+    statements: ACCOUNT_BASELINE_STATEMENTS,
+  },
+  {
+    stack: 'logBuckets',
+    detailType: 'UPDATE_LOG_BUCKETS',
+    serviceRole: ROLE_NAMES.logBucketUpdater,
+    statements: LOG_BUCKETS_STATEMENTS,
+  },
+];
+
+/** A service role's statements where `handled` detail-types are handled: the union by sid, Deny last. */
+export function serviceRoleStatements(serviceRole: string, handled: readonly string[]): PolicyStatement[] {
+  const bySid = new Map<string, PolicyStatement>();
+  for (const d of STACK_DEPLOYMENTS) {
+    if (d.serviceRole !== serviceRole || !handled.includes(d.detailType)) continue;
+    for (const s of d.statements) bySid.set(s.sid, s);
+  }
+  return [...bySid.values()].sort((a, b) => Number(a.effect === 'Deny') - Number(b.effect === 'Deny'));
+}
+
+/**
+ * Actions a provider schema lists that the service roles leave out on purpose, checked by
+ * test/unit/templates/stack-deployer-permissions.test.ts:
+ * - `unlessProperties`: a feature orgbridge's templates never use; the exemption holds only while
+ *   no rendered resource of the type sets one of these properties.
+ * - `authorizedBy`: an API name the schema lists as if it were an action; the Service
+ *   Authorization Reference has no such action (cfn-lint's W3037 flags it) and authorizes the API
+ *   with these actions instead, which the role must then hold.
+ * An exemption whose actions the schema no longer lists fails the test too.
+ */
+export interface ProviderPermissionExemption {
+  readonly type: string;
+  readonly actions: readonly string[];
+  readonly unlessProperties?: readonly string[];
+  readonly authorizedBy?: readonly string[];
+  readonly reason: string;
+}
+
+export const PROVIDER_PERMISSION_EXEMPTIONS: readonly ProviderPermissionExemption[] = [
+  {
+    type: 'AWS::S3::Bucket',
+    actions: ['iam:PassRole'],
+    unlessProperties: ['ReplicationConfiguration'],
+    reason:
+      'passes the replication role; the log buckets do not replicate, and PassRole would need a role ARN',
+  },
+  {
+    type: 'AWS::S3::Bucket',
+    actions: [
+      's3tables:CreateNamespace',
+      's3tables:CreateTable',
+      's3tables:CreateTableBucket',
+      's3tables:GetTable',
+      's3tables:GetTableMetadataLocation',
+      's3tables:PutTableBucketPolicy',
+      's3tables:PutTableEncryption',
+      's3tables:PutTablePolicy',
+      's3tables:UpdateTableMetadataLocation',
+      's3:UpdateBucketMetadataAnnotationTableConfiguration',
+    ],
+    unlessProperties: ['MetadataTableConfiguration', 'MetadataConfiguration'],
+    reason: 'S3 Metadata tables live in a table bucket of another service; the log buckets have none',
+  },
+  ...(
+    [
+      ['s3:DeleteBucketAnalyticsConfiguration', 's3:PutAnalyticsConfiguration'],
+      ['s3:DeleteBucketCors', 's3:PutBucketCORS'],
+      ['s3:DeleteBucketEncryption', 's3:PutEncryptionConfiguration'],
+      ['s3:DeleteBucketLifecycle', 's3:PutLifecycleConfiguration'],
+      ['s3:DeleteBucketMetricsConfiguration', 's3:PutMetricsConfiguration'],
+      ['s3:DeleteBucketReplication', 's3:PutReplicationConfiguration'],
+      ['s3:PutBucketReplication', 's3:PutReplicationConfiguration'],
+      ['s3:PutObjectLockConfiguration', 's3:PutBucketObjectLockConfiguration'],
+    ] as const
+  ).map(
+    ([api, action]): ProviderPermissionExemption => ({
+      type: 'AWS::S3::Bucket',
+      actions: [api],
+      authorizedBy: [action],
+      reason: `the S3 API ${api.slice(3)} is authorized by ${action}`,
+    }),
+  ),
+  {
+    type: 'AWS::Backup::BackupVault',
+    actions: ['backup-storage:Mount'],
+    authorizedBy: ['backup-storage:MountCapsule'],
+    reason: 'backup-storage has no action Mount; vault creation mounts with MountCapsule',
+  },
+];

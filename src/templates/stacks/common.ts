@@ -55,7 +55,7 @@ export function policyDocument(
     Version: '2012-10-17',
     Statement: statements.map((s) => ({
       Sid: s.sid,
-      Effect: 'Allow',
+      Effect: s.effect ?? 'Allow',
       Action: s.actions.length === 1 ? s.actions[0] : [...s.actions],
       Resource: s.resources.length === 1 ? sub(s.resources[0] as string) : s.resources.map(sub),
       ...(s.conditions ? { Condition: s.conditions } : {}),

@@ -6,11 +6,10 @@ import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
-import { groupRoleName } from '../../plan/access.js';
 import { HANDLER_TIMEOUT_SECONDS } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../names.js';
-import { DEPLOY_SERVICE_ROLE_ACTIONS, type PolicyStatement, statementsFor } from '../permissions.js';
+import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
 import { denyInsecureTransport, localBusArn, logicalId, policyDocument } from './common.js';
 import { addForwarderRole, addRule } from './rules.js';
@@ -328,89 +327,35 @@ function addSsmReaderRole(stack: Stack, cicdAccountId: string): void {
 
 /**
  * CloudFormation service roles for the handlers that deploy stacks at run time: the handler may
- * only pass the role, the role holds the resource permissions, and only CloudFormation assumes it.
+ * only pass the role, the role holds the resource permissions (STACK_DEPLOYMENTS in
+ * src/templates/permissions.ts), and only CloudFormation assumes it.
  */
+const SERVICE_ROLES = [
+  {
+    logicalId: 'StackDeployerRole',
+    roleName: ROLE_NAMES.stackDeployer,
+    policyName: 'deploy',
+    description:
+      'orgbridge: CloudFormation service role for the VPC, IAM mapping and account baseline stacks',
+  },
+  {
+    logicalId: 'LogBucketUpdaterRole',
+    roleName: ROLE_NAMES.logBucketUpdater,
+    policyName: 'update-log-buckets',
+    description:
+      'orgbridge: the only principal allowed to modify the log buckets (seed: update-s3-stacks-role)',
+  },
+] as const;
+
 function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
-  const deployer: string[] = [];
-  if (handled.includes('CREATE_VPC')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.vpc);
-  if (handled.includes('UPDATE_IAM_MAPPING')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping);
-  if (handled.includes('UPDATE_ACCOUNT_BASELINE')) deployer.push(...DEPLOY_SERVICE_ROLE_ACTIONS.baseline);
-  if (deployer.length > 0) {
-    new CfnRole(stack, 'StackDeployerRole', {
-      roleName: ROLE_NAMES.stackDeployer,
-      description:
-        'orgbridge: CloudFormation service role for the VPC, IAM mapping and account baseline stacks',
+  for (const role of SERVICE_ROLES) {
+    const statements = serviceRoleStatements(role.roleName, handled);
+    if (statements.length === 0) continue;
+    new CfnRole(stack, role.logicalId, {
+      roleName: role.roleName,
+      description: role.description,
       assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
-      policies: [
-        {
-          policyName: 'deploy',
-          policyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              ...(handled.includes('CREATE_VPC')
-                ? [
-                    {
-                      Sid: 'Vpc',
-                      Effect: 'Allow',
-                      Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.vpc],
-                      Resource: '*',
-                    },
-                  ]
-                : []),
-              ...(handled.includes('UPDATE_IAM_MAPPING')
-                ? [
-                    {
-                      Sid: 'AccessRoles',
-                      Effect: 'Allow',
-                      Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.iamMapping],
-                      // The group roles of the identity mapping (groupRoleName in src/plan/access.ts).
-                      Resource: Fn.sub(
-                        `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${groupRoleName('*')}`,
-                      ),
-                    },
-                  ]
-                : []),
-              // The baseline's role names come from the DSL's access patterns and its backup
-              // vault has no predictable ARN prefix, hence `*`; only CloudFormation in this
-              // account assumes the role, and the handler may deploy only the baseline stack.
-              ...(handled.includes('UPDATE_ACCOUNT_BASELINE')
-                ? [
-                    {
-                      Sid: 'AccountBaseline',
-                      Effect: 'Allow',
-                      Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.baseline],
-                      Resource: '*',
-                    },
-                  ]
-                : []),
-            ],
-          },
-        },
-      ],
-    });
-  }
-  if (handled.includes('UPDATE_LOG_BUCKETS')) {
-    new CfnRole(stack, 'LogBucketUpdaterRole', {
-      roleName: ROLE_NAMES.logBucketUpdater,
-      description:
-        'orgbridge: the only principal allowed to modify the log buckets (seed: update-s3-stacks-role)',
-      assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
-      policies: [
-        {
-          policyName: 'update-log-buckets',
-          policyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'LogBuckets',
-                Effect: 'Allow',
-                Action: [...DEPLOY_SERVICE_ROLE_ACTIONS.logBuckets],
-                Resource: Fn.sub(`arn:\${AWS::Partition}:s3:::orgbridge-logs-\${AWS::AccountId}-*`),
-              },
-            ],
-          },
-        },
-      ],
+      policies: [{ policyName: role.policyName, policyDocument: policyDocument(statements) }],
     });
   }
 }

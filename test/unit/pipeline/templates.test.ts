@@ -133,6 +133,18 @@ describe('identity mapping', () => {
     expect(user?.Properties.Policies[0].PolicyDocument.Statement[0].Resource).toBe(
       'arn:aws:iam::*:role/AutomationRole',
     );
+    // Under orgbridge's IAM path: the stack deployer may manage no other user or group.
+    expect([group?.Properties.Path, user?.Properties.Path]).toEqual(['/orgbridge/', '/orgbridge/']);
+  });
+
+  it('lets AutomationRole trust the automation user by its ARN under the orgbridge path', () => {
+    const withUsers = {
+      ...context,
+      settings: { iam_users: { developers_access_group: 'rw', automation_user_name: 'ci-bot' } },
+    };
+    expect(memberAccess(web, withUsers).automationUserArn).toBe(
+      `arn:aws:iam::${IDENTITY}:user/orgbridge/ci-bot`,
+    );
   });
 });
 

@@ -47,6 +47,8 @@ describe('provisioning handler permissions', () => {
           'cloudformation:UpdateStack',
           'cloudformation:DescribeStacks',
           'cloudformation:DeleteStack',
+          'cloudformation:TagResource',
+          'cloudformation:UntagResource',
         ],
         resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
       },

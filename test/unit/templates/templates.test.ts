@@ -5,11 +5,7 @@ import type { ObservedOrganization } from '../../../src/plan/observed.js';
 import { computeTopology } from '../../../src/protocol/topology.js';
 import { checkTemplates, GUARDRAILS } from '../../../src/templates/guardrails.js';
 import { resolveAccountIds, templateInputs } from '../../../src/templates/inputs.js';
-import {
-  DEPLOY_SERVICE_ROLE_ACTIONS,
-  HANDLER_PERMISSIONS,
-  statementsFor,
-} from '../../../src/templates/permissions.js';
+import { HANDLER_PERMISSIONS, STACK_DEPLOYMENTS, statementsFor } from '../../../src/templates/permissions.js';
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
@@ -115,7 +111,10 @@ describe('rendered templates', () => {
     expect(kinds.length).toBeGreaterThan(0);
     for (const [kind] of kinds) {
       const actions = roleActions(byName(templates, `handlers-${kind}`), 'StackDeployerRole');
-      for (const action of DEPLOY_SERVICE_ROLE_ACTIONS.baseline) expect(actions, kind).toContain(action);
+      const baseline = STACK_DEPLOYMENTS.find((d) => d.stack === 'accountBaseline');
+      for (const action of baseline?.statements.flatMap((s) => s.actions) ?? []) {
+        expect(actions, kind).toContain(action);
+      }
     }
   });
 
