@@ -134,10 +134,8 @@ const topology = renderTopology(inputs);
 function resolveString(value: Json): string {
   const text = typeof value === 'string' ? value : value?.['Fn::Sub'];
   if (typeof text !== 'string') throw new Error(`cannot resolve ${JSON.stringify(value)}`);
-  return text
-    .replaceAll('${AWS::Partition}', 'aws')
-    .replaceAll('${AWS::AccountId}', ACCOUNT)
-    .replaceAll('${AWS::Region}', REGION);
+  const pseudo: Record<string, string> = { Partition: 'aws', AccountId: ACCOUNT, Region: REGION };
+  return text.replace(/\$\{AWS::(Partition|AccountId|Region)\}/g, (_all, name: string) => pseudo[name] ?? '');
 }
 
 function rolePolicy(kind: string, roleName: string): Policy | undefined {
