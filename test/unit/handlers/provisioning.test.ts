@@ -195,7 +195,7 @@ describe('template URLs of the provisioning handlers', () => {
     expect(home.calls).toEqual([]);
   });
 
-  it.each([
+  it.each<[string, { stack_name: string; region?: string }]>([
     ['the baseline in another region', { stack_name: 'orgbridge-account-baseline', region: 'us-west-2' }],
     ['the backup vaults without a region', { stack_name: 'orgbridge-backup-vaults' }],
     [
