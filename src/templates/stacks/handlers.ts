@@ -372,7 +372,8 @@ function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
                 : []),
               // The baseline's role names come from the DSL's access patterns and its backup
               // vault has no predictable ARN prefix, hence `*`; only CloudFormation in this
-              // account assumes the role, and the handler may deploy only the baseline stack.
+              // account assumes the role, and the handler may deploy only the baseline stack (and,
+              // in other regions, the backup vaults stack).
               ...(handled.includes('UPDATE_ACCOUNT_BASELINE')
                 ? [
                     {
