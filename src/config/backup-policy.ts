@@ -44,12 +44,16 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The references of a backup policy in document order: in a policy file the values sit under
- * `@@assign` (or `@@append`), in an effective policy they are bare.
+ * The string values under the given keys, in document order, each with the kind its key maps
+ * to: in a policy file the values sit under `@@assign` (or `@@append`), in an effective policy
+ * they are bare. `@@remove` values are not references.
  */
-export function backupReferences(document: unknown): BackupReference[] {
-  const found: BackupReference[] = [];
-  const collect = (kind: BackupReferenceKind, value: unknown) => {
+function valuesUnder<K extends string>(
+  document: unknown,
+  keys: Readonly<Record<string, K>>,
+): { readonly kind: K; readonly value: string }[] {
+  const found: { kind: K; value: string }[] = [];
+  const collect = (kind: K, value: unknown) => {
     if (typeof value === 'string') found.push({ kind, value });
     else if (Array.isArray(value)) for (const v of value) collect(kind, v);
     else if (isObject(value)) {
@@ -61,13 +65,18 @@ export function backupReferences(document: unknown): BackupReference[] {
     if (Array.isArray(node)) for (const item of node) walk(item);
     if (!isObject(node)) return;
     for (const [key, child] of Object.entries(node)) {
-      const kind = Object.hasOwn(REFERENCE_KEYS, key) ? REFERENCE_KEYS[key] : undefined;
+      const kind = Object.hasOwn(keys, key) ? keys[key] : undefined;
       if (kind) collect(kind, child);
       else walk(child);
     }
   };
   walk(document);
   return found;
+}
+
+/** The references of a backup policy in document order. */
+export function backupReferences(document: unknown): BackupReference[] {
+  return valuesUnder(document, REFERENCE_KEYS);
 }
 
 /** `arn:aws:iam::$account:role/Name` -> account `$account`, name `Name` (path kept in the name). */
@@ -131,23 +140,94 @@ export function backupNames(effective: unknown, region?: string): BackupNames {
   };
 }
 
+/** The vaults one region needs: `Default` first when named, then the others sorted. */
+export interface RegionVaults {
+  readonly region: string;
+  readonly vaults: readonly string[];
+}
+
+export interface BackupVaultsByRegion {
+  /** Regions of `allowed` that need vaults, sorted by region. */
+  readonly regions: readonly RegionVaults[];
+  /** Regions outside `allowed` that would need vaults: nothing can create them, sorted. */
+  readonly outside: readonly RegionVaults[];
+}
+
+const baselineFirst = (names: Iterable<string>): string[] => {
+  const all = new Set(names);
+  const rest = sorted([...all].filter((n) => n !== BACKUP_VAULT_NAME));
+  return all.has(BACKUP_VAULT_NAME) ? [BACKUP_VAULT_NAME, ...rest] : rest;
+};
+
+/**
+ * Where an effective backup policy writes in one account, region by region. AWS Backup runs each
+ * plan in every region of its `regions`, with that region's vault of the name its rules give,
+ * so each (plan region, rule vault) pair must exist; a copy action to a `$account` vault needs
+ * that vault in the ARN's region. Regions outside `allowed` (the organization's regions: the
+ * pipeline deploys only where it has an artifact bucket, and the DSL refuses the others:
+ * checkBackupRegions) are returned apart, as `outside`. A plan
+ * without `regions` runs nowhere and needs nothing here. Roles are IAM, global: see backupNames.
+ * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html
+ */
+export function backupVaultsByRegion(effective: unknown, allowed: readonly string[]): BackupVaultsByRegion {
+  const byRegion = new Map<string, Set<string>>();
+  const need = (region: string, names: readonly string[]) => {
+    if (!names.length) return;
+    const vaults = byRegion.get(region) ?? new Set<string>();
+    for (const name of names) vaults.add(name);
+    byRegion.set(region, vaults);
+  };
+  const plans = isObject(effective) && isObject(effective.plans) ? effective.plans : {};
+  for (const plan of Object.values(plans)) {
+    const regions = valuesUnder(isObject(plan) ? { regions: plan.regions } : {}, { regions: 'region' });
+    const refs = backupReferences(plan);
+    const vaults = refs
+      .filter((ref) => ref.kind === 'vault' && BACKUP_VAULT_NAME_PATTERN.test(ref.value))
+      .map((ref) => ref.value);
+    for (const { value } of regions) need(value, vaults);
+    for (const ref of refs) {
+      if (ref.kind !== 'copy-target') continue;
+      const arn = parseVaultArn(ref.value);
+      if (arn?.account === ACCOUNT_VARIABLE && BACKUP_VAULT_NAME_PATTERN.test(arn.name))
+        need(arn.region, [arn.name]);
+    }
+  }
+  const all = sorted(byRegion.keys()).map((region) => ({
+    region,
+    vaults: baselineFirst(byRegion.get(region) ?? []),
+  }));
+  return {
+    regions: all.filter((r) => allowed.includes(r.region)),
+    outside: all.filter((r) => !allowed.includes(r.region)),
+  };
+}
+
 // Validation ------------------------------------------------------------------------------------
 
 interface LocatedReference extends BackupReference {
   readonly location: SourceLocation;
 }
 
-/** References of one file with the position of each value, found in document order. */
-function locateReferences(file: string, text: string, document: unknown): LocatedReference[] {
+/** Values of one file with the position of each, found in document order. */
+function locateValues<T extends { readonly value: string }>(
+  file: string,
+  text: string,
+  values: readonly T[],
+): (T & { readonly location: SourceLocation })[] {
   const lines = LineIndex.of(text);
   let cursor = 0;
-  return backupReferences(document).map((ref) => {
+  return values.map((ref) => {
     const needle = JSON.stringify(ref.value);
     let offset = text.indexOf(needle, cursor);
     if (offset === -1) offset = Math.max(0, text.indexOf(needle));
     else cursor = offset + needle.length;
     return { ...ref, location: { file, ...lines.position(offset) } };
   });
+}
+
+/** References of one file with the position of each value, found in document order. */
+function locateReferences(file: string, text: string, document: unknown): LocatedReference[] {
+  return locateValues(file, text, backupReferences(document));
 }
 
 function referenceErrors(ref: LocatedReference): OrgbridgeError[] {
@@ -279,4 +359,49 @@ function nameOf(ref: BackupReference): string | undefined {
   if (ref.kind === 'role') return parseRoleArn(ref.value)?.name;
   if (ref.kind === 'vault') return ref.value;
   return parseVaultArn(ref.value)?.name;
+}
+
+/**
+ * Checks that every region a backup policy file names, in a plan's `regions` or in a `$account`
+ * copy target, is one the organization operates in (`allowed`: defaults.regions). orgbridge
+ * creates the vaults of each such region from a template in that region's artifact bucket; in a
+ * region without one, AWS Backup would run the plan against a vault nothing creates.
+ */
+export function checkBackupRegions(
+  policies: readonly PolicyDocument[],
+  textOf: (file: string) => string | undefined,
+  allowed: readonly string[],
+): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  const known = allowed.join(', ');
+  const hint = (region: string) =>
+    `add ${region} to defaults.regions in accounts.yml and run \`orgbridge run --action bootstrap --execute\` (it creates the region's artifact bucket), or use one of ${known}`;
+  for (const policy of policies) {
+    if (policy.type !== 'backup') continue;
+    const text = textOf(policy.file) ?? policy.content;
+    const document = JSON.parse(policy.content) as unknown;
+    for (const ref of locateValues(policy.file, text, valuesUnder(document, { regions: 'region' }))) {
+      if (allowed.includes(ref.value)) continue;
+      errors.push(
+        new OrgbridgeError(
+          'DSL_BACKUP_REGION_NOT_ALLOWED',
+          `plan region ${JSON.stringify(ref.value)} is not one of the organization's regions (${known}); AWS Backup would run the plan there with vaults orgbridge cannot create`,
+          { location: ref.location, hint: hint(ref.value) },
+        ),
+      );
+    }
+    for (const ref of locateReferences(policy.file, text, document)) {
+      if (ref.kind !== 'copy-target') continue;
+      const arn = parseVaultArn(ref.value);
+      if (arn?.account !== ACCOUNT_VARIABLE || allowed.includes(arn.region)) continue;
+      errors.push(
+        new OrgbridgeError(
+          'DSL_BACKUP_REGION_NOT_ALLOWED',
+          `copy target ${JSON.stringify(ref.value)} is in ${arn.region}, not one of the organization's regions (${known}); orgbridge cannot create the account's vault there`,
+          { location: ref.location, hint: hint(arn.region) },
+        ),
+      );
+    }
+  }
+  return errors;
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
+import { checkBackupRegions } from './backup-policy.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { isPolicyFile, parsePolicyFiles } from './policies.js';
+import { operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
 import {
   type AccountInput,
@@ -82,6 +84,20 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     policies: policyResult.policies,
   });
   errors.push(...resolved.errors);
+  // Needs defaults.regions, so it runs once the accounts file is resolved.
+  const textOf = new Map(files.map((f) => [f.path, f.text]));
+  try {
+    errors.push(
+      ...checkBackupRegions(
+        policyResult.policies,
+        (path) => textOf.get(path),
+        operatingRegions(resolved.config),
+      ),
+    );
+  } catch (e) {
+    // Nesting deep enough to exhaust the stack is reported by the policy checks already.
+    if (!(e instanceof RangeError)) throw e;
+  }
   errors.push(
     ...runRules({
       config: resolved.config,

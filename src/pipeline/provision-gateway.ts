@@ -14,7 +14,7 @@ import { cloudFormationPort, ssmPort, stackInstancesPort } from '../handlers/pro
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import { putSsmParameters } from '../handlers/provisioning/put-ssm-parameters.js';
 import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-status.js';
-import type { UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
+import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
 import {
@@ -164,8 +164,14 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
     putSsmParameters: (accountId, parameters) =>
       putSsmParameters(ssmPort(inAccount(accountId).ssm(homeRegion), `account ${accountId}`), parameters),
 
-    updateBaseline: (accountId, request) =>
-      updateStackFromUrl(cfnIn(accountId), request, from('UPDATE_ACCOUNT_BASELINE'), options.deploy),
+    // With a region: that region's backup vaults, from its artifact bucket (as the handler does).
+    updateBaseline: (accountId, { region = homeRegion, ...request }) =>
+      updateStackFromUrl(
+        cfnIn(accountId, region),
+        request,
+        { ...from('UPDATE_ACCOUNT_BASELINE'), region },
+        options.deploy,
+      ),
 
     updateIamMapping: (identityId, request) =>
       updateStackFromUrl(cfnIn(identityId), request, from('UPDATE_IAM_MAPPING'), options.deploy),
@@ -247,10 +253,14 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
     const reply = (await request(type, target, body, timeoutMs)) as Detail<'REQUEST_COMPLETED'>;
     return { changed: reply.changed, summary: reply.summary ?? {} };
   };
-  const stack = (request: UpdateStackRequest): RequestBody<'UPDATE_ACCOUNT_BASELINE'> => ({
+  const stack = (request: UpdateStackRequest): RequestBody<'UPDATE_IAM_MAPPING'> => ({
     stack_name: request.stack_name,
     template_url: request.template_url,
     ...(request.account_id ? { account_id: request.account_id } : {}),
+  });
+  const baseline = (request: AccountBaselineRequest): RequestBody<'UPDATE_ACCOUNT_BASELINE'> => ({
+    ...stack(request),
+    ...(request.region ? { region: request.region } : {}),
   });
 
   return {
@@ -276,7 +286,7 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
       }),
 
     updateBaseline: (accountId, body) =>
-      completed('UPDATE_ACCOUNT_BASELINE', accountId, stack(body), stackTimeout),
+      completed('UPDATE_ACCOUNT_BASELINE', accountId, baseline(body), stackTimeout),
 
     updateIamMapping: (identityId, body) =>
       completed('UPDATE_IAM_MAPPING', identityId, stack(body), stackTimeout),

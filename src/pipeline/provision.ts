@@ -7,7 +7,7 @@ import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js'
 import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
-import type { UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
+import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import {
   type AccessContext,
   checkIdentityMappingLimits,
@@ -16,7 +16,7 @@ import {
   orgPathResolver,
   planLogDelivery,
 } from '../plan/access.js';
-import { accountBackup } from '../plan/backup.js';
+import { type AccountBackupPlan, accountBackup } from '../plan/backup.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import {
   accountParameters,
@@ -32,6 +32,7 @@ import { RUNTIME_STACKS, STACK_SET_NAMES } from '../templates/names.js';
 import {
   type ProvisioningTemplate,
   renderAccountBaseline,
+  renderBackupVaults,
   renderIdentityMapping,
   renderLogBuckets,
   renderVpc,
@@ -73,8 +74,11 @@ export interface ProvisioningGateway {
   /** Where uploadTemplate puts `name` (pure: steps compute it before the upload ran). */
   templateUrl(name: string, region?: string): string;
   putSsmParameters(accountId: string, parameters: readonly SsmParameter[]): Promise<HandlerResult>;
-  /** Deploys the account baseline stack (access roles, AutomationRole, backup) in the account. */
-  updateBaseline(accountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
+  /**
+   * Deploys the account baseline stack (access roles, AutomationRole, backup) in the account,
+   * or with `request.region` the stack of that region's backup vaults.
+   */
+  updateBaseline(accountId: string, request: AccountBaselineRequest): Promise<HandlerResult>;
   updateIamMapping(identityAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
   createVpc(accountId: string, request: CreateVpcRequest): Promise<HandlerResult>;
   updateLogBuckets(logsAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
@@ -91,6 +95,7 @@ export type ProvisionStepKind =
   | 'ssm-parameters'
   | 'upload-template'
   | 'baseline'
+  | 'backup-vaults'
   | 'vpc'
   | 'iam-mapping'
   | 'log-buckets'
@@ -367,8 +372,11 @@ function accountSteps(
     deps: [ready],
     run: () => gateway.putSsmParameters(id, parameters),
   });
+  const backup =
+    (inputs.backup ?? true) &&
+    accountBackup(inputs.config, account, { homeRegion: home, regions: ctx.artifactRegions });
   const baseline = renderAccountBaseline(memberAccess(account, ctx.context), special.identity, {
-    backup: (inputs.backup ?? true) && accountBackup(inputs.config, account),
+    backup: backup && { vaults: backup.vaults, roles: backup.roles },
   });
   const baselineUpload = ctx.upload('account-baseline', baseline);
   steps.push({
@@ -384,9 +392,79 @@ function accountSteps(
         account_id: id,
       }),
   });
+  if (backup) steps.push(...backupVaultSteps(account, id, backup, gateway, ready, ctx));
   const vpc = vpcRequest(account);
   if (vpc) steps.push(...vpcSteps(account, id, vpc, gateway, ready, ctx));
   return steps;
+}
+
+/** The step of a region without an artifact bucket: it fails, naming the account and the fix. */
+function noArtifactBucket(
+  account: ResolvedAccount,
+  id: string,
+  region: string,
+  what: string,
+  ctx: AccountStepContext,
+): () => Promise<never> {
+  return async () => {
+    throw new OrgbridgeError(
+      'PROVISION_NO_ARTIFACT_BUCKET',
+      `account ${account.key} (${id}) wants ${what} in ${region}, but the cicd account has artifact buckets only in ${ctx.artifactRegions.join(', ')}; CloudFormation reads a stack's template only from a bucket in the stack's region`,
+      {
+        hint: `add ${region} to defaults.regions in accounts.yml, run \`orgbridge run --action bootstrap --execute\` (it creates the bucket), then re-run the pipeline`,
+      },
+    );
+  };
+}
+
+/**
+ * UPDATE_ACCOUNT_BASELINE with a region, one per other region the account's backup policy runs
+ * or copies in: the stack orgbridge-backup-vaults there, from the template the pipeline uploaded
+ * to that region's artifact bucket (the home region's vaults are in the baseline). Accounts
+ * needing the same vaults share one template and, per region, one upload. The step id carries
+ * the region and the template's hash: a new vault re-runs it, nothing else does.
+ */
+function backupVaultSteps(
+  account: ResolvedAccount,
+  id: string,
+  backup: AccountBackupPlan,
+  gateway: ProvisioningGateway,
+  ready: string,
+  ctx: AccountStepContext,
+): ProvisionStep[] {
+  const label = (region: string, vaults: readonly string[]) =>
+    `backup vaults ${vaults.join(', ')} in ${account.key} (${id}, ${region})`;
+  const failing = backup.outside.map(
+    ({ region, vaults }): ProvisionStep => ({
+      id: `backup-vaults:${id}:${region}:${fingerprint(vaults)}`,
+      kind: 'backup-vaults',
+      accountId: id,
+      label: label(region, vaults),
+      deps: [ready],
+      run: noArtifactBucket(account, id, region, `backup vaults ${vaults.join(', ')}`, ctx),
+    }),
+  );
+  return [
+    ...backup.regional.map(({ region, vaults }): ProvisionStep => {
+      const template = renderBackupVaults(vaults);
+      const uploaded = ctx.upload('backup-vaults', template, region);
+      return {
+        id: `backup-vaults:${id}:${region}:${template.sha256.slice(0, 12)}`,
+        kind: 'backup-vaults',
+        accountId: id,
+        label: label(region, vaults),
+        deps: [ready, uploaded.id],
+        run: () =>
+          gateway.updateBaseline(id, {
+            stack_name: RUNTIME_STACKS.backupVaults,
+            template_url: uploaded.url,
+            account_id: id,
+            region,
+          }),
+      };
+    }),
+    ...failing,
+  ];
 }
 
 /**
@@ -412,15 +490,7 @@ function vpcSteps(
         accountId: id,
         label,
         deps: [ready],
-        run: async () => {
-          throw new OrgbridgeError(
-            'PROVISION_NO_ARTIFACT_BUCKET',
-            `account ${account.key} (${id}) wants its VPC in ${vpc.region}, but the cicd account has artifact buckets only in ${ctx.artifactRegions.join(', ')}; CloudFormation reads a stack's template only from a bucket in the stack's region`,
-            {
-              hint: `add ${vpc.region} to defaults.regions in accounts.yml, run \`orgbridge run --action bootstrap --execute\` (it creates the bucket), then re-run the pipeline`,
-            },
-          );
-        },
+        run: noArtifactBucket(account, id, vpc.region, 'its VPC', ctx),
       },
     ];
   }

@@ -116,14 +116,25 @@ const PutSsmParameters = detail({
     .min(1)
     .max(100),
 });
-const UpdateStack = detail({
+const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region code');
+const updateStackShape = {
   stack_name: StackName,
   template_url: TemplateUrl,
   /** The account that caused the update (the new account), for the log. */
   account_id: AccountIdSchema.optional(),
+};
+const UpdateStack = detail(updateStackShape);
+const UpdateAccountBaseline = detail({
+  ...updateStackShape,
+  /**
+   * Absent: the baseline stack in the handler's (home) region. Set: the stack
+   * orgbridge-backup-vaults in that region, another than the handler's, from the cicd artifact
+   * bucket of that region (the vaults backup plans use there).
+   */
+  region: Region.optional(),
 });
 const CreateVpc = detail({
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+  region: Region,
   cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/, 'an IPv4 CIDR /16-/28'),
   nat_gateway_count: z.number().int().min(0).max(6),
   /**
@@ -266,7 +277,7 @@ export const REQUEST_SCHEMAS = {
   STACK_INSTANCE_STATUS: StackInstanceStatus,
   PUT_SSM_PARAMETERS: PutSsmParameters,
   UPDATE_IAM_MAPPING: UpdateStack,
-  UPDATE_ACCOUNT_BASELINE: UpdateStack,
+  UPDATE_ACCOUNT_BASELINE: UpdateAccountBaseline,
   CREATE_VPC: CreateVpc,
   UPDATE_LOG_BUCKETS: UpdateStack,
   DNS_CREATE_ALIAS: DnsCreateAlias,

@@ -14,14 +14,7 @@ import type { AccountBackup } from '../plan/backup.js';
 export function addBackupVault(stack: Stack, backup: true | AccountBackup = true): void {
   const { vaults, roles } =
     backup === true ? { vaults: [BACKUP_VAULT_NAME], roles: [BACKUP_ROLE_NAME] } : backup;
-  for (const name of vaults) {
-    const vault = new CfnBackupVault(stack, logicalId('BackupVault', name, BACKUP_VAULT_NAME), {
-      backupVaultName: name,
-    });
-    // Recovery points outlive a stack deletion; deleting a non-empty vault fails anyway.
-    vault.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-    vault.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-  }
+  addBackupVaults(stack, vaults);
   for (const name of roles) {
     new CfnRole(stack, logicalId('BackupRole', name, BACKUP_ROLE_NAME), {
       roleName: name,
@@ -37,6 +30,22 @@ export function addBackupVault(stack: Stack, backup: true | AccountBackup = true
         'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
       ],
     });
+  }
+}
+
+/**
+ * Backup vaults by name, kept when removed from the stack. The baseline holds the home region's;
+ * the stack `orgbridge-backup-vaults` the vaults of each other region the policies run or copy in.
+ * Same names, same logical ids in both, so a vault moving between them is never renamed.
+ */
+export function addBackupVaults(stack: Stack, vaults: readonly string[]): void {
+  for (const name of vaults) {
+    const vault = new CfnBackupVault(stack, logicalId('BackupVault', name, BACKUP_VAULT_NAME), {
+      backupVaultName: name,
+    });
+    // Recovery points outlive a stack deletion; deleting a non-empty vault fails anyway.
+    vault.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+    vault.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AccountKind, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { configuredRegions, homeRegionOf } from '../config/regions.js';
 import { OrgbridgeError } from '../errors.js';
 import { managedAccountIds } from '../plan/accounts.js';
 import { ACCOUNT_STATUSES, type ObservedAccount, type ObservedOrganization } from '../plan/observed.js';
@@ -37,6 +38,9 @@ export type SpecialAccountIds = Readonly<Record<SpecialAccountKind, string>>;
 /** Placeholder organization id for offline synth; matches AWS's `o-[a-z0-9]{10,32}`. */
 export const PLACEHOLDER_ORGANIZATION_ID = 'o-placeholder0';
 
+/** `defaults.regions` and `defaults.region`: one definition, shared with the DSL's checks. */
+export { configuredRegions, homeRegionOf };
+
 export function specialAccountIds(inputs: TemplateInputs): SpecialAccountIds {
   const missing: string[] = [];
   const ids = {} as Record<SpecialAccountKind, string>;
@@ -60,23 +64,6 @@ export function accountKinds(config: ResolvedConfig): ReadonlyMap<string, Accoun
   for (const account of config.accounts) kinds.set(account.key, account.kind);
   for (const kind of SPECIAL_ACCOUNT_KINDS) kinds.set(config.organization.accounts[kind], kind);
   return kinds;
-}
-
-function stringList(value: unknown): string[] | undefined {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
-}
-
-/** `defaults.regions`, falling back to the default region. */
-export function configuredRegions(config: ResolvedConfig): string[] {
-  const regions = stringList(config.defaults.regions);
-  const home = homeRegionOf(config);
-  return regions && regions.length > 0 ? [...new Set(regions)] : [home];
-}
-
-/** Where buses and handlers live: `defaults.region` (the seed deploys the bus stack set in one region). */
-export function homeRegionOf(config: ResolvedConfig): string {
-  const region = config.defaults.region;
-  return typeof region === 'string' ? region : 'us-east-1';
 }
 
 /** The minimal observed account shape (an AccountSummary or ObservedAccount satisfies it). */

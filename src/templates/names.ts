@@ -112,6 +112,8 @@ export const SSM_PATH = `/${PREFIX}/`;
 export const RUNTIME_STACKS = {
   vpc: `${PREFIX}-vpc`,
   accountBaseline: `${PREFIX}-account-baseline`,
+  /** The backup vaults of a region other than the home one (the baseline holds the home region's). */
+  backupVaults: `${PREFIX}-backup-vaults`,
   iamMapping: `${PREFIX}-iam-mapping`,
   logBuckets: `${PREFIX}-log-buckets`,
   ecr: `${PREFIX}-ecr`,

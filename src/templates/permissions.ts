@@ -108,18 +108,7 @@ function deployStack(
   region = `\${AWS::Region}`,
 ): PolicyStatement[] {
   return [
-    {
-      sid: `${sid}Stack`,
-      actions: [
-        'cloudformation:CreateStack',
-        'cloudformation:UpdateStack',
-        'cloudformation:DescribeStacks',
-        'cloudformation:DeleteStack',
-        'cloudformation:TagResource',
-        'cloudformation:UntagResource',
-      ],
-      resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
-    },
+    stackStatement(sid, stack, region),
     {
       sid: `${sid}PassRole`,
       actions: ['iam:PassRole'],
@@ -128,6 +117,22 @@ function deployStack(
     },
     READ_TEMPLATES,
   ];
+}
+
+/** The CloudFormation calls of deployStack on one named stack, in `region` (`*`: any). */
+function stackStatement(sid: string, stack: string, region: string): PolicyStatement {
+  return {
+    sid: `${sid}Stack`,
+    actions: [
+      'cloudformation:CreateStack',
+      'cloudformation:UpdateStack',
+      'cloudformation:DescribeStacks',
+      'cloudformation:DeleteStack',
+      'cloudformation:TagResource',
+      'cloudformation:UntagResource',
+    ],
+    resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
+  };
 }
 
 /**
@@ -226,11 +231,11 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
   ],
   CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer, '*'),
   UPDATE_IAM_MAPPING: deployStack('DeployIamMapping', RUNTIME_STACKS.iamMapping, ROLE_NAMES.stackDeployer),
-  UPDATE_ACCOUNT_BASELINE: deployStack(
-    'DeployAccountBaseline',
-    RUNTIME_STACKS.accountBaseline,
-    ROLE_NAMES.stackDeployer,
-  ),
+  UPDATE_ACCOUNT_BASELINE: [
+    ...deployStack('DeployAccountBaseline', RUNTIME_STACKS.accountBaseline, ROLE_NAMES.stackDeployer),
+    // With a region: the backup vaults of that region, same service role (IAM is global).
+    stackStatement('DeployBackupVaults', RUNTIME_STACKS.backupVaults, '*'),
+  ],
   UPDATE_LOG_BUCKETS: deployStack('DeployLogBuckets', RUNTIME_STACKS.logBuckets, ROLE_NAMES.logBucketUpdater),
   DNS_CREATE_ALIAS: dnsStatements('Alias'),
   DNS_CREATE_VALIDATION_RECORD: dnsStatements('ValidationRecord'),
@@ -589,6 +594,13 @@ export const STACK_DEPLOYMENTS: readonly StackDeployment[] = [
   },
   {
     stack: 'accountBaseline',
+    detailType: 'UPDATE_ACCOUNT_BASELINE',
+    serviceRole: ROLE_NAMES.stackDeployer,
+    statements: ACCOUNT_BASELINE_STATEMENTS,
+  },
+  {
+    // UPDATE_ACCOUNT_BASELINE with a region: the account's backup vaults outside the home region.
+    stack: 'backupVaults',
     detailType: 'UPDATE_ACCOUNT_BASELINE',
     serviceRole: ROLE_NAMES.stackDeployer,
     statements: ACCOUNT_BASELINE_STATEMENTS,

@@ -5,7 +5,7 @@ import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/ac
 import type { AccountBackup } from '../plan/backup.js';
 import type { VpcRequest } from '../plan/provisioning.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
-import { addBackupVault } from './backup.js';
+import { addBackupVault, addBackupVaults } from './backup.js';
 import { addLogsBucketWithDelivery } from './logs-bucket.js';
 import { RUNTIME_STACKS } from './names.js';
 import { newApp, newStack } from './stacks/common.js';
@@ -76,6 +76,19 @@ export function renderAccountBaseline(
       addMemberAccess(stack, access, identityAccountId);
       if (backup) addBackupVault(stack, backup);
     },
+  );
+}
+
+/**
+ * The backup vaults of one account in a region other than the home one. The template names no
+ * region: accounts needing the same vaults share it, uploaded once per region.
+ */
+export function renderBackupVaults(vaults: readonly string[]): ProvisioningTemplate {
+  return render(
+    JSON.stringify(['backup-vaults', vaults]),
+    RUNTIME_STACKS.backupVaults,
+    'orgbridge: the backup vaults the OU backup policies run or copy to in this region',
+    (stack) => addBackupVaults(stack, vaults),
   );
 }
 

@@ -89,12 +89,13 @@ describe('new-account provisioning on the emulator', () => {
     const { management } = moto();
     const { managementId } = await createOrganization(management);
     org = await bootstrapOrganization(management, managementId, MEMBERS, {
-      // Seed 004's monthly policy on the dev OU: its role is not orgbridge-backup.
+      // Seed 004's monthly policy on the dev OU: its role is not orgbridge-backup, and it runs
+      // in the home region and in us-west-2 (the example's ap-southeast-2 is not a region here).
       files: {
         'policies/backup/Internal/Dev/monthly.json': readFileSync(
           'examples/policies/backup/Internal/Standard/monthly.json',
           'utf8',
-        ),
+        ).replace('"ap-southeast-2"', '"us-west-2"'),
       },
     });
   });
@@ -156,6 +157,26 @@ describe('new-account provisioning on the emulator', () => {
       ).Resources,
     ).filter((r) => r.Type === 'AWS::Backup::BackupVault');
     expect(vaults.map((v) => v.Properties.BackupVaultName)).toEqual(['Default']);
+    // The plan also runs in us-west-2: that region's vault is its own stack there, deployed from
+    // the us-west-2 artifact bucket; the audit account's OU has no plan, so no stack.
+    const regional = await inAccount('app')
+      .cloudFormation('us-west-2')
+      .send(new GetTemplateCommand({ StackName: RUNTIME_STACKS.backupVaults }));
+    const regionalResources = Object.values(
+      (
+        JSON.parse(regional.TemplateBody ?? '{}') as {
+          Resources: Record<string, { Type: string; Properties: { BackupVaultName?: string } }>;
+        }
+      ).Resources,
+    );
+    expect(regionalResources.map((r) => [r.Type, r.Properties.BackupVaultName])).toEqual([
+      ['AWS::Backup::BackupVault', 'Default'],
+    ]);
+    await expect(
+      inAccount('audit')
+        .cloudFormation('us-west-2')
+        .send(new DescribeStacksCommand({ StackName: RUNTIME_STACKS.backupVaults })),
+    ).rejects.toThrow();
 
     // VPC only where create_vpc resolves true, with its NAT gateway count.
     const vpcsOf = async (key: string) =>
@@ -240,25 +261,26 @@ describe('new-account provisioning on the emulator', () => {
     expect(by('failed').sort()).toEqual([`forward-rule:${appId}`, `ssm-parameters:${org.ids.web}`].sort());
     // Only what needs app's forward rule is blocked; web's baseline and every other account are done.
     expect(by('blocked').sort()).toEqual(
-      [`baseline:${appId}`, `ssm-parameters:${appId}`, `vpc:${appId}`].sort(),
+      [`backup-vaults:${appId}`, `baseline:${appId}`, `ssm-parameters:${appId}`, `vpc:${appId}`].sort(),
     );
     expect(by('done')).toContain(`baseline:${org.ids.web}`);
     expect(by('done')).toContain(`vpc:${org.ids.batch}`);
     expect(first.io.stderr.join('\n')).toContain('injected: EventBridge unavailable');
 
-    // A new process: the file store remembers what is done; only the five steps left run.
+    // A new process: the file store remembers what is done; only the six steps left run.
     const second = await run(fileCompletionStore(path));
     expect(second.exitCode).toBe(0);
     expect(second.pending.map((s) => s.id.split(':').slice(0, 2).join(':')).sort()).toEqual(
       [
         `forward-rule:${appId}`,
+        `backup-vaults:${appId}`,
         `ssm-parameters:${appId}`,
         `baseline:${appId}`,
         `vpc:${appId}`,
         `ssm-parameters:${org.ids.web}`,
       ].sort(),
     );
-    expect(second.run?.counts.done).toBe(5);
+    expect(second.run?.counts.done).toBe(6);
     expect(JSON.parse(readFileSync(path, 'utf8')).version).toBe(1);
     const third = await run(fileCompletionStore(path));
     expect(third.pending).toEqual([]);

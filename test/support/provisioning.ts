@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { CreateStackInstancesCommand, CreateStackSetCommand } from '@aws-sdk/client-cloudformation';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ResolvedConfig, SpecialAccountKind } from '../../src/config/model.js';
@@ -14,14 +14,14 @@ import { organizationsPort } from '../../src/handlers/accounts/ports.js';
 import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';
-import { resolveAccountIds } from '../../src/templates/inputs.js';
+import { configuredRegions, resolveAccountIds } from '../../src/templates/inputs.js';
 import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/templates/names.js';
 import { specialAccountEntries, specialAccountNames } from './accounts-yaml.js';
 
 /**
  * An organization on the emulator as the bootstrap and sync-accounts leave it, ready for the
  * provisioning pipeline: accounts created by sync-accounts from a real accounts.yml, the cicd
- * account's bus and artifact bucket, the logs account's updater role, and the two stack sets
+ * account's bus and artifact buckets (one per region), the logs account's updater role, and the two stack sets
  * (SELF_MANAGED: moto deploys their instances into the accounts, bus included).
  */
 export const HOME_REGION = 'us-east-1';
@@ -115,9 +115,17 @@ export async function bootstrapOrganization(
   ) as Record<SpecialAccountKind, string>;
 
   const cicd = management.forAccount(special.cicd);
-  await cicd
-    .s3(HOME_REGION)
-    .send(new CreateBucketCommand({ Bucket: artifactBucketName(special.cicd, HOME_REGION) }));
+  // One artifact bucket per region of defaults.regions, as the bootstrap creates them.
+  for (const region of configuredRegions(config)) {
+    await cicd.s3(region).send(
+      new CreateBucketCommand({
+        Bucket: artifactBucketName(special.cicd, region),
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+  }
   await management
     .forAccount(special.logs)
     .iam()

@@ -40,8 +40,8 @@ export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> 
  * Deploys `detail`'s template as the stack `allowed`, and nothing else: the request names a
  * template URL, and a handler that deploys any stack by name, or a template from anywhere, would
  * be a way in. The template must come from the sender's (the cicd account's) artifact bucket of
- * this handler's region; the stack is deployed with `serviceRole`, which holds the resource
- * permissions the handler's own role lacks.
+ * the stack's region (`region`, default this handler's); the stack is deployed with
+ * `serviceRole`, which holds the resource permissions the handler's own role lacks.
  */
 async function deployAllowedStack<
   T extends 'UPDATE_IAM_MAPPING' | 'UPDATE_ACCOUNT_BASELINE' | 'UPDATE_LOG_BUCKETS',
@@ -51,21 +51,26 @@ async function deployAllowedStack<
   detail: Detail<T>,
   ctx: HandlerContext,
   serviceRoleName: string,
+  region?: string,
 ): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
   if (detail.stack_name !== allowed) {
     throw new RequestRejected(
       'PROVISION_STACK_NOT_ALLOWED',
-      `${type} deploys ${allowed} only, not '${detail.stack_name}'`,
+      `${type} deploys ${allowed}${region ? ` in ${region}` : ''} only, not '${detail.stack_name}'`,
     );
   }
   const { stack_name, template_url, account_id } = detail;
   const result = await updateStackFromUrl(
-    cloudFormationPort(ctx.clients.cloudFormation()),
+    cloudFormationPort(ctx.clients.cloudFormation(region)),
     { stack_name, template_url, ...(account_id ? { account_id } : {}) },
-    { type, cicdAccountId: ctx.sender.id, region: homeRegionOf(ctx) },
+    { type, cicdAccountId: ctx.sender.id, region: region ?? homeRegionOf(ctx) },
     { roleArn: serviceRole(ctx, serviceRoleName) },
   );
-  return { request_type: type, ...result };
+  return {
+    request_type: type,
+    ...result,
+    ...(region ? { summary: { ...result.summary, region } } : {}),
+  };
 }
 
 /** UPDATE_IAM_MAPPING, identity account: the group roles of the identity mapping. */
@@ -80,16 +85,39 @@ export const updateIamMappingHandler: HandlerRegistration<'UPDATE_IAM_MAPPING'> 
     ),
 };
 
-/** UPDATE_ACCOUNT_BASELINE, any account: its access roles, AutomationRole, backup vault and role. */
+/**
+ * UPDATE_ACCOUNT_BASELINE, any account: without `region`, its access roles, AutomationRole, and
+ * the home region's backup vaults and roles; with `region`, the backup vaults of that other
+ * region (stack orgbridge-backup-vaults). The home region's vaults are the baseline's: a second
+ * stack naming them there would fail on the existing vaults, so it is refused.
+ */
 export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_BASELINE'> = {
-  handle: (detail, ctx) =>
-    deployAllowedStack(
+  async handle(detail, ctx) {
+    const { region } = detail;
+    if (region === undefined) {
+      return deployAllowedStack(
+        'UPDATE_ACCOUNT_BASELINE',
+        RUNTIME_STACKS.accountBaseline,
+        detail,
+        ctx,
+        ROLE_NAMES.stackDeployer,
+      );
+    }
+    if (region === homeRegionOf(ctx)) {
+      throw new RequestRejected(
+        'PROVISION_STACK_NOT_ALLOWED',
+        `UPDATE_ACCOUNT_BASELINE with a region deploys ${RUNTIME_STACKS.backupVaults} outside ${region}, the handler's region, whose vaults are in ${RUNTIME_STACKS.accountBaseline}`,
+      );
+    }
+    return deployAllowedStack(
       'UPDATE_ACCOUNT_BASELINE',
-      RUNTIME_STACKS.accountBaseline,
+      RUNTIME_STACKS.backupVaults,
       detail,
       ctx,
       ROLE_NAMES.stackDeployer,
-    ),
+      region,
+    );
+  },
 };
 
 /** UPDATE_LOG_BUCKETS, logs account: deployed with the seed's updater role, the only one the bucket lets in. */

@@ -11,6 +11,14 @@ export interface UpdateStackRequest {
 }
 
 /**
+ * UPDATE_ACCOUNT_BASELINE: without `region`, the baseline stack in the handler's (home) region;
+ * with it, the stack orgbridge-backup-vaults in that other region (docs/events.md).
+ */
+export interface AccountBaselineRequest extends UpdateStackRequest {
+  readonly region?: string;
+}
+
+/**
  * UPDATE_IAM_MAPPING (identity account), UPDATE_LOG_BUCKETS (logs account) and the account
  * baseline: deploy the template the pipeline uploaded to the artifact bucket, and only from
  * there (`origin`). The handlers pass a CloudFormation service role: the logs account its updater

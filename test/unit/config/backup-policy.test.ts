@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BACKUP_NAMES_MAX, backupNames, backupReferences } from '../../../src/config/backup-policy.js';
+import {
+  BACKUP_NAMES_MAX,
+  backupNames,
+  backupReferences,
+  backupVaultsByRegion,
+} from '../../../src/config/backup-policy.js';
 import { BASE, errorsOf, expectOne, lineOf, resolveOk } from './support.js';
 
 /** Backup policies: the names they need in each account, and the DSL's checks of those names. */
@@ -94,6 +99,52 @@ describe('backupReferences / backupNames', () => {
   });
 });
 
+describe('backupVaultsByRegion', () => {
+  const effective = {
+    plans: {
+      A: {
+        regions: ['us-east-1', 'eu-west-1'],
+        rules: {
+          R1: { target_backup_vault_name: 'Zeta' },
+          R2: {
+            target_backup_vault_name: 'Default',
+            copy_actions: {
+              x: { target_backup_vault_arn: 'arn:aws:backup:ap-south-1:$account:backup-vault:Copies' },
+              y: { target_backup_vault_arn: 'arn:aws:backup:us-east-1:111122223333:backup-vault:Central' },
+            },
+          },
+        },
+        selections: { tags: { S: { iam_role_arn: 'arn:aws:iam::$account:role/R' } } },
+      },
+      B: { regions: ['eu-west-1'], rules: { R: { target_backup_vault_name: 'Beta' } } },
+      // No regions: AWS Backup runs it nowhere.
+      C: { rules: { R: { target_backup_vault_name: 'Nowhere' } } },
+    },
+  };
+
+  it("is every plan region times the plan's vaults, plus $account copy targets in their region; no roles", () => {
+    expect(backupVaultsByRegion(effective, ['us-east-1', 'eu-west-1', 'ap-south-1'])).toEqual({
+      regions: [
+        { region: 'ap-south-1', vaults: ['Copies'] },
+        { region: 'eu-west-1', vaults: ['Default', 'Beta', 'Zeta'] },
+        { region: 'us-east-1', vaults: ['Default', 'Zeta'] },
+      ],
+      outside: [],
+    });
+  });
+
+  it('sets apart regions outside the allowed ones', () => {
+    expect(backupVaultsByRegion(effective, ['us-east-1'])).toEqual({
+      regions: [{ region: 'us-east-1', vaults: ['Default', 'Zeta'] }],
+      outside: [
+        { region: 'ap-south-1', vaults: ['Copies'] },
+        { region: 'eu-west-1', vaults: ['Default', 'Beta', 'Zeta'] },
+      ],
+    });
+    expect(backupVaultsByRegion({}, ['us-east-1'])).toEqual({ regions: [], outside: [] });
+  });
+});
+
 describe('backup policy validation', () => {
   const path = 'policies/backup/Internal/Infra/monthly.json';
 
@@ -183,5 +234,38 @@ describe('backup policy validation', () => {
     expect(error.hint).toContain('one role for every selection');
     // Without the child policy the parent alone (7 roles) is fine.
     resolveOk(BASE, [file('policies/backup/Internal/base.json', parent)]);
+  });
+  it('a plan region or $account copy target outside defaults.regions: error at the value, hint names the fix', () => {
+    // BASE operates in ap-southeast-2 and us-east-1.
+    const text = [
+      '{"plans": {"P": {',
+      '  "regions": {"@@assign": ["ap-southeast-2",',
+      '                          "eu-west-1"]},',
+      '  "rules": {"R": {"target_backup_vault_name": {"@@assign": "Default"},',
+      '    "copy_actions": {',
+      '      "a": {"target_backup_vault_arn": {"@@assign": "arn:aws:backup:us-east-1:$account:backup-vault:Ok"}},',
+      '      "b": {"target_backup_vault_arn": {"@@assign": "arn:aws:backup:sa-east-1:$account:backup-vault:Far"}},',
+      '      "c": {"target_backup_vault_arn": {"@@assign": "arn:aws:backup:sa-east-1:111122223333:backup-vault:Theirs"}}',
+      '    }}}',
+      '}}}',
+    ].join('\n');
+    const errors = errorsOf(BASE, [file(path, text)]);
+    const lines = text.split('\n');
+    expect(errors.map((e) => [e.code, e.location?.line, e.location?.column])).toEqual([
+      ['DSL_BACKUP_REGION_NOT_ALLOWED', 3, (lines[2] as string).indexOf('"eu-west-1"') + 1],
+      ['DSL_BACKUP_REGION_NOT_ALLOWED', 7, (lines[6] as string).indexOf('"arn:') + 1],
+    ]);
+    expect(errors[0]?.message).toContain('"eu-west-1"');
+    expect(errors[0]?.message).toContain('ap-southeast-2, us-east-1');
+    expect(errors[0]?.hint).toContain('add eu-west-1 to defaults.regions');
+    expect(errors[1]?.message).toContain('is in sa-east-1');
+    // Appending a region in a child OU is checked the same way; removing one is not a use.
+    const child = '{"plans": {"P": {"regions": {"@@append": ["eu-west-1"], "@@remove": ["eu-west-2"]}}}}';
+    expect(
+      errorsOf(BASE, [file(path, plan()), file('policies/backup/Internal/Infra/z.json', child)]).map((e) => [
+        e.code,
+        e.location?.file,
+      ]),
+    ).toEqual([['DSL_BACKUP_REGION_NOT_ALLOWED', 'policies/backup/Internal/Infra/z.json']]);
   });
 });

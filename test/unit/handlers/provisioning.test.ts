@@ -58,6 +58,8 @@ function body(type: string, detail: Record<string, unknown>, target: string): st
  */
 async function handleAs(account: string, kind: AccountKind, type: string, detail: Record<string, unknown>) {
   const calls: string[] = [];
+  /** The region each CloudFormation client was asked for (undefined: the handler's own). */
+  const regions: (string | undefined)[] = [];
   const noAws = {
     send(command: object) {
       calls.push(command.constructor.name);
@@ -71,7 +73,13 @@ async function handleAs(account: string, kind: AccountKind, type: string, detail
     publishBus: 'bus',
     senderKind: (id) => kinds[id] ?? 'member',
     handlers: handlersFor(kind),
-    clients: { context: { region: HOME }, cloudFormation: () => noAws } as unknown as AwsClients,
+    clients: {
+      context: { region: HOME },
+      cloudFormation: (region?: string) => {
+        regions.push(region);
+        return noAws;
+      },
+    } as unknown as AwsClients,
     events: new EventSender({
       async putEvents(entries) {
         sent.push(...entries);
@@ -92,7 +100,7 @@ async function handleAs(account: string, kind: AccountKind, type: string, detail
     deps,
   );
   const replies = sent.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail ?? '{}') }));
-  return { outcome: out.outcomes[0], failures: out.batchItemFailures, calls, replies };
+  return { outcome: out.outcomes[0], failures: out.batchItemFailures, calls, regions, replies };
 }
 
 describe('template URLs of the provisioning handlers', () => {
@@ -169,5 +177,38 @@ describe('template URLs of the provisioning handlers', () => {
       template_url: pipelineUrl('vpc-0123456789abcdef', 'us-west-2'),
     });
     expect(right.calls).toEqual(['DescribeStacksCommand']);
+  });
+  it("UPDATE_ACCOUNT_BASELINE with a region deploys orgbridge-backup-vaults there, from that region's bucket", async () => {
+    const vaults = { stack_name: 'orgbridge-backup-vaults', region: 'us-west-2' };
+    const right = await handleAs(MEMBER, 'member', 'UPDATE_ACCOUNT_BASELINE', {
+      ...vaults,
+      template_url: pipelineUrl('backup-vaults-0123456789abcdef', 'us-west-2'),
+    });
+    expect(right.calls).toEqual(['DescribeStacksCommand']);
+    expect(right.regions).toEqual(['us-west-2']);
+    // The home region's bucket: CloudFormation in us-west-2 could not read it.
+    const home = await handleAs(MEMBER, 'member', 'UPDATE_ACCOUNT_BASELINE', {
+      ...vaults,
+      template_url: pipelineUrl('backup-vaults-0123456789abcdef'),
+    });
+    expect(home.outcome).toMatchObject({ status: 'rejected', code: 'PROVISION_TEMPLATE_URL_NOT_ALLOWED' });
+    expect(home.calls).toEqual([]);
+  });
+
+  it.each<[string, { stack_name: string; region?: string }]>([
+    ['the baseline in another region', { stack_name: 'orgbridge-account-baseline', region: 'us-west-2' }],
+    ['the backup vaults without a region', { stack_name: 'orgbridge-backup-vaults' }],
+    [
+      "the backup vaults in the handler's region, whose vaults are the baseline's",
+      { stack_name: 'orgbridge-backup-vaults', region: HOME },
+    ],
+    ['another stack in another region', { stack_name: 'orgbridge-vpc', region: 'us-west-2' }],
+  ])('UPDATE_ACCOUNT_BASELINE refuses %s and calls no AWS API', async (_name, detail) => {
+    const { outcome, calls } = await handleAs(MEMBER, 'member', 'UPDATE_ACCOUNT_BASELINE', {
+      ...detail,
+      template_url: pipelineUrl('backup-vaults-0123456789abcdef', detail.region ?? HOME),
+    });
+    expect(outcome).toMatchObject({ status: 'rejected', code: 'PROVISION_STACK_NOT_ALLOWED' });
+    expect(calls).toEqual([]);
   });
 });

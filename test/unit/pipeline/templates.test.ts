@@ -4,6 +4,7 @@ import { identityMapping, memberAccess, orgPathResolver, planLogDelivery } from 
 import {
   type ProvisioningTemplate,
   renderAccountBaseline,
+  renderBackupVaults,
   renderIdentityMapping,
   renderLogBuckets,
   renderVpc,
@@ -38,7 +39,10 @@ const resolved = {
   directory: '/c',
 } as unknown as ResolvedConfig;
 
-type Resources = Record<string, { Type: string; Properties: Record<string, Json>; DeletionPolicy?: string }>;
+type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, Json>; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+>;
 const resources = (t: ProvisioningTemplate) => t.template.Resources as Resources;
 const ofType = (t: ProvisioningTemplate, type: string) =>
   Object.values(resources(t)).filter((r) => r.Type === type);
@@ -49,6 +53,7 @@ const POLICY_NAMES = {
   roles: ['orgbridge-backup', 'MyMonthlyBackupIamRole', 'my.role-2'],
 };
 const withPolicyNames = renderAccountBaseline(memberAccess(web, context), IDENTITY, { backup: POLICY_NAMES });
+const regionalVaults = renderBackupVaults(['Default', 'Monthly']);
 const identity = renderIdentityMapping(identityMapping(resolved, context), IDENTITY);
 const identityWithUsers = renderIdentityMapping(
   { ...identityMapping(resolved, context), settings: { iam_users: { developers_access_group: 'rw' } } },
@@ -114,6 +119,27 @@ describe('account baseline', () => {
     expect(renderAccountBaseline(memberAccess(api, context), IDENTITY, { backup: POLICY_NAMES }).sha256).toBe(
       withPolicyNames.sha256,
     );
+  });
+});
+
+describe('backup vaults of another region', () => {
+  it('holds only the vaults, retained, with the logical ids the baseline gives the same names', () => {
+    expect(regionalVaults.stackName).toBe('orgbridge-backup-vaults');
+    expect(Object.values(resources(regionalVaults)).map((r) => r.Type)).toEqual([
+      'AWS::Backup::BackupVault',
+      'AWS::Backup::BackupVault',
+    ]);
+    const byId = (t: ProvisioningTemplate) =>
+      Object.fromEntries(
+        Object.entries(resources(t))
+          .filter(([, r]) => r.Type === 'AWS::Backup::BackupVault')
+          .map(([id, r]) => [id, [r.Properties.BackupVaultName, r.DeletionPolicy, r.UpdateReplacePolicy]]),
+      );
+    expect(byId(regionalVaults)).toEqual(byId(withPolicyNames));
+    expect(Object.keys(byId(regionalVaults))).toContain('DefaultBackupVault');
+    // No region in the template: accounts needing the same vaults share it in every region.
+    expect(regionalVaults.body).not.toMatch(/us-|eu-|ap-/);
+    expect(renderBackupVaults(['Copies']).sha256).not.toBe(regionalVaults.sha256);
   });
 });
 
@@ -206,7 +232,17 @@ describe('standard VPC', () => {
 
 describe('cfn-lint', () => {
   it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async (ctx) => {
-    const all = { baseline, withPolicyNames, identity, identityWithUsers, logs, vpc0, vpc1, vpc3 };
+    const all = {
+      baseline,
+      withPolicyNames,
+      regionalVaults,
+      identity,
+      identityWithUsers,
+      logs,
+      vpc0,
+      vpc1,
+      vpc3,
+    };
     const result = await cfnLint({
       templates: Object.entries(all).map(([name, t]) => ({ name: `${name}.template.json`, body: t.body })),
     });

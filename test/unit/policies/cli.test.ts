@@ -100,6 +100,30 @@ describe('orgbridge effective-policy', () => {
       diagnostics: [],
     });
     expect(out.policy.plans.Monthly_Backup_Plan.regions).toEqual(['ap-southeast-2', 'us-east-1']);
+    // What the pipeline creates: roles once, the home region's vaults in the baseline, the
+    // plan's other region in its own stack.
+    expect(out.backup).toEqual({
+      roles: ['orgbridge-backup', 'MyMonthlyBackupIamRole'],
+      vaults: [
+        { region: 'ap-southeast-2', stack: 'orgbridge-account-baseline', vaults: ['Default'] },
+        { region: 'us-east-1', stack: 'orgbridge-backup-vaults', vaults: ['Default'] },
+      ],
+      not_created: [],
+      left_alone: [],
+    });
+  });
+
+  it("prints where the backup policy's vaults and roles are created, copy targets included", async () => {
+    const { code, stdout, stderr } = await run('effective-policy', 'card-vault', '--type', 'backup');
+    expect(code).toBe(0);
+    // stdout stays the policy JSON alone.
+    expect(JSON.parse(stdout).plans.Daily_Backup_Plan).toBeDefined();
+    expect(stderr).toContain('backup: what the pipeline creates in card-vault');
+    expect(stderr).toMatch(/roles \(IAM, every region\)\s+orgbridge-backup, BackupRole/);
+    expect(stderr).toMatch(/vaults in ap-southeast-2\s+Default \(stack orgbridge-account-baseline\)/);
+    // Cde's daily plan copies to the account's own vault Default in us-west-2.
+    expect(stderr).toMatch(/vaults in us-west-2\s+Default \(stack orgbridge-backup-vaults\)/);
+    expect((await run('effective-policy', 'card-vault', '--type', 'tag')).stderr).not.toContain('backup:');
   });
 
   it('refuses scp and unknown accounts', async () => {

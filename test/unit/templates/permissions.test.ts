@@ -38,8 +38,9 @@ describe('provisioning handler permissions', () => {
       `\${AWS::Region}`,
       'update-s3-stacks-role',
     ],
-  ])('%s deploys its one stack with its service role, from the artifact templates', (type, sid, stack, region, role) => {
-    expect(statements(type)).toEqual([
+  ])('%s deploys its stack with its service role, from the artifact templates', (type, sid, stack, region, role) => {
+    // UPDATE_ACCOUNT_BASELINE also deploys the backup vaults of other regions (next test).
+    expect(statements(type).filter((s) => !s.sid.startsWith('DeployBackupVaults'))).toEqual([
       {
         sid: `${sid}Stack`,
         actions: [
@@ -59,6 +60,26 @@ describe('provisioning handler permissions', () => {
         conditions: PASS,
       },
       TEMPLATES,
+    ]);
+  });
+
+  it('UPDATE_ACCOUNT_BASELINE with a region deploys orgbridge-backup-vaults in any region, and no other stack', () => {
+    const extra = statements('UPDATE_ACCOUNT_BASELINE').filter((s) => s.sid.startsWith('DeployBackupVaults'));
+    expect(extra).toEqual([
+      {
+        sid: 'DeployBackupVaultsStack',
+        actions: [
+          'cloudformation:CreateStack',
+          'cloudformation:UpdateStack',
+          'cloudformation:DescribeStacks',
+          'cloudformation:DeleteStack',
+          'cloudformation:TagResource',
+          'cloudformation:UntagResource',
+        ],
+        resources: [
+          `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:stack/orgbridge-backup-vaults/*`,
+        ],
+      },
     ]);
   });
 

@@ -17,6 +17,7 @@ import {
 } from '../../../src/templates/permissions.js';
 import {
   renderAccountBaseline,
+  renderBackupVaults,
   renderIdentityMapping,
   renderLogBuckets,
   renderVpc,
@@ -114,6 +115,7 @@ const RUNTIME_TEMPLATES: Readonly<Record<keyof typeof RUNTIME_STACKS, Template>>
     ORG,
     planLogDelivery(resolved, { web: '300000000001', api: '300000000002' }, orgPathOf),
   ).template as Template,
+  backupVaults: renderBackupVaults(['Default', 'Monthly']).template as Template,
   vpc: renderVpc({ region: REGION, cidr: '10.0.0.0/16', nat_gateway_count: 3 }).template as Template,
   ecr: renderEcrTemplate({
     repositories,
