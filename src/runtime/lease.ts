@@ -24,7 +24,9 @@ import type { QueuePort } from '../bus/queue.js';
  * expire, one visibility timeout after the last beat, so the retry is not blocked longer.
  * A handler that never returns does not hold its messages forever: the lease is not extended
  * past `maxLeaseSeconds` after the receive (the function timeout Lambda enforces for that kind
- * of account), then the poller stops waiting for it and SQS redelivers or dead-letters.
+ * of account); then the poller stops waiting for it, as Lambda would kill it, and SQS
+ * redelivers or dead-letters the messages. The handler itself cannot be stopped in-process:
+ * if it ever returns, its result is logged and dropped.
  */
 
 /** Powertools' attribute names: `DynamoDBPersistenceLayer` without overrides (constants.js). */
@@ -139,8 +141,9 @@ export interface MessageLease {
   /** Successful extensions so far. */
   readonly beats: number;
   /**
-   * Resolves when the lease ran out at its upper bound: the messages are visible again and
-   * the poller should stop waiting for the batch. Never resolves while extensions succeed.
+   * Resolves at the limit (`maxLeaseSeconds` after the receive) if not released before: the
+   * poller stops waiting for the batch, and SQS redelivers its messages once their visibility,
+   * no longer extended, runs out.
    */
   readonly expired: Promise<void>;
   /** Stops the heartbeat and waits for a beat in flight (call before deleting the messages). */
@@ -152,7 +155,10 @@ export function leaseMessages(options: MessageLeaseOptions): MessageLease {
   const now = options.now ?? Date.now;
   const visibilityMs = options.visibilitySeconds * 1000;
   const start = options.receivedAt ?? now();
-  const bound = start + Math.max(options.maxLeaseSeconds * 1000, visibilityMs);
+  // Lambda's kill time: the poller stops waiting for the batch then.
+  const limit = start + options.maxLeaseSeconds * 1000;
+  // Extensions go up to the limit; a visibility already beyond it is never shortened.
+  const extendUntil = Math.max(limit, start + visibilityMs);
   const intervalMs = options.intervalMs ?? Math.max(100, Math.floor(visibilityMs / 3));
   let deadline = start + visibilityMs;
   let beats = 0;
@@ -163,20 +169,26 @@ export function leaseMessages(options: MessageLeaseOptions): MessageLease {
   const expired = new Promise<void>((resolve) => {
     expire = resolve;
   });
-
-  const beat = async (): Promise<void> => {
-    const at = now();
-    const until = Math.min(at + visibilityMs, bound);
-    if (until <= deadline) {
-      // Upper bound reached: the messages come back at `deadline`; stop waiting for them then.
-      options.log.error('message lease limit reached: no longer extending; SQS will redeliver', {
+  const limitTimer = setTimeout(
+    () => {
+      options.log.error('message lease limit reached: no longer waiting for the batch; SQS will redeliver', {
         ...options.context,
         messages: options.receiptHandles.length,
         maxLeaseSeconds: options.maxLeaseSeconds,
+        visibleAgainInMs: Math.max(0, deadline - now()),
       });
-      timer = setTimeout(() => expire(), Math.max(0, deadline - at));
-      return;
-    }
+      released = true;
+      if (timer) clearTimeout(timer);
+      expire();
+    },
+    Math.max(0, limit - start),
+  );
+
+  const beat = async (): Promise<void> => {
+    const at = now();
+    const until = Math.min(at + visibilityMs, extendUntil);
+    // Nothing left to extend: the visibility already reaches the limit.
+    if (until <= deadline) return;
     try {
       // Whole seconds up: SQS's deadline is never earlier than the records' expiry.
       await options.queue.changeVisibility(options.receiptHandles, Math.ceil((until - at) / 1000));
@@ -211,6 +223,7 @@ export function leaseMessages(options: MessageLeaseOptions): MessageLease {
     expired,
     async release() {
       released = true;
+      clearTimeout(limitTimer);
       if (timer) clearTimeout(timer);
       await inFlight;
       if (timer) clearTimeout(timer);

@@ -185,7 +185,14 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
               ...context,
               messages: messages.length,
             });
-            batch.catch((e) => log.error('abandoned batch failed', { ...context, error: String(e) }));
+            batch.then(
+              (late) =>
+                log.warn('abandoned batch finished after the lease limit; not settled', {
+                  ...context,
+                  outcomes: late.outcomes.map((o) => o.status),
+                }),
+              (e) => log.error('abandoned batch failed', { ...context, error: String(e) }),
+            );
             return;
           }
           await lease.release();

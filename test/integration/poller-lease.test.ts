@@ -221,7 +221,7 @@ describe('local poller: a batch holds its messages and in-progress records while
       },
     });
     // The process is alive: its lease holds the message well past the visibility timeout.
-    await sleep(VISIBILITY_SECONDS * 1000 + 1_000);
+    await sleep(VISIBILITY_SECONDS * 1000 + 500);
     expect(ranAt).toBeUndefined();
 
     const killedAt = Date.now();
@@ -265,7 +265,7 @@ describe('local poller: a batch holds its messages and in-progress records while
     expect(Date.now() - startedAt).toBeGreaterThan(3_000);
     expect(runtime.logs.map((l) => l.message)).toEqual(
       expect.arrayContaining([
-        'message lease limit reached: no longer extending; SQS will redeliver',
+        'message lease limit reached: no longer waiting for the batch; SQS will redeliver',
         'batch abandoned at the lease limit; its messages are back in the queue',
       ]),
     );
