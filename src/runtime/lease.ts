@@ -1,3 +1,7 @@
+import {
+  IdempotencyRecordStatus,
+  PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import {
@@ -29,10 +33,10 @@ import type { QueuePort } from '../bus/queue.js';
  * if it ever returns, its result is logged and dropped.
  */
 
-/** Powertools' attribute names: `DynamoDBPersistenceLayer` without overrides (constants.js). */
-const STATUS_ATTRIBUTE = 'status';
-const IN_PROGRESS_EXPIRY_ATTRIBUTE = 'in_progress_expiration';
-const IN_PROGRESS = 'INPROGRESS';
+/** Powertools' attribute names: the store is built without overrides. */
+const STATUS_ATTRIBUTE = PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS.statusAttr;
+const IN_PROGRESS_EXPIRY_ATTRIBUTE = PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS.inProgressExpiryAttr;
+const IN_PROGRESS = IdempotencyRecordStatus.INPROGRESS;
 
 /**
  * Powertools' DynamoDB persistence layer that remembers the in-progress records it wrote and
