@@ -168,7 +168,7 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
           leaseExpired = true;
         });
         await limit(async () => {
-          // The lease ran out while the batch waited for a slot: SQS has the messages again.
+          // The lease ran out while the batch waited for a slot: the messages are SQS's again.
           if (leaseExpired) return;
           const records = messages.map((m) => toSqsRecord(m, queueSpec.arn, topology.region));
           const batch = handleSqsBatch(records, {
@@ -179,9 +179,9 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
           });
           const result = await Promise.race([batch, lease.expired.then(() => undefined)]);
           if (!result) {
-            // Lambda would have killed it: the messages are back in the queue, redelivered or
-            // dead-lettered by SQS; whatever the handler still does is logged, never settled.
-            log.error('batch abandoned at the lease limit; its messages are back in the queue', {
+            // Lambda would have killed it: SQS redelivers (or dead-letters) the messages when their
+            // visibility, no longer extended, runs out; what the handler still does is logged only.
+            log.error('batch abandoned at the lease limit; SQS will redeliver its messages', {
               ...context,
               messages: messages.length,
             });

@@ -266,7 +266,7 @@ describe('local poller: a batch holds its messages and in-progress records while
     expect(runtime.logs.map((l) => l.message)).toEqual(
       expect.arrayContaining([
         'message lease limit reached: no longer waiting for the batch; SQS will redeliver',
-        'batch abandoned at the lease limit; its messages are back in the queue',
+        'batch abandoned at the lease limit; SQS will redeliver its messages',
       ]),
     );
     expect(await leftOver()).toEqual({ queue: 0, dlq: 0 });
