@@ -87,12 +87,20 @@ export function sqsQueuePort(client: SQSClient, queueUrl: string): QueuePort {
     },
     async changeVisibility(handles, seconds) {
       for (const batch of chunks(handles)) {
-        await client.send(
+        const out = await client.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: queueUrl,
             Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: seconds })),
           }),
         );
+        // Per-entry failures (e.g. a receipt handle no longer valid) come back in a 200 answer.
+        if (out.Failed?.length) {
+          throw new OrgbridgeError(
+            'QUEUE_VISIBILITY_FAILED',
+            `setting the visibility of ${out.Failed.length} message(s) of ${queueUrl} to ${seconds} s: ${out.Failed.map((f) => f.Code).join(', ')}`,
+            { source: 'aws' },
+          );
+        }
       }
     },
   };

@@ -399,7 +399,8 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
   }
 
   if (isAudit) {
-    const store = queue('audit', AUDIT_QUEUE, 300);
+    // Consumed by the audit Lambda too: the same 6x its timeout as the handler queue.
+    const store = queue('audit', AUDIT_QUEUE, 6 * HANDLER_TIMEOUT_SECONDS.audit);
     queues.push(store);
     rules.push({
       name: 'orgbridge-audit-store',

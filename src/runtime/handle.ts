@@ -134,10 +134,22 @@ interface Accepted {
 export async function handleSqsBatch(records: readonly SQSRecord[], deps: RuntimeDeps): Promise<BatchResult> {
   const outcomes = new Map<string, RecordOutcome>();
   const processor = new BatchProcessor(EventType.SQS);
+  // Records of one batch that carry the same request (an event delivered twice, often in the
+  // same PutEvents and so the same receive) run one after the other: the second finds the
+  // first's stored answer and re-sends it. Run side by side, they race on the conditional
+  // write of the in-progress record. DynamoDB refuses the loser, which then costs a retry;
+  // moto's conditional write is not atomic under concurrent requests, so there both ran.
+  const turns = new Map<string, Promise<unknown>>();
   const response = await processPartialResponse(
     { Records: [...records] },
     async (record: SQSRecord) => {
-      const outcome = await handleRecord(record, deps);
+      const key = requestKey(record);
+      const turn = (turns.get(key) ?? Promise.resolve()).then(() => handleRecord(record, deps));
+      turns.set(
+        key,
+        turn.catch(() => {}),
+      );
+      const outcome = await turn;
       outcomes.set(record.messageId, outcome);
       if (outcome.status === 'failed') throw new Error(outcome.error);
     },
@@ -148,6 +160,19 @@ export async function handleSqsBatch(records: readonly SQSRecord[], deps: Runtim
     batchItemFailures: response.batchItemFailures,
     outcomes: records.map((r) => outcomes.get(r.messageId) as RecordOutcome),
   };
+}
+
+/** The idempotency key's ingredients when the body has them, else the message itself. */
+function requestKey(record: SQSRecord): string {
+  try {
+    const body = JSON.parse(record.body) as { 'detail-type'?: unknown; detail?: { nonce?: unknown } };
+    const type = body['detail-type'];
+    const nonce = body.detail?.nonce;
+    if (typeof type === 'string' && typeof nonce === 'string') return `${type}#${nonce}`;
+  } catch {
+    // Not JSON: refused on its own.
+  }
+  return `message#${record.messageId}`;
 }
 
 async function handleRecord(record: SQSRecord, deps: RuntimeDeps): Promise<RecordOutcome> {

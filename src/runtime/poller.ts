@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import type { AwsClients } from '../aws/clients.js';
 import { type MessagingLog, silentLog } from '../bus/log.js';
@@ -7,8 +6,14 @@ import { type QueueMessage, type QueuePort, queueUrlOf, sqsQueuePort } from '../
 import { EventSender, putEventsPort } from '../bus/sender.js';
 import type { AccountKind } from '../config/model.js';
 import type { HandlerRegistry } from '../handlers/types.js';
-import { type AccountTopology, HANDLER_QUEUE, type Topology } from '../protocol/topology.js';
+import {
+  type AccountTopology,
+  HANDLER_QUEUE,
+  HANDLER_TIMEOUT_SECONDS,
+  type Topology,
+} from '../protocol/topology.js';
 import { handleSqsBatch, type RecordOutcome, type RuntimeDeps } from './handle.js';
+import { LeasedIdempotencyStore, leaseMessages } from './lease.js';
 
 export interface LocalPollerOptions {
   readonly topology: Topology;
@@ -26,6 +31,12 @@ export interface LocalPollerOptions {
   readonly concurrency?: number;
   /** Deduplicate with each account's `orgbridge-idempotency` table (default true). */
   readonly idempotency?: boolean;
+  /**
+   * How long a batch may hold its messages (seconds after the receive): its visibility and
+   * in-progress records are extended until then, after which the poller stops waiting for it
+   * and SQS redelivers. Default: the kind's Lambda timeout (`HANDLER_TIMEOUT_SECONDS`).
+   */
+  readonly maxLeaseSeconds?: number;
   readonly log?: MessagingLog;
   /** Called for every record handled, rejected or failed (tests and the local UI watch this). */
   readonly onOutcome?: (accountId: string, outcome: RecordOutcome) => void;
@@ -71,13 +82,17 @@ export function toSqsRecord(message: QueueMessage, queueArn: string, region: str
   };
 }
 
-/** The RuntimeDeps of one account: its clients, its bus, its idempotency table. */
+/**
+ * The RuntimeDeps of one account: its clients, its bus, its handlers. The poller adds what
+ * belongs to one batch: the idempotency store holding the batch's records and the deadline of
+ * its lease (./lease.ts).
+ */
 export function runtimeDepsFor(
   topology: Topology,
   account: AccountTopology,
   clients: AwsClients,
   handlers: HandlerRegistry,
-  options: { idempotency?: boolean; log?: MessagingLog } = {},
+  options: { log?: MessagingLog } = {},
 ): RuntimeDeps {
   const kinds = new Map(topology.accounts.map((a) => [a.accountId, a.kind]));
   const handlerQueue = account.queues.find((q) => q.purpose === 'handler');
@@ -89,18 +104,8 @@ export function runtimeDepsFor(
     handlers,
     clients,
     events: new EventSender(putEventsPort(clients.eventBridge())),
-    ...(options.idempotency === false
-      ? {}
-      : {
-          idempotency: new DynamoDBPersistenceLayer({
-            tableName: account.idempotencyTable,
-            awsSdkV3Client: clients.dynamoDb(),
-          }),
-        }),
     log: options.log ?? silentLog,
     maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
-    // In-process there is no Lambda deadline: the message's visibility timeout plays that role.
-    remainingTimeMs: () => (handlerQueue?.visibilityTimeoutSeconds ?? 30) * 1000,
   };
 }
 
@@ -109,7 +114,8 @@ export function runtimeDepsFor(
  * long-polling loop per account, acting with that account's credentials, runs the same
  * `handleSqsBatch` in-process, deletes what succeeded (or was rejected) and hands failed
  * messages back to SQS after `retryDelaySeconds`, so the queue's redrive policy moves them to
- * the DLQ after maxReceiveCount receives, as in AWS.
+ * the DLQ after maxReceiveCount receives, as in AWS. While a batch runs, its messages and
+ * in-progress idempotency records are leased (./lease.ts): Lambda's deadline, in-process.
  */
 export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
   const { topology } = options;
@@ -124,12 +130,10 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
 
   const loop = async (account: AccountTopology): Promise<void> => {
     const clients = options.clientsFor(account.accountId);
-    const deps = runtimeDepsFor(topology, account, clients, options.handlersFor(account.kind), {
-      log,
-      ...(options.idempotency === undefined ? {} : { idempotency: options.idempotency }),
-    });
+    const deps = runtimeDepsFor(topology, account, clients, options.handlersFor(account.kind), { log });
     const queueSpec = account.queues.find((q) => q.name === HANDLER_QUEUE);
     if (!queueSpec) return;
+    const context = { account: account.accountId, queue: HANDLER_QUEUE };
     let port: QueuePort | undefined;
     while (!stopping) {
       try {
@@ -141,16 +145,64 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
         });
         if (messages.length === 0) continue;
         const current = port;
+        // One store per batch: it holds exactly this batch's in-progress records.
+        const store =
+          options.idempotency === false
+            ? undefined
+            : new LeasedIdempotencyStore({
+                tableName: account.idempotencyTable,
+                dynamoDb: clients.dynamoDb(),
+              });
+        // Held from the receive on: a batch waiting for a free slot keeps its messages too.
+        const lease = leaseMessages({
+          queue: current,
+          receiptHandles: messages.map((m) => m.receiptHandle),
+          visibilitySeconds: queueSpec.visibilityTimeoutSeconds,
+          maxLeaseSeconds: options.maxLeaseSeconds ?? HANDLER_TIMEOUT_SECONDS[account.kind],
+          ...(store ? { store } : {}),
+          log,
+          context,
+        });
+        let leaseExpired = false;
+        void lease.expired.then(() => {
+          leaseExpired = true;
+        });
         await limit(async () => {
+          // The lease ran out while the batch waited for a slot: the messages are SQS's again.
+          if (leaseExpired) return;
           const records = messages.map((m) => toSqsRecord(m, queueSpec.arn, topology.region));
-          const result = await handleSqsBatch(records, deps);
+          const batch = handleSqsBatch(records, {
+            ...deps,
+            ...(store ? { idempotency: store } : {}),
+            // Lambda's deadline, here the lease: the in-progress records expire with it.
+            remainingTimeMs: () => Math.max(1, lease.deadline() - Date.now()),
+          });
+          const result = await Promise.race([batch, lease.expired.then(() => undefined)]);
+          if (!result) {
+            // Lambda would have killed it: SQS redelivers (or dead-letters) the messages when their
+            // visibility, no longer extended, runs out; what the handler still does is logged only.
+            log.error('batch abandoned at the lease limit; SQS will redeliver its messages', {
+              ...context,
+              messages: messages.length,
+            });
+            batch.then(
+              (late) =>
+                log.warn('abandoned batch finished after the lease limit; not settled', {
+                  ...context,
+                  outcomes: late.outcomes.map((o) => o.status),
+                }),
+              (e) => log.error('abandoned batch failed', { ...context, error: String(e) }),
+            );
+            return;
+          }
+          await lease.release();
           for (const outcome of result.outcomes) options.onOutcome?.(account.accountId, outcome);
           const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
           const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
           const retry = messages.filter((m) => failed.has(m.messageId)).map((m) => m.receiptHandle);
           if (done.length) await current.delete(done);
           if (retry.length) await current.changeVisibility(retry, options.retryDelaySeconds ?? 1);
-        });
+        }).finally(() => lease.release());
       } catch (e) {
         if (stopping) return;
         log.error('local poller: batch failed; retrying', { account: account.accountId, error: String(e) });

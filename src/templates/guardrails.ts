@@ -48,6 +48,17 @@ export const LIMITS = {
   eventPatternChars: 2_048,
 } as const;
 
+/**
+ * "Set the source queue's visibility timeout to at least six times the timeout that you
+ * configure on your function", plus the batching window
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Below 1x,
+ * CreateEventSourceMapping is refused; between 1x and 6x, throttled retries inside one
+ * invocation can outlive the visibility and the message runs twice.
+ */
+export const LAMBDA_VISIBILITY_FACTOR = 6;
+const SQS_DEFAULT_VISIBILITY_SECONDS = 30;
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
+
 type Resource = { Type: string; Properties?: Record<string, unknown>; Condition?: string };
 type Statement = {
   Sid?: string;
@@ -278,6 +289,40 @@ export const GUARDRAILS: readonly Guardrail[] = [
       return [...perBus]
         .filter(([, n]) => n > LIMITS.rulesPerBus)
         .map(([bus, n]) => ({ resource: bus, message: `${n} rules on one bus` }));
+    },
+  },
+  {
+    id: 'OB-REL-1',
+    severity: 'error',
+    description: `A queue feeding a Lambda has a visibility timeout of at least ${LAMBDA_VISIBILITY_FACTOR}x the function timeout`,
+    check(t) {
+      const out = [];
+      const all = new Map(resources(t));
+      for (const [id, r] of all) {
+        if (r.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+        const queueId = (r.Properties?.EventSourceArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+          'Fn::GetAtt'
+        ]?.[0];
+        const functionId = (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref;
+        const queue = queueId ? all.get(queueId) : undefined;
+        const fn = functionId ? all.get(functionId) : undefined;
+        if (queue?.Type !== 'AWS::SQS::Queue' || fn?.Type !== 'AWS::Lambda::Function') {
+          // Only SQS sources are ever mapped; one that cannot be checked is a finding, not a pass.
+          out.push({ resource: id, message: 'event source is not a queue and function of this template' });
+          continue;
+        }
+        const visibility = Number(queue.Properties?.VisibilityTimeout ?? SQS_DEFAULT_VISIBILITY_SECONDS);
+        const timeout = Number(fn.Properties?.Timeout ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS);
+        const window = Number(r.Properties?.MaximumBatchingWindowInSeconds ?? 0);
+        const needed = LAMBDA_VISIBILITY_FACTOR * timeout + window;
+        if (!(visibility >= needed)) {
+          out.push({
+            resource: id,
+            message: `${queueId} visibility ${visibility} s < ${LAMBDA_VISIBILITY_FACTOR} x ${functionId} timeout ${timeout} s${window ? ` + batching window ${window} s` : ''}: a message could reappear while its invocation still runs`,
+          });
+        }
+      }
+      return out;
     },
   },
 ];

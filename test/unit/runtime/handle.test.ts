@@ -1,3 +1,8 @@
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+} from '@aws-lambda-powertools/idempotency';
+import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +85,31 @@ function deps(handlers: HandlerRegistry = { PING: pingHandler }) {
   return { d, replies };
 }
 
+/**
+ * Idempotency records in memory whose conditional put reads, yields, then writes: two puts of
+ * one key at once can both win, as with moto's DynamoDB (not atomic under concurrent requests).
+ */
+class RacyIdempotencyStore extends BasePersistenceLayer {
+  readonly records = new Map<string, IdempotencyRecord>();
+  protected async _getRecord(key: string): Promise<IdempotencyRecord> {
+    const found = this.records.get(key);
+    if (!found) throw new IdempotencyItemNotFoundError(key);
+    return found;
+  }
+  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    const existing = this.records.get(record.idempotencyKey);
+    await new Promise((r) => setTimeout(r, 5));
+    if (existing) throw new IdempotencyItemAlreadyExistsError(record.idempotencyKey, existing);
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.delete(record.idempotencyKey);
+  }
+}
+
 describe('handleSqsBatch', () => {
   it('runs an accepted PING and answers PONG to reply_to with the nonce', async () => {
     const { d, replies } = deps();
@@ -160,6 +190,36 @@ describe('handleSqsBatch', () => {
     const mixed = deps({ PING: pingHandler });
     const res = await handleSqsBatch([ok, record('{')], mixed.d);
     expect(res.batchItemFailures).toEqual([]);
+  });
+
+  it('runs a request delivered twice in one batch once, and answers the copy from the stored answer', async () => {
+    let runs = 0;
+    const { d, replies } = deps({
+      PING: {
+        async handle(detail, ctx) {
+          runs++;
+          await new Promise((r) => setTimeout(r, 10));
+          return pingHandler.handle(detail, ctx);
+        },
+      },
+    });
+    const other = { ...ping(), nonce: 'a2c4e8f0-1b3d-4f5a-8c7e-9d0b1a2c3e4f' };
+    const batch = [record(body('PING', ping())), record(body('PING', other)), record(body('PING', ping()))];
+    const out = await handleSqsBatch(batch, {
+      ...d,
+      idempotency: new RacyIdempotencyStore(),
+      remainingTimeMs: () => 30_000,
+    });
+    expect(runs).toBe(2);
+    expect(out.batchItemFailures).toEqual([]);
+    expect(out.outcomes.map((o) => (o.status === 'handled' ? o.duplicate : o.status))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    const pongs = replies().filter((r) => r.detail.nonce === NONCE);
+    expect(pongs).toHaveLength(2);
+    expect(pongs[1]).toEqual(pongs[0]);
   });
 
   it('turns RequestRejected into REQUEST_FAILED with its code, without retry', async () => {

@@ -419,4 +419,36 @@ describe('guardrails catch what they are for', () => {
   it('flag an unencrypted queue without DLQ', () => {
     expect(run({ Q: { Type: 'AWS::SQS::Queue', Properties: {} } })).toEqual(['OB-SEC-4', 'OB-SEC-4']);
   });
+
+  it('flag a Lambda fed by a queue whose visibility is under 6x its timeout (plus batching window)', () => {
+    const mapped = (visibility: number | undefined, timeout: number, window?: number) => ({
+      Q: {
+        Type: 'AWS::SQS::Queue',
+        Properties: {
+          SqsManagedSseEnabled: true,
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['D', 'Arn'] } },
+          ...(visibility === undefined ? {} : { VisibilityTimeout: visibility }),
+        },
+      },
+      D: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
+      F: { Type: 'AWS::Lambda::Function', Properties: { Timeout: timeout } },
+      M: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['Q', 'Arn'] },
+          FunctionName: { Ref: 'F' },
+          ...(window === undefined ? {} : { MaximumBatchingWindowInSeconds: window }),
+        },
+      },
+    });
+    expect(run(mapped(1800, 300))).toEqual([]);
+    expect(run(mapped(300, 300))).toEqual(['OB-REL-1']);
+    expect(run(mapped(1800, 300, 10))).toEqual(['OB-REL-1']);
+    // SQS's default visibility (30 s) against a 10 s function.
+    expect(run(mapped(undefined, 10))).toEqual(['OB-REL-1']);
+    expect(run(mapped(undefined, 5))).toEqual([]);
+    const unresolved = mapped(1800, 300);
+    unresolved.M.Properties.FunctionName = { Ref: 'Elsewhere' };
+    expect(run(unresolved)).toEqual(['OB-REL-1']);
+  });
 });
