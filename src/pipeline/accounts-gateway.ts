@@ -384,18 +384,21 @@ export async function managementConnectionFromEnvironment(
   }
 }
 
+/** The account gateway over a management connection: in-process Organizations, or requests. */
+export function accountsGatewayOver(connection: ManagementConnection): AccountsGateway {
+  return connection.kind === 'direct'
+    ? directAccountsGateway(organizationsPort(connection.clients.organizations()))
+    : eventBridgeAccountsGateway({
+        client: connection.client,
+        managementAccountId: connection.managementAccountId,
+      });
+}
+
 /** The account gateway over the connection `managementConnectionFromEnvironment` chooses. */
 export async function accountsGatewayFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   options: GatewayEnvironmentOptions = {},
 ): Promise<GatewayFromEnvironment> {
   const connection = await managementConnectionFromEnvironment(env, options);
-  const gateway =
-    connection.kind === 'direct'
-      ? directAccountsGateway(organizationsPort(connection.clients.organizations()))
-      : eventBridgeAccountsGateway({
-          client: connection.client,
-          managementAccountId: connection.managementAccountId,
-        });
-  return { gateway, kind: connection.kind, close: () => connection.close() };
+  return { gateway: accountsGatewayOver(connection), kind: connection.kind, close: () => connection.close() };
 }

@@ -1,11 +1,4 @@
-import {
-  type CloudFormationClient,
-  CreateStackCommand,
-  GetTemplateCommand,
-  UpdateStackCommand,
-  waitUntilStackCreateComplete,
-  waitUntilStackUpdateComplete,
-} from '@aws-sdk/client-cloudformation';
+import { type CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { type ECRClient, PutLifecyclePolicyCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ResolvedConfig } from '../config/model.js';
@@ -13,19 +6,24 @@ import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { allPages, awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
 import { organizationsPolicyPort } from '../handlers/policies/ports.js';
 import { observePolicies } from '../handlers/policies/sync.js';
+import { deployStack } from '../handlers/provisioning/deploy-stack.js';
+import { cloudFormationPort } from '../handlers/provisioning/ports.js';
 import {
   ECR_STACK_NAME,
   type EcrTemplateInputs,
   type RenderedEcrTemplate,
   renderEcrTemplate,
 } from '../templates/ecr.js';
+import { ROLE_NAMES } from '../templates/names.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 
 /**
  * `orgbridge run --action sync-ecr [--execute]`: renders ecr.yml into the `orgbridge-ecr` stack
- * and deploys it in the cicd account. Account ids, the organization id and OU ids come from
- * Organizations, so pull grants follow the accounts that exist now.
+ * and deploys it in the cicd account's home region with the CloudFormation service role
+ * `orgbridge-ecr-deployer` (the cicd handler stack holds it; STACK_DEPLOYMENTS in
+ * src/templates/permissions.ts says what it may do). Account ids, the organization id and OU ids
+ * come from Organizations, so pull grants follow the accounts that exist now.
  *
  * On the emulator (moto), CloudFormation ignores LifecyclePolicy and RepositoryPolicyText, so
  * `local` mode also sets both through the ECR API after the deploy.
@@ -40,6 +38,8 @@ export interface SyncEcrOptions {
   /** CloudFormation and ECR in the cicd account. */
   readonly cloudFormation: CloudFormationClient;
   readonly ecr: ECRClient;
+  /** The service role CloudFormation deploys the stack with (ecrDeployerRoleArn). */
+  readonly serviceRoleArn: string;
   readonly execute: boolean;
   readonly output: Output;
   readonly local: boolean;
@@ -129,6 +129,11 @@ export function diffRepositories(
   return changes.sort((a, b) => (a.repository < b.repository ? -1 : 1));
 }
 
+/** The CloudFormation service role of the ECR stack in the cicd account. */
+export function ecrDeployerRoleArn(cicdAccountId: string): string {
+  return `arn:aws:iam::${cicdAccountId}:role/${ROLE_NAMES.ecrDeployer}`;
+}
+
 export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
   const { output } = options;
   const rendered = renderEcrTemplate(
@@ -158,18 +163,27 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
       { hint: 'merge pull grants in ecr.yml, or split repositories over fewer grants' },
     );
   }
-  const cfn = options.cloudFormation;
-  const waiter = { client: cfn, maxWaitTime: 900, minDelay: options.local ? 1 : 5, maxDelay: 30 };
   try {
-    if (deployed === undefined) {
-      await cfn.send(new CreateStackCommand({ StackName: ECR_STACK_NAME, TemplateBody: rendered.body }));
-      await waitUntilStackCreateComplete(waiter, { StackName: ECR_STACK_NAME });
-    } else {
-      await cfn.send(new UpdateStackCommand({ StackName: ECR_STACK_NAME, TemplateBody: rendered.body }));
-      await waitUntilStackUpdateComplete(waiter, { StackName: ECR_STACK_NAME });
-    }
+    await deployStack(
+      cloudFormationPort(options.cloudFormation, 'the cicd account'),
+      { name: ECR_STACK_NAME, template: { body: rendered.body }, roleArn: options.serviceRoleArn },
+      { maxWaitMs: 900_000, pollMs: options.local ? 100 : 5_000 },
+    );
   } catch (e) {
-    throw new AwsOperationError(`deploying stack ${ECR_STACK_NAME}`, e);
+    // CloudFormation refuses a role it cannot assume before it starts: the cicd handler stack,
+    // which holds the role, is older than this version or was never deployed.
+    if (e instanceof Error && /Role .* is invalid or cannot be assumed/i.test(e.message)) {
+      throw new OrgbridgeError(
+        'ECR_SERVICE_ROLE_MISSING',
+        `CloudFormation cannot assume ${options.serviceRoleArn} to deploy ${ECR_STACK_NAME}`,
+        {
+          source: 'aws',
+          cause: e,
+          hint: 'run `orgbridge run --action bootstrap --execute`: the cicd handler stack creates the role',
+        },
+      );
+    }
+    throw e;
   }
   if (options.local) {
     for (const [name, r] of Object.entries(rendered.repositories)) {
@@ -201,22 +215,26 @@ export const syncEcrAction: PipelineAction = {
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
     const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
+    const { homeRegionOf } = await import('../templates/inputs.js');
     const config = await loadConfig(context.configDir);
     const aws = awsContextFromEnv(context.env);
     const clients = new AwsClients(aws);
     try {
       // The pipeline runs with the management account's credentials (like sync-accounts) and
       // deploys into the cicd account through its access role.
+      // The stack is in the home region, where the cicd handler stack and its service role are.
       const cicdKey = config.organization.accounts.cicd;
       const inputs = await ecrTemplateInputs(config, clients.organizations());
       const cicdId = inputs.accountIds[cicdKey];
       const caller = await clients.callerAccountId();
       const target = cicdId && cicdId !== caller ? clients.forAccount(cicdId) : clients;
+      const home = homeRegionOf(config);
       const result = await syncEcr({
         config,
         organizations: clients.organizations(),
-        cloudFormation: target.cloudFormation(),
-        ecr: target.ecr(),
+        cloudFormation: target.cloudFormation(home),
+        ecr: target.ecr(home),
+        serviceRoleArn: ecrDeployerRoleArn(cicdId ?? caller),
         execute: context.execute,
         output: context.output,
         local: aws.endpoint !== undefined,

@@ -99,6 +99,8 @@ export const ROLE_NAMES = {
   stackDeployer: `${PREFIX}-stack-deployer`,
   /** The seed's `update-s3-stacks-role`: the only principal allowed to modify the log buckets. */
   logBucketUpdater: 'update-s3-stacks-role',
+  /** CloudFormation service role `run --action sync-ecr` passes for the ECR stack (cicd account). */
+  ecrDeployer: `${PREFIX}-ecr-deployer`,
 } as const;
 
 export const FUNCTION_NAMES = {

@@ -1,4 +1,4 @@
-import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { type AccountKind, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../config/model.js';
 import { groupRoleName, IAM_PATH } from '../plan/access.js';
 import { ACCOUNT_PARAMETER_PATH } from '../plan/provisioning.js';
 import {
@@ -350,6 +350,7 @@ const PROTECT_ORGBRIDGE_ROLES: PolicyStatement = {
     ROLE_NAMES.stackDeployer,
     ROLE_NAMES.ssmReader,
     ROLE_NAMES.logBucketUpdater,
+    ROLE_NAMES.ecrDeployer,
   ].map((name) => iamArn(`role/${name}`)),
 };
 
@@ -568,16 +569,48 @@ const LOG_BUCKETS_STATEMENTS: readonly PolicyStatement[] = [
 ];
 
 /**
- * Each runtime stack a handler deploys with a service role: the detail-type whose handler deploys
- * it (the role exists where that detail-type is handled), the role it passes, and what the role
- * must hold for the stack's resources. A new runtime stack is one more entry.
+ * The central ECR repositories of ecr.yml (`orgbridge-ecr`, cicd account, home region). ecr.yml
+ * names repositories freely (any valid ECR name, no prefix: image URIs are the teams' and a
+ * renamed repository is a new, empty one), and the role is deployed by the bootstrap, not with
+ * each ecr.yml change, so it cannot list the names: the narrowest scope is the repositories of the
+ * cicd account in the home region, where sync-ecr deploys the stack. Every call takes the
+ * repository ARN. No KMS: the repositories use ECR's default AES-256 encryption
+ * (PROVIDER_PERMISSION_EXEMPTIONS).
  */
-export interface StackDeployment {
+const ECR_STATEMENTS: readonly PolicyStatement[] = [
+  {
+    sid: 'EcrRepositories',
+    actions: [
+      'ecr:CreateRepository',
+      'ecr:DescribeRepositories',
+      'ecr:DeleteRepository',
+      'ecr:PutLifecyclePolicy',
+      'ecr:DeleteLifecyclePolicy',
+      'ecr:SetRepositoryPolicy',
+      'ecr:DeleteRepositoryPolicy',
+      'ecr:PutImageScanningConfiguration',
+      'ecr:PutImageTagMutability',
+      'ecr:TagResource',
+      'ecr:UntagResource',
+    ],
+    resources: [`arn:\${AWS::Partition}:ecr:\${AWS::Region}:\${AWS::AccountId}:repository/*`],
+  },
+];
+
+/**
+ * Each runtime stack deployed with a service role, and what the role must hold for the stack's
+ * resources. Who deploys it decides where the role is: a handler (`detailType`: the role exists
+ * where that detail-type is handled) or the pipeline itself (`account`: the role is in that
+ * special account's handler stack, e.g. sync-ecr in cicd). A new runtime stack is one more entry.
+ */
+export type StackDeployment = {
   readonly stack: keyof typeof RUNTIME_STACKS;
-  readonly detailType: string;
   readonly serviceRole: string;
   readonly statements: readonly PolicyStatement[];
-}
+} & (
+  | { readonly detailType: string; readonly account?: undefined }
+  | { readonly account: SpecialAccountKind; readonly detailType?: undefined }
+);
 
 export const STACK_DEPLOYMENTS: readonly StackDeployment[] = [
   {
@@ -611,13 +644,30 @@ export const STACK_DEPLOYMENTS: readonly StackDeployment[] = [
     serviceRole: ROLE_NAMES.logBucketUpdater,
     statements: LOG_BUCKETS_STATEMENTS,
   },
+  {
+    stack: 'ecr',
+    account: 'cicd',
+    serviceRole: ROLE_NAMES.ecrDeployer,
+    statements: ECR_STATEMENTS,
+  },
 ];
 
-/** A service role's statements where `handled` detail-types are handled: the union by sid, Deny last. */
-export function serviceRoleStatements(serviceRole: string, handled: readonly string[]): PolicyStatement[] {
+/** The deployments whose service role lives in an account of `kind` handling `handled` detail-types. */
+export function deploymentsIn(kind: AccountKind, handled: readonly string[]): StackDeployment[] {
+  return STACK_DEPLOYMENTS.filter((d) =>
+    d.detailType === undefined ? d.account === kind : handled.includes(d.detailType),
+  );
+}
+
+/** A service role's statements in an account of `kind` handling `handled`: the union by sid, Deny last. */
+export function serviceRoleStatements(
+  serviceRole: string,
+  kind: AccountKind,
+  handled: readonly string[],
+): PolicyStatement[] {
   const bySid = new Map<string, PolicyStatement>();
-  for (const d of STACK_DEPLOYMENTS) {
-    if (d.serviceRole !== serviceRole || !handled.includes(d.detailType)) continue;
+  for (const d of deploymentsIn(kind, handled)) {
+    if (d.serviceRole !== serviceRole) continue;
     for (const s of d.statements) bySid.set(s.sid, s);
   }
   return [...bySid.values()].sort((a, b) => Number(a.effect === 'Deny') - Number(b.effect === 'Deny'));
@@ -685,6 +735,12 @@ export const PROVIDER_PERMISSION_EXEMPTIONS: readonly ProviderPermissionExemptio
       reason: `the S3 API ${api.slice(3)} is authorized by ${action}`,
     }),
   ),
+  {
+    type: 'AWS::ECR::Repository',
+    actions: ['kms:CreateGrant', 'kms:DescribeKey', 'kms:RetireGrant'],
+    unlessProperties: ['EncryptionConfiguration'],
+    reason: 'a customer managed KMS key only; the ECR repositories use the default AES-256 encryption',
+  },
   {
     type: 'AWS::Backup::BackupVault',
     actions: ['backup-storage:Mount'],

@@ -1,3 +1,4 @@
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeRepositoriesCommand,
   GetLifecyclePolicyCommand,
@@ -11,7 +12,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import type { EcrRepository, ResolvedAccount, ResolvedConfig } from '../../src/config/model.js';
-import { syncEcr } from '../../src/pipeline/sync-ecr.js';
+import { ecrDeployerRoleArn, syncEcr } from '../../src/pipeline/sync-ecr.js';
 import { cfnLint } from '../support/cfn-lint.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { config as accountConfig, desired } from '../unit/plan/fixtures.js';
@@ -31,6 +32,7 @@ const repositories: EcrRepository[] = [
 describe('sync-ecr on the emulator', () => {
   const moto = useMoto();
   const ids: Record<string, string> = {};
+  let roleArn = '';
 
   const account = (key: string, service: string) => desired(key, { service, name: key });
   const configWith = (accounts: ResolvedAccount[]): ResolvedConfig =>
@@ -49,6 +51,7 @@ describe('sync-ecr on the emulator', () => {
       organizations: clients.organizations(),
       cloudFormation: clients.cloudFormation(),
       ecr: clients.ecr(),
+      serviceRoleArn: roleArn,
       execute,
       output: io,
       local: true,
@@ -70,6 +73,8 @@ describe('sync-ecr on the emulator', () => {
 
   beforeAll(async () => {
     const { rootId } = await createOrganization(moto().management);
+    // The ECR stack goes where the tests' clients act; moto neither checks nor assumes the role.
+    roleArn = ecrDeployerRoleArn(await moto().management.callerAccountId());
     const org = moto().management.organizations();
     const internal = await org.send(
       new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Internal' }),
@@ -97,6 +102,11 @@ describe('sync-ecr on the emulator', () => {
     expect(dry.out).toContain('+ add payments/api');
     const run = await sync(first(), true);
     expect(run.exitCode).toBe(0);
+    const stack = await moto()
+      .management.cloudFormation()
+      .send(new DescribeStacksCommand({ StackName: 'orgbridge-ecr' }));
+    expect(stack.Stacks?.[0]?.RoleARN).toBe(roleArn);
+    expect(roleArn).toMatch(/:role\/orgbridge-ecr-deployer$/);
     const repos = await moto().management.ecr().send(new DescribeRepositoriesCommand({}));
     expect((repos.repositories ?? []).map((r) => r.repositoryName).sort()).toEqual([
       'ledger',

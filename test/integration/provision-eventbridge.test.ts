@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import {
@@ -6,6 +9,7 @@ import {
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
 } from '@aws-sdk/client-route-53';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
 import type { RequestClient } from '../../src/bus/requests.js';
@@ -16,6 +20,7 @@ import { readAccountDnsPermissions } from '../../src/handlers/dns/zones.js';
 import { ssmPort } from '../../src/handlers/provisioning/ports.js';
 import { handlersFor } from '../../src/handlers/registry.js';
 import { cicdRequestClient } from '../../src/pipeline/accounts-gateway.js';
+import { pipelineAction } from '../../src/pipeline/actions/pipeline.js';
 import { type CompletionStore, MemoryCompletionStore } from '../../src/pipeline/dag.js';
 import { provision } from '../../src/pipeline/provision.js';
 import { eventBridgeProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
@@ -115,7 +120,14 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
     pollers = startLocalPollers({
       topology,
       clientsFor,
-      handlersFor: (kind) => handlersFor(kind),
+      // The management account's LIST_ACCOUNTS too, which `run --action pipeline` lists with.
+      handlersFor: (kind) =>
+        handlersFor(kind, {
+          accounts: {
+            rootOu: org.config.organization.root_ou,
+            morgueOu: org.config.organization.morgue_ou,
+          },
+        }),
       waitSeconds: 1,
       retryDelaySeconds: 0,
       concurrency: 8,
@@ -284,4 +296,49 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
       .send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: ['10.9.0.0/16'] }] }));
     expect(vpcs.Vpcs ?? []).toEqual([]);
   });
+
+  it('run --action pipeline with cicd credentials lists over the one eventbridge connection, in the home region', async () => {
+    const assumed = await moto()
+      .management.sts()
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${org.special.cicd}:role/OrganizationAccountAccessRole`,
+          RoleSessionName: 'pipeline',
+        }),
+      );
+    const cicdEnv = {
+      AWS_ENDPOINT_URL: moto().server.endpoint,
+      AWS_REGION: 'eu-west-1', // not the home region: the bus and reply queue are in defaults.region
+      AWS_ACCESS_KEY_ID: assumed.Credentials?.AccessKeyId as string,
+      AWS_SECRET_ACCESS_KEY: assumed.Credentials?.SecretAccessKey as string,
+      AWS_SESSION_TOKEN: assumed.Credentials?.SessionToken as string,
+      ORGBRIDGE_PIPELINE_STATE: 'file',
+      ORGBRIDGE_STATE_DIR: mkdtempSync(join(tmpdir(), 'orgbridge-pipeline-state-')),
+    };
+    // The SDK's default credential chain reads process.env: act as cicd for this call only.
+    const saved = Object.fromEntries(Object.keys(cicdEnv).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, cicdEnv);
+    await settled();
+    const before = outcomes.length;
+    const io = memoryIo();
+    const code = await pipelineAction
+      .run({
+        configDir: org.config.directory,
+        execute: false,
+        output: io,
+        env: process.env,
+        now: () => new Date(),
+      })
+      .finally(() => {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      });
+    expect(io.stderr.join('\n')).toContain('pipeline: eventbridge gateway');
+    // A fresh state file: every step is pending, and a dry run sends nothing but the listing.
+    expect(code).toBe(2);
+    await settled();
+    expect(outcomes.slice(before).map((o) => o.outcome.type)).toEqual(['LIST_ACCOUNTS']);
+  }, 30_000);
 });

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import type { RequestClient } from '../../bus/requests.js';
 import { loadConfig } from '../../config/index.js';
 import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
@@ -12,7 +11,7 @@ import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
 /**
  * `run --action pipeline [--execute]`: provisions every new or changed account (docs/provisioning.md).
  *
- * The gateway is chosen exactly as sync-accounts chooses its own (`accountsGatewayFromEnvironment`,
+ * The gateway is chosen exactly as sync-accounts chooses its own (`managementConnectionFromEnvironment`,
  * docs/plan.md): ORGBRIDGE_ACCOUNTS_GATEWAY when set, else the credentials. With the management
  * account's, `direct`: the organization is read in-process and the other accounts are reached
  * through OrganizationAccountAccessRole. With the cicd account's, `eventbridge`: the organization
@@ -29,16 +28,20 @@ export const pipelineAction: PipelineAction = {
     'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
   async run(context) {
     const config = await loadConfig(context.configDir);
-    const { AwsClients, awsContextFromEnv } = await import('../../aws/index.js');
-    const { accountsGatewayFromEnvironment, cicdRequestClient } = await import('../accounts-gateway.js');
+    const { accountsGatewayOver, managementConnectionFromEnvironment } = await import(
+      '../accounts-gateway.js'
+    );
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
     const { artifactBucketName } = await import('../../templates/names.js');
     const { SPECIAL_ACCOUNT_KINDS } = await import('../../config/model.js');
-    const accounts = await accountsGatewayFromEnvironment(context.env, { config });
-    const clients = new AwsClients(awsContextFromEnv(context.env));
-    let client: RequestClient | undefined;
+    const home = homeRegionOf(config);
+    // One connection: its clients (management's for direct, cicd's for eventbridge) and, for
+    // eventbridge, its request client serve both the account listing and the provisioning. The
+    // bus, the reply queue and the artifact bucket are in the home region.
+    const connection = await managementConnectionFromEnvironment(context.env, { config, region: home });
+    const { clients } = connection;
     try {
-      const observed = await accounts.gateway.list();
+      const observed = await accountsGatewayOver(connection).list();
       let organizationId: string;
       try {
         // Every account of an organization may call DescribeOrganization, cicd included.
@@ -48,13 +51,11 @@ export const pipelineAction: PipelineAction = {
         throw new AwsOperationError('reading the organization id (organizations:DescribeOrganization)', e);
       }
       const ids = resolveAccountIds(config, observed);
-      const home = homeRegionOf(config);
       const special = Object.fromEntries(
         SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] ?? '']),
       ) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], string>;
-      const direct = accounts.kind === 'direct';
       // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
-      const cicd = direct ? clients.forAccount(special.cicd) : clients;
+      const cicd = connection.kind === 'direct' ? clients.forAccount(special.cicd) : clients;
       const local =
         (context.env.ORGBRIDGE_PIPELINE_STATE ?? (context.env.AWS_ENDPOINT_URL ? 'file' : 's3')) === 'file';
       const store: CompletionStore = local
@@ -66,17 +67,11 @@ export const pipelineAction: PipelineAction = {
           )
         : s3CompletionStore(cicd.s3(home), artifactBucketName(special.cicd, home), PIPELINE_STATE_KEY);
       const where = { config, accountIds: ids, specialIds: special, homeRegion: home };
-      let gateway: ProvisioningGateway;
-      if (direct) {
-        gateway = directProvisioningGateway({ management: clients, ...where });
-      } else {
-        client = await cicdRequestClient(clients, {
-          busName: config.organization.event_bus,
-          source: config.organization.event_source,
-        });
-        gateway = eventBridgeProvisioningGateway({ client, cicd: clients, ...where });
-      }
-      context.output.err(`pipeline: ${accounts.kind} gateway`);
+      const gateway: ProvisioningGateway =
+        connection.kind === 'direct'
+          ? directProvisioningGateway({ management: clients, ...where })
+          : eventBridgeProvisioningGateway({ client: connection.client, cicd: clients, ...where });
+      context.output.err(`pipeline: ${connection.kind} gateway`);
       const result = await provision({
         config,
         observed,
@@ -90,9 +85,7 @@ export const pipelineAction: PipelineAction = {
       });
       return result.exitCode;
     } finally {
-      await client?.close();
-      await accounts.close();
-      clients.destroy();
+      await connection.close();
     }
   },
 };

@@ -219,7 +219,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   });
 
   addSsmReaderRole(stack, options.special.cicd);
-  addStackServiceRoles(stack, topology.handledDetailTypes);
+  addStackServiceRoles(stack, kind, topology.handledDetailTypes);
 
   if (!options.local) {
     if (!options.bundleKey) {
@@ -326,9 +326,9 @@ function addSsmReaderRole(stack: Stack, cicdAccountId: string): void {
 }
 
 /**
- * CloudFormation service roles for the handlers that deploy stacks at run time: the handler may
- * only pass the role, the role holds the resource permissions (STACK_DEPLOYMENTS in
- * src/templates/permissions.ts), and only CloudFormation assumes it.
+ * CloudFormation service roles for the stacks deployed at run time, by a handler or (ECR) by the
+ * pipeline: the deployer may only pass the role, the role holds the resource permissions
+ * (STACK_DEPLOYMENTS in src/templates/permissions.ts), and only CloudFormation assumes it.
  */
 const SERVICE_ROLES = [
   {
@@ -345,11 +345,18 @@ const SERVICE_ROLES = [
     description:
       'orgbridge: the only principal allowed to modify the log buckets (seed: update-s3-stacks-role)',
   },
+  {
+    logicalId: 'EcrDeployerRole',
+    roleName: ROLE_NAMES.ecrDeployer,
+    policyName: 'deploy-ecr',
+    description:
+      'orgbridge: CloudFormation service role for the ECR repositories of ecr.yml (run --action sync-ecr)',
+  },
 ] as const;
 
-function addStackServiceRoles(stack: Stack, handled: readonly string[]): void {
+function addStackServiceRoles(stack: Stack, kind: AccountKind, handled: readonly string[]): void {
   for (const role of SERVICE_ROLES) {
-    const statements = serviceRoleStatements(role.roleName, handled);
+    const statements = serviceRoleStatements(role.roleName, kind, handled);
     if (statements.length === 0) continue;
     new CfnRole(stack, role.logicalId, {
       roleName: role.roleName,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EcrRepository, ResolvedConfig } from '../../../src/config/model.js';
+import type { AccountKind, EcrRepository, ResolvedConfig } from '../../../src/config/model.js';
 import {
   IAM_PATH,
   identityMapping,
@@ -11,6 +11,7 @@ import { renderEcrTemplate } from '../../../src/templates/ecr.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
 import { RUNTIME_STACKS } from '../../../src/templates/names.js';
 import {
+  deploymentsIn,
   PROVIDER_PERMISSION_EXEMPTIONS,
   STACK_DEPLOYMENTS,
   type StackDeployment,
@@ -157,12 +158,12 @@ function rolePolicy(kind: string, roleName: string): Policy | undefined {
   };
 }
 
-/** Each (kind, deployment) where the kind's handler deploys the stack, with the role it passes. */
+/**
+ * Each (kind, deployment) where the stack is deployed from an account of the kind (by its handler,
+ * or by the pipeline there: ECR in cicd), with the role passed.
+ */
 const deployments = Object.entries(topology.kinds).flatMap(([kind, view]) =>
-  STACK_DEPLOYMENTS.filter((d) => view.handledDetailTypes.includes(d.detailType)).map((d) => ({
-    kind,
-    deployment: d,
-  })),
+  deploymentsIn(kind as AccountKind, view.handledDetailTypes).map((d) => ({ kind, deployment: d })),
 );
 
 // ---- IAM evaluation, as far as this guard needs it ------------------------------------------
@@ -387,6 +388,38 @@ describe('CloudFormation service roles against the resource provider schemas', (
         );
       }
     }
+  });
+
+  it('scope the ECR deployer to the repositories of the cicd account in the home region, without KMS', () => {
+    const ecr = deployments.filter((d) => d.deployment.stack === 'ecr');
+    expect(ecr.map((d) => `${d.kind}/${d.deployment.serviceRole}`)).toEqual(['cicd/orgbridge-ecr-deployer']);
+    for (const kind of Object.keys(topology.kinds).filter((k) => k !== 'cicd')) {
+      expect(rolePolicy(kind, 'orgbridge-ecr-deployer'), kind).toBeUndefined();
+    }
+    const policy = rolePolicy('cicd', 'orgbridge-ecr-deployer') as Policy;
+    expect(policy.statements.flatMap((s) => s.Resource as string[])).toEqual([
+      `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/*`,
+    ]);
+    expect(
+      allows(policy, 'ecr:DeleteRepository', `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/risk/engine`),
+    ).toBe(false);
+    // A customer managed key would lift the KMS exemption, and the role would lack the KMS calls.
+    const encrypted: Template = {
+      Resources: Object.fromEntries(
+        Object.entries(RUNTIME_TEMPLATES.ecr.Resources).map(([id, r]) => [
+          id,
+          {
+            ...r,
+            Properties: {
+              ...r.Properties,
+              EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: 'alias/ecr' },
+            },
+          },
+        ]),
+      ),
+    };
+    expect(missingPermissions(RUNTIME_TEMPLATES.ecr, policy)).toEqual([]);
+    expect(missingPermissions(encrypted, policy).filter((m) => m.includes(': kms:'))).toHaveLength(3);
   });
 
   it('keep exemptions honest: listed by the schema, for properties no template sets', () => {
