@@ -3,7 +3,10 @@
  * one async function returning BenchResult[]; a module that is missing or fails is reported,
  * never hidden.
  */
+import { dropSdkNodeNotice } from '../src/cli/warnings.js';
 import type { BenchResult } from './types.js';
+
+dropSdkNodeNotice();
 
 interface Suite {
   readonly title: string;
