@@ -1,9 +1,9 @@
 import type { Detail } from '../../protocol/catalog.js';
 import { RUNTIME_STACKS } from '../../templates/names.js';
-import { type DeployOptions, deployStack } from './deploy-stack.js';
+import type { DeployOptions } from './deploy-stack.js';
 import type { CloudFormationPort } from './ports.js';
 import type { HandlerResult } from './put-ssm-parameters.js';
-import { checkTemplateUrl } from './template-origin.js';
+import { updateStackFromUrl } from './update-stack.js';
 
 /** What CREATE_VPC carries besides the envelope. */
 export type CreateVpcRequest = Pick<
@@ -23,22 +23,16 @@ export async function createVpc(
   cicdAccountId: string,
   options: DeployOptions & { readonly roleArn?: string } = {},
 ): Promise<HandlerResult> {
-  checkTemplateUrl('CREATE_VPC', request.template_url, { cicdAccountId, region: request.region });
-  const outcome = await deployStack(
+  const deployed = await updateStackFromUrl(
     cfn,
-    {
-      name: RUNTIME_STACKS.vpc,
-      template: { url: request.template_url },
-      ...(options.roleArn ? { roleArn: options.roleArn } : {}),
-      tags: { 'orgbridge:managed': 'true' },
-    },
+    { stack_name: RUNTIME_STACKS.vpc, template_url: request.template_url },
+    { type: 'CREATE_VPC', cicdAccountId, region: request.region },
     options,
   );
   return {
-    changed: outcome !== 'unchanged',
+    changed: deployed.changed,
     summary: {
-      stack: RUNTIME_STACKS.vpc,
-      outcome,
+      ...deployed.summary,
       region: request.region,
       cidr: request.cidr,
       nat_gateways: String(request.nat_gateway_count),
