@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedConfig } from '../../../src/config/model.js';
-import { identityMapping, memberAccess, orgPathResolver, planLogDelivery } from '../../../src/plan/access.js';
+import { identityMapping, memberAccess, planLogDelivery } from '../../../src/plan/access.js';
 import {
   type ProvisioningTemplate,
   renderAccountBaseline,
@@ -11,33 +10,26 @@ import {
 } from '../../../src/templates/provisioning.js';
 import { splitCidr } from '../../../src/templates/vpc.js';
 import { cfnLint } from '../../support/cfn-lint.js';
-import { config, desired } from '../plan/fixtures.js';
+import {
+  ACCESS_IDENTITY,
+  ACCESS_ORG,
+  accessContext,
+  accessOrgPathOf,
+  api,
+  twoDevAccounts,
+  web,
+} from '../plan/access-fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: generated template/policy JSON, read only in assertions
 type Json = any;
 
 /** The provisioning templates (src/templates/{access,backup,vpc,logs-bucket}.ts) and cfn-lint over all of them. */
-const IDENTITY = '200000000002';
 const LOGS = '200000000004';
-const ORG = 'o-abcdefghij';
-const OUS = { '': 'r-ab12', Internal: 'ou-ab12-00000001', 'Internal/Dev': 'ou-ab12-00000002' };
-const orgPathOf = orgPathResolver(ORG, OUS);
-const context = {
-  identityAccountId: IDENTITY,
-  cicdAccountId: '200000000001',
-  organizationId: ORG,
-  orgPathOf,
-};
-const access = { all: ['Admin'], rw: ['PowerUser', 'Developer'] };
-const web = desired('web', { organization_unit: 'Internal/Dev', access, settings: { use_cfr: true } });
-const api = desired('api', { organization_unit: 'Internal/Dev', access });
-const resolved = {
-  ...config([web, api]),
-  defaults: {},
-  ecr: [],
-  policies: [],
-  directory: '/c',
-} as unknown as ResolvedConfig;
+const IDENTITY = ACCESS_IDENTITY;
+const ORG = ACCESS_ORG;
+const orgPathOf = accessOrgPathOf;
+const context = accessContext;
+const resolved = twoDevAccounts;
 
 type Resources = Record<
   string,

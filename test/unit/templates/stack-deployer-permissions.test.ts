@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AccountKind, EcrRepository, ResolvedConfig } from '../../../src/config/model.js';
-import {
-  IAM_PATH,
-  identityMapping,
-  memberAccess,
-  orgPathResolver,
-  planLogDelivery,
-} from '../../../src/plan/access.js';
+import type { AccountKind, EcrRepository } from '../../../src/config/model.js';
+import { IAM_PATH, identityMapping, memberAccess, planLogDelivery } from '../../../src/plan/access.js';
 import { renderEcrTemplate } from '../../../src/templates/ecr.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
 import { RUNTIME_STACKS } from '../../../src/templates/names.js';
@@ -26,7 +20,14 @@ import {
 import { RESOURCE_PROVIDER_PERMISSIONS } from '../../../src/templates/resource-permissions.js';
 import { renderTemplates } from '../../../src/templates/synth.js';
 import { renderTopology } from '../../../src/templates/topology-adapter.js';
-import { config, desired } from '../plan/fixtures.js';
+import {
+  ACCESS_IDENTITY,
+  ACCESS_ORG,
+  accessContext,
+  accessOrgPathOf,
+  twoDevAccounts,
+  web,
+} from '../plan/access-fixture.js';
 import { BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 
 /**
@@ -58,31 +59,16 @@ interface Policy {
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
-const ORG = 'o-abcdefghij';
+const ORG = ACCESS_ORG;
 
 // ---- The runtime templates, richest shape --------------------------------------------------
 
-const IDENTITY = '200000000002';
 // The logs account deploys its own bucket, named after it: the role's account.
 const LOGS = ACCOUNT;
-const OUS = { '': 'r-ab12', Internal: 'ou-ab12-00000001', 'Internal/Dev': 'ou-ab12-00000002' };
-const orgPathOf = orgPathResolver(ORG, OUS);
-const context = {
-  identityAccountId: IDENTITY,
-  cicdAccountId: '200000000001',
-  organizationId: ORG,
-  orgPathOf,
-};
-const access = { all: ['Admin'], rw: ['PowerUser', 'Developer'] };
-const web = desired('web', { organization_unit: 'Internal/Dev', access, settings: { use_cfr: true } });
-const api = desired('api', { organization_unit: 'Internal/Dev', access });
-const resolved = {
-  ...config([web, api]),
-  defaults: {},
-  ecr: [],
-  policies: [],
-  directory: '/c',
-} as unknown as ResolvedConfig;
+const IDENTITY = ACCESS_IDENTITY;
+const orgPathOf = accessOrgPathOf;
+const context = accessContext;
+const resolved = twoDevAccounts;
 const repositories: EcrRepository[] = [
   {
     name: 'risk/engine',
