@@ -1,4 +1,5 @@
 import { App, Aws, Fn, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { PolicyStatement } from '../permissions.js';
 
@@ -39,6 +40,26 @@ export function newStack(app: Construct, id: string, props: OrgbridgeStackProps)
 /** A bus in the deploying account, without `Ref` of the bus (moto returns garbage for it). */
 export function localBusArn(busName: string): string {
   return Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${busName}`);
+}
+
+/** Lets one account put events on a bus of the deploying account (statement `allow-from-<id>`). */
+export function allowPutEventsFrom(
+  stack: Stack,
+  id: string,
+  busName: string,
+  accountId: string,
+): CfnEventBusPolicy {
+  return new CfnEventBusPolicy(stack, id, {
+    eventBusName: busName,
+    statementId: `allow-from-${accountId}`,
+    statement: {
+      Sid: `allow-from-${accountId}`,
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Action: 'events:PutEvents',
+      Resource: localBusArn(busName),
+    },
+  });
 }
 
 /** Policy statements as an IAM policy document; resources are `Fn::Sub` strings. */

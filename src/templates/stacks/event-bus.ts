@@ -4,7 +4,7 @@ import type { AccountKind, SpecialAccountKind } from '../../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../../config/model.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
-import { localBusArn, logicalId } from './common.js';
+import { allowPutEventsFrom, localBusArn, logicalId } from './common.js';
 import { addForwarderRole, addRule } from './rules.js';
 
 /**
@@ -53,17 +53,7 @@ export function addEventBus(
       if (condition) policy.cfnOptions.condition = condition;
     } else {
       senders.accountIds.forEach((accountId, i) => {
-        const policy = new CfnEventBusPolicy(stack, `BusPolicy${n}Account${i + 1}`, {
-          eventBusName: bus.busName,
-          statementId: `allow-from-${accountId}`,
-          statement: {
-            Sid: `allow-from-${accountId}`,
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-            Action: 'events:PutEvents',
-            Resource: localBusArn(bus.busName),
-          },
-        });
+        const policy = allowPutEventsFrom(stack, `BusPolicy${n}Account${i + 1}`, bus.busName, accountId);
         policy.addResourceDependency(eventBus);
         if (condition) policy.cfnOptions.condition = condition;
       });

@@ -1,6 +1,6 @@
 import { Fn, type Stack } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
-import { CfnEventBus, CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
+import { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
@@ -11,7 +11,7 @@ import type { SpecialAccountIds } from '../inputs.js';
 import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../names.js';
 import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
-import { denyInsecureTransport, localBusArn, logicalId, policyDocument } from './common.js';
+import { allowPutEventsFrom, denyInsecureTransport, logicalId, policyDocument } from './common.js';
 import { addForwarderRole, addRule } from './rules.js';
 
 /** The Lambda runtime of every handler; the bundles target Node 20 syntax, which it runs. */
@@ -87,17 +87,12 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       description: 'orgbridge: where this account publishes (its main bus only receives)',
     });
     bus.senders.forEach((accountId, i) => {
-      new CfnEventBusPolicy(stack, `${logicalId(bus.name)}Policy${i + 1}`, {
-        eventBusName: bus.name,
-        statementId: `allow-from-${accountId}`,
-        statement: {
-          Sid: `allow-from-${accountId}`,
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-          Action: 'events:PutEvents',
-          Resource: localBusArn(bus.name),
-        },
-      }).addResourceDependency(resource);
+      allowPutEventsFrom(
+        stack,
+        `${logicalId(bus.name)}Policy${i + 1}`,
+        bus.name,
+        accountId,
+      ).addResourceDependency(resource);
     });
   }
   const consumed = [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
