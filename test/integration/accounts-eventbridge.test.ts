@@ -20,6 +20,7 @@ import { HANDLER_QUEUE, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type Conversation, SOURCE, startConversation } from '../support/conversation.js';
 import { useMoto } from '../support/moto.js';
+import { waitFor } from '../support/wait.js';
 import { config, desired } from '../unit/plan/fixtures.js';
 
 /** moto's CreateAccount is synchronous; the handler polls with a clock that never waits. */
@@ -234,13 +235,3 @@ describe('account lifecycle over EventBridge: cicd pipeline -> management handle
     ).rejects.toMatchObject({ code: 'SYNC_GATEWAY_UNKNOWN' });
   });
 });
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

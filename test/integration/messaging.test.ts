@@ -14,6 +14,7 @@ import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
 import { createOrganization, useMoto } from '../support/moto.js';
+import { waitFor } from '../support/wait.js';
 
 describe('messaging: cicd -> member request/response over EventBridge and SQS', () => {
   const moto = useMoto();
@@ -250,16 +251,3 @@ describe('messaging: cicd -> member request/response over EventBridge and SQS', 
     expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBeGreaterThanOrEqual(102);
   });
 });
-
-async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

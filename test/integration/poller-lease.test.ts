@@ -14,6 +14,7 @@ import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
 import { createOrganization, useMoto } from '../support/moto.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The local poller's lease (src/runtime/lease.ts) on the emulator, with a visibility timeout of
@@ -23,16 +24,6 @@ import { createOrganization, useMoto } from '../support/moto.js';
  */
 const VISIBILITY_SECONDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 interface Runtime {
   readonly outcomes: RecordOutcome[];
@@ -176,14 +167,14 @@ describe('local poller: a batch holds its messages and in-progress records while
     const first = startRuntime(slowPing);
     const second = startRuntime(slowPing);
     const original = await inject(nonce);
-    await waitFor(() => (runs > 0 ? true : undefined), 5_000, 'the handler to start');
+    await waitFor(() => (runs > 0 ? true : undefined), 5_000, 'the handler to start', 50);
     // Past the visibility timeout and the first in-progress expiry: an EventBridge duplicate.
     await sleep(3_000);
     const duplicate = await inject(nonce);
     const outcomes = () => [...first.outcomes, ...second.outcomes];
     const settled = (id: string) => outcomes().find((o) => o.messageId === id && o.status === 'handled');
-    await waitFor(() => settled(original), 10_000, 'the original to be handled');
-    const again = await waitFor(() => settled(duplicate), 10_000, 'the duplicate to be answered');
+    await waitFor(() => settled(original), 10_000, 'the original to be handled', 50);
+    const again = await waitFor(() => settled(duplicate), 10_000, 'the duplicate to be answered', 50);
 
     expect(runs).toBe(1);
     expect(overlapping).toBe(0);
@@ -209,9 +200,9 @@ describe('local poller: a batch holds its messages and in-progress records while
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
     });
-    await waitFor(() => (out.includes('polling') ? true : undefined), 15_000, 'the runtime process');
+    await waitFor(() => (out.includes('polling') ? true : undefined), 15_000, 'the runtime process', 50);
     await inject(nonce);
-    await waitFor(() => (out.includes(`started ${nonce}`) ? true : undefined), 5_000, 'its handler');
+    await waitFor(() => (out.includes(`started ${nonce}`) ? true : undefined), 5_000, 'its handler', 50);
 
     let ranAt: number | undefined;
     const runtime = startRuntime({
@@ -230,6 +221,7 @@ describe('local poller: a batch holds its messages and in-progress records while
       () => runtime.outcomes.find((o) => o.status === 'handled'),
       10_000,
       'the retry in the surviving runtime',
+      50,
     );
     // Back after at most one visibility timeout (plus a long poll and one refused attempt if the
     // retry came a moment before the in-progress record expired).
@@ -258,6 +250,7 @@ describe('local poller: a batch holds its messages and in-progress records while
       () => runtime.outcomes.find((o) => o.messageId === id && o.status === 'handled'),
       10_000,
       'the redelivered message to be handled',
+      50,
     );
     expect(handled).toMatchObject({ nonce, duplicate: false });
     expect(attempts).toBe(2);

@@ -6,7 +6,8 @@ import { MAX_DETAIL_BYTES } from '../../../src/protocol/catalog.js';
 import { senderBusName } from '../../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../../src/runtime/handle.js';
 import type { ChaosFigures } from '../../support/chaos-report.js';
-import { BUS, envelope, PARENT_DOMAIN, SOURCE, type World, waitFor } from './world.js';
+import { waitFor } from '../../support/wait.js';
+import { BUS, envelope, PARENT_DOMAIN, SOURCE, type World } from './world.js';
 
 /**
  * Forged events that must never execute. Each is sent the way an attacker (or a bug) would get

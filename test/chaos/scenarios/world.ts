@@ -25,7 +25,10 @@ import { type LocalPollers, startLocalPollers } from '../../../src/runtime/polle
 import { provisionTopology } from '../../../src/runtime/provision.js';
 import type { MotoFixture } from '../../support/moto.js';
 import { createOrganization } from '../../support/moto.js';
+import { waitFor } from '../../support/wait.js';
 import { handlerRegistry } from './handlers.js';
+
+export { waitFor };
 
 /**
  * One organization on the emulator with the whole messaging topology, local pollers running the
@@ -386,19 +389,6 @@ export function missingFromAudit(
     else missing.push(e);
   }
   return missing;
-}
-
-export async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
 /** The envelope a rule writes into a queue (ENVELOPE_INPUT_TRANSFORMER). */

@@ -1,0 +1,18 @@
+/**
+ * Polls `probe` until it returns something other than undefined, or fails after `timeoutMs`
+ * naming `what` it waited for. For effects that arrive asynchronously (queues, pollers).
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'the condition',
+  pollMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
