@@ -15,7 +15,12 @@ import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
-import { artifactBucketName, templateKey } from '../templates/names.js';
+import {
+  artifactBucketName,
+  LAMBDA_BUNDLE_PREFIX,
+  TEMPLATE_PREFIX,
+  templateKey,
+} from '../templates/names.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import type { Output } from './output.js';
 
@@ -412,7 +417,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     const regionOf = (bucket: string) =>
       inputs.regions.find((r) => bucket.endsWith(`-${r}`)) ?? inputs.homeRegion;
     // Keys carry the content hash: an object already there is this exact content.
-    const prefix = what === 'bundles' ? 'lambdas/' : 'templates/';
+    const prefix = what === 'bundles' ? LAMBDA_BUNDLE_PREFIX : TEMPLATE_PREFIX;
     const buckets = [...new Set(items.map((i) => i.bucket))];
     const present = new Set(
       (

@@ -17,9 +17,12 @@ export function artifactBucketName(cicdAccountId: string, region: string): strin
   return `${PREFIX}-artifacts-${cicdAccountId}-${region}`;
 }
 
+/** Where Lambda bundles live in the artifact buckets (read by the organization). */
+export const LAMBDA_BUNDLE_PREFIX = 'lambdas/';
+
 /** Object key of a kind's Lambda bundle; the content hash makes every change a new key. */
 export function lambdaBundleKey(kind: AccountKind, sha256: string): string {
-  return `lambdas/${kind}-${sha256.slice(0, 16)}.zip`;
+  return `${LAMBDA_BUNDLE_PREFIX}${kind}-${sha256.slice(0, 16)}.zip`;
 }
 
 /**
@@ -72,9 +75,12 @@ export function policyBundleKey(sha256: string): string {
   return `${POLICY_BUNDLE_PREFIX}scp-${sha256}.json`;
 }
 
+/** Where rendered templates live in the artifact buckets (read by the organization). */
+export const TEMPLATE_PREFIX = 'templates/';
+
 /** Object key of a rendered template in the artifact buckets. */
 export function templateKey(templateName: string): string {
-  return `templates/${templateName}.template.json`;
+  return `${TEMPLATE_PREFIX}${templateName}.template.json`;
 }
 
 export const STACK_NAMES = {

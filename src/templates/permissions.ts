@@ -9,6 +9,7 @@ import {
   ROLE_NAMES,
   RUNTIME_STACKS,
   SSM_PATH,
+  TEMPLATE_PREFIX,
 } from './names.js';
 
 /**
@@ -84,7 +85,9 @@ const TAG: PolicyStatement = {
 const READ_TEMPLATES: PolicyStatement = {
   sid: 'ReadProvisioningTemplates',
   actions: ['s3:GetObject'],
-  resources: [`arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, '*')}/templates/*`],
+  resources: [
+    `arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, '*')}/${TEMPLATE_PREFIX}*`,
+  ],
 };
 
 /**

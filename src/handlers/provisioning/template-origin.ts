@@ -1,8 +1,5 @@
-import { artifactObjectKey, artifactObjectUrl } from '../../templates/names.js';
+import { artifactObjectKey, artifactObjectUrl, TEMPLATE_PREFIX } from '../../templates/names.js';
 import { RequestRejected } from '../types.js';
-
-/** The prefix of the artifact buckets the pipeline uploads provisioning templates under. */
-export const TEMPLATE_PREFIX = 'templates/';
 
 /**
  * Where a provisioning handler takes templates from: the cicd account's artifact bucket of the

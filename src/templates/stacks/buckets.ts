@@ -4,9 +4,11 @@ import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
 import {
   AUDIT_NAMES,
   artifactBucketName,
+  LAMBDA_BUNDLE_PREFIX,
   POLICY_BUNDLE_EXPIRY_DAYS,
   POLICY_BUNDLE_PREFIX,
   ROLE_NAMES,
+  TEMPLATE_PREFIX,
 } from '../names.js';
 import { denyInsecureTransport, localBusArn } from './common.js';
 
@@ -67,7 +69,10 @@ export function addArtifactBucket(
           Effect: 'Allow',
           Principal: '*',
           Action: 's3:GetObject',
-          Resource: [`arn:aws:s3:::${name}/lambdas/*`, `arn:aws:s3:::${name}/templates/*`],
+          Resource: [
+            `arn:aws:s3:::${name}/${LAMBDA_BUNDLE_PREFIX}*`,
+            `arn:aws:s3:::${name}/${TEMPLATE_PREFIX}*`,
+          ],
           Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
         },
         ...(scpBundleReader ? [scpBundleReadStatement(name, scpBundleReader)] : []),
