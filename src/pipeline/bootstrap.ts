@@ -169,7 +169,11 @@ const TERMINAL_OK = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLB
 /** CloudFormation rejects inline bodies above 51,200 bytes; larger ones go by URL. */
 const MAX_INLINE_TEMPLATE_BYTES = 51_200;
 
-async function describeStack(clients: AwsClients, region: string, name: string): Promise<Stack | undefined> {
+export async function describeStack(
+  clients: AwsClients,
+  region: string,
+  name: string,
+): Promise<Stack | undefined> {
   try {
     const out = await clients.cloudFormation(region).send(new DescribeStacksCommand({ StackName: name }));
     return out.Stacks?.[0];
@@ -188,20 +192,13 @@ function sameTemplate(deployed: string | undefined, wanted: Readonly<Record<stri
   }
 }
 
-/** Creates or updates one stack and waits until it settles. Returns what happened. */
-export async function deployStack(
-  clients: AwsClients,
-  step: DeployStep,
-  template: RenderedTemplate,
-  templateUrl: string | undefined,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-): Promise<'created' | 'updated' | 'unchanged'> {
-  const cfn = clients.cloudFormation(step.region);
+/** The stack, template and parameters of a deploy: CreateStack/UpdateStack and change sets alike. */
+export function stackRequest(step: DeployStep, template: RenderedTemplate, templateUrl: string | undefined) {
   const body =
     Buffer.byteLength(template.body) <= MAX_INLINE_TEMPLATE_BYTES || !templateUrl
       ? { TemplateBody: template.body }
       : { TemplateURL: templateUrl };
-  const common = {
+  return {
     StackName: step.stackName,
     ...body,
     Capabilities: ['CAPABILITY_NAMED_IAM'] as Capability[],
@@ -217,21 +214,52 @@ export async function deployStack(
         }
       : {}),
   };
+}
+
+/**
+ * True when the settled stack already has this template and these parameters: compared before
+ * updating, cheaper than a no-op UpdateStack (and moto never answers "No updates are to be
+ * performed"). The plan uses it too, before asking for a change set.
+ */
+export async function stackIsCurrent(
+  clients: AwsClients,
+  step: DeployStep,
+  template: RenderedTemplate,
+  existing: Stack,
+): Promise<{ current: boolean; deployedBody?: string }> {
+  const deployed = await clients
+    .cloudFormation(step.region)
+    .send(new GetTemplateCommand({ StackName: step.stackName }))
+    .catch((e) => {
+      throw new AwsOperationError(`reading the template of ${step.stackName}`, e);
+    });
+  const sameParameters = Object.entries(step.parameters ?? {}).every(([k, v]) =>
+    existing.Parameters?.some((p) => p.ParameterKey === k && p.ParameterValue === v),
+  );
+  return {
+    current: sameParameters && sameTemplate(deployed.TemplateBody, template.template),
+    ...(deployed.TemplateBody !== undefined ? { deployedBody: deployed.TemplateBody } : {}),
+  };
+}
+
+/** Creates or updates one stack and waits until it settles. Returns what happened. */
+export async function deployStack(
+  clients: AwsClients,
+  step: DeployStep,
+  template: RenderedTemplate,
+  templateUrl: string | undefined,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const cfn = clients.cloudFormation(step.region);
+  const common = stackRequest(step, template, templateUrl);
   const existing = await describeStack(clients, step.region, step.stackName);
   if (
     existing &&
     TERMINAL_OK.has(existing.StackStatus ?? '') &&
-    existing.StackStatus !== 'UPDATE_ROLLBACK_COMPLETE'
+    existing.StackStatus !== 'UPDATE_ROLLBACK_COMPLETE' &&
+    (await stackIsCurrent(clients, step, template, existing)).current
   ) {
-    // Compare before updating: cheaper than a no-op UpdateStack, and moto never answers
-    // "No updates are to be performed".
-    const deployed = await cfn.send(new GetTemplateCommand({ StackName: step.stackName })).catch((e) => {
-      throw new AwsOperationError(`reading the template of ${step.stackName}`, e);
-    });
-    const sameParameters = Object.entries(step.parameters ?? {}).every(([k, v]) =>
-      existing.Parameters?.some((p) => p.ParameterKey === k && p.ParameterValue === v),
-    );
-    if (sameParameters && sameTemplate(deployed.TemplateBody, template.template)) return 'unchanged';
+    return 'unchanged';
   }
   let outcome: 'created' | 'updated' | 'unchanged';
   try {
@@ -325,7 +353,7 @@ const where = (step: DeployStep) =>
   `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
 
 /** Keys under `prefix` in the bucket; empty when it cannot be listed (the upload then says why). */
-async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+export async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   try {
@@ -342,6 +370,64 @@ async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promi
   return keys;
 }
 
+/** Template name -> the URL of its uploaded copy (CloudFormation reads large templates from it). */
+export function templateUrls(rendering: Rendering): Map<string, string> {
+  return new Map(
+    templateUploads(rendering).map((u) => [
+      u.template.name,
+      `https://${u.bucket}.s3.${rendering.inputs.homeRegion}.amazonaws.com/${u.key}`,
+    ]),
+  );
+}
+
+/** One object to upload to an artifact bucket. */
+export interface ArtifactObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Uint8Array;
+  readonly type: string;
+}
+
+function bucketRegion(rendering: Rendering, bucket: string): string {
+  return rendering.inputs.regions.find((r) => bucket.endsWith(`-${r}`)) ?? rendering.inputs.homeRegion;
+}
+
+/**
+ * The bundles or templates of a rendering and those not yet in their bucket. Keys carry the
+ * content hash: an object already there is this exact content.
+ */
+export async function missingArtifacts(
+  rendering: Rendering,
+  cicd: AwsClients,
+  what: 'bundles' | 'templates',
+  concurrency: number,
+): Promise<{ items: ArtifactObject[]; missing: ArtifactObject[] }> {
+  const items: ArtifactObject[] =
+    what === 'bundles'
+      ? bundleUploads(rendering).map((u) => ({
+          bucket: u.bucket,
+          key: u.key,
+          body: u.bundle.zip,
+          type: 'application/zip',
+        }))
+      : templateUploads(rendering).map((u) => ({
+          bucket: u.bucket,
+          key: u.key,
+          body: Buffer.from(u.template.body),
+          type: 'application/json',
+        }));
+  const prefix = what === 'bundles' ? LAMBDA_BUNDLE_PREFIX : TEMPLATE_PREFIX;
+  const buckets = [...new Set(items.map((i) => i.bucket))];
+  const present = new Set(
+    (
+      await mapWithConcurrency(buckets, concurrency, (bucket) =>
+        existingKeys(cicd.s3(bucketRegion(rendering, bucket)), bucket, prefix),
+      )
+    ).flatMap((keys, i) => keys.map((key) => `${buckets[i]}/${key}`)),
+  );
+  return { items, missing: items.filter((item) => !present.has(`${item.bucket}/${item.key}`)) };
+}
+
 /** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
 export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
   const local = Boolean(run.management.context.endpoint);
@@ -350,7 +436,6 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const cicdId = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
   const cicd = run.management.forAccount(cicdId);
   const say = (text: string) => run.output.out(text);
-  const verb = run.execute ? '' : 'would ';
   if (local)
     say('local emulator: handler templates without Lambda; stack sets deployed as stacks in each account');
   for (const b of rendering.bundles.filter((x) => x.placeholder)) {
@@ -359,22 +444,22 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     );
   }
 
+  if (!run.execute) {
+    // The dry run reads what each step would change (change sets, the buckets' keys), so a dry
+    // run right after a bootstrap says there is nothing to do (src/pipeline/stack-changes.ts).
+    const { planArtifacts, artifactPlanLines } = await import('./stack-changes.js');
+    const planned = await planArtifacts(action, run.management, rendering);
+    for (const line of artifactPlanLines(planned)) say(line);
+    return planned.pending ? 2 : 0;
+  }
+
   const steps = deploySteps(rendering);
   const concurrency = local ? DEPLOY_CONCURRENCY.emulator : DEPLOY_CONCURRENCY.aws;
   const byName = new Map(rendering.templates.map((t) => [t.name, t]));
-  const urls = new Map(
-    templateUploads(rendering).map((u) => [
-      u.template.name,
-      `https://${u.bucket}.s3.${inputs.homeRegion}.amazonaws.com/${u.key}`,
-    ]),
-  );
+  const urls = templateUrls(rendering);
 
   const deploy = async (filter: (s: DeployStep) => boolean) => {
     for (const phase of deployPhases(steps.filter(filter))) {
-      if (!run.execute) {
-        for (const step of phase) say(`${verb}deploy ${step.template} as ${where(step)}`);
-        continue;
-      }
       // Stop starting stacks once one failed; let those in flight settle, then report.
       const failures: unknown[] = [];
       await mapWithConcurrency(phase, concurrency, async (step) => {
@@ -395,38 +480,8 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     }
   };
   const upload = async (what: 'bundles' | 'templates') => {
-    const items =
-      what === 'bundles'
-        ? bundleUploads(rendering).map((u) => ({
-            bucket: u.bucket,
-            key: u.key,
-            body: u.bundle.zip,
-            type: 'application/zip',
-          }))
-        : templateUploads(rendering).map((u) => ({
-            bucket: u.bucket,
-            key: u.key,
-            body: Buffer.from(u.template.body),
-            type: 'application/json',
-          }));
-    if (!run.execute) {
-      for (const item of items)
-        say(`${verb}upload s3://${item.bucket}/${item.key} (${item.body.length} bytes)`);
-      return;
-    }
-    const regionOf = (bucket: string) =>
-      inputs.regions.find((r) => bucket.endsWith(`-${r}`)) ?? inputs.homeRegion;
-    // Keys carry the content hash: an object already there is this exact content.
-    const prefix = what === 'bundles' ? LAMBDA_BUNDLE_PREFIX : TEMPLATE_PREFIX;
-    const buckets = [...new Set(items.map((i) => i.bucket))];
-    const present = new Set(
-      (
-        await mapWithConcurrency(buckets, concurrency, (bucket) =>
-          existingKeys(cicd.s3(regionOf(bucket)), bucket, prefix),
-        )
-      ).flatMap((keys, i) => keys.map((key) => `${buckets[i]}/${key}`)),
-    );
-    const missing = items.filter((item) => !present.has(`${item.bucket}/${item.key}`));
+    const { items, missing } = await missingArtifacts(rendering, cicd, what, concurrency);
+    const regionOf = (bucket: string) => bucketRegion(rendering, bucket);
     if (items.length > missing.length) say(`${items.length - missing.length} ${what} already uploaded`);
     await mapWithConcurrency(missing, concurrency, async (item) => {
       await cicd
@@ -451,5 +506,5 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'upload-lambdas' || action === 'bootstrap') await upload('bundles');
   if (action === 'render-templates' || action === 'bootstrap') await upload('templates');
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
-  return run.execute ? 0 : 2;
+  return 0;
 }

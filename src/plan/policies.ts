@@ -43,6 +43,8 @@ export const ObservedPolicySchema = z.object({
   managed: z.boolean(),
   /** Content, read for managed policies only (to compare). */
   content: z.string().optional(),
+  /** Description; orgbridge's carries a stamp of the content it wrote (src/plan/policy-drift.ts). */
+  description: z.string().optional(),
   /** OU paths it is attached to (managed policies only). */
   targets: z.array(z.string()),
 });

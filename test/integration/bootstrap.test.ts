@@ -38,21 +38,28 @@ async function organization(): Promise<{ config: ResolvedConfig; ids: Record<str
 
 describe('bootstrap on the emulator', () => {
   let org: { config: ResolvedConfig; ids: Record<string, string> };
-
-  it('prints what it would deploy and changes nothing without --execute', async () => {
-    org = await organization();
+  /** `run --action bootstrap [--execute]` on the organization: exit code and what it printed. */
+  const bootstrap = async (execute: boolean) => {
     const io = memoryIo();
     const code = await runArtifactAction('bootstrap', {
       config: org.config,
       management: moto().management,
-      execute: false,
+      execute,
       output: io,
     });
-    expect(code).toBe(2);
+    return { code, stdout: io.stdout, stderr: io.stderr };
+  };
+
+  it('prints what it would deploy and changes nothing without --execute', async () => {
+    org = await organization();
+    const io = await bootstrap(false);
+    expect(io.code).toBe(2);
     const text = io.stdout.join('\n');
+    // A stack that does not exist yet is planned from its template: every resource is added.
     expect(text).toContain(
-      `would deploy handlers-member as orgbridge-handlers in member-00000 (${org.ids['member-00000']})`,
+      `would create handlers-member as orgbridge-handlers in member-00000 (${org.ids['member-00000']}) ${REGION}`,
     );
+    expect(text).toMatch(/^ {4}\+ \w+ \(AWS::SQS::Queue\)$/m);
     expect(text).toContain('would upload s3://orgbridge-artifacts-');
     const cicd = moto().management.forAccount(org.ids.cicd as string);
     await expect(
@@ -62,14 +69,8 @@ describe('bootstrap on the emulator', () => {
 
   it('deploys buses, queues, rules and tables that carry a request from cicd to a member', async () => {
     const { management } = moto();
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management,
-      execute: true,
-      output: io,
-    });
-    expect(code, io.stderr.join('\n')).toBe(0);
+    const io = await bootstrap(true);
+    expect(io.code, io.stderr.join('\n')).toBe(0);
     const member = org.ids['member-00001'] as string;
     const cicdId = org.ids.cicd as string;
     const inMember = management.forAccount(member);
@@ -137,19 +138,55 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('is idempotent: a second run leaves every stack unchanged', async () => {
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management: moto().management,
-      execute: true,
-      output: io,
-    });
-    expect(code).toBe(0);
+    const io = await bootstrap(true);
+    expect(io.code).toBe(0);
     const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.filter((l) => !l.startsWith('unchanged'))).toEqual([]);
     // Bundles and templates are stored under their content hash: nothing is uploaded again.
     expect(io.stdout.filter((l) => l.startsWith('uploaded '))).toEqual([]);
     expect(io.stdout).toContain('14 bundles already uploaded'); // 7 kinds x 2 regions
+  });
+
+  it('a dry run right after a bootstrap has nothing to do and exits 0', async () => {
+    const io = await bootstrap(false);
+    expect(io.stdout.filter((l) => /^(would|drift|not planned)/.test(l))).toEqual([]);
+    expect(io.stdout.at(-1)).toMatch(/^nothing to do: \d+ stacks and every artifact are up to date$/);
+    expect(io.code).toBe(0);
+  });
+
+  it('a stack updated by hand is drift, and the change set says what the bootstrap would undo', async () => {
+    const member = org.ids['member-00001'] as string;
+    const cfn = moto().management.forAccount(member).cloudFormation(REGION);
+    const { GetTemplateCommand, UpdateStackCommand } = await import('@aws-sdk/client-cloudformation');
+    const deployed = await cfn.send(new GetTemplateCommand({ StackName: 'orgbridge-handlers' }));
+    const template = JSON.parse(deployed.TemplateBody as string);
+    template.Resources.AddedByHand = { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'added-by-hand' } };
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'orgbridge-handlers',
+        TemplateBody: JSON.stringify(template),
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+
+    const dry = await bootstrap(false);
+    expect(dry.code).toBe(2);
+    const where = `orgbridge-handlers in member-00001 (${member}) ${REGION}`;
+    expect(dry.stdout).toContain(
+      `drift: ${where}: the deployed template is none orgbridge rendered (not in the artifact bucket): the stack was updated outside orgbridge`,
+    );
+    expect(dry.stdout).toContain(`would update handlers-member as ${where}`);
+    expect(dry.stdout).toContain('    - AddedByHand (AWS::SQS::Queue)');
+    // Only that stack changes; the change set is deleted again.
+    expect(dry.stdout.filter((l) => l.startsWith('would '))).toHaveLength(1);
+    const { ListChangeSetsCommand } = await import('@aws-sdk/client-cloudformation');
+    const sets = await cfn.send(new ListChangeSetsCommand({ StackName: 'orgbridge-handlers' }));
+    expect(sets.Summaries ?? []).toEqual([]);
+
+    // The bootstrap puts orgbridge's template back; the next dry run is empty again.
+    const apply = await bootstrap(true);
+    expect(apply.stdout).toContain(`updated ${where}`);
+    expect((await bootstrap(false)).code).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import {
   planPolicies,
   renderPolicyPlan,
 } from '../../plan/policies.js';
+import { policyDescription } from '../../plan/policy-drift.js';
 import {
   type Detail,
   MAX_SUMMARY_ENTRIES,
@@ -102,6 +103,7 @@ export async function observePolicies(
         awsManaged: p.awsManaged,
         managed,
         ...(content !== undefined ? { content } : {}),
+        ...(managed && p.description !== undefined ? { description: p.description } : {}),
         targets: targets.sort(),
       });
     }
@@ -146,14 +148,18 @@ export async function applyPolicyPlan(
             await port.createPolicy({
               type: action.type,
               name: action.awsName,
-              description: `orgbridge: ${action.file}`.slice(0, 512),
+              description: policyDescription(action.file, action.content),
               content: action.content,
               tags: { [MANAGED_POLICY_TAG]: 'true' },
             }),
           );
           break;
         case 'update-policy':
-          await port.updatePolicy(action.policyId, action.content, `orgbridge: ${action.file}`.slice(0, 512));
+          await port.updatePolicy(
+            action.policyId,
+            action.content,
+            policyDescription(action.file, action.content),
+          );
           break;
         case 'attach-policy': {
           const id = action.policyId ?? created.get(action.awsName);
