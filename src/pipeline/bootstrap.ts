@@ -13,6 +13,7 @@ import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
+import type { ObservedOrganization } from '../plan/observed.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
 import {
@@ -59,15 +60,17 @@ export interface DeployStep {
 export async function renderForOrganization(
   config: ResolvedConfig,
   management: AwsClients,
-  options: { local: boolean },
+  options: { local: boolean; observed?: ObservedOrganization },
 ): Promise<Rendering & { rootId: string }> {
   // esbuild runs in its own process: bundle while the organization is being read.
   const bundling = buildBundles();
   bundling.catch(() => undefined);
   // The whole observed organization (management account id, OU map, `orgbridge:key` tags), so
-  // accounts are recognised exactly as the account sync recognises them.
+  // accounts are recognised exactly as the account sync recognises them. The plan passes the
+  // snapshot it already took.
   const [observed, organization] = await Promise.all([
-    observeOrganization(organizationsPort(management.organizations()), { tagConcurrency: 8 }),
+    options.observed ??
+      observeOrganization(organizationsPort(management.organizations()), { tagConcurrency: 8 }),
     management
       .organizations()
       .send(new DescribeOrganizationCommand({}))

@@ -160,3 +160,28 @@ export function unifiedJsonDiff(
   }
   return out;
 }
+
+/** Key order does not matter in JSON objects: a value rewritten with its keys sorted, deeply. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * True when two JSON texts hold the same document, whatever their whitespace and key order (AWS
+ * may return a policy reformatted). Texts that are not JSON are compared as they are.
+ */
+export function sameJsonDocument(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(sortedKeys(JSON.parse(a))) === JSON.stringify(sortedKeys(JSON.parse(b)));
+  } catch {
+    return a === b;
+  }
+}

@@ -8,9 +8,9 @@ import {
   type PolicyAction,
   type PolicyPlan,
   planPolicies,
-  renderPolicyPlan,
 } from '../../plan/policies.js';
 import { policyDescription } from '../../plan/policy-drift.js';
+import { renderPolicyPlanWithDiffs } from '../../plan/section-policies.js';
 import {
   type Detail,
   MAX_SUMMARY_ENTRIES,
@@ -244,7 +244,7 @@ const PLAN_KEY = 'plan';
 const planKey = (n: number) => (n === 1 ? PLAN_KEY : `${PLAN_KEY}-${n}`);
 
 /**
- * `summary` plus the rendered plan (renderPolicyPlan) in the entries left of REQUEST_COMPLETED's
+ * `summary` plus the rendered plan (renderPolicyPlanWithDiffs) in the entries left of REQUEST_COMPLETED's
  * summary: `plan`, `plan-2`, ..., each whole lines of at most MAX_SUMMARY_VALUE_CHARS. A plan
  * longer than that room ends with a line saying how many lines were left out.
  */
@@ -341,7 +341,7 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
       ...(detail.policies ? {} : { bundle: `${files.length} files` }),
     };
     for (const a of plan.actions) counts[a.action] = String(Number(counts[a.action] ?? 0) + 1);
-    const text = renderPolicyPlan(plan);
+    const text = renderPolicyPlanWithDiffs(plan, observed);
     ctx.log.info(`SYNC_SCPS ${detail.dryrun ? 'dry run' : 'plan'}`, { plan: text });
     const summary = withPlanText(counts, text);
     if (detail.dryrun || plan.actions.length === 0)
