@@ -49,18 +49,6 @@ export function describeAction(action: AccountAction): string {
   }
 }
 
-/** The target an action is about, for reports (`orgbridge report`). */
-export function actionTarget(action: AccountAction): string {
-  switch (action.action) {
-    case 'create-ou':
-      return action.path;
-    case 'create-account':
-      return action.name;
-    default:
-      return `${action.name} (${action.accountId})`;
-  }
-}
-
 export function actionsByKind(plan: AccountPlan): Map<AccountActionKind, AccountAction[]> {
   const groups = new Map<AccountActionKind, AccountAction[]>();
   for (const kind of ACTION_ORDER) groups.set(kind, []);
