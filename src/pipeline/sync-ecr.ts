@@ -9,9 +9,8 @@ import {
 import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
-import { allPages, awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
-import { organizationsPolicyPort } from '../handlers/policies/ports.js';
-import { observePolicies } from '../handlers/policies/sync.js';
+import { observeOrganization } from '../handlers/accounts/observe.js';
+import { awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
 import { deployStack } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort } from '../handlers/provisioning/ports.js';
 import { sameJsonDocument, unifiedJsonDiff } from '../plan/json-diff.js';
@@ -119,23 +118,10 @@ export async function ecrTemplateInputs(
   } catch (e) {
     throw new AwsOperationError('reading the organization id', e);
   }
-  const observed = await observePolicies(
-    organizationsPolicyPort(organizations),
-    [],
-    config.accounts.map((a) => a.organization_unit),
-  );
-  const orgPaths = orgPathsOf(organizationId, observed.rootId, observed.ous);
-  const byName = new Map(
-    (await allPages((t) => organizationsPort(organizations).listAccounts(t)))
-      .filter((a) => a.status === 'ACTIVE')
-      .map((a) => [a.name, a.id]),
-  );
-  const accountIds: Record<string, string> = {};
-  for (const a of config.accounts) {
-    const id = a.id ?? byName.get(a.name);
-    if (id) accountIds[a.key] = id;
-  }
-  return { repositories: config.ecr, accounts: config.accounts, accountIds, organizationId, orgPaths };
+  // Accounts are matched as the account sync matches them (key marker, email, name), so the
+  // sync and `orgbridge plan` grant pulls to the same accounts.
+  const observed = await observeOrganization(organizationsPort(organizations), { tagConcurrency: 8 });
+  return ecrTemplateInputsFromObserved(config, observed, organizationId);
 }
 
 export async function deployedTemplate(
