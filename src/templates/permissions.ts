@@ -192,9 +192,18 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
       resources: ['*'],
     },
     {
+      // The Service Authorization Reference lists CreatePolicy with no resource type (a policy
+      // ARN does not exist before the call), so it is granted on `*`, narrowed to SCPs by its
+      // organizations:PolicyType condition key
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+      sid: 'CreateScps',
+      actions: ['organizations:CreatePolicy'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' } },
+    },
+    {
       sid: 'ManagePolicies',
       actions: [
-        'organizations:CreatePolicy',
         'organizations:UpdatePolicy',
         'organizations:DeletePolicy',
         'organizations:AttachPolicy',

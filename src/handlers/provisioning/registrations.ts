@@ -1,4 +1,5 @@
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
+import { handlerWaitMs } from '../../protocol/topology.js';
 import { ROLE_NAMES, RUNTIME_STACKS } from '../../templates/names.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
@@ -64,7 +65,7 @@ async function deployAllowedStack<
     cloudFormationPort(ctx.clients.cloudFormation(region)),
     { stack_name, template_url, ...(account_id ? { account_id } : {}) },
     { type, cicdAccountId: ctx.sender.id, region: region ?? homeRegionOf(ctx) },
-    { roleArn: serviceRole(ctx, serviceRoleName) },
+    { roleArn: serviceRole(ctx, serviceRoleName), maxWaitMs: handlerWaitMs(type, ctx.remainingTimeMs) },
   );
   return {
     request_type: type,
@@ -143,7 +144,10 @@ export const createVpcHandler: HandlerRegistration<'CREATE_VPC'> = {
       cloudFormationPort(ctx.clients.cloudFormation(region)),
       { region, cidr, nat_gateway_count, template_url },
       ctx.sender.id,
-      { roleArn: serviceRole(ctx, ROLE_NAMES.stackDeployer) },
+      {
+        roleArn: serviceRole(ctx, ROLE_NAMES.stackDeployer),
+        maxWaitMs: handlerWaitMs('CREATE_VPC', ctx.remainingTimeMs),
+      },
     );
     return { request_type: 'CREATE_VPC', ...result };
   },

@@ -127,7 +127,7 @@ export interface WorldOptions {
 
 export async function createWorld(moto: MotoFixture, options: WorldOptions = {}): Promise<World> {
   const { management } = moto;
-  const { rootId, managementId } = await createOrganization(management);
+  const { rootId, managementId, organizationId } = await createOrganization(management);
   const org = management.organizations();
   const ou = async (parent: string, name: string) =>
     (await org.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name }))).OrganizationalUnit
@@ -192,7 +192,7 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
   );
   const clientsFor = (id: string) => (id === managementId ? management : management.forAccount(id));
   const runtimeClientsFor = (id: string) => (id === managementId ? managementRuntime : clientsFor(id));
-  await provisionTopology(topology, clientsFor, { organizationId: 'o-exampleorgid' });
+  await provisionTopology(topology, clientsFor, { organizationId });
 
   // Central DNS: the parent zone and one zone per member account, as the pipeline leaves them.
   const dnsClients = clientsFor(ids.dns);

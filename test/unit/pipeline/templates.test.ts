@@ -176,23 +176,56 @@ describe('logs bucket policy', () => {
     expect(JSON.stringify(statements)).not.toContain('300000000002');
   });
 
-  it("keeps the seed's deny-modification statement, exempting only the updater role and its CloudFormation session", () => {
+  it("keeps the seed's deny-modification statement, exempting only the updater role, by aws:PrincipalArn (no NotPrincipal)", () => {
     const deny = statements.find((s) => s.Sid === 'deny-modification');
     expect(deny?.Effect).toBe('Deny');
     expect(deny?.Action).toEqual(['s3:Delete*', 's3:PutBucket*']);
-    expect(deny?.NotPrincipal.AWS).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role' },
-      {
-        'Fn::Sub':
+    // NotPrincipal without the account's ARN may deny the updater role itself (IAM's
+    // reference_policies_elements_notprincipal.html): everyone, except by aws:PrincipalArn.
+    expect(JSON.stringify(statements)).not.toContain('NotPrincipal');
+    expect(deny?.Principal).toBe('*');
+    expect(deny?.Condition).toEqual({
+      ArnNotLike: {
+        'aws:PrincipalArn': {
           // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-          'arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation',
+          'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role',
+        },
       },
-    ]);
+    });
     expect(deny?.Resource).toEqual([
       `arn:aws:s3:::orgbridge-logs-${LOGS}-us-east-1`,
       `arn:aws:s3:::orgbridge-logs-${LOGS}-us-east-1/*`,
     ]);
+  });
+});
+
+describe('logs bucket policy and ELB access logs', () => {
+  const elbStatement = (region: string) => {
+    const [policy] = ofType(renderLogBuckets(LOGS, region, ORG, grant), 'AWS::S3::BucketPolicy');
+    const all = policy?.Properties.PolicyDocument.Statement as Record<string, Json>[];
+    return all.find((s) => s.Sid === 'ElbLogDeliveryWrite');
+  };
+
+  it('grants the Region’s ELB account where ELB still writes as one (Regions before August 2022), per delivering account', () => {
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+    for (const [region, elb] of [
+      ['us-east-1', '127311923021'],
+      ['us-west-1', '027434742980'],
+      ['us-west-2', '797873946194'],
+      ['ap-southeast-2', '783225319266'],
+    ] as const) {
+      const statement = elbStatement(region);
+      expect(statement?.Principal, region).toEqual({ AWS: `arn:aws:iam::${elb}:root` });
+      expect(statement?.Action).toBe('s3:PutObject');
+      expect(statement?.Resource).toBe(
+        `arn:aws:s3:::orgbridge-logs-${LOGS}-${region}/AWSLogs/300000000001/*`,
+      );
+    }
+  });
+
+  it('uses the service principal alone in Regions launched since August 2022', () => {
+    expect(elbStatement('ap-southeast-5')).toBeUndefined();
+    expect(elbStatement('eu-central-2')).toBeUndefined();
   });
 });
 
