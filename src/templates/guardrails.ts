@@ -1,6 +1,9 @@
 import type { AccountKind } from '../config/model.js';
+import { OrgbridgeError } from '../errors.js';
 import { ACCOUNT_KINDS, handledRequestTypes } from '../protocol/routing.js';
 import { HANDLER_REPLY_MARGIN_SECONDS, HANDLER_WAIT_SECONDS } from '../protocol/topology.js';
+import type { DeploymentInput } from './deployment.js';
+import { checkDeploymentReferences } from './references.js';
 import type { RenderedTemplate } from './synth.js';
 
 /**
@@ -480,21 +483,60 @@ export function checkTemplates(
   suppressions: readonly Suppression[] = SUPPRESSIONS,
 ): GuardrailReport {
   const findings: Finding[] = [];
-  const suppressed: (Finding & { reason: string })[] = [];
   for (const template of templates) {
     for (const rule of GUARDRAILS) {
-      for (const f of rule.check(template)) {
-        const finding: Finding = { rule: rule.id, severity: rule.severity, template: template.name, ...f };
-        const waiver = suppressions.find(
-          (s) =>
-            s.rule === rule.id &&
-            (s.template === '*' || s.template === template.name) &&
-            (s.resource === '*' || s.resource === f.resource),
-        );
-        if (waiver) suppressed.push({ ...finding, reason: waiver.reason });
-        else findings.push(finding);
-      }
+      for (const f of rule.check(template))
+        findings.push({ rule: rule.id, severity: rule.severity, template: template.name, ...f });
     }
   }
-  return { findings, suppressed };
+  return applySuppressions(findings, suppressions);
+}
+
+function applySuppressions(
+  findings: readonly Finding[],
+  suppressions: readonly Suppression[],
+): GuardrailReport {
+  const kept: Finding[] = [];
+  const suppressed: (Finding & { reason: string })[] = [];
+  for (const finding of findings) {
+    const waiver = suppressions.find(
+      (s) =>
+        s.rule === finding.rule &&
+        (s.template === '*' || s.template === finding.template) &&
+        (s.resource === '*' || s.resource === finding.resource),
+    );
+    if (waiver) suppressed.push({ ...finding, reason: waiver.reason });
+    else kept.push(finding);
+  }
+  return { findings: kept, suppressed };
+}
+
+/**
+ * Every guardrail over what the bootstrap would deploy: the template rules above on each
+ * template, and OB-REF-1 (./references.ts) over the deployment order. `synth`,
+ * `run --action render-templates` and `run --action bootstrap` run it and refuse on errors.
+ */
+export function checkDeployment(
+  input: DeploymentInput,
+  suppressions: readonly Suppression[] = SUPPRESSIONS,
+): GuardrailReport {
+  const templates = checkTemplates(input.templates, suppressions);
+  const references = applySuppressions(checkDeploymentReferences(input), suppressions);
+  return {
+    findings: [...templates.findings, ...references.findings],
+    suppressed: [...templates.suppressed, ...references.suppressed],
+  };
+}
+
+/** Throws GUARDRAILS_FAILED listing every error finding (rule id, template, resource). */
+export function assertGuardrails(report: GuardrailReport, doing: string): void {
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return;
+  throw new OrgbridgeError(
+    'GUARDRAILS_FAILED',
+    `${doing}: ${errors.length} guardrail finding${errors.length === 1 ? '' : 's'}\n${errors.map((f) => `  ${formatFinding(f)}`).join('\n')}`,
+    {
+      hint: 'each line names the rule (docs/architecture.md, "Guardrails"), the template and the resource; nothing was written or deployed',
+    },
+  );
 }

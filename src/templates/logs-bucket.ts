@@ -47,6 +47,15 @@ export const ELB_LOG_DELIVERY_ACCOUNTS: Readonly<Record<string, string>> = {
   'us-gov-east-1': '190560391635',
 };
 
+/**
+ * The per-account paths of the ELB account grant, at most this many characters (the bucket
+ * policy is at most 20 KB with the other statements, about 100 accounts). Past it the ELB account
+ * may write under all of `AWSLogs/`: the form of AWS's own examples without the account, which
+ * lets any load balancer of that Region write logs into the bucket (though read nothing). The
+ * service principal grants keep their account conditions either way.
+ */
+export const ELB_ACCOUNT_PATHS_MAX_CHARS = 8_000;
+
 /** The grant of the Region's ELB account, where ELB still writes as one; undefined elsewhere. */
 function elbAccountStatement(
   region: string,
@@ -55,7 +64,9 @@ function elbAccountStatement(
 ): Record<string, unknown> | undefined {
   const elb = ELB_LOG_DELIVERY_ACCOUNTS[region];
   if (!elb || grant.deliveringAccountIds.length === 0) return undefined;
-  const paths = grant.deliveringAccountIds.map((id) => `${bucketArn}/AWSLogs/${id}/*`);
+  const perAccount = grant.deliveringAccountIds.map((id) => `${bucketArn}/AWSLogs/${id}/*`);
+  const paths =
+    JSON.stringify(perAccount).length > ELB_ACCOUNT_PATHS_MAX_CHARS ? [`${bucketArn}/AWSLogs/*`] : perAccount;
   return {
     Sid: 'ElbLogDeliveryWrite',
     Effect: 'Allow',

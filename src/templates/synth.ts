@@ -209,6 +209,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
         description: 'orgbridge: the common rules and handler of member accounts',
         templateUrl: url('handlers-member'),
         excludeSpecialAccounts: true,
+        dependsOn: 'EventBusStackSet',
       },
     ],
     special,

@@ -9,7 +9,7 @@ import { HANDLER_PERMISSIONS, STACK_DEPLOYMENTS, statementsFor } from '../../../
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
-import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
+import { accountId, BUNDLE_KEYS, fakeTemplate, syntheticConfig } from './fixtures.js';
 
 const ORG = 'o-abcdefghij';
 const config = syntheticConfig(20);
@@ -403,13 +403,7 @@ describe('rendered templates', () => {
 });
 
 describe('guardrails catch what they are for', () => {
-  const fake = (resources: Record<string, unknown>): RenderedTemplate => ({
-    name: 'fake',
-    placement: { type: 'account', accountKey: 'x', region: 'us-east-1', stackName: 'x' },
-    template: { Resources: resources },
-    body: '',
-    sha256: '',
-  });
+  const fake = fakeTemplate;
   const run = (resources: Record<string, unknown>) =>
     checkTemplates([fake(resources)]).findings.map((f) => f.rule);
   const role = (statement: Record<string, unknown>) => ({
