@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
+import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
 import { registerLocal } from './local.js';
@@ -30,6 +31,7 @@ const registrations: Register[] = [
   registerSynth,
   registerEffectivePolicy,
   registerScp,
+  registerDoctor,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
