@@ -1,3 +1,4 @@
+import { requirePlacementOus } from '../config/special-accounts.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,7 +66,7 @@ export function adoptManagementAccount(config: ResolvedConfig, managementId: str
 
 /** The special accounts alone: what bootstrap needs before any event can flow. */
 export function specialAccountsOnly(config: ResolvedConfig): ResolvedConfig {
-  const special = new Set(Object.values(config.organization.accounts));
+  const special = new Set<string>(Object.values(config.organization.accounts));
   return { ...config, accounts: config.accounts.filter((a) => special.has(a.key)) };
 }
 
@@ -291,7 +292,7 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
         clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
         handlersFor: (kind) =>
           handlersFor(kind, {
-            accounts: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
+            accounts: requirePlacementOus(config, 'the local handler runtime'),
           }),
         waitSeconds: 1,
         concurrency: 8,

@@ -223,7 +223,10 @@ export const syncEcrAction: PipelineAction = {
       // The pipeline runs with the management account's credentials (like sync-accounts) and
       // deploys into the cicd account through its access role.
       // The stack is in the home region, where the cicd handler stack and its service role are.
-      const cicdKey = config.organization.accounts.cicd;
+      const { requireSpecialAccounts } = await import('../config/special-accounts.js');
+      const cicdKey = requireSpecialAccounts(config, 'sync-ecr (the repositories live in the cicd account)', [
+        'cicd',
+      ]).cicd;
       const inputs = await ecrTemplateInputs(config, clients.organizations());
       const cicdId = inputs.accountIds[cicdKey];
       const caller = await clients.callerAccountId();

@@ -1,3 +1,4 @@
+import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import { join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { loadConfig } from '../../config/index.js';
@@ -51,8 +52,9 @@ export const pipelineAction: PipelineAction = {
         throw new AwsOperationError('reading the organization id (organizations:DescribeOrganization)', e);
       }
       const ids = resolveAccountIds(config, observed);
+      const keys = requireSpecialAccounts(config, 'the pipeline');
       const special = Object.fromEntries(
-        SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] ?? '']),
+        SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[keys[k]] ?? '']),
       ) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], string>;
       // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
       const cicd = connection.kind === 'direct' ? clients.forAccount(special.cicd) : clients;
