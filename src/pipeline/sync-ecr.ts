@@ -69,11 +69,7 @@ export async function ecrTemplateInputs(
   } catch (e) {
     throw new AwsOperationError('reading the organization id', e);
   }
-  const observed = await observePolicies(
-    organizationsPolicyPort(organizations),
-    [],
-    config.accounts.map((a) => a.organization_unit),
-  );
+  const observed = await observePolicies(organizationsPolicyPort(organizations), []);
   const orgPaths: Record<string, string> = {};
   for (const path of Object.keys(observed.ous)) {
     const parts = path.split('/');

@@ -77,6 +77,8 @@ export function syntheticConfig(members: number, options: { withIds?: boolean } 
     accounts,
     ecr: [],
     policies: [],
+    account_policies: [],
+    unmanaged: { accounts: [], organization_units: [] },
   };
 }
 
