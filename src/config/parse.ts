@@ -3,8 +3,8 @@ import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.j
 import { checkBackupRegions } from './backup-policy.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
-import { attachPolicies } from './policy-attachments.js';
 import { checkBackupAttachments, isPolicyFile, parsePolicyFiles } from './policies.js';
+import { attachPolicies } from './policy-attachments.js';
 import { operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
 import {
@@ -18,11 +18,9 @@ import {
   KEY_PATTERN,
   type OrganizationInput,
   organizationSchema,
-  type PoliciesSectionInput,
   policiesSectionSchema,
   type ScopeInput,
   scopeSchema,
-  type UnmanagedInput,
   unmanagedSchema,
 } from './schema.js';
 import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';

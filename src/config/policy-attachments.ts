@@ -67,7 +67,10 @@ export function attachPolicies(input: PolicyAttachmentsInput): PolicyAttachments
           new OrgbridgeError(
             'DSL_POLICY_UNKNOWN_ACCOUNT',
             `${path.join('.')}: no account '${key}' under accounts${didYouMeanSuffix(key, accountKeys)}`,
-            { location: doc.locate([...path, i], 'value'), hint: 'name an account by its key in `accounts:`' },
+            {
+              location: doc.locate([...path, i], 'value'),
+              hint: 'name an account by its key in `accounts:`',
+            },
           ),
         );
     });
@@ -149,7 +152,11 @@ export function attachPolicies(input: PolicyAttachmentsInput): PolicyAttachments
           content: document.content,
         });
       }
-      if (!entry.organization_units?.length && !entry.accounts?.length && input.located.every((d) => d.name !== name || d.type !== type)) {
+      if (
+        !entry.organization_units?.length &&
+        !entry.accounts?.length &&
+        input.located.every((d) => d.name !== name || d.type !== type)
+      ) {
         errors.push(noTarget(type, name, doc.locate([...at], 'key')));
       }
     }

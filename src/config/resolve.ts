@@ -448,7 +448,8 @@ function resolveScope(
  * of special accounts alone; without it a bare name is an OU directly under the root.
  */
 export function organizationUnitPath(organizationUnit: string, rootOu: string | undefined): string {
-  if (organizationUnit === '' || organizationUnit.includes('/') || rootOu === undefined) return organizationUnit;
+  if (organizationUnit === '' || organizationUnit.includes('/') || rootOu === undefined)
+    return organizationUnit;
   return `${rootOu}/${organizationUnit}`;
 }
 

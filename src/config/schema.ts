@@ -112,7 +112,9 @@ export const scopeSchema = z
       .regex(OU_PATH_OR_ROOT_PATTERN, {
         error: "must be an OU name, a /-separated path such as Internal/Dev, or '' (the organization root)",
       })
-      .describe("OU name (placed under root_ou), a path from the organization root, or '' for the root itself"),
+      .describe(
+        "OU name (placed under root_ou), a path from the organization root, or '' for the root itself",
+      ),
     description: z.string().optional(),
     access: access.optional(),
     ...settingsShape,
@@ -287,7 +289,10 @@ const ouPathOrRoot = z.string().regex(OU_PATH_OR_ROOT_PATTERN, {
 
 export const unmanagedSchema = z
   .strictObject({
-    accounts: z.array(accountId).optional().describe('Account ids orgbridge never matches, moves, tags or retires'),
+    accounts: z
+      .array(accountId)
+      .optional()
+      .describe('Account ids orgbridge never matches, moves, tags or retires'),
     organization_units: z
       .array(ouPathOrRoot.refine((path) => path !== '', { error: 'the root cannot be unmanaged' }))
       .optional()
@@ -300,14 +305,16 @@ const policyTargetsShape = {
   accounts: z.array(key('an account key')).optional().describe('Account keys (each with an `id:`)'),
 };
 /** AWS policy names are 1-128 characters; orgbridge keeps each in a file, so no `/`. */
-export const POLICY_NAME_PATTERN = /^[^/\\\u0000]{1,128}$/;
+export const POLICY_NAME_PATTERN = /^[^/\\]{1,128}$/;
 export const policyAttachmentSchema = z
   .strictObject({
     ...policyTargetsShape,
     detached_from: z
       .strictObject(policyTargetsShape)
       .optional()
-      .describe('FullAWSAccess only: where the AWS-managed policy is detached (it is attached everywhere else)'),
+      .describe(
+        'FullAWSAccess only: where the AWS-managed policy is detached (it is attached everywhere else)',
+      ),
   })
   .describe('Where one policy is attached');
 const policyAttachments = z.record(

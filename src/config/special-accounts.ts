@@ -42,9 +42,10 @@ export function requirePlacementOus(
 ): { readonly rootOu: string; readonly morgueOu: string } {
   const { root_ou, morgue_ou } = config.organization;
   if (root_ou === undefined || morgue_ou === undefined) {
-    const missing = [root_ou === undefined ? 'root_ou' : '', morgue_ou === undefined ? 'morgue_ou' : ''].filter(
-      Boolean,
-    );
+    const missing = [
+      root_ou === undefined ? 'root_ou' : '',
+      morgue_ou === undefined ? 'morgue_ou' : '',
+    ].filter(Boolean);
     throw new OrgbridgeError(
       'PLACEMENT_OU_UNSET',
       `${doing} needs organization.${missing.join(' and organization.')}: the management account's handlers place accounts only inside root_ou and retire them only into morgue_ou`,

@@ -605,7 +605,10 @@ const unmanagedAndPolicyTargets: Rule = {
     }
     const needsId = new Map<string, SourceLocation>();
     for (const policy of config.account_policies) {
-      needsId.set(policy.account, accountsDoc.locate(['policies', policy.type, policy.name, 'accounts'], 'key'));
+      needsId.set(
+        policy.account,
+        accountsDoc.locate(['policies', policy.type, policy.name, 'accounts'], 'key'),
+      );
     }
     for (const account of config.full_aws_access?.detached_from_accounts ?? []) {
       needsId.set(account, accountsDoc.locate(['policies', 'scp', FULL_AWS_ACCESS, 'detached_from'], 'key'));

@@ -1,4 +1,3 @@
-import { requireSpecialAccounts } from '../config/special-accounts.js';
 import {
   type Capability,
   CreateStackCommand,
@@ -11,6 +10,7 @@ import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
+import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';

@@ -1,4 +1,3 @@
-import { requirePlacementOus } from '../config/special-accounts.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +8,7 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { AwsClients, emulatorContext, type MotoServer, startMoto } from '../aws/index.js';
 import { loadConfig } from '../config/index.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { requirePlacementOus } from '../config/special-accounts.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';

@@ -1,8 +1,8 @@
-import { requireSpecialAccounts } from '../config/special-accounts.js';
 import type { RequestBody } from '../bus/requests.js';
 import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { OrgbridgeError } from '../errors.js';
 import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js';
 import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';

@@ -326,7 +326,8 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   const needOu = (path: string, reason: string) => {
     if (!neededOus.has(path)) neededOus.set(path, reason);
   };
-  if (morgue !== undefined) needOu(morgue, `the morgue OU (organization.morgue_ou) that holds retired accounts`);
+  if (morgue !== undefined)
+    needOu(morgue, `the morgue OU (organization.morgue_ou) that holds retired accounts`);
   for (const scope of Object.values(config.scopes).sort((a, b) => compareText(a.name, b.name))) {
     const path = normalizeOuPath(scope.organization_unit);
     if (ouDepth(path) > ouLimit) {

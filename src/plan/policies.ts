@@ -249,7 +249,12 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
   const inScope = new Set(scope?.targets ?? []);
   const untouchable = scope?.unmanaged ?? (() => false);
   const labelOf = (target: string) =>
-    scope?.labels?.[target] ?? (accountOfTarget(target) !== undefined ? `account ${accountOfTarget(target)}` : target === '' ? 'Root' : target);
+    scope?.labels?.[target] ??
+    (accountOfTarget(target) !== undefined
+      ? `account ${accountOfTarget(target)}`
+      : target === ''
+        ? 'Root'
+        : target);
   const accounts = (targets: Iterable<string>) => {
     if (!input.accountsUnder) return undefined;
     let n = 0;
@@ -343,11 +348,13 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
         });
       }
     }
-    if (type === 'scp' && scope) controlFullAwsAccess(scope, observedOfType, inScope, want, wantedPolicies, controlled);
+    if (type === 'scp' && scope)
+      controlFullAwsAccess(scope, observedOfType, inScope, want, wantedPolicies, controlled);
     if (scope?.authoritative) {
       // Policies the config does not describe: detached from what the config describes.
       for (const p of observedOfType)
-        if (!p.awsManaged && !controlled.has(p.id) && !wantedPolicies.has(p.name)) controlled.set(p.id, scoped);
+        if (!p.awsManaged && !controlled.has(p.id) && !wantedPolicies.has(p.name))
+          controlled.set(p.id, scoped);
     }
 
     // Attachments, target by target, in file-name order (the order tag/backup policies merge in).
@@ -374,7 +381,8 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
         .map((id) => policiesById.get(id))
         .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
       const detachable = (p: ObservedPolicy) => controlled.get(p.id)?.(target) === true;
-      for (const p of attachedHere) if (!detachable(p) && !wanted.has(p.name)) unmanaged.add(`${label}: ${p.name}`);
+      for (const p of attachedHere)
+        if (!detachable(p) && !wanted.has(p.name)) unmanaged.add(`${label}: ${p.name}`);
       const attachedNames = new Set(attachedHere.map((p) => p.name));
       const count = accounts([target]);
       const account = accountOfTarget(target);

@@ -1,10 +1,10 @@
-import { requirePlacementOus, requireSpecialAccounts } from '../config/special-accounts.js';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { App, Stack } from 'aws-cdk-lib';
 import { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import type { AccountKind, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { requirePlacementOus, requireSpecialAccounts } from '../config/special-accounts.js';
 import { orgPathResolver, planLogDelivery } from '../plan/access.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
 import { artifactObjectUrl, ROLE_NAMES, STACK_NAMES, STACK_SET_NAMES, templateKey } from './names.js';

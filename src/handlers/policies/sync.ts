@@ -98,7 +98,9 @@ export async function observePolicies(
         const candidate = !p.awsManaged && p.name.startsWith(prefix);
         const managed = candidate && (await port.policyTags(p.id))[MANAGED_POLICY_TAG] === 'true';
         const readContent =
-          options.allContent === true || managed || (!p.awsManaged && options.described?.(type, p.name) === true);
+          options.allContent === true ||
+          managed ||
+          (!p.awsManaged && options.described?.(type, p.name) === true);
         const content = readContent ? await port.policyContent(p.id) : undefined;
         const targets: string[] = [];
         for (const target of await allPages((t) => port.listTargetsForPolicy(p.id, t))) {
@@ -119,7 +121,13 @@ export async function observePolicies(
     );
   }
   const attached: Record<string, string[]> = {};
-  for (const p of policies) for (const target of p.targets) (attached[target] ??= []).push(p.id);
+  for (const p of policies) {
+    for (const target of p.targets) {
+      const ids = attached[target] ?? [];
+      ids.push(p.id);
+      attached[target] = ids;
+    }
+  }
   return { rootId: root.id, enabledTypes: root.enabledTypes, policies, ous, attached };
 }
 
