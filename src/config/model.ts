@@ -179,6 +179,8 @@ export interface FullAwsAccessSettings {
 export interface UnmanagedSettings {
   readonly accounts: readonly string[];
   readonly organization_units: readonly string[];
+  /** Policy ids (`p-...`). */
+  readonly policies: readonly string[];
 }
 
 export interface ResolvedConfig {

@@ -337,6 +337,7 @@ export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): 
     unmanaged: {
       accounts: [...(input.unmanaged?.accounts ?? [])],
       organization_units: (input.unmanaged?.organization_units ?? []).map(normalizeOuText),
+      policies: [...(input.unmanaged?.policies ?? [])],
     },
   };
   return { config, errors };

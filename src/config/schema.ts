@@ -297,6 +297,10 @@ export const unmanagedSchema = z
       .array(ouPathOrRoot.refine((path) => path !== '', { error: 'the root cannot be unmanaged' }))
       .optional()
       .describe('OU paths orgbridge never touches, nor the OUs and accounts below them'),
+    policies: z
+      .array(z.string().regex(/^p-[0-9a-zA-Z_]{8,128}$/, { error: 'must be a policy id such as p-abcd1234' }))
+      .optional()
+      .describe('Policy ids orgbridge never attaches, detaches or changes'),
   })
   .describe('What orgbridge leaves alone');
 

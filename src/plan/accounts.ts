@@ -345,6 +345,9 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
 
   const matchOf = (d: ResolvedAccount) => findMatch(d, index, observed, morgue, claimed, unmanagedAccount);
 
+  const markersOf = (d: ResolvedAccount): Record<string, string> =>
+    authoritative ? authoritativeMarkers(d, tagLimit) : managedMarkers(d.key, d.tags, d.protect);
+
   const validateTags = (d: ResolvedAccount): Notice | undefined => {
     const keys = Object.keys(d.tags);
     const reserved = keys.find(isMarker);
@@ -354,6 +357,17 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
         key: d.key,
         message: `account '${d.key}' sets tag '${reserved}'; keys starting with 'orgbridge:' are reserved for orgbridge's own markers: rename the tag`,
       };
+    }
+    // An authoritative config manages every tag without the managed-tags marker, whose
+    // space-separated list is what these limits protect; its markers are written when they fit.
+    if (authoritative) {
+      return keys.length > tagLimit
+        ? {
+            code: 'PLAN_TOO_MANY_TAGS',
+            key: d.key,
+            message: `account '${d.key}' sets ${keys.length} tags, more than the ${tagLimit} an account may carry: drop ${keys.length - tagLimit}`,
+          }
+        : undefined;
     }
     const spaced = keys.find((k) => /\s/.test(k));
     if (spaced) {
@@ -463,7 +477,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
         name: d.name,
         email: d.email,
         ou: wantOu,
-        tags: { ...d.tags, ...managedMarkers(d.key, d.tags, d.protect) },
+        tags: { ...d.tags, ...markersOf(d) },
         reason:
           d.kind === 'member'
             ? `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`
@@ -594,7 +608,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
     if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
     let markersChanged = false;
-    const markers = managedMarkers(d.key, d.tags, d.protect);
+    const markers = markersOf(d);
     for (const [k, v] of Object.entries(markers)) {
       if (account.tags[k] !== v) {
         set[k] = v;
@@ -834,6 +848,18 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     warnings: warnings.sort(byNotice),
     unmanaged,
   };
+}
+
+/**
+ * The markers of an account of an authoritative config: no managed-tags list (every tag is
+ * managed), and only as many as fit beside its tags and `orgbridge:ou` under the tag limit,
+ * `orgbridge:protect` first. Markers are orgbridge's bookkeeping there, never a reason to refuse.
+ */
+function authoritativeMarkers(d: ResolvedAccount, tagLimit: number): Record<string, string> {
+  const all = managedMarkers(d.key, d.tags, d.protect);
+  const room = tagLimit - Object.keys(d.tags).length - 1;
+  const order = [MARKERS.protect, MARKERS.key, MARKERS.tagsHash].filter((k) => all[k] !== undefined);
+  return Object.fromEntries(order.slice(0, Math.max(0, room)).map((k) => [k, all[k] as string]));
 }
 
 function sortRecord(record: Record<string, string>): Record<string, string> {

@@ -223,6 +223,7 @@ export function importOrganization(input: ImportInput): ImportResult {
     policies: policyFiles.section,
     fullAwsAccess: policyFiles.fullAwsAccess,
     unmanaged: unmanagedAccounts,
+    unmanagedPolicies: policyFiles.unmanaged,
     limits,
   });
   const summary: ImportSummary = {
@@ -284,6 +285,8 @@ interface ImportedPolicies {
   /** FullAWSAccess: undefined when SCPs are off; else where it is detached. */
   readonly fullAwsAccess?: { organization_units: string[]; accounts: string[] };
   readonly counts: Record<PolicyType, number>;
+  /** Ids of attached policies that cannot be written: left alone (`unmanaged.policies`). */
+  readonly unmanaged: { readonly id: string; readonly why: string }[];
 }
 
 /** Pretty-printed when it is the same document; the bytes as they are otherwise. */
@@ -326,6 +329,7 @@ function importPolicies(
     };
   };
   const fileNames = new Map<string, string>();
+  const unmanaged: ImportedPolicies['unmanaged'] = [];
   let fullAwsAccess: ImportedPolicies['fullAwsAccess'];
   for (const type of POLICY_TYPES_ORDER) {
     if (!observed.enabledTypes.includes(type)) continue;
@@ -359,8 +363,9 @@ function importPolicies(
               : undefined;
       if (problem) {
         skipped.push(
-          `${type} policy '${p.name}' (${p.id}): ${problem}; attach it by hand or rename it, then import again`,
+          `${type} policy '${p.name}' (${p.id}): ${problem}; it is listed under unmanaged.policies (rename it in AWS and import again to manage it)`,
         );
+        unmanaged.push({ id: p.id, why: `${type} ${p.name}` });
         continue;
       }
       fileNames.set(`${type}/${p.name.toLowerCase()}`, p.name);
@@ -375,7 +380,7 @@ function importPolicies(
       counts[type]++;
     }
   }
-  return { documents, section, ...(fullAwsAccess ? { fullAwsAccess } : {}), counts };
+  return { documents, section, ...(fullAwsAccess ? { fullAwsAccess } : {}), counts, unmanaged };
 }
 
 /** Quotas the organization already exceeds (AWS raised them for it): written to `limits`. */
@@ -420,6 +425,7 @@ interface RenderInput {
   readonly policies: ImportedPolicies['section'];
   readonly fullAwsAccess: ImportedPolicies['fullAwsAccess'];
   readonly unmanaged: readonly ObservedAccount[];
+  readonly unmanagedPolicies: ImportedPolicies['unmanaged'];
   readonly limits: Readonly<Record<string, number>>;
 }
 
@@ -521,13 +527,16 @@ function renderAccountsYml(r: RenderInput): string {
       ...yamlMapLines({ policies }),
     );
   }
-  if (r.unmanaged.length) {
+  if (r.unmanaged.length || r.unmanagedPolicies.length) {
+    const unmanaged: Record<string, YamlValue> = {};
+    if (r.unmanaged.length) unmanaged.accounts = r.unmanaged.map((a) => a.id).sort(compareText);
+    if (r.unmanagedPolicies.length)
+      unmanaged.policies = r.unmanagedPolicies.map((p) => p.id).sort(compareText);
     lines.push(
       '',
-      '# Accounts in OUs whose names orgbridge cannot write (README.md): left alone.',
-      ...yamlMapLines({
-        unmanaged: { accounts: r.unmanaged.map((a) => a.id).sort(compareText) },
-      }),
+      "# What orgbridge cannot write (README.md says why) is left alone: accounts in OUs whose names hold '/'",
+      `# or blanks at either end${r.unmanagedPolicies.length ? `; policies ${r.unmanagedPolicies.map((p) => `${p.id} (${p.why})`).join(', ')}` : ''}.`,
+      ...yamlMapLines({ unmanaged }),
     );
   }
   return `${lines.join('\n')}\n`;

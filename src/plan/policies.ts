@@ -177,6 +177,8 @@ export interface PolicyScope {
   readonly fullAwsAccessDetached?: readonly string[];
   /** organization.authoritative: a policy of a synced type the config does not describe is detached. */
   readonly authoritative?: boolean;
+  /** Policy ids never adopted, attached or detached (`unmanaged.policies`). */
+  readonly unmanagedPolicies?: readonly string[];
 }
 
 /** Target key of an account: OU paths never start with `/`, so the two cannot collide. */
@@ -262,6 +264,7 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
     return n;
   };
   const targetIdOf = (target: string) => accountOfTarget(target) ?? observed.ous[target];
+  const leftAlone = new Set(scope?.unmanagedPolicies ?? []);
   const wantedAll: Wanted[] = [
     ...input.desired.map((d) => ({ ...d, target: d.organization_unit })),
     ...(input.accountDesired ?? []).map((d) => ({ ...d, target: accountTarget(d.accountId) })),
@@ -269,7 +272,11 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
 
   for (const type of input.types) {
     const desired = wantedAll.filter((d) => d.type === type);
-    const observedOfType = observed.policies.filter((p) => p.type === type);
+    const observedOfType = observed.policies.filter((p) => p.type === type && !leftAlone.has(p.id));
+    const attachedOfType = (target: string) =>
+      (observed.attached[target] ?? [])
+        .map((id) => policiesById.get(id))
+        .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
     if (desired.length > 0 && !observed.enabledTypes.includes(type)) {
       actions.push({ action: 'enable-policy-type', type, rootId: observed.rootId });
     }
@@ -377,9 +384,7 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
         }
         continue;
       }
-      const attachedHere = (observed.attached[target] ?? [])
-        .map((id) => policiesById.get(id))
-        .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
+      const attachedHere = attachedOfType(target);
       const detachable = (p: ObservedPolicy) => controlled.get(p.id)?.(target) === true;
       for (const p of attachedHere)
         if (!detachable(p) && !wanted.has(p.name)) unmanaged.add(`${label}: ${p.name}`);

@@ -49,6 +49,7 @@ export function policyScopeOf(
         }
       : {}),
     authoritative: config.organization.authoritative,
+    unmanagedPolicies: config.unmanaged.policies,
   };
 }
 

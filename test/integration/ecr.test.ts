@@ -43,7 +43,7 @@ describe('sync-ecr on the emulator', () => {
       ecr: repositories,
       policies: [],
       account_policies: [],
-      unmanaged: { accounts: [], organization_units: [] },
+      unmanaged: { accounts: [], organization_units: [], policies: [] },
     }) as ResolvedConfig;
   const sync = async (accounts: ResolvedAccount[], execute: boolean) => {
     const io = memoryIo();

@@ -47,7 +47,7 @@ describe('policy sync on the emulator', () => {
       ecr: [],
       policies,
       account_policies: [],
-      unmanaged: { accounts: [], organization_units: [] },
+      unmanaged: { accounts: [], organization_units: [], policies: [] },
     }) as ResolvedConfig;
   const sync = async (policies: PolicyDocument[], execute: boolean) => {
     const io = memoryIo();

@@ -78,7 +78,7 @@ export function syntheticConfig(members: number, options: { withIds?: boolean } 
     ecr: [],
     policies: [],
     account_policies: [],
-    unmanaged: { accounts: [], organization_units: [] },
+    unmanaged: { accounts: [], organization_units: [], policies: [] },
   };
 }
 
