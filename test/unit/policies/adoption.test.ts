@@ -139,11 +139,7 @@ describe('planPolicies over an existing organization', () => {
   });
 
   it('without a scope (SYNC_SCPS) never detaches an adopted policy', () => {
-    const p = plan(
-      [doc('')],
-      [full(), existing('DenyLeave', ['', 'Dev', accountTarget(ACCOUNT)])],
-      null,
-    );
+    const p = plan([doc('')], [full(), existing('DenyLeave', ['', 'Dev', accountTarget(ACCOUNT)])], null);
     expect(p.actions).toEqual([]);
   });
 
