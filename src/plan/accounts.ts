@@ -681,83 +681,23 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     }
   }
 
-  // Accounts orgbridge manages (they carry `orgbridge:key`) that the DSL no longer lists.
-  const closable: { account: ObservedAccount; key: string; retiredOn: string }[] = [];
-  const today = now.toISOString().slice(0, 10);
-  const desiredKeys = new Set(desired.map((d) => d.key));
-  for (const account of index.sorted) {
-    if (
-      claimed.has(account.id) ||
-      account.status !== 'ACTIVE' ||
-      account.id === observed.managementAccountId
-    ) {
-      continue;
-    }
-    if (unmanagedAccount(account)) {
-      unmanaged.push(account.id);
-      continue;
-    }
-    const markedKey = account.tags[MARKERS.key];
-    const isProtected = account.tags[MARKERS.protect] !== undefined;
-    if (inMorgue(account.ou, morgue)) {
-      const retiredOn = account.tags[MARKERS.retired];
-      if (markedKey !== undefined && retiredOn !== undefined && !isProtected)
-        closable.push({ account, key: markedKey, retiredOn });
-      continue;
-    }
-    // An authoritative config lists every account: one it does not list leaves the organization's
-    // managed set (it is retired); otherwise only accounts orgbridge marked are its to retire.
-    if (markedKey === undefined && !authoritative) {
-      unmanaged.push(account.id);
-      continue;
-    }
-    const key = markedKey ?? account.name;
-    if (markedKey !== undefined && desiredKeys.has(key)) {
-      // Still in the DSL (blocked above, or matched to another account): never retire it.
-      const owner = claimedByKey.get(key);
-      if (owner !== undefined) {
-        warnings.push({
-          code: 'PLAN_DUPLICATE_KEY_MARKER',
-          key,
-          accountId: account.id,
-          message: `account ${account.id} also carries ${MARKERS.key}=${key}, which is account ${owner}; check which one is '${key}', then retire the other by hand or remove its tag`,
-        });
-      }
-      continue;
-    }
-    if (isProtected) {
-      warnings.push({
-        code: 'PLAN_PROTECTED_NOT_RETIRED',
-        key,
-        accountId: account.id,
-        message: `'${key}' (${account.id}) left the DSL but is protected; to retire it, put it back with \`protect: false\`, sync, then remove it`,
-      });
-      continue;
-    }
-    if (morgue === undefined) {
-      blocked.push({
-        code: 'PLAN_NO_MORGUE',
-        key,
-        accountId: account.id,
-        message: `'${key}' (${account.id}) is no longer in the DSL, but organization.morgue_ou is not set: set it (e.g. Morgue) to retire accounts there, or list the account under \`unmanaged:\``,
-      });
-      continue;
-    }
-    retires.push({
-      action: 'retire-account',
-      key,
-      accountId: account.id,
-      name: account.name,
-      from: account.ou,
-      to: morgue,
-      set: { [MARKERS.retired]: today },
-      reason:
-        markedKey === undefined
-          ? `account ${account.id} is not in the DSL, which is authoritative`
-          : `'${key}' is no longer in the DSL`,
-    });
-    closable.push({ account, key, retiredOn: today });
-  }
+  // Accounts orgbridge manages that the DSL no longer lists: retired, or why not.
+  const retirement = planRetirements({
+    observed,
+    sorted: index.sorted,
+    claimed,
+    claimedByKey,
+    desiredKeys: new Set(desired.map((d) => d.key)),
+    morgue,
+    authoritative,
+    unmanagedAccount,
+    today: now.toISOString().slice(0, 10),
+  });
+  const { closable } = retirement;
+  retires.push(...retirement.retires);
+  warnings.push(...retirement.warnings);
+  blocked.push(...retirement.blocked);
+  unmanaged.push(...retirement.unmanaged);
 
   if (org.close_retired_accounts && closable.length) {
     const budget = closureBudget(observed, now);
@@ -848,6 +788,116 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     warnings: warnings.sort(byNotice),
     unmanaged,
   };
+}
+
+interface RetirementInput {
+  readonly observed: ObservedOrganization;
+  readonly sorted: readonly ObservedAccount[];
+  /** Observed account id -> the DSL key it matched. */
+  readonly claimed: ReadonlyMap<string, string>;
+  /** DSL key -> the observed account id it matched. */
+  readonly claimedByKey: ReadonlyMap<string, string>;
+  readonly desiredKeys: ReadonlySet<string>;
+  readonly morgue: string | undefined;
+  readonly authoritative: boolean;
+  readonly unmanagedAccount: (account: ObservedAccount) => boolean;
+  /** YYYY-MM-DD, for `orgbridge:retired`. */
+  readonly today: string;
+}
+
+/**
+ * The active accounts no DSL account matched: accounts orgbridge marked (and, with an
+ * authoritative config, every account) are retired to the morgue unless protected; the rest are
+ * unmanaged. Also what is in the morgue already and may be closed.
+ */
+function planRetirements(input: RetirementInput): {
+  retires: RetireAccountAction[];
+  closable: { account: ObservedAccount; key: string; retiredOn: string }[];
+  warnings: Notice[];
+  blocked: Notice[];
+  unmanaged: string[];
+} {
+  const { observed, claimed, claimedByKey, desiredKeys, morgue, authoritative, unmanagedAccount, today } =
+    input;
+  const retires: RetireAccountAction[] = [];
+  const warnings: Notice[] = [];
+  const blocked: Notice[] = [];
+  const unmanaged: string[] = [];
+  const closable: { account: ObservedAccount; key: string; retiredOn: string }[] = [];
+  for (const account of input.sorted) {
+    if (
+      claimed.has(account.id) ||
+      account.status !== 'ACTIVE' ||
+      account.id === observed.managementAccountId
+    ) {
+      continue;
+    }
+    if (unmanagedAccount(account)) {
+      unmanaged.push(account.id);
+      continue;
+    }
+    const markedKey = account.tags[MARKERS.key];
+    const isProtected = account.tags[MARKERS.protect] !== undefined;
+    if (inMorgue(account.ou, morgue)) {
+      const retiredOn = account.tags[MARKERS.retired];
+      if (markedKey !== undefined && retiredOn !== undefined && !isProtected)
+        closable.push({ account, key: markedKey, retiredOn });
+      continue;
+    }
+    // An authoritative config lists every account: one it does not list leaves the organization's
+    // managed set (it is retired); otherwise only accounts orgbridge marked are its to retire.
+    if (markedKey === undefined && !authoritative) {
+      unmanaged.push(account.id);
+      continue;
+    }
+    const key = markedKey ?? account.name;
+    if (markedKey !== undefined && desiredKeys.has(key)) {
+      // Still in the DSL (blocked above, or matched to another account): never retire it.
+      const owner = claimedByKey.get(key);
+      if (owner !== undefined) {
+        warnings.push({
+          code: 'PLAN_DUPLICATE_KEY_MARKER',
+          key,
+          accountId: account.id,
+          message: `account ${account.id} also carries ${MARKERS.key}=${key}, which is account ${owner}; check which one is '${key}', then retire the other by hand or remove its tag`,
+        });
+      }
+      continue;
+    }
+    if (isProtected) {
+      warnings.push({
+        code: 'PLAN_PROTECTED_NOT_RETIRED',
+        key,
+        accountId: account.id,
+        message: `'${key}' (${account.id}) left the DSL but is protected; to retire it, put it back with \`protect: false\`, sync, then remove it`,
+      });
+      continue;
+    }
+    if (morgue === undefined) {
+      blocked.push({
+        code: 'PLAN_NO_MORGUE',
+        key,
+        accountId: account.id,
+        message: `'${key}' (${account.id}) is no longer in the DSL, but organization.morgue_ou is not set: set it (e.g. Morgue) to retire accounts there, or list the account under \`unmanaged:\``,
+      });
+      continue;
+    }
+    retires.push({
+      action: 'retire-account',
+      key,
+      accountId: account.id,
+      name: account.name,
+      from: account.ou,
+      to: morgue,
+      set: { [MARKERS.retired]: today },
+      reason:
+        markedKey === undefined
+          ? `account ${account.id} is not in the DSL, which is authoritative`
+          : `'${key}' is no longer in the DSL`,
+    });
+    closable.push({ account, key, retiredOn: today });
+  }
+  return { retires, closable, warnings, blocked, unmanaged };
 }
 
 /**
