@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { effectivePolicyForAccount } from '../../../src/config/policy-inheritance.js';
+import { parseScpTests, runScpTests } from '../../../src/config/scp-tests.js';
 import { requirePlacementOus, requireSpecialAccounts } from '../../../src/config/special-accounts.js';
 import { BASE, errorsOf, expectOne, lineOf, resolveOk } from './support.js';
 
@@ -182,5 +184,53 @@ describe('a DSL that can describe any organization', () => {
     expect(errorsOf(text, files).map((e) => e.code)).toEqual(['DSL_TOO_MANY_POLICIES']);
     const detached = `${text}    FullAWSAccess:\n      detached_from:\n        organization_units: [Empty]\n`;
     expect(resolveOk(detached, files).policies).toHaveLength(5);
+  });
+
+  it('effective policies and SCP tests see the root, the account level and where FullAWSAccess is detached', () => {
+    const tag = (key: string) => JSON.stringify({ tags: { [key]: { tag_key: { '@@assign': key } } } });
+    const allowS3 = JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] });
+    const text = `${IMPORTED}policies:
+  tag:
+    on-root:
+      organization_units: ['']
+    on-app:
+      accounts: [app]
+  scp:
+    s3-only:
+      accounts: [app]
+    FullAWSAccess:
+      detached_from:
+        accounts: [app]
+`;
+    const config = resolveOk(text, [
+      policy('policies/tag/on-root.json', tag('root')),
+      policy('policies/tag/on-app.json', tag('app')),
+      policy('policies/scp/s3-only.json', allowS3),
+    ]);
+    const app = config.accounts.find((a) => a.key === 'app');
+    const tools = config.accounts.find((a) => a.key === 'tools');
+    expect(Object.keys(effectivePolicyForAccount(config, app as never, 'tag').policy.tags as object)).toEqual(
+      ['root', 'app'],
+    );
+    expect(
+      Object.keys(effectivePolicyForAccount(config, tools as never, 'tag').policy.tags as object),
+    ).toEqual(['root']);
+    const tests = parseScpTests({
+      path: 'policies/scp-tests.yml',
+      text: `- name: app is limited to S3
+  account: app
+  action: [s3:GetObject, ec2:RunInstances]
+  expect: allow
+- name: tools keeps FullAWSAccess
+  account: tools
+  action: ec2:RunInstances
+  expect: allow
+`,
+    });
+    expect(runScpTests(config, tests).map((r) => [r.action, r.outcome.decision])).toEqual([
+      ['s3:GetObject', 'allow'],
+      ['ec2:RunInstances', 'deny'],
+      ['ec2:RunInstances', 'allow'],
+    ]);
   });
 });
