@@ -1,6 +1,9 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import {
+  DescribeOrganizationCommand,
+  type DescribeOrganizationCommandOutput,
+} from '@aws-sdk/client-organizations';
 import type { AwsClients } from '../aws/clients.js';
 import { analyzeConfig } from '../config/parse.js';
 import { isPolicyFile } from '../config/policies.js';
@@ -68,14 +71,21 @@ export async function readOrganization(
   clients: AwsClients,
   output: Output,
 ): Promise<{ observed: ObservedOrganization; policies: ObservedPolicies; organizationId: string }> {
-  let organizationId: string;
+  let org: DescribeOrganizationCommandOutput;
   try {
-    const org = await clients.organizations().send(new DescribeOrganizationCommand({}));
-    organizationId = org.Organization?.Id ?? '';
+    org = await clients.organizations().send(new DescribeOrganizationCommand({}));
   } catch (e) {
     throw new AwsOperationError(
       'reading the organization (organizations:DescribeOrganization); import needs the management account credentials',
       e,
+    );
+  }
+  const organizationId = org.Organization?.Id ?? '';
+  const caller = await clients.callerAccountId();
+  const management = org.Organization?.MasterAccountId;
+  if (management !== undefined && caller !== management) {
+    output.err(
+      `import: the credentials are account ${caller}'s, not the management account ${management}'s: the reads need Organizations read access (a delegated administrator's)`,
     );
   }
   output.err(`import: reading organization ${organizationId}: OUs, accounts and their tags`);

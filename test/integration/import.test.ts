@@ -6,8 +6,10 @@ import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
   CreatePolicyCommand,
+  DescribePolicyCommand,
   DetachPolicyCommand,
   EnablePolicyTypeCommand,
+  ListPoliciesCommand,
   MoveAccountCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
@@ -121,7 +123,9 @@ describe('orgbridge import on the emulator', () => {
       expect(run.invalid).toEqual([]);
       const calls = Object.keys(clients.counter.snapshot());
       expect(calls.length).toBeGreaterThan(3);
-      expect(calls.filter((c) => !/^Organizations\.(List|Describe)/.test(c))).toEqual([]);
+      expect(
+        calls.filter((c) => !/^(Organizations\.(List|Describe)|STS\.GetCallerIdentity)/.test(c)),
+      ).toEqual([]);
       expect(io.stderr.join('\n')).toContain('import: reading organization o-');
     } finally {
       clients.destroy();
@@ -168,6 +172,28 @@ describe('orgbridge import on the emulator', () => {
     const sync = await cli('-c', out, 'run', '--action', 'sync-policies');
     expect(sync.out).toContain('policies (scp, tag): no changes');
     expect(sync.code).toBe(0);
+  });
+
+  it('manages the adopted policies from then on: a change updates the existing policy, never a copy', async () => {
+    const out = join(dir, 'repo');
+    const file = join(out, 'policies', 'scp', 'DenyLeaveOrganization.json');
+    const document = JSON.parse(readFileSync(file, 'utf8'));
+    document.Statement.push({ Effect: 'Deny', Action: 'account:CloseAccount', Resource: '*' });
+    writeFileSync(file, JSON.stringify(document, null, 2));
+    const dry = await cli('-c', out, 'run', '--action', 'sync-policies');
+    expect(dry.code).toBe(2);
+    expect(dry.out).toMatch(
+      /policies \(scp, tag\): 1 update-policy\n {2}~ update scp DenyLeaveOrganization /,
+    );
+    expect((await cli('-c', out, 'run', '--action', 'sync-policies', '--execute')).code).toBe(0);
+    const org = moto().management.organizations();
+    const scps =
+      (await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies ?? [];
+    expect(scps.map((p) => p.Name).sort()).toEqual(['DenyLeaveOrganization', 'FullAWSAccess']);
+    const id = scps.find((p) => p.Name === 'DenyLeaveOrganization')?.Id;
+    const stored = await org.send(new DescribePolicyCommand({ PolicyId: id }));
+    expect(JSON.parse(stored.Policy?.Content ?? '{}')).toEqual(document);
+    expect((await cli('-c', out, 'run', '--action', 'sync-policies')).code).toBe(0);
   });
 
   it('refuses an existing directory unless --force, which replaces the policy folders', async () => {
