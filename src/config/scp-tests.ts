@@ -149,7 +149,7 @@ export function runScpTests(config: ResolvedConfig, tests: readonly LocatedScpTe
           : [{ target: account ? `account ${account.key}` : 'an account in it', policies: [] }]),
       ],
       // FullAWSAccess is kept everywhere but where accounts.yml detaches it.
-      (level, i) =>
+      (_level, i) =>
         i < ouLevels
           ? (config.full_aws_access?.detached_from_organization_units.includes(ouChain(ou)[i] as string) ??
             false)
