@@ -362,7 +362,7 @@ describe('importOrganization', () => {
           ]);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   }, 60_000);
 });

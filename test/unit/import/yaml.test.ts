@@ -16,7 +16,7 @@ describe('the YAML writer of orgbridge import', () => {
           expect(parseYaml({ path: 'x.yml', text }).value).toEqual({ [key || 'k']: { value } });
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   }, 30_000);
 
