@@ -114,7 +114,8 @@ export async function gatherDoctorFacts(
   >;
   await Promise.all(
     SPECIAL_ACCOUNT_KINDS.map(async (kind) => {
-      const id = ids[config.organization.accounts[kind]];
+      const key = config.organization.accounts[kind];
+      const id = key === undefined ? undefined : ids[key];
       if (!id) {
         specialAccounts[kind] = {};
         return;
@@ -297,6 +298,15 @@ function specialAccountChecks(config: ResolvedConfig, facts: DoctorFacts, add: A
   for (const kind of SPECIAL_ACCOUNT_KINDS) {
     const key = config.organization.accounts[kind];
     const found = facts.specialAccounts[kind];
+    if (key === undefined) {
+      add(
+        `account-${kind}`,
+        'fail',
+        `organization.${kind} is not set in accounts.yml`,
+        `name the ${kind} account: organization.${kind}: <account key> (a new one is created by sync-accounts; docs/import.md)`,
+      );
+      continue;
+    }
     if (!found.id) {
       add(
         `account-${kind}`,

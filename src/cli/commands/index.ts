@@ -4,6 +4,7 @@ import { registerAccounts } from './accounts.js';
 import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
+import { registerImport } from './import.js';
 import { registerLocal } from './local.js';
 import { registerPlan } from './plan.js';
 import { registerReport } from './report.js';
@@ -31,6 +32,7 @@ const registrations: Register[] = [
   registerSynth,
   registerEffectivePolicy,
   registerScp,
+  registerImport,
   registerDoctor,
 ];
 
