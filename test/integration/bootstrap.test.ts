@@ -42,16 +42,22 @@ async function organization(): Promise<{ config: ResolvedConfig; ids: Record<str
 
 describe('bootstrap on the emulator', () => {
   let org: { config: ResolvedConfig; ids: Record<string, string> };
-
-  it('prints what it would deploy and changes nothing without --execute', async () => {
-    org = await organization();
+  /** `run --action bootstrap` as the management account; `aws` plans the real deployment. */
+  const bootstrap = async (execute: boolean, mode?: 'aws') => {
     const io = memoryIo();
     const code = await runArtifactAction('bootstrap', {
       config: org.config,
       management: moto().management,
-      execute: false,
+      execute,
       output: io,
+      ...(mode ? { mode } : {}),
     });
+    return { code, io };
+  };
+
+  it('prints what it would deploy and changes nothing without --execute', async () => {
+    org = await organization();
+    const { code, io } = await bootstrap(false);
     expect(code).toBe(2);
     const text = io.stdout.join('\n');
     expect(text).toContain(
@@ -65,14 +71,7 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('plans the AWS deployment: StackSets trusted access, then the stack sets before any stack on their buses', async () => {
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management: moto().management,
-      execute: false,
-      output: io,
-      mode: 'aws',
-    });
+    const { code, io } = await bootstrap(false, 'aws');
     expect(code, io.stderr.join('\n')).toBe(2);
     const lines = io.stdout;
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
@@ -105,26 +104,13 @@ describe('bootstrap on the emulator', () => {
     expect(said).toEqual(['activated StackSets trusted access with Organizations']);
     expect(await describeStackSetsAccess(management.cloudFormation(REGION))).toBe('ENABLED');
     // Once on, the dry run has nothing to say about it.
-    const io = memoryIo();
-    await runArtifactAction('bootstrap', {
-      config: org.config,
-      management,
-      execute: false,
-      output: io,
-      mode: 'aws',
-    });
+    const { io } = await bootstrap(false, 'aws');
     expect(io.stdout.join('\n')).not.toContain('trusted access');
   });
 
   it('deploys buses, queues, rules and tables that carry a request from cicd to a member', async () => {
     const { management } = moto();
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management,
-      execute: true,
-      output: io,
-    });
+    const { code, io } = await bootstrap(true);
     expect(code, io.stderr.join('\n')).toBe(0);
     const member = org.ids['member-00001'] as string;
     const cicdId = org.ids.cicd as string;
@@ -204,13 +190,7 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('is idempotent: a second run leaves every stack unchanged', async () => {
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management: moto().management,
-      execute: true,
-      output: io,
-    });
+    const { code, io } = await bootstrap(true);
     expect(code).toBe(0);
     const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
     expect(lines.length).toBeGreaterThan(10);
