@@ -24,9 +24,15 @@ export interface StackSetSpec {
  * event bus stack set) waits for it twice: its `AutoDeployment.DependsOn` names the other's ARN by
  * `Fn::GetAtt`, so CloudFormation creates it (and its first instances) only once the other is
  * done, and an account that joins later gets its bus before its handlers ("operations will be
- * sequenced to ensure all
- * dependencies complete successfully before this StackSet's operation begins",
+ * sequenced to ensure all dependencies complete successfully before this StackSet's operation
+ * begins",
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-autodeployment.html).
+ *
+ * The bootstrap deploys this stack before any stack that puts rules on those buses, relying on
+ * the StackSet resource reporting CREATE_COMPLETE only once its first stack instances are
+ * created: its create handler runs CreateStackSet, then the instances' operation to the end
+ * (aws-cloudformation/aws-cloudformation-resource-providers-cloudformation,
+ * aws-cloudformation-stackset CreateHandler: createStackInstances before the success event).
  */
 export function addStackSets(
   stack: Stack,
