@@ -1,6 +1,9 @@
 import {
   type Capability,
+  type CloudFormationClient,
   CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStackEventsCommand,
   DescribeStacksCommand,
   GetTemplateCommand,
   type Stack,
@@ -15,7 +18,9 @@ import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
-import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
+import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
+import { assertGuardrails, checkDeployment } from '../templates/guardrails.js';
+import { type TemplateInputs, templateInputs } from '../templates/inputs.js';
 import {
   artifactBucketName,
   LAMBDA_BUNDLE_PREFIX,
@@ -24,6 +29,10 @@ import {
 } from '../templates/names.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import type { Output } from './output.js';
+import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
+
+// The deploy order is computed with the templates (so synth's guardrails check the same order).
+export { type DeployStep, deployPhases, deploySteps };
 
 /**
  * The seed's bootstrap and the two artifact actions, as one plan of steps over rendered
@@ -41,16 +50,6 @@ export interface Rendering {
   readonly bundles: readonly LambdaBundle[];
   readonly templates: readonly RenderedTemplate[];
   readonly local: boolean;
-}
-
-export interface DeployStep {
-  readonly template: string;
-  readonly stackName: string;
-  readonly accountKey: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly serviceRoleName?: string;
-  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -101,46 +100,6 @@ export async function renderForOrganization(
   };
 }
 
-/** The stacks to deploy, in order; stack sets expand to one stack per account in local mode. */
-export function deploySteps(rendering: Rendering & { rootId: string }): DeployStep[] {
-  const { inputs } = rendering;
-  const kinds = accountKinds(inputs.config);
-  const management = inputs.config.organization.accounts.management;
-  const idOf = (key: string) => inputs.accountIds[key] as string;
-  const steps: DeployStep[] = [];
-  for (const t of rendering.templates) {
-    const p = t.placement;
-    if (p.type === 'account') {
-      steps.push({
-        template: t.name,
-        stackName: p.stackName,
-        accountKey: p.accountKey,
-        accountId: idOf(p.accountKey),
-        region: p.region,
-        ...(p.serviceRoleName ? { serviceRoleName: p.serviceRoleName } : {}),
-        ...(t.name === 'stack-sets' ? { parameters: { TargetOrganizationalUnitIds: rendering.rootId } } : {}),
-      });
-      continue;
-    }
-    // Stack sets: in AWS the stack-sets template (management) deploys them; service-managed stack
-    // sets skip the management account, so its bus is a plain stack. Locally: every account.
-    const targets = Object.keys(inputs.accountIds)
-      .filter((key) => (p.accounts === 'all' ? true : kinds.get(key) === 'member'))
-      .filter((key) => rendering.local || (p.accounts === 'all' && key === management))
-      .sort();
-    for (const key of targets) {
-      steps.push({
-        template: t.name,
-        stackName: p.stackName,
-        accountKey: key,
-        accountId: idOf(key),
-        region: p.region,
-      });
-    }
-  }
-  return steps;
-}
-
 /** One object per (artifact region, bundle). */
 export function bundleUploads(rendering: Rendering): { bucket: string; key: string; bundle: LambdaBundle }[] {
   const cicd = rendering.inputs.accountIds[cicdKeyOf(rendering.inputs.config)] as string;
@@ -186,6 +145,17 @@ function sameTemplate(deployed: string | undefined, wanted: Readonly<Record<stri
     return JSON.stringify(JSON.parse(deployed)) === JSON.stringify(wanted);
   } catch {
     return false;
+  }
+}
+
+/** The reason of the first resource that failed, from the stack's events (newest first). */
+async function firstFailure(cfn: CloudFormationClient, stackName: string): Promise<string | undefined> {
+  try {
+    const out = await cfn.send(new DescribeStackEventsCommand({ StackName: stackName }));
+    const failed = (out.StackEvents ?? []).filter((e) => e.ResourceStatus?.endsWith('_FAILED'));
+    return failed[failed.length - 1]?.ResourceStatusReason;
+  } catch {
+    return undefined;
   }
 }
 
@@ -236,7 +206,19 @@ export async function deployStack(
   }
   let outcome: 'created' | 'updated' | 'unchanged';
   try {
-    if (!existing || existing.StackStatus === 'REVIEW_IN_PROGRESS') {
+    if (existing?.StackStatus === 'ROLLBACK_COMPLETE') {
+      // A failed first creation leaves nothing but the stack, which cannot be updated: start over.
+      await cfn.send(new DeleteStackCommand({ StackName: step.stackName }));
+      while (
+        (await describeStack(clients, step.region, step.stackName))?.StackStatus === 'DELETE_IN_PROGRESS'
+      )
+        await sleep(1_000);
+    }
+    if (
+      !existing ||
+      existing.StackStatus === 'REVIEW_IN_PROGRESS' ||
+      existing.StackStatus === 'ROLLBACK_COMPLETE'
+    ) {
       await cfn.send(
         new CreateStackCommand({ ...common, Tags: [{ Key: 'managed-by', Value: 'orgbridge' }] }),
       );
@@ -255,26 +237,18 @@ export async function deployStack(
   for (let delay = 1_000; ; delay = Math.min(delay * 2, 15_000)) {
     const stack = await describeStack(clients, step.region, step.stackName);
     const status = stack?.StackStatus ?? 'MISSING';
-    if (TERMINAL_OK.has(status)) {
-      if (status === 'UPDATE_ROLLBACK_COMPLETE') {
-        throw new OrgbridgeError(
-          'BOOTSTRAP_STACK_FAILED',
-          `${step.stackName} in ${step.accountKey} rolled back`,
-          {
-            source: 'aws',
-            hint: stack?.StackStatusReason ?? 'see the stack events in the CloudFormation console',
-          },
-        );
-      }
-      return outcome;
-    }
+    if (TERMINAL_OK.has(status) && status !== 'UPDATE_ROLLBACK_COMPLETE') return outcome;
     if (!status.endsWith('_IN_PROGRESS')) {
+      const reason = stack?.StackStatusReason ?? (await firstFailure(cfn, step.stackName));
       throw new OrgbridgeError(
         'BOOTSTRAP_STACK_FAILED',
-        `${step.stackName} in ${step.accountKey} is ${status}`,
+        `${step.stackName} in ${step.accountKey} ${status === 'UPDATE_ROLLBACK_COMPLETE' ? 'rolled back' : `is ${status}`}${reason ? `: ${reason}` : ''}`,
         {
           source: 'aws',
-          hint: stack?.StackStatusReason ?? 'see the stack events in the CloudFormation console',
+          hint:
+            status === 'ROLLBACK_COMPLETE'
+              ? 'nothing of it was kept; the next bootstrap deletes it and creates it again'
+              : 'see the stack events in the CloudFormation console',
         },
       );
     }
@@ -288,6 +262,12 @@ export interface BootstrapRun {
   /** Clients of the management account (the credentials the pipeline runs with). */
   readonly management: AwsClients;
   readonly config: ResolvedConfig;
+  /**
+   * `aws` or `local`; by default local exactly when the clients talk to an emulator endpoint.
+   * The tests plan the AWS deployment against the emulator with it (dry runs only: moto skips
+   * stack sets).
+   */
+  readonly mode?: 'aws' | 'local';
 }
 
 export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap';
@@ -299,28 +279,6 @@ export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap'
  * request at a time (its GIL), where more than 4 only queue (measured: docs/architecture.md).
  */
 export const DEPLOY_CONCURRENCY = { aws: 8, emulator: 4 } as const;
-
-/**
- * The deploy steps cut into phases that must run in order: artifact buckets; event buses (every
- * rule targets one); handlers (their rules target the buses; the logs handler stack creates the
- * logs bucket's service role); the logs bucket; the forward shards; the stack sets. Within a phase
- * the steps are independent and deploy concurrently.
- */
-export function deployPhases(steps: readonly DeployStep[]): DeployStep[][] {
-  const phaseOf = (template: string) =>
-    template === 'event-bus' || template === 'log-buckets' || template === 'stack-sets'
-      ? template
-      : template.slice(0, template.indexOf('-'));
-  const phases: DeployStep[][] = [];
-  let current: string | undefined;
-  for (const step of steps) {
-    const phase = phaseOf(step.template);
-    if (phase !== current) phases.push([]);
-    current = phase;
-    (phases[phases.length - 1] as DeployStep[]).push(step);
-  }
-  return phases;
-}
 
 const where = (step: DeployStep) =>
   `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
@@ -345,9 +303,12 @@ async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promi
 
 /** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
 export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
-  const local = Boolean(run.management.context.endpoint);
+  const local = run.mode ? run.mode === 'local' : Boolean(run.management.context.endpoint);
   const rendering = await renderForOrganization(run.config, run.management, { local });
   const { inputs } = rendering;
+  // Nothing is uploaded or deployed that a guardrail refuses (docs/architecture.md, "Guardrails").
+  if (action !== 'upload-lambdas')
+    assertGuardrails(checkDeployment(rendering), `${action} refused the rendered templates`);
   const cicdId = inputs.accountIds[cicdKeyOf(inputs.config)] as string;
   const cicd = run.management.forAccount(cicdId);
   const say = (text: string) => run.output.out(text);
@@ -451,6 +412,8 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap') await deploy(isArtifacts);
   if (action === 'upload-lambdas' || action === 'bootstrap') await upload('bundles');
   if (action === 'render-templates' || action === 'bootstrap') await upload('templates');
+  if (action === 'bootstrap' && steps.some((s) => s.template === 'stack-sets'))
+    await ensureStackSetsTrustedAccess(run.management.cloudFormation(inputs.homeRegion), run.execute, say);
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
   return run.execute ? 0 : 2;
 }

@@ -9,6 +9,7 @@ import { ensureAccountZoneRequest } from '../handlers/dns/account-zone.js';
 import { route53Port, ssmParameterPort } from '../handlers/dns/ports.js';
 import { route53Bucket } from '../handlers/dns/rate-limit.js';
 import { createVpc } from '../handlers/provisioning/create-vpc.js';
+import { backupVaultPort, ensureDefaultVaults } from '../handlers/provisioning/default-vault.js';
 import type { DeployOptions } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from '../handlers/provisioning/ports.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
@@ -165,13 +166,21 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
       putSsmParameters(ssmPort(inAccount(accountId).ssm(homeRegion), `account ${accountId}`), parameters),
 
     // With a region: that region's backup vaults, from its artifact bucket (as the handler does).
-    updateBaseline: (accountId, { region = homeRegion, ...request }) =>
-      updateStackFromUrl(
+    async updateBaseline(accountId, { region = homeRegion, default_vault_regions = [], ...request }) {
+      // As the UPDATE_ACCOUNT_BASELINE handler: the vault Default through the Backup API first.
+      if (region === homeRegion) {
+        await ensureDefaultVaults(
+          (r) => backupVaultPort(inAccount(accountId).backup(r), `in account ${accountId}, ${r}`),
+          [homeRegion, ...default_vault_regions],
+        );
+      }
+      return updateStackFromUrl(
         cfnIn(accountId, region),
         request,
         { ...from('UPDATE_ACCOUNT_BASELINE'), region },
         options.deploy,
-      ),
+      );
+    },
 
     updateIamMapping: (identityId, request) =>
       updateStackFromUrl(cfnIn(identityId), request, from('UPDATE_IAM_MAPPING'), options.deploy),
@@ -261,6 +270,9 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
   const baseline = (request: AccountBaselineRequest): RequestBody<'UPDATE_ACCOUNT_BASELINE'> => ({
     ...stack(request),
     ...(request.region ? { region: request.region } : {}),
+    ...(request.default_vault_regions?.length
+      ? { default_vault_regions: [...request.default_vault_regions] }
+      : {}),
   });
 
   return {

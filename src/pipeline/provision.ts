@@ -1,5 +1,6 @@
 import type { RequestBody } from '../bus/requests.js';
 import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+import { BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { requireSpecialAccounts } from '../config/special-accounts.js';
@@ -381,8 +382,13 @@ function accountSteps(
     backup: backup && { vaults: backup.vaults, roles: backup.roles },
   });
   const baselineUpload = ctx.upload('account-baseline', baseline);
+  // Other regions where the policies use the vault Default: the baseline's handler makes sure of
+  // it there too (no stack creates it, src/handlers/provisioning/default-vault.ts).
+  const defaultVaultRegions = (backup ? backup.regional : [])
+    .filter((r) => r.vaults.includes(BACKUP_VAULT_NAME))
+    .map((r) => r.region);
   steps.push({
-    id: `baseline:${id}:${baseline.sha256.slice(0, 12)}`,
+    id: `baseline:${id}:${baseline.sha256.slice(0, 12)}${defaultVaultRegions.length ? `:${fingerprint(defaultVaultRegions)}` : ''}`,
     kind: 'baseline',
     accountId: id,
     label: `access roles and backup in ${account.key} (${id})`,
@@ -392,6 +398,7 @@ function accountSteps(
         stack_name: RUNTIME_STACKS.accountBaseline,
         template_url: baselineUpload.url,
         account_id: id,
+        ...(defaultVaultRegions.length ? { default_vault_regions: defaultVaultRegions } : {}),
       }),
   });
   if (backup) steps.push(...backupVaultSteps(account, id, backup, gateway, ready, ctx));
@@ -446,8 +453,12 @@ function backupVaultSteps(
       run: noArtifactBucket(account, id, region, `backup vaults ${vaults.join(', ')}`, ctx),
     }),
   );
+  // A region whose only vault is Default needs no stack: the baseline's handler makes sure of it.
+  const stacks = backup.regional
+    .map(({ region, vaults }) => ({ region, vaults: vaults.filter((v) => v !== BACKUP_VAULT_NAME) }))
+    .filter(({ vaults }) => vaults.length > 0);
   return [
-    ...backup.regional.map(({ region, vaults }): ProvisionStep => {
+    ...stacks.map(({ region, vaults }): ProvisionStep => {
       const template = renderBackupVaults(vaults);
       const uploaded = ctx.upload('backup-vaults', template, region);
       return {

@@ -358,6 +358,11 @@ export interface LogDeliveryGrant {
   readonly accountIds: readonly string[];
   /** Accounts that need it, by key, for messages and tests. */
   readonly accountKeys: readonly string[];
+  /**
+   * The ids of every account that needs it, sorted, whatever the grant's form: the ELB accounts
+   * of older regions can only be granted per account path (src/templates/logs-bucket.ts).
+   */
+  readonly deliveringAccountIds: readonly string[];
   /** True when the per-OU/per-account lists would not fit: the whole organization is granted. */
   readonly organizationWide: boolean;
 }
@@ -387,16 +392,31 @@ export function planLogDelivery(
   const orgPaths: string[] = [];
   const ids: string[] = [];
   const keys: string[] = [];
+  const delivering: string[] = [];
   for (const [ou, { need, other }] of [...byOu].sort(([a], [b]) => compareText(a, b))) {
     keys.push(...need);
+    delivering.push(...need.map((key) => accountIds[key] as string));
     const path = orgPathOf(ou);
     if (need.length > 1 && other === 0 && path) orgPaths.push(path);
     else for (const key of need) ids.push(accountIds[key] as string);
   }
   ids.sort(compareText);
   keys.sort(compareText);
+  delivering.sort(compareText);
   const size = JSON.stringify(orgPaths).length + JSON.stringify(ids).length;
   if (size > LOG_GRANT_MAX_CHARS)
-    return { orgPaths: [], accountIds: [], accountKeys: keys, organizationWide: true };
-  return { orgPaths, accountIds: ids, accountKeys: keys, organizationWide: false };
+    return {
+      orgPaths: [],
+      accountIds: [],
+      accountKeys: keys,
+      deliveringAccountIds: delivering,
+      organizationWide: true,
+    };
+  return {
+    orgPaths,
+    accountIds: ids,
+    accountKeys: keys,
+    deliveringAccountIds: delivering,
+    organizationWide: false,
+  };
 }

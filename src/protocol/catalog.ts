@@ -132,6 +132,12 @@ const UpdateAccountBaseline = detail({
    * bucket of that region (the vaults backup plans use there).
    */
   region: Region.optional(),
+  /**
+   * Without `region`: the other regions where AWS Backup's vault `Default` must exist (the handler
+   * makes sure of it there and in its own region through the Backup API; it is never a stack's
+   * resource, see src/handlers/provisioning/default-vault.ts).
+   */
+  default_vault_regions: z.array(Region).max(32).optional(),
 });
 const CreateVpc = detail({
   region: Region,

@@ -37,9 +37,16 @@ export function addBackupVault(stack: Stack, backup: true | AccountBackup = true
  * Backup vaults by name, kept when removed from the stack. The baseline holds the home region's;
  * the stack `orgbridge-backup-vaults` the vaults of each other region the policies run or copy in.
  * Same names, same logical ids in both, so a vault moving between them is never renamed.
+ *
+ * Never `Default`: the AWS Backup console creates it in every region it is first opened in, so in
+ * adopted accounts a stack creating it fails with AlreadyExists. The UPDATE_ACCOUNT_BASELINE
+ * handler makes sure of it through the Backup API instead
+ * (src/handlers/provisioning/default-vault.ts). A baseline deployed before keeps it: the resource
+ * leaves the stack with DeletionPolicy Retain.
  */
 export function addBackupVaults(stack: Stack, vaults: readonly string[]): void {
   for (const name of vaults) {
+    if (name === BACKUP_VAULT_NAME) continue;
     const vault = new CfnBackupVault(stack, logicalId('BackupVault', name, BACKUP_VAULT_NAME), {
       backupVaultName: name,
     });

@@ -14,7 +14,7 @@ import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
 import { addHandler } from './stacks/handlers.js';
-import { addForwarderRole, addRule } from './stacks/rules.js';
+import { addForwarderRole, addRule, roleTargetArns } from './stacks/rules.js';
 import { addStackSets } from './stacks/stack-sets.js';
 import { renderTopology } from './topology-adapter.js';
 import type { TopologyView } from './topology-view.js';
@@ -146,7 +146,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     });
   }
 
-  addForwardShards(topology, inputs.organizationId, (index, description) =>
+  addForwardShards(topology, (index, description) =>
     add(
       `forward-${String(index).padStart(2, '0')}`,
       {
@@ -212,6 +212,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
         description: 'orgbridge: the common rules and handler of member accounts',
         templateUrl: url('handlers-member'),
         excludeSpecialAccounts: true,
+        dependsOn: 'EventBusStackSet',
       },
     ],
     special,
@@ -242,13 +243,13 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
 /** The cicd account's forward buses, one stack each so no template nears 500 resources. */
 function addForwardShards(
   topology: TopologyView,
-  organizationId: string,
   stackFor: (index: number, description: string) => Stack,
 ): void {
   for (const shard of topology.forwardShards) {
+    const targets = shard.rules.filter((r) => r.name !== 'orgbridge-to-audit').length;
     const stack = stackFor(
       shard.index,
-      `orgbridge: forward rules ${shard.index} of the cicd account (${shard.rules.length} target accounts on ${shard.busName})`,
+      `orgbridge: forward rules ${shard.index} of the cicd account (${targets} target accounts on ${shard.busName})`,
     );
     // Shard 0 forwards from the main bus, which the event bus stack set owns.
     const bus = shard.createsBus
@@ -257,7 +258,7 @@ function addForwardShards(
           description: 'orgbridge: requests from the pipeline, one rule per target account',
         })
       : undefined;
-    const role = addForwarderRole(stack, 'ForwarderRole', [topology.bus.busName], organizationId);
+    const role = addForwarderRole(stack, 'ForwarderRole', roleTargetArns(shard.rules));
     for (const rule of shard.rules) {
       const resource = addRule(stack, rule, new Map(), role);
       if (bus) resource.addResourceDependency(bus);

@@ -8,6 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import type { ResolvedConfig } from '../../src/config/model.js';
 import { runArtifactAction } from '../../src/pipeline/bootstrap.js';
+import {
+  describeStackSetsAccess,
+  ensureStackSetsTrustedAccess,
+} from '../../src/pipeline/stacksets-access.js';
 import { computeTopology, senderBusName } from '../../src/protocol/topology.js';
 import { templateInputs } from '../../src/templates/inputs.js';
 import { topologyInput } from '../../src/templates/topology-adapter.js';
@@ -38,16 +42,22 @@ async function organization(): Promise<{ config: ResolvedConfig; ids: Record<str
 
 describe('bootstrap on the emulator', () => {
   let org: { config: ResolvedConfig; ids: Record<string, string> };
-
-  it('prints what it would deploy and changes nothing without --execute', async () => {
-    org = await organization();
+  /** `run --action bootstrap` as the management account; `aws` plans the real deployment. */
+  const bootstrap = async (execute: boolean, mode?: 'aws') => {
     const io = memoryIo();
     const code = await runArtifactAction('bootstrap', {
       config: org.config,
       management: moto().management,
-      execute: false,
+      execute,
       output: io,
+      ...(mode ? { mode } : {}),
     });
+    return { code, io };
+  };
+
+  it('prints what it would deploy and changes nothing without --execute', async () => {
+    org = await organization();
+    const { code, io } = await bootstrap(false);
     expect(code).toBe(2);
     const text = io.stdout.join('\n');
     expect(text).toContain(
@@ -60,15 +70,47 @@ describe('bootstrap on the emulator', () => {
     ).rejects.toThrow(/does not exist/);
   });
 
+  it('plans the AWS deployment: StackSets trusted access, then the stack sets before any stack on their buses', async () => {
+    const { code, io } = await bootstrap(false, 'aws');
+    expect(code, io.stderr.join('\n')).toBe(2);
+    const lines = io.stdout;
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    // A SERVICE_MANAGED stack set needs trusted access (stacksets-orgs-activate-trusted-access.html).
+    const activate = at(/^would activate StackSets trusted access/);
+    expect(activate).toBeGreaterThan(-1);
+    const sets = at(/^would deploy stack-sets as orgbridge-stack-sets in management/);
+    expect(activate).toBeLessThan(sets);
+    // The special accounts' buses come from the event bus stack set: their handlers after it.
+    for (const kind of ['cicd', 'identity', 'dns', 'logs', 'audit'])
+      expect(at(new RegExp(`^would deploy handlers-${kind} `)), kind).toBeGreaterThan(sets);
+    expect(at(/^would deploy forward-00 /)).toBeGreaterThan(sets);
+  });
+
+  it('activates StackSets trusted access, or stops saying how when it cannot', async () => {
+    const { management } = moto();
+    const said: string[] = [];
+    // A member account cannot: the error names the fix.
+    await expect(
+      ensureStackSetsTrustedAccess(
+        management.forAccount(org.ids.cicd as string).cloudFormation(REGION),
+        true,
+        (t) => said.push(t),
+      ),
+    ).rejects.toMatchObject({
+      code: 'BOOTSTRAP_TRUSTED_ACCESS',
+      hint: expect.stringContaining('activate-organizations-access'),
+    });
+    await ensureStackSetsTrustedAccess(management.cloudFormation(REGION), true, (t) => said.push(t));
+    expect(said).toEqual(['activated StackSets trusted access with Organizations']);
+    expect(await describeStackSetsAccess(management.cloudFormation(REGION))).toBe('ENABLED');
+    // Once on, the dry run has nothing to say about it.
+    const { io } = await bootstrap(false, 'aws');
+    expect(io.stdout.join('\n')).not.toContain('trusted access');
+  });
+
   it('deploys buses, queues, rules and tables that carry a request from cicd to a member', async () => {
     const { management } = moto();
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management,
-      execute: true,
-      output: io,
-    });
+    const { code, io } = await bootstrap(true);
     expect(code, io.stderr.join('\n')).toBe(0);
     const member = org.ids['member-00001'] as string;
     const cicdId = org.ids.cicd as string;
@@ -134,16 +176,21 @@ describe('bootstrap on the emulator', () => {
     expect(received.Messages).toHaveLength(1);
     const body = JSON.parse(received.Messages?.[0]?.Body ?? '{}');
     expect(body).toMatchObject({ 'detail-type': 'PING', detail: { target_account: member } });
+    // Its audit copy, taken on the cicd bus where it entered (one hop), is in the audit store's
+    // queue untouched: the whole event, its publisher's account included.
+    const audit = management.forAccount(org.ids.audit as string).sqs(REGION);
+    const store = await audit.send(new GetQueueUrlCommand({ QueueName: 'orgbridge-audit' }));
+    const copies = await audit.send(
+      new ReceiveMessageCommand({ QueueUrl: store.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+    );
+    const copy = copies.Messages?.map((m) => JSON.parse(m.Body ?? '{}')).find(
+      (e) => e.detail?.target_account === member,
+    );
+    expect(copy).toMatchObject({ version: '0', account: cicdId, 'detail-type': 'PING', source: 'app.infra' });
   });
 
   it('is idempotent: a second run leaves every stack unchanged', async () => {
-    const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
-      config: org.config,
-      management: moto().management,
-      execute: true,
-      output: io,
-    });
+    const { code, io } = await bootstrap(true);
     expect(code).toBe(0);
     const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
     expect(lines.length).toBeGreaterThan(10);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
 import type { ResolvedAccount, ResolvedConfig } from '../../config/model.js';
 import { OrgbridgeError } from '../../errors.js';
 import type { AccountBackupPlan } from '../../plan/backup.js';
@@ -122,13 +123,16 @@ function backupLines(key: string, outcome: BackupOutcome): string[] {
   }
   const { plan } = outcome;
   const row = (label: string, value: string) => `  ${label.padEnd(28)} ${value}`;
+  // Default is never a stack's: the baseline's handler makes sure of it (Backup API).
+  const where = (vaults: readonly string[], stack: string) =>
+    vaults
+      .map((v) => (v === BACKUP_VAULT_NAME ? `${v} (Backup API, if missing)` : `${v} (stack ${stack})`))
+      .join(', ');
   return [
     `backup: what the pipeline creates in ${key}`,
     row('roles (IAM, every region)', plan.roles.join(', ')),
-    row(`vaults in ${plan.homeRegion}`, `${plan.vaults.join(', ')} (stack ${BASELINE_STACK})`),
-    ...plan.regional.map((r) =>
-      row(`vaults in ${r.region}`, `${r.vaults.join(', ')} (stack ${VAULTS_STACK})`),
-    ),
+    row(`vaults in ${plan.homeRegion}`, where(plan.vaults, BASELINE_STACK)),
+    ...plan.regional.map((r) => row(`vaults in ${r.region}`, where(r.vaults, VAULTS_STACK))),
     ...plan.outside.map((r) =>
       row(
         `NOT created in ${r.region}`,

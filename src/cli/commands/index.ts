@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
+import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
 import { registerImport } from './import.js';
@@ -32,6 +33,7 @@ const registrations: Register[] = [
   registerEffectivePolicy,
   registerScp,
   registerImport,
+  registerDoctor,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {

@@ -196,6 +196,7 @@ describe('planLogDelivery', () => {
       orgPaths: [],
       accountIds: ['300000000000'],
       accountKeys: ['web'],
+      deliveringAccountIds: ['300000000000'],
       organizationWide: false,
     });
   });

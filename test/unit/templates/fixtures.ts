@@ -5,6 +5,7 @@ import type {
   SpecialAccountKind,
 } from '../../../src/config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../../../src/config/model.js';
+import type { RenderedTemplate } from '../../../src/templates/synth.js';
 
 /**
  * A resolved config built directly (not through the DSL loader): the templates' input contract
@@ -91,3 +92,14 @@ export const BUNDLE_KEYS: Readonly<Record<AccountKind, string>> = {
   audit: 'lambdas/audit-0123456789abcdef.zip',
   member: 'lambdas/member-0123456789abcdef.zip',
 };
+
+/** A template made of `resources`, placed in one account, for guardrail tests. */
+export function fakeTemplate(resources: Record<string, unknown>): RenderedTemplate {
+  return {
+    name: 'fake',
+    placement: { type: 'account', accountKey: 'x', region: 'us-east-1', stackName: 'x' },
+    template: { Resources: resources },
+    body: '',
+    sha256: '',
+  };
+}
