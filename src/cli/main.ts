@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isOrgbridgeError } from '../errors.js';
+import { EXIT_ERROR } from '../pipeline/output.js';
 import { registerCommands } from './commands/index.js';
-import { type CliIo, EXIT_ERROR, processIo } from './io.js';
+import { type CliIo, processIo } from './io.js';
 
 /** Shared state each command's action reads: where to print, and the exit code it chose. */
 export interface CliContext {

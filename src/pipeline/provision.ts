@@ -1,5 +1,4 @@
 import type { RequestBody } from '../bus/requests.js';
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
@@ -38,7 +37,7 @@ import {
   renderVpc,
 } from '../templates/provisioning.js';
 import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './dag.js';
-import type { Output } from './output.js';
+import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
 
 /**
  * `run --action pipeline`: what happens once accounts exist (seed 000, "The main pipeline"), as a
