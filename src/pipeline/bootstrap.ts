@@ -13,14 +13,9 @@ import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
+import { artifactBucketName, LAMBDA_BUNDLE_PREFIX, TEMPLATE_PREFIX, templateKey } from '../protocol/names.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
-import {
-  artifactBucketName,
-  LAMBDA_BUNDLE_PREFIX,
-  TEMPLATE_PREFIX,
-  templateKey,
-} from '../templates/names.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import type { Output } from './output.js';
 

@@ -17,6 +17,7 @@ import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-sta
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
+import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../protocol/names.js';
 import {
   accountTopologyOf,
   computeTopology,
@@ -25,7 +26,6 @@ import {
   type Topology,
 } from '../protocol/topology.js';
 import { accountKinds } from '../templates/inputs.js';
-import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../templates/names.js';
 import type { ProvisioningGateway } from './provision.js';
 
 export interface DirectProvisioningOptions {

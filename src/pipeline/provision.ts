@@ -25,9 +25,9 @@ import {
   vpcRequest,
 } from '../plan/provisioning.js';
 import { DNS_LABEL_PATTERN } from '../protocol/catalog.js';
+import { RUNTIME_STACKS, STACK_SET_NAMES } from '../protocol/names.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { configuredRegions, homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
-import { RUNTIME_STACKS, STACK_SET_NAMES } from '../templates/names.js';
 import {
   type ProvisioningTemplate,
   renderAccountBaseline,

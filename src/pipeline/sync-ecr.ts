@@ -8,13 +8,13 @@ import { organizationsPolicyPort } from '../handlers/policies/ports.js';
 import { observePolicies } from '../handlers/policies/sync.js';
 import { deployStack } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort } from '../handlers/provisioning/ports.js';
+import { ROLE_NAMES } from '../protocol/names.js';
 import {
   ECR_STACK_NAME,
   type EcrTemplateInputs,
   type RenderedEcrTemplate,
   renderEcrTemplate,
 } from '../templates/ecr.js';
-import { ROLE_NAMES } from '../templates/names.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 

@@ -1,7 +1,7 @@
 import { CfnDeletionPolicy, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
 import type { LogDeliveryGrant } from '../plan/access.js';
-import { LOGS_NAMES, ROLE_NAMES } from './names.js';
+import { LOGS_NAMES, ROLE_NAMES } from '../protocol/names.js';
 import { BLOCK_PUBLIC, ENCRYPTED } from './stacks/buckets.js';
 import { denyInsecureTransport } from './stacks/common.js';
 

@@ -10,7 +10,7 @@ import {
   RUNTIME_STACKS,
   SSM_PATH,
   TEMPLATE_PREFIX,
-} from './names.js';
+} from '../protocol/names.js';
 
 /**
  * Least privilege, as data: the IAM statements each handler needs, keyed by the detail-type it

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ResolvedAccount, ResolvedConfig } from '../../config/model.js';
 import { OrgbridgeError } from '../../errors.js';
 import type { AccountBackupPlan } from '../../plan/backup.js';
-import { RUNTIME_STACKS } from '../../templates/names.js';
+import { RUNTIME_STACKS } from '../../protocol/names.js';
 import type { CliContext } from '../main.js';
 
 /**

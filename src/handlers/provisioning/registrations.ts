@@ -1,5 +1,5 @@
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
-import { ROLE_NAMES, RUNTIME_STACKS } from '../../templates/names.js';
+import { ROLE_NAMES, RUNTIME_STACKS } from '../../protocol/names.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from './ports.js';

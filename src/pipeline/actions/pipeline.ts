@@ -32,7 +32,7 @@ export const pipelineAction: PipelineAction = {
       '../accounts-gateway.js'
     );
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
-    const { artifactBucketName } = await import('../../templates/names.js');
+    const { artifactBucketName } = await import('../../protocol/names.js');
     const { SPECIAL_ACCOUNT_KINDS } = await import('../../config/model.js');
     const home = homeRegionOf(config);
     // One connection: its clients (management's for direct, cicd's for eventbridge) and, for

@@ -9,7 +9,7 @@ import {
   POLICY_BUNDLE_PREFIX,
   ROLE_NAMES,
   TEMPLATE_PREFIX,
-} from '../names.js';
+} from '../../protocol/names.js';
 import { denyInsecureTransport, localBusArn } from './common.js';
 
 /** Every orgbridge bucket: no public access, encrypted at rest. */
