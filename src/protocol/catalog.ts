@@ -6,7 +6,7 @@ import {
   EMAIL_PATTERN,
   OU_NAME_PATTERN,
 } from '../config/aws-names.js';
-import { ObservedOrganizationPartSchema } from '../plan/observed.js';
+import { ObservedOrganizationPartSchema } from './accounts-listed.js';
 
 /**
  * The event catalog: one strict zod schema per detail-type. Every detail carries the envelope
