@@ -5,7 +5,7 @@ import { AccountPlanSchema } from '../../../src/plan/model.js';
 
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../../src/plan/render.js';
 import { simulatePlan } from '../../../src/plan/simulate.js';
-import { config, desired, idGenerators, NOW, observed, observedAccount, STANDARD_OUS } from './fixtures.js';
+import { config, desired, idGenerators, NOW, observed, STANDARD_OUS } from './fixtures.js';
 
 function driftedPlan() {
   const cfg = config([desired('foo'), desired('bar'), desired('baz')]);
