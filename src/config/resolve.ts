@@ -485,10 +485,6 @@ function checkTemplate(
   return template;
 }
 
-export function expandTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return compileTemplate(template)(vars);
-}
-
 /**
  * A template as a function: split once into literal text and placeholders, then joined per
  * account (10,000 regex replacements cost more than the rest of naming).

@@ -289,10 +289,8 @@ export type OrganizationInput = z.infer<typeof organizationSchema>;
 export type DefaultsInput = z.infer<typeof defaultsSchema>;
 export type ScopeInput = z.infer<typeof scopeSchema>;
 export type AccountInput = z.infer<typeof accountSchema>;
-export type LimitsInput = z.infer<typeof limitsSchema>;
 export type AccessSettingsInput = z.infer<typeof accessSettingsSchema>;
 export type EcrRepositoryInput = z.infer<typeof ecrRepositorySchema>;
-export type SettingsInput = z.infer<typeof defaultsSchema>;
 
 /** JSON Schema of accounts.yml for editors (`# yaml-language-server: $schema=...`). */
 export function accountsJsonSchema(): Record<string, unknown> {

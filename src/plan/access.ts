@@ -29,8 +29,6 @@ export const IAM_LIMITS = {
 } as const;
 
 export const AUTOMATION_ROLE_NAME = 'AutomationRole';
-/** The backup baseline every account has (src/config/backup-policy.ts; src/plan/backup.ts adds the policies' names). */
-export { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 
 /**
  * IAM path of the identity account's users and groups (seed 004's `iam_users`): the stack

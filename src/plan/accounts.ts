@@ -759,8 +759,3 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
 function sortRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
 }
-
-/** True when applying the plan would change something in AWS. */
-export function hasChanges(plan: AccountPlan): boolean {
-  return plan.actions.length > 0;
-}

@@ -1,6 +1,6 @@
 import type { AccountKind } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
-import { type DetailType, RESPONSE_TYPES, type RequestType } from './catalog.js';
+import { type DetailType, RESPONSE_TYPES } from './catalog.js';
 import { DNS_REQUEST_TYPES, handledRequestTypes } from './routing.js';
 
 /**
@@ -560,11 +560,4 @@ export function simulateDelivery(
   };
   visit(accountId, busName, []);
   return deliveries;
-}
-
-/** Request types handled somewhere in this topology (for exhaustive checks). */
-export function requestTypesOf(topology: Topology): RequestType[] {
-  const all = new Set<RequestType>();
-  for (const a of topology.accounts) for (const t of handledRequestTypes(a.kind)) all.add(t);
-  return [...all];
 }

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { CfnLintProcess, type LintRequest, type LintResult } from './cfn-lint-service.js';
 
-export type { LintResult, LintTemplate } from './cfn-lint-service.js';
+export type { LintResult } from './cfn-lint-service.js';
 
 /**
  * Lints templates with the run's one cfn-lint process (started by the global setup on first
