@@ -42,7 +42,7 @@ describe('sync-accounts under 20 % Organizations throttling', () => {
     expect(first.failures).toEqual([]);
     expect((await run(false)).plan.actions).toEqual([]);
     expect(proxy.injected.throttled).toBeGreaterThan(10);
-    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled);
+    expect(clients.retries.count).toBe(proxy.injected.throttled);
 
     const org = await observeOrganization(organizationsPort(moto().management.organizations()));
     for (const d of accounts) {

@@ -39,7 +39,7 @@ describe('fault proxy + retry strategy', () => {
       expect(out.Accounts?.length).toBe(1);
     }
     expect(proxy.injected.throttled - before).toBeGreaterThan(0);
-    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
+    expect(clients.retries.count).toBe(proxy.injected.throttled - before);
     clients.destroy();
   });
 });
@@ -89,7 +89,7 @@ describe('fault proxy: throttling in every wire protocol', () => {
     const before = proxy.injected.throttled;
     for (let i = 0; i < 10; i++) await call(clients);
     expect(proxy.injected.throttled - before).toBeGreaterThan(0);
-    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
+    expect(clients.retries.count).toBe(proxy.injected.throttled - before);
     clients.destroy();
   });
 });

@@ -130,7 +130,7 @@ export async function runFaultyProvisioning(
             );
           }
         } finally {
-          retries += clients.retryStrategy.retries;
+          retries += clients.retries.count;
           clients.destroy();
         }
       }
