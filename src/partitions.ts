@@ -37,3 +37,8 @@ export function partitionOf(region: string): string {
 export function dnsSuffixOf(region: string): string {
   return partitionEntry(region).dnsSuffix;
 }
+
+/** `arn:<partition>:iam::<account>:role/<name>`, in the partition of `region`. */
+export function roleArn(region: string, accountId: string, roleName: string): string {
+  return `arn:${partitionOf(region)}:iam::${accountId}:role/${roleName}`;
+}

@@ -15,7 +15,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
 import { AwsOperationError } from '../errors.js';
-import { partitionOf } from '../partitions.js';
+import { roleArn as roleArnIn } from '../partitions.js';
 import type { AwsContext } from './context.js';
 import { OrgbridgeRetryStrategy, type RetryTally } from './retry.js';
 
@@ -177,7 +177,7 @@ export class AwsClients {
     const key = `${accountId}/${roleName}`;
     const cached = this.accounts.get(key);
     if (cached) return cached;
-    const roleArn = `arn:${partitionOf(this.context.region)}:iam::${accountId}:role/${roleName}`;
+    const roleArn = roleArnIn(this.context.region, accountId, roleName);
     const masterCredentials = this.credentials ?? this.context.credentials;
     const assumeRole = fromTemporaryCredentials({
       params: { RoleArn: roleArn, RoleSessionName: 'orgbridge', DurationSeconds: 3600 },

@@ -13,6 +13,7 @@ import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
+import { dnsSuffixOf, roleArn } from '../partitions.js';
 import { artifactBucketName, LAMBDA_BUNDLE_PREFIX, TEMPLATE_PREFIX, templateKey } from '../protocol/names.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
@@ -200,9 +201,7 @@ export async function deployStack(
     StackName: step.stackName,
     ...body,
     Capabilities: ['CAPABILITY_NAMED_IAM'] as Capability[],
-    ...(step.serviceRoleName
-      ? { RoleARN: `arn:aws:iam::${step.accountId}:role/${step.serviceRoleName}` }
-      : {}),
+    ...(step.serviceRoleName ? { RoleARN: roleArn(step.region, step.accountId, step.serviceRoleName) } : {}),
     ...(step.parameters
       ? {
           Parameters: Object.entries(step.parameters).map(([ParameterKey, ParameterValue]) => ({
@@ -360,7 +359,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const urls = new Map(
     templateUploads(rendering).map((u) => [
       u.template.name,
-      `https://${u.bucket}.s3.${inputs.homeRegion}.amazonaws.com/${u.key}`,
+      `https://${u.bucket}.s3.${inputs.homeRegion}.${dnsSuffixOf(inputs.homeRegion)}/${u.key}`,
     ]),
   );
 

@@ -11,6 +11,7 @@ import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
+import { roleArn } from '../partitions.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { actionTarget } from '../plan/render.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
@@ -125,7 +126,7 @@ export function emulatorEnvironment(endpoint: string, region: string): Record<st
 async function cicdEnvironment(management: AwsClients, cicdId: string): Promise<Record<string, string>> {
   const out = await management.sts().send(
     new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${cicdId}:role/${management.context.accessRoleName}`,
+      RoleArn: roleArn(management.context.region, cicdId, management.context.accessRoleName),
       RoleSessionName: 'orgbridge-local-pipeline',
     }),
   );

@@ -16,6 +16,7 @@ import { putSsmParameters } from '../handlers/provisioning/put-ssm-parameters.js
 import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
+import { roleArn } from '../partitions.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
 import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../protocol/names.js';
 import {
@@ -184,7 +185,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
         ...options.deploy,
         ...(options.logsServiceRole === false
           ? {}
-          : { roleArn: `arn:aws:iam::${logsId}:role/${ROLE_NAMES.logBucketUpdater}` }),
+          : { roleArn: roleArn(homeRegion, logsId, ROLE_NAMES.logBucketUpdater) }),
       }),
 
     ensureAccountZone: (dnsId, request) =>

@@ -7,6 +7,7 @@ import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
+import { partitionOf } from '../partitions.js';
 import {
   type AccessContext,
   checkIdentityMappingLimits,
@@ -165,6 +166,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   const home = homeRegionOf(config);
   const orgPathOf = orgPathResolver(inputs.organizationId, observed.ous);
   const context: AccessContext = {
+    partition: partitionOf(home),
     identityAccountId: special.identity,
     cicdAccountId: special.cicd,
     organizationId: inputs.organizationId,

@@ -1,4 +1,5 @@
 import type { AccountKind } from '../config/model.js';
+import { dnsSuffixOf } from '../partitions.js';
 
 /**
  * Names of everything orgbridge deploys, in one place: the bootstrap, the uploader and the
@@ -30,7 +31,7 @@ export function lambdaBundleKey(kind: AccountKind, sha256: string): string {
  * takes as TemplateURL (the bucket must be in the stack's region).
  */
 export function artifactObjectUrl(cicdAccountId: string, region: string, key: string): string {
-  return `https://${artifactBucketName(cicdAccountId, region)}.s3.${region}.amazonaws.com/${key}`;
+  return `https://${artifactBucketName(cicdAccountId, region)}.s3.${region}.${dnsSuffixOf(region)}/${key}`;
 }
 
 /**

@@ -21,7 +21,7 @@ export function addMemberAccess(stack: Stack, access: MemberAccess, identityAcco
     new CfnRole(stack, `AccessRole${logicalId(role.name)}`, {
       roleName: role.name,
       description: `orgbridge: ${role.name} for group(s) ${role.groups.join(', ')} of the identity account`,
-      assumeRolePolicyDocument: memberRoleTrustPolicy(role, identityAccountId),
+      assumeRolePolicyDocument: memberRoleTrustPolicy(role, identityAccountId, access.partition),
       managedPolicyArns: [...role.managedPolicyArns],
       maxSessionDuration: 3600 * 4,
       tags: [{ key: 'orgbridge:groups', value: role.groups.join(' ') }],
@@ -60,7 +60,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
         Statement: [
           {
             Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${identityAccountId}:root` },
+            Principal: { AWS: `arn:${mapping.partition}:iam::${identityAccountId}:root` },
             Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
           },
         ],
@@ -71,7 +71,9 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
       description: `orgbridge: group '${group.group}', assumes ${[...new Set(group.grants.flatMap((g) => g.roles))].join(', ')}`,
       assumeRolePolicyDocument: trust,
       maxSessionDuration: 3600 * 4,
-      policies: [{ policyName: 'assume-granted-roles', policyDocument: groupRolePolicy(group) }],
+      policies: [
+        { policyName: 'assume-granted-roles', policyDocument: groupRolePolicy(group, mapping.partition) },
+      ],
     });
   }
   const users = mapping.settings?.iam_users;
@@ -90,7 +92,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
               {
                 Effect: 'Allow',
                 Action: 'sts:AssumeRole',
-                Resource: `arn:aws:iam::${identityAccountId}:role/${granted?.roleName ?? `orgbridge-group-${users.developers_access_group}`}`,
+                Resource: `arn:${mapping.partition}:iam::${identityAccountId}:role/${granted?.roleName ?? `orgbridge-group-${users.developers_access_group}`}`,
               },
             ],
           },
@@ -109,7 +111,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
               {
                 Effect: 'Allow',
                 Action: 'sts:AssumeRole',
-                Resource: `arn:aws:iam::*:role/${AUTOMATION_ROLE_NAME}`,
+                Resource: `arn:${mapping.partition}:iam::*:role/${AUTOMATION_ROLE_NAME}`,
               },
             ],
           },

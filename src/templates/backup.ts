@@ -11,7 +11,7 @@ import type { AccountBackup } from '../plan/backup.js';
  * always; with an AccountBackup (src/plan/backup.ts), also every vault and `$account` role the
  * account's effective backup policy names, so no backup job fails for want of them.
  */
-export function addBackupVault(stack: Stack, backup: true | AccountBackup = true): void {
+export function addBackupVault(stack: Stack, partition: string, backup: true | AccountBackup = true): void {
   const { vaults, roles } =
     backup === true ? { vaults: [BACKUP_VAULT_NAME], roles: [BACKUP_ROLE_NAME] } : backup;
   addBackupVaults(stack, vaults);
@@ -26,8 +26,8 @@ export function addBackupVault(stack: Stack, backup: true | AccountBackup = true
         ],
       },
       managedPolicyArns: [
-        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
-        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
+        `arn:${partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup`,
+        `arn:${partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores`,
       ],
     });
   }

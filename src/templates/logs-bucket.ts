@@ -1,5 +1,6 @@
 import { CfnDeletionPolicy, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
+import { partitionOf } from '../partitions.js';
 import type { LogDeliveryGrant } from '../plan/access.js';
 import { LOGS_NAMES, ROLE_NAMES } from '../protocol/names.js';
 import { BLOCK_PUBLIC, ENCRYPTED } from './stacks/buckets.js';
@@ -36,7 +37,7 @@ export function addLogsBucketWithDelivery(
   });
   bucket.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
   bucket.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-  const bucketArn = `arn:aws:s3:::${name}`;
+  const bucketArn = `arn:${partitionOf(region)}:s3:::${name}`;
   const conditions: Record<string, unknown>[] = grant.organizationWide
     ? [{ StringEquals: { 'aws:SourceOrgID': organizationId } }]
     : [

@@ -74,7 +74,7 @@ export function renderAccountBaseline(
     'orgbridge: access roles, AutomationRole, backup vault Default and backup role of this account',
     (stack) => {
       addMemberAccess(stack, access, identityAccountId);
-      if (backup) addBackupVault(stack, backup);
+      if (backup) addBackupVault(stack, access.partition, backup);
     },
   );
 }

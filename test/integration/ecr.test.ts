@@ -74,7 +74,7 @@ describe('sync-ecr on the emulator', () => {
   beforeAll(async () => {
     const { rootId } = await createOrganization(moto().management);
     // The ECR stack goes where the tests' clients act; moto neither checks nor assumes the role.
-    roleArn = ecrDeployerRoleArn(await moto().management.callerAccountId());
+    roleArn = ecrDeployerRoleArn('us-east-1', await moto().management.callerAccountId());
     const org = moto().management.organizations();
     const internal = await org.send(
       new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Internal' }),

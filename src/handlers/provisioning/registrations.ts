@@ -1,3 +1,4 @@
+import { roleArn } from '../../partitions.js';
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
 import { ROLE_NAMES, RUNTIME_STACKS } from '../../protocol/names.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
@@ -23,7 +24,7 @@ const homeRegionOf = (ctx: HandlerContext): string => ctx.clients.context.region
 
 /** A CloudFormation service role of the receiving account (src/templates/stacks/handlers.ts). */
 const serviceRole = (ctx: HandlerContext, name: string): string =>
-  `arn:aws:iam::${ctx.account.id}:role/${name}`;
+  roleArn(homeRegionOf(ctx), ctx.account.id, name);
 
 /** PUT_SSM_PARAMETERS, any account: the complete /orgbridge/account/ set. */
 export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> = {

@@ -242,3 +242,25 @@ describe('cfn-lint', () => {
     expect(result.findings).toEqual([]);
   });
 });
+
+describe('another partition', () => {
+  // China regions: every ARN starts arn:aws-cn (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+  const cn = { ...context, partition: 'aws-cn' };
+  const arnsOf = (t: ProvisioningTemplate) =>
+    [...JSON.stringify(t.template).matchAll(/arn:[\w-]*:/g)].map((m) => m[0]);
+  it.each([
+    ['account baseline', renderAccountBaseline(memberAccess(web, cn), IDENTITY, { backup: POLICY_NAMES })],
+    [
+      'identity mapping with iam_users',
+      renderIdentityMapping(
+        { ...identityMapping(resolved, cn), settings: { iam_users: { developers_access_group: 'rw' } } },
+        IDENTITY,
+      ),
+    ],
+    ['log buckets', renderLogBuckets(LOGS, 'cn-north-1', ORG, grant)],
+  ])('%s: every ARN is in aws-cn', (_name, template) => {
+    const arns = arnsOf(template);
+    expect(arns.length).toBeGreaterThan(0);
+    expect(new Set(arns.filter((a) => !a.includes('${AWS::Partition}')))).toEqual(new Set(['arn:aws-cn:']));
+  });
+});
