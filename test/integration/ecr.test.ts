@@ -131,10 +131,9 @@ describe('sync-ecr on the emulator', () => {
     );
   });
 
-  it('deploys a template cfn-lint accepts', async (ctx) => {
+  it('deploys a template cfn-lint accepts', async () => {
     const { rendered } = await sync(first(), false);
     const result = await cfnLint({ templates: [{ name: 'ecr.json', body: rendered.body }] });
-    if (!result.available) return ctx.skip(result.reason);
     expect(result.findings).toEqual([]);
   });
 });

@@ -223,7 +223,7 @@ describe('standard VPC', () => {
 });
 
 describe('cfn-lint', () => {
-  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async (ctx) => {
+  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async () => {
     const all = {
       baseline,
       withPolicyNames,
@@ -238,7 +238,6 @@ describe('cfn-lint', () => {
     const result = await cfnLint({
       templates: Object.entries(all).map(([name, t]) => ({ name: `${name}.template.json`, body: t.body })),
     });
-    if (!result.available) return ctx.skip(result.reason);
     expect(result.findings).toEqual([]);
   });
 });
