@@ -21,9 +21,10 @@ describe('sync-accounts under 20 % Organizations throttling', () => {
       emulatorContext(proxy.endpoint, { retry: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1, maxDelayMs: 10 } }),
     );
   });
+  // Safe when beforeAll failed half way (the emulator did not start): nothing to release then.
   afterAll(async () => {
-    clients.destroy();
-    await proxy.close();
+    clients?.destroy();
+    await proxy?.close();
   });
 
   it('converges to exactly one account per DSL entry, and a second run plans nothing', async () => {

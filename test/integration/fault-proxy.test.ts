@@ -14,7 +14,7 @@ describe('fault proxy + retry strategy', () => {
     proxy = await startFaultProxy(moto().server.endpoint, 42);
     await createOrganization(moto().management);
   });
-  afterAll(() => proxy.close());
+  afterAll(() => proxy?.close());
 
   it('injects Organizations throttling that the SDK sees as TooManyRequestsException', async () => {
     proxy.setRules([{ match: /^Organizations\./, throttle: 1 }]);
@@ -54,7 +54,7 @@ describe('fault proxy: throttling in every wire protocol', () => {
       .management.s3()
       .send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
-  afterAll(() => proxy.close());
+  afterAll(() => proxy?.close());
 
   it.each([
     ['STS (query/XML)', /^STS\./, (c: AwsClients) => c.sts().send(new GetCallerIdentityCommand({}))],
