@@ -198,7 +198,9 @@ export const accessSettingsSchema = z
           .describe('IAM user allowed into AutomationRole everywhere (default cicd-automation)'),
       })
       .optional()
-      .describe("Seed 004's IAM developers group and automation user, for organizations without SSO"),
+      .describe(
+        'An IAM developers group and automation user in the identity account, for organizations without SSO',
+      ),
   })
   .describe('How people and automation reach the accounts (docs/provisioning.md#access)');
 

@@ -1,7 +1,7 @@
 import type { Output } from './output.js';
 
 /**
- * `orgbridge run --action <name> [--execute]`, the seed's CLI: every parameter of an action is
+ * `orgbridge run --action <name> [--execute]`, the EventBridge design's CLI: every parameter of an action is
  * defined in code (config directory and environment), and the only flag is `--execute`, which
  * turns the default dry run into real changes.
  */

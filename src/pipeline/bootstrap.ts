@@ -21,7 +21,7 @@ import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import type { Output } from './output.js';
 
 /**
- * The seed's bootstrap and the two artifact actions, as one plan of steps over rendered
+ * The EventBridge design's bootstrap and the two artifact actions, as one plan of steps over rendered
  * templates: `upload-lambdas` (bundles to every region's artifact bucket), `render-templates`
  * (templates rendered with the organization's real account ids, uploaded), and `bootstrap`
  * (artifact buckets, then the stacks in dependency order). Dry run by default: the steps are

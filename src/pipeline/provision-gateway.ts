@@ -40,7 +40,7 @@ export interface DirectProvisioningOptions {
   readonly homeRegion: string;
   readonly deploy?: DeployOptions;
   /**
-   * Deploy the log-buckets stack with the seed's updater role (default true): in AWS the bucket
+   * Deploy the log-buckets stack with the EventBridge design's updater role (default true): in AWS the bucket
    * policy denies modification to anyone else.
    */
   readonly logsServiceRole?: boolean;

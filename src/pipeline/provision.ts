@@ -41,7 +41,7 @@ import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runD
 import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
 
 /**
- * `run --action pipeline`: what happens once accounts exist (seed 000, "The main pipeline"), as a
+ * `run --action pipeline`: what happens once accounts exist (the EventBridge design's "main pipeline"), as a
  * DAG per account, resumable through the completion store:
  *
  *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }

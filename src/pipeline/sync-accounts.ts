@@ -17,7 +17,7 @@ export interface SyncAccountsOptions {
   readonly gateway: AccountsGateway;
   /** The planner's clock reading (closure quota, retirement date). */
   readonly now: Date;
-  /** Without it, only the plan is printed (the seed's dry-run rule). */
+  /** Without it, only the plan is printed (the EventBridge design's dry-run rule). */
   readonly execute: boolean;
   readonly output: Output;
   readonly format?: PlanFormat;

@@ -5,8 +5,8 @@ import { OrgbridgeError } from '../errors.js';
 import { compareText } from './observed.js';
 
 /**
- * Who may do what in which account, as plain data (seed 000 "identity" account, seed 004
- * "Developers' Access" and "Member/Target Account Permissions"):
+ * Who may do what in which account, as plain data (the EventBridge design's "identity" account, the
+ * Pulumi approach's "Developers' Access" and "Member/Target Account Permissions"):
  *
  * - In every account, one role per role name its `access:` patterns use (Admin, PowerUser, ...).
  *   Its trust names exactly the identity account's group roles granted it in THIS account.
@@ -31,7 +31,7 @@ export const IAM_LIMITS = {
 export const AUTOMATION_ROLE_NAME = 'AutomationRole';
 
 /**
- * IAM path of the identity account's users and groups (seed 004's `iam_users`): the stack
+ * IAM path of the identity account's users and groups (the Pulumi approach's `iam_users`): the stack
  * deployer may manage users and groups under it only.
  */
 export const IAM_PATH = '/orgbridge/';
@@ -40,7 +40,7 @@ export function groupRoleName(group: string): string {
   return `orgbridge-group-${group}`;
 }
 
-/** AWS managed policies (their path and name) of the well-known role names; any other name gets ReadOnlyAccess. */
+/** AWS managed policies (path and name) of the well-known role names; any other name: ReadOnlyAccess. */
 export const ROLE_MANAGED_POLICIES: Readonly<Record<string, readonly string[]>> = {
   Admin: ['AdministratorAccess'],
   PowerUser: ['PowerUserAccess'],
@@ -126,7 +126,7 @@ export interface MemberAccess {
     readonly trust: AutomationTrust;
     readonly managedPolicyArns: readonly string[];
   };
-  /** Extra principal allowed into AutomationRole: seed 004's automation user, when configured. */
+  /** Extra principal allowed into AutomationRole: the Pulumi approach's automation user, when configured. */
   readonly automationUserArn?: string;
 }
 

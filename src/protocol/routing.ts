@@ -7,7 +7,7 @@ import { type DetailType, REQUEST_TYPES, type RequestType } from './catalog.js';
  * accepts and the kinds of account allowed to send each. Rules (src/protocol/topology.ts, and the
  * CloudFormation rendered from it) and the runtime's sender check (src/runtime) both read it.
  *
- * Least privilege (seed: "think twice when you allow an account to receive a message from
+ * Least privilege (the EventBridge design: "think twice when you allow an account to receive a message from
  * another account"): only the cicd account sends requests, except the DNS requests, which any
  * account of the organization may send about its own records (the DNS handler checks the names).
  * Responses always flow back to the cicd account.

@@ -36,10 +36,10 @@ export function addMemberAccess(stack: Stack, access: MemberAccess, identityAcco
 }
 
 /**
- * The identity account's mapping (seed: "the stack in 'identity' account to allow access to this
- * new account via assume role"): one role per group. People reach a group role through SSO (a
- * SAML provider, when configured) or as principals of the identity account; with `iam_users`,
- * seed 004's developers group and automation user are added too.
+ * The identity account's mapping (the EventBridge design: "the stack in 'identity' account to allow
+ * access to this new account via assume role"): one role per group. People reach a group role
+ * through SSO (a SAML provider, when configured) or as principals of the identity account; with
+ * `iam_users`, the Pulumi approach's developers group and automation user are added too.
  */
 export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, identityAccountId: string): void {
   const saml = mapping.settings?.saml_provider_arn;

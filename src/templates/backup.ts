@@ -6,7 +6,7 @@ import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js'
 import type { AccountBackup } from '../plan/backup.js';
 
 /**
- * Seed 004's per-account backup pieces: the vaults and roles the OU backup policies in
+ * The Pulumi approach's per-account backup pieces: the vaults and roles the OU backup policies in
  * policies/backup/ (attached by the policies sync) run with. `Default` and `orgbridge-backup`
  * always; with an AccountBackup (src/plan/backup.ts), also every vault and `$account` role the
  * account's effective backup policy names, so no backup job fails for want of them.

@@ -7,7 +7,7 @@ import type { AccountKind } from '../config/model.js';
 import { lambdaBundleKey } from '../protocol/names.js';
 import { ACCOUNT_KINDS } from '../protocol/routing.js';
 
-/** Lambda reads at most 50 MB zipped; orgbridge holds itself to 1 MB per handler (issue 5). */
+/** Lambda reads at most 50 MB zipped; orgbridge holds itself to 1 MB per handler (cold starts). */
 export const MAX_BUNDLE_BYTES = 1_048_576;
 
 const here = dirname(fileURLToPath(import.meta.url));

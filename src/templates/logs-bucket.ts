@@ -13,10 +13,10 @@ export const LOG_DELIVERY_PRINCIPALS = [
 ];
 
 /**
- * The logs account's bucket (seed, "logging updates") with a delivery grant for exactly the
+ * The logs account's bucket (the EventBridge design, "logging updates") with a delivery grant for exactly the
  * accounts that need it (`use_cfr` or `logging`, see planLogDelivery): whole OUs by
  * aws:SourceOrgPaths, single accounts by aws:SourceAccount, or the organization by
- * aws:SourceOrgID past the size budget. The deny-modification statement is the seed's: only the
+ * aws:SourceOrgID past the size budget. The deny-modification statement is the EventBridge design's: only the
  * updater role (and its CloudFormation session) may change or delete the bucket.
  */
 export function addLogsBucketWithDelivery(

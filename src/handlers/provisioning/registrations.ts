@@ -121,7 +121,10 @@ export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_B
   },
 };
 
-/** UPDATE_LOG_BUCKETS, logs account: deployed with the seed's updater role, the only one the bucket lets in. */
+/**
+ * UPDATE_LOG_BUCKETS, logs account: deployed with the EventBridge design's updater role, the only
+ * one the bucket lets in.
+ */
 export const updateLogBucketsHandler: HandlerRegistration<'UPDATE_LOG_BUCKETS'> = {
   handle: (detail, ctx) =>
     deployAllowedStack(

@@ -60,7 +60,8 @@ export function addEventBus(
     }
   }
 
-  // The audit bus accepts the whole organization, so forwarding needs a role (seed, caveat 1).
+  // The audit bus accepts the whole organization, so forwarding needs a role (the EventBridge
+  // design, caveat 1).
   const role = addForwarderRole(stack, 'AuditForwarderRole', [bus.busName], organizationId);
   role.cfnOptions.condition = conditions.notAudit;
   const forward = addRule(stack, bus.auditForward, new Map(), role);
