@@ -205,9 +205,9 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
       name: string,
       as: Record<string, string> = {},
     ): Promise<{ code: number; lines: string[] }> => {
-      const load = ACTIONS[name];
-      if (!load) throw new Error(`no action ${name}`);
-      const action = await load();
+      const registered = ACTIONS[name];
+      if (!registered) throw new Error(`no action ${name}`);
+      const action = await registered.load();
       const captured = quietOutput(output, options.verbose);
       const actionContext: ActionContext = {
         configDir,

@@ -212,7 +212,6 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
 }
 
 export const syncEcrAction: PipelineAction = {
-  description: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
     const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');

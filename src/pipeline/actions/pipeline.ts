@@ -24,8 +24,6 @@ import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
  * is an object in the cicd account's artifact bucket.
  */
 export const pipelineAction: PipelineAction = {
-  description:
-    'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { accountsGatewayOver, managementConnectionFromEnvironment } = await import(

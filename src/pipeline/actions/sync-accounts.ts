@@ -5,7 +5,6 @@ import { syncAccounts } from '../sync-accounts.js';
 
 /** The EventBridge design's main pipeline step: list accounts in management, plan, create/move/tag/retire. */
 export const syncAccountsAction: PipelineAction = {
-  description: 'make the accounts and OUs of the organization match accounts.yml',
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { gateway, close } = await accountsGatewayFromEnvironment(context.env, { config });
