@@ -299,6 +299,8 @@ export function checkBackupPolicies(
   const errors: OrgbridgeError[] = [];
   const located = new Map<string, LocatedReference[]>();
   for (const policy of backup) {
+    // One file may be attached to several OUs: its references are checked once.
+    if (located.has(policy.file)) continue;
     const text = textOf(policy.file) ?? policy.content;
     const refs = locateReferences(policy.file, text, JSON.parse(policy.content) as unknown);
     located.set(policy.file, refs);

@@ -10,6 +10,7 @@ import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
+import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
@@ -138,7 +139,7 @@ export function deploySteps(rendering: Rendering & { rootId: string }): DeploySt
 
 /** One object per (artifact region, bundle). */
 export function bundleUploads(rendering: Rendering): { bucket: string; key: string; bundle: LambdaBundle }[] {
-  const cicd = rendering.inputs.accountIds[rendering.inputs.config.organization.accounts.cicd] as string;
+  const cicd = rendering.inputs.accountIds[cicdKeyOf(rendering.inputs.config)] as string;
   return rendering.inputs.regions.flatMap((region) =>
     rendering.bundles.map((bundle) => ({
       bucket: artifactBucketName(cicd, region),
@@ -153,7 +154,7 @@ export function templateUploads(
   rendering: Rendering,
 ): { bucket: string; key: string; template: RenderedTemplate }[] {
   const { inputs } = rendering;
-  const cicd = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
+  const cicd = inputs.accountIds[cicdKeyOf(inputs.config)] as string;
   return rendering.templates.map((template) => ({
     bucket: artifactBucketName(cicd, inputs.homeRegion),
     key: templateKey(`${template.name}-${template.sha256.slice(0, 16)}`),
@@ -341,7 +342,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const local = Boolean(run.management.context.endpoint);
   const rendering = await renderForOrganization(run.config, run.management, { local });
   const { inputs } = rendering;
-  const cicdId = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
+  const cicdId = inputs.accountIds[cicdKeyOf(inputs.config)] as string;
   const cicd = run.management.forAccount(cicdId);
   const say = (text: string) => run.output.out(text);
   const verb = run.execute ? '' : 'would ';
@@ -446,4 +447,9 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'render-templates' || action === 'bootstrap') await upload('templates');
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
   return run.execute ? 0 : 2;
+}
+
+/** The cicd account's key: the artifact buckets and the pipeline live there. */
+function cicdKeyOf(config: Pick<ResolvedConfig, 'organization'>): string {
+  return requireSpecialAccounts(config, 'bootstrap', ['cicd']).cicd;
 }

@@ -8,6 +8,7 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { AwsClients, emulatorContext, type MotoServer, startMoto } from '../aws/index.js';
 import { loadConfig } from '../config/index.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { requirePlacementOus } from '../config/special-accounts.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
@@ -66,7 +67,7 @@ export function adoptManagementAccount(config: ResolvedConfig, managementId: str
 
 /** The special accounts alone: what bootstrap needs before any event can flow. */
 export function specialAccountsOnly(config: ResolvedConfig): ResolvedConfig {
-  const special = new Set(Object.values(config.organization.accounts));
+  const special = new Set<string>(Object.values(config.organization.accounts));
   return { ...config, accounts: config.accounts.filter((a) => special.has(a.key)) };
 }
 
@@ -292,7 +293,7 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
         clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
         handlersFor: (kind) =>
           handlersFor(kind, {
-            accounts: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
+            accounts: requirePlacementOus(config, 'the local handler runtime'),
           }),
         waitSeconds: 1,
         concurrency: 8,

@@ -1,6 +1,7 @@
 import type { RequestBody } from '../bus/requests.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { OrgbridgeError } from '../errors.js';
 import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js';
 import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
@@ -141,10 +142,11 @@ function specialIds(
 ): Record<SpecialAccountKind, string> {
   const out = {} as Record<SpecialAccountKind, string>;
   const missing: string[] = [];
+  const keys = requireSpecialAccounts(config, 'provisioning');
   for (const kind of SPECIAL_ACCOUNT_KINDS) {
-    const id = ids[config.organization.accounts[kind]];
+    const id = ids[keys[kind]];
     if (id) out[kind] = id;
-    else missing.push(`${kind} (${config.organization.accounts[kind]})`);
+    else missing.push(`${kind} (${keys[kind]})`);
   }
   if (missing.length) {
     throw new OrgbridgeError(

@@ -70,11 +70,7 @@ export async function ecrTemplateInputs(
   } catch (e) {
     throw new AwsOperationError('reading the organization id', e);
   }
-  const observed = await observePolicies(
-    organizationsPolicyPort(organizations),
-    [],
-    config.accounts.map((a) => a.organization_unit),
-  );
+  const observed = await observePolicies(organizationsPolicyPort(organizations), []);
   const orgPaths: Record<string, string> = {};
   for (const path of Object.keys(observed.ous)) {
     const parts = path.split('/');
@@ -223,7 +219,10 @@ export const syncEcrAction: PipelineAction = {
       // The pipeline runs with the management account's credentials (like sync-accounts) and
       // deploys into the cicd account through its access role.
       // The stack is in the home region, where the cicd handler stack and its service role are.
-      const cicdKey = config.organization.accounts.cicd;
+      const { requireSpecialAccounts } = await import('../config/special-accounts.js');
+      const cicdKey = requireSpecialAccounts(config, 'sync-ecr (the repositories live in the cicd account)', [
+        'cicd',
+      ]).cicd;
       const inputs = await ecrTemplateInputs(config, clients.organizations());
       const cicdId = inputs.accountIds[cicdKey];
       const caller = await clients.callerAccountId();

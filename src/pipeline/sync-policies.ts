@@ -10,6 +10,7 @@ import {
   planPolicies,
   renderPolicyPlan,
 } from '../plan/policies.js';
+import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 import { type ScpsCarriage, syncScpsByEvent } from './sync-scps.js';
@@ -47,17 +48,19 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
     types = types.filter((t) => t !== 'backup');
   }
   const desired = config.policies.filter((p) => types.includes(p.type));
-  const observed = await observePolicies(
-    options.port,
-    types,
-    desired.map((d) => d.organization_unit),
-  );
+  const accountDesired = accountAttachmentsOf(config).filter((p) => types.includes(p.type));
+  const names = new Set([...desired, ...accountDesired].map((d) => `${d.type}\u0000${d.name}`));
+  const observed = await observePolicies(options.port, types, {
+    described: (type, name) => names.has(`${type}\u0000${name}`),
+  });
   const plan = planPolicies({
     desired,
+    accountDesired,
     observed,
     limits: config.organization.limits,
     types,
     accountsUnder: accountsUnderFrom(config.accounts),
+    scope: policyScopeOf(config),
   });
   output.out(renderPolicyPlan(plan));
   if (plan.problems.some((p) => p.blocking)) {
@@ -77,9 +80,10 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
 
 export interface SyncPoliciesByEventOptions {
   /** What of the config the path reads: the policy files and the quotas. */
-  readonly config: Pick<ResolvedConfig, 'policies'> & {
-    readonly organization: Pick<ResolvedConfig['organization'], 'limits'>;
-  };
+  readonly config: Pick<ResolvedConfig, 'policies'> &
+    Partial<Pick<ResolvedConfig, 'account_policies' | 'full_aws_access'>> & {
+      readonly organization: Pick<ResolvedConfig['organization'], 'limits'>;
+    };
   /** The cicd account's request client (`cicdRequestClient`). */
   readonly client: RequestClient;
   /** Acting in the cicd account, in the home region (the artifact bucket's). */
@@ -118,6 +122,12 @@ export async function syncPoliciesByEvent(
   output.err(
     `note: tag and backup policies${others ? ` (${others} files)` : ''} not synced: from the cicd account only SCPs sync (by event); run \`orgbridge run --action sync-policies\` with the management account's credentials to sync them`,
   );
+  const onAccounts = config.account_policies?.length ?? 0;
+  if (onAccounts > 0 || config.full_aws_access) {
+    output.err(
+      `note: ${onAccounts ? `${onAccounts} policy attachment${onAccounts === 1 ? '' : 's'} to accounts${config.full_aws_access ? ' and ' : ''}` : ''}${config.full_aws_access ? 'FullAWSAccess' : ''} not synced by event, nor are existing policies detached: the management account's credentials sync them (docs/policies.md)`,
+    );
+  }
   let result: Awaited<ReturnType<typeof syncScpsByEvent>>;
   try {
     result = await syncScpsByEvent({

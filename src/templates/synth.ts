@@ -4,6 +4,7 @@ import type { App, Stack } from 'aws-cdk-lib';
 import { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import type { AccountKind, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { requirePlacementOus, requireSpecialAccounts } from '../config/special-accounts.js';
 import { orgPathResolver, planLogDelivery } from '../plan/access.js';
 import {
   artifactObjectUrl,
@@ -68,7 +69,9 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
   const topology = renderTopology(inputs);
   const special = specialAccountIds(inputs);
   const { config, homeRegion } = inputs;
-  const keyOf = (kind: SpecialAccountKind) => config.organization.accounts[kind];
+  const keys = requireSpecialAccounts(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
+  const placementOus = requirePlacementOus(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
+  const keyOf = (kind: SpecialAccountKind) => keys[kind];
   const busName = topology.bus.busName;
 
   const app = newApp();
@@ -142,7 +145,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
       eventSource: config.organization.event_source,
       special,
       organizationId: inputs.organizationId,
-      placement: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
+      placement: placementOus,
       bundleKey: inputs.bundleKeys[kind],
       local,
       ...(extraStatements ? { extraStatements } : {}),

@@ -42,6 +42,8 @@ describe('sync-ecr on the emulator', () => {
       defaults: {},
       ecr: repositories,
       policies: [],
+      account_policies: [],
+      unmanaged: { accounts: [], organization_units: [], policies: [] },
     }) as ResolvedConfig;
   const sync = async (accounts: ResolvedAccount[], execute: boolean) => {
     const io = memoryIo();

@@ -124,8 +124,8 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
       handlersFor: (kind) =>
         handlersFor(kind, {
           accounts: {
-            rootOu: org.config.organization.root_ou,
-            morgueOu: org.config.organization.morgue_ou,
+            rootOu: org.config.organization.root_ou as string,
+            morgueOu: org.config.organization.morgue_ou as string,
           },
         }),
       waitSeconds: 1,

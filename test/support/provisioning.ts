@@ -111,7 +111,7 @@ export async function bootstrapOrganization(
   const organizationId = org.Organization?.Id as string;
   const ids = resolveAccountIds(config, observed.accounts);
   const special = Object.fromEntries(
-    SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] as string]),
+    SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k] as string] as string]),
   ) as Record<SpecialAccountKind, string>;
 
   const cicd = management.forAccount(special.cicd);

@@ -66,6 +66,8 @@ export function registerEffectivePolicy(program: Command, ctx: CliContext): void
         );
       } else {
         const chain = ouChain(account.organization_unit).map((ou) => ou || 'Root');
+        if (config.account_policies.some((p) => p.type === type && p.account === account.key))
+          chain.push(`account ${account.key}`);
         ctx.io.err(`effective ${type} policy of ${account.key} (${chain.join(' -> ')})`);
         ctx.io.out(JSON.stringify(result.policy, null, 2));
         for (const d of result.diagnostics)

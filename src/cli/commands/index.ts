@@ -3,6 +3,7 @@ import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
+import { registerImport } from './import.js';
 import { registerLocal } from './local.js';
 import { registerPlan } from './plan.js';
 import { registerReport } from './report.js';
@@ -30,6 +31,7 @@ const registrations: Register[] = [
   registerSynth,
   registerEffectivePolicy,
   registerScp,
+  registerImport,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { loadConfig } from '../../config/index.js';
+import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
 import { type CompletionStore, fileCompletionStore } from '../dag.js';
@@ -49,9 +50,11 @@ export const pipelineAction: PipelineAction = {
         throw new AwsOperationError('reading the organization id (organizations:DescribeOrganization)', e);
       }
       const ids = resolveAccountIds(config, observed);
-      const special = Object.fromEntries(
-        SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] ?? '']),
-      ) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], string>;
+      const keys = requireSpecialAccounts(config, 'the pipeline');
+      const special = Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[keys[k]] ?? ''])) as Record<
+        (typeof SPECIAL_ACCOUNT_KINDS)[number],
+        string
+      >;
       // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
       const cicd = connection.kind === 'direct' ? clients.forAccount(special.cicd) : clients;
       const local =

@@ -159,7 +159,14 @@ describe('orgbridge schema', () => {
       properties: Record<string, unknown>;
       additionalProperties: boolean;
     };
-    expect(Object.keys(schema.properties)).toEqual(['organization', 'defaults', 'scopes', 'accounts']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'organization',
+      'defaults',
+      'scopes',
+      'accounts',
+      'unmanaged',
+      'policies',
+    ]);
     expect(schema.additionalProperties).toBe(false);
   });
 });

@@ -58,6 +58,8 @@ export function syntheticConfig(members: number, options: { withIds?: boolean } 
       name_template: '{key}-{environment}-{region}',
       email_template: 'aws+{name}@example.com',
       access_role_name: 'OrganizationAccountAccessRole',
+      standard_tags: true,
+      authoritative: false,
       close_retired_accounts: false,
       limits: {
         scp_max_chars: 5120,
@@ -75,6 +77,8 @@ export function syntheticConfig(members: number, options: { withIds?: boolean } 
     accounts,
     ecr: [],
     policies: [],
+    account_policies: [],
+    unmanaged: { accounts: [], organization_units: [], policies: [] },
   };
 }
 
