@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OrgbridgeError } from '../errors.js';
 
@@ -11,11 +11,11 @@ import { OrgbridgeError } from '../errors.js';
  * AWS rule it reproduces; test/integration/emulator-fidelity.test.ts states each rule as a test.
  *
  * 1. Speed: as shipped, moto re-parses every InputPath/jsonpath on each delivery and a PutEvents
- *    of 10 entries takes ~4 s; memoised it takes ~15 ms (see shared notes on moto).
+ *    of 10 entries takes ~4 s; memoised it takes ~15 ms (measured with moto 5.2 on two cores).
  * 2. Fidelity: moto re-stamps `account` with the RECEIVING account when a rule forwards an event
  *    to another account's bus (moto/events/models.py: put_events sets
  *    `event_msg["account"] = self.account_id`). AWS keeps the account that put the event (the
- *    seed's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
+ *    EventBridge design's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
  *    authorises senders by that field, so the patch keeps it.
  * 3. EventBridge as strict as AWS where orgbridge relies on it (EVENTBRIDGE_PATCH).
  * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, and StackSets
@@ -449,15 +449,99 @@ export interface StartMotoOptions {
   readonly startTimeoutMs?: number;
 }
 
-export function checkMotoInstalled(python = process.env.ORGBRIDGE_PYTHON ?? 'python3'): void {
-  const probe = spawnSync(python, ['-c', 'import moto.server, jsonpath_ng'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new OrgbridgeError('EMULATOR_MISSING', `moto server is not available to ${python}`, {
+const PROBE = 'import moto.server, jsonpath_ng';
+
+/** What one run of the probe gave: how it ended and what Python printed on stderr. */
+interface ProbeOutcome {
+  readonly error?: NodeJS.ErrnoException;
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Undefined when the probe passed; else the error to raise. Only a Python that is not there, or
+ * one that says a module is missing, gets the install hint: a probe killed or timed out on a
+ * loaded machine, or failing for any other reason, shows what Python printed instead.
+ */
+function probeProblem(python: string, outcome: ProbeOutcome): OrgbridgeError | undefined {
+  if (!outcome.error && outcome.status === 0) return undefined;
+  if (outcome.error?.code === 'ENOENT') {
+    return new OrgbridgeError('EMULATOR_MISSING', `${python} was not found`, {
       source: 'user',
-      hint: MOTO_INSTALL_HINT,
-      cause: probe.error ?? probe.stderr,
+      hint: `install Python 3 and moto (${MOTO_INSTALL_HINT}), or set ORGBRIDGE_PYTHON to a Python that has it`,
+      cause: outcome.error,
     });
   }
+  const missing = /No module named '([\w.]+)'/.exec(outcome.stderr)?.[1];
+  if (missing) {
+    return new OrgbridgeError(
+      'EMULATOR_MISSING',
+      `moto server is not available to ${python}: no module ${missing}`,
+      {
+        source: 'user',
+        hint: MOTO_INSTALL_HINT,
+      },
+    );
+  }
+  const how = outcome.timedOut
+    ? 'timed out'
+    : outcome.signal
+      ? `was killed by ${outcome.signal}`
+      : outcome.error
+        ? `could not run (${outcome.error.message})`
+        : `exited with ${outcome.status}`;
+  const said = outcome.stderr.trim().split('\n').slice(-15).join('\n') || '(nothing on stderr)';
+  return new OrgbridgeError('EMULATOR_PROBE_FAILED', `${python} -c "${PROBE}" ${how}; it said:\n${said}`, {
+    source: 'internal',
+    hint: 'moto looks installed, the probe failed for the reason above (a loaded machine makes it slow): run it again',
+    ...(outcome.error ? { cause: outcome.error } : {}),
+  });
+}
+
+/** Throws unless `python` can import moto server (a quick preflight for commands that need it). */
+export function checkMotoInstalled(python = process.env.ORGBRIDGE_PYTHON ?? 'python3'): void {
+  const probe = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000 });
+  const problem = probeProblem(python, {
+    ...(probe.error ? { error: probe.error as NodeJS.ErrnoException } : {}),
+    status: probe.status,
+    signal: probe.signal,
+    stderr: probe.stderr ?? '',
+    timedOut: (probe.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+  });
+  if (problem) throw problem;
+}
+
+/**
+ * The same check, without blocking, as startMoto runs it: a probe that failed for a reason other
+ * than a missing module is tried again with a longer timeout (importing moto takes seconds, far
+ * more when eight test processes start at once on two cores).
+ */
+export async function probeMoto(
+  python: string,
+  options: { readonly attempts?: number; readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 3;
+  let problem: OrgbridgeError | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const timeout = (options.timeoutMs ?? 30_000) * attempt;
+    const outcome = await new Promise<ProbeOutcome>((resolve) => {
+      execFile(python, ['-c', PROBE], { encoding: 'utf8', timeout }, (error, _stdout, stderr) => {
+        const e = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals }) | null;
+        resolve({
+          ...(e && typeof e.code !== 'number' && e.code !== undefined ? { error: e } : {}),
+          status: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stderr: stderr ?? '',
+          timedOut: Boolean(e?.killed && e.signal === 'SIGTERM'),
+        });
+      });
+    });
+    problem = probeProblem(python, outcome);
+    if (!problem || problem.code === 'EMULATOR_MISSING') break;
+  }
+  if (problem) throw problem;
 }
 
 export async function freePort(): Promise<number> {
@@ -483,9 +567,18 @@ function killAllOnExit(): void {
   });
 }
 
+/**
+ * 20 s to answer on an idle machine, up to 2.5 times that when the machine is loaded (the load
+ * average over the cores): moto imports every service it emulates before it listens.
+ */
+function startTimeoutUnderLoad(): number {
+  const load = (loadavg()[0] ?? 0) / availableParallelism();
+  return Math.round(20_000 * Math.min(2.5, Math.max(1, load)));
+}
+
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = options.python ?? process.env.ORGBRIDGE_PYTHON ?? 'python3';
-  checkMotoInstalled(python);
+  await probeMoto(python);
   const port = options.port ?? (await freePort());
   const logDir = options.logDir ?? join(tmpdir(), 'orgbridge-moto');
   mkdirSync(logDir, { recursive: true });
@@ -507,7 +600,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       return '';
     }
   };
-  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? startTimeoutUnderLoad());
   let exited = false;
   child.once('exit', () => {
     exited = true;

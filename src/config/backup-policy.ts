@@ -13,9 +13,9 @@ import { LineIndex } from './source.js';
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html
  */
 
-/** Seed 004's fixed baseline: every account has this role, whatever its policies say. */
+/** The Pulumi approach's fixed baseline: every account has this role, whatever its policies say. */
 export const BACKUP_ROLE_NAME = 'orgbridge-backup';
-/** Seed 004's fixed baseline: every account has this vault, whatever its policies say. */
+/** The Pulumi approach's fixed baseline: every account has this vault, whatever its policies say. */
 export const BACKUP_VAULT_NAME = 'Default';
 /**
  * Distinct roles, and distinct vaults, one account may need (the baseline's included). Each is a

@@ -5,7 +5,7 @@
  * The DSL schema (zod) lives in `schema.ts`; this file is the contract between stages.
  */
 
-/** The special accounts of the seed, by the role they play. */
+/** The special accounts of the EventBridge design, by the role they play. */
 export const SPECIAL_ACCOUNT_KINDS = ['management', 'cicd', 'identity', 'dns', 'logs', 'audit'] as const;
 export type SpecialAccountKind = (typeof SPECIAL_ACCOUNT_KINDS)[number];
 /** Every account is either one of the special accounts or a workload ("member") account. */
@@ -34,7 +34,10 @@ export interface ResolvedAccount {
   readonly region: string;
   readonly environment: string;
   readonly service: string;
-  /** Tags the account carries in Organizations: seed tags + configured tags (maps merge). */
+  /**
+   * Tags the account carries in Organizations: the CREATE_ACCOUNT tags (SEED_TAG_KEYS) + configured
+   * tags (maps merge).
+   */
   readonly tags: Readonly<Record<string, string>>;
   /** Never retire or close this account. */
   readonly protect: boolean;
@@ -86,7 +89,7 @@ export interface OrganizationSettings {
   readonly dns_parent_domain?: string;
   /** Role assumed in member accounts (AWS default: OrganizationAccountAccessRole). */
   readonly access_role_name: string;
-  /** Close retired accounts (seed 004's closeOnDeletion); off by default. */
+  /** Close retired accounts (the Pulumi approach's closeOnDeletion); off by default. */
   readonly close_retired_accounts: boolean;
   readonly limits: PolicyLimits;
   /** Access options (docs/provisioning.md); absent: group roles trust the identity account, AutomationRole trusts cicd. */
@@ -104,7 +107,10 @@ export interface AccessSettings {
     /** `sub` claims allowed, wildcards allowed (e.g. `repo:acme/infra:ref:refs/heads/main`). */
     readonly subjects: readonly string[];
   };
-  /** Seed 004's IAM developers group and automation user in the identity account, for organizations without SSO. */
+  /**
+   * An IAM developers group and automation user in the identity account (the Pulumi approach's),
+   * for organizations without SSO.
+   */
   readonly iam_users?: {
     /** The access group (from scope `access:` patterns) whose role the developers group may assume. */
     readonly developers_access_group: string;

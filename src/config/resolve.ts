@@ -38,7 +38,7 @@ import type { ParsedYaml } from './source.js';
  * `orgbridge explain foo create_vpc` can say which line made it false.
  */
 
-/** AWS quotas as of writing (see docs/dsl.md and shared notes on limits). */
+/** AWS quotas as of writing (see docs/dsl.md, "Limits"). */
 export const DEFAULT_LIMITS: PolicyLimits = {
   scp_max_chars: 5120,
   tag_policy_max_chars: 10_000,
@@ -66,7 +66,10 @@ export const BUILTIN_SETTINGS: Readonly<Partial<Record<SettingName, unknown>>> =
   protect: false,
 };
 
-/** The tags the seed's CREATE_ACCOUNT event carries; sync reads them back to recognise accounts. */
+/**
+ * The tags the EventBridge design's CREATE_ACCOUNT event carries; sync reads them back to recognise
+ * accounts.
+ */
 export const SEED_TAG_KEYS = ['scope', 'service-name', 'environment', 'region'] as const;
 
 export const NAME_PLACEHOLDERS = ['key', 'service', 'scope', 'environment', 'region'] as const;
@@ -443,7 +446,7 @@ function resolveScope(
 }
 
 /**
- * A bare OU name lives under `root_ou` (the seed's `organization_unit: Dev`); a path with `/`
+ * A bare OU name lives under `root_ou` (the EventBridge design's `organization_unit: Dev`); a path with `/`
  * is taken from the organization root (`Internal/Dev`), and `''` is the root itself. When
  * `root_ou` is set, validation requires paths inside it (DSL_OU_OUTSIDE_ROOT), except for scopes
  * of special accounts alone; without it a bare name is an OU directly under the root.
@@ -525,10 +528,6 @@ function checkTemplate(
     );
   }
   return template;
-}
-
-export function expandTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return compileTemplate(template)(vars);
 }
 
 /**

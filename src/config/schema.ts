@@ -204,7 +204,9 @@ export const accessSettingsSchema = z
           .describe('IAM user allowed into AutomationRole everywhere (default cicd-automation)'),
       })
       .optional()
-      .describe("Seed 004's IAM developers group and automation user, for organizations without SSO"),
+      .describe(
+        'An IAM developers group and automation user in the identity account, for organizations without SSO',
+      ),
   })
   .describe('How people and automation reach the accounts (docs/provisioning.md#access)');
 
@@ -380,13 +382,10 @@ export type OrganizationInput = z.infer<typeof organizationSchema>;
 export type DefaultsInput = z.infer<typeof defaultsSchema>;
 export type ScopeInput = z.infer<typeof scopeSchema>;
 export type AccountInput = z.infer<typeof accountSchema>;
-export type LimitsInput = z.infer<typeof limitsSchema>;
 export type AccessSettingsInput = z.infer<typeof accessSettingsSchema>;
 export type EcrRepositoryInput = z.infer<typeof ecrRepositorySchema>;
 export type UnmanagedInput = z.infer<typeof unmanagedSchema>;
 export type PoliciesSectionInput = z.infer<typeof policiesSectionSchema>;
-export type PolicyAttachmentInput = z.infer<typeof policyAttachmentSchema>;
-export type SettingsInput = z.infer<typeof defaultsSchema>;
 
 /** JSON Schema of accounts.yml for editors (`# yaml-language-server: $schema=...`). */
 export function accountsJsonSchema(): Record<string, unknown> {

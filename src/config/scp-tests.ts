@@ -10,6 +10,7 @@ import { knownOrganizationUnits } from './validate.js';
 /**
  * `policies/scp-tests.yml`: cases `orgbridge scp test` evaluates against the SCP chain the
  * config describes, so an SCP can be tested before it reaches an OU.
+ * @public a file name of the config directory, like ACCOUNTS_FILE
  */
 export const SCP_TESTS_FILE = 'policies/scp-tests.yml';
 

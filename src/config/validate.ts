@@ -530,7 +530,7 @@ const tagsPerAccount: Rule = {
 };
 
 /**
- * `organization.access`: seed 004's developers group assumes the group role of an access group,
+ * `organization.access`: the Pulumi approach's developers group assumes the group role of an access group,
  * so the group must exist in some `access:` pattern; and it reaches that role as a principal of
  * the identity account, which a SAML-only trust (`saml_provider_arn`) would refuse.
  */

@@ -17,16 +17,12 @@ import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
+import { dnsSuffixOf, roleArn } from '../partitions.js';
+import { artifactBucketName, LAMBDA_BUNDLE_PREFIX, TEMPLATE_PREFIX, templateKey } from '../protocol/names.js';
 import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
 import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
 import { assertGuardrails, checkDeployment } from '../templates/guardrails.js';
 import { type TemplateInputs, templateInputs } from '../templates/inputs.js';
-import {
-  artifactBucketName,
-  LAMBDA_BUNDLE_PREFIX,
-  TEMPLATE_PREFIX,
-  templateKey,
-} from '../templates/names.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import type { Output } from './output.js';
 import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
@@ -35,7 +31,7 @@ import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
 export { type DeployStep, deployPhases, deploySteps };
 
 /**
- * The seed's bootstrap and the two artifact actions, as one plan of steps over rendered
+ * The EventBridge design's bootstrap and the two artifact actions, as one plan of steps over rendered
  * templates: `upload-lambdas` (bundles to every region's artifact bucket), `render-templates`
  * (templates rendered with the organization's real account ids, uploaded), and `bootstrap`
  * (artifact buckets, then the stacks in dependency order). Dry run by default: the steps are
@@ -176,9 +172,7 @@ export async function deployStack(
     StackName: step.stackName,
     ...body,
     Capabilities: ['CAPABILITY_NAMED_IAM'] as Capability[],
-    ...(step.serviceRoleName
-      ? { RoleARN: `arn:aws:iam::${step.accountId}:role/${step.serviceRoleName}` }
-      : {}),
+    ...(step.serviceRoleName ? { RoleARN: roleArn(step.region, step.accountId, step.serviceRoleName) } : {}),
     ...(step.parameters
       ? {
           Parameters: Object.entries(step.parameters).map(([ParameterKey, ParameterValue]) => ({
@@ -327,7 +321,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const urls = new Map(
     templateUploads(rendering).map((u) => [
       u.template.name,
-      `https://${u.bucket}.s3.${inputs.homeRegion}.amazonaws.com/${u.key}`,
+      `https://${u.bucket}.s3.${inputs.homeRegion}.${dnsSuffixOf(inputs.homeRegion)}/${u.key}`,
     ]),
   );
 

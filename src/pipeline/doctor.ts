@@ -14,8 +14,8 @@ import { observeOrganization } from '../handlers/accounts/observe.js';
 import { allPages, organizationsPort } from '../handlers/accounts/ports.js';
 import { organizationsPolicyPort } from '../handlers/policies/ports.js';
 import type { ObservedOrganization } from '../plan/observed.js';
+import { artifactBucketName } from '../protocol/names.js';
 import { resolveAccountIds } from '../templates/inputs.js';
-import { artifactBucketName } from '../templates/names.js';
 import { describeStackSetsAccess, type StackSetsAccess, TRUSTED_ACCESS_FIX } from './stacksets-access.js';
 
 /**

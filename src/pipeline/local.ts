@@ -12,6 +12,7 @@ import { requirePlacementOus } from '../config/special-accounts.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
+import { roleArn } from '../partitions.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { actionTarget } from '../plan/render.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
@@ -126,7 +127,7 @@ export function emulatorEnvironment(endpoint: string, region: string): Record<st
 async function cicdEnvironment(management: AwsClients, cicdId: string): Promise<Record<string, string>> {
   const out = await management.sts().send(
     new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${cicdId}:role/${management.context.accessRoleName}`,
+      RoleArn: roleArn(management.context.region, cicdId, management.context.accessRoleName),
       RoleSessionName: 'orgbridge-local-pipeline',
     }),
   );
@@ -205,9 +206,9 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
       name: string,
       as: Record<string, string> = {},
     ): Promise<{ code: number; lines: string[] }> => {
-      const load = ACTIONS[name];
-      if (!load) throw new Error(`no action ${name}`);
-      const action = await load();
+      const registered = ACTIONS[name];
+      if (!registered) throw new Error(`no action ${name}`);
+      const action = await registered.load();
       const captured = quietOutput(output, options.verbose);
       const actionContext: ActionContext = {
         configDir,

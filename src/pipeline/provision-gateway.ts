@@ -17,7 +17,9 @@ import { putSsmParameters } from '../handlers/provisioning/put-ssm-parameters.js
 import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
+import { roleArn } from '../partitions.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
+import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../protocol/names.js';
 import {
   accountTopologyOf,
   computeTopology,
@@ -26,7 +28,6 @@ import {
   type Topology,
 } from '../protocol/topology.js';
 import { accountKinds } from '../templates/inputs.js';
-import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../templates/names.js';
 import type { ProvisioningGateway } from './provision.js';
 
 export interface DirectProvisioningOptions {
@@ -40,7 +41,7 @@ export interface DirectProvisioningOptions {
   readonly homeRegion: string;
   readonly deploy?: DeployOptions;
   /**
-   * Deploy the log-buckets stack with the seed's updater role (default true): in AWS the bucket
+   * Deploy the log-buckets stack with the EventBridge design's updater role (default true): in AWS the bucket
    * policy denies modification to anyone else.
    */
   readonly logsServiceRole?: boolean;
@@ -193,7 +194,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
         ...options.deploy,
         ...(options.logsServiceRole === false
           ? {}
-          : { roleArn: `arn:aws:iam::${logsId}:role/${ROLE_NAMES.logBucketUpdater}` }),
+          : { roleArn: roleArn(homeRegion, logsId, ROLE_NAMES.logBucketUpdater) }),
       }),
 
     ensureAccountZone: (dnsId, request) =>

@@ -1,5 +1,4 @@
 import type { RequestBody } from '../bus/requests.js';
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import { BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
@@ -10,6 +9,7 @@ import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
+import { partitionOf } from '../partitions.js';
 import {
   type AccessContext,
   checkIdentityMappingLimits,
@@ -28,9 +28,9 @@ import {
   vpcRequest,
 } from '../plan/provisioning.js';
 import { DNS_LABEL_PATTERN } from '../protocol/catalog.js';
+import { RUNTIME_STACKS, STACK_SET_NAMES } from '../protocol/names.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { configuredRegions, homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
-import { RUNTIME_STACKS, STACK_SET_NAMES } from '../templates/names.js';
 import {
   type ProvisioningTemplate,
   renderAccountBaseline,
@@ -40,10 +40,10 @@ import {
   renderVpc,
 } from '../templates/provisioning.js';
 import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './dag.js';
-import type { Output } from './output.js';
+import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
 
 /**
- * `run --action pipeline`: what happens once accounts exist (seed 000, "The main pipeline"), as a
+ * `run --action pipeline`: what happens once accounts exist (the EventBridge design's "main pipeline"), as a
  * DAG per account, resumable through the completion store:
  *
  *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }
@@ -169,6 +169,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   const home = homeRegionOf(config);
   const orgPathOf = orgPathResolver(inputs.organizationId, observed.ous);
   const context: AccessContext = {
+    partition: partitionOf(home),
     identityAccountId: special.identity,
     cicdAccountId: special.cicd,
     organizationId: inputs.organizationId,

@@ -8,13 +8,14 @@ import { organizationsPolicyPort } from '../handlers/policies/ports.js';
 import { observePolicies } from '../handlers/policies/sync.js';
 import { deployStack } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort } from '../handlers/provisioning/ports.js';
+import { roleArn } from '../partitions.js';
+import { ROLE_NAMES } from '../protocol/names.js';
 import {
   ECR_STACK_NAME,
   type EcrTemplateInputs,
   type RenderedEcrTemplate,
   renderEcrTemplate,
 } from '../templates/ecr.js';
-import { ROLE_NAMES } from '../templates/names.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 
@@ -125,9 +126,9 @@ export function diffRepositories(
   return changes.sort((a, b) => (a.repository < b.repository ? -1 : 1));
 }
 
-/** The CloudFormation service role of the ECR stack in the cicd account. */
-export function ecrDeployerRoleArn(cicdAccountId: string): string {
-  return `arn:aws:iam::${cicdAccountId}:role/${ROLE_NAMES.ecrDeployer}`;
+/** The CloudFormation service role of the ECR stack in the cicd account (home region). */
+export function ecrDeployerRoleArn(homeRegion: string, cicdAccountId: string): string {
+  return roleArn(homeRegion, cicdAccountId, ROLE_NAMES.ecrDeployer);
 }
 
 export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
@@ -207,7 +208,6 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
 }
 
 export const syncEcrAction: PipelineAction = {
-  description: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
     const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
@@ -233,7 +233,7 @@ export const syncEcrAction: PipelineAction = {
         organizations: clients.organizations(),
         cloudFormation: target.cloudFormation(home),
         ecr: target.ecr(home),
-        serviceRoleArn: ecrDeployerRoleArn(cicdId ?? caller),
+        serviceRoleArn: ecrDeployerRoleArn(home, cicdId ?? caller),
         execute: context.execute,
         output: context.output,
         local: aws.endpoint !== undefined,

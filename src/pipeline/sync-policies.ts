@@ -162,8 +162,6 @@ export async function syncPoliciesByEvent(
 }
 
 export const syncPoliciesAction: PipelineAction = {
-  description:
-    'make the SCPs, tag and backup policies of each OU match policies/ (from the cicd account: SCPs, by event)',
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
     const { managementConnectionFromEnvironment } = await import('./accounts-gateway.js');

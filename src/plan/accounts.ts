@@ -915,8 +915,3 @@ function authoritativeMarkers(d: ResolvedAccount, tagLimit: number): Record<stri
 function sortRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
 }
-
-/** True when applying the plan would change something in AWS. */
-export function hasChanges(plan: AccountPlan): boolean {
-  return plan.actions.length > 0;
-}

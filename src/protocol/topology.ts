@@ -748,10 +748,3 @@ export function simulateDelivery(
   visit(accountId, busName, []);
   return deliveries;
 }
-
-/** Request types handled somewhere in this topology (for exhaustive checks). */
-export function requestTypesOf(topology: Topology): RequestType[] {
-  const all = new Set<RequestType>();
-  for (const a of topology.accounts) for (const t of handledRequestTypes(a.kind)) all.add(t);
-  return [...all];
-}

@@ -6,12 +6,12 @@ import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js'
 import type { AccountBackup } from '../plan/backup.js';
 
 /**
- * Seed 004's per-account backup pieces: the vaults and roles the OU backup policies in
+ * The Pulumi approach's per-account backup pieces: the vaults and roles the OU backup policies in
  * policies/backup/ (attached by the policies sync) run with. `Default` and `orgbridge-backup`
  * always; with an AccountBackup (src/plan/backup.ts), also every vault and `$account` role the
  * account's effective backup policy names, so no backup job fails for want of them.
  */
-export function addBackupVault(stack: Stack, backup: true | AccountBackup = true): void {
+export function addBackupVault(stack: Stack, partition: string, backup: true | AccountBackup = true): void {
   const { vaults, roles } =
     backup === true ? { vaults: [BACKUP_VAULT_NAME], roles: [BACKUP_ROLE_NAME] } : backup;
   addBackupVaults(stack, vaults);
@@ -26,8 +26,8 @@ export function addBackupVault(stack: Stack, backup: true | AccountBackup = true
         ],
       },
       managedPolicyArns: [
-        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
-        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
+        `arn:${partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup`,
+        `arn:${partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores`,
       ],
     });
   }

@@ -18,7 +18,10 @@ export interface TemplateInputs {
   readonly accountIds: Readonly<Record<string, string>>;
   /** `o-...`, for aws:PrincipalOrgID conditions. */
   readonly organizationId: string;
-  /** The region the event buses, handlers and stack sets live in (the seed: "a single region"). */
+  /**
+   * The region the event buses, handlers and stack sets live in (the EventBridge design: "a single
+   * region").
+   */
   readonly homeRegion: string;
   /** Regions with an artifact bucket (`defaults.regions`). */
   readonly regions: readonly string[];

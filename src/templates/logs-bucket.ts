@@ -1,7 +1,8 @@
 import { CfnDeletionPolicy, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
+import { partitionOf } from '../partitions.js';
 import type { LogDeliveryGrant } from '../plan/access.js';
-import { LOGS_NAMES, ROLE_NAMES } from './names.js';
+import { LOGS_NAMES, ROLE_NAMES } from '../protocol/names.js';
 import { BLOCK_PUBLIC, ENCRYPTED } from './stacks/buckets.js';
 import { denyInsecureTransport } from './stacks/common.js';
 
@@ -70,19 +71,19 @@ function elbAccountStatement(
   return {
     Sid: 'ElbLogDeliveryWrite',
     Effect: 'Allow',
-    Principal: { AWS: `arn:aws:iam::${elb}:root` },
+    Principal: { AWS: `arn:${partitionOf(region)}:iam::${elb}:root` },
     Action: 's3:PutObject',
     Resource: paths.length === 1 ? paths[0] : paths,
   };
 }
 
 /**
- * The logs account's bucket (seed, "logging updates") with a delivery grant for exactly the
+ * The logs account's bucket (the EventBridge design, "logging updates") with a delivery grant for exactly the
  * accounts that need it (`use_cfr` or `logging`, see planLogDelivery): whole OUs by
  * aws:SourceOrgPaths, single accounts by aws:SourceAccount, or the organization by
  * aws:SourceOrgID past the size budget; in the Regions where ELB still writes as an account of
  * its own, that account too, for exactly the delivering accounts' paths. The deny-modification
- * statement is the seed's: only the updater role (in CloudFormation's hands) may change or delete
+ * statement is the EventBridge design's: only the updater role (in CloudFormation's hands) may change or delete
  * the bucket.
  */
 export function addLogsBucketWithDelivery(
@@ -103,7 +104,7 @@ export function addLogsBucketWithDelivery(
   });
   bucket.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
   bucket.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-  const bucketArn = `arn:aws:s3:::${name}`;
+  const bucketArn = `arn:${partitionOf(region)}:s3:::${name}`;
   const conditions: Record<string, unknown>[] = grant.organizationWide
     ? [{ StringEquals: { 'aws:SourceOrgID': organizationId } }]
     : [
@@ -151,7 +152,7 @@ export function addLogsBucketWithDelivery(
 }
 
 /**
- * The seed's deny-modification: nobody but the updater role may delete or reconfigure the bucket.
+ * The EventBridge design's deny-modification: nobody but the updater role may delete or reconfigure the bucket.
  * Written as `Principal: "*"` with `ArnNotLike aws:PrincipalArn` rather than NotPrincipal: for a
  * role session, aws:PrincipalArn is the role's ARN whatever the session's name, so no guess at
  * CloudFormation's session name, and IAM does not deny the role for want of its account's ARN in

@@ -10,7 +10,7 @@ import {
   RUNTIME_STACKS,
   SSM_PATH,
   TEMPLATE_PREFIX,
-} from './names.js';
+} from '../protocol/names.js';
 
 /**
  * Least privilege, as data: the IAM statements each handler needs, keyed by the detail-type it
@@ -427,7 +427,7 @@ const ACCOUNT_BASELINE_STATEMENTS: readonly PolicyStatement[] = [
 
 /**
  * The identity mapping: the group roles (`orgbridge-group-*`, groupRoleName) and, with
- * `iam_users`, seed 004's developers group and automation user, which live under the IAM path
+ * `iam_users`, the Pulumi approach's developers group and automation user, which live under the IAM path
  * `/orgbridge/` (IAM_PATH in src/plan/access.ts) so that the role reaches no other group or user.
  */
 const IAM_MAPPING_STATEMENTS: readonly PolicyStatement[] = [
@@ -549,7 +549,10 @@ const VPC_STATEMENTS: readonly PolicyStatement[] = [
   },
 ];
 
-/** The seed's update-s3-stacks-role: the log buckets (`orgbridge-logs-<account>-<region>`) and their policies. */
+/**
+ * The EventBridge design's update-s3-stacks-role: the log buckets (`orgbridge-
+ * logs-<account>-<region>`) and their policies.
+ */
 const LOG_BUCKETS_STATEMENTS: readonly PolicyStatement[] = [
   {
     sid: 'LogBuckets',

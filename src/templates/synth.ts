@@ -6,8 +6,14 @@ import type { AccountKind, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { requirePlacementOus, requireSpecialAccounts } from '../config/special-accounts.js';
 import { orgPathResolver, planLogDelivery } from '../plan/access.js';
+import {
+  artifactObjectUrl,
+  ROLE_NAMES,
+  STACK_NAMES,
+  STACK_SET_NAMES,
+  templateKey,
+} from '../protocol/names.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
-import { artifactObjectUrl, ROLE_NAMES, STACK_NAMES, STACK_SET_NAMES, templateKey } from './names.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
 import { renderLogBuckets } from './provisioning.js';
 import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMULATOR_CREDENTIALS } from '../../src/aws/index.js';
+import { EMULATOR_CREDENTIALS } from '../../src/aws/context.js';
 import { silentLog } from '../../src/bus/log.js';
 import { s3AuditObjectPort, storeAuditRecords } from '../../src/runtime/lambda/audit-store.js';
 import { useMoto } from '../support/moto.js';

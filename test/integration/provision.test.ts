@@ -13,7 +13,7 @@ import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
-import { RUNTIME_STACKS } from '../../src/templates/names.js';
+import { RUNTIME_STACKS } from '../../src/protocol/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 

@@ -14,8 +14,8 @@ import { organizationsPort } from '../../src/handlers/accounts/ports.js';
 import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';
+import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/protocol/names.js';
 import { configuredRegions, resolveAccountIds } from '../../src/templates/inputs.js';
-import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/templates/names.js';
 import { specialAccountEntries, specialAccountNames } from './accounts-yaml.js';
 
 /**

@@ -3,7 +3,7 @@ import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
 import type { ResolvedAccount, ResolvedConfig } from '../../config/model.js';
 import { OrgbridgeError } from '../../errors.js';
 import type { AccountBackupPlan } from '../../plan/backup.js';
-import { RUNTIME_STACKS } from '../../templates/names.js';
+import { RUNTIME_STACKS } from '../../protocol/names.js';
 import type { CliContext } from '../main.js';
 
 /**

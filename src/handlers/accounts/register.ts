@@ -1,6 +1,6 @@
 import type { AwsClients } from '../../aws/clients.js';
 import { isOrgbridgeError } from '../../errors.js';
-import { DEFAULT_PART_BYTES, splitObservedOrganization } from '../../plan/observed.js';
+import { DEFAULT_PART_BYTES, splitObservedOrganization } from '../../protocol/accounts-listed.js';
 import { handlerWaitMs } from '../../protocol/topology.js';
 import type { HandlerContext, HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';

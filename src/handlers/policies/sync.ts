@@ -18,13 +18,13 @@ import {
   type ReplyBody,
   type ScpFile,
 } from '../../protocol/catalog.js';
-import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
 import {
   artifactBucketName,
   artifactObjectKey,
   POLICY_BUNDLE_PREFIX,
   policyBundleKey,
-} from '../../templates/names.js';
+} from '../../protocol/names.js';
+import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
 import { allPages, mapWithConcurrency } from '../accounts/ports.js';
 import type { HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';

@@ -1,6 +1,7 @@
+import { roleArn } from '../../partitions.js';
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
+import { ROLE_NAMES, RUNTIME_STACKS } from '../../protocol/names.js';
 import { handlerWaitMs } from '../../protocol/topology.js';
-import { ROLE_NAMES, RUNTIME_STACKS } from '../../templates/names.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from './default-vault.js';
@@ -26,7 +27,7 @@ const homeRegionOf = (ctx: HandlerContext): string => ctx.clients.context.region
 
 /** A CloudFormation service role of the receiving account (src/templates/stacks/handlers.ts). */
 const serviceRole = (ctx: HandlerContext, name: string): string =>
-  `arn:aws:iam::${ctx.account.id}:role/${name}`;
+  roleArn(homeRegionOf(ctx), ctx.account.id, name);
 
 /** PUT_SSM_PARAMETERS, any account: the complete /orgbridge/account/ set. */
 export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> = {
@@ -135,7 +136,10 @@ export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_B
   },
 };
 
-/** UPDATE_LOG_BUCKETS, logs account: deployed with the seed's updater role, the only one the bucket lets in. */
+/**
+ * UPDATE_LOG_BUCKETS, logs account: deployed with the EventBridge design's updater role, the only
+ * one the bucket lets in.
+ */
 export const updateLogBucketsHandler: HandlerRegistration<'UPDATE_LOG_BUCKETS'> = {
   handle: (detail, ctx) =>
     deployAllowedStack(

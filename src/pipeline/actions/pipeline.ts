@@ -25,15 +25,13 @@ import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
  * is an object in the cicd account's artifact bucket.
  */
 export const pipelineAction: PipelineAction = {
-  description:
-    'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { accountsGatewayOver, managementConnectionFromEnvironment } = await import(
       '../accounts-gateway.js'
     );
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
-    const { artifactBucketName } = await import('../../templates/names.js');
+    const { artifactBucketName } = await import('../../protocol/names.js');
     const { SPECIAL_ACCOUNT_KINDS } = await import('../../config/model.js');
     const home = homeRegionOf(config);
     // One connection: its clients (management's for direct, cicd's for eventbridge) and, for

@@ -64,7 +64,8 @@ export function addEventBus(
 
   const deadLetter = addTargetDeadLetterQueue(stack, bus);
 
-  // The audit bus accepts the whole organization, so forwarding needs a role (seed, caveat 1).
+  // The audit bus accepts the whole organization, so forwarding needs a role (the EventBridge
+  // design, caveat 1).
   const role = addForwarderRole(stack, 'AuditForwarderRole', roleTargetArns([bus.auditForward]));
   if (role) role.cfnOptions.condition = conditions.notAudit;
   const forward = addRule(stack, bus.auditForward, new Map(), role, deadLetter);

@@ -6,9 +6,9 @@ import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
+import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
 import { HANDLER_TIMEOUT_SECONDS } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
-import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../names.js';
 import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
 import {

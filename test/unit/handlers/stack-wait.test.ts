@@ -6,13 +6,13 @@ import {
   updateLogBucketsHandler,
 } from '../../../src/handlers/provisioning/registrations.js';
 import type { HandlerContext } from '../../../src/handlers/types.js';
+import { artifactObjectUrl, RUNTIME_STACKS, templateKey } from '../../../src/protocol/names.js';
 import { handledRequestTypes } from '../../../src/protocol/routing.js';
 import {
   HANDLER_REPLY_MARGIN_SECONDS,
   HANDLER_TIMEOUT_SECONDS,
   HANDLER_WAIT_SECONDS,
 } from '../../../src/protocol/topology.js';
-import { artifactObjectUrl, RUNTIME_STACKS, templateKey } from '../../../src/templates/names.js';
 
 const CICD = '222222222222';
 const LOGS = '555555555555';

@@ -43,7 +43,7 @@ describe('orgbridge synth', () => {
 
   it('writes templates fit for a real organization: no NotPrincipal, a DLQ on every rule target, one hop, ordered stack sets, cfn-lint clean', {
     timeout: 120_000,
-  }, async (ctx) => {
+  }, async () => {
     // Uses the output of the test above.
     const names = readdirSync(out).filter((f) => f.endsWith('.template.json'));
     const templates = names.map((name) => ({ name, body: readFileSync(join(out, name), 'utf8') }));
@@ -79,7 +79,6 @@ describe('orgbridge synth', () => {
       '"EventBusStackSet"',
     );
     const lint = await cfnLint({ templates });
-    if (!lint.available) return ctx.skip(lint.reason);
     expect(lint.findings).toEqual([]);
   });
 
