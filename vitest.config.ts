@@ -6,6 +6,8 @@ export default defineConfig({
     maxWorkers: 2,
     // One cfn-lint process for the whole run, started on first use (test/support/cfn-lint.ts).
     globalSetup: ['test/support/cfn-lint.global.ts'],
+    // Replays a property test's seed when ORGBRIDGE_FUZZ_SEED is set (test/support/property.ts).
+    setupFiles: ['test/support/fast-check.setup.ts'],
     projects: [
       {
         extends: true,

@@ -29,8 +29,8 @@ export async function benchMessaging(): Promise<BenchResult[]> {
   try {
     const org = management.organizations();
     await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
-    const managementId = (await org.send(new DescribeOrganizationCommand({}))).Organization
-      ?.MasterAccountId as string;
+    const described = (await org.send(new DescribeOrganizationCommand({}))).Organization;
+    const managementId = described?.MasterAccountId as string;
     const accounts: { id: string; kind: AccountKind }[] = [{ id: managementId, kind: 'management' }];
     for (const kind of ['cicd', 'identity', 'dns', 'logs', 'audit', 'member', 'member'] as const) {
       const out = await org.send(
@@ -49,7 +49,7 @@ export async function benchMessaging(): Promise<BenchResult[]> {
       visibilityTimeoutSeconds: 10,
     });
     const clientsFor = (id: string) => (id === managementId ? management : management.forAccount(id));
-    await provisionTopology(topology, clientsFor);
+    await provisionTopology(topology, clientsFor, { organizationId: described?.Id as string });
     const pollers = startLocalPollers({
       topology,
       clientsFor,

@@ -21,6 +21,7 @@ const SUITES: readonly Suite[] = [
   { title: 'Account sync', module: './sync.js', fn: 'benchSync' },
   { title: 'Provisioning', module: './provision.js', fn: 'benchProvision' },
   { title: 'Bundles', module: './bundles.js', fn: 'benchBundles' },
+  { title: 'Import', module: './import.js', fn: 'benchImport' },
 ];
 
 function formatValue(r: BenchResult): string {

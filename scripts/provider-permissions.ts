@@ -55,7 +55,7 @@ function main(argv: readonly string[]): void {
 
 const HEADER = `/**
  * What CloudFormation's resource handlers call, per resource type orgbridge deploys at run time
- * (the runtime stacks of src/templates/names.ts): \`handlers.create/update/delete.permissions\` of
+ * (the runtime stacks of src/protocol/names.ts): \`handlers.create/update/delete.permissions\` of
  * each type's resource provider schema in the CloudFormation registry. The service role that
  * deploys a stack must allow all of them on that stack's resources
  * (test/unit/templates/stack-deployer-permissions.test.ts checks every rendered template).

@@ -10,11 +10,14 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
 import { AwsOperationError } from '../errors.js';
+import { roleArn as roleArnIn } from '../partitions.js';
 import type { AwsContext } from './context.js';
-import { OrgbridgeRetryStrategy } from './retry.js';
+import { OrgbridgeRetryStrategy, type RetryTally } from './retry.js';
 
 /** Counts AWS calls by `Service.Operation`; benchmarks and tests report it. */
 export class AwsCallCounter {
@@ -43,21 +46,25 @@ interface ClientConfig {
 }
 
 type SdkClient = {
-  middlewareStack: {
-    add: (
-      mw: (
-        next: (args: unknown) => Promise<unknown>,
-        context: { commandName?: string },
-      ) => (args: unknown) => Promise<unknown>,
-      options: { step: 'initialize'; name: string },
-    ) => void;
-  };
+  middlewareStack: { use(plugin: Pluggable<object, object>): void };
   destroy(): void;
 };
 type ClientClass<C> = new (config: ClientConfig) => C;
 
-/** Refresh assumed-role credentials this long before they expire. */
-const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
+/** Counts every command a client sends, as `Service.Operation`. */
+function countCalls(counter: AwsCallCounter, service: string): Pluggable<object, object> {
+  return {
+    applyToStack: (stack) =>
+      stack.add(
+        (next, context) => (args) => {
+          counter.record(service, (context.commandName ?? 'Unknown').replace(/Command$/, ''));
+          return next(args);
+        },
+        // `override`: the temporary-credentials provider applies its plugins before each call.
+        { step: 'initialize', name: 'orgbridgeCallCounter', override: true },
+      ),
+  };
+}
 
 /**
  * The single place that builds AWS SDK clients. One instance acts as one principal (the caller,
@@ -71,7 +78,8 @@ export class AwsClients {
   constructor(
     readonly context: AwsContext,
     readonly counter: AwsCallCounter = new AwsCallCounter(),
-    readonly retryStrategy: OrgbridgeRetryStrategy = new OrgbridgeRetryStrategy(context.retry),
+    /** Retries of every client of this family (each client has its own strategy and quota). */
+    readonly retries: RetryTally = { count: 0 },
     private readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider,
     accountId?: string,
     accounts?: Map<string, AwsClients>,
@@ -86,21 +94,14 @@ export class AwsClients {
     if (!client) {
       const config: ClientConfig = {
         region,
-        retryStrategy: this.retryStrategy,
+        retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
         ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
         ...(service === 'S3' && this.context.endpoint ? { forcePathStyle: true } : {}),
       };
       const credentials = this.credentials ?? this.context.credentials;
       if (credentials) config.credentials = credentials;
       client = new Klass(config) as unknown as SdkClient;
-      const counter = this.counter;
-      client.middlewareStack.add(
-        (next, context) => (args) => {
-          counter.record(service, (context.commandName ?? 'Unknown').replace(/Command$/, ''));
-          return next(args);
-        },
-        { step: 'initialize', name: 'orgbridgeCallCounter' },
-      );
+      client.middlewareStack.use(countCalls(this.counter, service));
       this.cache.set(key, client);
     }
     return client as unknown as C;
@@ -161,9 +162,13 @@ export class AwsClients {
   }
 
   /**
-   * Clients acting inside `accountId` through `arn:aws:iam::<id>:role/<roleName>`. Credentials
-   * are cached and refreshed before expiry; the same AwsClients is returned for the same account
-   * and role, so every caller shares one credential cache and one call counter.
+   * Clients acting inside `accountId` through its role `roleName`, with the SDK's
+   * temporary-credentials provider (AssumeRole through this principal, in the partition of the
+   * context's region). One memo per account and role, shared by all its service clients:
+   * concurrent first calls share one AssumeRole, credentials are refreshed five minutes before
+   * they expire, and a failed AssumeRole is not kept (the next call tries again). The same
+   * AwsClients comes back for the same account and role, so every caller shares that memo and
+   * the call counter.
    */
   forAccount(accountId: string, roleName: string = this.context.accessRoleName): AwsClients {
     if (accountId === this.accountId && roleName === this.context.accessRoleName && !this.credentials) {
@@ -172,57 +177,39 @@ export class AwsClients {
     const key = `${accountId}/${roleName}`;
     const cached = this.accounts.get(key);
     if (cached) return cached;
-    const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
-    let current: (AwsCredentialIdentity & { expiration?: Date }) | undefined;
-    let pending: Promise<AwsCredentialIdentity> | undefined;
-    const provider: AwsCredentialIdentityProvider = async () => {
-      if (
-        current &&
-        (!current.expiration || current.expiration.getTime() - Date.now() > CREDENTIAL_REFRESH_MARGIN_MS)
-      ) {
-        return current;
-      }
-      pending ??= this.assumeRole(roleArn).then(
-        (creds) => {
-          current = creds;
-          pending = undefined;
-          return creds;
-        },
-        (e) => {
-          pending = undefined;
-          throw e;
-        },
-      );
-      return pending;
-    };
+    const roleArn = roleArnIn(this.context.region, accountId, roleName);
+    const masterCredentials = this.credentials ?? this.context.credentials;
+    const assumeRole = fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: 'orgbridge', DurationSeconds: 3600 },
+      ...(masterCredentials ? { masterCredentials } : {}),
+      clientConfig: {
+        region: this.context.region,
+        retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
+        ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
+      },
+      clientPlugins: [countCalls(this.counter, 'STS')],
+    });
+    const provider = memoizeIdentityProvider<AwsCredentialIdentity>(
+      async (options) => {
+        try {
+          return await assumeRole(options);
+        } catch (e) {
+          throw new AwsOperationError(`assuming ${roleArn}`, e);
+        }
+      },
+      isIdentityExpired,
+      doesIdentityRequireRefresh,
+    ) as AwsCredentialIdentityProvider;
     const clients = new AwsClients(
       this.context,
       this.counter,
-      this.retryStrategy,
+      this.retries,
       provider,
       accountId,
       this.accounts,
     );
     this.accounts.set(key, clients);
     return clients;
-  }
-
-  private async assumeRole(roleArn: string): Promise<AwsCredentialIdentity & { expiration?: Date }> {
-    try {
-      const out = await this.sts().send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'orgbridge', DurationSeconds: 3600 }),
-      );
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-        ...(c.Expiration ? { expiration: c.Expiration } : {}),
-      };
-    } catch (e) {
-      throw new AwsOperationError(`assuming ${roleArn}`, e);
-    }
   }
 
   /** Releases sockets of every client made through this factory and its account children. */

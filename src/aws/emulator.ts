@@ -1,27 +1,33 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OrgbridgeError } from '../errors.js';
 
 /**
  * moto server, the AWS API emulator, started on 127.0.0.1 for local mode and integration tests,
- * through a launcher that fixes two things before moto starts:
+ * through a launcher that patches moto before it starts. Each patch is one block below, with the
+ * AWS rule it reproduces; test/integration/emulator-fidelity.test.ts states each rule as a test.
  *
  * 1. Speed: as shipped, moto re-parses every InputPath/jsonpath on each delivery and a PutEvents
- *    of 10 entries takes ~4 s; memoised it takes ~15 ms (see shared notes on moto).
+ *    of 10 entries takes ~4 s; memoised it takes ~15 ms (measured with moto 5.2 on two cores).
  * 2. Fidelity: moto re-stamps `account` with the RECEIVING account when a rule forwards an event
  *    to another account's bus (moto/events/models.py: put_events sets
  *    `event_msg["account"] = self.account_id`). AWS keeps the account that put the event (the
- *    seed's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
+ *    EventBridge design's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
  *    authorises senders by that field, so the patch keeps it.
+ * 3. EventBridge as strict as AWS where orgbridge relies on it (EVENTBRIDGE_PATCH).
+ * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, and StackSets
+ *    trusted access with Organizations exists (CLOUDFORMATION_PATCH).
  */
-const LAUNCHER = `
+const SPEED_PATCH = `
 import functools, sys, threading
 import jsonpath_ng.ext as e
 e.parse = functools.lru_cache(maxsize=4096)(e.parse)
+`;
 
+const ORIGIN_ACCOUNT_PATCH = `
 import moto.events.models as _events
 _origin = threading.local()
 _send_to_targets = _events.Rule.send_to_targets
@@ -38,10 +44,391 @@ def _orgbridge_send_to_targets(self, event, transform_input=True):
         _origin.account = origin
 
 _events.Rule.send_to_targets = _orgbridge_send_to_targets
-
-from moto.server import main
-main(sys.argv[1:])
 `;
+
+/**
+ * EventBridge rules moto does not apply, each reproduced here (all on the same thread-local
+ * `_eb`, since moto delivers synchronously: a rule's bus target calls put_events of the target
+ * backend inside the rule's own send_to_targets):
+ *
+ * - The hop rule: "If a receiver account sets up a rule that sends events received from a sender
+ *   account on to a third account, these events are not sent to the third account", and the same
+ *   for a third bus of one account
+ *   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html). An event
+ *   that reached a bus from another bus, or from another account's PutEvents, is not delivered
+ *   to any further bus target; the drop is logged.
+ * - Resource policies: cross-account PutEvents, direct (an EventBusName that is another account's
+ *   bus ARN, which moto otherwise delivers to the caller's own bus of that name) or by a rule
+ *   target, needs a statement of the target bus allowing `events:PutEvents` to that account
+ *   (`arn:aws:iam::<id>:root`, or `*` with `aws:PrincipalOrgID` of the sender's organization;
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html). A direct
+ *   put is refused with AccessDeniedException; a rule's delivery fails.
+ * - A rule target's delivery that fails (no such bus, no permission) goes to the target's
+ *   DeadLetterConfig queue with the ERROR_CODE, ERROR_MESSAGE, RULE_ARN and TARGET_ARN message
+ *   attributes (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq);
+ *   moto accepts the setting and ignores it.
+ * - AWS::Events::EventBusPolicy in CloudFormation (moto skips it, so templates' bus policies
+ *   would never apply and every cross-account delivery would be refused).
+ * - The default input of a target is the whole event, `account` included (moto's default
+ *   template leaves it out): the audit store keeps the untouched event.
+ *
+ * Not reproduced: that a rule forwarding to a bus which grants the organization (rather than
+ * the sending account) needs a RoleArn, and IAM evaluation of that role.
+ */
+const EVENTBRIDGE_PATCH = String.raw`
+import json as _eb_json, uuid as _eb_uuid, fnmatch as _eb_fnmatch
+import moto.events.models as _eb_models
+import moto.events.utils as _eb_utils
+from moto.core.common_models import CloudFormationModel as _EbCfnModel
+from moto.core.exceptions import JsonRESTError as _EbJsonError
+from moto.organizations.models import organizations_backends as _eb_orgs
+
+_eb = threading.local()
+
+def _eb_note(message):
+    sys.stderr.write("orgbridge-emulator: " + message + "\n")
+    sys.stderr.flush()
+
+class _EbAccessDenied(_EbJsonError):
+    code = 400
+    def __init__(self, message):
+        super().__init__("AccessDeniedException", message)
+
+def _eb_org_id(account_id):
+    try:
+        found = _eb_orgs.master_accounts.get(account_id)
+        org = _eb_orgs[found[0]][found[1]].org if found else _eb_orgs[account_id]["aws"].org
+        return org.id if org else None
+    except Exception:
+        return None
+
+def _eb_listed(value):
+    return value if isinstance(value, list) else [value]
+
+def _eb_principal_accounts(principal):
+    if principal == "*":
+        return ["*"]
+    values = principal.get("AWS", []) if isinstance(principal, dict) else principal
+    accounts = []
+    for value in _eb_listed(values):
+        if value == "*":
+            accounts.append("*")
+        elif value.startswith("arn:"):
+            parts = value.split(":")
+            if len(parts) == 6 and parts[5] == "root":
+                accounts.append(parts[4])
+        else:
+            accounts.append(value)
+    return accounts
+
+def _eb_conditions_hold(condition, sender):
+    for operator, block in (condition or {}).items():
+        for key, expected in block.items():
+            if key == "aws:PrincipalOrgID":
+                actual = _eb_org_id(sender)
+            elif key == "aws:PrincipalAccount":
+                actual = sender
+            else:
+                _eb_note("bus policy condition key " + key + " is not emulated: the statement does not apply")
+                return False
+            if operator not in ("StringEquals", "StringLike"):
+                _eb_note("bus policy condition operator " + operator + " is not emulated")
+                return False
+            if actual is None:
+                return False
+            match = (lambda v: _eb_fnmatch.fnmatchcase(actual, v)) if operator == "StringLike" else (lambda v: actual == v)
+            if not any(match(v) for v in _eb_listed(expected)):
+                return False
+    return True
+
+def _eb_statement_applies(statement, bus, sender):
+    actions = _eb_listed(statement.get("Action"))
+    if not any(a in ("events:PutEvents", "events:*") for a in actions):
+        return False
+    resources = _eb_listed(statement.get("Resource", bus.arn))
+    if not any(_eb_fnmatch.fnmatchcase(bus.arn, r) for r in resources):
+        return False
+    accounts = _eb_principal_accounts(statement.get("Principal"))
+    if sender not in accounts and "*" not in accounts:
+        return False
+    return _eb_conditions_hold(statement.get("Condition"), sender)
+
+def _eb_policy_allows(bus, sender):
+    if sender == bus.account_id:
+        return True
+    statements = [s.describe() for s in bus._statements.values()]
+    if any(s.get("Effect") == "Deny" and _eb_statement_applies(s, bus, sender) for s in statements):
+        return False
+    return any(s.get("Effect") == "Allow" and _eb_statement_applies(s, bus, sender) for s in statements)
+
+def _eb_bus_arn_parts(name):
+    if not name or not name.startswith("arn:"):
+        return None
+    parts = name.split(":", 5)
+    return parts[4], parts[3], parts[5].split("/", 1)[-1]
+
+def _eb_event_json(rule, entry):
+    try:
+        detail = _eb_json.loads(entry.get("Detail") or "{}")
+    except ValueError:
+        detail = entry.get("Detail")
+    return {
+        "version": "0", "id": str(_eb_uuid.uuid4()), "detail-type": entry.get("DetailType"),
+        "source": entry.get("Source"), "account": getattr(_origin, "account", None) or rule.account_id,
+        "region": rule.region_name, "resources": [], "detail": detail,
+    }
+
+def _eb_dead_letter(rule, target_arn, entry, code, message):
+    target = next((t for t in rule.targets if t.get("Arn") == target_arn), {})
+    dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if not dlq:
+        _eb_note(rule.arn + " -> " + target_arn + " failed (" + code + ": " + message + "), no dead-letter queue: dropped")
+        return
+    from moto.sqs import sqs_backends
+    parts = dlq.split(":")
+    attributes = {
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in (("ERROR_CODE", code), ("ERROR_MESSAGE", message), ("RULE_ARN", rule.arn),
+                            ("TARGET_ARN", target_arn), ("RETRY_ATTEMPTS", "0"))
+    }
+    try:
+        sqs_backends[parts[4]][parts[3]].send_message(
+            queue_name=parts[5], message_body=_eb_json.dumps(_eb_event_json(rule, entry)),
+            message_attributes=attributes)
+    except Exception as error:
+        _eb_note(rule.arn + ": dead-letter queue " + dlq + " refused the event: " + str(error))
+
+_eb_put_events = _eb_models.EventsBackend.put_events
+
+def _eb_deliver_from_rule(backend, rule, events):
+    entry = events[0]
+    name = entry.get("EventBusName")
+    target_arn = "arn:aws:events:" + backend.region_name + ":" + backend.account_id + ":event-bus/" + name
+    depth = getattr(_eb, "depth", 0)
+    if depth >= 1:
+        _eb_note("hop rule: " + rule.arn + " did not send to " + target_arn + ": the event came from another bus")
+        return []
+    bus = backend.event_buses.get(name)
+    if bus is None:
+        _eb_dead_letter(rule, target_arn, entry, "ResourceNotFoundException", "Event bus " + name + " does not exist.")
+        return []
+    if not _eb_policy_allows(bus, rule.account_id):
+        _eb_dead_letter(rule, target_arn, entry, "NO_PERMISSIONS",
+                        "the policy of " + target_arn + " does not allow events:PutEvents from " + rule.account_id)
+        return []
+    _eb.depth = depth + 1
+    try:
+        return _eb_put_events(backend, events)
+    finally:
+        _eb.depth = depth
+
+def _eb_put_cross_account(backend, entry, where):
+    account, region, name = where
+    target_backend = _eb_models.events_backends[account][region]
+    bus = target_backend.event_buses.get(name)
+    if bus is None or not _eb_policy_allows(bus, backend.account_id):
+        raise _EbAccessDenied(
+            "User: arn:aws:iam::" + backend.account_id + ":root is not authorized to perform: events:PutEvents on resource: "
+            + entry["EventBusName"] + " because no resource-based policy allows the events:PutEvents action")
+    return target_backend, dict(entry, EventBusName=name)
+
+def _orgbridge_put_events(self, events):
+    rule = getattr(_eb, "rule", None)
+    if rule is not None:
+        return _eb_deliver_from_rule(self, rule, events)
+    if len(events) > 10:
+        return _eb_put_events(self, events)
+    plan = []
+    for entry in events:
+        where = _eb_bus_arn_parts(entry.get("EventBusName"))
+        if where is None or (where[0] == self.account_id and where[1] == self.region_name):
+            plan.append((None, entry))
+        else:
+            plan.append(_eb_put_cross_account(self, entry, where))
+    results = []
+    for target_backend, entry in plan:
+        if target_backend is None:
+            results.extend(_eb_put_events(self, [entry]))
+            continue
+        previous_origin, previous_depth = getattr(_origin, "account", None), getattr(_eb, "depth", 0)
+        _origin.account, _eb.depth = self.account_id, 1
+        try:
+            results.extend(_eb_put_events(target_backend, [entry]))
+        finally:
+            _origin.account, _eb.depth = previous_origin, previous_depth
+    return results
+
+_eb_models.EventsBackend.put_events = _orgbridge_put_events
+
+_eb_send_to_targets = _eb_models.Rule.send_to_targets
+
+def _orgbridge_rule_send(self, event, transform_input=True):
+    previous = getattr(_eb, "rule", None)
+    _eb.rule = self
+    try:
+        return _eb_send_to_targets(self, event, transform_input)
+    finally:
+        _eb.rule = previous
+
+_eb_models.Rule.send_to_targets = _orgbridge_rule_send
+
+_eb_utils.EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}'
+)
+
+class _OrgbridgeEventBusPolicy(_EbCfnModel):
+    # moto's model metaclass finds the service by module name.
+    __module__ = "moto.events.orgbridge"
+
+    def __init__(self, account_id, region_name, bus_name, sid):
+        self.account_id, self.region_name, self.bus_name, self.sid = account_id, region_name, bus_name, sid
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Events::EventBusPolicy"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "StatementId"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    @property
+    def physical_resource_id(self):
+        return self.bus_name + "|" + self.sid
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        bus_name = properties.get("EventBusName", "default")
+        sid = properties["StatementId"]
+        bus = _eb_models.events_backends[account_id][region_name]._get_event_bus(bus_name)
+        statement = dict(properties.get("Statement") or {
+            "Effect": "Allow", "Action": properties.get("Action", "events:PutEvents"),
+            "Principal": {"AWS": "arn:aws:iam::" + properties.get("Principal", "") + ":root"},
+        })
+        statement["Sid"] = sid
+        statement.setdefault("Resource", bus.arn)
+        bus._statements[sid] = _eb_models.EventBusPolicyStatement.from_dict(statement)
+        return cls(account_id, region_name, bus_name, sid)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        properties = cloudformation_json["Properties"]
+        cls(account_id, region_name, properties.get("EventBusName", "default"), properties["StatementId"]).delete(account_id, region_name)
+
+    def delete(self, account_id, region_name):
+        bus = _eb_models.events_backends[account_id][region_name].event_buses.get(self.bus_name)
+        if bus is not None:
+            bus.remove_statement(self.sid)
+`;
+
+/**
+ * CloudFormation:
+ *
+ * - A resource that fails fails the stack: CREATE_FAILED with the reason, then ROLLBACK_COMPLETE
+ *   (or UPDATE_FAILED, UPDATE_ROLLBACK_COMPLETE with the previous template), as AWS reports it
+ *   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stack-failure-options.html).
+ *   moto answers the CreateStack call with the resource's own error instead, which the SDK cannot
+ *   even parse; so a rule on a bus that does not exist (EventBridge: ResourceNotFoundException)
+ *   never looked like a failed deployment.
+ * - StackSets trusted access with Organizations: ActivateOrganizationsAccess and
+ *   DescribeOrganizationsAccess, and CreateStackSet with PermissionModel SERVICE_MANAGED refused
+ *   until it is active
+ *   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html).
+ *   Activating also enables the StackSets service principal in Organizations, as AWS does.
+ */
+const CLOUDFORMATION_PATCH = `
+import moto.cloudformation.models as _cf_models
+import moto.cloudformation.responses as _cf_responses
+from moto.cloudformation.exceptions import ValidationError as _CfValidationError
+from moto.core.responses import ActionResult as _CfActionResult, EmptyResult as _CfEmptyResult
+
+def _cf_reason(error):
+    return getattr(error, "message", None) or getattr(error, "description", None) or str(error)
+
+_cf_create_resources = _cf_models.Stack.create_resources
+
+def _orgbridge_create_resources(self):
+    try:
+        _cf_create_resources(self)
+    except Exception as error:
+        self._add_stack_event("CREATE_FAILED", resource_status_reason=_cf_reason(error))
+        try:
+            self.resource_map.delete()
+        except Exception:
+            pass
+        self._add_stack_event("ROLLBACK_COMPLETE")
+        self.status = "ROLLBACK_COMPLETE"
+
+_cf_models.Stack.create_resources = _orgbridge_create_resources
+
+_cf_update = _cf_models.Stack.update
+
+def _orgbridge_update(self, template, *args, **kwargs):
+    previous = self.template
+    try:
+        _cf_update(self, template, *args, **kwargs)
+    except Exception as error:
+        self.template = previous
+        self._parse_template()
+        self._add_stack_event("UPDATE_FAILED", resource_status_reason=_cf_reason(error))
+        self._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        self.status = "UPDATE_ROLLBACK_COMPLETE"
+
+_cf_models.Stack.update = _orgbridge_update
+
+_STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+_cf_orgs = __import__("moto.organizations.models", fromlist=["organizations_backends"]).organizations_backends
+
+def _cf_organization_backend(account_id):
+    backend = _cf_orgs[account_id]["aws"]
+    return backend if backend.org is not None else None
+
+def _cf_access_enabled(account_id):
+    backend = _cf_organization_backend(account_id)
+    return backend is not None and any(
+        s.get("ServicePrincipal") == _STACKSETS_PRINCIPAL for s in backend.list_aws_service_access_for_organization().get("EnabledServicePrincipals", []))
+
+def _orgbridge_activate_organizations_access(self):
+    backend = _cf_organization_backend(self.current_account)
+    if backend is None:
+        raise _CfValidationError(message="Account " + self.current_account + " is not the management account of an organization")
+    if not _cf_access_enabled(self.current_account):
+        backend.enable_aws_service_access(ServicePrincipal=_STACKSETS_PRINCIPAL)
+    return _CfEmptyResult()
+
+def _orgbridge_describe_organizations_access(self):
+    return _CfActionResult({"Status": "ENABLED" if _cf_access_enabled(self.current_account) else "DISABLED"})
+
+_cf_responses.CloudFormationResponse.activate_organizations_access = _orgbridge_activate_organizations_access
+_cf_responses.CloudFormationResponse.describe_organizations_access = _orgbridge_describe_organizations_access
+
+_cf_create_stack_set = _cf_responses.CloudFormationResponse.create_stack_set
+
+def _orgbridge_create_stack_set(self):
+    if self._get_param("PermissionModel") == "SERVICE_MANAGED" and not _cf_access_enabled(self.current_account):
+        raise _CfValidationError(message="You must enable organizations access to operate a service managed stack set")
+    return _cf_create_stack_set(self)
+
+_cf_responses.CloudFormationResponse.create_stack_set = _orgbridge_create_stack_set
+`;
+
+const LAUNCHER = [
+  SPEED_PATCH,
+  ORIGIN_ACCOUNT_PATCH,
+  EVENTBRIDGE_PATCH,
+  CLOUDFORMATION_PATCH,
+  'from moto.server import main\nmain(sys.argv[1:])\n',
+].join('\n');
 
 export const MOTO_INSTALL_HINT = 'install it with: pip install "moto[server]>=5.2,<6"';
 
@@ -62,15 +449,99 @@ export interface StartMotoOptions {
   readonly startTimeoutMs?: number;
 }
 
-export function checkMotoInstalled(python = process.env.ORGBRIDGE_PYTHON ?? 'python3'): void {
-  const probe = spawnSync(python, ['-c', 'import moto.server, jsonpath_ng'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new OrgbridgeError('EMULATOR_MISSING', `moto server is not available to ${python}`, {
+const PROBE = 'import moto.server, jsonpath_ng';
+
+/** What one run of the probe gave: how it ended and what Python printed on stderr. */
+interface ProbeOutcome {
+  readonly error?: NodeJS.ErrnoException;
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Undefined when the probe passed; else the error to raise. Only a Python that is not there, or
+ * one that says a module is missing, gets the install hint: a probe killed or timed out on a
+ * loaded machine, or failing for any other reason, shows what Python printed instead.
+ */
+function probeProblem(python: string, outcome: ProbeOutcome): OrgbridgeError | undefined {
+  if (!outcome.error && outcome.status === 0) return undefined;
+  if (outcome.error?.code === 'ENOENT') {
+    return new OrgbridgeError('EMULATOR_MISSING', `${python} was not found`, {
       source: 'user',
-      hint: MOTO_INSTALL_HINT,
-      cause: probe.error ?? probe.stderr,
+      hint: `install Python 3 and moto (${MOTO_INSTALL_HINT}), or set ORGBRIDGE_PYTHON to a Python that has it`,
+      cause: outcome.error,
     });
   }
+  const missing = /No module named '([\w.]+)'/.exec(outcome.stderr)?.[1];
+  if (missing) {
+    return new OrgbridgeError(
+      'EMULATOR_MISSING',
+      `moto server is not available to ${python}: no module ${missing}`,
+      {
+        source: 'user',
+        hint: MOTO_INSTALL_HINT,
+      },
+    );
+  }
+  const how = outcome.timedOut
+    ? 'timed out'
+    : outcome.signal
+      ? `was killed by ${outcome.signal}`
+      : outcome.error
+        ? `could not run (${outcome.error.message})`
+        : `exited with ${outcome.status}`;
+  const said = outcome.stderr.trim().split('\n').slice(-15).join('\n') || '(nothing on stderr)';
+  return new OrgbridgeError('EMULATOR_PROBE_FAILED', `${python} -c "${PROBE}" ${how}; it said:\n${said}`, {
+    source: 'internal',
+    hint: 'moto looks installed, the probe failed for the reason above (a loaded machine makes it slow): run it again',
+    ...(outcome.error ? { cause: outcome.error } : {}),
+  });
+}
+
+/** Throws unless `python` can import moto server (a quick preflight for commands that need it). */
+export function checkMotoInstalled(python = process.env.ORGBRIDGE_PYTHON ?? 'python3'): void {
+  const probe = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000 });
+  const problem = probeProblem(python, {
+    ...(probe.error ? { error: probe.error as NodeJS.ErrnoException } : {}),
+    status: probe.status,
+    signal: probe.signal,
+    stderr: probe.stderr ?? '',
+    timedOut: (probe.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+  });
+  if (problem) throw problem;
+}
+
+/**
+ * The same check, without blocking, as startMoto runs it: a probe that failed for a reason other
+ * than a missing module is tried again with a longer timeout (importing moto takes seconds, far
+ * more when eight test processes start at once on two cores).
+ */
+export async function probeMoto(
+  python: string,
+  options: { readonly attempts?: number; readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 3;
+  let problem: OrgbridgeError | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const timeout = (options.timeoutMs ?? 30_000) * attempt;
+    const outcome = await new Promise<ProbeOutcome>((resolve) => {
+      execFile(python, ['-c', PROBE], { encoding: 'utf8', timeout }, (error, _stdout, stderr) => {
+        const e = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals }) | null;
+        resolve({
+          ...(e && typeof e.code !== 'number' && e.code !== undefined ? { error: e } : {}),
+          status: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stderr: stderr ?? '',
+          timedOut: Boolean(e?.killed && e.signal === 'SIGTERM'),
+        });
+      });
+    });
+    problem = probeProblem(python, outcome);
+    if (!problem || problem.code === 'EMULATOR_MISSING') break;
+  }
+  if (problem) throw problem;
 }
 
 export async function freePort(): Promise<number> {
@@ -96,9 +567,18 @@ function killAllOnExit(): void {
   });
 }
 
+/**
+ * 20 s to answer on an idle machine, up to 2.5 times that when the machine is loaded (the load
+ * average over the cores): moto imports every service it emulates before it listens.
+ */
+function startTimeoutUnderLoad(): number {
+  const load = (loadavg()[0] ?? 0) / availableParallelism();
+  return Math.round(20_000 * Math.min(2.5, Math.max(1, load)));
+}
+
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = options.python ?? process.env.ORGBRIDGE_PYTHON ?? 'python3';
-  checkMotoInstalled(python);
+  await probeMoto(python);
   const port = options.port ?? (await freePort());
   const logDir = options.logDir ?? join(tmpdir(), 'orgbridge-moto');
   mkdirSync(logDir, { recursive: true });
@@ -120,7 +600,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       return '';
     }
   };
-  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? startTimeoutUnderLoad());
   let exited = false;
   child.once('exit', () => {
     exited = true;

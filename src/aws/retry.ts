@@ -1,95 +1,88 @@
-import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
+import { StandardRetryStrategy } from '@smithy/core/retry';
+import type { RetryErrorInfo, StandardRetryBackoffStrategy, StandardRetryToken } from '@smithy/types';
 
 /**
- * Error names that mean "try again later" across the services orgbridge calls. Organizations
- * answers bursts with TooManyRequestsException and serialises writes with
- * ConcurrentModificationException ("another request is already in progress"); neither is
- * retried by the SDK's standard strategy for the latter. Route 53 says PriorRequestNotComplete.
+ * The SDK's standard retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
+ * already retries throttling (TooManyRequestsException, Throttling, SlowDown,
+ * PriorRequestNotComplete, HTTP 429, ...), HTTP 500/502/503/504, timeouts and connection resets,
+ * with jittered backoff and a retry quota that stops retry storms when a service keeps failing.
+ * It does not retry Organizations' ConcurrentModificationException, an HTTP 400 that means
+ * "the target of the operation is currently being modified by a different request; try again
+ * later" (e.g. https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html#API_MoveAccount_Errors):
+ * that one is retried here as a transient error, with the same backoff and quota.
  */
-export const RETRYABLE_ERROR_NAMES: ReadonlySet<string> = new Set([
-  'TooManyRequestsException',
-  'ConcurrentModificationException',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'PriorRequestNotComplete',
-  'SlowDown',
-  'ServiceUnavailable',
-  'InternalFailure',
-]);
+const TRANSIENT_CLIENT_ERRORS: ReadonlySet<string> = new Set(['ConcurrentModificationException']);
 
 export interface RetryPolicy {
   /** Total attempts including the first; 1 disables retries (used against the emulator). */
   readonly maxAttempts: number;
-  /** Base delay of the exponential backoff, in ms. */
-  readonly baseDelayMs: number;
-  /** Upper bound of one delay, in ms. */
-  readonly maxDelayMs: number;
+  /** Backoff base and cap in ms; without them, the SDK's standard backoff. Tests set small ones. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
   /** Retry HTTP 5xx answers too (real AWS: yes; moto: its 500s are bugs, surface them). */
   readonly retryServerErrors: boolean;
 }
 
+/** Eight attempts: Organizations throttles account creation and moves hard. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 8,
-  baseDelayMs: 100,
-  maxDelayMs: 20_000,
   retryServerErrors: true,
 };
-
-export function isRetryableError(info: RetryErrorInfo, policy: RetryPolicy): boolean {
-  const name = info.error?.name;
-  if (name && RETRYABLE_ERROR_NAMES.has(name)) return true;
-  if (info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT') return true;
-  return info.errorType === 'SERVER_ERROR' && policy.retryServerErrors;
-}
 
 /** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
 export function backoffDelay(
   retryCount: number,
-  policy: RetryPolicy,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retryCount);
+  const base = policy.baseDelayMs ?? 100;
+  const ceiling = Math.min(policy.maxDelayMs ?? 20_000, base * 2 ** retryCount);
   return Math.floor(random() * ceiling);
 }
 
-class Token implements RetryToken {
-  constructor(
-    private readonly count: number,
-    private readonly delay: number,
-  ) {}
-  getRetryCount(): number {
-    return this.count;
-  }
-  getRetryDelay(): number {
-    return this.delay;
-  }
+/** The policy's own delays for every error type (the SDK would raise the base for throttling). */
+function policyBackoff(policy: RetryPolicy): StandardRetryBackoffStrategy | undefined {
+  if (policy.baseDelayMs === undefined && policy.maxDelayMs === undefined) return undefined;
+  return {
+    computeNextBackoffDelay: (retryCount) => backoffDelay(retryCount, policy),
+    setDelayBase: () => {},
+  };
+}
+
+/** Retries made by a family of clients (benchmarks and fault tests report it). */
+export interface RetryTally {
+  count: number;
 }
 
 /**
- * The SDK retry strategy for every orgbridge client: the SDK sleeps `getRetryDelay()` between
- * attempts and stops when `refreshRetryTokenForRetry` throws.
+ * The SDK's StandardRetryStrategy with ConcurrentModificationException retried and, for the
+ * emulator, 5xx surfaced at once. One instance per SDK client, as the SDK makes them, so each
+ * client keeps its own retry quota; the tally is shared by every client of an AwsClients family.
  */
-export class OrgbridgeRetryStrategy implements RetryStrategyV2 {
-  /** Retries performed by every client sharing this strategy: reported by benchmarks. */
-  retries = 0;
-
-  constructor(readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY) {}
-
-  async acquireInitialRetryToken(): Promise<RetryToken> {
-    return new Token(0, 0);
+export class OrgbridgeRetryStrategy extends StandardRetryStrategy {
+  constructor(
+    readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    readonly tally: RetryTally = { count: 0 },
+  ) {
+    const backoff = policyBackoff(policy);
+    super({ maxAttempts: policy.maxAttempts, ...(backoff ? { backoff } : {}) });
   }
 
-  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
-    const next = token.getRetryCount() + 1;
-    if (next >= this.policy.maxAttempts || !isRetryableError(info, this.policy)) {
-      throw new Error('retry budget exhausted or error not retryable');
+  override async refreshRetryTokenForRetry(
+    token: StandardRetryToken,
+    info: RetryErrorInfo,
+  ): Promise<StandardRetryToken> {
+    const status = info.error?.$metadata?.httpStatusCode ?? 0;
+    if (status >= 500 && !this.policy.retryServerErrors) {
+      throw new Error(`HTTP ${status} is not retried under this policy`);
     }
-    this.retries++;
-    const hinted = info.retryAfterHint ? Math.max(0, info.retryAfterHint.getTime() - Date.now()) : 0;
-    return new Token(next, Math.max(hinted, backoffDelay(next - 1, this.policy)));
+    const transient =
+      info.errorType === 'CLIENT_ERROR' && TRANSIENT_CLIENT_ERRORS.has(info.error?.name ?? '');
+    const next = await super.refreshRetryTokenForRetry(
+      token,
+      transient ? { ...info, errorType: 'TRANSIENT' } : info,
+    );
+    this.tally.count++;
+    return next;
   }
-
-  recordSuccess(): void {}
 }

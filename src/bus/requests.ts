@@ -115,8 +115,8 @@ const CLAIMED: Dispatched = { claimed: true };
 const FINISHED_MEMORY_MS = 10 * 60_000;
 
 /**
- * Request/response over EventBridge and the cicd reply queue (seed: "have a nonce token in the
- * requesting message, and the response will send the same token back").
+ * Request/response over EventBridge and the cicd reply queue (the EventBridge design: "have a nonce
+ * token in the requesting message, and the response will send the same token back").
  *
  * One poller per queue serves every waiting request: it long-polls while anyone waits, hands each
  * reply to the waiter of its nonce and deletes it. Fifty concurrent requests therefore cost one

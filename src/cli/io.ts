@@ -32,8 +32,3 @@ export function memoryIo(): CliIo & { stdout: string[]; stderr: string[] } {
     interactive: false,
   };
 }
-
-/** Exit codes shared by every command (house style: 0 nothing to do, 2 changes pending, 1 error). */
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_CHANGES_PENDING = 2;

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import { isOrgbridgeError } from '../errors.js';
+import { didYouMean } from '../config/index.js';
+import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
+import { EXIT_ERROR } from '../pipeline/output.js';
 import { registerCommands } from './commands/index.js';
-import { type CliIo, EXIT_ERROR, processIo } from './io.js';
+import { type CliIo, processIo } from './io.js';
 
 /** Shared state each command's action reads: where to print, and the exit code it chose. */
 export interface CliContext {
@@ -20,11 +22,39 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/**
+ * Refuses `orgbridge <unknown> ...` and `orgbridge help <unknown>` before commander sees them:
+ * commander answers `orgbridge <unknown> --help` with the main help and exit 0, which hides a
+ * typo from scripts. Global options (`-c <dir>`, `--debug`) may come first.
+ */
+function checkCommand(program: Command, args: readonly string[]): void {
+  const operands: string[] = [];
+  for (let i = 0; i < args.length && operands.length < 2; i++) {
+    const arg = args[i] as string;
+    if (arg === '-c' || arg === '--config') i++;
+    else if (arg === '--') break;
+    else if (!arg.startsWith('-')) operands.push(arg);
+    else if (operands.length === 0) continue;
+    else break;
+  }
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  const [first, second] = operands;
+  const name = first === 'help' ? second : first;
+  if (name === undefined || names.includes(name)) return;
+  const guess = didYouMean(name, names);
+  throw new OrgbridgeError(
+    'CLI_UNKNOWN_COMMAND',
+    `unknown command '${name}'${guess ? `; did you mean '${guess}'?` : ''}`,
+    { hint: `commands: ${names.filter((n) => n !== 'help').join(', ')} (orgbridge --help)` },
+  );
+}
+
 /** Runs the CLI and returns the exit code; never calls process.exit (testable in-process). */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const ctx: CliContext = { io, exitCode: 0 };
   const program = buildProgram(ctx);
   try {
+    checkCommand(program, argv.slice(2));
     await program.parseAsync([...argv]);
     return ctx.exitCode;
   } catch (e) {

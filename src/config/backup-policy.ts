@@ -13,9 +13,9 @@ import { LineIndex } from './source.js';
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html
  */
 
-/** Seed 004's fixed baseline: every account has this role, whatever its policies say. */
+/** The Pulumi approach's fixed baseline: every account has this role, whatever its policies say. */
 export const BACKUP_ROLE_NAME = 'orgbridge-backup';
-/** Seed 004's fixed baseline: every account has this vault, whatever its policies say. */
+/** The Pulumi approach's fixed baseline: every account has this vault, whatever its policies say. */
 export const BACKUP_VAULT_NAME = 'Default';
 /**
  * Distinct roles, and distinct vaults, one account may need (the baseline's included). Each is a
@@ -299,6 +299,8 @@ export function checkBackupPolicies(
   const errors: OrgbridgeError[] = [];
   const located = new Map<string, LocatedReference[]>();
   for (const policy of backup) {
+    // One file may be attached to several OUs: its references are checked once.
+    if (located.has(policy.file)) continue;
     const text = textOf(policy.file) ?? policy.content;
     const refs = locateReferences(policy.file, text, JSON.parse(policy.content) as unknown);
     located.set(policy.file, refs);

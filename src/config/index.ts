@@ -3,18 +3,13 @@
  * See docs/dsl.md for the reference.
  */
 export { didYouMean } from './did-you-mean.js';
-export { analyzeConfigDirectory, loadConfig, readConfigFiles } from './load.js';
+export { analyzeConfigDirectory, loadConfig } from './load.js';
 export type * from './model.js';
-export { SPECIAL_ACCOUNT_KINDS } from './model.js';
 export {
+  /** @public the file names of a config directory, for commands that write one */
   ACCOUNTS_FILE,
   analyzeConfig,
-  type ConfigAnalysis,
+  /** @public */
   ECR_FILE,
-  type ParseOptions,
-  parseConfig,
 } from './parse.js';
-export { BUILTIN_SETTINGS, DEFAULT_LIMITS, SEED_TAG_KEYS } from './resolve.js';
 export { accountsJsonSchema } from './schema.js';
-export type { SourceFile } from './source.js';
-export { knownOrganizationUnits, RULES } from './validate.js';

@@ -5,7 +5,7 @@
  * The DSL schema (zod) lives in `schema.ts`; this file is the contract between stages.
  */
 
-/** The special accounts of the seed, by the role they play. */
+/** The special accounts of the EventBridge design, by the role they play. */
 export const SPECIAL_ACCOUNT_KINDS = ['management', 'cicd', 'identity', 'dns', 'logs', 'audit'] as const;
 export type SpecialAccountKind = (typeof SPECIAL_ACCOUNT_KINDS)[number];
 /** Every account is either one of the special accounts or a workload ("member") account. */
@@ -34,7 +34,10 @@ export interface ResolvedAccount {
   readonly region: string;
   readonly environment: string;
   readonly service: string;
-  /** Tags the account carries in Organizations: seed tags + configured tags (maps merge). */
+  /**
+   * Tags the account carries in Organizations: the CREATE_ACCOUNT tags (SEED_TAG_KEYS) + configured
+   * tags (maps merge).
+   */
   readonly tags: Readonly<Record<string, string>>;
   /** Never retire or close this account. */
   readonly protect: boolean;
@@ -54,20 +57,39 @@ export interface ResolvedScope {
   readonly settings: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Special account kind -> account key in `accounts:`. Only the management account always
+ * exists; the others may be unset (an imported organization without them): the commands that
+ * need them check with `requireSpecialAccounts` (src/config/special-accounts.ts).
+ */
+export type SpecialAccountKeys = Readonly<
+  { management: string } & Partial<Record<Exclude<SpecialAccountKind, 'management'>, string>>
+>;
+
 export interface OrganizationSettings {
-  /** Special account kind -> account key in `accounts:`. */
-  readonly accounts: Readonly<Record<SpecialAccountKind, string>>;
-  readonly root_ou: string;
-  readonly morgue_ou: string;
+  readonly accounts: SpecialAccountKeys;
+  /** OU under the root holding every scope OU; unset: scopes may use any OU (no bootstrap). */
+  readonly root_ou?: string;
+  /** OU under the root for retired accounts; unset: nothing is retired (the plan says so). */
+  readonly morgue_ou?: string;
   readonly event_bus: string;
   readonly event_source: string;
   readonly name_template: string;
-  readonly email_template: string;
+  /** Unset: every account sets its own `email:` (validation checks it). */
+  readonly email_template?: string;
+  /** Tag every account with scope, service-name, environment and region (the seed's tags). */
+  readonly standard_tags: boolean;
+  /**
+   * accounts.yml describes the whole organization (docs/plan.md, "Authoritative"): accounts it
+   * does not list (and `unmanaged` does not name) are retired, every tag of an account is managed,
+   * and an account without orgbridge's markers is managed as it is, with no adoption step.
+   */
+  readonly authoritative: boolean;
   /** Parent domain under which the DNS account creates one zone per account. */
   readonly dns_parent_domain?: string;
   /** Role assumed in member accounts (AWS default: OrganizationAccountAccessRole). */
   readonly access_role_name: string;
-  /** Close retired accounts (seed 004's closeOnDeletion); off by default. */
+  /** Close retired accounts (the Pulumi approach's closeOnDeletion); off by default. */
   readonly close_retired_accounts: boolean;
   readonly limits: PolicyLimits;
   /** Access options (docs/provisioning.md); absent: group roles trust the identity account, AutomationRole trusts cicd. */
@@ -85,7 +107,10 @@ export interface AccessSettings {
     /** `sub` claims allowed, wildcards allowed (e.g. `repo:acme/infra:ref:refs/heads/main`). */
     readonly subjects: readonly string[];
   };
-  /** Seed 004's IAM developers group and automation user in the identity account, for organizations without SSO. */
+  /**
+   * An IAM developers group and automation user in the identity account (the Pulumi approach's),
+   * for organizations without SSO.
+   */
   readonly iam_users?: {
     /** The access group (from scope `access:` patterns) whose role the developers group may assume. */
     readonly developers_access_group: string;
@@ -129,13 +154,39 @@ export type PolicyType = 'scp' | 'tag' | 'backup';
 
 export interface PolicyDocument {
   readonly type: PolicyType;
-  /** OU path the policy is attached to, e.g. `Internal/Dev`. */
+  /** OU path the policy is attached to, e.g. `Internal/Dev`; `''` is the organization root. */
   readonly organization_unit: string;
   readonly name: string;
   /** Path relative to the config directory. */
   readonly file: string;
   /** Minified JSON, exactly what is sent to Organizations. */
   readonly content: string;
+}
+
+/** A policy attached to an account (`policies.<type>.<name>.accounts` in accounts.yml). */
+export interface AccountPolicyDocument {
+  readonly type: PolicyType;
+  /** Account key in `accounts:`. */
+  readonly account: string;
+  readonly name: string;
+  readonly file: string;
+  readonly content: string;
+}
+
+/** Where the AWS-managed FullAWSAccess SCP is detached; absent: orgbridge leaves it alone. */
+export interface FullAwsAccessSettings {
+  /** OU paths (`''` the root) without FullAWSAccess. */
+  readonly detached_from_organization_units: readonly string[];
+  /** Account keys without FullAWSAccess. */
+  readonly detached_from_accounts: readonly string[];
+}
+
+/** What orgbridge never touches (`unmanaged:` in accounts.yml). */
+export interface UnmanagedSettings {
+  readonly accounts: readonly string[];
+  readonly organization_units: readonly string[];
+  /** Policy ids (`p-...`). */
+  readonly policies: readonly string[];
 }
 
 export interface ResolvedConfig {
@@ -147,5 +198,11 @@ export interface ResolvedConfig {
   /** Sorted by key. */
   readonly accounts: readonly ResolvedAccount[];
   readonly ecr: readonly EcrRepository[];
+  /** Policies attached to OUs and the root (`organization_unit: ''`), one entry per attachment. */
   readonly policies: readonly PolicyDocument[];
+  /** Policies attached to accounts, one entry per attachment. */
+  readonly account_policies: readonly AccountPolicyDocument[];
+  /** Declared with `policies.scp.FullAWSAccess`; undefined: FullAWSAccess is left alone. */
+  readonly full_aws_access?: FullAwsAccessSettings;
+  readonly unmanaged: UnmanagedSettings;
 }

@@ -3,7 +3,8 @@ import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.j
 import { checkBackupRegions } from './backup-policy.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
-import { isPolicyFile, parsePolicyFiles } from './policies.js';
+import { checkBackupAttachments, isPolicyFile, parsePolicyFiles } from './policies.js';
+import { attachPolicies } from './policy-attachments.js';
 import { operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
 import {
@@ -17,8 +18,10 @@ import {
   KEY_PATTERN,
   type OrganizationInput,
   organizationSchema,
+  policiesSectionSchema,
   type ScopeInput,
   scopeSchema,
+  unmanagedSchema,
 } from './schema.js';
 import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
 import { runRules } from './validate.js';
@@ -62,7 +65,8 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
   const accountsDoc = parseOrCollect(accountsFile, errors);
   const ecrFile = files.find((f) => f.path === ECR_FILE);
   const ecrDoc = ecrFile ? parseOrCollect(ecrFile, errors) : undefined;
-  const policyResult = parsePolicyFiles(files.filter((f) => isPolicyFile(f.path)));
+  const policyFiles = files.filter((f) => isPolicyFile(f.path));
+  const policyResult = parsePolicyFiles(policyFiles);
   errors.push(...policyResult.errors);
   if (!accountsDoc) return { ok: false, errors: sortErrors(errors) };
 
@@ -78,21 +82,36 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
   }
   if (!checked.file) return { ok: false, errors: sortErrors(errors) };
 
+  const attachments = attachPolicies({
+    section: checked.file.policies,
+    located: policyResult.policies,
+    documents: policyResult.documents,
+    accountKeys: checked.accountKeys,
+    doc: accountsDoc,
+  });
+  errors.push(...attachments.errors);
   const resolved = resolveConfig(checked.file, {
     directory: options.directory ?? '.',
     ecr,
-    policies: policyResult.policies,
+    policies: attachments.policies,
+    account_policies: attachments.account_policies,
+    ...(attachments.full_aws_access ? { full_aws_access: attachments.full_aws_access } : {}),
   });
   errors.push(...resolved.errors);
+  // An account's own backup policies merge below its OU's: checked at that OU's level.
+  const ouOf = new Map(resolved.config.accounts.map((a) => [a.key, a.organization_unit]));
+  const backupAttachments = [
+    ...attachments.policies,
+    ...attachments.account_policies
+      .filter((p) => p.type === 'backup' && ouOf.has(p.account))
+      .map(({ account, ...p }) => ({ ...p, organization_unit: ouOf.get(account) as string })),
+  ];
+  errors.push(...checkBackupAttachments(backupAttachments, policyFiles));
   // Needs defaults.regions, so it runs once the accounts file is resolved.
   const textOf = new Map(files.map((f) => [f.path, f.text]));
   try {
     errors.push(
-      ...checkBackupRegions(
-        policyResult.policies,
-        (path) => textOf.get(path),
-        operatingRegions(resolved.config),
-      ),
+      ...checkBackupRegions(backupAttachments, (path) => textOf.get(path), operatingRegions(resolved.config)),
     );
   } catch (e) {
     // Nesting deep enough to exhaust the stack is reported by the policy checks already.
@@ -141,6 +160,8 @@ const topLevelSchema = z.strictObject({
   defaults: z.record(z.string(), z.unknown()).optional(),
   scopes: z.record(accountsFileSchema.shape.scopes.keyType, z.unknown()),
   accounts: z.record(accountsFileSchema.shape.accounts.keyType, z.unknown()),
+  unmanaged: z.record(z.string(), z.unknown()).optional(),
+  policies: z.record(z.string(), z.unknown()).optional(),
 });
 
 /**
@@ -196,6 +217,37 @@ function checkAccountsFile(doc: ParsedYaml, errors: OrgbridgeError[]): CheckedSe
       }
     }
   }
-  if (!organization || !defaults) return { accountKeys };
-  return { file: { doc, organization, defaults, scopes, accounts, invalidScopes }, accountKeys };
+  const unmanaged = checkOptionalSection(doc, root, 'unmanaged', unmanagedSchema, errors);
+  const policies = checkOptionalSection(doc, root, 'policies', policiesSectionSchema, errors);
+  if (!organization || !defaults || unmanaged === null || policies === null) return { accountKeys };
+  return {
+    file: {
+      doc,
+      organization,
+      defaults,
+      scopes,
+      accounts,
+      invalidScopes,
+      ...(unmanaged ? { unmanaged } : {}),
+      ...(policies ? { policies } : {}),
+    },
+    accountKeys,
+  };
+}
+
+/** An optional top-level section: its value, undefined when absent, null when invalid (reported). */
+function checkOptionalSection<S extends typeof unmanagedSchema | typeof policiesSectionSchema>(
+  doc: ParsedYaml,
+  root: Record<string, unknown>,
+  name: 'unmanaged' | 'policies',
+  schema: S,
+  errors: OrgbridgeError[],
+): z.infer<S> | undefined | null {
+  const value = root[name];
+  if (value === undefined || value === null) return undefined;
+  if (!isMap(value)) return null;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data as z.infer<S>;
+  errors.push(...issuesToErrors(doc, [name], schema, value, parsed.error.issues));
+  return null;
 }

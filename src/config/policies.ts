@@ -20,7 +20,13 @@ const CHILD_CONTROL_VALUES: readonly string[] = ['@@all', '@@none', ...VALUE_OPE
 export const FULL_AWS_ACCESS = 'FullAWSAccess';
 
 export interface PolicyFileResult {
+  /** Files under an OU folder: attached to that OU by where they are. */
   readonly policies: PolicyDocument[];
+  /**
+   * Files directly under `policies/<type>/`: documents attached where `policies:` in
+   * accounts.yml says (src/config/policy-attachments.ts). `organization_unit` is unused ('').
+   */
+  readonly documents: PolicyDocument[];
   readonly errors: OrgbridgeError[];
 }
 
@@ -31,6 +37,7 @@ export function isPolicyFile(path: string): boolean {
 
 export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult {
   const policies: PolicyDocument[] = [];
+  const documents: PolicyDocument[] = [];
   const errors: OrgbridgeError[] = [];
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const start = { file: file.path, line: 1, column: 1 };
@@ -51,12 +58,16 @@ export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult
     }
     const organization_unit = parts.slice(2, -1).join('/');
     const name = (parts.at(-1) as string).slice(0, -'.json'.length);
-    if (!organization_unit) {
+    if (name === FULL_AWS_ACCESS && type === 'scp') {
       errors.push(
-        new OrgbridgeError('DSL_POLICY_UNKNOWN_OU', `policy ${file.path} is not in an OU folder`, {
-          location: start,
-          hint: `move it to policies/${type}/<OU path>/${name}.json, e.g. policies/${type}/Internal/Dev/${name}.json`,
-        }),
+        new OrgbridgeError(
+          'DSL_POLICY_AWS_MANAGED',
+          `${FULL_AWS_ACCESS} is managed by AWS: orgbridge cannot create or change it`,
+          {
+            location: start,
+            hint: `remove the file; to detach ${FULL_AWS_ACCESS} somewhere, list it under policies.scp.${FULL_AWS_ACCESS}.detached_from in accounts.yml`,
+          },
+        ),
       );
       continue;
     }
@@ -74,21 +85,33 @@ export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult
       );
     }
     if (content === undefined) continue;
-    policies.push({ type: type as PolicyType, organization_unit, name, file: file.path, content });
+    const document = { type: type as PolicyType, organization_unit, name, file: file.path, content };
+    // A file directly under policies/<type>/ is a document attached where accounts.yml says.
+    (parts.length === 3 ? documents : policies).push(document);
   }
+  return { policies, documents, errors };
+}
+
+/**
+ * The backup checks of docs/policies.md over the policies as attached (every attachment, the
+ * ones accounts.yml adds included). Each file's references are checked once.
+ */
+export function checkBackupAttachments(
+  policies: readonly PolicyDocument[],
+  files: readonly SourceFile[],
+): OrgbridgeError[] {
   const textOf = new Map(files.map((f) => [f.path, f.text]));
   try {
-    errors.push(...checkBackupPolicies(policies, (path) => textOf.get(path)));
+    return checkBackupPolicies(policies, (path) => textOf.get(path));
   } catch (e) {
     // Nesting that passed the checks above can still exhaust the stack while merging the OU chain.
     if (!(e instanceof RangeError)) throw e;
-    errors.push(
+    return [
       new OrgbridgeError('DSL_POLICY_INVALID', 'the backup policies are nested too deeply to read', {
         hint: 'AWS policies nest a few levels; check the backup policy documents',
       }),
-    );
+    ];
   }
-  return { policies, errors };
 }
 
 /** Minified content, or undefined after pushing the errors that make the file unusable. */

@@ -241,11 +241,28 @@ export function policyLevels(
   }));
 }
 
+/**
+ * The levels of one policy type for an account: the root, its OUs, then the account itself with
+ * the policies attached to it (`policies.<type>.<name>.accounts` in accounts.yml).
+ */
+export function accountPolicyLevels(
+  config: Pick<ResolvedConfig, 'policies'> & Partial<Pick<ResolvedConfig, 'account_policies'>>,
+  account: { readonly organization_unit: string; readonly key?: string },
+  type: PolicyType,
+): PolicyLevel[] {
+  const own = (config.account_policies ?? [])
+    .filter((p) => p.type === type && account.key !== undefined && p.account === account.key)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((p) => ({ name: p.name, content: p.content }));
+  const levels = policyLevels(config.policies, type, account.organization_unit);
+  return own.length > 0 ? [...levels, { target: `account ${account.key}`, policies: own }] : levels;
+}
+
 /** The effective tag or backup policy of an account of the config, offline. */
 export function effectivePolicyForAccount(
-  config: Pick<ResolvedConfig, 'policies'>,
-  account: { readonly organization_unit: string },
+  config: Pick<ResolvedConfig, 'policies'> & Partial<Pick<ResolvedConfig, 'account_policies'>>,
+  account: { readonly organization_unit: string; readonly key?: string },
   type: Exclude<PolicyType, 'scp'>,
 ): EffectivePolicy {
-  return computeEffectivePolicy(policyLevels(config.policies, type, account.organization_unit));
+  return computeEffectivePolicy(accountPolicyLevels(config, account, type));
 }

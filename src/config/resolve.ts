@@ -3,7 +3,9 @@ import { IAM_ROLE_NAME_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type {
   AccessSettings,
+  AccountPolicyDocument,
   EcrRepository,
+  FullAwsAccessSettings,
   OrganizationSettings,
   PolicyDocument,
   PolicyLimits,
@@ -11,6 +13,7 @@ import type {
   ResolvedAccount,
   ResolvedConfig,
   ResolvedScope,
+  SpecialAccountKeys,
   SpecialAccountKind,
 } from './model.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
@@ -21,9 +24,11 @@ import {
   DURATION_PATTERN,
   type EcrRepositoryInput,
   type OrganizationInput,
+  type PoliciesSectionInput,
   type ScopeInput,
   SETTING_NAMES,
   type SettingName,
+  type UnmanagedInput,
 } from './schema.js';
 import type { ParsedYaml } from './source.js';
 
@@ -33,7 +38,7 @@ import type { ParsedYaml } from './source.js';
  * `orgbridge explain foo create_vpc` can say which line made it false.
  */
 
-/** AWS quotas as of writing (see docs/dsl.md and shared notes on limits). */
+/** AWS quotas as of writing (see docs/dsl.md, "Limits"). */
 export const DEFAULT_LIMITS: PolicyLimits = {
   scp_max_chars: 5120,
   tag_policy_max_chars: 10_000,
@@ -61,7 +66,10 @@ export const BUILTIN_SETTINGS: Readonly<Partial<Record<SettingName, unknown>>> =
   protect: false,
 };
 
-/** The tags the seed's CREATE_ACCOUNT event carries; sync reads them back to recognise accounts. */
+/**
+ * The tags the EventBridge design's CREATE_ACCOUNT event carries; sync reads them back to recognise
+ * accounts.
+ */
 export const SEED_TAG_KEYS = ['scope', 'service-name', 'environment', 'region'] as const;
 
 export const NAME_PLACEHOLDERS = ['key', 'service', 'scope', 'environment', 'region'] as const;
@@ -78,6 +86,8 @@ export interface CheckedAccountsFile {
   readonly accounts: ReadonlyMap<string, AccountInput>;
   /** Scopes that exist but failed the schema check: already reported, so not "unknown". */
   readonly invalidScopes: ReadonlySet<string>;
+  readonly unmanaged?: UnmanagedInput;
+  readonly policies?: PoliciesSectionInput;
 }
 
 export interface ResolveResult {
@@ -109,10 +119,16 @@ interface ScopeLayer {
   readonly ouProvenance: Provenance;
 }
 
-export function resolveConfig(
-  input: CheckedAccountsFile,
-  extra: { directory: string; ecr: readonly EcrRepository[]; policies: readonly PolicyDocument[] },
-): ResolveResult {
+/** What resolution takes besides accounts.yml: ecr.yml and the policies (attachments expanded). */
+export interface ResolveExtra {
+  readonly directory: string;
+  readonly ecr: readonly EcrRepository[];
+  readonly policies: readonly PolicyDocument[];
+  readonly account_policies?: readonly AccountPolicyDocument[];
+  readonly full_aws_access?: FullAwsAccessSettings;
+}
+
+export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): ResolveResult {
   const { doc } = input;
   const errors: OrgbridgeError[] = [];
   const at = (layer: Provenance['layer'], path: readonly (string | number)[]): Provenance =>
@@ -126,15 +142,12 @@ export function resolveConfig(
     NAME_PLACEHOLDERS,
     errors,
   );
-  const emailTemplate = checkTemplate(
-    doc,
-    'email_template',
-    organization.email_template,
-    EMAIL_PLACEHOLDERS,
-    errors,
-  );
+  const emailTemplate =
+    organization.email_template === undefined
+      ? undefined
+      : checkTemplate(doc, 'email_template', organization.email_template, EMAIL_PLACEHOLDERS, errors);
   const expandName = compileTemplate(nameTemplate);
-  const expandEmail = compileTemplate(emailTemplate);
+  const expandEmail = emailTemplate === undefined ? undefined : compileTemplate(emailTemplate);
   const templateProvenance = (field: 'name_template' | 'email_template'): Provenance =>
     input.organization[field] !== undefined && doc.root.entries?.get('organization')?.entries?.has(field)
       ? at('template', ['organization', field])
@@ -167,8 +180,9 @@ export function resolveConfig(
   const kindByKey = new Map<string, SpecialAccountKind>();
   for (const kind of SPECIAL_ACCOUNT_KINDS) {
     const key = organization.accounts[kind];
-    if (!kindByKey.has(key)) kindByKey.set(key, kind);
+    if (key !== undefined && !kindByKey.has(key)) kindByKey.set(key, kind);
   }
+  const standardTags = organization.standard_tags;
 
   const keys = [...input.accounts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const accounts: ResolvedAccount[] = [];
@@ -219,7 +233,16 @@ export function resolveConfig(
     const name = account.name ?? expandName(vars);
     provenance.name = account.name !== undefined ? ownAt(['name']) : nameProvenance;
     vars.name = name;
-    const email = account.email ?? expandEmail(vars);
+    const email = account.email ?? expandEmail?.(vars);
+    if (email === undefined) {
+      errors.push(
+        new OrgbridgeError('DSL_MISSING_EMAIL', `account '${key}' has no email`, {
+          location: keyProvenance,
+          hint: 'set `email:` on the account, or organization.email_template (e.g. aws+{name}@example.com)',
+        }),
+      );
+      continue;
+    }
     provenance.email = account.email !== undefined ? ownAt(['email']) : emailProvenance;
 
     const tags: Record<string, string> = {};
@@ -231,7 +254,7 @@ export function resolveConfig(
       tags[tag] = String(value);
       provenance[`tags.${tag}`] = ownAt(['tags', tag]);
     }
-    for (const tag of SEED_TAG_KEYS) {
+    for (const tag of standardTags ? SEED_TAG_KEYS : []) {
       if (tags[tag] !== undefined) {
         errors.push(
           new OrgbridgeError('DSL_RESERVED_TAG', `account '${key}': tag '${tag}' is set by orgbridge`, {
@@ -241,14 +264,16 @@ export function resolveConfig(
         );
       }
     }
-    tags.scope = account.scope;
-    tags['service-name'] = service;
-    tags.environment = environment;
-    tags.region = region;
-    provenance['tags.scope'] = scopeProvenance;
-    provenance['tags.service-name'] = serviceProvenance;
-    provenance['tags.environment'] = provenance.environment ?? BUILTIN_PROVENANCE;
-    provenance['tags.region'] = provenance.region ?? BUILTIN_PROVENANCE;
+    if (standardTags) {
+      tags.scope = account.scope;
+      tags['service-name'] = service;
+      tags.environment = environment;
+      tags.region = region;
+      provenance['tags.scope'] = scopeProvenance;
+      provenance['tags.service-name'] = serviceProvenance;
+      provenance['tags.environment'] = provenance.environment ?? BUILTIN_PROVENANCE;
+      provenance['tags.region'] = provenance.region ?? BUILTIN_PROVENANCE;
+    }
 
     let access = scope.access;
     if (account.access) {
@@ -310,6 +335,13 @@ export function resolveConfig(
     accounts,
     ecr: extra.ecr,
     policies: extra.policies,
+    account_policies: extra.account_policies ?? [],
+    ...(extra.full_aws_access ? { full_aws_access: extra.full_aws_access } : {}),
+    unmanaged: {
+      accounts: [...(input.unmanaged?.accounts ?? [])],
+      organization_units: (input.unmanaged?.organization_units ?? []).map(normalizeOuText),
+      policies: [...(input.unmanaged?.policies ?? [])],
+    },
   };
   return { config, errors };
 }
@@ -332,18 +364,19 @@ export function unknownScopeError(
 }
 
 function resolveOrganization(org: OrganizationInput): OrganizationSettings {
-  const accounts = Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((kind) => [kind, org[kind]])) as Record<
-    SpecialAccountKind,
-    string
-  >;
+  const accounts = Object.fromEntries(
+    SPECIAL_ACCOUNT_KINDS.filter((kind) => org[kind] !== undefined).map((kind) => [kind, org[kind]]),
+  ) as SpecialAccountKeys;
   return {
     accounts,
-    root_ou: org.root_ou,
-    morgue_ou: org.morgue_ou,
+    ...(org.root_ou !== undefined ? { root_ou: org.root_ou } : {}),
+    ...(org.morgue_ou !== undefined ? { morgue_ou: org.morgue_ou } : {}),
     event_bus: org.event_bus,
     event_source: org.event_source,
     name_template: org.name_template,
-    email_template: org.email_template,
+    ...(org.email_template !== undefined ? { email_template: org.email_template } : {}),
+    standard_tags: org.standard_tags,
+    authoritative: org.authoritative,
     ...(org.dns_parent_domain !== undefined ? { dns_parent_domain: org.dns_parent_domain } : {}),
     access_role_name: org.access_role_name,
     close_retired_accounts: org.close_retired_accounts,
@@ -413,12 +446,24 @@ function resolveScope(
 }
 
 /**
- * A bare OU name lives under `root_ou` (the seed's `organization_unit: Dev`); a path with `/`
- * is taken from the organization root (`Internal/Dev`); validation requires it inside root_ou
- * (DSL_OU_OUTSIDE_ROOT), except for a scope of the management account alone.
+ * A bare OU name lives under `root_ou` (the EventBridge design's `organization_unit: Dev`); a path with `/`
+ * is taken from the organization root (`Internal/Dev`), and `''` is the root itself. When
+ * `root_ou` is set, validation requires paths inside it (DSL_OU_OUTSIDE_ROOT), except for scopes
+ * of special accounts alone; without it a bare name is an OU directly under the root.
  */
-export function organizationUnitPath(organizationUnit: string, rootOu: string): string {
-  return organizationUnit.includes('/') ? organizationUnit : `${rootOu}/${organizationUnit}`;
+export function organizationUnitPath(organizationUnit: string, rootOu: string | undefined): string {
+  if (organizationUnit === '' || organizationUnit.includes('/') || rootOu === undefined)
+    return organizationUnit;
+  return `${rootOu}/${organizationUnit}`;
+}
+
+/** `/`-separated OU names with surrounding blanks and empty segments dropped. */
+function normalizeOuText(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => segment.trim())
+    .filter((segment) => segment.length > 0)
+    .join('/');
 }
 
 /** `rw: PowerUser,Developer` -> { rw: ['PowerUser', 'Developer'] }; lists are taken as they are. */
@@ -483,10 +528,6 @@ function checkTemplate(
     );
   }
   return template;
-}
-
-export function expandTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return compileTemplate(template)(vars);
 }
 
 /**

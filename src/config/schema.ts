@@ -13,6 +13,8 @@ export const KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const OU_PATH_PATTERN = /^[^/\s][^/]{0,127}(\/[^/\s][^/]{0,127})*$/;
+/** An OU path, or `''`: the organization root itself (accounts directly under the root). */
+const OU_PATH_OR_ROOT_PATTERN = new RegExp(`^$|${OU_PATH_PATTERN.source}`);
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
 const ECR_NAME_PATTERN = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -107,8 +109,12 @@ export const scopeSchema = z
   .strictObject({
     organization_unit: z
       .string()
-      .regex(OU_PATH_PATTERN, { error: 'must be an OU name or a /-separated path such as Internal/Dev' })
-      .describe('OU name (placed under root_ou) or a path from the organization root'),
+      .regex(OU_PATH_OR_ROOT_PATTERN, {
+        error: "must be an OU name, a /-separated path such as Internal/Dev, or '' (the organization root)",
+      })
+      .describe(
+        "OU name (placed under root_ou), a path from the organization root, or '' for the root itself",
+      ),
     description: z.string().optional(),
     access: access.optional(),
     ...settingsShape,
@@ -198,22 +204,43 @@ export const accessSettingsSchema = z
           .describe('IAM user allowed into AutomationRole everywhere (default cicd-automation)'),
       })
       .optional()
-      .describe("Seed 004's IAM developers group and automation user, for organizations without SSO"),
+      .describe(
+        'An IAM developers group and automation user in the identity account, for organizations without SSO',
+      ),
   })
   .describe('How people and automation reach the accounts (docs/provisioning.md#access)');
 
+/**
+ * The management account always exists; the others may not yet in an organization being taken
+ * over (`orgbridge import` leaves them unset): the commands that need one say so when run.
+ */
 const specialAccounts = Object.fromEntries(
   SPECIAL_ACCOUNT_KINDS.map((kind) => [
     kind,
-    key('an account key').describe(`Account key of the ${kind} account`),
+    kind === 'management'
+      ? key('an account key').describe('Account key of the management account')
+      : key('an account key')
+          .optional()
+          .describe(`Account key of the ${kind} account (bootstrap and the pipeline need it)`),
   ]),
-) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], ReturnType<typeof key>>;
+) as { management: ReturnType<typeof key> } & Record<
+  Exclude<(typeof SPECIAL_ACCOUNT_KINDS)[number], 'management'>,
+  z.ZodOptional<ReturnType<typeof key>>
+>;
 
 export const organizationSchema = z
   .strictObject({
     ...specialAccounts,
-    root_ou: z.string().regex(OU_NAME_PATTERN).describe('OU under the root that holds every scope OU'),
-    morgue_ou: z.string().regex(OU_NAME_PATTERN).describe('OU under the root for retired accounts'),
+    root_ou: z
+      .string()
+      .regex(OU_NAME_PATTERN)
+      .optional()
+      .describe('OU under the root that holds every scope OU (bootstrap needs it); unset: OUs anywhere'),
+    morgue_ou: z
+      .string()
+      .regex(OU_NAME_PATTERN)
+      .optional()
+      .describe('OU under the root for retired accounts; unset: no account is retired'),
     event_bus: z
       .string()
       .regex(/^[\w.-]{1,256}$/)
@@ -227,7 +254,10 @@ export const organizationSchema = z
     email_template: z
       .string()
       .min(1)
-      .describe('Root email, e.g. aws+{name}@example.com; placeholders as name_template plus {name}'),
+      .optional()
+      .describe(
+        'Root email, e.g. aws+{name}@example.com; placeholders as name_template plus {name}; unset: every account sets `email:`',
+      ),
     dns_parent_domain: z
       .string()
       .regex(DOMAIN_PATTERN)
@@ -239,10 +269,71 @@ export const organizationSchema = z
       .default('OrganizationAccountAccessRole')
       .describe('Role assumed in member accounts'),
     close_retired_accounts: z.boolean().default(false).describe('Close accounts removed from the file'),
+    standard_tags: z
+      .boolean()
+      .default(true)
+      .describe('Tag every account with scope, service-name, environment and region'),
+    authoritative: z
+      .boolean()
+      .default(false)
+      .describe(
+        'accounts.yml describes the whole organization: unlisted accounts are retired, all tags are managed (docs/plan.md)',
+      ),
     limits: limitsSchema.optional(),
     access: accessSettingsSchema.optional(),
   })
   .describe('The organization: special accounts, OUs, event bus and naming');
+
+const accountId = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id (quote it)' });
+const ouPathOrRoot = z.string().regex(OU_PATH_OR_ROOT_PATTERN, {
+  error: "must be an OU path from the root such as Internal/Dev, or '' (the root)",
+});
+
+export const unmanagedSchema = z
+  .strictObject({
+    accounts: z
+      .array(accountId)
+      .optional()
+      .describe('Account ids orgbridge never matches, moves, tags or retires'),
+    organization_units: z
+      .array(ouPathOrRoot.refine((path) => path !== '', { error: 'the root cannot be unmanaged' }))
+      .optional()
+      .describe('OU paths orgbridge never touches, nor the OUs and accounts below them'),
+    policies: z
+      .array(z.string().regex(/^p-[0-9a-zA-Z_]{8,128}$/, { error: 'must be a policy id such as p-abcd1234' }))
+      .optional()
+      .describe('Policy ids orgbridge never attaches, detaches or changes'),
+  })
+  .describe('What orgbridge leaves alone');
+
+const policyTargetsShape = {
+  organization_units: z.array(ouPathOrRoot).optional().describe("OU paths ('' = the root)"),
+  accounts: z.array(key('an account key')).optional().describe('Account keys (each with an `id:`)'),
+};
+/** AWS policy names are 1-128 characters; orgbridge keeps each in a file, so no `/`. */
+export const POLICY_NAME_PATTERN = /^[^/\\]{1,128}$/;
+export const policyAttachmentSchema = z
+  .strictObject({
+    ...policyTargetsShape,
+    detached_from: z
+      .strictObject(policyTargetsShape)
+      .optional()
+      .describe(
+        'FullAWSAccess only: where the AWS-managed policy is detached (it is attached everywhere else)',
+      ),
+  })
+  .describe('Where one policy is attached');
+const policyAttachments = z.record(
+  z.string().regex(POLICY_NAME_PATTERN, { error: 'must be a policy name (1-128 characters, no /)' }),
+  policyAttachmentSchema,
+);
+export const policiesSectionSchema = z
+  .strictObject({
+    scp: policyAttachments.optional(),
+    tag: policyAttachments.optional(),
+    backup: policyAttachments.optional(),
+  })
+  .describe('Policy -> targets, for the documents policies/<type>/<name>.json (docs/dsl.md#policies)');
 
 /** Top level of accounts.yml; sections are validated one by one so one bad account hides nothing. */
 export const accountsFileSchema = z
@@ -251,6 +342,8 @@ export const accountsFileSchema = z
     defaults: defaultsSchema.optional(),
     scopes: z.record(key('a scope name'), scopeSchema),
     accounts: z.record(key('an account key'), accountSchema),
+    unmanaged: unmanagedSchema.optional(),
+    policies: policiesSectionSchema.optional(),
   })
   .describe('orgbridge accounts.yml');
 
@@ -289,10 +382,10 @@ export type OrganizationInput = z.infer<typeof organizationSchema>;
 export type DefaultsInput = z.infer<typeof defaultsSchema>;
 export type ScopeInput = z.infer<typeof scopeSchema>;
 export type AccountInput = z.infer<typeof accountSchema>;
-export type LimitsInput = z.infer<typeof limitsSchema>;
 export type AccessSettingsInput = z.infer<typeof accessSettingsSchema>;
 export type EcrRepositoryInput = z.infer<typeof ecrRepositorySchema>;
-export type SettingsInput = z.infer<typeof defaultsSchema>;
+export type UnmanagedInput = z.infer<typeof unmanagedSchema>;
+export type PoliciesSectionInput = z.infer<typeof policiesSectionSchema>;
 
 /** JSON Schema of accounts.yml for editors (`# yaml-language-server: $schema=...`). */
 export function accountsJsonSchema(): Record<string, unknown> {

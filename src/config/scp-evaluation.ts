@@ -232,11 +232,16 @@ function statementsOf(content: string): Statement[] {
   return list.filter((s): s is Statement => typeof s === 'object' && s !== null);
 }
 
-/** Adds FullAWSAccess to every level, as AWS keeps it attached everywhere. */
-export function withFullAwsAccess(levels: readonly PolicyLevel[]): PolicyLevel[] {
-  return levels.map((l) => ({
+/** Adds FullAWSAccess to every level, as AWS keeps it attached everywhere, but the `detached` ones. */
+export function withFullAwsAccess(
+  levels: readonly PolicyLevel[],
+  detached: (level: PolicyLevel, index: number) => boolean = () => false,
+): PolicyLevel[] {
+  return levels.map((l, i) => ({
     target: l.target,
-    policies: [{ name: FULL_AWS_ACCESS, content: FULL_AWS_ACCESS_CONTENT }, ...l.policies],
+    policies: detached(l, i)
+      ? [...l.policies]
+      : [{ name: FULL_AWS_ACCESS, content: FULL_AWS_ACCESS_CONTENT }, ...l.policies],
   }));
 }
 

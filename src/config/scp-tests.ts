@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { OrgbridgeError, ValidationFailed } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import type { ResolvedAccount, ResolvedConfig } from './model.js';
-import { policyLevels } from './policy-inheritance.js';
+import { accountPolicyLevels, ouChain, policyLevels } from './policy-inheritance.js';
 import { type ContextValue, evaluateScps, type ScpDecision, withFullAwsAccess } from './scp-evaluation.js';
 import { parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
 import { knownOrganizationUnits } from './validate.js';
@@ -10,6 +10,7 @@ import { knownOrganizationUnits } from './validate.js';
 /**
  * `policies/scp-tests.yml`: cases `orgbridge scp test` evaluates against the SCP chain the
  * config describes, so an SCP can be tested before it reaches an OU.
+ * @public a file name of the config directory, like ACCOUNTS_FILE
  */
 export const SCP_TESTS_FILE = 'policies/scp-tests.yml';
 
@@ -139,10 +140,23 @@ export function runScpTests(config: ResolvedConfig, tests: readonly LocatedScpTe
       }
     }
     const target = account ? `account ${account.key}` : `OU ${ou}`;
-    const levels = withFullAwsAccess([
-      ...policyLevels(scps, 'scp', ou),
-      { target: account ? `account ${account.key}` : 'an account in it', policies: [] },
-    ]);
+    const chain = account ? accountPolicyLevels(config, account, 'scp') : policyLevels(scps, 'scp', ou);
+    const ouLevels = ouChain(ou).length;
+    const levels = withFullAwsAccess(
+      [
+        ...chain,
+        ...(chain.length > ouLevels
+          ? []
+          : [{ target: account ? `account ${account.key}` : 'an account in it', policies: [] }]),
+      ],
+      // FullAWSAccess is kept everywhere but where accounts.yml detaches it.
+      (_level, i) =>
+        i < ouLevels
+          ? (config.full_aws_access?.detached_from_organization_units.includes(ouChain(ou)[i] as string) ??
+            false)
+          : account !== undefined &&
+            (config.full_aws_access?.detached_from_accounts.includes(account.key) ?? false),
+    );
     const context: Record<string, ContextValue> = Object.fromEntries(
       Object.entries(test.context).map(([k, v]) => [k, stringify(v)]),
     );

@@ -82,6 +82,8 @@ function uniqueBy(code: string, what: 'name' | 'email', normalise: (value: strin
         seen.set(value, account);
         continue;
       }
+      // AWS lets two accounts share a name: with both ids given, orgbridge never matches by name.
+      if (what === 'name' && first.id !== undefined && account.id !== undefined) continue;
       errors.push(
         new OrgbridgeError(
           code,
@@ -174,7 +176,7 @@ const specialAccountsExist: Rule = {
   check: ({ config, accountsDoc, accountKeys }) =>
     SPECIAL_ACCOUNT_KINDS.flatMap((kind) => {
       const key = config.organization.accounts[kind];
-      if (accountKeys.has(key)) return [];
+      if (key === undefined || accountKeys.has(key)) return [];
       return [
         new OrgbridgeError(
           'DSL_UNKNOWN_SPECIAL_ACCOUNT',
@@ -327,11 +329,16 @@ const ecrUniqueRepositories: Rule = {
   },
 };
 
-/** Every OU the configuration creates: each scope's OU, its ancestors, and the morgue. */
+/**
+ * Every OU the configuration knows: the root (`''`), each scope's OU and its ancestors, the
+ * root and morgue OUs when set.
+ */
 export function knownOrganizationUnits(config: ResolvedConfig): Set<string> {
-  const known = new Set<string>([config.organization.root_ou, config.organization.morgue_ou]);
+  const known = new Set<string>(['']);
+  for (const ou of [config.organization.root_ou, config.organization.morgue_ou])
+    if (ou !== undefined) known.add(ou);
   for (const scope of Object.values(config.scopes)) {
-    const parts = scope.organization_unit.split('/');
+    const parts = scope.organization_unit.split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) known.add(parts.slice(0, i).join('/'));
   }
   return known;
@@ -339,11 +346,46 @@ export function knownOrganizationUnits(config: ResolvedConfig): Set<string> {
 
 const policyChecks: Rule = {
   name: 'policy-size-target-count',
-  check: ({ config }) => {
+  check: ({ config, accountsDoc }) => {
     const { limits } = config.organization;
     const known = knownOrganizationUnits(config);
     const errors: OrgbridgeError[] = [];
     const perTarget = new Map<string, number>();
+    const detached = config.full_aws_access;
+    const countOnTarget = (
+      target: string,
+      type: ResolvedConfig['policies'][number]['type'],
+      label: string,
+      location: SourceLocation,
+    ) => {
+      // AWS keeps FullAWSAccess attached unless it is detached, so it takes one SCP slot.
+      const [, ou, account] = target.split('\u0000');
+      const withFullAccess =
+        type === 'scp' &&
+        !(account !== undefined
+          ? detached?.detached_from_accounts.includes(account)
+          : detached?.detached_from_organization_units.includes(ou ?? ''));
+      const count = (perTarget.get(target) ?? (withFullAccess ? 1 : 0)) + 1;
+      perTarget.set(target, count);
+      const allowed = policiesPerTarget(type, limits);
+      if (count === allowed + 1) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_TOO_MANY_POLICIES',
+            `${label} gets more than ${allowed} ${type} policies${withFullAccess ? ` (counting ${FULL_AWS_ACCESS})` : ''}`,
+            { location, hint: 'merge policies, or attach some to a parent OU' },
+          ),
+        );
+      }
+    };
+    for (const policy of config.account_policies) {
+      countOnTarget(
+        `${policy.type}\u0000\u0000${policy.account}`,
+        policy.type,
+        `account '${policy.account}'`,
+        accountsDoc.locate(['policies', policy.type, policy.name, 'accounts'], 'key'),
+      );
+    }
     const byName = new Map<string, { file: string; content: string }>();
     for (const policy of config.policies) {
       const location = { file: policy.file, line: 1, column: 1 };
@@ -369,20 +411,8 @@ const policyChecks: Rule = {
           ),
         );
       }
-      const target = `${policy.type}\u0000${policy.organization_unit}`;
-      // AWS keeps FullAWSAccess attached unless replaced, so it takes one SCP slot.
-      const count = (perTarget.get(target) ?? (policy.type === 'scp' ? 1 : 0)) + 1;
-      perTarget.set(target, count);
-      const allowed = policiesPerTarget(policy.type, limits);
-      if (count === allowed + 1) {
-        errors.push(
-          new OrgbridgeError(
-            'DSL_TOO_MANY_POLICIES',
-            `OU '${policy.organization_unit}' gets more than ${allowed} ${policy.type} policies${policy.type === 'scp' ? ` (counting ${FULL_AWS_ACCESS})` : ''}`,
-            { location, hint: 'merge policies, or attach some to a parent OU' },
-          ),
-        );
-      }
+      const target = policy.organization_unit === '' ? 'the root' : `OU '${policy.organization_unit}'`;
+      countOnTarget(`${policy.type}\u0000${policy.organization_unit}`, policy.type, target, location);
       const nameKey = `${policy.type}\u0000${policy.name}`;
       const same = byName.get(nameKey);
       if (!same) byName.set(nameKey, { file: policy.file, content: policy.content });
@@ -411,7 +441,8 @@ const organizationUnits: Rule = {
     const managementScopes = config.accounts.filter((a) => a.kind === 'management').map((a) => a.scope);
     const otherScopes = new Set(config.accounts.filter((a) => a.kind !== 'management').map((a) => a.scope));
     const managementOnly = new Set(managementScopes.filter((scope) => !otherScopes.has(scope)));
-    if (morgue_ou === root_ou) {
+    const unmanaged = config.unmanaged.organization_units;
+    if (morgue_ou !== undefined && morgue_ou === root_ou) {
       errors.push(
         new OrgbridgeError(
           'DSL_INVALID_VALUE',
@@ -425,7 +456,7 @@ const organizationUnits: Rule = {
     }
     for (const scope of Object.values(config.scopes)) {
       const location = accountsDoc.locate(['scopes', scope.name, 'organization_unit'], 'value');
-      const depth = scope.organization_unit.split('/').length;
+      const depth = scope.organization_unit.split('/').filter(Boolean).length;
       if (depth > ou_depth) {
         errors.push(
           new OrgbridgeError(
@@ -437,7 +468,17 @@ const organizationUnits: Rule = {
       }
       const inOu = (ou: string) =>
         scope.organization_unit === ou || scope.organization_unit.startsWith(`${ou}/`);
-      if (inOu(morgue_ou)) {
+      const unmanagedOu = unmanaged.find(inOu);
+      if (unmanagedOu !== undefined) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_SCOPE_UNMANAGED',
+            `scope '${scope.name}': OU '${scope.organization_unit}' is inside '${unmanagedOu}', which unmanaged.organization_units lists`,
+            { location, hint: 'orgbridge never touches an unmanaged OU: choose another OU, or manage it' },
+          ),
+        );
+      }
+      if (morgue_ou !== undefined && inOu(morgue_ou)) {
         errors.push(
           new OrgbridgeError(
             'DSL_SCOPE_IN_MORGUE',
@@ -448,7 +489,7 @@ const organizationUnits: Rule = {
             },
           ),
         );
-      } else if (!inOu(root_ou) && !managementOnly.has(scope.name)) {
+      } else if (root_ou !== undefined && !inOu(root_ou) && !managementOnly.has(scope.name)) {
         // The management handler refuses CREATE_ACCOUNT/MOVE_ACCOUNT outside root_ou
         // (ACCOUNT_OU_NOT_ALLOWED in src/handlers/accounts/placement.ts): say so at PR time.
         errors.push(
@@ -477,7 +518,7 @@ const tagsPerAccount: Rule = {
       return [
         new OrgbridgeError(
           'DSL_TOO_MANY_TAGS',
-          `account '${account.key}' has ${count} tags (4 set by orgbridge); AWS allows ${max}`,
+          `account '${account.key}' has ${count} tags${config.organization.standard_tags ? ' (4 set by orgbridge)' : ''}; AWS allows ${max}`,
           {
             location: accountLocation(account),
             hint: 'remove tags from defaults, the scope or the account',
@@ -489,7 +530,7 @@ const tagsPerAccount: Rule = {
 };
 
 /**
- * `organization.access`: seed 004's developers group assumes the group role of an access group,
+ * `organization.access`: the Pulumi approach's developers group assumes the group role of an access group,
  * so the group must exist in some `access:` pattern; and it reaches that role as a principal of
  * the identity account, which a SAML-only trust (`saml_provider_arn`) would refuse.
  */
@@ -535,6 +576,80 @@ const accessSettings: Rule = {
   },
 };
 
+/**
+ * `unmanaged:` and the policy targets of accounts. orgbridge attaches a policy to an account by
+ * its id (the account plan is not part of a policy sync), so such accounts give `id:`. Nothing
+ * the DSL describes may be inside what `unmanaged:` leaves alone.
+ */
+const unmanagedAndPolicyTargets: Rule = {
+  name: 'unmanaged-and-policy-targets',
+  check: ({ config, accountsDoc }) => {
+    const errors: OrgbridgeError[] = [];
+    const unmanagedIds = new Set(config.unmanaged.accounts);
+    const unmanagedOus = config.unmanaged.organization_units;
+    const under = (path: string) => unmanagedOus.find((ou) => path === ou || path.startsWith(`${ou}/`));
+    const byKey = new Map(config.accounts.map((a) => [a.key, a]));
+    for (const account of config.accounts) {
+      if (account.id !== undefined && unmanagedIds.has(account.id)) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_UNMANAGED_CONFLICT',
+            `account '${account.key}' adopts ${account.id}, which unmanaged.accounts lists`,
+            {
+              location: accountsDoc.locate(['accounts', account.key, 'id'], 'value'),
+              hint: 'remove the account from accounts: or its id from unmanaged.accounts',
+            },
+          ),
+        );
+      }
+    }
+    const needsId = new Map<string, SourceLocation>();
+    for (const policy of config.account_policies) {
+      needsId.set(
+        policy.account,
+        accountsDoc.locate(['policies', policy.type, policy.name, 'accounts'], 'key'),
+      );
+    }
+    for (const account of config.full_aws_access?.detached_from_accounts ?? []) {
+      needsId.set(account, accountsDoc.locate(['policies', 'scp', FULL_AWS_ACCESS, 'detached_from'], 'key'));
+    }
+    for (const [key, location] of needsId) {
+      const account = byKey.get(key);
+      if (account && account.id === undefined) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_POLICY_ACCOUNT_WITHOUT_ID',
+            `a policy targets account '${key}', which has no \`id:\``,
+            {
+              location,
+              hint: `orgbridge attaches policies to accounts by id: add the account's id to accounts.${key} (after its creation)`,
+            },
+          ),
+        );
+      }
+    }
+    const targets = [
+      ...config.policies.map((p) => ({ ou: p.organization_unit, file: p.file })),
+      ...(config.full_aws_access?.detached_from_organization_units ?? []).map((ou) => ({
+        ou,
+        file: accountsDoc.file,
+      })),
+    ];
+    for (const { ou, file } of targets) {
+      const inside = under(ou);
+      if (inside === undefined) continue;
+      errors.push(
+        new OrgbridgeError(
+          'DSL_POLICY_UNMANAGED_TARGET',
+          `a policy targets OU '${ou}', inside '${inside}', which unmanaged.organization_units lists`,
+          { location: { file, line: 1, column: 1 }, hint: 'orgbridge never touches an unmanaged OU' },
+        ),
+      );
+    }
+    return errors;
+  },
+};
+
 export const RULES: readonly Rule[] = [
   regionInRegions,
   { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
@@ -550,6 +665,7 @@ export const RULES: readonly Rule[] = [
   organizationUnits,
   tagsPerAccount,
   accessSettings,
+  unmanagedAndPolicyTargets,
 ];
 
 /**

@@ -16,6 +16,11 @@ export interface HandlerContext {
   readonly nonce: string;
   readonly dryrun: boolean;
   /**
+   * Time left before the invocation is cut off (Lambda's getRemainingTimeInMillis; local mode:
+   * the poller's lease). Handlers that wait on AWS stop waiting before it runs out.
+   */
+  readonly remainingTimeMs?: () => number;
+  /**
    * Puts an extra answer (e.g. one part of a chunked ACCOUNTS_LISTED) on the local bus at once,
    * with this request's nonce, addressed to `reply_to`. The handler's return value is the usual
    * answer; only that one is stored for idempotency and re-sent on a duplicate.

@@ -22,7 +22,8 @@ import {
 } from '../handlers/accounts/lifecycle.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { type OrganizationsPort, organizationsPort } from '../handlers/accounts/ports.js';
-import { joinObservedOrganization, type ObservedOrganization } from '../plan/observed.js';
+import type { ObservedOrganization } from '../plan/observed.js';
+import { joinObservedOrganization } from '../protocol/accounts-listed.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
 import { REPLY_QUEUE, type Topology } from '../protocol/topology.js';
 

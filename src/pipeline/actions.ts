@@ -1,7 +1,7 @@
 import type { Output } from './output.js';
 
 /**
- * `orgbridge run --action <name> [--execute]`, the seed's CLI: every parameter of an action is
+ * `orgbridge run --action <name> [--execute]`, the EventBridge design's CLI: every parameter of an action is
  * defined in code (config directory and environment), and the only flag is `--execute`, which
  * turns the default dry run into real changes.
  */
@@ -16,23 +16,51 @@ export interface ActionContext {
 }
 
 export interface PipelineAction {
-  readonly description: string;
   /** Returns the exit code: 0 done / nothing to do, 2 changes pending (dry run), 1 error. */
   run(context: ActionContext): Promise<number>;
 }
 
+/** An action of the registry: what `run --help` says of it, and its module, loaded on use. */
+export interface RegisteredAction {
+  readonly summary: string;
+  readonly load: () => Promise<PipelineAction>;
+}
+
 /**
  * The action registry. To add an action, write `src/pipeline/actions/<name>.ts` exporting a
- * PipelineAction and add one line here; modules load lazily so the CLI starts fast.
+ * PipelineAction and add one entry here; modules load lazily so the CLI (and its help) starts
+ * fast.
  */
-export const ACTIONS: Readonly<Record<string, () => Promise<PipelineAction>>> = {
-  'sync-accounts': async () => (await import('./actions/sync-accounts.js')).syncAccountsAction,
-  pipeline: async () => (await import('./actions/pipeline.js')).pipelineAction,
-  'upload-lambdas': async () => (await import('./actions/artifacts.js')).uploadLambdasAction,
-  'render-templates': async () => (await import('./actions/artifacts.js')).renderTemplatesAction,
-  bootstrap: async () => (await import('./actions/artifacts.js')).bootstrapAction,
-  'sync-policies': async () => (await import('./sync-policies.js')).syncPoliciesAction,
-  'sync-ecr': async () => (await import('./sync-ecr.js')).syncEcrAction,
+export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
+  'sync-accounts': {
+    summary: 'make the accounts and OUs of the organization match accounts.yml',
+    load: async () => (await import('./actions/sync-accounts.js')).syncAccountsAction,
+  },
+  pipeline: {
+    summary:
+      'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
+    load: async () => (await import('./actions/pipeline.js')).pipelineAction,
+  },
+  'upload-lambdas': {
+    summary: 'bundle every handler (esbuild) and upload it to the artifact bucket of each region',
+    load: async () => (await import('./actions/artifacts.js')).uploadLambdasAction,
+  },
+  'render-templates': {
+    summary: "render the CloudFormation templates with the organization's account ids and upload them",
+    load: async () => (await import('./actions/artifacts.js')).renderTemplatesAction,
+  },
+  bootstrap: {
+    summary: 'deploy the artifact buckets, event buses, handlers and forward rules of every account',
+    load: async () => (await import('./actions/artifacts.js')).bootstrapAction,
+  },
+  'sync-policies': {
+    summary: 'make the SCPs, tag and backup policies of each OU match policies/ (SCPs by event from cicd)',
+    load: async () => (await import('./sync-policies.js')).syncPoliciesAction,
+  },
+  'sync-ecr': {
+    summary: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
+    load: async () => (await import('./sync-ecr.js')).syncEcrAction,
+  },
 };
 
 export function actionNames(): string[] {

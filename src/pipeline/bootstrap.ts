@@ -1,32 +1,44 @@
 import {
-  type Capability,
+  type CloudFormationClient,
   CreateStackCommand,
-  DescribeStacksCommand,
-  GetTemplateCommand,
-  type Stack,
+  DeleteStackCommand,
+  DescribeStackEventsCommand,
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
 import type { ObservedOrganization } from '../plan/observed.js';
-import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
-import { accountKinds, type TemplateInputs, templateInputs } from '../templates/inputs.js';
-import {
-  artifactBucketName,
-  LAMBDA_BUNDLE_PREFIX,
-  TEMPLATE_PREFIX,
-  templateKey,
-} from '../templates/names.js';
+import { buildBundles, bundleKeys } from '../templates/bundles.js';
+import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
+import { assertGuardrails, checkDeployment } from '../templates/guardrails.js';
+import { templateInputs } from '../templates/inputs.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
+import {
+  type ArtifactAction,
+  bucketRegion,
+  cicdKeyOf,
+  DEPLOY_CONCURRENCY,
+  describeStack,
+  missingArtifacts,
+  type Rendering,
+  stackIsCurrent,
+  stackRequest,
+  templateUrls,
+} from './deployed-state.js';
 import type { Output } from './output.js';
+import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
+
+export type { ArtifactAction, Rendering };
+// The deploy order is computed with the templates (so synth's guardrails check the same order).
+export { type DeployStep, deployPhases, deploySteps };
 
 /**
- * The seed's bootstrap and the two artifact actions, as one plan of steps over rendered
+ * The EventBridge design's bootstrap and the two artifact actions, as one plan of steps over rendered
  * templates: `upload-lambdas` (bundles to every region's artifact bucket), `render-templates`
  * (templates rendered with the organization's real account ids, uploaded), and `bootstrap`
  * (artifact buckets, then the stacks in dependency order). Dry run by default: the steps are
@@ -36,23 +48,6 @@ import type { Output } from './output.js';
  * of the handler templates (queues and rules, no function) is deployed as a plain stack in every
  * account instead, and the in-process poller of src/runtime consumes the queues.
  */
-export interface Rendering {
-  readonly inputs: TemplateInputs;
-  readonly bundles: readonly LambdaBundle[];
-  readonly templates: readonly RenderedTemplate[];
-  readonly local: boolean;
-}
-
-export interface DeployStep {
-  readonly template: string;
-  readonly stackName: string;
-  readonly accountKey: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly serviceRoleName?: string;
-  readonly parameters?: Readonly<Record<string, string>>;
-}
-
 /**
  * Observes the organization (account ids as the account sync matches them, the OU map) and its
  * id, bundles, renders.
@@ -103,146 +98,17 @@ export async function renderForOrganization(
   };
 }
 
-/** The stacks to deploy, in order; stack sets expand to one stack per account in local mode. */
-export function deploySteps(rendering: Rendering & { rootId: string }): DeployStep[] {
-  const { inputs } = rendering;
-  const kinds = accountKinds(inputs.config);
-  const management = inputs.config.organization.accounts.management;
-  const idOf = (key: string) => inputs.accountIds[key] as string;
-  const steps: DeployStep[] = [];
-  for (const t of rendering.templates) {
-    const p = t.placement;
-    if (p.type === 'account') {
-      steps.push({
-        template: t.name,
-        stackName: p.stackName,
-        accountKey: p.accountKey,
-        accountId: idOf(p.accountKey),
-        region: p.region,
-        ...(p.serviceRoleName ? { serviceRoleName: p.serviceRoleName } : {}),
-        ...(t.name === 'stack-sets' ? { parameters: { TargetOrganizationalUnitIds: rendering.rootId } } : {}),
-      });
-      continue;
-    }
-    // Stack sets: in AWS the stack-sets template (management) deploys them; service-managed stack
-    // sets skip the management account, so its bus is a plain stack. Locally: every account.
-    const targets = Object.keys(inputs.accountIds)
-      .filter((key) => (p.accounts === 'all' ? true : kinds.get(key) === 'member'))
-      .filter((key) => rendering.local || (p.accounts === 'all' && key === management))
-      .sort();
-    for (const key of targets) {
-      steps.push({
-        template: t.name,
-        stackName: p.stackName,
-        accountKey: key,
-        accountId: idOf(key),
-        region: p.region,
-      });
-    }
-  }
-  return steps;
-}
-
-/** One object per (artifact region, bundle). */
-export function bundleUploads(rendering: Rendering): { bucket: string; key: string; bundle: LambdaBundle }[] {
-  const cicd = rendering.inputs.accountIds[rendering.inputs.config.organization.accounts.cicd] as string;
-  return rendering.inputs.regions.flatMap((region) =>
-    rendering.bundles.map((bundle) => ({
-      bucket: artifactBucketName(cicd, region),
-      key: bundle.key,
-      bundle,
-    })),
-  );
-}
-
-/** Templates go to the home region's bucket, keyed by content hash (stack sets point at them). */
-export function templateUploads(
-  rendering: Rendering,
-): { bucket: string; key: string; template: RenderedTemplate }[] {
-  const { inputs } = rendering;
-  const cicd = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
-  return rendering.templates.map((template) => ({
-    bucket: artifactBucketName(cicd, inputs.homeRegion),
-    key: templateKey(`${template.name}-${template.sha256.slice(0, 16)}`),
-    template,
-  }));
-}
-
 const TERMINAL_OK = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']);
-/** CloudFormation rejects inline bodies above 51,200 bytes; larger ones go by URL. */
-const MAX_INLINE_TEMPLATE_BYTES = 51_200;
 
-export async function describeStack(
-  clients: AwsClients,
-  region: string,
-  name: string,
-): Promise<Stack | undefined> {
+/** The reason of the first resource that failed, from the stack's events (newest first). */
+async function firstFailure(cfn: CloudFormationClient, stackName: string): Promise<string | undefined> {
   try {
-    const out = await clients.cloudFormation(region).send(new DescribeStacksCommand({ StackName: name }));
-    return out.Stacks?.[0];
-  } catch (e) {
-    if (e instanceof Error && /does not exist/.test(e.message)) return undefined;
-    throw new AwsOperationError(`describing stack ${name}`, e);
-  }
-}
-
-function sameTemplate(deployed: string | undefined, wanted: Readonly<Record<string, unknown>>): boolean {
-  if (!deployed) return false;
-  try {
-    return JSON.stringify(JSON.parse(deployed)) === JSON.stringify(wanted);
+    const out = await cfn.send(new DescribeStackEventsCommand({ StackName: stackName }));
+    const failed = (out.StackEvents ?? []).filter((e) => e.ResourceStatus?.endsWith('_FAILED'));
+    return failed[failed.length - 1]?.ResourceStatusReason;
   } catch {
-    return false;
+    return undefined;
   }
-}
-
-/** The stack, template and parameters of a deploy: CreateStack/UpdateStack and change sets alike. */
-export function stackRequest(step: DeployStep, template: RenderedTemplate, templateUrl: string | undefined) {
-  const body =
-    Buffer.byteLength(template.body) <= MAX_INLINE_TEMPLATE_BYTES || !templateUrl
-      ? { TemplateBody: template.body }
-      : { TemplateURL: templateUrl };
-  return {
-    StackName: step.stackName,
-    ...body,
-    Capabilities: ['CAPABILITY_NAMED_IAM'] as Capability[],
-    ...(step.serviceRoleName
-      ? { RoleARN: `arn:aws:iam::${step.accountId}:role/${step.serviceRoleName}` }
-      : {}),
-    ...(step.parameters
-      ? {
-          Parameters: Object.entries(step.parameters).map(([ParameterKey, ParameterValue]) => ({
-            ParameterKey,
-            ParameterValue,
-          })),
-        }
-      : {}),
-  };
-}
-
-/**
- * True when the settled stack already has this template and these parameters: compared before
- * updating, cheaper than a no-op UpdateStack (and moto never answers "No updates are to be
- * performed"). The plan uses it too, before asking for a change set.
- */
-export async function stackIsCurrent(
-  clients: AwsClients,
-  step: DeployStep,
-  template: RenderedTemplate,
-  existing: Stack,
-): Promise<{ current: boolean; deployedBody?: string }> {
-  const deployed = await clients
-    .cloudFormation(step.region)
-    .send(new GetTemplateCommand({ StackName: step.stackName }))
-    .catch((e) => {
-      throw new AwsOperationError(`reading the template of ${step.stackName}`, e);
-    });
-  const sameParameters = Object.entries(step.parameters ?? {}).every(([k, v]) =>
-    existing.Parameters?.some((p) => p.ParameterKey === k && p.ParameterValue === v),
-  );
-  return {
-    current: sameParameters && sameTemplate(deployed.TemplateBody, template.template),
-    ...(deployed.TemplateBody !== undefined ? { deployedBody: deployed.TemplateBody } : {}),
-  };
 }
 
 /** Creates or updates one stack and waits until it settles. Returns what happened. */
@@ -266,7 +132,19 @@ export async function deployStack(
   }
   let outcome: 'created' | 'updated' | 'unchanged';
   try {
-    if (!existing || existing.StackStatus === 'REVIEW_IN_PROGRESS') {
+    if (existing?.StackStatus === 'ROLLBACK_COMPLETE') {
+      // A failed first creation leaves nothing but the stack, which cannot be updated: start over.
+      await cfn.send(new DeleteStackCommand({ StackName: step.stackName }));
+      while (
+        (await describeStack(clients, step.region, step.stackName))?.StackStatus === 'DELETE_IN_PROGRESS'
+      )
+        await sleep(1_000);
+    }
+    if (
+      !existing ||
+      existing.StackStatus === 'REVIEW_IN_PROGRESS' ||
+      existing.StackStatus === 'ROLLBACK_COMPLETE'
+    ) {
       await cfn.send(
         new CreateStackCommand({ ...common, Tags: [{ Key: 'managed-by', Value: 'orgbridge' }] }),
       );
@@ -285,26 +163,18 @@ export async function deployStack(
   for (let delay = 1_000; ; delay = Math.min(delay * 2, 15_000)) {
     const stack = await describeStack(clients, step.region, step.stackName);
     const status = stack?.StackStatus ?? 'MISSING';
-    if (TERMINAL_OK.has(status)) {
-      if (status === 'UPDATE_ROLLBACK_COMPLETE') {
-        throw new OrgbridgeError(
-          'BOOTSTRAP_STACK_FAILED',
-          `${step.stackName} in ${step.accountKey} rolled back`,
-          {
-            source: 'aws',
-            hint: stack?.StackStatusReason ?? 'see the stack events in the CloudFormation console',
-          },
-        );
-      }
-      return outcome;
-    }
+    if (TERMINAL_OK.has(status) && status !== 'UPDATE_ROLLBACK_COMPLETE') return outcome;
     if (!status.endsWith('_IN_PROGRESS')) {
+      const reason = stack?.StackStatusReason ?? (await firstFailure(cfn, step.stackName));
       throw new OrgbridgeError(
         'BOOTSTRAP_STACK_FAILED',
-        `${step.stackName} in ${step.accountKey} is ${status}`,
+        `${step.stackName} in ${step.accountKey} ${status === 'UPDATE_ROLLBACK_COMPLETE' ? 'rolled back' : `is ${status}`}${reason ? `: ${reason}` : ''}`,
         {
           source: 'aws',
-          hint: stack?.StackStatusReason ?? 'see the stack events in the CloudFormation console',
+          hint:
+            status === 'ROLLBACK_COMPLETE'
+              ? 'nothing of it was kept; the next bootstrap deletes it and creates it again'
+              : 'see the stack events in the CloudFormation console',
         },
       );
     }
@@ -318,125 +188,26 @@ export interface BootstrapRun {
   /** Clients of the management account (the credentials the pipeline runs with). */
   readonly management: AwsClients;
   readonly config: ResolvedConfig;
-}
-
-export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap';
-
-/**
- * Stacks deployed at once. Each stack of a phase is in another account or region (or, for the
- * forward shards, has its own name), so they are independent. In AWS a stack takes tens of
- * seconds of waiting, so 8 in flight; the emulator is one Python process that works on one
- * request at a time (its GIL), where more than 4 only queue (measured: docs/architecture.md).
- */
-export const DEPLOY_CONCURRENCY = { aws: 8, emulator: 4 } as const;
-
-/**
- * The deploy steps cut into phases that must run in order: artifact buckets; event buses (every
- * rule targets one); handlers (their rules target the buses; the logs handler stack creates the
- * logs bucket's service role); the logs bucket; the forward shards; the stack sets. Within a phase
- * the steps are independent and deploy concurrently.
- */
-export function deployPhases(steps: readonly DeployStep[]): DeployStep[][] {
-  const phaseOf = (template: string) =>
-    template === 'event-bus' || template === 'log-buckets' || template === 'stack-sets'
-      ? template
-      : template.slice(0, template.indexOf('-'));
-  const phases: DeployStep[][] = [];
-  let current: string | undefined;
-  for (const step of steps) {
-    const phase = phaseOf(step.template);
-    if (phase !== current) phases.push([]);
-    current = phase;
-    (phases[phases.length - 1] as DeployStep[]).push(step);
-  }
-  return phases;
+  /**
+   * `aws` or `local`; by default local exactly when the clients talk to an emulator endpoint.
+   * The tests plan the AWS deployment against the emulator with it (dry runs only: moto skips
+   * stack sets).
+   */
+  readonly mode?: 'aws' | 'local';
 }
 
 const where = (step: DeployStep) =>
   `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
 
-/** Keys under `prefix` in the bucket; empty when it cannot be listed (the upload then says why). */
-export async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  } catch {
-    return [];
-  }
-  return keys;
-}
-
-/** Template name -> the URL of its uploaded copy (CloudFormation reads large templates from it). */
-export function templateUrls(rendering: Rendering): Map<string, string> {
-  return new Map(
-    templateUploads(rendering).map((u) => [
-      u.template.name,
-      `https://${u.bucket}.s3.${rendering.inputs.homeRegion}.amazonaws.com/${u.key}`,
-    ]),
-  );
-}
-
-/** One object to upload to an artifact bucket. */
-export interface ArtifactObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly body: Uint8Array;
-  readonly type: string;
-}
-
-function bucketRegion(rendering: Rendering, bucket: string): string {
-  return rendering.inputs.regions.find((r) => bucket.endsWith(`-${r}`)) ?? rendering.inputs.homeRegion;
-}
-
-/**
- * The bundles or templates of a rendering and those not yet in their bucket. Keys carry the
- * content hash: an object already there is this exact content.
- */
-export async function missingArtifacts(
-  rendering: Rendering,
-  cicd: AwsClients,
-  what: 'bundles' | 'templates',
-  concurrency: number,
-): Promise<{ items: ArtifactObject[]; missing: ArtifactObject[] }> {
-  const items: ArtifactObject[] =
-    what === 'bundles'
-      ? bundleUploads(rendering).map((u) => ({
-          bucket: u.bucket,
-          key: u.key,
-          body: u.bundle.zip,
-          type: 'application/zip',
-        }))
-      : templateUploads(rendering).map((u) => ({
-          bucket: u.bucket,
-          key: u.key,
-          body: Buffer.from(u.template.body),
-          type: 'application/json',
-        }));
-  const prefix = what === 'bundles' ? LAMBDA_BUNDLE_PREFIX : TEMPLATE_PREFIX;
-  const buckets = [...new Set(items.map((i) => i.bucket))];
-  const present = new Set(
-    (
-      await mapWithConcurrency(buckets, concurrency, (bucket) =>
-        existingKeys(cicd.s3(bucketRegion(rendering, bucket)), bucket, prefix),
-      )
-    ).flatMap((keys, i) => keys.map((key) => `${buckets[i]}/${key}`)),
-  );
-  return { items, missing: items.filter((item) => !present.has(`${item.bucket}/${item.key}`)) };
-}
-
 /** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
 export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
-  const local = Boolean(run.management.context.endpoint);
+  const local = run.mode ? run.mode === 'local' : Boolean(run.management.context.endpoint);
   const rendering = await renderForOrganization(run.config, run.management, { local });
   const { inputs } = rendering;
-  const cicdId = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
+  // Nothing is uploaded or deployed that a guardrail refuses (docs/architecture.md, "Guardrails").
+  if (action !== 'upload-lambdas')
+    assertGuardrails(checkDeployment(rendering), `${action} refused the rendered templates`);
+  const cicdId = inputs.accountIds[cicdKeyOf(inputs.config)] as string;
   const cicd = run.management.forAccount(cicdId);
   const say = (text: string) => run.output.out(text);
   if (local)
@@ -448,8 +219,9 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   }
 
   if (!run.execute) {
-    // The dry run reads what each step would change (change sets, the buckets' keys), so a dry
-    // run right after a bootstrap says there is nothing to do (src/pipeline/stack-changes.ts).
+    // The dry run reads what each step would change (change sets, the buckets' keys, trusted
+    // access), so a dry run right after a bootstrap says there is nothing to do
+    // (src/pipeline/stack-changes.ts).
     const { planArtifacts, artifactPlanLines } = await import('./stack-changes.js');
     const planned = await planArtifacts(action, run.management, rendering);
     for (const line of artifactPlanLines(planned)) say(line);
@@ -508,6 +280,8 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap') await deploy(isArtifacts);
   if (action === 'upload-lambdas' || action === 'bootstrap') await upload('bundles');
   if (action === 'render-templates' || action === 'bootstrap') await upload('templates');
+  if (action === 'bootstrap' && steps.some((s) => s.template === 'stack-sets'))
+    await ensureStackSetsTrustedAccess(run.management.cloudFormation(inputs.homeRegion), run.execute, say);
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
   return 0;
 }

@@ -7,9 +7,11 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { AwsClients, emulatorContext, type MotoServer, startMoto } from '../aws/index.js';
 import { loadConfig } from '../config/index.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { requirePlacementOus } from '../config/special-accounts.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
+import { roleArn } from '../partitions.js';
 import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
@@ -84,7 +86,7 @@ export function adoptManagementAccount(config: ResolvedConfig, managementId: str
 
 /** The special accounts alone: what bootstrap needs before any event can flow. */
 export function specialAccountsOnly(config: ResolvedConfig): ResolvedConfig {
-  const special = new Set(Object.values(config.organization.accounts));
+  const special = new Set<string>(Object.values(config.organization.accounts));
   return { ...config, accounts: config.accounts.filter((a) => special.has(a.key)) };
 }
 
@@ -123,7 +125,7 @@ export function emulatorEnvironment(
 async function cicdEnvironment(management: AwsClients, cicdId: string): Promise<Record<string, string>> {
   const out = await management.sts().send(
     new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${cicdId}:role/${management.context.accessRoleName}`,
+      RoleArn: roleArn(management.context.region, cicdId, management.context.accessRoleName),
       RoleSessionName: 'orgbridge-local-pipeline',
     }),
   );
@@ -301,7 +303,7 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
       clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
       handlersFor: (kind) =>
         handlersFor(kind, {
-          accounts: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
+          accounts: requirePlacementOus(config, 'the local handler runtime'),
         }),
       waitSeconds: 1,
       concurrency: 8,
@@ -372,9 +374,9 @@ async function runPipelineActions(
     );
   }
   const runAction = async (name: string, as: Record<string, string>) => {
-    const load = ACTIONS[name];
-    if (!load) throw new Error(`no action ${name}`);
-    const action = await load();
+    const registered = ACTIONS[name];
+    if (!registered) throw new Error(`no action ${name}`);
+    const action = await registered.load();
     const captured = run.quiet();
     const context: ActionContext = {
       configDir,

@@ -7,6 +7,7 @@ import { planTextOf } from '../handlers/policies/sync.js';
 import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { POLICY_TYPES_ORDER } from '../plan/policies.js';
+import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
 import { accountsSection } from '../plan/section-accounts.js';
 import { policiesSection, policiesSectionFromText } from '../plan/section-policies.js';
 import { stacksSection } from '../plan/section-stacks.js';
@@ -95,12 +96,32 @@ async function planPoliciesSection(context: PlanContext): Promise<PlanSection> {
     organizationsPolicyPort(connection.clients.organizations()),
     types,
   );
-  return policiesSection({ plan, observed, desired, notes });
+  return policiesSection({
+    plan,
+    observed,
+    desired,
+    drift: {
+      described: accountAttachmentsOf(config),
+      unmanagedPolicies: policyScopeOf(config).unmanagedPolicies ?? [],
+    },
+    notes,
+  });
 }
 
 async function planEcr(context: PlanContext): Promise<PlanSection> {
   const { config, connection } = context;
-  const cicdId = context.accountIds[config.organization.accounts.cicd];
+  const cicdKey = config.organization.accounts.cicd;
+  if (cicdKey === undefined) {
+    // An imported organization may have no cicd account yet: then there is no ECR stack either.
+    return section({
+      kind: 'ecr',
+      title: 'ECR repositories',
+      summary: 'not planned',
+      skipped: true,
+      notes: ['no cicd account is set (organization.cicd): the ECR stack lives there'],
+    });
+  }
+  const cicdId = context.accountIds[cicdKey];
   if (!cicdId) {
     return section({
       kind: 'ecr',
@@ -164,6 +185,7 @@ async function planStacks(context: PlanContext): Promise<PlanSection> {
   return stacksSection({
     stacks: planned.stacks,
     uploads: planned.uploads,
+    trustedAccess: planned.trustedAccess,
     notes: local ? ['local emulator: handler templates without Lambda, stack sets as plain stacks'] : [],
   });
 }

@@ -9,3 +9,12 @@ export interface Output {
   readonly interactive: boolean;
   readonly color: boolean;
 }
+
+/**
+ * Exit codes of every command and action (0 nothing to do, 2 changes pending, 1 error), the
+ * convention of `terraform plan -detailed-exitcode`. Actions return them, so they live here, below
+ * the CLI that passes them on to the shell.
+ */
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_CHANGES_PENDING = 2;

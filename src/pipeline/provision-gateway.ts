@@ -9,6 +9,7 @@ import { ensureAccountZoneRequest } from '../handlers/dns/account-zone.js';
 import { route53Port, ssmParameterPort } from '../handlers/dns/ports.js';
 import { route53Bucket } from '../handlers/dns/rate-limit.js';
 import { createVpc } from '../handlers/provisioning/create-vpc.js';
+import { backupVaultPort, ensureDefaultVaults } from '../handlers/provisioning/default-vault.js';
 import type { DeployOptions } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from '../handlers/provisioning/ports.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
@@ -16,7 +17,9 @@ import { putSsmParameters } from '../handlers/provisioning/put-ssm-parameters.js
 import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
 import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
+import { roleArn } from '../partitions.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
+import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../protocol/names.js';
 import {
   accountTopologyOf,
   computeTopology,
@@ -25,7 +28,6 @@ import {
   type Topology,
 } from '../protocol/topology.js';
 import { accountKinds } from '../templates/inputs.js';
-import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../templates/names.js';
 import type { ProvisioningGateway } from './provision.js';
 
 export interface DirectProvisioningOptions {
@@ -39,7 +41,7 @@ export interface DirectProvisioningOptions {
   readonly homeRegion: string;
   readonly deploy?: DeployOptions;
   /**
-   * Deploy the log-buckets stack with the seed's updater role (default true): in AWS the bucket
+   * Deploy the log-buckets stack with the EventBridge design's updater role (default true): in AWS the bucket
    * policy denies modification to anyone else.
    */
   readonly logsServiceRole?: boolean;
@@ -165,13 +167,21 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
       putSsmParameters(ssmPort(inAccount(accountId).ssm(homeRegion), `account ${accountId}`), parameters),
 
     // With a region: that region's backup vaults, from its artifact bucket (as the handler does).
-    updateBaseline: (accountId, { region = homeRegion, ...request }) =>
-      updateStackFromUrl(
+    async updateBaseline(accountId, { region = homeRegion, default_vault_regions = [], ...request }) {
+      // As the UPDATE_ACCOUNT_BASELINE handler: the vault Default through the Backup API first.
+      if (region === homeRegion) {
+        await ensureDefaultVaults(
+          (r) => backupVaultPort(inAccount(accountId).backup(r), `in account ${accountId}, ${r}`),
+          [homeRegion, ...default_vault_regions],
+        );
+      }
+      return updateStackFromUrl(
         cfnIn(accountId, region),
         request,
         { ...from('UPDATE_ACCOUNT_BASELINE'), region },
         options.deploy,
-      ),
+      );
+    },
 
     updateIamMapping: (identityId, request) =>
       updateStackFromUrl(cfnIn(identityId), request, from('UPDATE_IAM_MAPPING'), options.deploy),
@@ -184,7 +194,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
         ...options.deploy,
         ...(options.logsServiceRole === false
           ? {}
-          : { roleArn: `arn:aws:iam::${logsId}:role/${ROLE_NAMES.logBucketUpdater}` }),
+          : { roleArn: roleArn(homeRegion, logsId, ROLE_NAMES.logBucketUpdater) }),
       }),
 
     ensureAccountZone: (dnsId, request) =>
@@ -261,6 +271,9 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
   const baseline = (request: AccountBaselineRequest): RequestBody<'UPDATE_ACCOUNT_BASELINE'> => ({
     ...stack(request),
     ...(request.region ? { region: request.region } : {}),
+    ...(request.default_vault_regions?.length
+      ? { default_vault_regions: [...request.default_vault_regions] }
+      : {}),
   });
 
   return {

@@ -1,13 +1,15 @@
 import type { RequestBody } from '../bus/requests.js';
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+import { BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { OrgbridgeError } from '../errors.js';
 import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js';
 import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
+import { partitionOf } from '../partitions.js';
 import {
   type AccessContext,
   checkIdentityMappingLimits,
@@ -26,9 +28,9 @@ import {
   vpcRequest,
 } from '../plan/provisioning.js';
 import { DNS_LABEL_PATTERN } from '../protocol/catalog.js';
+import { RUNTIME_STACKS, STACK_SET_NAMES } from '../protocol/names.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { configuredRegions, homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
-import { RUNTIME_STACKS, STACK_SET_NAMES } from '../templates/names.js';
 import {
   type ProvisioningTemplate,
   renderAccountBaseline,
@@ -38,10 +40,10 @@ import {
   renderVpc,
 } from '../templates/provisioning.js';
 import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './dag.js';
-import type { Output } from './output.js';
+import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
 
 /**
- * `run --action pipeline`: what happens once accounts exist (seed 000, "The main pipeline"), as a
+ * `run --action pipeline`: what happens once accounts exist (the EventBridge design's "main pipeline"), as a
  * DAG per account, resumable through the completion store:
  *
  *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }
@@ -141,10 +143,11 @@ function specialIds(
 ): Record<SpecialAccountKind, string> {
   const out = {} as Record<SpecialAccountKind, string>;
   const missing: string[] = [];
+  const keys = requireSpecialAccounts(config, 'provisioning');
   for (const kind of SPECIAL_ACCOUNT_KINDS) {
-    const id = ids[config.organization.accounts[kind]];
+    const id = ids[keys[kind]];
     if (id) out[kind] = id;
-    else missing.push(`${kind} (${config.organization.accounts[kind]})`);
+    else missing.push(`${kind} (${keys[kind]})`);
   }
   if (missing.length) {
     throw new OrgbridgeError(
@@ -166,6 +169,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   const home = homeRegionOf(config);
   const orgPathOf = orgPathResolver(inputs.organizationId, observed.ous);
   const context: AccessContext = {
+    partition: partitionOf(home),
     identityAccountId: special.identity,
     cicdAccountId: special.cicd,
     organizationId: inputs.organizationId,
@@ -379,8 +383,13 @@ function accountSteps(
     backup: backup && { vaults: backup.vaults, roles: backup.roles },
   });
   const baselineUpload = ctx.upload('account-baseline', baseline);
+  // Other regions where the policies use the vault Default: the baseline's handler makes sure of
+  // it there too (no stack creates it, src/handlers/provisioning/default-vault.ts).
+  const defaultVaultRegions = (backup ? backup.regional : [])
+    .filter((r) => r.vaults.includes(BACKUP_VAULT_NAME))
+    .map((r) => r.region);
   steps.push({
-    id: `baseline:${id}:${baseline.sha256.slice(0, 12)}`,
+    id: `baseline:${id}:${baseline.sha256.slice(0, 12)}${defaultVaultRegions.length ? `:${fingerprint(defaultVaultRegions)}` : ''}`,
     kind: 'baseline',
     accountId: id,
     label: `access roles and backup in ${account.key} (${id})`,
@@ -390,6 +399,7 @@ function accountSteps(
         stack_name: RUNTIME_STACKS.accountBaseline,
         template_url: baselineUpload.url,
         account_id: id,
+        ...(defaultVaultRegions.length ? { default_vault_regions: defaultVaultRegions } : {}),
       }),
   });
   if (backup) steps.push(...backupVaultSteps(account, id, backup, gateway, ready, ctx));
@@ -444,8 +454,12 @@ function backupVaultSteps(
       run: noArtifactBucket(account, id, region, `backup vaults ${vaults.join(', ')}`, ctx),
     }),
   );
+  // A region whose only vault is Default needs no stack: the baseline's handler makes sure of it.
+  const stacks = backup.regional
+    .map(({ region, vaults }) => ({ region, vaults: vaults.filter((v) => v !== BACKUP_VAULT_NAME) }))
+    .filter(({ vaults }) => vaults.length > 0);
   return [
-    ...backup.regional.map(({ region, vaults }): ProvisionStep => {
+    ...stacks.map(({ region, vaults }): ProvisionStep => {
       const template = renderBackupVaults(vaults);
       const uploaded = ctx.upload('backup-vaults', template, region);
       return {

@@ -8,6 +8,7 @@ import {
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from '../aws/clients.js';
+import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError } from '../errors.js';
 import { mapWithConcurrency } from '../handlers/accounts/ports.js';
 import {
@@ -17,13 +18,13 @@ import {
   type StackResourceChange,
   stackWhere,
 } from '../plan/section-stacks.js';
-import { artifactBucketName, TEMPLATE_PREFIX, templateKey } from '../templates/names.js';
+import { artifactBucketName, TEMPLATE_PREFIX, templateKey } from '../protocol/names.js';
+import type { DeployStep } from '../templates/deployment.js';
+import { deploySteps } from '../templates/deployment.js';
 import type { RenderedTemplate } from '../templates/synth.js';
 import {
   type ArtifactAction,
   DEPLOY_CONCURRENCY,
-  type DeployStep,
-  deploySteps,
   describeStack,
   existingKeys,
   missingArtifacts,
@@ -31,7 +32,8 @@ import {
   stackIsCurrent,
   stackRequest,
   templateUrls,
-} from './bootstrap.js';
+} from './deployed-state.js';
+import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
 
 /**
  * What orgbridge's own stacks would change, read from CloudFormation without changing anything
@@ -224,7 +226,9 @@ export async function planStackChange(
 export interface ArtifactPlan {
   readonly stacks: readonly StackPlanEntry[];
   readonly uploads: readonly ArtifactUpload[];
-  /** True when a stack would change or an artifact is missing. */
+  /** What the bootstrap would do about StackSets trusted access (AWS, stack sets): empty when on. */
+  readonly trustedAccess: readonly string[];
+  /** True when a stack would change, an artifact is missing or trusted access is off. */
   readonly pending: boolean;
 }
 
@@ -239,7 +243,9 @@ export async function planArtifacts(
   options: Omit<StackChangeOptions, 'knownTemplateKeys'> = {},
 ): Promise<ArtifactPlan> {
   const { inputs } = rendering;
-  const cicdId = inputs.accountIds[inputs.config.organization.accounts.cicd] as string;
+  const cicdId = inputs.accountIds[
+    requireSpecialAccounts(inputs.config, 'bootstrap', ['cicd']).cicd
+  ] as string;
   const cicd = management.forAccount(cicdId);
   const concurrency = rendering.local ? DEPLOY_CONCURRENCY.emulator : DEPLOY_CONCURRENCY.aws;
   const uploads: ArtifactUpload[] = [];
@@ -252,6 +258,13 @@ export async function planArtifacts(
     uploads.push(...missing.map((m) => ({ bucket: m.bucket, key: m.key, bytes: m.body.length })));
   }
   let stacks: StackPlanEntry[] = [];
+  const trustedAccess: string[] = [];
+  if (action === 'bootstrap' && deploySteps(rendering).some((s) => s.template === 'stack-sets')) {
+    // Service-managed stack sets need trusted access first; a permanent refusal stops here.
+    await ensureStackSetsTrustedAccess(management.cloudFormation(inputs.homeRegion), false, (t) =>
+      trustedAccess.push(t),
+    );
+  }
   if (action === 'bootstrap') {
     const bucket = artifactBucketName(cicdId, inputs.homeRegion);
     const keys = await existingKeys(cicd.s3(inputs.homeRegion), bucket, TEMPLATE_PREFIX);
@@ -267,26 +280,38 @@ export async function planArtifacts(
       ),
     );
   }
-  const pending = uploads.length > 0 || stacks.some((s) => s.change === 'create' || s.change === 'update');
-  return { stacks, uploads, pending };
+  const pending =
+    trustedAccess.length > 0 ||
+    uploads.length > 0 ||
+    stacks.some((s) => s.change === 'create' || s.change === 'update');
+  return { stacks, uploads, trustedAccess, pending };
 }
 
-/** The dry run's printout: each change, drift, then a summary line. */
+const changed = (s: StackPlanEntry) => s.change === 'create' || s.change === 'update';
+
+function stackLines(s: StackPlanEntry): string[] {
+  const lines = s.drift.map((d) => `drift: ${stackWhere(s)}: ${d}`);
+  if (changed(s)) {
+    lines.push(`would ${s.change} ${s.template} as ${stackWhere(s)}`);
+    for (const r of resourceChangeLines(s.resources)) lines.push(`    ${r}`);
+  } else if (s.change === 'not-planned') lines.push(`not planned: ${stackWhere(s)}: ${s.reason}`);
+  return lines;
+}
+
+/**
+ * The dry run's printout in the order the bootstrap would act (artifact buckets, uploads, trusted
+ * access, then the other stacks phase by phase), then a summary line.
+ */
 export function artifactPlanLines(plan: ArtifactPlan): string[] {
-  const lines: string[] = [];
-  for (const s of plan.stacks) {
-    for (const d of s.drift) lines.push(`drift: ${stackWhere(s)}: ${d}`);
-    if (s.change === 'create' || s.change === 'update') {
-      lines.push(`would ${s.change} ${s.template} as ${stackWhere(s)}`);
-      for (const r of resourceChangeLines(s.resources)) lines.push(`    ${r}`);
-    } else if (s.change === 'not-planned') lines.push(`not planned: ${stackWhere(s)}: ${s.reason}`);
-  }
+  const isArtifacts = (s: StackPlanEntry) => s.template.startsWith('artifacts-');
+  const lines = plan.stacks.filter(isArtifacts).flatMap(stackLines);
   for (const u of plan.uploads) lines.push(`would upload s3://${u.bucket}/${u.key} (${u.bytes} bytes)`);
-  const changed = plan.stacks.filter((s) => s.change === 'create' || s.change === 'update').length;
+  lines.push(...plan.trustedAccess);
+  lines.push(...plan.stacks.filter((s) => !isArtifacts(s)).flatMap(stackLines));
   const unchanged = plan.stacks.filter((s) => s.change === 'unchanged').length;
   lines.push(
     plan.pending
-      ? `${changed} stack(s) to deploy, ${plan.uploads.length} artifact(s) to upload (${unchanged} stacks unchanged); run again with --execute to apply`
+      ? `${plan.stacks.filter(changed).length} stack(s) to deploy, ${plan.uploads.length} artifact(s) to upload (${unchanged} stacks unchanged); run again with --execute to apply`
       : `nothing to do: ${unchanged} stacks and every artifact are up to date`,
   );
   return lines;

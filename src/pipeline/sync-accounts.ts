@@ -1,4 +1,3 @@
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import { isOrgbridgeError } from '../errors.js';
 import { mapWithConcurrency } from '../handlers/accounts/ports.js';
 import { type AccountPlanConfig, planAccountChanges } from '../plan/accounts.js';
@@ -6,7 +5,7 @@ import type { AccountAction, AccountPlan, CreateAccountAction } from '../plan/mo
 import type { ObservedOrganization } from '../plan/observed.js';
 import { describeAction, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../plan/render.js';
 import type { AccountStep, AccountsGateway } from './accounts-gateway.js';
-import type { Output } from './output.js';
+import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
@@ -18,7 +17,7 @@ export interface SyncAccountsOptions {
   readonly gateway: AccountsGateway;
   /** The planner's clock reading (closure quota, retirement date). */
   readonly now: Date;
-  /** Without it, only the plan is printed (the seed's dry-run rule). */
+  /** Without it, only the plan is printed (the EventBridge design's dry-run rule). */
   readonly execute: boolean;
   readonly output: Output;
   readonly format?: PlanFormat;

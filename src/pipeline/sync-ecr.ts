@@ -13,6 +13,7 @@ import { observeOrganization } from '../handlers/accounts/observe.js';
 import { awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
 import { deployStack } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort } from '../handlers/provisioning/ports.js';
+import { roleArn } from '../partitions.js';
 import { sameJsonDocument, unifiedJsonDiff } from '../plan/json-diff.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import {
@@ -22,6 +23,7 @@ import {
   repositoryDocument,
 } from '../plan/section-ecr.js';
 import type { PlanSection } from '../plan/sections.js';
+import { ROLE_NAMES } from '../protocol/names.js';
 import {
   ECR_STACK_NAME,
   type EcrTemplateInputs,
@@ -29,7 +31,6 @@ import {
   renderEcrTemplate,
 } from '../templates/ecr.js';
 import { resolveAccountIds } from '../templates/inputs.js';
-import { ROLE_NAMES } from '../templates/names.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 
@@ -73,13 +74,17 @@ export interface SyncEcrResult {
   readonly exitCode: number;
 }
 
-/** OU path -> its `aws:PrincipalOrgPaths` value (`o-id/r-id/ou-a/ou-b/`), for every OU whose chain is known. */
+/**
+ * OU path -> its `aws:PrincipalOrgPaths` value (`o-id/r-id/ou-a/ou-b/`; the root `''` is
+ * `o-id/r-id/`), for every OU whose chain is known.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths
+ */
 export function orgPathsOf(
   organizationId: string,
   rootId: string,
   ous: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const orgPaths: Record<string, string> = {};
+  const orgPaths: Record<string, string> = { '': `${organizationId}/${rootId}/` };
   for (const path of Object.keys(ous)) {
     if (path === '') continue;
     const parts = path.split('/');
@@ -255,9 +260,9 @@ export async function planEcrSection(options: {
   });
 }
 
-/** The CloudFormation service role of the ECR stack in the cicd account. */
-export function ecrDeployerRoleArn(cicdAccountId: string): string {
-  return `arn:aws:iam::${cicdAccountId}:role/${ROLE_NAMES.ecrDeployer}`;
+/** The CloudFormation service role of the ECR stack in the cicd account (home region). */
+export function ecrDeployerRoleArn(homeRegion: string, cicdAccountId: string): string {
+  return roleArn(homeRegion, cicdAccountId, ROLE_NAMES.ecrDeployer);
 }
 
 export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
@@ -337,7 +342,6 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
 }
 
 export const syncEcrAction: PipelineAction = {
-  description: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
     const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
@@ -349,7 +353,10 @@ export const syncEcrAction: PipelineAction = {
       // The pipeline runs with the management account's credentials (like sync-accounts) and
       // deploys into the cicd account through its access role.
       // The stack is in the home region, where the cicd handler stack and its service role are.
-      const cicdKey = config.organization.accounts.cicd;
+      const { requireSpecialAccounts } = await import('../config/special-accounts.js');
+      const cicdKey = requireSpecialAccounts(config, 'sync-ecr (the repositories live in the cicd account)', [
+        'cicd',
+      ]).cicd;
       const inputs = await ecrTemplateInputs(config, clients.organizations());
       const cicdId = inputs.accountIds[cicdKey];
       const caller = await clients.callerAccountId();
@@ -360,7 +367,7 @@ export const syncEcrAction: PipelineAction = {
         organizations: clients.organizations(),
         cloudFormation: target.cloudFormation(home),
         ecr: target.ecr(home),
-        serviceRoleArn: ecrDeployerRoleArn(cicdId ?? caller),
+        serviceRoleArn: ecrDeployerRoleArn(home, cicdId ?? caller),
         execute: context.execute,
         output: context.output,
         local: aws.endpoint !== undefined,

@@ -10,6 +10,7 @@ import {
   type PolicyPlan,
   planPolicies,
 } from '../plan/policies.js';
+import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
 import { renderPolicyPlanWithDiffs } from '../plan/section-policies.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
@@ -44,17 +45,19 @@ export async function observeAndPlanPolicies(
   types: readonly PolicyType[],
 ): Promise<{ desired: PolicyDocument[]; observed: ObservedPolicies; plan: PolicyPlan }> {
   const desired = config.policies.filter((p) => types.includes(p.type));
-  const observed = await observePolicies(
-    port,
-    types,
-    desired.map((d) => d.organization_unit),
-  );
+  const accountDesired = accountAttachmentsOf(config).filter((p) => types.includes(p.type));
+  const names = new Set([...desired, ...accountDesired].map((d) => `${d.type}\u0000${d.name}`));
+  const observed = await observePolicies(port, types, {
+    described: (type, name) => names.has(`${type}\u0000${name}`),
+  });
   const plan = planPolicies({
     desired,
+    accountDesired,
     observed,
     limits: config.organization.limits,
     types,
     accountsUnder: accountsUnderFrom(config.accounts),
+    scope: policyScopeOf(config),
   });
   return { desired, observed, plan };
 }
@@ -88,9 +91,10 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
 
 export interface SyncPoliciesByEventOptions {
   /** What of the config the path reads: the policy files and the quotas. */
-  readonly config: Pick<ResolvedConfig, 'policies'> & {
-    readonly organization: Pick<ResolvedConfig['organization'], 'limits'>;
-  };
+  readonly config: Pick<ResolvedConfig, 'policies'> &
+    Partial<Pick<ResolvedConfig, 'account_policies' | 'full_aws_access'>> & {
+      readonly organization: Pick<ResolvedConfig['organization'], 'limits'>;
+    };
   /** The cicd account's request client (`cicdRequestClient`). */
   readonly client: RequestClient;
   /** Acting in the cicd account, in the home region (the artifact bucket's). */
@@ -129,6 +133,12 @@ export async function syncPoliciesByEvent(
   output.err(
     `note: tag and backup policies${others ? ` (${others} files)` : ''} not synced: from the cicd account only SCPs sync (by event); run \`orgbridge run --action sync-policies\` with the management account's credentials to sync them`,
   );
+  const onAccounts = config.account_policies?.length ?? 0;
+  if (onAccounts > 0 || config.full_aws_access) {
+    output.err(
+      `note: ${onAccounts ? `${onAccounts} policy attachment${onAccounts === 1 ? '' : 's'} to accounts${config.full_aws_access ? ' and ' : ''}` : ''}${config.full_aws_access ? 'FullAWSAccess' : ''} not synced by event, nor are existing policies detached: the management account's credentials sync them (docs/policies.md)`,
+    );
+  }
   let result: Awaited<ReturnType<typeof syncScpsByEvent>>;
   try {
     result = await syncScpsByEvent({
@@ -163,8 +173,6 @@ export async function syncPoliciesByEvent(
 }
 
 export const syncPoliciesAction: PipelineAction = {
-  description:
-    'make the SCPs, tag and backup policies of each OU match policies/ (from the cicd account: SCPs, by event)',
   async run(context) {
     const { loadConfig } = await import('../config/index.js');
     const { managementConnectionFromEnvironment } = await import('./accounts-gateway.js');

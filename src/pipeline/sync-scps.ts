@@ -15,13 +15,13 @@ import {
   type ScpFile,
   type ScpLimits,
 } from '../protocol/catalog.js';
-import { encodeScpBundle } from '../protocol/scp-bundle.js';
 import {
   artifactBucketName,
   artifactObjectUrl,
   POLICY_BUNDLE_EXPIRY_DAYS,
   policyBundleKey,
-} from '../templates/names.js';
+} from '../protocol/names.js';
+import { encodeScpBundle } from '../protocol/scp-bundle.js';
 
 /**
  * The cicd side of SYNC_SCPS: the complete set of SCP files goes to the management account in

@@ -5,8 +5,8 @@ import { OrgbridgeError } from '../errors.js';
 import { compareText } from './observed.js';
 
 /**
- * Who may do what in which account, as plain data (seed 000 "identity" account, seed 004
- * "Developers' Access" and "Member/Target Account Permissions"):
+ * Who may do what in which account, as plain data (the EventBridge design's "identity" account, the
+ * Pulumi approach's "Developers' Access" and "Member/Target Account Permissions"):
  *
  * - In every account, one role per role name its `access:` patterns use (Admin, PowerUser, ...).
  *   Its trust names exactly the identity account's group roles granted it in THIS account.
@@ -29,11 +29,9 @@ export const IAM_LIMITS = {
 } as const;
 
 export const AUTOMATION_ROLE_NAME = 'AutomationRole';
-/** The backup baseline every account has (src/config/backup-policy.ts; src/plan/backup.ts adds the policies' names). */
-export { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 
 /**
- * IAM path of the identity account's users and groups (seed 004's `iam_users`): the stack
+ * IAM path of the identity account's users and groups (the Pulumi approach's `iam_users`): the stack
  * deployer may manage users and groups under it only.
  */
 export const IAM_PATH = '/orgbridge/';
@@ -42,24 +40,33 @@ export function groupRoleName(group: string): string {
   return `orgbridge-group-${group}`;
 }
 
-/** AWS managed policies of the well-known role names; any other name gets ReadOnlyAccess. */
+/** AWS managed policies (path and name) of the well-known role names; any other name: ReadOnlyAccess. */
 export const ROLE_MANAGED_POLICIES: Readonly<Record<string, readonly string[]>> = {
-  Admin: ['arn:aws:iam::aws:policy/AdministratorAccess'],
-  PowerUser: ['arn:aws:iam::aws:policy/PowerUserAccess'],
-  Developer: ['arn:aws:iam::aws:policy/PowerUserAccess'],
-  ReadOnly: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
-  ViewOnly: ['arn:aws:iam::aws:policy/job-function/ViewOnlyAccess'],
-  Billing: ['arn:aws:iam::aws:policy/job-function/Billing'],
-  SecurityAudit: ['arn:aws:iam::aws:policy/SecurityAudit'],
+  Admin: ['AdministratorAccess'],
+  PowerUser: ['PowerUserAccess'],
+  Developer: ['PowerUserAccess'],
+  ReadOnly: ['ReadOnlyAccess'],
+  ViewOnly: ['job-function/ViewOnlyAccess'],
+  Billing: ['job-function/Billing'],
+  SecurityAudit: ['SecurityAudit'],
 };
-const FALLBACK_MANAGED_POLICIES = ['arn:aws:iam::aws:policy/ReadOnlyAccess'];
+const FALLBACK_MANAGED_POLICIES = ['ReadOnlyAccess'];
 
-export function managedPoliciesOf(roleName: string): readonly string[] {
-  return ROLE_MANAGED_POLICIES[roleName] ?? FALLBACK_MANAGED_POLICIES;
+/** The ARN of an AWS managed policy: `arn:<partition>:iam::aws:policy/<path and name>`. */
+function awsManagedPolicyArn(partition: string, name: string): string {
+  return `arn:${partition}:iam::aws:policy/${name}`;
+}
+
+export function managedPoliciesOf(roleName: string, partition: string): readonly string[] {
+  return (ROLE_MANAGED_POLICIES[roleName] ?? FALLBACK_MANAGED_POLICIES).map((name) =>
+    awsManagedPolicyArn(partition, name),
+  );
 }
 
 /** What access planning needs besides the config: account ids and the organization's OU ids. */
 export interface AccessContext {
+  /** The partition of the home region (src/partitions.ts): every ARN below is in it. */
+  readonly partition: string;
   readonly identityAccountId: string;
   readonly cicdAccountId: string;
   readonly organizationId: string;
@@ -111,6 +118,7 @@ export type AutomationTrust =
     };
 
 export interface MemberAccess {
+  readonly partition: string;
   readonly accountKey: string;
   readonly roles: readonly MemberRole[];
   readonly automation: {
@@ -118,12 +126,12 @@ export interface MemberAccess {
     readonly trust: AutomationTrust;
     readonly managedPolicyArns: readonly string[];
   };
-  /** Extra principal allowed into AutomationRole: seed 004's automation user, when configured. */
+  /** Extra principal allowed into AutomationRole: the Pulumi approach's automation user, when configured. */
   readonly automationUserArn?: string;
 }
 
-function groupRoleArn(identityAccountId: string, group: string): string {
-  return `arn:aws:iam::${identityAccountId}:role/${groupRoleName(group)}`;
+function groupRoleArn(partition: string, identityAccountId: string, group: string): string {
+  return `arn:${partition}:iam::${identityAccountId}:role/${groupRoleName(group)}`;
 }
 
 /** The roles of one account: pure and per account (no other account's data goes in). */
@@ -140,8 +148,8 @@ export function memberAccess(account: ResolvedAccount, context: AccessContext): 
     const groups = [...(groupsByRole.get(name) as Set<string>)].sort(compareText);
     return {
       name,
-      managedPolicyArns: managedPoliciesOf(name),
-      trustedGroupRoleArns: groups.map((g) => groupRoleArn(context.identityAccountId, g)),
+      managedPolicyArns: managedPoliciesOf(name, context.partition),
+      trustedGroupRoleArns: groups.map((g) => groupRoleArn(context.partition, context.identityAccountId, g)),
       groups,
     };
   });
@@ -155,6 +163,7 @@ export function memberAccess(account: ResolvedAccount, context: AccessContext): 
   const oidc = context.settings?.automation_oidc;
   const users = context.settings?.iam_users;
   return {
+    partition: context.partition,
     accountKey: account.key,
     roles,
     automation: {
@@ -167,18 +176,22 @@ export function memberAccess(account: ResolvedAccount, context: AccessContext): 
             subjects: [...oidc.subjects],
           }
         : { type: 'account', accountId: context.cicdAccountId },
-      managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+      managedPolicyArns: [awsManagedPolicyArn(context.partition, 'AdministratorAccess')],
     },
     ...(users
       ? {
-          automationUserArn: `arn:aws:iam::${context.identityAccountId}:user${IAM_PATH}${users.automation_user_name ?? 'cicd-automation'}`,
+          automationUserArn: `arn:${context.partition}:iam::${context.identityAccountId}:user${IAM_PATH}${users.automation_user_name ?? 'cicd-automation'}`,
         }
       : {}),
   };
 }
 
 /** Trust policy of a member role: the identity account, narrowed to the granted group roles. */
-export function memberRoleTrustPolicy(role: MemberRole, identityAccountId: string): Record<string, unknown> {
+export function memberRoleTrustPolicy(
+  role: MemberRole,
+  identityAccountId: string,
+  partition: string,
+): Record<string, unknown> {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -188,7 +201,7 @@ export function memberRoleTrustPolicy(role: MemberRole, identityAccountId: strin
         // The account principal plus aws:PrincipalArn (not the role ARNs as principals): IAM
         // rejects a trust naming a role that does not exist yet, and the identity mapping may
         // be deployed after this account's roles.
-        Principal: { AWS: `arn:aws:iam::${identityAccountId}:root` },
+        Principal: { AWS: `arn:${partition}:iam::${identityAccountId}:root` },
         Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
         Condition: { ArnEquals: { 'aws:PrincipalArn': [...role.trustedGroupRoleArns] } },
       },
@@ -203,11 +216,11 @@ export function automationTrustPolicy(access: MemberAccess): Record<string, unkn
     statements.push({
       Sid: 'CicdAccount',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${trust.accountId}:root` },
+      Principal: { AWS: `arn:${access.partition}:iam::${trust.accountId}:root` },
       Action: ['sts:AssumeRole', 'sts:TagSession'],
     });
   } else {
-    const host = trust.providerArn.replace(/^arn:aws:iam::\d{12}:oidc-provider\//, '');
+    const host = trust.providerArn.replace(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\//, '');
     statements.push({
       Sid: 'OidcProvider',
       Effect: 'Allow',
@@ -249,6 +262,7 @@ export interface GroupRole {
 }
 
 export interface IdentityMapping {
+  readonly partition: string;
   readonly groups: readonly GroupRole[];
   /** OUs with accounts that have no OU id yet (not created): their grants come on a later run. */
   readonly pendingOus: readonly string[];
@@ -301,6 +315,7 @@ export function identityMapping(config: ResolvedConfig, context: AccessContext):
     };
   });
   return {
+    partition: context.partition,
     groups,
     pendingOus: [...pending].sort(compareText),
     ...(context.settings ? { settings: context.settings } : {}),
@@ -308,14 +323,14 @@ export function identityMapping(config: ResolvedConfig, context: AccessContext):
 }
 
 /** The inline policy of a group role: assume the granted roles in the granted OUs, nothing else. */
-export function groupRolePolicy(role: GroupRole): Record<string, unknown> {
+export function groupRolePolicy(role: GroupRole, partition: string): Record<string, unknown> {
   return {
     Version: '2012-10-17',
     Statement: role.grants.map((grant, i) => ({
       Sid: `Grant${i + 1}`,
       Effect: 'Allow',
       Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
-      Resource: grant.roles.map((r) => `arn:aws:iam::*:role/${r}`),
+      Resource: grant.roles.map((r) => `arn:${partition}:iam::*:role/${r}`),
       Condition: { 'ForAnyValue:StringEquals': { 'aws:ResourceOrgPaths': [...grant.orgPaths] } },
     })),
   };
@@ -329,7 +344,7 @@ export function policyChars(document: unknown): number {
 /** Throws when a group role's policy would exceed IAM's inline limit (before CloudFormation does). */
 export function checkIdentityMappingLimits(mapping: IdentityMapping): void {
   for (const role of mapping.groups) {
-    const size = policyChars(groupRolePolicy(role));
+    const size = policyChars(groupRolePolicy(role, mapping.partition));
     if (size > IAM_LIMITS.roleInlinePolicyChars) {
       throw new OrgbridgeError(
         'ACCESS_POLICY_TOO_LARGE',
@@ -358,6 +373,11 @@ export interface LogDeliveryGrant {
   readonly accountIds: readonly string[];
   /** Accounts that need it, by key, for messages and tests. */
   readonly accountKeys: readonly string[];
+  /**
+   * The ids of every account that needs it, sorted, whatever the grant's form: the ELB accounts
+   * of older regions can only be granted per account path (src/templates/logs-bucket.ts).
+   */
+  readonly deliveringAccountIds: readonly string[];
   /** True when the per-OU/per-account lists would not fit: the whole organization is granted. */
   readonly organizationWide: boolean;
 }
@@ -387,16 +407,31 @@ export function planLogDelivery(
   const orgPaths: string[] = [];
   const ids: string[] = [];
   const keys: string[] = [];
+  const delivering: string[] = [];
   for (const [ou, { need, other }] of [...byOu].sort(([a], [b]) => compareText(a, b))) {
     keys.push(...need);
+    delivering.push(...need.map((key) => accountIds[key] as string));
     const path = orgPathOf(ou);
     if (need.length > 1 && other === 0 && path) orgPaths.push(path);
     else for (const key of need) ids.push(accountIds[key] as string);
   }
   ids.sort(compareText);
   keys.sort(compareText);
+  delivering.sort(compareText);
   const size = JSON.stringify(orgPaths).length + JSON.stringify(ids).length;
   if (size > LOG_GRANT_MAX_CHARS)
-    return { orgPaths: [], accountIds: [], accountKeys: keys, organizationWide: true };
-  return { orgPaths, accountIds: ids, accountKeys: keys, organizationWide: false };
+    return {
+      orgPaths: [],
+      accountIds: [],
+      accountKeys: keys,
+      deliveringAccountIds: delivering,
+      organizationWide: true,
+    };
+  return {
+    orgPaths,
+    accountIds: ids,
+    accountKeys: keys,
+    deliveringAccountIds: delivering,
+    organizationWide: false,
+  };
 }

@@ -26,8 +26,9 @@ import {
 } from './model.js';
 import { compareText, type ObservedAccount, type ObservedOrganization } from './observed.js';
 
-/** The part of the resolved config the account planner reads. */
-export type AccountPlanConfig = Pick<ResolvedConfig, 'organization' | 'scopes' | 'accounts'>;
+/** The part of the resolved config the account planner reads (`unmanaged` may be left out). */
+export type AccountPlanConfig = Pick<ResolvedConfig, 'organization' | 'scopes' | 'accounts'> &
+  Partial<Pick<ResolvedConfig, 'unmanaged'>>;
 
 export interface AccountPlanInput {
   readonly config: AccountPlanConfig;
@@ -68,6 +69,30 @@ export function normalizeOuPath(path: string): string {
 
 export function isUnderOu(path: string, ou: string): boolean {
   return ou === '' || path === ou || path.startsWith(`${ou}/`);
+}
+
+/** The morgue OU path, or undefined when `organization.morgue_ou` is not set. */
+function morgueOf(config: Pick<ResolvedConfig, 'organization'>): string | undefined {
+  const morgue = config.organization.morgue_ou;
+  return morgue === undefined ? undefined : normalizeOuPath(morgue);
+}
+
+/** Whether `path` is the morgue OU or below it (never, without a morgue). */
+function inMorgue(path: string, morgue: string | undefined): boolean {
+  return morgue !== undefined && isUnderOu(path, morgue);
+}
+
+/**
+ * What `unmanaged:` leaves alone: accounts by id, and every account at or below an unmanaged OU.
+ * The planner never matches, moves, tags or retires them.
+ */
+export function unmanagedPredicate(
+  config: Partial<Pick<ResolvedConfig, 'unmanaged'>>,
+): (account: Pick<ObservedAccount, 'id' | 'ou'>) => boolean {
+  const ids = new Set(config.unmanaged?.accounts ?? []);
+  const ous = (config.unmanaged?.organization_units ?? []).map(normalizeOuPath).filter((ou) => ou !== '');
+  if (ids.size === 0 && ous.length === 0) return () => false;
+  return (account) => ids.has(account.id) || ous.some((ou) => isUnderOu(account.ou, ou));
 }
 
 function ouDepth(path: string): number {
@@ -151,7 +176,27 @@ function findMatch(
   d: ResolvedAccount,
   index: ObservedIndex,
   observed: ObservedOrganization,
-  morgue: string,
+  morgue: string | undefined,
+  claimed: ReadonlyMap<string, string>,
+  unmanaged: (account: ObservedAccount) => boolean = () => false,
+): AccountMatch | Notice | undefined {
+  const found = findCandidate(d, index, observed, morgue, claimed);
+  if (found && !('code' in found) && unmanaged(found.account)) {
+    return {
+      code: 'PLAN_ACCOUNT_UNMANAGED',
+      key: d.key,
+      accountId: found.account.id,
+      message: `account '${d.key}' matches account ${found.account.id} (by ${found.by}), which \`unmanaged:\` leaves alone; remove it from \`unmanaged:\` to manage it, or give '${d.key}' another email and name`,
+    };
+  }
+  return found;
+}
+
+function findCandidate(
+  d: ResolvedAccount,
+  index: ObservedIndex,
+  observed: ObservedOrganization,
+  morgue: string | undefined,
   claimed: ReadonlyMap<string, string>,
 ): AccountMatch | Notice | undefined {
   if (d.id !== undefined) {
@@ -177,7 +222,7 @@ function findMatch(
   const namesakes = (index.byName.get(d.name) ?? []).filter(
     (a) =>
       a.status === 'ACTIVE' &&
-      !isUnderOu(a.ou, morgue) &&
+      !inMorgue(a.ou, morgue) &&
       !claimed.has(a.id) &&
       (a.tags[MARKERS.key] === undefined || a.tags[MARKERS.key] === d.key),
   );
@@ -193,7 +238,8 @@ function findMatch(
 }
 
 /** The part of the resolved config account matching reads. */
-export type AccountMatchConfig = Pick<ResolvedConfig, 'organization' | 'accounts'>;
+export type AccountMatchConfig = Pick<ResolvedConfig, 'organization' | 'accounts'> &
+  Partial<Pick<ResolvedConfig, 'unmanaged'>>;
 
 /**
  * Account key -> the observed account it is, exactly as planAccountChanges decides (same order,
@@ -205,7 +251,8 @@ export function matchAccounts(
   config: AccountMatchConfig,
   observed: ObservedOrganization,
 ): ReadonlyMap<string, AccountMatch> {
-  const morgue = normalizeOuPath(config.organization.morgue_ou);
+  const morgue = morgueOf(config);
+  const unmanaged = unmanagedPredicate(config);
   const index = new ObservedIndex(observed);
   const claimed = new Map<string, string>();
   const seenEmails = new Set<string>();
@@ -214,7 +261,7 @@ export function matchAccounts(
     const email = d.email.toLowerCase();
     if (seenEmails.has(email)) continue;
     seenEmails.add(email);
-    const found = findMatch(d, index, observed, morgue, claimed);
+    const found = findMatch(d, index, observed, morgue, claimed, unmanaged);
     if (!found || 'code' in found || claimed.has(found.account.id)) continue;
     claimed.set(found.account.id, d.key);
     matches.set(d.key, found);
@@ -231,7 +278,7 @@ export function managedAccountIds(
   config: AccountMatchConfig,
   observed: ObservedOrganization,
 ): Record<string, string> {
-  const morgue = normalizeOuPath(config.organization.morgue_ou);
+  const morgue = morgueOf(config);
   const desiredByKey = new Map(config.accounts.map((a) => [a.key, a] as const));
   const ids: Record<string, string> = {};
   for (const [key, { account }] of matchAccounts(config, observed)) {
@@ -239,7 +286,7 @@ export function managedAccountIds(
     if (account.status !== 'ACTIVE') continue;
     if (desired.kind === 'member') {
       if (account.id === observed.managementAccountId) continue;
-      if (isUnderOu(account.ou, morgue) && desired.id !== account.id) continue;
+      if (inMorgue(account.ou, morgue) && desired.id !== account.id) continue;
     }
     ids[key] = account.id;
   }
@@ -253,7 +300,9 @@ export function managedAccountIds(
 export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   const { config, observed, now } = input;
   const org = config.organization;
-  const morgue = normalizeOuPath(org.morgue_ou);
+  const morgue = morgueOf(config);
+  const unmanagedAccount = unmanagedPredicate(config);
+  const authoritative = org.authoritative === true;
   const tagLimit = org.limits?.tags_per_account ?? DEFAULT_TAGS_PER_ACCOUNT;
   const ouLimit = org.limits?.ou_depth ?? 5;
   const ouIdByPath = new Map(Object.entries(observed.ous).map(([p, id]) => [normalizeOuPath(p), id]));
@@ -277,7 +326,8 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   const needOu = (path: string, reason: string) => {
     if (!neededOus.has(path)) neededOus.set(path, reason);
   };
-  needOu(morgue, `the morgue OU (organization.morgue_ou) that holds retired accounts`);
+  if (morgue !== undefined)
+    needOu(morgue, `the morgue OU (organization.morgue_ou) that holds retired accounts`);
   for (const scope of Object.values(config.scopes).sort((a, b) => compareText(a.name, b.name))) {
     const path = normalizeOuPath(scope.organization_unit);
     if (ouDepth(path) > ouLimit) {
@@ -293,7 +343,10 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   const seenEmails = new Map<string, string>();
   const desired = [...config.accounts].sort((a, b) => compareText(a.key, b.key));
 
-  const matchOf = (d: ResolvedAccount) => findMatch(d, index, observed, morgue, claimed);
+  const matchOf = (d: ResolvedAccount) => findMatch(d, index, observed, morgue, claimed, unmanagedAccount);
+
+  const markersOf = (d: ResolvedAccount): Record<string, string> =>
+    authoritative ? authoritativeMarkers(d, tagLimit) : managedMarkers(d.key, d.tags, d.protect);
 
   const validateTags = (d: ResolvedAccount): Notice | undefined => {
     const keys = Object.keys(d.tags);
@@ -304,6 +357,17 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
         key: d.key,
         message: `account '${d.key}' sets tag '${reserved}'; keys starting with 'orgbridge:' are reserved for orgbridge's own markers: rename the tag`,
       };
+    }
+    // An authoritative config manages every tag without the managed-tags marker, whose
+    // space-separated list is what these limits protect; its markers are written when they fit.
+    if (authoritative) {
+      return keys.length > tagLimit
+        ? {
+            code: 'PLAN_TOO_MANY_TAGS',
+            key: d.key,
+            message: `account '${d.key}' sets ${keys.length} tags, more than the ${tagLimit} an account may carry: drop ${keys.length - tagLimit}`,
+          }
+        : undefined;
     }
     const spaced = keys.find((k) => /\s/.test(k));
     if (spaced) {
@@ -396,7 +460,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       });
       continue;
     }
-    if (isUnderOu(wantOu, morgue)) {
+    if (inMorgue(wantOu, morgue)) {
       blocked.push({
         code: 'PLAN_ACCOUNT_IN_MORGUE_OU',
         key: d.key,
@@ -413,7 +477,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
         name: d.name,
         email: d.email,
         ou: wantOu,
-        tags: { ...d.tags, ...managedMarkers(d.key, d.tags, d.protect) },
+        tags: { ...d.tags, ...markersOf(d) },
         reason:
           d.kind === 'member'
             ? `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`
@@ -441,9 +505,9 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       });
       continue;
     }
-    const inMorgue = isUnderOu(account.ou, morgue);
-    const restoring = inMorgue && d.id === account.id;
-    if (inMorgue && !restoring) {
+    const retired = inMorgue(account.ou, morgue);
+    const restoring = retired && d.id === account.id;
+    if (retired && !restoring) {
       blocked.push({
         code: 'PLAN_ACCOUNT_IN_MORGUE',
         key: d.key,
@@ -453,7 +517,8 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       continue;
     }
 
-    if (match.by !== 'key') {
+    // An authoritative config describes the organization as it is: nothing to adopt.
+    if (match.by !== 'key' && !authoritative) {
       const formerKey = account.tags[MARKERS.key];
       const how =
         match.by === 'id'
@@ -519,14 +584,17 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
           ? `restoring from the morgue: \`id: ${account.id}\` is back in the DSL`
           : movedByHand
             ? `moved by hand to ${displayOu(account.ou)}; ${scope} puts it in ${wantOu}`
-            : match.by !== 'key'
-              ? `adopted account sits in ${displayOu(account.ou)}; ${scope} puts it in ${wantOu}`
-              : `${scope} now puts it in ${wantOu} (was ${displayOu(account.ou)})`,
+            : match.by !== 'key' && !authoritative
+              ? `adopted account sits in ${displayOu(account.ou)}; ${scope} puts it in ${displayOu(wantOu)}`
+              : `${scope} now puts it in ${displayOu(wantOu)} (was ${displayOu(account.ou)})`,
       });
     }
 
-    // Tags: only managed keys (the DSL's, and those it set before) are ever changed or removed.
-    const previouslyManaged = parseManagedTagKeys(account.tags[MARKERS.managedTags]);
+    // Tags: only managed keys (the DSL's, and those it set before) are ever changed or removed;
+    // with an authoritative config, every tag of the account is.
+    const previouslyManaged = authoritative
+      ? Object.keys(account.tags).filter((k) => !isMarker(k))
+      : parseManagedTagKeys(account.tags[MARKERS.managedTags]);
     const set: Record<string, string> = {};
     const added: string[] = [];
     const changed: string[] = [];
@@ -540,7 +608,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
     if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
     let markersChanged = false;
-    const markers = managedMarkers(d.key, d.tags, d.protect);
+    const markers = markersOf(d);
     for (const [k, v] of Object.entries(markers)) {
       if (account.tags[k] !== v) {
         set[k] = v;
@@ -583,7 +651,14 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       }
     }
     remove.sort(compareText);
-    if (Object.keys(set).length || remove.length) {
+    // An authoritative config never asks to approve orgbridge's own bookkeeping: an account that
+    // has no markers yet gets them with its first real change, not as a change of their own.
+    const onlyMarkers =
+      authoritative &&
+      account.tags[MARKERS.key] === undefined &&
+      Object.keys(set).every(isMarker) &&
+      remove.every(isMarker);
+    if ((Object.keys(set).length || remove.length) && !onlyMarkers) {
       const parts: string[] = [];
       if (added.length) parts.push(`adds ${added.sort(compareText).join(', ')}`);
       if (changed.length)
@@ -601,69 +676,28 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
         drift: retagged,
         reason: parts.join('; '),
       });
-    } else if (match.by === 'key' && !moving) {
+    } else if ((match.by === 'key' || authoritative) && !moving) {
       unchanged++;
     }
   }
 
-  // Accounts orgbridge manages (they carry `orgbridge:key`) that the DSL no longer lists.
-  const closable: { account: ObservedAccount; key: string; retiredOn: string }[] = [];
-  const today = now.toISOString().slice(0, 10);
-  const desiredKeys = new Set(desired.map((d) => d.key));
-  for (const account of index.sorted) {
-    if (
-      claimed.has(account.id) ||
-      account.status !== 'ACTIVE' ||
-      account.id === observed.managementAccountId
-    ) {
-      continue;
-    }
-    const key = account.tags[MARKERS.key];
-    const isProtected = account.tags[MARKERS.protect] !== undefined;
-    if (isUnderOu(account.ou, morgue)) {
-      const retiredOn = account.tags[MARKERS.retired];
-      if (key !== undefined && retiredOn !== undefined && !isProtected)
-        closable.push({ account, key, retiredOn });
-      continue;
-    }
-    if (key === undefined) {
-      unmanaged.push(account.id);
-      continue;
-    }
-    if (desiredKeys.has(key)) {
-      // Still in the DSL (blocked above, or matched to another account): never retire it.
-      const owner = claimedByKey.get(key);
-      if (owner !== undefined) {
-        warnings.push({
-          code: 'PLAN_DUPLICATE_KEY_MARKER',
-          key,
-          accountId: account.id,
-          message: `account ${account.id} also carries ${MARKERS.key}=${key}, which is account ${owner}; check which one is '${key}', then retire the other by hand or remove its tag`,
-        });
-      }
-      continue;
-    }
-    if (isProtected) {
-      warnings.push({
-        code: 'PLAN_PROTECTED_NOT_RETIRED',
-        key,
-        accountId: account.id,
-        message: `'${key}' (${account.id}) left the DSL but is protected; to retire it, put it back with \`protect: false\`, sync, then remove it`,
-      });
-      continue;
-    }
-    retires.push({
-      action: 'retire-account',
-      key,
-      accountId: account.id,
-      name: account.name,
-      from: account.ou,
-      to: morgue,
-      set: { [MARKERS.retired]: today },
-      reason: `'${key}' is no longer in the DSL`,
-    });
-    closable.push({ account, key, retiredOn: today });
-  }
+  // Accounts orgbridge manages that the DSL no longer lists: retired, or why not.
+  const retirement = planRetirements({
+    observed,
+    sorted: index.sorted,
+    claimed,
+    claimedByKey,
+    desiredKeys: new Set(desired.map((d) => d.key)),
+    morgue,
+    authoritative,
+    unmanagedAccount,
+    today: now.toISOString().slice(0, 10),
+  });
+  const { closable } = retirement;
+  retires.push(...retirement.retires);
+  warnings.push(...retirement.warnings);
+  blocked.push(...retirement.blocked);
+  unmanaged.push(...retirement.unmanaged);
 
   if (org.close_retired_accounts && closable.length) {
     const budget = closureBudget(observed, now);
@@ -756,11 +790,128 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   };
 }
 
-function sortRecord(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
+interface RetirementInput {
+  readonly observed: ObservedOrganization;
+  readonly sorted: readonly ObservedAccount[];
+  /** Observed account id -> the DSL key it matched. */
+  readonly claimed: ReadonlyMap<string, string>;
+  /** DSL key -> the observed account id it matched. */
+  readonly claimedByKey: ReadonlyMap<string, string>;
+  readonly desiredKeys: ReadonlySet<string>;
+  readonly morgue: string | undefined;
+  readonly authoritative: boolean;
+  readonly unmanagedAccount: (account: ObservedAccount) => boolean;
+  /** YYYY-MM-DD, for `orgbridge:retired`. */
+  readonly today: string;
 }
 
-/** True when applying the plan would change something in AWS. */
-export function hasChanges(plan: AccountPlan): boolean {
-  return plan.actions.length > 0;
+/**
+ * The active accounts no DSL account matched: accounts orgbridge marked (and, with an
+ * authoritative config, every account) are retired to the morgue unless protected; the rest are
+ * unmanaged. Also what is in the morgue already and may be closed.
+ */
+function planRetirements(input: RetirementInput): {
+  retires: RetireAccountAction[];
+  closable: { account: ObservedAccount; key: string; retiredOn: string }[];
+  warnings: Notice[];
+  blocked: Notice[];
+  unmanaged: string[];
+} {
+  const { observed, claimed, claimedByKey, desiredKeys, morgue, authoritative, unmanagedAccount, today } =
+    input;
+  const retires: RetireAccountAction[] = [];
+  const warnings: Notice[] = [];
+  const blocked: Notice[] = [];
+  const unmanaged: string[] = [];
+  const closable: { account: ObservedAccount; key: string; retiredOn: string }[] = [];
+  for (const account of input.sorted) {
+    if (
+      claimed.has(account.id) ||
+      account.status !== 'ACTIVE' ||
+      account.id === observed.managementAccountId
+    ) {
+      continue;
+    }
+    if (unmanagedAccount(account)) {
+      unmanaged.push(account.id);
+      continue;
+    }
+    const markedKey = account.tags[MARKERS.key];
+    const isProtected = account.tags[MARKERS.protect] !== undefined;
+    if (inMorgue(account.ou, morgue)) {
+      const retiredOn = account.tags[MARKERS.retired];
+      if (markedKey !== undefined && retiredOn !== undefined && !isProtected)
+        closable.push({ account, key: markedKey, retiredOn });
+      continue;
+    }
+    // An authoritative config lists every account: one it does not list leaves the organization's
+    // managed set (it is retired); otherwise only accounts orgbridge marked are its to retire.
+    if (markedKey === undefined && !authoritative) {
+      unmanaged.push(account.id);
+      continue;
+    }
+    const key = markedKey ?? account.name;
+    if (markedKey !== undefined && desiredKeys.has(key)) {
+      // Still in the DSL (blocked above, or matched to another account): never retire it.
+      const owner = claimedByKey.get(key);
+      if (owner !== undefined) {
+        warnings.push({
+          code: 'PLAN_DUPLICATE_KEY_MARKER',
+          key,
+          accountId: account.id,
+          message: `account ${account.id} also carries ${MARKERS.key}=${key}, which is account ${owner}; check which one is '${key}', then retire the other by hand or remove its tag`,
+        });
+      }
+      continue;
+    }
+    if (isProtected) {
+      warnings.push({
+        code: 'PLAN_PROTECTED_NOT_RETIRED',
+        key,
+        accountId: account.id,
+        message: `'${key}' (${account.id}) left the DSL but is protected; to retire it, put it back with \`protect: false\`, sync, then remove it`,
+      });
+      continue;
+    }
+    if (morgue === undefined) {
+      blocked.push({
+        code: 'PLAN_NO_MORGUE',
+        key,
+        accountId: account.id,
+        message: `'${key}' (${account.id}) is no longer in the DSL, but organization.morgue_ou is not set: set it (e.g. Morgue) to retire accounts there, or list the account under \`unmanaged:\``,
+      });
+      continue;
+    }
+    retires.push({
+      action: 'retire-account',
+      key,
+      accountId: account.id,
+      name: account.name,
+      from: account.ou,
+      to: morgue,
+      set: { [MARKERS.retired]: today },
+      reason:
+        markedKey === undefined
+          ? `account ${account.id} is not in the DSL, which is authoritative`
+          : `'${key}' is no longer in the DSL`,
+    });
+    closable.push({ account, key, retiredOn: today });
+  }
+  return { retires, closable, warnings, blocked, unmanaged };
+}
+
+/**
+ * The markers of an account of an authoritative config: no managed-tags list (every tag is
+ * managed), and only as many as fit beside its tags and `orgbridge:ou` under the tag limit,
+ * `orgbridge:protect` first. Markers are orgbridge's bookkeeping there, never a reason to refuse.
+ */
+function authoritativeMarkers(d: ResolvedAccount, tagLimit: number): Record<string, string> {
+  const all = managedMarkers(d.key, d.tags, d.protect);
+  const room = tagLimit - Object.keys(d.tags).length - 1;
+  const order = [MARKERS.protect, MARKERS.key, MARKERS.tagsHash].filter((k) => all[k] !== undefined);
+  return Object.fromEntries(order.slice(0, Math.max(0, room)).map((k) => [k, all[k] as string]));
+}
+
+function sortRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
 }

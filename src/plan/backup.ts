@@ -12,7 +12,7 @@ import { OrgbridgeError } from '../errors.js';
 import { AUTOMATION_ROLE_NAME } from './access.js';
 
 /**
- * The backup vaults and roles one account's baseline creates (seed 004 "Backup Policies"): the
+ * The backup vaults and roles one account's baseline creates (the Pulumi approach's "Backup Policies"): the
  * fixed `Default` vault and `orgbridge-backup` role, plus every vault and `$account` role the
  * effective backup policy of the account's OU names, so that what the policy references exists.
  * The effective policy is computed offline exactly as `orgbridge effective-policy` does.

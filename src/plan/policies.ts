@@ -41,11 +41,11 @@ export const ObservedPolicySchema = z.object({
   awsManaged: z.boolean(),
   /** Created by orgbridge: the name prefix and the `orgbridge:managed` tag. */
   managed: z.boolean(),
-  /** Content, read for managed policies only (to compare). */
+  /** Content, read for the policies the config describes (to compare). */
   content: z.string().optional(),
   /** Description; orgbridge's carries a stamp of the content it wrote (src/plan/policy-drift.ts). */
   description: z.string().optional(),
-  /** OU paths it is attached to (managed policies only). */
+  /** Target keys it is attached to: OU paths (`''` the root) and `accountTarget(id)`. */
   targets: z.array(z.string()),
 });
 export type ObservedPolicy = z.infer<typeof ObservedPolicySchema>;
@@ -56,9 +56,9 @@ export const ObservedPoliciesSchema = z.object({
   enabledTypes: z.array(Type),
   /** Every policy of the synced types. */
   policies: z.array(ObservedPolicySchema),
-  /** OU path -> id, for the OUs the plan looks at; an OU missing here does not exist (yet). */
+  /** OU path -> id (the root as `''`); an OU missing here does not exist (yet). */
   ous: z.record(z.string(), z.string()),
-  /** OU path -> ids of every policy attached to it (managed or not), for the OUs in `ous`. */
+  /** Target key -> ids of every policy of the synced types attached to it. */
   attached: z.record(z.string(), z.array(z.string())),
 });
 export type ObservedPolicies = z.infer<typeof ObservedPoliciesSchema>;
@@ -89,8 +89,12 @@ export const PolicyActionSchema = z.discriminatedUnion('action', [
     ...Base,
     /** Undefined when the policy is created by this plan (its id is known after). */
     policyId: z.string().optional(),
+    /** The target as shown: an OU path, `Root`, or `account <key>`. */
     ou: z.string(),
+    /** The target's id (root, OU or account): Organizations' TargetId. */
     ouId: z.string(),
+    /** Set when the target is an account: its id. */
+    account: z.string().optional(),
     accounts: z.number().optional(),
   }),
   z.object({
@@ -99,6 +103,7 @@ export const PolicyActionSchema = z.discriminatedUnion('action', [
     policyId: z.string(),
     ou: z.string(),
     ouId: z.string(),
+    account: z.string().optional(),
     accounts: z.number().optional(),
   }),
   z.object({ action: z.literal('delete-policy'), ...Base, policyId: z.string() }),
@@ -128,51 +133,180 @@ export const PolicyPlanSchema = z.object({
   warnings: z.array(z.string()),
   /** Attached policies orgbridge did not create, left alone: `ou: name`. */
   unmanaged: z.array(z.string()),
+  /** Existing policies the config describes by name, managed without a marker: `type name`. */
+  adopted: z.array(z.string()).optional(),
 });
 export type PolicyPlan = z.infer<typeof PolicyPlanSchema>;
 
 export interface PolicyPlanInput {
+  /** Policies attached to OUs, `organization_unit: ''` being the root. */
   readonly desired: readonly PolicyDocument[];
+  /** Policies attached to accounts, by account id. */
+  readonly accountDesired?: readonly AccountAttachment[];
   readonly observed: ObservedPolicies;
   readonly limits: PolicyLimits;
   /** The policy types to sync (others are left alone, e.g. backup on the emulator). */
   readonly types: readonly PolicyType[];
   /** Accounts in (or below) an OU; leave out when unknown (the plan then shows no counts). */
   readonly accountsUnder?: (ou: string) => number;
+  /**
+   * The targets the config describes (target keys: OU paths, `''` the root, and
+   * `accountTarget(id)`), `unmanaged:` left out. Policies orgbridge adopted, FullAWSAccess and,
+   * when `authoritative`, policies the config does not describe are attached or detached only
+   * there. Absent: only orgbridge's own policies are ever detached (the SYNC_SCPS handler).
+   */
+  readonly scope?: PolicyScope;
+}
+
+/** A policy of the config attached to one account. */
+export interface AccountAttachment {
+  readonly type: PolicyType;
+  readonly name: string;
+  readonly file: string;
+  readonly content: string;
+  readonly accountId: string;
+  /** How the plan names the account, e.g. `account payments-api`. */
+  readonly label: string;
+}
+
+export interface PolicyScope {
+  readonly targets: readonly string[];
+  /** Target key -> how the plan names it (accounts: `account <key>`). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Targets never touched, not even by orgbridge's own policies (`unmanaged:`). */
+  readonly unmanaged?: (target: string) => boolean;
+  /** `policies.scp.FullAWSAccess` is declared: FullAWSAccess is attached on every target but these. */
+  readonly fullAwsAccessDetached?: readonly string[];
+  /** organization.authoritative: a policy of a synced type the config does not describe is detached. */
+  readonly authoritative?: boolean;
+  /** Policy ids never adopted, attached or detached (`unmanaged.policies`). */
+  readonly unmanagedPolicies?: readonly string[];
+}
+
+/** Target key of an account: OU paths never start with `/`, so the two cannot collide. */
+export function accountTarget(accountId: string): string {
+  return `/account/${accountId}`;
+}
+
+function accountOfTarget(target: string): string | undefined {
+  return target.startsWith('/account/') ? target.slice('/account/'.length) : undefined;
+}
+
+/** One attachment the config wants: a policy document on a target key. */
+interface Wanted {
+  readonly type: PolicyType;
+  readonly name: string;
+  readonly file: string;
+  readonly content: string;
+  readonly target: string;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
+/** How a policy of the config exists in AWS (or not yet). */
+interface Resolution {
+  readonly awsName: string;
+  readonly existing?: ObservedPolicy;
+  /** An existing policy the config describes by its name: managed from now on, no marker. */
+  readonly adopted: boolean;
+}
+
+/**
+ * Which AWS policy a policy of the config is, in order: the one orgbridge created
+ * (`orgbridge-<type>-<name>`, tagged), an existing policy with exactly the config's name (adopted:
+ * an imported organization's policies keep their names and need no marker), else none (it is
+ * created as `orgbridge-<type>-<name>`), unless that name is taken by a policy orgbridge did not
+ * create (POLICY_NAME_TAKEN).
+ */
+export function resolveDesiredPolicy(
+  type: PolicyType,
+  name: string,
+  observedOfType: readonly ObservedPolicy[],
+): Resolution | { readonly taken: ObservedPolicy } {
+  const awsName = awsPolicyName(type, name);
+  const managed = observedOfType.find((p) => p.managed && p.name === awsName);
+  if (managed) return { awsName, existing: managed, adopted: false };
+  const same = observedOfType.find((p) => !p.awsManaged && !p.managed && p.name === name);
+  if (same) return { awsName: same.name, existing: same, adopted: true };
+  const taken = observedOfType.find((p) => p.name === awsName && !p.managed);
+  return taken ? { taken } : { awsName, adopted: false };
+}
+
+/** Content as Organizations compares it: a JSON document, whitespace aside. */
+export function normalizePolicyContent(content: string | undefined): string | undefined {
+  if (content === undefined) return undefined;
+  try {
+    return JSON.stringify(JSON.parse(content));
+  } catch {
+    return content;
+  }
+}
+
 export function planPolicies(input: PolicyPlanInput): PolicyPlan {
-  const { observed, limits } = input;
+  const { observed, limits, scope } = input;
   const actions: PolicyAction[] = [];
   const problems: PolicyProblem[] = [];
   const warnings = new Set<string>();
   const unmanaged = new Set<string>();
+  const adopted = new Set<string>();
   const policiesById = new Map(observed.policies.map((p) => [p.id, p]));
-  const accounts = (ous: Iterable<string>) => {
+  const inScope = new Set(scope?.targets ?? []);
+  const untouchable = scope?.unmanaged ?? (() => false);
+  const labelOf = (target: string) =>
+    scope?.labels?.[target] ??
+    (accountOfTarget(target) !== undefined
+      ? `account ${accountOfTarget(target)}`
+      : target === ''
+        ? 'Root'
+        : target);
+  const accounts = (targets: Iterable<string>) => {
     if (!input.accountsUnder) return undefined;
     let n = 0;
-    for (const ou of ous) n += input.accountsUnder(ou);
+    for (const t of targets) n += accountOfTarget(t) !== undefined ? 1 : input.accountsUnder(t);
     return n;
   };
+  const targetIdOf = (target: string) => accountOfTarget(target) ?? observed.ous[target];
+  const leftAlone = new Set(scope?.unmanagedPolicies ?? []);
+  const wantedAll: Wanted[] = [
+    ...input.desired.map((d) => ({ ...d, target: d.organization_unit })),
+    ...(input.accountDesired ?? []).map((d) => ({ ...d, target: accountTarget(d.accountId) })),
+  ];
 
   for (const type of input.types) {
-    const desired = input.desired.filter((d) => d.type === type);
-    const observedOfType = observed.policies.filter((p) => p.type === type);
+    const desired = wantedAll.filter((d) => d.type === type);
+    const observedOfType = observed.policies.filter((p) => p.type === type && !leftAlone.has(p.id));
+    const attachedOfType = (target: string) =>
+      (observed.attached[target] ?? [])
+        .map((id) => policiesById.get(id))
+        .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
     if (desired.length > 0 && !observed.enabledTypes.includes(type)) {
       actions.push({ action: 'enable-policy-type', type, rootId: observed.rootId });
     }
 
-    // One AWS policy per (type, name); the DSL guarantees identical content under every OU.
-    const groups = new Map<string, PolicyDocument[]>();
+    // One AWS policy per (type, name); the DSL guarantees identical content on every target.
+    const groups = new Map<string, Wanted[]>();
     for (const d of desired) groups.set(d.name, [...(groups.get(d.name) ?? []), d]);
 
-    const wantedAt = new Map<string, Set<string>>(); // OU -> awsNames wanted there
-    const managedByAwsName = new Map(observedOfType.filter((p) => p.managed).map((p) => [p.name, p]));
+    const wantedAt = new Map<string, Set<string>>(); // target -> awsNames wanted there
+    const want = (target: string, awsName: string) => {
+      const set = wantedAt.get(target) ?? new Set();
+      set.add(awsName);
+      wantedAt.set(target, set);
+    };
+    /** AWS name -> config name and id (undefined until created) of the policies the config wants. */
+    const wantedPolicies = new Map<string, { name: string; policyId?: string }>();
+    /** Policies whose attachments this plan decides, with where it may detach them. */
+    const controlled = new Map<string, (target: string) => boolean>();
+    /** Targets of the config's policies, shown with what is attached there even if it stays. */
+    const lookedAt = new Set<string>();
+    const anywhere = (target: string) => !untouchable(target);
+    // Without a scope (SYNC_SCPS, which knows only the SCP files), nothing but orgbridge's own
+    // policies is ever detached: the sender did not say which targets the config describes.
+    const scoped = (target: string) => scope !== undefined && inScope.has(target);
+    for (const p of observedOfType) if (p.managed) controlled.set(p.id, anywhere);
+
     for (const [name, docs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const doc = docs[0] as PolicyDocument;
-      const awsName = awsPolicyName(type, name);
+      const doc = docs[0] as Wanted;
       const max = policyMaxChars(type, limits);
       if (doc.content.length > max) {
         problems.push({
@@ -181,21 +315,23 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
           blocking: true,
         });
       }
-      for (const d of docs) {
-        const set = wantedAt.get(d.organization_unit) ?? new Set();
-        set.add(awsName);
-        wantedAt.set(d.organization_unit, set);
-      }
-      const existing = managedByAwsName.get(awsName);
-      const taken = observedOfType.find((p) => p.name === awsName && !p.managed);
-      if (!existing && taken) {
+      const resolved = resolveDesiredPolicy(type, name, observedOfType);
+      for (const d of docs) lookedAt.add(d.target);
+      if ('taken' in resolved) {
         problems.push({
           code: 'POLICY_NAME_TAKEN',
-          message: `a ${type} policy named ${awsName} (${taken.id}) exists but orgbridge did not create it; rename or delete it, or tag it ${MANAGED_POLICY_TAG}=true to adopt it`,
+          message: `a ${type} policy named ${resolved.taken.name} (${resolved.taken.id}) exists but orgbridge did not create it; rename or delete it, or tag it ${MANAGED_POLICY_TAG}=true to adopt it`,
           blocking: true,
         });
         continue;
       }
+      const { awsName, existing } = resolved;
+      if (resolved.adopted && existing) {
+        adopted.add(`${type} ${existing.name}`);
+        controlled.set(existing.id, scoped);
+      }
+      wantedPolicies.set(awsName, { name, ...optional('policyId', existing?.id) });
+      for (const d of docs) want(d.target, awsName);
       if (!existing) {
         actions.push({
           action: 'create-policy',
@@ -206,7 +342,7 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
           content: doc.content,
           chars: doc.content.length,
         });
-      } else if (existing.content !== doc.content) {
+      } else if (normalizePolicyContent(existing.content) !== doc.content) {
         actions.push({
           action: 'update-policy',
           type,
@@ -217,61 +353,67 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
           content: doc.content,
           chars: doc.content.length,
           previousChars: existing.content?.length ?? 0,
-          ...optional(
-            'accounts',
-            accounts(new Set([...existing.targets, ...docs.map((d) => d.organization_unit)])),
-          ),
+          ...optional('accounts', accounts(new Set([...existing.targets, ...docs.map((d) => d.target)]))),
         });
       }
     }
+    if (type === 'scp' && scope)
+      controlFullAwsAccess(scope, observedOfType, inScope, want, wantedPolicies, controlled);
+    if (scope?.authoritative) {
+      // Policies the config does not describe: detached from what the config describes.
+      for (const p of observedOfType)
+        if (!p.awsManaged && !controlled.has(p.id) && !wantedPolicies.has(p.name))
+          controlled.set(p.id, scoped);
+    }
 
-    // Attachments, OU by OU, in file-name order (the order tag/backup policies merge in).
-    const ous = new Set([
+    // Attachments, target by target, in file-name order (the order tag/backup policies merge in).
+    const targets = new Set([
+      ...lookedAt,
       ...wantedAt.keys(),
-      ...observedOfType.filter((p) => p.managed).flatMap((p) => p.targets),
+      ...observedOfType.filter((p) => controlled.has(p.id)).flatMap((p) => p.targets),
     ]);
-    for (const ou of [...ous].sort()) {
-      const ouId = observed.ous[ou];
-      const wanted = wantedAt.get(ou) ?? new Set<string>();
-      if (ouId === undefined) {
-        if (wanted.size > 0) {
+    for (const target of [...targets].sort()) {
+      const targetId = targetIdOf(target);
+      const wanted = wantedAt.get(target) ?? new Set<string>();
+      const label = labelOf(target);
+      if (targetId === undefined) {
+        if ([...wanted].some((n) => n !== FULL_AWS_ACCESS)) {
           problems.push({
             code: 'POLICY_OU_MISSING',
-            message: `OU ${ou} does not exist yet; its ${type} policies are attached on the next run (run sync-accounts first)`,
+            message: `OU ${label} does not exist yet; its ${type} policies are attached on the next run (run sync-accounts first)`,
             blocking: false,
           });
         }
         continue;
       }
-      const attachedHere = (observed.attached[ou] ?? [])
-        .map((id) => policiesById.get(id))
-        .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
-      for (const p of attachedHere) if (!p.managed) unmanaged.add(`${ou}: ${p.name}`);
+      const attachedHere = attachedOfType(target);
+      const detachable = (p: ObservedPolicy) => controlled.get(p.id)?.(target) === true;
+      for (const p of attachedHere)
+        if (!detachable(p) && !wanted.has(p.name)) unmanaged.add(`${label}: ${p.name}`);
       const attachedNames = new Set(attachedHere.map((p) => p.name));
-      const count = accounts([ou]);
+      const count = accounts([target]);
+      const account = accountOfTarget(target);
+      const where = { ou: label, ouId: targetId, ...optional('account', account) };
       const toAttach = [...wanted].filter((n) => !attachedNames.has(n)).sort();
       for (const awsName of toAttach) {
-        const name = [...groups.keys()].find((n) => awsPolicyName(type, n) === awsName) as string;
-        const policyId = managedByAwsName.get(awsName)?.id;
-        if (observedOfType.some((p) => p.name === awsName && !p.managed)) continue; // POLICY_NAME_TAKEN
+        const policy = wantedPolicies.get(awsName) as { name: string; policyId?: string };
         actions.push({
           action: 'attach-policy',
           type,
-          name,
+          name: policy.name,
           awsName,
-          ...optional('policyId', policyId),
-          ou,
-          ouId,
+          ...optional('policyId', policy.policyId),
+          ...where,
           ...optional('accounts', count),
         });
       }
-      const toDetach = attachedHere.filter((p) => p.managed && !wanted.has(p.name)).sort(byName);
+      const toDetach = attachedHere.filter((p) => detachable(p) && !wanted.has(p.name)).sort(byName);
       const after = attachedHere.length + toAttach.length - toDetach.length;
       for (const p of toDetach) {
         if (type === 'scp' && after < 1) {
           problems.push({
             code: 'POLICY_LAST_SCP',
-            message: `not detaching ${p.name} from ${ou}: it is the OU's last SCP and Organizations requires one (attach FullAWSAccess or another SCP first)`,
+            message: `not detaching ${p.name} from ${label}: it is its last SCP and Organizations requires one (attach FullAWSAccess or another SCP first)`,
             blocking: false,
           });
           continue;
@@ -279,11 +421,10 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
         actions.push({
           action: 'detach-policy',
           type,
-          name: p.name.replace(`orgbridge-${type}-`, ''),
+          name: p.managed ? p.name.replace(`orgbridge-${type}-`, '') : p.name,
           awsName: p.name,
           policyId: p.id,
-          ou,
-          ouId,
+          ...where,
           ...optional('accounts', count),
         });
       }
@@ -292,20 +433,18 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
         const names = [...attachedHere.filter((p) => !toDetach.includes(p)).map((p) => p.name), ...toAttach];
         problems.push({
           code: 'POLICY_TOO_MANY_ON_TARGET',
-          message: `${ou} would have ${after} ${type} policies (${names.join(', ')}), over the limit of ${max}${type === 'scp' ? ` (${FULL_AWS_ACCESS} counts)` : ''}`,
+          message: `${label} would have ${after} ${type} policies (${names.join(', ')}), over the limit of ${max}${type === 'scp' ? ` (${FULL_AWS_ACCESS} counts)` : ''}`,
           blocking: true,
         });
       }
     }
 
-    // Managed policies no file wants any more: deleted once detached from every OU above.
-    for (const p of observedOfType.filter(
-      (o) => o.managed && !desired.some((d) => awsPolicyName(type, d.name) === o.name),
-    )) {
+    // Policies orgbridge created that no file wants any more: deleted once detached everywhere.
+    for (const p of observedOfType.filter((o) => o.managed && !wantedPolicies.has(o.name))) {
       const detached = new Set(
         actions.flatMap((a) => (a.action === 'detach-policy' && a.policyId === p.id ? [a.ou] : [])),
       );
-      if (p.targets.every((ou) => detached.has(ou))) {
+      if (p.targets.every((target) => detached.has(labelOf(target)))) {
         actions.push({
           action: 'delete-policy',
           type,
@@ -317,8 +456,9 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
     }
 
     if (type !== 'scp') {
-      for (const ou of [...wantedAt.keys()].sort()) {
-        for (const d of computeEffectivePolicy(policyLevels(desired, type, ou)).diagnostics) {
+      const ouDocs = input.desired.filter((d) => d.type === type);
+      for (const ou of [...new Set(ouDocs.map((d) => d.organization_unit))].sort()) {
+        for (const d of computeEffectivePolicy(policyLevels(ouDocs, type, ou)).diagnostics) {
           warnings.add(formatDiagnostic(type, d));
         }
       }
@@ -340,7 +480,32 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
     problems,
     warnings: [...warnings],
     unmanaged: [...unmanaged].sort(),
+    ...(adopted.size > 0 ? { adopted: [...adopted].sort() } : {}),
   };
+}
+
+/**
+ * FullAWSAccess, when the config declares it (`policies.scp.FullAWSAccess`): AWS attaches it to
+ * every root, OU and account when SCPs are enabled
+ * (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html),
+ * so the config only says where it is detached; everywhere else it is wanted, and restored if it
+ * went missing. Undeclared, it is left alone as any policy orgbridge did not create.
+ */
+function controlFullAwsAccess(
+  scope: PolicyScope,
+  observedOfType: readonly ObservedPolicy[],
+  inScope: ReadonlySet<string>,
+  want: (target: string, awsName: string) => void,
+  wantedPolicies: Map<string, { name: string; policyId?: string }>,
+  controlled: Map<string, (target: string) => boolean>,
+): void {
+  if (!scope.fullAwsAccessDetached) return;
+  const full = observedOfType.find((p) => p.awsManaged && p.name === FULL_AWS_ACCESS);
+  if (!full) return;
+  const detached = new Set(scope.fullAwsAccessDetached);
+  for (const target of inScope) if (!detached.has(target)) want(target, full.name);
+  wantedPolicies.set(full.name, { name: full.name, policyId: full.id });
+  controlled.set(full.id, (target) => inScope.has(target));
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
@@ -413,6 +578,10 @@ export function renderPolicyPlan(plan: PolicyPlan): string {
   }
   for (const p of plan.problems) lines.push(`  ${p.blocking ? 'error' : 'note'}: ${p.message} [${p.code}]`);
   for (const w of plan.warnings) lines.push(`  warning: ${w}`);
+  if (plan.adopted?.length)
+    lines.push(
+      `  managed by name (existing policies the config describes): ${plan.adopted.length} (${plan.adopted.slice(0, 5).join(', ')}${plan.adopted.length > 5 ? ', ...' : ''})`,
+    );
   if (plan.unmanaged.length > 0)
     lines.push(`  left alone (not created by orgbridge): ${plan.unmanaged.join('; ')}`);
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PolicyDocument } from '../config/model.js';
-import type { ObservedPolicies } from './policies.js';
+import { normalizePolicyContent, type ObservedPolicies } from './policies.js';
 
 /**
  * What orgbridge wrote into a policy, so the plan can tell a policy edited by hand (drift) from a
@@ -16,8 +16,12 @@ import type { ObservedPolicies } from './policies.js';
 const DESCRIPTION_MAX = 512;
 const STAMP = /\[sha256:([0-9a-f]{16})\]$/;
 
+/** The stamp of a content, whitespace aside (Organizations compares JSON documents). */
 export function contentStamp(content: string): string {
-  return createHash('sha256').update(content).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(normalizePolicyContent(content) ?? content)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** The description orgbridge gives a policy it writes from `file` with `content`. */
@@ -49,18 +53,36 @@ export interface PolicyDrift {
  * - `attached`: a customer-managed policy orgbridge did not create, attached to an OU whose
  *   policies of that type orgbridge manages. orgbridge leaves it alone; it still applies to every
  *   account below and counts against the OU's quota. AWS-managed policies (FullAWSAccess, attached
- *   to every OU by Organizations) are not drift.
+ *   to every OU by Organizations), policies the config describes by name (adopted) and the ones it
+ *   declares under `unmanaged.policies` are not drift.
  */
-export function policyDrift(observed: ObservedPolicies, desired: readonly PolicyDocument[]): PolicyDrift[] {
+export function policyDrift(
+  observed: ObservedPolicies,
+  desired: readonly Pick<PolicyDocument, 'type' | 'name' | 'content' | 'organization_unit'>[],
+  options: {
+    /** Policies the config describes without placing them on an OU (attached to accounts). */
+    readonly described?: readonly Pick<PolicyDocument, 'type' | 'name'>[];
+    /** Ids of `unmanaged.policies`: declared, never touched, never drift. */
+    readonly unmanagedPolicies?: readonly string[];
+  } = {},
+): PolicyDrift[] {
   const drift: PolicyDrift[] = [];
-  const wantedContent = new Map(desired.map((d) => [`${d.type}/${d.name}`, d.content]));
+  const wantedContent = new Map(
+    desired.map((d) => [`${d.type}/${d.name}`, normalizePolicyContent(d.content)]),
+  );
+  // Policies the config describes by name (adopted by name, or attached to accounts) are not
+  // "attached outside orgbridge" wherever they are.
+  const describedNames = new Set(
+    [...desired, ...(options.described ?? [])].map((d) => `${d.type}/${d.name}`),
+  );
+  const declared = new Set(options.unmanagedPolicies ?? []);
   for (const p of observed.policies) {
     if (!p.managed || p.content === undefined) continue;
     const stamp = writtenStamp(p.description);
     if (stamp === undefined || stamp === contentStamp(p.content)) continue;
     const name = p.name.replace(`orgbridge-${p.type}-`, '');
     const wanted = wantedContent.get(`${p.type}/${name}`);
-    if (wanted === p.content) continue;
+    if (wanted === normalizePolicyContent(p.content)) continue;
     drift.push({
       kind: 'edited',
       type: p.type,
@@ -79,13 +101,14 @@ export function policyDrift(observed: ObservedPolicies, desired: readonly Policy
     for (const id of ids) {
       const p = byId.get(id);
       if (!p || p.managed || p.awsManaged || !typesAt.get(ou)?.has(p.type)) continue;
+      if (describedNames.has(`${p.type}/${p.name}`) || declared.has(p.id)) continue;
       drift.push({
         kind: 'attached',
         type: p.type,
         policyId: p.id,
         name: p.name,
         ou,
-        detail: `attached to ${ou} outside orgbridge (not created by orgbridge; left alone, it still applies to every account below and counts against the OU's quota)`,
+        detail: `attached to ${ou} outside orgbridge (not created by orgbridge; left alone unless the config is authoritative, it still applies to every account below and counts against the OU's quota)`,
       });
     }
   }

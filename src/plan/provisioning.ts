@@ -36,9 +36,9 @@ export interface AccountParameterInputs {
 }
 
 /**
- * The `/orgbridge/account/*` parameters of one account (seed: "SSM entries including account tags
- * and some other global info"). Sorted by name; at most ~70 (50 tags + fixed ones), under the
- * PUT_SSM_PARAMETERS limit of 100.
+ * The `/orgbridge/account/*` parameters of one account (the EventBridge design: "SSM entries
+ * including account tags and some other global info"). Sorted by name; at most ~70 (50 tags + fixed
+ * ones), under the PUT_SSM_PARAMETERS limit of 100.
  */
 export function accountParameters(account: ResolvedAccount, inputs: AccountParameterInputs): SsmParameter[] {
   const p = ACCOUNT_PARAMETER_PATH;

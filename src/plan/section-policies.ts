@@ -129,11 +129,13 @@ export function policiesSection(input: {
   readonly plan: PolicyPlan;
   readonly observed: ObservedPolicies;
   readonly desired: readonly PolicyDocument[];
+  /** What else the config says about policies: attached to accounts, declared unmanaged. */
+  readonly drift?: Parameters<typeof policyDrift>[2];
   readonly notes?: readonly string[];
 }): PlanSection {
   const { plan, observed } = input;
   const changes = plan.actions.map((a) => change(a, observed));
-  const found = policyDrift(observed, input.desired);
+  const found = policyDrift(observed, input.desired, input.drift);
   // Attachments listed as drift are not repeated among the ones left alone.
   const attached = new Set(found.filter((d) => d.kind === 'attached').map((d) => `${d.ou}: ${d.name}`));
   const leftAlone = plan.unmanaged.filter((u) => !attached.has(u));

@@ -57,9 +57,15 @@ function count(n: number, what: string): string {
 export function stacksSection(input: {
   readonly stacks: readonly StackPlanEntry[];
   readonly uploads: readonly ArtifactUpload[];
+  /** What the bootstrap would do about StackSets trusted access, e.g. activate it. */
+  readonly trustedAccess?: readonly string[];
   readonly notes?: readonly string[];
 }): PlanSection {
-  const changes: SectionChange[] = [];
+  const changes: SectionChange[] = (input.trustedAccess ?? []).map((line) => ({
+    group: 'StackSets trusted access',
+    symbol: '*',
+    target: line.replace(/^would /, ''),
+  }));
   for (const s of input.stacks) {
     if (s.change !== 'create' && s.change !== 'update') continue;
     const byAction = new Map<string, number>();
@@ -88,6 +94,7 @@ export function stacksSection(input: {
     created ? `${count(created, 'stack')} to create` : '',
     updated ? `${count(updated, 'stack')} to update` : '',
     input.uploads.length ? `${count(input.uploads.length, 'artifact')} to upload` : '',
+    input.trustedAccess?.length ? 'trusted access to activate' : '',
   ].filter(Boolean);
   return section({
     kind: 'stacks',

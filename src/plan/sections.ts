@@ -39,7 +39,6 @@ export const SectionDriftSchema = z.object({
   actual: z.string().optional(),
   diff: z.array(z.string()).optional(),
 });
-export type SectionDrift = z.infer<typeof SectionDriftSchema>;
 
 export const SectionNoticeSchema = z.object({ code: z.string(), message: z.string() });
 export type SectionNotice = z.infer<typeof SectionNoticeSchema>;

@@ -6,11 +6,11 @@ import {
   EMAIL_PATTERN,
   OU_NAME_PATTERN,
 } from '../config/aws-names.js';
-import { ObservedOrganizationPartSchema } from '../plan/observed.js';
+import { ObservedOrganizationPartSchema } from './accounts-listed.js';
 
 /**
  * The event catalog: one strict zod schema per detail-type. Every detail carries the envelope
- * fields of the seed (`nonce`, `dryrun`) plus `target_account` (the one account that must act:
+ * fields of the EventBridge design (`nonce`, `dryrun`) plus `target_account` (the one account that must act:
  * rules route on it) and, for requests that want an answer, `reply_to` (the account waiting for
  * it, the cicd account). Schemas are `.strict()` and every string has a maximum length, so an
  * unknown field or an oversized value is a rejection, not something a handler has to guess about.
@@ -53,7 +53,7 @@ const Code = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE error co
 const TemplateUrl = z.url().max(1024);
 const StackName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name');
 
-/** The fields every detail carries (the seed's envelope). */
+/** The fields every detail carries (the EventBridge design's envelope). */
 export const EnvelopeFieldsSchema = z.object({
   nonce: Nonce,
   dryrun: z.boolean(),
@@ -75,7 +75,7 @@ const CreateAccount = detail({
   /** Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars (the DSL's rules). */
   name: AccountName,
   email: AccountEmail,
-  /** OU path (the seed's `OU`), for people reading the event. */
+  /** OU path (the EventBridge design's `OU`), for people reading the event. */
   OU: OuPath.optional(),
   /** The OU the account must end up in, resolved by the cicd side; must lie inside `root_ou`. */
   ou_id: OuId,
@@ -132,6 +132,12 @@ const UpdateAccountBaseline = detail({
    * bucket of that region (the vaults backup plans use there).
    */
   region: Region.optional(),
+  /**
+   * Without `region`: the other regions where AWS Backup's vault `Default` must exist (the handler
+   * makes sure of it there and in its own region through the Backup API; it is never a stack's
+   * resource, see src/handlers/provisioning/default-vault.ts).
+   */
+  default_vault_regions: z.array(Region).max(32).optional(),
 });
 const CreateVpc = detail({
   region: Region,

@@ -1,20 +1,13 @@
 import type { AccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
-import {
-  type DetailType,
-  REPLY_TYPE,
-  REQUEST_TYPES,
-  RESPONSE_TYPES,
-  type RequestType,
-  type ResponseType,
-} from './catalog.js';
+import { type DetailType, REQUEST_TYPES, type RequestType } from './catalog.js';
 
 /**
  * The routing table, in one place: for each account kind, the request detail-types its handler
  * accepts and the kinds of account allowed to send each. Rules (src/protocol/topology.ts, and the
  * CloudFormation rendered from it) and the runtime's sender check (src/runtime) both read it.
  *
- * Least privilege (seed: "think twice when you allow an account to receive a message from
+ * Least privilege (the EventBridge design: "think twice when you allow an account to receive a message from
  * another account"): only the cicd account sends requests, except the DNS requests, which any
  * account of the organization may send about its own records (the DNS handler checks the names).
  * Responses always flow back to the cicd account.
@@ -65,9 +58,6 @@ export const ROUTING_TABLE: Readonly<
 /** Requests any account may send to the DNS account (each account's bus forwards them there). */
 export const DNS_REQUEST_TYPES: readonly RequestType[] = ['DNS_CREATE_ALIAS', 'DNS_CREATE_VALIDATION_RECORD'];
 
-/** The kind of account that sends requests and receives every response. */
-export const REQUESTER_KIND: AccountKind = 'cicd';
-
 /** The request types an account of `kind` handles, in catalog order. */
 export function handledRequestTypes(kind: AccountKind): RequestType[] {
   const routes = ROUTING_TABLE[kind];
@@ -86,14 +76,4 @@ export function allowedSenderKinds(kind: AccountKind, type: DetailType): readonl
 
 export function isSenderAllowed(receiver: AccountKind, type: DetailType, sender: AccountKind): boolean {
   return allowedSenderKinds(receiver, type).includes(sender);
-}
-
-/** Detail-types that travel back to the cicd account's reply queue. */
-export function responseTypes(): ResponseType[] {
-  return [...RESPONSE_TYPES];
-}
-
-/** The success answer to `type` (REQUEST_FAILED is the failure answer of every request). */
-export function replyTypeOf(type: RequestType): ResponseType {
-  return REPLY_TYPE[type];
 }

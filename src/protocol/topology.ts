@@ -1,6 +1,6 @@
 import type { AccountKind } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
-import { type DetailType, RESPONSE_TYPES, type RequestType } from './catalog.js';
+import { DETAIL_TYPES, type DetailType, RESPONSE_TYPES, type RequestType } from './catalog.js';
 import { DNS_REQUEST_TYPES, handledRequestTypes } from './routing.js';
 
 /**
@@ -9,16 +9,26 @@ import { DNS_REQUEST_TYPES, handledRequestTypes } from './routing.js';
  * source both the CloudFormation templates (src/templates) and the SDK provisioner of local mode
  * and tests (src/runtime/provision.ts) render, so the two cannot disagree.
  *
- * Loop freedom (moto delivers synchronously, so a loop hangs it; AWS would bill it): every rule
- * whose target is another bus pins `detail.target_account` to the account that owns that bus,
- * except the `to-audit` rules, which target the audit bus, and the audit bus forwards nothing
- * (the audit account publishes its own events on a separate outbox bus). So an event travels at
- * most origin bus -> target account's bus -> audit bus. `simulateDelivery` walks any event
+ * One hop: every rule whose target is another bus pins `account` to the account that owns the
+ * rule's bus, so it forwards only what that account published, never an event it received (AWS
+ * would drop that anyway, see below), and pins `detail.target_account` to the account that owns
+ * the target bus, except the `to-audit` rules, which target the audit bus; the audit bus forwards
+ * nothing (the audit account publishes on a separate outbox bus). So an event travels origin bus
+ * -> target account's bus, and origin bus -> audit bus. `simulateDelivery` walks any event
  * through the rules and the unit tests run it for every type, origin and target.
  *
- * Auditing happens at the destination: each bus copies to the audit bus the events addressed to
- * its own account, so every delivered event is stored once (moto rewrites `account` on forwarded
- * events, so "events this account published" cannot be told apart there).
+ * Auditing happens where an event enters the system: the bus an account publishes on copies to
+ * the audit bus the events that account put there (`account` is its own id), so every event is
+ * stored once, whatever its destination. It cannot happen at the destination: EventBridge does
+ * not send an event that arrived from another bus on to a third bus ("the hop rule",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html), so a copy
+ * taken after the forward would never reach the audit account. Events addressed to the audit
+ * account itself are left to its own bus (they arrive there anyway), so none is stored twice.
+ *
+ * Every rule target has a dead-letter queue (the account's EVENT_TARGET_DLQ) and an explicit
+ * retry policy: a forward that fails (a bus not there yet, a policy mistake) is kept where it
+ * can be seen rather than dropped after EventBridge's retries. `deadLetterQueues` lists every
+ * DLQ of an account, queue DLQs and the target DLQ alike, for alarms.
  */
 
 export interface TopologyAccount {
@@ -51,21 +61,51 @@ export interface InputTransformer {
   readonly inputTemplate: string;
 }
 
+/**
+ * How long EventBridge keeps trying a target before the event goes to the dead-letter queue
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html: by
+ * default 24 hours and 185 attempts).
+ */
+export interface RetrySpec {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeSeconds: number;
+}
+
+/**
+ * Requests and answers: an hour. The pipeline that sent a request has given up long before, and a
+ * request delivered hours late would act on a state that has moved on; in the DLQ it is visible.
+ */
+export const REQUEST_RETRY: RetrySpec = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 3_600 };
+/** Audit copies: EventBridge's maximum, 24 hours. A late copy is still a copy. */
+export const AUDIT_RETRY: RetrySpec = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+
+interface TargetDelivery {
+  readonly id: string;
+  /** The account's EVENT_TARGET_DLQ: where EventBridge puts what it could not deliver. */
+  readonly deadLetterArn: string;
+  readonly retry: RetrySpec;
+}
+
 export type RuleTarget =
-  | {
+  | (TargetDelivery & {
       readonly type: 'queue';
-      readonly id: string;
       readonly queueName: string;
       readonly arn: string;
-      readonly inputTransformer: InputTransformer;
-    }
-  | {
+      /** Absent: the queue receives the event untouched (the audit store). */
+      readonly inputTransformer?: InputTransformer;
+    })
+  | (TargetDelivery & {
       readonly type: 'bus';
-      readonly id: string;
       readonly accountId: string;
       readonly busName: string;
       readonly arn: string;
-    };
+      /**
+       * EventBridge must assume a role to put on this bus: it grants the organization (not the
+       * sending account by name) or it is in the same account ("the sending event bus must have
+       * IAM roles attached", eb-cross-account.html and eb-bus-to-bus.html).
+       */
+      readonly role: boolean;
+    });
 
 export type RulePurpose =
   | 'handler'
@@ -112,6 +152,15 @@ export interface BusSpec {
   readonly policy: readonly { readonly sid: string; readonly principal: BusPrincipal }[];
 }
 
+/** A dead-letter queue: of a queue (redrive), or of the account's rule targets. */
+export interface DeadLetterSpec {
+  readonly name: string;
+  readonly arn: string;
+  /** `queue`: the redrive DLQ of `of`; `rule-targets`: what EventBridge could not deliver. */
+  readonly purpose: 'queue' | 'rule-targets';
+  readonly of?: string;
+}
+
 export interface AccountTopology {
   readonly accountId: string;
   readonly kind: AccountKind;
@@ -120,6 +169,14 @@ export interface AccountTopology {
   readonly buses: readonly BusSpec[];
   readonly queues: readonly QueueSpec[];
   readonly rules: readonly RuleSpec[];
+  /** The dead-letter queue of every rule target of this account (EVENT_TARGET_DLQ). */
+  readonly targetDeadLetter: {
+    readonly name: string;
+    readonly arn: string;
+    readonly messageRetentionSeconds: number;
+  };
+  /** Every DLQ of the account: each queue's, then the rule targets'. */
+  readonly deadLetterQueues: readonly DeadLetterSpec[];
   /** DynamoDB table of the idempotency records (partition key `id`, TTL attribute `expiration`). */
   readonly idempotencyTable: string;
 }
@@ -142,6 +199,10 @@ export const HANDLER_QUEUE = 'orgbridge-handler';
 export const REPLY_QUEUE = 'orgbridge-replies';
 export const AUDIT_QUEUE = 'orgbridge-audit';
 export const IDEMPOTENCY_TABLE = 'orgbridge-idempotency';
+/** Every rule target of an account dead-letters here (created with the account's bus). */
+export const EVENT_TARGET_DLQ = 'orgbridge-events-dlq';
+/** The longest SQS allows: a DLQ is where people look days later. */
+export const DLQ_RETENTION_SECONDS = 14 * 86_400;
 export const DEFAULT_MAX_RECEIVE_COUNT = 3;
 /**
  * Each receive of a reply meant for another waiting process counts towards the redrive limit
@@ -154,16 +215,53 @@ export const DEFAULT_FORWARD_RULES_PER_SHARD = 200;
 export const MAX_RULES_PER_BUS = 300;
 /** EventBridge quota: event pattern size. */
 export const MAX_EVENT_PATTERN_CHARS = 2048;
-/** Lambda handler timeouts; SQS visibility must be at least 6x (AWS Lambda + SQS guidance). */
+/**
+ * Lambda handler timeouts; SQS visibility must be at least 6x (AWS Lambda + SQS guidance). Every
+ * kind deploys stacks (UPDATE_ACCOUNT_BASELINE and CREATE_VPC reach every account), and a VPC
+ * with NAT gateways takes minutes, so every kind gets Lambda's maximum, 900 s
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+ */
 export const HANDLER_TIMEOUT_SECONDS: Readonly<Record<AccountKind, number>> = {
   management: 900,
-  cicd: 300,
-  identity: 300,
-  dns: 300,
-  logs: 300,
-  audit: 300,
-  member: 300,
+  cicd: 900,
+  identity: 900,
+  dns: 900,
+  logs: 900,
+  audit: 900,
+  member: 900,
 };
+
+/**
+ * What a handler keeps of its invocation after it stops waiting on AWS: enough to store the
+ * outcome and send the answer before Lambda cuts it off.
+ */
+export const HANDLER_REPLY_MARGIN_SECONDS = 30;
+
+/**
+ * The longest one invocation of a handler waits on AWS, by request type. A handler waits at
+ * most this, and never past its remaining invocation time minus HANDLER_REPLY_MARGIN_SECONDS;
+ * guardrail OB-REL-4 checks each function's timeout against the waits of the types its kind
+ * handles. CREATE_ACCOUNT polls the account creation (src/handlers/accounts/lifecycle.ts); the
+ * stack deployers wait for CloudFormation (src/handlers/provisioning/deploy-stack.ts), and hand a
+ * stack still in progress back to SQS, whose retry waits for it again.
+ */
+export const HANDLER_WAIT_SECONDS: Readonly<Partial<Record<RequestType, number>>> = {
+  CREATE_ACCOUNT: 600,
+  CREATE_VPC: 840,
+  UPDATE_ACCOUNT_BASELINE: 840,
+  UPDATE_IAM_MAPPING: 840,
+  UPDATE_LOG_BUCKETS: 840,
+};
+
+/**
+ * How long a handler of `type` may wait now: its declared wait, cut to the invocation's remaining
+ * time less the reply margin (local mode has no deadline unless its lease gives one).
+ */
+export function handlerWaitMs(type: RequestType, remainingTimeMs?: () => number): number {
+  const declared = (HANDLER_WAIT_SECONDS[type] ?? 0) * 1000;
+  if (!remainingTimeMs) return declared;
+  return Math.max(0, Math.min(declared, remainingTimeMs() - HANDLER_REPLY_MARGIN_SECONDS * 1000));
+}
 
 /**
  * The one InputTransformer of every queue target. Without it the SQS body misses `account` in
@@ -189,6 +287,26 @@ export function busArn(partition: string, region: string, accountId: string, bus
 }
 export function queueArn(partition: string, region: string, accountId: string, queueName: string): string {
   return `arn:${partition}:sqs:${region}:${accountId}:${queueName}`;
+}
+
+/**
+ * The queue policy statement that lets EventBridge dead-letter the undelivered events of the
+ * rules matching `ruleArnPattern` into `queueArn` ("Granting permissions to the dead-letter
+ * queue", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq).
+ * ARNs are strings, or CloudFormation values in a template.
+ */
+export function ruleTargetDeadLetterStatement(
+  queueArn: unknown,
+  ruleArnPattern: unknown,
+): Record<string, unknown> {
+  return {
+    Sid: 'AllowOrgbridgeRuleTargets',
+    Effect: 'Allow',
+    Principal: { Service: 'events.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnLike: { 'aws:SourceArn': ruleArnPattern } },
+  };
 }
 
 /** The cicd bus that carries shard `index`'s forward rules. */
@@ -289,12 +407,23 @@ interface Context {
   readonly targets: readonly TopologyAccount[];
 }
 
-function accountTopology(account: TopologyAccount, ctx: Context): AccountTopology {
+/** The main bus's senders: the cicd account, or the whole organization where others forward to it. */
+function mainBusPolicy(accountId: string, ctx: Context): BusSpec['policy'] {
+  // cicd: replies, dns: DNS requests, audit: copies, from every account.
+  const orgWide = accountId === ctx.cicd || accountId === ctx.dns || accountId === ctx.audit;
+  return orgWide
+    ? [{ sid: 'orgbridge-allow-organization', principal: { organization: true } }]
+    : [{ sid: 'orgbridge-allow-cicd', principal: { account: ctx.cicd } }];
+}
+
+/** Builds the specs of one account: its queues, the rule targets (each with the account's DLQ). */
+function accountBuilders(account: TopologyAccount, ctx: Context) {
   const { input, partition } = ctx;
-  const { busName, source, region } = input;
+  const { busName, region } = input;
   const id = account.id;
   const maxReceiveCount = input.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
   const bus = (accountId: string, name: string) => busArn(partition, region, accountId, name);
+  const deadLetterArn = queueArn(partition, region, id, EVENT_TARGET_DLQ);
   const queue = (
     purpose: QueuePurpose,
     name: string,
@@ -310,24 +439,63 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
       name: `${name}-dlq`,
       arn: queueArn(partition, region, id, `${name}-dlq`),
       maxReceiveCount: receives,
-      // The longest SQS allows: a DLQ is where people look days later.
-      messageRetentionSeconds: 14 * 86_400,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
     },
   });
-  const queueTarget = (q: QueueSpec): RuleTarget => ({
+  const queueTarget = (q: QueueSpec, transform = true): RuleTarget => ({
     type: 'queue',
     id: q.purpose,
     queueName: q.name,
     arn: q.arn,
-    inputTransformer: ENVELOPE_INPUT_TRANSFORMER,
+    ...(transform ? { inputTransformer: ENVELOPE_INPUT_TRANSFORMER } : {}),
+    deadLetterArn,
+    retry: q.purpose === 'audit' ? AUDIT_RETRY : REQUEST_RETRY,
   });
-  const busTarget = (targetId: string, purpose: string): RuleTarget => ({
-    type: 'bus',
-    id: purpose,
-    accountId: targetId,
-    busName,
-    arn: bus(targetId, busName),
-  });
+  const busTarget = (targetId: string, purpose: string): RuleTarget => {
+    const grantsSender = mainBusPolicy(targetId, ctx).some(
+      (p) => 'account' in p.principal && p.principal.account === id,
+    );
+    return {
+      type: 'bus',
+      id: purpose,
+      accountId: targetId,
+      busName,
+      arn: bus(targetId, busName),
+      role: targetId === id || !grantsSender,
+      deadLetterArn,
+      retry: purpose === 'audit' ? AUDIT_RETRY : REQUEST_RETRY,
+    };
+  };
+  return { bus, queue, queueTarget, busTarget, deadLetterArn };
+}
+
+/**
+ * The origin copy to the audit bus of what this account puts on `onBus`: `account` pins the
+ * events the account itself published (AWS keeps the publisher's account on forwarded events),
+ * `detail-type` the catalog (nothing else is orgbridge's to store), and events addressed to the
+ * audit account are stored on arrival there instead.
+ */
+function auditCopyRule(onBus: string, accountId: string, ctx: Context, target: RuleTarget): RuleSpec {
+  return {
+    name: 'orgbridge-to-audit',
+    busName: onBus,
+    purpose: 'to-audit',
+    description: 'orgbridge: a copy of every event this account publishes, to the audit account',
+    eventPattern: {
+      source: [ctx.input.source],
+      account: [accountId],
+      'detail-type': [...DETAIL_TYPES],
+      detail: { target_account: [{ 'anything-but': [ctx.audit] }] },
+    },
+    targets: [target],
+  };
+}
+
+function accountTopology(account: TopologyAccount, ctx: Context): AccountTopology {
+  const { input } = ctx;
+  const { busName, source } = input;
+  const id = account.id;
+  const { bus, queue, queueTarget, busTarget, deadLetterArn } = accountBuilders(account, ctx);
 
   const queues: QueueSpec[] = [];
   const rules: RuleSpec[] = [];
@@ -336,17 +504,7 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
   const isAudit = id === ctx.audit;
   const isDns = id === ctx.dns;
 
-  // Who may put on the main bus: the cicd account (its forward rules), or the whole organization
-  // where other accounts forward to it (cicd: replies, dns: DNS requests, audit: copies).
-  const orgWide = isCicd || isDns || isAudit;
-  buses.push({
-    name: busName,
-    arn: bus(id, busName),
-    purpose: 'main',
-    policy: orgWide
-      ? [{ sid: 'orgbridge-allow-organization', principal: { organization: true } }]
-      : [{ sid: 'orgbridge-allow-cicd', principal: { account: ctx.cicd } }],
-  });
+  buses.push({ name: busName, arn: bus(id, busName), purpose: 'main', policy: mainBusPolicy(id, ctx) });
 
   const handled = handledRequestTypes(account.kind);
   const handlerQueue = queue('handler', HANDLER_QUEUE, 6 * HANDLER_TIMEOUT_SECONDS[account.kind]);
@@ -399,7 +557,8 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
   }
 
   if (isAudit) {
-    // Consumed by the audit Lambda too: the same 6x its timeout as the handler queue.
+    // Consumed by the audit Lambda too: the same 6x its timeout as the handler queue. The store
+    // takes the event untouched (no input transformer), of the catalog's detail-types only.
     const store = queue('audit', AUDIT_QUEUE, 6 * HANDLER_TIMEOUT_SECONDS.audit);
     queues.push(store);
     rules.push({
@@ -407,31 +566,29 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
       busName,
       purpose: 'audit-store',
       description: 'orgbridge: every event of the organization, to the audit store',
-      eventPattern: { source: [source] },
-      targets: [queueTarget(store)],
-    });
-  } else {
-    rules.push({
-      name: 'orgbridge-to-audit',
-      busName,
-      purpose: 'to-audit',
-      description: 'orgbridge: a copy of every event addressed to this account, to the audit account',
-      eventPattern: { source: [source], detail: { target_account: [id] } },
-      targets: [busTarget(ctx.audit, 'audit')],
+      eventPattern: { source: [source], 'detail-type': [...DETAIL_TYPES] },
+      targets: [queueTarget(store, false)],
     });
   }
 
   // The audit bus is a sink; the audit account publishes through an outbox bus instead.
   const publishBus = isAudit ? outboxBusName(busName) : busName;
   if (isAudit) buses.push({ name: publishBus, arn: bus(id, publishBus), purpose: 'outbox', policy: [] });
+  // The origin copies: on every bus this account publishes on.
+  for (const b of buses) {
+    if (b.purpose === 'main' && isAudit) continue;
+    rules.push(auditCopyRule(b.name, id, ctx, busTarget(ctx.audit, 'audit')));
+  }
   if (!isCicd) {
     rules.push({
       name: 'orgbridge-to-cicd',
       busName: publishBus,
       purpose: 'to-cicd',
       description: 'orgbridge: answers go back to the cicd account',
+      // `account`: what this account published; a received event could not go on anyway.
       eventPattern: {
         source: [source],
+        account: [id],
         'detail-type': [...RESPONSE_TYPES],
         detail: { target_account: [ctx.cicd] },
       },
@@ -446,6 +603,7 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
       description: 'orgbridge: DNS requests about this account, to the DNS account',
       eventPattern: {
         source: [source],
+        account: [id],
         'detail-type': [...DNS_REQUEST_TYPES],
         detail: { target_account: [ctx.dns] },
       },
@@ -453,6 +611,11 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
     });
   }
 
+  const targetDeadLetter = {
+    name: EVENT_TARGET_DLQ,
+    arn: deadLetterArn,
+    messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+  };
   return {
     accountId: id,
     kind: account.kind,
@@ -460,6 +623,16 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
     buses,
     queues,
     rules,
+    targetDeadLetter,
+    deadLetterQueues: [
+      ...queues.map((q) => ({
+        name: q.deadLetter.name,
+        arn: q.deadLetter.arn,
+        purpose: 'queue' as const,
+        of: q.name,
+      })),
+      { name: targetDeadLetter.name, arn: targetDeadLetter.arn, purpose: 'rule-targets' as const },
+    ],
     idempotencyTable: IDEMPOTENCY_TABLE,
   };
 }
@@ -505,12 +678,24 @@ export interface Delivery {
   readonly path: readonly string[];
 }
 
-/** Exact-value EventBridge matching: the subset of pattern syntax the topology uses. */
+/** One value of a pattern array: an exact value, or `{"anything-but": [...]}`. */
+function matchesValue(expected: unknown, actual: unknown): boolean {
+  if (expected && typeof expected === 'object' && 'anything-but' in expected) {
+    const excluded = (expected as { 'anything-but': unknown })['anything-but'];
+    return actual !== undefined && !(Array.isArray(excluded) ? excluded : [excluded]).includes(actual);
+  }
+  return expected === actual;
+}
+
+/**
+ * EventBridge matching for the subset of pattern syntax the topology uses: exact values and
+ * `anything-but` (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+ */
 export function matchesPattern(pattern: EventPattern, event: Readonly<Record<string, unknown>>): boolean {
   for (const [key, expected] of Object.entries(pattern)) {
     const actual = event[key];
     if (Array.isArray(expected)) {
-      if (!expected.some((v) => v === actual)) return false;
+      if (!expected.some((v) => matchesValue(v, actual))) return false;
     } else if (expected && typeof expected === 'object') {
       if (!actual || typeof actual !== 'object') return false;
       if (!matchesPattern(expected as EventPattern, actual as Record<string, unknown>)) return false;
@@ -523,7 +708,9 @@ export function matchesPattern(pattern: EventPattern, event: Readonly<Record<str
 
 /**
  * Walks `event`, put on `busName` in `accountId`, through every rule of the topology; returns
- * the queues it lands in. Throws TOPOLOGY_LOOP if it would reach a bus twice.
+ * the queues it lands in. EventBridge's hop rule applies: an event that came from another bus is
+ * not sent on to a further bus (eb-cross-account.html), so a path has at most two buses. Throws
+ * TOPOLOGY_LOOP if it would reach a bus twice.
  */
 export function simulateDelivery(
   topology: Topology,
@@ -554,17 +741,10 @@ export function simulateDelivery(
       if (rule.busName !== bus || !matchesPattern(rule.eventPattern, raw)) continue;
       for (const t of rule.targets) {
         if (t.type === 'queue') deliveries.push({ accountId: acct, queueName: t.queueName, path: nextPath });
-        else visit(t.accountId, t.busName, nextPath);
+        else if (nextPath.length === 1) visit(t.accountId, t.busName, nextPath);
       }
     }
   };
   visit(accountId, busName, []);
   return deliveries;
-}
-
-/** Request types handled somewhere in this topology (for exhaustive checks). */
-export function requestTypesOf(topology: Topology): RequestType[] {
-  const all = new Set<RequestType>();
-  for (const a of topology.accounts) for (const t of handledRequestTypes(a.kind)) all.add(t);
-  return [...all];
 }

@@ -55,11 +55,12 @@ export interface ReportRow {
   readonly warnings: readonly string[];
 }
 
-function stateOf(account: ObservedAccount, morgue: string): RowState {
+/** `morgue`: the morgue OU path, when the config has one. */
+function stateOf(account: ObservedAccount, morgue: string | undefined): RowState {
   if (account.status === 'SUSPENDED') return 'suspended';
   if (account.status === 'PENDING_CLOSURE') return 'pending-closure';
-  if (account.tags[MARKERS.retired] || account.ou === morgue || account.ou.startsWith(`${morgue}/`))
-    return 'retired';
+  const inMorgue = morgue !== undefined && (account.ou === morgue || account.ou.startsWith(`${morgue}/`));
+  if (account.tags[MARKERS.retired] || inMorgue) return 'retired';
   return 'active';
 }
 

@@ -96,6 +96,12 @@ export interface RuntimeDeps {
    * in-progress idempotency record expires then, so a crashed attempt does not block its retry.
    */
   readonly remainingTimeMs?: () => number;
+  /**
+   * Time left before the invocation is cut off, for the handlers' waits (HandlerContext); default
+   * `remainingTimeMs`. Local mode's lease extends the records' expiry beat by beat, but the
+   * handler's deadline is the lease limit, the kind's Lambda timeout.
+   */
+  readonly invocationRemainingMs?: () => number;
   /** How long a processed nonce is remembered (default 4 days, the queue's retention). */
   readonly idempotencyExpirySeconds?: number;
 }
@@ -389,6 +395,9 @@ async function run(
     sender: { id: envelope.account, kind: accepted.senderKind },
     nonce: detail.nonce,
     dryrun: detail.dryrun,
+    ...(deps.invocationRemainingMs || deps.remainingTimeMs
+      ? { remainingTimeMs: deps.invocationRemainingMs ?? deps.remainingTimeMs }
+      : {}),
     reply: async (replyType, body) => {
       if (!detail.reply_to) return;
       await sendReply(deps, replyType, body as Record<string, unknown>, detail, detail.reply_to);

@@ -154,11 +154,13 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
                 dynamoDb: clients.dynamoDb(),
               });
         // Held from the receive on: a batch waiting for a free slot keeps its messages too.
+        const maxLeaseSeconds = options.maxLeaseSeconds ?? HANDLER_TIMEOUT_SECONDS[account.kind];
+        const leaseLimit = Date.now() + maxLeaseSeconds * 1000;
         const lease = leaseMessages({
           queue: current,
           receiptHandles: messages.map((m) => m.receiptHandle),
           visibilitySeconds: queueSpec.visibilityTimeoutSeconds,
-          maxLeaseSeconds: options.maxLeaseSeconds ?? HANDLER_TIMEOUT_SECONDS[account.kind],
+          maxLeaseSeconds,
           ...(store ? { store } : {}),
           log,
           context,
@@ -176,6 +178,8 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
             ...(store ? { idempotency: store } : {}),
             // Lambda's deadline, here the lease: the in-progress records expire with it.
             remainingTimeMs: () => Math.max(1, lease.deadline() - Date.now()),
+            // And the Lambda timeout the handlers' waits stay under: the lease limit.
+            invocationRemainingMs: () => Math.max(0, leaseLimit - Date.now()),
           });
           const result = await Promise.race([batch, lease.expired.then(() => undefined)]);
           if (!result) {

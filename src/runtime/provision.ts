@@ -18,11 +18,22 @@ import {
 import { CreateQueueCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients.js';
 import { AwsOperationError } from '../errors.js';
-import type { AccountTopology, BusSpec, QueueSpec, RuleSpec, Topology } from '../protocol/topology.js';
+import {
+  type AccountTopology,
+  type BusSpec,
+  type QueueSpec,
+  type RuleSpec,
+  ruleTargetDeadLetterStatement,
+  type Topology,
+} from '../protocol/topology.js';
 
 export interface ProvisionOptions {
-  /** Organization id for aws:PrincipalOrgID statements (o-...); without it they are skipped. */
-  readonly organizationId?: string;
+  /**
+   * Organization id for the aws:PrincipalOrgID statements (o-...) of the buses other accounts
+   * forward to. The emulator enforces bus policies (src/aws/emulator.ts), so it must be the
+   * organization's real id.
+   */
+  readonly organizationId: string;
   /** Accounts provisioned at once (default 4). */
   readonly concurrency?: number;
   /** Delete `orgbridge-*` rules the topology no longer has (e.g. a retired account's forward rule). */
@@ -47,7 +58,7 @@ export interface ProvisionReport {
 export async function provisionTopology(
   topology: Topology,
   clientsFor: (accountId: string) => AwsClients,
-  options: ProvisionOptions = {},
+  options: ProvisionOptions,
 ): Promise<ProvisionReport> {
   const pruned: string[] = [];
   const queue = [...topology.accounts];
@@ -83,6 +94,7 @@ async function provisionAccount(
 ): Promise<string[]> {
   const where = `in account ${account.accountId}`;
   for (const bus of account.buses) await ensureBus(bus, clients, options, where);
+  await ensureTargetDeadLetterQueue(account, clients, where);
   for (const q of account.queues) await ensureQueue(q, account, clients, where);
   await ensureIdempotencyTable(account.idempotencyTable, clients, where);
   for (const rule of account.rules) await ensureRule(rule, clients, where);
@@ -110,7 +122,7 @@ async function ensureBus(bus: BusSpec, clients: AwsClients, options: ProvisionOp
           }),
         ),
       );
-    } else if (options.organizationId) {
+    } else {
       const orgId = options.organizationId;
       await step(`allowing organization ${orgId} to put on ${bus.name} ${where}`, () =>
         eb.send(
@@ -174,6 +186,40 @@ async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsC
   );
 }
 
+/**
+ * The dead-letter queue of the account's rule targets, with the policy the event bus template
+ * gives it: EventBridge may send from the rules of this account's orgbridge buses.
+ */
+async function ensureTargetDeadLetterQueue(account: AccountTopology, clients: AwsClients, where: string) {
+  const sqs = clients.sqs();
+  const dlq = account.targetDeadLetter;
+  const created = await step(`creating queue ${dlq.name} ${where}`, () =>
+    sqs.send(new CreateQueueCommand({ QueueName: dlq.name })),
+  );
+  const [, partition, , region] = dlq.arn.split(':');
+  const main = account.buses.find((b) => b.purpose === 'main')?.name ?? '';
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      ruleTargetDeadLetterStatement(
+        dlq.arn,
+        `arn:${partition}:events:${region}:${account.accountId}:rule/${main}*`,
+      ),
+    ],
+  };
+  await step(`configuring ${dlq.name} ${where}`, () =>
+    sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: created.QueueUrl,
+        Attributes: {
+          MessageRetentionPeriod: String(dlq.messageRetentionSeconds),
+          Policy: JSON.stringify(policy),
+        },
+      }),
+    ),
+  );
+}
+
 function ruleArn(queueArn: string, accountId: string, rule: RuleSpec): string {
   const [, partition, , region] = queueArn.split(':');
   const path = rule.busName === 'default' ? rule.name : `${rule.busName}/${rule.name}`;
@@ -228,18 +274,25 @@ async function ensureRule(rule: RuleSpec, clients: AwsClients, where: string) {
       new PutTargetsCommand({
         Rule: rule.name,
         EventBusName: rule.busName,
-        Targets: rule.targets.map((t) =>
-          t.type === 'queue'
+        // No RoleArn on bus targets: the emulator does not evaluate IAM roles (the templates
+        // give them one where AWS needs it).
+        Targets: rule.targets.map((t) => ({
+          Id: t.id,
+          Arn: t.arn,
+          ...(t.type === 'queue' && t.inputTransformer
             ? {
-                Id: t.id,
-                Arn: t.arn,
                 InputTransformer: {
                   InputPathsMap: { ...t.inputTransformer.inputPathsMap },
                   InputTemplate: t.inputTransformer.inputTemplate,
                 },
               }
-            : { Id: t.id, Arn: t.arn },
-        ),
+            : {}),
+          DeadLetterConfig: { Arn: t.deadLetterArn },
+          RetryPolicy: {
+            MaximumRetryAttempts: t.retry.maximumRetryAttempts,
+            MaximumEventAgeInSeconds: t.retry.maximumEventAgeSeconds,
+          },
+        })),
       }),
     ),
   );

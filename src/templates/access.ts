@@ -21,7 +21,7 @@ export function addMemberAccess(stack: Stack, access: MemberAccess, identityAcco
     new CfnRole(stack, `AccessRole${logicalId(role.name)}`, {
       roleName: role.name,
       description: `orgbridge: ${role.name} for group(s) ${role.groups.join(', ')} of the identity account`,
-      assumeRolePolicyDocument: memberRoleTrustPolicy(role, identityAccountId),
+      assumeRolePolicyDocument: memberRoleTrustPolicy(role, identityAccountId, access.partition),
       managedPolicyArns: [...role.managedPolicyArns],
       maxSessionDuration: 3600 * 4,
       tags: [{ key: 'orgbridge:groups', value: role.groups.join(' ') }],
@@ -36,10 +36,10 @@ export function addMemberAccess(stack: Stack, access: MemberAccess, identityAcco
 }
 
 /**
- * The identity account's mapping (seed: "the stack in 'identity' account to allow access to this
- * new account via assume role"): one role per group. People reach a group role through SSO (a
- * SAML provider, when configured) or as principals of the identity account; with `iam_users`,
- * seed 004's developers group and automation user are added too.
+ * The identity account's mapping (the EventBridge design: "the stack in 'identity' account to allow
+ * access to this new account via assume role"): one role per group. People reach a group role
+ * through SSO (a SAML provider, when configured) or as principals of the identity account; with
+ * `iam_users`, the Pulumi approach's developers group and automation user are added too.
  */
 export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, identityAccountId: string): void {
   const saml = mapping.settings?.saml_provider_arn;
@@ -60,7 +60,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
         Statement: [
           {
             Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${identityAccountId}:root` },
+            Principal: { AWS: `arn:${mapping.partition}:iam::${identityAccountId}:root` },
             Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
           },
         ],
@@ -71,7 +71,9 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
       description: `orgbridge: group '${group.group}', assumes ${[...new Set(group.grants.flatMap((g) => g.roles))].join(', ')}`,
       assumeRolePolicyDocument: trust,
       maxSessionDuration: 3600 * 4,
-      policies: [{ policyName: 'assume-granted-roles', policyDocument: groupRolePolicy(group) }],
+      policies: [
+        { policyName: 'assume-granted-roles', policyDocument: groupRolePolicy(group, mapping.partition) },
+      ],
     });
   }
   const users = mapping.settings?.iam_users;
@@ -90,7 +92,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
               {
                 Effect: 'Allow',
                 Action: 'sts:AssumeRole',
-                Resource: `arn:aws:iam::${identityAccountId}:role/${granted?.roleName ?? `orgbridge-group-${users.developers_access_group}`}`,
+                Resource: `arn:${mapping.partition}:iam::${identityAccountId}:role/${granted?.roleName ?? `orgbridge-group-${users.developers_access_group}`}`,
               },
             ],
           },
@@ -109,7 +111,7 @@ export function addIdentityMapping(stack: Stack, mapping: IdentityMapping, ident
               {
                 Effect: 'Allow',
                 Action: 'sts:AssumeRole',
-                Resource: `arn:aws:iam::*:role/${AUTOMATION_ROLE_NAME}`,
+                Resource: `arn:${mapping.partition}:iam::*:role/${AUTOMATION_ROLE_NAME}`,
               },
             ],
           },

@@ -6,12 +6,12 @@ import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js'
 import type { AccountBackup } from '../plan/backup.js';
 
 /**
- * Seed 004's per-account backup pieces: the vaults and roles the OU backup policies in
+ * The Pulumi approach's per-account backup pieces: the vaults and roles the OU backup policies in
  * policies/backup/ (attached by the policies sync) run with. `Default` and `orgbridge-backup`
  * always; with an AccountBackup (src/plan/backup.ts), also every vault and `$account` role the
  * account's effective backup policy names, so no backup job fails for want of them.
  */
-export function addBackupVault(stack: Stack, backup: true | AccountBackup = true): void {
+export function addBackupVault(stack: Stack, partition: string, backup: true | AccountBackup = true): void {
   const { vaults, roles } =
     backup === true ? { vaults: [BACKUP_VAULT_NAME], roles: [BACKUP_ROLE_NAME] } : backup;
   addBackupVaults(stack, vaults);
@@ -26,8 +26,8 @@ export function addBackupVault(stack: Stack, backup: true | AccountBackup = true
         ],
       },
       managedPolicyArns: [
-        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
-        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
+        `arn:${partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup`,
+        `arn:${partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores`,
       ],
     });
   }
@@ -37,9 +37,16 @@ export function addBackupVault(stack: Stack, backup: true | AccountBackup = true
  * Backup vaults by name, kept when removed from the stack. The baseline holds the home region's;
  * the stack `orgbridge-backup-vaults` the vaults of each other region the policies run or copy in.
  * Same names, same logical ids in both, so a vault moving between them is never renamed.
+ *
+ * Never `Default`: the AWS Backup console creates it in every region it is first opened in, so in
+ * adopted accounts a stack creating it fails with AlreadyExists. The UPDATE_ACCOUNT_BASELINE
+ * handler makes sure of it through the Backup API instead
+ * (src/handlers/provisioning/default-vault.ts). A baseline deployed before keeps it: the resource
+ * leaves the stack with DeletionPolicy Retain.
  */
 export function addBackupVaults(stack: Stack, vaults: readonly string[]): void {
   for (const name of vaults) {
+    if (name === BACKUP_VAULT_NAME) continue;
     const vault = new CfnBackupVault(stack, logicalId('BackupVault', name, BACKUP_VAULT_NAME), {
       backupVaultName: name,
     });

@@ -4,10 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { AccountKind } from '../config/model.js';
+import { lambdaBundleKey } from '../protocol/names.js';
 import { ACCOUNT_KINDS } from '../protocol/routing.js';
-import { lambdaBundleKey } from './names.js';
 
-/** Lambda reads at most 50 MB zipped; orgbridge holds itself to 1 MB per handler (issue 5). */
+/** Lambda reads at most 50 MB zipped; orgbridge holds itself to 1 MB per handler (cold starts). */
 export const MAX_BUNDLE_BYTES = 1_048_576;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,3 +1,9 @@
+import type { AccountKind } from '../config/model.js';
+import { OrgbridgeError } from '../errors.js';
+import { ACCOUNT_KINDS, handledRequestTypes } from '../protocol/routing.js';
+import { HANDLER_REPLY_MARGIN_SECONDS, HANDLER_WAIT_SECONDS } from '../protocol/topology.js';
+import type { DeploymentInput } from './deployment.js';
+import { checkDeploymentReferences } from './references.js';
 import type { RenderedTemplate } from './synth.js';
 
 /**
@@ -33,6 +39,11 @@ export interface Guardrail {
   check(template: RenderedTemplate): Omit<Finding, 'rule' | 'severity' | 'template'>[];
 }
 
+/** Findings as the CLI prints them: rule id, severity, template, resource and what is wrong. */
+export function formatFinding(f: Finding): string {
+  return `${f.rule} ${f.severity}: ${f.template} ${f.resource}: ${f.message}`;
+}
+
 /** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html */
 export const LIMITS = {
   resourcesPerTemplate: 500,
@@ -64,10 +75,29 @@ type Statement = {
   Sid?: string;
   Effect?: string;
   Principal?: unknown;
+  NotPrincipal?: unknown;
   Action?: unknown;
   NotAction?: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 };
+type RuleTarget = {
+  Id?: string;
+  Arn?: unknown;
+  RoleArn?: unknown;
+  DeadLetterConfig?: { Arn?: unknown };
+  RetryPolicy?: { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown };
+};
+
+const targetsOf = (r: Resource): RuleTarget[] => (r.Properties?.Targets ?? []) as RuleTarget[];
+/** The logical id behind `{"Fn::GetAtt": [id, attr]}`, if that is what `value` is. */
+const getAttId = (value: unknown): string | undefined =>
+  (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+/** A target that is an event bus: by ARN string, `Fn::Sub` of one, or GetAtt of a bus here. */
+function isBusTarget(target: RuleTarget, all: ReadonlyMap<string, Resource>): boolean {
+  const id = getAttId(target.Arn);
+  if (id) return all.get(id)?.Type === 'AWS::Events::EventBus';
+  return JSON.stringify(target.Arn ?? '').includes(':event-bus/');
+}
 
 function resources(t: RenderedTemplate): [string, Resource][] {
   return Object.entries((t.template.Resources ?? {}) as Record<string, Resource>);
@@ -116,6 +146,15 @@ function hasConfiningCondition(condition: Statement['Condition']): boolean {
 }
 
 const compact = (value: unknown) => JSON.stringify(value ?? null).replace(/\s+/g, '').length;
+
+/**
+ * Whether `value` names the account the template is deployed in: `Ref AWS::AccountId` (a stack
+ * set template), or the literal id of a template placed in one account (the forward shards).
+ */
+function isThisAccount(value: unknown, t: RenderedTemplate): boolean {
+  if ((value as { Ref?: unknown } | null)?.Ref === 'AWS::AccountId') return true;
+  return typeof value === 'string' && /^\d{12}$/.test(value) && t.placement.type === 'account';
+}
 
 export const GUARDRAILS: readonly Guardrail[] = [
   {
@@ -199,11 +238,18 @@ export const GUARDRAILS: readonly Guardrail[] = [
     check(t) {
       const out = [];
       const all = resources(t);
+      // A DLQ: the redrive target of a queue, or the dead-letter queue of a rule target.
       const dlqs = new Set<string>();
       for (const [, r] of all) {
-        const target = (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt'?: [string] } })
-          ?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+        const target = getAttId(
+          (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
+        );
         if (target) dlqs.add(target);
+        if (r.Type !== 'AWS::Events::Rule') continue;
+        for (const t of targetsOf(r)) {
+          const dlq = getAttId(t.DeadLetterConfig?.Arn);
+          if (dlq) dlqs.add(dlq);
+        }
       }
       for (const [id, r] of all) {
         if (r.Type !== 'AWS::SQS::Queue') continue;
@@ -212,6 +258,100 @@ export const GUARDRAILS: readonly Guardrail[] = [
         }
         if (!r.Properties?.RedrivePolicy && !dlqs.has(id))
           out.push({ resource: id, message: 'queue has no DLQ' });
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-SEC-5',
+    severity: 'error',
+    description: 'No NotPrincipal: deny everyone but named principals with aws:PrincipalArn instead',
+    // "We do not recommend the use of NotPrincipal for new resource-based policies ... We
+    // recommend using the aws:PrincipalArn context key with ARN condition operators instead";
+    // without the account's ARN in the list, the policy may deny the very principal it exempts
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+    check(t) {
+      const out = [];
+      for (const [id, r] of resources(t)) {
+        for (const { where, statements } of policyDocuments(r)) {
+          for (const s of statements) {
+            if (s.NotPrincipal !== undefined)
+              out.push({
+                resource: id,
+                message: `${where} ${s.Sid ?? ''} uses NotPrincipal; use Principal "*" with an ArnNotLike aws:PrincipalArn condition`,
+              });
+          }
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-REL-2',
+    severity: 'error',
+    description: 'Every rule target has a dead-letter queue and an explicit retry policy',
+    // Without a DLQ, "an event that is not delivered after all retries is dropped"
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html).
+    check(t) {
+      const out = [];
+      for (const [id, r] of resources(t)) {
+        if (r.Type !== 'AWS::Events::Rule') continue;
+        for (const target of targetsOf(r)) {
+          if (!target.DeadLetterConfig?.Arn)
+            out.push({ resource: id, message: `target ${target.Id ?? '?'} has no DeadLetterConfig` });
+          if (!target.RetryPolicy)
+            out.push({ resource: id, message: `target ${target.Id ?? '?'} has no explicit RetryPolicy` });
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-REL-3',
+    severity: 'error',
+    description: 'A rule that forwards to another bus forwards only what its own account published',
+    // EventBridge does not send an event received from another bus on to a third bus
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html): a rule
+    // forwarding received events delivers nothing. Pinning `account` to the account the rule is
+    // deployed in keeps every forward a first hop.
+    check(t) {
+      const out = [];
+      const all = new Map(resources(t));
+      for (const [id, r] of all) {
+        if (r.Type !== 'AWS::Events::Rule') continue;
+        if (!targetsOf(r).some((target) => isBusTarget(target, all))) continue;
+        const account = (r.Properties?.EventPattern as { account?: unknown } | undefined)?.account;
+        const own = Array.isArray(account) && account.length === 1 && isThisAccount(account[0], t);
+        if (!own)
+          out.push({
+            resource: id,
+            message: `forwards to a bus without pinning "account" to the account it is deployed in: events it received from another bus would be dropped (EventBridge hop rule)`,
+          });
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-REL-4',
+    severity: 'error',
+    description: 'No handler waits on AWS longer than its function may run',
+    check(t) {
+      const out = [];
+      for (const [id, r] of resources(t)) {
+        if (r.Type !== 'AWS::Lambda::Function') continue;
+        const env = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables;
+        const kind = env?.ORGBRIDGE_ACCOUNT_KIND;
+        if (typeof kind !== 'string' || !(ACCOUNT_KINDS as readonly string[]).includes(kind)) continue;
+        const timeout = Number(r.Properties?.Timeout ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS);
+        for (const type of handledRequestTypes(kind as AccountKind)) {
+          const wait = HANDLER_WAIT_SECONDS[type] ?? 0;
+          if (wait + HANDLER_REPLY_MARGIN_SECONDS > timeout)
+            out.push({
+              resource: id,
+              message: `${type} may wait ${wait} s (+${HANDLER_REPLY_MARGIN_SECONDS} s to answer) but the function times out after ${timeout} s`,
+            });
+        }
       }
       return out;
     },
@@ -343,21 +483,60 @@ export function checkTemplates(
   suppressions: readonly Suppression[] = SUPPRESSIONS,
 ): GuardrailReport {
   const findings: Finding[] = [];
-  const suppressed: (Finding & { reason: string })[] = [];
   for (const template of templates) {
     for (const rule of GUARDRAILS) {
-      for (const f of rule.check(template)) {
-        const finding: Finding = { rule: rule.id, severity: rule.severity, template: template.name, ...f };
-        const waiver = suppressions.find(
-          (s) =>
-            s.rule === rule.id &&
-            (s.template === '*' || s.template === template.name) &&
-            (s.resource === '*' || s.resource === f.resource),
-        );
-        if (waiver) suppressed.push({ ...finding, reason: waiver.reason });
-        else findings.push(finding);
-      }
+      for (const f of rule.check(template))
+        findings.push({ rule: rule.id, severity: rule.severity, template: template.name, ...f });
     }
   }
-  return { findings, suppressed };
+  return applySuppressions(findings, suppressions);
+}
+
+function applySuppressions(
+  findings: readonly Finding[],
+  suppressions: readonly Suppression[],
+): GuardrailReport {
+  const kept: Finding[] = [];
+  const suppressed: (Finding & { reason: string })[] = [];
+  for (const finding of findings) {
+    const waiver = suppressions.find(
+      (s) =>
+        s.rule === finding.rule &&
+        (s.template === '*' || s.template === finding.template) &&
+        (s.resource === '*' || s.resource === finding.resource),
+    );
+    if (waiver) suppressed.push({ ...finding, reason: waiver.reason });
+    else kept.push(finding);
+  }
+  return { findings: kept, suppressed };
+}
+
+/**
+ * Every guardrail over what the bootstrap would deploy: the template rules above on each
+ * template, and OB-REF-1 (./references.ts) over the deployment order. `synth`,
+ * `run --action render-templates` and `run --action bootstrap` run it and refuse on errors.
+ */
+export function checkDeployment(
+  input: DeploymentInput,
+  suppressions: readonly Suppression[] = SUPPRESSIONS,
+): GuardrailReport {
+  const templates = checkTemplates(input.templates, suppressions);
+  const references = applySuppressions(checkDeploymentReferences(input), suppressions);
+  return {
+    findings: [...templates.findings, ...references.findings],
+    suppressed: [...templates.suppressed, ...references.suppressed],
+  };
+}
+
+/** Throws GUARDRAILS_FAILED listing every error finding (rule id, template, resource). */
+export function assertGuardrails(report: GuardrailReport, doing: string): void {
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return;
+  throw new OrgbridgeError(
+    'GUARDRAILS_FAILED',
+    `${doing}: ${errors.length} guardrail finding${errors.length === 1 ? '' : 's'}\n${errors.map((f) => `  ${formatFinding(f)}`).join('\n')}`,
+    {
+      hint: 'each line names the rule (docs/architecture.md, "Guardrails"), the template and the resource; nothing was written or deployed',
+    },
+  );
 }

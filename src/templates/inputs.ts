@@ -1,6 +1,7 @@
 import type { AccountKind, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { configuredRegions, homeRegionOf } from '../config/regions.js';
+import { requirePlacementOus, requireSpecialAccounts } from '../config/special-accounts.js';
 import { OrgbridgeError } from '../errors.js';
 import { managedAccountIds } from '../plan/accounts.js';
 import { ACCOUNT_STATUSES, type ObservedAccount, type ObservedOrganization } from '../plan/observed.js';
@@ -17,7 +18,10 @@ export interface TemplateInputs {
   readonly accountIds: Readonly<Record<string, string>>;
   /** `o-...`, for aws:PrincipalOrgID conditions. */
   readonly organizationId: string;
-  /** The region the event buses, handlers and stack sets live in (the seed: "a single region"). */
+  /**
+   * The region the event buses, handlers and stack sets live in (the EventBridge design: "a single
+   * region").
+   */
   readonly homeRegion: string;
   /** Regions with an artifact bucket (`defaults.regions`). */
   readonly regions: readonly string[];
@@ -44,8 +48,9 @@ export { configuredRegions, homeRegionOf };
 export function specialAccountIds(inputs: TemplateInputs): SpecialAccountIds {
   const missing: string[] = [];
   const ids = {} as Record<SpecialAccountKind, string>;
+  const keys = requireSpecialAccounts(inputs.config, "orgbridge's templates");
   for (const kind of SPECIAL_ACCOUNT_KINDS) {
-    const key = inputs.config.organization.accounts[kind];
+    const key = keys[kind];
     const id = inputs.accountIds[key];
     if (id) ids[kind] = id;
     else missing.push(`${kind} (${key})`);
@@ -62,7 +67,10 @@ export function specialAccountIds(inputs: TemplateInputs): SpecialAccountIds {
 export function accountKinds(config: ResolvedConfig): ReadonlyMap<string, AccountKind> {
   const kinds = new Map<string, AccountKind>();
   for (const account of config.accounts) kinds.set(account.key, account.kind);
-  for (const kind of SPECIAL_ACCOUNT_KINDS) kinds.set(config.organization.accounts[kind], kind);
+  for (const kind of SPECIAL_ACCOUNT_KINDS) {
+    const key = config.organization.accounts[kind];
+    if (key !== undefined) kinds.set(key, kind);
+  }
   return kinds;
 }
 
@@ -132,10 +140,14 @@ export interface TemplateInputOptions {
  * `placeholders` lists them and the bootstrap refuses to deploy such templates.
  */
 export function templateInputs(config: ResolvedConfig, options: TemplateInputOptions = {}): TemplateInputs {
+  // The templates wire the special accounts together and the management handlers guard placement
+  // with root_ou and morgue_ou: an imported organization without them cannot be deployed yet.
+  const keys = requireSpecialAccounts(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
+  requirePlacementOus(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
   const accountIds = resolveAccountIds(config, options.observed);
   const placeholders: string[] = [];
   SPECIAL_ACCOUNT_KINDS.forEach((kind, i) => {
-    const key = config.organization.accounts[kind];
+    const key = keys[kind];
     if (!accountIds[key]) {
       const id = String(i + 1).padStart(12, '0');
       accountIds[key] = id;

@@ -10,7 +10,7 @@ import {
   RUNTIME_STACKS,
   SSM_PATH,
   TEMPLATE_PREFIX,
-} from './names.js';
+} from '../protocol/names.js';
 
 /**
  * Least privilege, as data: the IAM statements each handler needs, keyed by the detail-type it
@@ -138,6 +138,20 @@ function stackStatement(sid: string, stack: string, region: string): PolicyState
   };
 }
 
+/** backup-storage actions have no resource type (see the account baseline below). */
+const BACKUP_VAULT_STORAGE: PolicyStatement = {
+  sid: 'BackupVaultStorage',
+  actions: ['backup-storage:MountCapsule'],
+  resources: ['*'],
+};
+/** The AWS managed key `aws/backup` of a vault without its own, used through AWS Backup only. */
+const BACKUP_VAULT_DEFAULT_KEY: PolicyStatement = {
+  sid: 'BackupVaultDefaultKey',
+  actions: ['kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant', 'kms:DescribeKey'],
+  resources: [`arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*`],
+  conditions: { StringLike: { 'kms:ViaService': 'backup.*.amazonaws.com' } },
+};
+
 /**
  * Detail-type -> statements its handler needs. A detail-type missing here is a test failure
  * (test/unit/templates/permissions.test.ts), so a new handler cannot ship with a guessed role.
@@ -192,9 +206,18 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
       resources: ['*'],
     },
     {
+      // The Service Authorization Reference lists CreatePolicy with no resource type (a policy
+      // ARN does not exist before the call), so it is granted on `*`, narrowed to SCPs by its
+      // organizations:PolicyType condition key
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+      sid: 'CreateScps',
+      actions: ['organizations:CreatePolicy'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' } },
+    },
+    {
       sid: 'ManagePolicies',
       actions: [
-        'organizations:CreatePolicy',
         'organizations:UpdatePolicy',
         'organizations:DeletePolicy',
         'organizations:AttachPolicy',
@@ -238,6 +261,16 @@ export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStateme
     ...deployStack('DeployAccountBaseline', RUNTIME_STACKS.accountBaseline, ROLE_NAMES.stackDeployer),
     // With a region: the backup vaults of that region, same service role (IAM is global).
     stackStatement('DeployBackupVaults', RUNTIME_STACKS.backupVaults, '*'),
+    {
+      // The vault Default, made sure of through the Backup API, never by a stack
+      // (src/handlers/provisioning/default-vault.ts): that vault only, in any region.
+      sid: 'DefaultBackupVault',
+      actions: ['backup:DescribeBackupVault', 'backup:CreateBackupVault'],
+      resources: [`arn:\${AWS::Partition}:backup:*:\${AWS::AccountId}:backup-vault:Default`],
+    },
+    // Creating a vault mounts its storage and grants AWS Backup the default key, as for the deployer.
+    BACKUP_VAULT_STORAGE,
+    BACKUP_VAULT_DEFAULT_KEY,
   ],
   UPDATE_LOG_BUCKETS: deployStack('DeployLogBuckets', RUNTIME_STACKS.logBuckets, ROLE_NAMES.logBucketUpdater),
   DNS_CREATE_ALIAS: dnsStatements('Alias'),
@@ -388,22 +421,13 @@ const ACCOUNT_BASELINE_STATEMENTS: readonly PolicyStatement[] = [
     ],
     resources: [`arn:\${AWS::Partition}:backup:*:\${AWS::AccountId}:backup-vault:*`],
   },
-  {
-    sid: 'BackupVaultStorage',
-    actions: ['backup-storage:MountCapsule'],
-    resources: ['*'],
-  },
-  {
-    sid: 'BackupVaultDefaultKey',
-    actions: ['kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant', 'kms:DescribeKey'],
-    resources: [`arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*`],
-    conditions: { StringLike: { 'kms:ViaService': 'backup.*.amazonaws.com' } },
-  },
+  BACKUP_VAULT_STORAGE,
+  BACKUP_VAULT_DEFAULT_KEY,
 ];
 
 /**
  * The identity mapping: the group roles (`orgbridge-group-*`, groupRoleName) and, with
- * `iam_users`, seed 004's developers group and automation user, which live under the IAM path
+ * `iam_users`, the Pulumi approach's developers group and automation user, which live under the IAM path
  * `/orgbridge/` (IAM_PATH in src/plan/access.ts) so that the role reaches no other group or user.
  */
 const IAM_MAPPING_STATEMENTS: readonly PolicyStatement[] = [
@@ -525,7 +549,10 @@ const VPC_STATEMENTS: readonly PolicyStatement[] = [
   },
 ];
 
-/** The seed's update-s3-stacks-role: the log buckets (`orgbridge-logs-<account>-<region>`) and their policies. */
+/**
+ * The EventBridge design's update-s3-stacks-role: the log buckets (`orgbridge-
+ * logs-<account>-<region>`) and their policies.
+ */
 const LOG_BUCKETS_STATEMENTS: readonly PolicyStatement[] = [
   {
     sid: 'LogBuckets',

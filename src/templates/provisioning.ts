@@ -4,10 +4,10 @@ import type { Stack } from 'aws-cdk-lib';
 import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/access.js';
 import type { AccountBackup } from '../plan/backup.js';
 import type { VpcRequest } from '../plan/provisioning.js';
+import { RUNTIME_STACKS } from '../protocol/names.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
 import { addBackupVault, addBackupVaults } from './backup.js';
 import { addLogsBucketWithDelivery } from './logs-bucket.js';
-import { RUNTIME_STACKS } from './names.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addStandardVpc } from './vpc.js';
 
@@ -16,7 +16,7 @@ import { addStandardVpc } from './vpc.js';
  * data: the account baseline (access roles, AutomationRole, backup vault and role), the identity
  * mapping, the logs bucket and the standard VPC. Only the pipeline renders them (with aws-cdk-lib)
  * and uploads them to the artifact buckets; the handlers deploy them by URL, under the stack names
- * of RUNTIME_STACKS (src/templates/names.ts), and never import this module.
+ * of RUNTIME_STACKS (src/protocol/names.ts), and never import this module.
  */
 
 export interface ProvisioningTemplate {
@@ -74,7 +74,7 @@ export function renderAccountBaseline(
     'orgbridge: access roles, AutomationRole, backup vault Default and backup role of this account',
     (stack) => {
       addMemberAccess(stack, access, identityAccountId);
-      if (backup) addBackupVault(stack, backup);
+      if (backup) addBackupVault(stack, access.partition, backup);
     },
   );
 }

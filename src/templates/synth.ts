@@ -4,16 +4,23 @@ import type { App, Stack } from 'aws-cdk-lib';
 import { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import type { AccountKind, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { requirePlacementOus, requireSpecialAccounts } from '../config/special-accounts.js';
 import { orgPathResolver, planLogDelivery } from '../plan/access.js';
+import {
+  artifactObjectUrl,
+  ROLE_NAMES,
+  STACK_NAMES,
+  STACK_SET_NAMES,
+  templateKey,
+} from '../protocol/names.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
-import { artifactObjectUrl, ROLE_NAMES, STACK_NAMES, STACK_SET_NAMES, templateKey } from './names.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
 import { renderLogBuckets } from './provisioning.js';
 import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
 import { addHandler } from './stacks/handlers.js';
-import { addForwarderRole, addRule } from './stacks/rules.js';
+import { addForwarderRole, addRule, roleTargetArns } from './stacks/rules.js';
 import { addStackSets } from './stacks/stack-sets.js';
 import { renderTopology } from './topology-adapter.js';
 import type { TopologyView } from './topology-view.js';
@@ -62,7 +69,9 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
   const topology = renderTopology(inputs);
   const special = specialAccountIds(inputs);
   const { config, homeRegion } = inputs;
-  const keyOf = (kind: SpecialAccountKind) => config.organization.accounts[kind];
+  const keys = requireSpecialAccounts(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
+  const placementOus = requirePlacementOus(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
+  const keyOf = (kind: SpecialAccountKind) => keys[kind];
   const busName = topology.bus.busName;
 
   const app = newApp();
@@ -136,14 +145,14 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
       eventSource: config.organization.event_source,
       special,
       organizationId: inputs.organizationId,
-      placement: { rootOu: config.organization.root_ou, morgueOu: config.organization.morgue_ou },
+      placement: placementOus,
       bundleKey: inputs.bundleKeys[kind],
       local,
       ...(extraStatements ? { extraStatements } : {}),
     });
   }
 
-  addForwardShards(topology, inputs.organizationId, (index, description) =>
+  addForwardShards(topology, (index, description) =>
     add(
       `forward-${String(index).padStart(2, '0')}`,
       {
@@ -209,6 +218,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
         description: 'orgbridge: the common rules and handler of member accounts',
         templateUrl: url('handlers-member'),
         excludeSpecialAccounts: true,
+        dependsOn: 'EventBusStackSet',
       },
     ],
     special,
@@ -239,13 +249,13 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
 /** The cicd account's forward buses, one stack each so no template nears 500 resources. */
 function addForwardShards(
   topology: TopologyView,
-  organizationId: string,
   stackFor: (index: number, description: string) => Stack,
 ): void {
   for (const shard of topology.forwardShards) {
+    const targets = shard.rules.filter((r) => r.name !== 'orgbridge-to-audit').length;
     const stack = stackFor(
       shard.index,
-      `orgbridge: forward rules ${shard.index} of the cicd account (${shard.rules.length} target accounts on ${shard.busName})`,
+      `orgbridge: forward rules ${shard.index} of the cicd account (${targets} target accounts on ${shard.busName})`,
     );
     // Shard 0 forwards from the main bus, which the event bus stack set owns.
     const bus = shard.createsBus
@@ -254,7 +264,7 @@ function addForwardShards(
           description: 'orgbridge: requests from the pipeline, one rule per target account',
         })
       : undefined;
-    const role = addForwarderRole(stack, 'ForwarderRole', [topology.bus.busName], organizationId);
+    const role = addForwarderRole(stack, 'ForwarderRole', roleTargetArns(shard.rules));
     for (const rule of shard.rules) {
       const resource = addRule(stack, rule, new Map(), role);
       if (bus) resource.addResourceDependency(bus);

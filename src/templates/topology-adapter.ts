@@ -63,11 +63,17 @@ function ruleView(rule: RuleSpec): RuleView {
     busName: rule.busName,
     description: rule.description,
     eventPattern: rule.eventPattern,
-    targets: rule.targets.map((t) =>
-      t.type === 'queue'
-        ? { type: 'queue', id: t.id, queueName: t.queueName, inputTransformer: t.inputTransformer }
-        : { type: 'bus', id: t.id, arn: t.arn },
-    ),
+    targets: rule.targets.map((t) => {
+      const delivery = { id: t.id, deadLetterArn: t.deadLetterArn, retry: t.retry };
+      return t.type === 'queue'
+        ? {
+            type: 'queue',
+            ...delivery,
+            queueName: t.queueName,
+            ...(t.inputTransformer ? { inputTransformer: t.inputTransformer } : {}),
+          }
+        : { type: 'bus', ...delivery, arn: t.arn, role: t.role };
+    }),
   };
 }
 
@@ -93,14 +99,24 @@ function sendersOf(account: AccountTopology, busName: string): BusSendersView {
   };
 }
 
-/** Rules of the per-kind handler template: everything but forwarding and the audit copy. */
+/**
+ * Rules of the per-kind handler template: everything but forwarding and the audit copies of the
+ * buses other templates create (the main bus: the event bus template; cicd's forward shards:
+ * their own). The audit account's outbox is the handler template's, and so is its copy rule.
+ */
 const HANDLER_RULE_PURPOSES = new Set(['handler', 'replies', 'audit-store', 'to-cicd', 'to-dns']);
+
+function inHandlerTemplate(account: AccountTopology, rule: RuleSpec): boolean {
+  if (HANDLER_RULE_PURPOSES.has(rule.purpose)) return true;
+  const outbox = account.buses.find((b) => b.purpose === 'outbox');
+  return rule.purpose === 'to-audit' && rule.busName === outbox?.name;
+}
 
 function kindView(account: AccountTopology): KindTopologyView {
   const view = abstractAccount(
     {
       queues: account.queues.map(queueView),
-      rules: account.rules.filter((r) => HANDLER_RULE_PURPOSES.has(r.purpose)).map(ruleView),
+      rules: account.rules.filter((r) => inHandlerTemplate(account, r)).map(ruleView),
       extraBuses: account.buses
         .filter((b) => b.purpose === 'outbox')
         .map((b) => ({
@@ -148,14 +164,16 @@ export function viewOf(topology: Topology, notDeployed: ReadonlySet<string> = ne
     senders[kind] = sendersOf(account, topology.busName);
   }
   const member = representative('member');
-  const toAudit = member.rules.find((r) => r.purpose === 'to-audit');
+  const toAudit = member.rules.find((r) => r.purpose === 'to-audit' && r.busName === topology.busName);
   if (!toAudit) throw new Error('the topology has no to-audit rule');
 
   const cicd = representative('cicd');
   const shardBuses = new Map<string, RuleView[]>();
+  // Each shard bus but the main one (the event bus template's) carries its own audit copy rule.
   const forwards = cicd.rules.filter(
     (r) =>
-      r.purpose === 'forward' && !r.targets.some((t) => t.type === 'bus' && notDeployed.has(t.accountId)),
+      (r.purpose === 'forward' && !r.targets.some((t) => t.type === 'bus' && notDeployed.has(t.accountId))) ||
+      (r.purpose === 'to-audit' && r.busName !== topology.busName),
   );
   for (const rule of forwards) {
     const list = shardBuses.get(rule.busName) ?? [];
@@ -176,6 +194,10 @@ export function viewOf(topology: Topology, notDeployed: ReadonlySet<string> = ne
       busName: topology.busName,
       senders,
       auditForward: abstractAccount(ruleView(toAudit), member.accountId),
+      targetDeadLetter: {
+        name: member.targetDeadLetter.name,
+        retentionSeconds: member.targetDeadLetter.messageRetentionSeconds,
+      },
     },
     kinds,
     forwardShards,

@@ -14,15 +14,28 @@ export interface InputTransformerView {
   readonly inputTemplate: string;
 }
 
+/** What every target carries: its dead-letter queue (by ARN) and retry policy. */
+export interface TargetDeliveryView {
+  readonly id: string;
+  /** The account's rule-target DLQ (created by the event bus template). */
+  readonly deadLetterArn: string;
+  readonly retry: { readonly maximumRetryAttempts: number; readonly maximumEventAgeSeconds: number };
+}
+
 export type RuleTargetView =
-  | {
+  | (TargetDeliveryView & {
       readonly type: 'queue';
-      readonly id: string;
       /** A queue of the same template, by name. */
       readonly queueName: string;
+      /** Absent: the queue receives the event untouched. */
       readonly inputTransformer?: InputTransformerView;
-    }
-  | { readonly type: 'bus'; readonly id: string; readonly arn: string };
+    })
+  | (TargetDeliveryView & {
+      readonly type: 'bus';
+      readonly arn: string;
+      /** EventBridge puts with the template's forwarder role (see RuleTarget in src/protocol). */
+      readonly role: boolean;
+    });
 
 export interface RuleView {
   readonly name: string;
@@ -61,8 +74,10 @@ export interface BusTopologyView {
   readonly busName: string;
   /** Bus policy per account kind (the DNS, audit and cicd buses accept more senders). */
   readonly senders: Readonly<Record<AccountKind, BusSendersView>>;
-  /** The forward-everything rule to the audit bus; absent in the audit account itself. */
+  /** The origin copy of what the account publishes, to the audit bus; absent in the audit account. */
   readonly auditForward: RuleView;
+  /** The dead-letter queue of every rule target of the account. */
+  readonly targetDeadLetter: { readonly name: string; readonly retentionSeconds: number };
 }
 
 /** One account kind's handler template: its queues, the rules feeding them, what it handles. */

@@ -14,10 +14,11 @@ import { OrgbridgeError } from '../errors.js';
 import type { VpcRequest } from '../plan/provisioning.js';
 
 /**
- * The standard VPC (seed: "Deploy a vpc in the new account"): one public and one private subnet
- * per AZ, an internet gateway, and `nat_gateway_count` NAT gateways in the first public subnets;
- * private subnets route through NAT gateway `i mod count` (none: private subnets stay offline).
- * AZs: max(2, nat_gateway_count). Subnets are /4 splits of the VPC range (a /16 gives /20s).
+ * The standard VPC (the EventBridge design: "Deploy a vpc in the new account"): one public and one
+ * private subnet per AZ, an internet gateway, and `nat_gateway_count` NAT gateways in the first
+ * public subnets; private subnets route through NAT gateway `i mod count` (none: private subnets
+ * stay offline). AZs: max(2, nat_gateway_count). Subnets are /4 splits of the VPC range (a /16
+ * gives /20s).
  */
 export function addStandardVpc(stack: Stack, request: VpcRequest): void {
   const azCount = Math.max(2, request.nat_gateway_count);

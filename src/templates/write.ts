@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/model.js';
 import { buildBundles, bundleKeys } from './bundles.js';
+import { assertGuardrails, checkDeployment } from './guardrails.js';
 import { templateInputs } from './inputs.js';
 import { renderTemplates } from './synth.js';
 
@@ -12,7 +13,7 @@ export interface SynthResult {
 }
 
 /**
- * Bundles and renders, then writes `<out>/<name>.template.json`, `<out>/lambdas/<key>.zip` and
+ * Bundles, renders and runs every guardrail (GUARDRAILS_FAILED: nothing is written), then writes `<out>/<name>.template.json`, `<out>/lambdas/<key>.zip` and
  * `<out>/manifest.json` (where each template is deployed, each bundle's key and hash).
  */
 export async function synthesizeToDirectory(
@@ -25,6 +26,11 @@ export async function synthesizeToDirectory(
     bundleKeys: bundleKeys(bundles),
   });
   const templates = renderTemplates(inputs, { local: options.local });
+  // The guardrails the bootstrap runs, over the order it would deploy in (placeholder root).
+  assertGuardrails(
+    checkDeployment({ inputs, templates, local: options.local, rootId: 'r-0000' }),
+    'synth refused to write the templates',
+  );
   await mkdir(join(out, 'lambdas'), { recursive: true });
   const written: SynthResult['templates'][number][] = [];
   for (const t of templates) {

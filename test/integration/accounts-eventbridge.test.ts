@@ -15,7 +15,7 @@ import {
 } from '../../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../src/plan/markers.js';
-import { splitObservedOrganization } from '../../src/plan/observed.js';
+import { splitObservedOrganization } from '../../src/protocol/accounts-listed.js';
 import { HANDLER_QUEUE, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type Conversation, SOURCE, startConversation } from '../support/conversation.js';

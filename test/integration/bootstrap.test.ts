@@ -1,4 +1,9 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  ListChangeSetsCommand,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
@@ -8,6 +13,10 @@ import { describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import type { ResolvedConfig } from '../../src/config/model.js';
 import { runArtifactAction } from '../../src/pipeline/bootstrap.js';
+import {
+  describeStackSetsAccess,
+  ensureStackSetsTrustedAccess,
+} from '../../src/pipeline/stacksets-access.js';
 import { computeTopology, senderBusName } from '../../src/protocol/topology.js';
 import { templateInputs } from '../../src/templates/inputs.js';
 import { topologyInput } from '../../src/templates/topology-adapter.js';
@@ -38,22 +47,23 @@ async function organization(): Promise<{ config: ResolvedConfig; ids: Record<str
 
 describe('bootstrap on the emulator', () => {
   let org: { config: ResolvedConfig; ids: Record<string, string> };
-  /** `run --action bootstrap [--execute]` on the organization: exit code and what it printed. */
-  const bootstrap = async (execute: boolean) => {
+  /** `run --action bootstrap` as the management account; `aws` plans the real deployment. */
+  const bootstrap = async (execute: boolean, mode?: 'aws') => {
     const io = memoryIo();
     const code = await runArtifactAction('bootstrap', {
       config: org.config,
       management: moto().management,
       execute,
       output: io,
+      ...(mode ? { mode } : {}),
     });
-    return { code, stdout: io.stdout, stderr: io.stderr };
+    return { code, io };
   };
 
   it('prints what it would deploy and changes nothing without --execute', async () => {
     org = await organization();
-    const io = await bootstrap(false);
-    expect(io.code).toBe(2);
+    const { code, io } = await bootstrap(false);
+    expect(code).toBe(2);
     const text = io.stdout.join('\n');
     // A stack that does not exist yet is planned from its template: every resource is added.
     expect(text).toContain(
@@ -67,10 +77,48 @@ describe('bootstrap on the emulator', () => {
     ).rejects.toThrow(/does not exist/);
   });
 
+  it('plans the AWS deployment: StackSets trusted access, then the stack sets before any stack on their buses', async () => {
+    const { code, io } = await bootstrap(false, 'aws');
+    expect(code, io.stderr.join('\n')).toBe(2);
+    const lines = io.stdout;
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    // A SERVICE_MANAGED stack set needs trusted access (stacksets-orgs-activate-trusted-access.html).
+    const activate = at(/^would activate StackSets trusted access/);
+    expect(activate).toBeGreaterThan(-1);
+    const sets = at(/^would create stack-sets as orgbridge-stack-sets in management/);
+    expect(activate).toBeLessThan(sets);
+    // The special accounts' buses come from the event bus stack set: their handlers after it.
+    for (const kind of ['cicd', 'identity', 'dns', 'logs', 'audit'])
+      expect(at(new RegExp(`^would create handlers-${kind} `)), kind).toBeGreaterThan(sets);
+    expect(at(/^would create forward-00 /)).toBeGreaterThan(sets);
+  });
+
+  it('activates StackSets trusted access, or stops saying how when it cannot', async () => {
+    const { management } = moto();
+    const said: string[] = [];
+    // A member account cannot: the error names the fix.
+    await expect(
+      ensureStackSetsTrustedAccess(
+        management.forAccount(org.ids.cicd as string).cloudFormation(REGION),
+        true,
+        (t) => said.push(t),
+      ),
+    ).rejects.toMatchObject({
+      code: 'BOOTSTRAP_TRUSTED_ACCESS',
+      hint: expect.stringContaining('activate-organizations-access'),
+    });
+    await ensureStackSetsTrustedAccess(management.cloudFormation(REGION), true, (t) => said.push(t));
+    expect(said).toEqual(['activated StackSets trusted access with Organizations']);
+    expect(await describeStackSetsAccess(management.cloudFormation(REGION))).toBe('ENABLED');
+    // Once on, the dry run has nothing to say about it.
+    const { io } = await bootstrap(false, 'aws');
+    expect(io.stdout.join('\n')).not.toContain('trusted access');
+  });
+
   it('deploys buses, queues, rules and tables that carry a request from cicd to a member', async () => {
     const { management } = moto();
-    const io = await bootstrap(true);
-    expect(io.code, io.stderr.join('\n')).toBe(0);
+    const { code, io } = await bootstrap(true);
+    expect(code, io.stderr.join('\n')).toBe(0);
     const member = org.ids['member-00001'] as string;
     const cicdId = org.ids.cicd as string;
     const inMember = management.forAccount(member);
@@ -135,11 +183,22 @@ describe('bootstrap on the emulator', () => {
     expect(received.Messages).toHaveLength(1);
     const body = JSON.parse(received.Messages?.[0]?.Body ?? '{}');
     expect(body).toMatchObject({ 'detail-type': 'PING', detail: { target_account: member } });
+    // Its audit copy, taken on the cicd bus where it entered (one hop), is in the audit store's
+    // queue untouched: the whole event, its publisher's account included.
+    const audit = management.forAccount(org.ids.audit as string).sqs(REGION);
+    const store = await audit.send(new GetQueueUrlCommand({ QueueName: 'orgbridge-audit' }));
+    const copies = await audit.send(
+      new ReceiveMessageCommand({ QueueUrl: store.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+    );
+    const copy = copies.Messages?.map((m) => JSON.parse(m.Body ?? '{}')).find(
+      (e) => e.detail?.target_account === member,
+    );
+    expect(copy).toMatchObject({ version: '0', account: cicdId, 'detail-type': 'PING', source: 'app.infra' });
   });
 
   it('is idempotent: a second run leaves every stack unchanged', async () => {
-    const io = await bootstrap(true);
-    expect(io.code).toBe(0);
+    const { code, io } = await bootstrap(true);
+    expect(code).toBe(0);
     const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.filter((l) => !l.startsWith('unchanged'))).toEqual([]);
@@ -149,16 +208,15 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('a dry run right after a bootstrap has nothing to do and exits 0', async () => {
-    const io = await bootstrap(false);
+    const { code, io } = await bootstrap(false);
     expect(io.stdout.filter((l) => /^(would|drift|not planned)/.test(l))).toEqual([]);
     expect(io.stdout.at(-1)).toMatch(/^nothing to do: \d+ stacks and every artifact are up to date$/);
-    expect(io.code).toBe(0);
+    expect(code).toBe(0);
   });
 
   it('a stack updated by hand is drift, and the change set says what the bootstrap would undo', async () => {
     const member = org.ids['member-00001'] as string;
     const cfn = moto().management.forAccount(member).cloudFormation(REGION);
-    const { GetTemplateCommand, UpdateStackCommand } = await import('@aws-sdk/client-cloudformation');
     const deployed = await cfn.send(new GetTemplateCommand({ StackName: 'orgbridge-handlers' }));
     const template = JSON.parse(deployed.TemplateBody as string);
     template.Resources.AddedByHand = { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'added-by-hand' } };
@@ -173,20 +231,19 @@ describe('bootstrap on the emulator', () => {
     const dry = await bootstrap(false);
     expect(dry.code).toBe(2);
     const where = `orgbridge-handlers in member-00001 (${member}) ${REGION}`;
-    expect(dry.stdout).toContain(
+    expect(dry.io.stdout).toContain(
       `drift: ${where}: the deployed template is none orgbridge rendered (not in the artifact bucket): the stack was updated outside orgbridge`,
     );
-    expect(dry.stdout).toContain(`would update handlers-member as ${where}`);
-    expect(dry.stdout).toContain('    - AddedByHand (AWS::SQS::Queue)');
+    expect(dry.io.stdout).toContain(`would update handlers-member as ${where}`);
+    expect(dry.io.stdout).toContain('    - AddedByHand (AWS::SQS::Queue)');
     // Only that stack changes; the change set is deleted again.
-    expect(dry.stdout.filter((l) => l.startsWith('would '))).toHaveLength(1);
-    const { ListChangeSetsCommand } = await import('@aws-sdk/client-cloudformation');
+    expect(dry.io.stdout.filter((l) => l.startsWith('would '))).toHaveLength(1);
     const sets = await cfn.send(new ListChangeSetsCommand({ StackName: 'orgbridge-handlers' }));
     expect(sets.Summaries ?? []).toEqual([]);
 
     // The bootstrap puts orgbridge's template back; the next dry run is empty again.
     const apply = await bootstrap(true);
-    expect(apply.stdout).toContain(`updated ${where}`);
+    expect(apply.io.stdout).toContain(`updated ${where}`);
     expect((await bootstrap(false)).code).toBe(0);
   });
 });

@@ -42,6 +42,8 @@ describe('sync-ecr on the emulator', () => {
       defaults: {},
       ecr: repositories,
       policies: [],
+      account_policies: [],
+      unmanaged: { accounts: [], organization_units: [], policies: [] },
     }) as ResolvedConfig;
   const sync = async (accounts: ResolvedAccount[], execute: boolean) => {
     const io = memoryIo();
@@ -74,7 +76,7 @@ describe('sync-ecr on the emulator', () => {
   beforeAll(async () => {
     const { rootId } = await createOrganization(moto().management);
     // The ECR stack goes where the tests' clients act; moto neither checks nor assumes the role.
-    roleArn = ecrDeployerRoleArn(await moto().management.callerAccountId());
+    roleArn = ecrDeployerRoleArn('us-east-1', await moto().management.callerAccountId());
     const org = moto().management.organizations();
     const internal = await org.send(
       new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Internal' }),
@@ -131,10 +133,9 @@ describe('sync-ecr on the emulator', () => {
     );
   });
 
-  it('deploys a template cfn-lint accepts', async (ctx) => {
+  it('deploys a template cfn-lint accepts', async () => {
     const { rendered } = await sync(first(), false);
     const result = await cfnLint({ templates: [{ name: 'ecr.json', body: rendered.body }] });
-    if (!result.available) return ctx.skip(result.reason);
     expect(result.findings).toEqual([]);
   });
 });

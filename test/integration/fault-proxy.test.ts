@@ -14,7 +14,7 @@ describe('fault proxy + retry strategy', () => {
     proxy = await startFaultProxy(moto().server.endpoint, 42);
     await createOrganization(moto().management);
   });
-  afterAll(() => proxy.close());
+  afterAll(() => proxy?.close());
 
   it('injects Organizations throttling that the SDK sees as TooManyRequestsException', async () => {
     proxy.setRules([{ match: /^Organizations\./, throttle: 1 }]);
@@ -39,7 +39,7 @@ describe('fault proxy + retry strategy', () => {
       expect(out.Accounts?.length).toBe(1);
     }
     expect(proxy.injected.throttled - before).toBeGreaterThan(0);
-    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
+    expect(clients.retries.count).toBe(proxy.injected.throttled - before);
     clients.destroy();
   });
 });
@@ -54,7 +54,7 @@ describe('fault proxy: throttling in every wire protocol', () => {
       .management.s3()
       .send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
-  afterAll(() => proxy.close());
+  afterAll(() => proxy?.close());
 
   it.each([
     ['STS (query/XML)', /^STS\./, (c: AwsClients) => c.sts().send(new GetCallerIdentityCommand({}))],
@@ -89,7 +89,7 @@ describe('fault proxy: throttling in every wire protocol', () => {
     const before = proxy.injected.throttled;
     for (let i = 0; i < 10; i++) await call(clients);
     expect(proxy.injected.throttled - before).toBeGreaterThan(0);
-    expect(clients.retryStrategy.retries).toBe(proxy.injected.throttled - before);
+    expect(clients.retries.count).toBe(proxy.injected.throttled - before);
     clients.destroy();
   });
 });

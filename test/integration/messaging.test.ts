@@ -47,7 +47,7 @@ describe('messaging: cicd -> member request/response over EventBridge and SQS', 
 
   beforeAll(async () => {
     const { management } = moto();
-    const { managementId } = await createOrganization(management);
+    const { managementId, organizationId } = await createOrganization(management);
     const ids: Record<string, string> = {};
     for (const name of ['cicd', 'identity', 'dns', 'logs', 'audit', 'member-a', 'member-b']) {
       const out = await management
@@ -75,7 +75,7 @@ describe('messaging: cicd -> member request/response over EventBridge and SQS', 
       visibilityTimeoutSeconds: 5,
     });
     const clientsFor = (id: string) => (id === managementId ? management : management.forAccount(id));
-    await provisionTopology(topology, clientsFor, { organizationId: 'o-exampleorgid' });
+    await provisionTopology(topology, clientsFor, { organizationId });
     pollers = startLocalPollers({
       topology,
       clientsFor,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { planOrganization } from '../../src/pipeline/organization-plan.js';
 import { renderOrganizationPlanMarkdown } from '../../src/plan/section-render.js';
-import { artifactBucketName } from '../../src/templates/names.js';
+import { artifactBucketName } from '../../src/protocol/names.js';
 import { type Conversation, HOME, startConversation } from '../support/conversation.js';
 import { useMoto } from '../support/moto.js';
 import { accountsYaml } from '../support/provisioning.js';

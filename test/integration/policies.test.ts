@@ -46,6 +46,8 @@ describe('policy sync on the emulator', () => {
       defaults: {},
       ecr: [],
       policies,
+      account_policies: [],
+      unmanaged: { accounts: [], organization_units: [], policies: [] },
     }) as ResolvedConfig;
   const sync = async (policies: PolicyDocument[], execute: boolean) => {
     const io = memoryIo();

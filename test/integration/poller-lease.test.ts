@@ -43,7 +43,8 @@ describe('local poller: a batch holds its messages and in-progress records while
 
   beforeAll(async () => {
     const { management } = moto();
-    ({ managementId } = await createOrganization(management));
+    const created = await createOrganization(management);
+    managementId = created.managementId;
     const ids: Record<string, string> = {};
     for (const name of ['cicd', 'identity', 'dns', 'logs', 'audit', 'member']) {
       const out = await management
@@ -68,7 +69,7 @@ describe('local poller: a batch holds its messages and in-progress records while
       maxReceiveCount: 5,
       visibilityTimeoutSeconds: VISIBILITY_SECONDS,
     });
-    await provisionTopology(topology, clientsFor, { organizationId: 'o-exampleorgid' });
+    await provisionTopology(topology, clientsFor, { organizationId: created.organizationId });
     memberClients = clientsFor(member);
   });
 

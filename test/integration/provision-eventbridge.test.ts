@@ -24,12 +24,12 @@ import { pipelineAction } from '../../src/pipeline/actions/pipeline.js';
 import { type CompletionStore, MemoryCompletionStore } from '../../src/pipeline/dag.js';
 import { provision } from '../../src/pipeline/provision.js';
 import { eventBridgeProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
+import { artifactObjectUrl, RUNTIME_STACKS, templateKey } from '../../src/protocol/names.js';
 import { computeTopology, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
 import { accountKinds } from '../../src/templates/inputs.js';
-import { artifactObjectUrl, RUNTIME_STACKS, templateKey } from '../../src/templates/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { BUS, bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -124,8 +124,8 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
       handlersFor: (kind) =>
         handlersFor(kind, {
           accounts: {
-            rootOu: org.config.organization.root_ou,
-            morgueOu: org.config.organization.morgue_ou,
+            rootOu: org.config.organization.root_ou as string,
+            morgueOu: org.config.organization.morgue_ou as string,
           },
         }),
       waitSeconds: 1,

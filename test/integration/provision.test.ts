@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBackupVaultCommand, DescribeBackupVaultCommand } from '@aws-sdk/client-backup';
 import { DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeNatGatewaysCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { ListRulesCommand } from '@aws-sdk/client-eventbridge';
@@ -12,7 +13,7 @@ import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
-import { RUNTIME_STACKS } from '../../src/templates/names.js';
+import { RUNTIME_STACKS } from '../../src/protocol/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -47,6 +48,7 @@ const MEMBERS = `  app:
 describe('new-account provisioning on the emulator', () => {
   const moto = useMoto();
   let org: ProvisionedOrg;
+  let webVaultCreated: Date | undefined;
   const quick = { maxWaitMs: 5_000, pollMs: 10, sleep: async () => {} };
 
   const gatewayFor = (wrap?: (g: ProvisioningGateway) => ProvisioningGateway) => {
@@ -98,6 +100,13 @@ describe('new-account provisioning on the emulator', () => {
         ).replace('"ap-southeast-2"', '"us-west-2"'),
       },
     });
+    // An adopted account where someone opened the AWS Backup console: Default exists already.
+    const backup = moto()
+      .management.forAccount(org.ids.web as string)
+      .backup(HOME_REGION);
+    await backup.send(new CreateBackupVaultCommand({ BackupVaultName: 'Default' }));
+    webVaultCreated = (await backup.send(new DescribeBackupVaultCommand({ BackupVaultName: 'Default' })))
+      .CreationDate;
   });
 
   it('provisions every account, then a re-run does nothing', async () => {
@@ -145,38 +154,31 @@ describe('new-account provisioning on the emulator', () => {
     const auditIam = inAccount('audit').iam();
     await auditIam.send(new GetRoleCommand({ RoleName: 'orgbridge-backup' }));
     await expect(auditIam.send(new GetRoleCommand({ RoleName: 'MyMonthlyBackupIamRole' }))).rejects.toThrow();
-    // moto's CloudFormation skips AWS::Backup::*: the vault is asserted on the deployed stack's template.
+    // The vault Default: made sure of through the Backup API, in the home region and in us-west-2
+    // where the dev OU's plan copies to, never a stack's resource (AWS Backup's console creates
+    // it in adopted accounts: a stack creating it would fail there with AlreadyExists).
     const deployed = await inAccount('app')
       .cloudFormation(HOME_REGION)
       .send(new GetTemplateCommand({ StackName: RUNTIME_STACKS.accountBaseline }));
-    const vaults = Object.values(
-      (
-        JSON.parse(deployed.TemplateBody ?? '{}') as {
-          Resources: Record<string, { Type: string; Properties: { BackupVaultName?: string } }>;
-        }
-      ).Resources,
-    ).filter((r) => r.Type === 'AWS::Backup::BackupVault');
-    expect(vaults.map((v) => v.Properties.BackupVaultName)).toEqual(['Default']);
-    // The plan also runs in us-west-2: that region's vault is its own stack there, deployed from
-    // the us-west-2 artifact bucket; the audit account's OU has no plan, so no stack.
-    const regional = await inAccount('app')
-      .cloudFormation('us-west-2')
-      .send(new GetTemplateCommand({ StackName: RUNTIME_STACKS.backupVaults }));
-    const regionalResources = Object.values(
-      (
-        JSON.parse(regional.TemplateBody ?? '{}') as {
-          Resources: Record<string, { Type: string; Properties: { BackupVaultName?: string } }>;
-        }
-      ).Resources,
-    );
-    expect(regionalResources.map((r) => [r.Type, r.Properties.BackupVaultName])).toEqual([
-      ['AWS::Backup::BackupVault', 'Default'],
-    ]);
-    await expect(
-      inAccount('audit')
-        .cloudFormation('us-west-2')
-        .send(new DescribeStacksCommand({ StackName: RUNTIME_STACKS.backupVaults })),
-    ).rejects.toThrow();
+    expect(deployed.TemplateBody).not.toContain('AWS::Backup::BackupVault');
+    const defaultVault = (key: string, region: string) =>
+      inAccount(key)
+        .backup(region)
+        .send(new DescribeBackupVaultCommand({ BackupVaultName: 'Default' }));
+    await expect(defaultVault('app', HOME_REGION)).resolves.toBeDefined();
+    await expect(defaultVault('app', 'us-west-2')).resolves.toBeDefined();
+    await expect(defaultVault('audit', HOME_REGION)).resolves.toBeDefined();
+    await expect(defaultVault('audit', 'us-west-2')).rejects.toThrow();
+    // The vault 'web' had before orgbridge came (the console's) is the one still there.
+    expect((await defaultVault('web', HOME_REGION)).CreationDate).toEqual(webVaultCreated);
+    // us-west-2 needs only Default: no stack there.
+    for (const key of ['app', 'audit']) {
+      await expect(
+        inAccount(key)
+          .cloudFormation('us-west-2')
+          .send(new DescribeStacksCommand({ StackName: RUNTIME_STACKS.backupVaults })),
+      ).rejects.toThrow();
+    }
 
     // VPC only where create_vpc resolves true, with its NAT gateway count.
     const vpcsOf = async (key: string) =>
@@ -261,26 +263,26 @@ describe('new-account provisioning on the emulator', () => {
     expect(by('failed').sort()).toEqual([`forward-rule:${appId}`, `ssm-parameters:${org.ids.web}`].sort());
     // Only what needs app's forward rule is blocked; web's baseline and every other account are done.
     expect(by('blocked').sort()).toEqual(
-      [`backup-vaults:${appId}`, `baseline:${appId}`, `ssm-parameters:${appId}`, `vpc:${appId}`].sort(),
+      [`baseline:${appId}`, `ssm-parameters:${appId}`, `vpc:${appId}`].sort(),
     );
     expect(by('done')).toContain(`baseline:${org.ids.web}`);
     expect(by('done')).toContain(`vpc:${org.ids.batch}`);
     expect(first.io.stderr.join('\n')).toContain('injected: EventBridge unavailable');
 
-    // A new process: the file store remembers what is done; only the six steps left run.
+    // A new process: the file store remembers what is done; only the five steps left run (us-west-2
+    // needs only the vault Default, which the baseline's handler makes: no backup-vaults step).
     const second = await run(fileCompletionStore(path));
     expect(second.exitCode).toBe(0);
     expect(second.pending.map((s) => s.id.split(':').slice(0, 2).join(':')).sort()).toEqual(
       [
         `forward-rule:${appId}`,
-        `backup-vaults:${appId}`,
         `ssm-parameters:${appId}`,
         `baseline:${appId}`,
         `vpc:${appId}`,
         `ssm-parameters:${org.ids.web}`,
       ].sort(),
     );
-    expect(second.run?.counts.done).toBe(6);
+    expect(second.run?.counts.done).toBe(5);
     expect(JSON.parse(readFileSync(path, 'utf8')).version).toBe(1);
     const third = await run(fileCompletionStore(path));
     expect(third.pending).toEqual([]);

@@ -26,15 +26,21 @@ describe('reliability (fast): messaging', () => {
     });
   });
 
-  it('forged events are refused with their code, logged, and never executed', async () => {
+  it('forged events, through the real buses and bus policies, are stopped where the case says and never executed', async () => {
     const result = await runForgedEvents(world, { run: 'fast' });
     expect(result.problems).toEqual([]);
     expect(FORGED_CASES.length).toBeGreaterThanOrEqual(10);
+    const count = (stop: string) => FORGED_CASES.filter((c) => c.stop === stop).length;
     expect(result.figures).toEqual({
       forgedSent: FORGED_CASES.length,
       forgedRejected: FORGED_CASES.length,
+      forgedByBusPolicy: count('bus-policy'),
+      forgedNotRouted: count('routing'),
+      forgedByRuntime: count('runtime'),
       forgedExecuted: 0,
     });
+    expect(count('bus-policy')).toBeGreaterThanOrEqual(2);
+    expect(count('routing')).toBeGreaterThanOrEqual(3);
   });
 
   it('a handler killed after CreateAccount, before the move, converges on redelivery to exactly one account', async () => {

@@ -32,10 +32,17 @@ export interface LintRequest {
   readonly regions?: readonly string[];
 }
 
-export type LintResult =
+export interface LintResult {
   /** `parseable` lines, `name:line:column:endLine:endColumn:rule:message`; warnings and errors. */
-  | { readonly available: true; readonly findings: readonly string[] }
-  | { readonly available: false; readonly reason: string };
+  readonly findings: readonly string[];
+}
+
+/**
+ * The template tests need cfn-lint: without it they fail (never skip), with this to do. A crash
+ * of the service fails the lint request the same way, with the Python side's last words.
+ */
+export const CFN_LINT_INSTALL_HINT =
+  'the template tests need cfn-lint: install it with `pip install cfn-lint` (or set CFN_LINT_PYTHON to a Python that has it)';
 
 /** The Python side: one JSON line per request (bodies), one per answer (findings per body). */
 const SERVER = `
@@ -63,8 +70,8 @@ for line in sys.stdin:
 
 const VERSION_PROBE = "import importlib.metadata as m; print(m.version('cfn-lint'))";
 
-/** A Python with cfn-lint (CFN_LINT_PYTHON, python3, or the cfn-lint script's) and its version. */
-function findPython(): { python: string; version: string } | undefined {
+/** The Pythons that may have cfn-lint: CFN_LINT_PYTHON, python3, or the cfn-lint script's. */
+function defaultCandidates(): (string | undefined)[] {
   const candidates = [process.env.CFN_LINT_PYTHON, 'python3'];
   const which = spawnSync('sh', ['-c', 'command -v cfn-lint'], { encoding: 'utf8' }).stdout.trim();
   if (which) {
@@ -76,18 +83,26 @@ function findPython(): { python: string; version: string } | undefined {
       // Not readable: the other candidates remain.
     }
   }
+  return candidates;
+}
+
+/** The first candidate with cfn-lint and its version; else throws with what each one said. */
+function findPython(candidates: readonly (string | undefined)[]): { python: string; version: string } {
+  const tried: string[] = [];
   for (const python of candidates) {
     if (!python) continue;
     const probe = spawnSync(python, ['-c', VERSION_PROBE], { encoding: 'utf8' });
     if (probe.status === 0 && probe.stdout.trim()) return { python, version: probe.stdout.trim() };
+    const said = probe.error?.message ?? probe.stderr.trim().split('\n').at(-1) ?? `exit ${probe.status}`;
+    tried.push(`${python}: ${said}`);
   }
-  return undefined;
+  throw new Error(`no Python with cfn-lint (${tried.join('; ')}); ${CFN_LINT_INSTALL_HINT}`);
 }
 
 /** One lazily started Python process behind a content-addressed result cache; requests in order. */
 export class CfnLintProcess {
   private child: ChildProcessWithoutNullStreams | undefined;
-  private found: { python: string; version: string } | null | undefined;
+  private found: { python: string; version: string } | undefined;
   private failed: string | undefined;
   private readonly waiting: ((line: string) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
@@ -95,7 +110,11 @@ export class CfnLintProcess {
   /** Python processes started (at most one, unless it died) and templates really linted. */
   readonly stats = { started: 0, linted: 0, cached: 0 };
 
-  constructor(private readonly cacheDir: string | undefined = defaultCacheDir()) {}
+  constructor(
+    private readonly cacheDir: string | undefined = defaultCacheDir(),
+    /** Interpreters to try, in order (tests give their own). */
+    private readonly candidates: () => readonly (string | undefined)[] = defaultCandidates,
+  ) {}
 
   lint(request: LintRequest): Promise<LintResult> {
     const next = this.queue.then(() => this.run(request));
@@ -104,13 +123,7 @@ export class CfnLintProcess {
   }
 
   private async run(request: LintRequest): Promise<LintResult> {
-    if (this.found === undefined) this.found = findPython() ?? null;
-    if (!this.found) {
-      return {
-        available: false,
-        reason: 'no Python with cfn-lint (pip install cfn-lint, or set CFN_LINT_PYTHON)',
-      };
-    }
+    this.found ??= findPython(this.candidates());
     const regions = [...(request.regions ?? ['us-east-1'])];
     const keys = request.templates.map((t) =>
       createHash('sha256')
@@ -121,12 +134,15 @@ export class CfnLintProcess {
     const missing = [...new Set(keys.filter((_, i) => results[i] === undefined))];
     if (missing.length) {
       const child = await this.start();
-      if (!child) return { available: false, reason: this.failed ?? 'the cfn-lint service stopped' };
+      if (!child)
+        throw new Error(`${this.failed ?? 'the cfn-lint service stopped'}; ${CFN_LINT_INSTALL_HINT}`);
       const bodies = missing.map((key) => request.templates[keys.indexOf(key)]?.body as string);
       const answer = new Promise<string>((resolve) => this.waiting.push(resolve));
       child.stdin.write(`${JSON.stringify({ regions, bodies })}\n`);
       const parsed = JSON.parse(await answer) as { results?: string[][]; error?: string };
-      if (!parsed.results) throw new Error(`cfn-lint service: ${parsed.error ?? 'no answer'}`);
+      if (!parsed.results) {
+        throw new Error(`cfn-lint service: ${parsed.error ?? 'no answer'}; ${CFN_LINT_INSTALL_HINT}`);
+      }
       this.stats.linted += missing.length;
       for (const [i, key] of missing.entries()) this.store(key, parsed.results[i] ?? []);
     }
@@ -134,7 +150,7 @@ export class CfnLintProcess {
     const findings = request.templates.flatMap((t, i) =>
       (this.cached(keys[i] as string) ?? []).map((f) => `${t.name}:${f}`),
     );
-    return { available: true, findings };
+    return { findings };
   }
 
   private cached(key: string): readonly string[] | undefined {

@@ -1,12 +1,13 @@
 import { inject } from 'vitest';
 import { CfnLintProcess, type LintRequest, type LintResult } from './cfn-lint-service.js';
 
-export type { LintResult, LintTemplate } from './cfn-lint-service.js';
+export type { LintResult } from './cfn-lint-service.js';
 
 /**
  * Lints templates with the run's one cfn-lint process (started by the global setup on first
  * use). Without the global setup (a file run under another config) each call starts its own.
- * Use `if (!result.available) return ctx.skip(result.reason)` where cfn-lint may be missing.
+ * Throws when cfn-lint is missing or its process crashed, saying how to install it: a template
+ * test never passes or skips without the linter.
  */
 export async function cfnLint(request: LintRequest): Promise<LintResult> {
   const url = inject('cfnLintUrl');

@@ -41,8 +41,11 @@ export interface ChaosFigures {
   /** Forged events sent, and how many of them had their effect anyway. Executed must be 0. */
   forgedSent: number;
   forgedExecuted: number;
-  /** Forged events the runtime or the handler refused, logged with a code. */
+  /** Forged events stopped: by a bus policy, by the routing (no rule), or refused by the runtime. */
   forgedRejected: number;
+  forgedByBusPolicy: number;
+  forgedNotRouted: number;
+  forgedByRuntime: number;
   /** Events delivered to a handler queue, events found in the audit queue, and the difference. */
   eventsDelivered: number;
   eventsAudited: number;
@@ -86,7 +89,10 @@ const LABELS: Readonly<Record<keyof ChaosFigures, string>> = {
   credentialCachePoisoned: 'account clients broken after outage',
   handlerReruns: 'duplicate events executed again',
   forgedSent: 'forged events sent',
-  forgedRejected: 'forged events rejected',
+  forgedRejected: 'forged events stopped',
+  forgedByBusPolicy: '  of which by a bus policy',
+  forgedNotRouted: '  of which by the routing (no rule)',
+  forgedByRuntime: '  of which refused by the runtime',
   forgedExecuted: 'forged events executed',
   eventsDelivered: 'events delivered (audited path)',
   eventsAudited: 'events in the audit queue',
@@ -129,6 +135,9 @@ export class ChaosReport {
     handlerReruns: 0,
     forgedSent: 0,
     forgedRejected: 0,
+    forgedByBusPolicy: 0,
+    forgedNotRouted: 0,
+    forgedByRuntime: 0,
     forgedExecuted: 0,
     eventsDelivered: 0,
     eventsAudited: 0,

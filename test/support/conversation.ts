@@ -52,7 +52,7 @@ export async function startConversation(
   management: AwsClients,
   options: ConversationOptions,
 ): Promise<Conversation> {
-  const { managementId, rootId } = await createOrganization(management);
+  const { managementId, rootId, organizationId } = await createOrganization(management);
   const ids: Record<string, string> = {};
   for (const name of [...SPECIAL, ...(options.members ?? [])]) {
     const out = await management
@@ -77,6 +77,7 @@ export async function startConversation(
   await provisionTopology(
     { ...topology, accounts: topology.accounts.filter((a) => involved.has(a.accountId)) },
     clientsFor,
+    { organizationId },
   );
   const pollers: LocalPollers = startLocalPollers({
     topology,

@@ -44,10 +44,10 @@ export function useMoto(overrides: Partial<AwsContext> = {}): () => MotoFixture 
   };
 }
 
-/** Creates the organization (ALL features) in the management account; returns its root id. */
+/** Creates the organization (ALL features) in the management account; returns its ids. */
 export async function createOrganization(
   management: AwsClients,
-): Promise<{ rootId: string; managementId: string }> {
+): Promise<{ rootId: string; managementId: string; organizationId: string }> {
   const org = management.organizations();
   await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const described = await org.send(new DescribeOrganizationCommand({}));
@@ -55,6 +55,7 @@ export async function createOrganization(
   const roots = await org.send(new ListRootsCommand({}));
   const rootId = roots.Roots?.[0]?.Id;
   const managementId = described.Organization?.MasterAccountId;
-  if (!rootId || !managementId) throw new Error('emulator returned no organization root');
-  return { rootId, managementId };
+  const organizationId = described.Organization?.Id;
+  if (!rootId || !managementId || !organizationId) throw new Error('emulator returned no organization root');
+  return { rootId, managementId, organizationId };
 }

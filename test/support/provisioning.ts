@@ -14,8 +14,8 @@ import { organizationsPort } from '../../src/handlers/accounts/ports.js';
 import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';
+import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/protocol/names.js';
 import { configuredRegions, resolveAccountIds } from '../../src/templates/inputs.js';
-import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/templates/names.js';
 import { specialAccountEntries, specialAccountNames } from './accounts-yaml.js';
 
 /**
@@ -111,7 +111,7 @@ export async function bootstrapOrganization(
   const organizationId = org.Organization?.Id as string;
   const ids = resolveAccountIds(config, observed.accounts);
   const special = Object.fromEntries(
-    SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] as string]),
+    SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k] as string] as string]),
   ) as Record<SpecialAccountKind, string>;
 
   const cicd = management.forAccount(special.cicd);

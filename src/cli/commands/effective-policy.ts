@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
 import type { ResolvedAccount, ResolvedConfig } from '../../config/model.js';
 import { OrgbridgeError } from '../../errors.js';
 import type { AccountBackupPlan } from '../../plan/backup.js';
-import { RUNTIME_STACKS } from '../../templates/names.js';
+import { RUNTIME_STACKS } from '../../protocol/names.js';
 import type { CliContext } from '../main.js';
 
 /**
@@ -66,6 +67,8 @@ export function registerEffectivePolicy(program: Command, ctx: CliContext): void
         );
       } else {
         const chain = ouChain(account.organization_unit).map((ou) => ou || 'Root');
+        if (config.account_policies.some((p) => p.type === type && p.account === account.key))
+          chain.push(`account ${account.key}`);
         ctx.io.err(`effective ${type} policy of ${account.key} (${chain.join(' -> ')})`);
         ctx.io.out(JSON.stringify(result.policy, null, 2));
         for (const d of result.diagnostics)
@@ -120,13 +123,16 @@ function backupLines(key: string, outcome: BackupOutcome): string[] {
   }
   const { plan } = outcome;
   const row = (label: string, value: string) => `  ${label.padEnd(28)} ${value}`;
+  // Default is never a stack's: the baseline's handler makes sure of it (Backup API).
+  const where = (vaults: readonly string[], stack: string) =>
+    vaults
+      .map((v) => (v === BACKUP_VAULT_NAME ? `${v} (Backup API, if missing)` : `${v} (stack ${stack})`))
+      .join(', ');
   return [
     `backup: what the pipeline creates in ${key}`,
     row('roles (IAM, every region)', plan.roles.join(', ')),
-    row(`vaults in ${plan.homeRegion}`, `${plan.vaults.join(', ')} (stack ${BASELINE_STACK})`),
-    ...plan.regional.map((r) =>
-      row(`vaults in ${r.region}`, `${r.vaults.join(', ')} (stack ${VAULTS_STACK})`),
-    ),
+    row(`vaults in ${plan.homeRegion}`, where(plan.vaults, BASELINE_STACK)),
+    ...plan.regional.map((r) => row(`vaults in ${r.region}`, where(r.vaults, VAULTS_STACK))),
     ...plan.outside.map((r) =>
       row(
         `NOT created in ${r.region}`,

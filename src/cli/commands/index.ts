@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
+import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
+import { registerImport } from './import.js';
 import { registerLocal } from './local.js';
 import { registerPlan } from './plan.js';
 import { registerReport } from './report.js';
@@ -30,6 +32,8 @@ const registrations: Register[] = [
   registerSynth,
   registerEffectivePolicy,
   registerScp,
+  registerImport,
+  registerDoctor,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {

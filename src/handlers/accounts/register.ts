@@ -1,6 +1,7 @@
 import type { AwsClients } from '../../aws/clients.js';
 import { isOrgbridgeError } from '../../errors.js';
-import { DEFAULT_PART_BYTES, splitObservedOrganization } from '../../plan/observed.js';
+import { DEFAULT_PART_BYTES, splitObservedOrganization } from '../../protocol/accounts-listed.js';
+import { handlerWaitMs } from '../../protocol/topology.js';
 import type { HandlerContext, HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
 import {
@@ -120,7 +121,7 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
             },
             {
               clock,
-              ...(settings.createMaxWaitMs !== undefined ? { maxWaitMs: settings.createMaxWaitMs } : {}),
+              maxWaitMs: settings.createMaxWaitMs ?? handlerWaitMs('CREATE_ACCOUNT', ctx.remainingTimeMs),
             },
           ),
         );

@@ -5,7 +5,7 @@ import type { TokenBucket } from './rate-limit.js';
 
 /**
  * One public hosted zone per account, delegated from the parent zone, and each account's DNS
- * permissions exported as SSM parameters in the DNS account (the seed: "exported to dns account
+ * permissions exported as SSM parameters in the DNS account (the EventBridge design: "exported to dns account
  * as ssm"). The pipeline calls these in the DNS account; the record handlers read them back.
  */
 

@@ -1,6 +1,7 @@
 import type { PolicyDocument, PolicyType } from '../../config/model.js';
 import { DEFAULT_LIMITS } from '../../config/resolve.js';
 import {
+  accountTarget,
   awsPolicyName,
   MANAGED_POLICY_TAG,
   type ObservedPolicies,
@@ -18,14 +19,14 @@ import {
   type ReplyBody,
   type ScpFile,
 } from '../../protocol/catalog.js';
-import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
 import {
   artifactBucketName,
   artifactObjectKey,
   POLICY_BUNDLE_PREFIX,
   policyBundleKey,
-} from '../../templates/names.js';
-import { allPages } from '../accounts/ports.js';
+} from '../../protocol/names.js';
+import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
+import { allPages, mapWithConcurrency } from '../accounts/ports.js';
 import type { HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
 import {
@@ -35,40 +36,48 @@ import {
   organizationsPolicyPort,
 } from './ports.js';
 
+export interface ObservePoliciesOptions {
+  /** Whether the content of a policy the config describes is read (orgbridge's own always are). */
+  readonly described?: (type: PolicyType, name: string) => boolean;
+  /** Read every policy's content (`orgbridge import`). */
+  readonly allContent?: boolean;
+  /** ListTargetsForPolicy / DescribePolicy calls in flight. */
+  readonly concurrency?: number;
+}
+
 /**
- * The management-account side of policy sync: observe the policies of some types and the OUs
- * they concern, then apply a plan action by action. Reads are a handful per type plus a few per
- * managed policy and per OU: never per account.
+ * The management-account side of policy sync (and of `orgbridge import`): the OU tree, every
+ * policy of the given types with where it is attached, and the content of the policies the plan
+ * compares. Calls: ListRoots, one ListOrganizationalUnitsForParent per OU, ListPolicies pages,
+ * and per policy ListTargetsForPolicy pages (+ DescribePolicy where content is read, + one
+ * ListTagsForResource per `orgbridge-` policy): linear in OUs, policies and attachments, never
+ * per account.
  */
 export async function observePolicies(
   port: OrganizationsPolicyPort,
   types: readonly PolicyType[],
-  ouPaths: readonly string[],
+  options: ObservePoliciesOptions = {},
 ): Promise<ObservedPolicies> {
+  const concurrency = options.concurrency ?? 4;
   const root = await port.root();
   const ous: Record<string, string> = { '': root.id };
   const pathById = new Map<string, string>([[root.id, '']]);
-  const children = new Map<string, { id: string; name: string }[]>();
-  const childrenOf = async (parentId: string) => {
-    let list = children.get(parentId);
-    if (!list) {
-      list = await allPages((t) => port.listOrganizationalUnits(parentId, t));
-      children.set(parentId, list);
-    }
-    return list;
-  };
-  for (const path of [...new Set(ouPaths)].sort()) {
-    let parentId = root.id;
-    let walked = '';
-    for (const name of path.split('/').filter(Boolean)) {
-      const child = (await childrenOf(parentId)).find((c) => c.name === name);
-      if (!child) break;
-      walked = walked ? `${walked}/${name}` : name;
-      ous[walked] = child.id;
-      pathById.set(child.id, walked);
-      parentId = child.id;
+  let level = [{ id: root.id, path: '' }];
+  while (level.length > 0) {
+    const children = await mapWithConcurrency(level, concurrency, async (parent) =>
+      (await allPages((t) => port.listOrganizationalUnits(parent.id, t)))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((u) => ({ id: u.id, path: parent.path ? `${parent.path}/${u.name}` : u.name })),
+    );
+    level = [];
+    for (const unit of children.flat()) {
+      // Organizations refuses two OUs of one name under one parent; the emulator does not.
+      if (ous[unit.path] === undefined) ous[unit.path] = unit.id;
+      pathById.set(unit.id, unit.path);
+      level.push(unit);
     }
   }
+  /** An OU created while the tree was walked: found by its parents. */
   const pathOf = async (id: string): Promise<string> => {
     const known = pathById.get(id);
     if (known !== undefined) return known;
@@ -76,7 +85,7 @@ export async function observePolicies(
     const parent = await pathOf(parentId);
     const path = parent ? `${parent}/${name}` : name;
     pathById.set(id, path);
-    ous[path] = id;
+    ous[path] ??= id;
     return path;
   };
 
@@ -84,41 +93,43 @@ export async function observePolicies(
   for (const type of types) {
     if (!root.enabledTypes.includes(type)) continue;
     const prefix = awsPolicyName(type, '');
-    for (const p of await allPages((t) => port.listPolicies(type, t))) {
-      const candidate = !p.awsManaged && p.name.startsWith(prefix);
-      const managed = candidate && (await port.policyTags(p.id))[MANAGED_POLICY_TAG] === 'true';
-      const targets: string[] = [];
-      let content: string | undefined;
-      if (managed) {
-        content = await port.policyContent(p.id);
+    const listed = await allPages((t) => port.listPolicies(type, t));
+    policies.push(
+      ...(await mapWithConcurrency(listed, concurrency, async (p): Promise<ObservedPolicy> => {
+        const candidate = !p.awsManaged && p.name.startsWith(prefix);
+        const managed = candidate && (await port.policyTags(p.id))[MANAGED_POLICY_TAG] === 'true';
+        const readContent =
+          options.allContent === true ||
+          managed ||
+          (!p.awsManaged && options.described?.(type, p.name) === true);
+        const content = readContent ? await port.policyContent(p.id) : undefined;
+        const targets: string[] = [];
         for (const target of await allPages((t) => port.listTargetsForPolicy(p.id, t))) {
-          if (target.type === 'ORGANIZATIONAL_UNIT' || target.type === 'ROOT')
+          if (target.type === 'ACCOUNT') targets.push(accountTarget(target.id));
+          else if (target.type === 'ORGANIZATIONAL_UNIT' || target.type === 'ROOT')
             targets.push(await pathOf(target.id));
         }
-      }
-      policies.push({
-        id: p.id,
-        name: p.name,
-        type,
-        awsManaged: p.awsManaged,
-        managed,
-        ...(content !== undefined ? { content } : {}),
-        ...(managed && p.description !== undefined ? { description: p.description } : {}),
-        targets: targets.sort(),
-      });
-    }
+        return {
+          id: p.id,
+          name: p.name,
+          type,
+          awsManaged: p.awsManaged,
+          managed,
+          ...(content !== undefined ? { content } : {}),
+          ...(managed && p.description !== undefined ? { description: p.description } : {}),
+          targets: targets.sort(),
+        };
+      })),
+    );
   }
   const attached: Record<string, string[]> = {};
-  for (const [path, id] of Object.entries(ous)) {
-    if (path === '') continue;
-    const ids: string[] = [];
-    for (const type of types) {
-      if (!root.enabledTypes.includes(type)) continue;
-      for (const p of await allPages((t) => port.listPoliciesForTarget(id, type, t))) ids.push(p.id);
+  for (const p of policies) {
+    for (const target of p.targets) {
+      const ids = attached[target] ?? [];
+      ids.push(p.id);
+      attached[target] = ids;
     }
-    attached[path] = ids;
   }
-  delete ous[''];
   return { rootId: root.id, enabledTypes: root.enabledTypes, policies, ous, attached };
 }
 
@@ -319,11 +330,8 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
       file: `policies/scp/${p.organization_unit}/${p.name}.json`,
       content: p.content,
     }));
-    const observed = await observePolicies(
-      port,
-      ['scp'],
-      desired.map((d) => d.organization_unit),
-    );
+    const names = new Set(desired.map((d) => d.name));
+    const observed = await observePolicies(port, ['scp'], { described: (_type, name) => names.has(name) });
     const limits = { ...DEFAULT_LIMITS, ...detail.limits };
     const plan = planPolicies({ desired, observed, limits, types: ['scp'] });
     const blocking = plan.problems.filter((p) => p.blocking);

@@ -1,5 +1,5 @@
 import type { Detail } from '../../protocol/catalog.js';
-import { RUNTIME_STACKS } from '../../templates/names.js';
+import { RUNTIME_STACKS } from '../../protocol/names.js';
 import type { DeployOptions } from './deploy-stack.js';
 import type { CloudFormationPort } from './ports.js';
 import type { HandlerResult } from './put-ssm-parameters.js';

@@ -4,7 +4,10 @@ import type { CloudFormationPort, StackRequest, StackSummary } from './ports.js'
 export type DeployOutcome = 'created' | 'updated' | 'unchanged' | 'recreated';
 
 export interface DeployOptions {
-  /** How long to wait for a stack operation (Lambda: stay under the handler timeout). */
+  /**
+   * How long to wait for a stack operation (default 10 minutes). Handlers pass what their
+   * invocation has left (handlerWaitMs): a Lambda cut off mid-wait would leave no answer.
+   */
   readonly maxWaitMs?: number;
   readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -81,7 +84,7 @@ async function waitForStack(
     if (Date.now() > deadline) {
       throw new OrgbridgeError('PROVISION_STACK_TIMEOUT', `stack ${name} is still ${stack.status}`, {
         source: 'aws',
-        hint: 'the next run waits for it again',
+        hint: 'CloudFormation is still working on it: the request is delivered again and waits for it, as does the next run',
       });
     }
     await sleep(poll);

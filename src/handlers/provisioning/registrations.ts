@@ -1,10 +1,14 @@
+import { roleArn } from '../../partitions.js';
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
-import { ROLE_NAMES, RUNTIME_STACKS } from '../../templates/names.js';
+import { ROLE_NAMES, RUNTIME_STACKS } from '../../protocol/names.js';
+import { handlerWaitMs } from '../../protocol/topology.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
+import { backupVaultPort, ensureDefaultVaults } from './default-vault.js';
 import { cloudFormationPort, ssmPort, stackInstancesPort } from './ports.js';
 import { putSsmParameters } from './put-ssm-parameters.js';
 import { stackInstanceStatus } from './stack-instance-status.js';
+import { checkTemplateUrl } from './template-origin.js';
 import { updateStackFromUrl } from './update-stack.js';
 
 /**
@@ -23,7 +27,7 @@ const homeRegionOf = (ctx: HandlerContext): string => ctx.clients.context.region
 
 /** A CloudFormation service role of the receiving account (src/templates/stacks/handlers.ts). */
 const serviceRole = (ctx: HandlerContext, name: string): string =>
-  `arn:aws:iam::${ctx.account.id}:role/${name}`;
+  roleArn(homeRegionOf(ctx), ctx.account.id, name);
 
 /** PUT_SSM_PARAMETERS, any account: the complete /orgbridge/account/ set. */
 export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> = {
@@ -52,6 +56,8 @@ async function deployAllowedStack<
   ctx: HandlerContext,
   serviceRoleName: string,
   region?: string,
+  /** Runs once the request is known to be allowed, before the stack is deployed. */
+  prepare?: () => Promise<unknown>,
 ): Promise<ReplyBody<'REQUEST_COMPLETED'>> {
   if (detail.stack_name !== allowed) {
     throw new RequestRejected(
@@ -60,11 +66,14 @@ async function deployAllowedStack<
     );
   }
   const { stack_name, template_url, account_id } = detail;
+  const origin = { type, cicdAccountId: ctx.sender.id, region: region ?? homeRegionOf(ctx) };
+  checkTemplateUrl(type, template_url, origin);
+  await prepare?.();
   const result = await updateStackFromUrl(
     cloudFormationPort(ctx.clients.cloudFormation(region)),
     { stack_name, template_url, ...(account_id ? { account_id } : {}) },
-    { type, cicdAccountId: ctx.sender.id, region: region ?? homeRegionOf(ctx) },
-    { roleArn: serviceRole(ctx, serviceRoleName) },
+    origin,
+    { roleArn: serviceRole(ctx, serviceRoleName), maxWaitMs: handlerWaitMs(type, ctx.remainingTimeMs) },
   );
   return {
     request_type: type,
@@ -95,12 +104,19 @@ export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_B
   async handle(detail, ctx) {
     const { region } = detail;
     if (region === undefined) {
+      // The vault Default first: the baseline stack never creates it (default-vault.ts).
       return deployAllowedStack(
         'UPDATE_ACCOUNT_BASELINE',
         RUNTIME_STACKS.accountBaseline,
         detail,
         ctx,
         ROLE_NAMES.stackDeployer,
+        undefined,
+        () =>
+          ensureDefaultVaults(
+            (r) => backupVaultPort(ctx.clients.backup(r), `in account ${ctx.account.id}, ${r}`),
+            [homeRegionOf(ctx), ...(detail.default_vault_regions ?? [])],
+          ),
       );
     }
     if (region === homeRegionOf(ctx)) {
@@ -120,7 +136,10 @@ export const updateAccountBaselineHandler: HandlerRegistration<'UPDATE_ACCOUNT_B
   },
 };
 
-/** UPDATE_LOG_BUCKETS, logs account: deployed with the seed's updater role, the only one the bucket lets in. */
+/**
+ * UPDATE_LOG_BUCKETS, logs account: deployed with the EventBridge design's updater role, the only
+ * one the bucket lets in.
+ */
 export const updateLogBucketsHandler: HandlerRegistration<'UPDATE_LOG_BUCKETS'> = {
   handle: (detail, ctx) =>
     deployAllowedStack(
@@ -143,7 +162,10 @@ export const createVpcHandler: HandlerRegistration<'CREATE_VPC'> = {
       cloudFormationPort(ctx.clients.cloudFormation(region)),
       { region, cidr, nat_gateway_count, template_url },
       ctx.sender.id,
-      { roleArn: serviceRole(ctx, ROLE_NAMES.stackDeployer) },
+      {
+        roleArn: serviceRole(ctx, ROLE_NAMES.stackDeployer),
+        maxWaitMs: handlerWaitMs('CREATE_VPC', ctx.remainingTimeMs),
+      },
     );
     return { request_type: 'CREATE_VPC', ...result };
   },

@@ -1,4 +1,4 @@
-import { artifactObjectKey, artifactObjectUrl, TEMPLATE_PREFIX } from '../../templates/names.js';
+import { artifactObjectKey, artifactObjectUrl, TEMPLATE_PREFIX } from '../../protocol/names.js';
 import { RequestRejected } from '../types.js';
 
 /**

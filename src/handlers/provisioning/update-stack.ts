@@ -16,6 +16,8 @@ export interface UpdateStackRequest {
  */
 export interface AccountBaselineRequest extends UpdateStackRequest {
   readonly region?: string;
+  /** Without `region`: other regions where the vault `Default` must exist (see default-vault.ts). */
+  readonly default_vault_regions?: readonly string[];
 }
 
 /**

@@ -6,9 +6,8 @@ import type { ArtifactAction } from '../bootstrap.js';
  * The three actions over rendered templates and bundles (src/pipeline/bootstrap.ts), each acting
  * with the management account's credentials from the environment.
  */
-function artifactAction(action: ArtifactAction, description: string): PipelineAction {
+function artifactAction(action: ArtifactAction): PipelineAction {
   return {
-    description,
     async run(context) {
       const [{ AwsClients, awsContextFromEnv }, { runArtifactAction }] = await Promise.all([
         import('../../aws/index.js'),
@@ -31,17 +30,8 @@ function artifactAction(action: ArtifactAction, description: string): PipelineAc
 }
 
 /** `run --action bootstrap` */
-export const bootstrapAction = artifactAction(
-  'bootstrap',
-  'deploy the artifact buckets, event buses, handlers and forward rules of every account',
-);
+export const bootstrapAction = artifactAction('bootstrap');
 /** `run --action upload-lambdas` */
-export const uploadLambdasAction = artifactAction(
-  'upload-lambdas',
-  'bundle every handler (esbuild) and upload it to the artifact bucket of each region',
-);
+export const uploadLambdasAction = artifactAction('upload-lambdas');
 /** `run --action render-templates` */
-export const renderTemplatesAction = artifactAction(
-  'render-templates',
-  "render the CloudFormation templates with the organization's account ids and upload them",
-);
+export const renderTemplatesAction = artifactAction('render-templates');

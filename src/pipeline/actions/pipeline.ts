@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { loadConfig } from '../../config/index.js';
+import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
 import { type CompletionStore, fileCompletionStore } from '../dag.js';
@@ -24,15 +25,13 @@ import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
  * is an object in the cicd account's artifact bucket.
  */
 export const pipelineAction: PipelineAction = {
-  description:
-    'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { accountsGatewayOver, managementConnectionFromEnvironment } = await import(
       '../accounts-gateway.js'
     );
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
-    const { artifactBucketName } = await import('../../templates/names.js');
+    const { artifactBucketName } = await import('../../protocol/names.js');
     const { SPECIAL_ACCOUNT_KINDS } = await import('../../config/model.js');
     const home = homeRegionOf(config);
     // One connection: its clients (management's for direct, cicd's for eventbridge) and, for
@@ -51,9 +50,11 @@ export const pipelineAction: PipelineAction = {
         throw new AwsOperationError('reading the organization id (organizations:DescribeOrganization)', e);
       }
       const ids = resolveAccountIds(config, observed);
-      const special = Object.fromEntries(
-        SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[config.organization.accounts[k]] ?? '']),
-      ) as Record<(typeof SPECIAL_ACCOUNT_KINDS)[number], string>;
+      const keys = requireSpecialAccounts(config, 'the pipeline');
+      const special = Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[keys[k]] ?? ''])) as Record<
+        (typeof SPECIAL_ACCOUNT_KINDS)[number],
+        string
+      >;
       // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
       const cicd = connection.kind === 'direct' ? clients.forAccount(special.cicd) : clients;
       const local =

@@ -3,9 +3,8 @@ import { accountsGatewayFromEnvironment } from '../accounts-gateway.js';
 import type { PipelineAction } from '../actions.js';
 import { syncAccounts } from '../sync-accounts.js';
 
-/** The seed's main pipeline step: list accounts in management, plan, create/move/tag/retire. */
+/** The EventBridge design's main pipeline step: list accounts in management, plan, create/move/tag/retire. */
 export const syncAccountsAction: PipelineAction = {
-  description: 'make the accounts and OUs of the organization match accounts.yml',
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { gateway, close } = await accountsGatewayFromEnvironment(context.env, { config });

@@ -6,8 +6,9 @@ import { QueueEnvelopeSchema } from '../../protocol/catalog.js';
 import { AUDIT_QUEUE } from '../../protocol/topology.js';
 
 /**
- * The audit account's second job: every event any account received is copied to the audit bus,
- * lands in the `orgbridge-audit` queue, and is stored here as one S3 object (the bucket has
+ * The audit account's second job: every event any account publishes is copied to the audit bus
+ * where it enters (src/protocol/topology.ts), lands untouched in the `orgbridge-audit` queue, and
+ * is stored here as one S3 object (the bucket has
  * object lock, see src/templates/stacks/buckets.ts). The audit copies are not requests for the
  * audit account: they must never reach handleSqsBatch, which would refuse and drop them.
  */
@@ -15,12 +16,26 @@ export interface AuditObjectPort {
   putObject(key: string, body: string): Promise<void>;
 }
 
+/**
+ * The bucket has Object Lock with a default retention, and S3 refuses an upload to it without a
+ * checksum: "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for any request
+ * to upload an object with a retention period configured using Amazon S3 Object Lock"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html). SDK versions
+ * from early 2025 add a CRC32 by default, older ones (the SDK the Lambda runtime ships may be
+ * one) add nothing, so the checksum is asked for explicitly.
+ */
 export function s3AuditObjectPort(client: S3Client, bucket: string): AuditObjectPort {
   return {
     async putObject(key, body) {
       try {
         await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }),
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: 'application/json',
+            ChecksumAlgorithm: 'SHA256',
+          }),
         );
       } catch (e) {
         throw new AwsOperationError(`storing audit event ${key} in s3://${bucket}`, e);

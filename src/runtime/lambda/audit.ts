@@ -1,4 +1,4 @@
-import { AUDIT_NAMES } from '../../templates/names.js';
+import { AUDIT_NAMES } from '../../protocol/names.js';
 import { isAuditRecord, s3AuditObjectPort, storeAuditRecords } from './audit-store.js';
 import { lambdaHandler } from './entry.js';
 import { lambdaRegistry } from './registries.js';

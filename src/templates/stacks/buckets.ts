@@ -1,6 +1,7 @@
 import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnArchive } from 'aws-cdk-lib/aws-events';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
+import { partitionOf } from '../../partitions.js';
 import {
   AUDIT_NAMES,
   artifactBucketName,
@@ -9,7 +10,7 @@ import {
   POLICY_BUNDLE_PREFIX,
   ROLE_NAMES,
   TEMPLATE_PREFIX,
-} from '../names.js';
+} from '../../protocol/names.js';
 import { denyInsecureTransport, localBusArn } from './common.js';
 
 /** Every orgbridge bucket: no public access, encrypted at rest. */
@@ -38,6 +39,7 @@ export function addArtifactBucket(
   scpBundleReader?: string,
 ): void {
   const name = artifactBucketName(cicdAccountId, region);
+  const partition = partitionOf(region);
   const bucket = new CfnBucket(stack, 'ArtifactBucket', {
     bucketName: name,
     versioningConfiguration: { status: 'Enabled' },
@@ -70,13 +72,13 @@ export function addArtifactBucket(
           Principal: '*',
           Action: 's3:GetObject',
           Resource: [
-            `arn:aws:s3:::${name}/${LAMBDA_BUNDLE_PREFIX}*`,
-            `arn:aws:s3:::${name}/${TEMPLATE_PREFIX}*`,
+            `arn:${partition}:s3:::${name}/${LAMBDA_BUNDLE_PREFIX}*`,
+            `arn:${partition}:s3:::${name}/${TEMPLATE_PREFIX}*`,
           ],
           Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
         },
-        ...(scpBundleReader ? [scpBundleReadStatement(name, scpBundleReader)] : []),
-        denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
+        ...(scpBundleReader ? [scpBundleReadStatement(partition, name, scpBundleReader)] : []),
+        denyInsecureTransport([`arn:${partition}:s3:::${name}`, `arn:${partition}:s3:::${name}/*`], 's3:*'),
       ],
     },
   });
@@ -87,16 +89,20 @@ export function addArtifactBucket(
  * condition on the role's ARN rather than the role itself: S3 refuses a policy naming a role
  * that does not exist yet, and the bootstrap deploys the artifact buckets before the handlers.
  */
-function scpBundleReadStatement(bucketName: string, managementAccountId: string): Record<string, unknown> {
+function scpBundleReadStatement(
+  partition: string,
+  bucketName: string,
+  managementAccountId: string,
+): Record<string, unknown> {
   return {
     Sid: 'ManagementHandlerReadsScpBundles',
     Effect: 'Allow',
-    Principal: { AWS: `arn:aws:iam::${managementAccountId}:root` },
+    Principal: { AWS: `arn:${partition}:iam::${managementAccountId}:root` },
     Action: 's3:GetObject',
-    Resource: `arn:aws:s3:::${bucketName}/${POLICY_BUNDLE_PREFIX}*`,
+    Resource: `arn:${partition}:s3:::${bucketName}/${POLICY_BUNDLE_PREFIX}*`,
     Condition: {
       ArnEquals: {
-        'aws:PrincipalArn': `arn:aws:iam::${managementAccountId}:role/${ROLE_NAMES.handler('management')}`,
+        'aws:PrincipalArn': `arn:${partition}:iam::${managementAccountId}:role/${ROLE_NAMES.handler('management')}`,
       },
     },
   };
@@ -115,6 +121,7 @@ export function addAuditStore(
   retentionDays: number,
 ): string {
   const name = AUDIT_NAMES.bucket(auditAccountId, region);
+  const bucketArn = `arn:${partitionOf(region)}:s3:::${name}`;
   const bucket = new CfnBucket(stack, 'AuditBucket', {
     bucketName: name,
     versioningConfiguration: { status: 'Enabled' },
@@ -144,9 +151,9 @@ export function addAuditStore(
             's3:PutLifecycleConfiguration',
             's3:DeleteBucket',
           ],
-          Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
+          Resource: [bucketArn, `${bucketArn}/*`],
         },
-        denyInsecureTransport([`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], 's3:*'),
+        denyInsecureTransport([bucketArn, `${bucketArn}/*`], 's3:*'),
       ],
     },
   });
@@ -156,5 +163,5 @@ export function addAuditStore(
     sourceArn: localBusArn(busName),
     retentionDays: 0,
   });
-  return `arn:aws:s3:::${name}`;
+  return bucketArn;
 }

@@ -62,6 +62,35 @@ export function allowPutEventsFrom(
   });
 }
 
+/**
+ * The trust policy of a role only `service` assumes in this account (Lambda's execution role,
+ * CloudFormation's service roles, EventBridge's target roles). `aws:SourceAccount` guards against
+ * a confused deputy, but "the aws:SourceAccount condition key is only available when the call to
+ * your resource is made directly by an AWS service principal", and the Lambda, CloudFormation
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html) and
+ * EventBridge (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-cross-account.html)
+ * pages document their trust policies without it. With a plain StringEquals a missing key is a
+ * refusal, and the role could never be assumed; the IfExists form checks the key where the
+ * service sends it and passes where it does not, as the IAM reference advises for keys "available
+ * only in some circumstances"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html). What
+ * really keeps other accounts out is that a role can only be passed (iam:PassRole) within its
+ * own account.
+ */
+export function serviceTrust(service: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEqualsIfExists: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      },
+    ],
+  };
+}
+
 /** Policy statements as an IAM policy document; resources are `Fn::Sub` strings. */
 export function policyDocument(
   statements: readonly PolicyStatement[],

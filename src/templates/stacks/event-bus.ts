@@ -1,11 +1,13 @@
 import { CfnCondition, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnEventBus, CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
+import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind, SpecialAccountKind } from '../../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../../config/model.js';
+import { ruleTargetDeadLetterStatement } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
-import { allowPutEventsFrom, localBusArn, logicalId } from './common.js';
-import { addForwarderRole, addRule } from './rules.js';
+import { allowPutEventsFrom, denyInsecureTransport, localBusArn, logicalId } from './common.js';
+import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
 /**
  * The event bus stack set (every account, one region): the bus, its policy, and the rule that
@@ -60,12 +62,46 @@ export function addEventBus(
     }
   }
 
-  // The audit bus accepts the whole organization, so forwarding needs a role (seed, caveat 1).
-  const role = addForwarderRole(stack, 'AuditForwarderRole', [bus.busName], organizationId);
-  role.cfnOptions.condition = conditions.notAudit;
-  const forward = addRule(stack, bus.auditForward, new Map(), role);
+  const deadLetter = addTargetDeadLetterQueue(stack, bus);
+
+  // The audit bus accepts the whole organization, so forwarding needs a role (the EventBridge
+  // design, caveat 1).
+  const role = addForwarderRole(stack, 'AuditForwarderRole', roleTargetArns([bus.auditForward]));
+  if (role) role.cfnOptions.condition = conditions.notAudit;
+  const forward = addRule(stack, bus.auditForward, new Map(), role, deadLetter);
   forward.addResourceDependency(eventBus);
   forward.cfnOptions.condition = conditions.notAudit;
+}
+
+/**
+ * The dead-letter queue of every rule target of the account (EVENT_TARGET_DLQ): created here,
+ * with the bus, because every other template's rules come later and name it by ARN. EventBridge
+ * sends to it as `events.amazonaws.com` from the failing rule, so the policy lets in exactly the
+ * rules of this account's orgbridge buses (`rule/<bus>*` covers the forward shards and the
+ * outbox) ("Granting permissions to the dead-letter queue",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq).
+ * SQS-managed encryption: EventBridge cannot send to a queue encrypted with the AWS managed KMS key.
+ */
+function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue {
+  const queue = new CfnQueue(stack, 'EventTargetDeadLetterQueue', {
+    queueName: bus.targetDeadLetter.name,
+    sqsManagedSseEnabled: true,
+    messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
+  });
+  new CfnQueuePolicy(stack, 'EventTargetDeadLetterQueuePolicy', {
+    queues: [queue.ref],
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        ruleTargetDeadLetterStatement(
+          queue.attrArn,
+          Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus.busName}*`),
+        ),
+        denyInsecureTransport([queue.attrArn], 'sqs:*'),
+      ],
+    },
+  });
+  return queue;
 }
 
 interface KindConditions {

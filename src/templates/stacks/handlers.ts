@@ -6,13 +6,19 @@ import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
+import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
 import { HANDLER_TIMEOUT_SECONDS } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
-import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../names.js';
 import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
-import { allowPutEventsFrom, denyInsecureTransport, logicalId, policyDocument } from './common.js';
-import { addForwarderRole, addRule } from './rules.js';
+import {
+  allowPutEventsFrom,
+  denyInsecureTransport,
+  logicalId,
+  policyDocument,
+  serviceTrust,
+} from './common.js';
+import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
 /** The Lambda runtime of every handler; the bundles target Node 20 syntax, which it runs. */
 export const LAMBDA_RUNTIME = 'nodejs22.x';
@@ -97,10 +103,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   }
   const consumed = [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
 
-  const busTargets = topology.rules.some((r) => r.targets.some((t) => t.type === 'bus'));
-  const forwarder = busTargets
-    ? addForwarderRole(stack, 'ReplyForwarderRole', [options.busName], options.organizationId)
-    : undefined;
+  const forwarder = addForwarderRole(stack, 'ReplyForwarderRole', roleTargetArns(topology.rules));
   const ruleArnsByQueue = new Map<string, string[]>();
   for (const view of topology.rules) {
     const rule = addRule(stack, view, queues, forwarder);
@@ -272,21 +275,6 @@ export function handlerEnvironment(options: HandlerOptions): Record<string, stri
       : {}),
     POWERTOOLS_SERVICE_NAME: `orgbridge-${options.kind}`,
     NODE_OPTIONS: '--enable-source-maps',
-  };
-}
-
-export function serviceTrust(service: string): Record<string, unknown> {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: service },
-        Action: 'sts:AssumeRole',
-        // Confused-deputy guard: only this account's functions/stacks may use the role.
-        Condition: { StringEquals: { 'aws:SourceAccount': Fn.ref('AWS::AccountId') } },
-      },
-    ],
   };
 }
 

@@ -147,7 +147,7 @@ export async function runFaultyCredentials(
         }
       } finally {
         for (const c of cleanup) {
-          retries += c.retryStrategy.retries;
+          retries += c.retries.count;
           c.destroy();
         }
       }

@@ -14,7 +14,7 @@ import { accountDnsParameters } from '../../../src/handlers/dns/zones.js';
 import { provision } from '../../../src/pipeline/provision.js';
 import { directProvisioningGateway } from '../../../src/pipeline/provision-gateway.js';
 import { s3CompletionStore } from '../../../src/pipeline/state-stores.js';
-import { artifactBucketName, templateKey } from '../../../src/templates/names.js';
+import { artifactBucketName, templateKey } from '../../../src/protocol/names.js';
 import { type ChaosFigures, faultFigures } from '../../support/chaos-report.js';
 import type { FaultProxy } from '../../support/fault-proxy.js';
 import type { MotoFixture } from '../../support/moto.js';
@@ -130,7 +130,7 @@ export async function runFaultyProvisioning(
             );
           }
         } finally {
-          retries += clients.retryStrategy.retries;
+          retries += clients.retries.count;
           clients.destroy();
         }
       }

@@ -28,8 +28,9 @@ import { config, desired } from '../../unit/plan/fixtures.js';
 export const FAULT_RATES = { throttle: 0.2, serverError: 0.05 } as const;
 
 /**
- * The production retry strategy (OrgbridgeRetryStrategy, DEFAULT_RETRY_POLICY's classification)
- * with more attempts and millisecond delays, so a run under 25 % faults stays fast.
+ * The production retry strategy (OrgbridgeRetryStrategy: the SDK's standard one plus
+ * ConcurrentModificationException) with more attempts and millisecond delays, so a run under
+ * 25 % faults stays fast.
  */
 export const CHAOS_RETRY_POLICY: RetryPolicy = {
   ...DEFAULT_RETRY_POLICY,
@@ -127,6 +128,6 @@ export async function runFaultySync(
       accountsDuplicated: duplicated,
     },
     problems,
-    retries: clients.retryStrategy.retries,
+    retries: clients.retries.count,
   };
 }

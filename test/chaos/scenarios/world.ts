@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateAccountCommand, CreateOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { AwsClients } from '../../../src/aws/index.js';
 import type { MessagingLog } from '../../../src/bus/log.js';
 import { queueUrlOf, sqsQueuePort } from '../../../src/bus/queue.js';
@@ -13,13 +12,7 @@ import { TokenBucket } from '../../../src/handlers/dns/rate-limit.js';
 import { ensureAccountZone } from '../../../src/handlers/dns/zones.js';
 import type { HandlerRegistration, HandlerRegistry } from '../../../src/handlers/types.js';
 import { REPLY_TYPE, type RequestType } from '../../../src/protocol/catalog.js';
-import {
-  AUDIT_QUEUE,
-  computeTopology,
-  HANDLER_QUEUE,
-  REPLY_QUEUE,
-  type Topology,
-} from '../../../src/protocol/topology.js';
+import { AUDIT_QUEUE, computeTopology, REPLY_QUEUE, type Topology } from '../../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../../src/runtime/poller.js';
 import { provisionTopology } from '../../../src/runtime/provision.js';
@@ -98,10 +91,11 @@ export interface World {
   /** `${type}#${nonce}` -> times the handler body actually ran. */
   readonly executions: Map<string, number>;
   readonly crash: CrashSwitch;
-  /** SQS message ids of events written straight into a handler queue (no bus, so no audit copy). */
+  /**
+   * SQS message ids of events that reached a handler queue without entering through their
+   * sender's own bus (put straight onto another account's bus): no audit copy is taken of them.
+   */
   readonly injected: Set<string>;
-  /** Writes an envelope straight into `accountId`'s handler queue, as a rule would. */
-  inject(accountId: string, envelope: Record<string, unknown>): Promise<string>;
   /** Waits for the runtime's outcome of the record matching `match` in `accountId`. */
   outcome(
     accountId: string,
@@ -127,7 +121,7 @@ export interface WorldOptions {
 
 export async function createWorld(moto: MotoFixture, options: WorldOptions = {}): Promise<World> {
   const { management } = moto;
-  const { rootId, managementId } = await createOrganization(management);
+  const { rootId, managementId, organizationId } = await createOrganization(management);
   const org = management.organizations();
   const ou = async (parent: string, name: string) =>
     (await org.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name }))).OrganizationalUnit
@@ -192,7 +186,7 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
   );
   const clientsFor = (id: string) => (id === managementId ? management : management.forAccount(id));
   const runtimeClientsFor = (id: string) => (id === managementId ? managementRuntime : clientsFor(id));
-  await provisionTopology(topology, clientsFor, { organizationId: 'o-exampleorgid' });
+  await provisionTopology(topology, clientsFor, { organizationId });
 
   // Central DNS: the parent zone and one zone per member account, as the pipeline leaves them.
   const dnsClients = clientsFor(ids.dns);
@@ -296,18 +290,6 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
     executions,
     crash,
     injected,
-    async inject(accountId, envelope) {
-      const sqs = clientsFor(accountId).sqs();
-      const out = await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: await queueUrlOf(sqs, HANDLER_QUEUE),
-          MessageBody: JSON.stringify(envelope),
-        }),
-      );
-      const id = out.MessageId as string;
-      injected.add(id);
-      return id;
-    },
     async outcome(accountId, match, timeoutMs = 20_000) {
       return waitFor(
         () => outcomes.find((o) => o.account === accountId && match(o.outcome))?.outcome,
@@ -364,7 +346,7 @@ export function deliveredEvents(world: World): AuditedEvent[] {
     if (outcome.status === 'failed' || seen.has(outcome.messageId)) continue;
     seen.add(outcome.messageId);
     const nonce = outcome.nonce ?? '-';
-    // A record written straight into the queue never crossed a bus; its answer did.
+    // An event put straight onto another account's bus skipped the audit copy; its answer did not.
     if (!world.injected.has(outcome.messageId))
       events.push({ type: outcome.type ?? '?', nonce, target: account });
     if (outcome.replied) {
@@ -389,22 +371,4 @@ export function missingFromAudit(
     else missing.push(e);
   }
   return missing;
-}
-
-/** The envelope a rule writes into a queue (ENVELOPE_INPUT_TRANSFORMER). */
-export function envelope(
-  sender: string,
-  type: string,
-  detail: Record<string, unknown>,
-  source = SOURCE,
-): Record<string, unknown> {
-  return {
-    id: randomUUID(),
-    account: sender,
-    source,
-    'detail-type': type,
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    detail,
-  };
 }

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
+import { runs } from '../../support/property.js';
 import { BASE } from '../config/support.js';
 
 async function run(...args: string[]) {
@@ -72,7 +73,7 @@ describe('orgbridge validate on damaged files', () => {
         for (const message of messages)
           expect(message).toMatch(/^accounts\.yml:\d+:\d+: .* \[DSL_[A-Z_]+\]$/s);
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 });
@@ -158,7 +159,14 @@ describe('orgbridge schema', () => {
       properties: Record<string, unknown>;
       additionalProperties: boolean;
     };
-    expect(Object.keys(schema.properties)).toEqual(['organization', 'defaults', 'scopes', 'accounts']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'organization',
+      'defaults',
+      'scopes',
+      'accounts',
+      'unmanaged',
+      'policies',
+    ]);
     expect(schema.additionalProperties).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBlockYaml } from '../../../src/config/block-yaml.js';
 import { type NodePosition, parseYamlWithLibrary, YamlSyntaxErrors } from '../../../src/config/source.js';
+import { runs } from '../../support/property.js';
 
 /** Position trees as plain data, for comparison. */
 function plain(node: NodePosition): unknown {
@@ -171,7 +172,7 @@ describe('parseBlockYaml (fast path) against the yaml package', () => {
         emit(root, s, 0, lines);
         if (agree(`${lines.join('\n')}\n`)) accepted++;
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
     // The generator must exercise the fast path, not only its fallback.
     expect(accepted).toBeGreaterThan(30);

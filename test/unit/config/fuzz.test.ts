@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeConfig } from '../../../src/config/parse.js';
 import { OrgbridgeError } from '../../../src/errors.js';
+import { runs, timeout } from '../../support/property.js';
 import { BASE } from './support.js';
 
 /**
@@ -77,44 +78,52 @@ function apply(text: string, d: Damage): string {
 }
 
 describe('damaged documents', () => {
-  it('give positioned OrgbridgeErrors or a valid configuration, never a crash', () => {
-    fc.assert(
-      fc.property(fc.array(damage, { minLength: 1, maxLength: 3 }), (damages) => {
-        const text = damages.reduce(apply, BASE);
-        const result = analyzeConfig([{ path: 'accounts.yml', text }]);
-        if (result.ok) return;
-        expect(result.errors.length).toBeGreaterThan(0);
-        for (const error of result.errors) {
-          expect(error).toBeInstanceOf(OrgbridgeError);
-          expect(error.code).toMatch(/^[A-Z_]+$/);
-          expect(error.location?.file).toBe('accounts.yml');
-          expect(error.location?.line).toBeGreaterThanOrEqual(1);
-          expect(error.location?.column).toBeGreaterThanOrEqual(1);
-        }
-      }),
-      { numRuns: 200 },
-    );
-    // 200 whole-config analyses: about 1 s alone, several under a loaded 2-core machine.
-  }, 30_000);
+  it(
+    'give positioned OrgbridgeErrors or a valid configuration, never a crash',
+    () => {
+      fc.assert(
+        fc.property(fc.array(damage, { minLength: 1, maxLength: 3 }), (damages) => {
+          const text = damages.reduce(apply, BASE);
+          const result = analyzeConfig([{ path: 'accounts.yml', text }]);
+          if (result.ok) return;
+          expect(result.errors.length).toBeGreaterThan(0);
+          for (const error of result.errors) {
+            expect(error).toBeInstanceOf(OrgbridgeError);
+            expect(error.code).toMatch(/^[A-Z_]+$/);
+            expect(error.location?.file).toBe('accounts.yml');
+            expect(error.location?.line).toBeGreaterThanOrEqual(1);
+            expect(error.location?.column).toBeGreaterThanOrEqual(1);
+          }
+        }),
+        { numRuns: runs(200) },
+      );
+      // 200 whole-config analyses: about 1 s alone, several under a loaded 2-core machine.
+    },
+    timeout(30_000),
+  );
 
-  it('give positioned errors for damaged policy and ecr files too', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (policy, ecr) => {
-        const result = analyzeConfig([
-          { path: 'accounts.yml', text: BASE },
-          { path: 'policies/tag/Internal/x.json', text: policy },
-          { path: 'ecr.yml', text: ecr },
-        ]);
-        if (result.ok) return;
-        for (const error of result.errors) {
-          expect(error).toBeInstanceOf(OrgbridgeError);
-          expect(error.location?.line).toBeGreaterThanOrEqual(1);
-        }
-      }),
-      { numRuns: 200 },
-    );
-    // 200 whole-config analyses: about 1 s alone, several under a loaded 2-core machine.
-  }, 30_000);
+  it(
+    'give positioned errors for damaged policy and ecr files too',
+    () => {
+      fc.assert(
+        fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (policy, ecr) => {
+          const result = analyzeConfig([
+            { path: 'accounts.yml', text: BASE },
+            { path: 'policies/tag/Internal/x.json', text: policy },
+            { path: 'ecr.yml', text: ecr },
+          ]);
+          if (result.ok) return;
+          for (const error of result.errors) {
+            expect(error).toBeInstanceOf(OrgbridgeError);
+            expect(error.location?.line).toBeGreaterThanOrEqual(1);
+          }
+        }),
+        { numRuns: runs(200) },
+      );
+      // 200 whole-config analyses: about 1 s alone, several under a loaded 2-core machine.
+    },
+    timeout(30_000),
+  );
 });
 
 describe('absurd nesting', () => {

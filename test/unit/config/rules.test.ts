@@ -445,13 +445,14 @@ describe('more rules', () => {
     ]);
   });
 
-  it('policies: a file directly under the type folder has no OU', () => {
-    expectOne(
+  it('policies: a file directly under the type folder that accounts.yml attaches nowhere', () => {
+    const error = expectOne(
       errorsOf(BASE, [policy('policies/scp/x.json', SCP)]),
-      'DSL_POLICY_UNKNOWN_OU',
+      'DSL_POLICY_NO_TARGET',
       'policies/scp/x.json',
       1,
     );
+    expect(error.hint).toContain('policies.scp.x');
   });
 });
 

@@ -8,6 +8,7 @@ import {
   isWithinDomain,
   normaliseDnsName,
 } from '../../../src/handlers/dns/authorize.js';
+import { runs } from '../../support/property.js';
 
 const accountA: Omit<DnsRecordRequest, 'name' | 'type'> = {
   senderAccountId: '111111111111',
@@ -132,6 +133,7 @@ describe('DNS names', () => {
         expect(isWithinDomain([...extra, d].join('.'), d)).toBe(true);
         expect(isWithinDomain(`${d.toUpperCase()}.`, d)).toBe(true);
       }),
+      { numRuns: runs(100) },
     );
   });
 });

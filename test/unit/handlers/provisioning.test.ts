@@ -6,10 +6,10 @@ import { EventSender } from '../../../src/bus/sender.js';
 import type { AccountKind } from '../../../src/config/model.js';
 import { checkTemplateUrl } from '../../../src/handlers/provisioning/template-origin.js';
 import { handlersFor } from '../../../src/handlers/registry.js';
+import { artifactObjectUrl, templateKey } from '../../../src/protocol/names.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
 import { toSqsRecord } from '../../../src/runtime/poller.js';
-import { artifactObjectUrl, templateKey } from '../../../src/templates/names.js';
 
 const CICD = '222222222222';
 const LOGS = '555555555555';

@@ -11,6 +11,7 @@ import {
   runDag,
   validateDag,
 } from '../../../src/pipeline/dag.js';
+import { runs } from '../../support/property.js';
 
 const step = (id: string, deps: string[] = [], run: () => Promise<unknown> = async () => id): DagStep => ({
   id,
@@ -146,7 +147,7 @@ describe('runDag', () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 });

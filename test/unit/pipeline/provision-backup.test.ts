@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PolicyDocument, ResolvedConfig } from '../../../src/config/model.js';
 import type { AccountBaselineRequest } from '../../../src/handlers/provisioning/update-stack.js';
 import { type ProvisioningGateway, planProvisioning } from '../../../src/pipeline/provision.js';
-import { artifactObjectUrl, templateKey } from '../../../src/templates/names.js';
+import { artifactObjectUrl, templateKey } from '../../../src/protocol/names.js';
 import { renderBackupVaults } from '../../../src/templates/provisioning.js';
 import { syntheticConfig } from '../templates/fixtures.js';
 import { observedOf } from './fixtures.js';

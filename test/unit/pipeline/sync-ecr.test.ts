@@ -52,7 +52,7 @@ const run = (client: CloudFormationClient) =>
     organizations: {} as OrganizationsClient,
     cloudFormation: client,
     ecr: {} as ECRClient,
-    serviceRoleArn: ecrDeployerRoleArn(CICD),
+    serviceRoleArn: ecrDeployerRoleArn('us-east-1', CICD),
     execute: true,
     output: memoryIo(),
     local: false,

@@ -11,8 +11,8 @@ import {
   syncScpsBody,
 } from '../../../src/pipeline/sync-scps.js';
 import { MAX_DETAIL_BYTES, parseDetail, type ScpFile } from '../../../src/protocol/catalog.js';
+import { artifactObjectKey, policyBundleKey } from '../../../src/protocol/names.js';
 import { decodeScpBundle } from '../../../src/protocol/scp-bundle.js';
-import { artifactObjectKey, policyBundleKey } from '../../../src/templates/names.js';
 
 const CICD = '222222222222';
 const HOME = 'eu-west-1';

@@ -58,12 +58,12 @@ const vpc0 = renderVpc({ region: 'eu-west-1', cidr: '10.8.0.0/20', nat_gateway_c
 const vpc3 = renderVpc({ region: 'us-east-1', cidr: '10.0.0.0/16', nat_gateway_count: 3 });
 
 describe('account baseline', () => {
-  it('has the access roles, AutomationRole, the vault Default (retained) and the backup role', () => {
+  it('has the access roles, AutomationRole and the backup role, and never creates the vault Default', () => {
     const roles = ofType(baseline, 'AWS::IAM::Role').map((r) => r.Properties.RoleName);
     expect(roles.sort()).toEqual(['Admin', 'AutomationRole', 'Developer', 'PowerUser', 'orgbridge-backup']);
-    const [vault] = ofType(baseline, 'AWS::Backup::BackupVault');
-    expect(vault?.Properties.BackupVaultName).toBe('Default');
-    expect(vault?.DeletionPolicy).toBe('Retain');
+    // AWS Backup's console creates Default in adopted accounts: a stack creating it would fail
+    // there with AlreadyExists (create-a-vault.html). The handler makes sure of it instead.
+    expect(ofType(baseline, 'AWS::Backup::BackupVault')).toEqual([]);
   });
 
   it('is shared by accounts with the same access (one upload for many accounts)', () => {
@@ -87,7 +87,6 @@ describe('account baseline', () => {
     }
     const vaults = ofType(withPolicyNames, 'AWS::Backup::BackupVault');
     expect(vaults.map((v) => [v.Properties.BackupVaultName, v.DeletionPolicy])).toEqual([
-      ['Default', 'Retain'],
       ['Monthly', 'Retain'],
     ]);
   });
@@ -117,9 +116,9 @@ describe('account baseline', () => {
 describe('backup vaults of another region', () => {
   it('holds only the vaults, retained, with the logical ids the baseline gives the same names', () => {
     expect(regionalVaults.stackName).toBe('orgbridge-backup-vaults');
-    expect(Object.values(resources(regionalVaults)).map((r) => r.Type)).toEqual([
-      'AWS::Backup::BackupVault',
-      'AWS::Backup::BackupVault',
+    // Monthly only: Default is never a stack's (see the baseline).
+    expect(Object.values(resources(regionalVaults)).map((r) => r.Properties.BackupVaultName)).toEqual([
+      'Monthly',
     ]);
     const byId = (t: ProvisioningTemplate) =>
       Object.fromEntries(
@@ -128,7 +127,7 @@ describe('backup vaults of another region', () => {
           .map(([id, r]) => [id, [r.Properties.BackupVaultName, r.DeletionPolicy, r.UpdateReplacePolicy]]),
       );
     expect(byId(regionalVaults)).toEqual(byId(withPolicyNames));
-    expect(Object.keys(byId(regionalVaults))).toContain('DefaultBackupVault');
+
     // No region in the template: accounts needing the same vaults share it in every region.
     expect(regionalVaults.body).not.toMatch(/us-|eu-|ap-/);
     expect(renderBackupVaults(['Copies']).sha256).not.toBe(regionalVaults.sha256);
@@ -176,23 +175,56 @@ describe('logs bucket policy', () => {
     expect(JSON.stringify(statements)).not.toContain('300000000002');
   });
 
-  it("keeps the seed's deny-modification statement, exempting only the updater role and its CloudFormation session", () => {
+  it("keeps the seed's deny-modification statement, exempting only the updater role, by aws:PrincipalArn (no NotPrincipal)", () => {
     const deny = statements.find((s) => s.Sid === 'deny-modification');
     expect(deny?.Effect).toBe('Deny');
     expect(deny?.Action).toEqual(['s3:Delete*', 's3:PutBucket*']);
-    expect(deny?.NotPrincipal.AWS).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role' },
-      {
-        'Fn::Sub':
+    // NotPrincipal without the account's ARN may deny the updater role itself (IAM's
+    // reference_policies_elements_notprincipal.html): everyone, except by aws:PrincipalArn.
+    expect(JSON.stringify(statements)).not.toContain('NotPrincipal');
+    expect(deny?.Principal).toBe('*');
+    expect(deny?.Condition).toEqual({
+      ArnNotLike: {
+        'aws:PrincipalArn': {
           // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-          'arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation',
+          'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/update-s3-stacks-role',
+        },
       },
-    ]);
+    });
     expect(deny?.Resource).toEqual([
       `arn:aws:s3:::orgbridge-logs-${LOGS}-us-east-1`,
       `arn:aws:s3:::orgbridge-logs-${LOGS}-us-east-1/*`,
     ]);
+  });
+});
+
+describe('logs bucket policy and ELB access logs', () => {
+  const elbStatement = (region: string) => {
+    const [policy] = ofType(renderLogBuckets(LOGS, region, ORG, grant), 'AWS::S3::BucketPolicy');
+    const all = policy?.Properties.PolicyDocument.Statement as Record<string, Json>[];
+    return all.find((s) => s.Sid === 'ElbLogDeliveryWrite');
+  };
+
+  it('grants the Region’s ELB account where ELB still writes as one (Regions before August 2022), per delivering account', () => {
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+    for (const [region, elb] of [
+      ['us-east-1', '127311923021'],
+      ['us-west-1', '027434742980'],
+      ['us-west-2', '797873946194'],
+      ['ap-southeast-2', '783225319266'],
+    ] as const) {
+      const statement = elbStatement(region);
+      expect(statement?.Principal, region).toEqual({ AWS: `arn:aws:iam::${elb}:root` });
+      expect(statement?.Action).toBe('s3:PutObject');
+      expect(statement?.Resource).toBe(
+        `arn:aws:s3:::orgbridge-logs-${LOGS}-${region}/AWSLogs/300000000001/*`,
+      );
+    }
+  });
+
+  it('uses the service principal alone in Regions launched since August 2022', () => {
+    expect(elbStatement('ap-southeast-5')).toBeUndefined();
+    expect(elbStatement('eu-central-2')).toBeUndefined();
   });
 });
 
@@ -223,7 +255,7 @@ describe('standard VPC', () => {
 });
 
 describe('cfn-lint', () => {
-  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async (ctx) => {
+  it('finds no error and no warning in any provisioning template', { timeout: 60_000 }, async () => {
     const all = {
       baseline,
       withPolicyNames,
@@ -238,7 +270,28 @@ describe('cfn-lint', () => {
     const result = await cfnLint({
       templates: Object.entries(all).map(([name, t]) => ({ name: `${name}.template.json`, body: t.body })),
     });
-    if (!result.available) return ctx.skip(result.reason);
     expect(result.findings).toEqual([]);
+  });
+});
+
+describe('another partition', () => {
+  // China regions: every ARN starts arn:aws-cn (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+  const cn = { ...context, partition: 'aws-cn' };
+  const arnsOf = (t: ProvisioningTemplate) =>
+    [...JSON.stringify(t.template).matchAll(/arn:[\w-]*:/g)].map((m) => m[0]);
+  it.each([
+    ['account baseline', renderAccountBaseline(memberAccess(web, cn), IDENTITY, { backup: POLICY_NAMES })],
+    [
+      'identity mapping with iam_users',
+      renderIdentityMapping(
+        { ...identityMapping(resolved, cn), settings: { iam_users: { developers_access_group: 'rw' } } },
+        IDENTITY,
+      ),
+    ],
+    ['log buckets', renderLogBuckets(LOGS, 'cn-north-1', ORG, grant)],
+  ])('%s: every ARN is in aws-cn', (_name, template) => {
+    const arns = arnsOf(template);
+    expect(arns.length).toBeGreaterThan(0);
+    expect(new Set(arns)).toEqual(new Set(['arn:aws-cn:']));
   });
 });

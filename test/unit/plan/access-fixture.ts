@@ -11,6 +11,7 @@ export const ACCESS_IDENTITY = '200000000002';
 export const ACCESS_OUS = { '': 'r-ab12', Internal: 'ou-ab12-00000001', 'Internal/Dev': 'ou-ab12-00000002' };
 export const accessOrgPathOf = orgPathResolver(ACCESS_ORG, ACCESS_OUS);
 export const accessContext = {
+  partition: 'aws',
   identityAccountId: ACCESS_IDENTITY,
   cicdAccountId: '200000000001',
   organizationId: ACCESS_ORG,

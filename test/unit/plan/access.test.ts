@@ -29,6 +29,7 @@ const OUS = {
 };
 const orgPathOf = orgPathResolver('o-abcdefghij', OUS);
 const context: AccessContext = {
+  partition: 'aws',
   identityAccountId: IDENTITY,
   cicdAccountId: CICD,
   organizationId: 'o-abcdefghij',
@@ -66,7 +67,7 @@ describe('memberAccess', () => {
       ['Developer', ['rw']],
       ['PowerUser', ['rw']],
     ]);
-    const trust = memberRoleTrustPolicy(access.roles[0] as never, IDENTITY) as {
+    const trust = memberRoleTrustPolicy(access.roles[0] as never, IDENTITY, 'aws') as {
       Statement: Record<string, Json>[];
     };
     expect(trust.Statement[0]?.Principal).toEqual({ AWS: `arn:aws:iam::${IDENTITY}:root` });
@@ -134,7 +135,7 @@ describe('identityMapping', () => {
       rw: [[['Developer', 'PowerUser'], ['Internal/Dev']]],
       sre: [[['Admin'], ['Internal/Prod']]],
     });
-    const policy = JSON.stringify(mapping.groups.map(groupRolePolicy));
+    const policy = JSON.stringify(mapping.groups.map((g) => groupRolePolicy(g, 'aws')));
     for (const account of accounts) expect(policy).not.toContain(account.key);
     expect(policy).not.toMatch(/\d{12}/);
   });
@@ -164,7 +165,9 @@ describe('identityMapping', () => {
     const many = (n: number) =>
       resolved(Array.from({ length: n }, (_, i) => (i % 2 ? dev(`d${i}`) : prod(`p${i}`))));
     const size = (n: number) =>
-      Math.max(...identityMapping(many(n), context).groups.map((g) => policyChars(groupRolePolicy(g))));
+      Math.max(
+        ...identityMapping(many(n), context).groups.map((g) => policyChars(groupRolePolicy(g, 'aws'))),
+      );
     expect(size(5000)).toBe(size(10));
     expect(size(5000)).toBeLessThan(IAM_LIMITS.roleInlinePolicyChars);
     expect(() => checkIdentityMappingLimits(identityMapping(many(5000), context))).not.toThrow();
@@ -196,6 +199,7 @@ describe('planLogDelivery', () => {
       orgPaths: [],
       accountIds: ['300000000000'],
       accountKeys: ['web'],
+      deliveringAccountIds: ['300000000000'],
       organizationWide: false,
     });
   });

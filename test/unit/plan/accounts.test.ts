@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedAccount } from '../../../src/config/model.js';
 import { closureBudget, planAccountChanges } from '../../../src/plan/accounts.js';
@@ -5,6 +6,7 @@ import { hashTags, MARKERS, managedMarkers } from '../../../src/plan/markers.js'
 import { AccountPlanSchema } from '../../../src/plan/model.js';
 import type { ObservedOrganization } from '../../../src/plan/observed.js';
 import { simulatePlan } from '../../../src/plan/simulate.js';
+import { runs } from '../../support/property.js';
 import {
   config,
   desired,
@@ -401,13 +403,19 @@ describe('planAccountChanges: closing retired accounts', () => {
 });
 
 describe('planAccountChanges: determinism and validation', () => {
-  it('gives the same plan whatever the order of the observed accounts', () => {
+  it('gives the same plan whatever the order of the observed and the desired accounts', () => {
     const state = synced(config([desired('a'), desired('b'), desired('c'), desired('d')]));
     const cfg = config([desired('c', { scope: 'standard' }), desired('e'), desired('a')]);
-    const reversed = { ...state, accounts: [...state.accounts].reverse() };
-    expect(JSON.stringify(plan(cfg, reversed))).toBe(JSON.stringify(plan(cfg, state)));
-    expect(JSON.stringify(plan(config([...cfg.accounts].reverse()), state))).toBe(
-      JSON.stringify(plan(cfg, state)),
+    const expected = JSON.stringify(plan(cfg, state));
+    const all = <T>(items: readonly T[]) =>
+      fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length });
+    fc.assert(
+      fc.property(all(state.accounts), all(cfg.accounts), (observedOrder, desiredOrder) => {
+        expect(JSON.stringify(plan(config(desiredOrder), { ...state, accounts: observedOrder }))).toBe(
+          expected,
+        );
+      }),
+      { numRuns: runs(100) },
     );
   });
 

@@ -37,6 +37,8 @@ export function organization(overrides: Partial<OrganizationSettings> = {}): Org
     email_template: 'aws+{name}@example.com',
     access_role_name: 'OrganizationAccountAccessRole',
     close_retired_accounts: false,
+    standard_tags: true,
+    authoritative: false,
     limits: LIMITS,
     ...overrides,
   };

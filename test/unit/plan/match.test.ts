@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedAccount } from '../../../src/config/model.js';
 import { managedAccountIds, matchAccounts, planAccountChanges } from '../../../src/plan/accounts.js';
 import { MARKERS } from '../../../src/plan/markers.js';
+import { runs } from '../../support/property.js';
 import { config, desired, MANAGEMENT_ID, NOW, observed, observedAccount, STANDARD_OUS } from './fixtures.js';
 
 const management: ResolvedAccount = {
@@ -91,7 +92,7 @@ describe('matchAccounts / managedAccountIds: the planner’s matching, shared wi
           if (notice.code === 'PLAN_ACCOUNT_CLOSED' && notice.key) expect(ids[notice.key]).toBeUndefined();
         }
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });

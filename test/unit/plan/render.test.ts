@@ -2,14 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { planAccountChanges } from '../../../src/plan/accounts.js';
 import { MARKERS } from '../../../src/plan/markers.js';
 import { AccountPlanSchema } from '../../../src/plan/model.js';
-import {
-  joinObservedOrganization,
-  type ObservedOrganization,
-  splitObservedOrganization,
-} from '../../../src/plan/observed.js';
+
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../../src/plan/render.js';
 import { simulatePlan } from '../../../src/plan/simulate.js';
-import { config, desired, idGenerators, NOW, observed, observedAccount, STANDARD_OUS } from './fixtures.js';
+import { config, desired, idGenerators, NOW, observed, STANDARD_OUS } from './fixtures.js';
 
 function driftedPlan() {
   const cfg = config([desired('foo'), desired('bar'), desired('baz')]);
@@ -76,32 +72,5 @@ describe('plan rendering', () => {
       'warnings',
       'unmanaged',
     ]);
-  });
-});
-
-describe('chunked ACCOUNTS_LISTED', () => {
-  const big: ObservedOrganization = observed(
-    Array.from({ length: 500 }, (_, i) =>
-      observedAccount(String(100000000001 + i), {
-        tags: Object.fromEntries(Array.from({ length: 10 }, (__, t) => [`tag-${t}`, `value-${i}-${t}`])),
-      }),
-    ),
-    { Internal: 'ou-i' },
-  );
-
-  it('splits into parts under the size limit and joins back in any order', () => {
-    const parts = splitObservedOrganization(big, 20_000);
-    expect(parts.length).toBeGreaterThan(5);
-    for (const p of parts) {
-      expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(20_000);
-      expect(p.parts).toBe(parts.length);
-    }
-    const joined = joinObservedOrganization([...parts].reverse());
-    expect(joined).toEqual({ ...big, accounts: [...big.accounts].sort((a, b) => (a.id < b.id ? -1 : 1)) });
-  });
-
-  it('refuses to join when a part is missing', () => {
-    const parts = splitObservedOrganization(big, 20_000);
-    expect(() => joinObservedOrganization(parts.slice(1))).toThrow(/parts missing: 1 of/);
   });
 });

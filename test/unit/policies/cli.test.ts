@@ -120,9 +120,9 @@ describe('orgbridge effective-policy', () => {
     expect(JSON.parse(stdout).plans.Daily_Backup_Plan).toBeDefined();
     expect(stderr).toContain('backup: what the pipeline creates in card-vault');
     expect(stderr).toMatch(/roles \(IAM, every region\)\s+orgbridge-backup, BackupRole/);
-    expect(stderr).toMatch(/vaults in ap-southeast-2\s+Default \(stack orgbridge-account-baseline\)/);
+    expect(stderr).toMatch(/vaults in ap-southeast-2\s+Default \(Backup API, if missing\)/);
     // Cde's daily plan copies to the account's own vault Default in us-west-2.
-    expect(stderr).toMatch(/vaults in us-west-2\s+Default \(stack orgbridge-backup-vaults\)/);
+    expect(stderr).toMatch(/vaults in us-west-2\s+Default \(Backup API, if missing\)/);
     expect((await run('effective-policy', 'card-vault', '--type', 'tag')).stderr).not.toContain('backup:');
   });
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ArtifactRead, ArtifactReadPort } from '../../../src/handlers/policies/ports.js';
 import { scpFilesOfRequest } from '../../../src/handlers/policies/sync.js';
 import type { Detail, ScpFile } from '../../../src/protocol/catalog.js';
+import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../../../src/protocol/names.js';
 import { encodeScpBundle } from '../../../src/protocol/scp-bundle.js';
-import { artifactBucketName, artifactObjectUrl, policyBundleKey } from '../../../src/templates/names.js';
 
 const CICD = '222222222222';
 const REGION = 'eu-west-1';

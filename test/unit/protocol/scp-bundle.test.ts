@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_INLINE_SCPS, parseDetail, type ScpFile } from '../../../src/protocol/catalog.js';
 import { decodeScpBundle, encodeScpBundle, sha256Hex } from '../../../src/protocol/scp-bundle.js';
+import { runs } from '../../support/property.js';
 
 const envelope = {
   nonce: '687754b2-abd6-4ae6-ae2d-f98bd134512e',
@@ -73,8 +75,15 @@ describe('SCP bundles', () => {
 
   it('encode the same set to the same bytes whatever the order, hashed as sent', () => {
     const a = encodeScpBundle(files);
-    const b = encodeScpBundle([...files].reverse());
-    expect(b.body).toBe(a.body);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }),
+        (order) => {
+          expect(encodeScpBundle(order).body).toBe(a.body);
+        },
+      ),
+      { numRuns: runs(20) },
+    );
     expect(a.sha256).toBe(sha256Hex(a.body));
     expect(a.count).toBe(3);
     expect((JSON.parse(a.body) as { policies: ScpFile[] }).policies.map((p) => p.name)).toEqual([

@@ -64,8 +64,12 @@ describe('topology', () => {
     );
   });
 
-  it('has no forwarding loop: every type, from every account, to every account, ends (audited at most once)', () => {
+  it('crosses one bus-to-bus hop at most (the hop rule), and stores every delivered event in the audit exactly once', () => {
+    // EventBridge does not send an event received from another bus on to a third bus
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html): a copy
+    // taken after a forward (origin -> target -> audit) is never delivered.
     const t = topo(5);
+    let delivered = 0;
     for (const from of t.accounts) {
       for (const to of t.accounts) {
         for (const type of DETAIL_TYPES) {
@@ -76,23 +80,31 @@ describe('topology', () => {
             account: from.accountId,
             detail: { target_account: to.accountId },
           });
-          for (const d of out) expect(d.path.length).toBeLessThanOrEqual(3);
-          expect(out.filter((d) => d.queueName === 'orgbridge-audit').length).toBeLessThanOrEqual(1);
+          for (const d of out) expect(d.path.length, d.path.join(' -> ')).toBeLessThanOrEqual(2);
+          const copies = out.filter((d) => d.queueName === 'orgbridge-audit').length;
+          const handled = out.filter((d) => d.queueName !== 'orgbridge-audit').length;
+          delivered += handled;
+          // Every event that reaches a handler or the reply queue is in the audit store, once.
+          if (handled > 0) expect(copies, `${type} ${from.kind} -> ${to.kind}`).toBe(1);
+          else expect(copies).toBeLessThanOrEqual(1);
         }
       }
     }
+    expect(delivered).toBeGreaterThan(100);
   });
 
-  it('every bus-to-bus rule pins target_account to the destination, or goes to the audit bus, which forwards nothing', () => {
+  it('every bus-to-bus rule forwards only what its own account published, and pins the destination, except the audit copies', () => {
     const t = topo(5);
     for (const a of t.accounts) {
       for (const r of a.rules) {
         for (const target of r.targets) {
           if (target.type !== 'bus') continue;
-          const pinned = (r.eventPattern.detail as { target_account: string[] }).target_account;
-          if (pinned[0] !== target.accountId)
-            expect([r.purpose, target.accountId]).toEqual(['to-audit', audit]);
-          else expect(pinned).toEqual([target.accountId]);
+          expect(r.eventPattern.account, `${a.kind} ${r.name}`).toEqual([a.accountId]);
+          const pinned = (r.eventPattern.detail as { target_account: unknown[] }).target_account;
+          if (r.purpose === 'to-audit') {
+            expect(target.accountId).toBe(audit);
+            expect(pinned).toEqual([{ 'anything-but': [audit] }]);
+          } else expect(pinned).toEqual([target.accountId]);
         }
       }
     }
@@ -102,6 +114,35 @@ describe('topology', () => {
         (r) => r.busName === 'our-infra-bus' && r.targets.some((x) => x.type === 'bus'),
       ),
     ).toEqual([]);
+  });
+
+  it('gives every rule target the dead-letter queue of its account and a retry policy, and lists every DLQ', () => {
+    const t = topo(3);
+    for (const a of t.accounts) {
+      for (const r of a.rules) {
+        for (const target of r.targets) {
+          expect(target.deadLetterArn).toBe(`arn:aws:sqs:us-east-1:${a.accountId}:orgbridge-events-dlq`);
+          expect(target.retry.maximumEventAgeSeconds).toBeGreaterThanOrEqual(60);
+        }
+      }
+      expect(a.deadLetterQueues.map((d) => d.name).sort()).toEqual(
+        [...a.queues.map((q) => q.deadLetter.name), 'orgbridge-events-dlq'].sort(),
+      );
+    }
+  });
+
+  it('uses a forwarder role only where the receiving bus does not name the sending account', () => {
+    const t = topo(3);
+    const member = t.accounts.find((a) => a.kind === 'member')!;
+    const c = t.accounts.find((a) => a.accountId === cicd)!;
+    const forwardTo = (id: string) =>
+      c.rules.find((r) => r.name === `orgbridge-fwd-${id}`)!.targets[0] as { role: boolean };
+    // Member buses grant the cicd account: no role. DNS and audit grant the organization: a role.
+    expect(forwardTo(member.accountId).role).toBe(false);
+    expect(forwardTo(dns).role).toBe(true);
+    expect(forwardTo(audit).role).toBe(true);
+    for (const r of member.rules)
+      for (const x of r.targets) if (x.type === 'bus') expect(x.role, r.name).toBe(true);
   });
 
   it('delivers each request type only to the kinds that handle it, and DNS requests from any account', () => {
@@ -143,16 +184,32 @@ describe('topology', () => {
     ).toEqual([]);
   });
 
-  it('uses one InputTransformer on every queue target', () => {
+  it('uses one InputTransformer on every handler and reply queue; the audit store takes the untouched event of catalog types', () => {
     const t = topo();
     for (const a of t.accounts)
       for (const r of a.rules)
-        for (const x of r.targets)
-          if (x.type === 'queue') expect(x.inputTransformer).toBe(ENVELOPE_INPUT_TRANSFORMER);
+        for (const x of r.targets) {
+          if (x.type !== 'queue') continue;
+          if (r.purpose === 'audit-store') {
+            expect(x.inputTransformer).toBeUndefined();
+            expect(r.eventPattern['detail-type']).toEqual(DETAIL_TYPES);
+          } else expect(x.inputTransformer).toBe(ENVELOPE_INPUT_TRANSFORMER);
+        }
     const filled = ENVELOPE_INPUT_TRANSFORMER.inputTemplate
       .replace('<detail>', '{"a":1}')
       .replace(/<[\w-]+>/g, 'x');
     expect(JSON.parse(filled)).toMatchObject({ account: 'x', 'detail-type': 'x', detail: { a: 1 } });
+    // Only catalog detail-types are copied: a made-up one (that a quoting template could turn
+    // into a forged field) is not stored, and goes nowhere.
+    const member = t.accounts.find((a) => a.kind === 'member')!;
+    expect(
+      simulateDelivery(t, member.accountId, member.publishBus, {
+        source: 'app.infra',
+        detailType: 'X","account":"000000000000',
+        account: member.accountId,
+        detail: { target_account: cicd },
+      }),
+    ).toEqual([]);
   });
 
   it('shards forward rules so no bus exceeds the rule quota at 5,000 accounts, deterministically', () => {
@@ -161,6 +218,8 @@ describe('topology', () => {
     const c = t.accounts.find((a) => a.accountId === cicd)!;
     const perBus = new Map<string, number>();
     for (const r of c.rules) perBus.set(r.busName, (perBus.get(r.busName) ?? 0) + 1);
+    // One audit copy rule per bus cicd publishes on.
+    expect(c.rules.filter((r) => r.purpose === 'to-audit').length).toBe(t.shardCount);
     expect(perBus.size).toBe(t.shardCount);
     expect(Math.max(...perBus.values())).toBeLessThanOrEqual(MAX_RULES_PER_BUS);
     for (const a of t.accounts.slice(0, 50))

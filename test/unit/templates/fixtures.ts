@@ -5,6 +5,7 @@ import type {
   SpecialAccountKind,
 } from '../../../src/config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../../../src/config/model.js';
+import type { RenderedTemplate } from '../../../src/templates/synth.js';
 
 /**
  * A resolved config built directly (not through the DSL loader): the templates' input contract
@@ -58,6 +59,8 @@ export function syntheticConfig(members: number, options: { withIds?: boolean } 
       name_template: '{key}-{environment}-{region}',
       email_template: 'aws+{name}@example.com',
       access_role_name: 'OrganizationAccountAccessRole',
+      standard_tags: true,
+      authoritative: false,
       close_retired_accounts: false,
       limits: {
         scp_max_chars: 5120,
@@ -75,6 +78,8 @@ export function syntheticConfig(members: number, options: { withIds?: boolean } 
     accounts,
     ecr: [],
     policies: [],
+    account_policies: [],
+    unmanaged: { accounts: [], organization_units: [], policies: [] },
   };
 }
 
@@ -87,3 +92,14 @@ export const BUNDLE_KEYS: Readonly<Record<AccountKind, string>> = {
   audit: 'lambdas/audit-0123456789abcdef.zip',
   member: 'lambdas/member-0123456789abcdef.zip',
 };
+
+/** A template made of `resources`, placed in one account, for guardrail tests. */
+export function fakeTemplate(resources: Record<string, unknown>): RenderedTemplate {
+  return {
+    name: 'fake',
+    placement: { type: 'account', accountKey: 'x', region: 'us-east-1', stackName: 'x' },
+    template: { Resources: resources },
+    body: '',
+    sha256: '',
+  };
+}

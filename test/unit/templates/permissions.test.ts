@@ -39,8 +39,16 @@ describe('provisioning handler permissions', () => {
       'update-s3-stacks-role',
     ],
   ])('%s deploys its stack with its service role, from the artifact templates', (type, sid, stack, region, role) => {
-    // UPDATE_ACCOUNT_BASELINE also deploys the backup vaults of other regions (next test).
-    expect(statements(type).filter((s) => !s.sid.startsWith('DeployBackupVaults'))).toEqual([
+    // UPDATE_ACCOUNT_BASELINE also deploys the backup vaults of other regions and makes sure of
+    // the vault Default (the tests after this one).
+    expect(
+      statements(type).filter(
+        (s) =>
+          !s.sid.startsWith('DeployBackupVaults') &&
+          !s.sid.startsWith('Backup') &&
+          s.sid !== 'DefaultBackupVault',
+      ),
+    ).toEqual([
       {
         sid: `${sid}Stack`,
         actions: [
@@ -61,6 +69,19 @@ describe('provisioning handler permissions', () => {
       },
       TEMPLATES,
     ]);
+  });
+
+  it('UPDATE_ACCOUNT_BASELINE creates the vault Default (and nothing else) through the Backup API, in any region', () => {
+    const vault = statements('UPDATE_ACCOUNT_BASELINE').filter(
+      (s) => s.sid === 'DefaultBackupVault' || s.sid.startsWith('Backup'),
+    );
+    expect(vault.map((s) => [s.sid, s.resources])).toEqual([
+      ['DefaultBackupVault', [`arn:\${AWS::Partition}:backup:*:\${AWS::AccountId}:backup-vault:Default`]],
+      ['BackupVaultStorage', ['*']],
+      ['BackupVaultDefaultKey', [`arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*`]],
+    ]);
+    expect(vault[0]?.actions).toEqual(['backup:DescribeBackupVault', 'backup:CreateBackupVault']);
+    expect(vault[2]?.conditions).toEqual({ StringLike: { 'kms:ViaService': 'backup.*.amazonaws.com' } });
   });
 
   it('UPDATE_ACCOUNT_BASELINE with a region deploys orgbridge-backup-vaults in any region, and no other stack', () => {

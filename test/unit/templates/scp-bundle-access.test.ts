@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { homeRegionOf, templateInputs } from '../../../src/templates/inputs.js';
 import {
   artifactBucketName,
   POLICY_BUNDLE_EXPIRY_DAYS,
   policyBundleKey,
-} from '../../../src/templates/names.js';
+} from '../../../src/protocol/names.js';
+import { homeRegionOf, templateInputs } from '../../../src/templates/inputs.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountKind, EcrRepository } from '../../../src/config/model.js';
 import { IAM_PATH, identityMapping, memberAccess, planLogDelivery } from '../../../src/plan/access.js';
+import { RUNTIME_STACKS } from '../../../src/protocol/names.js';
 import { renderEcrTemplate } from '../../../src/templates/ecr.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
-import { RUNTIME_STACKS } from '../../../src/templates/names.js';
 import {
   deploymentsIn,
   PROVIDER_PERMISSION_EXEMPTIONS,

@@ -9,7 +9,7 @@ import { HANDLER_PERMISSIONS, STACK_DEPLOYMENTS, statementsFor } from '../../../
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
-import { accountId, BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
+import { accountId, BUNDLE_KEYS, fakeTemplate, syntheticConfig } from './fixtures.js';
 
 const ORG = 'o-abcdefghij';
 const config = syntheticConfig(20);
@@ -158,6 +158,53 @@ describe('rendered templates', () => {
     }
   });
 
+  it('grant organizations:CreatePolicy on * narrowed by organizations:PolicyType (it has no resource type)', () => {
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html
+    const role = (byName(templates, 'handlers-management').template.Resources as Record<string, Resource>)
+      .HandlerRole;
+    const statements = (
+      role?.Properties.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[]
+    )
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((s) => [s.Action].flat().includes('organizations:CreatePolicy'));
+    expect(statements).toEqual([
+      {
+        Sid: 'CreateScps',
+        Effect: 'Allow',
+        Action: 'organizations:CreatePolicy',
+        Resource: '*',
+        Condition: { StringEquals: { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' } },
+      },
+    ]);
+  });
+
+  it('use only condition keys a missing value cannot turn into a refusal: trust policies, forwarder roles', () => {
+    // aws:SourceAccount "is only available when the call to your resource is made directly by an
+    // AWS service principal"; with a plain StringEquals a missing key denies, and the role could
+    // never be assumed (IAM reference_policies_condition-keys.html): the IfExists form only.
+    // events:PutEvents documents no aws:ResourceOrgID: the forwarder roles name their buses.
+    for (const t of templates) {
+      for (const [id, r] of Object.entries(t.template.Resources as Record<string, Resource>)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        const trust = JSON.stringify(r.Properties.AssumeRolePolicyDocument);
+        if (trust.includes('"Service"')) {
+          expect(trust, `${t.name} ${id}`).not.toMatch(/"StringEquals":\{"aws:SourceAccount"/);
+        }
+        const policies = JSON.stringify(r.Properties.Policies ?? []);
+        expect(policies, `${t.name} ${id}`).not.toContain('aws:ResourceOrgID');
+        if (policies.includes('events:PutEvents') && id !== 'HandlerRole') {
+          const resources = (
+            r.Properties.Policies as { PolicyDocument: { Statement: { Resource: unknown }[] } }[]
+          )
+            .flatMap((p) => p.PolicyDocument.Statement)
+            .flatMap((st) => [st.Resource].flat());
+          for (const arn of resources)
+            expect(JSON.stringify(arn), `${t.name} ${id}`).not.toMatch(/events:\*:\*:event-bus/);
+        }
+      }
+    }
+  });
+
   it('derive each handler role from the detail-types its kind handles in the topology', () => {
     const topology = renderTopology(inputs);
     for (const [kind, view] of Object.entries(topology.kinds)) {
@@ -174,7 +221,7 @@ describe('rendered templates', () => {
     for (const type of handled) expect(HANDLER_PERMISSIONS, type).toHaveProperty(type);
   });
 
-  it('render the rules of the topology with the one InputTransformer on every queue target', () => {
+  it('render the rules of the topology with the one InputTransformer on every queue target but the audit store', () => {
     const topology = renderTopology(inputs);
     for (const [kind, view] of Object.entries(topology.kinds)) {
       const rules = resourcesOf(byName(templates, `handlers-${kind}`), 'AWS::Events::Rule');
@@ -183,8 +230,10 @@ describe('rendered templates', () => {
         // By name: moto resolves Ref of an EventBus to garbage.
         expect(['orgbridge-bus', 'orgbridge-bus-outbox']).toContain(rule.Properties.EventBusName);
         for (const target of rule.Properties.Targets as { Arn: unknown; InputTransformer?: unknown }[]) {
-          if (JSON.stringify(target.Arn).includes('Fn::GetAtt'))
-            expect(target.InputTransformer).toBeDefined();
+          if (!JSON.stringify(target.Arn).includes('Fn::GetAtt')) continue;
+          if (rule.Properties.Name === 'orgbridge-audit-store')
+            expect(target.InputTransformer).toBeUndefined();
+          else expect(target.InputTransformer).toBeDefined();
         }
       }
     }
@@ -213,7 +262,7 @@ describe('rendered templates', () => {
       ],
     });
     expect(conditions[cicd?.[1].Condition as string]).toBeDefined();
-    // Every bus but the audit account's forwards everything to the audit bus.
+    // Every bus but the audit account's copies what its account publishes to the audit bus.
     const [[, forward] = []] = resourcesOf(bus, 'AWS::Events::Rule');
     expect(forward?.Condition).toBe('IsNotAuditAccount');
     expect(JSON.stringify(forward?.Properties.Targets)).toContain(`${accountId(6)}:event-bus/orgbridge-bus`);
@@ -232,13 +281,13 @@ describe('rendered templates', () => {
     )?.Statement.find((s) => s.Sid === 'deny-modification');
     expect(deny).toMatchObject({
       Effect: 'Deny',
-      NotPrincipal: {
-        AWS: [
-          { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/update-s3-stacks-role` },
-          {
-            'Fn::Sub': `arn:\${AWS::Partition}:sts::\${AWS::AccountId}:assumed-role/update-s3-stacks-role/AWSCloudFormation`,
+      Principal: '*',
+      Condition: {
+        ArnNotLike: {
+          'aws:PrincipalArn': {
+            'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/update-s3-stacks-role`,
           },
-        ],
+        },
       },
       Action: ['s3:Delete*', 's3:PutBucket*'],
     });
@@ -354,13 +403,7 @@ describe('rendered templates', () => {
 });
 
 describe('guardrails catch what they are for', () => {
-  const fake = (resources: Record<string, unknown>): RenderedTemplate => ({
-    name: 'fake',
-    placement: { type: 'account', accountKey: 'x', region: 'us-east-1', stackName: 'x' },
-    template: { Resources: resources },
-    body: '',
-    sha256: '',
-  });
+  const fake = fakeTemplate;
   const run = (resources: Record<string, unknown>) =>
     checkTemplates([fake(resources)]).findings.map((f) => f.rule);
   const role = (statement: Record<string, unknown>) => ({

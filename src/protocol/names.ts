@@ -1,4 +1,5 @@
 import type { AccountKind } from '../config/model.js';
+import { dnsSuffixOf } from '../partitions.js';
 
 /**
  * Names of everything orgbridge deploys, in one place: the bootstrap, the uploader and the
@@ -10,7 +11,7 @@ export const PREFIX = 'orgbridge';
 
 /**
  * The artifact bucket of a region, in the cicd account. One per region because Lambda reads its
- * code only from a bucket in the function's own region (the seed's "not one S3 bucket, but 4").
+ * code only from a bucket in the function's own region (the EventBridge design's "not one S3 bucket, but 4").
  * S3 names are global, hence the account id in the name.
  */
 export function artifactBucketName(cicdAccountId: string, region: string): string {
@@ -30,7 +31,7 @@ export function lambdaBundleKey(kind: AccountKind, sha256: string): string {
  * takes as TemplateURL (the bucket must be in the stack's region).
  */
 export function artifactObjectUrl(cicdAccountId: string, region: string, key: string): string {
-  return `https://${artifactBucketName(cicdAccountId, region)}.s3.${region}.amazonaws.com/${key}`;
+  return `https://${artifactBucketName(cicdAccountId, region)}.s3.${region}.${dnsSuffixOf(region)}/${key}`;
 }
 
 /**
@@ -103,7 +104,10 @@ export const ROLE_NAMES = {
   ssmReader: `${PREFIX}-ssm-reader`,
   /** CloudFormation service role the handlers that deploy stacks pass (VPC, IAM mapping). */
   stackDeployer: `${PREFIX}-stack-deployer`,
-  /** The seed's `update-s3-stacks-role`: the only principal allowed to modify the log buckets. */
+  /**
+   * The EventBridge design's `update-s3-stacks-role`: the only principal allowed to modify the log
+   * buckets.
+   */
   logBucketUpdater: 'update-s3-stacks-role',
   /** CloudFormation service role `run --action sync-ecr` passes for the ECR stack (cicd account). */
   ecrDeployer: `${PREFIX}-ecr-deployer`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactObjectKey, artifactObjectUrl, templateKey } from '../../../src/templates/names.js';
+import { artifactObjectKey, artifactObjectUrl, templateKey } from '../../../src/protocol/names.js';
 
 const CICD = '111111111111';
 

@@ -1,0 +1,348 @@
+import {
+  ActivateOrganizationsAccessCommand,
+  CreateStackCommand,
+  CreateStackSetCommand,
+  DescribeOrganizationsAccessCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
+  CreateEventBusCommand,
+  DescribeEventBusCommand,
+  PutEventsCommand,
+  PutPermissionCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateAccountCommand,
+  DescribeOrganizationCommand,
+  ListAWSServiceAccessForOrganizationCommand,
+} from '@aws-sdk/client-organizations';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/aws/index.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+
+/**
+ * The launcher's patches (src/aws/emulator.ts), each stated as the AWS rule it reproduces, with
+ * the AWS page that documents it. Everything else in the suite relies on these being true.
+ */
+describe('emulator: EventBridge and CloudFormation as strict as AWS', () => {
+  const moto = useMoto();
+  const region = 'us-east-1';
+  let ids: { a: string; b: string; c: string; organization: string };
+  let a: AwsClients;
+  let b: AwsClients;
+  let c: AwsClients;
+  let outsider: AwsClients;
+
+  const busArn = (account: string, name: string) => `arn:aws:events:${region}:${account}:event-bus/${name}`;
+  const queueArn = (account: string, name: string) => `arn:aws:sqs:${region}:${account}:${name}`;
+
+  async function queue(clients: AwsClients, name: string): Promise<string> {
+    return (await clients.sqs().send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  }
+  async function drain(
+    sqs: SQSClient,
+    url: string,
+  ): Promise<{ body: Record<string, unknown>; attributes: Record<string, string> }[]> {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+    );
+    return (out.Messages ?? []).map((m) => ({
+      body: JSON.parse(m.Body ?? '{}') as Record<string, unknown>,
+      attributes: Object.fromEntries(
+        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
+      ),
+    }));
+  }
+  async function depth(sqs: SQSClient, url: string): Promise<number> {
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  async function bus(clients: AwsClients, name: string): Promise<void> {
+    await clients.eventBridge().send(new CreateEventBusCommand({ Name: name }));
+  }
+  async function rule(
+    clients: AwsClients,
+    busName: string,
+    name: string,
+    targets: { Id: string; Arn: string; DeadLetterConfig?: { Arn: string } }[],
+  ): Promise<void> {
+    await clients.eventBridge().send(
+      new PutRuleCommand({
+        Name: name,
+        EventBusName: busName,
+        EventPattern: JSON.stringify({ source: ['test.fidelity'] }),
+      }),
+    );
+    await clients
+      .eventBridge()
+      .send(new PutTargetsCommand({ Rule: name, EventBusName: busName, Targets: targets }));
+  }
+  const put = (clients: AwsClients, busName: string, detail: Record<string, unknown> = {}) =>
+    clients.eventBridge().send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: busName,
+            Source: 'test.fidelity',
+            DetailType: 'PING',
+            Detail: JSON.stringify(detail),
+          },
+        ],
+      }),
+    );
+  const allowAccount = (clients: AwsClients, busName: string, principal: string) =>
+    clients.eventBridge().send(
+      new PutPermissionCommand({
+        EventBusName: busName,
+        StatementId: `allow-${principal}`,
+        Action: 'events:PutEvents',
+        Principal: principal,
+      }),
+    );
+
+  beforeAll(async () => {
+    const { management } = moto();
+    await createOrganization(management);
+    const org = management.organizations();
+    const created: string[] = [];
+    for (const name of ['fidelity-a', 'fidelity-b', 'fidelity-c']) {
+      const out = await org.send(
+        new CreateAccountCommand({ AccountName: name, Email: `aws+${name}@example.com` }),
+      );
+      created.push(out.CreateAccountStatus?.AccountId as string);
+    }
+    const organization = (await org.send(new DescribeOrganizationCommand({}))).Organization?.Id as string;
+    ids = { a: created[0] as string, b: created[1] as string, c: created[2] as string, organization };
+    a = management.forAccount(ids.a);
+    b = management.forAccount(ids.b);
+    c = management.forAccount(ids.c);
+    // An account of no organization.
+    outsider = management.forAccount('999999999999');
+  });
+
+  it('drops an event that came from another bus when a rule would send it on to a third account (eb-cross-account.html)', async () => {
+    // "If a receiver account sets up a rule that sends events received from a sender account on
+    // to a third account, these events are not sent to the third account."
+    await bus(b, 'hop-b');
+    await bus(c, 'hop-c');
+    await allowAccount(b, 'hop-b', ids.a);
+    await allowAccount(c, 'hop-c', ids.b);
+    const inB = await queue(b, 'hop-in-b');
+    const inC = await queue(c, 'hop-in-c');
+    await rule(a, 'default', 'hop-a-to-b', [{ Id: 'b', Arn: busArn(ids.b, 'hop-b') }]);
+    await rule(b, 'hop-b', 'hop-b-on', [
+      { Id: 'c', Arn: busArn(ids.c, 'hop-c') },
+      { Id: 'q', Arn: queueArn(ids.b, 'hop-in-b') },
+    ]);
+    await rule(c, 'hop-c', 'hop-c-in', [{ Id: 'q', Arn: queueArn(ids.c, 'hop-in-c') }]);
+
+    await put(a, 'default', { n: 1 });
+    const received = await drain(b.sqs(), inB);
+    expect(received.map((m) => m.body.detail)).toEqual([{ n: 1 }]);
+    // The account that put it, not the bus that forwarded it (AWS keeps `account`).
+    expect(received[0]?.body.account).toBe(ids.a);
+    expect(await depth(c.sqs(), inC)).toBe(0);
+
+    // The same rule forwards what B itself put: one hop is allowed.
+    await put(b, 'hop-b', { n: 2 });
+    expect((await drain(c.sqs(), inC)).map((m) => m.body.detail)).toEqual([{ n: 2 }]);
+  });
+
+  it('drops a second bus-to-bus hop inside one account too (eb-cross-account.html)', async () => {
+    // "If you have three event buses in the same account and set up a rule on the first event bus
+    // to forward events from the second event bus to a third event bus, these events are not sent."
+    for (const name of ['same-1', 'same-2', 'same-3']) await bus(a, name);
+    const second = await queue(a, 'same-in-2');
+    const third = await queue(a, 'same-in-3');
+    await rule(a, 'same-1', 'same-1-to-2', [{ Id: 'b2', Arn: busArn(ids.a, 'same-2') }]);
+    await rule(a, 'same-2', 'same-2-on', [
+      { Id: 'b3', Arn: busArn(ids.a, 'same-3') },
+      { Id: 'q', Arn: queueArn(ids.a, 'same-in-2') },
+    ]);
+    await rule(a, 'same-3', 'same-3-in', [{ Id: 'q', Arn: queueArn(ids.a, 'same-in-3') }]);
+    await put(a, 'same-1');
+    expect(await depth(a.sqs(), second)).toBe(1);
+    expect(await depth(a.sqs(), third)).toBe(0);
+  });
+
+  it('refuses a cross-account PutEvents the target bus policy does not allow (eb-event-bus-perms.html)', async () => {
+    await bus(b, 'policy-b');
+    const inB = await queue(b, 'policy-in-b');
+    await rule(b, 'policy-b', 'policy-b-in', [{ Id: 'q', Arn: queueArn(ids.b, 'policy-in-b') }]);
+
+    // No statement: a direct put from A is refused, and nothing arrives.
+    await expect(put(a, busArn(ids.b, 'policy-b'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(await depth(b.sqs(), inB)).toBe(0);
+
+    // The account root is allowed: the put crosses, and the event carries A as its account.
+    await allowAccount(b, 'policy-b', ids.a);
+    await put(a, busArn(ids.b, 'policy-b'), { from: 'a' });
+    const received = await drain(b.sqs(), inB);
+    expect(received.map((m) => [m.body.account, m.body.detail])).toEqual([[ids.a, { from: 'a' }]]);
+    // C is not A.
+    await expect(put(c, busArn(ids.b, 'policy-b'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+
+    // The organization (aws:PrincipalOrgID): every member, but no account outside it.
+    await b.eventBridge().send(
+      new PutPermissionCommand({
+        EventBusName: 'policy-b',
+        StatementId: 'allow-organization',
+        Action: 'events:PutEvents',
+        Principal: '*',
+        Condition: { Type: 'StringEquals', Key: 'aws:PrincipalOrgID', Value: ids.organization },
+      }),
+    );
+    await put(c, busArn(ids.b, 'policy-b'), { from: 'c' });
+    expect((await drain(b.sqs(), inB)).map((m) => m.body.account)).toEqual([ids.c]);
+    await expect(put(outsider, busArn(ids.b, 'policy-b'))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+  });
+
+  it("sends a rule's refused or impossible delivery to the target's dead-letter queue (eb-rule-event-delivery.html#eb-rule-dlq)", async () => {
+    await bus(b, 'dlq-b');
+    const dlq = await queue(a, 'dlq-of-a');
+    await rule(a, 'default', 'dlq-a-to-b', [
+      { Id: 'b', Arn: busArn(ids.b, 'dlq-b'), DeadLetterConfig: { Arn: queueArn(ids.a, 'dlq-of-a') } },
+      {
+        Id: 'missing',
+        Arn: busArn(ids.b, 'no-such-bus'),
+        DeadLetterConfig: { Arn: queueArn(ids.a, 'dlq-of-a') },
+      },
+    ]);
+    await put(a, 'default', { n: 3 });
+    const dead = await drain(a.sqs(), dlq);
+    expect(dead.map((m) => [m.attributes.TARGET_ARN, m.attributes.ERROR_CODE]).sort()).toEqual(
+      [
+        [busArn(ids.b, 'dlq-b'), 'NO_PERMISSIONS'],
+        [busArn(ids.b, 'no-such-bus'), 'ResourceNotFoundException'],
+      ].sort(),
+    );
+    expect(dead[0]?.attributes.RULE_ARN).toBe(`arn:aws:events:${region}:${ids.a}:rule/dlq-a-to-b`);
+    expect(dead[0]?.body.detail).toEqual({ n: 3 });
+  });
+
+  it('fails a rule on a bus that does not exist, through the API and as a stack (ROLLBACK_COMPLETE)', async () => {
+    await expect(
+      a.eventBridge().send(
+        new PutRuleCommand({
+          Name: 'orphan',
+          EventBusName: 'no-such-bus',
+          EventPattern: '{"source":["x"]}',
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    const cfn = a.cloudFormation();
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'orphan-rule',
+        TemplateBody: JSON.stringify({
+          Resources: {
+            Rule: {
+              Type: 'AWS::Events::Rule',
+              Properties: { Name: 'orphan', EventBusName: 'no-such-bus', EventPattern: { source: ['x'] } },
+            },
+          },
+        }),
+      }),
+    );
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'orphan-rule' }))).Stacks?.[0];
+    expect(stack?.StackStatus).toBe('ROLLBACK_COMPLETE');
+    const events = (await cfn.send(new DescribeStackEventsCommand({ StackName: 'orphan-rule' }))).StackEvents;
+    expect(events?.find((e) => e.ResourceStatus === 'CREATE_FAILED')?.ResourceStatusReason).toMatch(
+      /no-such-bus does not exist/,
+    );
+  });
+
+  it('applies AWS::Events::EventBusPolicy from a template, so a stack-made bus accepts its senders', async () => {
+    await b.cloudFormation().send(
+      new CreateStackCommand({
+        StackName: 'bus-with-policy',
+        TemplateBody: JSON.stringify({
+          Resources: {
+            Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'stack-bus' } },
+            Policy: {
+              Type: 'AWS::Events::EventBusPolicy',
+              DependsOn: 'Bus',
+              Properties: {
+                EventBusName: 'stack-bus',
+                StatementId: 'allow-organization',
+                Statement: {
+                  Effect: 'Allow',
+                  Principal: '*',
+                  Action: 'events:PutEvents',
+                  Resource: busArn(ids.b, 'stack-bus'),
+                  Condition: { StringEquals: { 'aws:PrincipalOrgID': ids.organization } },
+                },
+              },
+            },
+          },
+        }),
+      }),
+    );
+    const described = await b.eventBridge().send(new DescribeEventBusCommand({ Name: 'stack-bus' }));
+    expect(JSON.parse(described.Policy ?? '{}').Statement[0].Sid).toBe('allow-organization');
+    const inB = await queue(b, 'stack-bus-in');
+    await rule(b, 'stack-bus', 'stack-bus-in', [{ Id: 'q', Arn: queueArn(ids.b, 'stack-bus-in') }]);
+    await put(a, busArn(ids.b, 'stack-bus'));
+    expect(await depth(b.sqs(), inB)).toBe(1);
+    await expect(put(outsider, busArn(ids.b, 'stack-bus'))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+  });
+
+  it('delivers the whole event, `account` included, to a target without an input transformer (eb-events-structure.html)', async () => {
+    const url = await queue(a, 'untouched');
+    await rule(a, 'default', 'untouched', [{ Id: 'q', Arn: queueArn(ids.a, 'untouched') }]);
+    await put(a, 'default', { n: 4 });
+    const [message] = await drain(a.sqs(), url);
+    expect(message?.body).toMatchObject({
+      version: '0',
+      account: ids.a,
+      source: 'test.fidelity',
+      'detail-type': 'PING',
+      region,
+      detail: { n: 4 },
+    });
+  });
+
+  it('needs StackSets trusted access before a service-managed stack set (stacksets-orgs-activate-trusted-access.html)', async () => {
+    const { management } = moto();
+    const cfn = management.cloudFormation();
+    expect((await cfn.send(new DescribeOrganizationsAccessCommand({}))).Status).toBe('DISABLED');
+    const create = () =>
+      cfn.send(
+        new CreateStackSetCommand({
+          StackSetName: 'fidelity-service-managed',
+          PermissionModel: 'SERVICE_MANAGED',
+          AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+          TemplateBody: JSON.stringify({ Resources: { Q: { Type: 'AWS::SQS::Queue' } } }),
+        }),
+      );
+    await expect(create()).rejects.toThrow(/enable organizations access/);
+    // Only the management account can turn it on.
+    await expect(a.cloudFormation().send(new ActivateOrganizationsAccessCommand({}))).rejects.toThrow(
+      /management account/,
+    );
+    await cfn.send(new ActivateOrganizationsAccessCommand({}));
+    expect((await cfn.send(new DescribeOrganizationsAccessCommand({}))).Status).toBe('ENABLED');
+    const services = await management
+      .organizations()
+      .send(new ListAWSServiceAccessForOrganizationCommand({}));
+    expect(services.EnabledServicePrincipals?.map((s) => s.ServicePrincipal)).toContain(
+      'member.org.stacksets.cloudformation.amazonaws.com',
+    );
+    await expect(create()).resolves.toBeDefined();
+  });
+});
