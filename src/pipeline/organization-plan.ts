@@ -1,6 +1,6 @@
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { RequestFailedError } from '../bus/requests.js';
-import type { PolicyType, ResolvedConfig } from '../config/model.js';
+import { type PolicyType, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { isOrgbridgeError } from '../errors.js';
 import { organizationsPolicyPort } from '../handlers/policies/ports.js';
 import { planTextOf } from '../handlers/policies/sync.js';
@@ -162,6 +162,23 @@ async function planStacks(context: PlanContext): Promise<PlanSection> {
     import('./bootstrap.js'),
     import('./stack-changes.js'),
   ]);
+  const skipped = (note: string) =>
+    section({
+      kind: 'stacks',
+      title: "orgbridge's stacks",
+      summary: 'not planned',
+      skipped: true,
+      notes: [note],
+    });
+  const unset = SPECIAL_ACCOUNT_KINDS.filter(
+    (kind) => context.config.organization.accounts[kind] === undefined,
+  );
+  if (unset.length > 0) {
+    // An imported organization before its first bootstrap: there are no stacks to compare yet.
+    return skipped(
+      `orgbridge's stacks live in the special accounts, and ${unset.map((k) => `organization.${k}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set in accounts.yml`,
+    );
+  }
   const local = emulated(context);
   let rendering: Awaited<ReturnType<typeof renderForOrganization>>;
   try {
@@ -171,15 +188,9 @@ async function planStacks(context: PlanContext): Promise<PlanSection> {
     });
   } catch (e) {
     if (!isOrgbridgeError(e) || e.code !== 'BOOTSTRAP_SPECIAL_ACCOUNT_MISSING') throw e;
-    return section({
-      kind: 'stacks',
-      title: "orgbridge's stacks",
-      summary: 'not planned',
-      skipped: true,
-      notes: [
-        'the special accounts do not all exist yet (sync-accounts creates them); the stacks are planned after',
-      ],
-    });
+    return skipped(
+      'the special accounts do not all exist yet (sync-accounts creates them); the stacks are planned after',
+    );
   }
   const planned = await planArtifacts('bootstrap', connection.clients, rendering);
   return stacksSection({
