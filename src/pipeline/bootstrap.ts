@@ -1,32 +1,39 @@
 import {
-  type Capability,
   type CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
   DescribeStackEventsCommand,
-  DescribeStacksCommand,
-  GetTemplateCommand,
-  type Stack,
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
-import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
-import { dnsSuffixOf, roleArn } from '../partitions.js';
-import { artifactBucketName, LAMBDA_BUNDLE_PREFIX, TEMPLATE_PREFIX, templateKey } from '../protocol/names.js';
-import { buildBundles, bundleKeys, type LambdaBundle } from '../templates/bundles.js';
+import type { ObservedOrganization } from '../plan/observed.js';
+import { buildBundles, bundleKeys } from '../templates/bundles.js';
 import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
 import { assertGuardrails, checkDeployment } from '../templates/guardrails.js';
-import { type TemplateInputs, templateInputs } from '../templates/inputs.js';
+import { templateInputs } from '../templates/inputs.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
+import {
+  type ArtifactAction,
+  bucketRegion,
+  cicdKeyOf,
+  DEPLOY_CONCURRENCY,
+  describeStack,
+  missingArtifacts,
+  type Rendering,
+  stackIsCurrent,
+  stackRequest,
+  templateUrls,
+} from './deployed-state.js';
 import type { Output } from './output.js';
 import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
 
+export type { ArtifactAction, Rendering };
 // The deploy order is computed with the templates (so synth's guardrails check the same order).
 export { type DeployStep, deployPhases, deploySteps };
 
@@ -41,13 +48,6 @@ export { type DeployStep, deployPhases, deploySteps };
  * of the handler templates (queues and rules, no function) is deployed as a plain stack in every
  * account instead, and the in-process poller of src/runtime consumes the queues.
  */
-export interface Rendering {
-  readonly inputs: TemplateInputs;
-  readonly bundles: readonly LambdaBundle[];
-  readonly templates: readonly RenderedTemplate[];
-  readonly local: boolean;
-}
-
 /**
  * Observes the organization (account ids as the account sync matches them, the OU map) and its
  * id, bundles, renders.
@@ -55,15 +55,17 @@ export interface Rendering {
 export async function renderForOrganization(
   config: ResolvedConfig,
   management: AwsClients,
-  options: { local: boolean },
+  options: { local: boolean; observed?: ObservedOrganization },
 ): Promise<Rendering & { rootId: string }> {
   // esbuild runs in its own process: bundle while the organization is being read.
   const bundling = buildBundles();
   bundling.catch(() => undefined);
   // The whole observed organization (management account id, OU map, `orgbridge:key` tags), so
-  // accounts are recognised exactly as the account sync recognises them.
+  // accounts are recognised exactly as the account sync recognises them. The plan passes the
+  // snapshot it already took.
   const [observed, organization] = await Promise.all([
-    observeOrganization(organizationsPort(management.organizations()), { tagConcurrency: 8 }),
+    options.observed ??
+      observeOrganization(organizationsPort(management.organizations()), { tagConcurrency: 8 }),
     management
       .organizations()
       .send(new DescribeOrganizationCommand({}))
@@ -96,53 +98,7 @@ export async function renderForOrganization(
   };
 }
 
-/** One object per (artifact region, bundle). */
-export function bundleUploads(rendering: Rendering): { bucket: string; key: string; bundle: LambdaBundle }[] {
-  const cicd = rendering.inputs.accountIds[cicdKeyOf(rendering.inputs.config)] as string;
-  return rendering.inputs.regions.flatMap((region) =>
-    rendering.bundles.map((bundle) => ({
-      bucket: artifactBucketName(cicd, region),
-      key: bundle.key,
-      bundle,
-    })),
-  );
-}
-
-/** Templates go to the home region's bucket, keyed by content hash (stack sets point at them). */
-export function templateUploads(
-  rendering: Rendering,
-): { bucket: string; key: string; template: RenderedTemplate }[] {
-  const { inputs } = rendering;
-  const cicd = inputs.accountIds[cicdKeyOf(inputs.config)] as string;
-  return rendering.templates.map((template) => ({
-    bucket: artifactBucketName(cicd, inputs.homeRegion),
-    key: templateKey(`${template.name}-${template.sha256.slice(0, 16)}`),
-    template,
-  }));
-}
-
 const TERMINAL_OK = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']);
-/** CloudFormation rejects inline bodies above 51,200 bytes; larger ones go by URL. */
-const MAX_INLINE_TEMPLATE_BYTES = 51_200;
-
-async function describeStack(clients: AwsClients, region: string, name: string): Promise<Stack | undefined> {
-  try {
-    const out = await clients.cloudFormation(region).send(new DescribeStacksCommand({ StackName: name }));
-    return out.Stacks?.[0];
-  } catch (e) {
-    if (e instanceof Error && /does not exist/.test(e.message)) return undefined;
-    throw new AwsOperationError(`describing stack ${name}`, e);
-  }
-}
-
-function sameTemplate(deployed: string | undefined, wanted: Readonly<Record<string, unknown>>): boolean {
-  if (!deployed) return false;
-  try {
-    return JSON.stringify(JSON.parse(deployed)) === JSON.stringify(wanted);
-  } catch {
-    return false;
-  }
-}
 
 /** The reason of the first resource that failed, from the stack's events (newest first). */
 async function firstFailure(cfn: CloudFormationClient, stackName: string): Promise<string | undefined> {
@@ -164,39 +120,15 @@ export async function deployStack(
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const cfn = clients.cloudFormation(step.region);
-  const body =
-    Buffer.byteLength(template.body) <= MAX_INLINE_TEMPLATE_BYTES || !templateUrl
-      ? { TemplateBody: template.body }
-      : { TemplateURL: templateUrl };
-  const common = {
-    StackName: step.stackName,
-    ...body,
-    Capabilities: ['CAPABILITY_NAMED_IAM'] as Capability[],
-    ...(step.serviceRoleName ? { RoleARN: roleArn(step.region, step.accountId, step.serviceRoleName) } : {}),
-    ...(step.parameters
-      ? {
-          Parameters: Object.entries(step.parameters).map(([ParameterKey, ParameterValue]) => ({
-            ParameterKey,
-            ParameterValue,
-          })),
-        }
-      : {}),
-  };
+  const common = stackRequest(step, template, templateUrl);
   const existing = await describeStack(clients, step.region, step.stackName);
   if (
     existing &&
     TERMINAL_OK.has(existing.StackStatus ?? '') &&
-    existing.StackStatus !== 'UPDATE_ROLLBACK_COMPLETE'
+    existing.StackStatus !== 'UPDATE_ROLLBACK_COMPLETE' &&
+    (await stackIsCurrent(clients, step, template, existing)).current
   ) {
-    // Compare before updating: cheaper than a no-op UpdateStack, and moto never answers
-    // "No updates are to be performed".
-    const deployed = await cfn.send(new GetTemplateCommand({ StackName: step.stackName })).catch((e) => {
-      throw new AwsOperationError(`reading the template of ${step.stackName}`, e);
-    });
-    const sameParameters = Object.entries(step.parameters ?? {}).every(([k, v]) =>
-      existing.Parameters?.some((p) => p.ParameterKey === k && p.ParameterValue === v),
-    );
-    if (sameParameters && sameTemplate(deployed.TemplateBody, template.template)) return 'unchanged';
+    return 'unchanged';
   }
   let outcome: 'created' | 'updated' | 'unchanged';
   try {
@@ -264,36 +196,8 @@ export interface BootstrapRun {
   readonly mode?: 'aws' | 'local';
 }
 
-export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap';
-
-/**
- * Stacks deployed at once. Each stack of a phase is in another account or region (or, for the
- * forward shards, has its own name), so they are independent. In AWS a stack takes tens of
- * seconds of waiting, so 8 in flight; the emulator is one Python process that works on one
- * request at a time (its GIL), where more than 4 only queue (measured: docs/architecture.md).
- */
-export const DEPLOY_CONCURRENCY = { aws: 8, emulator: 4 } as const;
-
 const where = (step: DeployStep) =>
   `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
-
-/** Keys under `prefix` in the bucket; empty when it cannot be listed (the upload then says why). */
-async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  } catch {
-    return [];
-  }
-  return keys;
-}
 
 /** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
 export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
@@ -306,7 +210,6 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const cicdId = inputs.accountIds[cicdKeyOf(inputs.config)] as string;
   const cicd = run.management.forAccount(cicdId);
   const say = (text: string) => run.output.out(text);
-  const verb = run.execute ? '' : 'would ';
   if (local)
     say('local emulator: handler templates without Lambda; stack sets deployed as stacks in each account');
   for (const b of rendering.bundles.filter((x) => x.placeholder)) {
@@ -315,22 +218,23 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     );
   }
 
+  if (!run.execute) {
+    // The dry run reads what each step would change (change sets, the buckets' keys, trusted
+    // access), so a dry run right after a bootstrap says there is nothing to do
+    // (src/pipeline/stack-changes.ts).
+    const { planArtifacts, artifactPlanLines } = await import('./stack-changes.js');
+    const planned = await planArtifacts(action, run.management, rendering);
+    for (const line of artifactPlanLines(planned)) say(line);
+    return planned.pending ? 2 : 0;
+  }
+
   const steps = deploySteps(rendering);
   const concurrency = local ? DEPLOY_CONCURRENCY.emulator : DEPLOY_CONCURRENCY.aws;
   const byName = new Map(rendering.templates.map((t) => [t.name, t]));
-  const urls = new Map(
-    templateUploads(rendering).map((u) => [
-      u.template.name,
-      `https://${u.bucket}.s3.${inputs.homeRegion}.${dnsSuffixOf(inputs.homeRegion)}/${u.key}`,
-    ]),
-  );
+  const urls = templateUrls(rendering);
 
   const deploy = async (filter: (s: DeployStep) => boolean) => {
     for (const phase of deployPhases(steps.filter(filter))) {
-      if (!run.execute) {
-        for (const step of phase) say(`${verb}deploy ${step.template} as ${where(step)}`);
-        continue;
-      }
       // Stop starting stacks once one failed; let those in flight settle, then report.
       const failures: unknown[] = [];
       await mapWithConcurrency(phase, concurrency, async (step) => {
@@ -351,38 +255,8 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     }
   };
   const upload = async (what: 'bundles' | 'templates') => {
-    const items =
-      what === 'bundles'
-        ? bundleUploads(rendering).map((u) => ({
-            bucket: u.bucket,
-            key: u.key,
-            body: u.bundle.zip,
-            type: 'application/zip',
-          }))
-        : templateUploads(rendering).map((u) => ({
-            bucket: u.bucket,
-            key: u.key,
-            body: Buffer.from(u.template.body),
-            type: 'application/json',
-          }));
-    if (!run.execute) {
-      for (const item of items)
-        say(`${verb}upload s3://${item.bucket}/${item.key} (${item.body.length} bytes)`);
-      return;
-    }
-    const regionOf = (bucket: string) =>
-      inputs.regions.find((r) => bucket.endsWith(`-${r}`)) ?? inputs.homeRegion;
-    // Keys carry the content hash: an object already there is this exact content.
-    const prefix = what === 'bundles' ? LAMBDA_BUNDLE_PREFIX : TEMPLATE_PREFIX;
-    const buckets = [...new Set(items.map((i) => i.bucket))];
-    const present = new Set(
-      (
-        await mapWithConcurrency(buckets, concurrency, (bucket) =>
-          existingKeys(cicd.s3(regionOf(bucket)), bucket, prefix),
-        )
-      ).flatMap((keys, i) => keys.map((key) => `${buckets[i]}/${key}`)),
-    );
-    const missing = items.filter((item) => !present.has(`${item.bucket}/${item.key}`));
+    const { items, missing } = await missingArtifacts(rendering, cicd, what, concurrency);
+    const regionOf = (bucket: string) => bucketRegion(rendering, bucket);
     if (items.length > missing.length) say(`${items.length - missing.length} ${what} already uploaded`);
     await mapWithConcurrency(missing, concurrency, async (item) => {
       await cicd
@@ -409,10 +283,5 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap' && steps.some((s) => s.template === 'stack-sets'))
     await ensureStackSetsTrustedAccess(run.management.cloudFormation(inputs.homeRegion), run.execute, say);
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
-  return run.execute ? 0 : 2;
-}
-
-/** The cicd account's key: the artifact buckets and the pipeline live there. */
-function cicdKeyOf(config: Pick<ResolvedConfig, 'organization'>): string {
-  return requireSpecialAccounts(config, 'bootstrap', ['cicd']).cicd;
+  return 0;
 }

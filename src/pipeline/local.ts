@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
@@ -13,19 +12,31 @@ import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
 import { roleArn } from '../partitions.js';
+import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
-import { actionTarget } from '../plan/render.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
 import { renderHtmlReport } from '../report/html.js';
 import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
-import { homeRegionOf, resolveAccountIds, templateInputs } from '../templates/inputs.js';
+import { homeRegionOf, templateInputs } from '../templates/inputs.js';
 import { topologyInput } from '../templates/topology-adapter.js';
 import { cicdRequestClient, directAccountsGateway, eventBridgeAccountsGateway } from './accounts-gateway.js';
 import { ACTIONS, type ActionContext } from './actions.js';
 import { runArtifactAction } from './bootstrap.js';
+import {
+  createRunFiles,
+  finishRunFiles,
+  Interruption,
+  PROGRESS_INTERVAL_MS,
+  type RunFiles,
+  SIGNAL_EXIT_CODES,
+  type SignalSource,
+  StepProgress,
+  Steps,
+  type StopSignal,
+} from './local-session.js';
 import type { Output } from './output.js';
-import { syncAccounts } from './sync-accounts.js';
+import { type SyncAccountsResult, syncAccounts } from './sync-accounts.js';
 
 /**
  * `orgbridge local` (`npm start`): the whole product on an emulated organization, in one
@@ -42,6 +53,14 @@ export interface LocalOptions {
   /** Stream every step's own output (plans, deploys) instead of one summary line per step. */
   readonly verbose?: boolean;
   readonly now?: () => Date;
+  /** Where to write the HTML report (default: the run's temporary folder). */
+  readonly reportFile?: string;
+  /** SIGINT/SIGTERM stop the run and the emulator; `process` unless a test gives its own. */
+  readonly signals?: SignalSource;
+  /** Called on a second signal while the first one's shutdown is under way (the CLI exits). */
+  readonly onSecondSignal?: (signal: StopSignal) => void;
+  /** How often a running step prints its counts (default: 2 s on a terminal, 5 s in a log). */
+  readonly progressIntervalMs?: number;
 }
 
 /** The bundled example organization, from src/pipeline or dist/pipeline alike. */
@@ -71,55 +90,34 @@ export function specialAccountsOnly(config: ResolvedConfig): ResolvedConfig {
   return { ...config, accounts: config.accounts.filter((a) => special.has(a.key)) };
 }
 
-interface StepRecord {
-  readonly name: string;
-  readonly ms: number;
-  readonly summary: string;
-}
-
-/** Records how long each step took and what it did; the report prints them. */
-class Steps {
-  readonly records: StepRecord[] = [];
-  constructor(private readonly output: Output) {}
-
-  async run<T>(name: string, fn: () => Promise<T>, summarize: (value: T) => string): Promise<T> {
-    this.output.err(`▶ ${name}`);
-    const started = performance.now();
-    const value = await fn();
-    const record = { name, ms: performance.now() - started, summary: summarize(value) };
-    this.records.push(record);
-    this.output.err(`  ✓ ${record.summary} (${(record.ms / 1000).toFixed(1)} s)`);
-    return value;
-  }
-}
-
 /** Captures step output: the local run shows a summary, not every plan line (unless verbose). */
-function quietOutput(parent: Output, verbose = false): Output & { lines: string[] } {
+function quietOutput(
+  parent: Output,
+  verbose = false,
+  onLine: (text: string) => void = () => {},
+): Output & { lines: string[] } {
   const lines: string[] = [];
-  return {
-    lines,
-    out: (t) => {
-      lines.push(t);
-      if (verbose) parent.err(t);
-    },
-    err: (t) => {
-      lines.push(t);
-      if (verbose) parent.err(t);
-    },
-    interactive: false,
-    color: parent.color,
+  const take = (t: string) => {
+    lines.push(t);
+    onLine(t);
+    if (verbose) parent.err(t);
   };
+  return { lines, out: take, err: take, interactive: false, color: parent.color };
 }
 
 /** What a shell needs to talk to the emulator: printed by --keep-running, used by the actions. */
-export function emulatorEnvironment(endpoint: string, region: string): Record<string, string> {
+export function emulatorEnvironment(
+  endpoint: string,
+  region: string,
+  stateDir: string,
+): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_REGION: region,
     ORGBRIDGE_PIPELINE_STATE: 'file',
-    ORGBRIDGE_STATE_DIR: mkdtempSync(join(tmpdir(), 'orgbridge-local-state-')),
+    ORGBRIDGE_STATE_DIR: stateDir,
   };
 }
 
@@ -176,259 +174,401 @@ export function renderOuTree(observed: ObservedOrganization): string {
   return lines.join('\n');
 }
 
-export async function runLocal(output: Output, options: LocalOptions = {}): Promise<number> {
-  const started = performance.now();
-  const now = options.now ?? (() => new Date());
-  const steps = new Steps(output);
+/** What a run holds that a signal must be able to stop at any moment. */
+interface Running {
+  /** Set once the run is being stopped: whatever starts after that stops itself at once. */
+  stopped?: boolean;
+  server?: MotoServer;
+  pollers?: LocalPollers;
+  management?: AwsClients;
+}
+
+/** A signal came while this was starting: stop it too, and end the run's work here. */
+async function stoppedMeanwhile(started: { stop(): Promise<void> }): Promise<never> {
+  await started.stop();
+  throw new Error('the run was stopped');
+}
+
+/** Everything the steps of one run share. */
+interface LocalRun {
+  readonly output: Output;
+  readonly options: LocalOptions;
+  readonly steps: Steps;
+  readonly files: RunFiles;
+  readonly running: Running;
+  readonly outcomes: { account: string; outcome: RecordOutcome }[];
+  readonly now: () => Date;
+  /** Step output, captured (shown with --verbose) and counted for the progress lines. */
+  quiet(): Output & { lines: string[] };
+}
+
+interface PipelineResult {
+  readonly config: ResolvedConfig;
+  readonly configDir: string;
+  readonly env: Record<string, string>;
+  readonly sync: SyncAccountsResult;
+  readonly failed: readonly string[];
+  readonly exitCode: number;
+}
+
+/** The emulator and the organization in it, up to the management account. */
+async function startOrganization(run: LocalRun) {
+  const { steps, options } = run;
   const configDir = localConfigDir(options.configDir);
-  let server: MotoServer | undefined;
-  let pollers: LocalPollers | undefined;
-  let management: AwsClients | undefined;
-  const outcomes: { account: string; outcome: RecordOutcome }[] = [];
-  try {
-    const loaded = await steps.run(
-      'load the organization config',
-      () => loadConfig(configDir),
-      (c) => `${c.accounts.length} accounts, ${Object.keys(c.scopes).length} scopes from ${configDir}`,
-    );
-    const region = homeRegionOf(loaded);
-    server = await steps.run(
-      'start the AWS emulator',
-      () => startMoto(options.port !== undefined ? { port: options.port } : {}),
-      (s) => `moto server on ${s.endpoint}`,
-    );
-    const context = emulatorContext(server.endpoint, { region });
-    // The actions below build their own clients from the environment, exactly as they do when a
-    // person runs `orgbridge run --action ...` against this emulator afterwards.
-    const env = emulatorEnvironment(server.endpoint, region);
-    Object.assign(process.env, env);
-    const runAction = async (
-      name: string,
-      as: Record<string, string> = {},
-    ): Promise<{ code: number; lines: string[] }> => {
-      const registered = ACTIONS[name];
-      if (!registered) throw new Error(`no action ${name}`);
-      const action = await registered.load();
-      const captured = quietOutput(output, options.verbose);
-      const actionContext: ActionContext = {
-        configDir,
-        execute: true,
-        output: captured,
-        env: { ...process.env, ...as },
-        now,
-      };
-      // The SDK's default credential chain reads process.env: act as `as` for this action only.
-      const saved = Object.fromEntries(Object.keys(as).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, as);
-      const code = await action.run(actionContext).finally(() => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
+  const loaded = await steps.run(
+    'load the organization config',
+    () => loadConfig(configDir),
+    (c) => `${c.accounts.length} accounts, ${Object.keys(c.scopes).length} scopes from ${configDir}`,
+  );
+  const region = homeRegionOf(loaded);
+  const server = await steps.run(
+    'start the AWS emulator',
+    async () => {
+      const started = await startMoto({
+        logDir: run.files.motoLogDir,
+        ...(options.port !== undefined ? { port: options.port } : {}),
       });
-      if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
-      return { code, lines: captured.lines };
-    };
-    management = new AwsClients(context);
-    const org = management;
-    const managementId = await steps.run(
-      'create the organization',
-      async () => {
-        const { CreateOrganizationCommand } = await import('@aws-sdk/client-organizations');
-        await org.organizations().send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
-        const described = await org.organizations().send(new DescribeOrganizationCommand({}));
-        return described.Organization?.MasterAccountId as string;
-      },
-      (id) => `management account ${id}`,
-    );
-    const config = adoptManagementAccount(loaded, managementId);
-    const port = organizationsPort(org.organizations());
-    const direct = directAccountsGateway(port);
-
-    await steps.run(
-      'create the special accounts (bootstrap is done with management credentials)',
-      () =>
-        syncAccounts({
-          config: specialAccountsOnly(config),
-          gateway: direct,
-          now: now(),
-          execute: true,
-          output: quietOutput(output, options.verbose),
-        }),
-      (r) => `${r.applied.length} actions${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`,
-    );
-    const bootstrapOutput = quietOutput(output, options.verbose);
-    const bootstrapCode = await steps.run(
-      'bootstrap: artifact buckets, event buses, handler queues and rules',
-      () =>
-        runArtifactAction('bootstrap', {
-          config: specialAccountsOnly(config),
-          management: org,
-          execute: true,
-          output: bootstrapOutput,
-        }),
-      (code) =>
-        code === 0
-          ? `${bootstrapOutput.lines.filter((l) => l.startsWith('deploy')).length || 'all'} stacks deployed`
-          : `FAILED (exit ${code})`,
-    );
-    if (bootstrapCode !== 0) {
-      output.err(bootstrapOutput.lines.join('\n'));
-      return 1;
-    }
-
-    const topologyFor = async (): Promise<Topology> => {
-      const observed = await observeOrganization(port, { tagConcurrency: 8 });
+      run.running.server = started;
+      if (run.running.stopped) await stoppedMeanwhile(started);
+      return started;
+    },
+    (s) => `moto server on ${s.endpoint} (pid ${s.pid}, log ${s.logFile})`,
+  );
+  // The actions below build their own clients from the environment, exactly as they do when a
+  // person runs `orgbridge run --action ...` against this emulator afterwards.
+  const env = emulatorEnvironment(server.endpoint, region, run.files.stateDir);
+  Object.assign(process.env, env);
+  const org = new AwsClients(emulatorContext(server.endpoint, { region }));
+  run.running.management = org;
+  const managementId = await steps.run(
+    'create the organization',
+    async () => {
+      const { CreateOrganizationCommand } = await import('@aws-sdk/client-organizations');
+      await org.organizations().send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
       const described = await org.organizations().send(new DescribeOrganizationCommand({}));
-      const inputs = templateInputs(config, {
-        observed,
-        organizationId: described.Organization?.Id as string,
-      });
-      return computeTopology(topologyInput(inputs));
-    };
-    const startPollers = async (): Promise<LocalPollers> => {
-      const topology = await topologyFor();
-      return startLocalPollers({
-        topology,
-        clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
-        handlersFor: (kind) =>
-          handlersFor(kind, {
-            accounts: requirePlacementOus(config, 'the local handler runtime'),
-          }),
-        waitSeconds: 1,
-        concurrency: 8,
-        onOutcome: (account, outcome) => outcomes.push({ account, outcome }),
-      });
-    };
-    pollers = await steps.run(
-      'start the local handler runtime',
-      startPollers,
-      () => 'polling every handler queue',
-    );
+      return described.Organization?.MasterAccountId as string;
+    },
+    (id) => `management account ${id}`,
+  );
+  return { configDir, env, org, managementId, config: adoptManagementAccount(loaded, managementId) };
+}
 
-    const sync = await steps.run(
-      'sync-accounts --execute (from the cicd account, over EventBridge)',
-      async () => {
-        // As in AWS: the pipeline holds cicd credentials and asks the management account's
-        // handlers (run by the local runtime) over the buses; request/response on the reply queue.
-        const cicd = org.forAccount((await topologyFor()).cicdAccountId);
-        const client = await cicdRequestClient(cicd, {
-          busName: config.organization.event_bus,
-          source: config.organization.event_source,
-          waitSeconds: 1,
-        });
-        try {
-          const gateway = eventBridgeAccountsGateway({ client, managementAccountId: managementId });
-          return await syncAccounts({
-            config,
-            gateway,
-            now: now(),
-            execute: true,
-            output: quietOutput(output, options.verbose),
-          });
-        } finally {
-          await client.close();
-        }
-      },
-      (r) => {
-        const counts = new Map<string, number>();
-        for (const a of r.applied) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
-        const parts = [...counts.entries()].map(([k, n]) => `${n} ${k}`);
-        return `${parts.join(', ') || 'nothing to do'} over EventBridge${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`;
-      },
-    );
-    const memberBootstrap = quietOutput(output, options.verbose);
-    await steps.run(
-      'bootstrap the new accounts (buses, handler queues, cicd forward rules)',
-      () =>
-        runArtifactAction('bootstrap', { config, management: org, execute: true, output: memberBootstrap }),
-      (code) => (code === 0 ? 'done' : `FAILED (exit ${code})`),
-    );
-    await pollers.stop();
-    pollers = await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
-
-    const parentDomain = config.organization.dns_parent_domain;
-    if (parentDomain) {
-      await steps.run(
-        `host the parent DNS zone ${parentDomain} in the dns account (in AWS: once, delegated from your registrar)`,
-        async () => {
-          const topology = await topologyFor();
-          const dns = org.forAccount(topology.dnsAccountId);
-          await dns.route53().send(
-            new CreateHostedZoneCommand({
-              Name: parentDomain,
-              CallerReference: `orgbridge-local-${parentDomain}`,
-            }),
-          );
-        },
-        () => 'zone created',
-      );
-    }
-    const failed: string[] = [];
-    // The pipeline runs where it runs in AWS: in the cicd account, over EventBridge. The policy
-    // and ECR syncs act with management credentials, as their docs say.
-    const cicdCredentials = await cicdEnvironment(org, (await topologyFor()).cicdAccountId);
-    const actionsToRun: [string, Record<string, string>][] = [
-      ['pipeline', cicdCredentials],
-      ['sync-policies', {}],
-      ['sync-ecr', {}],
-    ];
-    for (const [name, as] of actionsToRun) {
-      const result = await steps.run(
-        `run --action ${name} --execute${name === 'pipeline' ? ' (from the cicd account, over EventBridge)' : ''}`,
-        () => runAction(name, as),
-        (r) => (r.code === 0 ? lastMeaningfulLine(r.lines) : `FAILED (exit ${r.code})`),
-      );
-      if (result.code !== 0) failed.push(name);
-    }
-
-    const observed = await observeOrganization(port, { tagConcurrency: 8 });
-    const seconds = (performance.now() - started) / 1000;
-    const byType = new Map<string, number>();
-    for (const { outcome } of outcomes) {
-      const key = `${outcome.type ?? 'unknown'} ${outcome.status}`;
-      byType.set(key, (byType.get(key) ?? 0) + 1);
-    }
-    output.out(`\norgbridge local: ${observed.accounts.length} accounts in ${seconds.toFixed(1)} s\n`);
-    output.out(renderOuTree(observed));
-    output.out(`\nsteps:`);
-    for (const r of steps.records)
-      output.out(`  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.name}: ${r.summary}`);
-    output.out(
-      `\nevents the local handler runtime processed (AWS calls of this process: ${org.counter.total}):`,
-    );
-    for (const [key, n] of [...byType.entries()].sort()) output.out(`  ${key.padEnd(48)} ${n}`);
-    output.out(`account plan after the run: ${sync.plan.actions.length} action(s) were applied`);
-    if (options.keepRunning) {
-      output.out(`\nThe emulated organization keeps running. In another shell:\n`);
-      output.out(
-        `  export ${Object.entries(env)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')}`,
-      );
-      output.out(`  npx orgbridge -c ${configDir} plan`);
-      output.out(`\nPress Ctrl-C to stop.`);
-      await new Promise<void>((resolveStop) => {
-        process.once('SIGINT', () => resolveStop());
-        process.once('SIGTERM', () => resolveStop());
-      });
-    }
-    const reportFile = join(env.ORGBRIDGE_STATE_DIR as string, 'report.html');
-    writeFileSync(
-      reportFile,
-      renderHtmlReport({
-        config,
-        accountIds: resolveAccountIds(config, observed),
-        plan: sync.plan.actions.map((a) => ({ action: a.action, target: actionTarget(a), reason: a.reason })),
-        generatedAt: now(),
+/** The organization's messaging as the design has it, then every account over EventBridge. */
+async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<typeof startOrganization>>) {
+  const { steps } = run;
+  const { org, managementId, config } = started;
+  const port = organizationsPort(org.organizations());
+  await steps.run(
+    'create the special accounts (bootstrap is done with management credentials)',
+    () =>
+      syncAccounts({
+        config: specialAccountsOnly(config),
+        gateway: directAccountsGateway(port),
+        now: run.now(),
+        execute: true,
+        output: run.quiet(),
       }),
+    (r) => `${r.applied.length} actions${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`,
+  );
+  const bootstrapOutput = run.quiet();
+  const deployed = () => bootstrapOutput.lines.filter((l) => /^(created|updated|unchanged) /.test(l)).length;
+  const bootstrapCode = await steps.run(
+    'bootstrap: artifact buckets, event buses, handler queues and rules',
+    () =>
+      runArtifactAction('bootstrap', {
+        config: specialAccountsOnly(config),
+        management: org,
+        execute: true,
+        output: bootstrapOutput,
+      }),
+    (code) => (code === 0 ? `${deployed()} stacks deployed` : `FAILED (exit ${code})`),
+  );
+  if (bootstrapCode !== 0) {
+    run.output.err(bootstrapOutput.lines.join('\n'));
+    return undefined;
+  }
+
+  const topologyFor = async (): Promise<Topology> => {
+    const observed = await observeOrganization(port, { tagConcurrency: 8 });
+    const described = await org.organizations().send(new DescribeOrganizationCommand({}));
+    const inputs = templateInputs(config, {
+      observed,
+      organizationId: described.Organization?.Id as string,
+    });
+    return computeTopology(topologyInput(inputs));
+  };
+  const startPollers = async (): Promise<LocalPollers> => {
+    run.running.pollers = await startLocalPollers({
+      topology: await topologyFor(),
+      clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
+      handlersFor: (kind) =>
+        handlersFor(kind, {
+          accounts: requirePlacementOus(config, 'the local handler runtime'),
+        }),
+      waitSeconds: 1,
+      concurrency: 8,
+      onOutcome: (account, outcome) => run.outcomes.push({ account, outcome }),
+    });
+    if (run.running.stopped) await stoppedMeanwhile(run.running.pollers);
+    return run.running.pollers;
+  };
+  await steps.run('start the local handler runtime', startPollers, () => 'polling every handler queue');
+
+  const sync = await steps.run(
+    'sync-accounts --execute (from the cicd account, over EventBridge)',
+    async () => {
+      // As in AWS: the pipeline holds cicd credentials and asks the management account's
+      // handlers (run by the local runtime) over the buses; request/response on the reply queue.
+      const cicd = org.forAccount((await topologyFor()).cicdAccountId);
+      const client = await cicdRequestClient(cicd, {
+        busName: config.organization.event_bus,
+        source: config.organization.event_source,
+        waitSeconds: 1,
+      });
+      try {
+        const gateway = eventBridgeAccountsGateway({ client, managementAccountId: managementId });
+        return await syncAccounts({ config, gateway, now: run.now(), execute: true, output: run.quiet() });
+      } finally {
+        await client.close();
+      }
+    },
+    (r) => {
+      const counts = new Map<string, number>();
+      for (const a of r.applied) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
+      const parts = [...counts.entries()].map(([k, n]) => `${n} ${k}`);
+      return `${parts.join(', ') || 'nothing to do'} over EventBridge${r.failures.length ? `, ${r.failures.length} FAILED` : ''}`;
+    },
+  );
+  await steps.run(
+    'bootstrap the new accounts (buses, handler queues, cicd forward rules)',
+    () => runArtifactAction('bootstrap', { config, management: org, execute: true, output: run.quiet() }),
+    (code) => (code === 0 ? 'done' : `FAILED (exit ${code})`),
+  );
+  await run.running.pollers?.stop();
+  await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
+  return { sync, topologyFor };
+}
+
+/** The pipeline's actions, run where they run in AWS, after the parent DNS zone exists. */
+async function runPipelineActions(
+  run: LocalRun,
+  started: Awaited<ReturnType<typeof startOrganization>>,
+  topologyFor: () => Promise<Topology>,
+): Promise<string[]> {
+  const { steps, output } = run;
+  const { org, config, configDir } = started;
+  const parentDomain = config.organization.dns_parent_domain;
+  if (parentDomain) {
+    await steps.run(
+      `host the parent DNS zone ${parentDomain} in the dns account (in AWS: once, delegated from your registrar)`,
+      async () => {
+        const dns = org.forAccount((await topologyFor()).dnsAccountId);
+        await dns.route53().send(
+          new CreateHostedZoneCommand({
+            Name: parentDomain,
+            CallerReference: `orgbridge-local-${parentDomain}`,
+          }),
+        );
+      },
+      () => 'zone created',
     );
-    output.out(`report (OU tree, settings with provenance, the account plan it applied): ${reportFile}`);
-    if (failed.length) output.out(`\nfailed steps: ${failed.join(', ')}`);
-    return sync.failures.length || failed.length ? 1 : 0;
+  }
+  const runAction = async (name: string, as: Record<string, string>) => {
+    const registered = ACTIONS[name];
+    if (!registered) throw new Error(`no action ${name}`);
+    const action = await registered.load();
+    const captured = run.quiet();
+    const context: ActionContext = {
+      configDir,
+      execute: true,
+      output: captured,
+      env: { ...process.env, ...as },
+      now: run.now,
+    };
+    // The SDK's default credential chain reads process.env: act as `as` for this action only.
+    const restore = withEnvironment(as);
+    const code = await action.run(context).finally(restore);
+    if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
+    return { code, lines: captured.lines };
+  };
+  const failed: string[] = [];
+  // The pipeline runs where it runs in AWS: in the cicd account, over EventBridge. The policy
+  // and ECR syncs act with management credentials, as their docs say.
+  const cicdCredentials = await cicdEnvironment(org, (await topologyFor()).cicdAccountId);
+  const actionsToRun: [string, Record<string, string>][] = [
+    ['pipeline', cicdCredentials],
+    ['sync-policies', {}],
+    ['sync-ecr', {}],
+  ];
+  for (const [name, as] of actionsToRun) {
+    const result = await steps.run(
+      `run --action ${name} --execute${name === 'pipeline' ? ' (from the cicd account, over EventBridge)' : ''}`,
+      () => runAction(name, as),
+      (r) => (r.code === 0 ? lastMeaningfulLine(r.lines) : `FAILED (exit ${r.code})`),
+    );
+    if (result.code !== 0) failed.push(name);
+  }
+  return failed;
+}
+
+/** Sets environment variables; the returned function puts the previous values back. */
+function withEnvironment(values: Record<string, string>): () => void {
+  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, values);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+async function runPipeline(run: LocalRun): Promise<PipelineResult | undefined> {
+  const started = await startOrganization(run);
+  const built = await buildOrganization(run, started);
+  if (!built) return undefined;
+  const failed = await runPipelineActions(run, started, built.topologyFor);
+  return {
+    config: started.config,
+    configDir: started.configDir,
+    env: started.env,
+    sync: built.sync,
+    failed,
+    exitCode: built.sync.failures.length || failed.length ? 1 : 0,
+  };
+}
+
+/** The organization as the run left it: the OU tree, the steps, the events, the report. */
+async function summarize(run: LocalRun, result: PipelineResult, startedAt: number): Promise<void> {
+  const { output, steps } = run;
+  const org = run.running.management as AwsClients;
+  const observed = await observeOrganization(organizationsPort(org.organizations()), { tagConcurrency: 8 });
+  const seconds = (performance.now() - startedAt) / 1000;
+  const byType = new Map<string, number>();
+  for (const { outcome } of run.outcomes) {
+    const key = `${outcome.type ?? 'unknown'} ${outcome.status}`;
+    byType.set(key, (byType.get(key) ?? 0) + 1);
+  }
+  output.out(`\norgbridge local: ${observed.accounts.length} accounts in ${seconds.toFixed(1)} s\n`);
+  output.out(renderOuTree(observed));
+  output.out(`\nsteps:`);
+  for (const r of steps.records)
+    output.out(`  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.name}: ${r.summary}`);
+  output.out(
+    `\nevents the local handler runtime processed (AWS calls of this process: ${org.counter.total}):`,
+  );
+  for (const [key, n] of [...byType.entries()].sort()) output.out(`  ${key.padEnd(48)} ${n}`);
+  const { sync, config } = result;
+  output.out(
+    `account plan: ${sync.applied.length} of ${sync.plan.actions.length} action(s) applied${sync.failures.length ? `, ${sync.failures.length} failed` : ''}`,
+  );
+  // The report shows the organization the run left next to the config, the plan it applied,
+  // and what a plan would still do now (nothing, when every step succeeded).
+  writeFileSync(
+    run.files.reportFile,
+    renderHtmlReport({
+      config,
+      observed,
+      plan: planAccountChanges({ config, observed, now: run.now() }),
+      planSource: 'planned again after the run',
+      applied: {
+        applied: sync.applied.length,
+        failed: sync.failures.length,
+        total: sync.plan.actions.length,
+      },
+      generatedAt: run.now(),
+    }),
+  );
+  output.out(`report (what AWS holds next to the config, the plan it applied): ${run.files.reportFile}`);
+  if (result.failed.length) output.out(`\nfailed steps: ${result.failed.join(', ')}`);
+}
+
+function printKeepRunning(output: Output, result: PipelineResult): void {
+  output.out(`\nThe emulated organization keeps running. In another shell:\n`);
+  output.out(
+    `  export ${Object.entries(result.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  output.out(`  node ${CLI_ENTRY} -c ${result.configDir} plan`);
+  output.out(`\nPress Ctrl-C to stop.`);
+}
+
+/** This package's CLI entry, so the printed command works without installing anything. */
+const CLI_ENTRY = fileURLToPath(new URL('../../bin/orgbridge.js', import.meta.url));
+
+/**
+ * `orgbridge local`: see the top of this file. Returns the exit code: 0 done, 1 a step failed,
+ * 130/143 stopped by SIGINT/SIGTERM (the emulator is stopped in every case).
+ */
+export async function runLocal(output: Output, options: LocalOptions = {}): Promise<number> {
+  const startedAt = performance.now();
+  const files = createRunFiles(options.reportFile);
+  const outcomes: LocalRun['outcomes'] = [];
+  const progress = new StepProgress(() => outcomes.length);
+  const running: Running = {};
+  const run: LocalRun = {
+    output,
+    options,
+    files,
+    running,
+    outcomes,
+    now: options.now ?? (() => new Date()),
+    steps: new Steps(
+      output,
+      progress,
+      options.progressIntervalMs ??
+        (output.interactive ? PROGRESS_INTERVAL_MS.interactive : PROGRESS_INTERVAL_MS.log),
+    ),
+    quiet: () => quietOutput(output, options.verbose, (t) => progress.line(t)),
+  };
+  // Stopping kills moto first: the pipeline's calls then fail at once instead of running on.
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      running.stopped = true;
+      const { server, pollers, management } = running;
+      await server?.stop();
+      await pollers?.stop().catch(() => undefined);
+      management?.destroy();
+    })();
+    return stopping;
+  };
+  const interruption = new Interruption(
+    options.signals ?? process,
+    (signal) => {
+      output.err(`\n${signal}: stopping the handler runtime and the emulator`);
+      void stop();
+    },
+    options.onSecondSignal,
+  );
+  // The run points process.env at the emulator; the caller gets its own environment back.
+  const environmentBefore = { ...process.env };
+  let outcome: 'ok' | 'failed' | 'interrupted' = 'failed';
+  try {
+    const work = runPipeline(run).then(async (result) => {
+      if (result) await summarize(run, result, startedAt);
+      return result;
+    });
+    work.catch(() => undefined); // abandoned when a signal wins the race below
+    const result = await Promise.race([work, interruption.received.then(() => 'interrupted' as const)]);
+    if (result === 'interrupted') {
+      outcome = 'interrupted';
+      output.err('stopped before the run ended: no report was written');
+      return SIGNAL_EXIT_CODES[interruption.signal as StopSignal];
+    }
+    if (!result) return 1;
+    if (options.keepRunning) {
+      printKeepRunning(output, result);
+      await interruption.received;
+    }
+    outcome = result.exitCode === 0 ? 'ok' : 'failed';
+    return result.exitCode;
   } finally {
-    await pollers?.stop();
-    management?.destroy();
-    await server?.stop();
+    interruption.dispose();
+    await stop();
+    for (const key of Object.keys(process.env)) if (!(key in environmentBefore)) delete process.env[key];
+    Object.assign(process.env, environmentBefore);
+    for (const line of finishRunFiles(files, outcome)) output.err(line);
   }
 }

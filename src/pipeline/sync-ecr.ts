@@ -1,14 +1,28 @@
 import { type CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { type ECRClient, PutLifecyclePolicyCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
+import {
+  type ECRClient,
+  GetLifecyclePolicyCommand,
+  GetRepositoryPolicyCommand,
+  PutLifecyclePolicyCommand,
+  SetRepositoryPolicyCommand,
+} from '@aws-sdk/client-ecr';
 import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
-import { allPages, awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
-import { organizationsPolicyPort } from '../handlers/policies/ports.js';
-import { observePolicies } from '../handlers/policies/sync.js';
+import { observeOrganization } from '../handlers/accounts/observe.js';
+import { awsErrorName, organizationsPort } from '../handlers/accounts/ports.js';
 import { deployStack } from '../handlers/provisioning/deploy-stack.js';
 import { cloudFormationPort } from '../handlers/provisioning/ports.js';
 import { roleArn } from '../partitions.js';
+import { sameJsonDocument, unifiedJsonDiff } from '../plan/json-diff.js';
+import type { ObservedOrganization } from '../plan/observed.js';
+import {
+  type EcrDriftEntry,
+  type EcrRepositoryPlan,
+  ecrSection,
+  repositoryDocument,
+} from '../plan/section-ecr.js';
+import type { PlanSection } from '../plan/sections.js';
 import { ROLE_NAMES } from '../protocol/names.js';
 import {
   ECR_STACK_NAME,
@@ -16,6 +30,7 @@ import {
   type RenderedEcrTemplate,
   renderEcrTemplate,
 } from '../templates/ecr.js';
+import { resolveAccountIds } from '../templates/inputs.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 
@@ -59,6 +74,44 @@ export interface SyncEcrResult {
   readonly exitCode: number;
 }
 
+/**
+ * OU path -> its `aws:PrincipalOrgPaths` value (`o-id/r-id/ou-a/ou-b/`; the root `''` is
+ * `o-id/r-id/`), for every OU whose chain is known.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths
+ */
+export function orgPathsOf(
+  organizationId: string,
+  rootId: string,
+  ous: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const orgPaths: Record<string, string> = { '': `${organizationId}/${rootId}/` };
+  for (const path of Object.keys(ous)) {
+    if (path === '') continue;
+    const parts = path.split('/');
+    const ids = parts.map((_, i) => ous[parts.slice(0, i + 1).join('/')]);
+    if (ids.every(Boolean)) orgPaths[path] = `${organizationId}/${rootId}/${ids.join('/')}/`;
+  }
+  return orgPaths;
+}
+
+/**
+ * What the template needs, from a snapshot of the organization (LIST_ACCOUNTS or observed
+ * in-process) instead of Organizations calls: the plan has one, from either gateway.
+ */
+export function ecrTemplateInputsFromObserved(
+  config: ResolvedConfig,
+  observed: ObservedOrganization,
+  organizationId: string,
+): EcrTemplateInputs {
+  return {
+    repositories: config.ecr,
+    accounts: config.accounts,
+    accountIds: resolveAccountIds(config, observed),
+    organizationId,
+    orgPaths: orgPathsOf(organizationId, observed.rootId, observed.ous),
+  };
+}
+
 /** What the template needs from the organization. */
 export async function ecrTemplateInputs(
   config: ResolvedConfig,
@@ -70,27 +123,15 @@ export async function ecrTemplateInputs(
   } catch (e) {
     throw new AwsOperationError('reading the organization id', e);
   }
-  const observed = await observePolicies(organizationsPolicyPort(organizations), []);
-  const orgPaths: Record<string, string> = {};
-  for (const path of Object.keys(observed.ous)) {
-    const parts = path.split('/');
-    const ids = parts.map((_, i) => observed.ous[parts.slice(0, i + 1).join('/')]);
-    if (ids.every(Boolean)) orgPaths[path] = `${organizationId}/${observed.rootId}/${ids.join('/')}/`;
-  }
-  const byName = new Map(
-    (await allPages((t) => organizationsPort(organizations).listAccounts(t)))
-      .filter((a) => a.status === 'ACTIVE')
-      .map((a) => [a.name, a.id]),
-  );
-  const accountIds: Record<string, string> = {};
-  for (const a of config.accounts) {
-    const id = a.id ?? byName.get(a.name);
-    if (id) accountIds[a.key] = id;
-  }
-  return { repositories: config.ecr, accounts: config.accounts, accountIds, organizationId, orgPaths };
+  // Accounts are matched as the account sync matches them (key marker, email, name), so the
+  // sync and `orgbridge plan` grant pulls to the same accounts.
+  const observed = await observeOrganization(organizationsPort(organizations), { tagConcurrency: 8 });
+  return ecrTemplateInputsFromObserved(config, observed, organizationId);
 }
 
-async function deployedTemplate(cfn: CloudFormationClient): Promise<Record<string, unknown> | undefined> {
+export async function deployedTemplate(
+  cfn: CloudFormationClient,
+): Promise<Record<string, unknown> | undefined> {
   try {
     const out = await cfn.send(new GetTemplateCommand({ StackName: ECR_STACK_NAME }));
     return out.TemplateBody ? (JSON.parse(out.TemplateBody) as Record<string, unknown>) : undefined;
@@ -100,13 +141,41 @@ async function deployedTemplate(cfn: CloudFormationClient): Promise<Record<strin
   }
 }
 
-type Resources = Record<string, { Properties?: { RepositoryName?: string } }>;
-function repositoriesOf(template: Record<string, unknown> | undefined): Map<string, string> {
-  const map = new Map<string, string>();
+type Resources = Record<string, { Properties?: { RepositoryName?: string } & Record<string, unknown> }>;
+function repositoriesOf(template: Record<string, unknown> | undefined): Map<string, Record<string, unknown>> {
+  const map = new Map<string, Record<string, unknown>>();
   for (const r of Object.values((template?.Resources ?? {}) as Resources)) {
-    if (r.Properties?.RepositoryName) map.set(r.Properties.RepositoryName, JSON.stringify(r.Properties));
+    if (r.Properties?.RepositoryName) map.set(r.Properties.RepositoryName, r.Properties);
   }
   return map;
+}
+
+/**
+ * Repository by repository: what the deploy adds, changes (lifecycle or pull policy) or removes,
+ * with the settings before and after (for the plan's diff).
+ */
+export function repositoryPlans(
+  deployed: Record<string, unknown> | undefined,
+  rendered: Record<string, unknown>,
+): EcrRepositoryPlan[] {
+  const before = repositoriesOf(deployed);
+  const after = repositoriesOf(rendered);
+  const plans: EcrRepositoryPlan[] = [];
+  for (const [name, props] of after) {
+    const old = before.get(name);
+    if (!old) plans.push({ repository: name, change: 'add', after: repositoryDocument(props) });
+    else if (JSON.stringify(old) !== JSON.stringify(props))
+      plans.push({
+        repository: name,
+        change: 'update',
+        before: repositoryDocument(old),
+        after: repositoryDocument(props),
+      });
+  }
+  for (const [name, props] of before)
+    if (!after.has(name))
+      plans.push({ repository: name, change: 'remove', before: repositoryDocument(props) });
+  return plans.sort((a, b) => (a.repository < b.repository ? -1 : 1));
 }
 
 /** Repository by repository: what the deploy adds, changes (lifecycle or pull policy) or removes. */
@@ -114,16 +183,81 @@ export function diffRepositories(
   deployed: Record<string, unknown> | undefined,
   rendered: Record<string, unknown>,
 ): RepositoryChange[] {
-  const before = repositoriesOf(deployed);
-  const after = repositoriesOf(rendered);
-  const changes: RepositoryChange[] = [];
-  for (const [name, props] of after) {
-    if (!before.has(name)) changes.push({ repository: name, change: 'add' });
-    else if (before.get(name) !== props) changes.push({ repository: name, change: 'update' });
+  return repositoryPlans(deployed, rendered).map(({ repository, change }) => ({ repository, change }));
+}
+
+/** One policy of a repository as ECR has it now; undefined when it has none. */
+async function currentPolicy(
+  ecr: ECRClient,
+  repository: string,
+  which: 'pull' | 'lifecycle',
+): Promise<string | undefined | 'no-repository'> {
+  try {
+    if (which === 'pull') {
+      const out = await ecr.send(new GetRepositoryPolicyCommand({ repositoryName: repository }));
+      return out.policyText;
+    }
+    const out = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: repository }));
+    return out.lifecyclePolicyText;
+  } catch (e) {
+    const name = awsErrorName(e);
+    if (name === 'RepositoryNotFoundException') return 'no-repository';
+    if (name === 'RepositoryPolicyNotFoundException' || name === 'LifecyclePolicyNotFoundException')
+      return undefined;
+    throw new AwsOperationError(`reading the ${which} policy of repository ${repository}`, e);
   }
-  for (const name of before.keys())
-    if (!after.has(name)) changes.push({ repository: name, change: 'remove' });
-  return changes.sort((a, b) => (a.repository < b.repository ? -1 : 1));
+}
+
+/**
+ * Repositories of the deployed stack whose pull or lifecycle policy in ECR is not the one the
+ * stack set (edited, added or removed by hand), or that were deleted. CloudFormation does not
+ * notice such edits: a deploy of an unchanged template leaves them as they are.
+ */
+export async function ecrDrift(
+  ecr: ECRClient,
+  deployed: Record<string, unknown> | undefined,
+): Promise<EcrDriftEntry[]> {
+  const drift: EcrDriftEntry[] = [];
+  for (const [name, props] of repositoriesOf(deployed)) {
+    const wanted = {
+      pull: props.RepositoryPolicyText === undefined ? undefined : JSON.stringify(props.RepositoryPolicyText),
+      lifecycle: (props.LifecyclePolicy as { LifecyclePolicyText?: string } | undefined)?.LifecyclePolicyText,
+    };
+    for (const which of ['pull', 'lifecycle'] as const) {
+      const now = await currentPolicy(ecr, name, which);
+      if (now === 'no-repository') {
+        drift.push({ repository: name, detail: 'deleted outside orgbridge (the stack still lists it)' });
+        break;
+      }
+      const expected = wanted[which];
+      if (expected === undefined && now === undefined) continue;
+      if (expected !== undefined && now !== undefined && sameJsonDocument(expected, now)) continue;
+      const what = now === undefined ? 'removed' : expected === undefined ? 'added' : 'edited';
+      drift.push({
+        repository: name,
+        detail: `${which} policy ${what} outside orgbridge; a deploy of the unchanged stack does not restore it`,
+        diff: unifiedJsonDiff(expected, now, { from: `${ECR_STACK_NAME} template`, to: 'ECR now' }),
+      });
+    }
+  }
+  return drift;
+}
+
+/** The plan's `ecr` section: the stack's repositories against ecr.yml, and their drift. */
+export async function planEcrSection(options: {
+  readonly inputs: EcrTemplateInputs;
+  /** CloudFormation and ECR in the cicd account's home region. */
+  readonly cloudFormation: CloudFormationClient;
+  readonly ecr: ECRClient;
+}): Promise<PlanSection> {
+  const rendered = renderEcrTemplate(options.inputs);
+  const deployed = await deployedTemplate(options.cloudFormation);
+  return ecrSection({
+    stackName: rendered.stackName,
+    repositories: repositoryPlans(deployed, rendered.template),
+    drift: await ecrDrift(options.ecr, deployed),
+    ...(deployed ? {} : { notes: [`${rendered.stackName} is not deployed yet`] }),
+  });
 }
 
 /** The CloudFormation service role of the ECR stack in the cicd account (home region). */

@@ -1,16 +1,17 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type RequestClient, RequestFailedError } from '../bus/requests.js';
-import type { PolicyType, ResolvedConfig } from '../config/model.js';
+import type { PolicyDocument, PolicyType, ResolvedConfig } from '../config/model.js';
 import type { OrganizationsPolicyPort } from '../handlers/policies/ports.js';
 import { type ApplyResult, applyPolicyPlan, observePolicies, planTextOf } from '../handlers/policies/sync.js';
 import {
   accountsUnderFrom,
+  type ObservedPolicies,
   POLICY_TYPES_ORDER,
   type PolicyPlan,
   planPolicies,
-  renderPolicyPlan,
 } from '../plan/policies.js';
 import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
+import { renderPolicyPlanWithDiffs } from '../plan/section-policies.js';
 import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 import { type ScpsCarriage, syncScpsByEvent } from './sync-scps.js';
@@ -37,20 +38,16 @@ export interface SyncPoliciesResult {
   readonly exitCode: number;
 }
 
-export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPoliciesResult> {
-  const { config, output } = options;
-  let types: PolicyType[] = [...POLICY_TYPES_ORDER];
-  if (options.emulator) {
-    const skipped = config.policies.filter((p) => p.type === 'backup').length;
-    output.err(
-      `note: skipping backup policies${skipped ? ` (${skipped} files)` : ''}: the AWS emulator (moto) cannot create BACKUP_POLICY; they sync against real AWS`,
-    );
-    types = types.filter((t) => t !== 'backup');
-  }
+/** The policy files of `types` against what Organizations holds (sync-policies and `plan`). */
+export async function observeAndPlanPolicies(
+  config: ResolvedConfig,
+  port: OrganizationsPolicyPort,
+  types: readonly PolicyType[],
+): Promise<{ desired: PolicyDocument[]; observed: ObservedPolicies; plan: PolicyPlan }> {
   const desired = config.policies.filter((p) => types.includes(p.type));
   const accountDesired = accountAttachmentsOf(config).filter((p) => types.includes(p.type));
   const names = new Set([...desired, ...accountDesired].map((d) => `${d.type}\u0000${d.name}`));
-  const observed = await observePolicies(options.port, types, {
+  const observed = await observePolicies(port, types, {
     described: (type, name) => names.has(`${type}\u0000${name}`),
   });
   const plan = planPolicies({
@@ -62,7 +59,21 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
     accountsUnder: accountsUnderFrom(config.accounts),
     scope: policyScopeOf(config),
   });
-  output.out(renderPolicyPlan(plan));
+  return { desired, observed, plan };
+}
+
+export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPoliciesResult> {
+  const { config, output } = options;
+  let types: PolicyType[] = [...POLICY_TYPES_ORDER];
+  if (options.emulator) {
+    const skipped = config.policies.filter((p) => p.type === 'backup').length;
+    output.err(
+      `note: skipping backup policies${skipped ? ` (${skipped} files)` : ''}: the AWS emulator (moto) cannot create BACKUP_POLICY; they sync against real AWS`,
+    );
+    types = types.filter((t) => t !== 'backup');
+  }
+  const { observed, plan } = await observeAndPlanPolicies(config, options.port, types);
+  output.out(renderPolicyPlanWithDiffs(plan, observed));
   if (plan.problems.some((p) => p.blocking)) {
     output.err('policy sync blocked: fix the errors above first');
     return { plan, exitCode: 1 };

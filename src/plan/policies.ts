@@ -43,6 +43,8 @@ export const ObservedPolicySchema = z.object({
   managed: z.boolean(),
   /** Content, read for the policies the config describes (to compare). */
   content: z.string().optional(),
+  /** Description; orgbridge's carries a stamp of the content it wrote (src/plan/policy-drift.ts). */
+  description: z.string().optional(),
   /** Target keys it is attached to: OU paths (`''` the root) and `accountTarget(id)`. */
   targets: z.array(z.string()),
 });

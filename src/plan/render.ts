@@ -11,7 +11,8 @@ export const ACTION_LABELS: Readonly<Record<AccountActionKind, string>> = {
   'close-account': 'close account',
 };
 
-const SYMBOLS: Readonly<Record<AccountActionKind, string>> = {
+/** One-character mark of each action kind in text and Markdown plans. */
+export const ACTION_SYMBOLS: Readonly<Record<AccountActionKind, string>> = {
   'create-ou': '+',
   'adopt-account': '=',
   'create-account': '+',
@@ -48,18 +49,6 @@ export function describeAction(action: AccountAction): string {
   }
 }
 
-/** The target an action is about, for reports (`orgbridge report`). */
-export function actionTarget(action: AccountAction): string {
-  switch (action.action) {
-    case 'create-ou':
-      return action.path;
-    case 'create-account':
-      return action.name;
-    default:
-      return `${action.name} (${action.accountId})`;
-  }
-}
-
 export function actionsByKind(plan: AccountPlan): Map<AccountActionKind, AccountAction[]> {
   const groups = new Map<AccountActionKind, AccountAction[]>();
   for (const kind of ACTION_ORDER) groups.set(kind, []);
@@ -93,7 +82,7 @@ export function renderPlanText(plan: AccountPlan): string {
   for (const [kind, actions] of actionsByKind(plan)) {
     if (!actions.length) continue;
     lines.push(`${ACTION_LABELS[kind]} (${actions.length})`);
-    for (const a of actions) lines.push(`  ${SYMBOLS[kind]} ${describeAction(a)}\n      ${a.reason}`);
+    for (const a of actions) lines.push(`  ${ACTION_SYMBOLS[kind]} ${describeAction(a)}\n      ${a.reason}`);
     lines.push('');
   }
   if (plan.blocked.length) {

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { observeOrganization } from '../../src/handlers/accounts/observe.js';
 import { organizationsPort } from '../../src/handlers/accounts/ports.js';
 import { MARKERS } from '../../src/plan/markers.js';
 import { AccountPlanSchema } from '../../src/plan/model.js';
+import { OrganizationPlanSchema } from '../../src/plan/sections.js';
+import { useProcessEnv } from '../support/env.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 
 /** `orgbridge plan` and `orgbridge run --action sync-accounts` on examples/, in-process. */
 describe('orgbridge plan / run --action sync-accounts on the example config', () => {
   const moto = useMoto();
-  const saved: Record<string, string | undefined> = {};
   const env = (): Record<string, string> => ({
     AWS_ENDPOINT_URL: moto().server.endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -21,17 +22,14 @@ describe('orgbridge plan / run --action sync-accounts on the example config', ()
 
   beforeAll(async () => {
     await createOrganization(moto().management);
-    for (const [k, v] of Object.entries(env())) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
   });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useProcessEnv(env);
+
+  /** The account plan (docs/plan.md, version 1) inside `plan --json`'s accounts section. */
+  const accountPlanOf = (out: string) =>
+    AccountPlanSchema.parse(
+      OrganizationPlanSchema.parse(JSON.parse(out)).sections.find((s) => s.kind === 'accounts')?.plan,
+    );
 
   const cli = async (...args: string[]) => {
     const io = memoryIo();
@@ -40,9 +38,9 @@ describe('orgbridge plan / run --action sync-accounts on the example config', ()
   };
 
   it('plans the whole example organization as JSON with exit code 2', async () => {
-    const { code, out } = await cli('plan', '--json');
+    const { code, out } = await cli('plan', '--json', '--only', 'accounts');
     expect(code).toBe(2);
-    const plan = AccountPlanSchema.parse(JSON.parse(out));
+    const plan = accountPlanOf(out);
     expect(plan.version).toBe(1);
     expect(plan.summary.actions['create-account']).toBeGreaterThan(50);
     expect(plan.blocked).toEqual([]);
@@ -59,17 +57,18 @@ describe('orgbridge plan / run --action sync-accounts on the example config', ()
     expect(run.err).not.toContain('failed:');
     expect(run.code).toBe(0);
     const org = await observeOrganization(port);
-    const again = AccountPlanSchema.parse(JSON.parse((await cli('plan', '--json')).out));
+    const again = accountPlanOf((await cli('plan', '--json', '--only', 'accounts')).out);
     expect(again.actions).toEqual([]);
     // Every account of the DSL, special ones included (the management account existed already).
     expect(again.summary.unchanged).toBe(org.accounts.length);
     const cicd = org.accounts.find((a) => a.tags[MARKERS.key] === 'cicd');
     expect(cicd?.ou).toBe('Internal/Infra');
 
-    const text = await cli('plan');
+    const text = await cli('plan', '--only', 'accounts');
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/^Plan: no changes \(\d+ unchanged\)$/m);
-    const md = await cli('plan', '--markdown');
+    expect(text.out).toMatch(/^Accounts and OUs: no changes \(\d+ unchanged\)$/m);
+    expect(text.out.split('\n').at(-1)).toBe('Plan: accounts no changes');
+    const md = await cli('plan', '--markdown', '--only', 'accounts');
     expect(md.out).toContain('**Nothing to do**');
   });
 

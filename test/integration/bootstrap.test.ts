@@ -1,4 +1,9 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  ListChangeSetsCommand,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
@@ -60,9 +65,11 @@ describe('bootstrap on the emulator', () => {
     const { code, io } = await bootstrap(false);
     expect(code).toBe(2);
     const text = io.stdout.join('\n');
+    // A stack that does not exist yet is planned from its template: every resource is added.
     expect(text).toContain(
-      `would deploy handlers-member as orgbridge-handlers in member-00000 (${org.ids['member-00000']})`,
+      `would create handlers-member as orgbridge-handlers in member-00000 (${org.ids['member-00000']}) ${REGION}`,
     );
+    expect(text).toMatch(/^ {4}\+ \w+ \(AWS::SQS::Queue\)$/m);
     expect(text).toContain('would upload s3://orgbridge-artifacts-');
     const cicd = moto().management.forAccount(org.ids.cicd as string);
     await expect(
@@ -78,12 +85,12 @@ describe('bootstrap on the emulator', () => {
     // A SERVICE_MANAGED stack set needs trusted access (stacksets-orgs-activate-trusted-access.html).
     const activate = at(/^would activate StackSets trusted access/);
     expect(activate).toBeGreaterThan(-1);
-    const sets = at(/^would deploy stack-sets as orgbridge-stack-sets in management/);
+    const sets = at(/^would create stack-sets as orgbridge-stack-sets in management/);
     expect(activate).toBeLessThan(sets);
     // The special accounts' buses come from the event bus stack set: their handlers after it.
     for (const kind of ['cicd', 'identity', 'dns', 'logs', 'audit'])
-      expect(at(new RegExp(`^would deploy handlers-${kind} `)), kind).toBeGreaterThan(sets);
-    expect(at(/^would deploy forward-00 /)).toBeGreaterThan(sets);
+      expect(at(new RegExp(`^would create handlers-${kind} `)), kind).toBeGreaterThan(sets);
+    expect(at(/^would create forward-00 /)).toBeGreaterThan(sets);
   });
 
   it('activates StackSets trusted access, or stops saying how when it cannot', async () => {
@@ -198,5 +205,45 @@ describe('bootstrap on the emulator', () => {
     // Bundles and templates are stored under their content hash: nothing is uploaded again.
     expect(io.stdout.filter((l) => l.startsWith('uploaded '))).toEqual([]);
     expect(io.stdout).toContain('14 bundles already uploaded'); // 7 kinds x 2 regions
+  });
+
+  it('a dry run right after a bootstrap has nothing to do and exits 0', async () => {
+    const { code, io } = await bootstrap(false);
+    expect(io.stdout.filter((l) => /^(would|drift|not planned)/.test(l))).toEqual([]);
+    expect(io.stdout.at(-1)).toMatch(/^nothing to do: \d+ stacks and every artifact are up to date$/);
+    expect(code).toBe(0);
+  });
+
+  it('a stack updated by hand is drift, and the change set says what the bootstrap would undo', async () => {
+    const member = org.ids['member-00001'] as string;
+    const cfn = moto().management.forAccount(member).cloudFormation(REGION);
+    const deployed = await cfn.send(new GetTemplateCommand({ StackName: 'orgbridge-handlers' }));
+    const template = JSON.parse(deployed.TemplateBody as string);
+    template.Resources.AddedByHand = { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'added-by-hand' } };
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'orgbridge-handlers',
+        TemplateBody: JSON.stringify(template),
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+
+    const dry = await bootstrap(false);
+    expect(dry.code).toBe(2);
+    const where = `orgbridge-handlers in member-00001 (${member}) ${REGION}`;
+    expect(dry.io.stdout).toContain(
+      `drift: ${where}: the deployed template is none orgbridge rendered (not in the artifact bucket): the stack was updated outside orgbridge`,
+    );
+    expect(dry.io.stdout).toContain(`would update handlers-member as ${where}`);
+    expect(dry.io.stdout).toContain('    - AddedByHand (AWS::SQS::Queue)');
+    // Only that stack changes; the change set is deleted again.
+    expect(dry.io.stdout.filter((l) => l.startsWith('would '))).toHaveLength(1);
+    const sets = await cfn.send(new ListChangeSetsCommand({ StackName: 'orgbridge-handlers' }));
+    expect(sets.Summaries ?? []).toEqual([]);
+
+    // The bootstrap puts orgbridge's template back; the next dry run is empty again.
+    const apply = await bootstrap(true);
+    expect(apply.io.stdout).toContain(`updated ${where}`);
+    expect((await bootstrap(false)).code).toBe(0);
   });
 });

@@ -167,7 +167,7 @@ describe('orgbridge import on the emulator', () => {
     // Nothing to do right after the import.
     expect((await cli('-c', out, 'validate')).code).toBe(0);
     const plan = await cli('-c', out, 'plan');
-    expect(plan.out).toMatch(/^Plan: no changes \(5 unchanged\)$/m);
+    expect(plan.out).toMatch(/^Accounts and OUs: no changes \(5 unchanged\)$/m);
     expect(plan.code).toBe(0);
     const sync = await cli('-c', out, 'run', '--action', 'sync-policies');
     expect(sync.out).toContain('policies (scp, tag): no changes');

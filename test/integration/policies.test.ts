@@ -189,9 +189,10 @@ describe('policy sync on the emulator', () => {
       changed: false,
       summary: { actions: '2', 'create-policy': '1', 'attach-policy': '1' },
     });
-    // The dry run's answer says what would change, as the CLI prints a plan.
+    // The dry run's answer says what would change, as the CLI prints a plan (with each
+    // document's diff indented below its line).
     expect(planTextOf(dry?.summary)).toMatch(
-      /^policies \(scp\): 1 create-policy, 1 attach-policy\n.*create scp orgbridge-scp-by-event .*\n.*attach scp orgbridge-scp-by-event to Internal\/Standard/,
+      /^policies \(scp\): 1 create-policy, 1 attach-policy\n.*create scp orgbridge-scp-by-event .*\n(?: {6}.*\n)*.*attach scp orgbridge-scp-by-event to Internal\/Standard/,
     );
     expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);
     expect(await syncScpsHandler.handle(detail(false, wanted), { ...ctx, dryrun: false })).toMatchObject({

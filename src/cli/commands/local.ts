@@ -5,17 +5,39 @@ export function registerLocal(program: Command, ctx: CliContext): void {
   program
     .command('local')
     .description('start an emulated AWS organization (moto) and run the whole pipeline against it')
-    .option('--keep-running', 'keep the emulator and the handler runtime up after the run')
+    .option(
+      '--keep-running',
+      'keep the emulator and the handler runtime up after the run (Ctrl-C stops them)',
+    )
     .option('--verbose', "stream each step's own output instead of one summary line per step")
     .option('--port <port>', 'port of the emulator (default: a free one)', (v) => Number.parseInt(v, 10))
-    .action(async (options: { keepRunning?: boolean; port?: number; verbose?: boolean }, cmd: Command) => {
-      const { runLocal } = await import('../../pipeline/local.js');
-      const globals = cmd.optsWithGlobals() as { config?: string };
-      ctx.exitCode = await runLocal(ctx.io, {
-        ...(globals.config ? { configDir: globals.config } : {}),
-        ...(options.keepRunning ? { keepRunning: true } : {}),
-        ...(options.port !== undefined ? { port: options.port } : {}),
-        ...(options.verbose ? { verbose: true } : {}),
-      });
-    });
+    .option(
+      '--report <file>',
+      'where to write the HTML report (default: in the run folder, printed at the end)',
+    )
+    .action(
+      async (
+        options: { keepRunning?: boolean; port?: number; verbose?: boolean; report?: string },
+        cmd: Command,
+      ) => {
+        const [{ runLocal }, { SIGNAL_EXIT_CODES }] = await Promise.all([
+          import('../../pipeline/local.js'),
+          import('../../pipeline/local-session.js'),
+        ]);
+        const globals = cmd.optsWithGlobals() as { config?: string };
+        ctx.exitCode = await runLocal(ctx.io, {
+          ...(globals.config ? { configDir: globals.config } : {}),
+          ...(options.keepRunning ? { keepRunning: true } : {}),
+          ...(options.port !== undefined ? { port: options.port } : {}),
+          ...(options.verbose ? { verbose: true } : {}),
+          ...(options.report ? { reportFile: options.report } : {}),
+          // A second Ctrl-C while the first one's shutdown runs: leave now.
+          onSecondSignal: (signal) => process.exit(SIGNAL_EXIT_CODES[signal]),
+        });
+        const interrupted = Object.values(SIGNAL_EXIT_CODES).includes(ctx.exitCode);
+        // The emulator is stopped; a step the signal cut short may still hold a timer or a
+        // socket for a moment. Do not let it keep the process (and the terminal) waiting.
+        if (interrupted) setTimeout(() => process.exit(ctx.exitCode), 2_000).unref();
+      },
+    );
 }

@@ -1,32 +1,87 @@
 import type { Command } from 'commander';
+import { didYouMean } from '../../config/index.js';
+import { OrgbridgeError } from '../../errors.js';
+import type { PlanSectionKind } from '../../pipeline/organization-plan.js';
 import type { CliContext } from '../main.js';
+
+/** Section kinds `--only` accepts; the same list as PLAN_SECTION_KINDS (checked by a test). */
+export const PLAN_ONLY_CHOICES = ['accounts', 'policies', 'ecr', 'stacks'] as const;
+
+function parseOnly(value: string): string[] {
+  const kinds = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const kind of kinds) {
+    if (!(PLAN_ONLY_CHOICES as readonly string[]).includes(kind)) {
+      const guess = didYouMean(kind, [...PLAN_ONLY_CHOICES]);
+      throw new OrgbridgeError(
+        'CLI_UNKNOWN_PLAN_SECTION',
+        `--only: unknown section '${kind}'${guess ? `; did you mean '${guess}'?` : ''}`,
+        { hint: `sections: ${PLAN_ONLY_CHOICES.join(', ')}` },
+      );
+    }
+  }
+  return kinds;
+}
 
 export function registerPlan(program: Command, ctx: CliContext): void {
   program
     .command('plan')
-    .description('show what sync-accounts would change (exit 0: nothing, 2: changes pending, 1: error)')
+    .description(
+      'show what orgbridge would change: accounts and OUs, policies, ECR repositories, its own stacks, and drift (exit 0: nothing, 2: changes pending, 1: error)',
+    )
     .option('--json', 'the stable machine format (docs/plan.md)')
-    .option('--markdown', 'Markdown ready to paste as a pull-request comment')
-    .action(async (options: { json?: boolean; markdown?: boolean }, cmd: Command) => {
-      const [{ loadConfig }, { accountsGatewayFromEnvironment }, { syncAccounts }] = await Promise.all([
+    .option('--markdown', 'Markdown for a pull-request comment, within GitHub comment size limit')
+    .option(
+      '--only <sections>',
+      `comma-separated sections to plan: ${PLAN_ONLY_CHOICES.join(', ')}`,
+      parseOnly,
+    )
+    .action(async (options: { json?: boolean; markdown?: boolean; only?: string[] }, cmd: Command) => {
+      const [
+        { loadConfig },
+        { managementConnectionFromEnvironment },
+        { planOrganization },
+        render,
+        { homeRegionOf },
+      ] = await Promise.all([
         import('../../config/index.js'),
         import('../../pipeline/accounts-gateway.js'),
-        import('../../pipeline/sync-accounts.js'),
+        import('../../pipeline/organization-plan.js'),
+        import('../../plan/section-render.js'),
+        import('../../templates/inputs.js'),
       ]);
       const config = await loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
-      const { gateway, close } = await accountsGatewayFromEnvironment(process.env, { config });
+      // The bus, the reply queue and the artifact bucket are in the home region.
+      const connection = await managementConnectionFromEnvironment(process.env, {
+        config,
+        region: homeRegionOf(config),
+      });
       try {
-        const result = await syncAccounts({
+        const plan = await planOrganization({
           config,
-          gateway,
+          connection,
           now: new Date(),
-          execute: false,
+          ...(options.only ? { only: options.only as PlanSectionKind[] } : {}),
           output: ctx.io,
-          format: options.json ? 'json' : options.markdown ? 'markdown' : 'text',
         });
-        ctx.exitCode = result.exitCode;
+        ctx.io.out(
+          options.json
+            ? render.renderOrganizationPlanJson(plan)
+            : options.markdown
+              ? render.renderOrganizationPlanMarkdown(plan)
+              : render.renderOrganizationPlanText(plan),
+        );
+        const apply = plan.sections.flatMap((s) => (s.apply ? [s.apply] : []));
+        if (apply.length && !options.json) {
+          ctx.io.err(
+            `plan only reads: nothing was changed. To apply, after review:\n  ${apply.join('\n  ')}`,
+          );
+        }
+        ctx.exitCode = plan.summary.exitCode;
       } finally {
-        await close();
+        await connection.close();
       }
     });
 }

@@ -1,31 +1,76 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { isOrgbridgeError, OrgbridgeError } from '../../errors.js';
 import type { CliContext } from '../main.js';
 
 export function registerReport(program: Command, ctx: CliContext): void {
   program
     .command('report')
     .description(
-      'render the organization tree, every account with the provenance of its settings, and a plan as one HTML page',
+      'one HTML page: what AWS holds next to what the config wants (ids, names, OUs, drift, the plan), with search and filters, the OU tree and every setting with its provenance',
     )
     .requiredOption('--html <file>', 'where to write the page')
-    .option('--plan <file>', 'a saved `orgbridge plan --json` to include')
-    .action(async (options: { html: string; plan?: string }, cmd: Command) => {
-      const [{ loadConfig }, { renderHtmlReport }, { planActionsFromJson }] = await Promise.all([
+    .option('--plan <file>', 'a saved `orgbridge plan --json` to show instead of planning now')
+    .option('--offline', 'do not read AWS: a report of the configuration (and --plan) alone')
+    .action(async (options: { html: string; plan?: string; offline?: boolean }, cmd: Command) => {
+      const [{ loadConfig }, { renderHtmlReport }, { accountPlanFromJson }] = await Promise.all([
         import('../../config/index.js'),
         import('../../report/html.js'),
         import('../../report/plan-file.js'),
       ]);
       const config = await loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
-      const plan = options.plan
-        ? planActionsFromJson(await readFile(options.plan, 'utf8'), options.plan)
+      const saved = options.plan
+        ? accountPlanFromJson(await readFile(options.plan, 'utf8'), options.plan)
         : undefined;
+      const now = new Date();
+      const observed = options.offline ? undefined : await readOrganization(config);
+      let plan = saved;
+      if (!plan && observed) {
+        const { planAccountChanges } = await import('../../plan/accounts.js');
+        plan = planAccountChanges({ config, observed, now });
+      }
       await writeFile(
         options.html,
-        renderHtmlReport({ config, ...(plan ? { plan } : {}), generatedAt: new Date() }),
+        renderHtmlReport({
+          config,
+          ...(observed ? { observed } : {}),
+          ...(plan ? { plan, planSource: options.plan ?? 'computed now, not applied' } : {}),
+          generatedAt: now,
+        }),
       );
       ctx.io.out(
-        `wrote ${options.html} (${config.accounts.length} accounts${plan ? `, ${plan.length} planned actions` : ''})`,
+        `wrote ${options.html} (${config.accounts.length} accounts in the config${observed ? `, ${observed.accounts.length} in AWS` : ''}${plan ? `, ${plan.actions.length} planned actions` : ''})`,
       );
     });
+}
+
+/** One snapshot of the organization, through the gateway the plan and the sync use. */
+async function readOrganization(config: import('../../config/model.js').ResolvedConfig) {
+  const [{ accountsGatewayFromEnvironment }, { homeRegionOf }] = await Promise.all([
+    import('../../pipeline/accounts-gateway.js'),
+    import('../../templates/inputs.js'),
+  ]);
+  try {
+    const { gateway, close } = await accountsGatewayFromEnvironment(process.env, {
+      config,
+      region: homeRegionOf(config),
+    });
+    try {
+      return await gateway.list();
+    } finally {
+      await close();
+    }
+  } catch (e) {
+    // A configuration mistake speaks for itself; AWS being out of reach gets the way around it.
+    if (isOrgbridgeError(e) && e.source !== 'aws') throw e;
+    throw new OrgbridgeError(
+      'REPORT_AWS_UNREACHABLE',
+      `could not read the organization: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        source: 'aws',
+        cause: e,
+        hint: "run with the management account's (or the cicd account's) credentials, or add --offline for a report of the configuration alone",
+      },
+    );
+  }
 }

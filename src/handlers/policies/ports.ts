@@ -28,6 +28,7 @@ export interface PolicySummary {
   readonly id: string;
   readonly name: string;
   readonly awsManaged: boolean;
+  readonly description?: string;
 }
 
 export interface OrganizationsPolicyPort {
@@ -72,10 +73,16 @@ const page = <T>(items: T[], nextToken: string | undefined): Page<T> => ({
 });
 
 export function organizationsPolicyPort(client: OrganizationsClient): OrganizationsPolicyPort {
-  const summary = (p: { Id?: string; Name?: string; AwsManaged?: boolean }): PolicySummary => ({
+  const summary = (p: {
+    Id?: string;
+    Name?: string;
+    AwsManaged?: boolean;
+    Description?: string;
+  }): PolicySummary => ({
     id: p.Id ?? '',
     name: p.Name ?? '',
     awsManaged: p.AwsManaged ?? false,
+    ...(p.Description ? { description: p.Description } : {}),
   });
   return {
     async root() {

@@ -9,8 +9,9 @@ import {
   type PolicyAction,
   type PolicyPlan,
   planPolicies,
-  renderPolicyPlan,
 } from '../../plan/policies.js';
+import { policyDescription } from '../../plan/policy-drift.js';
+import { renderPolicyPlanWithDiffs } from '../../plan/section-policies.js';
 import {
   type Detail,
   MAX_SUMMARY_ENTRIES,
@@ -115,6 +116,7 @@ export async function observePolicies(
           awsManaged: p.awsManaged,
           managed,
           ...(content !== undefined ? { content } : {}),
+          ...(managed && p.description !== undefined ? { description: p.description } : {}),
           targets: targets.sort(),
         };
       })),
@@ -157,14 +159,18 @@ export async function applyPolicyPlan(
             await port.createPolicy({
               type: action.type,
               name: action.awsName,
-              description: `orgbridge: ${action.file}`.slice(0, 512),
+              description: policyDescription(action.file, action.content),
               content: action.content,
               tags: { [MANAGED_POLICY_TAG]: 'true' },
             }),
           );
           break;
         case 'update-policy':
-          await port.updatePolicy(action.policyId, action.content, `orgbridge: ${action.file}`.slice(0, 512));
+          await port.updatePolicy(
+            action.policyId,
+            action.content,
+            policyDescription(action.file, action.content),
+          );
           break;
         case 'attach-policy': {
           const id = action.policyId ?? created.get(action.awsName);
@@ -249,7 +255,7 @@ const PLAN_KEY = 'plan';
 const planKey = (n: number) => (n === 1 ? PLAN_KEY : `${PLAN_KEY}-${n}`);
 
 /**
- * `summary` plus the rendered plan (renderPolicyPlan) in the entries left of REQUEST_COMPLETED's
+ * `summary` plus the rendered plan (renderPolicyPlanWithDiffs) in the entries left of REQUEST_COMPLETED's
  * summary: `plan`, `plan-2`, ..., each whole lines of at most MAX_SUMMARY_VALUE_CHARS. A plan
  * longer than that room ends with a line saying how many lines were left out.
  */
@@ -343,7 +349,7 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
       ...(detail.policies ? {} : { bundle: `${files.length} files` }),
     };
     for (const a of plan.actions) counts[a.action] = String(Number(counts[a.action] ?? 0) + 1);
-    const text = renderPolicyPlan(plan);
+    const text = renderPolicyPlanWithDiffs(plan, observed);
     ctx.log.info(`SYNC_SCPS ${detail.dryrun ? 'dry run' : 'plan'}`, { plan: text });
     const summary = withPlanText(counts, text);
     if (detail.dryrun || plan.actions.length === 0)

@@ -1,0 +1,253 @@
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { RequestFailedError } from '../bus/requests.js';
+import { type PolicyType, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
+import { isOrgbridgeError } from '../errors.js';
+import { organizationsPolicyPort } from '../handlers/policies/ports.js';
+import { planTextOf } from '../handlers/policies/sync.js';
+import { planAccountChanges } from '../plan/accounts.js';
+import type { ObservedOrganization } from '../plan/observed.js';
+import { POLICY_TYPES_ORDER } from '../plan/policies.js';
+import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
+import { accountsSection } from '../plan/section-accounts.js';
+import { policiesSection, policiesSectionFromText } from '../plan/section-policies.js';
+import { stacksSection } from '../plan/section-stacks.js';
+import { type OrganizationPlan, organizationPlan, type PlanSection, section } from '../plan/sections.js';
+import { homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
+import { accountsGatewayOver, type ManagementConnection } from './accounts-gateway.js';
+import type { Output } from './output.js';
+import { ecrTemplateInputsFromObserved, planEcrSection } from './sync-ecr.js';
+import { observeAndPlanPolicies } from './sync-policies.js';
+import { syncScpsByEvent } from './sync-scps.js';
+
+/**
+ * `orgbridge plan`: one read-only pass over everything orgbridge manages, one section per kind
+ * (src/plan/sections.ts). The organization is observed once, through the same gateway the sync
+ * uses (docs/plan.md, "Gateways"); each section is then planned from it and from its own reads.
+ * A section that cannot be planned is reported as failed (exit 1) without hiding the others.
+ *
+ * To add a kind (e.g. customization stacks), write its section builder in src/plan and add one
+ * entry to SECTION_PLANNERS.
+ */
+export const PLAN_SECTION_KINDS = ['accounts', 'policies', 'ecr', 'stacks'] as const;
+export type PlanSectionKind = (typeof PLAN_SECTION_KINDS)[number];
+
+export interface PlanContext {
+  readonly config: ResolvedConfig;
+  readonly connection: ManagementConnection;
+  readonly observed: ObservedOrganization;
+  readonly now: Date;
+  readonly homeRegion: string;
+  /** Account key -> id, matched as the account sync matches accounts. */
+  readonly accountIds: Readonly<Record<string, string>>;
+}
+
+interface SectionPlanner {
+  readonly title: string;
+  plan(context: PlanContext): Promise<PlanSection>;
+}
+
+const emulated = (context: PlanContext) => context.connection.clients.context.endpoint !== undefined;
+
+/** Why a section needs the management account's credentials when the plan runs as cicd. */
+const MANAGEMENT_ONLY =
+  "needs the management account's credentials (the cicd account cannot read them); run `orgbridge plan` with them to include it";
+
+async function planPoliciesSection(context: PlanContext): Promise<PlanSection> {
+  const { config, connection } = context;
+  if (connection.kind === 'eventbridge') {
+    // From the cicd account: the SCPs are planned by the management account's SYNC_SCPS handler
+    // (a dry run), which answers with the plan text and diffs.
+    const others = config.policies.filter((p) => p.type !== 'scp').length;
+    const notes = others
+      ? [`tag and backup policies (${others} files) not planned: that ${MANAGEMENT_ONLY}`]
+      : [];
+    try {
+      const { reply } = await syncScpsByEvent({
+        client: connection.client,
+        s3: connection.clients.s3(context.homeRegion),
+        managementAccountId: connection.managementAccountId,
+        homeRegion: context.homeRegion,
+        policies: config.policies,
+        limits: config.organization.limits,
+        dryrun: true,
+      });
+      const text = planTextOf(reply.summary) ?? `policies (scp): ${reply.summary?.actions ?? 0} changes`;
+      return policiesSectionFromText({ text, types: ['scp'], notes });
+    } catch (e) {
+      if (!(e instanceof RequestFailedError) || e.remoteCode !== 'SYNC_SCPS_BLOCKED') throw e;
+      return section({
+        kind: 'policies',
+        title: 'Organization policies',
+        summary: 'refused by the management account',
+        blocked: [{ code: e.remoteCode, message: e.message }],
+        notes,
+      });
+    }
+  }
+  let types: PolicyType[] = [...POLICY_TYPES_ORDER];
+  const notes: string[] = [];
+  if (emulated(context)) {
+    // moto answers CreatePolicy of BACKUP_POLICY with a 500 (see src/pipeline/sync-policies.ts).
+    types = types.filter((t) => t !== 'backup');
+    notes.push('backup policies not planned: the AWS emulator (moto) cannot hold BACKUP_POLICY');
+  }
+  const { desired, observed, plan } = await observeAndPlanPolicies(
+    config,
+    organizationsPolicyPort(connection.clients.organizations()),
+    types,
+  );
+  return policiesSection({
+    plan,
+    observed,
+    desired,
+    drift: {
+      described: accountAttachmentsOf(config),
+      unmanagedPolicies: policyScopeOf(config).unmanagedPolicies ?? [],
+    },
+    notes,
+  });
+}
+
+async function planEcr(context: PlanContext): Promise<PlanSection> {
+  const { config, connection } = context;
+  const cicdKey = config.organization.accounts.cicd;
+  if (cicdKey === undefined) {
+    // An imported organization may have no cicd account yet: then there is no ECR stack either.
+    return section({
+      kind: 'ecr',
+      title: 'ECR repositories',
+      summary: 'not planned',
+      skipped: true,
+      notes: ['no cicd account is set (organization.cicd): the ECR stack lives there'],
+    });
+  }
+  const cicdId = context.accountIds[cicdKey];
+  if (!cicdId) {
+    return section({
+      kind: 'ecr',
+      title: 'ECR repositories',
+      summary: 'not planned',
+      skipped: true,
+      notes: [
+        'the cicd account does not exist yet (sync-accounts creates it); the ECR stack is planned after',
+      ],
+    });
+  }
+  const organizationId = await connection.clients
+    .organizations()
+    .send(new DescribeOrganizationCommand({}))
+    .then((o) => o.Organization?.Id ?? '');
+  // Direct runs as management and reaches cicd by its access role; eventbridge runs as cicd.
+  const caller = connection.kind === 'direct' ? context.observed.managementAccountId : cicdId;
+  const cicd = cicdId === caller ? connection.clients : connection.clients.forAccount(cicdId);
+  return planEcrSection({
+    inputs: ecrTemplateInputsFromObserved(config, context.observed, organizationId),
+    cloudFormation: cicd.cloudFormation(context.homeRegion),
+    ecr: cicd.ecr(context.homeRegion),
+  });
+}
+
+async function planStacks(context: PlanContext): Promise<PlanSection> {
+  const { connection } = context;
+  if (connection.kind === 'eventbridge') {
+    return section({
+      kind: 'stacks',
+      title: "orgbridge's stacks",
+      summary: 'not planned',
+      skipped: true,
+      notes: [`orgbridge's stacks are in every account: reading them ${MANAGEMENT_ONLY}`],
+    });
+  }
+  const [{ renderForOrganization }, { planArtifacts }] = await Promise.all([
+    import('./bootstrap.js'),
+    import('./stack-changes.js'),
+  ]);
+  const skipped = (note: string) =>
+    section({
+      kind: 'stacks',
+      title: "orgbridge's stacks",
+      summary: 'not planned',
+      skipped: true,
+      notes: [note],
+    });
+  const unset = SPECIAL_ACCOUNT_KINDS.filter(
+    (kind) => context.config.organization.accounts[kind] === undefined,
+  );
+  if (unset.length > 0) {
+    // An imported organization before its first bootstrap: there are no stacks to compare yet.
+    return skipped(
+      `orgbridge's stacks live in the special accounts, and ${unset.map((k) => `organization.${k}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set in accounts.yml`,
+    );
+  }
+  const local = emulated(context);
+  let rendering: Awaited<ReturnType<typeof renderForOrganization>>;
+  try {
+    rendering = await renderForOrganization(context.config, connection.clients, {
+      local,
+      observed: context.observed,
+    });
+  } catch (e) {
+    if (!isOrgbridgeError(e) || e.code !== 'BOOTSTRAP_SPECIAL_ACCOUNT_MISSING') throw e;
+    return skipped(
+      'the special accounts do not all exist yet (sync-accounts creates them); the stacks are planned after',
+    );
+  }
+  const planned = await planArtifacts('bootstrap', connection.clients, rendering);
+  return stacksSection({
+    stacks: planned.stacks,
+    uploads: planned.uploads,
+    trustedAccess: planned.trustedAccess,
+    notes: local ? ['local emulator: handler templates without Lambda, stack sets as plain stacks'] : [],
+  });
+}
+
+export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>> = {
+  accounts: {
+    title: 'Accounts and OUs',
+    plan: async (c) =>
+      accountsSection(planAccountChanges({ config: c.config, observed: c.observed, now: c.now })),
+  },
+  policies: { title: 'Organization policies', plan: planPoliciesSection },
+  ecr: { title: 'ECR repositories', plan: planEcr },
+  stacks: { title: "orgbridge's stacks", plan: planStacks },
+};
+
+export interface PlanOrganizationOptions {
+  readonly config: ResolvedConfig;
+  readonly connection: ManagementConnection;
+  readonly now: Date;
+  /** The sections to plan (default: all, in PLAN_SECTION_KINDS order). */
+  readonly only?: readonly PlanSectionKind[];
+  /** Progress, one line per section (stderr in the CLI). */
+  readonly output?: Pick<Output, 'err'>;
+}
+
+export async function planOrganization(options: PlanOrganizationOptions): Promise<OrganizationPlan> {
+  const { config, connection } = options;
+  const progress = (text: string) => options.output?.err(text);
+  progress(`plan: reading the organization (${connection.kind} gateway)`);
+  const observed = await accountsGatewayOver(connection).list();
+  const context: PlanContext = {
+    config,
+    connection,
+    observed,
+    now: options.now,
+    homeRegion: homeRegionOf(config),
+    accountIds: resolveAccountIds(config, observed),
+  };
+  const sections: PlanSection[] = [];
+  for (const kind of PLAN_SECTION_KINDS) {
+    if (options.only && !options.only.includes(kind)) continue;
+    const planner = SECTION_PLANNERS[kind];
+    progress(`plan: ${planner.title}`);
+    try {
+      sections.push(await planner.plan(context));
+    } catch (e) {
+      const message = isOrgbridgeError(e) ? e.message : e instanceof Error ? e.message : String(e);
+      sections.push(
+        section({ kind, title: planner.title, summary: 'could not be planned', failed: message }),
+      );
+    }
+  }
+  return organizationPlan(sections, options.now);
+}

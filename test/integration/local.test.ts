@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLocal } from '../../src/pipeline/local.js';
+import type { Output } from '../../src/pipeline/output.js';
+import { accountsYaml } from '../support/provisioning.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * `orgbridge local` on a small organization (the six special accounts and one member): progress
+ * while it runs, the report when it ends (also with --keep-running), its temporary files, and
+ * SIGINT/SIGTERM stopping the emulator whatever the run is doing.
+ */
+const MOTO_DEFAULT_MANAGEMENT = '123456789012';
+
+function smallConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orgbridge-local-config-'));
+  writeFileSync(join(dir, 'accounts.yml'), accountsYaml(MOTO_DEFAULT_MANAGEMENT, '  app:\n    scope: dev\n'));
+  return dir;
+}
+
+function recordingOutput(): Output & { lines: string[]; text(): string } {
+  const lines: string[] = [];
+  return {
+    lines,
+    text: () => lines.join('\n'),
+    out: (t) => lines.push(t),
+    err: (t) => lines.push(t),
+    interactive: false,
+    color: false,
+  };
+}
+
+/** True while something answers HTTP on the endpoint. */
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await (await fetch(`${endpoint}/moto-api/data.json`)).arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The emulator a run started, from its step summary. */
+function emulatorOf(text: string): { endpoint: string; pid: number; log: string } | undefined {
+  const m = text.match(/moto server on (http:\/\/127\.0\.0\.1:\d+) \(pid (\d+), log (\S+)\)/);
+  return m ? { endpoint: m[1] as string, pid: Number(m[2]), log: m[3] as string } : undefined;
+}
+
+describe('orgbridge local', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+    child = undefined;
+  });
+
+  it('shows progress, writes the report before --keep-running waits, and cleans up on Ctrl-C', async () => {
+    const output = recordingOutput();
+    const signals = new EventEmitter();
+    const report = join(mkdtempSync(join(tmpdir(), 'orgbridge-local-report-')), 'report.html');
+    const endpointBefore = process.env.AWS_ENDPOINT_URL;
+    const running = runLocal(output, {
+      configDir: smallConfig(),
+      keepRunning: true,
+      signals,
+      reportFile: report,
+      progressIntervalMs: 250,
+    });
+    await waitFor(
+      () => (output.text().includes('Press Ctrl-C to stop.') ? true : undefined),
+      280_000,
+      'the run',
+      200,
+    );
+    const emulator = emulatorOf(output.text());
+    expect(emulator).toBeDefined();
+    const { endpoint, pid, log } = emulator as NonNullable<typeof emulator>;
+    // Counts while the steps ran, not minutes of silence.
+    expect(output.lines.filter((l) => /^ {2}… \d+\/\d+ done/.test(l)).length).toBeGreaterThan(0);
+    expect(output.lines.some((l) => /events? handled/.test(l) && l.startsWith('  … '))).toBe(true);
+    // The report exists while the organization keeps running, and shows AWS next to the config.
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<b>Applied</b> by this run: 1 of 1 actions. Nothing to do');
+    expect(html).toMatch(/<code>\d{12}<\/code>/);
+    expect(html).toContain(`app-nonprod`);
+    expect(await answers(endpoint)).toBe(true);
+    const state = output.text().match(/ORGBRIDGE_STATE_DIR=(\S+)/)?.[1] as string;
+    expect(existsSync(state)).toBe(true);
+
+    signals.emit('SIGINT');
+    expect(await running).toBe(0);
+    expect(await answers(endpoint)).toBe(false);
+    expect(alive(pid)).toBe(false);
+    // The state and the log are gone, the report stays, the caller's environment is back.
+    expect(existsSync(state)).toBe(false);
+    expect(existsSync(log)).toBe(false);
+    expect(existsSync(report)).toBe(true);
+    expect(output.text()).toContain("removed the run's temporary state and the emulator's log");
+    expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
+  }, 300_000);
+
+  const cli = fileURLToPath(new URL('./fixtures/cli.ts', import.meta.url));
+  const start = (...args: string[]) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      cwd: dirname(dirname(dirname(cli))),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    proc.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    proc.stderr?.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    child = proc;
+    return { proc, text: () => text, exited };
+  };
+
+  for (const [signal, mode, code] of [
+    ['SIGTERM', [], 143],
+    ['SIGINT', ['--verbose'], 130],
+    ['SIGTERM', ['--keep-running'], 143],
+  ] as const) {
+    it(`${signal} in the middle of a run${mode.length ? ` (${mode.join(' ')})` : ''} stops moto and exits ${code}`, async () => {
+      const run = start('-c', smallConfig(), 'local', ...mode);
+      const emulator = await waitFor(() => emulatorOf(run.text()), 60_000, 'the emulator', 100);
+      expect(alive(emulator.pid)).toBe(true);
+      run.proc.kill(signal);
+      const exitCode = await Promise.race([
+        run.exited,
+        new Promise<string>((r) => setTimeout(() => r('still running 20 s after the signal'), 20_000)),
+      ]);
+      expect(exitCode, run.text()).toBe(code);
+      expect(alive(emulator.pid)).toBe(false);
+      expect(await answers(emulator.endpoint)).toBe(false);
+      expect(run.text()).toContain(`${signal}: stopping the handler runtime and the emulator`);
+      expect(run.text()).toContain('stopped before the run ended: no report was written');
+    }, 90_000);
+  }
+});
