@@ -22,6 +22,7 @@ import {
 } from '../handlers/accounts/lifecycle.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { type OrganizationsPort, organizationsPort } from '../handlers/accounts/ports.js';
+import { partitionOf } from '../partitions.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { joinObservedOrganization } from '../protocol/accounts-listed.js';
 import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
@@ -263,7 +264,7 @@ function requesterTopology(input: {
     busName: input.busName,
     source: input.source,
     region: input.region,
-    partition: 'aws',
+    partition: partitionOf(input.region),
     cicdAccountId: input.cicdAccountId,
     dnsAccountId: '',
     auditAccountId: '',

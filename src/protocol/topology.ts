@@ -1,5 +1,6 @@
 import type { AccountKind } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
+import { partitionOf } from '../partitions.js';
 import { DETAIL_TYPES, type DetailType, RESPONSE_TYPES, type RequestType } from './catalog.js';
 import { DNS_REQUEST_TYPES, handledRequestTypes } from './routing.js';
 
@@ -45,6 +46,7 @@ export interface TopologyInput {
   readonly source: string;
   /** The home region where the buses and queues live. */
   readonly region: string;
+  /** Overrides the partition, which is otherwise the home region's (`aws-cn` for cn-north-1). */
   readonly partition?: string;
   /** Receives before a handler message goes to the DLQ (default 3). */
   readonly maxReceiveCount?: number;
@@ -376,7 +378,7 @@ function idOf(input: TopologyInput, kind: AccountKind): string {
 /** Computes the whole topology. Pure; throws OrgbridgeError on an inconsistent account list. */
 export function computeTopology(input: TopologyInput): Topology {
   validate(input);
-  const partition = input.partition ?? 'aws';
+  const partition = input.partition ?? partitionOf(input.region);
   const cicd = idOf(input, 'cicd');
   const dns = idOf(input, 'dns');
   const audit = idOf(input, 'audit');

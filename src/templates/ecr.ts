@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { CfnRepository } from 'aws-cdk-lib/aws-ecr';
 import type { EcrLifecycleRule, EcrPullGrant, EcrRepository, ResolvedAccount } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
+import { partitionOf } from '../partitions.js';
 import { newApp, newStack } from './stacks/common.js';
 
 /**
@@ -79,11 +80,16 @@ function grantAccounts(grant: EcrPullGrant, accounts: readonly ResolvedAccount[]
 
 type Statement = Record<string, unknown>;
 
-function listStatement(sid: string, ids: readonly string[]): Statement {
+/**
+ * Root principals carry the partition of the organization's accounts (`arn:aws-cn:` in China,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html); the policy is compared
+ * with what ECR stores, so it holds plain ARNs rather than CloudFormation's `${AWS::Partition}`.
+ */
+function listStatement(sid: string, ids: readonly string[], partition: string): Statement {
   return {
     Sid: sid,
     Effect: 'Allow',
-    Principal: { AWS: ids.map((id) => `arn:aws:iam::${id}:root`) },
+    Principal: { AWS: ids.map((id) => `arn:${partition}:iam::${id}:root`) },
     Action: PULL_ACTIONS,
   };
 }
@@ -139,7 +145,9 @@ export function repositoryPolicy(
   const build = () => ({
     Version: '2012-10-17',
     Statement: grants.map((g) =>
-      g.asList ? listStatement(g.sid, g.ids) : conditionStatement(g.sid, g.grant, g.members, inputs),
+      g.asList
+        ? listStatement(g.sid, g.ids, partitionOf(g.members[0]?.region ?? ''))
+        : conditionStatement(g.sid, g.grant, g.members, inputs),
     ),
   });
   let policy = build();

@@ -42,6 +42,11 @@ export function localBusArn(busName: string): string {
   return Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${busName}`);
 }
 
+/** The root principal of `accountId`, in the partition the stack is deployed to. */
+export function accountRootPrincipal(accountId: string): string {
+  return Fn.sub(`arn:\${AWS::Partition}:iam::${accountId}:root`);
+}
+
 /** Lets one account put events on a bus of the deploying account (statement `allow-from-<id>`). */
 export function allowPutEventsFrom(
   stack: Stack,
@@ -55,7 +60,7 @@ export function allowPutEventsFrom(
     statement: {
       Sid: `allow-from-${accountId}`,
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Principal: { AWS: accountRootPrincipal(accountId) },
       Action: 'events:PutEvents',
       Resource: localBusArn(busName),
     },

@@ -12,6 +12,7 @@ import type { SpecialAccountIds } from '../inputs.js';
 import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
 import {
+  accountRootPrincipal,
   allowPutEventsFrom,
   denyInsecureTransport,
   logicalId,
@@ -288,7 +289,7 @@ function addSsmReaderRole(stack: Stack, cicdAccountId: string): void {
       Statement: [
         {
           Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${cicdAccountId}:root` },
+          Principal: { AWS: accountRootPrincipal(cicdAccountId) },
           Action: 'sts:AssumeRole',
         },
       ],

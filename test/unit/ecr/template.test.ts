@@ -107,6 +107,17 @@ describe('ECR template', () => {
     expect(expected('nonprod').length).toBeGreaterThan(0);
   });
 
+  it('names root principals in the accounts’ partition (arn:aws-cn: in China)', () => {
+    const china = config.accounts.map((a) => ({ ...a, region: 'cn-north-1' }));
+    const payments = config.ecr.find((r) => r.name === 'payments-api') as EcrRepository;
+    const policy = repositoryPolicy(payments, inputsFor(china)) as {
+      Statement: { Principal: { AWS: string[] } }[];
+    };
+    const principals = policy.Statement.flatMap((s) => s.Principal.AWS);
+    expect(principals.length).toBeGreaterThan(0);
+    for (const arn of principals) expect(arn).toMatch(/^arn:aws-cn:iam::\d{12}:root$/);
+  });
+
   it('adding an account for a service changes that repository’s policy on the next render', () => {
     const template = config.accounts.find((a) => a.service === 'ledger') as ResolvedAccount;
     const before = renderEcrTemplate(inputsFor(config.accounts));

@@ -40,6 +40,26 @@ function roleActions(t: RenderedTemplate, logicalId: string): string[] {
 }
 
 describe('rendered templates', () => {
+  it('put every ARN in the organization’s partition (China: arn:aws-cn:, or the stack’s partition)', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html: the partition is part
+    // of every ARN, so a literal `arn:aws:` breaks in China and GovCloud.
+    const base = syntheticConfig(3);
+    const china = {
+      ...base,
+      defaults: { region: 'cn-north-1', regions: ['cn-north-1', 'cn-northwest-1'] },
+      accounts: base.accounts.map((a) => ({ ...a, region: 'cn-north-1', regions: ['cn-north-1'] })),
+    };
+    const cn = templateInputs(china, { organizationId: ORG, bundleKeys: BUNDLE_KEYS });
+    for (const t of [...renderTemplates(cn), ...renderTemplates(cn, { local: true })]) {
+      // `arn:${AWS::Partition}:` does not match: CloudFormation fills it in at deploy time.
+      const partitions = new Set([...JSON.stringify(t.template).matchAll(/arn:[\w-]*:/g)].map((m) => m[0]));
+      expect({ name: t.name, partitions: [...partitions] }).toEqual({
+        name: t.name,
+        partitions: partitions.size === 0 ? [] : ['arn:aws-cn:'],
+      });
+    }
+  });
+
   it('render one template per stack, the stack sets last, and no stack sets template in local mode', () => {
     expect(templates.map((t) => t.name)).toEqual([
       'artifacts-ap-southeast-2',
@@ -244,7 +264,7 @@ describe('rendered templates', () => {
     const policies = resourcesOf(bus, 'AWS::Events::EventBusPolicy');
     const cicd = policies.find(([, p]) => p.Properties.StatementId === `allow-from-${accountId(2)}`);
     expect(cicd?.[1].Properties.Statement).toMatchObject({
-      Principal: { AWS: `arn:aws:iam::${accountId(2)}:root` },
+      Principal: { AWS: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::${accountId(2)}:root` } },
       Action: 'events:PutEvents',
     });
     const org = policies.find(([, p]) => p.Properties.StatementId === 'allow-from-organization');
