@@ -1,3 +1,5 @@
+import type { ErrorCode } from './error-codes.js';
+
 /**
  * Domain errors with a stable code, modelled on aws-cdk-cli's ToolkitError: a person can act on
  * the message, a program can branch on the code, and the cause chain is never lost.
@@ -23,12 +25,12 @@ export interface OrgbridgeErrorOptions {
 }
 
 export class OrgbridgeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly source: ErrorSource;
   readonly location: SourceLocation | undefined;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: OrgbridgeErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: OrgbridgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OrgbridgeError';
     this.code = code;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isErrorCode } from '../error-codes.js';
 import { OrgbridgeError } from '../errors.js';
 import {
   type Detail,
@@ -89,7 +90,9 @@ export class RequestFailedError extends OrgbridgeError {
    * (e.g. PROVISION_STACK_NOT_ALLOWED), so a pipeline step reports it like a local failure.
    */
   asRemoteError(): OrgbridgeError {
-    return new OrgbridgeError(this.remoteCode, this.message, { source: this.source, cause: this });
+    // A code from the wire is trusted only when orgbridge knows it (a forged reply cannot invent one).
+    const code = isErrorCode(this.remoteCode) ? this.remoteCode : 'REQUEST_FAILED';
+    return new OrgbridgeError(code, this.message, { source: this.source, cause: this });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
@@ -71,7 +72,11 @@ function formatAt(account: ResolvedAccount, setting: string): string {
   return p ? `${p.file}:${p.line}` : 'defaults';
 }
 
-function uniqueBy(code: string, what: 'name' | 'email', normalise: (value: string) => string): Rule['check'] {
+function uniqueBy(
+  code: ErrorCode,
+  what: 'name' | 'email',
+  normalise: (value: string) => string,
+): Rule['check'] {
   return ({ config }) => {
     const seen = new Map<string, ResolvedAccount>();
     const errors: OrgbridgeError[] = [];

@@ -1,6 +1,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { MessagingLog } from '../bus/log.js';
 import type { AccountKind } from '../config/model.js';
+import type { ErrorCode } from '../error-codes.js';
 import { OrgbridgeError } from '../errors.js';
 import type { Detail, ReplyBody, ReplyTypeOf, RequestType, ResponseType } from '../protocol/catalog.js';
 
@@ -51,7 +52,7 @@ export type HandlerRegistry = { readonly [T in RequestType]?: HandlerRegistratio
  * the runtime answers REQUEST_FAILED with `code` and does not retry.
  */
 export class RequestRejected extends OrgbridgeError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message, { source: 'user' });
     this.name = 'RequestRejected';
   }

@@ -131,7 +131,7 @@ export function eventBridgeAccountsGateway(options: EventBridgeGatewayOptions): 
       return await client.request(type, managementAccountId, body, { timeoutMs: timeout });
     } catch (e) {
       if (e instanceof RequestFailedError) {
-        throw new OrgbridgeError(e.remoteCode, e.message, { source: e.source, cause: e });
+        throw e.asRemoteError();
       }
       throw e;
     }

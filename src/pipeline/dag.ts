@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ErrorCode } from '../error-codes.js';
+import { isErrorCode } from '../error-codes.js';
 import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
 
 /**
@@ -28,7 +30,7 @@ export interface StepOutcome {
   /** What `run` returned (done steps only). */
   readonly result?: unknown;
   /** Failed: the error; blocked: which dependency failed or was blocked. */
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
   readonly ms: number;
 }
 
@@ -105,12 +107,15 @@ export function validateDag(steps: readonly DagStep[]): void {
   for (const step of steps) visit(step.id, []);
 }
 
-function errorOf(e: unknown): { code: string; message: string } {
+function errorOf(e: unknown): { code: ErrorCode; message: string } {
   if (isOrgbridgeError(e)) return { code: e.code, message: e.message };
   const code = (e as { code?: unknown })?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  if (isErrorCode(code)) return { code, message };
+  // A code orgbridge does not register (Node's ECONNRESET, an SDK error name) stays in the text.
   return {
-    code: typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'PIPELINE_STEP_FAILED',
-    message: e instanceof Error ? e.message : String(e),
+    code: 'PIPELINE_STEP_FAILED',
+    message: typeof code === 'string' ? `${code}: ${message}` : message,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 import { isOrgbridgeError } from '../errors.js';
 import { mapWithConcurrency } from '../handlers/accounts/ports.js';
 import { type AccountPlanConfig, planAccountChanges } from '../plan/accounts.js';
@@ -29,7 +30,7 @@ export interface SyncAccountsOptions {
 export interface StepFailure {
   readonly action: AccountAction;
   readonly message: string;
-  readonly code: string;
+  readonly code: ErrorCode;
 }
 
 export interface SyncAccountsResult {
@@ -124,7 +125,9 @@ export async function executeAccountPlan(
       failures.push({
         action,
         code:
-          isOrgbridgeError(e) || e instanceof StepError ? (e as { code: string }).code : 'SYNC_STEP_FAILED',
+          isOrgbridgeError(e) || e instanceof StepError
+            ? (e as { code: ErrorCode }).code
+            : 'SYNC_STEP_FAILED',
         message: e instanceof Error ? e.message : String(e),
       });
     }
@@ -237,7 +240,7 @@ export async function executeAccountPlan(
 
 class StepError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

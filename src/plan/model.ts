@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCodeSchema } from '../error-codes.js';
 
 /**
  * The account plan: plain, versioned JSON (`orgbridge plan --json`, documented in docs/plan.md).
@@ -132,7 +133,7 @@ export type Drift = z.infer<typeof DriftSchema>;
 
 /** Something the plan will not do, with the reason and the fix. */
 export const NoticeSchema = z.object({
-  code: z.string(),
+  code: ErrorCodeSchema,
   key: z.string().optional(),
   accountId: AccountId.optional(),
   message: z.string(),

@@ -1,4 +1,5 @@
 import type { PolicyDocument } from '../config/model.js';
+import { type ErrorCode, isErrorCode } from '../error-codes.js';
 import { unifiedJsonDiff } from './json-diff.js';
 import {
   AWS_POLICY_TYPE,
@@ -108,9 +109,11 @@ function change(action: PolicyAction, observed: ObservedPolicies | undefined): S
 }
 
 /** `message [CODE]` -> a notice; lines without a code keep the whole text. */
-function notice(text: string, fallbackCode: string): SectionNotice {
+function notice(text: string, fallbackCode: ErrorCode): SectionNotice {
   const m = text.match(/^(.*) \[([A-Z0-9_]+)\]$/);
-  return m ? { code: m[2] as string, message: m[1] as string } : { code: fallbackCode, message: text };
+  return m && isErrorCode(m[2])
+    ? { code: m[2], message: m[1] as string }
+    : { code: fallbackCode, message: text };
 }
 
 function summaryOf(types: readonly string[], changes: readonly SectionChange[]): string {

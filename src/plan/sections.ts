@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCodeSchema } from '../error-codes.js';
 
 /**
  * `orgbridge plan` covers everything orgbridge manages, one section per kind: accounts and OUs,
@@ -40,7 +41,7 @@ export const SectionDriftSchema = z.object({
   diff: z.array(z.string()).optional(),
 });
 
-export const SectionNoticeSchema = z.object({ code: z.string(), message: z.string() });
+export const SectionNoticeSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
 export type SectionNotice = z.infer<typeof SectionNoticeSchema>;
 
 export const PlanSectionSchema = z.object({

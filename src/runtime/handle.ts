@@ -10,6 +10,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { MessagingLog } from '../bus/log.js';
 import type { EventSender } from '../bus/sender.js';
 import type { AccountKind } from '../config/model.js';
+import type { ErrorCode } from '../error-codes.js';
 import type { HandlerContext, HandlerRegistration, HandlerRegistry } from '../handlers/types.js';
 import { RequestRejected } from '../handlers/types.js';
 import {
@@ -26,19 +27,6 @@ import {
 } from '../protocol/catalog.js';
 import { handles, isSenderAllowed } from '../protocol/routing.js';
 
-/** Why an event was refused. Refused events are acknowledged: never executed, never retried. */
-export type RejectionCode =
-  | 'ENVELOPE_INVALID'
-  | 'SOURCE_UNKNOWN'
-  | 'TYPE_UNKNOWN'
-  | 'TYPE_NOT_HANDLED'
-  | 'HANDLER_MISSING'
-  | 'SENDER_UNKNOWN'
-  | 'SENDER_NOT_ALLOWED'
-  | 'WRONG_TARGET'
-  | 'DETAIL_INVALID'
-  | 'NONCE_REUSED';
-
 export type RecordOutcome =
   | {
       readonly status: 'handled';
@@ -53,7 +41,8 @@ export type RecordOutcome =
   | {
       readonly status: 'rejected';
       readonly messageId: string;
-      readonly code: RejectionCode | string;
+      /** Why the event was refused (ENVELOPE_INVALID, SENDER_NOT_ALLOWED, ...: docs/events.md). Refused events are acknowledged: never executed, never retried. */
+      readonly code: ErrorCode;
       readonly reason: string;
       readonly type?: string;
       readonly nonce?: string;
@@ -113,7 +102,7 @@ export interface BatchResult {
 
 class Rejection extends Error {
   constructor(
-    readonly code: RejectionCode | string,
+    readonly code: ErrorCode,
     readonly reason: string,
     readonly replyTo: string | undefined,
   ) {

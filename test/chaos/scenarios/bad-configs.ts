@@ -247,7 +247,7 @@ export function judgeBadConfig(c: BadConfigCase): BadConfigVerdict {
         !(e.location.column >= 1),
     )
     .map((e) => `${e.code}: ${e.message}`);
-  const codes = new Set(result.errors.map((e) => e.code));
+  const codes = new Set<string>(result.errors.map((e) => e.code));
   const masked = c.breakages.some((b) => b.masks);
   const expected = masked ? c.breakages.filter((b) => b.masks) : c.breakages;
   const missingCodes = expected.map((b) => b.code).filter((code) => !codes.has(code));

@@ -57,7 +57,7 @@ describe('runDag', () => {
       'wait-b': 'done',
       'ssm-b': 'done',
     });
-    expect(result.outcomes[1]?.error).toEqual({ code: 'INJECTED', message: 'boom' });
+    expect(result.outcomes[1]?.error).toEqual({ code: 'PIPELINE_STEP_FAILED', message: 'INJECTED: boom' });
     expect(result.counts).toEqual({ done: 3, skipped: 0, failed: 1, blocked: 2 });
     expect(result.ok).toBe(false);
   });

@@ -226,7 +226,7 @@ describe('handleSqsBatch', () => {
     const { d, replies } = deps({
       PING: {
         async handle() {
-          throw new RequestRejected('DNS_NAME_NOT_ALLOWED', 'api.b-domain is not yours');
+          throw new RequestRejected('DNS_RECORD_NOT_ALLOWED', 'api.b-domain is not yours');
         },
       },
     });
@@ -234,9 +234,12 @@ describe('handleSqsBatch', () => {
     expect(out.batchItemFailures).toEqual([]);
     expect(out.outcomes[0]).toMatchObject({
       status: 'rejected',
-      code: 'DNS_NAME_NOT_ALLOWED',
+      code: 'DNS_RECORD_NOT_ALLOWED',
       replied: true,
     });
-    expect(replies()[0]).toMatchObject({ type: 'REQUEST_FAILED', detail: { code: 'DNS_NAME_NOT_ALLOWED' } });
+    expect(replies()[0]).toMatchObject({
+      type: 'REQUEST_FAILED',
+      detail: { code: 'DNS_RECORD_NOT_ALLOWED' },
+    });
   });
 });
