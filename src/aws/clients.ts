@@ -51,13 +51,21 @@ type SdkClient = {
 };
 type ClientClass<C> = new (config: ClientConfig) => C;
 
+/**
+ * Every call any client of this process sends, whatever counter its family has: the CLI reports
+ * the total of an action (`run --json`'s result line).
+ */
+export const PROCESS_CALLS = new AwsCallCounter();
+
 /** Counts every command a client sends, as `Service.Operation`. */
 function countCalls(counter: AwsCallCounter, service: string): Pluggable<object, object> {
   return {
     applyToStack: (stack) =>
       stack.add(
         (next, context) => (args) => {
-          counter.record(service, (context.commandName ?? 'Unknown').replace(/Command$/, ''));
+          const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+          counter.record(service, operation);
+          PROCESS_CALLS.record(service, operation);
           return next(args);
         },
         // `override`: the temporary-credentials provider applies its plugins before each call.

@@ -1,3 +1,5 @@
+import type { Output } from '../pipeline/output.js';
+
 /**
  * The CLI's only door to the terminal. Library code never prints: it returns data or emits
  * messages, and the CLI decides how they look (TTY, NO_COLOR, --json).
@@ -28,6 +30,20 @@ export function memoryIo(): CliIo & { stdout: string[]; stderr: string[] } {
     stderr,
     out: (t) => stdout.push(t),
     err: (t) => stderr.push(t),
+    color: false,
+    interactive: false,
+  };
+}
+
+/**
+ * `--json`: stdout carries only the coded messages, one JSON object per line, for scripts and
+ * CI; every line meant for people goes to stderr.
+ */
+export function jsonLinesIo(io: CliIo): CliIo & Required<Pick<Output, 'emit'>> {
+  return {
+    out: (text) => io.err(text),
+    err: (text) => io.err(text),
+    emit: (message) => io.out(JSON.stringify(message)),
     color: false,
     interactive: false,
   };

@@ -9,7 +9,7 @@ import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
-import { AwsOperationError, OrgbridgeError } from '../errors.js';
+import { AwsOperationError, isOrgbridgeError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
 import type { ObservedOrganization } from '../plan/observed.js';
@@ -239,6 +239,14 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
       const failures: unknown[] = [];
       await mapWithConcurrency(phase, concurrency, async (step) => {
         if (failures.length) return;
+        const started = performance.now();
+        const message = {
+          type: 'step' as const,
+          step: 'deploy-stack',
+          target: step.stackName,
+          account: step.accountId,
+          region: step.region,
+        };
         try {
           const outcome = await deployStack(
             run.management.forAccount(step.accountId),
@@ -247,8 +255,21 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
             urls.get(step.template),
           );
           say(`${outcome} ${where(step)}`);
+          const durationMs = Math.round(performance.now() - started);
+          run.output.emit?.({
+            ...message,
+            status: outcome === 'unchanged' ? 'unchanged' : 'done',
+            durationMs,
+          });
         } catch (e) {
           failures.push(e);
+          run.output.emit?.({
+            ...message,
+            status: 'failed',
+            durationMs: Math.round(performance.now() - started),
+            ...(isOrgbridgeError(e) ? { code: e.code } : {}),
+            message: e instanceof Error ? e.message : String(e),
+          });
         }
       });
       if (failures.length) throw failures[0];

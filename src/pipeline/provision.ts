@@ -639,6 +639,17 @@ export function progressReporter(output: Output): { onEvent: (e: DagEvent) => vo
     onEvent(event) {
       if (event.type !== 'finish') return;
       const { outcome, finished, total } = event;
+      // Step ids are `<kind>:<account id>:<fingerprint>` (see the step builders above).
+      const [kind, account] = outcome.id.split(':');
+      output.emit?.({
+        type: 'step',
+        step: kind ?? outcome.id,
+        target: outcome.label,
+        ...(account && /^\d{12}$/.test(account) ? { account } : {}),
+        status: outcome.status,
+        durationMs: Math.round(outcome.ms),
+        ...(outcome.error ? { code: outcome.error.code, message: outcome.error.message } : {}),
+      });
       const note = outcome.error ? `: ${outcome.error.message} [${outcome.error.code}]` : '';
       if (output.interactive) {
         if (outcome.status === 'failed') output.err(`  failed: ${outcome.label}${note}`);

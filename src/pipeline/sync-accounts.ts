@@ -107,9 +107,18 @@ export async function executeAccountPlan(
   const applied: AccountAction[] = [];
   const failures: StepFailure[] = [];
   const total = plan.actions.length;
+  const started = new Map<AccountAction, number>();
+  const stepMessage = (action: AccountAction) => ({
+    type: 'step' as const,
+    step: action.action,
+    target: describeAction(action),
+    ...('accountId' in action && action.accountId ? { account: action.accountId } : {}),
+    durationMs: Math.round(performance.now() - (started.get(action) ?? performance.now())),
+  });
   const progress = (action: AccountAction, note = '') => {
     applied.push(action);
     options.output?.err(`[${applied.length}/${total}] ${action.action} ${describeAction(action)}${note}`);
+    options.output?.emit?.({ ...stepMessage(action), status: 'done' });
   };
   const ouId = (path: string): string => {
     const id = ouIds.get(path);
@@ -118,17 +127,24 @@ export async function executeAccountPlan(
     return id;
   };
   const attempt = async (action: AccountAction, run: () => Promise<string | undefined>) => {
+    started.set(action, performance.now());
     try {
       const note = await run();
       progress(action, note ? ` ${note}` : '');
     } catch (e) {
-      failures.push({
+      const failure = {
         action,
-        code:
-          isOrgbridgeError(e) || e instanceof StepError
-            ? (e as { code: ErrorCode }).code
-            : 'SYNC_STEP_FAILED',
+        code: (isOrgbridgeError(e) || e instanceof StepError
+          ? (e as { code: ErrorCode }).code
+          : 'SYNC_STEP_FAILED') as ErrorCode,
         message: e instanceof Error ? e.message : String(e),
+      };
+      failures.push(failure);
+      options.output?.emit?.({
+        ...stepMessage(action),
+        status: 'failed',
+        code: failure.code,
+        message: failure.message,
       });
     }
   };

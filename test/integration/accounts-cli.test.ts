@@ -53,10 +53,24 @@ describe('orgbridge plan / run --action sync-accounts on the example config', ()
     const port = organizationsPort(moto().management.organizations());
     expect((await observeOrganization(port)).accounts).toHaveLength(1);
 
-    const run = await cli('run', '--action', 'sync-accounts', '--execute');
+    const run = await cli('run', '--action', 'sync-accounts', '--execute', '--json');
     expect(run.err).not.toContain('failed:');
     expect(run.code).toBe(0);
     const org = await observeOrganization(port);
+    // --json: stdout is one JSON object per line, a step each, the result last; text on stderr.
+    const messages = run.out.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const creates = messages.filter((m) => m.type === 'step' && m.step === 'create-account');
+    expect(creates).toHaveLength(org.accounts.length - 1);
+    expect(creates.every((m) => m.status === 'done' && typeof m.durationMs === 'number')).toBe(true);
+    expect(messages.filter((m) => m.type === 'step' && m.step === 'create-ou').length).toBeGreaterThan(0);
+    expect(messages.at(-1)).toMatchObject({
+      type: 'result',
+      action: 'sync-accounts',
+      execute: true,
+      exitCode: 0,
+    });
+    expect(messages.at(-1)?.calls).toBeGreaterThan(org.accounts.length);
+    expect(run.err).toMatch(/\[\d+\/\d+\] create-account /);
     const again = accountPlanOf((await cli('plan', '--json', '--only', 'accounts')).out);
     expect(again.actions).toEqual([]);
     // Every account of the DSL, special ones included (the management account existed already).
@@ -70,6 +84,25 @@ describe('orgbridge plan / run --action sync-accounts on the example config', ()
     expect(text.out.split('\n').at(-1)).toBe('Plan: accounts no changes');
     const md = await cli('plan', '--markdown', '--only', 'accounts');
     expect(md.out).toContain('**Nothing to do**');
+  });
+
+  it('--json ends with a result line also when the action fails', async () => {
+    const { code, out } = await cli(
+      '-c',
+      'test/fixtures/no-such-dir',
+      'run',
+      '--action',
+      'sync-accounts',
+      '--json',
+    );
+    expect(code).toBe(1);
+    const last = JSON.parse(out.split('\n').at(-1) as string);
+    expect(last).toMatchObject({
+      type: 'result',
+      action: 'sync-accounts',
+      exitCode: 1,
+      code: expect.any(String),
+    });
   });
 
   it('rejects an unknown action with a suggestion', async () => {

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { PROCESS_CALLS } from '../../aws/clients.js';
 import { didYouMean } from '../../config/index.js';
-import { OrgbridgeError } from '../../errors.js';
+import { isOrgbridgeError, OrgbridgeError } from '../../errors.js';
 import { ACTIONS, actionNames } from '../../pipeline/actions.js';
+import { EXIT_ERROR, type Output } from '../../pipeline/output.js';
+import { jsonLinesIo } from '../io.js';
 import type { CliContext } from '../main.js';
 
 /** The actions with one line each, for `run --help` (the registry loads no action module). */
@@ -18,8 +21,13 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('run one pipeline action; a dry run unless --execute is given')
     .requiredOption('-a, --action <name>', 'the action to run (e.g. sync-accounts)')
     .option('--execute', 'make the changes instead of only printing them', false)
+    .option(
+      '--json',
+      'print one JSON object per step and a last one with the result (stdout); text goes to stderr',
+      false,
+    )
     .addHelpText('after', actionList)
-    .action(async (options: { action: string; execute: boolean }, cmd: Command) => {
+    .action(async (options: { action: string; execute: boolean; json: boolean }, cmd: Command) => {
       const registered = ACTIONS[options.action];
       if (!registered) {
         const guess = didYouMean(options.action, actionNames());
@@ -30,12 +38,32 @@ export function registerRun(program: Command, ctx: CliContext): void {
         );
       }
       const action = await registered.load();
-      ctx.exitCode = await action.run({
-        configDir: cmd.optsWithGlobals<{ config: string }>().config,
-        execute: options.execute,
-        output: ctx.io,
-        env: process.env,
-        now: () => new Date(),
-      });
+      const output: Output = options.json ? jsonLinesIo(ctx.io) : ctx.io;
+      const started = performance.now();
+      const callsBefore = PROCESS_CALLS.total;
+      const result = (exitCode: number, error?: unknown) =>
+        output.emit?.({
+          type: 'result',
+          action: options.action,
+          execute: options.execute,
+          exitCode,
+          durationMs: Math.round(performance.now() - started),
+          calls: PROCESS_CALLS.total - callsBefore,
+          ...(isOrgbridgeError(error) ? { code: error.code } : {}),
+          ...(error instanceof Error ? { message: error.message } : {}),
+        });
+      try {
+        ctx.exitCode = await action.run({
+          configDir: cmd.optsWithGlobals<{ config: string }>().config,
+          execute: options.execute,
+          output,
+          env: process.env,
+          now: () => new Date(),
+        });
+      } catch (e) {
+        result(EXIT_ERROR, e);
+        throw e;
+      }
+      result(ctx.exitCode);
     });
 }
