@@ -63,29 +63,85 @@ export interface RenderOptions {
   readonly auditRetentionDays?: number;
 }
 
+/** What every stage of `renderTemplates` needs: the inputs and the app the stacks are added to. */
+interface RenderContext {
+  readonly inputs: TemplateInputs;
+  readonly options: RenderOptions;
+  readonly topology: ReturnType<typeof renderTopology>;
+  readonly special: ReturnType<typeof specialAccountIds>;
+  readonly keyOf: (kind: SpecialAccountKind) => string;
+  readonly busName: string;
+  readonly add: (name: string, placement: Placement, description: string) => Stack;
+}
+
 /** Order matters for the bootstrap: artifact buckets, audit, buses, handlers, forward rules. */
 export function renderTemplates(inputs: TemplateInputs, options: RenderOptions = {}): RenderedTemplate[] {
-  const local = options.local ?? false;
   const topology = renderTopology(inputs);
-  const special = specialAccountIds(inputs);
-  const { config, homeRegion } = inputs;
-  const keys = requireSpecialAccounts(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
-  const placementOus = requirePlacementOus(config, "orgbridge's templates (synth, bootstrap, the pipeline)");
-  const keyOf = (kind: SpecialAccountKind) => keys[kind];
-  const busName = topology.bus.busName;
-
+  const keys = requireSpecialAccounts(
+    inputs.config,
+    "orgbridge's templates (synth, bootstrap, the pipeline)",
+  );
   const app = newApp();
   const placements = new Map<Stack, { name: string; placement: Placement }>();
-  const add = (name: string, placement: Placement, description: string): Stack => {
-    const stack = newStack(app, name, { stackName: placement.stackName, description });
-    placements.set(stack, { name, placement });
-    return stack;
+  const ctx: RenderContext = {
+    inputs,
+    options,
+    topology,
+    special: specialAccountIds(inputs),
+    keyOf: (kind) => keys[kind],
+    busName: topology.bus.busName,
+    add: (name, placement, description) => {
+      const stack = newStack(app, name, { stackName: placement.stackName, description });
+      placements.set(stack, { name, placement });
+      return stack;
+    },
   };
 
+  addArtifactStacks(ctx);
+  const busStack = ctx.add(
+    'event-bus',
+    {
+      type: 'stack-set',
+      stackSetName: STACK_SET_NAMES.eventBus,
+      stackName: STACK_NAMES.eventBus,
+      region: inputs.homeRegion,
+      accounts: 'all',
+    },
+    'orgbridge: the event bus of every account, its policy and the forward-to-audit rule',
+  );
+  addEventBus(busStack, topology.bus, ctx.special, inputs.organizationId);
+  addHandlerStacks(ctx);
+  addForwardShards(topology, (index, description) =>
+    ctx.add(
+      `forward-${String(index).padStart(2, '0')}`,
+      {
+        type: 'account',
+        accountKey: ctx.keyOf('cicd'),
+        region: inputs.homeRegion,
+        stackName: STACK_NAMES.forward(index),
+      },
+      description,
+    ),
+  );
+
+  const synthesized = synthesize(app, placements);
+  const forwards = synthesized.findIndex((t) => t.name.startsWith('forward-'));
+  const firstForward = forwards < 0 ? synthesized.length : forwards;
+  const rendered = [
+    ...synthesized.slice(0, firstForward),
+    logBucketsTemplate(ctx),
+    ...synthesized.slice(firstForward),
+  ];
+  return options.local ? rendered : [...rendered, ...renderStackSets(ctx, rendered)];
+}
+
+/** The cicd account's artifact bucket in every region (the home region's grants the management account). */
+function addArtifactStacks(ctx: RenderContext): void {
+  const { inputs, special } = ctx;
   for (const region of inputs.regions) {
-    const stack = add(
+    const stack = ctx.add(
       `artifacts-${region}`,
-      { type: 'account', accountKey: keyOf('cicd'), region, stackName: STACK_NAMES.artifacts },
+      { type: 'account', accountKey: ctx.keyOf('cicd'), region, stackName: STACK_NAMES.artifacts },
       `orgbridge: artifact bucket of ${region} (templates and Lambda bundles)`,
     );
     addArtifactBucket(
@@ -93,23 +149,19 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
       special.cicd,
       region,
       inputs.organizationId,
-      region === homeRegion ? special.management : undefined,
+      region === inputs.homeRegion ? special.management : undefined,
     );
   }
+}
 
-  const busStack = add(
-    'event-bus',
-    {
-      type: 'stack-set',
-      stackSetName: STACK_SET_NAMES.eventBus,
-      stackName: STACK_NAMES.eventBus,
-      region: homeRegion,
-      accounts: 'all',
-    },
-    'orgbridge: the event bus of every account, its policy and the forward-to-audit rule',
+/** One handler stack per special account, and the member accounts' one (a stack set in AWS). */
+function addHandlerStacks(ctx: RenderContext): void {
+  const { inputs, options, special, busName } = ctx;
+  const { homeRegion } = inputs;
+  const placementOus = requirePlacementOus(
+    inputs.config,
+    "orgbridge's templates (synth, bootstrap, the pipeline)",
   );
-  addEventBus(busStack, topology.bus, special, inputs.organizationId);
-
   const handlerKinds: AccountKind[] = [...SPECIAL_ACCOUNT_KINDS, 'member'];
   for (const kind of handlerKinds) {
     const placement: Placement =
@@ -121,8 +173,13 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
             region: homeRegion,
             accounts: 'members',
           }
-        : { type: 'account', accountKey: keyOf(kind), region: homeRegion, stackName: STACK_NAMES.handlers };
-    const stack = add(
+        : {
+            type: 'account',
+            accountKey: ctx.keyOf(kind),
+            region: homeRegion,
+            stackName: STACK_NAMES.handlers,
+          };
+    const stack = ctx.add(
       `handlers-${kind}`,
       placement,
       `orgbridge: the ${kind} account's queues, rules and handler`,
@@ -140,45 +197,37 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     }
     addHandler(stack, {
       kind,
-      topology: topology.kinds[kind],
+      topology: ctx.topology.kinds[kind],
       busName,
-      eventSource: config.organization.event_source,
+      eventSource: inputs.config.organization.event_source,
       special,
       organizationId: inputs.organizationId,
       placement: placementOus,
       bundleKey: inputs.bundleKeys[kind],
-      local,
+      local: options.local ?? false,
       ...(extraStatements ? { extraStatements } : {}),
     });
   }
+}
 
-  addForwardShards(topology, (index, description) =>
-    add(
-      `forward-${String(index).padStart(2, '0')}`,
-      {
-        type: 'account',
-        accountKey: keyOf('cicd'),
-        region: homeRegion,
-        stackName: STACK_NAMES.forward(index),
-      },
-      description,
-    ),
-  );
-
-  // The logs bucket is the provisioning pipeline's template (one function, one grant plan), so a
-  // bootstrap and a later `run --action pipeline` deploy the same bytes to the same stack.
+/**
+ * The logs bucket is the provisioning pipeline's template (one function, one grant plan), so a
+ * bootstrap and a later `run --action pipeline` deploy the same bytes to the same stack.
+ */
+function logBucketsTemplate(ctx: RenderContext): RenderedTemplate {
+  const { inputs, special } = ctx;
   const grant = planLogDelivery(
-    config,
+    inputs.config,
     inputs.accountIds,
     orgPathResolver(inputs.organizationId, inputs.ous ?? {}),
   );
-  const logs = renderLogBuckets(special.logs, homeRegion, inputs.organizationId, grant);
-  const logBuckets: RenderedTemplate = {
+  const logs = renderLogBuckets(special.logs, inputs.homeRegion, inputs.organizationId, grant);
+  return {
     name: 'log-buckets',
     placement: {
       type: 'account',
-      accountKey: keyOf('logs'),
-      region: homeRegion,
+      accountKey: ctx.keyOf('logs'),
+      region: inputs.homeRegion,
       stackName: logs.stackName,
       serviceRoleName: ROLE_NAMES.logBucketUpdater,
     },
@@ -186,13 +235,12 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     body: logs.body,
     sha256: logs.sha256,
   };
-  const synthesized = synthesize(app, placements);
-  const forwards = synthesized.findIndex((t) => t.name.startsWith('forward-'));
-  const firstForward = forwards < 0 ? synthesized.length : forwards;
-  const rendered = [...synthesized.slice(0, firstForward), logBuckets, ...synthesized.slice(firstForward)];
-  if (local) return rendered;
+}
 
-  // The stack sets point at the templates by content hash, so they render last.
+/** The stack sets point at the templates by content hash, so they render last. */
+function renderStackSets(ctx: RenderContext, rendered: readonly RenderedTemplate[]): RenderedTemplate[] {
+  const { special } = ctx;
+  const { homeRegion } = ctx.inputs;
   const sets = newApp();
   const setsStack = newStack(sets, 'stack-sets', {
     stackName: STACK_NAMES.stackSets,
@@ -224,26 +272,13 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     special,
     homeRegion,
   );
-  return [
-    ...rendered,
-    ...synthesize(
-      sets,
-      new Map([
-        [
-          setsStack,
-          {
-            name: 'stack-sets',
-            placement: {
-              type: 'account',
-              accountKey: keyOf('management'),
-              region: homeRegion,
-              stackName: STACK_NAMES.stackSets,
-            },
-          },
-        ],
-      ]),
-    ),
-  ];
+  const placement: Placement = {
+    type: 'account',
+    accountKey: ctx.keyOf('management'),
+    region: homeRegion,
+    stackName: STACK_NAMES.stackSets,
+  };
+  return synthesize(sets, new Map([[setsStack, { name: 'stack-sets', placement }]]));
 }
 
 /** The cicd account's forward buses, one stack each so no template nears 500 resources. */
