@@ -242,30 +242,85 @@ export function normalizePolicyContent(content: string | undefined): string | un
   }
 }
 
+/** What the whole plan collects, across policy types. */
+interface PlanOutput {
+  readonly actions: PolicyAction[];
+  readonly problems: PolicyProblem[];
+  readonly warnings: Set<string>;
+  readonly unmanaged: Set<string>;
+  readonly adopted: Set<string>;
+}
+
+/** The inputs every stage reads, with the lookups derived from them once. */
+interface PlanContext {
+  readonly input: PolicyPlanInput;
+  readonly out: PlanOutput;
+  readonly policiesById: ReadonlyMap<string, ObservedPolicy>;
+  readonly inScope: ReadonlySet<string>;
+  readonly untouchable: (target: string) => boolean;
+  readonly labelOf: (target: string) => string;
+  /** Accounts under the targets, when the input can count them (the plan shows the blast radius). */
+  readonly accounts: (targets: Iterable<string>) => number | undefined;
+  readonly targetIdOf: (target: string) => string | undefined;
+}
+
+/** One policy type's plan in progress: what the config wants where, and what the plan controls. */
+interface TypePlan {
+  readonly type: PolicyType;
+  readonly observedOfType: readonly ObservedPolicy[];
+  /** target -> AWS names wanted there */
+  readonly wantedAt: Map<string, Set<string>>;
+  /** AWS name -> config name and id (undefined until created) of the policies the config wants. */
+  readonly wantedPolicies: Map<string, { name: string; policyId?: string }>;
+  /** Policies whose attachments this plan decides, with where it may detach them. */
+  readonly controlled: Map<string, (target: string) => boolean>;
+  /** Targets of the config's policies, shown with what is attached there even if it stays. */
+  readonly lookedAt: Set<string>;
+  readonly want: (target: string, awsName: string) => void;
+  /** Without a scope (SYNC_SCPS, which knows only the SCP files), nothing but orgbridge's own
+   * policies is ever detached: the sender did not say which targets the config describes. */
+  readonly scoped: (target: string) => boolean;
+}
+
+const ACTION_ORDER: readonly PolicyAction['action'][] = [
+  'enable-policy-type',
+  'create-policy',
+  'update-policy',
+  'attach-policy',
+  'detach-policy',
+  'delete-policy',
+];
+
 export function planPolicies(input: PolicyPlanInput): PolicyPlan {
-  const { observed, limits, scope } = input;
-  const actions: PolicyAction[] = [];
-  const problems: PolicyProblem[] = [];
-  const warnings = new Set<string>();
-  const unmanaged = new Set<string>();
-  const adopted = new Set<string>();
-  const policiesById = new Map(observed.policies.map((p) => [p.id, p]));
-  const inScope = new Set(scope?.targets ?? []);
-  const untouchable = scope?.unmanaged ?? (() => false);
-  const labelOf = (target: string) =>
-    scope?.labels?.[target] ??
-    (accountOfTarget(target) !== undefined
-      ? `account ${accountOfTarget(target)}`
-      : target === ''
-        ? 'Root'
-        : target);
-  const accounts = (targets: Iterable<string>) => {
-    if (!input.accountsUnder) return undefined;
-    let n = 0;
-    for (const t of targets) n += accountOfTarget(t) !== undefined ? 1 : input.accountsUnder(t);
-    return n;
+  const { observed, scope } = input;
+  const out: PlanOutput = {
+    actions: [],
+    problems: [],
+    warnings: new Set(),
+    unmanaged: new Set(),
+    adopted: new Set(),
   };
-  const targetIdOf = (target: string) => accountOfTarget(target) ?? observed.ous[target];
+  const ctx: PlanContext = {
+    input,
+    out,
+    policiesById: new Map(observed.policies.map((p) => [p.id, p])),
+    inScope: new Set(scope?.targets ?? []),
+    untouchable: scope?.unmanaged ?? (() => false),
+    labelOf: (target) =>
+      scope?.labels?.[target] ??
+      (accountOfTarget(target) !== undefined
+        ? `account ${accountOfTarget(target)}`
+        : target === ''
+          ? 'Root'
+          : target),
+    accounts: (targets) => {
+      if (!input.accountsUnder) return undefined;
+      let n = 0;
+      for (const t of targets) n += accountOfTarget(t) !== undefined ? 1 : input.accountsUnder(t);
+      return n;
+    },
+    targetIdOf: (target) => accountOfTarget(target) ?? observed.ous[target],
+  };
   const leftAlone = new Set(scope?.unmanagedPolicies ?? []);
   const wantedAll: Wanted[] = [
     ...input.desired.map((d) => ({ ...d, target: d.organization_unit })),
@@ -275,213 +330,235 @@ export function planPolicies(input: PolicyPlanInput): PolicyPlan {
   for (const type of input.types) {
     const desired = wantedAll.filter((d) => d.type === type);
     const observedOfType = observed.policies.filter((p) => p.type === type && !leftAlone.has(p.id));
-    const attachedOfType = (target: string) =>
-      (observed.attached[target] ?? [])
-        .map((id) => policiesById.get(id))
-        .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
     if (desired.length > 0 && !observed.enabledTypes.includes(type)) {
-      actions.push({ action: 'enable-policy-type', type, rootId: observed.rootId });
+      out.actions.push({ action: 'enable-policy-type', type, rootId: observed.rootId });
     }
-
-    // One AWS policy per (type, name); the DSL guarantees identical content on every target.
-    const groups = new Map<string, Wanted[]>();
-    for (const d of desired) groups.set(d.name, [...(groups.get(d.name) ?? []), d]);
-
-    const wantedAt = new Map<string, Set<string>>(); // target -> awsNames wanted there
-    const want = (target: string, awsName: string) => {
-      const set = wantedAt.get(target) ?? new Set();
-      set.add(awsName);
-      wantedAt.set(target, set);
-    };
-    /** AWS name -> config name and id (undefined until created) of the policies the config wants. */
-    const wantedPolicies = new Map<string, { name: string; policyId?: string }>();
-    /** Policies whose attachments this plan decides, with where it may detach them. */
-    const controlled = new Map<string, (target: string) => boolean>();
-    /** Targets of the config's policies, shown with what is attached there even if it stays. */
-    const lookedAt = new Set<string>();
-    const anywhere = (target: string) => !untouchable(target);
-    // Without a scope (SYNC_SCPS, which knows only the SCP files), nothing but orgbridge's own
-    // policies is ever detached: the sender did not say which targets the config describes.
-    const scoped = (target: string) => scope !== undefined && inScope.has(target);
-    for (const p of observedOfType) if (p.managed) controlled.set(p.id, anywhere);
-
-    for (const [name, docs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const doc = docs[0] as Wanted;
-      const max = policyMaxChars(type, limits);
-      if (doc.content.length > max) {
-        problems.push({
-          code: 'POLICY_TOO_LARGE',
-          message: `${doc.file}: ${doc.content.length} characters after minifying, over the ${type} limit of ${max}`,
-          blocking: true,
-        });
-      }
-      const resolved = resolveDesiredPolicy(type, name, observedOfType);
-      for (const d of docs) lookedAt.add(d.target);
-      if ('taken' in resolved) {
-        problems.push({
-          code: 'POLICY_NAME_TAKEN',
-          message: `a ${type} policy named ${resolved.taken.name} (${resolved.taken.id}) exists but orgbridge did not create it; rename or delete it, or tag it ${MANAGED_POLICY_TAG}=true to adopt it`,
-          blocking: true,
-        });
-        continue;
-      }
-      const { awsName, existing } = resolved;
-      if (resolved.adopted && existing) {
-        adopted.add(`${type} ${existing.name}`);
-        controlled.set(existing.id, scoped);
-      }
-      wantedPolicies.set(awsName, { name, ...optional('policyId', existing?.id) });
-      for (const d of docs) want(d.target, awsName);
-      if (!existing) {
-        actions.push({
-          action: 'create-policy',
-          type,
-          name,
-          awsName,
-          file: doc.file,
-          content: doc.content,
-          chars: doc.content.length,
-        });
-      } else if (normalizePolicyContent(existing.content) !== doc.content) {
-        actions.push({
-          action: 'update-policy',
-          type,
-          name,
-          awsName,
-          policyId: existing.id,
-          file: doc.file,
-          content: doc.content,
-          chars: doc.content.length,
-          previousChars: existing.content?.length ?? 0,
-          ...optional('accounts', accounts(new Set([...existing.targets, ...docs.map((d) => d.target)]))),
-        });
-      }
-    }
+    const plan = newTypePlan(ctx, type, observedOfType);
+    planDocuments(ctx, plan, desired);
     if (type === 'scp' && scope)
-      controlFullAwsAccess(scope, observedOfType, inScope, want, wantedPolicies, controlled);
+      controlFullAwsAccess(
+        scope,
+        observedOfType,
+        ctx.inScope,
+        plan.want,
+        plan.wantedPolicies,
+        plan.controlled,
+      );
     if (scope?.authoritative) {
       // Policies the config does not describe: detached from what the config describes.
       for (const p of observedOfType)
-        if (!p.awsManaged && !controlled.has(p.id) && !wantedPolicies.has(p.name))
-          controlled.set(p.id, scoped);
+        if (!p.awsManaged && !plan.controlled.has(p.id) && !plan.wantedPolicies.has(p.name))
+          plan.controlled.set(p.id, plan.scoped);
     }
-
-    // Attachments, target by target, in file-name order (the order tag/backup policies merge in).
-    const targets = new Set([
-      ...lookedAt,
-      ...wantedAt.keys(),
-      ...observedOfType.filter((p) => controlled.has(p.id)).flatMap((p) => p.targets),
-    ]);
-    for (const target of [...targets].sort()) {
-      const targetId = targetIdOf(target);
-      const wanted = wantedAt.get(target) ?? new Set<string>();
-      const label = labelOf(target);
-      if (targetId === undefined) {
-        if ([...wanted].some((n) => n !== FULL_AWS_ACCESS)) {
-          problems.push({
-            code: 'POLICY_OU_MISSING',
-            message: `OU ${label} does not exist yet; its ${type} policies are attached on the next run (run sync-accounts first)`,
-            blocking: false,
-          });
-        }
-        continue;
-      }
-      const attachedHere = attachedOfType(target);
-      const detachable = (p: ObservedPolicy) => controlled.get(p.id)?.(target) === true;
-      for (const p of attachedHere)
-        if (!detachable(p) && !wanted.has(p.name)) unmanaged.add(`${label}: ${p.name}`);
-      const attachedNames = new Set(attachedHere.map((p) => p.name));
-      const count = accounts([target]);
-      const account = accountOfTarget(target);
-      const where = { ou: label, ouId: targetId, ...optional('account', account) };
-      const toAttach = [...wanted].filter((n) => !attachedNames.has(n)).sort();
-      for (const awsName of toAttach) {
-        const policy = wantedPolicies.get(awsName) as { name: string; policyId?: string };
-        actions.push({
-          action: 'attach-policy',
-          type,
-          name: policy.name,
-          awsName,
-          ...optional('policyId', policy.policyId),
-          ...where,
-          ...optional('accounts', count),
-        });
-      }
-      const toDetach = attachedHere.filter((p) => detachable(p) && !wanted.has(p.name)).sort(byName);
-      const after = attachedHere.length + toAttach.length - toDetach.length;
-      for (const p of toDetach) {
-        if (type === 'scp' && after < 1) {
-          problems.push({
-            code: 'POLICY_LAST_SCP',
-            message: `not detaching ${p.name} from ${label}: it is its last SCP and Organizations requires one (attach FullAWSAccess or another SCP first)`,
-            blocking: false,
-          });
-          continue;
-        }
-        actions.push({
-          action: 'detach-policy',
-          type,
-          name: p.managed ? p.name.replace(`orgbridge-${type}-`, '') : p.name,
-          awsName: p.name,
-          policyId: p.id,
-          ...where,
-          ...optional('accounts', count),
-        });
-      }
-      const max = policiesPerTarget(type, limits);
-      if (after > max) {
-        const names = [...attachedHere.filter((p) => !toDetach.includes(p)).map((p) => p.name), ...toAttach];
-        problems.push({
-          code: 'POLICY_TOO_MANY_ON_TARGET',
-          message: `${label} would have ${after} ${type} policies (${names.join(', ')}), over the limit of ${max}${type === 'scp' ? ` (${FULL_AWS_ACCESS} counts)` : ''}`,
-          blocking: true,
-        });
-      }
-    }
-
-    // Policies orgbridge created that no file wants any more: deleted once detached everywhere.
-    for (const p of observedOfType.filter((o) => o.managed && !wantedPolicies.has(o.name))) {
-      const detached = new Set(
-        actions.flatMap((a) => (a.action === 'detach-policy' && a.policyId === p.id ? [a.ou] : [])),
-      );
-      if (p.targets.every((target) => detached.has(labelOf(target)))) {
-        actions.push({
-          action: 'delete-policy',
-          type,
-          name: p.name.replace(`orgbridge-${type}-`, ''),
-          awsName: p.name,
-          policyId: p.id,
-        });
-      }
-    }
-
-    if (type !== 'scp') {
-      const ouDocs = input.desired.filter((d) => d.type === type);
-      for (const ou of [...new Set(ouDocs.map((d) => d.organization_unit))].sort()) {
-        for (const d of computeEffectivePolicy(policyLevels(ouDocs, type, ou)).diagnostics) {
-          warnings.add(formatDiagnostic(type, d));
-        }
-      }
-    }
+    planAttachments(ctx, plan);
+    planDeletions(ctx, plan);
+    if (type !== 'scp') inheritanceWarnings(input, type, out.warnings);
   }
-  const order: PolicyAction['action'][] = [
-    'enable-policy-type',
-    'create-policy',
-    'update-policy',
-    'attach-policy',
-    'detach-policy',
-    'delete-policy',
-  ];
-  actions.sort((a, b) => order.indexOf(a.action) - order.indexOf(b.action));
+  out.actions.sort((a, b) => ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action));
   return {
     version: POLICIES_PLAN_VERSION,
     types: [...input.types],
-    actions,
-    problems,
-    warnings: [...warnings],
-    unmanaged: [...unmanaged].sort(),
-    ...(adopted.size > 0 ? { adopted: [...adopted].sort() } : {}),
+    actions: out.actions,
+    problems: out.problems,
+    warnings: [...out.warnings],
+    unmanaged: [...out.unmanaged].sort(),
+    ...(out.adopted.size > 0 ? { adopted: [...out.adopted].sort() } : {}),
   };
+}
+
+function newTypePlan(
+  ctx: PlanContext,
+  type: PolicyType,
+  observedOfType: readonly ObservedPolicy[],
+): TypePlan {
+  const wantedAt = new Map<string, Set<string>>();
+  const controlled = new Map<string, (target: string) => boolean>();
+  const anywhere = (target: string) => !ctx.untouchable(target);
+  for (const p of observedOfType) if (p.managed) controlled.set(p.id, anywhere);
+  return {
+    type,
+    observedOfType,
+    wantedAt,
+    wantedPolicies: new Map(),
+    controlled,
+    lookedAt: new Set(),
+    want: (target, awsName) => {
+      const set = wantedAt.get(target) ?? new Set();
+      set.add(awsName);
+      wantedAt.set(target, set);
+    },
+    scoped: (target) => ctx.input.scope !== undefined && ctx.inScope.has(target),
+  };
+}
+
+/** Creates and updates: one AWS policy per (type, name); the DSL guarantees identical content on every target. */
+function planDocuments(ctx: PlanContext, plan: TypePlan, desired: readonly Wanted[]): void {
+  const { type, observedOfType } = plan;
+  const { actions, problems } = ctx.out;
+  const groups = new Map<string, Wanted[]>();
+  for (const d of desired) groups.set(d.name, [...(groups.get(d.name) ?? []), d]);
+  for (const [name, docs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const doc = docs[0] as Wanted;
+    const max = policyMaxChars(type, ctx.input.limits);
+    if (doc.content.length > max) {
+      problems.push({
+        code: 'POLICY_TOO_LARGE',
+        message: `${doc.file}: ${doc.content.length} characters after minifying, over the ${type} limit of ${max}`,
+        blocking: true,
+      });
+    }
+    const resolved = resolveDesiredPolicy(type, name, observedOfType);
+    for (const d of docs) plan.lookedAt.add(d.target);
+    if ('taken' in resolved) {
+      problems.push({
+        code: 'POLICY_NAME_TAKEN',
+        message: `a ${type} policy named ${resolved.taken.name} (${resolved.taken.id}) exists but orgbridge did not create it; rename or delete it, or tag it ${MANAGED_POLICY_TAG}=true to adopt it`,
+        blocking: true,
+      });
+      continue;
+    }
+    const { awsName, existing } = resolved;
+    if (resolved.adopted && existing) {
+      ctx.out.adopted.add(`${type} ${existing.name}`);
+      plan.controlled.set(existing.id, plan.scoped);
+    }
+    plan.wantedPolicies.set(awsName, { name, ...optional('policyId', existing?.id) });
+    for (const d of docs) plan.want(d.target, awsName);
+    if (!existing) {
+      actions.push({
+        action: 'create-policy',
+        type,
+        name,
+        awsName,
+        file: doc.file,
+        content: doc.content,
+        chars: doc.content.length,
+      });
+    } else if (normalizePolicyContent(existing.content) !== doc.content) {
+      actions.push({
+        action: 'update-policy',
+        type,
+        name,
+        awsName,
+        policyId: existing.id,
+        file: doc.file,
+        content: doc.content,
+        chars: doc.content.length,
+        previousChars: existing.content?.length ?? 0,
+        ...optional('accounts', ctx.accounts(new Set([...existing.targets, ...docs.map((d) => d.target)]))),
+      });
+    }
+  }
+}
+
+/** Attachments, target by target, in file-name order (the order tag/backup policies merge in). */
+function planAttachments(ctx: PlanContext, plan: TypePlan): void {
+  const targets = new Set([
+    ...plan.lookedAt,
+    ...plan.wantedAt.keys(),
+    ...plan.observedOfType.filter((p) => plan.controlled.has(p.id)).flatMap((p) => p.targets),
+  ]);
+  for (const target of [...targets].sort()) planTarget(ctx, plan, target);
+}
+
+function planTarget(ctx: PlanContext, plan: TypePlan, target: string): void {
+  const { type } = plan;
+  const { actions, problems } = ctx.out;
+  const targetId = ctx.targetIdOf(target);
+  const wanted = plan.wantedAt.get(target) ?? new Set<string>();
+  const label = ctx.labelOf(target);
+  if (targetId === undefined) {
+    if ([...wanted].some((n) => n !== FULL_AWS_ACCESS)) {
+      problems.push({
+        code: 'POLICY_OU_MISSING',
+        message: `OU ${label} does not exist yet; its ${type} policies are attached on the next run (run sync-accounts first)`,
+        blocking: false,
+      });
+    }
+    return;
+  }
+  const attachedHere = (ctx.input.observed.attached[target] ?? [])
+    .map((id) => ctx.policiesById.get(id))
+    .filter((p): p is ObservedPolicy => p !== undefined && p.type === type);
+  const detachable = (p: ObservedPolicy) => plan.controlled.get(p.id)?.(target) === true;
+  for (const p of attachedHere)
+    if (!detachable(p) && !wanted.has(p.name)) ctx.out.unmanaged.add(`${label}: ${p.name}`);
+  const attachedNames = new Set(attachedHere.map((p) => p.name));
+  const count = ctx.accounts([target]);
+  const where = { ou: label, ouId: targetId, ...optional('account', accountOfTarget(target)) };
+  const toAttach = [...wanted].filter((n) => !attachedNames.has(n)).sort();
+  for (const awsName of toAttach) {
+    const policy = plan.wantedPolicies.get(awsName) as { name: string; policyId?: string };
+    actions.push({
+      action: 'attach-policy',
+      type,
+      name: policy.name,
+      awsName,
+      ...optional('policyId', policy.policyId),
+      ...where,
+      ...optional('accounts', count),
+    });
+  }
+  const toDetach = attachedHere.filter((p) => detachable(p) && !wanted.has(p.name)).sort(byName);
+  const after = attachedHere.length + toAttach.length - toDetach.length;
+  for (const p of toDetach) {
+    if (type === 'scp' && after < 1) {
+      problems.push({
+        code: 'POLICY_LAST_SCP',
+        message: `not detaching ${p.name} from ${label}: it is its last SCP and Organizations requires one (attach FullAWSAccess or another SCP first)`,
+        blocking: false,
+      });
+      continue;
+    }
+    actions.push({
+      action: 'detach-policy',
+      type,
+      name: p.managed ? p.name.replace(`orgbridge-${type}-`, '') : p.name,
+      awsName: p.name,
+      policyId: p.id,
+      ...where,
+      ...optional('accounts', count),
+    });
+  }
+  const max = policiesPerTarget(type, ctx.input.limits);
+  if (after > max) {
+    const names = [...attachedHere.filter((p) => !toDetach.includes(p)).map((p) => p.name), ...toAttach];
+    problems.push({
+      code: 'POLICY_TOO_MANY_ON_TARGET',
+      message: `${label} would have ${after} ${type} policies (${names.join(', ')}), over the limit of ${max}${type === 'scp' ? ` (${FULL_AWS_ACCESS} counts)` : ''}`,
+      blocking: true,
+    });
+  }
+}
+
+/** Policies orgbridge created that no file wants any more: deleted once detached everywhere. */
+function planDeletions(ctx: PlanContext, plan: TypePlan): void {
+  const { type } = plan;
+  const { actions } = ctx.out;
+  for (const p of plan.observedOfType.filter((o) => o.managed && !plan.wantedPolicies.has(o.name))) {
+    const detached = new Set(
+      actions.flatMap((a) => (a.action === 'detach-policy' && a.policyId === p.id ? [a.ou] : [])),
+    );
+    if (p.targets.every((target) => detached.has(ctx.labelOf(target)))) {
+      actions.push({
+        action: 'delete-policy',
+        type,
+        name: p.name.replace(`orgbridge-${type}-`, ''),
+        awsName: p.name,
+        policyId: p.id,
+      });
+    }
+  }
+}
+
+/** Tag and backup policies inherit along the OU tree; what the inheritance operators say about the config. */
+function inheritanceWarnings(input: PolicyPlanInput, type: PolicyType, warnings: Set<string>): void {
+  const ouDocs = input.desired.filter((d) => d.type === type);
+  for (const ou of [...new Set(ouDocs.map((d) => d.organization_unit))].sort()) {
+    for (const d of computeEffectivePolicy(policyLevels(ouDocs, type, ou)).diagnostics) {
+      warnings.add(formatDiagnostic(type, d));
+    }
+  }
 }
 
 /**
