@@ -6,7 +6,7 @@ import type { AccountAction, AccountPlan, CreateAccountAction } from '../plan/mo
 import type { ObservedOrganization } from '../plan/observed.js';
 import { describeAction, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../plan/render.js';
 import type { AccountStep, AccountsGateway } from './accounts-gateway.js';
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
+import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output, type StepMessage } from './output.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
@@ -91,6 +91,31 @@ export interface ExecuteOptions {
   readonly createAttempts?: number;
 }
 
+/** A step of the account plan as a coded message (`run --json`). */
+function stepMessage(
+  action: AccountAction,
+  startedAt: number | undefined,
+  outcome: Pick<StepMessage, 'status' | 'code' | 'message'>,
+): StepMessage {
+  return {
+    type: 'step',
+    step: action.action,
+    target: describeAction(action),
+    ...('accountId' in action && action.accountId ? { account: action.accountId } : {}),
+    ...outcome,
+    ...(startedAt !== undefined ? { durationMs: Math.round(performance.now() - startedAt) } : {}),
+  };
+}
+
+function failureOf(action: AccountAction, e: unknown): StepFailure {
+  return {
+    action,
+    code:
+      isOrgbridgeError(e) || e instanceof StepError ? (e as { code: ErrorCode }).code : 'SYNC_STEP_FAILED',
+    message: e instanceof Error ? e.message : String(e),
+  };
+}
+
 /**
  * Carries a plan out in its order: OUs one by one (parents first), up to 5 account creations in
  * flight, then every other Organizations write one at a time (Organizations answers concurrent
@@ -108,17 +133,10 @@ export async function executeAccountPlan(
   const failures: StepFailure[] = [];
   const total = plan.actions.length;
   const started = new Map<AccountAction, number>();
-  const stepMessage = (action: AccountAction) => ({
-    type: 'step' as const,
-    step: action.action,
-    target: describeAction(action),
-    ...('accountId' in action && action.accountId ? { account: action.accountId } : {}),
-    durationMs: Math.round(performance.now() - (started.get(action) ?? performance.now())),
-  });
   const progress = (action: AccountAction, note = '') => {
     applied.push(action);
     options.output?.err(`[${applied.length}/${total}] ${action.action} ${describeAction(action)}${note}`);
-    options.output?.emit?.({ ...stepMessage(action), status: 'done' });
+    options.output?.emit?.(stepMessage(action, started.get(action), { status: 'done' }));
   };
   const ouId = (path: string): string => {
     const id = ouIds.get(path);
@@ -132,20 +150,15 @@ export async function executeAccountPlan(
       const note = await run();
       progress(action, note ? ` ${note}` : '');
     } catch (e) {
-      const failure = {
-        action,
-        code: (isOrgbridgeError(e) || e instanceof StepError
-          ? (e as { code: ErrorCode }).code
-          : 'SYNC_STEP_FAILED') as ErrorCode,
-        message: e instanceof Error ? e.message : String(e),
-      };
+      const failure = failureOf(action, e);
       failures.push(failure);
-      options.output?.emit?.({
-        ...stepMessage(action),
-        status: 'failed',
-        code: failure.code,
-        message: failure.message,
-      });
+      options.output?.emit?.(
+        stepMessage(action, started.get(action), {
+          status: 'failed',
+          code: failure.code,
+          message: failure.message,
+        }),
+      );
     }
   };
   const send = (step: AccountStep) => gateway.apply(step);
