@@ -7,9 +7,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { AwsClients, emulatorContext, startMoto } from '../src/aws/index.js';
-import { MemoryCompletionStore } from '../src/pipeline/dag.js';
+import { MemoryCompletionStore } from '../src/pipeline/engine/dag.js';
+import { directProvisioningGateway } from '../src/pipeline/gateways/provision-gateway.js';
 import { provision } from '../src/pipeline/provision.js';
-import { directProvisioningGateway } from '../src/pipeline/provision-gateway.js';
 import { createOrganization } from '../test/support/moto.js';
 import { bootstrapOrganization, HOME_REGION } from '../test/support/provisioning.js';
 import type { BenchResult } from './types.js';

@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { AwsClients, emulatorContext, startMoto } from '../src/aws/index.js';
 import { organizationsPort } from '../src/handlers/accounts/ports.js';
-import { directAccountsGateway } from '../src/pipeline/accounts-gateway.js';
+import { directAccountsGateway } from '../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../src/pipeline/sync-accounts.js';
 import { createOrganization } from '../test/support/moto.js';
 import { organization } from '../test/unit/plan/fixtures.js';

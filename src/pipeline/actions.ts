@@ -55,11 +55,11 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
   },
   'sync-policies': {
     summary: 'make the SCPs, tag and backup policies of each OU match policies/ (SCPs by event from cicd)',
-    load: async () => (await import('./sync-policies.js')).syncPoliciesAction,
+    load: async () => (await import('./actions/sync-policies.js')).syncPoliciesAction,
   },
   'sync-ecr': {
     summary: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
-    load: async () => (await import('./sync-ecr.js')).syncEcrAction,
+    load: async () => (await import('./actions/sync-ecr.js')).syncEcrAction,
   },
 };
 

@@ -13,7 +13,7 @@ import { policiesSection, policiesSectionFromText } from '../plan/section-polici
 import { stacksSection } from '../plan/section-stacks.js';
 import { type OrganizationPlan, organizationPlan, type PlanSection, section } from '../plan/sections.js';
 import { homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
-import { accountsGatewayOver, type ManagementConnection } from './accounts-gateway.js';
+import { accountsGatewayOver, type ManagementConnection } from './gateways/accounts-gateway.js';
 import type { Output } from './output.js';
 import { ecrTemplateInputsFromObserved, planEcrSection } from './sync-ecr.js';
 import { observeAndPlanPolicies } from './sync-policies.js';

@@ -39,7 +39,7 @@ import {
   renderLogBuckets,
   renderVpc,
 } from '../templates/provisioning.js';
-import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './dag.js';
+import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './engine/dag.js';
 import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
 
 /**

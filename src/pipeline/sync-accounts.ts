@@ -5,7 +5,7 @@ import { type AccountPlanConfig, planAccountChanges } from '../plan/accounts.js'
 import type { AccountAction, AccountPlan, CreateAccountAction } from '../plan/model.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { describeAction, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../plan/render.js';
-import type { AccountStep, AccountsGateway } from './accounts-gateway.js';
+import type { AccountStep, AccountsGateway } from './gateways/accounts-gateway.js';
 import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output, type StepMessage } from './output.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';

@@ -31,7 +31,6 @@ import {
   renderEcrTemplate,
 } from '../templates/ecr.js';
 import { resolveAccountIds } from '../templates/inputs.js';
-import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 
 /**
@@ -340,42 +339,3 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
   output.out(`deployed ${ECR_STACK_NAME}`);
   return { rendered, changes, exitCode: 0 };
 }
-
-export const syncEcrAction: PipelineAction = {
-  async run(context) {
-    const { loadConfig } = await import('../config/index.js');
-    const { AwsClients, awsContextFromEnv } = await import('../aws/index.js');
-    const { homeRegionOf } = await import('../templates/inputs.js');
-    const config = await loadConfig(context.configDir);
-    const aws = awsContextFromEnv(context.env);
-    const clients = new AwsClients(aws);
-    try {
-      // The pipeline runs with the management account's credentials (like sync-accounts) and
-      // deploys into the cicd account through its access role.
-      // The stack is in the home region, where the cicd handler stack and its service role are.
-      const { requireSpecialAccounts } = await import('../config/special-accounts.js');
-      const cicdKey = requireSpecialAccounts(config, 'sync-ecr (the repositories live in the cicd account)', [
-        'cicd',
-      ]).cicd;
-      const inputs = await ecrTemplateInputs(config, clients.organizations());
-      const cicdId = inputs.accountIds[cicdKey];
-      const caller = await clients.callerAccountId();
-      const target = cicdId && cicdId !== caller ? clients.forAccount(cicdId) : clients;
-      const home = homeRegionOf(config);
-      const result = await syncEcr({
-        config,
-        organizations: clients.organizations(),
-        cloudFormation: target.cloudFormation(home),
-        ecr: target.ecr(home),
-        serviceRoleArn: ecrDeployerRoleArn(home, cicdId ?? caller),
-        execute: context.execute,
-        output: context.output,
-        local: aws.endpoint !== undefined,
-        inputs,
-      });
-      return result.exitCode;
-    } finally {
-      clients.destroy();
-    }
-  },
-};

@@ -12,7 +12,6 @@ import {
 } from '../plan/policies.js';
 import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
 import { renderPolicyPlanWithDiffs } from '../plan/section-policies.js';
-import type { PipelineAction } from './actions.js';
 import type { Output } from './output.js';
 import { type ScpsCarriage, syncScpsByEvent } from './sync-scps.js';
 
@@ -171,40 +170,3 @@ export async function syncPoliciesByEvent(
   output.out(`applied ${actions} of ${actions} policy changes`);
   return { carriage, exitCode: 0 };
 }
-
-export const syncPoliciesAction: PipelineAction = {
-  async run(context) {
-    const { loadConfig } = await import('../config/index.js');
-    const { managementConnectionFromEnvironment } = await import('./accounts-gateway.js');
-    const { homeRegionOf } = await import('../templates/inputs.js');
-    const { organizationsPolicyPort } = await import('../handlers/policies/ports.js');
-    const config = await loadConfig(context.configDir);
-    const homeRegion = homeRegionOf(config);
-    // The bus, the reply queue and the artifact bucket of SYNC_SCPS are in the home region.
-    const connection = await managementConnectionFromEnvironment(context.env, { config, region: homeRegion });
-    try {
-      if (connection.kind === 'eventbridge') {
-        const result = await syncPoliciesByEvent({
-          config,
-          client: connection.client,
-          s3: connection.clients.s3(homeRegion),
-          managementAccountId: connection.managementAccountId,
-          homeRegion,
-          execute: context.execute,
-          output: context.output,
-        });
-        return result.exitCode;
-      }
-      const result = await syncPolicies({
-        config,
-        port: organizationsPolicyPort(connection.clients.organizations()),
-        execute: context.execute,
-        output: context.output,
-        emulator: connection.clients.context.endpoint !== undefined,
-      });
-      return result.exitCode;
-    } finally {
-      await connection.close();
-    }
-  },
-};

@@ -12,7 +12,7 @@ import {
   type AccountsGateway,
   accountsGatewayFromEnvironment,
   eventBridgeAccountsGateway,
-} from '../../src/pipeline/accounts-gateway.js';
+} from '../../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../src/plan/markers.js';
 import { splitObservedOrganization } from '../../src/protocol/accounts-listed.js';

@@ -3,7 +3,7 @@ import { AwsClients, DEFAULT_RETRY_POLICY, emulatorContext } from '../../src/aws
 import { memoryIo } from '../../src/cli/io.js';
 import { observeOrganization } from '../../src/handlers/accounts/observe.js';
 import { organizationsPort } from '../../src/handlers/accounts/ports.js';
-import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
+import { directAccountsGateway } from '../../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../src/plan/markers.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';

@@ -5,7 +5,7 @@ import type { ResolvedAccount } from '../../src/config/model.js';
 import { createAccount } from '../../src/handlers/accounts/lifecycle.js';
 import { observeOrganization } from '../../src/handlers/accounts/observe.js';
 import { allPages, type OrganizationsPort, organizationsPort } from '../../src/handlers/accounts/ports.js';
-import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
+import { directAccountsGateway } from '../../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../src/plan/markers.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';

@@ -22,7 +22,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { ResolvedConfig } from '../../src/config/model.js';
 import { organizationsPort } from '../../src/handlers/accounts/ports.js';
 import { organizationsPolicyPort } from '../../src/handlers/policies/ports.js';
-import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
+import { directAccountsGateway } from '../../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import { syncPolicies } from '../../src/pipeline/sync-policies.js';
 import { MARKER_PREFIX } from '../../src/plan/markers.js';

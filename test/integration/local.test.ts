@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLocal } from '../../src/pipeline/local.js';
+import { runLocal } from '../../src/local/local.js';
 import type { Output } from '../../src/pipeline/output.js';
 import { accountsYaml } from '../support/provisioning.js';
 import { waitFor } from '../support/wait.js';

@@ -9,9 +9,13 @@ import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { ssmPort } from '../../src/handlers/provisioning/ports.js';
-import { type CompletionStore, fileCompletionStore, MemoryCompletionStore } from '../../src/pipeline/dag.js';
+import {
+  type CompletionStore,
+  fileCompletionStore,
+  MemoryCompletionStore,
+} from '../../src/pipeline/engine/dag.js';
+import { directProvisioningGateway } from '../../src/pipeline/gateways/provision-gateway.js';
 import { type ProvisioningGateway, provision } from '../../src/pipeline/provision.js';
-import { directProvisioningGateway } from '../../src/pipeline/provision-gateway.js';
 import { orgPathResolver } from '../../src/plan/access.js';
 import { RUNTIME_STACKS } from '../../src/protocol/names.js';
 import { createOrganization, useMoto } from '../support/moto.js';

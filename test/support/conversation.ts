@@ -1,7 +1,7 @@
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
 import type { AwsClients } from '../../src/aws/index.js';
 import type { RequestClient } from '../../src/bus/requests.js';
-import { cicdRequestClient } from '../../src/pipeline/accounts-gateway.js';
+import { cicdRequestClient } from '../../src/pipeline/gateways/accounts-gateway.js';
 import { computeTopology, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { lambdaRegistry, type RegistrySettings } from '../../src/runtime/lambda/registries.js';

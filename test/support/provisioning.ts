@@ -11,7 +11,7 @@ import type { ResolvedConfig, SpecialAccountKind } from '../../src/config/model.
 import { SPECIAL_ACCOUNT_KINDS } from '../../src/config/model.js';
 import { observeOrganization } from '../../src/handlers/accounts/observe.js';
 import { organizationsPort } from '../../src/handlers/accounts/ports.js';
-import { directAccountsGateway } from '../../src/pipeline/accounts-gateway.js';
+import { directAccountsGateway } from '../../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../../src/pipeline/sync-accounts.js';
 import type { ObservedOrganization } from '../../src/plan/observed.js';
 import { artifactBucketName, ROLE_NAMES, STACK_SET_NAMES } from '../../src/protocol/names.js';

@@ -21,8 +21,8 @@ export function registerLocal(program: Command, ctx: CliContext): void {
         cmd: Command,
       ) => {
         const [{ runLocal }, { SIGNAL_EXIT_CODES }] = await Promise.all([
-          import('../../pipeline/local.js'),
-          import('../../pipeline/local-session.js'),
+          import('../../local/local.js'),
+          import('../../local/local-session.js'),
         ]);
         const globals = cmd.optsWithGlobals() as { config?: string };
         ctx.exitCode = await runLocal(ctx.io, {

@@ -47,7 +47,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         { homeRegionOf },
       ] = await Promise.all([
         import('../../config/index.js'),
-        import('../../pipeline/accounts-gateway.js'),
+        import('../../pipeline/gateways/accounts-gateway.js'),
         import('../../pipeline/organization-plan.js'),
         import('../../plan/section-render.js'),
         import('../../templates/inputs.js'),

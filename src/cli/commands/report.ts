@@ -47,7 +47,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
 /** One snapshot of the organization, through the gateway the plan and the sync use. */
 async function readOrganization(config: import('../../config/model.js').ResolvedConfig) {
   const [{ accountsGatewayFromEnvironment }, { homeRegionOf }] = await Promise.all([
-    import('../../pipeline/accounts-gateway.js'),
+    import('../../pipeline/gateways/accounts-gateway.js'),
     import('../../templates/inputs.js'),
   ]);
   try {

@@ -4,10 +4,10 @@ import { loadConfig } from '../../config/index.js';
 import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
-import { type CompletionStore, fileCompletionStore } from '../dag.js';
+import { type CompletionStore, fileCompletionStore } from '../engine/dag.js';
+import { PIPELINE_STATE_KEY, s3CompletionStore } from '../engine/state-stores.js';
+import { directProvisioningGateway, eventBridgeProvisioningGateway } from '../gateways/provision-gateway.js';
 import { type ProvisioningGateway, provision } from '../provision.js';
-import { directProvisioningGateway, eventBridgeProvisioningGateway } from '../provision-gateway.js';
-import { PIPELINE_STATE_KEY, s3CompletionStore } from '../state-stores.js';
 
 /**
  * `run --action pipeline [--execute]`: provisions every new or changed account (docs/provisioning.md).
@@ -28,7 +28,7 @@ export const pipelineAction: PipelineAction = {
   async run(context) {
     const config = await loadConfig(context.configDir);
     const { accountsGatewayOver, managementConnectionFromEnvironment } = await import(
-      '../accounts-gateway.js'
+      '../gateways/accounts-gateway.js'
     );
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
     const { artifactBucketName } = await import('../../protocol/names.js');

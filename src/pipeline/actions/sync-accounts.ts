@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/index.js';
-import { accountsGatewayFromEnvironment } from '../accounts-gateway.js';
 import type { PipelineAction } from '../actions.js';
+import { accountsGatewayFromEnvironment } from '../gateways/accounts-gateway.js';
 import { syncAccounts } from '../sync-accounts.js';
 
 /** The EventBridge design's main pipeline step: list accounts in management, plan, create/move/tag/retire. */

@@ -8,7 +8,7 @@ import { memoryIo } from '../../../src/cli/io.js';
 import type { ResolvedAccount } from '../../../src/config/model.js';
 import { observeOrganization } from '../../../src/handlers/accounts/observe.js';
 import { organizationsPort } from '../../../src/handlers/accounts/ports.js';
-import { directAccountsGateway } from '../../../src/pipeline/accounts-gateway.js';
+import { directAccountsGateway } from '../../../src/pipeline/gateways/accounts-gateway.js';
 import { syncAccounts } from '../../../src/pipeline/sync-accounts.js';
 import { MARKERS } from '../../../src/plan/markers.js';
 import { type ChaosFigures, faultFigures } from '../../support/chaos-report.js';

@@ -10,7 +10,7 @@ import {
   MemoryCompletionStore,
   runDag,
   validateDag,
-} from '../../../src/pipeline/dag.js';
+} from '../../../src/pipeline/engine/dag.js';
 import { runs } from '../../support/property.js';
 
 const step = (id: string, deps: string[] = [], run: () => Promise<unknown> = async () => id): DagStep => ({

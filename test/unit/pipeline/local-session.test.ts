@@ -9,7 +9,7 @@ import {
   Interruption,
   SIGNAL_EXIT_CODES,
   StepProgress,
-} from '../../../src/pipeline/local-session.js';
+} from '../../../src/local/local-session.js';
 
 describe("a local run's files", () => {
   const fill = () => {

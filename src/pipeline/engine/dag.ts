@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ErrorCode } from '../error-codes.js';
-import { isErrorCode } from '../error-codes.js';
-import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
+import type { ErrorCode } from '../../error-codes.js';
+import { isErrorCode } from '../../error-codes.js';
+import { isOrgbridgeError, OrgbridgeError } from '../../errors.js';
 
 /**
  * A small DAG runner for pipeline steps: each step names the steps it needs, at most

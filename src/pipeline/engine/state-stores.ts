@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AwsOperationError } from '../errors.js';
+import { AwsOperationError } from '../../errors.js';
 import { type CompletionStore, DocumentCompletionStore } from './dag.js';
 
 /**

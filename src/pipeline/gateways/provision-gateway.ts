@@ -1,34 +1,34 @@
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AwsClients } from '../aws/clients.js';
-import { type RequestBody, type RequestClient, RequestFailedError } from '../bus/requests.js';
-import type { ResolvedConfig, SpecialAccountKind } from '../config/model.js';
-import { AwsOperationError, OrgbridgeError } from '../errors.js';
-import { systemClock } from '../handlers/accounts/lifecycle.js';
-import { ensureAccountZoneRequest } from '../handlers/dns/account-zone.js';
-import { route53Port, ssmParameterPort } from '../handlers/dns/ports.js';
-import { route53Bucket } from '../handlers/dns/rate-limit.js';
-import { createVpc } from '../handlers/provisioning/create-vpc.js';
-import { backupVaultPort, ensureDefaultVaults } from '../handlers/provisioning/default-vault.js';
-import type { DeployOptions } from '../handlers/provisioning/deploy-stack.js';
-import { cloudFormationPort, ssmPort, stackInstancesPort } from '../handlers/provisioning/ports.js';
-import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
-import { putSsmParameters } from '../handlers/provisioning/put-ssm-parameters.js';
-import { stackInstanceStatus } from '../handlers/provisioning/stack-instance-status.js';
-import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
-import { updateStackFromUrl } from '../handlers/provisioning/update-stack.js';
-import { roleArn } from '../partitions.js';
-import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
-import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../protocol/names.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { type RequestBody, type RequestClient, RequestFailedError } from '../../bus/requests.js';
+import type { ResolvedConfig, SpecialAccountKind } from '../../config/model.js';
+import { AwsOperationError, OrgbridgeError } from '../../errors.js';
+import { systemClock } from '../../handlers/accounts/lifecycle.js';
+import { ensureAccountZoneRequest } from '../../handlers/dns/account-zone.js';
+import { route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
+import { route53Bucket } from '../../handlers/dns/rate-limit.js';
+import { createVpc } from '../../handlers/provisioning/create-vpc.js';
+import { backupVaultPort, ensureDefaultVaults } from '../../handlers/provisioning/default-vault.js';
+import type { DeployOptions } from '../../handlers/provisioning/deploy-stack.js';
+import { cloudFormationPort, ssmPort, stackInstancesPort } from '../../handlers/provisioning/ports.js';
+import type { HandlerResult } from '../../handlers/provisioning/put-ssm-parameters.js';
+import { putSsmParameters } from '../../handlers/provisioning/put-ssm-parameters.js';
+import { stackInstanceStatus } from '../../handlers/provisioning/stack-instance-status.js';
+import type { AccountBaselineRequest, UpdateStackRequest } from '../../handlers/provisioning/update-stack.js';
+import { updateStackFromUrl } from '../../handlers/provisioning/update-stack.js';
+import { roleArn } from '../../partitions.js';
+import type { Detail, ReplyTypeOf, RequestType } from '../../protocol/catalog.js';
+import { artifactBucketName, artifactObjectUrl, ROLE_NAMES, templateKey } from '../../protocol/names.js';
 import {
   accountTopologyOf,
   computeTopology,
   forwardRuleName,
   senderBusName,
   type Topology,
-} from '../protocol/topology.js';
-import { accountKinds } from '../templates/inputs.js';
-import type { ProvisioningGateway } from './provision.js';
+} from '../../protocol/topology.js';
+import { accountKinds } from '../../templates/inputs.js';
+import type { ProvisioningGateway } from '../provision.js';
 
 export interface DirectProvisioningOptions {
   /** Clients acting as the management account; every other account is reached with forAccount. */

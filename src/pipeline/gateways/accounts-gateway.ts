@@ -1,10 +1,10 @@
 import { ListEventBusesCommand, type ListEventBusesCommandOutput } from '@aws-sdk/client-eventbridge';
-import type { AwsClients } from '../aws/clients.js';
-import { queueUrlOf, sqsQueuePort } from '../bus/queue.js';
-import { type RequestBody, RequestClient, RequestFailedError } from '../bus/requests.js';
-import { EventSender, putEventsPort } from '../bus/sender.js';
-import type { ResolvedConfig } from '../config/model.js';
-import { AwsOperationError, OrgbridgeError } from '../errors.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { queueUrlOf, sqsQueuePort } from '../../bus/queue.js';
+import { type RequestBody, RequestClient, RequestFailedError } from '../../bus/requests.js';
+import { EventSender, putEventsPort } from '../../bus/sender.js';
+import type { ResolvedConfig } from '../../config/model.js';
+import { AwsOperationError, OrgbridgeError } from '../../errors.js';
 import {
   type Clock,
   type CreateAccountOutcome,
@@ -19,14 +19,14 @@ import {
   systemClock,
   type TagAccountRequest,
   tagAccount,
-} from '../handlers/accounts/lifecycle.js';
-import { observeOrganization } from '../handlers/accounts/observe.js';
-import { type OrganizationsPort, organizationsPort } from '../handlers/accounts/ports.js';
-import { partitionOf } from '../partitions.js';
-import type { ObservedOrganization } from '../plan/observed.js';
-import { joinObservedOrganization } from '../protocol/accounts-listed.js';
-import type { Detail, ReplyTypeOf, RequestType } from '../protocol/catalog.js';
-import { REPLY_QUEUE, type Topology } from '../protocol/topology.js';
+} from '../../handlers/accounts/lifecycle.js';
+import { observeOrganization } from '../../handlers/accounts/observe.js';
+import { type OrganizationsPort, organizationsPort } from '../../handlers/accounts/ports.js';
+import { partitionOf } from '../../partitions.js';
+import type { ObservedOrganization } from '../../plan/observed.js';
+import { joinObservedOrganization } from '../../protocol/accounts-listed.js';
+import type { Detail, ReplyTypeOf, RequestType } from '../../protocol/catalog.js';
+import { REPLY_QUEUE, type Topology } from '../../protocol/topology.js';
 
 /**
  * One step of an account plan with every OU path resolved to an id: exactly what a
@@ -329,8 +329,8 @@ export async function managementConnectionFromEnvironment(
     );
   }
   const [{ AwsClients }, { awsContextFromEnv }] = await Promise.all([
-    import('../aws/clients.js'),
-    import('../aws/context.js'),
+    import('../../aws/clients.js'),
+    import('../../aws/context.js'),
   ]);
   const clients = new AwsClients(
     awsContextFromEnv(env, options.region !== undefined ? { region: options.region } : {}),

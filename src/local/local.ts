@@ -12,6 +12,15 @@ import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
 import { roleArn } from '../partitions.js';
+import { ACTIONS, type ActionContext } from '../pipeline/actions.js';
+import { runArtifactAction } from '../pipeline/bootstrap.js';
+import {
+  cicdRequestClient,
+  directAccountsGateway,
+  eventBridgeAccountsGateway,
+} from '../pipeline/gateways/accounts-gateway.js';
+import type { Output } from '../pipeline/output.js';
+import { type SyncAccountsResult, syncAccounts } from '../pipeline/sync-accounts.js';
 import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { computeTopology, type Topology } from '../protocol/topology.js';
@@ -20,9 +29,6 @@ import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
 import { homeRegionOf, templateInputs } from '../templates/inputs.js';
 import { topologyInput } from '../templates/topology-adapter.js';
-import { cicdRequestClient, directAccountsGateway, eventBridgeAccountsGateway } from './accounts-gateway.js';
-import { ACTIONS, type ActionContext } from './actions.js';
-import { runArtifactAction } from './bootstrap.js';
 import {
   createRunFiles,
   finishRunFiles,
@@ -35,8 +41,6 @@ import {
   Steps,
   type StopSignal,
 } from './local-session.js';
-import type { Output } from './output.js';
-import { type SyncAccountsResult, syncAccounts } from './sync-accounts.js';
 
 /**
  * `orgbridge local` (`npm start`): the whole product on an emulated organization, in one

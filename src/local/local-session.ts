@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Output } from './output.js';
+import type { Output } from '../pipeline/output.js';
 
 /**
  * The plumbing of one `orgbridge local` run: where its temporary files live and what is left
