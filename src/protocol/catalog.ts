@@ -6,6 +6,7 @@ import {
   EMAIL_PATTERN,
   OU_NAME_PATTERN,
 } from '../config/aws-names.js';
+import type { AccountKind } from '../config/model.js';
 import { ObservedOrganizationPartSchema } from './accounts-listed.js';
 
 /**
@@ -272,26 +273,7 @@ const RequestFailed = detail({
   message: z.string().max(2048),
 });
 
-export const REQUEST_SCHEMAS = {
-  PING: Ping,
-  LIST_ACCOUNTS: ListAccounts,
-  CREATE_ACCOUNT: CreateAccount,
-  MOVE_ACCOUNT: MoveAccount,
-  TAG_ACCOUNT: TagAccount,
-  RETIRE_ACCOUNT: RetireAccount,
-  ENSURE_ORGANIZATIONAL_UNIT: EnsureOrganizationalUnit,
-  STACK_INSTANCE_STATUS: StackInstanceStatus,
-  PUT_SSM_PARAMETERS: PutSsmParameters,
-  UPDATE_IAM_MAPPING: UpdateStack,
-  UPDATE_ACCOUNT_BASELINE: UpdateAccountBaseline,
-  CREATE_VPC: CreateVpc,
-  UPDATE_LOG_BUCKETS: UpdateStack,
-  DNS_CREATE_ALIAS: DnsCreateAlias,
-  DNS_CREATE_VALIDATION_RECORD: DnsCreateValidationRecord,
-  ENSURE_ACCOUNT_ZONE: EnsureAccountZone,
-  SYNC_SCPS: SyncScps,
-} as const;
-
+/** Answers flow back to the cicd account's reply queue, from every account. */
 export const RESPONSE_SCHEMAS = {
   PONG: Pong,
   ACCOUNTS_LISTED: AccountsListed,
@@ -305,39 +287,161 @@ export const RESPONSE_SCHEMAS = {
   REQUEST_FAILED: RequestFailed,
 } as const;
 
-export const DETAIL_SCHEMAS = { ...REQUEST_SCHEMAS, ...RESPONSE_SCHEMAS } as const;
+// Descriptors ---------------------------------------------------------------------------------
 
-export type RequestType = keyof typeof REQUEST_SCHEMAS;
+/** Who may send a request: the cicd account only, or any account of the organization. */
+export type Senders = 'cicd' | 'organization';
+
+/**
+ * One request type, defined once: its detail schema, its success answer (REQUEST_FAILED is the
+ * failure answer of every request), which kinds of account handle it and who may send it. The
+ * catalog's tables, the routing table (src/protocol/routing.ts), the topology's rule patterns, the
+ * handler registries and docs/events.md are derived from these; the handler's IAM statements are
+ * HANDLER_PERMISSIONS in src/templates/permissions.ts and its prose and examples EVENT_DOCS in
+ * src/protocol/event-docs.ts, both typed so that a request type without them does not compile.
+ */
+export interface RequestDescriptor<
+  S extends z.ZodType = z.ZodType,
+  R extends keyof typeof RESPONSE_SCHEMAS = keyof typeof RESPONSE_SCHEMAS,
+> {
+  readonly schema: S;
+  readonly reply: R;
+  /** `every` kind of account, or the kinds listed. */
+  readonly handledBy: 'every' | readonly AccountKind[];
+  readonly senders: Senders;
+}
+
+const request = <S extends z.ZodType, const R extends keyof typeof RESPONSE_SCHEMAS>(
+  d: RequestDescriptor<S, R>,
+) => d;
+
+/** Health check, its SSM parameters, its baseline, its VPC: what every account handles. */
+const EVERY = 'every' as const;
+
+export const REQUESTS = {
+  PING: request({ schema: Ping, reply: 'PONG', handledBy: EVERY, senders: 'cicd' }),
+  LIST_ACCOUNTS: request({
+    schema: ListAccounts,
+    reply: 'ACCOUNTS_LISTED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  CREATE_ACCOUNT: request({
+    schema: CreateAccount,
+    reply: 'ACCOUNT_CREATED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  MOVE_ACCOUNT: request({
+    schema: MoveAccount,
+    reply: 'ACCOUNT_MOVED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  TAG_ACCOUNT: request({
+    schema: TagAccount,
+    reply: 'ACCOUNT_TAGGED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  RETIRE_ACCOUNT: request({
+    schema: RetireAccount,
+    reply: 'ACCOUNT_RETIRED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  ENSURE_ORGANIZATIONAL_UNIT: request({
+    schema: EnsureOrganizationalUnit,
+    reply: 'ORGANIZATIONAL_UNIT_ENSURED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  STACK_INSTANCE_STATUS: request({
+    schema: StackInstanceStatus,
+    reply: 'STACK_INSTANCE_STATUS_REPORTED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  PUT_SSM_PARAMETERS: request({
+    schema: PutSsmParameters,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: EVERY,
+    senders: 'cicd',
+  }),
+  UPDATE_IAM_MAPPING: request({
+    schema: UpdateStack,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['identity'],
+    senders: 'cicd',
+  }),
+  UPDATE_ACCOUNT_BASELINE: request({
+    schema: UpdateAccountBaseline,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: EVERY,
+    senders: 'cicd',
+  }),
+  CREATE_VPC: request({ schema: CreateVpc, reply: 'REQUEST_COMPLETED', handledBy: EVERY, senders: 'cicd' }),
+  UPDATE_LOG_BUCKETS: request({
+    schema: UpdateStack,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['logs'],
+    senders: 'cicd',
+  }),
+  // Any account may ask for records in its own zone or its allowed domains (the handler checks the names).
+  DNS_CREATE_ALIAS: request({
+    schema: DnsCreateAlias,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['dns'],
+    senders: 'organization',
+  }),
+  DNS_CREATE_VALIDATION_RECORD: request({
+    schema: DnsCreateValidationRecord,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['dns'],
+    senders: 'organization',
+  }),
+  // Zones and the permissions they imply are the pipeline's decision, never an account's.
+  ENSURE_ACCOUNT_ZONE: request({
+    schema: EnsureAccountZone,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['dns'],
+    senders: 'cicd',
+  }),
+  SYNC_SCPS: request({
+    schema: SyncScps,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['management'],
+    senders: 'cicd',
+  }),
+} as const;
+
+type Requests = typeof REQUESTS;
+export type RequestType = keyof Requests;
 export type ResponseType = keyof typeof RESPONSE_SCHEMAS;
 export type DetailType = RequestType | ResponseType;
+
+const mapRequests = <V>(f: <T extends RequestType>(type: T, d: Requests[T]) => V): Record<RequestType, V> =>
+  Object.fromEntries((Object.keys(REQUESTS) as RequestType[]).map((t) => [t, f(t, REQUESTS[t])])) as Record<
+    RequestType,
+    V
+  >;
+
+export const REQUEST_SCHEMAS = mapRequests((_t, d) => d.schema) as {
+  readonly [T in RequestType]: Requests[T]['schema'];
+};
+export const DETAIL_SCHEMAS = { ...REQUEST_SCHEMAS, ...RESPONSE_SCHEMAS } as const;
 export type Detail<T extends DetailType> = z.infer<(typeof DETAIL_SCHEMAS)[T]>;
 /** What a handler fills in; the runtime adds the envelope fields. */
 export type ReplyBody<T extends ResponseType> = Omit<Detail<T>, keyof EnvelopeFields>;
 
-export const REQUEST_TYPES = Object.keys(REQUEST_SCHEMAS) as RequestType[];
+export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
 export const RESPONSE_TYPES = Object.keys(RESPONSE_SCHEMAS) as ResponseType[];
 export const DETAIL_TYPES = [...REQUEST_TYPES, ...RESPONSE_TYPES] as DetailType[];
 
 /** The answer each request gets on success (REQUEST_FAILED on failure, always). */
-export const REPLY_TYPE = {
-  PING: 'PONG',
-  LIST_ACCOUNTS: 'ACCOUNTS_LISTED',
-  CREATE_ACCOUNT: 'ACCOUNT_CREATED',
-  MOVE_ACCOUNT: 'ACCOUNT_MOVED',
-  TAG_ACCOUNT: 'ACCOUNT_TAGGED',
-  RETIRE_ACCOUNT: 'ACCOUNT_RETIRED',
-  ENSURE_ORGANIZATIONAL_UNIT: 'ORGANIZATIONAL_UNIT_ENSURED',
-  STACK_INSTANCE_STATUS: 'STACK_INSTANCE_STATUS_REPORTED',
-  PUT_SSM_PARAMETERS: 'REQUEST_COMPLETED',
-  UPDATE_IAM_MAPPING: 'REQUEST_COMPLETED',
-  UPDATE_ACCOUNT_BASELINE: 'REQUEST_COMPLETED',
-  CREATE_VPC: 'REQUEST_COMPLETED',
-  UPDATE_LOG_BUCKETS: 'REQUEST_COMPLETED',
-  DNS_CREATE_ALIAS: 'REQUEST_COMPLETED',
-  DNS_CREATE_VALIDATION_RECORD: 'REQUEST_COMPLETED',
-  ENSURE_ACCOUNT_ZONE: 'REQUEST_COMPLETED',
-  SYNC_SCPS: 'REQUEST_COMPLETED',
-} as const satisfies Readonly<Record<RequestType, ResponseType>>;
+export const REPLY_TYPE = mapRequests((_t, d) => d.reply) as {
+  readonly [T in RequestType]: Requests[T]['reply'];
+};
 export type ReplyTypeOf<T extends RequestType> = (typeof REPLY_TYPE)[T];
 
 export function isDetailType(value: string): value is DetailType {

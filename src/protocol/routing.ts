@@ -1,6 +1,6 @@
 import type { AccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
-import { type DetailType, REQUEST_TYPES, type RequestType } from './catalog.js';
+import { type DetailType, REQUEST_TYPES, REQUESTS, type RequestType } from './catalog.js';
 
 /**
  * The routing table, in one place: for each account kind, the request detail-types its handler
@@ -16,47 +16,26 @@ export const ACCOUNT_KINDS: readonly AccountKind[] = [...SPECIAL_ACCOUNT_KINDS, 
 
 const ONLY_CICD: readonly AccountKind[] = ['cicd'];
 
-/**
- * Requests every kind of account handles: health check, its SSM parameters, its baseline (access
- * roles, AutomationRole, backup vault and role), its VPC.
- */
-const COMMON: Readonly<Partial<Record<RequestType, readonly AccountKind[]>>> = {
-  PING: ONLY_CICD,
-  PUT_SSM_PARAMETERS: ONLY_CICD,
-  UPDATE_ACCOUNT_BASELINE: ONLY_CICD,
-  CREATE_VPC: ONLY_CICD,
-};
-
+/** Derived from the request descriptors (REQUESTS in src/protocol/catalog.ts). */
 export const ROUTING_TABLE: Readonly<
   Record<AccountKind, Readonly<Partial<Record<RequestType, readonly AccountKind[]>>>>
-> = {
-  management: {
-    ...COMMON,
-    LIST_ACCOUNTS: ONLY_CICD,
-    CREATE_ACCOUNT: ONLY_CICD,
-    MOVE_ACCOUNT: ONLY_CICD,
-    TAG_ACCOUNT: ONLY_CICD,
-    RETIRE_ACCOUNT: ONLY_CICD,
-    ENSURE_ORGANIZATIONAL_UNIT: ONLY_CICD,
-    STACK_INSTANCE_STATUS: ONLY_CICD,
-    SYNC_SCPS: ONLY_CICD,
-  },
-  cicd: { ...COMMON },
-  identity: { ...COMMON, UPDATE_IAM_MAPPING: ONLY_CICD },
-  dns: {
-    ...COMMON,
-    DNS_CREATE_ALIAS: ACCOUNT_KINDS,
-    DNS_CREATE_VALIDATION_RECORD: ACCOUNT_KINDS,
-    // Zones and the permissions they imply are the pipeline's decision, never an account's.
-    ENSURE_ACCOUNT_ZONE: ONLY_CICD,
-  },
-  logs: { ...COMMON, UPDATE_LOG_BUCKETS: ONLY_CICD },
-  audit: { ...COMMON },
-  member: { ...COMMON },
-};
+> = Object.fromEntries(
+  ACCOUNT_KINDS.map((kind) => [
+    kind,
+    Object.fromEntries(
+      REQUEST_TYPES.filter((type) => {
+        const { handledBy } = REQUESTS[type];
+        return handledBy === 'every' || handledBy.includes(kind);
+      }).map((type) => [type, REQUESTS[type].senders === 'organization' ? ACCOUNT_KINDS : ONLY_CICD]),
+    ),
+  ]),
+) as Record<AccountKind, Partial<Record<RequestType, readonly AccountKind[]>>>;
 
 /** Requests any account may send to the DNS account (each account's bus forwards them there). */
-export const DNS_REQUEST_TYPES: readonly RequestType[] = ['DNS_CREATE_ALIAS', 'DNS_CREATE_VALIDATION_RECORD'];
+export const DNS_REQUEST_TYPES: readonly RequestType[] = REQUEST_TYPES.filter((type) => {
+  const { handledBy, senders } = REQUESTS[type];
+  return senders === 'organization' && handledBy !== 'every' && handledBy.includes('dns');
+});
 
 /** The request types an account of `kind` handles, in catalog order. */
 export function handledRequestTypes(kind: AccountKind): RequestType[] {

@@ -1,6 +1,7 @@
 import { type AccountKind, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../config/model.js';
 import { groupRoleName, IAM_PATH } from '../plan/access.js';
 import { ACCOUNT_PARAMETER_PATH } from '../plan/provisioning.js';
+import type { RequestType } from '../protocol/catalog.js';
 import {
   artifactBucketName,
   LOGS_NAMES,
@@ -156,7 +157,7 @@ const BACKUP_VAULT_DEFAULT_KEY: PolicyStatement = {
  * Detail-type -> statements its handler needs. A detail-type missing here is a test failure
  * (test/unit/templates/permissions.test.ts), so a new handler cannot ship with a guessed role.
  */
-export const HANDLER_PERMISSIONS: Readonly<Record<string, readonly PolicyStatement[]>> = {
+export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicyStatement[]>> = {
   PING: [],
   LIST_ACCOUNTS: [READ_ORGANIZATION],
   CREATE_ACCOUNT: [
@@ -327,7 +328,7 @@ export function statementsFor(detailTypes: Iterable<string>): PolicyStatement[] 
   const bySid = new Map<string, PolicyStatement>();
   const unknown: string[] = [];
   for (const type of detailTypes) {
-    const statements = HANDLER_PERMISSIONS[type];
+    const statements = (HANDLER_PERMISSIONS as Partial<Record<string, readonly PolicyStatement[]>>)[type];
     if (!statements) {
       unknown.push(type);
       continue;

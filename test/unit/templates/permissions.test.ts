@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HANDLER_PERMISSIONS, type PolicyStatement } from '../../../src/templates/permissions.js';
 
-const statements = (type: string): readonly PolicyStatement[] => HANDLER_PERMISSIONS[type] ?? [];
+const statements = (type: string): readonly PolicyStatement[] =>
+  (HANDLER_PERMISSIONS as Partial<Record<string, readonly PolicyStatement[]>>)[type] ?? [];
 const actionsOf = (type: string) => statements(type).flatMap((s) => s.actions);
 const PASS = { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } };
 const TEMPLATES = {
