@@ -28,6 +28,24 @@ export const EMULATOR_RETRY_POLICY: RetryPolicy = {
   retryServerErrors: false,
 };
 
+/**
+ * Keys given in `env` itself, as the SDK's first credential provider reads them from
+ * process.env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN:
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-static-credentials.html). Taking them
+ * from `env` lets a caller act as another principal without touching the process's environment;
+ * without them the SDK's default chain (profiles, SSO, container and instance roles) applies.
+ */
+function staticCredentialsOf(env: NodeJS.ProcessEnv): AwsCredentialIdentity | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
 export function awsContextFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<AwsContext> = {},
@@ -39,9 +57,9 @@ export function awsContextFromEnv(
     accessRoleName: overrides.accessRoleName ?? env.ORGBRIDGE_ACCESS_ROLE ?? 'OrganizationAccountAccessRole',
     retry: overrides.retry ?? (endpoint ? EMULATOR_RETRY_POLICY : DEFAULT_RETRY_POLICY),
     ...(endpoint ? { endpoint } : {}),
-    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
   };
-  return context;
+  const credentials = overrides.credentials ?? staticCredentialsOf(env);
+  return credentials ? { ...context, credentials } : context;
 }
 
 /** The context of a local emulator on `endpoint`. */

@@ -241,7 +241,6 @@ async function startOrganization(run: LocalRun) {
   // The actions below build their own clients from the environment, exactly as they do when a
   // person runs `orgbridge run --action ...` against this emulator afterwards.
   const env = emulatorEnvironment(server.endpoint, region, run.files.stateDir);
-  Object.assign(process.env, env);
   const org = new AwsClients(emulatorContext(server.endpoint, { region }));
   run.running.management = org;
   const managementId = await steps.run(
@@ -360,7 +359,7 @@ async function runPipelineActions(
   topologyFor: () => Promise<Topology>,
 ): Promise<string[]> {
   const { steps, output } = run;
-  const { org, config, configDir } = started;
+  const { org, config, configDir, env } = started;
   const parentDomain = config.organization.dns_parent_domain;
   if (parentDomain) {
     await steps.run(
@@ -386,12 +385,12 @@ async function runPipelineActions(
       configDir,
       execute: true,
       output: captured,
-      env: { ...process.env, ...as },
+      // The action builds its clients from this environment (the emulator, and the credentials
+      // of `as`), as it would in a shell pointed at the emulator; process.env is left alone.
+      env: { ...process.env, ...env, ...as },
       now: run.now,
     };
-    // The SDK's default credential chain reads process.env: act as `as` for this action only.
-    const restore = withEnvironment(as);
-    const code = await action.run(context).finally(restore);
+    const code = await action.run(context);
     if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
     return { code, lines: captured.lines };
   };
@@ -413,18 +412,6 @@ async function runPipelineActions(
     if (result.code !== 0) failed.push(name);
   }
   return failed;
-}
-
-/** Sets environment variables; the returned function puts the previous values back. */
-function withEnvironment(values: Record<string, string>): () => void {
-  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, values);
-  return () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
 }
 
 async function runPipeline(run: LocalRun): Promise<PipelineResult | undefined> {
@@ -546,8 +533,6 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
     },
     options.onSecondSignal,
   );
-  // The run points process.env at the emulator; the caller gets its own environment back.
-  const environmentBefore = { ...process.env };
   let outcome: 'ok' | 'failed' | 'interrupted' = 'failed';
   try {
     const work = runPipeline(run).then(async (result) => {
@@ -571,8 +556,6 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
   } finally {
     interruption.dispose();
     await stop();
-    for (const key of Object.keys(process.env)) if (!(key in environmentBefore)) delete process.env[key];
-    Object.assign(process.env, environmentBefore);
     for (const line of finishRunFiles(files, outcome)) output.err(line);
   }
 }

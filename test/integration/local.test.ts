@@ -72,6 +72,7 @@ describe('orgbridge local', () => {
     const signals = new EventEmitter();
     const report = join(mkdtempSync(join(tmpdir(), 'orgbridge-local-report-')), 'report.html');
     const endpointBefore = process.env.AWS_ENDPOINT_URL;
+    const environmentBefore = { ...process.env };
     const running = runLocal(output, {
       configDir: smallConfig(),
       keepRunning: true,
@@ -87,6 +88,9 @@ describe('orgbridge local', () => {
     );
     const emulator = emulatorOf(output.text());
     expect(emulator).toBeDefined();
+    // The run never points this process's environment at the emulator: each action gets its own.
+    expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
+    expect({ ...process.env }).toEqual(environmentBefore);
     const { endpoint, pid, log } = emulator as NonNullable<typeof emulator>;
     // Counts while the steps ran, not minutes of silence.
     expect(output.lines.filter((l) => /^ {2}… \d+\/\d+ done/.test(l)).length).toBeGreaterThan(0);
@@ -104,7 +108,7 @@ describe('orgbridge local', () => {
     expect(await running).toBe(0);
     expect(await answers(endpoint)).toBe(false);
     expect(alive(pid)).toBe(false);
-    // The state and the log are gone, the report stays, the caller's environment is back.
+    // The state and the log are gone, the report stays, the caller's environment untouched.
     expect(existsSync(state)).toBe(false);
     expect(existsSync(log)).toBe(false);
     expect(existsSync(report)).toBe(true);
