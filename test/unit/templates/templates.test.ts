@@ -87,8 +87,10 @@ describe('rendered templates', () => {
     for (const kind of ['management', 'cicd', 'identity', 'dns', 'logs', 'audit', 'member']) {
       for (const t of [byName(templates, `handlers-${kind}`), byName(local, `handlers-${kind}`)]) {
         const policies = Object.fromEntries(resourcesOf(t, 'AWS::SQS::QueuePolicy'));
+        const statementsOf = (id: string) =>
+          (policies[id]?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
         for (const id of ['OrgbridgeHandlerPolicy', 'OrgbridgeHandlerDlqPolicy']) {
-          const statements = policies[id]?.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+          const statements = statementsOf(id);
           const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
           expect(bySid.DenySendExceptOrgbridgeRules?.Effect).toBe('Deny');
           // GetAtt of the role: CloudFormation creates the role before the policy naming it.
@@ -96,9 +98,9 @@ describe('rendered templates', () => {
             ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['HandlerRole', 'Arn'] }] },
           });
         }
-        const dlqDeny = (
-          policies.OrgbridgeHandlerDlqPolicy?.Properties.PolicyDocument.Statement as Record<string, unknown>[]
-        ).find((s) => s.Sid === 'DenySendExceptOrgbridgeRules');
+        const dlqDeny = statementsOf('OrgbridgeHandlerDlqPolicy').find(
+          (s) => s.Sid === 'DenySendExceptOrgbridgeRules',
+        );
         // Nobody sends to a DLQ: SQS moves failed messages there itself.
         expect(dlqDeny?.Condition).toBeUndefined();
       }
