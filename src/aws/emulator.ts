@@ -21,6 +21,7 @@ import { OrgbridgeError } from '../errors.js';
  * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, and StackSets
  *    trusted access with Organizations exists (CLOUDFORMATION_PATCH).
  * 5. SQS queue policies enforced (SQS_POLICY_PATCH).
+ * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
  */
 const SPEED_PATCH = `
 import functools, sys, threading
@@ -497,6 +498,41 @@ _eb_models.Rule._send_to_sqs_queue = _orgbridge_rule_to_queue
 `;
 
 /**
+ * Organizations: CreateAccount with an email an account of the organization already has fails,
+ * as in AWS, with the creation status FAILED and FailureReason EMAIL_ALREADY_EXISTS
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html);
+ * moto creates a second account with the same email. DescribeCreateAccountStatus finds the
+ * failed request.
+ */
+const ORGANIZATIONS_EMAIL_PATCH = `
+import time as _og_time, uuid as _og_uuid
+import moto.organizations.models as _og_models
+
+_og_failed = {}
+_og_create_account = _og_models.OrganizationsBackend.create_account
+
+def _orgbridge_create_account(self, **kwargs):
+    email = (kwargs.get("Email") or "").lower()
+    if self.org is not None and any((a.email or "").lower() == email for a in self.accounts):
+        now = _og_time.time()
+        status = {"Id": "car-" + _og_uuid.uuid4().hex, "AccountName": kwargs.get("AccountName"), "State": "FAILED",
+                  "FailureReason": "EMAIL_ALREADY_EXISTS", "RequestedTimestamp": now, "CompletedTimestamp": now}
+        _og_failed[status["Id"]] = status
+        return {"CreateAccountStatus": status}
+    return _og_create_account(self, **kwargs)
+
+_og_models.OrganizationsBackend.create_account = _orgbridge_create_account
+
+_og_describe_status = _og_models.OrganizationsBackend.describe_create_account_status
+
+def _orgbridge_describe_create_account_status(self, **kwargs):
+    failed = _og_failed.get(kwargs.get("CreateAccountRequestId"))
+    return {"CreateAccountStatus": failed} if failed else _og_describe_status(self, **kwargs)
+
+_og_models.OrganizationsBackend.describe_create_account_status = _orgbridge_describe_create_account_status
+`;
+
+/**
  * CloudFormation:
  *
  * - A resource that fails fails the stack: CREATE_FAILED with the reason, then ROLLBACK_COMPLETE
@@ -592,6 +628,7 @@ const LAUNCHER = [
   ORIGIN_ACCOUNT_PATCH,
   EVENTBRIDGE_PATCH,
   SQS_POLICY_PATCH,
+  ORGANIZATIONS_EMAIL_PATCH,
   CLOUDFORMATION_PATCH,
   'from moto.server import main\nmain(sys.argv[1:])\n',
 ].join('\n');

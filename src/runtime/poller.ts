@@ -112,8 +112,8 @@ export function runtimeDepsFor(
 
 /**
  * Local mode's stand-in for the SQS event source mapping of each account's handler Lambda: one
- * long-polling loop per account, acting as that account's handler role (assumed through
- * `clientsFor`), runs the same
+ * long-polling loop per account, receiving as that account's handler role (assumed through
+ * `clientsFor`) and handling with `clientsFor`'s clients, runs the same
  * `handleSqsBatch` in-process, deletes what succeeded (or was rejected) and hands failed
  * messages back to SQS after `retryDelaySeconds`, so the queue's redrive policy moves them to
  * the DLQ after maxReceiveCount receives, as in AWS. While a batch runs, its messages and
@@ -131,11 +131,10 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
   const accounts = topology.accounts.filter((a) => !selected || selected.has(a.accountId));
 
   const loop = async (account: AccountTopology): Promise<void> => {
-    // As the handler role, like the Lambda function and its event source mapping: the queue
-    // policy lets no other principal receive (denyConsumeExceptStatement).
-    const clients = options
-      .clientsFor(account.accountId)
-      .forAccount(account.accountId, ROLE_NAMES.handler(account.kind));
+    const clients = options.clientsFor(account.accountId);
+    // The queue is polled as the handler role, as the Lambda event source mapping polls with the
+    // function's role: the queue policy lets no other principal receive (denyConsumeExceptStatement).
+    const pollerSqs = clients.forAccount(account.accountId, ROLE_NAMES.handler(account.kind)).sqs();
     const deps = runtimeDepsFor(topology, account, clients, options.handlersFor(account.kind), { log });
     const queueSpec = account.queues.find((q) => q.name === HANDLER_QUEUE);
     if (!queueSpec) return;
@@ -143,7 +142,7 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
     let port: QueuePort | undefined;
     while (!stopping) {
       try {
-        port ??= sqsQueuePort(clients.sqs(), await queueUrlOf(clients.sqs(), HANDLER_QUEUE));
+        port ??= sqsQueuePort(pollerSqs, await queueUrlOf(pollerSqs, HANDLER_QUEUE));
         const messages = await port.receive({
           max: 10,
           waitSeconds: options.waitSeconds ?? 2,
