@@ -18,8 +18,13 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('run one pipeline action; a dry run unless --execute is given')
     .requiredOption('-a, --action <name>', 'the action to run (e.g. sync-accounts)')
     .option('--execute', 'make the changes instead of only printing them', false)
+    .option(
+      '--allow-mass-change',
+      'allow a sync that deletes or detaches more than half (or all) of the managed policies, or retires more than half (or all) of the managed accounts',
+      false,
+    )
     .addHelpText('after', actionList)
-    .action(async (options: { action: string; execute: boolean }, cmd: Command) => {
+    .action(async (options: { action: string; execute: boolean; allowMassChange: boolean }, cmd: Command) => {
       const registered = ACTIONS[options.action];
       if (!registered) {
         const guess = didYouMean(options.action, actionNames());
@@ -33,6 +38,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       ctx.exitCode = await action.run({
         configDir: cmd.optsWithGlobals<{ config: string }>().config,
         execute: options.execute,
+        ...(options.allowMassChange ? { allowMassChange: true } : {}),
         output: ctx.io,
         env: process.env,
         now: () => new Date(),
