@@ -88,7 +88,9 @@ describe('account lifecycle on the emulator', () => {
     expect(run.plan.actions.filter((a) => a.action === 'retire-account')).toHaveLength(7);
     expect(run.exitCode).toBe(1);
     expect(run.applied).toEqual([]);
-    expect(run.io.stderr.join('\n')).toContain('[SYNC_ACCOUNTS_MASS_CHANGE]: it retires 7 of 10 managed accounts');
+    expect(run.io.stderr.join('\n')).toContain(
+      '[SYNC_ACCOUNTS_MASS_CHANGE]: it retires 7 of 10 managed accounts',
+    );
     expect((await observe()).accounts.filter((a) => a.ou === 'Morgue')).toEqual([]);
   });
 
