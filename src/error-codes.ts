@@ -128,6 +128,7 @@ export const ERROR_CODES = {
   },
   IMPORT_OUT_NOT_DIRECTORY: { summary: '`import --out` names a file' },
   MANAGEMENT_ACCOUNT_NOT_ALLOWED: { page: 'events.md' },
+  MARKER_NOT_ALLOWED: { page: 'security.md' },
   MORGUE_OU_NOT_ALLOWED: { page: 'events.md' },
   NONCE_REUSED: { page: 'events.md' },
   OU_PARENT_NOT_ALLOWED: { page: 'plan.md' },
@@ -230,6 +231,7 @@ export const ERROR_CODES = {
   SENDER_NOT_ALLOWED: { page: 'events.md' },
   SENDER_UNKNOWN: { page: 'events.md' },
   SOURCE_UNKNOWN: { page: 'events.md' },
+  SPECIAL_ACCOUNT_NOT_ALLOWED: { page: 'security.md' },
   SPECIAL_ACCOUNT_UNSET: { page: 'dsl.md' },
   SYNC_BAD_REPLY: { summary: 'a handler answered a sync step with a reply of the wrong kind' },
   SYNC_CREATE_STILL_IN_PROGRESS: {
@@ -251,6 +253,7 @@ export const ERROR_CODES = {
   SYNC_SCPS_BUNDLE_MISSING: { page: 'policies.md' },
   SYNC_SCPS_BUNDLE_TOO_LARGE: { page: 'policies.md' },
   SYNC_SCPS_INVALID: { page: 'policies.md' },
+  SYNC_SCPS_MASS_CHANGE: { page: 'policies.md' },
   SYNC_STEP_FAILED: {
     summary: 'a sync step failed with an error that had no code of its own; the message says what',
   },

@@ -20,6 +20,8 @@ import { OrgbridgeError } from '../errors.js';
  * 3. EventBridge as strict as AWS where orgbridge relies on it (EVENTBRIDGE_PATCH).
  * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, and StackSets
  *    trusted access with Organizations exists (CLOUDFORMATION_PATCH).
+ * 5. SQS queue policies enforced (SQS_POLICY_PATCH).
+ * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
  */
 const SPEED_PATCH = `
 import functools, sys, threading
@@ -178,7 +180,7 @@ def _eb_event_json(rule, entry):
         "region": rule.region_name, "resources": [], "detail": detail,
     }
 
-def _eb_dead_letter(rule, target_arn, entry, code, message):
+def _eb_dead_letter(rule, target_arn, entry, code, message, body=None):
     target = next((t for t in rule.targets if t.get("Arn") == target_arn), {})
     dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
     if not dlq:
@@ -193,7 +195,7 @@ def _eb_dead_letter(rule, target_arn, entry, code, message):
     }
     try:
         sqs_backends[parts[4]][parts[3]].send_message(
-            queue_name=parts[5], message_body=_eb_json.dumps(_eb_event_json(rule, entry)),
+            queue_name=parts[5], message_body=body or _eb_json.dumps(_eb_event_json(rule, entry)),
             message_attributes=attributes)
     except Exception as error:
         _eb_note(rule.arn + ": dead-letter queue " + dlq + " refused the event: " + str(error))
@@ -332,6 +334,205 @@ class _OrgbridgeEventBusPolicy(_EbCfnModel):
 `;
 
 /**
+ * SQS queue policies, which moto stores and never evaluates, enforced for the calls that carry
+ * messages (SendMessage, ReceiveMessage, DeleteMessage, ChangeMessageVisibility and their
+ * batches), as IAM evaluates a resource-based policy
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-using-identity-based-policies.html):
+ *
+ * - An explicit Deny that applies refuses the call with AccessDenied, whoever the caller.
+ * - A caller of the queue's own account is otherwise allowed (moto has no identity policies to
+ *   refuse it); a caller of another account needs an Allow of the queue policy naming it. moto
+ *   otherwise answers every caller from its own account's queue of that name, whatever account
+ *   the QueueUrl names; the patch serves the QueueUrl's account.
+ * - The caller is the principal of the request's access key: an assumed role (aws:PrincipalArn
+ *   is the role's ARN), an IAM user, or the account itself for moto's default credentials.
+ * - EventBridge delivering to a queue target is `events.amazonaws.com` with aws:SourceArn of the
+ *   rule; a refused delivery goes to the target's dead-letter queue (patch 3) with NO_PERMISSIONS.
+ * - Conditions: aws:SourceArn, aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID and
+ *   aws:SecureTransport (always true: the emulator's plain HTTP stands in for TLS), with the
+ *   String, Arn and Bool operators; negated operators hold when the key is absent, as in IAM. A
+ *   statement with another key does not apply (logged).
+ *
+ * Redrive into a DLQ is SQS's own move, never a SendMessage, so no policy applies to it.
+ *
+ * Not reproduced: that EventBridge needs an Allow to deliver to a queue that has no policy at all
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions);
+ * tests make such queues bare, and every queue orgbridge makes has its policy.
+ */
+const SQS_POLICY_PATCH = `
+import moto.sqs.models as _sq_models
+import moto.sqs.responses as _sq_responses
+from moto.sqs.exceptions import SQSException as _SqException
+from moto.sts.models import sts_backends as _sq_sts
+from moto.iam.models import iam_backends as _sq_iam
+
+class _SqAccessDenied(_SqException):
+    code = "AccessDenied"
+    def __init__(self, message):
+        super().__init__("AccessDenied", message)
+
+_SQ_NEGATED = {"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
+
+def _sq_value_matches(operator, actual, expected):
+    base = operator.replace("Not", "")
+    if base in ("StringLike", "ArnLike"):
+        return any(_eb_fnmatch.fnmatchcase(actual, v) for v in _eb_listed(expected))
+    if base == "Bool":
+        return any(str(actual).lower() == str(v).lower() for v in _eb_listed(expected))
+    return any(actual == v for v in _eb_listed(expected))
+
+def _sq_conditions_hold(condition, caller):
+    for operator, block in (condition or {}).items():
+        for key, expected in block.items():
+            if key not in caller["keys"] and key not in ("aws:SourceArn", "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID"):
+                _eb_note("queue policy condition key " + key + " is not emulated: the statement does not apply")
+                return False
+            if operator not in _SQ_NEGATED and operator not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool"):
+                _eb_note("queue policy condition operator " + operator + " is not emulated: the statement does not apply")
+                return False
+            actual = caller["keys"].get(key)
+            if actual is None:
+                if operator not in _SQ_NEGATED:
+                    return False
+                continue
+            matched = _sq_value_matches(operator, actual, expected)
+            if matched == (operator in _SQ_NEGATED):
+                return False
+    return True
+
+def _sq_principal_matches(principal, caller):
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    aws = _eb_listed(principal.get("AWS", []))
+    if "*" in aws:
+        return True
+    if caller.get("service"):
+        return caller["service"] in _eb_listed(principal.get("Service", []))
+    for value in aws:
+        if value in (caller["account"], "arn:aws:iam::" + caller["account"] + ":root", caller["keys"].get("aws:PrincipalArn")):
+            return True
+    return False
+
+def _sq_statement_applies(statement, action, queue_arn, caller):
+    actions = [a.lower() for a in _eb_listed(statement.get("Action", []))]
+    if not any(_eb_fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+        return False
+    if not any(_eb_fnmatch.fnmatchcase(queue_arn, r) for r in _eb_listed(statement.get("Resource", queue_arn))):
+        return False
+    return _sq_principal_matches(statement.get("Principal"), caller) and _sq_conditions_hold(statement.get("Condition"), caller)
+
+def _sq_refusal(queue, action, caller):
+    """None when the policy of queue lets caller do action, else the AccessDenied message."""
+    try:
+        statements = _eb_listed((_eb_json.loads(queue.policy) if queue.policy else {}).get("Statement", []))
+    except ValueError:
+        statements = []
+    who = caller.get("service") or caller["keys"].get("aws:PrincipalArn")
+    denied = "User: " + str(who) + " is not authorized to perform: " + action + " on resource: " + queue.queue_arn
+    if any(s.get("Effect") == "Deny" and _sq_statement_applies(s, action, queue.queue_arn, caller) for s in statements):
+        return denied + " with an explicit deny in a resource-based policy"
+    if caller["account"] == queue.account_id and (not caller.get("service") or not statements):
+        return None
+    if any(s.get("Effect") == "Allow" and _sq_statement_applies(s, action, queue.queue_arn, caller) for s in statements):
+        return None
+    return denied + " because no resource-based policy allows the " + action + " action"
+
+def _sq_caller(response):
+    account, key = response.current_account, response.get_access_key()
+    principal = "arn:aws:iam::" + account + ":root"
+    try:
+        role = _sq_sts[account]["aws"].get_assumed_role_from_access_key(key)
+        if role is not None:
+            principal = role.role_arn
+        else:
+            user = _sq_iam[account]["aws"].get_user_from_access_key_id(key)
+            if user is not None:
+                principal = user.arn
+    except Exception:
+        pass
+    return {"account": account, "keys": {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account,
+            "aws:PrincipalOrgID": _eb_org_id(account), "aws:SecureTransport": "true"}}
+
+def _sq_guard(action):
+    def wrap(method):
+        def guarded(self):
+            caller = _sq_caller(self)
+            url = self._get_param("QueueUrl") or ""
+            owner = url.rstrip("/").split("/")[-2] if url.count("/") >= 4 else ""
+            if owner.isdigit() and len(owner) == 12 and owner != self.current_account:
+                self.current_account = owner
+            queue = self.sqs_backend.get_queue(self._get_queue_name())
+            refusal = _sq_refusal(queue, action, caller)
+            if refusal is not None:
+                raise _SqAccessDenied(refusal)
+            return method(self)
+        return guarded
+    return wrap
+
+for _sq_method, _sq_action in (
+    ("send_message", "sqs:SendMessage"), ("send_message_batch", "sqs:SendMessage"),
+    ("receive_message", "sqs:ReceiveMessage"),
+    ("delete_message", "sqs:DeleteMessage"), ("delete_message_batch", "sqs:DeleteMessage"),
+    ("change_message_visibility", "sqs:ChangeMessageVisibility"),
+    ("change_message_visibility_batch", "sqs:ChangeMessageVisibility"),
+):
+    setattr(_sq_responses.SQSResponse, _sq_method, _sq_guard(_sq_action)(getattr(_sq_responses.SQSResponse, _sq_method)))
+
+_sq_send_to_queue = _eb_models.Rule._send_to_sqs_queue
+
+def _orgbridge_rule_to_queue(self, resource_id, event, group_id=None):
+    from moto.sqs import sqs_backends
+    queue = sqs_backends[self.account_id][self.region_name].get_queue(resource_id)
+    caller = {"account": self.account_id, "service": "events.amazonaws.com",
+              "keys": {"aws:SourceArn": self.arn, "aws:SecureTransport": "true"}}
+    refusal = _sq_refusal(queue, "sqs:SendMessage", caller)
+    if refusal is not None:
+        _eb_dead_letter(self, queue.queue_arn, None, "NO_PERMISSIONS", refusal, body=_eb_json.dumps(event))
+        return
+    return _sq_send_to_queue(self, resource_id, event, group_id)
+
+_eb_models.Rule._send_to_sqs_queue = _orgbridge_rule_to_queue
+`;
+
+/**
+ * Organizations: CreateAccount with an email an account of the organization already has fails,
+ * as in AWS, with the creation status FAILED and FailureReason EMAIL_ALREADY_EXISTS
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html);
+ * moto creates a second account with the same email. DescribeCreateAccountStatus finds the
+ * failed request.
+ */
+const ORGANIZATIONS_EMAIL_PATCH = `
+import time as _og_time, uuid as _og_uuid
+import moto.organizations.models as _og_models
+
+_og_failed = {}
+_og_create_account = _og_models.OrganizationsBackend.create_account
+
+def _orgbridge_create_account(self, **kwargs):
+    email = (kwargs.get("Email") or "").lower()
+    if self.org is not None and any((a.email or "").lower() == email for a in self.accounts):
+        now = _og_time.time()
+        status = {"Id": "car-" + _og_uuid.uuid4().hex, "AccountName": kwargs.get("AccountName"), "State": "FAILED",
+                  "FailureReason": "EMAIL_ALREADY_EXISTS", "RequestedTimestamp": now, "CompletedTimestamp": now}
+        _og_failed[status["Id"]] = status
+        return {"CreateAccountStatus": status}
+    return _og_create_account(self, **kwargs)
+
+_og_models.OrganizationsBackend.create_account = _orgbridge_create_account
+
+_og_describe_status = _og_models.OrganizationsBackend.describe_create_account_status
+
+def _orgbridge_describe_create_account_status(self, **kwargs):
+    failed = _og_failed.get(kwargs.get("CreateAccountRequestId"))
+    return {"CreateAccountStatus": failed} if failed else _og_describe_status(self, **kwargs)
+
+_og_models.OrganizationsBackend.describe_create_account_status = _orgbridge_describe_create_account_status
+`;
+
+/**
  * CloudFormation:
  *
  * - A resource that fails fails the stack: CREATE_FAILED with the reason, then ROLLBACK_COMPLETE
@@ -426,6 +627,8 @@ const LAUNCHER = [
   SPEED_PATCH,
   ORIGIN_ACCOUNT_PATCH,
   EVENTBRIDGE_PATCH,
+  SQS_POLICY_PATCH,
+  ORGANIZATIONS_EMAIL_PATCH,
   CLOUDFORMATION_PATCH,
   'from moto.server import main\nmain(sys.argv[1:])\n',
 ].join('\n');

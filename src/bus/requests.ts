@@ -281,6 +281,19 @@ export class RequestClient {
       this.cancel(nonce, e as Error);
     }
     const replies = await waiting;
+    // A reply that says it answers another request type (same nonce, another request) is not
+    // this request's answer, a failure included.
+    const other = replies.find((r) => {
+      const answered = (r.detail as { request_type?: unknown }).request_type;
+      return answered !== undefined && answered !== type;
+    });
+    if (other) {
+      throw new OrgbridgeError(
+        'REPLY_UNEXPECTED',
+        `${label} was answered with ${other['detail-type']} for ${String((other.detail as { request_type?: unknown }).request_type)}, not ${type}`,
+        { source: 'internal' },
+      );
+    }
     const failed = replies.find((r) => r['detail-type'] === 'REQUEST_FAILED');
     if (failed) {
       const d = failed.detail as Detail<'REQUEST_FAILED'>;

@@ -301,12 +301,19 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
     return computeTopology(topologyInput(inputs));
   };
   const startPollers = async (): Promise<LocalPollers> => {
+    const topology = await topologyFor();
+    // As the Lambda's ORGBRIDGE_SPECIAL_ACCOUNTS: the accounts no event may move or retire.
+    const specialAccounts = Object.fromEntries(
+      topology.accounts
+        .filter((a) => a.kind !== 'member' && a.kind !== 'management')
+        .map((a) => [a.kind, a.accountId]),
+    );
     run.running.pollers = await startLocalPollers({
-      topology: await topologyFor(),
+      topology,
       clientsFor: (id) => (id === managementId ? org : org.forAccount(id)),
       handlersFor: (kind) =>
         handlersFor(kind, {
-          accounts: requirePlacementOus(config, 'the local handler runtime'),
+          accounts: { ...requirePlacementOus(config, 'the local handler runtime'), specialAccounts },
         }),
       waitSeconds: 1,
       concurrency: 8,

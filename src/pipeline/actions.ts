@@ -9,6 +9,11 @@ export interface ActionContext {
   /** The config repository (the CLI's `-c`). */
   readonly configDir: string;
   readonly execute: boolean;
+  /**
+   * `--allow-mass-change`: a policy sync that deletes or detaches most or all managed policies,
+   * or an account sync that retires most or all managed accounts, is intended (src/plan/blast-radius.ts).
+   */
+  readonly allowMassChange?: boolean;
   readonly output: Output;
   readonly env: NodeJS.ProcessEnv;
   /** The clock, read once per run by the action (pure code below never reads it). */

@@ -2,6 +2,8 @@ import type { ErrorCode } from '../error-codes.js';
 import { isOrgbridgeError } from '../errors.js';
 import { mapWithConcurrency } from '../handlers/accounts/ports.js';
 import { type AccountPlanConfig, planAccountChanges } from '../plan/accounts.js';
+import { massRetirement } from '../plan/blast-radius.js';
+import { MARKERS } from '../plan/markers.js';
 import type { AccountAction, AccountPlan, CreateAccountAction } from '../plan/model.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { describeAction, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../plan/render.js';
@@ -25,6 +27,8 @@ export interface SyncAccountsOptions {
   readonly createConcurrency?: number;
   /** Times a CREATE_ACCOUNT still IN_PROGRESS is sent again (it resumes, never re-creates). */
   readonly createAttempts?: number;
+  /** `run --allow-mass-change`: retiring most or all managed accounts in one run is intended. */
+  readonly allowMassChange?: boolean;
 }
 
 export interface StepFailure {
@@ -70,6 +74,15 @@ export async function syncAccounts(options: SyncAccountsOptions): Promise<SyncAc
       options.output.err('dry run: nothing was changed; run again with --execute to apply this plan');
     }
     return { observed, plan, applied: [], failures: [], exitCode: planExitCode(plan) };
+  }
+  const managed = observed.accounts.filter((a) => a.tags[MARKERS.key] !== undefined).length;
+  const retiring = plan.actions.filter((a) => a.action === 'retire-account').length;
+  const mass = massRetirement(retiring, managed);
+  if (mass && !options.allowMassChange) {
+    options.output.err(
+      `account sync refused [SYNC_ACCOUNTS_MASS_CHANGE]: ${mass}; nothing was changed; if that is intended, run it again with --allow-mass-change`,
+    );
+    return { observed, plan, applied: [], failures: [], exitCode: EXIT_ERROR };
   }
   const { applied, failures } = await executeAccountPlan(plan, observed, options.gateway, {
     output: options.output,

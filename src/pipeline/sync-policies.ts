@@ -3,6 +3,7 @@ import { type RequestClient, RequestFailedError } from '../bus/requests.js';
 import type { PolicyDocument, PolicyType, ResolvedConfig } from '../config/model.js';
 import type { OrganizationsPolicyPort } from '../handlers/policies/ports.js';
 import { type ApplyResult, applyPolicyPlan, observePolicies, planTextOf } from '../handlers/policies/sync.js';
+import { massPolicyChange } from '../plan/blast-radius.js';
 import {
   accountsUnderFrom,
   type ObservedPolicies,
@@ -29,6 +30,8 @@ export interface SyncPoliciesOptions {
   readonly output: Output;
   /** moto cannot create BACKUP_POLICY (500): backup policies are skipped there, saying so. */
   readonly emulator: boolean;
+  /** `run --allow-mass-change`: a sync removing most or all managed policies is intended. */
+  readonly allowMassChange?: boolean;
 }
 
 export interface SyncPoliciesResult {
@@ -77,6 +80,13 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
     output.err('policy sync blocked: fix the errors above first');
     return { plan, exitCode: 1 };
   }
+  const mass = massPolicyChange(plan, observed);
+  if (mass && !options.allowMassChange) {
+    output.err(
+      `policy sync refused [SYNC_SCPS_MASS_CHANGE]: ${mass}; if that is intended, run it again with --allow-mass-change`,
+    );
+    return { plan, exitCode: 1 };
+  }
   if (plan.actions.length === 0) return { plan, exitCode: 0 };
   if (!options.execute) {
     output.err('dry run: run again with --execute to make these changes');
@@ -102,6 +112,8 @@ export interface SyncPoliciesByEventOptions {
   readonly homeRegion: string;
   readonly execute: boolean;
   readonly output: Output;
+  /** `run --allow-mass-change`: carried as the request's `allow_mass_change`. */
+  readonly allowMassChange?: boolean;
   readonly timeoutMs?: number;
 }
 
@@ -148,11 +160,13 @@ export async function syncPoliciesByEvent(
       policies: config.policies,
       limits: config.organization.limits,
       dryrun: !options.execute,
+      ...(options.allowMassChange ? { allowMassChange: true } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
   } catch (e) {
     if (!(e instanceof RequestFailedError)) throw e;
-    if (e.remoteCode !== 'SYNC_SCPS_BLOCKED') throw e.asRemoteError();
+    if (e.remoteCode !== 'SYNC_SCPS_BLOCKED' && e.remoteCode !== 'SYNC_SCPS_MASS_CHANGE')
+      throw e.asRemoteError();
     output.out(`policies (scp): refused by the management account\n  error: ${e.message} [${e.remoteCode}]`);
     output.err('policy sync blocked: fix the errors above first');
     return { exitCode: 1 };

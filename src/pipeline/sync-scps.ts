@@ -175,6 +175,8 @@ export interface SyncScpsByEventOptions {
   /** `organization.limits` of the config: the handler plans with its SCP quotas. */
   readonly limits?: PolicyLimits;
   readonly dryrun: boolean;
+  /** Sends `allow_mass_change` (`run --allow-mass-change`). */
+  readonly allowMassChange?: boolean;
   /** Wait for the answer (default 5 min: the handler observes and applies the whole set). */
   readonly timeoutMs?: number;
 }
@@ -202,7 +204,8 @@ export async function syncScpsByEvent(options: SyncScpsByEventOptions): Promise<
   // The catalog's own check, before anything is put on the bus.
   const check = parseDetail('SYNC_SCPS', { ...WIDEST_ENVELOPE, ...body });
   if (!check.ok) throw invalid(check.reason);
-  const reply = await options.client.request('SYNC_SCPS', options.managementAccountId, body, {
+  const sent = options.allowMassChange ? { ...body, allow_mass_change: true } : body;
+  const reply = await options.client.request('SYNC_SCPS', options.managementAccountId, sent, {
     dryrun: options.dryrun,
     timeoutMs: options.timeoutMs ?? 5 * 60_000,
   });

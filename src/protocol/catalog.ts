@@ -218,6 +218,12 @@ const SyncScps = detail({
     .optional(),
   count: z.number().int().min(0).max(MAX_SCP_FILES).optional(),
   limits: ScpLimitsSchema.optional(),
+  /**
+   * Set by `run --allow-mass-change`: the sender means a sync that deletes or detaches every
+   * managed SCP, or more than MASS_CHANGE_SHARE of them; without it the handler refuses
+   * (SYNC_SCPS_MASS_CHANGE).
+   */
+  allow_mass_change: z.boolean().optional(),
 }).refine(
   (d) => {
     const reference = [d.policies_url, d.sha256, d.count].filter((v) => v !== undefined).length;

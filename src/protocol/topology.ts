@@ -311,6 +311,67 @@ export function ruleTargetDeadLetterStatement(
   };
 }
 
+/** What a queue's consumer does; the queue policies deny them to everyone else. */
+export const QUEUE_CONSUMER_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+] as const;
+
+/**
+ * The deny that makes EventBridge the only writer of an orgbridge queue: `sqs:SendMessage` is
+ * denied to every principal unless the request comes from one of `ruleArns` (`aws:SourceArn`,
+ * set by EventBridge for the rule that delivers, never by an IAM principal). With no rule (a
+ * queue's redrive DLQ, which SQS fills itself) nobody may send. An explicit Deny in a
+ * resource-based policy wins over any Allow of an identity policy, so a principal of the same
+ * account with `sqs:*` (PowerUserAccess) cannot write a message whose envelope claims another
+ * account (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+ * A negated operator holds when the key is absent from the request, as it is for IAM principals
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+ * `ruleArnPattern`: `ArnNotLike` on one pattern instead of exact ARNs (the target DLQ).
+ */
+export function denySendExceptRulesStatement(
+  queueArn: unknown,
+  rules: { readonly ruleArns: readonly unknown[] } | { readonly ruleArnPattern: unknown },
+): Record<string, unknown> {
+  const condition =
+    'ruleArnPattern' in rules
+      ? { ArnNotLike: { 'aws:SourceArn': rules.ruleArnPattern } }
+      : rules.ruleArns.length > 0
+        ? { ArnNotEquals: { 'aws:SourceArn': [...rules.ruleArns] } }
+        : undefined;
+  return {
+    Sid: 'DenySendExceptOrgbridgeRules',
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    ...(condition ? { Condition: condition } : {}),
+  };
+}
+
+/**
+ * The deny that keeps a queue's messages to its consumers: receive, delete and visibility
+ * changes are denied to every principal whose `aws:PrincipalArn` (for a role session, the role's
+ * ARN) is not one of `consumerRoleArns` (the handler's role, whose Lambda event source mapping
+ * polls as it, and any operator role given to redrive). A condition rather than a Principal
+ * element: a role named as Principal must exist when the policy is set, and a recreated role
+ * would no longer match (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+ */
+export function denyConsumeExceptStatement(
+  queueArn: unknown,
+  consumerRoleArns: readonly unknown[],
+): Record<string, unknown> {
+  return {
+    Sid: 'DenyConsumeExceptConsumers',
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: [...QUEUE_CONSUMER_ACTIONS],
+    Resource: queueArn,
+    Condition: { ArnNotEquals: { 'aws:PrincipalArn': [...consumerRoleArns] } },
+  };
+}
+
 /** The cicd bus that carries shard `index`'s forward rules. */
 export function forwardBusName(busName: string, index: number): string {
   return index === 0 ? busName : `${busName}-fwd-${index}`;

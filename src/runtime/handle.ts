@@ -123,7 +123,7 @@ interface Accepted {
  * and what the local poller calls). Each record is checked in this order, the first failure
  * refusing it: envelope shape, source, known detail-type, handled by this kind, sender is an
  * organization account allowed by the routing table, `target_account` is this account, detail
- * matches its schema. Accepted requests run through idempotency (nonce + detail-type) and their
+ * matches its schema. Accepted requests run through idempotency (sender + detail-type + nonce) and their
  * handler; a handler error leaves the record failed (SQS redelivers, then the DLQ takes it).
  */
 export async function handleSqsBatch(records: readonly SQSRecord[], deps: RuntimeDeps): Promise<BatchResult> {
@@ -426,7 +426,9 @@ async function run(
     keyPrefix: 'orgbridge',
     config,
   });
-  const out = await idempotent({ key: `${type}#${detail.nonce}`, detail });
+  // Sender, detail-type and nonce: a nonce reused by another sender, or for another type, is a
+  // new request, never a duplicate that replays a stored answer.
+  const out = await idempotent({ key: `${envelope.account}#${type}#${detail.nonce}`, detail });
   return { reply: out.reply ?? undefined, duplicate };
 }
 

@@ -6,6 +6,7 @@ import { type QueueMessage, type QueuePort, queueUrlOf, sqsQueuePort } from '../
 import { EventSender, putEventsPort } from '../bus/sender.js';
 import type { AccountKind } from '../config/model.js';
 import type { HandlerRegistry } from '../handlers/types.js';
+import { ROLE_NAMES } from '../protocol/names.js';
 import {
   type AccountTopology,
   HANDLER_QUEUE,
@@ -111,7 +112,8 @@ export function runtimeDepsFor(
 
 /**
  * Local mode's stand-in for the SQS event source mapping of each account's handler Lambda: one
- * long-polling loop per account, acting with that account's credentials, runs the same
+ * long-polling loop per account, receiving as that account's handler role (assumed through
+ * `clientsFor`) and handling with `clientsFor`'s clients, runs the same
  * `handleSqsBatch` in-process, deletes what succeeded (or was rejected) and hands failed
  * messages back to SQS after `retryDelaySeconds`, so the queue's redrive policy moves them to
  * the DLQ after maxReceiveCount receives, as in AWS. While a batch runs, its messages and
@@ -130,6 +132,9 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
 
   const loop = async (account: AccountTopology): Promise<void> => {
     const clients = options.clientsFor(account.accountId);
+    // The queue is polled as the handler role, as the Lambda event source mapping polls with the
+    // function's role: the queue policy lets no other principal receive (denyConsumeExceptStatement).
+    const pollerSqs = clients.forAccount(account.accountId, ROLE_NAMES.handler(account.kind)).sqs();
     const deps = runtimeDepsFor(topology, account, clients, options.handlersFor(account.kind), { log });
     const queueSpec = account.queues.find((q) => q.name === HANDLER_QUEUE);
     if (!queueSpec) return;
@@ -137,7 +142,7 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
     let port: QueuePort | undefined;
     while (!stopping) {
       try {
-        port ??= sqsQueuePort(clients.sqs(), await queueUrlOf(clients.sqs(), HANDLER_QUEUE));
+        port ??= sqsQueuePort(pollerSqs, await queueUrlOf(pollerSqs, HANDLER_QUEUE));
         const messages = await port.receive({
           max: 10,
           waitSeconds: options.waitSeconds ?? 2,

@@ -18,9 +18,12 @@ import {
 import { CreateQueueCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients.js';
 import { AwsOperationError } from '../errors.js';
+import { ROLE_NAMES } from '../protocol/names.js';
 import {
   type AccountTopology,
   type BusSpec,
+  denyConsumeExceptStatement,
+  denySendExceptRulesStatement,
   type QueueSpec,
   type RuleSpec,
   ruleTargetDeadLetterStatement,
@@ -141,7 +144,36 @@ async function ensureBus(bus: BusSpec, clients: AwsClients, options: ProvisionOp
 
 async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsClients, where: string) {
   const sqs = clients.sqs();
-  const dlqAttributes = { MessageRetentionPeriod: String(q.deadLetter.messageRetentionSeconds) };
+  const [, partition] = q.arn.split(':');
+  // The handler role consumes; the reply queue is the pipeline's, whose principal is the
+  // operator's (the templates waive OB-SEC-7 for it the same way).
+  const consumers =
+    q.purpose === 'replies'
+      ? undefined
+      : [`arn:${partition}:iam::${account.accountId}:role/${ROLE_NAMES.handler(account.kind)}`];
+  const policyOf = (arn: string, ruleArns: readonly string[]) => ({
+    Version: '2012-10-17',
+    Statement: [
+      ...(ruleArns.length > 0
+        ? [
+            {
+              Sid: 'orgbridge-allow-rules',
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: arn,
+              Condition: { ArnEquals: { 'aws:SourceArn': [...ruleArns] } },
+            },
+          ]
+        : []),
+      denySendExceptRulesStatement(arn, { ruleArns }),
+      ...(consumers ? [denyConsumeExceptStatement(arn, consumers)] : []),
+    ],
+  });
+  const dlqAttributes = {
+    MessageRetentionPeriod: String(q.deadLetter.messageRetentionSeconds),
+    Policy: JSON.stringify(policyOf(q.deadLetter.arn, [])),
+  };
   const dlq = await step(`creating queue ${q.deadLetter.name} ${where}`, () =>
     sqs.send(new CreateQueueCommand({ QueueName: q.deadLetter.name })),
   );
@@ -151,23 +183,12 @@ async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsC
   const created = await step(`creating queue ${q.name} ${where}`, () =>
     sqs.send(new CreateQueueCommand({ QueueName: q.name })),
   );
-  // Only the rules of this account's buses may send to the queue (EventBridge -> SQS needs it).
+  // Only the rules of this account's buses may send to the queue (EventBridge -> SQS needs it),
+  // and only the handler role consume it: the templates' policy (src/templates/stacks/handlers.ts).
   const sourceRules = account.rules
     .filter((r) => r.targets.some((t) => t.type === 'queue' && t.queueName === q.name))
     .map((r) => ruleArn(q.arn, account.accountId, r));
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'orgbridge-allow-rules',
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: q.arn,
-        Condition: { ArnEquals: { 'aws:SourceArn': sourceRules } },
-      },
-    ],
-  };
+  const policy = policyOf(q.arn, sourceRules);
   await step(`configuring ${q.name} ${where}`, () =>
     sqs.send(
       new SetQueueAttributesCommand({
@@ -198,13 +219,12 @@ async function ensureTargetDeadLetterQueue(account: AccountTopology, clients: Aw
   );
   const [, partition, , region] = dlq.arn.split(':');
   const main = account.buses.find((b) => b.purpose === 'main')?.name ?? '';
+  const rules = `arn:${partition}:events:${region}:${account.accountId}:rule/${main}*`;
   const policy = {
     Version: '2012-10-17',
     Statement: [
-      ruleTargetDeadLetterStatement(
-        dlq.arn,
-        `arn:${partition}:events:${region}:${account.accountId}:rule/${main}*`,
-      ),
+      ruleTargetDeadLetterStatement(dlq.arn, rules),
+      denySendExceptRulesStatement(dlq.arn, { ruleArnPattern: rules }),
     ],
   };
   await step(`configuring ${dlq.name} ${where}`, () =>

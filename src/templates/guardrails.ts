@@ -1,7 +1,11 @@
 import type { AccountKind } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
 import { ACCOUNT_KINDS, handledRequestTypes } from '../protocol/routing.js';
-import { HANDLER_REPLY_MARGIN_SECONDS, HANDLER_WAIT_SECONDS } from '../protocol/topology.js';
+import {
+  HANDLER_REPLY_MARGIN_SECONDS,
+  HANDLER_WAIT_SECONDS,
+  QUEUE_CONSUMER_ACTIONS,
+} from '../protocol/topology.js';
 import type { DeploymentInput } from './deployment.js';
 import { checkDeploymentReferences } from './references.js';
 import type { RenderedTemplate } from './synth.js';
@@ -156,6 +160,38 @@ function isThisAccount(value: unknown, t: RenderedTemplate): boolean {
   return typeof value === 'string' && /^\d{12}$/.test(value) && t.placement.type === 'account';
 }
 
+/**
+ * Whether `s` denies all of `actions` to every principal, except (if at all) through negated ARN
+ * conditions on `exceptKeys` only: a deny with any other condition may not apply.
+ */
+function denies(s: Statement, actions: readonly string[], exceptKeys: readonly string[]): boolean {
+  if (s.Effect !== 'Deny' || !isWildcardPrincipal(s.Principal)) return false;
+  const listed = asList(s.Action);
+  if (!actions.every((a) => listed.includes(a) || listed.includes('sqs:*'))) return false;
+  return Object.entries(s.Condition ?? {}).every(
+    ([operator, block]) =>
+      ['ArnNotEquals', 'ArnNotLike'].includes(operator) &&
+      Object.keys(block).every((key) => exceptKeys.includes(key)),
+  );
+}
+
+/** Logical ids of the queues of `t` that no AWS::SQS::QueuePolicy statement satisfying `ok` covers. */
+function queuesLacking(t: RenderedTemplate, ok: (s: Statement) => boolean): string[] {
+  const covered = new Set<string>();
+  for (const [, r] of resources(t)) {
+    if (r.Type !== 'AWS::SQS::QueuePolicy') continue;
+    const statements = policyDocuments(r).flatMap((d) => d.statements);
+    if (!statements.some(ok)) continue;
+    for (const queue of asList(r.Properties?.Queues)) {
+      const id = (queue as { Ref?: unknown } | null)?.Ref;
+      if (typeof id === 'string') covered.add(id);
+    }
+  }
+  return resources(t)
+    .filter(([id, r]) => r.Type === 'AWS::SQS::Queue' && !covered.has(id))
+    .map(([id]) => id);
+}
+
 export const GUARDRAILS: readonly Guardrail[] = [
   {
     id: 'OB-SEC-1',
@@ -284,6 +320,36 @@ export const GUARDRAILS: readonly Guardrail[] = [
         }
       }
       return out;
+    },
+  },
+  {
+    id: 'OB-SEC-6',
+    severity: 'error',
+    description:
+      'Every queue denies sqs:SendMessage to every principal but EventBridge from its own rules (aws:SourceArn)',
+    // Without the deny, any principal of the account with sqs:SendMessage (PowerUserAccess) can
+    // write a message whose envelope names another account (docs/security.md).
+    check(t) {
+      return queuesLacking(t, (s) => denies(s, ['sqs:SendMessage'], ['aws:SourceArn'])).map((id) => ({
+        resource: id,
+        message:
+          'no queue policy statement denies sqs:SendMessage to principal * except aws:SourceArn of its rules (denySendExceptRulesStatement)',
+      }));
+    },
+  },
+  {
+    id: 'OB-SEC-7',
+    severity: 'error',
+    description:
+      "Every queue denies receive, delete and visibility changes to every principal but its consumers' roles (aws:PrincipalArn)",
+    check(t) {
+      return queuesLacking(t, (s) => denies(s, [...QUEUE_CONSUMER_ACTIONS], ['aws:PrincipalArn'])).map(
+        (id) => ({
+          resource: id,
+          message:
+            'no queue policy statement denies sqs:ReceiveMessage, DeleteMessage and ChangeMessageVisibility to principal * except aws:PrincipalArn of its consumers (denyConsumeExceptStatement)',
+        }),
+      );
     },
   },
   {
@@ -471,7 +537,29 @@ export const GUARDRAILS: readonly Guardrail[] = [
  * Documented exceptions. Each needs a reason a reviewer accepts; an unused suppression is
  * reported by the tests so the list cannot rot.
  */
-export const SUPPRESSIONS: readonly Suppression[] = [];
+export const SUPPRESSIONS: readonly Suppression[] = [
+  {
+    rule: 'OB-SEC-7',
+    template: 'handlers-cicd',
+    resource: 'OrgbridgeRepliesQueue',
+    reason:
+      "the reply queue is polled by the pipeline, which runs as the operator's principal (docs/deploy.md); only EventBridge may send to it (OB-SEC-6)",
+  },
+  {
+    rule: 'OB-SEC-7',
+    template: 'handlers-cicd',
+    resource: 'OrgbridgeRepliesDlq',
+    reason:
+      'read by the operator who investigates a lost reply (docs/reliability.md); nobody may send to it (OB-SEC-6)',
+  },
+  {
+    rule: 'OB-SEC-7',
+    template: 'event-bus',
+    resource: 'EventTargetDeadLetterQueue',
+    reason:
+      'what EventBridge could not deliver, read by operators and doctor with their own principal; only the rules of the account may send to it (OB-SEC-6)',
+  },
+];
 
 export interface GuardrailReport {
   readonly findings: readonly Finding[];

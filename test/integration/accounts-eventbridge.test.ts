@@ -20,7 +20,6 @@ import { HANDLER_QUEUE, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type Conversation, SOURCE, startConversation } from '../support/conversation.js';
 import { useMoto } from '../support/moto.js';
-import { waitFor } from '../support/wait.js';
 import { config, desired } from '../unit/plan/fixtures.js';
 
 /** moto's CreateAccount is synchronous; the handler polls with a clock that never waits. */
@@ -193,39 +192,43 @@ describe('account lifecycle over EventBridge: cicd pipeline -> management handle
     expect(await accountCount()).toBe(before);
   });
 
-  it('refuses a CREATE_ACCOUNT forged by a member account and creates nothing', async () => {
+  it('refuses a CREATE_ACCOUNT claiming to come from cicd, written to the management queue by any principal but EventBridge', async () => {
     const before = await accountCount();
     const org = await observeOrganization(port);
     const nonce = randomUUID();
-    // What the management queue would hold had the member's event reached it (in AWS its bus
-    // policy stops the member's PutEvents first, and no member rule forwards to management).
+    const forged = JSON.stringify({
+      id: randomUUID(),
+      account: conversation.ids.cicd,
+      source: SOURCE,
+      'detail-type': 'CREATE_ACCOUNT',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      detail: {
+        nonce,
+        dryrun: false,
+        target_account: managementId,
+        reply_to: conversation.ids.cicd,
+        name: 'forged',
+        email: 'aws+forged@example.com',
+        ou_id: org.ous['Internal/Dev'],
+        tags: {},
+      },
+    });
     const management = moto().management;
     const url = await queueUrlOf(management.sqs(), HANDLER_QUEUE);
-    await management.sqs().send(
-      new SendMessageCommand({
-        QueueUrl: url,
-        MessageBody: JSON.stringify({
-          id: randomUUID(),
-          account: rogueId,
-          source: SOURCE,
-          'detail-type': 'CREATE_ACCOUNT',
-          time: new Date().toISOString(),
-          region: 'us-east-1',
-          detail: {
-            nonce,
-            dryrun: false,
-            target_account: managementId,
-            reply_to: rogueId,
-            name: 'forged',
-            email: 'aws+forged@example.com',
-            ou_id: org.ous['Internal/Dev'],
-            tags: {},
-          },
-        }),
-      }),
-    );
-    const rejected = await waitFor(() => outcomes.find((o) => o.status === 'rejected' && o.nonce === nonce));
-    expect(rejected).toMatchObject({ code: 'SENDER_NOT_ALLOWED', sender: rogueId, replied: false });
+    // A principal of the management account itself (as with PowerUserAccess: sqs:* allowed by
+    // its identity policy) and a principal of a member account, each aiming at the management
+    // handler queue: the queue policy's deny stops both (denySendExceptRulesStatement).
+    const insider = management.forAccount(managementId, 'PowerUser');
+    const member = management.forAccount(rogueId, 'PowerUser');
+    for (const principal of [management, insider, member]) {
+      await expect(
+        principal.sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: forged })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+    }
+    // Nothing reached the handler, nothing was created.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(outcomes.filter((o) => 'nonce' in o && o.nonce === nonce)).toEqual([]);
     expect(await accountCount()).toBe(before);
   });
 

@@ -81,6 +81,19 @@ describe('account lifecycle on the emulator', () => {
     expect(again.plan.summary.unchanged).toBe(10);
   });
 
+  it('refuses to retire most managed accounts in one run unless --allow-mass-change says it is intended', async () => {
+    // A config that lost most of its accounts: 7 of the 10 managed ones would be retired.
+    const few = base.filter((d) => ['api', 'web', 'vault'].includes(d.key));
+    const run = await sync(few, true);
+    expect(run.plan.actions.filter((a) => a.action === 'retire-account')).toHaveLength(7);
+    expect(run.exitCode).toBe(1);
+    expect(run.applied).toEqual([]);
+    expect(run.io.stderr.join('\n')).toContain(
+      '[SYNC_ACCOUNTS_MASS_CHANGE]: it retires 7 of 10 managed accounts',
+    );
+    expect((await observe()).accounts.filter((a) => a.ou === 'Morgue')).toEqual([]);
+  });
+
   it('retires a removed account into the morgue, but never a protected one', async () => {
     const remaining = base.filter((d) => d.key !== 'batch' && d.key !== 'vault');
     const run = await sync(remaining, true);

@@ -23,17 +23,24 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
+import {
+  denyConsumeExceptStatement,
+  denySendExceptRulesStatement,
+  ruleTargetDeadLetterStatement,
+} from '../../src/protocol/topology.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 
 /**
  * The launcher's patches (src/aws/emulator.ts), each stated as the AWS rule it reproduces, with
  * the AWS page that documents it. Everything else in the suite relies on these being true.
  */
-describe('emulator: EventBridge and CloudFormation as strict as AWS', () => {
+describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () => {
   const moto = useMoto();
   const region = 'us-east-1';
   let ids: { a: string; b: string; c: string; organization: string };
@@ -315,6 +322,101 @@ describe('emulator: EventBridge and CloudFormation as strict as AWS', () => {
       region,
       detail: { n: 4 },
     });
+  });
+
+  it('enforces a queue policy: an explicit Deny refuses any caller, EventBridge passes only from the rules it names (reference_policies_evaluation-logic.html)', async () => {
+    const url = await queue(a, 'policy-q');
+    const dlqUrl = await queue(a, 'policy-dlq');
+    const arn = queueArn(ids.a, 'policy-q');
+    const ruleArn = `arn:aws:events:${region}:${ids.a}:rule/policy-bus/allowed`;
+    const consumer = `arn:aws:iam::${ids.a}:role/consumer`;
+    await a.sqs().send(
+      new SetQueueAttributesCommand({
+        QueueUrl: url,
+        Attributes: {
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Resource: arn,
+                Condition: { ArnEquals: { 'aws:SourceArn': [ruleArn] } },
+              },
+              denySendExceptRulesStatement(arn, { ruleArns: [ruleArn] }),
+              denyConsumeExceptStatement(arn, [consumer]),
+            ],
+          }),
+        },
+      }),
+    );
+    const dlqArn = queueArn(ids.a, 'policy-dlq');
+    await a.sqs().send(
+      new SetQueueAttributesCommand({
+        QueueUrl: dlqUrl,
+        Attributes: {
+          Policy: JSON.stringify({
+            Statement: [
+              ruleTargetDeadLetterStatement(dlqArn, `arn:aws:events:${region}:${ids.a}:rule/policy-bus*`),
+            ],
+          }),
+        },
+      }),
+    );
+    // A principal of the queue's own account whose identity policy would allow sqs:* (moto has
+    // none) is refused by the Deny, to send and to receive.
+    const powerUser = a.forAccount(ids.a, 'power-user');
+    const denied = { name: 'AccessDenied', message: expect.stringContaining('explicit deny') };
+    await expect(
+      powerUser.sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{"account":"x"}' })),
+    ).rejects.toMatchObject(denied);
+    await expect(powerUser.sqs().send(new ReceiveMessageCommand({ QueueUrl: url }))).rejects.toMatchObject(
+      denied,
+    );
+    // The rule the policy names delivers; another rule of the same bus is refused, and its
+    // event goes to its dead-letter queue with NO_PERMISSIONS (eb-rule-event-delivery.html#eb-rule-dlq).
+    await bus(a, 'policy-bus');
+    await rule(a, 'policy-bus', 'allowed', [{ Id: 'q', Arn: arn }]);
+    await rule(a, 'policy-bus', 'other', [{ Id: 'q', Arn: arn, DeadLetterConfig: { Arn: dlqArn } }]);
+    await put(a, 'policy-bus', { n: 1 });
+    const consumerSqs = a.forAccount(ids.a, 'consumer').sqs();
+    const received = await drain(consumerSqs, url);
+    expect(received.map((m) => m.body.detail)).toEqual([{ n: 1 }]);
+    const dead = await drain(a.sqs(), dlqUrl);
+    expect(dead.map((m) => m.attributes.ERROR_CODE)).toEqual(['NO_PERMISSIONS']);
+    expect(dead[0]?.attributes.RULE_ARN).toBe(`arn:aws:events:${region}:${ids.a}:rule/policy-bus/other`);
+  });
+
+  it('serves the account a QueueUrl names, and lets another account in only through an Allow of the queue policy', async () => {
+    const url = await queue(a, 'cross-q');
+    // moto alone would answer b from b's own queue of that name.
+    await queue(b, 'cross-q');
+    await expect(
+      b.sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'from b' })),
+    ).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringContaining('no resource-based policy'),
+    });
+    await a.sqs().send(
+      new SetQueueAttributesCommand({
+        QueueUrl: url,
+        Attributes: {
+          Policy: JSON.stringify({
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${ids.b}:root` },
+                Action: 'sqs:SendMessage',
+                Resource: queueArn(ids.a, 'cross-q'),
+              },
+            ],
+          }),
+        },
+      }),
+    );
+    await b.sqs().send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'from b' }));
+    expect(await depth(a.sqs(), url)).toBe(1);
   });
 
   it('needs StackSets trusted access before a service-managed stack set (stacksets-orgs-activate-trusted-access.html)', async () => {

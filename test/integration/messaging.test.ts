@@ -9,6 +9,7 @@ import { EventSender, putEventsPort } from '../../src/bus/sender.js';
 import type { AccountKind } from '../../src/config/model.js';
 import { pingHandler } from '../../src/handlers/ping.js';
 import type { HandlerRegistry } from '../../src/handlers/types.js';
+import { ROLE_NAMES } from '../../src/protocol/names.js';
 import { computeTopology, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
@@ -218,7 +219,8 @@ describe('messaging: cicd -> member request/response over EventBridge and SQS', 
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestFailedError);
     expect((error as RequestFailedError).remoteCode).toBe('HANDLER_FAILED');
-    const member = moto().management.forAccount(memberA);
+    // The queue policy lets only the handler role (and operator roles) read the DLQ.
+    const member = moto().management.forAccount(memberA, ROLE_NAMES.handler('member'));
     const dlqUrl = await queueUrlOf(member.sqs(), 'orgbridge-handler-dlq');
     // moto moves a message to the DLQ when it is received once more than maxReceiveCount.
     const body = await waitFor(async () => {

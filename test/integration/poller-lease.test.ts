@@ -1,15 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
 import type { MessagingLog } from '../../src/bus/log.js';
 import { queueUrlOf } from '../../src/bus/queue.js';
 import { pingHandler } from '../../src/handlers/ping.js';
 import type { HandlerRegistration } from '../../src/handlers/types.js';
-import { computeTopology, HANDLER_QUEUE, type Topology } from '../../src/protocol/topology.js';
+import { computeTopology, HANDLER_QUEUE, senderBusName, type Topology } from '../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../src/runtime/poller.js';
 import { provisionTopology } from '../../src/runtime/provision.js';
@@ -112,24 +113,26 @@ describe('local poller: a batch holds its messages and in-progress records while
     return runtime;
   }
 
-  /** A PING from the cicd account, written into the member's handler queue as its rule would. */
-  async function inject(nonce: string): Promise<string> {
-    const sqs = memberClients.sqs();
-    const out = await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: await queueUrlOf(sqs, HANDLER_QUEUE),
-        MessageBody: JSON.stringify({
-          id: randomUUID(),
-          account: cicd,
-          source: 'app.infra',
-          'detail-type': 'PING',
-          time: new Date().toISOString(),
-          region: 'us-east-1',
-          detail: { nonce, dryrun: false, target_account: member, message: 'slow' },
+  /**
+   * A PING from the cicd account, put on its bus: the forward rule delivers it to the member's
+   * handler queue, the only way in (the queue policy denies SendMessage to every principal).
+   */
+  async function inject(nonce: string): Promise<void> {
+    const out = await clientsFor(cicd)
+      .eventBridge()
+      .send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: senderBusName(topology, cicd, member),
+              Source: 'app.infra',
+              DetailType: 'PING',
+              Detail: JSON.stringify({ nonce, dryrun: false, target_account: member, message: 'slow' }),
+            },
+          ],
         }),
-      }),
-    );
-    return out.MessageId as string;
+      );
+    expect(out.FailedEntryCount ?? 0).toBe(0);
   }
 
   /** Messages left in the handler queue (visible or in flight) and in its DLQ. */
@@ -167,15 +170,17 @@ describe('local poller: a batch holds its messages and in-progress records while
     };
     const first = startRuntime(slowPing);
     const second = startRuntime(slowPing);
-    const original = await inject(nonce);
+    await inject(nonce);
     await waitFor(() => (runs > 0 ? true : undefined), 5_000, 'the handler to start', 50);
     // Past the visibility timeout and the first in-progress expiry: an EventBridge duplicate.
     await sleep(3_000);
-    const duplicate = await inject(nonce);
+    await inject(nonce);
     const outcomes = () => [...first.outcomes, ...second.outcomes];
-    const settled = (id: string) => outcomes().find((o) => o.messageId === id && o.status === 'handled');
-    await waitFor(() => settled(original), 10_000, 'the original to be handled', 50);
-    const again = await waitFor(() => settled(duplicate), 10_000, 'the duplicate to be answered', 50);
+    const settled = (duplicate: boolean) =>
+      outcomes().find((o) => o.status === 'handled' && o.nonce === nonce && o.duplicate === duplicate);
+    const original = (await waitFor(() => settled(false), 10_000, 'the original to be handled', 50))
+      .messageId;
+    const again = await waitFor(() => settled(true), 10_000, 'the duplicate to be answered', 50);
 
     expect(runs).toBe(1);
     expect(overlapping).toBe(0);
@@ -184,7 +189,7 @@ describe('local poller: a batch holds its messages and in-progress records while
     expect(outcomes().filter((o) => o.messageId === original)).toEqual([
       expect.objectContaining({ status: 'handled', duplicate: false }),
     ]);
-    expect(outcomes().filter((o) => o.status === 'failed' && o.messageId !== duplicate)).toEqual([]);
+    expect(outcomes().filter((o) => o.status === 'failed' && o.messageId !== again.messageId)).toEqual([]);
     expect(await leftOver()).toEqual({ queue: 0, dlq: 0 });
     const logs = [...first.logs, ...second.logs];
     expect(logs.filter((l) => /lease/.test(l.message))).toEqual([]);
@@ -246,9 +251,9 @@ describe('local poller: a batch holds its messages and in-progress records while
       { maxLeaseSeconds: 3 },
     );
     const startedAt = Date.now();
-    const id = await inject(nonce);
+    await inject(nonce);
     const handled = await waitFor(
-      () => runtime.outcomes.find((o) => o.messageId === id && o.status === 'handled'),
+      () => runtime.outcomes.find((o) => o.status === 'handled' && o.nonce === nonce),
       10_000,
       'the redelivered message to be handled',
       50,

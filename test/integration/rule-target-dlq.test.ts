@@ -5,6 +5,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/index.js';
 import type { AccountKind } from '../../src/config/model.js';
+import { ROLE_NAMES } from '../../src/protocol/names.js';
 import {
   computeTopology,
   EVENT_TARGET_DLQ,
@@ -86,7 +87,10 @@ describe('rule targets dead-letter what they cannot deliver', () => {
   });
 
   it('still audits it: the copy is taken where it entered', async () => {
-    const audit = clientsFor(ids.audit as string).sqs();
+    // The audit store queue is the audit handler role's to read (denyConsumeExceptStatement).
+    const audit = clientsFor(ids.audit as string)
+      .forAccount(ids.audit as string, ROLE_NAMES.handler('audit'))
+      .sqs();
     const { QueueUrl } = await audit.send(new GetQueueUrlCommand({ QueueName: 'orgbridge-audit' }));
     const out = await audit.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
     const copies = (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));

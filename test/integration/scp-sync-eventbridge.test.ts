@@ -73,7 +73,7 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
       .send(new ListPoliciesForTargetCommand({ TargetId: ous[ou], Filter: 'SERVICE_CONTROL_POLICY' }));
     return (out.Policies ?? []).map((p) => p.Name).sort();
   };
-  const sync = (policies: readonly PolicyDocument[], dryrun: boolean) =>
+  const sync = (policies: readonly PolicyDocument[], dryrun: boolean, allowMassChange = false) =>
     syncScpsByEvent({
       client,
       s3: cicd.s3(HOME),
@@ -81,6 +81,7 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
       homeRegion: HOME,
       policies,
       dryrun,
+      ...(allowMassChange ? { allowMassChange } : {}),
       timeoutMs: 25_000,
     });
 
@@ -196,6 +197,21 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
     expect(rejected.length).toBeGreaterThanOrEqual(2);
   }, 30_000);
 
+  it('refuses a sync that would delete most or all managed SCPs unless the request says it is intended, in a dry run too', async () => {
+    const before = (await managedScps()).sort();
+    for (const [set, dryrun] of [
+      [[], true],
+      [[], false],
+      [next.slice(0, 5), false],
+    ] as const) {
+      await expect(sync(set, dryrun)).rejects.toMatchObject({ remoteCode: 'SYNC_SCPS_MASS_CHANGE' });
+    }
+    expect((await managedScps()).sort()).toEqual(before);
+    // Said to be intended (run --allow-mass-change): planned like any other sync.
+    const planned = await sync(next.slice(0, 5), true, true);
+    expect(Number(planned.reply.summary?.['delete-policy'])).toBe(before.length - 5);
+  }, 60_000);
+
   describe('run --action sync-policies from the cicd account (syncPoliciesByEvent)', () => {
     /** A 6,000-character SCP: over AWS's default 5,120, within the 10,240 of the 2026 quota. */
     const large: PolicyDocument = (() => {
@@ -297,15 +313,27 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
     // The SDK's default credential chain reads process.env: act as cicd for this call only.
     const saved = Object.fromEntries(Object.keys(cicdEnv).map((k) => [k, process.env[k]]));
     Object.assign(process.env, cicdEnv);
-    const io = memoryIo();
-    const code = await syncPoliciesAction
-      .run({ configDir: dir, execute: false, output: io, env: process.env, now: () => new Date() })
-      .finally(() => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
+    const run = async (allowMassChange: boolean) => {
+      const io = memoryIo();
+      const code = await syncPoliciesAction.run({
+        configDir: dir,
+        execute: false,
+        allowMassChange,
+        output: io,
+        env: process.env,
+        now: () => new Date(),
       });
+      return { io, code };
+    };
+    // This config drops every managed SCP: refused unless --allow-mass-change says it is meant.
+    const [refused, { io, code }] = await Promise.all([run(false), run(true)]).finally(() => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.io.stdout.join('\n')).toContain('[SYNC_SCPS_MASS_CHANGE]');
     const out = io.stdout.join('\n');
     expect(code).toBe(2);
     expect(io.stderr.join('\n')).toContain(
@@ -314,5 +342,5 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
     expect(out).toContain('+ create scp orgbridge-scp-deny-leave from policies/scp/Internal/deny-leave.json');
     expect(out).toContain('- delete scp orgbridge-scp-guardrail-01');
     expect((await managedScps()).sort()).toEqual(before);
-  }, 20_000);
+  }, 40_000);
 });

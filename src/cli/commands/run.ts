@@ -26,44 +26,55 @@ export function registerRun(program: Command, ctx: CliContext): void {
       'print one JSON object per step and a last one with the result (stdout); text goes to stderr',
       false,
     )
+    .option(
+      '--allow-mass-change',
+      'allow a sync that deletes or detaches more than half (or all) of the managed policies, or retires more than half (or all) of the managed accounts',
+      false,
+    )
     .addHelpText('after', actionList)
-    .action(async (options: { action: string; execute: boolean; json: boolean }, cmd: Command) => {
-      const registered = ACTIONS[options.action];
-      if (!registered) {
-        const guess = didYouMean(options.action, actionNames());
-        throw new OrgbridgeError(
-          'CLI_UNKNOWN_ACTION',
-          `unknown action '${options.action}'${guess ? `; did you mean '${guess}'?` : ''}`,
-          { hint: `actions: ${actionNames().join(', ')}` },
-        );
-      }
-      const action = await registered.load();
-      const output: Output = options.json ? jsonLinesIo(ctx.io) : ctx.io;
-      const started = performance.now();
-      const callsBefore = PROCESS_CALLS.total;
-      const result = (exitCode: number, error?: unknown) =>
-        output.emit?.({
-          type: 'result',
-          action: options.action,
-          execute: options.execute,
-          exitCode,
-          durationMs: Math.round(performance.now() - started),
-          calls: PROCESS_CALLS.total - callsBefore,
-          ...(isOrgbridgeError(error) ? { code: error.code } : {}),
-          ...(error instanceof Error ? { message: error.message } : {}),
-        });
-      try {
-        ctx.exitCode = await action.run({
-          configDir: cmd.optsWithGlobals<{ config: string }>().config,
-          execute: options.execute,
-          output,
-          env: process.env,
-          now: () => new Date(),
-        });
-      } catch (e) {
-        result(EXIT_ERROR, e);
-        throw e;
-      }
-      result(ctx.exitCode);
-    });
+    .action(
+      async (
+        options: { action: string; execute: boolean; json: boolean; allowMassChange: boolean },
+        cmd: Command,
+      ) => {
+        const registered = ACTIONS[options.action];
+        if (!registered) {
+          const guess = didYouMean(options.action, actionNames());
+          throw new OrgbridgeError(
+            'CLI_UNKNOWN_ACTION',
+            `unknown action '${options.action}'${guess ? `; did you mean '${guess}'?` : ''}`,
+            { hint: `actions: ${actionNames().join(', ')}` },
+          );
+        }
+        const action = await registered.load();
+        const output: Output = options.json ? jsonLinesIo(ctx.io) : ctx.io;
+        const started = performance.now();
+        const callsBefore = PROCESS_CALLS.total;
+        const result = (exitCode: number, error?: unknown) =>
+          output.emit?.({
+            type: 'result',
+            action: options.action,
+            execute: options.execute,
+            exitCode,
+            durationMs: Math.round(performance.now() - started),
+            calls: PROCESS_CALLS.total - callsBefore,
+            ...(isOrgbridgeError(error) ? { code: error.code } : {}),
+            ...(error instanceof Error ? { message: error.message } : {}),
+          });
+        try {
+          ctx.exitCode = await action.run({
+            configDir: cmd.optsWithGlobals<{ config: string }>().config,
+            execute: options.execute,
+            ...(options.allowMassChange ? { allowMassChange: true } : {}),
+            output,
+            env: process.env,
+            now: () => new Date(),
+          });
+        } catch (e) {
+          result(EXIT_ERROR, e);
+          throw e;
+        }
+        result(ctx.exitCode);
+      },
+    );
 }

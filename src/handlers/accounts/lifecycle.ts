@@ -37,6 +37,29 @@ export interface CreateAccountOptions {
   readonly maxWaitMs?: number;
   readonly firstPollMs?: number;
   readonly maxPollMs?: number;
+  /** Accounts never adopted by email (the special accounts): id -> what it is. */
+  readonly reserved?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Why the account `existing`, which already has the requested email, may not be adopted: it is
+ * the management account, a reserved (special) account, or managed under another key. Undefined
+ * for an unmanaged account (no `orgbridge:key`), which is adopted, or one carrying this key.
+ */
+async function adoptionRefusal(
+  port: OrganizationsPort,
+  existing: string,
+  request: CreateAccountRequest,
+  reserved: ReadonlyMap<string, string> = new Map(),
+): Promise<string | undefined> {
+  if (existing === (await port.managementAccountId())) return `the management account ${existing}`;
+  const kind = reserved.get(existing);
+  if (kind) return `the ${kind} account ${existing}`;
+  const tags = await allPages((t) => port.listTags(existing, t));
+  const key = tags.find((t) => t.key === MARKERS.key)?.value;
+  if (key !== undefined && key !== request.tags[MARKERS.key])
+    return `account ${existing}, managed as '${key}'`;
+  return undefined;
 }
 
 /**
@@ -75,6 +98,14 @@ export async function createAccount(
           'CREATE_ACCOUNT_EMAIL_TAKEN',
           `creating ${request.name}: the email ${request.email} belongs to an account outside this organization`,
           { source: 'aws', hint: 'AWS account emails are unique forever: choose another email in the DSL' },
+        );
+      }
+      const owner = await adoptionRefusal(port, existing, request, options.reserved);
+      if (owner) {
+        throw new OrgbridgeError(
+          'CREATE_ACCOUNT_EMAIL_TAKEN',
+          `creating ${request.name}: the email ${request.email} belongs to ${owner}, which orgbridge does not adopt`,
+          { hint: 'AWS account emails are unique: give this account another email in the DSL' },
         );
       }
       how = 'recovered-existing';
@@ -187,15 +218,18 @@ export interface RetireAccountOutcome {
 const MIN_CLOSE_AGE_MS = 7 * 86_400_000;
 
 /**
- * RETIRE_ACCOUNT: move to the morgue and mark it; close it when asked. The handler re-checks
- * what the planner checked (management account, `orgbridge:protect`, age): an event is not
- * trusted to be the product of a correct plan.
+ * What RETIRE_ACCOUNT refuses before it changes anything, and what a dry run checks too, so a
+ * dry run never says "would close" what the real run refuses: the management account, an
+ * account carrying `orgbridge:protect`, and (when closing) one that joined less than 7 days ago.
  */
-export async function retireAccount(
+export async function checkRetirement(
   port: OrganizationsPort,
   request: RetireAccountRequest,
   clock: Clock = systemClock,
-): Promise<RetireAccountOutcome> {
+): Promise<{
+  tags: ReadonlyMap<string, string>;
+  account: Awaited<ReturnType<OrganizationsPort['describeAccount']>>;
+}> {
   const { accountId } = request;
   if (accountId === (await port.managementAccountId())) {
     throw new OrgbridgeError(
@@ -214,6 +248,28 @@ export async function retireAccount(
     );
   }
   const account = await port.describeAccount(accountId);
+  const young = clock.now().getTime() - Date.parse(account.joined) < MIN_CLOSE_AGE_MS;
+  if (request.close && account.status === 'ACTIVE' && young) {
+    throw new OrgbridgeError(
+      'CLOSE_ACCOUNT_TOO_YOUNG',
+      `refusing to close ${accountId}: it joined on ${account.joined}, less than 7 days ago`,
+    );
+  }
+  return { tags, account };
+}
+
+/**
+ * RETIRE_ACCOUNT: move to the morgue and mark it; close it when asked. The handler re-checks
+ * what the planner checked (management account, `orgbridge:protect`, age): an event is not
+ * trusted to be the product of a correct plan.
+ */
+export async function retireAccount(
+  port: OrganizationsPort,
+  request: RetireAccountRequest,
+  clock: Clock = systemClock,
+): Promise<RetireAccountOutcome> {
+  const { accountId } = request;
+  const { tags, account } = await checkRetirement(port, request, clock);
   const from = await placeAccount(port, accountId, request.morgueOuId);
   const now = clock.now();
   const marks: Record<string, string> = { [MARKERS.ou]: request.morgueOuId };
@@ -221,12 +277,6 @@ export async function retireAccount(
   await port.tagResource(accountId, marks);
   if (!request.close || account.status !== 'ACTIVE')
     return { moved: from !== request.morgueOuId, closed: false };
-  if (now.getTime() - Date.parse(account.joined) < MIN_CLOSE_AGE_MS) {
-    throw new OrgbridgeError(
-      'CLOSE_ACCOUNT_TOO_YOUNG',
-      `refusing to close ${accountId}: it joined on ${account.joined}, less than 7 days ago`,
-    );
-  }
   // Recorded before closing: the tag is how the planner counts closures against the quota.
   await port.tagResource(accountId, { [MARKERS.closed]: now.toISOString() });
   try {

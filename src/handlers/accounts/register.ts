@@ -6,6 +6,7 @@ import type { HandlerContext, HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
 import {
   type Clock,
+  checkRetirement,
   createAccount,
   ensureOrganizationalUnit,
   moveAccount,
@@ -16,6 +17,7 @@ import {
 import { observeOrganization } from './observe.js';
 import { type PlacementRules, placementGuard } from './placement.js';
 import { type OrganizationsPort, organizationsPort } from './ports.js';
+import { assertCreateTags, assertNotSpecial, assertTagChange, trustRules } from './trust.js';
 
 /**
  * The management account's account-lifecycle handlers on the messaging runtime: thin wrappers
@@ -34,11 +36,19 @@ export interface AccountHandlerSettings extends PlacementRules {
   readonly tagConcurrency?: number;
   /** The Organizations port of the receiving account (default: over `ctx.clients`). */
   readonly port?: (ctx: HandlerContext) => OrganizationsPort;
+  /**
+   * The special accounts (kind -> id) from the handler's own configuration
+   * (ORGBRIDGE_SPECIAL_ACCOUNTS, local mode: the topology): never moved, retired, closed,
+   * unmarked or adopted by an event (trust.ts).
+   */
+  readonly specialAccounts?: Readonly<Partial<Record<string, string>>>;
 }
 
 /** Refusals of lifecycle.ts that no retry can fix: answered REQUEST_FAILED at once. */
 const PERMANENT_CODES = new Set([
   'CREATE_ACCOUNT_EMAIL_TAKEN',
+  'MARKER_NOT_ALLOWED',
+  'SPECIAL_ACCOUNT_NOT_ALLOWED',
   'RETIRE_MANAGEMENT_ACCOUNT',
   'RETIRE_PROTECTED_ACCOUNT',
   'CLOSE_ACCOUNT_TOO_YOUNG',
@@ -89,6 +99,7 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
   const portOf = settings.port ?? defaultPort;
   const clock = settings.clock ?? systemClock;
   const guardOf = (ctx: HandlerContext) => placementGuard(portOf(ctx), settings);
+  const trust = trustRules(settings.specialAccounts);
   return {
     // A read: not deduplicated, so asking again re-sends every part (one may have been lost).
     LIST_ACCOUNTS: {
@@ -108,6 +119,7 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
       async handle(detail, ctx) {
         const doing = `creating account ${detail.name} <${detail.email}>`;
         await guardOf(ctx).assertAccountDestination(detail.ou_id, doing);
+        assertCreateTags(detail.tags, doing);
         if (ctx.dryrun) dryRun(`create ${detail.name} in ${detail.ou_id}`);
         const outcome = await refusingPermanent(() =>
           createAccount(
@@ -122,6 +134,7 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
             {
               clock,
               maxWaitMs: settings.createMaxWaitMs ?? handlerWaitMs('CREATE_ACCOUNT', ctx.remainingTimeMs),
+              reserved: trust.special,
             },
           ),
         );
@@ -141,6 +154,7 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
         const doing = `moving account ${detail.account_id} to ${detail.ou_id}`;
         const guard = guardOf(ctx);
         await guard.assertNotManagement(detail.account_id, doing);
+        assertNotSpecial(trust, detail.account_id, doing);
         await guard.assertAccountDestination(detail.ou_id, doing);
         if (ctx.dryrun) dryRun(`move ${detail.account_id} to ${detail.ou_id}`);
         const { from } = await moveAccount(portOf(ctx), {
@@ -155,6 +169,12 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
       async handle(detail, ctx) {
         const doing = `tagging account ${detail.account_id}`;
         await guardOf(ctx).assertNotManagement(detail.account_id, doing);
+        await assertTagChange(
+          portOf(ctx),
+          trust,
+          { accountId: detail.account_id, set: detail.set, remove: detail.remove },
+          doing,
+        );
         if (ctx.dryrun) dryRun(`tag ${detail.account_id}`);
         await tagAccount(portOf(ctx), {
           accountId: detail.account_id,
@@ -170,15 +190,17 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
         const doing = `retiring account ${detail.account_id}`;
         const guard = guardOf(ctx);
         await guard.assertNotManagement(detail.account_id, doing);
+        assertNotSpecial(trust, detail.account_id, doing);
         await guard.assertMorgue(detail.morgue_ou_id, doing);
+        const request = {
+          accountId: detail.account_id,
+          morgueOuId: detail.morgue_ou_id,
+          close: detail.close,
+        };
+        // Protect and age first: a dry run answers what the real run would.
+        await refusingPermanent(() => checkRetirement(portOf(ctx), request, clock));
         if (ctx.dryrun) dryRun(`retire ${detail.account_id}${detail.close ? ' and close it' : ''}`);
-        const outcome = await refusingPermanent(() =>
-          retireAccount(
-            portOf(ctx),
-            { accountId: detail.account_id, morgueOuId: detail.morgue_ou_id, close: detail.close },
-            clock,
-          ),
-        );
+        const outcome = await refusingPermanent(() => retireAccount(portOf(ctx), request, clock));
         return { account_id: detail.account_id, moved: outcome.moved, closed: outcome.closed };
       },
     },

@@ -102,7 +102,14 @@ export function authorizeDnsRecord(request: DnsRecordRequest): DnsAuthorization 
     .map(normaliseDnsName)
     .filter((d) => d !== '' && isWithinDomain(name, d))
     .sort((a, b) => b.length - a.length)[0];
-  if (domain) return { allowed: true, name, grantedBy: domain, via: 'allowed-domain' };
+  if (domain) {
+    // The same rule at the apex of an allowed domain's zone: Route 53 refuses the change
+    // (InvalidChangeBatch), which would fail the handler into the DLQ instead of an answer.
+    if (request.type === 'CNAME' && name === domain) {
+      return deny(`a CNAME cannot be created at the apex of the allowed domain ${domain}`);
+    }
+    return { allowed: true, name, grantedBy: domain, via: 'allowed-domain' };
+  }
   const allowed = [zone, ...request.allowedDomains.map(normaliseDnsName)].filter(Boolean).join(', ');
   return deny(
     `${name} is outside the domains account ${request.senderAccountId} may write (${allowed || 'none'})`,

@@ -1,5 +1,6 @@
 import type { PolicyDocument, PolicyType } from '../../config/model.js';
 import { DEFAULT_LIMITS } from '../../config/resolve.js';
+import { massPolicyChange } from '../../plan/blast-radius.js';
 import {
   accountTarget,
   awsPolicyName,
@@ -342,6 +343,14 @@ export const syncScpsHandler: HandlerRegistration<'SYNC_SCPS'> = {
           .map((p) => p.message)
           .join('; ')
           .slice(0, 2000),
+      );
+    }
+    // Checked for a dry run too: it answers what the real run would.
+    const mass = massPolicyChange(plan, observed);
+    if (mass && detail.allow_mass_change !== true) {
+      throw new RequestRejected(
+        'SYNC_SCPS_MASS_CHANGE',
+        `refusing this SCP sync: ${mass}; if that is intended, run it again with --allow-mass-change`,
       );
     }
     const counts: Record<string, string> = {

@@ -15,6 +15,7 @@ export const syncAccountsAction: PipelineAction = {
         now: context.now(),
         execute: context.execute,
         output: context.output,
+        ...(context.allowMassChange ? { allowMassChange: true } : {}),
       });
       return result.exitCode;
     } finally {

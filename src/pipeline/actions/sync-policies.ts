@@ -25,6 +25,7 @@ export const syncPoliciesAction: PipelineAction = {
           homeRegion,
           execute: context.execute,
           output: context.output,
+          ...(context.allowMassChange ? { allowMassChange: true } : {}),
         });
         return result.exitCode;
       }
@@ -34,6 +35,7 @@ export const syncPoliciesAction: PipelineAction = {
         execute: context.execute,
         output: context.output,
         emulator: connection.clients.context.endpoint !== undefined,
+        ...(context.allowMassChange ? { allowMassChange: true } : {}),
       });
       return result.exitCode;
     } finally {

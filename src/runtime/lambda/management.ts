@@ -1,12 +1,12 @@
 import { OrgbridgeError } from '../../errors.js';
-import { lambdaHandler } from './entry.js';
+import { lambdaHandler, lambdaSettingsFromEnvironment } from './entry.js';
 import { lambdaRegistry } from './registries.js';
 
 /**
  * Lambda entry of the management account's handler. Besides the common settings it needs the
  * DSL's placement rules, which it enforces on every account write whatever the cicd account
  * sends: ORGBRIDGE_ROOT_OU (`organization.root_ou`) and ORGBRIDGE_MORGUE_OU
- * (`organization.morgue_ou`).
+ * (`organization.morgue_ou`), and the special accounts it protects (ORGBRIDGE_SPECIAL_ACCOUNTS).
  */
 export const handler = lambdaHandler('management', (env) => {
   const rootOu = env.ORGBRIDGE_ROOT_OU;
@@ -18,5 +18,7 @@ export const handler = lambdaHandler('management', (env) => {
       { source: 'internal', hint: 'redeploy the management handler stack with the current templates' },
     );
   }
-  return lambdaRegistry('management', { accounts: { rootOu, morgueOu } });
+  // The special accounts, which no event may move, retire, close, unmark or adopt by email.
+  const specialAccounts = lambdaSettingsFromEnvironment('management', env).specialAccounts;
+  return lambdaRegistry('management', { accounts: { rootOu, morgueOu, specialAccounts } });
 });

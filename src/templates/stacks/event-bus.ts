@@ -3,7 +3,7 @@ import { CfnEventBus, CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind, SpecialAccountKind } from '../../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../../config/model.js';
-import { ruleTargetDeadLetterStatement } from '../../protocol/topology.js';
+import { denySendExceptRulesStatement, ruleTargetDeadLetterStatement } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
 import { allowPutEventsFrom, denyInsecureTransport, localBusArn, logicalId } from './common.js';
@@ -81,6 +81,8 @@ export function addEventBus(
  * outbox) ("Granting permissions to the dead-letter queue",
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq).
  * SQS-managed encryption: EventBridge cannot send to a queue encrypted with the AWS managed KMS key.
+ * Nobody else may send (a forged dead letter would look like a lost request); operators read it
+ * with their own principal, so receiving is not restricted (OB-SEC-7 suppression).
  */
 function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue {
   const queue = new CfnQueue(stack, 'EventTargetDeadLetterQueue', {
@@ -88,15 +90,16 @@ function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue 
     sqsManagedSseEnabled: true,
     messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
   });
+  const rules = Fn.sub(
+    `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus.busName}*`,
+  );
   new CfnQueuePolicy(stack, 'EventTargetDeadLetterQueuePolicy', {
     queues: [queue.ref],
     policyDocument: {
       Version: '2012-10-17',
       Statement: [
-        ruleTargetDeadLetterStatement(
-          queue.attrArn,
-          Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus.busName}*`),
-        ),
+        ruleTargetDeadLetterStatement(queue.attrArn, rules),
+        denySendExceptRulesStatement(queue.attrArn, { ruleArnPattern: rules }),
         denyInsecureTransport([queue.attrArn], 'sqs:*'),
       ],
     },

@@ -7,7 +7,12 @@ import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
 import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
-import { HANDLER_TIMEOUT_SECONDS } from '../../protocol/topology.js';
+import {
+  denyConsumeExceptStatement,
+  denySendExceptRulesStatement,
+  HANDLER_TIMEOUT_SECONDS,
+  REPLY_QUEUE,
+} from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
@@ -55,6 +60,56 @@ export interface HandlerOptions {
   readonly local: boolean;
   /** Extra statements for the handler role (e.g. the audit store bucket). */
   readonly extraStatements?: readonly PolicyStatement[];
+  /**
+   * Roles besides the handler's that may receive from and delete in the kind's queues and DLQs
+   * (an operator's redrive role); everyone else is denied (docs/security.md).
+   */
+  readonly operatorRoleArns?: readonly string[];
+}
+
+/**
+ * The policy of every queue of a handler template and of its DLQ (addQueue's `<id>Dlq`): only EventBridge, from the rules of `ruleArnsByQueue`, sends (a DLQ: nobody,
+ * SQS moves failed messages itself); only `consumers` receive, delete and change visibility;
+ * TLS only. The reply queue is polled by the pipeline, whose principal is the operator's
+ * (docs/deploy.md), so it keeps only the send deny (OB-SEC-7 suppression in ../guardrails.ts).
+ * Each consumer given as `GetAtt` of a role makes CloudFormation create the role first.
+ */
+function addQueuePolicies(
+  stack: Stack,
+  queues: ReadonlyMap<string, CfnQueue>,
+  ruleArnsByQueue: ReadonlyMap<string, readonly string[]>,
+  consumers: readonly string[],
+): void {
+  for (const [queueName, queue] of queues) {
+    const pollers = queueName === REPLY_QUEUE ? undefined : consumers;
+    const policy = (id: string, ref: string, arn: string, ruleArns: readonly string[]) =>
+      new CfnQueuePolicy(stack, id, {
+        queues: [ref],
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            ...(ruleArns.length > 0
+              ? [
+                  {
+                    Sid: 'AllowOrgbridgeRules',
+                    Effect: 'Allow',
+                    Principal: { Service: 'events.amazonaws.com' },
+                    Action: 'sqs:SendMessage',
+                    Resource: arn,
+                    Condition: { ArnEquals: { 'aws:SourceArn': [...ruleArns] } },
+                  },
+                ]
+              : []),
+            denySendExceptRulesStatement(arn, { ruleArns }),
+            ...(pollers ? [denyConsumeExceptStatement(arn, pollers)] : []),
+            denyInsecureTransport([arn], 'sqs:*'),
+          ],
+        },
+      });
+    policy(`${logicalId(queueName)}Policy`, queue.ref, queue.attrArn, ruleArnsByQueue.get(queueName) ?? []);
+    const dlq = stack.node.findChild(`${logicalId(queueName)}Dlq`) as CfnQueue;
+    policy(`${logicalId(queueName)}DlqPolicy`, dlq.ref, dlq.attrArn, []);
+  }
 }
 
 export interface HandlerResources {
@@ -62,8 +117,8 @@ export interface HandlerResources {
   readonly role: CfnRole;
 }
 
-/** Queue + DLQ, encrypted, TLS-only. */
-export function addQueue(stack: Stack, view: QueueView): CfnQueue {
+/** Queue + DLQ, encrypted; their policies come from addQueuePolicies. */
+function addQueue(stack: Stack, view: QueueView): CfnQueue {
   const id = logicalId(view.name);
   const dlq = new CfnQueue(stack, `${id}Dlq`, {
     queueName: view.dlqName,
@@ -119,27 +174,6 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       ruleArnsByQueue.set(target.queueName, arns);
     }
   }
-  for (const [queueName, ruleArns] of ruleArnsByQueue) {
-    const queue = queues.get(queueName) as CfnQueue;
-    new CfnQueuePolicy(stack, `${logicalId(queueName)}Policy`, {
-      queues: [queue.ref],
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'AllowOrgbridgeRules',
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: queue.attrArn,
-            Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } },
-          },
-          denyInsecureTransport([queue.attrArn], 'sqs:*'),
-        ],
-      },
-    });
-  }
-
   new CfnTable(stack, 'IdempotencyTable', {
     tableName: topology.idempotencyTable,
     billingMode: 'PAY_PER_REQUEST',
@@ -217,6 +251,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
     ],
   });
 
+  addQueuePolicies(stack, queues, ruleArnsByQueue, [role.attrArn, ...(options.operatorRoleArns ?? [])]);
   addSsmReaderRole(stack, options.special.cicd);
   addStackServiceRoles(stack, kind, topology.handledDetailTypes);
 

@@ -12,6 +12,7 @@ import { TokenBucket } from '../../../src/handlers/dns/rate-limit.js';
 import { ensureAccountZone } from '../../../src/handlers/dns/zones.js';
 import type { HandlerRegistration, HandlerRegistry } from '../../../src/handlers/types.js';
 import { REPLY_TYPE, type RequestType } from '../../../src/protocol/catalog.js';
+import { ROLE_NAMES } from '../../../src/protocol/names.js';
 import { AUDIT_QUEUE, computeTopology, REPLY_QUEUE, type Topology } from '../../../src/protocol/topology.js';
 import type { RecordOutcome } from '../../../src/runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../../../src/runtime/poller.js';
@@ -273,7 +274,8 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
 
   const injected = new Set<string>();
   const audited: AuditedEvent[] = [];
-  const auditClients = clientsFor(ids.audit);
+  // The audit store queue is the audit handler role's to read (denyConsumeExceptStatement).
+  const auditClients = clientsFor(ids.audit).forAccount(ids.audit, ROLE_NAMES.handler('audit'));
   const auditPort = sqsQueuePort(auditClients.sqs(), await queueUrlOf(auditClients.sqs(), AUDIT_QUEUE));
 
   return {

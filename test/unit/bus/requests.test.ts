@@ -247,4 +247,41 @@ describe('RequestClient: unclaimed replies on a shared reply queue', () => {
       await client.close();
     }
   });
+  it('refuses a reply that says it answers another request type, even a failure', async () => {
+    const queue = new FakeQueue();
+    // Answers every PING with a failure of a SYNC_SCPS that shares the nonce.
+    const sender = new EventSender({
+      async putEvents(entries) {
+        for (const e of entries) {
+          const { nonce } = JSON.parse(e.Detail ?? '{}') as { nonce: string };
+          queue.put(
+            envelope('REQUEST_FAILED', {
+              nonce,
+              dryrun: false,
+              target_account: CICD,
+              request_type: 'SYNC_SCPS',
+              code: 'SYNC_SCPS_BLOCKED',
+              message: 'not the PING',
+            }),
+          );
+        }
+        return { failedEntryCount: 0, entries: entries.map(() => ({ EventId: 'id' })) };
+      },
+    });
+    const client = new RequestClient({
+      topology,
+      sender,
+      replies: queue,
+      waitSeconds: 1,
+      timeoutMs: 5_000,
+      now: clock,
+    });
+    try {
+      await expect(client.request('PING', MEMBER, { message: 'hi' })).rejects.toMatchObject({
+        code: 'REPLY_UNEXPECTED',
+      });
+    } finally {
+      await client.close();
+    }
+  });
 });

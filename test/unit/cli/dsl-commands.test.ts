@@ -24,7 +24,7 @@ describe('orgbridge validate', () => {
   it('exits 0 on the example configuration', async () => {
     const { code, stdout } = await run('-c', 'examples', 'validate');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/valid \(79 accounts, 7 scopes, 10 policies, 7 ECR repositories\)/);
+    expect(stdout).toMatch(/valid \(79 accounts, 7 scopes, 11 policies, 7 ECR repositories\)/);
   });
 
   it('exits 1 with every error as file:line:col on stderr, no stack trace', async () => {

@@ -101,6 +101,14 @@ describe('authorizeDnsRecord', () => {
     expect(check('_3639ac514e785e898d.api.a-domain.com', 'CNAME')).toMatchObject({ allowed: true });
   });
 
+  it("refuses a CNAME at the apex of an allowed domain's zone, which Route 53 would refuse", () => {
+    expect(check('a-domain.com', 'CNAME')).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('apex of the allowed domain a-domain.com'),
+    });
+    expect(check('a-domain.com', 'A')).toMatchObject({ allowed: true });
+  });
+
   it('refuses everything for an account without zone or domains', () => {
     const verdict = authorizeDnsRecord({
       senderAccountId: '333333333333',

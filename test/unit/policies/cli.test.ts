@@ -21,7 +21,7 @@ describe('orgbridge scp test', () => {
   it('passes the example cases and exits 0', async () => {
     const { code, stdout } = await run('scp', 'test');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/15 passed, 0 failed \(15 checks\)/);
+    expect(stdout).toMatch(/36 passed, 0 failed \(36 checks\)/);
   });
 
   it('exits 1 on a wrong expectation and says why, with file:line', async () => {

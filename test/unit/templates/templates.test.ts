@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { orgPathResolver, planLogDelivery } from '../../../src/plan/access.js';
 import { MARKERS } from '../../../src/plan/markers.js';
 import type { ObservedOrganization } from '../../../src/plan/observed.js';
-import { computeTopology } from '../../../src/protocol/topology.js';
-import { checkTemplates, GUARDRAILS } from '../../../src/templates/guardrails.js';
+import {
+  computeTopology,
+  denyConsumeExceptStatement,
+  denySendExceptRulesStatement,
+} from '../../../src/protocol/topology.js';
+import { checkTemplates, GUARDRAILS, SUPPRESSIONS } from '../../../src/templates/guardrails.js';
 import { resolveAccountIds, templateInputs } from '../../../src/templates/inputs.js';
 import { HANDLER_PERMISSIONS, STACK_DEPLOYMENTS, statementsFor } from '../../../src/templates/permissions.js';
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
@@ -87,7 +91,40 @@ describe('rendered templates', () => {
   it('pass every guardrail with no suppression needed', () => {
     const report = checkTemplates([...templates, ...local]);
     expect(report.findings).toEqual([]);
-    expect(report.suppressed).toEqual([]);
+    // Only the queues read by operators and the pipeline (their principal is not orgbridge's)
+    // are waived from the consume deny, in both variants; every suppression is used.
+    const waived = report.suppressed.map((f) => `${f.rule} ${f.template} ${f.resource}`);
+    const expected = [
+      'OB-SEC-7 event-bus EventTargetDeadLetterQueue',
+      'OB-SEC-7 handlers-cicd OrgbridgeRepliesDlq',
+      'OB-SEC-7 handlers-cicd OrgbridgeRepliesQueue',
+    ];
+    expect([...new Set(waived)].sort()).toEqual(expected);
+    expect(SUPPRESSIONS.map((s) => `${s.rule} ${s.template} ${s.resource}`).sort()).toEqual(expected);
+  });
+
+  it('let only the rules send to a handler queue and only the handler role consume it, the role created first', () => {
+    for (const kind of ['management', 'cicd', 'identity', 'dns', 'logs', 'audit', 'member']) {
+      for (const t of [byName(templates, `handlers-${kind}`), byName(local, `handlers-${kind}`)]) {
+        const policies = Object.fromEntries(resourcesOf(t, 'AWS::SQS::QueuePolicy'));
+        const statementsOf = (id: string) =>
+          (policies[id]?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+        for (const id of ['OrgbridgeHandlerPolicy', 'OrgbridgeHandlerDlqPolicy']) {
+          const statements = statementsOf(id);
+          const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+          expect(bySid.DenySendExceptOrgbridgeRules?.Effect).toBe('Deny');
+          // GetAtt of the role: CloudFormation creates the role before the policy naming it.
+          expect(bySid.DenyConsumeExceptConsumers?.Condition).toEqual({
+            ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['HandlerRole', 'Arn'] }] },
+          });
+        }
+        const dlqDeny = statementsOf('OrgbridgeHandlerDlqPolicy').find(
+          (s) => s.Sid === 'DenySendExceptOrgbridgeRules',
+        );
+        // Nobody sends to a DLQ: SQS moves failed messages there itself.
+        expect(dlqDeny?.Condition).toBeUndefined();
+      }
+    }
   });
 
   it('give every handler a Lambda fed by its queue with partial batch failures, except in local mode', () => {
@@ -426,6 +463,21 @@ describe('guardrails catch what they are for', () => {
   const fake = fakeTemplate;
   const run = (resources: Record<string, unknown>) =>
     checkTemplates([fake(resources)]).findings.map((f) => f.rule);
+  /** The policy the product gives a queue: send only from its rules, consume only by its role. */
+  const queuePolicy = (queue: string, condition?: Record<string, unknown>, id = 'P') => ({
+    [id]: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: {
+          Statement: [
+            denySendExceptRulesStatement('arn', { ruleArns: ['arn:aws:events:us-east-1:1:rule/b/r'] }),
+            denyConsumeExceptStatement('arn', ['arn:aws:iam::1:role/handler']),
+          ].map((s) => (condition ? { ...s, Condition: condition } : s)),
+        },
+      },
+    },
+  });
   const role = (statement: Record<string, unknown>) => ({
     R: {
       Type: 'AWS::IAM::Role',
@@ -480,7 +532,41 @@ describe('guardrails catch what they are for', () => {
   });
 
   it('flag an unencrypted queue without DLQ', () => {
-    expect(run({ Q: { Type: 'AWS::SQS::Queue', Properties: {} } })).toEqual(['OB-SEC-4', 'OB-SEC-4']);
+    expect(run({ Q: { Type: 'AWS::SQS::Queue', Properties: {} }, ...queuePolicy('Q') })).toEqual([
+      'OB-SEC-4',
+      'OB-SEC-4',
+    ]);
+  });
+
+  it('flag a queue that any principal of its account may send to or consume from', () => {
+    const queue = { Q: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } } };
+    const dlq = { RedrivePolicy: { deadLetterTargetArn: 'arn:aws:sqs:us-east-1:111111111111:d' } };
+    queue.Q.Properties = { ...queue.Q.Properties, ...dlq };
+    // The policy the queues had before: EventBridge allowed, nobody else denied.
+    const allowOnly = {
+      P: {
+        Type: 'AWS::SQS::QueuePolicy',
+        Properties: {
+          Queues: [{ Ref: 'Q' }],
+          PolicyDocument: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Condition: { ArnEquals: { 'aws:SourceArn': ['arn:aws:events:us-east-1:1:rule/b/r'] } },
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(run({ ...queue, ...allowOnly })).toEqual(['OB-SEC-6', 'OB-SEC-7']);
+    expect(run(queue)).toEqual(['OB-SEC-6', 'OB-SEC-7']);
+    expect(run({ ...queue, ...queuePolicy('Q') })).toEqual([]);
+    // A deny with any other condition may not apply to the forger: it does not count.
+    const weak = queuePolicy('Q', { StringEquals: { 'aws:PrincipalAccount': '222222222222' } });
+    expect(run({ ...queue, ...weak })).toEqual(['OB-SEC-6', 'OB-SEC-7']);
   });
 
   it('flag a Lambda fed by a queue whose visibility is under 6x its timeout (plus batching window)', () => {
@@ -494,6 +580,8 @@ describe('guardrails catch what they are for', () => {
         },
       },
       D: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
+      ...queuePolicy('Q', undefined, 'QP'),
+      ...queuePolicy('D', undefined, 'DP'),
       F: { Type: 'AWS::Lambda::Function', Properties: { Timeout: timeout } },
       M: {
         Type: 'AWS::Lambda::EventSourceMapping',
