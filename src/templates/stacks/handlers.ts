@@ -143,6 +143,24 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   const queues = new Map<string, CfnQueue>();
   for (const view of [topology.handlerQueue, ...topology.extraQueues])
     queues.set(view.name, addQueue(stack, view));
+  addPublishBuses(stack, topology);
+  const ruleArnsByQueue = addRules(stack, topology, queues);
+  addIdempotencyTable(stack, topology);
+  const functionName = FUNCTION_NAMES.handler(kind);
+  const logGroup = new CfnLogGroup(stack, 'HandlerLogGroup', {
+    logGroupName: `/aws/lambda/${functionName}`,
+    retentionInDays: 400,
+  });
+  const role = addHandlerRole(stack, options, functionName);
+  addQueuePolicies(stack, queues, ruleArnsByQueue, [role.attrArn, ...(options.operatorRoleArns ?? [])]);
+  addSsmReaderRole(stack, options.special.cicd);
+  addStackServiceRoles(stack, kind, topology.handledDetailTypes);
+  if (!options.local) addHandlerFunction(stack, options, { functionName, role, logGroup, queues });
+  return { queues, role };
+}
+
+/** The buses an account publishes to when its main bus only receives (the audit account's outbox). */
+function addPublishBuses(stack: Stack, topology: KindTopologyView): void {
   for (const bus of topology.extraBuses) {
     const resource = new CfnEventBus(stack, `${logicalId(bus.name)}Bus`, {
       name: bus.name,
@@ -157,8 +175,14 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       ).addResourceDependency(resource);
     });
   }
-  const consumed = [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
+}
 
+/** The kind's rules; returns, per queue, the ARNs of the rules that deliver to it (its queue policy's senders). */
+function addRules(
+  stack: Stack,
+  topology: KindTopologyView,
+  queues: ReadonlyMap<string, CfnQueue>,
+): Map<string, string[]> {
   const forwarder = addForwarderRole(stack, 'ReplyForwarderRole', roleTargetArns(topology.rules));
   const ruleArnsByQueue = new Map<string, string[]>();
   for (const view of topology.rules) {
@@ -174,6 +198,10 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       ruleArnsByQueue.set(target.queueName, arns);
     }
   }
+  return ruleArnsByQueue;
+}
+
+function addIdempotencyTable(stack: Stack, topology: KindTopologyView): void {
   new CfnTable(stack, 'IdempotencyTable', {
     tableName: topology.idempotencyTable,
     billingMode: 'PAY_PER_REQUEST',
@@ -184,14 +212,22 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     sseSpecification: { sseEnabled: true },
   });
+}
 
-  const functionName = FUNCTION_NAMES.handler(kind);
-  const logGroup = new CfnLogGroup(stack, 'HandlerLogGroup', {
-    logGroupName: `/aws/lambda/${functionName}`,
-    retentionInDays: 400,
-  });
-
-  const runtimeStatements: PolicyStatement[] = [
+/**
+ * What every handler needs whatever it handles: its queues, its idempotency records, its bus,
+ * its logs. An event source mapping polls with the function's execution role, so the role must
+ * read every queue the function consumes, not only the handler queue
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html: "Lambda needs
+ * permissions to manage messages in your Amazon SQS queue"), and the handler publishes its replies
+ * on its publish bus, which in the audit account is the outbox, not the bus it receives on.
+ */
+function runtimeStatements(options: HandlerOptions, functionName: string): PolicyStatement[] {
+  const { topology } = options;
+  const consumed = [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
+  const arn = (service: string, resource: string) =>
+    `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`;
+  return [
     {
       sid: 'ConsumeOwnQueue',
       actions: [
@@ -200,43 +236,41 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
         'sqs:ChangeMessageVisibility',
         'sqs:GetQueueAttributes',
       ],
-      resources: [
-        `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${topology.handlerQueue.name}`,
-      ],
+      resources: [...new Set([topology.handlerQueue, ...consumed].map((q) => arn('sqs', q.name)))],
     },
     {
       sid: 'IdempotencyRecords',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resources: [
-        `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${topology.idempotencyTable}`,
-      ],
+      resources: [arn('dynamodb', `table/${topology.idempotencyTable}`)],
     },
     {
-      // Replies and follow-up events go to the account's own bus; its rules route them on.
+      // Replies and follow-up events go to the account's publish bus; its rules route them on.
       sid: 'PublishToOwnBus',
       actions: ['events:PutEvents'],
-      resources: [
-        `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${options.busName}`,
-      ],
+      resources: [...new Set([options.busName, topology.publishBus])].map((bus) =>
+        arn('events', `event-bus/${bus}`),
+      ),
     },
     {
       sid: 'WriteOwnLogs',
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [
-        `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}:*`,
-      ],
+      resources: [arn('logs', `log-group:/aws/lambda/${functionName}:*`)],
     },
   ];
+}
+
+function addHandlerRole(stack: Stack, options: HandlerOptions, functionName: string): CfnRole {
+  const { kind, topology } = options;
   const handlerStatements = [
     ...statementsFor(topology.handledDetailTypes),
     ...(options.extraStatements ?? []),
   ];
-  const role = new CfnRole(stack, 'HandlerRole', {
+  return new CfnRole(stack, 'HandlerRole', {
     roleName: ROLE_NAMES.handler(kind),
     description: `orgbridge: the ${kind} account's event handler (${topology.handledDetailTypes.join(', ') || 'no detail-types'})`,
     assumeRolePolicyDocument: serviceTrust('lambda.amazonaws.com'),
     policies: [
-      { policyName: 'runtime', policyDocument: policyDocument(runtimeStatements) },
+      { policyName: 'runtime', policyDocument: policyDocument(runtimeStatements(options, functionName)) },
       ...(handlerStatements.length > 0
         ? [
             {
@@ -250,49 +284,50 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
         : []),
     ],
   });
+}
 
-  addQueuePolicies(stack, queues, ruleArnsByQueue, [role.attrArn, ...(options.operatorRoleArns ?? [])]);
-  addSsmReaderRole(stack, options.special.cicd);
-  addStackServiceRoles(stack, kind, topology.handledDetailTypes);
-
-  if (!options.local) {
-    if (!options.bundleKey) {
-      throw new Error(
-        `no Lambda bundle key for the ${kind} handler: synthesize with bundles or in local mode`,
-      );
-    }
-    const fn = new CfnFunction(stack, 'HandlerFunction', {
-      functionName,
-      description: `orgbridge ${kind} account handler`,
-      runtime: LAMBDA_RUNTIME,
-      handler: 'index.handler',
-      architectures: ['arm64'],
-      memorySize: 512,
-      timeout: HANDLER_TIMEOUT_SECONDS[kind],
-      role: role.attrArn,
-      code: {
-        s3Bucket: Fn.sub(artifactBucketName(options.special.cicd, `\${AWS::Region}`)),
-        s3Key: options.bundleKey,
-      },
-      loggingConfig: { logGroup: logGroup.ref, logFormat: 'JSON' },
-      environment: {
-        variables: handlerEnvironment(options),
-      },
-    });
-    const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
-    for (const view of consumed) {
-      new CfnEventSourceMapping(stack, `${logicalId(view.name)}Source`, {
-        functionName: fn.ref,
-        eventSourceArn: (queues.get(view.name) as CfnQueue).attrArn,
-        batchSize: 10,
-        // Partial batch failures: a failed message is retried alone, not its whole batch.
-        functionResponseTypes: ['ReportBatchItemFailures'],
-        ...(maximumConcurrency ? { scalingConfig: { maximumConcurrency } } : {}),
-      });
-    }
+/** The Lambda function and one event source mapping per queue it consumes (not in local mode). */
+function addHandlerFunction(
+  stack: Stack,
+  options: HandlerOptions,
+  parts: {
+    functionName: string;
+    role: CfnRole;
+    logGroup: CfnLogGroup;
+    queues: ReadonlyMap<string, CfnQueue>;
+  },
+): void {
+  const { kind, topology } = options;
+  if (!options.bundleKey) {
+    throw new Error(`no Lambda bundle key for the ${kind} handler: synthesize with bundles or in local mode`);
   }
-
-  return { queues, role };
+  const fn = new CfnFunction(stack, 'HandlerFunction', {
+    functionName: parts.functionName,
+    description: `orgbridge ${kind} account handler`,
+    runtime: LAMBDA_RUNTIME,
+    handler: 'index.handler',
+    architectures: ['arm64'],
+    memorySize: 512,
+    timeout: HANDLER_TIMEOUT_SECONDS[kind],
+    role: parts.role.attrArn,
+    code: {
+      s3Bucket: Fn.sub(artifactBucketName(options.special.cicd, `\${AWS::Region}`)),
+      s3Key: options.bundleKey,
+    },
+    loggingConfig: { logGroup: parts.logGroup.ref, logFormat: 'JSON' },
+    environment: { variables: handlerEnvironment(options) },
+  });
+  const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
+  for (const view of [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer)) {
+    new CfnEventSourceMapping(stack, `${logicalId(view.name)}Source`, {
+      functionName: fn.ref,
+      eventSourceArn: (parts.queues.get(view.name) as CfnQueue).attrArn,
+      batchSize: 10,
+      // Partial batch failures: a failed message is retried alone, not its whole batch.
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      ...(maximumConcurrency ? { scalingConfig: { maximumConcurrency } } : {}),
+    });
+  }
 }
 
 /** What the runtime of src/runtime reads at cold start (documented in docs/architecture.md). */

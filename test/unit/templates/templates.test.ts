@@ -296,6 +296,34 @@ describe('rendered templates', () => {
     }
   });
 
+  it('give each handler role every queue its function consumes and the bus it publishes on', () => {
+    // An event source mapping reads with the function's execution role
+    // (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), and the audit
+    // handler replies on its outbox, not on the bus it receives on.
+    for (const t of templates.filter((x) => x.name.startsWith('handlers-'))) {
+      const resources = t.template.Resources as Record<string, Resource>;
+      const runtime = (
+        resources.HandlerRole?.Properties.Policies as {
+          PolicyName: string;
+          PolicyDocument: { Statement: { Sid: string; Resource: unknown }[] };
+        }[]
+      ).find((p) => p.PolicyName === 'runtime')?.PolicyDocument.Statement;
+      const granted = (sid: string) => JSON.stringify(runtime?.find((st) => st.Sid === sid)?.Resource);
+      const mappings = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+      expect(mappings.length, t.name).toBeGreaterThan(0);
+      for (const [, mapping] of mappings) {
+        const queueId = (mapping.Properties.EventSourceArn as { 'Fn::GetAtt': [string, string] })[
+          'Fn::GetAtt'
+        ][0];
+        const queueName = resources[queueId]?.Properties.QueueName as string;
+        expect(granted('ConsumeOwnQueue'), `${t.name} consumes ${queueName}`).toContain(`:${queueName}`);
+      }
+      const env = (resources.HandlerFunction?.Properties.Environment as { Variables: Record<string, string> })
+        .Variables;
+      expect(granted('PublishToOwnBus'), t.name).toContain(`event-bus/${env.ORGBRIDGE_PUBLISH_BUS}`);
+    }
+  });
+
   it('let only the cicd account send to member buses, and the organization to the DNS bus', () => {
     const bus = byName(templates, 'event-bus');
     const policies = resourcesOf(bus, 'AWS::Events::EventBusPolicy');
