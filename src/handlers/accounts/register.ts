@@ -6,6 +6,7 @@ import type { HandlerContext, HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
 import {
   type Clock,
+  CreationLedger,
   createAccount,
   ensureOrganizationalUnit,
   moveAccount,
@@ -89,6 +90,16 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
   const portOf = settings.port ?? defaultPort;
   const clock = settings.clock ?? systemClock;
   const guardOf = (ctx: HandlerContext) => placementGuard(portOf(ctx), settings);
+  // One creation listing per port (per warm handler), refreshed on redelivery or unknown outcome.
+  const ledgers = new WeakMap<OrganizationsPort, CreationLedger>();
+  const ledgerOf = (port: OrganizationsPort) => {
+    let ledger = ledgers.get(port);
+    if (!ledger) {
+      ledger = new CreationLedger(port);
+      ledgers.set(port, ledger);
+    }
+    return ledger;
+  };
   return {
     // A read: not deduplicated, so asking again re-sends every part (one may have been lost).
     LIST_ACCOUNTS: {
@@ -121,6 +132,8 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
             },
             {
               clock,
+              ledger: ledgerOf(portOf(ctx)),
+              fresh: (ctx.attempt ?? 1) > 1,
               maxWaitMs: settings.createMaxWaitMs ?? handlerWaitMs('CREATE_ACCOUNT', ctx.remainingTimeMs),
             },
           ),
