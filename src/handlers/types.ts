@@ -17,6 +17,12 @@ export interface HandlerContext {
   readonly nonce: string;
   readonly dryrun: boolean;
   /**
+   * Which delivery of this message this is (SQS ApproximateReceiveCount; 1 = first). Above 1, an
+   * earlier attempt may have died half-way, so handlers re-read what they cached.
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+   */
+  readonly attempt?: number;
+  /**
    * Time left before the invocation is cut off (Lambda's getRemainingTimeInMillis; local mode:
    * the poller's lease). Handlers that wait on AWS stop waiting before it runs out.
    */

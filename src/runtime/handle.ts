@@ -181,7 +181,8 @@ async function handleRecord(record: SQSRecord, deps: RuntimeDeps): Promise<Recor
   const { type, detail, envelope } = accepted;
   const nonce = detail.nonce;
   try {
-    const { reply, duplicate } = await run(accepted, deps);
+    const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
+    const { reply, duplicate } = await run(accepted, deps, Number.isFinite(attempt) ? attempt : 1);
     let replied = false;
     if (detail.reply_to && reply) {
       await sendReply(deps, REPLY_TYPE[type], reply, detail, detail.reply_to);
@@ -375,6 +376,7 @@ async function reject(
 async function run(
   accepted: Accepted,
   deps: RuntimeDeps,
+  attempt: number,
 ): Promise<{ reply: Record<string, unknown> | undefined; duplicate: boolean }> {
   const { type, detail, registration, envelope } = accepted;
   const ctx: HandlerContext = {
@@ -384,6 +386,7 @@ async function run(
     sender: { id: envelope.account, kind: accepted.senderKind },
     nonce: detail.nonce,
     dryrun: detail.dryrun,
+    attempt,
     ...(deps.invocationRemainingMs || deps.remainingTimeMs
       ? { remainingTimeMs: deps.invocationRemainingMs ?? deps.remainingTimeMs }
       : {}),

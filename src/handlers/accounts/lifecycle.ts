@@ -39,6 +39,13 @@ export interface CreateAccountOptions {
   readonly maxPollMs?: number;
   /** Accounts never adopted by email (the special accounts): id -> what it is. */
   readonly reserved?: ReadonlyMap<string, string>;
+  /**
+   * The run's listing of earlier creations. Without it every call lists all creation statuses
+   * (one ListCreateAccountStatus walk per account: quadratic in calls over a run).
+   */
+  readonly ledger?: CreationLedger;
+  /** Re-list before looking (a redelivery: an earlier attempt may have crashed after CreateAccount). */
+  readonly fresh?: boolean;
 }
 
 /**
@@ -63,6 +70,54 @@ async function adoptionRefusal(
 }
 
 /**
+ * ListCreateAccountStatus read once per run and kept current with the creations this process
+ * makes, so creating N accounts costs O(N) calls instead of O(N^2). The listing is dropped (and
+ * read again on next use) whenever a creation fails in a way whose outcome is unknown: a
+ * CreateAccount that AWS accepted but whose answer was lost must be found, not duplicated.
+ * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListCreateAccountStatus.html
+ */
+export class CreationLedger {
+  #byName: Promise<Map<string, CreationStatus[]>> | undefined;
+
+  constructor(private readonly port: OrganizationsPort) {}
+
+  /** IN_PROGRESS and SUCCEEDED creations of `name`, newest first. */
+  async named(name: string, fresh = false): Promise<CreationStatus[]> {
+    if (fresh) this.#byName = undefined;
+    this.#byName ??= this.#load();
+    let index: Map<string, CreationStatus[]>;
+    try {
+      index = await this.#byName;
+    } catch (e) {
+      this.#byName = undefined;
+      throw e;
+    }
+    return [...(index.get(name) ?? [])].sort((a, b) => (a.requested < b.requested ? 1 : -1));
+  }
+
+  /** Records a creation this process started or watched (replacing the same request's entry). */
+  async record(status: CreationStatus): Promise<void> {
+    if (!this.#byName) return;
+    const index = await this.#byName.catch(() => undefined);
+    if (!index) return;
+    const others = (index.get(status.accountName) ?? []).filter((s) => s.requestId !== status.requestId);
+    index.set(status.accountName, status.state === 'FAILED' ? others : [...others, status]);
+  }
+
+  /** Forget the listing: the next lookup reads ListCreateAccountStatus again. */
+  invalidate(): void {
+    this.#byName = undefined;
+  }
+
+  async #load(): Promise<Map<string, CreationStatus[]>> {
+    const all = await allPages((t) => this.port.listCreateAccountStatus(['IN_PROGRESS', 'SUCCEEDED'], t));
+    const index = new Map<string, CreationStatus[]>();
+    for (const s of all) index.set(s.accountName, [...(index.get(s.accountName) ?? []), s]);
+    return index;
+  }
+}
+
+/**
  * CREATE_ACCOUNT, crash-safe. CreateAccount has no client token, so a redelivered or retried
  * request first looks for a creation of the same account: an IN_PROGRESS or SUCCEEDED request
  * with the same name in ListCreateAccountStatus whose account (once known) has the same email.
@@ -75,6 +130,20 @@ export async function createAccount(
   port: OrganizationsPort,
   request: CreateAccountRequest,
   options: CreateAccountOptions = {},
+): Promise<CreateAccountOutcome> {
+  try {
+    return await createAccountOnce(port, request, options);
+  } catch (e) {
+    // Unknown outcome (a lost answer, a crash-like failure): the next creation re-lists.
+    options.ledger?.invalidate();
+    throw e;
+  }
+}
+
+async function createAccountOnce(
+  port: OrganizationsPort,
+  request: CreateAccountRequest,
+  options: CreateAccountOptions,
 ): Promise<CreateAccountOutcome> {
   const clock = options.clock ?? systemClock;
   const email = request.email.toLowerCase();
@@ -89,7 +158,9 @@ export async function createAccount(
       tags: request.tags,
       ...(request.roleName ? { roleName: request.roleName } : {}),
     });
+    await options.ledger?.record(status);
     status = await waitForCreation(port, status, clock, options);
+    await options.ledger?.record(status);
     accountId = status.accountId;
     if (status.state === 'FAILED' && status.failureReason === 'EMAIL_ALREADY_EXISTS') {
       const existing = await findAccountByEmail(port, email);
@@ -133,11 +204,12 @@ async function findEarlierCreation(
   clock: Clock,
   options: CreateAccountOptions,
 ): Promise<CreationStatus | undefined> {
-  const earlier = (await allPages((t) => port.listCreateAccountStatus(['IN_PROGRESS', 'SUCCEEDED'], t)))
-    .filter((s) => s.accountName === name)
-    .sort((a, b) => (a.requested < b.requested ? 1 : -1));
+  const earlier = await (options.ledger ?? new CreationLedger(port)).named(name, options.fresh);
   for (let status of earlier) {
-    if (status.state === 'IN_PROGRESS') status = await waitForCreation(port, status, clock, options);
+    if (status.state === 'IN_PROGRESS') {
+      status = await waitForCreation(port, status, clock, options);
+      await options.ledger?.record(status);
+    }
     if (status.state === 'IN_PROGRESS') return status;
     if (status.state !== 'SUCCEEDED' || !status.accountId) continue;
     const account = await port.describeAccount(status.accountId);

@@ -6,6 +6,7 @@ import type { HandlerContext, HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
 import {
   type Clock,
+  CreationLedger,
   checkRetirement,
   createAccount,
   ensureOrganizationalUnit,
@@ -100,6 +101,16 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
   const clock = settings.clock ?? systemClock;
   const guardOf = (ctx: HandlerContext) => placementGuard(portOf(ctx), settings);
   const trust = trustRules(settings.specialAccounts);
+  // One creation listing per port (per warm handler), refreshed on redelivery or unknown outcome.
+  const ledgers = new WeakMap<OrganizationsPort, CreationLedger>();
+  const ledgerOf = (port: OrganizationsPort) => {
+    let ledger = ledgers.get(port);
+    if (!ledger) {
+      ledger = new CreationLedger(port);
+      ledgers.set(port, ledger);
+    }
+    return ledger;
+  };
   return {
     // A read: not deduplicated, so asking again re-sends every part (one may have been lost).
     LIST_ACCOUNTS: {
@@ -133,6 +144,8 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
             },
             {
               clock,
+              ledger: ledgerOf(portOf(ctx)),
+              fresh: (ctx.attempt ?? 1) > 1,
               maxWaitMs: settings.createMaxWaitMs ?? handlerWaitMs('CREATE_ACCOUNT', ctx.remainingTimeMs),
               reserved: trust.special,
             },

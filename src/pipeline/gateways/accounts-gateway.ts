@@ -9,6 +9,7 @@ import {
   type Clock,
   type CreateAccountOutcome,
   type CreateAccountRequest,
+  CreationLedger,
   createAccount,
   ensureOrganizationalUnit,
   type MoveAccountRequest,
@@ -70,6 +71,8 @@ export function directAccountsGateway(
   options: DirectGatewayOptions = {},
 ): AccountsGateway {
   const clock = options.clock ?? systemClock;
+  // One ListCreateAccountStatus walk for the whole run (see CreationLedger).
+  const ledger = new CreationLedger(port);
   return {
     list: () => observeOrganization(port, { tagConcurrency: options.tagConcurrency ?? 8 }),
     async apply(step) {
@@ -80,6 +83,7 @@ export function directAccountsGateway(
           const { kind: _kind, ...request } = step;
           const outcome = await createAccount(port, request, {
             clock,
+            ledger,
             ...(options.createMaxWaitMs !== undefined ? { maxWaitMs: options.createMaxWaitMs } : {}),
           });
           return { kind: 'create-account', ...outcome };
