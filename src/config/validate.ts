@@ -3,6 +3,7 @@ import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
+import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
 import type { EcrRepositoryInput } from './schema.js';
 import type { ParsedYaml } from './source.js';
 
@@ -49,10 +50,12 @@ function accountLocation(account: ResolvedAccount): SourceLocation {
 
 const regionInRegions: Rule = {
   name: 'region-in-regions',
-  check: ({ config }) =>
+  check: ({ config, accountsDoc }) =>
     config.accounts.flatMap((account) => {
       const regions = account.settings.regions as readonly string[] | undefined;
       if (!regions || regions.includes(account.region)) return [];
+      // An unknown region code is reported once, as such (known-regions), not again here.
+      if (!isAcceptedRegion(accountsDoc, account.region)) return [];
       return [
         new OrgbridgeError(
           'DSL_REGION_NOT_ALLOWED',
@@ -651,6 +654,7 @@ const unmanagedAndPolicyTargets: Rule = {
 };
 
 export const RULES: readonly Rule[] = [
+  { name: 'known-regions', check: (ctx) => checkRegionCodes(ctx.accountsDoc) },
   regionInRegions,
   { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
   { name: 'unique-account-emails', check: uniqueBy('DSL_DUPLICATE_EMAIL', 'email', (v) => v.toLowerCase()) },
