@@ -63,7 +63,7 @@ export function checkRegionCodes(doc: ParsedYaml): OrgbridgeError[] {
   for (const [base, layer] of settingLayers(root)) {
     for (const setting of REGION_SETTINGS) {
       const value = layer[setting];
-      if (Array.isArray(value)) value.forEach((code, i) => check([...base, setting, i], code));
+      if (Array.isArray(value)) for (const [i, code] of value.entries()) check([...base, setting, i], code);
       else check([...base, setting], value);
     }
   }
