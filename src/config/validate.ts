@@ -1,4 +1,5 @@
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { accountTagProblem } from './account-tags.js';
 import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
@@ -511,22 +512,29 @@ const organizationUnits: Rule = {
   },
 };
 
-const tagsPerAccount: Rule = {
-  name: 'tags-per-account',
+/**
+ * The tag checks `plan` runs (src/config/account-tags.ts), at the line that sets the tag: a tag
+ * set in defaults is reported once for all the accounts it reaches, with a count.
+ */
+const accountTags: Rule = {
+  name: 'account-tags',
   check: ({ config }) => {
-    const max = config.organization.limits.tags_per_account;
+    const options = {
+      authoritative: config.organization.authoritative,
+      tagLimit: config.organization.limits.tags_per_account,
+    };
     return config.accounts.flatMap((account) => {
-      const count = Object.keys(account.tags).length;
-      if (count <= max) return [];
+      const problem = accountTagProblem(account.key, account.tags, options);
+      if (!problem) return [];
+      const hint =
+        problem.kind === 'TOO_MANY_TAGS'
+          ? `remove tags from defaults, the scope or the account${config.organization.standard_tags ? ' (orgbridge sets 4: scope, service-name, environment, region)' : ''}`
+          : 'rename the tag';
       return [
-        new OrgbridgeError(
-          'DSL_TOO_MANY_TAGS',
-          `account '${account.key}' has ${count} tags${config.organization.standard_tags ? ' (4 set by orgbridge)' : ''}; AWS allows ${max}`,
-          {
-            location: accountLocation(account),
-            hint: 'remove tags from defaults, the scope or the account',
-          },
-        ),
+        new OrgbridgeError(`DSL_${problem.kind}`, problem.message, {
+          location: problem.tag ? whereSet(account, `tags.${problem.tag}`) : accountLocation(account),
+          hint,
+        }),
       ];
     });
   },
@@ -667,7 +675,7 @@ export const RULES: readonly Rule[] = [
   ecrUniqueRepositories,
   policyChecks,
   organizationUnits,
-  tagsPerAccount,
+  accountTags,
   accessSettings,
   unmanagedAndPolicyTargets,
 ];
