@@ -88,6 +88,16 @@ function uniqueBy(code: string, what: 'name' | 'email', normalise: (value: strin
       }
       // AWS lets two accounts share a name: with both ids given, orgbridge never matches by name.
       if (what === 'name' && first.id !== undefined && account.id !== undefined) continue;
+      // Both from an email_template without {name} or {key}: resolution reports the template
+      // once (DSL_TEMPLATE_NOT_UNIQUE); a clash per account would only repeat it.
+      const fromTemplate = (a: ResolvedAccount) => a.provenance[what]?.layer === 'template';
+      if (
+        what === 'email' &&
+        fromTemplate(account) &&
+        fromTemplate(first) &&
+        !/\{(key|name)\}/.test(config.organization.email_template ?? '')
+      )
+        continue;
       errors.push(
         new OrgbridgeError(
           code,
@@ -482,7 +492,8 @@ const organizationUnits: Rule = {
           ),
         );
       }
-      if (morgue_ou !== undefined && inOu(morgue_ou)) {
+      // morgue_ou equal to root_ou is reported above, once, not again for every scope under it.
+      if (morgue_ou !== undefined && morgue_ou !== root_ou && inOu(morgue_ou)) {
         errors.push(
           new OrgbridgeError(
             'DSL_SCOPE_IN_MORGUE',
