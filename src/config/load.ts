@@ -65,11 +65,6 @@ function unreadPolicyFile(path: string): OrgbridgeError {
   );
 }
 
-/** Reads the files of a config repository (accounts.yml, ecr.yml, the policy documents). */
-export async function readConfigFiles(directory: string): Promise<SourceFile[]> {
-  return (await readConfigDirectory(directory)).files;
-}
-
 /** Loads, validates and resolves a config repository; throws ValidationFailed with every error. */
 export async function loadConfig(directory: string): Promise<ResolvedConfig> {
   const result = await analyzeConfigDirectory(directory);
