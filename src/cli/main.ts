@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { didYouMean } from '../config/index.js';
 import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
@@ -11,11 +12,18 @@ export interface CliContext {
   exitCode: number;
 }
 
+/** The installed package's version: package.json sits two levels above src/cli and dist/cli. */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('orgbridge')
     .description('AWS account vending machine: your AWS Organization as YAML, synced over EventBridge.')
     .option('-c, --config <dir>', 'config repository directory (holds accounts.yml)', '.')
     .option('--debug', 'print stack traces of unexpected errors')
+    .version(packageVersion(), '-V, --version', 'print the version of orgbridge')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
   registerCommands(program, ctx);

@@ -1,42 +1,84 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { OrgbridgeError } from '../errors.js';
+import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
 import type { ResolvedConfig } from './model.js';
-import { ACCOUNTS_FILE, analyzeConfig, type ConfigAnalysis, ECR_FILE, parseConfig } from './parse.js';
+import { ACCOUNTS_FILE, analyzeConfig, type ConfigAnalysis, ECR_FILE } from './parse.js';
 import { isPolicyFile } from './policies.js';
+import { SCP_TESTS_FILE } from './scp-tests.js';
 import type { SourceFile } from './source.js';
 
 /**
  * The thin I/O shell: reads the files of a config repository, then hands them to the pure
  * parser. Nothing else in src/config touches the file system.
  */
-export async function readConfigFiles(directory: string): Promise<SourceFile[]> {
+/** The files of a config directory, and the files under policies/ that orgbridge does not read. */
+interface ConfigDirectory {
+  readonly files: SourceFile[];
+  /** One error per file under policies/ that is neither a policy nor scp-tests.yml: nothing is ignored silently. */
+  readonly unread: OrgbridgeError[];
+}
+
+/** `accounts.yaml` is the likeliest other spelling: named in the error rather than "no accounts.yml". */
+const ACCOUNTS_FILE_VARIANTS = ['accounts.yaml', 'Accounts.yml', 'accounts.YML'];
+
+async function readConfigDirectory(directory: string): Promise<ConfigDirectory> {
   const root = resolve(directory);
   const files: SourceFile[] = [];
   for (const name of [ACCOUNTS_FILE, ECR_FILE]) {
     const text = await readOptional(join(root, name));
     if (text !== undefined) files.push({ path: name, text });
   }
-  if (!files.some((f) => f.path === ACCOUNTS_FILE)) {
-    throw new OrgbridgeError('DSL_MISSING_FILE', `no ${ACCOUNTS_FILE} in ${root}`, {
-      hint: 'run orgbridge in your config repository or pass -c <dir>; examples/ has a complete one',
-    });
-  }
+  if (!files.some((f) => f.path === ACCOUNTS_FILE)) throw await missingAccountsFile(root);
+  const unread: OrgbridgeError[] = [];
   for (const path of await listFiles(join(root, 'policies'))) {
     const relativePath = relative(root, path).split(sep).join('/');
     if (isPolicyFile(relativePath)) files.push({ path: relativePath, text: await readFile(path, 'utf8') });
+    else if (relativePath !== SCP_TESTS_FILE) unread.push(unreadPolicyFile(relativePath));
   }
-  return files;
+  return { files, unread };
+}
+
+async function missingAccountsFile(root: string): Promise<OrgbridgeError> {
+  for (const variant of ACCOUNTS_FILE_VARIANTS) {
+    if ((await readOptional(join(root, variant))) === undefined) continue;
+    return new OrgbridgeError('DSL_MISSING_FILE', `no ${ACCOUNTS_FILE} in ${root}, but there is ${variant}`, {
+      location: { file: variant, line: 1, column: 1 },
+      hint: `rename ${variant} to ${ACCOUNTS_FILE}: orgbridge reads that one name only`,
+    });
+  }
+  return new OrgbridgeError('DSL_MISSING_FILE', `no ${ACCOUNTS_FILE} in ${root}`, {
+    hint: 'run orgbridge in your config repository or pass -c <dir>; `orgbridge init <dir>` writes one, examples/ has a complete one',
+  });
+}
+
+function unreadPolicyFile(path: string): OrgbridgeError {
+  const lower = path.toLowerCase();
+  const hint = lower.endsWith('.json')
+    ? `rename it to ${path.slice(0, -'.json'.length)}.json: policy files end in lowercase .json`
+    : /\.ya?ml$/.test(lower)
+      ? 'policies are JSON documents, as AWS stores them: convert it to .json, or move it out of policies/'
+      : 'move it out of policies/ (a backup or editor file?) or give a policy the .json extension';
+  return new OrgbridgeError(
+    'DSL_POLICY_FILE_NOT_READ',
+    `${path} is not read: only .json files under policies/ (and ${SCP_TESTS_FILE}) are`,
+    { location: { file: path, line: 1, column: 1 }, hint },
+  );
 }
 
 /** Loads, validates and resolves a config repository; throws ValidationFailed with every error. */
 export async function loadConfig(directory: string): Promise<ResolvedConfig> {
-  return parseConfig(await readConfigFiles(directory), { directory: resolve(directory) });
+  const result = await analyzeConfigDirectory(directory);
+  if (!result.ok) throw new ValidationFailed(result.errors);
+  return result.config;
 }
 
 /** Like loadConfig but returns the errors instead of throwing them. */
 export async function analyzeConfigDirectory(directory: string): Promise<ConfigAnalysis> {
-  return analyzeConfig(await readConfigFiles(directory), { directory: resolve(directory) });
+  const { files, unread } = await readConfigDirectory(directory);
+  const result = analyzeConfig(files, { directory: resolve(directory) });
+  if (unread.length === 0) return result;
+  const errors = [...(result.ok ? [] : result.errors), ...unread].sort(compareByLocation);
+  return { ok: false, errors };
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
+import { compareByLocation, OrgbridgeError } from '../errors.js';
 import { checkBackupRegions } from './backup-policy.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
@@ -42,13 +42,7 @@ export interface ParseOptions {
   readonly directory?: string;
 }
 
-/** Throws ValidationFailed with every error, sorted by position. */
-export function parseConfig(files: readonly SourceFile[], options: ParseOptions = {}): ResolvedConfig {
-  const result = analyzeConfig(files, options);
-  if (!result.ok) throw new ValidationFailed(result.errors);
-  return result.config;
-}
-
+/** Every error of the configuration, sorted by position, or the resolved configuration. */
 export function analyzeConfig(files: readonly SourceFile[], options: ParseOptions = {}): ConfigAnalysis {
   const errors: OrgbridgeError[] = [];
   const accountsFile = files.find((f) => f.path === ACCOUNTS_FILE);

@@ -281,6 +281,12 @@ export const organizationSchema = z
       ),
     limits: limitsSchema.optional(),
     access: accessSettingsSchema.optional(),
+    allow_unlisted_regions: z
+      .array(region)
+      .optional()
+      .describe(
+        'Region codes newer than orgbridge\'s list of AWS regions that the config may use anyway (docs/dsl.md, "Regions")',
+      ),
   })
   .describe('The organization: special accounts, OUs, event bus and naming');
 

@@ -144,14 +144,22 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
   const doc = parseDocument(file.text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false });
   const lines = new LineIndex(lineCounter.lineStarts);
   const at = (offset: number): SourceLocation => ({ file: file.path, ...lines.position(offset) });
-  const errors: OrgbridgeError[] = doc.errors.map((e) => {
-    const message = e.message.split('\n')[0] ?? e.message;
-    return new OrgbridgeError('DSL_YAML_SYNTAX', `invalid YAML: ${message}`, {
-      location: at(e.pos[0]),
-      hint: 'fix the YAML syntax first (indentation, a missing `:` or an unclosed quote or bracket)',
-      cause: e,
-    });
-  });
+  // One mistake, one error: after the first syntax error the parser reads the rest of the file
+  // out of step (one tab gave 18 errors), so only the first is reported, with how many followed.
+  const first = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  const errors: OrgbridgeError[] = [];
+  if (first) {
+    const message = first.message.split('\n')[0] ?? first.message;
+    const more = doc.errors.length - 1;
+    const tab = /tab/i.test(message);
+    errors.push(
+      new OrgbridgeError('DSL_YAML_SYNTAX', `invalid YAML: ${message}`, {
+        location: at(first.pos[0]),
+        hint: `${tab ? 'indent with spaces: YAML does not allow tabs' : 'fix the YAML syntax first (indentation, a missing `:` or an unclosed quote or bracket)'}${more > 0 ? `; the parser reported ${more} more error${more === 1 ? '' : 's'} after this one, most likely caused by it: run validate again once it is fixed` : ''}`,
+        cause: first,
+      }),
+    );
+  }
   const state: { hasAlias: boolean; firstAlias?: number } = { hasAlias: false };
   const root = doc.contents ? positionOf(doc.contents, at, errors, state) : { at: 0 };
   if (errors.length) throw new YamlSyntaxErrors(errors);

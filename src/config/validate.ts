@@ -1,9 +1,11 @@
 import type { ErrorCode } from '../error-codes.js';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { accountTagProblem } from './account-tags.js';
 import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
+import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
 import type { EcrRepositoryInput } from './schema.js';
 import type { ParsedYaml } from './source.js';
 
@@ -50,10 +52,12 @@ function accountLocation(account: ResolvedAccount): SourceLocation {
 
 const regionInRegions: Rule = {
   name: 'region-in-regions',
-  check: ({ config }) =>
+  check: ({ config, accountsDoc }) =>
     config.accounts.flatMap((account) => {
       const regions = account.settings.regions as readonly string[] | undefined;
       if (!regions || regions.includes(account.region)) return [];
+      // An unknown region code is reported once, as such (known-regions), not again here.
+      if (!isAcceptedRegion(accountsDoc, account.region)) return [];
       return [
         new OrgbridgeError(
           'DSL_REGION_NOT_ALLOWED',
@@ -89,6 +93,16 @@ function uniqueBy(
       }
       // AWS lets two accounts share a name: with both ids given, orgbridge never matches by name.
       if (what === 'name' && first.id !== undefined && account.id !== undefined) continue;
+      // Both from an email_template without {name} or {key}: resolution reports the template
+      // once (DSL_TEMPLATE_NOT_UNIQUE); a clash per account would only repeat it.
+      const fromTemplate = (a: ResolvedAccount) => a.provenance[what]?.layer === 'template';
+      if (
+        what === 'email' &&
+        fromTemplate(account) &&
+        fromTemplate(first) &&
+        !/\{(key|name)\}/.test(config.organization.email_template ?? '')
+      )
+        continue;
       errors.push(
         new OrgbridgeError(
           code,
@@ -483,7 +497,8 @@ const organizationUnits: Rule = {
           ),
         );
       }
-      if (morgue_ou !== undefined && inOu(morgue_ou)) {
+      // morgue_ou equal to root_ou is reported above, once, not again for every scope under it.
+      if (morgue_ou !== undefined && morgue_ou !== root_ou && inOu(morgue_ou)) {
         errors.push(
           new OrgbridgeError(
             'DSL_SCOPE_IN_MORGUE',
@@ -513,22 +528,29 @@ const organizationUnits: Rule = {
   },
 };
 
-const tagsPerAccount: Rule = {
-  name: 'tags-per-account',
+/**
+ * The tag checks `plan` runs (src/config/account-tags.ts), at the line that sets the tag: a tag
+ * set in defaults is reported once for all the accounts it reaches, with a count.
+ */
+const accountTags: Rule = {
+  name: 'account-tags',
   check: ({ config }) => {
-    const max = config.organization.limits.tags_per_account;
+    const options = {
+      authoritative: config.organization.authoritative,
+      tagLimit: config.organization.limits.tags_per_account,
+    };
     return config.accounts.flatMap((account) => {
-      const count = Object.keys(account.tags).length;
-      if (count <= max) return [];
+      const problem = accountTagProblem(account.key, account.tags, options);
+      if (!problem) return [];
+      const hint =
+        problem.kind === 'TOO_MANY_TAGS'
+          ? `remove tags from defaults, the scope or the account${config.organization.standard_tags ? ' (orgbridge sets 4: scope, service-name, environment, region)' : ''}`
+          : 'rename the tag';
       return [
-        new OrgbridgeError(
-          'DSL_TOO_MANY_TAGS',
-          `account '${account.key}' has ${count} tags${config.organization.standard_tags ? ' (4 set by orgbridge)' : ''}; AWS allows ${max}`,
-          {
-            location: accountLocation(account),
-            hint: 'remove tags from defaults, the scope or the account',
-          },
-        ),
+        new OrgbridgeError(`DSL_${problem.kind}`, problem.message, {
+          location: problem.tag ? whereSet(account, `tags.${problem.tag}`) : accountLocation(account),
+          hint,
+        }),
       ];
     });
   },
@@ -656,6 +678,7 @@ const unmanagedAndPolicyTargets: Rule = {
 };
 
 export const RULES: readonly Rule[] = [
+  { name: 'known-regions', check: (ctx) => checkRegionCodes(ctx.accountsDoc) },
   regionInRegions,
   { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
   { name: 'unique-account-emails', check: uniqueBy('DSL_DUPLICATE_EMAIL', 'email', (v) => v.toLowerCase()) },
@@ -668,7 +691,7 @@ export const RULES: readonly Rule[] = [
   ecrUniqueRepositories,
   policyChecks,
   organizationUnits,
-  tagsPerAccount,
+  accountTags,
   accessSettings,
   unmanagedAndPolicyTargets,
 ];

@@ -8,6 +8,7 @@ import { AwsClients, emulatorContext, type MotoServer, startMoto } from '../aws/
 import { loadConfig } from '../config/index.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
 import { requirePlacementOus } from '../config/special-accounts.js';
+import { OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { organizationsPort } from '../handlers/accounts/ports.js';
 import { handlersFor } from '../handlers/registry.js';
@@ -49,7 +50,7 @@ import {
  * --execute on the config, and prints what happened.
  */
 export interface LocalOptions {
-  /** Config directory; default: `-c` if it holds accounts.yml, else the bundled examples/. */
+  /** Config directory (must hold accounts.yml); unset: the bundled examples/. */
   readonly configDir?: string;
   /** Keep the emulator and the handler runtime up after the run (Ctrl-C stops them). */
   readonly keepRunning?: boolean;
@@ -71,8 +72,15 @@ export interface LocalOptions {
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
 
 export function localConfigDir(requested: string | undefined): string {
-  if (requested && existsSync(join(requested, 'accounts.yml'))) return resolve(requested);
-  return EXAMPLES_DIR;
+  if (requested === undefined) return EXAMPLES_DIR;
+  // A directory named on purpose that holds no accounts.yml is a mistake, never a reason to run
+  // the bundled examples instead (the user would think their config ran).
+  if (!existsSync(join(requested, 'accounts.yml'))) {
+    throw new OrgbridgeError('DSL_MISSING_FILE', `no accounts.yml in ${resolve(requested)}`, {
+      hint: 'pass -c <dir> of a config repository (`orgbridge init <dir>` writes one), or leave -c out to run the bundled examples',
+    });
+  }
+  return resolve(requested);
 }
 
 /**

@@ -1,14 +1,6 @@
+import { accountTagProblem } from '../config/account-tags.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
-import {
-  formatManagedTagKeys,
-  hashTags,
-  isMarker,
-  MARKER_TAG_BUDGET,
-  MARKERS,
-  managedMarkers,
-  parseManagedTagKeys,
-  TAG_VALUE_MAX,
-} from './markers.js';
+import { hashTags, isMarker, MARKERS, managedMarkers, parseManagedTagKeys } from './markers.js';
 import {
   ACTION_ORDER,
   type AccountAction,
@@ -349,50 +341,8 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     authoritative ? authoritativeMarkers(d, tagLimit) : managedMarkers(d.key, d.tags, d.protect);
 
   const validateTags = (d: ResolvedAccount): Notice | undefined => {
-    const keys = Object.keys(d.tags);
-    const reserved = keys.find(isMarker);
-    if (reserved) {
-      return {
-        code: 'PLAN_RESERVED_TAG',
-        key: d.key,
-        message: `account '${d.key}' sets tag '${reserved}'; keys starting with 'orgbridge:' are reserved for orgbridge's own markers: rename the tag`,
-      };
-    }
-    // An authoritative config manages every tag without the managed-tags marker, whose
-    // space-separated list is what these limits protect; its markers are written when they fit.
-    if (authoritative) {
-      return keys.length > tagLimit
-        ? {
-            code: 'PLAN_TOO_MANY_TAGS',
-            key: d.key,
-            message: `account '${d.key}' sets ${keys.length} tags, more than the ${tagLimit} an account may carry: drop ${keys.length - tagLimit}`,
-          }
-        : undefined;
-    }
-    const spaced = keys.find((k) => /\s/.test(k));
-    if (spaced) {
-      return {
-        code: 'PLAN_TAG_KEY_WITH_SPACE',
-        key: d.key,
-        message: `account '${d.key}' sets tag '${spaced}' whose key holds whitespace; orgbridge records managed keys space-separated: rename the tag`,
-      };
-    }
-    if (keys.length + MARKER_TAG_BUDGET > tagLimit) {
-      return {
-        code: 'PLAN_TOO_MANY_TAGS',
-        key: d.key,
-        message: `account '${d.key}' sets ${keys.length} tags; with orgbridge's ${MARKER_TAG_BUDGET} markers that exceeds the ${tagLimit} tags an account may carry: drop ${keys.length + MARKER_TAG_BUDGET - tagLimit}`,
-      };
-    }
-    const list = formatManagedTagKeys(keys);
-    if (list.length > TAG_VALUE_MAX) {
-      return {
-        code: 'PLAN_MANAGED_TAG_KEYS_TOO_LONG',
-        key: d.key,
-        message: `account '${d.key}': its tag keys joined take ${list.length} characters, more than the ${TAG_VALUE_MAX} a tag value holds (orgbridge records them in '${MARKERS.managedTags}'): use fewer or shorter keys`,
-      };
-    }
-    return undefined;
+    const problem = accountTagProblem(d.key, d.tags, { authoritative, tagLimit });
+    return problem ? { code: `PLAN_${problem.kind}`, key: d.key, message: problem.message } : undefined;
   };
 
   for (const d of desired) {

@@ -1,4 +1,7 @@
+import { isMarker, MARKER_PREFIX } from '../config/account-tags.js';
 import { compareText } from './observed.js';
+
+export { isMarker, MARKER_PREFIX };
 
 /**
  * Tags orgbridge writes on the accounts it manages. Organizations has no place for tool state,
@@ -6,7 +9,6 @@ import { compareText } from './observed.js';
  * changed AWS by hand" (drift) lives on the account itself, next to what it describes.
  * Every key under the `orgbridge:` prefix is orgbridge's; the DSL may not set them.
  */
-export const MARKER_PREFIX = 'orgbridge:';
 export const MARKERS = {
   /** The account's key in `accounts:`: identity that survives renames of name/email templates. */
   key: 'orgbridge:key',
@@ -23,16 +25,6 @@ export const MARKERS = {
   /** Timestamp (ISO 8601) orgbridge asked AWS to close the account: counts against the quota. */
   closed: 'orgbridge:closed',
 } as const;
-
-/** How many marker tags an account may carry at most, counted against the 50-tag limit. */
-export const MARKER_TAG_BUDGET = 5;
-
-/** Organizations tag values are at most 256 characters. */
-export const TAG_VALUE_MAX = 256;
-
-export function isMarker(key: string): boolean {
-  return key.startsWith(MARKER_PREFIX);
-}
 
 export function formatManagedTagKeys(keys: Iterable<string>): string {
   return [...keys].sort(compareText).join(' ');

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 
@@ -25,8 +27,15 @@ export function registerLocal(program: Command, ctx: CliContext): void {
           import('../../local/local-session.js'),
         ]);
         const globals = cmd.optsWithGlobals() as { config?: string };
+        // `-c` given: that directory, which must hold accounts.yml. Not given: the current
+        // directory when it is a config repository, else the bundled examples.
+        const explicit = cmd.parent?.getOptionValueSource('config') === 'cli';
+        const configDir =
+          explicit || (globals.config && existsSync(join(globals.config, 'accounts.yml')))
+            ? globals.config
+            : undefined;
         ctx.exitCode = await runLocal(ctx.io, {
-          ...(globals.config ? { configDir: globals.config } : {}),
+          ...(configDir ? { configDir } : {}),
           ...(options.keepRunning ? { keepRunning: true } : {}),
           ...(options.port !== undefined ? { port: options.port } : {}),
           ...(options.verbose ? { verbose: true } : {}),
