@@ -134,6 +134,8 @@ export const ERROR_CODES = {
     summary: '`import --out DIR` names a non-empty directory; pass `--force` to overwrite',
   },
   IMPORT_OUT_NOT_DIRECTORY: { summary: '`import --out` names a file' },
+  INIT_OUT_EXISTS: { page: 'ci.md' },
+  INIT_OUT_NOT_DIRECTORY: { page: 'ci.md' },
   MANAGEMENT_ACCOUNT_NOT_ALLOWED: { page: 'events.md' },
   MARKER_NOT_ALLOWED: { page: 'security.md' },
   MORGUE_OU_NOT_ALLOWED: { page: 'events.md' },

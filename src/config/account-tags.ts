@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 /**
  * What an account's tags must satisfy beyond the schema, decided by the config alone: `validate`
  * reports it (DSL_* codes, at the line that sets the tag) so a pull-request check never goes green
@@ -28,6 +29,14 @@ export type TagProblemKind =
   | 'TAG_KEY_WITH_SPACE'
   | 'TOO_MANY_TAGS'
   | 'MANAGED_TAG_KEYS_TOO_LONG';
+
+/** The code of each finding in `validate` (at the line that sets the tag) and in `plan`. */
+export const TAG_PROBLEM_CODES = {
+  RESERVED_TAG: { dsl: 'DSL_RESERVED_TAG', plan: 'PLAN_RESERVED_TAG' },
+  TAG_KEY_WITH_SPACE: { dsl: 'DSL_TAG_KEY_WITH_SPACE', plan: 'PLAN_TAG_KEY_WITH_SPACE' },
+  TOO_MANY_TAGS: { dsl: 'DSL_TOO_MANY_TAGS', plan: 'PLAN_TOO_MANY_TAGS' },
+  MANAGED_TAG_KEYS_TOO_LONG: { dsl: 'DSL_MANAGED_TAG_KEYS_TOO_LONG', plan: 'PLAN_MANAGED_TAG_KEYS_TOO_LONG' },
+} as const satisfies Record<TagProblemKind, { readonly dsl: ErrorCode; readonly plan: ErrorCode }>;
 
 export interface TagProblem {
   readonly kind: TagProblemKind;

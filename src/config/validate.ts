@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../error-codes.js';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
-import { accountTagProblem } from './account-tags.js';
+import { accountTagProblem, TAG_PROBLEM_CODES } from './account-tags.js';
 import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
@@ -547,7 +547,7 @@ const accountTags: Rule = {
           ? `remove tags from defaults, the scope or the account${config.organization.standard_tags ? ' (orgbridge sets 4: scope, service-name, environment, region)' : ''}`
           : 'rename the tag';
       return [
-        new OrgbridgeError(`DSL_${problem.kind}`, problem.message, {
+        new OrgbridgeError(TAG_PROBLEM_CODES[problem.kind].dsl, problem.message, {
           location: problem.tag ? whereSet(account, `tags.${problem.tag}`) : accountLocation(account),
           hint,
         }),

@@ -1,4 +1,4 @@
-import { accountTagProblem } from '../config/account-tags.js';
+import { accountTagProblem, TAG_PROBLEM_CODES } from '../config/account-tags.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
 import { hashTags, isMarker, MARKERS, managedMarkers, parseManagedTagKeys } from './markers.js';
 import {
@@ -342,7 +342,9 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
 
   const validateTags = (d: ResolvedAccount): Notice | undefined => {
     const problem = accountTagProblem(d.key, d.tags, { authoritative, tagLimit });
-    return problem ? { code: `PLAN_${problem.kind}`, key: d.key, message: problem.message } : undefined;
+    return problem
+      ? { code: TAG_PROBLEM_CODES[problem.kind].plan, key: d.key, message: problem.message }
+      : undefined;
   };
 
   for (const d of desired) {

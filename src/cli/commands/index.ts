@@ -6,6 +6,7 @@ import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
 import { registerImport } from './import.js';
+import { registerInit } from './init.js';
 import { registerLocal } from './local.js';
 import { registerPlan } from './plan.js';
 import { registerReport } from './report.js';
@@ -22,6 +23,7 @@ import { registerValidate } from './validate.js';
 type Register = (program: Command, ctx: CliContext) => void;
 
 const registrations: Register[] = [
+  registerInit,
   registerValidate,
   registerAccounts,
   registerExplain,
