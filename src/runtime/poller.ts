@@ -12,6 +12,7 @@ import {
   HANDLER_TIMEOUT_SECONDS,
   type Topology,
 } from '../protocol/topology.js';
+import { dynamoFailureStore } from './failures.js';
 import { handleSqsBatch, type RecordOutcome, type RuntimeDeps } from './handle.js';
 import { LeasedIdempotencyStore, leaseMessages } from './lease.js';
 
@@ -106,6 +107,7 @@ export function runtimeDepsFor(
     events: new EventSender(putEventsPort(clients.eventBridge())),
     log: options.log ?? silentLog,
     maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
+    failures: dynamoFailureStore(clients.dynamoDb(), account.idempotencyTable),
   };
 }
 
