@@ -14,12 +14,11 @@ import { handlersFor } from '../handlers/registry.js';
 import { roleArn } from '../partitions.js';
 import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
-import { computeTopology, type Topology } from '../protocol/topology.js';
+import type { Topology } from '../protocol/topology.js';
 import { renderHtmlReport } from '../report/html.js';
 import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
-import { homeRegionOf, templateInputs } from '../templates/inputs.js';
-import { topologyInput } from '../templates/topology-adapter.js';
+import { homeRegionOf } from '../templates/inputs.js';
 import { cicdRequestClient, directAccountsGateway, eventBridgeAccountsGateway } from './accounts-gateway.js';
 import { ACTIONS, type ActionContext } from './actions.js';
 import { runArtifactAction } from './bootstrap.js';
@@ -35,6 +34,7 @@ import {
   Steps,
   type StopSignal,
 } from './local-session.js';
+import { organizationTopology } from './organization-topology.js';
 import type { Output } from './output.js';
 import { type SyncAccountsResult, syncAccounts } from './sync-accounts.js';
 
@@ -288,15 +288,7 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
     return undefined;
   }
 
-  const topologyFor = async (): Promise<Topology> => {
-    const observed = await observeOrganization(port, { tagConcurrency: 8 });
-    const described = await org.organizations().send(new DescribeOrganizationCommand({}));
-    const inputs = templateInputs(config, {
-      observed,
-      organizationId: described.Organization?.Id as string,
-    });
-    return computeTopology(topologyInput(inputs));
-  };
+  const topologyFor = (): Promise<Topology> => organizationTopology(config, org);
   const startPollers = async (): Promise<LocalPollers> => {
     run.running.pollers = await startLocalPollers({
       topology: await topologyFor(),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
+import { registerDlq } from './dlq.js';
 import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
@@ -34,6 +35,7 @@ const registrations: Register[] = [
   registerScp,
   registerImport,
   registerDoctor,
+  registerDlq,
 ];
 
 export function registerCommands(program: Command, ctx: CliContext): void {

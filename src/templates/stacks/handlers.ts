@@ -18,6 +18,7 @@ import {
   policyDocument,
   serviceTrust,
 } from './common.js';
+import { addDlqOperatorRole } from './operator.js';
 import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
 /** The Lambda runtime of every handler; the bundles target Node 20 syntax, which it runs. */
@@ -217,6 +218,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   });
 
   addSsmReaderRole(stack, options.special.cicd);
+  addDlqOperatorRole(stack, topology, options.special.management);
   addStackServiceRoles(stack, kind, topology.handledDetailTypes);
 
   if (!options.local) {
