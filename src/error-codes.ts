@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   DAG_DUPLICATE_STEP: { page: 'provisioning.md' },
   DAG_UNKNOWN_DEPENDENCY: { page: 'provisioning.md' },
   DETAIL_INVALID: { page: 'events.md' },
+  DLQ_NOT_REDRIVABLE: { page: 'operations.md' },
+  DLQ_UNKNOWN: { page: 'operations.md' },
   DNS_NO_HOSTED_ZONE: { page: 'dns.md' },
   DNS_PARENT_ZONE_MISSING: { page: 'events.md' },
   DNS_RECORD_NOT_ALLOWED: { page: 'reliability.md' },

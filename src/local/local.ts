@@ -20,16 +20,16 @@ import {
   directAccountsGateway,
   eventBridgeAccountsGateway,
 } from '../pipeline/gateways/accounts-gateway.js';
+import { organizationTopology } from '../pipeline/organization-topology.js';
 import type { Output } from '../pipeline/output.js';
 import { type SyncAccountsResult, syncAccounts } from '../pipeline/sync-accounts.js';
 import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
-import { computeTopology, type Topology } from '../protocol/topology.js';
+import type { Topology } from '../protocol/topology.js';
 import { renderHtmlReport } from '../report/html.js';
 import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
-import { homeRegionOf, templateInputs } from '../templates/inputs.js';
-import { topologyInput } from '../templates/topology-adapter.js';
+import { homeRegionOf } from '../templates/inputs.js';
 import {
   createRunFiles,
   finishRunFiles,
@@ -299,15 +299,7 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
     return undefined;
   }
 
-  const topologyFor = async (): Promise<Topology> => {
-    const observed = await observeOrganization(port, { tagConcurrency: 8 });
-    const described = await org.organizations().send(new DescribeOrganizationCommand({}));
-    const inputs = templateInputs(config, {
-      observed,
-      organizationId: described.Organization?.Id as string,
-    });
-    return computeTopology(topologyInput(inputs));
-  };
+  const topologyFor = (): Promise<Topology> => organizationTopology(config, org);
   const startPollers = async (): Promise<LocalPollers> => {
     const topology = await topologyFor();
     // As the Lambda's ORGBRIDGE_SPECIAL_ACCOUNTS: the accounts no event may move or retire.

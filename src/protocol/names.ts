@@ -111,6 +111,8 @@ export const ROLE_NAMES = {
   logBucketUpdater: 'update-s3-stacks-role',
   /** CloudFormation service role `run --action sync-ecr` passes for the ECR stack (cicd account). */
   ecrDeployer: `${PREFIX}-ecr-deployer`,
+  /** What `orgbridge dlq` assumes in each account: read the DLQs, redrive them (docs/operations.md). */
+  dlqOperator: `${PREFIX}-dlq-operator`,
 } as const;
 
 export const FUNCTION_NAMES = {

@@ -333,13 +333,28 @@ export const QUEUE_CONSUMER_ACTIONS = [
 export function denySendExceptRulesStatement(
   queueArn: unknown,
   rules: { readonly ruleArns: readonly unknown[] } | { readonly ruleArnPattern: unknown },
+  /** Roles that may also send (an operator's redrive back from the DLQ), by `aws:PrincipalArn`. */
+  senderRoleArns: readonly unknown[] = [],
 ): Record<string, unknown> {
-  const condition =
+  // The keys of one condition block are ANDed, and a Not-operator holds when its key is absent:
+  // the deny applies unless the event comes from one of the rules or the caller is a sender role
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html).
+  const rulesCondition =
     'ruleArnPattern' in rules
       ? { ArnNotLike: { 'aws:SourceArn': rules.ruleArnPattern } }
       : rules.ruleArns.length > 0
         ? { ArnNotEquals: { 'aws:SourceArn': [...rules.ruleArns] } }
         : undefined;
+  const condition =
+    senderRoleArns.length > 0
+      ? {
+          ...rulesCondition,
+          ArnNotEquals: {
+            ...(rulesCondition && 'ArnNotEquals' in rulesCondition ? rulesCondition.ArnNotEquals : {}),
+            'aws:PrincipalArn': [...senderRoleArns],
+          },
+        }
+      : rulesCondition;
   return {
     Sid: 'DenySendExceptOrgbridgeRules',
     Effect: 'Deny',

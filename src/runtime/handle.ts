@@ -26,6 +26,7 @@ import {
   type ResponseType,
 } from '../protocol/catalog.js';
 import { handles, isSenderAllowed } from '../protocol/routing.js';
+import type { FailureStore } from './failures.js';
 
 export type RecordOutcome =
   | {
@@ -93,6 +94,8 @@ export interface RuntimeDeps {
   readonly invocationRemainingMs?: () => number;
   /** How long a processed nonce is remembered (default 4 days, the queue's retention). */
   readonly idempotencyExpirySeconds?: number;
+  /** Where each failed attempt's error is kept for `orgbridge dlq show` (./failures.ts). */
+  readonly failures?: FailureStore;
 }
 
 export interface BatchResult {
@@ -219,6 +222,12 @@ async function handleRecord(record: SQSRecord, deps: RuntimeDeps): Promise<Recor
     const final = receiveCount >= deps.maxReceiveCount;
     const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     deps.log.error('handler failed', { type, nonce, attempt: receiveCount, final, error });
+    // Best effort: the record is what `dlq show` prints, the retry does not depend on it.
+    await deps.failures
+      ?.record({ type, nonce, error, attempt: receiveCount, at: new Date().toISOString() })
+      .catch((recordError) =>
+        deps.log.error('could not record the failure', { nonce, error: String(recordError) }),
+      );
     if (final && detail.reply_to) {
       await sendReply(
         deps,

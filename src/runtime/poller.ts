@@ -13,6 +13,7 @@ import {
   HANDLER_TIMEOUT_SECONDS,
   type Topology,
 } from '../protocol/topology.js';
+import { dynamoFailureStore } from './failures.js';
 import { handleSqsBatch, type RecordOutcome, type RuntimeDeps } from './handle.js';
 import { LeasedIdempotencyStore, leaseMessages } from './lease.js';
 
@@ -107,6 +108,7 @@ export function runtimeDepsFor(
     events: new EventSender(putEventsPort(clients.eventBridge())),
     log: options.log ?? silentLog,
     maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
+    failures: dynamoFailureStore(clients.dynamoDb(), account.idempotencyTable),
   };
 }
 

@@ -147,11 +147,14 @@ async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsC
   const [, partition] = q.arn.split(':');
   // The handler role consumes; the reply queue is the pipeline's, whose principal is the
   // operator's (the templates waive OB-SEC-7 for it the same way).
+  const role = (name: string) => `arn:${partition}:iam::${account.accountId}:role/${name}`;
+  // As the templates: the DLQ operator (orgbridge dlq) reads the DLQs and sends back to the source.
+  const redrivers = q.purpose === 'replies' ? [] : [role(ROLE_NAMES.dlqOperator)];
   const consumers =
     q.purpose === 'replies'
       ? undefined
-      : [`arn:${partition}:iam::${account.accountId}:role/${ROLE_NAMES.handler(account.kind)}`];
-  const policyOf = (arn: string, ruleArns: readonly string[]) => ({
+      : [role(ROLE_NAMES.handler(account.kind)), role(ROLE_NAMES.dlqOperator)];
+  const policyOf = (arn: string, ruleArns: readonly string[], senders: readonly string[] = []) => ({
     Version: '2012-10-17',
     Statement: [
       ...(ruleArns.length > 0
@@ -166,7 +169,7 @@ async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsC
             },
           ]
         : []),
-      denySendExceptRulesStatement(arn, { ruleArns }),
+      denySendExceptRulesStatement(arn, { ruleArns }, senders),
       ...(consumers ? [denyConsumeExceptStatement(arn, consumers)] : []),
     ],
   });
@@ -188,7 +191,7 @@ async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsC
   const sourceRules = account.rules
     .filter((r) => r.targets.some((t) => t.type === 'queue' && t.queueName === q.name))
     .map((r) => ruleArn(q.arn, account.accountId, r));
-  const policy = policyOf(q.arn, sourceRules);
+  const policy = policyOf(q.arn, sourceRules, redrivers);
   await step(`configuring ${q.name} ${where}`, () =>
     sqs.send(
       new SetQueueAttributesCommand({

@@ -330,7 +330,18 @@ export const GUARDRAILS: readonly Guardrail[] = [
     // Without the deny, any principal of the account with sqs:SendMessage (PowerUserAccess) can
     // write a message whose envelope names another account (docs/security.md).
     check(t) {
-      return queuesLacking(t, (s) => denies(s, ['sqs:SendMessage'], ['aws:SourceArn'])).map((id) => ({
+      // A redrive sends back as the operator's role, so the deny may also except roles this
+      // template creates (GetAtt of an AWS::IAM::Role here), never an outside principal.
+      const roles = new Set(resources(t).flatMap(([id, r]) => (r.Type === 'AWS::IAM::Role' ? [id] : [])));
+      const ownRolesOnly = (s: Statement) => {
+        const condition = s.Condition as Record<string, Record<string, unknown>> | undefined;
+        return asList(condition?.ArnNotEquals?.['aws:PrincipalArn']).every((v) =>
+          roles.has(getAttId(v) ?? ''),
+        );
+      };
+      const ok = (s: Statement) =>
+        denies(s, ['sqs:SendMessage'], ['aws:SourceArn', 'aws:PrincipalArn']) && ownRolesOnly(s);
+      return queuesLacking(t, ok).map((id) => ({
         resource: id,
         message:
           'no queue policy statement denies sqs:SendMessage to principal * except aws:SourceArn of its rules (denySendExceptRulesStatement)',

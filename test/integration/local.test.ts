@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 import { runLocal } from '../../src/local/local.js';
 import type { Output } from '../../src/pipeline/output.js';
 import { accountsYaml } from '../support/provisioning.js';
@@ -73,8 +75,9 @@ describe('orgbridge local', () => {
     const report = join(mkdtempSync(join(tmpdir(), 'orgbridge-local-report-')), 'report.html');
     const endpointBefore = process.env.AWS_ENDPOINT_URL;
     const environmentBefore = { ...process.env };
+    const configDir = smallConfig();
     const running = runLocal(output, {
-      configDir: smallConfig(),
+      configDir,
       keepRunning: true,
       signals,
       reportFile: report,
@@ -103,6 +106,25 @@ describe('orgbridge local', () => {
     expect(await answers(endpoint)).toBe(true);
     const state = output.text().match(/ORGBRIDGE_STATE_DIR=(\S+)/)?.[1] as string;
     expect(existsSync(state)).toBe(true);
+    // The operator's commands work against the running organization with the environment the
+    // run prints for them: every account's DLQs, empty.
+    const exported = Object.fromEntries(
+      (output.text().match(/^ {2}export (.+)$/m)?.[1] ?? '').split(' ').map((kv) => kv.split('=', 2)),
+    );
+    expect(exported.AWS_ENDPOINT_URL).toBe(endpoint);
+    const io = memoryIo();
+    Object.assign(process.env, exported);
+    try {
+      expect(await main(['node', 'orgbridge', '-c', configDir, 'dlq', 'list'], io)).toBe(0);
+    } finally {
+      for (const key of Object.keys(exported)) {
+        if (environmentBefore[key] === undefined) delete process.env[key];
+        else process.env[key] = environmentBefore[key];
+      }
+    }
+    expect(io.stdout.join('\n')).toMatch(/\d{12}\/orgbridge-handler-dlq +0 visible/);
+    expect(io.stdout.join('\n')).toMatch(/\d{12}\/orgbridge-events-dlq /);
+    expect(io.stdout.at(-1)).toMatch(/^\d+ dead-letter queues, 0 message\(s\)$/);
 
     signals.emit('SIGINT');
     expect(await running).toBe(0);

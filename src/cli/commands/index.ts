@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAccounts } from './accounts.js';
 import { registerCompletion } from './completion.js';
+import { registerDlq } from './dlq.js';
 import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
 import { registerExplain } from './explain.js';
@@ -37,6 +38,7 @@ const registrations: Register[] = [
   registerScp,
   registerImport,
   registerDoctor,
+  registerDlq,
   registerCompletion,
 ];
 

@@ -10,6 +10,7 @@ import { OrgbridgeError } from '../../errors.js';
 import type { HandlerRegistry } from '../../handlers/types.js';
 import { AccountIdSchema } from '../../protocol/catalog.js';
 import { DEFAULT_MAX_RECEIVE_COUNT } from '../../protocol/topology.js';
+import { dynamoFailureStore } from '../failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../handle.js';
 
 /**
@@ -145,6 +146,7 @@ export function lambdaRuntime(
     tableName: settings.idempotencyTable,
     awsSdkV3Client: clients.dynamoDb(),
   });
+  const failures = dynamoFailureStore(clients.dynamoDb(), settings.idempotencyTable);
   const senderKind = senderKindOf(settings.specialAccounts);
   return {
     settings,
@@ -159,6 +161,7 @@ export function lambdaRuntime(
       clients,
       events,
       idempotency,
+      failures,
       log,
       maxReceiveCount: settings.maxReceiveCount,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),

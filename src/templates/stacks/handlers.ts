@@ -24,6 +24,7 @@ import {
   policyDocument,
   serviceTrust,
 } from './common.js';
+import { addDlqOperatorRole } from './operator.js';
 import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
 /** The Lambda runtime of every handler; the bundles target Node 20 syntax, which it runs. */
@@ -78,11 +79,17 @@ function addQueuePolicies(
   stack: Stack,
   queues: ReadonlyMap<string, CfnQueue>,
   ruleArnsByQueue: ReadonlyMap<string, readonly string[]>,
-  consumers: readonly string[],
+  roles: { readonly consumers: readonly string[]; readonly redrivers: readonly string[] },
 ): void {
   for (const [queueName, queue] of queues) {
-    const pollers = queueName === REPLY_QUEUE ? undefined : consumers;
-    const policy = (id: string, ref: string, arn: string, ruleArns: readonly string[]) =>
+    const pollers = queueName === REPLY_QUEUE ? undefined : roles.consumers;
+    const policy = (
+      id: string,
+      ref: string,
+      arn: string,
+      ruleArns: readonly string[],
+      senders: readonly string[],
+    ) =>
       new CfnQueuePolicy(stack, id, {
         queues: [ref],
         policyDocument: {
@@ -100,15 +107,25 @@ function addQueuePolicies(
                   },
                 ]
               : []),
-            denySendExceptRulesStatement(arn, { ruleArns }),
+            denySendExceptRulesStatement(arn, { ruleArns }, senders),
             ...(pollers ? [denyConsumeExceptStatement(arn, pollers)] : []),
             denyInsecureTransport([arn], 'sqs:*'),
           ],
         },
       });
-    policy(`${logicalId(queueName)}Policy`, queue.ref, queue.attrArn, ruleArnsByQueue.get(queueName) ?? []);
+    // A redrive sends the DLQ's messages back to the source queue as the operator's role
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html);
+    // nobody sends to a DLQ: SQS moves failed messages itself.
+    const redrivers = queueName === REPLY_QUEUE ? [] : roles.redrivers;
+    policy(
+      `${logicalId(queueName)}Policy`,
+      queue.ref,
+      queue.attrArn,
+      ruleArnsByQueue.get(queueName) ?? [],
+      redrivers,
+    );
     const dlq = stack.node.findChild(`${logicalId(queueName)}Dlq`) as CfnQueue;
-    policy(`${logicalId(queueName)}DlqPolicy`, dlq.ref, dlq.attrArn, []);
+    policy(`${logicalId(queueName)}DlqPolicy`, dlq.ref, dlq.attrArn, [], []);
   }
 }
 
@@ -152,7 +169,12 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
     retentionInDays: 400,
   });
   const role = addHandlerRole(stack, options, functionName);
-  addQueuePolicies(stack, queues, ruleArnsByQueue, [role.attrArn, ...(options.operatorRoleArns ?? [])]);
+  // `orgbridge dlq` reads the DLQs and moves their messages back to the source queues as this role.
+  const operator = addDlqOperatorRole(stack, topology, options.special.management);
+  addQueuePolicies(stack, queues, ruleArnsByQueue, {
+    consumers: [role.attrArn, operator.attrArn, ...(options.operatorRoleArns ?? [])],
+    redrivers: [operator.attrArn, ...(options.operatorRoleArns ?? [])],
+  });
   addSsmReaderRole(stack, options.special.cicd);
   addStackServiceRoles(stack, kind, topology.handledDetailTypes);
   if (!options.local) addHandlerFunction(stack, options, { functionName, role, logGroup, queues });

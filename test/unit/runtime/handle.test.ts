@@ -13,6 +13,7 @@ import type { AccountKind } from '../../../src/config/model.js';
 import { pingHandler } from '../../../src/handlers/ping.js';
 import { type HandlerRegistry, RequestRejected } from '../../../src/handlers/types.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
+import type { FailureRecord } from '../../../src/runtime/failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
 
 const CICD = '222222222222';
@@ -190,6 +191,55 @@ describe('handleSqsBatch', () => {
     const mixed = deps({ PING: pingHandler });
     const res = await handleSqsBatch([ok, record('{')], mixed.d);
     expect(res.batchItemFailures).toEqual([]);
+  });
+
+  it('records each failed attempt for dlq show; a failure store that fails does not change the outcome', async () => {
+    const failing: HandlerRegistry = {
+      PING: {
+        async handle() {
+          throw new Error('boom');
+        },
+      },
+    };
+    const recorded: FailureRecord[] = [];
+    const { d } = deps(failing);
+    const nonce = '22222222-2222-4222-8222-222222222222';
+    const out = await handleSqsBatch([record(body('PING', ping({ nonce })), 2)], {
+      ...d,
+      failures: {
+        async record(failure) {
+          recorded.push(failure);
+        },
+        lastFailure: async () => undefined,
+      },
+    });
+    expect(out.outcomes[0]).toMatchObject({ status: 'failed' });
+    expect(recorded).toEqual([
+      {
+        type: 'PING',
+        nonce,
+        error: 'Error: boom',
+        attempt: 2,
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
+    // Handled requests leave no failure record.
+    await handleSqsBatch([record(body('PING', ping()), 1)], {
+      ...deps().d,
+      failures: { record: async (f) => void recorded.push(f), lastFailure: async () => undefined },
+    });
+    expect(recorded).toHaveLength(1);
+    const broken = await handleSqsBatch([record(body('PING', ping({ nonce })), 1)], {
+      ...d,
+      failures: {
+        record: async () => {
+          throw new Error('table gone');
+        },
+        lastFailure: async () => undefined,
+      },
+    });
+    expect(broken.outcomes[0]).toMatchObject({ status: 'failed', error: 'Error: boom' });
+    expect(broken.batchItemFailures).toHaveLength(1);
   });
 
   it('runs a request delivered twice in one batch once, and answers the copy from the stored answer', async () => {

@@ -113,11 +113,23 @@ describe('rendered templates', () => {
           const statements = statementsOf(id);
           const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
           expect(bySid.DenySendExceptOrgbridgeRules?.Effect).toBe('Deny');
-          // GetAtt of the role: CloudFormation creates the role before the policy naming it.
+          // GetAtt of the roles: CloudFormation creates them before the policy naming them. The
+          // DLQ operator reads the DLQ and sends back to the source queue (orgbridge dlq redrive).
+          const consumers = [
+            { 'Fn::GetAtt': ['HandlerRole', 'Arn'] },
+            { 'Fn::GetAtt': ['DlqOperatorRole', 'Arn'] },
+          ];
           expect(bySid.DenyConsumeExceptConsumers?.Condition).toEqual({
-            ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['HandlerRole', 'Arn'] }] },
+            ArnNotEquals: { 'aws:PrincipalArn': consumers },
           });
         }
+        const sourceDeny = statementsOf('OrgbridgeHandlerPolicy').find(
+          (s) => s.Sid === 'DenySendExceptOrgbridgeRules',
+        ) as { Condition: { ArnNotEquals: Record<string, unknown> } };
+        expect(sourceDeny.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual([
+          { 'Fn::GetAtt': ['DlqOperatorRole', 'Arn'] },
+        ]);
+        expect(sourceDeny.Condition.ArnNotEquals['aws:SourceArn']).toBeDefined();
         const dlqDeny = statementsOf('OrgbridgeHandlerDlqPolicy').find(
           (s) => s.Sid === 'DenySendExceptOrgbridgeRules',
         );
@@ -595,6 +607,31 @@ describe('guardrails catch what they are for', () => {
     // A deny with any other condition may not apply to the forger: it does not count.
     const weak = queuePolicy('Q', { StringEquals: { 'aws:PrincipalAccount': '222222222222' } });
     expect(run({ ...queue, ...weak })).toEqual(['OB-SEC-6', 'OB-SEC-7']);
+    // The send deny may also except a role the template creates (the DLQ operator's redrive),
+    // never a principal from elsewhere.
+    const exceptingSender = (sender: unknown) => ({
+      P: {
+        Type: 'AWS::SQS::QueuePolicy',
+        Properties: {
+          Queues: [{ Ref: 'Q' }],
+          PolicyDocument: {
+            Statement: [
+              denySendExceptRulesStatement('arn', { ruleArns: ['arn:aws:events:us-east-1:1:rule/b/r'] }, [
+                sender,
+              ]),
+              denyConsumeExceptStatement('arn', ['arn:aws:iam::1:role/handler']),
+            ],
+          },
+        },
+      },
+    });
+    const operator = {
+      Op: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [] } } },
+    };
+    expect(run({ ...queue, ...operator, ...exceptingSender({ 'Fn::GetAtt': ['Op', 'Arn'] }) })).toEqual([]);
+    expect(run({ ...queue, ...exceptingSender('arn:aws:iam::999999999999:role/outsider') })).toEqual([
+      'OB-SEC-6',
+    ]);
   });
 
   it('flag a Lambda fed by a queue whose visibility is under 6x its timeout (plus batching window)', () => {

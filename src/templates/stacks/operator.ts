@@ -1,0 +1,75 @@
+import type { Stack } from 'aws-cdk-lib';
+import { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { ROLE_NAMES } from '../../protocol/names.js';
+import { EVENT_TARGET_DLQ } from '../../protocol/topology.js';
+import type { KindTopologyView } from '../topology-view.js';
+import { accountRootPrincipal, policyDocument } from './common.js';
+
+/**
+ * `orgbridge-dlq-operator`: what `orgbridge dlq list | show | redrive` assumes in each account,
+ * from the management account (where an operator runs orgbridge). It reads the dead-letter
+ * queues and the handlers' failure records, and moves DLQ messages back to their source queue.
+ *
+ * A redrive needs sqs:StartMessageMoveTask, ReceiveMessage, DeleteMessage and GetQueueAttributes
+ * on the DLQ and SendMessage on the destination (the source queue)
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html).
+ * A handler queue policy that denies sqs:SendMessage to everyone but EventBridge and the handler
+ * role must therefore except this role too (its ARN, `aws:PrincipalArn`), or redrive fails with
+ * AccessDenied; see docs/operations.md.
+ */
+export function addDlqOperatorRole(
+  stack: Stack,
+  topology: KindTopologyView,
+  managementAccountId: string,
+): CfnRole {
+  const queueArn = (name: string) => `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${name}`;
+  const sources = [topology.handlerQueue, ...topology.extraQueues];
+  const dlqs = [...sources.map((q) => q.dlqName), EVENT_TARGET_DLQ];
+  return new CfnRole(stack, 'DlqOperatorRole', {
+    roleName: ROLE_NAMES.dlqOperator,
+    description: 'orgbridge: orgbridge dlq list, show and redrive, from the management account',
+    assumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: accountRootPrincipal(managementAccountId) },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    },
+    policies: [
+      {
+        policyName: 'dead-letter-queues',
+        policyDocument: policyDocument([
+          {
+            sid: 'ReadAndRedriveDeadLetterQueues',
+            actions: [
+              'sqs:GetQueueUrl',
+              'sqs:GetQueueAttributes',
+              'sqs:ReceiveMessage',
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:StartMessageMoveTask',
+              'sqs:ListMessageMoveTasks',
+              'sqs:CancelMessageMoveTask',
+            ],
+            resources: dlqs.map(queueArn),
+          },
+          {
+            sid: 'SendBackToSourceQueues',
+            actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+            resources: sources.map((q) => queueArn(q.name)),
+          },
+          {
+            sid: 'ReadFailureRecords',
+            actions: ['dynamodb:GetItem'],
+            resources: [
+              `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${topology.idempotencyTable}`,
+            ],
+          },
+        ]),
+      },
+    ],
+  });
+}
