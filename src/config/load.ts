@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { OrgbridgeError } from '../errors.js';
+import { isCustomizationFile, STACKS_DIRECTORY } from './customizations.js';
 import type { ResolvedConfig } from './model.js';
 import { ACCOUNTS_FILE, analyzeConfig, type ConfigAnalysis, ECR_FILE, parseConfig } from './parse.js';
 import { isPolicyFile } from './policies.js';
@@ -25,6 +26,11 @@ export async function readConfigFiles(directory: string): Promise<SourceFile[]> 
   for (const path of await listFiles(join(root, 'policies'))) {
     const relativePath = relative(root, path).split(sep).join('/');
     if (isPolicyFile(relativePath)) files.push({ path: relativePath, text: await readFile(path, 'utf8') });
+  }
+  for (const path of await listFiles(join(root, STACKS_DIRECTORY))) {
+    const relativePath = relative(root, path).split(sep).join('/');
+    if (isCustomizationFile(relativePath))
+      files.push({ path: relativePath, text: await readFile(path, 'utf8') });
   }
   return files;
 }
