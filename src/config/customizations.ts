@@ -51,7 +51,7 @@ const selectorShape = {
 };
 const selectorSchema = z.strictObject(selectorShape);
 
-export const customizationSchema = z
+const customizationSchema = z
   .strictObject({
     description: z.string().optional(),
     targets: selectorSchema.describe('accounts that get the stack: any selector matching selects'),
@@ -75,7 +75,15 @@ export const customizationSchema = z
     keep_on_retire: z.boolean().optional().describe('keep the stacks when the account goes to the morgue'),
   })
   .describe('orgbridge stacks/<name>/stack.yml');
-export type CustomizationInput = z.infer<typeof customizationSchema>;
+type CustomizationInput = z.infer<typeof customizationSchema>;
+
+/** JSON Schema of stack.yml for editors (`orgbridge schema --stack`). */
+export function customizationJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(customizationSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}
 
 export interface TemplateParameter {
   readonly name: string;

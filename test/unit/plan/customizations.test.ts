@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/model.js';
 import {
   applyOrder,
-  customizationsSection,
   customizationStackTags,
+  customizationsSection,
   customizationTemplateKey,
   type ObservedCustomizationStack,
   planCustomizations,
