@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
+import { isCustomizationFile, STACKS_DIRECTORY } from './customizations.js';
 import type { ResolvedConfig } from './model.js';
 import { ACCOUNTS_FILE, analyzeConfig, type ConfigAnalysis, ECR_FILE } from './parse.js';
 import { isPolicyFile } from './policies.js';
@@ -34,6 +35,11 @@ async function readConfigDirectory(directory: string): Promise<ConfigDirectory> 
     const relativePath = relative(root, path).split(sep).join('/');
     if (isPolicyFile(relativePath)) files.push({ path: relativePath, text: await readFile(path, 'utf8') });
     else if (relativePath !== SCP_TESTS_FILE) unread.push(unreadPolicyFile(relativePath));
+  }
+  for (const path of await listFiles(join(root, STACKS_DIRECTORY))) {
+    const relativePath = relative(root, path).split(sep).join('/');
+    if (isCustomizationFile(relativePath))
+      files.push({ path: relativePath, text: await readFile(path, 'utf8') });
   }
   return { files, unread };
 }

@@ -1,3 +1,4 @@
+import type { Customization } from './customizations.js';
 /**
  * The resolved model: what every stage after `src/config` consumes. Plain readonly data,
  * JSON-serialisable, so `--json` output, snapshots and benchmarks use it directly.
@@ -205,4 +206,9 @@ export interface ResolvedConfig {
   /** Declared with `policies.scp.FullAWSAccess`; undefined: FullAWSAccess is left alone. */
   readonly full_aws_access?: FullAwsAccessSettings;
   readonly unmanaged: UnmanagedSettings;
+  /**
+   * The user's own stacks (`stacks/<name>/`, docs/customizations.md), in file order; absent
+   * when the config has none.
+   */
+  readonly customizations?: readonly Customization[];
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { compareByLocation, OrgbridgeError } from '../errors.js';
 import { checkBackupRegions } from './backup-policy.js';
+import { checkCustomizationTargets, parseCustomizationFiles } from './customizations.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { checkBackupAttachments, isPolicyFile, parsePolicyFiles } from './policies.js';
@@ -24,7 +25,7 @@ import {
   unmanagedSchema,
 } from './schema.js';
 import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
-import { runRules } from './validate.js';
+import { knownOrganizationUnits, runRules } from './validate.js';
 
 /**
  * The pure core of `loadConfig`: files in, resolved configuration or every error out.
@@ -111,6 +112,18 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     // Nesting deep enough to exhaust the stack is reported by the policy checks already.
     if (!(e instanceof RangeError)) throw e;
   }
+  const customizations = parseCustomizationFiles(files);
+  errors.push(
+    ...customizations.errors,
+    ...checkCustomizationTargets(customizations, {
+      scopes: Object.keys(resolved.config.scopes),
+      organization_units: [...knownOrganizationUnits(resolved.config)],
+      accounts: resolved.config.accounts.map((a) => a.key),
+    }),
+  );
+  const config = customizations.customizations.length
+    ? { ...resolved.config, customizations: customizations.customizations }
+    : resolved.config;
   errors.push(
     ...runRules({
       config: resolved.config,
@@ -120,7 +133,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
       ecr: ecrInput,
     }),
   );
-  return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config: resolved.config };
+  return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config };
 }
 
 function sortErrors(errors: readonly OrgbridgeError[]): OrgbridgeError[] {

@@ -63,6 +63,30 @@ const access = z
   )
   .describe('Group -> roles it may assume in the account, e.g. `rw: PowerUser,Developer`');
 
+/**
+ * IAM account aliases: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccountAlias.html
+ * (3-63 characters, `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
+ */
+export const ACCOUNT_ALIAS_PATTERN = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
+/**
+ * The IAM account password policy, one key per UpdateAccountPasswordPolicy field with its range:
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
+ * A layer's policy replaces the inherited one as a whole (like `regions`).
+ */
+const passwordPolicy = z
+  .strictObject({
+    minimum_length: z.int().min(6).max(128).optional(),
+    require_symbols: z.boolean().optional(),
+    require_numbers: z.boolean().optional(),
+    require_uppercase: z.boolean().optional(),
+    require_lowercase: z.boolean().optional(),
+    allow_users_to_change: z.boolean().optional(),
+    max_age_days: z.int().min(1).max(1095).optional(),
+    reuse_prevention: z.int().min(1).max(24).optional(),
+    hard_expiry: z.boolean().optional(),
+  })
+  .describe('IAM password policy of the account; a layer replaces the inherited policy');
+
 /** Settings every layer (defaults, scope, account) may set; the most specific layer wins. */
 export const settingsShape = {
   region: region.optional().describe('Primary region of the account'),
@@ -86,6 +110,15 @@ export const settingsShape = {
     .optional()
     .describe('Let AWS log delivery (ELB, VPC flow logs, WAF, ...) write to the central logs bucket'),
   protect: z.boolean().optional().describe('Never retire or close the account'),
+  alias: z
+    .string()
+    .regex(ACCOUNT_ALIAS_PATTERN, {
+      error:
+        "must be 3-63 lowercase letters, digits and single '-', starting and ending with a letter or digit",
+    })
+    .optional()
+    .describe('IAM account alias (sign-in URL); default: the account name, lowercased'),
+  password_policy: passwordPolicy.optional(),
   tags: tags.optional(),
 };
 
@@ -100,6 +133,8 @@ export const SETTING_NAMES = [
   'use_cfr',
   'logging',
   'protect',
+  'alias',
+  'password_policy',
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
 

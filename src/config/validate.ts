@@ -3,6 +3,7 @@ import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { accountTagProblem, TAG_PROBLEM_CODES } from './account-tags.js';
 import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
+import { checkAliases } from './iam-settings.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
 import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
@@ -694,6 +695,7 @@ export const RULES: readonly Rule[] = [
   accountTags,
   accessSettings,
   unmanagedAndPolicyTargets,
+  { name: 'account-aliases', check: ({ config }) => checkAliases(config.accounts) },
 ];
 
 /**

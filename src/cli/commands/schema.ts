@@ -5,8 +5,9 @@ export function registerSchema(program: Command, ctx: CliContext): void {
   program
     .command('schema')
     .description('print the JSON Schema of accounts.yml (for `# yaml-language-server: $schema=...`)')
-    .action(async () => {
-      const { accountsJsonSchema } = await import('../../config/index.js');
-      ctx.io.out(JSON.stringify(accountsJsonSchema(), null, 2));
+    .option('--stack', 'the JSON Schema of a customization definition (stacks/<name>/stack.yml) instead')
+    .action(async (options: { stack?: boolean }) => {
+      const { accountsJsonSchema, customizationJsonSchema } = await import('../../config/index.js');
+      ctx.io.out(JSON.stringify(options.stack ? customizationJsonSchema() : accountsJsonSchema(), null, 2));
     });
 }

@@ -169,4 +169,21 @@ describe('orgbridge schema', () => {
     ]);
     expect(schema.additionalProperties).toBe(false);
   });
+
+  it('prints the JSON Schema of a customization definition with --stack', async () => {
+    const { code, stdout } = await run('schema', '--stack');
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout) as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual([
+      'description',
+      'targets',
+      'exclude',
+      'regions',
+      'parameters',
+      'depends_on',
+      'termination_protection',
+      'keep_on_retire',
+    ]);
+    expect(schema.required).toEqual(['targets']);
+  });
 });

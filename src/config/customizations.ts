@@ -1,0 +1,505 @@
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { issuesToErrors } from './issues.js';
+import type { ResolvedAccount } from './model.js';
+import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
+
+/**
+ * Account customizations: the user's own CloudFormation stacks, one directory per
+ * customization under `stacks/` (docs/customizations.md, docs/dsl.md#stacks):
+ *
+ *   stacks/<name>/stack.yml      the definition: targets, regions, parameters, depends_on
+ *   stacks/<name>/template.yml   the template (or template.yaml / template.json)
+ *
+ * Pure: files in, definitions and per-account/region stack instances out, every error positioned.
+ */
+
+export const STACKS_DIRECTORY = 'stacks';
+const DEFINITION_FILE = 'stack.yml';
+const TEMPLATE_FILES = ['template.yml', 'template.yaml', 'template.json'] as const;
+/**
+ * orgbridge uploads every template to S3 and passes TemplateURL, whose limit is 1 MB (a
+ * TemplateBody is limited to 51,200 bytes): "Template body size in an Amazon S3 object: 1 MB".
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+ */
+export const TEMPLATE_SIZE_LIMIT = 1_000_000;
+/**
+ * Also from the limits page: 200 parameters per template. Names of user stacks start with
+ * `custom-` so the customization role's boundary can be scoped to them (docs/customizations.md).
+ */
+export const CUSTOM_STACK_PREFIX = 'custom-';
+/**
+ * Stack names: letters, digits and hyphens, starting with a letter, at most 128 characters
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html).
+ * The customization name is the rest of it.
+ */
+const CUSTOMIZATION_NAME_PATTERN = /^[a-z][a-z0-9-]{0,99}$/;
+/** Placeholders of parameter values; `{tag:<key>}` reads one of the account's tags. */
+export const PARAMETER_PLACEHOLDERS = ['key', 'name', 'service', 'scope', 'environment', 'region'] as const;
+
+const stringList = z.array(z.string().min(1)).min(1);
+const selectorShape = {
+  scopes: stringList.optional().describe('scope names'),
+  organization_units: stringList.optional().describe('OU paths from the root; an OU selects its sub-OUs too'),
+  accounts: stringList.optional().describe('account keys'),
+  tags: z
+    .record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe('tag key -> value the account must carry (all must match)'),
+};
+const selectorSchema = z.strictObject(selectorShape);
+
+const customizationSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    targets: selectorSchema.describe('accounts that get the stack: any selector matching selects'),
+    exclude: selectorSchema.optional().describe('accounts left out even when a target selects them'),
+    regions: z
+      .union([
+        z.literal('account'),
+        z.literal('all'),
+        z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)).min(1),
+      ])
+      .optional()
+      .describe("'account' (default): the account's region; 'all': its regions; or a list"),
+    parameters: z
+      .record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe(
+        'template parameter -> value; {key} {name} {service} {scope} {environment} {region} {tag:<key>}',
+      ),
+    depends_on: z.array(z.string().min(1)).optional().describe('customizations deployed before this one'),
+    termination_protection: z.boolean().optional().describe('refuse to delete the stack (default false)'),
+    keep_on_retire: z.boolean().optional().describe('keep the stacks when the account goes to the morgue'),
+  })
+  .describe('orgbridge stacks/<name>/stack.yml');
+type CustomizationInput = z.infer<typeof customizationSchema>;
+
+/** JSON Schema of stack.yml for editors (`orgbridge schema --stack`). */
+export function customizationJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(customizationSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}
+
+export interface TemplateParameter {
+  readonly name: string;
+  /** A parameter without a Default must be given a value. */
+  readonly required: boolean;
+}
+
+export interface Customization {
+  readonly name: string;
+  readonly stack_name: string;
+  readonly definition_file: string;
+  readonly template_file: string;
+  readonly template_body: string;
+  readonly targets: z.infer<typeof selectorSchema>;
+  readonly exclude?: z.infer<typeof selectorSchema>;
+  readonly regions: 'account' | 'all' | readonly string[];
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly depends_on: readonly string[];
+  readonly termination_protection: boolean;
+  readonly keep_on_retire: boolean;
+}
+
+/** One stack to exist: a customization in one account and region, parameters interpolated. */
+export interface CustomizationInstance {
+  readonly customization: string;
+  readonly stack_name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export function isCustomizationFile(path: string): boolean {
+  const parts = path.split('/');
+  return (
+    parts.length === 3 &&
+    parts[0] === STACKS_DIRECTORY &&
+    (parts[2] === DEFINITION_FILE || (TEMPLATE_FILES as readonly string[]).includes(parts[2] as string))
+  );
+}
+
+export interface ParsedCustomizations {
+  readonly customizations: readonly Customization[];
+  readonly errors: readonly OrgbridgeError[];
+  /** Where each definition's keys are, for the checks against the accounts. */
+  readonly docs: ReadonlyMap<string, ParsedYaml>;
+}
+
+/** Reads every `stacks/<name>/` directory: definition and template checked on their own. */
+export function parseCustomizationFiles(files: readonly SourceFile[]): ParsedCustomizations {
+  const errors: OrgbridgeError[] = [];
+  const customizations: Customization[] = [];
+  const docs = new Map<string, ParsedYaml>();
+  const byName = new Map<string, SourceFile[]>();
+  for (const file of files.filter((f) => isCustomizationFile(f.path))) {
+    const name = file.path.split('/')[1] as string;
+    byName.set(name, [...(byName.get(name) ?? []), file]);
+  }
+  for (const [name, group] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const definitionFile = group.find((f) => f.path.endsWith(`/${DEFINITION_FILE}`));
+    const templates = group.filter((f) => f !== definitionFile);
+    const at = { file: (definitionFile ?? group[0])?.path ?? STACKS_DIRECTORY, line: 1, column: 1 };
+    if (!CUSTOMIZATION_NAME_PATTERN.test(name)) {
+      errors.push(
+        new OrgbridgeError('DSL_CUSTOMIZATION_NAME', `stacks/${name}: invalid customization name`, {
+          location: at,
+          hint: 'lowercase letters, digits and -, starting with a letter, at most 100 characters (it becomes the stack name custom-<name>)',
+        }),
+      );
+      continue;
+    }
+    if (!definitionFile || templates.length !== 1) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_CUSTOMIZATION_FILES',
+          `stacks/${name} needs one ${DEFINITION_FILE} and one template (${TEMPLATE_FILES.join(', ')})`,
+          { location: at, hint: `found: ${group.map((f) => f.path).join(', ')}` },
+        ),
+      );
+      continue;
+    }
+    const template = templates[0] as SourceFile;
+    let doc: ParsedYaml;
+    try {
+      doc = parseYaml(definitionFile);
+    } catch (e) {
+      if (!(e instanceof YamlSyntaxErrors)) throw e;
+      errors.push(...e.errors);
+      continue;
+    }
+    const parsed = customizationSchema.safeParse(doc.value ?? {});
+    if (!parsed.success) {
+      errors.push(...issuesToErrors(doc, [], customizationSchema, doc.value, parsed.error.issues));
+      continue;
+    }
+    docs.set(name, doc);
+    const declared = templateParameters(template, errors);
+    if (declared) errors.push(...checkParameters(doc, parsed.data, declared, template.path));
+    errors.push(...checkInterpolations(doc, parsed.data));
+    customizations.push(toCustomization(name, definitionFile.path, template, parsed.data));
+  }
+  errors.push(...checkDependencies(customizations, docs));
+  return { customizations, errors, docs };
+}
+
+function toCustomization(
+  name: string,
+  definitionFile: string,
+  template: SourceFile,
+  input: CustomizationInput,
+): Customization {
+  return {
+    name,
+    stack_name: `${CUSTOM_STACK_PREFIX}${name}`,
+    definition_file: definitionFile,
+    template_file: template.path,
+    template_body: template.text,
+    targets: input.targets,
+    ...(input.exclude ? { exclude: input.exclude } : {}),
+    regions: input.regions ?? 'account',
+    parameters: Object.fromEntries(Object.entries(input.parameters ?? {}).map(([k, v]) => [k, String(v)])),
+    depends_on: input.depends_on ?? [],
+    termination_protection: input.termination_protection ?? false,
+    keep_on_retire: input.keep_on_retire ?? false,
+  };
+}
+
+/**
+ * The template's declared parameters, or undefined when the template is unusable (reported).
+ * CloudFormation YAML uses short-form tags (`!Ref`, `!Sub`); `yaml` keeps their values and only
+ * warns about the unknown tags, which is all this check needs.
+ */
+function templateParameters(template: SourceFile, errors: OrgbridgeError[]): TemplateParameter[] | undefined {
+  const at: SourceLocation = { file: template.path, line: 1, column: 1 };
+  const size = Buffer.byteLength(template.text, 'utf8');
+  if (size > TEMPLATE_SIZE_LIMIT) {
+    errors.push(
+      new OrgbridgeError(
+        'DSL_TEMPLATE_TOO_LARGE',
+        `${template.path} is ${size} bytes; CloudFormation accepts templates up to ${TEMPLATE_SIZE_LIMIT} bytes`,
+        { location: at, hint: 'split it into nested stacks or several customizations' },
+      ),
+    );
+    return undefined;
+  }
+  const doc = parseDocument(template.text, { prettyErrors: false, uniqueKeys: false });
+  const [first] = doc.errors;
+  if (first) {
+    const [line = 1, column = 1] = first.linePos?.[0] ? [first.linePos[0].line, first.linePos[0].col] : [];
+    errors.push(
+      new OrgbridgeError('DSL_TEMPLATE_SYNTAX', `${template.path}: ${first.message.split('\n')[0]}`, {
+        location: { file: template.path, line, column },
+      }),
+    );
+    return undefined;
+  }
+  const value = doc.toJS() as unknown;
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(value) || !isMap(value.Resources)) {
+    errors.push(
+      new OrgbridgeError('DSL_TEMPLATE_INVALID', `${template.path} has no Resources section`, {
+        location: at,
+        hint: 'a CloudFormation template needs at least one resource under Resources:',
+      }),
+    );
+    return undefined;
+  }
+  const parameters = isMap(value.Parameters) ? value.Parameters : {};
+  return Object.entries(parameters).map(([name, spec]) => ({
+    name,
+    required: !(isMap(spec) && Object.hasOwn(spec, 'Default')),
+  }));
+}
+
+function checkParameters(
+  doc: ParsedYaml,
+  input: CustomizationInput,
+  declared: readonly TemplateParameter[],
+  templatePath: string,
+): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  const names = declared.map((p) => p.name);
+  const given = input.parameters ?? {};
+  for (const name of Object.keys(given)) {
+    if (names.includes(name)) continue;
+    const suggestion = didYouMean(name, names);
+    errors.push(
+      new OrgbridgeError(
+        'DSL_CUSTOMIZATION_PARAMETER',
+        `parameter '${name}' is not declared by ${templatePath}${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+        {
+          location: doc.locate(['parameters', name], 'key'),
+          hint: names.length
+            ? `the template declares: ${names.join(', ')}`
+            : 'the template declares no parameters',
+        },
+      ),
+    );
+  }
+  for (const parameter of declared) {
+    if (!parameter.required || Object.hasOwn(given, parameter.name)) continue;
+    errors.push(
+      new OrgbridgeError(
+        'DSL_CUSTOMIZATION_PARAMETER_MISSING',
+        `${templatePath} requires parameter '${parameter.name}' (it has no Default)`,
+        {
+          location: doc.locate(input.parameters ? ['parameters'] : [], 'key'),
+          hint: `add it under parameters: in ${doc.file}, or give it a Default in the template`,
+        },
+      ),
+    );
+  }
+  return errors;
+}
+
+const PLACEHOLDER = /\{([^}]*)\}/g;
+
+function checkInterpolations(doc: ParsedYaml, input: CustomizationInput): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  for (const [name, value] of Object.entries(input.parameters ?? {})) {
+    if (typeof value !== 'string') continue;
+    for (const match of value.matchAll(PLACEHOLDER)) {
+      const placeholder = match[1] as string;
+      if ((PARAMETER_PLACEHOLDERS as readonly string[]).includes(placeholder)) continue;
+      if (/^tag:.+$/.test(placeholder)) continue;
+      const suggestion = didYouMean(placeholder, PARAMETER_PLACEHOLDERS);
+      errors.push(
+        new OrgbridgeError(
+          'DSL_UNKNOWN_PLACEHOLDER',
+          `parameters.${name}: unknown placeholder {${placeholder}}${suggestion ? `; did you mean {${suggestion}}?` : ''}`,
+          {
+            location: doc.locate(['parameters', name], 'value'),
+            hint: `placeholders: ${PARAMETER_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} {tag:<key>}`,
+          },
+        ),
+      );
+    }
+  }
+  return errors;
+}
+
+/** Unknown names in depends_on, and cycles (each reported once, at one member's depends_on). */
+function checkDependencies(
+  customizations: readonly Customization[],
+  docs: ReadonlyMap<string, ParsedYaml>,
+): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  const names = customizations.map((c) => c.name);
+  const byName = new Map(customizations.map((c) => [c.name, c]));
+  for (const c of customizations) {
+    const doc = docs.get(c.name) as ParsedYaml;
+    c.depends_on.forEach((dependency, i) => {
+      if (byName.has(dependency)) return;
+      const suggestion = didYouMean(dependency, names);
+      errors.push(
+        new OrgbridgeError(
+          'DSL_CUSTOMIZATION_DEPENDENCY',
+          `depends_on: no customization '${dependency}'${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+          {
+            location: doc.locate(['depends_on', i], 'value'),
+            hint: `customizations: ${names.join(', ') || 'none'}`,
+          },
+        ),
+      );
+    });
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(name)), name];
+      const doc = docs.get(name) as ParsedYaml;
+      errors.push(
+        new OrgbridgeError('DSL_CUSTOMIZATION_CYCLE', `depends_on forms a cycle: ${cycle.join(' -> ')}`, {
+          location: doc.locate(['depends_on'], 'key'),
+          hint: 'remove one of these dependencies',
+        }),
+      );
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const dependency of byName.get(name)?.depends_on ?? []) {
+      if (byName.has(dependency)) visit(dependency, [...trail, name]);
+    }
+    state.set(name, 'done');
+  };
+  for (const name of names) visit(name, []);
+  return errors;
+}
+
+/** Customizations in an order where each comes after everything it depends on (no cycles). */
+export function dependencyOrder(customizations: readonly Customization[]): Customization[] {
+  const byName = new Map(customizations.map((c) => [c.name, c]));
+  const ordered: Customization[] = [];
+  const seen = new Set<string>();
+  const visit = (c: Customization): void => {
+    if (seen.has(c.name)) return;
+    seen.add(c.name);
+    for (const d of c.depends_on) {
+      const dependency = byName.get(d);
+      if (dependency) visit(dependency);
+    }
+    ordered.push(c);
+  };
+  for (const c of customizations) visit(c);
+  return ordered;
+}
+
+/** Checks every target and exclusion names a scope, OU or account that exists. */
+export function checkCustomizationTargets(
+  parsed: ParsedCustomizations,
+  known: { scopes: readonly string[]; organization_units: readonly string[]; accounts: readonly string[] },
+): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  const kinds = [
+    ['scopes', known.scopes, 'scope'],
+    ['organization_units', known.organization_units, 'OU'],
+    ['accounts', known.accounts, 'account'],
+  ] as const;
+  for (const c of parsed.customizations) {
+    const doc = parsed.docs.get(c.name) as ParsedYaml;
+    for (const section of ['targets', 'exclude'] as const) {
+      const selector = c[section];
+      if (!selector) continue;
+      for (const [field, names, what] of kinds) {
+        (selector[field] ?? []).forEach((value, i) => {
+          if (names.includes(value)) return;
+          const suggestion = didYouMean(value, names);
+          errors.push(
+            new OrgbridgeError(
+              'DSL_CUSTOMIZATION_TARGET',
+              `${section}.${field}: no ${what} '${value}'${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+              {
+                location: doc.locate([section, field, i], 'value'),
+                hint: `check the ${what} in accounts.yml`,
+              },
+            ),
+          );
+        });
+      }
+    }
+  }
+  return errors;
+}
+
+function selects(selector: Customization['targets'], account: ResolvedAccount): boolean {
+  if (selector.scopes?.includes(account.scope)) return true;
+  if (selector.accounts?.includes(account.key)) return true;
+  if (
+    selector.organization_units?.some(
+      (ou) => ou === '' || account.organization_unit === ou || account.organization_unit.startsWith(`${ou}/`),
+    )
+  )
+    return true;
+  const tags = Object.entries(selector.tags ?? {});
+  return tags.length > 0 && tags.every(([k, v]) => account.tags[k] === String(v));
+}
+
+/** The regions a customization deploys to in one account. */
+export function customizationRegions(c: Customization, account: ResolvedAccount): readonly string[] {
+  if (c.regions === 'account') return [account.region];
+  if (c.regions === 'all') {
+    const regions = account.settings.regions;
+    return Array.isArray(regions) && regions.length ? (regions as string[]) : [account.region];
+  }
+  return c.regions;
+}
+
+/** A parameter value with the account's settings filled in. */
+export function interpolate(value: string, account: ResolvedAccount, region: string): string {
+  return value.replace(PLACEHOLDER, (whole, placeholder: string) => {
+    if (placeholder.startsWith('tag:')) return account.tags[placeholder.slice(4)] ?? '';
+    switch (placeholder) {
+      case 'key':
+        return account.key;
+      case 'name':
+        return account.name;
+      case 'service':
+        return account.service;
+      case 'scope':
+        return account.scope;
+      case 'environment':
+        return account.environment;
+      case 'region':
+        return region;
+      default:
+        return whole;
+    }
+  });
+}
+
+/**
+ * Every stack the configuration wants: per customization (in dependency order), per selected
+ * account, per region. Retired accounts are not in `accounts`, so they select nothing.
+ */
+export function customizationInstances(
+  customizations: readonly Customization[],
+  accounts: readonly ResolvedAccount[],
+): CustomizationInstance[] {
+  const instances: CustomizationInstance[] = [];
+  for (const c of dependencyOrder(customizations)) {
+    for (const account of accounts) {
+      if (!selects(c.targets, account) || (c.exclude && selects(c.exclude, account))) continue;
+      for (const region of customizationRegions(c, account)) {
+        const parameters = Object.fromEntries(
+          Object.entries(c.parameters).map(([k, v]) => [k, interpolate(v, account, region)]),
+        );
+        instances.push({
+          customization: c.name,
+          stack_name: c.stack_name,
+          account: account.key,
+          region,
+          parameters,
+        });
+      }
+    }
+  }
+  return instances;
+}

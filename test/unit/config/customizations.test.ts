@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import {
+  customizationInstances,
+  dependencyOrder,
+  TEMPLATE_SIZE_LIMIT,
+} from '../../../src/config/customizations.js';
+import type { SourceFile } from '../../../src/config/source.js';
+import { errorsOf, lineOf, resolveOk, withAccounts } from './support.js';
+
+const ACCOUNTS = withAccounts(`  foo:
+    scope: dev
+    service: payments
+    region: us-east-1
+    tags:
+      tier: gold
+  bar:
+    scope: dev
+    tags:
+      tier: bronze
+`);
+
+const SSM_TEMPLATE = `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Service:
+    Type: String
+  Prefix:
+    Type: String
+    Default: /platform
+Resources:
+  Parameter:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub '\${Prefix}/service'
+      Type: String
+      Value: !Ref Service
+`;
+
+function stack(name: string, definition: string, template = SSM_TEMPLATE): SourceFile[] {
+  return [
+    { path: `stacks/${name}/stack.yml`, text: definition },
+    { path: `stacks/${name}/template.yml`, text: template },
+  ];
+}
+
+const SSM = `targets:
+  scopes: [dev]
+regions: all
+parameters:
+  Service: '{service}-{region}-{tag:tier}'
+`;
+
+describe('customizations (stacks/<name>/)', () => {
+  it('resolves definitions and expands them per selected account and region, parameters interpolated', () => {
+    const config = resolveOk(ACCOUNTS, stack('ssm', SSM));
+    expect(config.customizations?.map((c) => [c.name, c.stack_name, c.regions])).toEqual([
+      ['ssm', 'custom-ssm', 'all'],
+    ]);
+    const instances = customizationInstances(config.customizations ?? [], config.accounts);
+    expect(instances.map((i) => `${i.account}/${i.region}=${i.parameters.Service}`)).toEqual([
+      'bar/ap-southeast-2=bar-ap-southeast-2-bronze',
+      'bar/us-east-1=bar-us-east-1-bronze',
+      'foo/ap-southeast-2=payments-ap-southeast-2-gold',
+      'foo/us-east-1=payments-us-east-1-gold',
+    ]);
+  });
+
+  it('selects by OU (sub-OUs included), account key and tags, minus exclusions; default region is the account region', () => {
+    const definition = `targets:
+  organization_units: [Internal]
+  tags: { tier: gold }
+exclude:
+  accounts: [mgmt, cicd, identity]
+parameters:
+  Service: x
+`;
+    const config = resolveOk(ACCOUNTS, stack('ssm', definition));
+    const instances = customizationInstances(config.customizations ?? [], config.accounts);
+    // Internal holds Internal/Dev (foo, bar) and Internal/Infra (the special accounts).
+    expect(instances.map((i) => `${i.account}/${i.region}`)).toEqual([
+      'audit/ap-southeast-2',
+      'bar/ap-southeast-2',
+      'dns/ap-southeast-2',
+      'foo/us-east-1',
+      'logs/ap-southeast-2',
+    ]);
+  });
+
+  it('orders customizations by depends_on', () => {
+    const config = resolveOk(ACCOUNTS, [
+      ...stack('zeta', `targets: { accounts: [foo] }\nparameters: { Service: z }\n`),
+      ...stack('alpha', `targets: { accounts: [foo] }\ndepends_on: [zeta]\nparameters: { Service: a }\n`),
+    ]);
+    expect(dependencyOrder(config.customizations ?? []).map((c) => c.name)).toEqual(['zeta', 'alpha']);
+    expect(
+      customizationInstances(config.customizations ?? [], config.accounts).map((i) => i.customization),
+    ).toEqual(['zeta', 'alpha']);
+  });
+
+  it('reports unknown targets with positions and a did-you-mean', () => {
+    const definition = `targets:
+  scopes: [dve]
+  accounts: [fooo]
+  organization_units: [Internal/Nope]
+parameters:
+  Service: x
+`;
+    const errors = errorsOf(ACCOUNTS, stack('ssm', definition));
+    expect(errors.map((e) => [e.code, e.location?.file, e.location?.line, e.message])).toEqual([
+      [
+        'DSL_CUSTOMIZATION_TARGET',
+        'stacks/ssm/stack.yml',
+        2,
+        "targets.scopes: no scope 'dve'; did you mean 'dev'?",
+      ],
+      [
+        'DSL_CUSTOMIZATION_TARGET',
+        'stacks/ssm/stack.yml',
+        3,
+        "targets.accounts: no account 'fooo'; did you mean 'foo'?",
+      ],
+      [
+        'DSL_CUSTOMIZATION_TARGET',
+        'stacks/ssm/stack.yml',
+        4,
+        expect.stringContaining("no OU 'Internal/Nope'"),
+      ],
+    ]);
+  });
+
+  it('reports parameters the template does not declare, required ones missing, and bad placeholders', () => {
+    const definition = `targets:
+  scopes: [dev]
+parameters:
+  Servise: '{service}'
+  Prefix: '{enviroment}'
+`;
+    const errors = errorsOf(ACCOUNTS, stack('ssm', definition));
+    expect(errors.map((e) => [e.code, e.location?.line, e.location?.column])).toEqual([
+      ['DSL_CUSTOMIZATION_PARAMETER_MISSING', lineOf(definition, 'parameters:'), 1],
+      ['DSL_CUSTOMIZATION_PARAMETER', lineOf(definition, 'Servise'), 3],
+      ['DSL_UNKNOWN_PLACEHOLDER', lineOf(definition, 'Prefix'), 11],
+    ]);
+    expect(errors[1]?.message).toContain("did you mean 'Service'?");
+    expect(errors[2]?.message).toContain('did you mean {environment}?');
+  });
+
+  it('reports depends_on on unknown customizations and cycles', () => {
+    const errors = errorsOf(ACCOUNTS, [
+      ...stack('a', `targets: { accounts: [foo] }\ndepends_on: [b]\nparameters: { Service: a }\n`),
+      ...stack('b', `targets: { accounts: [foo] }\ndepends_on: [a, missing]\nparameters: { Service: b }\n`),
+    ]);
+    expect(errors.map((e) => [e.code, e.location?.file, e.message])).toEqual([
+      ['DSL_CUSTOMIZATION_CYCLE', 'stacks/a/stack.yml', 'depends_on forms a cycle: a -> b -> a'],
+      ['DSL_CUSTOMIZATION_DEPENDENCY', 'stacks/b/stack.yml', "depends_on: no customization 'missing'"],
+    ]);
+  });
+
+  it('rejects templates over CloudFormation size limit, without Resources, or not parseable', () => {
+    const big = `${SSM_TEMPLATE}Metadata:\n  Padding: '${'x'.repeat(TEMPLATE_SIZE_LIMIT)}'\n`;
+    const errors = errorsOf(ACCOUNTS, [
+      ...stack('big', SSM, big),
+      ...stack('empty', SSM, 'Parameters: {}\n'),
+      ...stack('broken', SSM, 'Resources:\n  - : [\n'),
+    ]);
+    expect(errors.map((e) => [e.code, e.location?.file])).toEqual([
+      ['DSL_TEMPLATE_TOO_LARGE', 'stacks/big/template.yml'],
+      ['DSL_TEMPLATE_SYNTAX', 'stacks/broken/template.yml'],
+      ['DSL_TEMPLATE_INVALID', 'stacks/empty/template.yml'],
+    ]);
+  });
+
+  it('reports unknown keys, a missing template and invalid names', () => {
+    const errors = errorsOf(ACCOUNTS, [
+      ...stack('ssm', `targets: { scopes: [dev] }\nregoins: all\nparameters: { Service: a }\n`),
+      { path: 'stacks/lonely/stack.yml', text: 'targets: { scopes: [dev] }\n' },
+      ...stack('Bad_Name', SSM),
+    ]);
+    expect(errors.map((e) => [e.code, e.location?.file])).toEqual([
+      ['DSL_CUSTOMIZATION_NAME', 'stacks/Bad_Name/stack.yml'],
+      ['DSL_CUSTOMIZATION_FILES', 'stacks/lonely/stack.yml'],
+      ['DSL_UNKNOWN_KEY', 'stacks/ssm/stack.yml'],
+    ]);
+    expect(errors[2]?.message).toContain("did you mean 'regions'?");
+  });
+
+  it('a config without stacks/ has no customizations', () => {
+    expect(resolveOk(ACCOUNTS).customizations).toBeUndefined();
+  });
+});
