@@ -128,6 +128,152 @@ export interface ResolveExtra {
   readonly full_aws_access?: FullAwsAccessSettings;
 }
 
+/** What resolving one account needs from the whole file. */
+interface AccountContext {
+  readonly doc: ParsedYaml;
+  readonly errors: OrgbridgeError[];
+  readonly at: (layer: Provenance['layer'], path: readonly (string | number)[]) => Provenance;
+  readonly expandName: (vars: Record<string, string>) => string;
+  readonly expandEmail?: (vars: Record<string, string>) => string;
+  readonly nameProvenance: Provenance;
+  readonly emailProvenance: Provenance;
+  readonly kindByKey: ReadonlyMap<string, SpecialAccountKind>;
+  readonly standardTags: boolean;
+}
+
+/**
+ * One account over its scope: settings, name and email from the templates, tags (with the
+ * standard ones), access, each with its provenance. `no-region` when no layer sets a region
+ * (reported once per scope by the caller); undefined after an error it pushed.
+ */
+function resolveAccount(
+  ctx: AccountContext,
+  key: string,
+  account: AccountInput,
+  scope: ScopeLayer,
+): ResolvedAccount | 'no-region' | undefined {
+  const {
+    doc,
+    errors,
+    at,
+    expandName,
+    expandEmail,
+    nameProvenance,
+    emailProvenance,
+    kindByKey,
+    standardTags,
+  } = ctx;
+  const keyProvenance = at('account', ['accounts', key]);
+  // Positions inside this account, looked up from its own node rather than from the root.
+  const accountNode = doc.node(['accounts', key]) ?? doc.root;
+  const ownAt = (path: readonly (string | number)[]): Provenance =>
+    doc.provenanceUnder('account', accountNode, path);
+  const provenance: Record<string, Provenance> = { key: keyProvenance };
+  const settings: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const own = account[name];
+    if (own !== undefined) {
+      settings[name] = own;
+      provenance[name] = ownAt([name]);
+    } else {
+      const inherited = scope.settings.get(name);
+      if (inherited) {
+        settings[name] = inherited.value;
+        provenance[name] = inherited.provenance;
+      }
+    }
+  }
+  if (settings.region === undefined) return 'no-region';
+  const region = settings.region as string;
+  const environment = settings.environment as string;
+  const service = account.service ?? key;
+  const scopeProvenance = ownAt(['scope']);
+  const serviceProvenance = account.service !== undefined ? ownAt(['service']) : keyProvenance;
+  provenance.scope = scopeProvenance;
+  provenance.service = serviceProvenance;
+  provenance.organization_unit = scope.ouProvenance;
+
+  const vars: Record<string, string> = { key, service, scope: account.scope, environment, region };
+  const name = account.name ?? expandName(vars);
+  provenance.name = account.name !== undefined ? ownAt(['name']) : nameProvenance;
+  vars.name = name;
+  const email = account.email ?? expandEmail?.(vars);
+  if (email === undefined) {
+    errors.push(
+      new OrgbridgeError('DSL_MISSING_EMAIL', `account '${key}' has no email`, {
+        location: keyProvenance,
+        hint: 'set `email:` on the account, or organization.email_template (e.g. aws+{name}@example.com)',
+      }),
+    );
+    return undefined;
+  }
+  provenance.email = account.email !== undefined ? ownAt(['email']) : emailProvenance;
+
+  const tags: Record<string, string> = {};
+  for (const [tag, provenanceKey, value, from] of scope.inheritedTags) {
+    tags[tag] = value;
+    provenance[provenanceKey] = from;
+  }
+  for (const [tag, value] of Object.entries(account.tags ?? {})) {
+    tags[tag] = String(value);
+    provenance[`tags.${tag}`] = ownAt(['tags', tag]);
+  }
+  for (const tag of standardTags ? SEED_TAG_KEYS : []) {
+    if (tags[tag] !== undefined) {
+      errors.push(
+        new OrgbridgeError('DSL_RESERVED_TAG', `account '${key}': tag '${tag}' is set by orgbridge`, {
+          location: provenance[`tags.${tag}`] ?? provenance.key,
+          hint: `remove it: orgbridge tags every account with ${SEED_TAG_KEYS.join(', ')} from its settings`,
+        }),
+      );
+    }
+  }
+  if (standardTags) {
+    tags.scope = account.scope;
+    tags['service-name'] = service;
+    tags.environment = environment;
+    tags.region = region;
+    provenance['tags.scope'] = scopeProvenance;
+    provenance['tags.service-name'] = serviceProvenance;
+    provenance['tags.environment'] = provenance.environment ?? BUILTIN_PROVENANCE;
+    provenance['tags.region'] = provenance.region ?? BUILTIN_PROVENANCE;
+  }
+
+  let access = scope.access;
+  if (account.access) {
+    access = { ...access, ...parseAccess(account.access, ['accounts', key, 'access'], doc, errors) };
+    for (const group of Object.keys(account.access)) {
+      provenance[`access.${group}`] = ownAt(['access', group]);
+    }
+  }
+  for (const [group, provenanceKey, from] of scope.accessProvenance) {
+    if (!account.access || !Object.hasOwn(account.access, group)) provenance[provenanceKey] = from;
+  }
+  if (account.allowed_dns_domains) {
+    provenance.allowed_dns_domains = ownAt(['allowed_dns_domains']);
+  }
+
+  const resolved: ResolvedAccount = {
+    key,
+    name,
+    email,
+    kind: kindByKey.get(key) ?? 'member',
+    scope: account.scope,
+    organization_unit: scope.resolved.organization_unit,
+    region,
+    environment,
+    service,
+    tags,
+    protect: settings.protect === true,
+    allowed_dns_domains: account.allowed_dns_domains ?? [],
+    access,
+    settings,
+    provenance,
+  };
+  if (account.id !== undefined) (resolved as { id?: string }).id = account.id;
+  return resolved;
+}
+
 export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): ResolveResult {
   const { doc } = input;
   const errors: OrgbridgeError[] = [];
@@ -184,6 +330,17 @@ export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): 
   }
   const standardTags = organization.standard_tags;
 
+  const ctx: AccountContext = {
+    doc,
+    errors,
+    at,
+    expandName,
+    ...(expandEmail ? { expandEmail } : {}),
+    nameProvenance,
+    emailProvenance,
+    kindByKey,
+    standardTags,
+  };
   const keys = [...input.accounts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const accounts: ResolvedAccount[] = [];
   for (const key of keys) {
@@ -194,119 +351,14 @@ export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): 
         errors.push(unknownScopeError(doc, key, account.scope, input.scopes.keys()));
       continue;
     }
-    const keyProvenance = at('account', ['accounts', key]);
-    // Positions inside this account, looked up from its own node rather than from the root.
-    const accountNode = doc.node(['accounts', key]) ?? doc.root;
-    const ownAt = (path: readonly (string | number)[]): Provenance =>
-      doc.provenanceUnder('account', accountNode, path);
-    const provenance: Record<string, Provenance> = { key: keyProvenance };
-    const settings: Record<string, unknown> = {};
-    for (const name of SETTING_NAMES) {
-      const own = account[name];
-      if (own !== undefined) {
-        settings[name] = own;
-        provenance[name] = ownAt([name]);
-      } else {
-        const inherited = scope.settings.get(name);
-        if (inherited) {
-          settings[name] = inherited.value;
-          provenance[name] = inherited.provenance;
-        }
-      }
-    }
-    if (settings.region === undefined) {
+    const resolved = resolveAccount(ctx, key, account, scope);
+    if (resolved === 'no-region') {
       const list = missingRegion.get(account.scope) ?? [];
       list.push(key);
       missingRegion.set(account.scope, list);
       continue;
     }
-    const region = settings.region as string;
-    const environment = settings.environment as string;
-    const service = account.service ?? key;
-    const scopeProvenance = ownAt(['scope']);
-    const serviceProvenance = account.service !== undefined ? ownAt(['service']) : keyProvenance;
-    provenance.scope = scopeProvenance;
-    provenance.service = serviceProvenance;
-    provenance.organization_unit = scope.ouProvenance;
-
-    const vars: Record<string, string> = { key, service, scope: account.scope, environment, region };
-    const name = account.name ?? expandName(vars);
-    provenance.name = account.name !== undefined ? ownAt(['name']) : nameProvenance;
-    vars.name = name;
-    const email = account.email ?? expandEmail?.(vars);
-    if (email === undefined) {
-      errors.push(
-        new OrgbridgeError('DSL_MISSING_EMAIL', `account '${key}' has no email`, {
-          location: keyProvenance,
-          hint: 'set `email:` on the account, or organization.email_template (e.g. aws+{name}@example.com)',
-        }),
-      );
-      continue;
-    }
-    provenance.email = account.email !== undefined ? ownAt(['email']) : emailProvenance;
-
-    const tags: Record<string, string> = {};
-    for (const [tag, provenanceKey, value, from] of scope.inheritedTags) {
-      tags[tag] = value;
-      provenance[provenanceKey] = from;
-    }
-    for (const [tag, value] of Object.entries(account.tags ?? {})) {
-      tags[tag] = String(value);
-      provenance[`tags.${tag}`] = ownAt(['tags', tag]);
-    }
-    for (const tag of standardTags ? SEED_TAG_KEYS : []) {
-      if (tags[tag] !== undefined) {
-        errors.push(
-          new OrgbridgeError('DSL_RESERVED_TAG', `account '${key}': tag '${tag}' is set by orgbridge`, {
-            location: provenance[`tags.${tag}`] ?? provenance.key,
-            hint: `remove it: orgbridge tags every account with ${SEED_TAG_KEYS.join(', ')} from its settings`,
-          }),
-        );
-      }
-    }
-    if (standardTags) {
-      tags.scope = account.scope;
-      tags['service-name'] = service;
-      tags.environment = environment;
-      tags.region = region;
-      provenance['tags.scope'] = scopeProvenance;
-      provenance['tags.service-name'] = serviceProvenance;
-      provenance['tags.environment'] = provenance.environment ?? BUILTIN_PROVENANCE;
-      provenance['tags.region'] = provenance.region ?? BUILTIN_PROVENANCE;
-    }
-
-    let access = scope.access;
-    if (account.access) {
-      access = { ...access, ...parseAccess(account.access, ['accounts', key, 'access'], doc, errors) };
-      for (const group of Object.keys(account.access)) {
-        provenance[`access.${group}`] = ownAt(['access', group]);
-      }
-    }
-    for (const [group, provenanceKey, from] of scope.accessProvenance) {
-      if (!account.access || !Object.hasOwn(account.access, group)) provenance[provenanceKey] = from;
-    }
-    if (account.allowed_dns_domains) {
-      provenance.allowed_dns_domains = ownAt(['allowed_dns_domains']);
-    }
-
-    const resolved: ResolvedAccount = {
-      key,
-      name,
-      email,
-      kind: kindByKey.get(key) ?? 'member',
-      scope: account.scope,
-      organization_unit: scope.resolved.organization_unit,
-      region,
-      environment,
-      service,
-      tags,
-      protect: settings.protect === true,
-      allowed_dns_domains: account.allowed_dns_domains ?? [],
-      access,
-      settings,
-      provenance,
-    };
-    if (account.id !== undefined) (resolved as { id?: string }).id = account.id;
+    if (resolved === undefined) continue;
     accounts.push(resolved);
   }
 
