@@ -311,7 +311,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   const tagActions: TagAccountAction[] = [];
   const retires: RetireAccountAction[] = [];
   const closes: CloseAccountAction[] = [];
-  let unchanged = 0;
+  const state = { unchanged: 0 };
 
   /** OU path -> why it must exist (first reason wins; inputs are visited in sorted order). */
   const neededOus = new Map<string, string>();
@@ -347,291 +347,33 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       : undefined;
   };
 
-  for (const d of desired) {
-    const email = d.email.toLowerCase();
-    const sameEmail = seenEmails.get(email);
-    if (sameEmail !== undefined) {
-      blocked.push({
-        code: 'PLAN_DUPLICATE_EMAIL',
-        key: d.key,
-        message: `accounts '${sameEmail}' and '${d.key}' both use email ${d.email}; AWS account emails are unique: change one`,
-      });
-      continue;
-    }
-    seenEmails.set(email, d.key);
-
-    const found = matchOf(d);
-    if (found && 'code' in found) {
-      blocked.push(found);
-      continue;
-    }
-    const match = found;
-    if (match) {
-      const owner = claimed.get(match.account.id);
-      if (owner !== undefined) {
-        blocked.push({
-          code: 'PLAN_DUPLICATE_MATCH',
-          key: d.key,
-          accountId: match.account.id,
-          message: `accounts '${owner}' and '${d.key}' both match account ${match.account.id}; give each its own \`id:\`, email and name`,
-        });
-        continue;
-      }
-      // Claimed before any other check: a blocked account must never be retired as "gone".
-      claimed.set(match.account.id, d.key);
-      claimedByKey.set(d.key, match.account.id);
-    }
-
-    // Special accounts: created when missing (an empty organization gets the example's), never
-    // moved, tagged, retired or closed once they exist: they carry the pipeline itself.
-    if (d.kind !== 'member' && match) {
-      const want = normalizeOuPath(d.organization_unit);
-      if (d.kind !== 'management' && want !== '' && match.account.ou !== want) {
-        warnings.push({
-          code: 'PLAN_SPECIAL_ACCOUNT_ELSEWHERE',
-          key: d.key,
-          accountId: match.account.id,
-          message: `special account '${d.key}' is in ${displayOu(match.account.ou)}, the DSL says ${displayOu(want)}; orgbridge leaves special accounts where they are: move it by hand`,
-        });
-      }
-      unchanged++;
-      continue;
-    }
-
-    const tagProblem = validateTags(d);
-    if (tagProblem) {
-      blocked.push(tagProblem);
-      continue;
-    }
-    const wantOu = normalizeOuPath(d.organization_unit);
-    if (ouDepth(wantOu) > ouLimit) {
-      blocked.push({
-        code: 'PLAN_OU_TOO_DEEP',
-        key: d.key,
-        message: `account '${d.key}' goes to OU '${wantOu}', ${ouDepth(wantOu)} levels deep; Organizations allows ${ouLimit} below the root`,
-      });
-      continue;
-    }
-    if (inMorgue(wantOu, morgue)) {
-      blocked.push({
-        code: 'PLAN_ACCOUNT_IN_MORGUE_OU',
-        key: d.key,
-        message: `account '${d.key}' is placed in '${wantOu}', inside the morgue OU '${morgue}'; remove the account from the DSL to retire it instead`,
-      });
-      continue;
-    }
-
-    if (!match) {
-      needOu(wantOu, `OU of account '${d.key}'`);
-      creates.push({
-        action: 'create-account',
-        key: d.key,
-        name: d.name,
-        email: d.email,
-        ou: wantOu,
-        tags: { ...d.tags, ...markersOf(d) },
-        reason:
-          d.kind === 'member'
-            ? `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`
-            : `special account '${d.key}' (${d.kind}) does not exist yet`,
-      });
-      continue;
-    }
-
-    const account = match.account;
-    if (account.id === observed.managementAccountId) {
-      blocked.push({
-        code: 'PLAN_MANAGEMENT_AS_MEMBER',
-        key: d.key,
-        accountId: account.id,
-        message: `account '${d.key}' matches the management account ${account.id}; declare it as organization.accounts.management instead of a member account`,
-      });
-      continue;
-    }
-    if (account.status !== 'ACTIVE') {
-      blocked.push({
-        code: 'PLAN_ACCOUNT_CLOSED',
-        key: d.key,
-        accountId: account.id,
-        message: `account '${d.key}' matches account ${account.id} (by ${match.by}), which is ${account.status}; AWS keeps a closed account's email forever: give '${d.key}' a new email (and name)`,
-      });
-      continue;
-    }
-    const retired = inMorgue(account.ou, morgue);
-    const restoring = retired && d.id === account.id;
-    if (retired && !restoring) {
-      blocked.push({
-        code: 'PLAN_ACCOUNT_IN_MORGUE',
-        key: d.key,
-        accountId: account.id,
-        message: `account '${d.key}' matches retired account ${account.id} in the morgue (by ${match.by}); orgbridge never re-creates it: to bring it back, add \`id: ${account.id}\` to '${d.key}', otherwise give '${d.key}' a new email and name`,
-      });
-      continue;
-    }
-
-    // An authoritative config describes the organization as it is: nothing to adopt.
-    if (match.by !== 'key' && !authoritative) {
-      const formerKey = account.tags[MARKERS.key];
-      const how =
-        match.by === 'id'
-          ? `\`id: ${account.id}\` is given in the DSL`
-          : match.by === 'email'
-            ? `an account with email ${account.email} already exists`
-            : `an account named ${account.name} already exists`;
-      adopts.push({
-        action: 'adopt-account',
-        key: d.key,
-        accountId: account.id,
-        name: account.name,
-        matchedBy: match.by,
-        reason: formerKey ? `${how}; it was managed as '${formerKey}'` : how,
-      });
-    }
-    if (account.email.toLowerCase() !== email) {
-      warnings.push({
-        code: 'PLAN_EMAIL_DIFFERS',
-        key: d.key,
-        accountId: account.id,
-        message: `account '${d.key}' (${account.id}) has email ${account.email}, the DSL says ${d.email}; orgbridge cannot change an account's email: update the DSL or change it in the account`,
-      });
-    }
-    if (account.name !== d.name) {
-      warnings.push({
-        code: 'PLAN_NAME_DIFFERS',
-        key: d.key,
-        accountId: account.id,
-        message: `account '${d.key}' (${account.id}) is named ${account.name}, the DSL says ${d.name}; orgbridge does not rename accounts: update the DSL or rename it in the account settings`,
-      });
-    }
-
-    // Placement. The `orgbridge:ou` marker says where orgbridge last put the account, which tells
-    // a scope change (marker == actual) from an out-of-band move (marker != actual).
-    needOu(wantOu, `OU of account '${d.key}'`);
-    const actualOuId = ouIdByPath.get(account.ou);
-    const ouMarker = account.tags[MARKERS.ou];
-    const movedByHand = ouMarker !== undefined && ouMarker !== actualOuId && !restoring;
-    if (movedByHand) {
-      drift.push({
-        kind: 'moved',
-        key: d.key,
-        accountId: account.id,
-        name: account.name,
-        expected: ouPathById.get(ouMarker) ?? ouMarker,
-        actual: displayOu(account.ou),
-        detail: `moved out of band from ${ouPathById.get(ouMarker) ?? ouMarker} to ${displayOu(account.ou)}`,
-      });
-    }
-    const moving = account.ou !== wantOu;
-    if (moving) {
-      const scope = `scope '${d.scope}'`;
-      moves.push({
-        action: 'move-account',
-        key: d.key,
-        accountId: account.id,
-        name: account.name,
-        from: account.ou,
-        to: wantOu,
-        drift: movedByHand,
-        reason: restoring
-          ? `restoring from the morgue: \`id: ${account.id}\` is back in the DSL`
-          : movedByHand
-            ? `moved by hand to ${displayOu(account.ou)}; ${scope} puts it in ${wantOu}`
-            : match.by !== 'key' && !authoritative
-              ? `adopted account sits in ${displayOu(account.ou)}; ${scope} puts it in ${displayOu(wantOu)}`
-              : `${scope} now puts it in ${displayOu(wantOu)} (was ${displayOu(account.ou)})`,
-      });
-    }
-
-    // Tags: only managed keys (the DSL's, and those it set before) are ever changed or removed;
-    // with an authoritative config, every tag of the account is.
-    const previouslyManaged = authoritative
-      ? Object.keys(account.tags).filter((k) => !isMarker(k))
-      : parseManagedTagKeys(account.tags[MARKERS.managedTags]);
-    const set: Record<string, string> = {};
-    const added: string[] = [];
-    const changed: string[] = [];
-    for (const [k, v] of Object.entries(d.tags)) {
-      const current = account.tags[k];
-      if (current === v) continue;
-      set[k] = v;
-      (current === undefined ? added : changed).push(k);
-    }
-    const remove = previouslyManaged.filter((k) => !(k in d.tags) && k in account.tags && !isMarker(k));
-    if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
-    if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
-    let markersChanged = false;
-    const markers = markersOf(d);
-    for (const [k, v] of Object.entries(markers)) {
-      if (account.tags[k] !== v) {
-        set[k] = v;
-        markersChanged = true;
-      }
-    }
-    if (!moving && actualOuId !== undefined && ouMarker !== actualOuId) {
-      set[MARKERS.ou] = actualOuId;
-      markersChanged = true;
-    }
-
-    let retagged = false;
-    const lastHash = account.tags[MARKERS.tagsHash];
-    // The managed tags as they are now usually equal the DSL's, whose hash is already known.
-    const unchangedSinceDsl =
-      previouslyManaged.length === Object.keys(d.tags).length &&
-      previouslyManaged.every((k) => account.tags[k] === d.tags[k]);
-    if (lastHash !== undefined && !(unchangedSinceDsl && markers[MARKERS.tagsHash] === lastHash)) {
-      const current: Record<string, string> = {};
-      for (const k of previouslyManaged) {
-        const v = account.tags[k];
-        if (v !== undefined) current[k] = v;
-      }
-      if (hashTags(current) !== lastHash) {
-        const edited = previouslyManaged.filter(
-          (k) => d.tags[k] !== undefined && account.tags[k] !== d.tags[k],
-        );
-        if (edited.length) {
-          retagged = true;
-          drift.push({
-            kind: 'retagged',
-            key: d.key,
-            accountId: account.id,
-            name: account.name,
-            expected: edited.map((k) => `${k}=${d.tags[k]}`).join(', '),
-            actual: edited.map((k) => `${k}=${account.tags[k] ?? '(absent)'}`).join(', '),
-            detail: `managed tag${edited.length === 1 ? '' : 's'} ${edited.join(', ')} edited out of band`,
-          });
-        }
-      }
-    }
-    remove.sort(compareText);
-    // An authoritative config never asks to approve orgbridge's own bookkeeping: an account that
-    // has no markers yet gets them with its first real change, not as a change of their own.
-    const onlyMarkers =
-      authoritative &&
-      account.tags[MARKERS.key] === undefined &&
-      Object.keys(set).every(isMarker) &&
-      remove.every(isMarker);
-    if ((Object.keys(set).length || remove.length) && !onlyMarkers) {
-      const parts: string[] = [];
-      if (added.length) parts.push(`adds ${added.sort(compareText).join(', ')}`);
-      if (changed.length)
-        parts.push(`${retagged ? 'restores' : 'changes'} ${changed.sort(compareText).join(', ')}`);
-      const removedUser = remove.filter((k) => !isMarker(k));
-      if (removedUser.length) parts.push(`removes ${removedUser.join(', ')} (no longer in the DSL)`);
-      if (markersChanged || remove.some(isMarker)) parts.push('updates orgbridge markers');
-      tagActions.push({
-        action: 'tag-account',
-        key: d.key,
-        accountId: account.id,
-        name: account.name,
-        set: sortRecord(set),
-        remove,
-        drift: retagged,
-        reason: parts.join('; '),
-      });
-    } else if ((match.by === 'key' || authoritative) && !moving) {
-      unchanged++;
-    }
-  }
+  for (const d of desired)
+    planDesiredAccount(
+      {
+        observed,
+        morgue,
+        authoritative,
+        ouLimit,
+        ouIdByPath,
+        ouPathById,
+        drift,
+        blocked,
+        warnings,
+        adopts,
+        creates,
+        moves,
+        tagActions,
+        needOu,
+        claimed,
+        claimedByKey,
+        seenEmails,
+        matchOf,
+        markersOf,
+        validateTags,
+        state,
+      },
+      d,
+    );
 
   // Accounts orgbridge manages that the DSL no longer lists: retired, or why not.
   const retirement = planRetirements({
@@ -651,60 +393,10 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
   blocked.push(...retirement.blocked);
   unmanaged.push(...retirement.unmanaged);
 
-  if (org.close_retired_accounts && closable.length) {
-    const budget = closureBudget(observed, now);
-    let left = budget.allowed;
-    closable.sort((a, b) => compareText(a.retiredOn, b.retiredOn) || compareText(a.account.id, b.account.id));
-    for (const { account, key } of closable) {
-      const oldEnough = Date.parse(account.joined) + CLOSURE_RULES.minAgeDays * DAY_MS;
-      if (!(oldEnough <= now.getTime())) {
-        warnings.push({
-          code: 'PLAN_CLOSE_TOO_YOUNG',
-          key,
-          accountId: account.id,
-          message: `retired '${key}' (${account.id}) joined on ${account.joined}; AWS closes accounts at least ${CLOSURE_RULES.minAgeDays} days old: it will be closed from ${Number.isFinite(oldEnough) ? new Date(oldEnough).toISOString().slice(0, 10) : 'a later run'}`,
-        });
-        continue;
-      }
-      if (left <= 0) {
-        warnings.push({
-          code: 'PLAN_CLOSE_DEFERRED',
-          key,
-          accountId: account.id,
-          message: `closing retired '${key}' (${account.id}) is deferred by the closure quota (${budget.usedInWindow} of ${budget.windowLimit} used in ${CLOSURE_RULES.windowDays} days, ${budget.pending} pending, at most ${CLOSURE_RULES.concurrent} at once); a later run closes it`,
-        });
-        continue;
-      }
-      left--;
-      closes.push({
-        action: 'close-account',
-        key,
-        accountId: account.id,
-        name: account.name,
-        reason: `retired and organization.close_retired_accounts is on (quota: ${budget.windowLimit - budget.usedInWindow} left in ${CLOSURE_RULES.windowDays} days)`,
-      });
-    }
-  }
+  if (org.close_retired_accounts && closable.length)
+    closes.push(...planClosures(observed, now, closable, warnings));
 
-  // OUs, parents first. Every prefix of a needed path must exist.
-  const createOus: CreateOuAction[] = [];
-  const planned = new Set<string>();
-  for (const [path, reason] of [...neededOus].sort(([a], [b]) => compareText(a, b))) {
-    const segments = path === '' ? [] : path.split('/');
-    for (let i = 1; i <= segments.length; i++) {
-      const prefix = segments.slice(0, i).join('/');
-      if (ouIdByPath.has(prefix) || planned.has(prefix)) continue;
-      planned.add(prefix);
-      createOus.push({
-        action: 'create-ou',
-        path: prefix,
-        parent: parentOf(prefix),
-        name: segments[i - 1] as string,
-        reason: prefix === path ? reason : `parent of ${path}`,
-      });
-    }
-  }
-  createOus.sort((a, b) => ouDepth(a.path) - ouDepth(b.path) || compareText(a.path, b.path));
+  const createOus = planOuCreation(neededOus, ouIdByPath);
 
   const byKeyThenId = (a: { key: string; accountId?: string }, b: { key: string; accountId?: string }) =>
     compareText(a.key, b.key) || compareText(a.accountId ?? '', b.accountId ?? '');
@@ -731,7 +423,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
       drift: drift.length,
       blocked: blocked.length,
       warnings: warnings.length,
-      unchanged,
+      unchanged: state.unchanged,
       unmanaged: unmanaged.length,
     },
     drift: drift.sort((a, b) => compareText(a.key, b.key) || compareText(a.kind, b.kind)),
@@ -866,4 +558,449 @@ function authoritativeMarkers(d: ResolvedAccount, tagLimit: number): Record<stri
 
 function sortRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
+}
+
+/** What planDesiredAccount reads from, and appends to, for planAccountChanges. */
+interface DesiredAccountContext {
+  readonly observed: ObservedOrganization;
+  readonly morgue: string | undefined;
+  readonly authoritative: boolean;
+  readonly ouLimit: number;
+  readonly ouIdByPath: ReadonlyMap<string, string>;
+  readonly ouPathById: ReadonlyMap<string, string>;
+  readonly drift: Drift[];
+  readonly blocked: Notice[];
+  readonly warnings: Notice[];
+  readonly adopts: AdoptAccountAction[];
+  readonly creates: CreateAccountAction[];
+  readonly moves: MoveAccountAction[];
+  readonly tagActions: TagAccountAction[];
+  readonly needOu: (path: string, reason: string) => void;
+  readonly claimed: Map<string, string>;
+  readonly claimedByKey: Map<string, string>;
+  readonly seenEmails: Map<string, string>;
+  readonly matchOf: (d: ResolvedAccount) => ReturnType<typeof findMatch>;
+  readonly markersOf: (d: ResolvedAccount) => Record<string, string>;
+  readonly validateTags: (d: ResolvedAccount) => Notice | undefined;
+  readonly state: { unchanged: number };
+}
+
+/**
+ * One desired account against what AWS holds: blocked (and why), created, adopted, moved, tagged
+ * or unchanged. Visited in key order by planAccountChanges, which owns every list it appends to.
+ */
+function planDesiredAccount(ctx: DesiredAccountContext, d: ResolvedAccount): void {
+  const {
+    morgue,
+    ouLimit,
+    blocked,
+    warnings,
+    creates,
+    needOu,
+    claimed,
+    claimedByKey,
+    seenEmails,
+    matchOf,
+    markersOf,
+    validateTags,
+    state,
+  } = ctx;
+  const email = d.email.toLowerCase();
+  const sameEmail = seenEmails.get(email);
+  if (sameEmail !== undefined) {
+    blocked.push({
+      code: 'PLAN_DUPLICATE_EMAIL',
+      key: d.key,
+      message: `accounts '${sameEmail}' and '${d.key}' both use email ${d.email}; AWS account emails are unique: change one`,
+    });
+    return;
+  }
+  seenEmails.set(email, d.key);
+
+  const found = matchOf(d);
+  if (found && 'code' in found) {
+    blocked.push(found);
+    return;
+  }
+  const match = found;
+  if (match) {
+    const owner = claimed.get(match.account.id);
+    if (owner !== undefined) {
+      blocked.push({
+        code: 'PLAN_DUPLICATE_MATCH',
+        key: d.key,
+        accountId: match.account.id,
+        message: `accounts '${owner}' and '${d.key}' both match account ${match.account.id}; give each its own \`id:\`, email and name`,
+      });
+      return;
+    }
+    // Claimed before any other check: a blocked account must never be retired as "gone".
+    claimed.set(match.account.id, d.key);
+    claimedByKey.set(d.key, match.account.id);
+  }
+
+  // Special accounts: created when missing (an empty organization gets the example's), never
+  // moved, tagged, retired or closed once they exist: they carry the pipeline itself.
+  if (d.kind !== 'member' && match) {
+    const want = normalizeOuPath(d.organization_unit);
+    if (d.kind !== 'management' && want !== '' && match.account.ou !== want) {
+      warnings.push({
+        code: 'PLAN_SPECIAL_ACCOUNT_ELSEWHERE',
+        key: d.key,
+        accountId: match.account.id,
+        message: `special account '${d.key}' is in ${displayOu(match.account.ou)}, the DSL says ${displayOu(want)}; orgbridge leaves special accounts where they are: move it by hand`,
+      });
+    }
+    state.unchanged++;
+    return;
+  }
+
+  const tagProblem = validateTags(d);
+  if (tagProblem) {
+    blocked.push(tagProblem);
+    return;
+  }
+  const wantOu = normalizeOuPath(d.organization_unit);
+  if (ouDepth(wantOu) > ouLimit) {
+    blocked.push({
+      code: 'PLAN_OU_TOO_DEEP',
+      key: d.key,
+      message: `account '${d.key}' goes to OU '${wantOu}', ${ouDepth(wantOu)} levels deep; Organizations allows ${ouLimit} below the root`,
+    });
+    return;
+  }
+  if (inMorgue(wantOu, morgue)) {
+    blocked.push({
+      code: 'PLAN_ACCOUNT_IN_MORGUE_OU',
+      key: d.key,
+      message: `account '${d.key}' is placed in '${wantOu}', inside the morgue OU '${morgue}'; remove the account from the DSL to retire it instead`,
+    });
+    return;
+  }
+
+  if (!match) {
+    needOu(wantOu, `OU of account '${d.key}'`);
+    creates.push({
+      action: 'create-account',
+      key: d.key,
+      name: d.name,
+      email: d.email,
+      ou: wantOu,
+      tags: { ...d.tags, ...markersOf(d) },
+      reason:
+        d.kind === 'member'
+          ? `'${d.key}' is in the DSL and no account has email ${d.email} or name ${d.name}`
+          : `special account '${d.key}' (${d.kind}) does not exist yet`,
+    });
+    return;
+  }
+
+  planMatchedAccount(ctx, d, match, { email, wantOu });
+}
+
+/** A desired account that matched an existing one: refusals, adoption, warnings, placement, then its tags. */
+function planMatchedAccount(
+  ctx: DesiredAccountContext,
+  d: ResolvedAccount,
+  match: NonNullable<Exclude<ReturnType<typeof findMatch>, Notice>>,
+  desired: { readonly email: string; readonly wantOu: string },
+): void {
+  const {
+    observed,
+    morgue,
+    authoritative,
+    ouIdByPath,
+    ouPathById,
+    drift,
+    blocked,
+    warnings,
+    adopts,
+    moves,
+    needOu,
+  } = ctx;
+  const { email, wantOu } = desired;
+  const account = match.account;
+  if (account.id === observed.managementAccountId) {
+    blocked.push({
+      code: 'PLAN_MANAGEMENT_AS_MEMBER',
+      key: d.key,
+      accountId: account.id,
+      message: `account '${d.key}' matches the management account ${account.id}; declare it as organization.accounts.management instead of a member account`,
+    });
+    return;
+  }
+  if (account.status !== 'ACTIVE') {
+    blocked.push({
+      code: 'PLAN_ACCOUNT_CLOSED',
+      key: d.key,
+      accountId: account.id,
+      message: `account '${d.key}' matches account ${account.id} (by ${match.by}), which is ${account.status}; AWS keeps a closed account's email forever: give '${d.key}' a new email (and name)`,
+    });
+    return;
+  }
+  const retired = inMorgue(account.ou, morgue);
+  const restoring = retired && d.id === account.id;
+  if (retired && !restoring) {
+    blocked.push({
+      code: 'PLAN_ACCOUNT_IN_MORGUE',
+      key: d.key,
+      accountId: account.id,
+      message: `account '${d.key}' matches retired account ${account.id} in the morgue (by ${match.by}); orgbridge never re-creates it: to bring it back, add \`id: ${account.id}\` to '${d.key}', otherwise give '${d.key}' a new email and name`,
+    });
+    return;
+  }
+
+  // An authoritative config describes the organization as it is: nothing to adopt.
+  if (match.by !== 'key' && !authoritative) {
+    const formerKey = account.tags[MARKERS.key];
+    const how =
+      match.by === 'id'
+        ? `\`id: ${account.id}\` is given in the DSL`
+        : match.by === 'email'
+          ? `an account with email ${account.email} already exists`
+          : `an account named ${account.name} already exists`;
+    adopts.push({
+      action: 'adopt-account',
+      key: d.key,
+      accountId: account.id,
+      name: account.name,
+      matchedBy: match.by,
+      reason: formerKey ? `${how}; it was managed as '${formerKey}'` : how,
+    });
+  }
+  if (account.email.toLowerCase() !== email) {
+    warnings.push({
+      code: 'PLAN_EMAIL_DIFFERS',
+      key: d.key,
+      accountId: account.id,
+      message: `account '${d.key}' (${account.id}) has email ${account.email}, the DSL says ${d.email}; orgbridge cannot change an account's email: update the DSL or change it in the account`,
+    });
+  }
+  if (account.name !== d.name) {
+    warnings.push({
+      code: 'PLAN_NAME_DIFFERS',
+      key: d.key,
+      accountId: account.id,
+      message: `account '${d.key}' (${account.id}) is named ${account.name}, the DSL says ${d.name}; orgbridge does not rename accounts: update the DSL or rename it in the account settings`,
+    });
+  }
+
+  // Placement. The `orgbridge:ou` marker says where orgbridge last put the account, which tells
+  // a scope change (marker == actual) from an out-of-band move (marker != actual).
+  needOu(wantOu, `OU of account '${d.key}'`);
+  const actualOuId = ouIdByPath.get(account.ou);
+  const ouMarker = account.tags[MARKERS.ou];
+  const movedByHand = ouMarker !== undefined && ouMarker !== actualOuId && !restoring;
+  if (movedByHand) {
+    drift.push({
+      kind: 'moved',
+      key: d.key,
+      accountId: account.id,
+      name: account.name,
+      expected: ouPathById.get(ouMarker) ?? ouMarker,
+      actual: displayOu(account.ou),
+      detail: `moved out of band from ${ouPathById.get(ouMarker) ?? ouMarker} to ${displayOu(account.ou)}`,
+    });
+  }
+  const moving = account.ou !== wantOu;
+  if (moving) {
+    const scope = `scope '${d.scope}'`;
+    moves.push({
+      action: 'move-account',
+      key: d.key,
+      accountId: account.id,
+      name: account.name,
+      from: account.ou,
+      to: wantOu,
+      drift: movedByHand,
+      reason: restoring
+        ? `restoring from the morgue: \`id: ${account.id}\` is back in the DSL`
+        : movedByHand
+          ? `moved by hand to ${displayOu(account.ou)}; ${scope} puts it in ${wantOu}`
+          : match.by !== 'key' && !authoritative
+            ? `adopted account sits in ${displayOu(account.ou)}; ${scope} puts it in ${displayOu(wantOu)}`
+            : `${scope} now puts it in ${displayOu(wantOu)} (was ${displayOu(account.ou)})`,
+    });
+  }
+
+  planAccountTags(ctx, d, { account, match, restoring, actualOuId, ouMarker, moving });
+}
+
+/** Tags of a matched account: only managed keys change, markers record what orgbridge did. */
+function planAccountTags(
+  ctx: DesiredAccountContext,
+  d: ResolvedAccount,
+  found: {
+    readonly account: ObservedAccount;
+    readonly match: NonNullable<Exclude<ReturnType<typeof findMatch>, Notice>>;
+    readonly restoring: boolean;
+    readonly actualOuId: string | undefined;
+    readonly ouMarker: string | undefined;
+    readonly moving: boolean;
+  },
+): void {
+  const { authoritative, drift, tagActions, markersOf, state } = ctx;
+  const { account, match, restoring, actualOuId, ouMarker, moving } = found;
+  // Tags: only managed keys (the DSL's, and those it set before) are ever changed or removed;
+  // with an authoritative config, every tag of the account is.
+  const previouslyManaged = authoritative
+    ? Object.keys(account.tags).filter((k) => !isMarker(k))
+    : parseManagedTagKeys(account.tags[MARKERS.managedTags]);
+  const set: Record<string, string> = {};
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const [k, v] of Object.entries(d.tags)) {
+    const current = account.tags[k];
+    if (current === v) continue;
+    set[k] = v;
+    (current === undefined ? added : changed).push(k);
+  }
+  const remove = previouslyManaged.filter((k) => !(k in d.tags) && k in account.tags && !isMarker(k));
+  if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
+  if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
+  let markersChanged = false;
+  const markers = markersOf(d);
+  for (const [k, v] of Object.entries(markers)) {
+    if (account.tags[k] !== v) {
+      set[k] = v;
+      markersChanged = true;
+    }
+  }
+  if (!moving && actualOuId !== undefined && ouMarker !== actualOuId) {
+    set[MARKERS.ou] = actualOuId;
+    markersChanged = true;
+  }
+
+  let retagged = false;
+  const lastHash = account.tags[MARKERS.tagsHash];
+  // The managed tags as they are now usually equal the DSL's, whose hash is already known.
+  const unchangedSinceDsl =
+    previouslyManaged.length === Object.keys(d.tags).length &&
+    previouslyManaged.every((k) => account.tags[k] === d.tags[k]);
+  if (lastHash !== undefined && !(unchangedSinceDsl && markers[MARKERS.tagsHash] === lastHash)) {
+    const current: Record<string, string> = {};
+    for (const k of previouslyManaged) {
+      const v = account.tags[k];
+      if (v !== undefined) current[k] = v;
+    }
+    if (hashTags(current) !== lastHash) {
+      const edited = previouslyManaged.filter(
+        (k) => d.tags[k] !== undefined && account.tags[k] !== d.tags[k],
+      );
+      if (edited.length) {
+        retagged = true;
+        drift.push({
+          kind: 'retagged',
+          key: d.key,
+          accountId: account.id,
+          name: account.name,
+          expected: edited.map((k) => `${k}=${d.tags[k]}`).join(', '),
+          actual: edited.map((k) => `${k}=${account.tags[k] ?? '(absent)'}`).join(', '),
+          detail: `managed tag${edited.length === 1 ? '' : 's'} ${edited.join(', ')} edited out of band`,
+        });
+      }
+    }
+  }
+  remove.sort(compareText);
+  // An authoritative config never asks to approve orgbridge's own bookkeeping: an account that
+  // has no markers yet gets them with its first real change, not as a change of their own.
+  const onlyMarkers =
+    authoritative &&
+    account.tags[MARKERS.key] === undefined &&
+    Object.keys(set).every(isMarker) &&
+    remove.every(isMarker);
+  if ((Object.keys(set).length || remove.length) && !onlyMarkers) {
+    const parts: string[] = [];
+    if (added.length) parts.push(`adds ${added.sort(compareText).join(', ')}`);
+    if (changed.length)
+      parts.push(`${retagged ? 'restores' : 'changes'} ${changed.sort(compareText).join(', ')}`);
+    const removedUser = remove.filter((k) => !isMarker(k));
+    if (removedUser.length) parts.push(`removes ${removedUser.join(', ')} (no longer in the DSL)`);
+    if (markersChanged || remove.some(isMarker)) parts.push('updates orgbridge markers');
+    tagActions.push({
+      action: 'tag-account',
+      key: d.key,
+      accountId: account.id,
+      name: account.name,
+      set: sortRecord(set),
+      remove,
+      drift: retagged,
+      reason: parts.join('; '),
+    });
+  } else if ((match.by === 'key' || authoritative) && !moving) {
+    state.unchanged++;
+  }
+}
+
+/**
+ * Retired accounts to close, oldest retirement first, within AWS's closure rules: accounts at
+ * least CLOSURE_RULES.minAgeDays old, and the quota of closures per window; the rest wait for a
+ * later run with a warning that says why.
+ */
+function planClosures(
+  observed: ObservedOrganization,
+  now: Date,
+  closable: ReturnType<typeof planRetirements>['closable'],
+  warnings: Notice[],
+): CloseAccountAction[] {
+  const closes: CloseAccountAction[] = [];
+  const budget = closureBudget(observed, now);
+  let left = budget.allowed;
+  closable.sort((a, b) => compareText(a.retiredOn, b.retiredOn) || compareText(a.account.id, b.account.id));
+  for (const { account, key } of closable) {
+    const oldEnough = Date.parse(account.joined) + CLOSURE_RULES.minAgeDays * DAY_MS;
+    if (!(oldEnough <= now.getTime())) {
+      warnings.push({
+        code: 'PLAN_CLOSE_TOO_YOUNG',
+        key,
+        accountId: account.id,
+        message: `retired '${key}' (${account.id}) joined on ${account.joined}; AWS closes accounts at least ${CLOSURE_RULES.minAgeDays} days old: it will be closed from ${Number.isFinite(oldEnough) ? new Date(oldEnough).toISOString().slice(0, 10) : 'a later run'}`,
+      });
+      continue;
+    }
+    if (left <= 0) {
+      warnings.push({
+        code: 'PLAN_CLOSE_DEFERRED',
+        key,
+        accountId: account.id,
+        message: `closing retired '${key}' (${account.id}) is deferred by the closure quota (${budget.usedInWindow} of ${budget.windowLimit} used in ${CLOSURE_RULES.windowDays} days, ${budget.pending} pending, at most ${CLOSURE_RULES.concurrent} at once); a later run closes it`,
+      });
+      continue;
+    }
+    left--;
+    closes.push({
+      action: 'close-account',
+      key,
+      accountId: account.id,
+      name: account.name,
+      reason: `retired and organization.close_retired_accounts is on (quota: ${budget.windowLimit - budget.usedInWindow} left in ${CLOSURE_RULES.windowDays} days)`,
+    });
+  }
+  return closes;
+}
+
+/** The OUs to create, parents first: every prefix of a needed path that does not exist yet. */
+function planOuCreation(
+  neededOus: ReadonlyMap<string, string>,
+  ouIdByPath: ReadonlyMap<string, string>,
+): CreateOuAction[] {
+  const createOus: CreateOuAction[] = [];
+  const planned = new Set<string>();
+  for (const [path, reason] of [...neededOus].sort(([a], [b]) => compareText(a, b))) {
+    const segments = path === '' ? [] : path.split('/');
+    for (let i = 1; i <= segments.length; i++) {
+      const prefix = segments.slice(0, i).join('/');
+      if (ouIdByPath.has(prefix) || planned.has(prefix)) continue;
+      planned.add(prefix);
+      createOus.push({
+        action: 'create-ou',
+        path: prefix,
+        parent: parentOf(prefix),
+        name: segments[i - 1] as string,
+        reason: prefix === path ? reason : `parent of ${path}`,
+      });
+    }
+  }
+  createOus.sort((a, b) => ouDepth(a.path) - ouDepth(b.path) || compareText(a.path, b.path));
+  return createOus;
 }
