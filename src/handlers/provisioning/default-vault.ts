@@ -9,7 +9,7 @@ import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
 import { AwsOperationError } from '../../errors.js';
 
 /**
- * AWS Backup's vault `Default` (seed 004's baseline vault, and where the backup policies write)
+ * AWS Backup's vault `Default` (the baseline's vault, and where the backup policies write)
  * is made sure of through the Backup API, never as a stack's resource: "When you first use the
  * Backup Vaults page of the AWS Backup console in an AWS Region, the console automatically creates
  * a default vault for the Region"
