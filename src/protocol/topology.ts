@@ -366,6 +366,36 @@ export function denySendExceptRulesStatement(
 }
 
 /**
+ * The statements of a handler queue's policy (and of its DLQ's, with no rules): EventBridge may
+ * send from the account's own rules, everyone else is denied sending but `senders` (the DLQ
+ * operator's redrive), and, when `consumers` are given, everyone but them is denied consuming.
+ * The templates and the local provisioner both write these (src/templates/stacks/handlers.ts,
+ * src/runtime/provision.ts), so the emulator checks the policy AWS gets.
+ */
+export function handlerQueuePolicyStatements(
+  queueArn: unknown,
+  ruleArns: readonly unknown[],
+  roles: { readonly senders?: readonly unknown[]; readonly consumers?: readonly unknown[] },
+): Record<string, unknown>[] {
+  return [
+    ...(ruleArns.length > 0
+      ? [
+          {
+            Sid: 'AllowOrgbridgeRules',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queueArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': [...ruleArns] } },
+          },
+        ]
+      : []),
+    denySendExceptRulesStatement(queueArn, { ruleArns }, roles.senders ?? []),
+    ...(roles.consumers ? [denyConsumeExceptStatement(queueArn, roles.consumers)] : []),
+  ];
+}
+
+/**
  * The deny that keeps a queue's messages to its consumers: receive, delete and visibility
  * changes are denied to every principal whose `aws:PrincipalArn` (for a role session, the role's
  * ARN) is not one of `consumerRoleArns` (the handler's role, whose Lambda event source mapping

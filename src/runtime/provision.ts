@@ -22,8 +22,8 @@ import { ROLE_NAMES } from '../protocol/names.js';
 import {
   type AccountTopology,
   type BusSpec,
-  denyConsumeExceptStatement,
   denySendExceptRulesStatement,
+  handlerQueuePolicyStatements,
   type QueueSpec,
   type RuleSpec,
   ruleTargetDeadLetterStatement,
@@ -156,22 +156,7 @@ async function ensureQueue(q: QueueSpec, account: AccountTopology, clients: AwsC
       : [role(ROLE_NAMES.handler(account.kind)), role(ROLE_NAMES.dlqOperator)];
   const policyOf = (arn: string, ruleArns: readonly string[], senders: readonly string[] = []) => ({
     Version: '2012-10-17',
-    Statement: [
-      ...(ruleArns.length > 0
-        ? [
-            {
-              Sid: 'orgbridge-allow-rules',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: arn,
-              Condition: { ArnEquals: { 'aws:SourceArn': [...ruleArns] } },
-            },
-          ]
-        : []),
-      denySendExceptRulesStatement(arn, { ruleArns }, senders),
-      ...(consumers ? [denyConsumeExceptStatement(arn, consumers)] : []),
-    ],
+    Statement: handlerQueuePolicyStatements(arn, ruleArns, { senders, ...(consumers ? { consumers } : {}) }),
   });
   const dlqAttributes = {
     MessageRetentionPeriod: String(q.deadLetter.messageRetentionSeconds),

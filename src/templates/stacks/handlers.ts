@@ -8,9 +8,8 @@ import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
 import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
 import {
-  denyConsumeExceptStatement,
-  denySendExceptRulesStatement,
   HANDLER_TIMEOUT_SECONDS,
+  handlerQueuePolicyStatements,
   REPLY_QUEUE,
 } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
@@ -95,20 +94,10 @@ function addQueuePolicies(
         policyDocument: {
           Version: '2012-10-17',
           Statement: [
-            ...(ruleArns.length > 0
-              ? [
-                  {
-                    Sid: 'AllowOrgbridgeRules',
-                    Effect: 'Allow',
-                    Principal: { Service: 'events.amazonaws.com' },
-                    Action: 'sqs:SendMessage',
-                    Resource: arn,
-                    Condition: { ArnEquals: { 'aws:SourceArn': [...ruleArns] } },
-                  },
-                ]
-              : []),
-            denySendExceptRulesStatement(arn, { ruleArns }, senders),
-            ...(pollers ? [denyConsumeExceptStatement(arn, pollers)] : []),
+            ...handlerQueuePolicyStatements(arn, ruleArns, {
+              senders,
+              ...(pollers ? { consumers: pollers } : {}),
+            }),
             denyInsecureTransport([arn], 'sqs:*'),
           ],
         },
