@@ -117,7 +117,7 @@ async function measure(accounts: number): Promise<Measured> {
     const run = await importInto({ clients: reader, out: join(out, 'repo'), force: false, output: quiet });
     const seconds = (performance.now() - start) / 1000;
     reader.destroy();
-    if (run.exitCode !== 0) throw new Error(`import did not validate: ${run.invalid[0]}`);
+    if (run.outcome !== 'done') throw new Error(`import did not validate: ${run.invalid[0]}`);
     if (run.result.summary.accounts !== accounts + 1)
       throw new Error(`imported ${run.result.summary.accounts}`);
     return {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { didYouMean } from '../config/index.js';
 import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
-import { EXIT_ERROR } from '../pipeline/output.js';
 import { registerCommands } from './commands/index.js';
+import { EXIT_ERROR } from './exit-codes.js';
 import { type CliIo, processIo } from './io.js';
 
 /** Shared state each command's action reads: where to print, and the exit code it chose. */

@@ -11,8 +11,6 @@ import type { Output } from '../pipeline/output.js';
 /** The signals that stop a local run: Ctrl-C in a terminal, `kill` or a CI runner's cancel. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
-/** Shell convention: 128 + the signal's number. */
-export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Where signals come from: `process`, or an EventEmitter in tests. */
 export interface SignalSource {

@@ -21,7 +21,7 @@ import {
   eventBridgeAccountsGateway,
 } from '../pipeline/gateways/accounts-gateway.js';
 import { organizationTopology } from '../pipeline/organization-topology.js';
-import type { Output } from '../pipeline/output.js';
+import type { Outcome, Output } from '../pipeline/output.js';
 import { type SyncAccountsResult, syncAccounts } from '../pipeline/sync-accounts.js';
 import { planAccountChanges } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
@@ -36,7 +36,6 @@ import {
   Interruption,
   PROGRESS_INTERVAL_MS,
   type RunFiles,
-  SIGNAL_EXIT_CODES,
   type SignalSource,
   StepProgress,
   Steps,
@@ -220,7 +219,7 @@ interface PipelineResult {
   readonly env: Record<string, string>;
   readonly sync: SyncAccountsResult;
   readonly failed: readonly string[];
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 /** The emulator and the organization in it, up to the management account. */
@@ -283,7 +282,7 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
   );
   const bootstrapOutput = run.quiet();
   const deployed = () => bootstrapOutput.lines.filter((l) => /^(created|updated|unchanged) /.test(l)).length;
-  const bootstrapCode = await steps.run(
+  const bootstrapped = await steps.run(
     'bootstrap: artifact buckets, event buses, handler queues and rules',
     () =>
       runArtifactAction('bootstrap', {
@@ -292,9 +291,9 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
         execute: true,
         output: bootstrapOutput,
       }),
-    (code) => (code === 0 ? `${deployed()} stacks deployed` : `FAILED (exit ${code})`),
+    (outcome) => (outcome === 'done' ? `${deployed()} stacks deployed` : `FAILED (${outcome})`),
   );
-  if (bootstrapCode !== 0) {
+  if (bootstrapped !== 'done') {
     run.output.err(bootstrapOutput.lines.join('\n'));
     return undefined;
   }
@@ -352,7 +351,7 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
   await steps.run(
     'bootstrap the new accounts (buses, handler queues, cicd forward rules)',
     () => runArtifactAction('bootstrap', { config, management: org, execute: true, output: run.quiet() }),
-    (code) => (code === 0 ? 'done' : `FAILED (exit ${code})`),
+    (outcome) => (outcome === 'done' ? 'done' : `FAILED (${outcome})`),
   );
   await run.running.pollers?.stop();
   await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
@@ -397,9 +396,9 @@ async function runPipelineActions(
       env: { ...process.env, ...env, ...as },
       now: run.now,
     };
-    const code = await action.run(context);
-    if (code !== 0) output.err(captured.lines.slice(-30).join('\n'));
-    return { code, lines: captured.lines };
+    const outcome = await action.run(context);
+    if (outcome !== 'done') output.err(captured.lines.slice(-30).join('\n'));
+    return { outcome, lines: captured.lines };
   };
   const failed: string[] = [];
   // The pipeline runs where it runs in AWS: in the cicd account, over EventBridge. The policy
@@ -414,9 +413,9 @@ async function runPipelineActions(
     const result = await steps.run(
       `run --action ${name} --execute${name === 'pipeline' ? ' (from the cicd account, over EventBridge)' : ''}`,
       () => runAction(name, as),
-      (r) => (r.code === 0 ? lastMeaningfulLine(r.lines) : `FAILED (exit ${r.code})`),
+      (r) => (r.outcome === 'done' ? lastMeaningfulLine(r.lines) : `FAILED (${r.outcome})`),
     );
-    if (result.code !== 0) failed.push(name);
+    if (result.outcome !== 'done') failed.push(name);
   }
   return failed;
 }
@@ -432,7 +431,7 @@ async function runPipeline(run: LocalRun): Promise<PipelineResult | undefined> {
     env: started.env,
     sync: built.sync,
     failed,
-    exitCode: built.sync.failures.length || failed.length ? 1 : 0,
+    outcome: built.sync.failures.length || failed.length ? 'failed' : 'done',
   };
 }
 
@@ -496,10 +495,11 @@ function printKeepRunning(output: Output, result: PipelineResult): void {
 const CLI_ENTRY = fileURLToPath(new URL('../../bin/orgbridge.js', import.meta.url));
 
 /**
- * `orgbridge local`: see the top of this file. Returns the exit code: 0 done, 1 a step failed,
- * 130/143 stopped by SIGINT/SIGTERM (the emulator is stopped in every case).
+ * `orgbridge local`: see the top of this file. Returns how the run ended: done, failed (a step
+ * failed), or the signal that stopped it (the emulator is stopped in every case); the CLI turns
+ * that into an exit code.
  */
-export async function runLocal(output: Output, options: LocalOptions = {}): Promise<number> {
+export async function runLocal(output: Output, options: LocalOptions = {}): Promise<Outcome | StopSignal> {
   const startedAt = performance.now();
   const files = createRunFiles(options.reportFile);
   const outcomes: LocalRun['outcomes'] = [];
@@ -551,15 +551,15 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
     if (result === 'interrupted') {
       outcome = 'interrupted';
       output.err('stopped before the run ended: no report was written');
-      return SIGNAL_EXIT_CODES[interruption.signal as StopSignal];
+      return interruption.signal as StopSignal;
     }
-    if (!result) return 1;
+    if (!result) return 'failed';
     if (options.keepRunning) {
       printKeepRunning(output, result);
       await interruption.received;
     }
-    outcome = result.exitCode === 0 ? 'ok' : 'failed';
-    return result.exitCode;
+    outcome = result.outcome === 'done' ? 'ok' : 'failed';
+    return result.outcome;
   } finally {
     interruption.dispose();
     await stop();

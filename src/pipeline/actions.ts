@@ -1,4 +1,4 @@
-import type { Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 
 /**
  * `orgbridge run --action <name> [--execute]`, the EventBridge design's CLI: every parameter of an action is
@@ -21,8 +21,8 @@ export interface ActionContext {
 }
 
 export interface PipelineAction {
-  /** Returns the exit code: 0 done / nothing to do, 2 changes pending (dry run), 1 error. */
-  run(context: ActionContext): Promise<number>;
+  /** Returns how it ended (done, changes pending on a dry run, failed); the CLI maps it to an exit code. */
+  run(context: ActionContext): Promise<Outcome>;
 }
 
 /** An action of the registry: what `run --help` says of it, and its module, loaded on use. */

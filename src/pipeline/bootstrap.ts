@@ -30,7 +30,7 @@ import {
   stackRequest,
   templateUrls,
 } from './deployed-state.js';
-import type { Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 import { ensureStackSetsTrustedAccess } from './stacksets-access.js';
 
 export type { ArtifactAction, Rendering };
@@ -199,8 +199,8 @@ export interface BootstrapRun {
 const where = (step: DeployStep) =>
   `${step.stackName} in ${step.accountKey} (${step.accountId}) ${step.region}`;
 
-/** Runs one of the three actions; returns the exit code (0 done, 2 dry run with work pending). */
-export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<number> {
+/** Runs one of the three actions; returns done, or pending on a dry run with work to do. */
+export async function runArtifactAction(action: ArtifactAction, run: BootstrapRun): Promise<Outcome> {
   const local = run.mode ? run.mode === 'local' : Boolean(run.management.context.endpoint);
   const rendering = await renderForOrganization(run.config, run.management, { local });
   const { inputs } = rendering;
@@ -225,7 +225,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     const { planArtifacts, artifactPlanLines } = await import('./stack-changes.js');
     const planned = await planArtifacts(action, run.management, rendering);
     for (const line of artifactPlanLines(planned)) say(line);
-    return planned.pending ? 2 : 0;
+    return planned.pending ? 'pending' : 'done';
   }
 
   const steps = deploySteps(rendering);
@@ -304,5 +304,5 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap' && steps.some((s) => s.template === 'stack-sets'))
     await ensureStackSetsTrustedAccess(run.management.cloudFormation(inputs.homeRegion), run.execute, say);
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
-  return 0;
+  return 'done';
 }

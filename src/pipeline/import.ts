@@ -16,7 +16,7 @@ import { type ImportResult, importOrganization } from '../plan/import.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import type { ObservedPolicies } from '../plan/policies.js';
 import { POLICY_TYPES_ORDER } from '../plan/policies.js';
-import type { Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 
 /**
  * `orgbridge import --out DIR [--force]`: reads the organization with the caller's credentials
@@ -37,7 +37,7 @@ export interface ImportRunResult {
   readonly result: ImportResult;
   /** The written config's validation errors (formatted); empty when it validates. */
   readonly invalid: readonly string[];
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 /** Progress lines on stderr about every 10 % of the accounts' tags (the bulk of the reads). */
@@ -167,10 +167,10 @@ export async function importInto(options: ImportOptions): Promise<ImportRunResul
     options.output.err(
       `the organization uses ${invalid.length === 1 ? 'something' : 'things'} orgbridge's DSL refuses (above): fix ${options.out} before the first plan (docs/import.md, "Limits")`,
     );
-    return { result, invalid, exitCode: 1 };
+    return { result, invalid, outcome: 'failed' };
   }
   options.output.err(
     `next: review ${join(options.out, 'README.md')}, then \`orgbridge -c ${options.out} plan\``,
   );
-  return { result, invalid, exitCode: 0 };
+  return { result, invalid, outcome: 'done' };
 }

@@ -4,7 +4,7 @@ import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { AwsClients } from '../aws/clients.js';
 import { accountsJsonSchema } from '../config/index.js';
 import { OrgbridgeError } from '../errors.js';
-import { EXIT_OK, type Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 
 /**
  * `orgbridge init DIR`: a config repository to start from. A commented accounts.yml that
@@ -245,7 +245,7 @@ export interface InitOptions {
 }
 
 /** Writes the scaffold into `out`; an existing non-empty directory needs `force`. */
-export function initRepository(options: InitOptions): number {
+export function initRepository(options: InitOptions): Outcome {
   const { out, force, output } = options;
   if (existsSync(out)) {
     if (!statSync(out).isDirectory())
@@ -269,5 +269,5 @@ export function initRepository(options: InitOptions): number {
       : 'no organization found with these credentials: the management account has placeholders (see accounts.yml)',
   );
   output.out(`wrote ${Object.keys(files).length} files to ${out}; next: cd ${out} && orgbridge validate`);
-  return EXIT_OK;
+  return 'done';
 }

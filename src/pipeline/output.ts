@@ -22,6 +22,7 @@ export interface ResultMessage {
   readonly type: 'result';
   readonly action: string;
   readonly execute: boolean;
+  readonly outcome: Outcome;
   readonly exitCode: number;
   readonly durationMs: number;
   readonly calls: number;
@@ -49,10 +50,8 @@ export interface Output {
 }
 
 /**
- * Exit codes of every command and action (0 nothing to do, 2 changes pending, 1 error), the
- * convention of `terraform plan -detailed-exitcode`. Actions return them, so they live here, below
- * the CLI that passes them on to the shell.
+ * How an action or a use case ended: `done` (nothing to do, or everything applied), `pending` (a
+ * dry run found changes to make) or `failed` (an error, or a plan with blocked items). Actions
+ * return it; only the CLI turns it into an exit code (src/cli/exit-codes.ts).
  */
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_CHANGES_PENDING = 2;
+export type Outcome = 'done' | 'pending' | 'failed';

@@ -40,7 +40,7 @@ import {
   renderVpc,
 } from '../templates/provisioning.js';
 import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './engine/dag.js';
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 
 /**
  * `run --action pipeline`: what happens once accounts exist (the EventBridge design's "main pipeline"), as a
@@ -582,7 +582,7 @@ export interface ProvisionResult {
   readonly run?: DagResult;
   /** Steps a run would carry out (not yet recorded as done). */
   readonly pending: readonly ProvisionStep[];
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 export async function provision(options: ProvisionOptions): Promise<ProvisionResult> {
@@ -597,7 +597,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   out.out(summarizePending(plan.steps.length, pending));
   if (!options.execute) {
     if (pending.length) out.err('dry run: nothing was changed; run again with --execute to provision');
-    return { plan, pending, exitCode: pending.length ? EXIT_CHANGES_PENDING : EXIT_OK };
+    return { plan, pending, outcome: pending.length ? 'pending' : 'done' };
   }
   const progress = progressReporter(out);
   const run = await runDag(plan.steps, {
@@ -614,7 +614,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   }
   if (!run.ok)
     out.err(`re-run the pipeline to finish: completed steps are recorded in ${options.store.location}`);
-  return { plan, run, pending, exitCode: run.ok ? EXIT_OK : EXIT_ERROR };
+  return { plan, run, pending, outcome: run.ok ? 'done' : 'failed' };
 }
 
 export function summarizePending(total: number, pending: readonly ProvisionStep[]): string {

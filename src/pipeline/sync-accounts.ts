@@ -8,7 +8,7 @@ import type { AccountAction, AccountPlan, CreateAccountAction } from '../plan/mo
 import type { ObservedOrganization } from '../plan/observed.js';
 import { describeAction, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../plan/render.js';
 import type { AccountStep, AccountsGateway } from './gateways/accounts-gateway.js';
-import { EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK, type Output, type StepMessage } from './output.js';
+import type { Outcome, Output, StepMessage } from './output.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
@@ -43,7 +43,7 @@ export interface SyncAccountsResult {
   /** Actions carried out (empty without `execute`). */
   readonly applied: readonly AccountAction[];
   readonly failures: readonly StepFailure[];
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 export function renderPlan(plan: AccountPlan, format: PlanFormat = 'text'): string {
@@ -54,10 +54,10 @@ export function renderPlan(plan: AccountPlan, format: PlanFormat = 'text'): stri
       : renderPlanText(plan);
 }
 
-/** Exit code of a plan that was only printed: 1 blocked, 2 changes pending, 0 in sync. */
-export function planExitCode(plan: AccountPlan): number {
-  if (plan.blocked.length) return EXIT_ERROR;
-  return plan.actions.length ? EXIT_CHANGES_PENDING : EXIT_OK;
+/** How a plan that was only printed ends: failed when blocked, pending with changes, else done. */
+export function planOutcome(plan: AccountPlan): Outcome {
+  if (plan.blocked.length) return 'failed';
+  return plan.actions.length ? 'pending' : 'done';
 }
 
 /**
@@ -73,7 +73,7 @@ export async function syncAccounts(options: SyncAccountsOptions): Promise<SyncAc
     if (plan.actions.length && options.format !== 'json') {
       options.output.err('dry run: nothing was changed; run again with --execute to apply this plan');
     }
-    return { observed, plan, applied: [], failures: [], exitCode: planExitCode(plan) };
+    return { observed, plan, applied: [], failures: [], outcome: planOutcome(plan) };
   }
   const managed = observed.accounts.filter((a) => a.tags[MARKERS.key] !== undefined).length;
   const retiring = plan.actions.filter((a) => a.action === 'retire-account').length;
@@ -82,7 +82,7 @@ export async function syncAccounts(options: SyncAccountsOptions): Promise<SyncAc
     options.output.err(
       `account sync refused [SYNC_ACCOUNTS_MASS_CHANGE]: ${mass}; nothing was changed; if that is intended, run it again with --allow-mass-change`,
     );
-    return { observed, plan, applied: [], failures: [], exitCode: EXIT_ERROR };
+    return { observed, plan, applied: [], failures: [], outcome: 'failed' };
   }
   const { applied, failures } = await executeAccountPlan(plan, observed, options.gateway, {
     output: options.output,
@@ -94,8 +94,8 @@ export async function syncAccounts(options: SyncAccountsOptions): Promise<SyncAc
   );
   for (const f of failures)
     options.output.err(`  failed: ${f.action.action} ${describeAction(f.action)}: ${f.message} [${f.code}]`);
-  const exitCode = failures.length || plan.blocked.length ? EXIT_ERROR : EXIT_OK;
-  return { observed, plan, applied, failures, exitCode };
+  const outcome: Outcome = failures.length || plan.blocked.length ? 'failed' : 'done';
+  return { observed, plan, applied, failures, outcome };
 }
 
 export interface ExecuteOptions {

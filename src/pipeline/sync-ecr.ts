@@ -31,7 +31,7 @@ import {
   renderEcrTemplate,
 } from '../templates/ecr.js';
 import { resolveAccountIds } from '../templates/inputs.js';
-import type { Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 
 /**
  * `orgbridge run --action sync-ecr [--execute]`: renders ecr.yml into the `orgbridge-ecr` stack
@@ -70,7 +70,7 @@ export interface RepositoryChange {
 export interface SyncEcrResult {
   readonly rendered: RenderedEcrTemplate;
   readonly changes: readonly RepositoryChange[];
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 /**
@@ -281,10 +281,10 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
   if (changes.some((c) => c.change === 'remove')) {
     output.out('  (removed repositories are deleted by CloudFormation only when they hold no images)');
   }
-  if (changes.length === 0) return { rendered, changes, exitCode: 0 };
+  if (changes.length === 0) return { rendered, changes, outcome: 'done' };
   if (!options.execute) {
     output.err('dry run: run again with --execute to deploy');
-    return { rendered, changes, exitCode: 2 };
+    return { rendered, changes, outcome: 'pending' };
   }
   if (Buffer.byteLength(rendered.body) > TEMPLATE_BODY_MAX_BYTES) {
     throw new OrgbridgeError(
@@ -337,5 +337,5 @@ export async function syncEcr(options: SyncEcrOptions): Promise<SyncEcrResult> {
     }
   }
   output.out(`deployed ${ECR_STACK_NAME}`);
-  return { rendered, changes, exitCode: 0 };
+  return { rendered, changes, outcome: 'done' };
 }

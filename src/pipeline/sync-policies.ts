@@ -13,7 +13,7 @@ import {
 } from '../plan/policies.js';
 import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
 import { renderPolicyPlanWithDiffs } from '../plan/section-policies.js';
-import type { Output } from './output.js';
+import type { Outcome, Output } from './output.js';
 import { type ScpsCarriage, syncScpsByEvent } from './sync-scps.js';
 
 /**
@@ -37,7 +37,7 @@ export interface SyncPoliciesOptions {
 export interface SyncPoliciesResult {
   readonly plan: PolicyPlan;
   readonly applied?: ApplyResult;
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 /** The policy files of `types` against what Organizations holds (sync-policies and `plan`). */
@@ -78,24 +78,24 @@ export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPo
   output.out(renderPolicyPlanWithDiffs(plan, observed));
   if (plan.problems.some((p) => p.blocking)) {
     output.err('policy sync blocked: fix the errors above first');
-    return { plan, exitCode: 1 };
+    return { plan, outcome: 'failed' };
   }
   const mass = massPolicyChange(plan, observed);
   if (mass && !options.allowMassChange) {
     output.err(
       `policy sync refused [SYNC_SCPS_MASS_CHANGE]: ${mass}; if that is intended, run it again with --allow-mass-change`,
     );
-    return { plan, exitCode: 1 };
+    return { plan, outcome: 'failed' };
   }
-  if (plan.actions.length === 0) return { plan, exitCode: 0 };
+  if (plan.actions.length === 0) return { plan, outcome: 'done' };
   if (!options.execute) {
     output.err('dry run: run again with --execute to make these changes');
-    return { plan, exitCode: 2 };
+    return { plan, outcome: 'pending' };
   }
   const applied = await applyPolicyPlan(options.port, plan);
   for (const f of applied.failures) output.err(`failed: ${f.action.action}: ${f.error}`);
   output.out(`applied ${applied.done} of ${plan.actions.length} policy changes`);
-  return { plan, applied, exitCode: applied.failures.length > 0 ? 1 : 0 };
+  return { plan, applied, outcome: applied.failures.length > 0 ? 'failed' : 'done' };
 }
 
 export interface SyncPoliciesByEventOptions {
@@ -120,7 +120,7 @@ export interface SyncPoliciesByEventOptions {
 export interface SyncPoliciesByEventResult {
   /** How the SCP files travelled; undefined when the handler refused them. */
   readonly carriage?: ScpsCarriage;
-  readonly exitCode: number;
+  readonly outcome: Outcome;
 }
 
 const CARRIAGE: Record<ScpsCarriage, string> = {
@@ -169,18 +169,18 @@ export async function syncPoliciesByEvent(
       throw e.asRemoteError();
     output.out(`policies (scp): refused by the management account\n  error: ${e.message} [${e.remoteCode}]`);
     output.err('policy sync blocked: fix the errors above first');
-    return { exitCode: 1 };
+    return { outcome: 'failed' };
   }
   const { reply, carriage } = result;
   const scps = config.policies.length - others;
   output.err(`sync-policies: ${scps} SCP files sent to the management account ${CARRIAGE[carriage]}`);
   const actions = Number(reply.summary?.actions ?? 0);
   output.out(planTextOf(reply.summary) ?? `policies (scp): ${actions} changes`);
-  if (actions === 0) return { carriage, exitCode: 0 };
+  if (actions === 0) return { carriage, outcome: 'done' };
   if (!options.execute) {
     output.err('dry run: run again with --execute to make these changes');
-    return { carriage, exitCode: 2 };
+    return { carriage, outcome: 'pending' };
   }
   output.out(`applied ${actions} of ${actions} policy changes`);
-  return { carriage, exitCode: 0 };
+  return { carriage, outcome: 'done' };
 }

@@ -83,7 +83,7 @@ describe('account lifecycle over EventBridge: cicd pipeline -> management handle
     const run = await sync(true);
     expect(run.failures).toEqual([]);
     expect(run.plan.summary.actions).toEqual({ 'create-ou': 4, 'create-account': 8 });
-    expect(run.exitCode).toBe(0);
+    expect(run.outcome).toBe('done');
 
     const org = await observeOrganization(port);
     for (const d of accounts) {
@@ -106,7 +106,7 @@ describe('account lifecycle over EventBridge: cicd pipeline -> management handle
 
     const again = await sync(false);
     expect(again.plan.actions).toEqual([]);
-    expect(again.exitCode).toBe(0);
+    expect(again.outcome).toBe('done');
     expect(again.plan.summary.unchanged).toBe(8);
   });
 

@@ -50,13 +50,13 @@ describe('account lifecycle on the emulator', () => {
 
   it('creates every account of an empty organization in its OU, then plans nothing', async () => {
     const dry = await sync(base, false);
-    expect(dry.exitCode).toBe(2);
+    expect(dry.outcome).toBe('pending');
     expect(dry.plan.summary.actions).toEqual({ 'create-ou': 4, 'create-account': 10 });
     expect((await observe()).accounts).toHaveLength(1);
 
     const run = await sync(base, true);
     expect(run.failures).toEqual([]);
-    expect(run.exitCode).toBe(0);
+    expect(run.outcome).toBe('done');
 
     const org = await observe();
     expect(org.accounts).toHaveLength(11);
@@ -77,7 +77,7 @@ describe('account lifecycle on the emulator', () => {
 
     const again = await sync(base, false);
     expect(again.plan.actions).toEqual([]);
-    expect(again.exitCode).toBe(0);
+    expect(again.outcome).toBe('done');
     expect(again.plan.summary.unchanged).toBe(10);
   });
 
@@ -86,7 +86,7 @@ describe('account lifecycle on the emulator', () => {
     const few = base.filter((d) => ['api', 'web', 'vault'].includes(d.key));
     const run = await sync(few, true);
     expect(run.plan.actions.filter((a) => a.action === 'retire-account')).toHaveLength(7);
-    expect(run.exitCode).toBe(1);
+    expect(run.outcome).toBe('failed');
     expect(run.applied).toEqual([]);
     expect(run.io.stderr.join('\n')).toContain(
       '[SYNC_ACCOUNTS_MASS_CHANGE]: it retires 7 of 10 managed accounts',
@@ -108,7 +108,7 @@ describe('account lifecycle on the emulator', () => {
 
     // Putting it back without its id is refused: the morgue is never re-created from.
     const back = await sync(base, false);
-    expect(back.exitCode).toBe(1);
+    expect(back.outcome).toBe('failed');
     expect(back.plan.blocked.map((b) => b.code)).toEqual(['PLAN_ACCOUNT_IN_MORGUE']);
   });
 

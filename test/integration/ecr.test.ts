@@ -100,10 +100,10 @@ describe('sync-ecr on the emulator', () => {
 
   it('plans the stack, deploys it, and sets lifecycle and pull policies', async () => {
     const dry = await sync(first(), false);
-    expect(dry.exitCode).toBe(2);
+    expect(dry.outcome).toBe('pending');
     expect(dry.out).toContain('+ add payments/api');
     const run = await sync(first(), true);
-    expect(run.exitCode).toBe(0);
+    expect(run.outcome).toBe('done');
     const stack = await moto()
       .management.cloudFormation()
       .send(new DescribeStacksCommand({ StackName: 'orgbridge-ecr' }));
@@ -119,7 +119,7 @@ describe('sync-ecr on the emulator', () => {
       .management.ecr()
       .send(new GetLifecyclePolicyCommand({ repositoryName: 'payments/api' }));
     expect(JSON.parse(lifecycle.lifecyclePolicyText ?? '{}').rules).toHaveLength(2);
-    expect((await sync(first(), false)).exitCode).toBe(0);
+    expect((await sync(first(), false)).outcome).toBe('done');
   });
 
   it('grants a new account of the service on the next run, and only that repository changes', async () => {

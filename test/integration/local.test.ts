@@ -127,7 +127,7 @@ describe('orgbridge local', () => {
     expect(io.stdout.at(-1)).toMatch(/^\d+ dead-letter queues, 0 message\(s\)$/);
 
     signals.emit('SIGINT');
-    expect(await running).toBe(0);
+    expect(await running).toBe('done');
     expect(await answers(endpoint)).toBe(false);
     expect(alive(pid)).toBe(false);
     // The state and the log are gone, the report stays, the caller's environment untouched.

@@ -88,7 +88,7 @@ describe('policy sync on the emulator', () => {
 
   it('dry run plans the changes with accounts affected and changes nothing', async () => {
     const dry = await sync(first, false);
-    expect(dry.exitCode).toBe(2);
+    expect(dry.outcome).toBe('pending');
     expect(dry.err).toContain(
       'skipping backup policies (1 files): the AWS emulator (moto) cannot create BACKUP_POLICY',
     );
@@ -101,7 +101,7 @@ describe('policy sync on the emulator', () => {
   it('creates, tags and attaches, then a second run has nothing to do', async () => {
     const run = await sync(first, true);
     expect(run.applied?.failures).toEqual([]);
-    expect(run.exitCode).toBe(0);
+    expect(run.outcome).toBe('done');
     expect(await attachedNames('Internal')).toEqual(
       expect.arrayContaining(['FullAWSAccess', 'orgbridge-scp-deny-leave']),
     );
@@ -109,7 +109,7 @@ describe('policy sync on the emulator', () => {
     expect(await attachedNames('Internal', 'TAG_POLICY')).toEqual(['orgbridge-tag-cost-centre']);
     const again = await sync(first, false);
     expect(again.out).toContain('no changes');
-    expect(again.exitCode).toBe(0);
+    expect(again.outcome).toBe('done');
   });
 
   it('updates, detaches and deletes its own policies and leaves hand-made ones alone', async () => {
@@ -137,7 +137,7 @@ describe('policy sync on the emulator', () => {
       'delete-policy',
     ]);
     expect(run.plan.unmanaged).toContain('Internal/Dev: guardrail-by-hand');
-    expect(run.exitCode).toBe(0);
+    expect(run.outcome).toBe('done');
     expect(await attachedNames('Internal/Dev')).toEqual(['FullAWSAccess', 'guardrail-by-hand']);
     const all = await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }));
     expect((all.Policies ?? []).map((p) => p.Name).sort()).toEqual([
@@ -145,13 +145,13 @@ describe('policy sync on the emulator', () => {
       'guardrail-by-hand',
       'orgbridge-scp-deny-leave',
     ]);
-    expect((await sync(second, false)).exitCode).toBe(0);
+    expect((await sync(second, false)).outcome).toBe('done');
   });
 
   it('blocks when a policy would exceed the per-OU quota, FullAWSAccess counted', async () => {
     const many = ['a', 'b', 'c', 'd', 'e'].map((n) => doc('scp', 'Internal/Standard', n, denyLeave(n)));
     const blocked = await sync(many, true);
-    expect(blocked.exitCode).toBe(1);
+    expect(blocked.outcome).toBe('failed');
     expect(blocked.out).toContain('Internal/Standard would have 6 scp policies');
     expect(await attachedNames('Internal/Standard')).toEqual(['FullAWSAccess']);
   });

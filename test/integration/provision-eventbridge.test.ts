@@ -151,7 +151,7 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
     const store = new MemoryCompletionStore();
     const first = await run(org.config, store);
     expect(first.run?.outcomes.filter((o) => o.status !== 'done')).toEqual([]);
-    expect(first.exitCode).toBe(0);
+    expect(first.outcome).toBe('done');
 
     const accounts = Object.values(org.ids);
     const app = org.ids.app as string;
@@ -245,7 +245,7 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
     expect(third.pending.map((s) => `${s.kind}:${s.accountId}`).sort()).toEqual(
       [`dns-zone:${web}`, `ssm-parameters:${web}`].sort(),
     );
-    expect(third.exitCode).toBe(0);
+    expect(third.outcome).toBe('done');
     expect((await readAccountDnsPermissions(dnsParameters, web)).allowedDomains).toEqual([
       'shop.example.com',
       'web.example.com',

@@ -117,7 +117,7 @@ describe('new-account provisioning on the emulator', () => {
     const store = new MemoryCompletionStore();
     const first = await run(store);
     expect(first.run?.outcomes.filter((o) => o.status !== 'done')).toEqual([]);
-    expect(first.exitCode).toBe(0);
+    expect(first.outcome).toBe('done');
 
     // SSM parameters of a new dev account: its tags and the organization's facts.
     const byName = await parametersOf('app');
@@ -238,7 +238,7 @@ describe('new-account provisioning on the emulator', () => {
     const again = await run(store);
     expect(again.pending).toEqual([]);
     expect(again.run?.counts.done).toBe(0);
-    expect(again.exitCode).toBe(0);
+    expect(again.outcome).toBe('done');
     // Re-running reads the store only: no AWS call at all.
     expect(moto().management.counter.total - before).toBe(0);
   });
@@ -259,7 +259,7 @@ describe('new-account provisioning on the emulator', () => {
       },
     }));
     const first = await run(fileCompletionStore(path), failing);
-    expect(first.exitCode).toBe(1);
+    expect(first.outcome).toBe('failed');
     const by = (status: string) =>
       (first.run?.outcomes ?? [])
         .filter((o) => o.status === status)
@@ -276,7 +276,7 @@ describe('new-account provisioning on the emulator', () => {
     // A new process: the file store remembers what is done; only the five steps left run (us-west-2
     // needs only the vault Default, which the baseline's handler makes: no backup-vaults step).
     const second = await run(fileCompletionStore(path));
-    expect(second.exitCode).toBe(0);
+    expect(second.outcome).toBe('done');
     expect(second.pending.map((s) => s.id.split(':').slice(0, 2).join(':')).sort()).toEqual(
       [
         `forward-rule:${appId}`,
@@ -303,7 +303,7 @@ describe('new-account provisioning on the emulator', () => {
       execute: false,
       output: io,
     });
-    expect(result.exitCode).toBe(2);
+    expect(result.outcome).toBe('pending');
     expect(result.run).toBeUndefined();
     expect(io.stdout.join('\n')).toMatch(/ssm-parameters\s+9/);
   });

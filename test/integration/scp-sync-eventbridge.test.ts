@@ -239,7 +239,7 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
     const raised: PolicyLimits = { ...DEFAULT_LIMITS, scp_max_chars: 10_240 };
     const run = async (policies: PolicyDocument[], limits: PolicyLimits, execute: boolean) => {
       const io = memoryIo();
-      const { exitCode } = await syncPoliciesByEvent({
+      const { outcome } = await syncPoliciesByEvent({
         config: { policies, organization: { limits } },
         client,
         s3: cicd.s3(HOME),
@@ -249,20 +249,20 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
         output: io,
         timeoutMs: 25_000,
       });
-      return { exitCode, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+      return { outcome, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
     };
 
     it('refuses a 6,000-char SCP under the default quota, applying nothing, and syncs it once the config raises the quota', async () => {
       expect(large.content).toHaveLength(6000);
       const wanted = [...next, large, tagPolicy];
       const blocked = await run(wanted, DEFAULT_LIMITS, true);
-      expect(blocked.exitCode).toBe(1);
+      expect(blocked.outcome).toBe('failed');
       expect(blocked.out).toContain('SYNC_SCPS_BLOCKED');
       expect(blocked.out).toContain('large-guardrail');
       expect(await managedScps()).toHaveLength(42);
 
       const dry = await run(wanted, raised, false);
-      expect(dry.exitCode).toBe(2);
+      expect(dry.outcome).toBe('pending');
       expect(dry.out).toMatch(/^policies \(scp\): 1 create-policy, 1 attach-policy$/m);
       expect(dry.out).toContain(
         'create scp orgbridge-scp-large-guardrail from policies/scp/Internal/Team05/large-guardrail.json (6000 chars)',
@@ -274,7 +274,7 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
       expect(await managedScps()).toHaveLength(42);
 
       const applied = await run(wanted, raised, true);
-      expect(applied.exitCode).toBe(0);
+      expect(applied.outcome).toBe('done');
       expect(applied.out).toContain('applied 2 of 2 policy changes');
       expect(await attached('Internal/Team05')).toContain('orgbridge-scp-large-guardrail');
 

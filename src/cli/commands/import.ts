@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitCodeOf } from '../exit-codes.js';
 import type { CliContext } from '../main.js';
 
 /**
@@ -24,7 +25,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
           force: options.force ?? false,
           output: ctx.io,
         });
-        ctx.exitCode = run.exitCode;
+        ctx.exitCode = exitCodeOf(run.outcome);
       } finally {
         clients.destroy();
       }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitCodeOf } from '../exit-codes.js';
 import type { CliContext } from '../main.js';
 
 /**
@@ -24,6 +25,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
           clients.destroy();
         }
       }
-      ctx.exitCode = initRepository({ out: dir, force: options.force ?? false, management, output: ctx.io });
+      ctx.exitCode = exitCodeOf(
+        initRepository({ out: dir, force: options.force ?? false, management, output: ctx.io }),
+      );
     });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { exitCodeOf, SIGNAL_EXIT_CODES } from '../exit-codes.js';
 import type { CliContext } from '../main.js';
 
 export function registerLocal(program: Command, ctx: CliContext): void {
@@ -22,10 +23,7 @@ export function registerLocal(program: Command, ctx: CliContext): void {
         options: { keepRunning?: boolean; port?: number; verbose?: boolean; report?: string },
         cmd: Command,
       ) => {
-        const [{ runLocal }, { SIGNAL_EXIT_CODES }] = await Promise.all([
-          import('../../local/local.js'),
-          import('../../local/local-session.js'),
-        ]);
+        const { runLocal } = await import('../../local/local.js');
         const globals = cmd.optsWithGlobals() as { config?: string };
         // `-c` given: that directory, which must hold accounts.yml. Not given: the current
         // directory when it is a config repository, else the bundled examples.
@@ -34,7 +32,7 @@ export function registerLocal(program: Command, ctx: CliContext): void {
           explicit || (globals.config && existsSync(join(globals.config, 'accounts.yml')))
             ? globals.config
             : undefined;
-        ctx.exitCode = await runLocal(ctx.io, {
+        const outcome = await runLocal(ctx.io, {
           ...(configDir ? { configDir } : {}),
           ...(options.keepRunning ? { keepRunning: true } : {}),
           ...(options.port !== undefined ? { port: options.port } : {}),
@@ -43,7 +41,8 @@ export function registerLocal(program: Command, ctx: CliContext): void {
           // A second Ctrl-C while the first one's shutdown runs: leave now.
           onSecondSignal: (signal) => process.exit(SIGNAL_EXIT_CODES[signal]),
         });
-        const interrupted = Object.values(SIGNAL_EXIT_CODES).includes(ctx.exitCode);
+        ctx.exitCode = exitCodeOf(outcome);
+        const interrupted = outcome === 'SIGINT' || outcome === 'SIGTERM';
         // The emulator is stopped; a step the signal cut short may still hold a timer or a
         // socket for a moment. Do not let it keep the process (and the terminal) waiting.
         if (interrupted) setTimeout(() => process.exit(ctx.exitCode), 2_000).unref();

@@ -3,7 +3,8 @@ import { PROCESS_CALLS } from '../../aws/clients.js';
 import { didYouMean } from '../../config/index.js';
 import { isOrgbridgeError, OrgbridgeError } from '../../errors.js';
 import { ACTIONS, actionNames } from '../../pipeline/actions.js';
-import { EXIT_ERROR, type Output } from '../../pipeline/output.js';
+import type { Outcome, Output } from '../../pipeline/output.js';
+import { exitCodeOf } from '../exit-codes.js';
 import { jsonLinesIo } from '../io.js';
 import type { CliContext } from '../main.js';
 
@@ -50,19 +51,21 @@ export function registerRun(program: Command, ctx: CliContext): void {
         const output: Output = options.json ? jsonLinesIo(ctx.io) : ctx.io;
         const started = performance.now();
         const callsBefore = PROCESS_CALLS.total;
-        const result = (exitCode: number, error?: unknown) =>
+        const result = (outcome: Outcome, error?: unknown) =>
           output.emit?.({
             type: 'result',
             action: options.action,
             execute: options.execute,
-            exitCode,
+            outcome,
+            exitCode: exitCodeOf(outcome),
             durationMs: Math.round(performance.now() - started),
             calls: PROCESS_CALLS.total - callsBefore,
             ...(isOrgbridgeError(error) ? { code: error.code } : {}),
             ...(error instanceof Error ? { message: error.message } : {}),
           });
+        let outcome: Outcome;
         try {
-          ctx.exitCode = await action.run({
+          outcome = await action.run({
             configDir: cmd.optsWithGlobals<{ config: string }>().config,
             execute: options.execute,
             ...(options.allowMassChange ? { allowMassChange: true } : {}),
@@ -71,10 +74,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
             now: () => new Date(),
           });
         } catch (e) {
-          result(EXIT_ERROR, e);
+          result('failed', e);
           throw e;
         }
-        result(ctx.exitCode);
+        ctx.exitCode = exitCodeOf(outcome);
+        result(outcome);
       },
     );
 }

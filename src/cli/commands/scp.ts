@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OrgbridgeError } from '../../errors.js';
-import { EXIT_ERROR, EXIT_OK } from '../../pipeline/output.js';
+import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import type { CliContext } from '../main.js';
 
 /**

@@ -84,7 +84,7 @@ export const pipelineAction: PipelineAction = {
         // Against an emulator the bootstrap deploys stack sets as plain stacks (as it decides).
         stackSetsAsStacks: Boolean(clients.context.endpoint),
       });
-      return result.exitCode;
+      return result.outcome;
     } finally {
       await connection.close();
     }

@@ -17,7 +17,7 @@ export const syncAccountsAction: PipelineAction = {
         output: context.output,
         ...(context.allowMassChange ? { allowMassChange: true } : {}),
       });
-      return result.exitCode;
+      return result.outcome;
     } finally {
       await close();
     }

@@ -34,7 +34,7 @@ export const syncEcrAction: PipelineAction = {
         local: aws.endpoint !== undefined,
         inputs,
       });
-      return result.exitCode;
+      return result.outcome;
     } finally {
       clients.destroy();
     }

@@ -27,7 +27,7 @@ export const syncPoliciesAction: PipelineAction = {
           output: context.output,
           ...(context.allowMassChange ? { allowMassChange: true } : {}),
         });
-        return result.exitCode;
+        return result.outcome;
       }
       const result = await syncPolicies({
         config,
@@ -37,7 +37,7 @@ export const syncPoliciesAction: PipelineAction = {
         emulator: connection.clients.context.endpoint !== undefined,
         ...(context.allowMassChange ? { allowMassChange: true } : {}),
       });
-      return result.exitCode;
+      return result.outcome;
     } finally {
       await connection.close();
     }

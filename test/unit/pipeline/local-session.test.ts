@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 import {
   createRunFiles,
   finishRunFiles,
   Interruption,
-  SIGNAL_EXIT_CODES,
   StepProgress,
 } from '../../../src/local/local-session.js';
 
@@ -65,7 +65,7 @@ describe('signals', () => {
     expect(first).toEqual(['SIGTERM']);
     expect(second).toEqual(['SIGINT']);
     expect(interruption.signal).toBe('SIGTERM');
-    expect(SIGNAL_EXIT_CODES[interruption.signal as 'SIGTERM']).toBe(143);
+    expect(exitCodeOf(interruption.signal as 'SIGTERM')).toBe(143);
     interruption.dispose();
     expect(source.listenerCount('SIGINT') + source.listenerCount('SIGTERM')).toBe(0);
   });

@@ -62,7 +62,7 @@ const run = (client: CloudFormationClient) =>
 describe('sync-ecr deploys with the ECR service role', () => {
   it('passes orgbridge-ecr-deployer of the cicd account as RoleARN', async () => {
     const { client, requests } = cloudFormation(() => undefined);
-    expect((await run(client)).exitCode).toBe(0);
+    expect((await run(client)).outcome).toBe('done');
     const create = requests.find((r) => r.command === 'CreateStackCommand');
     expect(create?.input).toMatchObject({
       StackName: 'orgbridge-ecr',
