@@ -50,20 +50,20 @@ describe('bootstrap on the emulator', () => {
   /** `run --action bootstrap` as the management account; `aws` plans the real deployment. */
   const bootstrap = async (execute: boolean, mode?: 'aws') => {
     const io = memoryIo();
-    const code = await runArtifactAction('bootstrap', {
+    const outcome = await runArtifactAction('bootstrap', {
       config: org.config,
       management: moto().management,
       execute,
       output: io,
       ...(mode ? { mode } : {}),
     });
-    return { code, io };
+    return { outcome, io };
   };
 
   it('prints what it would deploy and changes nothing without --execute', async () => {
     org = await organization();
-    const { code, io } = await bootstrap(false);
-    expect(code).toBe(2);
+    const { outcome, io } = await bootstrap(false);
+    expect(outcome).toBe('pending');
     const text = io.stdout.join('\n');
     // A stack that does not exist yet is planned from its template: every resource is added.
     expect(text).toContain(
@@ -78,8 +78,8 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('plans the AWS deployment: StackSets trusted access, then the stack sets before any stack on their buses', async () => {
-    const { code, io } = await bootstrap(false, 'aws');
-    expect(code, io.stderr.join('\n')).toBe(2);
+    const { outcome, io } = await bootstrap(false, 'aws');
+    expect(outcome, io.stderr.join('\n')).toBe('pending');
     const lines = io.stdout;
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     // A SERVICE_MANAGED stack set needs trusted access (stacksets-orgs-activate-trusted-access.html).
@@ -117,8 +117,8 @@ describe('bootstrap on the emulator', () => {
 
   it('deploys buses, queues, rules and tables that carry a request from cicd to a member', async () => {
     const { management } = moto();
-    const { code, io } = await bootstrap(true);
-    expect(code, io.stderr.join('\n')).toBe(0);
+    const { outcome, io } = await bootstrap(true);
+    expect(outcome, io.stderr.join('\n')).toBe('done');
     const member = org.ids['member-00001'] as string;
     const cicdId = org.ids.cicd as string;
     const inMember = management.forAccount(member);
@@ -197,8 +197,8 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('is idempotent: a second run leaves every stack unchanged', async () => {
-    const { code, io } = await bootstrap(true);
-    expect(code).toBe(0);
+    const { outcome, io } = await bootstrap(true);
+    expect(outcome).toBe('done');
     const lines = io.stdout.filter((l) => /^(created|updated|unchanged) /.test(l));
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.filter((l) => !l.startsWith('unchanged'))).toEqual([]);
@@ -208,10 +208,10 @@ describe('bootstrap on the emulator', () => {
   });
 
   it('a dry run right after a bootstrap has nothing to do and exits 0', async () => {
-    const { code, io } = await bootstrap(false);
+    const { outcome, io } = await bootstrap(false);
     expect(io.stdout.filter((l) => /^(would|drift|not planned)/.test(l))).toEqual([]);
     expect(io.stdout.at(-1)).toMatch(/^nothing to do: \d+ stacks and every artifact are up to date$/);
-    expect(code).toBe(0);
+    expect(outcome).toBe('done');
   });
 
   it('a stack updated by hand is drift, and the change set says what the bootstrap would undo', async () => {
@@ -229,7 +229,7 @@ describe('bootstrap on the emulator', () => {
     );
 
     const dry = await bootstrap(false);
-    expect(dry.code).toBe(2);
+    expect(dry.outcome).toBe('pending');
     const where = `orgbridge-handlers in member-00001 (${member}) ${REGION}`;
     expect(dry.io.stdout).toContain(
       `drift: ${where}: the deployed template is none orgbridge rendered (not in the artifact bucket): the stack was updated outside orgbridge`,
@@ -244,6 +244,6 @@ describe('bootstrap on the emulator', () => {
     // The bootstrap puts orgbridge's template back; the next dry run is empty again.
     const apply = await bootstrap(true);
     expect(apply.io.stdout).toContain(`updated ${where}`);
-    expect((await bootstrap(false)).code).toBe(0);
+    expect((await bootstrap(false)).outcome).toBe('done');
   });
 });

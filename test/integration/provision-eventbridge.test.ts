@@ -321,7 +321,7 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
     await settled();
     const before = outcomes.length;
     const io = memoryIo();
-    const code = await pipelineAction
+    const outcome = await pipelineAction
       .run({
         configDir: org.config.directory,
         execute: false,
@@ -337,7 +337,7 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
       });
     expect(io.stderr.join('\n')).toContain('pipeline: eventbridge gateway');
     // A fresh state file: every step is pending, and a dry run sends nothing but the listing.
-    expect(code).toBe(2);
+    expect(outcome).toBe('pending');
     await settled();
     expect(outcomes.slice(before).map((o) => o.outcome.type)).toEqual(['LIST_ACCOUNTS']);
   }, 30_000);

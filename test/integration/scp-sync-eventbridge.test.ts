@@ -315,7 +315,7 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
     Object.assign(process.env, cicdEnv);
     const run = async (allowMassChange: boolean) => {
       const io = memoryIo();
-      const code = await syncPoliciesAction.run({
+      const outcome = await syncPoliciesAction.run({
         configDir: dir,
         execute: false,
         allowMassChange,
@@ -323,19 +323,19 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
         env: process.env,
         now: () => new Date(),
       });
-      return { io, code };
+      return { io, outcome };
     };
     // This config drops every managed SCP: refused unless --allow-mass-change says it is meant.
-    const [refused, { io, code }] = await Promise.all([run(false), run(true)]).finally(() => {
+    const [refused, { io, outcome }] = await Promise.all([run(false), run(true)]).finally(() => {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
     });
-    expect(refused.code).toBe(1);
+    expect(refused.outcome).toBe('failed');
     expect(refused.io.stdout.join('\n')).toContain('[SYNC_SCPS_MASS_CHANGE]');
     const out = io.stdout.join('\n');
-    expect(code).toBe(2);
+    expect(outcome).toBe('pending');
     expect(io.stderr.join('\n')).toContain(
       'sync-policies: 1 SCP files sent to the management account inline',
     );
