@@ -5,7 +5,7 @@ import { isOrgbridgeError, OrgbridgeError } from '../../errors.js';
 import { ACTIONS, actionNames } from '../../pipeline/actions.js';
 import type { Outcome, Output } from '../../pipeline/output.js';
 import { exitCodeOf } from '../exit-codes.js';
-import { jsonLinesIo } from '../io.js';
+import { jsonLinesIo, progressIo } from '../io.js';
 import type { CliContext } from '../main.js';
 
 /** The actions with one line each, for `run --help` (the registry loads no action module). */
@@ -48,7 +48,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           );
         }
         const action = await registered.load();
-        const output: Output = options.json ? jsonLinesIo(ctx.io) : ctx.io;
+        const output: Output = options.json ? jsonLinesIo(ctx.io) : progressIo(ctx.io);
         const started = performance.now();
         const callsBefore = PROCESS_CALLS.total;
         const result = (outcome: Outcome, error?: unknown) =>
