@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   ACCESS_RESERVED_ROLE: { page: 'provisioning.md' },
   ACCOUNT_OU_NOT_ALLOWED: { page: 'plan.md' },
   ACCOUNT_OU_NOT_FOUND: { page: 'events.md' },
+  AWS_CREDENTIALS_MISSING: {
+    summary:
+      'no AWS credentials were found: the message names the account the command needs; provide them by profile, environment or CI role (docs/deploy.md#2-credentials)',
+  },
   AWS_OPERATION_FAILED: { page: 'reliability.md' },
   BACKUP_ROLE_CONFLICT: { page: 'policies.md' },
   BOOTSTRAP_NO_ORGANIZATION: {

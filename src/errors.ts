@@ -72,6 +72,10 @@ export function compareByLocation(a: OrgbridgeError, b: OrgbridgeError): number 
   return la.file.localeCompare(lb.file) || la.line - lb.line || la.column - lb.column;
 }
 
+/** How to give orgbridge credentials: whatever the SDK's default chain reads. */
+export const CREDENTIALS_HINT =
+  'give orgbridge credentials as the AWS CLI takes them: AWS_PROFILE (after `aws sso login`), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or a CI role (AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE); which account each command needs: docs/deploy.md#2-credentials';
+
 /**
  * Wraps an AWS failure with what was being done, keeping the original as `cause`. When the SDK
  * retried before giving up (its `$metadata.attempts`), the message says so: "throttled" after
@@ -86,7 +90,18 @@ export class AwsOperationError extends OrgbridgeError {
       typeof attempts === 'number' && attempts > 1
         ? `, retried ${attempts - 1} time${attempts === 2 ? '' : 's'}`
         : '';
-    super('AWS_OPERATION_FAILED', `${doing}: ${name}: ${detail}${retried}`, { source: 'aws', cause });
+    // The SDK's default chain names this error when no provider found credentials
+    // (https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html).
+    const missing = name === 'CredentialsProviderError';
+    super(
+      missing ? 'AWS_CREDENTIALS_MISSING' : 'AWS_OPERATION_FAILED',
+      missing ? `${doing}: no AWS credentials found` : `${doing}: ${name}: ${detail}${retried}`,
+      {
+        source: 'aws',
+        cause,
+        ...(missing ? { hint: CREDENTIALS_HINT } : {}),
+      },
+    );
     this.name = 'AwsOperationError';
   }
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { didYouMean } from '../config/index.js';
 import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { credentialsNeeded } from './credentials.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import { type CliIo, processIo } from './io.js';
 
@@ -69,6 +70,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_ERROR;
     if (isOrgbridgeError(e)) {
       io.err(e.format());
+      const need = e.code === 'AWS_CREDENTIALS_MISSING' ? credentialsNeeded(argv.slice(2)) : undefined;
+      if (need) io.err(`  ${need}`);
       if (program.opts().debug && e.cause) io.err(String((e.cause as Error).stack ?? e.cause));
       return EXIT_ERROR;
     }

@@ -28,6 +28,8 @@ export interface PipelineAction {
 /** An action of the registry: what `run --help` says of it, and its module, loaded on use. */
 export interface RegisteredAction {
   readonly summary: string;
+  /** Whose credentials it runs with (docs/deploy.md, "Credentials"), said when none are found. */
+  readonly credentials: string;
   readonly load: () => Promise<PipelineAction>;
 }
 
@@ -38,31 +40,39 @@ export interface RegisteredAction {
  */
 export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
   'sync-accounts': {
+    credentials: "the cicd account (the CI runner's role; the management account before the bootstrap)",
     summary: 'make the accounts and OUs of the organization match accounts.yml',
     load: async () => (await import('./actions/sync-accounts.js')).syncAccountsAction,
   },
   pipeline: {
+    credentials: "the cicd account (the CI runner's role)",
     summary:
       'provision new and changed accounts: SSM parameters, access roles, identity mapping, VPC, logs, DNS zones',
     load: async () => (await import('./actions/pipeline.js')).pipelineAction,
   },
   'upload-lambdas': {
+    credentials: "the cicd account (the CI runner's role; the management account before the bootstrap)",
     summary: 'bundle every handler (esbuild) and upload it to the artifact bucket of each region',
     load: async () => (await import('./actions/artifacts.js')).uploadLambdasAction,
   },
   'render-templates': {
+    credentials: "the cicd account (the CI runner's role; the management account before the bootstrap)",
     summary: "render the CloudFormation templates with the organization's account ids and upload them",
     load: async () => (await import('./actions/artifacts.js')).renderTemplatesAction,
   },
   bootstrap: {
+    credentials: 'the management account (an administrator role there)',
     summary: 'deploy the artifact buckets, event buses, handlers and forward rules of every account',
     load: async () => (await import('./actions/artifacts.js')).bootstrapAction,
   },
   'sync-policies': {
+    credentials:
+      "the management account (tag and backup policies; with the cicd account's credentials, SCPs only, by event)",
     summary: 'make the SCPs, tag and backup policies of each OU match policies/ (SCPs by event from cicd)',
     load: async () => (await import('./actions/sync-policies.js')).syncPoliciesAction,
   },
   'sync-ecr': {
+    credentials: "the cicd account (the CI runner's role)",
     summary: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',
     load: async () => (await import('./actions/sync-ecr.js')).syncEcrAction,
   },
