@@ -50,6 +50,8 @@ export interface LambdaBundle {
    * The AWS SDK must not be among them (src/aws/sdk.ts).
    */
   readonly staticImports: readonly string[];
+  /** Bytes of index.mjs and the chunks it imports statically: the code its import loads. */
+  readonly importedBytes: number;
 }
 
 /** The runtime's entry for a kind when it exists, else the stand-in next to this file. */
@@ -85,24 +87,29 @@ function contentHash(files: readonly string[]): string {
 
 type Metafile = import('esbuild').Metafile;
 
+/** `output` and the chunks it imports statically (transitively): what an import of it loads. */
+function staticOutputs(metafile: Metafile, output: string): Set<string> {
+  const seen = new Set<string>([output]);
+  const queue = [output];
+  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind !== 'import-statement' || imported.external || seen.has(imported.path)) continue;
+      seen.add(imported.path);
+      queue.push(imported.path);
+    }
+  }
+  return seen;
+}
+
 /**
  * The packages `output` and every chunk it imports statically (transitively) import statically:
  * what an import of `output` loads besides the bundle's own code.
  */
 export function staticPackageImports(metafile: Metafile, output: string): string[] {
-  const seen = new Set<string>([output]);
   const external = new Set<string>();
-  const queue = [output];
-  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
-    for (const imported of metafile.outputs[path]?.imports ?? []) {
-      if (imported.kind !== 'import-statement') continue;
-      if (imported.external) external.add(imported.path);
-      else if (!seen.has(imported.path)) {
-        seen.add(imported.path);
-        queue.push(imported.path);
-      }
-    }
-  }
+  for (const path of staticOutputs(metafile, output))
+    for (const imported of metafile.outputs[path]?.imports ?? [])
+      if (imported.kind === 'import-statement' && imported.external) external.add(imported.path);
   return [...external].sort();
 }
 
@@ -163,6 +170,10 @@ async function buildKind(e: {
     placeholder: e.placeholder,
     inputs: metafilePaths([...inputs]),
     staticImports: staticPackageImports(result.metafile, index),
+    importedBytes: [...staticOutputs(result.metafile, index)].reduce(
+      (n, path) => n + (result.metafile.outputs[path]?.bytes ?? 0),
+      0,
+    ),
   };
   return { bundle, read: metafilePaths(Object.keys(result.metafile.inputs)) };
 }
