@@ -18,6 +18,7 @@ import {
   type OrganizationsClient,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import type { Client } from '../src/aws/clients.js';
 import { AwsClients, emulatorContext, startMoto } from '../src/aws/index.js';
 import { mapWithConcurrency } from '../src/handlers/accounts/ports.js';
 import { importInto } from '../src/pipeline/import.js';
@@ -35,7 +36,7 @@ interface Measured {
 }
 
 /** An organization of `accounts` accounts and accounts/20 OUs, built through the SDK. */
-async function build(org: OrganizationsClient, rootId: string, accounts: number): Promise<number> {
+async function build(org: Client<OrganizationsClient>, rootId: string, accounts: number): Promise<number> {
   await org.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
   await org.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'TAG_POLICY' }));
   const parents: string[] = [];

@@ -1,23 +1,22 @@
-import { BackupClient } from '@aws-sdk/client-backup';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
+import type { BackupClient } from '@aws-sdk/client-backup';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
 import { AwsOperationError } from '../errors.js';
 import { roleArn as roleArnIn } from '../partitions.js';
 import type { AwsContext } from './context.js';
-import { OrgbridgeRetryStrategy, type RetryTally } from './retry.js';
+import type { RetryTally } from './retry.js';
+import { sdk } from './sdk.js';
 
 /** Counts AWS calls by `Service.Operation`; benchmarks and tests report it. */
 export class AwsCallCounter {
@@ -40,16 +39,77 @@ interface ClientConfig {
   region: string;
   endpoint?: string;
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  retryStrategy: OrgbridgeRetryStrategy;
+  retryStrategy: unknown;
   // S3 against an emulator needs path-style addressing.
   forcePathStyle?: boolean;
 }
 
 type SdkClient = {
   middlewareStack: { use(plugin: Pluggable<object, object>): void };
+  send(command: unknown, options?: unknown): Promise<unknown>;
   destroy(): void;
 };
-type ClientClass<C> = new (config: ClientConfig) => C;
+type ClientClass = new (config: ClientConfig) => unknown;
+
+/**
+ * What orgbridge uses of an SDK client: `send`. AwsClients hands out clients that load their SDK
+ * package and build the SDK client on their first send (see src/aws/sdk.ts); a real SDK client
+ * fits too (tests build some).
+ */
+export type Client<C extends { send: unknown }> = Pick<C, 'send'>;
+
+/** A client whose SDK package is loaded, and the SDK client built, on the first send. */
+class LazyClient {
+  private built: Promise<SdkClient> | undefined;
+  constructor(private readonly build: () => Promise<SdkClient>) {}
+
+  send(command: unknown, options?: unknown): Promise<unknown> {
+    return this.sdkClient().then((client) => client.send(command, options));
+  }
+
+  sdkClient(): Promise<SdkClient> {
+    this.built ??= this.build().catch((e: unknown) => {
+      this.built = undefined;
+      throw e;
+    });
+    return this.built;
+  }
+
+  destroy(): void {
+    this.built?.then(
+      (client) => client.destroy(),
+      () => {},
+    );
+  }
+}
+
+/**
+ * The SDK client behind `client`, built: for code that needs more than `send` (Powertools'
+ * idempotency persistence layer adds its user agent to the middleware stack; tests add
+ * middleware). A real SDK client is returned as it is.
+ */
+export async function sdkClientOf<C extends { send: unknown }>(client: Client<C>): Promise<C> {
+  if (client instanceof LazyClient) return (await client.sdkClient()) as unknown as C;
+  return client as C;
+}
+
+/** Each service: the loader of its SDK package and the name of its client class there. */
+const SERVICES = {
+  Backup: [sdk.backup, 'BackupClient'],
+  CloudFormation: [sdk.cloudFormation, 'CloudFormationClient'],
+  DynamoDB: [sdk.dynamoDb, 'DynamoDBClient'],
+  EC2: [sdk.ec2, 'EC2Client'],
+  ECR: [sdk.ecr, 'ECRClient'],
+  EventBridge: [sdk.eventBridge, 'EventBridgeClient'],
+  IAM: [sdk.iam, 'IAMClient'],
+  Organizations: [sdk.organizations, 'OrganizationsClient'],
+  Route53: [sdk.route53, 'Route53Client'],
+  S3: [sdk.s3, 'S3Client'],
+  SQS: [sdk.sqs, 'SQSClient'],
+  SSM: [sdk.ssm, 'SSMClient'],
+  STS: [sdk.sts, 'STSClient'],
+} as const satisfies Record<string, readonly [() => Promise<object>, string]>;
+type Service = keyof typeof SERVICES;
 
 /**
  * Every call any client of this process sends, whatever counter its family has: the CLI reports
@@ -80,7 +140,7 @@ function countCalls(counter: AwsCallCounter, service: string): Pluggable<object,
  */
 export class AwsClients {
   readonly accountId: string | undefined;
-  private readonly cache = new Map<string, SdkClient>();
+  private readonly cache = new Map<string, LazyClient>();
   private readonly accounts: Map<string, AwsClients>;
 
   constructor(
@@ -96,70 +156,77 @@ export class AwsClients {
     this.accounts = accounts ?? new Map();
   }
 
-  private client<C>(Klass: ClientClass<C>, service: string, region = this.context.region): C {
+  private client<C>(service: Service, region = this.context.region): Client<C & { send: unknown }> {
     const key = `${service}@${region}`;
     let client = this.cache.get(key);
     if (!client) {
-      const config: ClientConfig = {
-        region,
-        retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
-        ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
-        ...(service === 'S3' && this.context.endpoint ? { forcePathStyle: true } : {}),
-      };
-      const credentials = this.credentials ?? this.context.credentials;
-      if (credentials) config.credentials = credentials;
-      client = new Klass(config) as unknown as SdkClient;
-      client.middlewareStack.use(countCalls(this.counter, service));
+      client = new LazyClient(async () => {
+        const [load, className] = SERVICES[service];
+        const [pkg, { OrgbridgeRetryStrategy }] = await Promise.all([load(), sdk.retryStrategy()]);
+        const Klass = (pkg as unknown as Record<string, ClientClass>)[className] as ClientClass;
+        const config: ClientConfig = {
+          region,
+          retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
+          ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
+          ...(service === 'S3' && this.context.endpoint ? { forcePathStyle: true } : {}),
+        };
+        const credentials = this.credentials ?? this.context.credentials;
+        if (credentials) config.credentials = credentials;
+        const built = new Klass(config) as SdkClient;
+        built.middlewareStack.use(countCalls(this.counter, service));
+        return built;
+      });
       this.cache.set(key, client);
     }
-    return client as unknown as C;
+    return client as unknown as Client<C & { send: unknown }>;
   }
 
-  organizations(): OrganizationsClient {
+  organizations(): Client<OrganizationsClient> {
     // Organizations is a global service homed in us-east-1.
-    return this.client(OrganizationsClient, 'Organizations', 'us-east-1');
+    return this.client('Organizations', 'us-east-1');
   }
-  sts(): STSClient {
-    return this.client(STSClient, 'STS');
+  sts(): Client<STSClient> {
+    return this.client('STS');
   }
-  sqs(region?: string): SQSClient {
-    return this.client(SQSClient, 'SQS', region);
+  sqs(region?: string): Client<SQSClient> {
+    return this.client('SQS', region);
   }
-  eventBridge(region?: string): EventBridgeClient {
-    return this.client(EventBridgeClient, 'EventBridge', region);
+  eventBridge(region?: string): Client<EventBridgeClient> {
+    return this.client('EventBridge', region);
   }
-  iam(): IAMClient {
-    return this.client(IAMClient, 'IAM', 'us-east-1');
+  iam(): Client<IAMClient> {
+    return this.client('IAM', 'us-east-1');
   }
-  ssm(region?: string): SSMClient {
-    return this.client(SSMClient, 'SSM', region);
+  ssm(region?: string): Client<SSMClient> {
+    return this.client('SSM', region);
   }
-  cloudFormation(region?: string): CloudFormationClient {
-    return this.client(CloudFormationClient, 'CloudFormation', region);
+  cloudFormation(region?: string): Client<CloudFormationClient> {
+    return this.client('CloudFormation', region);
   }
-  route53(): Route53Client {
-    return this.client(Route53Client, 'Route53', 'us-east-1');
+  route53(): Client<Route53Client> {
+    return this.client('Route53', 'us-east-1');
   }
-  ecr(region?: string): ECRClient {
-    return this.client(ECRClient, 'ECR', region);
+  ecr(region?: string): Client<ECRClient> {
+    return this.client('ECR', region);
   }
-  s3(region?: string): S3Client {
-    return this.client(S3Client, 'S3', region);
+  s3(region?: string): Client<S3Client> {
+    return this.client('S3', region);
   }
-  dynamoDb(region?: string): DynamoDBClient {
-    return this.client(DynamoDBClient, 'DynamoDB', region);
+  dynamoDb(region?: string): Client<DynamoDBClient> {
+    return this.client('DynamoDB', region);
   }
-  ec2(region?: string): EC2Client {
-    return this.client(EC2Client, 'EC2', region);
+  ec2(region?: string): Client<EC2Client> {
+    return this.client('EC2', region);
   }
-  backup(region?: string): BackupClient {
-    return this.client(BackupClient, 'Backup', region);
+  backup(region?: string): Client<BackupClient> {
+    return this.client('Backup', region);
   }
 
   /** The account these clients act in (GetCallerIdentity, once). */
   async callerAccountId(): Promise<string> {
     if (this.accountId) return this.accountId;
     try {
+      const { GetCallerIdentityCommand } = await sdk.sts();
       const out = await this.sts().send(new GetCallerIdentityCommand({}));
       if (!out.Account) throw new Error('GetCallerIdentity returned no account');
       (this as { accountId: string | undefined }).accountId = out.Account;
@@ -187,27 +254,43 @@ export class AwsClients {
     if (cached) return cached;
     const roleArn = roleArnIn(this.context.region, accountId, roleName);
     const masterCredentials = this.credentials ?? this.context.credentials;
-    const assumeRole = fromTemporaryCredentials({
-      params: { RoleArn: roleArn, RoleSessionName: 'orgbridge', DurationSeconds: 3600 },
-      ...(masterCredentials ? { masterCredentials } : {}),
-      clientConfig: {
-        region: this.context.region,
-        retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
-        ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
-      },
-      clientPlugins: [countCalls(this.counter, 'STS')],
-    });
-    const provider = memoizeIdentityProvider<AwsCredentialIdentity>(
-      async (options) => {
-        try {
-          return await assumeRole(options);
-        } catch (e) {
-          throw new AwsOperationError(`assuming ${roleArn}`, e);
-        }
-      },
-      isIdentityExpired,
-      doesIdentityRequireRefresh,
-    ) as AwsCredentialIdentityProvider;
+    const memoized = async (): Promise<AwsCredentialIdentityProvider> => {
+      const [{ fromTemporaryCredentials }, smithy, { OrgbridgeRetryStrategy }] = await Promise.all([
+        sdk.credentialProviders(),
+        sdk.smithyCore(),
+        sdk.retryStrategy(),
+      ]);
+      const assumeRole = fromTemporaryCredentials({
+        params: { RoleArn: roleArn, RoleSessionName: 'orgbridge', DurationSeconds: 3600 },
+        ...(masterCredentials ? { masterCredentials } : {}),
+        clientConfig: {
+          region: this.context.region,
+          retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
+          ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
+        },
+        clientPlugins: [countCalls(this.counter, 'STS')],
+      });
+      return smithy.memoizeIdentityProvider<AwsCredentialIdentity>(
+        async (options) => {
+          try {
+            return await assumeRole(options);
+          } catch (e) {
+            throw new AwsOperationError(`assuming ${roleArn}`, e);
+          }
+        },
+        smithy.isIdentityExpired,
+        smithy.doesIdentityRequireRefresh,
+      ) as AwsCredentialIdentityProvider;
+    };
+    // The SDK's provider and memo are built on the first call (their packages load then).
+    let memo: Promise<AwsCredentialIdentityProvider> | undefined;
+    const provider: AwsCredentialIdentityProvider = async (options) => {
+      memo ??= memoized().catch((e: unknown) => {
+        memo = undefined;
+        throw e;
+      });
+      return (await memo)(options);
+    };
     const clients = new AwsClients(
       this.context,
       this.counter,

@@ -1,4 +1,4 @@
-export { AwsClients } from './clients.js';
+export { AwsClients, sdkClientOf } from './clients.js';
 export {
   type AwsContext,
   awsContextFromEnv,

@@ -1,5 +1,4 @@
-import { StandardRetryStrategy } from '@smithy/core/retry';
-import type { RetryErrorInfo, StandardRetryBackoffStrategy, StandardRetryToken } from '@smithy/types';
+import type { StandardRetryBackoffStrategy } from '@smithy/types';
 
 /**
  * The SDK's standard retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
@@ -11,7 +10,7 @@ import type { RetryErrorInfo, StandardRetryBackoffStrategy, StandardRetryToken }
  * later" (e.g. https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html#API_MoveAccount_Errors):
  * that one is retried here as a transient error, with the same backoff and quota.
  */
-const TRANSIENT_CLIENT_ERRORS: ReadonlySet<string> = new Set(['ConcurrentModificationException']);
+export const TRANSIENT_CLIENT_ERRORS: ReadonlySet<string> = new Set(['ConcurrentModificationException']);
 
 export interface RetryPolicy {
   /** Total attempts including the first; 1 disables retries (used against the emulator). */
@@ -41,7 +40,7 @@ export function backoffDelay(
 }
 
 /** The policy's own delays for every error type (the SDK would raise the base for throttling). */
-function policyBackoff(policy: RetryPolicy): StandardRetryBackoffStrategy | undefined {
+export function policyBackoff(policy: RetryPolicy): StandardRetryBackoffStrategy | undefined {
   if (policy.baseDelayMs === undefined && policy.maxDelayMs === undefined) return undefined;
   return {
     computeNextBackoffDelay: (retryCount) => backoffDelay(retryCount, policy),
@@ -52,37 +51,4 @@ function policyBackoff(policy: RetryPolicy): StandardRetryBackoffStrategy | unde
 /** Retries made by a family of clients (benchmarks and fault tests report it). */
 export interface RetryTally {
   count: number;
-}
-
-/**
- * The SDK's StandardRetryStrategy with ConcurrentModificationException retried and, for the
- * emulator, 5xx surfaced at once. One instance per SDK client, as the SDK makes them, so each
- * client keeps its own retry quota; the tally is shared by every client of an AwsClients family.
- */
-export class OrgbridgeRetryStrategy extends StandardRetryStrategy {
-  constructor(
-    readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-    readonly tally: RetryTally = { count: 0 },
-  ) {
-    const backoff = policyBackoff(policy);
-    super({ maxAttempts: policy.maxAttempts, ...(backoff ? { backoff } : {}) });
-  }
-
-  override async refreshRetryTokenForRetry(
-    token: StandardRetryToken,
-    info: RetryErrorInfo,
-  ): Promise<StandardRetryToken> {
-    const status = info.error?.$metadata?.httpStatusCode ?? 0;
-    if (status >= 500 && !this.policy.retryServerErrors) {
-      throw new Error(`HTTP ${status} is not retried under this policy`);
-    }
-    const transient =
-      info.errorType === 'CLIENT_ERROR' && TRANSIENT_CLIENT_ERRORS.has(info.error?.name ?? '');
-    const next = await super.refreshRetryTokenForRetry(
-      token,
-      transient ? { ...info, errorType: 'TRANSIENT' } : info,
-    );
-    this.tally.count++;
-    return next;
-  }
 }

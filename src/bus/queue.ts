@@ -5,6 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { Client } from '../aws/clients.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 
 export interface QueueMessage {
@@ -32,7 +33,7 @@ function chunks<T>(items: readonly T[], size = 10): T[][] {
   return out;
 }
 
-export function sqsQueuePort(client: SQSClient, queueUrl: string): QueuePort {
+export function sqsQueuePort(client: Client<SQSClient>, queueUrl: string): QueuePort {
   return {
     queueUrl,
     async receive({ max, waitSeconds, signal }) {
@@ -106,7 +107,11 @@ export function sqsQueuePort(client: SQSClient, queueUrl: string): QueuePort {
   };
 }
 
-export async function queueUrlOf(client: SQSClient, queueName: string, accountId?: string): Promise<string> {
+export async function queueUrlOf(
+  client: Client<SQSClient>,
+  queueName: string,
+  accountId?: string,
+): Promise<string> {
   try {
     const out = await client.send(
       new GetQueueUrlCommand({

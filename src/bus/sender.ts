@@ -3,7 +3,8 @@ import type {
   PutEventsRequestEntry,
   PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { Client } from '../aws/clients.js';
+import { sdk } from '../aws/sdk.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { MAX_ENTRY_BYTES } from '../protocol/catalog.js';
 
@@ -14,9 +15,10 @@ export interface PutEventsPort {
   ): Promise<{ failedEntryCount: number; entries: PutEventsResultEntry[] }>;
 }
 
-export function putEventsPort(client: EventBridgeClient): PutEventsPort {
+export function putEventsPort(client: Client<EventBridgeClient>): PutEventsPort {
   return {
     async putEvents(entries) {
+      const { PutEventsCommand } = await sdk.eventBridge();
       const out = await client.send(new PutEventsCommand({ Entries: entries }));
       return { failedEntryCount: out.FailedEntryCount ?? 0, entries: out.Entries ?? [] };
     },

@@ -18,9 +18,10 @@ import { type HandlerRegistry, registryForKind } from './types.js';
 /**
  * Every handler orgbridge ships, by detail-type. Which account runs which is not decided here:
  * `handlersFor(kind)` keeps only the types the routing table gives that kind, so an account never
- * runs a handler its rules would not deliver to it. Local mode and the Lambda bundles
- * (src/runtime/lambda/registries.ts) both run this registry, so nothing reachable from here may
- * import aws-cdk-lib or constructs (test/unit/templates/bundles.test.ts).
+ * runs a handler its rules would not deliver to it. Local mode runs this registry; each Lambda
+ * bundle runs its kind's (src/runtime/lambda/kinds/), built from the same registrations, so
+ * nothing reachable from them may import aws-cdk-lib or constructs
+ * (test/unit/templates/bundles.test.ts).
  */
 export const ALL_HANDLERS: HandlerRegistry = {
   PING: pingHandler,

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsClients, Client } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, isOrgbridgeError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
@@ -101,7 +101,10 @@ export async function renderForOrganization(
 const TERMINAL_OK = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']);
 
 /** The reason of the first resource that failed, from the stack's events (newest first). */
-async function firstFailure(cfn: CloudFormationClient, stackName: string): Promise<string | undefined> {
+async function firstFailure(
+  cfn: Client<CloudFormationClient>,
+  stackName: string,
+): Promise<string | undefined> {
   try {
     const out = await cfn.send(new DescribeStackEventsCommand({ StackName: stackName }));
     const failed = (out.StackEvents ?? []).filter((e) => e.ResourceStatus?.endsWith('_FAILED'));

@@ -5,7 +5,7 @@ import {
   type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsClients, Client } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError } from '../errors.js';
@@ -140,7 +140,7 @@ export type ArtifactAction = 'upload-lambdas' | 'render-templates' | 'bootstrap'
 export const DEPLOY_CONCURRENCY = { aws: 8, emulator: 4 } as const;
 
 /** Keys under `prefix` in the bucket; empty when it cannot be listed (the upload then says why). */
-export async function existingKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+export async function existingKeys(s3: Client<S3Client>, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   try {

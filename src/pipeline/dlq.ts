@@ -8,7 +8,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsClients, Client } from '../aws/clients.js';
 import { queueUrlOf } from '../bus/queue.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import type { AccountTopology, DeadLetterSpec, Topology } from '../protocol/topology.js';
@@ -66,7 +66,7 @@ export async function listDeadLetters(
 }
 
 async function queueAttributes(
-  sqs: SQSClient,
+  sqs: Client<SQSClient>,
   url: string,
   names: ('ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible' | 'QueueArn')[],
 ): Promise<Record<string, string>> {
@@ -126,7 +126,7 @@ interface Peeked {
  * Receives every message of a queue (up to `max`), hiding each while it reads on; `release`
  * makes them visible again at once. SQS has no peek: reading a message is receiving it.
  */
-async function receiveAll(sqs: SQSClient, url: string, max: number): Promise<Peeked[]> {
+async function receiveAll(sqs: Client<SQSClient>, url: string, max: number): Promise<Peeked[]> {
   const out: Peeked[] = [];
   while (out.length < max) {
     let page: ReceiveMessageCommandOutput;
@@ -165,7 +165,7 @@ async function receiveAll(sqs: SQSClient, url: string, max: number): Promise<Pee
   return out;
 }
 
-async function release(sqs: SQSClient, url: string, messages: readonly Peeked[]): Promise<void> {
+async function release(sqs: Client<SQSClient>, url: string, messages: readonly Peeked[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     try {
@@ -343,7 +343,7 @@ export async function redriveDeadLetter(
   return { ...base, executed: true, how: 'one-by-one', moved };
 }
 
-async function moveOneByOne(sqs: SQSClient, from: string, to: string): Promise<number> {
+async function moveOneByOne(sqs: Client<SQSClient>, from: string, to: string): Promise<number> {
   let moved = 0;
   for (;;) {
     const batch = await receiveAll(sqs, from, 10);

@@ -3,6 +3,7 @@ import {
   type CloudFormationClient,
   DescribeOrganizationsAccessCommand,
 } from '@aws-sdk/client-cloudformation';
+import type { Client } from '../aws/clients.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 
 /**
@@ -18,7 +19,7 @@ export const TRUSTED_ACCESS_FIX =
   'with the management account: `aws cloudformation activate-organizations-access`, or the CloudFormation console, StackSets, "Activate trusted access"';
 
 /** DescribeOrganizationsAccess, in the region the client acts in. */
-export async function describeStackSetsAccess(cfn: CloudFormationClient): Promise<StackSetsAccess> {
+export async function describeStackSetsAccess(cfn: Client<CloudFormationClient>): Promise<StackSetsAccess> {
   try {
     const out = await cfn.send(new DescribeOrganizationsAccessCommand({}));
     return (out.Status ?? 'DISABLED') as StackSetsAccess;
@@ -36,7 +37,7 @@ export async function describeStackSetsAccess(cfn: CloudFormationClient): Promis
  * BOOTSTRAP_TRUSTED_ACCESS (naming the fix) when it cannot.
  */
 export async function ensureStackSetsTrustedAccess(
-  cfn: CloudFormationClient,
+  cfn: Client<CloudFormationClient>,
   execute: boolean,
   say: (text: string) => void,
 ): Promise<void> {

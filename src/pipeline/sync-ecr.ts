@@ -7,6 +7,7 @@ import {
   SetRepositoryPolicyCommand,
 } from '@aws-sdk/client-ecr';
 import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { Client } from '../aws/clients.js';
 import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
@@ -49,10 +50,10 @@ const TEMPLATE_BODY_MAX_BYTES = 51_200;
 export interface SyncEcrOptions {
   readonly config: ResolvedConfig;
   /** Organizations as the management account (reads only). */
-  readonly organizations: OrganizationsClient;
+  readonly organizations: Client<OrganizationsClient>;
   /** CloudFormation and ECR in the cicd account. */
-  readonly cloudFormation: CloudFormationClient;
-  readonly ecr: ECRClient;
+  readonly cloudFormation: Client<CloudFormationClient>;
+  readonly ecr: Client<ECRClient>;
   /** The service role CloudFormation deploys the stack with (ecrDeployerRoleArn). */
   readonly serviceRoleArn: string;
   readonly execute: boolean;
@@ -114,7 +115,7 @@ export function ecrTemplateInputsFromObserved(
 /** What the template needs from the organization. */
 export async function ecrTemplateInputs(
   config: ResolvedConfig,
-  organizations: OrganizationsClient,
+  organizations: Client<OrganizationsClient>,
 ): Promise<EcrTemplateInputs> {
   let organizationId: string;
   try {
@@ -129,7 +130,7 @@ export async function ecrTemplateInputs(
 }
 
 export async function deployedTemplate(
-  cfn: CloudFormationClient,
+  cfn: Client<CloudFormationClient>,
 ): Promise<Record<string, unknown> | undefined> {
   try {
     const out = await cfn.send(new GetTemplateCommand({ StackName: ECR_STACK_NAME }));
@@ -187,7 +188,7 @@ export function diffRepositories(
 
 /** One policy of a repository as ECR has it now; undefined when it has none. */
 async function currentPolicy(
-  ecr: ECRClient,
+  ecr: Client<ECRClient>,
   repository: string,
   which: 'pull' | 'lifecycle',
 ): Promise<string | undefined | 'no-repository'> {
@@ -213,7 +214,7 @@ async function currentPolicy(
  * notice such edits: a deploy of an unchanged template leaves them as they are.
  */
 export async function ecrDrift(
-  ecr: ECRClient,
+  ecr: Client<ECRClient>,
   deployed: Record<string, unknown> | undefined,
 ): Promise<EcrDriftEntry[]> {
   const drift: EcrDriftEntry[] = [];
@@ -246,8 +247,8 @@ export async function ecrDrift(
 export async function planEcrSection(options: {
   readonly inputs: EcrTemplateInputs;
   /** CloudFormation and ECR in the cicd account's home region. */
-  readonly cloudFormation: CloudFormationClient;
-  readonly ecr: ECRClient;
+  readonly cloudFormation: Client<CloudFormationClient>;
+  readonly ecr: Client<ECRClient>;
 }): Promise<PlanSection> {
   const rendered = renderEcrTemplate(options.inputs);
   const deployed = await deployedTemplate(options.cloudFormation);

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '../aws/clients.js';
 import { type RequestClient, RequestFailedError } from '../bus/requests.js';
 import type { PolicyDocument, PolicyType, ResolvedConfig } from '../config/model.js';
 import type { OrganizationsPolicyPort } from '../handlers/policies/ports.js';
@@ -107,7 +108,7 @@ export interface SyncPoliciesByEventOptions {
   /** The cicd account's request client (`cicdRequestClient`). */
   readonly client: RequestClient;
   /** Acting in the cicd account, in the home region (the artifact bucket's). */
-  readonly s3: S3Client;
+  readonly s3: Client<S3Client>;
   readonly managementAccountId: string;
   readonly homeRegion: string;
   readonly execute: boolean;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import type { Client } from '../aws/clients.js';
 import type { RequestBody, RequestClient } from '../bus/requests.js';
 import type { PolicyDocument, PolicyLimits } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
@@ -49,7 +50,7 @@ export function bundleReusable(lastModified: Date | undefined, now: Date): boole
 }
 
 export function s3PolicyBundleStore(
-  client: S3Client,
+  client: Client<S3Client>,
   bucket: string,
   now: () => Date = () => new Date(),
 ): PolicyBundleStore {
@@ -168,7 +169,7 @@ export interface SyncScpsByEventOptions {
   /** The cicd account's request client (`cicdRequestClient`). */
   readonly client: RequestClient;
   /** Acting in the cicd account, in the home region (where the artifact bucket is). */
-  readonly s3: S3Client;
+  readonly s3: Client<S3Client>;
   readonly managementAccountId: string;
   readonly homeRegion: string;
   readonly policies: readonly PolicyDocument[];

@@ -317,8 +317,13 @@ export interface RequestDescriptor<
   readonly senders: Senders;
 }
 
-const request = <S extends z.ZodType, const R extends keyof typeof RESPONSE_SCHEMAS>(
-  d: RequestDescriptor<S, R>,
+// `H` keeps each descriptor's literal `handledBy`: the Lambda registries are typed from it.
+const request = <
+  S extends z.ZodType,
+  const R extends keyof typeof RESPONSE_SCHEMAS,
+  const H extends RequestDescriptor['handledBy'],
+>(
+  d: RequestDescriptor<S, R> & { readonly handledBy: H },
 ) => d;
 
 /** Health check, its SSM parameters, its baseline, its VPC: what every account handles. */

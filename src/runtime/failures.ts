@@ -1,4 +1,6 @@
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Client } from '../aws/clients.js';
+import { sdk } from '../aws/sdk.js';
 import { AwsOperationError } from '../errors.js';
 import { DLQ_RETENTION_SECONDS } from '../protocol/topology.js';
 
@@ -35,11 +37,12 @@ export function failureKey(type: string, nonce: string): string {
 }
 
 /** The failure store on an account's `orgbridge-idempotency` table (partition key `id`). */
-export function dynamoFailureStore(client: DynamoDBClient, tableName: string): FailureStore {
+export function dynamoFailureStore(client: Client<DynamoDBClient>, tableName: string): FailureStore {
   return {
     async record(failure) {
       const expiration = Math.floor(Date.parse(failure.at) / 1000) + DLQ_RETENTION_SECONDS;
       try {
+        const { PutItemCommand } = await sdk.dynamoDb();
         await client.send(
           new PutItemCommand({
             TableName: tableName,
@@ -61,6 +64,7 @@ export function dynamoFailureStore(client: DynamoDBClient, tableName: string): F
     },
     async lastFailure(type, nonce) {
       try {
+        const { GetItemCommand } = await sdk.dynamoDb();
         const out = await client.send(
           new GetItemCommand({
             TableName: tableName,

@@ -49,6 +49,7 @@ export class LeasedIdempotencyStore extends DynamoDBPersistenceLayer {
   readonly #tableName: string;
   readonly #dynamoDb: DynamoDBClient;
 
+  /** `dynamoDb` is an SDK client, built (Powertools uses more of it than `send`). */
   constructor(options: { tableName: string; dynamoDb: DynamoDBClient }) {
     super({ tableName: options.tableName, awsSdkV3Client: options.dynamoDb });
     this.#tableName = options.tableName;

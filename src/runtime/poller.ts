@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { SQSRecord } from 'aws-lambda';
-import type { AwsClients } from '../aws/clients.js';
+import { type AwsClients, sdkClientOf } from '../aws/clients.js';
 import { type MessagingLog, silentLog } from '../bus/log.js';
 import { type QueueMessage, type QueuePort, queueUrlOf, sqsQueuePort } from '../bus/queue.js';
 import { EventSender, putEventsPort } from '../bus/sender.js';
@@ -158,7 +158,7 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
             ? undefined
             : new LeasedIdempotencyStore({
                 tableName: account.idempotencyTable,
-                dynamoDb: clients.dynamoDb(),
+                dynamoDb: await sdkClientOf(clients.dynamoDb()),
               });
         // Held from the receive on: a batch waiting for a free slot keeps its messages too.
         const maxLeaseSeconds = options.maxLeaseSeconds ?? HANDLER_TIMEOUT_SECONDS[account.kind];

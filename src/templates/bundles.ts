@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { AccountKind } from '../config/model.js';
@@ -15,22 +15,43 @@ const srcRoot = resolve(here, '..');
 /** `.ts` when run from src/ (tsx, tests), `.js` when run from the compiled dist/ (the CLI). */
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 
+/** One file of a bundle: `index.mjs` (the entry) or a chunk it imports. */
+export interface BundleFile {
+  /** Relative to the function's root (`index.mjs`, `chunk-<hash>.mjs`). */
+  readonly path: string;
+  readonly contents: Uint8Array;
+}
+
 export interface LambdaBundle {
   readonly kind: AccountKind;
   readonly entry: string;
-  /** The minified ESM module (index.mjs). */
-  readonly code: Uint8Array;
-  /** index.mjs in a zip, what Lambda and the artifact buckets take. */
+  /**
+   * The minified ESM modules: `index.mjs` first, then the chunks it imports dynamically (what
+   * the first invocation loads) or statically (shared by both).
+   */
+  readonly files: readonly BundleFile[];
+  /** Total bytes of the files. */
+  readonly bytes: number;
+  /** The files in a zip, what Lambda and the artifact buckets take. */
   readonly zip: Uint8Array;
   readonly sha256: string;
   readonly key: string;
   /** The entry is the stand-in of src/templates/entries (the runtime's own entry is missing). */
   readonly placeholder: boolean;
   /**
-   * The files esbuild put into this bundle (absolute paths, from its metafile): what a test
-   * checks for aws-cdk-lib or constructs, which must never reach a handler.
+   * The files esbuild put into this bundle with some of their code (absolute paths, from its
+   * metafile): what a test checks for aws-cdk-lib or constructs, which must never reach a
+   * handler, and for the handlers of other kinds.
    */
   readonly inputs: readonly string[];
+  /**
+   * The packages `index.mjs` and the chunks it imports statically import (their module
+   * specifiers, from the metafile): what the import of the bundle loads besides its own code.
+   * The AWS SDK must not be among them (src/aws/sdk.ts).
+   */
+  readonly staticImports: readonly string[];
+  /** Bytes of index.mjs and the chunks it imports statically: the code its import loads. */
+  readonly importedBytes: number;
 }
 
 /** The runtime's entry for a kind when it exists, else the stand-in next to this file. */
@@ -64,23 +85,53 @@ function contentHash(files: readonly string[]): string {
   return hash.digest('hex');
 }
 
+type Metafile = import('esbuild').Metafile;
+
+/** `output` and the chunks it imports statically (transitively): what an import of it loads. */
+function staticOutputs(metafile: Metafile, output: string): Set<string> {
+  const seen = new Set<string>([output]);
+  const queue = [output];
+  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind !== 'import-statement' || imported.external || seen.has(imported.path)) continue;
+      seen.add(imported.path);
+      queue.push(imported.path);
+    }
+  }
+  return seen;
+}
+
 /**
- * esbuild bundles, minified ESM for Node 20+. The AWS SDK v3 is left out: the Lambda Node.js
- * runtimes ship it, and bundling it would multiply the size (and cold start) of every handler.
- * Cached in the process by the content of every input (see `lastBuild`).
+ * The packages `output` and every chunk it imports statically (transitively) import statically:
+ * what an import of `output` loads besides the bundle's own code.
  */
-export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS): Promise<LambdaBundle[]> {
-  const entries = kinds.map((kind) => ({ kind, ...entryFor(kind) }));
-  const request = JSON.stringify(entries);
-  if (lastBuild && `${request}\0${contentHash(lastBuild.inputs)}` === lastBuild.key) return lastBuild.bundles;
+export function staticPackageImports(metafile: Metafile, output: string): string[] {
+  const external = new Set<string>();
+  for (const path of staticOutputs(metafile, output))
+    for (const imported of metafile.outputs[path]?.imports ?? [])
+      if (imported.kind === 'import-statement' && imported.external) external.add(imported.path);
+  return [...external].sort();
+}
+
+async function buildKind(e: {
+  kind: AccountKind;
+  path: string;
+  placeholder: boolean;
+}): Promise<{ bundle: LambdaBundle; read: string[] }> {
   const { build } = await import('esbuild');
+  // One esbuild run per kind, so no chunk is shared between kinds.
   const result = await build({
-    entryPoints: Object.fromEntries(entries.map((e) => [e.kind, e.path])),
+    entryPoints: { index: e.path },
     bundle: true,
     minify: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
+    // Dynamic imports (the kind's handlers, each SDK package) become chunks loaded when first
+    // needed, so the import of index.mjs (the cold start) loads only the runtime itself.
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
     outdir: 'out',
     outExtension: { '.js': '.mjs' },
     write: false,
@@ -93,25 +144,52 @@ export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS
     },
     logLevel: 'silent',
   });
-  const bundles = entries.map((e): LambdaBundle => {
-    const file = result.outputFiles.find((f) => f.path.endsWith(`/${e.kind}.mjs`));
-    if (!file) throw new Error(`esbuild produced no bundle for ${e.kind}`);
-    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(`/${e.kind}.mjs`));
-    if (!output) throw new Error(`esbuild's metafile lists no bundle for ${e.kind}`);
-    const zip = zipSingleFile('index.mjs', file.contents);
-    const sha256 = createHash('sha256').update(file.contents).digest('hex');
-    return {
-      kind: e.kind,
-      entry: e.path,
-      code: file.contents,
-      zip,
-      sha256,
-      key: lambdaBundleKey(e.kind, sha256),
-      placeholder: e.placeholder,
-      inputs: metafilePaths(Object.keys(output[1].inputs)),
-    };
-  });
-  const inputs = metafilePaths(Object.keys(result.metafile.inputs));
+  const outputs = Object.keys(result.metafile.outputs);
+  const index = outputs.find((path) => path.endsWith('/index.mjs') || path === 'out/index.mjs');
+  if (!index) throw new Error(`esbuild produced no index.mjs for ${e.kind}`);
+  const root = resolve('out');
+  const files = result.outputFiles
+    .filter((f) => f.path.endsWith('.mjs'))
+    .map((f) => ({ path: relative(root, f.path).split(sep).join('/'), contents: f.contents }))
+    .sort((a, b) =>
+      a.path === 'index.mjs' ? -1 : b.path === 'index.mjs' ? 1 : a.path.localeCompare(b.path),
+    );
+  const zip = zipFiles(files);
+  const sha256 = createHash('sha256').update(zip).digest('hex');
+  const inputs = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs))
+    for (const [path, use] of Object.entries(output.inputs)) if (use.bytesInOutput > 0) inputs.add(path);
+  const bundle: LambdaBundle = {
+    kind: e.kind,
+    entry: e.path,
+    files,
+    bytes: files.reduce((n, f) => n + f.contents.byteLength, 0),
+    zip,
+    sha256,
+    key: lambdaBundleKey(e.kind, sha256),
+    placeholder: e.placeholder,
+    inputs: metafilePaths([...inputs]),
+    staticImports: staticPackageImports(result.metafile, index),
+    importedBytes: [...staticOutputs(result.metafile, index)].reduce(
+      (n, path) => n + (result.metafile.outputs[path]?.bytes ?? 0),
+      0,
+    ),
+  };
+  return { bundle, read: metafilePaths(Object.keys(result.metafile.inputs)) };
+}
+
+/**
+ * esbuild bundles, minified ESM for Node 20+, one build per kind. The AWS SDK v3 is left out:
+ * the Lambda Node.js runtimes ship it, and bundling it would multiply the size (and cold start)
+ * of every handler. Cached in the process by the content of every input (see `lastBuild`).
+ */
+export async function buildBundles(kinds: readonly AccountKind[] = ACCOUNT_KINDS): Promise<LambdaBundle[]> {
+  const entries = kinds.map((kind) => ({ kind, ...entryFor(kind) }));
+  const request = JSON.stringify(entries);
+  if (lastBuild && `${request}\0${contentHash(lastBuild.inputs)}` === lastBuild.key) return lastBuild.bundles;
+  const built = await Promise.all(entries.map(buildKind));
+  const bundles = built.map((b) => b.bundle);
+  const inputs = [...new Set(built.flatMap((b) => b.read))].sort();
   lastBuild = { key: `${request}\0${contentHash(inputs)}`, inputs, bundles };
   return bundles;
 }
@@ -125,49 +203,57 @@ function metafilePaths(paths: readonly string[]): string[] {
 }
 
 /**
- * A zip archive of one file, deflated. Written here (30 lines) rather than adding a dependency;
+ * A zip archive of `files`, deflated. Written here (40 lines) rather than adding a dependency;
  * the timestamp is fixed so the same code always gives the same bytes (and the same S3 key).
  */
-export function zipSingleFile(name: string, data: Uint8Array): Uint8Array {
-  const nameBytes = Buffer.from(name, 'utf8');
-  const compressed = deflateRawSync(data, { level: 9 });
-  const crc = crc32(data);
+export function zipFiles(files: readonly BundleFile[]): Uint8Array {
   const dosTime = 0;
   const dosDate = ((2020 - 1980) << 9) | (1 << 5) | 1;
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(0x0800, 6); // UTF-8 names
-  local.writeUInt16LE(8, 8); // deflate
-  local.writeUInt16LE(dosTime, 10);
-  local.writeUInt16LE(dosDate, 12);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(compressed.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(nameBytes.length, 26);
-  local.writeUInt16LE(0, 28);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(0x031e, 4); // made by unix, v3.0
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(0x0800, 8);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt16LE(dosTime, 12);
-  central.writeUInt16LE(dosDate, 14);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(compressed.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(nameBytes.length, 28);
-  central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // -rw-r--r--
-  central.writeUInt32LE(0, 42);
-  const centralOffset = local.length + nameBytes.length + compressed.length;
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const file of files) {
+    const name = Buffer.from(file.path, 'utf8');
+    const compressed = deflateRawSync(file.contents, { level: 9 });
+    const crc = crc32(file.contents);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(dosTime, 10);
+    local.writeUInt16LE(dosDate, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(file.contents.byteLength, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(0x031e, 4); // made by unix, v3.0
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(dosTime, 12);
+    central.writeUInt16LE(dosDate, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(file.contents.byteLength, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // -rw-r--r--
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, compressed);
+    centrals.push(central, name);
+    offset += local.length + name.length + compressed.length;
+  }
+  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + nameBytes.length, 12);
-  end.writeUInt32LE(centralOffset, 16);
-  return Buffer.concat([local, nameBytes, compressed, central, nameBytes, end]);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, ...centrals, end]);
 }
 
 /** Kind -> S3 key, the templates' `bundleKeys` input. */

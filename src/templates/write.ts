@@ -51,11 +51,11 @@ export async function synthesizeToDirectory(
   for (const b of bundles) {
     const file = join(out, b.key);
     await writeFile(file, b.zip);
-    bundleFiles.push({ file, bytes: b.code.length, placeholder: b.placeholder });
+    bundleFiles.push({ file, bytes: b.bytes, placeholder: b.placeholder });
   }
   const manifest = {
     templates: templates.map((t) => ({ name: t.name, placement: t.placement, sha256: t.sha256 })),
-    bundles: bundles.map((b) => ({ kind: b.kind, key: b.key, sha256: b.sha256, bytes: b.code.length })),
+    bundles: bundles.map((b) => ({ kind: b.kind, key: b.key, sha256: b.sha256, bytes: b.bytes })),
     placeholders: inputs.placeholders,
     local: options.local,
   };

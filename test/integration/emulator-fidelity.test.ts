@@ -28,6 +28,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '../../src/aws/clients.js';
 import type { AwsClients } from '../../src/aws/index.js';
 import {
   denyConsumeExceptStatement,
@@ -56,7 +57,7 @@ describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () =>
     return (await clients.sqs().send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
   }
   async function drain(
-    sqs: SQSClient,
+    sqs: Client<SQSClient>,
     url: string,
   ): Promise<{ body: Record<string, unknown>; attributes: Record<string, string> }[]> {
     const out = await sqs.send(
@@ -69,7 +70,7 @@ describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () =>
       ),
     }));
   }
-  async function depth(sqs: SQSClient, url: string): Promise<number> {
+  async function depth(sqs: Client<SQSClient>, url: string): Promise<number> {
     const out = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );

@@ -15,6 +15,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import type { Client } from '../../src/aws/clients.js';
 import { AwsClients, emulatorContext, startMoto } from '../../src/aws/index.js';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -122,7 +123,11 @@ type EditKind = (typeof EDITS)[number];
 const editArb = fc.record({ kind: fc.constantFrom(...EDITS), pick: fc.nat(), pick2: fc.nat() });
 
 /** Builds the organization of `spec` in a fresh emulator's organization. */
-async function buildOrganization(org: OrganizationsClient, rootId: string, spec: OrgSpec): Promise<void> {
+async function buildOrganization(
+  org: Client<OrganizationsClient>,
+  rootId: string,
+  spec: OrgSpec,
+): Promise<void> {
   await org.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
   await org.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'TAG_POLICY' }));
   const ouIds: string[] = [];

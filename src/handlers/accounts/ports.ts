@@ -19,6 +19,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import type { Client } from '../../aws/clients.js';
 import { AwsOperationError } from '../../errors.js';
 
 /**
@@ -125,7 +126,7 @@ export function awsErrorName(e: unknown): string | undefined {
 }
 
 /** The port over the real SDK client (built by src/aws). */
-export function organizationsPort(client: OrganizationsClient): OrganizationsPort {
+export function organizationsPort(client: Client<OrganizationsClient>): OrganizationsPort {
   let management: Promise<string> | undefined;
   let root: Promise<string> | undefined;
   return {

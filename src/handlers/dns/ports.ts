@@ -11,6 +11,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import type { Client } from '../../aws/clients.js';
 import { AwsOperationError } from '../../errors.js';
 import { awsErrorName } from '../accounts/ports.js';
 import { normaliseDnsName } from './authorize.js';
@@ -63,7 +64,7 @@ async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
 
 const zoneId = (id: string | undefined): string => (id ?? '').replace(/^\/hostedzone\//, '');
 
-export function route53Port(client: Route53Client): Route53Port {
+export function route53Port(client: Client<Route53Client>): Route53Port {
   return {
     async findPublicZone(name) {
       const wanted = normaliseDnsName(name);
@@ -132,7 +133,7 @@ export function route53Port(client: Route53Client): Route53Port {
 /** GetParameters takes at most 10 names per call. */
 const GET_PARAMETERS_BATCH = 10;
 
-export function ssmParameterPort(client: SSMClient): ParameterPort {
+export function ssmParameterPort(client: Client<SSMClient>): ParameterPort {
   return {
     async getMany(names) {
       const values = new Map<string, string>();

@@ -18,6 +18,7 @@ import {
   UpdatePolicyCommand,
 } from '@aws-sdk/client-organizations';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '../../aws/clients.js';
 import type { PolicyType } from '../../config/model.js';
 import { AwsOperationError } from '../../errors.js';
 import { AWS_POLICY_TYPE } from '../../plan/policies.js';
@@ -72,7 +73,7 @@ const page = <T>(items: T[], nextToken: string | undefined): Page<T> => ({
   ...(nextToken ? { nextToken } : {}),
 });
 
-export function organizationsPolicyPort(client: OrganizationsClient): OrganizationsPolicyPort {
+export function organizationsPolicyPort(client: Client<OrganizationsClient>): OrganizationsPolicyPort {
   const summary = (p: {
     Id?: string;
     Name?: string;
@@ -219,7 +220,7 @@ export interface ArtifactReadPort {
   getObject(bucket: string, key: string, maxBytes: number): Promise<ArtifactRead>;
 }
 
-export function artifactReadPort(client: S3Client): ArtifactReadPort {
+export function artifactReadPort(client: Client<S3Client>): ArtifactReadPort {
   return {
     async getObject(bucket, key, maxBytes) {
       const doing = `reading s3://${bucket}/${key}`;

@@ -5,6 +5,7 @@ import {
   DescribeBackupVaultCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-backup';
+import type { Client } from '../../aws/clients.js';
 import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
 import { AwsOperationError } from '../../errors.js';
 
@@ -22,7 +23,7 @@ export interface BackupVaultPort {
   ensure(name: string): Promise<boolean>;
 }
 
-export function backupVaultPort(client: BackupClient, where: string): BackupVaultPort {
+export function backupVaultPort(client: Client<BackupClient>, where: string): BackupVaultPort {
   return {
     async ensure(name) {
       try {

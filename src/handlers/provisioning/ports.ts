@@ -12,6 +12,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import type { Client } from '../../aws/clients.js';
 import { AwsOperationError } from '../../errors.js';
 
 /**
@@ -80,7 +81,7 @@ function isMissingStack(e: unknown): boolean {
   return e instanceof Error && /does not exist/i.test(e.message);
 }
 
-export function cloudFormationPort(client: CloudFormationClient, where = ''): CloudFormationPort {
+export function cloudFormationPort(client: Client<CloudFormationClient>, where = ''): CloudFormationPort {
   const at = where ? ` in ${where}` : '';
   return {
     async describeStack(name) {
@@ -142,7 +143,7 @@ export function cloudFormationPort(client: CloudFormationClient, where = ''): Cl
   };
 }
 
-export function stackInstancesPort(client: CloudFormationClient): StackInstancesPort {
+export function stackInstancesPort(client: Client<CloudFormationClient>): StackInstancesPort {
   return {
     async stackInstanceStatus(stackSetName, accountId, region) {
       try {
@@ -171,7 +172,7 @@ export function stackInstancesPort(client: CloudFormationClient): StackInstances
   };
 }
 
-export function ssmPort(client: SSMClient, where = ''): SsmPort {
+export function ssmPort(client: Client<SSMClient>, where = ''): SsmPort {
   const at = where ? ` in ${where}` : '';
   return {
     async parametersByPath(path) {

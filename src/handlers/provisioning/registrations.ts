@@ -15,8 +15,8 @@ import { updateStackFromUrl } from './update-stack.js';
  * The provisioning requests on the messaging runtime: each parses nothing itself (the runtime
  * validated the detail against the catalog) and calls the same function the direct gateway
  * calls in-process, with the receiving account's clients. Nothing reachable from here may
- * import aws-cdk-lib: these registrations are in every Lambda bundle
- * (src/runtime/lambda/registries.ts); the pipeline renders and uploads the templates.
+ * import aws-cdk-lib: these registrations are in the Lambda bundles
+ * (src/runtime/lambda/kinds/); the pipeline renders and uploads the templates.
  */
 
 /**

@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '../../aws/clients.js';
 import { AwsOperationError } from '../../errors.js';
 import { type CompletionStore, DocumentCompletionStore } from './dag.js';
 
@@ -7,7 +8,7 @@ import { type CompletionStore, DocumentCompletionStore } from './dag.js';
  * (versioned, so a bad write can be rolled back). Not SSM: a standard parameter holds 4 KB, and
  * one parameter per step would hit the 10,000-parameters-per-region quota near 2,000 accounts.
  */
-export function s3CompletionStore(client: S3Client, bucket: string, key: string): CompletionStore {
+export function s3CompletionStore(client: Client<S3Client>, bucket: string, key: string): CompletionStore {
   const location = `s3://${bucket}/${key}`;
   return new DocumentCompletionStore(location, {
     async read() {

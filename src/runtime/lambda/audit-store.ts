@@ -1,5 +1,7 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
+import type { Client } from '../../aws/clients.js';
+import { sdk } from '../../aws/sdk.js';
 import type { MessagingLog } from '../../bus/log.js';
 import { AwsOperationError } from '../../errors.js';
 import { QueueEnvelopeSchema } from '../../protocol/catalog.js';
@@ -24,10 +26,11 @@ export interface AuditObjectPort {
  * from early 2025 add a CRC32 by default, older ones (the SDK the Lambda runtime ships may be
  * one) add nothing, so the checksum is asked for explicitly.
  */
-export function s3AuditObjectPort(client: S3Client, bucket: string): AuditObjectPort {
+export function s3AuditObjectPort(client: Client<S3Client>, bucket: string): AuditObjectPort {
   return {
     async putObject(key, body) {
       try {
+        const { PutObjectCommand } = await sdk.s3();
         await client.send(
           new PutObjectCommand({
             Bucket: bucket,

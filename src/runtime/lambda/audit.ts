@@ -1,14 +1,13 @@
 import { AUDIT_NAMES } from '../../protocol/names.js';
 import { isAuditRecord, s3AuditObjectPort, storeAuditRecords } from './audit-store.js';
 import { lambdaHandler } from './entry.js';
-import { lambdaRegistry } from './registries.js';
 
 /**
  * Lambda entry of the audit account's handler. It consumes two queues: the handler queue (its
  * own requests, like every account) and `orgbridge-audit` (copies of every delivered event),
  * which it stores in the audit bucket (ORGBRIDGE_AUDIT_BUCKET, default the templates' name).
  */
-export const handler = lambdaHandler('audit', () => lambdaRegistry('audit'), {
+export const handler = lambdaHandler('audit', async () => (await import('./kinds/audit.js')).handlers, {
   other: {
     claims: isAuditRecord,
     handle: (records, runtime) => {

@@ -1,7 +1,6 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { AwsClients } from '../../aws/clients.js';
+import { AwsClients, sdkClientOf } from '../../aws/clients.js';
 import { awsContextFromEnv } from '../../aws/context.js';
 import type { MessagingLog } from '../../bus/log.js';
 import { EventSender, putEventsPort } from '../../bus/sender.js';
@@ -131,20 +130,28 @@ export interface LambdaRuntime {
   readonly deps: (accountId: string, context: Pick<Context, 'getRemainingTimeInMillis'>) => RuntimeDeps;
 }
 
-/** Builds what a handler Lambda keeps between invocations (clients, idempotency store). */
-export function lambdaRuntime(
+/**
+ * Builds what a handler Lambda keeps between invocations (clients, idempotency store), on the
+ * first invocation. Powertools' DynamoDB persistence layer imports the SDK's DynamoDB packages,
+ * so it is loaded here rather than imported by the bundle (see src/aws/sdk.ts).
+ */
+export async function lambdaRuntime(
   kind: AccountKind,
-  handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry,
+  handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry | Promise<HandlerRegistry>,
   env: NodeJS.ProcessEnv,
-): LambdaRuntime {
+): Promise<LambdaRuntime> {
   const settings = lambdaSettingsFromEnvironment(kind, env);
-  const registry = handlers(env);
+  const registry = await handlers(env);
   const clients = new AwsClients(awsContextFromEnv(env));
   const log = powertoolsLog(kind);
   const events = new EventSender(putEventsPort(clients.eventBridge()));
+  const [{ DynamoDBPersistenceLayer }, dynamoDb] = await Promise.all([
+    import('@aws-lambda-powertools/idempotency/dynamodb'),
+    sdkClientOf(clients.dynamoDb()),
+  ]);
   const idempotency = new DynamoDBPersistenceLayer({
     tableName: settings.idempotencyTable,
-    awsSdkV3Client: clients.dynamoDb(),
+    awsSdkV3Client: dynamoDb,
   });
   const failures = dynamoFailureStore(clients.dynamoDb(), settings.idempotencyTable);
   const senderKind = senderKindOf(settings.specialAccounts);
@@ -179,7 +186,7 @@ export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQ
  */
 export function lambdaHandler(
   kind: AccountKind,
-  handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry,
+  handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry | Promise<HandlerRegistry>,
   options: {
     env?: NodeJS.ProcessEnv;
     /** Records this predicate claims are handled by `other` instead (the audit store). */
@@ -189,9 +196,13 @@ export function lambdaHandler(
     };
   } = {},
 ): SqsLambdaHandler {
-  let runtime: LambdaRuntime | undefined;
+  let building: Promise<LambdaRuntime> | undefined;
   return async (event, context) => {
-    runtime ??= lambdaRuntime(kind, handlers, options.env ?? process.env);
+    building ??= lambdaRuntime(kind, handlers, options.env ?? process.env).catch((e: unknown) => {
+      building = undefined;
+      throw e;
+    });
+    const runtime = await building;
     const accountId = accountIdOfFunction(context);
     const other = options.other;
     const mine = other ? event.Records.filter((r) => !other.claims(r)) : event.Records;

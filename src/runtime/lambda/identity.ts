@@ -1,5 +1,7 @@
 import { lambdaHandler } from './entry.js';
-import { lambdaRegistry } from './registries.js';
 
-/** Lambda entry of the identity account's handler (bundled by src/templates/bundles.ts). */
-export const handler = lambdaHandler('identity', () => lambdaRegistry('identity'));
+/**
+ * Lambda entry of the identity account's handler (bundled by src/templates/bundles.ts). Its handlers
+ * are loaded on the first invocation, not by the import (see ./registries.ts).
+ */
+export const handler = lambdaHandler('identity', async () => (await import('./kinds/identity.js')).handlers);

@@ -1,5 +1,7 @@
 import { lambdaHandler } from './entry.js';
-import { lambdaRegistry } from './registries.js';
 
-/** Lambda entry of the logs account's handler (bundled by src/templates/bundles.ts). */
-export const handler = lambdaHandler('logs', () => lambdaRegistry('logs'));
+/**
+ * Lambda entry of the logs account's handler (bundled by src/templates/bundles.ts). Its handlers
+ * are loaded on the first invocation, not by the import (see ./registries.ts).
+ */
+export const handler = lambdaHandler('logs', async () => (await import('./kinds/logs.js')).handlers);

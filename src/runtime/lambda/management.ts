@@ -1,14 +1,14 @@
 import { OrgbridgeError } from '../../errors.js';
 import { lambdaHandler, lambdaSettingsFromEnvironment } from './entry.js';
-import { lambdaRegistry } from './registries.js';
 
 /**
  * Lambda entry of the management account's handler. Besides the common settings it needs the
  * DSL's placement rules, which it enforces on every account write whatever the cicd account
  * sends: ORGBRIDGE_ROOT_OU (`organization.root_ou`) and ORGBRIDGE_MORGUE_OU
  * (`organization.morgue_ou`), and the special accounts it protects (ORGBRIDGE_SPECIAL_ACCOUNTS).
+ * Its handlers are loaded on the first invocation, not by the import (see ./registries.ts).
  */
-export const handler = lambdaHandler('management', (env) => {
+export const handler = lambdaHandler('management', async (env) => {
   const rootOu = env.ORGBRIDGE_ROOT_OU;
   const morgueOu = env.ORGBRIDGE_MORGUE_OU;
   if (!rootOu || !morgueOu) {
@@ -20,5 +20,6 @@ export const handler = lambdaHandler('management', (env) => {
   }
   // The special accounts, which no event may move, retire, close, unmark or adopt by email.
   const specialAccounts = lambdaSettingsFromEnvironment('management', env).specialAccounts;
-  return lambdaRegistry('management', { accounts: { rootOu, morgueOu, specialAccounts } });
+  const { handlers } = await import('./kinds/management.js');
+  return handlers({ rootOu, morgueOu, specialAccounts });
 });

@@ -1,5 +1,7 @@
 import { lambdaHandler } from './entry.js';
-import { lambdaRegistry } from './registries.js';
 
-/** Lambda entry of the member account's handler (bundled by src/templates/bundles.ts). */
-export const handler = lambdaHandler('member', () => lambdaRegistry('member'));
+/**
+ * Lambda entry of the member account's handler (bundled by src/templates/bundles.ts). Its handlers
+ * are loaded on the first invocation, not by the import (see ./registries.ts).
+ */
+export const handler = lambdaHandler('member', async () => (await import('./kinds/member.js')).handlers);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateAccountCommand, CreateOrganizationalUnitCommand } from '@aws-sdk/client-organizations';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
-import { AwsClients } from '../../../src/aws/index.js';
+import { AwsClients, sdkClientOf } from '../../../src/aws/index.js';
 import type { MessagingLog } from '../../../src/bus/log.js';
 import { queueUrlOf, sqsQueuePort } from '../../../src/bus/queue.js';
 import { RequestClient } from '../../../src/bus/requests.js';
@@ -174,7 +174,7 @@ export async function createWorld(moto: MotoFixture, options: WorldOptions = {})
   // The management runtime gets clients of its own, so crashes injected there touch nothing else.
   const crash: CrashSwitch = { moveAccount: 0, injected: 0 };
   const managementRuntime = new AwsClients(moto.context);
-  managementRuntime.organizations().middlewareStack.add(
+  (await sdkClientOf(managementRuntime.organizations())).middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'MoveAccountCommand' && crash.moveAccount > 0) {
         crash.moveAccount--;

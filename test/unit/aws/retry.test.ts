@@ -1,7 +1,8 @@
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { RetryErrorInfo, SdkError } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RETRY_POLICY, OrgbridgeRetryStrategy } from '../../../src/aws/retry.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY } from '../../../src/aws/retry.js';
+import { OrgbridgeRetryStrategy } from '../../../src/aws/retry-strategy.js';
 import { AwsOperationError } from '../../../src/errors.js';
 
 const err = (name: string): SdkError => {

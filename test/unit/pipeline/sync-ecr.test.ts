@@ -2,6 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
+import type { Client } from '../../../src/aws/clients.js';
 import { memoryIo } from '../../../src/cli/io.js';
 import type { EcrRepository, ResolvedConfig } from '../../../src/config/model.js';
 import { OrgbridgeError } from '../../../src/errors.js';
@@ -46,7 +47,7 @@ function cloudFormation(create: (input: Record<string, unknown>) => void) {
   return { client: client as unknown as CloudFormationClient, requests };
 }
 
-const run = (client: CloudFormationClient) =>
+const run = (client: Client<CloudFormationClient>) =>
   syncEcr({
     config: { ecr: repositories } as unknown as ResolvedConfig,
     organizations: {} as OrganizationsClient,

@@ -1,0 +1,15 @@
+import { pingHandler } from '../../../handlers/ping.js';
+import {
+  createVpcHandler,
+  putSsmParametersHandler,
+  updateAccountBaselineHandler,
+} from '../../../handlers/provisioning/registrations.js';
+import type { EveryKindRegistry } from '../registries.js';
+
+/** The requests every kind of account handles (`handledBy: 'every'` in the catalog). */
+export const everyKindHandlers: EveryKindRegistry = {
+  PING: pingHandler,
+  PUT_SSM_PARAMETERS: putSsmParametersHandler,
+  UPDATE_ACCOUNT_BASELINE: updateAccountBaselineHandler,
+  CREATE_VPC: createVpcHandler,
+};
