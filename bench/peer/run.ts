@@ -29,6 +29,7 @@ import { AwsClients, emulatorContext, startMoto } from '../../src/aws/index.js';
 import { dropSdkNodeNotice } from '../../src/cli/warnings.js';
 import { createOrganization } from '../../test/support/moto.js';
 import { median } from '../types.js';
+import { modelPhaseMs } from './latency.js';
 import {
   type BenchOrg,
   benchOrg,
@@ -67,6 +68,8 @@ interface Measurement {
   readonly ms: number;
   readonly calls: number;
   readonly byOperation: Record<string, number>;
+  /** The same calls on real AWS, modelled (bench/peer/latency.ts). */
+  readonly modelledMs: number;
   readonly problems: readonly string[];
   readonly snapshot: OrgSnapshot;
 }
@@ -242,7 +245,8 @@ async function measureTool(tool: Tool, n: number): Promise<Measurement[]> {
       if (tool === 'org-formation' && phase === 'create') await addTagPolicyFor(org, want);
       const snapshot = await snapshotOrganization(org);
       const problems = differencesFromWanted(snapshot, want);
-      results.push({ n, tool, phase, ms, calls, byOperation, problems, snapshot });
+      const modelledMs = await modelPhaseMs(tool, byOperation);
+      results.push({ n, tool, phase, ms, calls, byOperation, modelledMs, problems, snapshot });
       process.stderr.write(
         `  ${tool} N=${n} ${phase}: ${(ms / 1000).toFixed(2)} s, ${calls} calls${problems.length ? `, ${problems.length} PROBLEMS: ${problems.slice(0, 3).join('; ')}` : ', correct'}\n`,
       );
@@ -257,6 +261,11 @@ async function measureTool(tool: Tool, n: number): Promise<Measurement[]> {
 }
 
 const seconds = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
+const minutes = (ms: readonly Measurement[]) => {
+  if (!ms.length) return '-';
+  const t = median(ms.map((m) => m.modelledMs));
+  return t < 120_000 ? `${(t / 1000).toFixed(1)} s` : `${(t / 60_000).toFixed(1)} min`;
+};
 
 function table(all: readonly Measurement[], options: Options): string {
   const header = [
@@ -268,6 +277,7 @@ function table(all: readonly Measurement[], options: Options): string {
     'calls orgbridge',
     'calls org-formation',
     'correct',
+    'real AWS, modelled: orgbridge / org-formation',
   ];
   const rows: string[][] = [];
   for (const n of options.ns)
@@ -294,6 +304,7 @@ function table(all: readonly Measurement[], options: Options): string {
           : mismatch.length
             ? `NO (tools differ: ${mismatch.length})`
             : 'yes',
+        `${minutes(ob)} / ${minutes(ofn)}`,
       ]);
     }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));

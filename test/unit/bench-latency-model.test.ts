@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AWS_FIGURES, AwsModel, RateLimiter, Semaphore, Simulation } from '../../bench/aws-model.js';
 import { modelOrgbridge, modelPeer, scenario } from '../../bench/aws-time.js';
+import { isWrite, modelPhaseMs, serviceOf } from '../../bench/peer/latency.js';
 
 describe('the real-AWS time model', () => {
   it('runs on a virtual clock: parallel waits overlap, sequential ones add up', async () => {
@@ -108,5 +109,37 @@ describe('the real-AWS time model', () => {
     const total = run.criticalPath.reduce((sum, p) => sum + p.ms, 0);
     expect(total).toBeCloseTo(run.ms, -1);
     expect(run.criticalPath.some((p) => p.name.startsWith('create account'))).toBe(true);
+  });
+
+  describe("the peer benchmark's phases on real AWS", () => {
+    it('classifies the operations the proxy counts', () => {
+      expect(serviceOf('ListTagsForResource')).toBe('organizations');
+      expect(serviceOf('AssumeRole')).toBe('sts');
+      expect(serviceOf('PUT object')).toBe('s3');
+      expect(isWrite('MoveAccount')).toBe(true);
+      expect(isWrite('ListAccountsForParent')).toBe(false);
+      expect(isWrite('PUT bucket')).toBe(true);
+    });
+
+    it("creates 20 accounts 5 at a time for orgbridge, one at a time for the peer's calls", async () => {
+      const calls = { CreateAccount: 20, MoveAccount: 20, TagResource: 20, ListRoots: 1 };
+      const ob = await modelPhaseMs('orgbridge', calls);
+      const peer = await modelPhaseMs('org-formation', calls);
+      expect(ob).toBeGreaterThanOrEqual(4 * AWS_FIGURES.accountCreationMs);
+      expect(ob).toBeLessThan(5 * AWS_FIGURES.accountCreationMs);
+      expect(peer).toBeGreaterThanOrEqual(20 * AWS_FIGURES.accountCreationMs);
+    });
+
+    it('bounds reads by the Organizations rate, however many run at once', async () => {
+      const reads = { ListTagsForResource: 1_000 };
+      const { perSecond, burst } = AWS_FIGURES.rate.organizations ?? { perSecond: 1, burst: 1 };
+      const floor = ((1_000 - burst) / perSecond) * 1000;
+      expect(await modelPhaseMs('org-formation', reads)).toBeGreaterThanOrEqual(floor);
+      expect(await modelPhaseMs('orgbridge', reads)).toBeGreaterThanOrEqual(floor);
+      // Fewer calls never take longer.
+      expect(await modelPhaseMs('orgbridge', { ListTagsForResource: 100 })).toBeLessThan(
+        await modelPhaseMs('orgbridge', reads),
+      );
+    });
   });
 });
