@@ -366,3 +366,117 @@ export class Tracer {
     return path;
   }
 }
+
+/** mulberry32: a seeded PRNG, so the retry jitter of a modelled run is the same every time. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A service that throttles: a token bucket that answers "too many requests" when empty instead
+ * of queueing the caller (what Organizations does, TooManyRequestsException).
+ */
+export class ThrottlingService {
+  private tokens: number;
+  private last = 0;
+  accepted = 0;
+  throttled = 0;
+  constructor(
+    private readonly sim: Simulation,
+    readonly perSecond: number,
+    readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** True when the request is served, false when throttled. */
+  admit(): boolean {
+    const now = this.sim.now;
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.accepted++;
+      return true;
+    }
+    this.throttled++;
+    return false;
+  }
+}
+
+/**
+ * The SDK's standard retry mode as @smithy/core implements it
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): a throttled
+ * attempt is retried after a full-jitter delay (base 1 s for throttling, doubling, cap 20 s)
+ * while attempts remain (orgbridge: 8) and the client's retry quota (500, 5 per throttled retry,
+ * given back on the retried call's success, 1 back per first-attempt success) allows; otherwise
+ * the call fails. One quota per SDK client, shared by every call the client makes.
+ */
+export class StandardRetryClient {
+  private capacity = 500;
+  failed = 0;
+  private readonly random: () => number;
+  constructor(
+    private readonly sim: Simulation,
+    private readonly service: ThrottlingService,
+    private readonly latencyMs: number,
+    private readonly maxAttempts = 8,
+    seed = 1,
+  ) {
+    this.random = seeded(seed);
+  }
+
+  /** One call; false when it failed (throttled past its attempts or the quota). */
+  async call(): Promise<boolean> {
+    let cost = 0;
+    for (let retries = 0; ; retries++) {
+      await this.sim.sleep(this.latencyMs);
+      if (this.service.admit()) {
+        this.capacity = Math.min(500, this.capacity + (cost || 1));
+        return true;
+      }
+      if (retries + 1 >= this.maxAttempts || this.capacity < 5) {
+        this.failed++;
+        return false;
+      }
+      cost = 5;
+      this.capacity -= cost;
+      await this.sim.sleep(Math.floor(this.random() * Math.min(1_000 * 2 ** retries, 20_000)));
+    }
+  }
+}
+
+/**
+ * `reads` Organizations reads, `inFlight` at a time, against a service throttling at `perSecond`:
+ * with the SDK's standard retries, or paced by a client-side rate at the service's rate.
+ */
+export async function modelThrottledReads(
+  reads: number,
+  inFlight: number,
+  paced: boolean,
+  figures: AwsFigures = AWS_FIGURES,
+): Promise<{ ms: number; throttled: number; failed: number }> {
+  const sim = new Simulation();
+  const rate = figures.rate.organizations ?? { perSecond: 10, burst: 20 };
+  const service = new ThrottlingService(sim, rate.perSecond, rate.burst);
+  const client = new StandardRetryClient(sim, service, figures.latencyMs.organizations);
+  const pace = paced ? new RateLimiter(sim, rate.perSecond, rate.burst) : undefined;
+  const { ms } = await sim.run(() =>
+    pool(
+      Array.from({ length: reads }, (_, i) => i),
+      inFlight,
+      async () => {
+        await pace?.take();
+        await client.call();
+      },
+    ),
+  );
+  return { ms, throttled: service.throttled, failed: client.failed };
+}

@@ -9,7 +9,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { MAX_CREATIONS_IN_FLIGHT } from '../src/pipeline/sync-accounts.js';
-import { AWS_FIGURES, type AwsFigures, AwsModel, pool, Semaphore, Tracer } from './aws-model.js';
+import {
+  AWS_FIGURES,
+  type AwsFigures,
+  AwsModel,
+  modelThrottledReads,
+  pool,
+  Semaphore,
+  Tracer,
+} from './aws-model.js';
 import type { BenchResult } from './types.js';
 
 export interface Scenario {
@@ -273,6 +281,17 @@ export async function benchAwsTime(): Promise<BenchResult[]> {
     value: minutes((await modelOrgbridge({ ...scenario(1000), pipelineSlots: 64 })).ms),
     unit: 'min',
   });
+  // The no-op's tag reads (one ListTagsForResource per account, 8 in flight) against a throttling
+  // Organizations: the SDK's standard retries, or paced by a client-side rate.
+  for (const n of [1000, 5000])
+    for (const paced of [false, true]) {
+      const r = await modelThrottledReads(n, 8, paced);
+      const how = paced ? 'paced at the rate' : 'standard retries';
+      out.push(
+        { name: `modelled, tags of ${n} accounts read 8 at a time, ${how}`, value: r.ms / 1000, unit: 's' },
+        { name: `  reads failed (throttled past the retries), ${how}`, value: r.failed, unit: 'reads' },
+      );
+    }
   for (const [label, figures] of sensitivity())
     out.push({
       name: `modelled, 100 new accounts, orgbridge, ${label}`,

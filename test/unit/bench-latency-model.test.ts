@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AWS_FIGURES, AwsModel, RateLimiter, Semaphore, Simulation } from '../../bench/aws-model.js';
+import {
+  AWS_FIGURES,
+  AwsModel,
+  modelThrottledReads,
+  RateLimiter,
+  Semaphore,
+  Simulation,
+} from '../../bench/aws-model.js';
 import { modelOrgbridge, modelPeer, scenario } from '../../bench/aws-time.js';
 import { isWrite, modelPhaseMs, serviceOf } from '../../bench/peer/latency.js';
 
@@ -109,6 +116,20 @@ describe('the real-AWS time model', () => {
     const total = run.criticalPath.reduce((sum, p) => sum + p.ms, 0);
     expect(total).toBeCloseTo(run.ms, -1);
     expect(run.criticalPath.some((p) => p.name.startsWith('create account'))).toBe(true);
+  });
+
+  it('reads paced at the service rate are never throttled; standard retries past it lose reads', async () => {
+    const paced = await modelThrottledReads(1_000, 8, true);
+    expect(paced.throttled).toBe(0);
+    expect(paced.failed).toBe(0);
+    const standard = await modelThrottledReads(1_000, 8, false);
+    expect(standard.throttled).toBeGreaterThan(0);
+    expect(standard.failed).toBeGreaterThan(0);
+    // Pacing costs no time: the rate bounds both.
+    const { perSecond, burst } = AWS_FIGURES.rate.organizations ?? { perSecond: 1, burst: 1 };
+    expect(paced.ms).toBeLessThanOrEqual(((1_000 - burst) / perSecond) * 1000 + 1_000);
+    // Below the rate nothing is throttled either way.
+    expect((await modelThrottledReads(50, 1, false)).throttled).toBe(0);
   });
 
   describe("the peer benchmark's phases on real AWS", () => {
