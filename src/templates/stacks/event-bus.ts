@@ -6,6 +6,7 @@ import { SPECIAL_ACCOUNT_KINDS } from '../../config/model.js';
 import { denySendExceptRulesStatement, ruleTargetDeadLetterStatement } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
+import { addDeadLetterQueueAlarms } from './alarms.js';
 import { allowPutEventsFrom, denyInsecureTransport, localBusArn, logicalId } from './common.js';
 import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
@@ -89,6 +90,13 @@ function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue 
     queueName: bus.targetDeadLetter.name,
     sqsManagedSseEnabled: true,
     messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
+  });
+  addDeadLetterQueueAlarms(stack, {
+    queue,
+    name: bus.targetDeadLetter.name,
+    retentionSeconds: bus.targetDeadLetter.retentionSeconds,
+    contents: 'events a rule could not deliver',
+    remedy: `Run \`orgbridge dlq show \${AWS::AccountId}/${bus.targetDeadLetter.name}\` for EventBridge's error, fix the rule's target, then send the request again (these have no source queue to redrive to).`,
   });
   const rules = Fn.sub(
     `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus.busName}*`,

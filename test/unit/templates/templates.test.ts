@@ -13,7 +13,7 @@ import { HANDLER_PERMISSIONS, STACK_DEPLOYMENTS, statementsFor } from '../../../
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
-import { accountId, BUNDLE_KEYS, fakeTemplate, syntheticConfig } from './fixtures.js';
+import { accountId, BUNDLE_KEYS, fakeTemplate, opsAlarms, syntheticConfig } from './fixtures.js';
 
 const ORG = 'o-abcdefghij';
 const config = syntheticConfig(20);
@@ -644,10 +644,14 @@ describe('guardrails catch what they are for', () => {
           ...(visibility === undefined ? {} : { VisibilityTimeout: visibility }),
         },
       },
-      D: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
+      D: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
+      },
       ...queuePolicy('Q', undefined, 'QP'),
       ...queuePolicy('D', undefined, 'DP'),
       F: { Type: 'AWS::Lambda::Function', Properties: { Timeout: timeout } },
+      ...opsAlarms({ dlqs: ['D'], functions: ['F'] }),
       M: {
         Type: 'AWS::Lambda::EventSourceMapping',
         Properties: {
