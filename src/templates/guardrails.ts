@@ -124,6 +124,7 @@ function policyDocuments(resource: Resource): { where: string; statements: State
   if (resource.Type === 'AWS::Events::EventBusPolicy' && p.Statement)
     push('Statement', { Statement: p.Statement });
   if (resource.Type === 'AWS::ECR::Repository') push('RepositoryPolicyText', p.RepositoryPolicyText);
+  if (resource.Type === 'AWS::KMS::Key') push('KeyPolicy', p.KeyPolicy);
   return docs;
 }
 
@@ -286,6 +287,52 @@ function missingDlqAlarms(
   return out;
 }
 
+/** Whether a statement is confined to named sources: an ARN condition on aws:SourceArn. */
+function confinedBySourceArn(condition: Statement['Condition']): boolean {
+  return ['ArnEquals', 'ArnLike'].some((operator) => condition?.[operator]?.['aws:SourceArn'] !== undefined);
+}
+
+/**
+ * OB-SEC-8 for one template: each topic's key must be a rotated KMS key of the template, and the
+ * topic policies covering it must allow publishing only under an aws:SourceArn condition.
+ */
+function topicFindings(all: ReadonlyMap<string, Resource>): { resource: string; message: string }[] {
+  const confined = new Set<string>();
+  const open = new Set<string>();
+  for (const [, r] of all) {
+    if (r.Type !== 'AWS::SNS::TopicPolicy') continue;
+    const allows = policyDocuments(r)
+      .flatMap((d) => d.statements)
+      .filter((s) => s.Effect === 'Allow');
+    const ok = allows.length > 0 && allows.every((s) => confinedBySourceArn(s.Condition));
+    for (const topic of asList(r.Properties?.Topics)) {
+      const id = (topic as { Ref?: unknown } | null)?.Ref;
+      if (typeof id === 'string') (ok ? confined : open).add(id);
+    }
+  }
+  const out = [];
+  for (const [id, r] of all) {
+    if (r.Type !== 'AWS::SNS::Topic') continue;
+    const keyRef = r.Properties?.KmsMasterKeyId;
+    const keyId = getAttId(keyRef) ?? (keyRef as { Ref?: string } | undefined)?.Ref;
+    const key = keyId ? all.get(keyId) : undefined;
+    if (key?.Type !== 'AWS::KMS::Key')
+      out.push({
+        resource: id,
+        message:
+          'topic is not encrypted with a KMS key of this template (with aws/sns or none, EventBridge cannot publish or the messages are plain)',
+      });
+    else if (key.Properties?.EnableKeyRotation !== true)
+      out.push({ resource: id, message: `the topic's key ${keyId} does not rotate (EnableKeyRotation)` });
+    if (open.has(id) || !confined.has(id))
+      out.push({
+        resource: id,
+        message: 'no topic policy, or one that allows publishing without an aws:SourceArn condition',
+      });
+  }
+  return out;
+}
+
 export const GUARDRAILS: readonly Guardrail[] = [
   {
     id: 'OB-SEC-1',
@@ -444,6 +491,16 @@ export const GUARDRAILS: readonly Guardrail[] = [
         }),
       );
     },
+  },
+  {
+    id: 'OB-SEC-8',
+    severity: 'error',
+    description:
+      'Every SNS topic is encrypted with a rotated KMS key of its template, and only named sources (aws:SourceArn) may publish',
+    // EventBridge cannot publish to a topic encrypted with the AWS managed key
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services);
+    // without the source condition, any rule of any account allowed by the policy could post alarms.
+    check: (t) => topicFindings(new Map(resources(t))),
   },
   {
     id: 'OB-REL-2',

@@ -560,7 +560,7 @@ describe('guardrails catch what they are for', () => {
 
   it('flag oversized templates, policies and buses', () => {
     const many = Object.fromEntries(
-      Array.from({ length: 501 }, (_, i) => [`Q${i}`, { Type: 'AWS::SNS::Topic', Properties: {} }]),
+      Array.from({ length: 501 }, (_, i) => [`Q${i}`, { Type: 'AWS::SSM::Parameter', Properties: {} }]),
     );
     expect(run(many)).toEqual(['OB-LIM-1']);
     const big = role({ Action: Array.from({ length: 600 }, (_, i) => `s3:GetObject${i}`) });
