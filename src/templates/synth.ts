@@ -13,9 +13,11 @@ import {
   STACK_SET_NAMES,
   templateKey,
 } from '../protocol/names.js';
+import { AUDIT_QUEUE } from '../protocol/topology.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
 import { renderLogBuckets } from './provisioning.js';
+import { addAuditFloodAlarm } from './stacks/alarms.js';
 import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
@@ -198,6 +200,10 @@ function addHandlerStacks(ctx: RenderContext): void {
         options.auditRetentionDays ?? 2555,
       );
       extraStatements = [auditStoreStatement(bucketArn)];
+      const auditRule = ctx.topology.kinds.audit.rules.find((r) =>
+        r.targets.some((t) => t.type === 'queue' && t.queueName === AUDIT_QUEUE),
+      );
+      if (auditRule) addAuditFloodAlarm(stack, auditRule, inputs.config.accounts.length);
       if (!options.local)
         addAlarmNotifications(stack, {
           organizationId: inputs.organizationId,

@@ -35,15 +35,26 @@ function alarmName(resourceName: string, what: string): string {
   return `${base}-${what}`;
 }
 
+/**
+ * Audit copies per 5 minutes above which the audit store is flooded: every account may send a
+ * few requests and their answers at once (a plan run touches each), ten events an account in
+ * five minutes is far beyond that, and a thousand leaves room for a small organization's burst.
+ */
+export function auditFloodThreshold(accounts: number): number {
+  return Math.max(1_000, 10 * accounts);
+}
+
 interface AlarmSpec {
   readonly id: string;
   readonly name: string;
   readonly description: string;
-  readonly namespace: 'AWS/SQS' | 'AWS/Lambda';
+  readonly namespace: 'AWS/SQS' | 'AWS/Lambda' | 'AWS/Events';
   readonly metricName: string;
-  readonly dimension: { readonly name: string; readonly value: string };
+  readonly dimensions: readonly { readonly name: string; readonly value: string }[];
   readonly statistic: 'Maximum' | 'Sum';
   readonly threshold: number;
+  /** Consecutive periods over the threshold before it fires; 1 unless given. */
+  readonly evaluationPeriods?: number;
 }
 
 function addAlarm(stack: Stack, spec: AlarmSpec): CfnAlarm {
@@ -53,10 +64,10 @@ function addAlarm(stack: Stack, spec: AlarmSpec): CfnAlarm {
     alarmDescription: Fn.sub(spec.description),
     namespace: spec.namespace,
     metricName: spec.metricName,
-    dimensions: [spec.dimension],
+    dimensions: [...spec.dimensions],
     statistic: spec.statistic,
     period: PERIOD_SECONDS,
-    evaluationPeriods: 1,
+    evaluationPeriods: spec.evaluationPeriods ?? 1,
     threshold: spec.threshold,
     comparisonOperator: 'GreaterThanThreshold',
     // An empty DLQ goes quiet: SQS stops publishing the metrics of a queue inactive for six
@@ -92,7 +103,7 @@ export function addDeadLetterQueueAlarms(stack: Stack, dlq: DeadLetterQueueAlarm
     description: `orgbridge: messages in ${dlq.name} of \${AWS::AccountId}: ${dlq.contents}. ${dlq.remedy} See docs/operations.md, "Alarms".`,
     namespace: 'AWS/SQS',
     metricName: 'ApproximateNumberOfMessagesVisible',
-    dimension,
+    dimensions: [dimension],
     statistic: 'Maximum',
     threshold: 0,
   });
@@ -102,7 +113,7 @@ export function addDeadLetterQueueAlarms(stack: Stack, dlq: DeadLetterQueueAlarm
     description: `orgbridge: a message has waited over ${Math.round(threshold / 3600)} h in ${dlq.name} of \${AWS::AccountId}; SQS deletes it unread when its retention ends. ${dlq.remedy} See docs/operations.md, "Alarms".`,
     namespace: 'AWS/SQS',
     metricName: 'ApproximateAgeOfOldestMessage',
-    dimension,
+    dimensions: [dimension],
     statistic: 'Maximum',
     threshold,
   });
@@ -124,7 +135,7 @@ export function addFunctionAlarms(stack: Stack, fn: CfnFunction, functionName: s
     description: `orgbridge: ${functionName} of \${AWS::AccountId} failed whole invocations (crash, timeout or memory): read ${logs}; the messages of the batch are retried and may reach orgbridge-handler-dlq.`,
     namespace: 'AWS/Lambda',
     metricName: 'Errors',
-    dimension,
+    dimensions: [dimension],
     statistic: 'Sum',
     threshold: 0,
   });
@@ -134,8 +145,37 @@ export function addFunctionAlarms(stack: Stack, fn: CfnFunction, functionName: s
     description: `orgbridge: Lambda throttled ${functionName} of \${AWS::AccountId}: the account's concurrency is exhausted (Lambda quotas); retried requests may reach orgbridge-handler-dlq.`,
     namespace: 'AWS/Lambda',
     metricName: 'Throttles',
-    dimension,
+    dimensions: [dimension],
     statistic: 'Sum',
     threshold: 0,
+  });
+}
+
+/**
+ * Events matched by the audit account's audit store rule (EventBridge's MatchedEvents, with the
+ * bus and rule as dimensions for a custom bus,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html) above
+ * `auditFloodThreshold` for 15 minutes: a request loop, a forger, or a runaway caller is filling
+ * the object-locked store, which cannot be cleaned up before its retention ends.
+ */
+export function addAuditFloodAlarm(
+  stack: Stack,
+  rule: { readonly busName: string; readonly name: string },
+  accounts: number,
+): void {
+  const threshold = auditFloodThreshold(accounts);
+  addAlarm(stack, {
+    id: 'AuditFloodAlarm',
+    name: `${ALARM_PREFIX}audit-flood`,
+    description: `orgbridge: more than ${threshold} events in 5 minutes, for 15 minutes, reached the audit store of \${AWS::AccountId} (rule ${rule.name}): look for a request loop or an unknown sender among the newest objects of the store (docs/operations.md, "Alarms"); it is object-locked and keeps what it receives.`,
+    namespace: 'AWS/Events',
+    metricName: 'MatchedEvents',
+    dimensions: [
+      { name: 'EventBusName', value: rule.busName },
+      { name: 'RuleName', value: rule.name },
+    ],
+    statistic: 'Sum',
+    threshold,
+    evaluationPeriods: 3,
   });
 }

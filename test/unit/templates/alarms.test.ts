@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkTemplates } from '../../../src/templates/guardrails.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
-import { dlqAgeThresholdSeconds } from '../../../src/templates/stacks/alarms.js';
+import { auditFloodThreshold, dlqAgeThresholdSeconds } from '../../../src/templates/stacks/alarms.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 
@@ -119,7 +119,8 @@ describe('alarms', () => {
     let removed = 0;
     for (const t of aws) {
       for (const [id, r] of resourcesOf(t)) {
-        if (r.Type !== 'AWS::CloudWatch::Alarm') continue;
+        // The audit flood alarm is not a DLQ's or a function's (OB-OPS-1 does not ask for it).
+        if (r.Type !== 'AWS::CloudWatch::Alarm' || r.Properties.Namespace === 'AWS/Events') continue;
         removed++;
         const findings = opsFindings([without(t, id)]);
         expect(findings, `${t.name} without ${id}`).toHaveLength(1);
@@ -170,5 +171,32 @@ describe('alarms', () => {
     expect(opsFindings([changed(member, visibleId, { AlarmName: 'handler-dlq-visible' })])).toEqual([
       expect.objectContaining({ resource: visibleId, message: 'alarm name does not start with orgbridge-' }),
     ]);
+  });
+});
+
+describe('the audit flood alarm', () => {
+  it('watches the audit store rule on its bus, sustained over 15 minutes, scaled by the organization', () => {
+    const alarm = alarmsOf(byName('handlers-audit')).find((a) => a.AlarmName === 'orgbridge-audit-flood');
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/Events',
+      MetricName: 'MatchedEvents',
+      Dimensions: [
+        { Name: 'EventBusName', Value: 'orgbridge-bus' },
+        { Name: 'RuleName', Value: 'orgbridge-audit-store' },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: auditFloodThreshold(inputs.config.accounts.length),
+    });
+    // The rule it names is the audit store's, in the same template.
+    const rule = resourcesOf(byName('handlers-audit')).find(
+      ([, r]) => r.Properties.Name === 'orgbridge-audit-store',
+    );
+    expect(JSON.stringify(rule?.[1].Properties.Targets)).toContain('OrgbridgeAuditQueue');
+    expect(auditFloodThreshold(11)).toBe(1_000);
+    expect(auditFloodThreshold(5_000)).toBe(50_000);
+    for (const t of aws.filter((x) => x.name !== 'handlers-audit'))
+      expect(alarmsOf(t).map((a) => a.AlarmName)).not.toContain('orgbridge-audit-flood');
   });
 });
