@@ -190,6 +190,12 @@ export interface UnmanagedSettings {
   readonly policies: readonly string[];
 }
 
+/** Subscriptions of the alarms topic (`notifications:` in accounts.yml, docs/operations.md). */
+export interface NotificationSettings {
+  readonly email: readonly string[];
+  readonly https: readonly string[];
+}
+
 export interface ResolvedConfig {
   /** Absolute path of the config directory. */
   readonly directory: string;
@@ -206,6 +212,8 @@ export interface ResolvedConfig {
   /** Declared with `policies.scp.FullAWSAccess`; undefined: FullAWSAccess is left alone. */
   readonly full_aws_access?: FullAwsAccessSettings;
   readonly unmanaged: UnmanagedSettings;
+  /** Absent: the alarms topic has no subscription (subscribe to it by hand). */
+  readonly notifications?: NotificationSettings;
   /**
    * The user's own stacks (`stacks/<name>/`, docs/customizations.md), in file order; absent
    * when the config has none.

@@ -17,6 +17,7 @@ import {
   type EcrRepositoryInput,
   ecrFileSchema,
   KEY_PATTERN,
+  notificationsSchema,
   type OrganizationInput,
   organizationSchema,
   policiesSectionSchema,
@@ -169,6 +170,7 @@ const topLevelSchema = z.strictObject({
   accounts: z.record(accountsFileSchema.shape.accounts.keyType, z.unknown()),
   unmanaged: z.record(z.string(), z.unknown()).optional(),
   policies: z.record(z.string(), z.unknown()).optional(),
+  notifications: z.record(z.string(), z.unknown()).optional(),
 });
 
 /**
@@ -226,7 +228,9 @@ function checkAccountsFile(doc: ParsedYaml, errors: OrgbridgeError[]): CheckedSe
   }
   const unmanaged = checkOptionalSection(doc, root, 'unmanaged', unmanagedSchema, errors);
   const policies = checkOptionalSection(doc, root, 'policies', policiesSectionSchema, errors);
-  if (!organization || !defaults || unmanaged === null || policies === null) return { accountKeys };
+  const notifications = checkOptionalSection(doc, root, 'notifications', notificationsSchema, errors);
+  if (!organization || !defaults || unmanaged === null || policies === null || notifications === null)
+    return { accountKeys };
   return {
     file: {
       doc,
@@ -237,16 +241,19 @@ function checkAccountsFile(doc: ParsedYaml, errors: OrgbridgeError[]): CheckedSe
       invalidScopes,
       ...(unmanaged ? { unmanaged } : {}),
       ...(policies ? { policies } : {}),
+      ...(notifications ? { notifications } : {}),
     },
     accountKeys,
   };
 }
 
 /** An optional top-level section: its value, undefined when absent, null when invalid (reported). */
-function checkOptionalSection<S extends typeof unmanagedSchema | typeof policiesSectionSchema>(
+function checkOptionalSection<
+  S extends typeof unmanagedSchema | typeof policiesSectionSchema | typeof notificationsSchema,
+>(
   doc: ParsedYaml,
   root: Record<string, unknown>,
-  name: 'unmanaged' | 'policies',
+  name: 'unmanaged' | 'policies' | 'notifications',
   schema: S,
   errors: OrgbridgeError[],
 ): z.infer<S> | undefined | null {

@@ -23,6 +23,7 @@ import {
   type DefaultsInput,
   DURATION_PATTERN,
   type EcrRepositoryInput,
+  type NotificationsInput,
   type OrganizationInput,
   type PoliciesSectionInput,
   type ScopeInput,
@@ -88,6 +89,7 @@ export interface CheckedAccountsFile {
   readonly invalidScopes: ReadonlySet<string>;
   readonly unmanaged?: UnmanagedInput;
   readonly policies?: PoliciesSectionInput;
+  readonly notifications?: NotificationsInput;
 }
 
 export interface ResolveResult {
@@ -394,6 +396,14 @@ export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): 
       organization_units: (input.unmanaged?.organization_units ?? []).map(normalizeOuText),
       policies: [...(input.unmanaged?.policies ?? [])],
     },
+    ...(input.notifications
+      ? {
+          notifications: {
+            email: [...(input.notifications.email ?? [])],
+            https: [...(input.notifications.https ?? [])],
+          },
+        }
+      : {}),
   };
   return { config, errors };
 }

@@ -376,6 +376,29 @@ export const policiesSectionSchema = z
   })
   .describe('Policy -> targets, for the documents policies/<type>/<name>.json (docs/dsl.md#policies)');
 
+/** Each entry once: a repeated endpoint would be a second subscription of the same inbox. */
+const uniqueList = <T extends z.ZodType<string>>(item: T) =>
+  z.array(item).refine((list) => new Set(list).size === list.length, { error: 'lists an entry twice' });
+
+export const notificationsSchema = z
+  .strictObject({
+    email: uniqueList(z.email({ error: 'must be an email address' }))
+      .optional()
+      .describe('Email addresses subscribed to the alarms topic (each confirms the first message SNS sends)'),
+    https: uniqueList(
+      z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).max(2048, {
+        error: 'must be at most 2048 characters',
+      }),
+    )
+      .optional()
+      .describe(
+        'HTTPS endpoints subscribed to the alarms topic (each confirms the subscription URL SNS posts)',
+      ),
+  })
+  .describe(
+    "Where orgbridge's alarms go: subscriptions of the orgbridge-alarms topic in the audit account (docs/operations.md#notifications)",
+  );
+
 /** Top level of accounts.yml; sections are validated one by one so one bad account hides nothing. */
 export const accountsFileSchema = z
   .strictObject({
@@ -385,6 +408,7 @@ export const accountsFileSchema = z
     accounts: z.record(key('an account key'), accountSchema),
     unmanaged: unmanagedSchema.optional(),
     policies: policiesSectionSchema.optional(),
+    notifications: notificationsSchema.optional(),
   })
   .describe('orgbridge accounts.yml');
 
@@ -427,6 +451,7 @@ export type AccessSettingsInput = z.infer<typeof accessSettingsSchema>;
 export type EcrRepositoryInput = z.infer<typeof ecrRepositorySchema>;
 export type UnmanagedInput = z.infer<typeof unmanagedSchema>;
 export type PoliciesSectionInput = z.infer<typeof policiesSectionSchema>;
+export type NotificationsInput = z.infer<typeof notificationsSchema>;
 
 /** JSON Schema of accounts.yml for editors (`# yaml-language-server: $schema=...`). */
 export function accountsJsonSchema(): Record<string, unknown> {

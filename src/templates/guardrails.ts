@@ -8,6 +8,7 @@ import {
 } from '../protocol/topology.js';
 import type { DeploymentInput } from './deployment.js';
 import { checkDeploymentReferences } from './references.js';
+import { ALARM_PREFIX } from './stacks/alarms.js';
 import type { RenderedTemplate } from './synth.js';
 
 /**
@@ -123,6 +124,7 @@ function policyDocuments(resource: Resource): { where: string; statements: State
   if (resource.Type === 'AWS::Events::EventBusPolicy' && p.Statement)
     push('Statement', { Statement: p.Statement });
   if (resource.Type === 'AWS::ECR::Repository') push('RepositoryPolicyText', p.RepositoryPolicyText);
+  if (resource.Type === 'AWS::KMS::Key') push('KeyPolicy', p.KeyPolicy);
   return docs;
 }
 
@@ -190,6 +192,145 @@ function queuesLacking(t: RenderedTemplate, ok: (s: Statement) => boolean): stri
   return resources(t)
     .filter(([id, r]) => r.Type === 'AWS::SQS::Queue' && !covered.has(id))
     .map(([id]) => id);
+}
+
+/**
+ * The dead-letter queues of a template, by logical id: the redrive target of a queue, or the
+ * dead-letter queue of a rule target. Each maps to the retention of the queue that dead-letters
+ * into it (SQS's default when unset), or 0 for a rule target's, whose messages start there.
+ */
+function deadLetterQueues(all: readonly [string, Resource][]): Map<string, number> {
+  const dlqs = new Map<string, number>();
+  for (const [, r] of all) {
+    const target = getAttId(
+      (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
+    );
+    if (target) dlqs.set(target, retentionOf(r));
+    if (r.Type !== 'AWS::Events::Rule') continue;
+    for (const t of targetsOf(r)) {
+      const dlq = getAttId(t.DeadLetterConfig?.Arn);
+      if (dlq && !dlqs.has(dlq)) dlqs.set(dlq, 0);
+    }
+  }
+  return dlqs;
+}
+
+/** https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html */
+const SQS_DEFAULT_RETENTION_SECONDS = 345_600;
+const retentionOf = (queue: Resource) =>
+  Number(queue.Properties?.MessageRetentionPeriod ?? SQS_DEFAULT_RETENTION_SECONDS);
+
+interface AlarmView {
+  readonly id: string;
+  readonly name: unknown;
+  readonly metric: string;
+  readonly threshold: number;
+}
+
+/**
+ * The alarms of a template by the logical id of the queue or function their one dimension names:
+ * `GetAtt` / `Ref` of it, or its literal QueueName / FunctionName. Only alarms that fire on any
+ * value above their threshold count (GreaterThan..., no math expression).
+ */
+function alarmsByResource(all: readonly [string, Resource][]): Map<string, AlarmView[]> {
+  const byName = new Map<string, string>();
+  for (const [id, r] of all) {
+    const name = r.Properties?.QueueName ?? r.Properties?.FunctionName;
+    if (typeof name === 'string') byName.set(name, id);
+  }
+  const out = new Map<string, AlarmView[]>();
+  for (const [id, r] of all) {
+    if (r.Type !== 'AWS::CloudWatch::Alarm') continue;
+    const p = r.Properties ?? {};
+    if (!String(p.ComparisonOperator ?? '').startsWith('GreaterThan')) continue;
+    for (const d of asList(p.Dimensions) as { Name?: unknown; Value?: unknown }[]) {
+      const value = d.Value;
+      const target =
+        getAttId(value) ??
+        ((value as { Ref?: unknown } | null)?.Ref as string | undefined) ??
+        (typeof value === 'string' ? byName.get(value) : undefined);
+      if (!target) continue;
+      const list = out.get(target) ?? [];
+      list.push({
+        id,
+        name: p.AlarmName,
+        metric: `${String(p.Namespace)}/${String(p.MetricName)}`,
+        threshold: Number(p.Threshold),
+      });
+      out.set(target, list);
+    }
+  }
+  return out;
+}
+
+/** What OB-OPS-1 finds missing for one DLQ, given its alarms. */
+function missingDlqAlarms(
+  alarms: readonly AlarmView[],
+  retention: number,
+  sourceRetention: number,
+): string[] {
+  const out: string[] = [];
+  if (!alarms.some((a) => a.metric === 'AWS/SQS/ApproximateNumberOfMessagesVisible' && a.threshold === 0))
+    out.push('no alarm on ApproximateNumberOfMessagesVisible > 0');
+  // A dead-lettered message expires by its original enqueue time, the age metric counts from
+  // its move (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html):
+  // at worst it has the difference of the retentions left, and the alarm must leave half of it.
+  const limit = (retention - sourceRetention) / 2;
+  if (
+    !alarms.some(
+      (a) => a.metric === 'AWS/SQS/ApproximateAgeOfOldestMessage' && a.threshold > 0 && a.threshold <= limit,
+    )
+  )
+    out.push(
+      `no alarm on ApproximateAgeOfOldestMessage at most ${Math.max(0, Math.floor(limit))} s (half of the ${retention} s retention less the source queue's ${sourceRetention} s): its messages could expire unseen`,
+    );
+  return out;
+}
+
+/** Whether a statement is confined to named sources: an ARN condition on aws:SourceArn. */
+function confinedBySourceArn(condition: Statement['Condition']): boolean {
+  return ['ArnEquals', 'ArnLike'].some((operator) => condition?.[operator]?.['aws:SourceArn'] !== undefined);
+}
+
+/**
+ * OB-SEC-8 for one template: each topic's key must be a rotated KMS key of the template, and the
+ * topic policies covering it must allow publishing only under an aws:SourceArn condition.
+ */
+function topicFindings(all: ReadonlyMap<string, Resource>): { resource: string; message: string }[] {
+  const confined = new Set<string>();
+  const open = new Set<string>();
+  for (const [, r] of all) {
+    if (r.Type !== 'AWS::SNS::TopicPolicy') continue;
+    const allows = policyDocuments(r)
+      .flatMap((d) => d.statements)
+      .filter((s) => s.Effect === 'Allow');
+    const ok = allows.length > 0 && allows.every((s) => confinedBySourceArn(s.Condition));
+    for (const topic of asList(r.Properties?.Topics)) {
+      const id = (topic as { Ref?: unknown } | null)?.Ref;
+      if (typeof id === 'string') (ok ? confined : open).add(id);
+    }
+  }
+  const out = [];
+  for (const [id, r] of all) {
+    if (r.Type !== 'AWS::SNS::Topic') continue;
+    const keyRef = r.Properties?.KmsMasterKeyId;
+    const keyId = getAttId(keyRef) ?? (keyRef as { Ref?: string } | undefined)?.Ref;
+    const key = keyId ? all.get(keyId) : undefined;
+    if (key?.Type !== 'AWS::KMS::Key')
+      out.push({
+        resource: id,
+        message:
+          'topic is not encrypted with a KMS key of this template (with aws/sns or none, EventBridge cannot publish or the messages are plain)',
+      });
+    else if (key.Properties?.EnableKeyRotation !== true)
+      out.push({ resource: id, message: `the topic's key ${keyId} does not rotate (EnableKeyRotation)` });
+    if (open.has(id) || !confined.has(id))
+      out.push({
+        resource: id,
+        message: 'no topic policy, or one that allows publishing without an aws:SourceArn condition',
+      });
+  }
+  return out;
 }
 
 export const GUARDRAILS: readonly Guardrail[] = [
@@ -274,19 +415,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
     check(t) {
       const out = [];
       const all = resources(t);
-      // A DLQ: the redrive target of a queue, or the dead-letter queue of a rule target.
-      const dlqs = new Set<string>();
-      for (const [, r] of all) {
-        const target = getAttId(
-          (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
-        );
-        if (target) dlqs.add(target);
-        if (r.Type !== 'AWS::Events::Rule') continue;
-        for (const t of targetsOf(r)) {
-          const dlq = getAttId(t.DeadLetterConfig?.Arn);
-          if (dlq) dlqs.add(dlq);
-        }
-      }
+      const dlqs = deadLetterQueues(all);
       for (const [id, r] of all) {
         if (r.Type !== 'AWS::SQS::Queue') continue;
         if (!r.Properties?.SqsManagedSseEnabled && !r.Properties?.KmsMasterKeyId) {
@@ -364,6 +493,16 @@ export const GUARDRAILS: readonly Guardrail[] = [
     },
   },
   {
+    id: 'OB-SEC-8',
+    severity: 'error',
+    description:
+      'Every SNS topic is encrypted with a rotated KMS key of its template, and only named sources (aws:SourceArn) may publish',
+    // EventBridge cannot publish to a topic encrypted with the AWS managed key
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services);
+    // without the source condition, any rule of any account allowed by the policy could post alarms.
+    check: (t) => topicFindings(new Map(resources(t))),
+  },
+  {
     id: 'OB-REL-2',
     severity: 'error',
     description: 'Every rule target has a dead-letter queue and an explicit retry policy',
@@ -428,6 +567,39 @@ export const GUARDRAILS: readonly Guardrail[] = [
               resource: id,
               message: `${type} may wait ${wait} s (+${HANDLER_REPLY_MARGIN_SECONDS} s to answer) but the function times out after ${timeout} s`,
             });
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: 'OB-OPS-1',
+    severity: 'error',
+    description:
+      'Every dead-letter queue alarms on visible messages and on the age of its oldest, every function on errors and throttles; alarm names start with orgbridge-',
+    check(t) {
+      const out = [];
+      const all = resources(t);
+      const alarms = alarmsByResource(all);
+      const byId = new Map(all);
+      for (const [id, sourceRetention] of deadLetterQueues(all)) {
+        const queue = byId.get(id);
+        if (queue?.Type !== 'AWS::SQS::Queue') continue;
+        for (const message of missingDlqAlarms(alarms.get(id) ?? [], retentionOf(queue), sourceRetention))
+          out.push({ resource: id, message });
+      }
+      for (const [id, r] of all) {
+        if (r.Type === 'AWS::Lambda::Function') {
+          const metrics = new Set((alarms.get(id) ?? []).map((a) => a.metric));
+          for (const metric of ['Errors', 'Throttles'])
+            if (!metrics.has(`AWS/Lambda/${metric}`))
+              out.push({ resource: id, message: `no alarm on the function's ${metric}` });
+        }
+        // The notifications route alarm state changes by this prefix.
+        if (r.Type === 'AWS::CloudWatch::Alarm') {
+          const name = r.Properties?.AlarmName;
+          if (typeof name !== 'string' || !name.startsWith(ALARM_PREFIX))
+            out.push({ resource: id, message: `alarm name does not start with ${ALARM_PREFIX}` });
         }
       }
       return out;

@@ -13,13 +13,16 @@ import {
   STACK_SET_NAMES,
   templateKey,
 } from '../protocol/names.js';
+import { AUDIT_QUEUE } from '../protocol/topology.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
 import { renderLogBuckets } from './provisioning.js';
+import { addAuditFloodAlarm } from './stacks/alarms.js';
 import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
 import { addHandler } from './stacks/handlers.js';
+import { addAlarmNotifications } from './stacks/notifications.js';
 import { addForwarderRole, addRule, roleTargetArns } from './stacks/rules.js';
 import { addStackSets } from './stacks/stack-sets.js';
 import { renderTopology } from './topology-adapter.js';
@@ -109,7 +112,10 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
     },
     'orgbridge: the event bus of every account, its policy and the forward-to-audit rule',
   );
-  addEventBus(busStack, topology.bus, ctx.special, inputs.organizationId);
+  // moto cannot deliver to SNS (a matching rule fails the whole PutEvents): no notifications locally.
+  addEventBus(busStack, topology.bus, ctx.special, inputs.organizationId, {
+    alarmNotifications: !options.local,
+  });
   addHandlerStacks(ctx);
   addForwardShards(topology, (index, description) =>
     ctx.add(
@@ -194,6 +200,15 @@ function addHandlerStacks(ctx: RenderContext): void {
         options.auditRetentionDays ?? 2555,
       );
       extraStatements = [auditStoreStatement(bucketArn)];
+      const auditRule = ctx.topology.kinds.audit.rules.find((r) =>
+        r.targets.some((t) => t.type === 'queue' && t.queueName === AUDIT_QUEUE),
+      );
+      if (auditRule) addAuditFloodAlarm(stack, auditRule, inputs.config.accounts.length);
+      if (!options.local)
+        addAlarmNotifications(stack, {
+          organizationId: inputs.organizationId,
+          notifications: inputs.config.notifications,
+        });
     }
     addHandler(stack, {
       kind,

@@ -11,6 +11,8 @@ import { AccountIdSchema } from '../../protocol/catalog.js';
 import { DEFAULT_MAX_RECEIVE_COUNT } from '../../protocol/topology.js';
 import { dynamoFailureStore } from '../failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../handle.js';
+import { type MetricsSink, outcomeMetrics } from '../metrics.js';
+import { powertoolsMetricsSink } from './metrics.js';
 
 /**
  * What a handler Lambda reads at cold start: the variables the handler stack sets
@@ -127,6 +129,8 @@ export interface LambdaRuntime {
   readonly settings: LambdaSettings;
   readonly clients: AwsClients;
   readonly log: MessagingLog;
+  /** Handled, duplicate, rejected and failed counts of each batch (docs/operations.md, "Metrics"). */
+  readonly metrics: MetricsSink;
   readonly deps: (accountId: string, context: Pick<Context, 'getRemainingTimeInMillis'>) => RuntimeDeps;
 }
 
@@ -159,6 +163,7 @@ export async function lambdaRuntime(
     settings,
     clients,
     log,
+    metrics: powertoolsMetricsSink(kind),
     deps: (accountId, context) => ({
       account: { id: accountId, kind },
       source: settings.source,
@@ -209,8 +214,15 @@ export function lambdaHandler(
     const claimed = other ? event.Records.filter((r) => other.claims(r)) : [];
     const failed: string[] = [];
     if (mine.length) {
+      const started = Date.now();
       const result = await handleSqsBatch(mine, runtime.deps(accountId, context));
       failed.push(...result.batchItemFailures.map((f) => f.itemIdentifier));
+      try {
+        runtime.metrics.emit(outcomeMetrics(kind, result.outcomes), Date.now() - started);
+      } catch (e) {
+        // A metric lost is not worth a redelivered batch: the work is done.
+        runtime.log.warn('could not emit metrics', { error: String(e) });
+      }
     }
     if (other && claimed.length) failed.push(...(await other.handle(claimed, runtime)));
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -6,7 +6,9 @@ import { SPECIAL_ACCOUNT_KINDS } from '../../config/model.js';
 import { denySendExceptRulesStatement, ruleTargetDeadLetterStatement } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
+import { addDeadLetterQueueAlarms } from './alarms.js';
 import { allowPutEventsFrom, denyInsecureTransport, localBusArn, logicalId } from './common.js';
+import { addAlarmForward, alarmRuleArnPattern, alarmsBusArn } from './notifications.js';
 import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
 /**
@@ -19,6 +21,7 @@ export function addEventBus(
   bus: BusTopologyView,
   special: SpecialAccountIds,
   organizationId: string,
+  options: { readonly alarmNotifications: boolean },
 ): void {
   const conditions = kindConditions(stack, special);
   const eventBus = new CfnEventBus(stack, 'EventBus', {
@@ -66,11 +69,18 @@ export function addEventBus(
 
   // The audit bus accepts the whole organization, so forwarding needs a role (the EventBridge
   // design, caveat 1).
-  const role = addForwarderRole(stack, 'AuditForwarderRole', roleTargetArns([bus.auditForward]));
+  const role = addForwarderRole(stack, 'AuditForwarderRole', [
+    ...roleTargetArns([bus.auditForward]),
+    ...(options.alarmNotifications ? [alarmsBusArn(special.audit)] : []),
+  ]);
   if (role) role.cfnOptions.condition = conditions.notAudit;
   const forward = addRule(stack, bus.auditForward, new Map(), role, deadLetter);
   forward.addResourceDependency(eventBus);
   forward.cfnOptions.condition = conditions.notAudit;
+  if (options.alarmNotifications && role) {
+    // The audit account's alarms go to its topic from its own default bus (handlers-audit).
+    addAlarmForward(stack, special.audit, role, deadLetter).cfnOptions.condition = conditions.notAudit;
+  }
 }
 
 /**
@@ -90,9 +100,18 @@ function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue 
     sqsManagedSseEnabled: true,
     messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
   });
-  const rules = Fn.sub(
-    `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus.busName}*`,
-  );
+  addDeadLetterQueueAlarms(stack, {
+    queue,
+    name: bus.targetDeadLetter.name,
+    retentionSeconds: bus.targetDeadLetter.retentionSeconds,
+    contents: 'events a rule could not deliver',
+    remedy: `Run \`orgbridge dlq show \${AWS::AccountId}/${bus.targetDeadLetter.name}\` for EventBridge's error, fix the rule's target, then send the request again (these have no source queue to redrive to).`,
+  });
+  // The alarm rules are on the default bus (rule/<name>) and the alarms bus; they share the DLQ.
+  const rules = [
+    Fn.sub(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus.busName}*`),
+    alarmRuleArnPattern(),
+  ];
   new CfnQueuePolicy(stack, 'EventTargetDeadLetterQueuePolicy', {
     queues: [queue.ref],
     policyDocument: {

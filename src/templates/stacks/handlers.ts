@@ -15,6 +15,7 @@ import {
 import type { SpecialAccountIds } from '../inputs.js';
 import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
+import { addDeadLetterQueueAlarms, addFunctionAlarms } from './alarms.js';
 import {
   accountRootPrincipal,
   allowPutEventsFrom,
@@ -147,8 +148,17 @@ function addQueue(stack: Stack, view: QueueView): CfnQueue {
 export function addHandler(stack: Stack, options: HandlerOptions): HandlerResources {
   const { kind, topology } = options;
   const queues = new Map<string, CfnQueue>();
-  for (const view of [topology.handlerQueue, ...topology.extraQueues])
+  for (const view of [topology.handlerQueue, ...topology.extraQueues]) {
     queues.set(view.name, addQueue(stack, view));
+    addDeadLetterQueueAlarms(stack, {
+      queue: stack.node.findChild(`${logicalId(view.name)}Dlq`) as CfnQueue,
+      name: view.dlqName,
+      retentionSeconds: view.dlqRetentionSeconds,
+      sourceRetentionSeconds: view.messageRetentionSeconds,
+      contents: `what ${view.name} could not process`,
+      remedy: `Run \`orgbridge dlq show \${AWS::AccountId}/${view.dlqName}\` for the last error, fix its cause, then \`orgbridge dlq redrive \${AWS::AccountId}/${view.dlqName} --execute\`.`,
+    });
+  }
   addPublishBuses(stack, topology);
   const ruleArnsByQueue = addRules(stack, topology, queues);
   addIdempotencyTable(stack, topology);
@@ -328,6 +338,7 @@ function addHandlerFunction(
     loggingConfig: { logGroup: parts.logGroup.ref, logFormat: 'JSON' },
     environment: { variables: handlerEnvironment(options) },
   });
+  addFunctionAlarms(stack, fn, parts.functionName);
   const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
   for (const view of [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer)) {
     new CfnEventSourceMapping(stack, `${logicalId(view.name)}Source`, {

@@ -166,6 +166,7 @@ describe('orgbridge schema', () => {
       'accounts',
       'unmanaged',
       'policies',
+      'notifications',
     ]);
     expect(schema.additionalProperties).toBe(false);
   });

@@ -103,3 +103,45 @@ export function fakeTemplate(resources: Record<string, unknown>): RenderedTempla
     sha256: '',
   };
 }
+
+/**
+ * The alarms guardrail OB-OPS-1 asks of a fake template's dead-letter queues and functions (by
+ * logical id), so a test of another rule sees only that rule's findings.
+ */
+export function opsAlarms(ids: {
+  dlqs?: readonly string[];
+  functions?: readonly string[];
+}): Record<string, unknown> {
+  const alarm = (name: string, namespace: string, metric: string, dimension: unknown, threshold: number) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `orgbridge-${name}`,
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: [dimension],
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+    },
+  });
+  const out: Record<string, unknown> = {};
+  for (const id of ids.dlqs ?? []) {
+    const dimension = { Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } };
+    out[`${id}VisibleAlarm`] = alarm(
+      `${id}-visible`,
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      dimension,
+      0,
+    );
+    out[`${id}AgeAlarm`] = alarm(`${id}-age`, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', dimension, 3600);
+  }
+  for (const id of ids.functions ?? []) {
+    const dimension = { Name: 'FunctionName', Value: { Ref: id } };
+    out[`${id}ErrorsAlarm`] = alarm(`${id}-errors`, 'AWS/Lambda', 'Errors', dimension, 0);
+    out[`${id}ThrottlesAlarm`] = alarm(`${id}-throttles`, 'AWS/Lambda', 'Throttles', dimension, 0);
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import { checkDeployment, checkTemplates } from '../../../src/templates/guardrai
 import { templateInputs } from '../../../src/templates/inputs.js';
 import { checkReferences, deploymentWaves } from '../../../src/templates/references.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
-import { accountId, BUNDLE_KEYS, fakeTemplate, syntheticConfig } from './fixtures.js';
+import { accountId, BUNDLE_KEYS, fakeTemplate, opsAlarms, syntheticConfig } from './fixtures.js';
 
 /**
  * The guardrails added for the first deployment into a real organization: each against the form
@@ -89,6 +89,7 @@ describe('guardrails for a real organization', () => {
         Type: 'AWS::Lambda::Function',
         Properties: { Timeout: timeout, Environment: { Variables: { ORGBRIDGE_ACCOUNT_KIND: kind } } },
       },
+      ...opsAlarms({ functions: ['F'] }),
     });
     // Every kind deploys stacks (UPDATE_ACCOUNT_BASELINE, CREATE_VPC): 840 s of waiting + 30 s.
     expect(rules(fn('member', 300))).toEqual(['OB-REL-4', 'OB-REL-4']);

@@ -11,9 +11,10 @@ import { checkTemplates, GUARDRAILS, SUPPRESSIONS } from '../../../src/templates
 import { resolveAccountIds, templateInputs } from '../../../src/templates/inputs.js';
 import { HANDLER_PERMISSIONS, STACK_DEPLOYMENTS, statementsFor } from '../../../src/templates/permissions.js';
 import { renderLogBuckets } from '../../../src/templates/provisioning.js';
+import { ALARM_RULE_PREFIX } from '../../../src/templates/stacks/notifications.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { kindViewOf, renderTopology, topologyInput } from '../../../src/templates/topology-adapter.js';
-import { accountId, BUNDLE_KEYS, fakeTemplate, syntheticConfig } from './fixtures.js';
+import { accountId, BUNDLE_KEYS, fakeTemplate, opsAlarms, syntheticConfig } from './fixtures.js';
 
 const ORG = 'o-abcdefghij';
 const config = syntheticConfig(20);
@@ -293,7 +294,10 @@ describe('rendered templates', () => {
   it('render the rules of the topology with the one InputTransformer on every queue target but the audit store', () => {
     const topology = renderTopology(inputs);
     for (const [kind, view] of Object.entries(topology.kinds)) {
-      const rules = resourcesOf(byName(templates, `handlers-${kind}`), 'AWS::Events::Rule');
+      // The alarm rules route CloudWatch's events, not requests: not part of the topology.
+      const rules = resourcesOf(byName(templates, `handlers-${kind}`), 'AWS::Events::Rule').filter(
+        ([, r]) => !String(r.Properties.Name).startsWith(ALARM_RULE_PREFIX),
+      );
       expect(rules.map(([, r]) => r.Properties.Name).sort()).toEqual(view.rules.map((r) => r.name).sort());
       for (const [, rule] of rules) {
         // By name: moto resolves Ref of an EventBus to garbage.
@@ -556,7 +560,7 @@ describe('guardrails catch what they are for', () => {
 
   it('flag oversized templates, policies and buses', () => {
     const many = Object.fromEntries(
-      Array.from({ length: 501 }, (_, i) => [`Q${i}`, { Type: 'AWS::SNS::Topic', Properties: {} }]),
+      Array.from({ length: 501 }, (_, i) => [`Q${i}`, { Type: 'AWS::SSM::Parameter', Properties: {} }]),
     );
     expect(run(many)).toEqual(['OB-LIM-1']);
     const big = role({ Action: Array.from({ length: 600 }, (_, i) => `s3:GetObject${i}`) });
@@ -644,10 +648,14 @@ describe('guardrails catch what they are for', () => {
           ...(visibility === undefined ? {} : { VisibilityTimeout: visibility }),
         },
       },
-      D: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } },
+      D: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
+      },
       ...queuePolicy('Q', undefined, 'QP'),
       ...queuePolicy('D', undefined, 'DP'),
       F: { Type: 'AWS::Lambda::Function', Properties: { Timeout: timeout } },
+      ...opsAlarms({ dlqs: ['D'], functions: ['F'] }),
       M: {
         Type: 'AWS::Lambda::EventSourceMapping',
         Properties: {
