@@ -109,6 +109,8 @@ export function runtimeDepsFor(
     log: options.log ?? silentLog,
     maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
     failures: dynamoFailureStore(clients.dynamoDb(), account.idempotencyTable),
+    // The main bus, in the audit account too (not its outbox): the audit-store rule is there.
+    outcomeBus: topology.busName,
   };
 }
 
