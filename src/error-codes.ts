@@ -289,6 +289,8 @@ export const ERROR_CODES = {
     summary: 'routing an event would loop between buses (EventBridge delivers across at most one hop)',
   },
   TOPOLOGY_SPECIAL_ACCOUNT: { summary: 'the topology needs exactly one account of each special kind' },
+  TRACE_NOT_FOUND: { page: 'operations.md' },
+  TRACE_SINCE_INVALID: { page: 'operations.md' },
   TOPOLOGY_UNKNOWN_ACCOUNT: {
     summary: 'an account is not in the topology the process computed; recompute it',
   },

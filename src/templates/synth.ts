@@ -192,6 +192,7 @@ function addHandlerStacks(ctx: RenderContext): void {
         homeRegion,
         busName,
         options.auditRetentionDays ?? 2555,
+        special.management,
       );
       extraStatements = [auditStoreStatement(bucketArn)];
     }

@@ -15,6 +15,7 @@ import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerScp } from './scp.js';
 import { registerSynth } from './synth.js';
+import { registerTrace } from './trace.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -39,6 +40,7 @@ const registrations: Register[] = [
   registerImport,
   registerDoctor,
   registerDlq,
+  registerTrace,
   registerCompletion,
 ];
 
