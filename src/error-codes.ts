@@ -137,6 +137,7 @@ export const ERROR_CODES = {
   EMULATOR_START_FAILED: { summary: 'moto server exited while starting; the hint shows the end of its log' },
   ENVELOPE_INVALID: { page: 'events.md' },
   EVENTS_NOT_DELIVERED: { page: 'events.md' },
+  EVENTS_STATUS_INVALID: { page: 'operations.md' },
   EVENT_TOO_LARGE: {
     summary: 'an event would exceed what EventBridge accepts in one PutEvents request (256 KiB)',
   },

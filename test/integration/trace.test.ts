@@ -7,6 +7,7 @@ import { queueUrlOf, sqsQueuePort } from '../../src/bus/queue.js';
 import { RequestClient } from '../../src/bus/requests.js';
 import { EventSender, putEventsPort } from '../../src/bus/sender.js';
 import { pingHandler } from '../../src/handlers/ping.js';
+import { listAuditEvents } from '../../src/pipeline/audit-events.js';
 import { type AuditReader, renderTrace, runTrace, s3AuditReader } from '../../src/pipeline/trace.js';
 import { AUDIT_NAMES } from '../../src/protocol/names.js';
 import { computeTopology, senderBusName, type Topology } from '../../src/protocol/topology.js';
@@ -141,7 +142,7 @@ describe('trace over the audit store', () => {
     expect(text).toContain('answer PONG from');
   });
 
-  it('shows a refused request with its code, and the account view lists both newest first', async () => {
+  it('shows a refused request with its code; the account view lists both newest first, events --status the refusal', async () => {
     // A PING with a field its schema does not know, put as cicd on the bus toward the member.
     const nonce = randomUUID();
     await new EventSender(putEventsPort(cicd.eventBridge())).send([
@@ -175,6 +176,15 @@ describe('trace over the audit store', () => {
     expect(account.traces.length).toBeGreaterThanOrEqual(2);
     const sentAt = account.traces.map((t) => t.timings.sentAt ?? '');
     expect(sentAt).toEqual([...sentAt].sort().reverse());
+    // `orgbridge events --status rejected`: the refused request, with its reason, from the index.
+    const rejected = await listAuditEvents(reader, {
+      since: new Date(Date.now() - 3_600_000),
+      status: 'rejected',
+    });
+    expect(rejected).toEqual([
+      expect.objectContaining({ requestType: 'PING', code: 'DETAIL_INVALID', account: member, nonce }),
+    ]);
+    expect(rejected[0]?.message).toMatch(/evil/);
     // `since` after every request: none.
     const none = await runTrace(reader, member, { accountIds: {}, since: new Date(Date.now() + 60_000) });
     expect(none).toEqual({ kind: 'account', accountId: member, traces: [] });

@@ -5,6 +5,7 @@ import { registerCompletion } from './completion.js';
 import { registerDlq } from './dlq.js';
 import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
+import { registerEvents } from './events.js';
 import { registerExplain } from './explain.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
@@ -41,6 +42,7 @@ const registrations: Register[] = [
   registerDoctor,
   registerDlq,
   registerTrace,
+  registerEvents,
   registerCompletion,
 ];
 

@@ -65,12 +65,17 @@ export function isAuditRecord(record: Pick<SQSRecord, 'eventSourceARN'>): boolea
  *   is 9999999999999 minus the event's epoch milliseconds, 13 digits. `<status>` is a
  *   REQUEST_OUTCOME's outcome (`-` for other events) and the nonce is in the key, so listing
  *   alone answers "what was rejected in account X in the last hour".
+ * - `by-status/<status>/<inverted time>/<target account>/<request type>/<nonce>/<event id>.json`:
+ *   the REQUEST_OUTCOMEs that went wrong (`rejected`, `retrying`, `failed`), newest first, over
+ *   the whole organization: `orgbridge events --status rejected`. The `handled` ones, the bulk,
+ *   are not indexed here (the hour partitions and the account index have them).
  *
  * Every part of a key is reduced to `[A-Za-z0-9_.-]`, so a forged detail-type or nonce cannot
  * add a level. The event id makes each key unique: a redelivered copy overwrites itself (a new
  * version of the same key, in the versioned bucket) instead of adding an object. S3 has no
  * secondary index, and the bucket is locked (objects cannot be rewritten in place to add one
- * later), so the indexes are written with the event: three PUTs of the event (a few KB) each.
+ * later), so the indexes are written with the event: three PUTs of the event (a few KB), four
+ * for an outcome that went wrong.
  */
 export interface AuditEntry {
   readonly id: string;
@@ -82,7 +87,12 @@ export interface AuditEntry {
   readonly targetAccount?: string;
   /** A REQUEST_OUTCOME's `outcome`. */
   readonly status?: string;
+  /** A REQUEST_OUTCOME's `request_type`. */
+  readonly requestType?: string;
 }
+
+/** The outcomes `by-status/` indexes: the ones that need a look. */
+export const PROBLEM_STATUSES: readonly string[] = ['rejected', 'retrying', 'failed'];
 
 const safe = (s: string) => s.replace(/[^\w.-]/g, '_').slice(0, 128);
 const MAX_MS = 9_999_999_999_999;
@@ -100,7 +110,9 @@ export function auditEntryOf(body: string): AuditEntry | undefined {
   const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
   const nonce = text(e.detail.nonce);
   const target = text(e.detail.target_account);
-  const status = e['detail-type'] === 'REQUEST_OUTCOME' ? text(e.detail.outcome) : undefined;
+  const isOutcome = e['detail-type'] === 'REQUEST_OUTCOME';
+  const status = isOutcome ? text(e.detail.outcome) : undefined;
+  const requestType = isOutcome ? text(e.detail.request_type) : undefined;
   return {
     id: e.id,
     type: e['detail-type'],
@@ -109,6 +121,7 @@ export function auditEntryOf(body: string): AuditEntry | undefined {
     ...(nonce ? { nonce } : {}),
     ...(target && /^\d{12}$/.test(target) ? { targetAccount: target } : {}),
     ...(status ? { status } : {}),
+    ...(requestType ? { requestType } : {}),
   };
 }
 
@@ -134,6 +147,7 @@ export const AUDIT_PREFIXES = {
   hour: (ms: number) => `events/${new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '/')}/`,
   nonce: (nonce: string) => `by-nonce/${safe(nonce)}/`,
   account: (accountId: string) => `by-account/${safe(accountId)}/`,
+  status: (status: string) => `by-status/${safe(status)}/`,
 } as const;
 
 /** Every key an audit record is stored under: its hour first, then its indexes. */
@@ -152,7 +166,37 @@ export function auditObjectKeys(record: Pick<SQSRecord, 'body' | 'messageId'>): 
       `${AUDIT_PREFIXES.account(entry.targetAccount)}${ms === undefined ? String(MAX_MS) : invertedTime(ms)}/${type}/${status}/${nonce}/${id}`,
     );
   }
+  if (entry.status && PROBLEM_STATUSES.includes(entry.status)) {
+    const inverted = ms === undefined ? String(MAX_MS) : invertedTime(ms);
+    keys.push(
+      `${AUDIT_PREFIXES.status(entry.status)}${inverted}/${entry.targetAccount ? safe(entry.targetAccount) : '-'}/${entry.requestType ? safe(entry.requestType) : '-'}/${entry.nonce ? safe(entry.nonce) : '-'}/${id}`,
+    );
+  }
   return keys;
+}
+
+/** The fields of a `by-status/` key (the inverse of auditObjectKeys' problem key). */
+export function parseStatusKey(
+  key: string,
+): { ms: number; status: string; target?: string; requestType?: string; nonce?: string } | undefined {
+  const parts = key.split('/');
+  if (parts.length !== 7 || parts[0] !== 'by-status') return undefined;
+  const [, status, inverted, target, requestType, nonce] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const known = (v: string) => (v === '-' ? undefined : v);
+  return {
+    ms: MAX_MS - Number(inverted),
+    status,
+    ...(known(target) ? { target } : {}),
+    ...(known(requestType) ? { requestType } : {}),
+    ...(known(nonce) ? { nonce } : {}),
+  };
 }
 
 /** The fields of a `by-account/` key (the inverse of auditObjectKeys' last key). */

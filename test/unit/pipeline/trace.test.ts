@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AuditedEvent,
-  type AuditReader,
   buildTrace,
   parseSince,
   renderTrace,
   runTrace,
 } from '../../../src/pipeline/trace.js';
-import { auditObjectKeys } from '../../../src/runtime/lambda/audit-store.js';
+import { memoryAuditReader } from '../../support/audit-store.js';
 
 const CICD = '222222222222';
 const MEMBER = '333333333333';
@@ -107,23 +106,6 @@ describe('buildTrace', () => {
   });
 });
 
-/** The store in memory, keyed as the audit store writes. */
-function memoryReader(events: readonly AuditedEvent[]): AuditReader {
-  const objects = new Map<string, string>();
-  for (const e of events) {
-    const body = JSON.stringify({ version: '0', source: 'app.infra', region: 'us-east-1', ...e });
-    for (const key of auditObjectKeys({ messageId: e.id, body })) objects.set(key, body);
-  }
-  return {
-    async *keys(prefix) {
-      yield* [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-    },
-    async get(key) {
-      return objects.get(key) ?? '';
-    },
-  };
-}
-
 describe('runTrace', () => {
   const other = '11111111-2222-4333-8444-555555555555';
   const later = {
@@ -132,7 +114,7 @@ describe('runTrace', () => {
     time: '2026-12-03T17:00:00Z',
     detail: { ...request.detail, nonce: other },
   };
-  const reader = memoryReader([request, retrying, handled, pong, later]);
+  const reader = memoryAuditReader([request, retrying, handled, pong, later]);
 
   it('reads a nonce through its index, and refuses one the store does not hold', async () => {
     const result = await runTrace(reader, NONCE, { accountIds: {} });

@@ -4,6 +4,7 @@ import {
   auditObjectKeys,
   invertedTime,
   parseAccountKey,
+  parseStatusKey,
 } from '../../../src/runtime/lambda/audit-store.js';
 
 const NONCE = '687754b2-abd6-4ae6-ae2d-f98bd134512e';
@@ -51,6 +52,29 @@ describe('audit store layout', () => {
       status: 'rejected',
       nonce: NONCE,
       id: 'e-1',
+    });
+  });
+
+  it('indexes the outcomes that went wrong by status, over the organization', () => {
+    const keys = (outcome: string) =>
+      auditObjectKeys(
+        event('REQUEST_OUTCOME', '2026-12-03T16:30:06Z', {
+          nonce: NONCE,
+          target_account: '333333333333',
+          request_type: 'PING',
+          outcome,
+        }),
+      );
+    expect(keys('handled')).toHaveLength(3);
+    const problem = keys('rejected');
+    expect(problem).toHaveLength(4);
+    expect(problem[3]?.startsWith(AUDIT_PREFIXES.status('rejected'))).toBe(true);
+    expect(parseStatusKey(problem[3] as string)).toEqual({
+      ms: Date.parse('2026-12-03T16:30:06Z'),
+      status: 'rejected',
+      target: '333333333333',
+      requestType: 'PING',
+      nonce: NONCE,
     });
   });
 
