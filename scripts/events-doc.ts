@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { AccountKind } from '../src/config/model.js';
 import {
   type DetailType,
+  NOTIFICATION_TYPES,
+  type NotificationType,
   REPLY_TYPE,
   REQUEST_TYPES,
   REQUESTS,
@@ -24,7 +26,7 @@ import { ACCOUNT_KINDS } from '../src/protocol/routing.js';
 const DOC = new URL('../docs/events.md', import.meta.url);
 const code = (s: string) => `\`${s}\``;
 
-export function eventDocFragment(type: DetailType): string {
+export function eventDocFragment(type: DetailType | NotificationType): string {
   return readFileSync(new URL(`../src/protocol/event-docs/${type}.md`, import.meta.url), 'utf8').trim();
 }
 
@@ -84,6 +86,16 @@ function catalog(): string {
       `### ${code(type)}`,
       '',
       `response, to the cicd account's reply queue; answers ${of}.`,
+      '',
+      eventDocFragment(type),
+      '',
+    );
+  }
+  for (const type of NOTIFICATION_TYPES) {
+    parts.push(
+      `### ${code(type)}`,
+      '',
+      "notification, from every account's handler runtime to the audit store; nobody handles or answers it.",
       '',
       eventDocFragment(type),
       '',

@@ -141,6 +141,7 @@ export const ERROR_CODES = {
   EMULATOR_START_FAILED: { summary: 'moto server exited while starting; the hint shows the end of its log' },
   ENVELOPE_INVALID: { page: 'events.md' },
   EVENTS_NOT_DELIVERED: { page: 'events.md' },
+  EVENTS_STATUS_INVALID: { page: 'operations.md' },
   EVENT_TOO_LARGE: {
     summary: 'an event would exceed what EventBridge accepts in one PutEvents request (256 KiB)',
   },
@@ -293,6 +294,8 @@ export const ERROR_CODES = {
     summary: 'routing an event would loop between buses (EventBridge delivers across at most one hop)',
   },
   TOPOLOGY_SPECIAL_ACCOUNT: { summary: 'the topology needs exactly one account of each special kind' },
+  TRACE_NOT_FOUND: { page: 'operations.md' },
+  TRACE_SINCE_INVALID: { page: 'operations.md' },
   TOPOLOGY_UNKNOWN_ACCOUNT: {
     summary: 'an account is not in the topology the process computed; recompute it',
   },

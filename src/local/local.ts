@@ -317,6 +317,8 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
       waitSeconds: 1,
       concurrency: 8,
       onOutcome: (account, outcome) => run.outcomes.push({ account, outcome }),
+      // The audit Lambda's store, so `orgbridge trace` reads the run's requests afterwards.
+      auditStore: true,
     });
     if (run.running.stopped) await stoppedMeanwhile(run.running.pollers);
     return run.running.pollers;

@@ -17,6 +17,14 @@ export async function organizationTopology(
   config: ResolvedConfig,
   management: AwsClients,
 ): Promise<Topology> {
+  return (await organizationView(config, management)).topology;
+}
+
+/** The topology, and the id of each account key of the config (`orgbridge trace <key>`). */
+export async function organizationView(
+  config: ResolvedConfig,
+  management: AwsClients,
+): Promise<{ topology: Topology; accountIds: Readonly<Record<string, string>> }> {
   const observed = await observeOrganization(organizationsPort(management.organizations()), {
     tagConcurrency: 8,
   });
@@ -28,5 +36,5 @@ export async function organizationTopology(
     throw new AwsOperationError('describing the organization', e);
   }
   const inputs = templateInputs(config, { observed, organizationId: organizationId as string });
-  return computeTopology(topologyInput(inputs));
+  return { topology: computeTopology(topologyInput(inputs)), accountIds: inputs.accountIds };
 }

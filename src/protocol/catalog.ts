@@ -279,6 +279,64 @@ const RequestFailed = detail({
   message: z.string().max(2048),
 });
 
+// Notifications -------------------------------------------------------------------------------
+
+/** What became of one handler-queue record (RecordOutcome in src/runtime/handle.ts). */
+export const REQUEST_OUTCOMES = ['handled', 'duplicate', 'rejected', 'retrying', 'failed'] as const;
+export type RequestOutcomeStatus = (typeof REQUEST_OUTCOMES)[number];
+
+/**
+ * The runtime's report of one handler-queue record: published on the handling account's main
+ * bus after each batch, so the origin audit copy (or, in the audit account, its audit-store
+ * rule) takes it to the audit store, where `orgbridge trace` reads a request's path. Nobody
+ * handles it and nobody answers it. The request's own fields are kept as the record carried
+ * them, so a refused, malformed request is still reported (its nonce is any string, not
+ * necessarily a UUID).
+ */
+const RequestOutcome = z
+  .object({
+    /** The request's nonce; absent when the record had none (not JSON, no detail). */
+    nonce: z.string().min(1).max(128).optional(),
+    dryrun: z.boolean().optional(),
+    /**
+     * The account whose handler processed the record. Named like every orgbridge detail's
+     * routing field: the audit copy rules route on `target_account`.
+     */
+    target_account: AccountIdSchema,
+    /** The request's detail-type as the record carried it. */
+    request_type: z.string().min(1).max(128).optional(),
+    /** The account that put the request (the envelope's `account`). */
+    sender: z.string().max(64).optional(),
+    /** The EventBridge event id of the request. */
+    event_id: z.string().max(128).optional(),
+    /** The SQS message id of the record. */
+    message_id: z.string().max(128),
+    outcome: z.enum(REQUEST_OUTCOMES),
+    /** Why it was refused (`rejected`), or HANDLER_FAILED (`retrying`, `failed`). */
+    code: Code.optional(),
+    /** The refusal's reason or the handler's error. */
+    message: z.string().max(1024).optional(),
+    /** The SQS receive count of this attempt. */
+    attempt: z.number().int().min(1),
+    /** An answer (the reply or REQUEST_FAILED) was sent to `reply_to`. */
+    replied: z.boolean(),
+    /** When the runtime started on the record, and how long it took (ms). */
+    started_at: z.iso.datetime(),
+    duration_ms: z.number().int().min(0),
+  })
+  .strict();
+
+/**
+ * Events the runtime publishes about its own work, for the audit store: never routed to a
+ * handler or a reply queue, only copied to the audit account.
+ */
+export const NOTIFICATION_SCHEMAS = {
+  REQUEST_OUTCOME: RequestOutcome,
+} as const;
+export type NotificationType = keyof typeof NOTIFICATION_SCHEMAS;
+export const NOTIFICATION_TYPES = Object.keys(NOTIFICATION_SCHEMAS) as NotificationType[];
+export type RequestOutcomeDetail = z.infer<typeof RequestOutcome>;
+
 /** Answers flow back to the cicd account's reply queue, from every account. */
 export const RESPONSE_SCHEMAS = {
   PONG: Pong,
@@ -448,6 +506,8 @@ export type ReplyBody<T extends ResponseType> = Omit<Detail<T>, keyof EnvelopeFi
 export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
 export const RESPONSE_TYPES = Object.keys(RESPONSE_SCHEMAS) as ResponseType[];
 export const DETAIL_TYPES = [...REQUEST_TYPES, ...RESPONSE_TYPES] as DetailType[];
+/** What the audit store keeps: requests, answers and notifications. */
+export const AUDITED_TYPES: readonly string[] = [...DETAIL_TYPES, ...NOTIFICATION_TYPES];
 
 /** The answer each request gets on success (REQUEST_FAILED on failure, always). */
 export const REPLY_TYPE = mapRequests((_t, d) => d.reply) as {

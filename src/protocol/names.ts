@@ -113,6 +113,8 @@ export const ROLE_NAMES = {
   ecrDeployer: `${PREFIX}-ecr-deployer`,
   /** What `orgbridge dlq` assumes in each account: read the DLQs, redrive them (docs/operations.md). */
   dlqOperator: `${PREFIX}-dlq-operator`,
+  /** What `orgbridge trace` assumes in the audit account: list and read the audit store. */
+  auditReader: `${PREFIX}-audit-reader`,
 } as const;
 
 export const FUNCTION_NAMES = {

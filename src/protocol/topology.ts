@@ -1,7 +1,7 @@
 import type { AccountKind } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
 import { partitionOf } from '../partitions.js';
-import { DETAIL_TYPES, type DetailType, RESPONSE_TYPES, type RequestType } from './catalog.js';
+import { AUDITED_TYPES, type DetailType, RESPONSE_TYPES, type RequestType } from './catalog.js';
 import { DNS_REQUEST_TYPES, handledRequestTypes } from './routing.js';
 
 /**
@@ -580,8 +580,8 @@ function accountBuilders(account: TopologyAccount, ctx: Context) {
 /**
  * The origin copy to the audit bus of what this account puts on `onBus`: `account` pins the
  * events the account itself published (AWS keeps the publisher's account on forwarded events),
- * `detail-type` the catalog (nothing else is orgbridge's to store), and events addressed to the
- * audit account are stored on arrival there instead.
+ * `detail-type` the catalog and its notifications (nothing else is orgbridge's to store), and
+ * events addressed to the audit account are stored on arrival there instead.
  */
 function auditCopyRule(onBus: string, accountId: string, ctx: Context, target: RuleTarget): RuleSpec {
   return {
@@ -592,7 +592,7 @@ function auditCopyRule(onBus: string, accountId: string, ctx: Context, target: R
     eventPattern: {
       source: [ctx.input.source],
       account: [accountId],
-      'detail-type': [...DETAIL_TYPES],
+      'detail-type': [...AUDITED_TYPES],
       detail: { target_account: [{ 'anything-but': [ctx.audit] }] },
     },
     targets: [target],
@@ -674,7 +674,7 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
       busName,
       purpose: 'audit-store',
       description: 'orgbridge: every event of the organization, to the audit store',
-      eventPattern: { source: [source], 'detail-type': [...DETAIL_TYPES] },
+      eventPattern: { source: [source], 'detail-type': [...AUDITED_TYPES] },
       targets: [queueTarget(store, false)],
     });
   }

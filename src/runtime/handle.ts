@@ -27,6 +27,7 @@ import {
 } from '../protocol/catalog.js';
 import { handles, isSenderAllowed } from '../protocol/routing.js';
 import type { FailureStore } from './failures.js';
+import { publishOutcomes, type RecordTiming } from './outcomes.js';
 
 export type RecordOutcome =
   | {
@@ -96,6 +97,11 @@ export interface RuntimeDeps {
   readonly idempotencyExpirySeconds?: number;
   /** Where each failed attempt's error is kept for `orgbridge dlq show` (./failures.ts). */
   readonly failures?: FailureStore;
+  /**
+   * The bus each record's REQUEST_OUTCOME is published on (./outcomes.ts): the account's main
+   * bus, whose rules copy it to the audit store. Undefined: no outcome is published.
+   */
+  readonly outcomeBus?: string;
 }
 
 export interface BatchResult {
@@ -128,9 +134,11 @@ interface Accepted {
  * organization account allowed by the routing table, `target_account` is this account, detail
  * matches its schema. Accepted requests run through idempotency (sender + detail-type + nonce) and their
  * handler; a handler error leaves the record failed (SQS redelivers, then the DLQ takes it).
+ * After the batch, each record's outcome is published as one REQUEST_OUTCOME (best effort).
  */
 export async function handleSqsBatch(records: readonly SQSRecord[], deps: RuntimeDeps): Promise<BatchResult> {
   const outcomes = new Map<string, RecordOutcome>();
+  const timings = new Map<string, RecordTiming>();
   const processor = new BatchProcessor(EventType.SQS);
   // Records of one batch that carry the same request (an event delivered twice, often in the
   // same PutEvents and so the same receive) run one after the other: the second finds the
@@ -142,7 +150,15 @@ export async function handleSqsBatch(records: readonly SQSRecord[], deps: Runtim
     { Records: [...records] },
     async (record: SQSRecord) => {
       const key = requestKey(record);
-      const turn = (turns.get(key) ?? Promise.resolve()).then(() => handleRecord(record, deps));
+      const turn = (turns.get(key) ?? Promise.resolve()).then(async () => {
+        const startedAt = new Date();
+        const started = performance.now();
+        try {
+          return await handleRecord(record, deps);
+        } finally {
+          timings.set(record.messageId, { startedAt, durationMs: performance.now() - started });
+        }
+      });
       turns.set(
         key,
         turn.catch(() => {}),
@@ -154,10 +170,16 @@ export async function handleSqsBatch(records: readonly SQSRecord[], deps: Runtim
     processor,
     { throwOnFullBatchFailure: false },
   );
-  return {
-    batchItemFailures: response.batchItemFailures,
-    outcomes: records.map((r) => outcomes.get(r.messageId) as RecordOutcome),
-  };
+  const ordered = records.map((r) => outcomes.get(r.messageId) as RecordOutcome);
+  await publishOutcomes(
+    records.flatMap((record, i) => {
+      const outcome = ordered[i];
+      const timing = timings.get(record.messageId);
+      return outcome && timing ? [{ record, outcome, timing }] : [];
+    }),
+    deps,
+  );
+  return { batchItemFailures: response.batchItemFailures, outcomes: ordered };
 }
 
 /** The idempotency key's ingredients when the body has them, else the message itself. */

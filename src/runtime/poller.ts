@@ -6,15 +6,17 @@ import { type QueueMessage, type QueuePort, queueUrlOf, sqsQueuePort } from '../
 import { EventSender, putEventsPort } from '../bus/sender.js';
 import type { AccountKind } from '../config/model.js';
 import type { HandlerRegistry } from '../handlers/types.js';
-import { ROLE_NAMES } from '../protocol/names.js';
+import { AUDIT_NAMES, ROLE_NAMES } from '../protocol/names.js';
 import {
   type AccountTopology,
+  AUDIT_QUEUE,
   HANDLER_QUEUE,
   HANDLER_TIMEOUT_SECONDS,
   type Topology,
 } from '../protocol/topology.js';
 import { dynamoFailureStore } from './failures.js';
 import { handleSqsBatch, type RecordOutcome, type RuntimeDeps } from './handle.js';
+import { s3AuditObjectPort, storeAuditRecords } from './lambda/audit-store.js';
 import { LeasedIdempotencyStore, leaseMessages } from './lease.js';
 
 export interface LocalPollerOptions {
@@ -42,6 +44,12 @@ export interface LocalPollerOptions {
   readonly log?: MessagingLog;
   /** Called for every record handled, rejected or failed (tests and the local UI watch this). */
   readonly onOutcome?: (accountId: string, outcome: RecordOutcome) => void;
+  /**
+   * Also consume the audit account's `orgbridge-audit` queue into its audit bucket (default the
+   * templates' name), as the audit Lambda's second event source does: local mode, so `orgbridge
+   * trace` has a store to read. Off by default: tests that read the audit queue themselves.
+   */
+  readonly auditStore?: boolean | { readonly bucket: string };
 }
 
 export interface LocalPollers {
@@ -109,7 +117,53 @@ export function runtimeDepsFor(
     log: options.log ?? silentLog,
     maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
     failures: dynamoFailureStore(clients.dynamoDb(), account.idempotencyTable),
+    // The main bus, in the audit account too (not its outbox): the audit-store rule is there.
+    outcomeBus: topology.busName,
   };
+}
+
+/**
+ * The audit Lambda's second job, in-process: receive the audit copies (as the audit handler role,
+ * the only principal the queue lets consume) and store them in the audit bucket, deleting what
+ * was stored and handing the rest back to SQS for a retry.
+ */
+async function drainAuditQueue(options: {
+  readonly clients: AwsClients;
+  readonly account: AccountTopology;
+  readonly bucket: string;
+  readonly waitSeconds: number;
+  readonly retryDelaySeconds: number;
+  readonly signal: AbortSignal;
+  readonly stopping: () => boolean;
+  readonly log: MessagingLog;
+}): Promise<void> {
+  const { clients, account, log } = options;
+  const sqs = clients.forAccount(account.accountId, ROLE_NAMES.handler(account.kind)).sqs();
+  const spec = account.queues.find((q) => q.name === AUDIT_QUEUE);
+  if (!spec) return;
+  const store = s3AuditObjectPort(clients.s3(), options.bucket);
+  let port: QueuePort | undefined;
+  while (!options.stopping()) {
+    try {
+      port ??= sqsQueuePort(sqs, await queueUrlOf(sqs, AUDIT_QUEUE));
+      const messages = await port.receive({
+        max: 10,
+        waitSeconds: options.waitSeconds,
+        signal: options.signal,
+      });
+      if (messages.length === 0) continue;
+      const records = messages.map((m) => toSqsRecord(m, spec.arn, clients.context.region));
+      const failed = new Set(await storeAuditRecords(records, store, log));
+      const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
+      const retry = messages.filter((m) => failed.has(m.messageId)).map((m) => m.receiptHandle);
+      if (done.length) await port.delete(done);
+      if (retry.length) await port.changeVisibility(retry, options.retryDelaySeconds);
+    } catch (e) {
+      if (options.stopping()) return;
+      log.error('local audit store: batch failed; retrying', { bucket: options.bucket, error: String(e) });
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }
 
 /**
@@ -223,6 +277,25 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
   };
 
   const loops = accounts.map((a) => loop(a));
+  const auditAccount = accounts.find((a) => a.queues.some((q) => q.name === AUDIT_QUEUE));
+  if (options.auditStore && auditAccount) {
+    const bucket =
+      typeof options.auditStore === 'object'
+        ? options.auditStore.bucket
+        : AUDIT_NAMES.bucket(auditAccount.accountId, topology.region);
+    loops.push(
+      drainAuditQueue({
+        clients: options.clientsFor(auditAccount.accountId),
+        account: auditAccount,
+        bucket,
+        waitSeconds: options.waitSeconds ?? 2,
+        retryDelaySeconds: options.retryDelaySeconds ?? 1,
+        signal: abort.signal,
+        stopping: () => stopping,
+        log,
+      }),
+    );
+  }
   return {
     async stop() {
       stopping = true;

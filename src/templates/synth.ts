@@ -198,6 +198,7 @@ function addHandlerStacks(ctx: RenderContext): void {
         homeRegion,
         busName,
         options.auditRetentionDays ?? 2555,
+        special.management,
       );
       extraStatements = [auditStoreStatement(bucketArn)];
       const auditRule = ctx.topology.kinds.audit.rules.find((r) =>

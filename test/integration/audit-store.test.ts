@@ -73,9 +73,14 @@ describe('audit store on an Object Lock bucket', () => {
       silentLog,
     );
     expect(failed).toEqual([]);
-    const stored = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: 'events/2026/12/01/PING/e-1.json' }),
-    );
-    expect(await stored.Body?.transformToString()).toBe(body);
+    // Under its hour and both indexes, each the whole event.
+    for (const key of [
+      'events/2026/12/01/10/PING/e-1.json',
+      'by-nonce/n-1/20261201T100000Z/PING/e-1.json',
+      `by-account/222222222222/${9_999_999_999_999 - Date.parse('2026-12-01T10:00:00Z')}/PING/-/n-1/e-1.json`,
+    ]) {
+      const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      expect(await stored.Body?.transformToString(), key).toBe(body);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { registerCompletion } from './completion.js';
 import { registerDlq } from './dlq.js';
 import { registerDoctor } from './doctor.js';
 import { registerEffectivePolicy } from './effective-policy.js';
+import { registerEvents } from './events.js';
 import { registerExplain } from './explain.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
@@ -15,6 +16,7 @@ import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerScp } from './scp.js';
 import { registerSynth } from './synth.js';
+import { registerTrace } from './trace.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -39,6 +41,8 @@ const registrations: Register[] = [
   registerImport,
   registerDoctor,
   registerDlq,
+  registerTrace,
+  registerEvents,
   registerCompletion,
 ];
 

@@ -26,6 +26,11 @@ export interface LambdaSettings {
   readonly source: string;
   /** ORGBRIDGE_PUBLISH_BUS: where answers are put (they travel on to the cicd account). */
   readonly publishBus: string;
+  /**
+   * ORGBRIDGE_EVENT_BUS: the account's main bus, where each record's REQUEST_OUTCOME is put (its
+   * rules copy it to the audit store); unset (a stack older than the notification), none is.
+   */
+  readonly eventBus?: string;
   /** ORGBRIDGE_IDEMPOTENCY_TABLE. */
   readonly idempotencyTable: string;
   /** ORGBRIDGE_SPECIAL_ACCOUNTS: JSON {kind: account id} of the six special accounts. */
@@ -83,6 +88,7 @@ export function lambdaSettingsFromEnvironment(kind: AccountKind, env: NodeJS.Pro
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     source: required(env, 'ORGBRIDGE_EVENT_SOURCE', kind),
     publishBus: required(env, 'ORGBRIDGE_PUBLISH_BUS', kind),
+    ...(env.ORGBRIDGE_EVENT_BUS ? { eventBus: env.ORGBRIDGE_EVENT_BUS } : {}),
     idempotencyTable: required(env, 'ORGBRIDGE_IDEMPOTENCY_TABLE', kind),
     specialAccounts,
     maxReceiveCount:
@@ -177,6 +183,7 @@ export async function lambdaRuntime(
       log,
       maxReceiveCount: settings.maxReceiveCount,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      ...(settings.eventBus ? { outcomeBus: settings.eventBus } : {}),
     }),
   };
 }

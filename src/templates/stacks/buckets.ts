@@ -1,5 +1,6 @@
 import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnArchive } from 'aws-cdk-lib/aws-events';
+import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
 import { partitionOf } from '../../partitions.js';
 import {
@@ -11,7 +12,7 @@ import {
   ROLE_NAMES,
   TEMPLATE_PREFIX,
 } from '../../protocol/names.js';
-import { denyInsecureTransport, localBusArn } from './common.js';
+import { accountRootPrincipal, denyInsecureTransport, localBusArn, policyDocument } from './common.js';
 
 /** Every orgbridge bucket: no public access, encrypted at rest. */
 export const BLOCK_PUBLIC = {
@@ -111,7 +112,7 @@ function scpBundleReadStatement(
 /**
  * The audit account's store: every event of every bus, as one object per event, in a bucket
  * nobody can delete from (object lock in compliance mode, plus an explicit deny) and an
- * EventBridge archive of the audit bus for replay.
+ * EventBridge archive of the audit bus for replay, and the role `orgbridge trace` reads it with.
  */
 export function addAuditStore(
   stack: Stack,
@@ -119,6 +120,7 @@ export function addAuditStore(
   region: string,
   busName: string,
   retentionDays: number,
+  managementAccountId: string,
 ): string {
   const name = AUDIT_NAMES.bucket(auditAccountId, region);
   const bucketArn = `arn:${partitionOf(region)}:s3:::${name}`;
@@ -157,6 +159,7 @@ export function addAuditStore(
       ],
     },
   });
+  addAuditReaderRole(stack, name, bucketArn, managementAccountId);
   new CfnArchive(stack, 'AuditArchive', {
     archiveName: AUDIT_NAMES.archive,
     description: 'orgbridge: every event the audit bus received, for replay',
@@ -164,4 +167,43 @@ export function addAuditStore(
     retentionDays: 0,
   });
   return bucketArn;
+}
+
+/**
+ * `orgbridge-audit-reader`: what `orgbridge trace` assumes in the audit account, from the
+ * management account (where an operator runs orgbridge, as for `orgbridge dlq`). It lists and
+ * reads the audit store and nothing else: ListObjectsV2 needs s3:ListBucket on the bucket,
+ * GetObject s3:GetObject on the objects
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html). The bucket is
+ * SSE-S3 encrypted, so no KMS permission is needed to read it.
+ */
+function addAuditReaderRole(
+  stack: Stack,
+  bucketName: string,
+  bucketArn: string,
+  managementAccountId: string,
+): CfnRole {
+  return new CfnRole(stack, 'AuditReaderRole', {
+    roleName: ROLE_NAMES.auditReader,
+    description: `orgbridge: orgbridge trace reads the audit store ${bucketName}, from the management account`,
+    assumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: accountRootPrincipal(managementAccountId) },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    },
+    policies: [
+      {
+        policyName: 'read-audit-store',
+        policyDocument: policyDocument([
+          { sid: 'ListAuditStore', actions: ['s3:ListBucket'], resources: [bucketArn] },
+          { sid: 'ReadAuditEvents', actions: ['s3:GetObject'], resources: [`${bucketArn}/*`] },
+        ]),
+      },
+    ],
+  });
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, isDetailType, parseDetail } from '../../../src/protocol/catalog.js';
+import {
+  DETAIL_TYPES,
+  isDetailType,
+  NOTIFICATION_SCHEMAS,
+  NOTIFICATION_TYPES,
+  type NotificationType,
+  parseDetail,
+} from '../../../src/protocol/catalog.js';
 
 const doc = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
 const examples = [...doc.matchAll(/### `([A-Z_]+)`[\s\S]*?```json\n([\s\S]*?)```/g)].map((m) => ({
@@ -9,9 +16,14 @@ const examples = [...doc.matchAll(/### `([A-Z_]+)`[\s\S]*?```json\n([\s\S]*?)```
 }));
 
 describe('catalog', () => {
-  it('docs/events.md has one valid example for every detail-type', () => {
-    expect(examples.map((e) => e.type).sort()).toEqual([...DETAIL_TYPES].sort());
+  it('docs/events.md has one valid example for every detail-type and notification', () => {
+    expect(examples.map((e) => e.type).sort()).toEqual([...DETAIL_TYPES, ...NOTIFICATION_TYPES].sort());
     for (const { type, detail } of examples) {
+      if (Object.hasOwn(NOTIFICATION_SCHEMAS, type)) {
+        const parsed = NOTIFICATION_SCHEMAS[type as NotificationType].safeParse(detail);
+        expect(parsed.success ? 'ok' : parsed.error.message, type).toBe('ok');
+        continue;
+      }
       if (!isDetailType(type)) throw new Error(type);
       const parsed = parseDetail(type, detail);
       expect(parsed.ok ? 'ok' : parsed.reason, type).toBe('ok');

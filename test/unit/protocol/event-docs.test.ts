@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderEventsDoc } from '../../../scripts/events-doc.js';
-import { DETAIL_TYPES, REPLY_TYPE, REQUEST_TYPES, REQUESTS } from '../../../src/protocol/catalog.js';
+import {
+  DETAIL_TYPES,
+  NOTIFICATION_TYPES,
+  REPLY_TYPE,
+  REQUEST_TYPES,
+  REQUESTS,
+} from '../../../src/protocol/catalog.js';
 import {
   ACCOUNT_KINDS,
   allowedSenderKinds,
@@ -15,11 +21,11 @@ describe('event descriptors and docs/events.md', () => {
     expect(page).toBe(renderEventsDoc(page));
   });
 
-  it('every detail-type has exactly one doc fragment, and no fragment is left over', () => {
+  it('every detail-type and notification has exactly one doc fragment, and no fragment is left over', () => {
     const fragments = readdirSync('src/protocol/event-docs')
       .map((f) => f.replace(/\.md$/, ''))
       .sort();
-    expect(fragments).toEqual([...DETAIL_TYPES].sort());
+    expect(fragments).toEqual([...DETAIL_TYPES, ...NOTIFICATION_TYPES].sort());
   });
 
   it('routing, replies and the DNS forward rule are what the descriptors say', () => {

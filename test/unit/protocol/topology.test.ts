@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, RESPONSE_TYPES } from '../../../src/protocol/catalog.js';
+import { AUDITED_TYPES, DETAIL_TYPES, RESPONSE_TYPES } from '../../../src/protocol/catalog.js';
 import { ACCOUNT_KINDS, DNS_REQUEST_TYPES, handledRequestTypes } from '../../../src/protocol/routing.js';
 import {
   computeTopology,
@@ -62,6 +62,22 @@ describe('topology', () => {
     expect(pong.map((d) => `${d.accountId}:${d.queueName}`).sort()).toEqual(
       [`${cicd}:orgbridge-replies`, `${audit}:orgbridge-audit`].sort(),
     );
+  });
+
+  it("stores each account's REQUEST_OUTCOME, put on its main bus, once in the audit store and nowhere else", () => {
+    const t = topo(2);
+    for (const a of t.accounts) {
+      const out = simulateDelivery(t, a.accountId, t.busName, {
+        source: 'app.infra',
+        detailType: 'REQUEST_OUTCOME',
+        account: a.accountId,
+        detail: { target_account: a.accountId },
+      });
+      expect(
+        out.map((d) => `${d.accountId}/${d.queueName}`),
+        a.kind,
+      ).toEqual([`${audit}/orgbridge-audit`]);
+    }
   });
 
   it('crosses one bus-to-bus hop at most (the hop rule), and stores every delivered event in the audit exactly once', () => {
@@ -192,7 +208,7 @@ describe('topology', () => {
           if (x.type !== 'queue') continue;
           if (r.purpose === 'audit-store') {
             expect(x.inputTransformer).toBeUndefined();
-            expect(r.eventPattern['detail-type']).toEqual(DETAIL_TYPES);
+            expect(r.eventPattern['detail-type']).toEqual(AUDITED_TYPES);
           } else expect(x.inputTransformer).toBe(ENVELOPE_INPUT_TRANSFORMER);
         }
     const filled = ENVELOPE_INPUT_TRANSFORMER.inputTemplate

@@ -12,6 +12,7 @@ import { EventSender } from '../../../src/bus/sender.js';
 import type { AccountKind } from '../../../src/config/model.js';
 import { pingHandler } from '../../../src/handlers/ping.js';
 import { type HandlerRegistry, RequestRejected } from '../../../src/handlers/types.js';
+import { NOTIFICATION_SCHEMAS } from '../../../src/protocol/catalog.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
 import type { FailureRecord } from '../../../src/runtime/failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
@@ -291,5 +292,128 @@ describe('handleSqsBatch', () => {
       type: 'REQUEST_FAILED',
       detail: { code: 'DNS_RECORD_NOT_ALLOWED' },
     });
+  });
+});
+
+describe('REQUEST_OUTCOME notifications', () => {
+  /** Deps whose PutEvents records each call; `refuseOutcomes` makes calls with outcomes throw. */
+  function observed(handlers: HandlerRegistry, refuseOutcomes = false) {
+    const calls: PutEventsRequestEntry[][] = [];
+    const base = deps(handlers).d;
+    const d: RuntimeDeps = {
+      ...base,
+      outcomeBus: 'main-bus',
+      events: new EventSender(
+        {
+          async putEvents(entries) {
+            calls.push(entries);
+            if (refuseOutcomes && entries.some((e) => e.DetailType === 'REQUEST_OUTCOME')) {
+              throw new Error('AccessDeniedException: not authorized to PutEvents');
+            }
+            return { failedEntryCount: 0, entries: entries.map(() => ({ EventId: 'x' })) };
+          },
+        },
+        { sleep: async () => {} },
+      ),
+    };
+    const outcomes = () =>
+      calls
+        .flat()
+        .filter((e) => e.DetailType === 'REQUEST_OUTCOME')
+        .map((e) => ({
+          bus: e.EventBusName,
+          detail: JSON.parse(e.Detail ?? '{}') as Record<string, unknown>,
+        }));
+    const outcomeCalls = () => calls.filter((c) => c.some((e) => e.DetailType === 'REQUEST_OUTCOME'));
+    return { d, calls, outcomes, outcomeCalls };
+  }
+  const flaky: HandlerRegistry = {
+    PING: {
+      async handle(detail, ctx) {
+        if (detail.message === 'fail') throw new Error('boom');
+        return pingHandler.handle(detail, ctx);
+      },
+    },
+  };
+  const nonce = (n: number) => `${String(n).padStart(8, '0')}-1111-4111-8111-111111111111`;
+
+  it('publishes one valid outcome per record, in one PutEvents on the outcome bus', async () => {
+    const o = observed(flaky);
+    const batch = [
+      record(body('PING', ping({ nonce: nonce(1) }))),
+      record(body('PING', ping({ nonce: nonce(1) }))),
+      record(body('PING', ping({ nonce: nonce(2), evil: true }))),
+      record(body('PING', ping({ nonce: nonce(3), message: 'fail' })), 1),
+      record(body('PING', ping({ nonce: nonce(4), message: 'fail' })), 3),
+      record('{not json'),
+    ];
+    const out = await handleSqsBatch(batch, {
+      ...o.d,
+      idempotency: new RacyIdempotencyStore(),
+      remainingTimeMs: () => 30_000,
+    });
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      batch[3]?.messageId,
+      batch[4]?.messageId,
+    ]);
+    expect(o.outcomeCalls()).toHaveLength(1);
+    const published = o.outcomes();
+    expect(published.every((p) => p.bus === 'main-bus')).toBe(true);
+    for (const p of published) {
+      const parsed = NOTIFICATION_SCHEMAS.REQUEST_OUTCOME.safeParse(p.detail);
+      expect(parsed.success ? 'ok' : parsed.error.message).toBe('ok');
+    }
+    expect(published.map((p) => p.detail)).toMatchObject([
+      {
+        nonce: nonce(1),
+        outcome: 'handled',
+        request_type: 'PING',
+        sender: CICD,
+        target_account: ME,
+        replied: true,
+        attempt: 1,
+      },
+      { nonce: nonce(1), outcome: 'duplicate', replied: true },
+      { nonce: nonce(2), outcome: 'rejected', code: 'DETAIL_INVALID', replied: true },
+      { nonce: nonce(3), outcome: 'retrying', code: 'HANDLER_FAILED', message: 'Error: boom', attempt: 1 },
+      { nonce: nonce(4), outcome: 'failed', code: 'HANDLER_FAILED', attempt: 3 },
+      { outcome: 'rejected', code: 'ENVELOPE_INVALID', target_account: ME, message_id: batch[5]?.messageId },
+    ]);
+    expect(published[5]?.detail).not.toHaveProperty('nonce');
+    for (const p of published) expect(p.detail.duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('cuts a batch of more than 10 outcomes into PutEvents calls of at most 10 entries', async () => {
+    const o = observed({ PING: pingHandler });
+    const batch = Array.from({ length: 12 }, (_, i) => record(body('PING', ping({ nonce: nonce(100 + i) }))));
+    await handleSqsBatch(batch, o.d);
+    expect(o.outcomeCalls().map((c) => c.length)).toEqual([10, 2]);
+  });
+
+  it('a failed PutEvents of the outcomes neither fails nor retries the batch', async () => {
+    const batch = () => [
+      record(body('PING', ping({ nonce: nonce(7) }))),
+      record(body('PING', ping({ nonce: nonce(8), message: 'fail' }))),
+      record(body('PING', ping({ nonce: nonce(9), extra: 1 }))),
+    ];
+    const errors: string[] = [];
+    const refused = observed(flaky, true);
+    const withFailure = await handleSqsBatch(batch(), {
+      ...refused.d,
+      log: { ...silentLog, error: (message) => errors.push(message) },
+    });
+    const without = await handleSqsBatch(batch(), { ...deps(flaky).d });
+    const shape = (r: typeof without) => ({
+      failures: r.batchItemFailures.length,
+      outcomes: r.outcomes.map((x) => x.status),
+    });
+    expect(shape(withFailure)).toEqual(shape(without));
+    expect(shape(withFailure)).toEqual({ failures: 1, outcomes: ['handled', 'failed', 'rejected'] });
+    expect(refused.outcomeCalls()).toHaveLength(1);
+    expect(errors).toContain('could not publish the request outcomes');
+    // The answers went out all the same.
+    expect(refused.calls.flat().map((e) => e.DetailType)).toEqual(
+      expect.arrayContaining(['PONG', 'REQUEST_FAILED']),
+    );
   });
 });

@@ -4,7 +4,11 @@ import type { AccountKind } from '../../../src/config/model.js';
 import { placementGuard } from '../../../src/handlers/accounts/placement.js';
 import type { OrganizationsPort } from '../../../src/handlers/accounts/ports.js';
 import { handledRequestTypes } from '../../../src/protocol/routing.js';
-import { auditObjectKey, isAuditRecord, storeAuditRecords } from '../../../src/runtime/lambda/audit-store.js';
+import {
+  auditObjectKeys,
+  isAuditRecord,
+  storeAuditRecords,
+} from '../../../src/runtime/lambda/audit-store.js';
 import {
   accountIdOfFunction,
   lambdaHandler,
@@ -194,9 +198,14 @@ describe('Lambda handler', () => {
       { Records: [audit('a-1', 'CREATE_ACCOUNT'), audit('a-2', 'BROKEN'), record({}, { source: 'x' })] },
       context,
     );
-    expect(stored).toEqual(['events/2026/06/01/CREATE_ACCOUNT/a-1.json']);
+    // Under its hour, then by nonce and by target account (layout: audit-store.test.ts).
+    expect(stored).toEqual([
+      'events/2026/06/01/12/CREATE_ACCOUNT/a-1.json',
+      'by-nonce/687754b2-abd6-4ae6-ae2d-f98bd134512e/20260601T120000Z/CREATE_ACCOUNT/a-1.json',
+      `by-account/999999999999/${9_999_999_999_999 - Date.parse('2026-06-01T12:00:00Z')}/CREATE_ACCOUNT/-/687754b2-abd6-4ae6-ae2d-f98bd134512e/a-1.json`,
+    ]);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a-2' }]);
-    expect(auditObjectKey({ messageId: 'm-9', body: 'not json' })).toBe('events/unparsed/m-9.json');
+    expect(auditObjectKeys({ messageId: 'm-9', body: 'not json' })).toEqual(['events/unparsed/m-9.json']);
   });
 });
 

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { listAuditEvents, renderAuditEvents } from '../../../src/pipeline/audit-events.js';
+import type { AuditedEvent } from '../../../src/pipeline/trace.js';
+import { memoryAuditReader } from '../../support/audit-store.js';
+
+const CICD = '222222222222';
+const A = '333333333333';
+const B = '444444444444';
+
+let n = 0;
+function request(type: string, target: string, time: string): AuditedEvent {
+  n++;
+  return {
+    id: `e-${n}`,
+    account: CICD,
+    'detail-type': type,
+    time,
+    detail: { nonce: `nonce-${n}`, dryrun: false, target_account: target },
+  };
+}
+function outcome(of: AuditedEvent, status: string, ms: number, code?: string): AuditedEvent {
+  const target = of.detail.target_account as string;
+  return {
+    id: `${of.id}-o`,
+    account: target,
+    'detail-type': 'REQUEST_OUTCOME',
+    time: of.time,
+    detail: {
+      nonce: of.detail.nonce,
+      target_account: target,
+      request_type: of['detail-type'],
+      sender: CICD,
+      message_id: 'm',
+      outcome: status,
+      ...(code ? { code, message: `refused: ${code}` } : {}),
+      attempt: 1,
+      replied: false,
+      started_at: new Date(Date.parse(of.time) + ms).toISOString(),
+      duration_ms: 3,
+    },
+  };
+}
+
+const ping1 = request('PING', A, '2026-12-03T14:10:00Z');
+const ssm = request('PUT_SSM_PARAMETERS', B, '2026-12-03T15:20:00Z');
+const ping2 = request('PING', B, '2026-12-03T16:25:00Z');
+const forged = request('CREATE_VPC', A, '2026-12-03T16:29:00Z');
+const events = [
+  ping1,
+  outcome(ping1, 'handled', 100),
+  ssm,
+  outcome(ssm, 'failed', 200, 'HANDLER_FAILED'),
+  ping2,
+  outcome(ping2, 'handled', 100),
+  forged,
+  outcome(forged, 'rejected', 50, 'DETAIL_INVALID'),
+];
+const now = new Date('2026-12-03T16:30:00Z');
+const since = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+
+describe('listAuditEvents', () => {
+  it('lists every event of the hours back to --since, newest first', async () => {
+    const rows = await listAuditEvents(memoryAuditReader(events), { since: since(1) }, now);
+    expect(rows.map((r) => r.eventId)).toEqual([`${forged.id}-o`, forged.id, `${ping2.id}-o`, ping2.id]);
+    const all = await listAuditEvents(memoryAuditReader(events), { since: since(3) }, now);
+    expect(all).toHaveLength(8);
+  });
+
+  it('filters by type, and by status through the by-status index without reading the rest', async () => {
+    const pings = await listAuditEvents(memoryAuditReader(events), { since: since(3), type: 'PING' }, now);
+    expect(pings.map((r) => r.eventId)).toEqual([ping2.id, ping1.id]);
+    const reader = memoryAuditReader(events);
+    const rejected = await listAuditEvents(reader, { since: since(3), status: 'rejected' }, now);
+    expect(rejected).toEqual([
+      expect.objectContaining({
+        type: 'REQUEST_OUTCOME',
+        requestType: 'CREATE_VPC',
+        status: 'rejected',
+        code: 'DETAIL_INVALID',
+        message: 'refused: DETAIL_INVALID',
+        account: A,
+        nonce: forged.detail.nonce,
+      }),
+    ]);
+    expect(reader.gets).toBe(1);
+    const handled = await listAuditEvents(
+      memoryAuditReader(events),
+      { since: since(3), status: 'handled' },
+      now,
+    );
+    expect(handled.map((r) => r.requestType)).toEqual(['PING', 'PING']);
+  });
+
+  it("reads an account's index, newest first, with type, status and limit", async () => {
+    const reader = memoryAuditReader(events);
+    const inA = await listAuditEvents(reader, { since: since(3), account: A }, now);
+    expect(inA.map((r) => r.eventId)).toEqual([`${forged.id}-o`, forged.id, `${ping1.id}-o`, ping1.id]);
+    const failedInB = await listAuditEvents(reader, { since: since(3), account: B, status: 'failed' }, now);
+    expect(failedInB.map((r) => r.code)).toEqual(['HANDLER_FAILED']);
+    const one = await listAuditEvents(reader, { since: since(3), account: A, limit: 1 }, now);
+    expect(one).toHaveLength(1);
+    const recent = await listAuditEvents(reader, { since: since(1), account: A, type: 'PING' }, now);
+    expect(recent).toEqual([]);
+  });
+
+  it('refuses a status that is no outcome, and renders a line per event with the reason', async () => {
+    await expect(
+      listAuditEvents(memoryAuditReader(events), { since: since(1), status: 'broken' }, now),
+    ).rejects.toMatchObject({ code: 'EVENTS_STATUS_INVALID' });
+    const rows = await listAuditEvents(memoryAuditReader(events), { since: since(1) }, now);
+    expect(renderAuditEvents(rows.slice(0, 2))).toEqual([
+      `2026-12-03 16:29:00.050  CREATE_VPC rejected DETAIL_INVALID in ${A} nonce=${forged.detail.nonce}: refused: DETAIL_INVALID`,
+      `2026-12-03 16:29:00      CREATE_VPC from ${CICD} to ${A} nonce=${forged.detail.nonce}`,
+    ]);
+  });
+});
