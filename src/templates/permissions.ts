@@ -421,6 +421,72 @@ const IAM_ROLE_LIFECYCLE: readonly string[] = [
 
 const iamArn = (resource: string) => `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:${resource}`;
 
+const arnIn = (service: string, resource: string, region = '*') =>
+  `arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`;
+
+/**
+ * The permissions boundary of the customization deployer: whatever the user's policy grants
+ * (AdministratorAccess by default), never on what orgbridge runs on, so a customization cannot
+ * widen orgbridge's access, read or cut its event road, or remove its own boundary. A boundary
+ * caps the role's permissions; an explicit Deny in it wins over any Allow
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+ */
+export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
+  // The boundary only caps: what the role may really do is its own policy's choice.
+  { sid: 'CappedByTheDeployerPolicy', actions: ['*'], resources: ['*'] },
+  {
+    sid: 'ProtectOrgbridgeIdentities',
+    effect: 'Deny',
+    actions: [
+      'iam:Add*',
+      'iam:Attach*',
+      'iam:Create*',
+      'iam:Delete*',
+      'iam:Detach*',
+      'iam:PassRole',
+      'iam:Put*',
+      'iam:Remove*',
+      'iam:Set*',
+      'iam:Tag*',
+      'iam:Untag*',
+      'iam:Update*',
+    ],
+    resources: [
+      iamArn(`role/${PREFIX}-*`),
+      iamArn(`role/${ROLE_NAMES.logBucketUpdater}`),
+      iamArn(`policy/${PREFIX}-*`),
+    ],
+  },
+  {
+    sid: 'ProtectOrgbridgeRuntime',
+    effect: 'Deny',
+    actions: [
+      'events:*',
+      'sqs:*',
+      'lambda:*',
+      'dynamodb:*',
+      'logs:*',
+      'cloudformation:*',
+      's3:*',
+      'ssm:PutParameter',
+      'ssm:DeleteParameter*',
+      'ssm:LabelParameterVersion',
+    ],
+    resources: [
+      arnIn('events', `event-bus/${PREFIX}-*`),
+      arnIn('events', `rule/${PREFIX}-*`),
+      arnIn('sqs', `${PREFIX}-*`),
+      arnIn('lambda', `function:${PREFIX}-*`),
+      arnIn('dynamodb', `table/${PREFIX}-*`),
+      arnIn('logs', `log-group:/aws/lambda/${PREFIX}-*`),
+      arnIn('cloudformation', `stack/${PREFIX}-*`),
+      arnIn('cloudformation', `stack/StackSet-${PREFIX}-*`),
+      `arn:\${AWS::Partition}:s3:::${PREFIX}-*`,
+      arnIn('ssm', `parameter${SSM_PATH}*`),
+    ],
+  },
+];
+
 /**
  * The roles orgbridge runs on: the stack deployer may create and change any role the DSL names,
  * never these, so a template cannot widen the handler's or its own permissions.
