@@ -448,7 +448,7 @@ function addCustomizationDeployer(stack: Stack, handled: readonly string[]): voi
     roleName: ROLE_NAMES.customizationDeployer,
     description: "orgbridge: CloudFormation service role of the user's customization stacks (custom-*)",
     assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
-    managedPolicyArns: [Fn.sub('arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess')],
+    managedPolicyArns: [Fn.sub(`arn:\${AWS::Partition}:iam::aws:policy/AdministratorAccess`)],
     permissionsBoundary: boundary.ref,
   });
 }
