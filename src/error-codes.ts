@@ -46,6 +46,13 @@ export const ERROR_CODES = {
   CREATE_ACCOUNT_FAILED: {
     summary: "AWS refused to create an account; the message carries the CreateAccount status's FailureReason",
   },
+  CUSTOMIZATION_NOT_OURS: { page: 'customizations.md' },
+  CUSTOMIZATION_PROTECTED: { page: 'customizations.md' },
+  CUSTOMIZATION_STACK_FAILED: { page: 'customizations.md' },
+  CUSTOMIZATION_STACK_NOT_ALLOWED: { page: 'customizations.md' },
+  CUSTOMIZATION_TEMPLATE_HASH: { page: 'customizations.md' },
+  CUSTOMIZATION_TEMPLATE_MISSING: { page: 'customizations.md' },
+  CUSTOMIZATION_TEMPLATE_NOT_ALLOWED: { page: 'customizations.md' },
   DAG_CYCLE: { page: 'provisioning.md' },
   DAG_DUPLICATE_STEP: { page: 'provisioning.md' },
   DAG_UNKNOWN_DEPENDENCY: { page: 'provisioning.md' },

@@ -18,8 +18,9 @@ import { OrgbridgeError } from '../errors.js';
  *    EventBridge design's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
  *    authorises senders by that field, so the patch keeps it.
  * 3. EventBridge as strict as AWS where orgbridge relies on it (EVENTBRIDGE_PATCH).
- * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, and StackSets
- *    trusted access with Organizations exists (CLOUDFORMATION_PATCH).
+ * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, StackSets
+ *    trusted access with Organizations exists, and termination protection can be changed and
+ *    stops DeleteStack (CLOUDFORMATION_PATCH).
  * 5. SQS queue policies enforced (SQS_POLICY_PATCH).
  * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
  */
@@ -621,6 +622,26 @@ def _orgbridge_create_stack_set(self):
     return _cf_create_stack_set(self)
 
 _cf_responses.CloudFormationResponse.create_stack_set = _orgbridge_create_stack_set
+
+# UpdateTerminationProtection (moto: HTTP 500) and its effect: "you can't delete a stack that has
+# termination protection enabled" (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html).
+def _orgbridge_update_termination_protection(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = str(self._get_param("EnableTerminationProtection")).lower() == "true"
+    return _CfActionResult({"StackId": stack.stack_id})
+
+_cf_responses.CloudFormationResponse.update_termination_protection = _orgbridge_update_termination_protection
+
+_cf_delete_stack = _cf_responses.CloudFormationResponse.delete_stack
+
+def _orgbridge_delete_stack(self):
+    name = self._get_param("StackName")
+    live = [s for s in self.cloudformation_backend.stacks.values() if name in (s.name, s.stack_id)]
+    if any(getattr(s, "enable_termination_protection", False) for s in live):
+        raise _CfValidationError(message="Stack [" + name + "] cannot be deleted while TerminationProtection is enabled")
+    return _cf_delete_stack(self)
+
+_cf_responses.CloudFormationResponse.delete_stack = _orgbridge_delete_stack
 `;
 
 const LAUNCHER = [

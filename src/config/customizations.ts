@@ -258,6 +258,21 @@ function templateParameters(template: SourceFile, errors: OrgbridgeError[]): Tem
   }));
 }
 
+/**
+ * The resources of a template, by logical id: what creating its stack adds (a plan shows them
+ * without a CREATE change set, which would leave the stack behind in REVIEW_IN_PROGRESS).
+ */
+export function templateResources(body: string): { logicalId: string; type: string }[] {
+  const value = parseDocument(body, { prettyErrors: false, uniqueKeys: false }).toJS() as {
+    Resources?: Record<string, { Type?: unknown }>;
+  } | null;
+  const resources = value?.Resources;
+  if (typeof resources !== 'object' || resources === null) return [];
+  return Object.entries(resources)
+    .map(([logicalId, r]) => ({ logicalId, type: typeof r?.Type === 'string' ? r.Type : 'unknown' }))
+    .sort((a, b) => (a.logicalId < b.logicalId ? -1 : 1));
+}
+
 function checkParameters(
   doc: ParsedYaml,
   input: CustomizationInput,

@@ -1,6 +1,7 @@
 import type { AccountKind } from '../config/model.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { type AccountHandlerSettings, accountHandlers } from './accounts/register.js';
+import { deployCustomizationHandler } from './customizations/register.js';
 import { ensureAccountZoneHandler } from './dns/account-zone.js';
 import { dnsCreateAliasHandler, dnsCreateValidationRecordHandler } from './dns/records.js';
 import { pingHandler } from './ping.js';
@@ -35,6 +36,7 @@ export const ALL_HANDLERS: HandlerRegistry = {
   DNS_CREATE_VALIDATION_RECORD: dnsCreateValidationRecordHandler,
   ENSURE_ACCOUNT_ZONE: ensureAccountZoneHandler,
   SYNC_SCPS: syncScpsHandler,
+  DEPLOY_CUSTOMIZATION: deployCustomizationHandler,
 };
 
 export interface LocalRegistrySettings {

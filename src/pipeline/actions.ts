@@ -71,6 +71,11 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     summary: 'make the SCPs, tag and backup policies of each OU match policies/ (SCPs by event from cicd)',
     load: async () => (await import('./actions/sync-policies.js')).syncPoliciesAction,
   },
+  customizations: {
+    summary:
+      "deploy the user's stacks (stacks/<name>/) to every account and region the DSL selects; delete the ones no longer wanted",
+    load: async () => (await import('./actions/customizations.js')).customizationsAction,
+  },
   'sync-ecr': {
     credentials: "the cicd account (the CI runner's role)",
     summary: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',

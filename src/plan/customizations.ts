@@ -17,9 +17,9 @@ import { type PlanSection, type SectionChange, section } from './sections.js';
  */
 
 /** Stack tag with the sha256 of the template the stack was last deployed from. */
-const TEMPLATE_HASH_TAG = 'orgbridge:template-sha256';
+export const TEMPLATE_HASH_TAG = 'orgbridge:template-sha256';
 /** Stack tag naming the customization, so a stack whose definition was removed is still found. */
-const CUSTOMIZATION_TAG = 'orgbridge:customization';
+export const CUSTOMIZATION_TAG = 'orgbridge:customization';
 
 /** Content address of a template in the cicd artifact bucket: the same text, the same key. */
 export function customizationTemplateKey(c: Pick<Customization, 'name' | 'template_body'>): {

@@ -234,6 +234,46 @@ const SyncScps = detail({
   },
 );
 
+/** A lowercase SHA-256 in hex: the content address of an uploaded object. */
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lowercase hex');
+/** The DSL's customization names (src/config/customizations.ts): the stack is `custom-<name>`. */
+const CustomizationName = z.string().regex(/^[a-z][a-z0-9-]{0,99}$/, 'a customization name');
+/** CloudFormation: at most 200 parameters per template, values up to 4,096 bytes. */
+const StackParameters = z
+  .record(z.string().min(1).max(255), z.string().max(4096))
+  .refine((p) => Object.keys(p).length <= 200, 'at most 200 parameters');
+/** What DEPLOY_CUSTOMIZATION does (docs/customizations.md). */
+export const CUSTOMIZATION_OPERATIONS = ['list', 'observe', 'deploy', 'delete'] as const;
+/**
+ * One customization stack in one account and region, or (`list`) every customization stack of a
+ * region: `observe` answers what deploying would change (the change set's resource changes),
+ * `deploy` creates or updates it, `delete` deletes it. `observe` and `deploy` name the template
+ * the pipeline uploaded, content-addressed, to the cicd artifact bucket of `region`.
+ */
+const DeployCustomization = detail({
+  operation: z.enum(CUSTOMIZATION_OPERATIONS),
+  region: Region,
+  customization: CustomizationName.optional(),
+  stack_name: StackName.optional(),
+  template_url: TemplateUrl.optional(),
+  template_sha256: Sha256.optional(),
+  parameters: StackParameters.optional(),
+  termination_protection: z.boolean().optional(),
+}).refine(
+  (d) => {
+    const named = d.customization !== undefined && d.stack_name !== undefined;
+    const template = d.template_url !== undefined && d.template_sha256 !== undefined;
+    if (d.operation === 'list')
+      return d.customization === undefined && d.stack_name === undefined && !template;
+    if (d.operation === 'delete') return named && !template;
+    return named && template;
+  },
+  {
+    message:
+      '`list` names no stack; `delete` names `customization` and `stack_name`; `observe` and `deploy` also `template_url` and `template_sha256`',
+  },
+);
+
 // Responses -----------------------------------------------------------------------------------
 
 const Pong = detail({ message: z.string().max(256).optional(), responder_kind: z.string().max(32) });
@@ -256,6 +296,49 @@ const StackInstanceStatusReported = detail({
   region: z.string().max(32),
   status: z.enum(['CURRENT', 'OUTDATED', 'INOPERABLE', 'MISSING']),
   reason: z.string().max(1024).optional(),
+});
+/** A customization stack as its account's CloudFormation reports it. */
+const CustomizationStack = z
+  .object({
+    customization: z.string().max(128),
+    stack_name: StackName,
+    status: z.string().max(64),
+    /** The `orgbridge:template-sha256` stack tag: the template it was last deployed from ('' if none). */
+    template_sha256: z.string().max(64),
+    parameters: z.record(z.string().max(255), z.string().max(4096)),
+    termination_protection: z.boolean(),
+    /** DescribeStacks' DriftInformation.StackDriftStatus, from the last drift detection. */
+    drift_status: z.string().max(32).optional(),
+  })
+  .strict();
+/** At most this many resource changes travel in one answer (the rest are counted). */
+export const MAX_REPORTED_CHANGES = 500;
+const CustomizationReported = detail({
+  operation: z.enum(CUSTOMIZATION_OPERATIONS),
+  region: Region,
+  /**
+   * list: `listed`; observe: `create`, `update`, `unchanged`; deploy: `created`, `updated`,
+   * `unchanged`; delete: `deleted`, `absent`.
+   */
+  result: z.enum(['listed', 'create', 'update', 'unchanged', 'created', 'updated', 'deleted', 'absent']),
+  /** list: every customization stack of the region; otherwise the stack named (after deploy). */
+  stacks: z.array(CustomizationStack).max(2000),
+  /** observe: the resources the change would add, modify or remove. */
+  changes: z
+    .array(
+      z
+        .object({
+          action: z.string().max(32),
+          logical_id: z.string().max(255),
+          type: z.string().max(256),
+          replacement: z.string().max(16).optional(),
+        })
+        .strict(),
+    )
+    .max(MAX_REPORTED_CHANGES)
+    .optional(),
+  /** Resource changes beyond MAX_REPORTED_CHANGES, left out of `changes`. */
+  changes_omitted: z.number().int().min(0).optional(),
 });
 /** REQUEST_COMPLETED's summary: at most this many entries, each value at most this long. */
 export const MAX_SUMMARY_ENTRIES = 20;
@@ -347,6 +430,7 @@ export const RESPONSE_SCHEMAS = {
   ACCOUNT_RETIRED: AccountRetired,
   ORGANIZATIONAL_UNIT_ENSURED: OrganizationalUnitEnsured,
   STACK_INSTANCE_STATUS_REPORTED: StackInstanceStatusReported,
+  CUSTOMIZATION_REPORTED: CustomizationReported,
   REQUEST_COMPLETED: RequestCompleted,
   REQUEST_FAILED: RequestFailed,
 } as const;
@@ -480,6 +564,13 @@ export const REQUESTS = {
     schema: SyncScps,
     reply: 'REQUEST_COMPLETED',
     handledBy: ['management'],
+    senders: 'cicd',
+  }),
+  // The user's own stacks: any account the DSL selects, the management account included.
+  DEPLOY_CUSTOMIZATION: request({
+    schema: DeployCustomization,
+    reply: 'CUSTOMIZATION_REPORTED',
+    handledBy: EVERY,
     senders: 'cicd',
   }),
 } as const;

@@ -76,6 +76,17 @@ export function policyBundleKey(sha256: string): string {
   return `${POLICY_BUNDLE_PREFIX}scp-${sha256}.json`;
 }
 
+/** Where the user's customization templates live in the artifact buckets (read by the organization). */
+export const CUSTOMIZATION_TEMPLATE_PREFIX = 'customizations/';
+
+/**
+ * Object key of a customization's template: its SHA-256 makes it content-addressed, so the same
+ * text is always the same key and a key is never overwritten with other bytes.
+ */
+export function customizationObjectKey(customization: string, sha256: string): string {
+  return `${CUSTOMIZATION_TEMPLATE_PREFIX}${customization}/${sha256}.template`;
+}
+
 /** Where rendered templates live in the artifact buckets (read by the organization). */
 export const TEMPLATE_PREFIX = 'templates/';
 
@@ -111,11 +122,19 @@ export const ROLE_NAMES = {
   logBucketUpdater: 'update-s3-stacks-role',
   /** CloudFormation service role `run --action sync-ecr` passes for the ECR stack (cicd account). */
   ecrDeployer: `${PREFIX}-ecr-deployer`,
+  /**
+   * CloudFormation service role of the customization stacks: its policy is the user's choice,
+   * its permissions boundary keeps orgbridge's own resources out of reach (docs/customizations.md).
+   */
+  customizationDeployer: `${PREFIX}-customization-deployer`,
   /** What `orgbridge dlq` assumes in each account: read the DLQs, redrive them (docs/operations.md). */
   dlqOperator: `${PREFIX}-dlq-operator`,
   /** What `orgbridge trace` assumes in the audit account: list and read the audit store. */
   auditReader: `${PREFIX}-audit-reader`,
 } as const;
+
+/** The permissions boundary of the customization deployer (docs/customizations.md). */
+export const CUSTOMIZATION_BOUNDARY_POLICY = `${PREFIX}-customization-boundary`;
 
 export const FUNCTION_NAMES = {
   handler: (kind: AccountKind) => `${PREFIX}-${kind}-handler`,

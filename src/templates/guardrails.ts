@@ -722,6 +722,13 @@ export const GUARDRAILS: readonly Guardrail[] = [
  */
 export const SUPPRESSIONS: readonly Suppression[] = [
   {
+    rule: 'OB-SEC-2',
+    template: '*',
+    resource: 'CustomizationBoundary',
+    reason:
+      "a permissions boundary grants nothing: its Allow of `*` only lets the deployer's own policy decide, and its Denies keep orgbridge's resources out of reach (docs/customizations.md)",
+  },
+  {
     rule: 'OB-SEC-7',
     template: 'handlers-cicd',
     resource: 'OrgbridgeRepliesQueue',

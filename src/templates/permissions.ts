@@ -1,9 +1,11 @@
+import { CUSTOM_STACK_PREFIX } from '../config/customizations.js';
 import { type AccountKind, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../config/model.js';
 import { groupRoleName, IAM_PATH } from '../plan/access.js';
 import { ACCOUNT_PARAMETER_PATH } from '../plan/provisioning.js';
 import type { RequestType } from '../protocol/catalog.js';
 import {
   artifactBucketName,
+  CUSTOMIZATION_TEMPLATE_PREFIX,
   LOGS_NAMES,
   POLICY_BUNDLE_PREFIX,
   PREFIX,
@@ -139,6 +141,50 @@ function stackStatement(sid: string, stack: string, region: string): PolicyState
   };
 }
 
+/**
+ * DEPLOY_CUSTOMIZATION (src/handlers/customizations): the calls of one `custom-*` stack in any
+ * region, its plan change sets, the customization templates of the artifact buckets, and passing
+ * the customization deployer (the role that holds the resource permissions, inside its
+ * permissions boundary). ListStacks has no resource type: it is granted on `*`
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html).
+ */
+const CUSTOMIZATION_STATEMENTS: readonly PolicyStatement[] = [
+  {
+    sid: 'DeployCustomizationStacks',
+    actions: [
+      'cloudformation:CreateStack',
+      'cloudformation:UpdateStack',
+      'cloudformation:DeleteStack',
+      'cloudformation:DescribeStacks',
+      'cloudformation:DescribeStackEvents',
+      'cloudformation:UpdateTerminationProtection',
+      'cloudformation:CreateChangeSet',
+      'cloudformation:DescribeChangeSet',
+      'cloudformation:DeleteChangeSet',
+      'cloudformation:TagResource',
+      'cloudformation:UntagResource',
+    ],
+    resources: [
+      `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:stack/${CUSTOM_STACK_PREFIX}*/*`,
+      `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:changeSet/${PREFIX}-plan-*/*`,
+    ],
+  },
+  { sid: 'ListCustomizationStacks', actions: ['cloudformation:ListStacks'], resources: ['*'] },
+  {
+    sid: 'PassCustomizationDeployer',
+    actions: ['iam:PassRole'],
+    resources: [roleArn(ROLE_NAMES.customizationDeployer)],
+    conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+  },
+  {
+    sid: 'ReadCustomizationTemplates',
+    actions: ['s3:GetObject'],
+    resources: [
+      `arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, '*')}/${CUSTOMIZATION_TEMPLATE_PREFIX}*`,
+    ],
+  },
+];
+
 /** backup-storage actions have no resource type (see the account baseline below). */
 const BACKUP_VAULT_STORAGE: PolicyStatement = {
   sid: 'BackupVaultStorage',
@@ -256,6 +302,7 @@ export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicySt
       ],
     },
   ],
+  DEPLOY_CUSTOMIZATION: CUSTOMIZATION_STATEMENTS,
   CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer, '*'),
   UPDATE_IAM_MAPPING: deployStack('DeployIamMapping', RUNTIME_STACKS.iamMapping, ROLE_NAMES.stackDeployer),
   UPDATE_ACCOUNT_BASELINE: [
@@ -374,6 +421,72 @@ const IAM_ROLE_LIFECYCLE: readonly string[] = [
 
 const iamArn = (resource: string) => `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:${resource}`;
 
+const arnIn = (service: string, resource: string, region = '*') =>
+  `arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`;
+
+/**
+ * The permissions boundary of the customization deployer: whatever the user's policy grants
+ * (AdministratorAccess by default), never on what orgbridge runs on, so a customization cannot
+ * widen orgbridge's access, read or cut its event road, or remove its own boundary. A boundary
+ * caps the role's permissions; an explicit Deny in it wins over any Allow
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+ */
+export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
+  // The boundary only caps: what the role may really do is its own policy's choice.
+  { sid: 'CappedByTheDeployerPolicy', actions: ['*'], resources: ['*'] },
+  {
+    sid: 'ProtectOrgbridgeIdentities',
+    effect: 'Deny',
+    actions: [
+      'iam:Add*',
+      'iam:Attach*',
+      'iam:Create*',
+      'iam:Delete*',
+      'iam:Detach*',
+      'iam:PassRole',
+      'iam:Put*',
+      'iam:Remove*',
+      'iam:Set*',
+      'iam:Tag*',
+      'iam:Untag*',
+      'iam:Update*',
+    ],
+    resources: [
+      iamArn(`role/${PREFIX}-*`),
+      iamArn(`role/${ROLE_NAMES.logBucketUpdater}`),
+      iamArn(`policy/${PREFIX}-*`),
+    ],
+  },
+  {
+    sid: 'ProtectOrgbridgeRuntime',
+    effect: 'Deny',
+    actions: [
+      'events:*',
+      'sqs:*',
+      'lambda:*',
+      'dynamodb:*',
+      'logs:*',
+      'cloudformation:*',
+      's3:*',
+      'ssm:PutParameter',
+      'ssm:DeleteParameter*',
+      'ssm:LabelParameterVersion',
+    ],
+    resources: [
+      arnIn('events', `event-bus/${PREFIX}-*`),
+      arnIn('events', `rule/${PREFIX}-*`),
+      arnIn('sqs', `${PREFIX}-*`),
+      arnIn('lambda', `function:${PREFIX}-*`),
+      arnIn('dynamodb', `table/${PREFIX}-*`),
+      arnIn('logs', `log-group:/aws/lambda/${PREFIX}-*`),
+      arnIn('cloudformation', `stack/${PREFIX}-*`),
+      arnIn('cloudformation', `stack/StackSet-${PREFIX}-*`),
+      `arn:\${AWS::Partition}:s3:::${PREFIX}-*`,
+      arnIn('ssm', `parameter${SSM_PATH}*`),
+    ],
+  },
+];
+
 /**
  * The roles orgbridge runs on: the stack deployer may create and change any role the DSL names,
  * never these, so a template cannot widen the handler's or its own permissions.
@@ -388,6 +501,7 @@ const PROTECT_ORGBRIDGE_ROLES: PolicyStatement = {
     ROLE_NAMES.ssmReader,
     ROLE_NAMES.logBucketUpdater,
     ROLE_NAMES.ecrDeployer,
+    ROLE_NAMES.customizationDeployer,
   ].map((name) => iamArn(`role/${name}`)),
 };
 

@@ -2,9 +2,11 @@ import {
   ActivateOrganizationsAccessCommand,
   CreateStackCommand,
   CreateStackSetCommand,
+  DeleteStackCommand,
   DescribeOrganizationsAccessCommand,
   DescribeStackEventsCommand,
   DescribeStacksCommand,
+  UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
   CreateEventBusCommand,
@@ -447,5 +449,23 @@ describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () =>
       'member.org.stacksets.cloudformation.amazonaws.com',
     );
     await expect(create()).resolves.toBeDefined();
+  });
+
+  it('changes termination protection, and refuses to delete a protected stack (using-cfn-protect-stacks.html)', async () => {
+    const cfn = moto().management.cloudFormation();
+    const StackName = 'fidelity-protected';
+    await cfn.send(
+      new CreateStackCommand({
+        StackName,
+        TemplateBody: JSON.stringify({ Resources: { Q: { Type: 'AWS::SQS::Queue' } } }),
+        EnableTerminationProtection: true,
+      }),
+    );
+    await expect(cfn.send(new DeleteStackCommand({ StackName }))).rejects.toThrow(/TerminationProtection/);
+    await cfn.send(new UpdateTerminationProtectionCommand({ StackName, EnableTerminationProtection: false }));
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName }))).Stacks?.[0];
+    expect(stack?.EnableTerminationProtection).toBe(false);
+    await cfn.send(new DeleteStackCommand({ StackName }));
+    await expect(cfn.send(new DescribeStacksCommand({ StackName }))).rejects.toThrow(/does not exist/);
   });
 });

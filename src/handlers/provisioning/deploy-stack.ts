@@ -70,8 +70,8 @@ async function settle(
   }
 }
 
-async function waitForStack(
-  cfn: CloudFormationPort,
+export async function waitForStack(
+  cfn: Pick<CloudFormationPort, 'describeStack'>,
   name: string,
   options: DeployOptions,
 ): Promise<StackSummary | undefined> {

@@ -6,6 +6,7 @@ import { partitionOf } from '../../partitions.js';
 import {
   AUDIT_NAMES,
   artifactBucketName,
+  CUSTOMIZATION_TEMPLATE_PREFIX,
   LAMBDA_BUNDLE_PREFIX,
   POLICY_BUNDLE_EXPIRY_DAYS,
   POLICY_BUNDLE_PREFIX,
@@ -75,6 +76,7 @@ export function addArtifactBucket(
           Resource: [
             `arn:${partition}:s3:::${name}/${LAMBDA_BUNDLE_PREFIX}*`,
             `arn:${partition}:s3:::${name}/${TEMPLATE_PREFIX}*`,
+            `arn:${partition}:s3:::${name}/${CUSTOMIZATION_TEMPLATE_PREFIX}*`,
           ],
           Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
         },

@@ -1,19 +1,30 @@
 import { Fn, type Stack } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnEventBus } from 'aws-cdk-lib/aws-events';
-import { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { CfnManagedPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { AccountKind } from '../../config/model.js';
-import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
+import {
+  artifactBucketName,
+  CUSTOMIZATION_BOUNDARY_POLICY,
+  FUNCTION_NAMES,
+  ROLE_NAMES,
+  SSM_PATH,
+} from '../../protocol/names.js';
 import {
   HANDLER_TIMEOUT_SECONDS,
   handlerQueuePolicyStatements,
   REPLY_QUEUE,
 } from '../../protocol/topology.js';
 import type { SpecialAccountIds } from '../inputs.js';
-import { type PolicyStatement, serviceRoleStatements, statementsFor } from '../permissions.js';
+import {
+  CUSTOMIZATION_BOUNDARY_STATEMENTS,
+  type PolicyStatement,
+  serviceRoleStatements,
+  statementsFor,
+} from '../permissions.js';
 import type { KindTopologyView, QueueView } from '../topology-view.js';
 import { addDeadLetterQueueAlarms, addFunctionAlarms } from './alarms.js';
 import {
@@ -176,6 +187,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   });
   addSsmReaderRole(stack, options.special.cicd);
   addStackServiceRoles(stack, kind, topology.handledDetailTypes);
+  addCustomizationDeployer(stack, topology.handledDetailTypes);
   if (!options.local) addHandlerFunction(stack, options, { functionName, role, logGroup, queues });
   return { queues, role };
 }
@@ -429,6 +441,28 @@ const SERVICE_ROLES = [
       'orgbridge: CloudFormation service role for the ECR repositories of ecr.yml (run --action sync-ecr)',
   },
 ] as const;
+
+/**
+ * The CloudFormation service role of the user's customization stacks: AdministratorAccess (the
+ * user's stacks may hold anything), inside a permissions boundary that keeps orgbridge's own
+ * roles, buses, queues, functions, tables, stacks, buckets and parameters out of reach
+ * (CUSTOMIZATION_BOUNDARY_STATEMENTS, docs/customizations.md).
+ */
+function addCustomizationDeployer(stack: Stack, handled: readonly string[]): void {
+  if (!handled.includes('DEPLOY_CUSTOMIZATION')) return;
+  const boundary = new CfnManagedPolicy(stack, 'CustomizationBoundary', {
+    managedPolicyName: CUSTOMIZATION_BOUNDARY_POLICY,
+    description: "orgbridge: what customization stacks may never touch (orgbridge's own resources)",
+    policyDocument: policyDocument(CUSTOMIZATION_BOUNDARY_STATEMENTS),
+  });
+  new CfnRole(stack, 'CustomizationDeployerRole', {
+    roleName: ROLE_NAMES.customizationDeployer,
+    description: "orgbridge: CloudFormation service role of the user's customization stacks (custom-*)",
+    assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
+    managedPolicyArns: [Fn.sub(`arn:\${AWS::Partition}:iam::aws:policy/AdministratorAccess`)],
+    permissionsBoundary: boundary.ref,
+  });
+}
 
 function addStackServiceRoles(stack: Stack, kind: AccountKind, handled: readonly string[]): void {
   for (const role of SERVICE_ROLES) {

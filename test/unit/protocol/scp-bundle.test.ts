@@ -53,7 +53,8 @@ describe('SYNC_SCPS carries its files exactly one way', () => {
 
   it('docs/events.md shows both forms, each valid', () => {
     const doc = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
-    const section = doc.slice(doc.indexOf('### `SYNC_SCPS`'), doc.indexOf('### `PONG`'));
+    const start = doc.indexOf('### `SYNC_SCPS`');
+    const section = doc.slice(start, doc.indexOf('\n### ', start + 1));
     const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map(
       (m) => JSON.parse(m[1] as string) as Record<string, unknown>,
     );

@@ -91,8 +91,9 @@ describe('guardrails for a real organization', () => {
       },
       ...opsAlarms({ functions: ['F'] }),
     });
-    // Every kind deploys stacks (UPDATE_ACCOUNT_BASELINE, CREATE_VPC): 840 s of waiting + 30 s.
-    expect(rules(fn('member', 300))).toEqual(['OB-REL-4', 'OB-REL-4']);
+    // Every kind deploys stacks (UPDATE_ACCOUNT_BASELINE, CREATE_VPC, DEPLOY_CUSTOMIZATION): 840 s
+    // of waiting + 30 s.
+    expect(rules(fn('member', 300))).toEqual(['OB-REL-4', 'OB-REL-4', 'OB-REL-4']);
     expect(rules(fn('member', 900))).toEqual([]);
     expect(new Set(rules(fn('management', 600)))).toEqual(new Set(['OB-REL-4']));
   });

@@ -49,7 +49,7 @@ const bucketStatements = (t: RenderedTemplate): Statement[] =>
     .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 
 describe('who may read SCP bundles', () => {
-  it('the management handler role alone may read policies/*, of the cicd bucket of its own region; S3 otherwise only templates/*', () => {
+  it('the management handler role alone may read policies/*, of the cicd bucket of its own region; S3 otherwise only templates/* and customizations/*', () => {
     const templatesRead = {
       Sid: 'ReadProvisioningTemplates',
       Effect: 'Allow',
@@ -61,11 +61,23 @@ describe('who may read SCP bundles', () => {
         ],
       },
     };
+    const customizationsRead = {
+      Sid: 'ReadCustomizationTemplates',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: {
+        'Fn::Sub': [
+          `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-*/customizations/*`,
+          { CicdAccountId: CICD },
+        ],
+      },
+    };
     const s3Of = (kind: string) =>
-      roleStatements(byName(`handlers-${kind}`)).filter((s) =>
-        [s.Action].flat().some((a) => a.startsWith('s3:')),
-      );
+      roleStatements(byName(`handlers-${kind}`))
+        .filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')))
+        .sort((a, b) => ((a.Sid ?? '') < (b.Sid ?? '') ? -1 : 1));
     expect(s3Of('management')).toEqual([
+      customizationsRead,
       templatesRead,
       {
         Sid: 'ReadScpBundles',
@@ -80,9 +92,9 @@ describe('who may read SCP bundles', () => {
       },
     ]);
     // The stack handlers read the templates CloudFormation deploys (TemplateURL is read as the
-    // caller); nothing else of S3, and never the SCP bundles.
+    // caller) and the customization templates; nothing else of S3, and never the SCP bundles.
     for (const kind of ['cicd', 'identity', 'dns', 'logs', 'member']) {
-      for (const statement of s3Of(kind)) expect(statement, kind).toEqual(templatesRead);
+      expect(s3Of(kind), kind).toEqual([customizationsRead, templatesRead]);
     }
   });
 

@@ -1,0 +1,33 @@
+import { roleArn } from '../../partitions.js';
+import { ROLE_NAMES } from '../../protocol/names.js';
+import { handlerWaitMs } from '../../protocol/topology.js';
+import { artifactReadPort } from '../policies/ports.js';
+import type { HandlerRegistration } from '../types.js';
+import { handleCustomization } from './deploy-customization.js';
+import { customizationCloudFormationPort } from './ports.js';
+
+/**
+ * DEPLOY_CUSTOMIZATION, any account: CloudFormation and the artifact bucket of the request's
+ * region; the stack's service role is the account's customization deployer. `list` and
+ * `observe` are reads, but a read answered twice is harmless and a deploy must not run twice, so
+ * the request stays deduplicated by nonce like every change.
+ */
+export const deployCustomizationHandler: HandlerRegistration<'DEPLOY_CUSTOMIZATION'> = {
+  async handle(detail, ctx) {
+    const { nonce: _n, dryrun: _d, target_account: _t, reply_to: _r, ...request } = detail;
+    const { region } = request;
+    const where = `account ${ctx.account.id} ${region}`;
+    return handleCustomization(
+      {
+        cfn: customizationCloudFormationPort(ctx.clients.cloudFormation(region), where),
+        templates: artifactReadPort(ctx.clients.s3(region)),
+      },
+      request,
+      {
+        cicdAccountId: ctx.sender.id,
+        roleArn: roleArn(region, ctx.account.id, ROLE_NAMES.customizationDeployer),
+        maxWaitMs: handlerWaitMs('DEPLOY_CUSTOMIZATION', ctx.remainingTimeMs),
+      },
+    );
+  },
+};

@@ -1,0 +1,55 @@
+import { loadConfig } from '../../config/index.js';
+import { requireSpecialAccounts } from '../../config/special-accounts.js';
+import type { PipelineAction } from '../actions.js';
+
+/**
+ * `run --action customizations [--execute]`: the user's stacks (docs/customizations.md). The
+ * gateway is chosen as for `run --action pipeline`: with the management account's credentials
+ * (`direct`) the handler runs in-process in each account through the role it assumes there; with
+ * the cicd account's (`eventbridge`) every account is asked by DEPLOY_CUSTOMIZATION.
+ */
+export const customizationsAction: PipelineAction = {
+  async run(context) {
+    const config = await loadConfig(context.configDir);
+    const [{ accountsGatewayOver, managementConnectionFromEnvironment }, inputs, model, gateways, run] =
+      await Promise.all([
+        import('../gateways/accounts-gateway.js'),
+        import('../../templates/inputs.js'),
+        import('../../config/model.js'),
+        import('../gateways/customization-gateway.js'),
+        import('../customizations.js'),
+      ]);
+    if (!config.customizations?.length) {
+      context.output.err('customizations: none in stacks/ (docs/customizations.md)');
+    }
+    const home = inputs.homeRegionOf(config);
+    const connection = await managementConnectionFromEnvironment(context.env, { config, region: home });
+    try {
+      const observed = await accountsGatewayOver(connection).list();
+      const ids = inputs.resolveAccountIds(config, observed);
+      const keys = requireSpecialAccounts(config, 'the customizations');
+      const special = Object.fromEntries(
+        model.SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[keys[k]] ?? '']),
+      ) as Record<(typeof model.SPECIAL_ACCOUNT_KINDS)[number], string>;
+      const gateway =
+        connection.kind === 'direct'
+          ? gateways.directCustomizationGateway({ management: connection.clients, specialIds: special })
+          : gateways.eventBridgeCustomizationGateway({
+              client: connection.client,
+              cicd: connection.clients,
+              cicdAccountId: special.cicd,
+            });
+      context.output.err(`customizations: ${connection.kind} gateway`);
+      const result = await run.runCustomizations({
+        config,
+        accountIds: ids,
+        gateway,
+        execute: context.execute,
+        output: context.output,
+      });
+      return result.outcome;
+    } finally {
+      await connection.close();
+    }
+  },
+};

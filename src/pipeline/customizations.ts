@@ -1,0 +1,256 @@
+import { type Customization, customizationRegions, templateResources } from '../config/customizations.js';
+import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import type { ErrorCode } from '../error-codes.js';
+import { isOrgbridgeError } from '../errors.js';
+import { mapWithConcurrency } from '../handlers/accounts/ports.js';
+import type {
+  CustomizationReport,
+  CustomizationRequest,
+} from '../handlers/customizations/deploy-customization.js';
+import {
+  APPLY_CUSTOMIZATIONS,
+  applyOrder,
+  type CustomizationDecision,
+  customizationsSection,
+  customizationTemplateKey,
+  type ObservedCustomizationStack,
+  planCustomizations,
+} from '../plan/customizations.js';
+import { renderOrganizationPlanText } from '../plan/section-render.js';
+import { organizationPlan } from '../plan/sections.js';
+import type { Outcome, Output } from './output.js';
+
+/**
+ * `run --action customizations` (docs/customizations.md): the user's stacks in every account and
+ * region the DSL selects. The pipeline uploads each template to the cicd artifact bucket of each
+ * region under its content address, lists the `custom-*` stacks of each account and region
+ * (DEPLOY_CUSTOMIZATION `list`), decides with planCustomizations, and then either shows the
+ * plan (dry run; an `update` carries the resource changes of its change set, `observe`) or
+ * applies it in applyOrder's waves, each failure kept to its account and region.
+ */
+
+/** How the pipeline reaches the accounts: over EventBridge, or in-process with assumed roles. */
+export interface CustomizationGateway {
+  /** Uploads a template (idempotent: its key is its hash); returns its URL in `region`. */
+  uploadTemplate(customization: string, body: string, region: string): Promise<string>;
+  request(accountId: string, request: CustomizationRequest): Promise<CustomizationReport>;
+}
+
+export interface CustomizationRunInput {
+  readonly config: ResolvedConfig;
+  /** Account key -> id of the accounts that exist. */
+  readonly accountIds: Readonly<Record<string, string>>;
+  readonly gateway: CustomizationGateway;
+  readonly execute: boolean;
+  readonly output: Output;
+  /** Requests in flight at once (default 10). */
+  readonly concurrency?: number;
+}
+
+export interface CustomizationRunResult {
+  readonly outcome: Outcome;
+  readonly decisions: readonly CustomizationDecision[];
+  /** `account/region/stack` -> the failure's message, for every stack that failed or was held back. */
+  readonly failures: Readonly<Record<string, string>>;
+}
+
+const DEFAULT_CONCURRENCY = 10;
+/** Stacks that cannot be updated in place (the handler deletes and re-creates them). */
+const FAILED_STACK = /^(ROLLBACK_COMPLETE|ROLLBACK_FAILED|REVIEW_IN_PROGRESS|DELETE_FAILED)$/;
+const where = (d: { account: string; region: string; stack_name: string }) =>
+  `${d.account}/${d.region}/${d.stack_name}`;
+
+/**
+ * The regions to look for customization stacks in an account: where the config wants one now,
+ * and the account's own regions, so a stack of a removed target or customization is found.
+ */
+function regionsToList(account: ResolvedAccount, customizations: readonly Customization[]): string[] {
+  const regions = new Set<string>([account.region]);
+  const own = account.settings.regions;
+  if (Array.isArray(own)) for (const r of own) regions.add(String(r));
+  for (const c of customizations) for (const r of customizationRegions(c, account)) regions.add(r);
+  return [...regions].sort();
+}
+
+async function observeStacks(
+  input: CustomizationRunInput,
+  accounts: readonly ResolvedAccount[],
+  customizations: readonly Customization[],
+): Promise<ObservedCustomizationStack[]> {
+  const lists = accounts.flatMap((a) =>
+    regionsToList(a, customizations).map((region) => ({ account: a, region })),
+  );
+  const found = await mapWithConcurrency(lists, input.concurrency ?? DEFAULT_CONCURRENCY, async (l) => {
+    const id = input.accountIds[l.account.key] as string;
+    const report = await input.gateway.request(id, { operation: 'list', region: l.region });
+    return report.stacks
+      .filter((s) => s.customization !== '')
+      .map((s) => ({
+        customization: s.customization,
+        stack_name: s.stack_name,
+        account: l.account.key,
+        region: l.region,
+        template_sha256: s.template_sha256,
+        parameters: s.parameters,
+        termination_protection: s.termination_protection,
+        // A stack left failed is re-created by the next deploy, whatever template it names.
+        ...(FAILED_STACK.test(s.status) ? { template_sha256: '' } : {}),
+        ...(s.drift_status ? { drift_status: s.drift_status } : {}),
+      }));
+  });
+  return found.flat();
+}
+
+function request(
+  d: CustomizationDecision,
+  c: Customization | undefined,
+  urls: ReadonlyMap<string, string>,
+  operation: 'observe' | 'deploy' | 'delete',
+): CustomizationRequest {
+  const base = { operation, region: d.region, customization: d.customization, stack_name: d.stack_name };
+  if (operation === 'delete' || !c) return { ...base, operation: 'delete' };
+  const { sha256 } = customizationTemplateKey(c);
+  return {
+    ...base,
+    template_url: urls.get(`${c.name} ${d.region}`) as string,
+    template_sha256: sha256,
+    parameters: { ...d.parameters },
+    termination_protection: c.termination_protection,
+  };
+}
+
+/** Dry run: the resources each create adds (from the template) and each update changes (change set). */
+async function withResources(
+  input: CustomizationRunInput,
+  decisions: readonly CustomizationDecision[],
+  byName: ReadonlyMap<string, Customization>,
+  urls: ReadonlyMap<string, string>,
+): Promise<CustomizationDecision[]> {
+  return mapWithConcurrency(decisions, input.concurrency ?? DEFAULT_CONCURRENCY, async (d) => {
+    const c = byName.get(d.customization);
+    if (!c || (d.action !== 'create' && d.action !== 'update')) return d;
+    if (d.action === 'create') {
+      const resources = templateResources(c.template_body).map((r) => ({ action: 'Add', ...r }));
+      return { ...d, resources };
+    }
+    const id = input.accountIds[d.account] as string;
+    const report = await input.gateway.request(id, request(d, c, urls, 'observe'));
+    const resources = (report.changes ?? []).map((r) => ({
+      action: r.action,
+      logicalId: r.logical_id,
+      type: r.type,
+      ...(r.replacement ? { replacement: r.replacement } : {}),
+    }));
+    return { ...d, resources };
+  });
+}
+
+async function uploadTemplates(
+  input: CustomizationRunInput,
+  decisions: readonly CustomizationDecision[],
+  byName: ReadonlyMap<string, Customization>,
+): Promise<Map<string, string>> {
+  const wanted = new Map<string, { c: Customization; region: string }>();
+  for (const d of decisions) {
+    const c = byName.get(d.customization);
+    if (c && (d.action === 'create' || d.action === 'update'))
+      wanted.set(`${c.name} ${d.region}`, { c, region: d.region });
+  }
+  const urls = new Map<string, string>();
+  await mapWithConcurrency(
+    [...wanted],
+    input.concurrency ?? DEFAULT_CONCURRENCY,
+    async ([key, { c, region }]) => {
+      urls.set(key, await input.gateway.uploadTemplate(c.name, c.template_body, region));
+    },
+  );
+  return urls;
+}
+
+/** Applies the waves; a failed stack holds back its dependants in the same account and region. */
+async function apply(
+  input: CustomizationRunInput,
+  decisions: readonly CustomizationDecision[],
+  customizations: readonly Customization[],
+  urls: ReadonlyMap<string, string>,
+): Promise<Record<string, string>> {
+  const byName = new Map(customizations.map((c) => [c.name, c]));
+  const failures: Record<string, string> = {};
+  const failedAt = new Map<string, Set<string>>();
+  const dependsOnFailed = (d: CustomizationDecision): string | undefined => {
+    const failed = failedAt.get(`${d.account}/${d.region}`);
+    if (!failed) return undefined;
+    const deps = d.action === 'delete' ? [] : (byName.get(d.customization)?.depends_on ?? []);
+    return deps.find((dep) => failed.has(dep));
+  };
+  for (const wave of applyOrder(decisions, customizations)) {
+    await mapWithConcurrency(wave, input.concurrency ?? DEFAULT_CONCURRENCY, async (d) => {
+      const started = Date.now();
+      const step = `customization:${d.action}`;
+      const at = { step, target: where(d), account: d.account, region: d.region };
+      const held = dependsOnFailed(d);
+      const fail = (message: string, code?: ErrorCode) => {
+        failures[where(d)] = message;
+        const set = failedAt.get(`${d.account}/${d.region}`) ?? new Set<string>();
+        set.add(d.customization);
+        failedAt.set(`${d.account}/${d.region}`, set);
+        input.output.err(`  x ${where(d)}: ${message}`);
+        input.output.emit?.({
+          type: 'step',
+          ...at,
+          status: held ? 'skipped' : 'failed',
+          message,
+          ...(code ? { code } : {}),
+        });
+      };
+      if (held) return fail(`not deployed: it depends on ${held}, which failed here`);
+      try {
+        const operation = d.action === 'delete' ? 'delete' : 'deploy';
+        const report = await input.gateway.request(
+          input.accountIds[d.account] as string,
+          request(d, byName.get(d.customization), urls, operation),
+        );
+        input.output.err(
+          `  ${d.action === 'delete' ? '-' : d.action === 'create' ? '+' : '~'} ${where(d)}: ${report.result}`,
+        );
+        input.output.emit?.({
+          type: 'step',
+          ...at,
+          status: report.result === 'unchanged' ? 'unchanged' : 'done',
+          durationMs: Date.now() - started,
+        });
+      } catch (e) {
+        fail(e instanceof Error ? e.message : String(e), isOrgbridgeError(e) ? e.code : undefined);
+      }
+    });
+  }
+  return failures;
+}
+
+export async function runCustomizations(input: CustomizationRunInput): Promise<CustomizationRunResult> {
+  const customizations = input.config.customizations ?? [];
+  const byName = new Map(customizations.map((c) => [c.name, c]));
+  // Only accounts that exist can hold stacks; the others get theirs once created.
+  const accounts = input.config.accounts.filter((a) => input.accountIds[a.key] !== undefined);
+  const observed = await observeStacks(input, accounts, customizations);
+  const planned = planCustomizations({ customizations, accounts, observed });
+  const urls = await uploadTemplates(input, planned, byName);
+  const decisions = input.execute ? planned : await withResources(input, planned, byName, urls);
+  const section = customizationsSection(decisions);
+  input.output.out(
+    renderOrganizationPlanText(organizationPlan([section], new Date(0))).split('\nPlan:')[0] ?? '',
+  );
+  if (section.status === 'blocked') return { outcome: 'failed', decisions, failures: {} };
+  const pending = decisions.some(
+    (d) => d.action === 'create' || d.action === 'update' || d.action === 'delete',
+  );
+  if (!input.execute) {
+    if (pending) input.output.err(`dry run: nothing changed; to apply: ${APPLY_CUSTOMIZATIONS}`);
+    return { outcome: pending ? 'pending' : 'done', decisions, failures: {} };
+  }
+  const failures = await apply(input, decisions, customizations, urls);
+  const count = Object.keys(failures).length;
+  if (count)
+    input.output.err(`customizations: ${count} stack${count === 1 ? '' : 's'} failed (the others are done)`);
+  return { outcome: count ? 'failed' : 'done', decisions, failures };
+}

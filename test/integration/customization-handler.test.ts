@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/aws/clients.js';
+import {
+  type CustomizationRequest,
+  handleCustomization,
+} from '../../src/handlers/customizations/deploy-customization.js';
+import { customizationCloudFormationPort } from '../../src/handlers/customizations/ports.js';
+import { artifactReadPort } from '../../src/handlers/policies/ports.js';
+import { RequestRejected } from '../../src/handlers/types.js';
+import { artifactBucketName, artifactObjectUrl, customizationObjectKey } from '../../src/protocol/names.js';
+import { useMoto } from '../support/moto.js';
+
+/**
+ * DEPLOY_CUSTOMIZATION's handler on the emulator, in one account that is also the sender (the
+ * artifact bucket's owner): what it creates, what it leaves alone, what it refuses.
+ */
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+
+const template = (value: string, name = '/custom/service') => `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  ServiceName: { Type: String }
+Resources:
+  Service:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: ${name}
+      Type: String
+      Value: !Sub '\${ServiceName}-${value}'
+`;
+
+const sha = (body: string) => createHash('sha256').update(body, 'utf8').digest('hex');
+
+describe('DEPLOY_CUSTOMIZATION on the emulator', () => {
+  const moto = useMoto();
+  let clients: AwsClients;
+  const quick = { maxWaitMs: 5_000, pollMs: 10, sleep: async () => {} };
+
+  const upload = async (customization: string, body: string, bytes = body) => {
+    const key = customizationObjectKey(customization, sha(body));
+    await clients
+      .s3(REGION)
+      .send(new PutObjectCommand({ Bucket: artifactBucketName(ACCOUNT, REGION), Key: key, Body: bytes }));
+    return { template_url: artifactObjectUrl(ACCOUNT, REGION, key), template_sha256: sha(body) };
+  };
+  const handle = (request: CustomizationRequest) =>
+    handleCustomization(
+      {
+        cfn: customizationCloudFormationPort(clients.cloudFormation(REGION), 'the test account'),
+        templates: artifactReadPort(clients.s3(REGION)),
+      },
+      request,
+      {
+        cicdAccountId: ACCOUNT,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/orgbridge-customization-deployer`,
+        ...quick,
+      },
+    );
+  const request = async (
+    operation: 'observe' | 'deploy',
+    body: string,
+    extra: Partial<CustomizationRequest> = {},
+  ): Promise<CustomizationRequest> => ({
+    operation,
+    region: REGION,
+    customization: 'service',
+    stack_name: 'custom-service',
+    parameters: { ServiceName: 'payments' },
+    termination_protection: false,
+    ...(await upload('service', body)),
+    ...extra,
+  });
+  const calls = (operation: string) => clients.counter.counts.get(`CloudFormation.${operation}`) ?? 0;
+  const parameter = async (name: string) =>
+    (await clients.ssm(REGION).send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+
+  beforeAll(async () => {
+    clients = moto().management;
+    await clients.s3(REGION).send(new CreateBucketCommand({ Bucket: artifactBucketName(ACCOUNT, REGION) }));
+  });
+
+  it('observes a create, deploys it, and then leaves the unchanged stack alone', async () => {
+    const v1 = template('v1');
+    const observed = await handle(await request('observe', v1));
+    expect(observed).toMatchObject({ result: 'create', stacks: [] });
+    expect(observed.changes).toEqual([{ action: 'Add', logical_id: 'Service', type: 'AWS::SSM::Parameter' }]);
+
+    const deployed = await handle(await request('deploy', v1));
+    expect(deployed.result).toBe('created');
+    expect(deployed.stacks[0]).toMatchObject({
+      customization: 'service',
+      stack_name: 'custom-service',
+      status: 'CREATE_COMPLETE',
+      template_sha256: sha(v1),
+      parameters: { ServiceName: 'payments' },
+      termination_protection: false,
+    });
+    expect(await parameter('/custom/service')).toBe('payments-v1');
+
+    const before = { changeSets: calls('CreateChangeSet'), updates: calls('UpdateStack') };
+    expect((await handle(await request('observe', v1))).result).toBe('unchanged');
+    expect((await handle(await request('deploy', v1))).result).toBe('unchanged');
+    expect({ changeSets: calls('CreateChangeSet'), updates: calls('UpdateStack') }).toEqual(before);
+  });
+
+  it("shows a template change as the change set's resource changes, then applies it", async () => {
+    const v2 = template('v2');
+    const observed = await handle(await request('observe', v2));
+    expect(observed.result).toBe('update');
+    expect(observed.changes?.map((c) => [c.action, c.logical_id])).toEqual([['Modify', 'Service']]);
+    expect(await parameter('/custom/service')).toBe('payments-v1');
+
+    expect((await handle(await request('deploy', v2))).result).toBe('updated');
+    expect(await parameter('/custom/service')).toBe('payments-v2');
+    const parameters = await handle(await request('deploy', v2, { parameters: { ServiceName: 'billing' } }));
+    // The stack runs the new value (the emulator does not re-render unchanged resources for it).
+    expect(parameters).toMatchObject({
+      result: 'updated',
+      stacks: [{ parameters: { ServiceName: 'billing' } }],
+    });
+  });
+
+  it('lists the customization stacks of the region, and only those', async () => {
+    const listed = await handle({ operation: 'list', region: REGION });
+    expect(listed.stacks.map((s) => [s.stack_name, s.customization])).toEqual([
+      ['custom-service', 'service'],
+    ]);
+  });
+
+  it('refuses other stack names, other template locations and bytes that are not the hash', async () => {
+    const v2 = template('v2');
+    const refused = async (r: CustomizationRequest) => {
+      const error = await handle(r).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RequestRejected);
+      return (error as RequestRejected).code;
+    };
+    expect(await refused(await request('deploy', v2, { stack_name: 'orgbridge-handlers' }))).toBe(
+      'CUSTOMIZATION_STACK_NOT_ALLOWED',
+    );
+    expect(
+      await refused({ operation: 'delete', region: REGION, customization: 'x', stack_name: 'custom-y' }),
+    ).toBe('CUSTOMIZATION_STACK_NOT_ALLOWED');
+    const elsewhere = artifactObjectUrl('210987654321', REGION, customizationObjectKey('service', sha(v2)));
+    expect(await refused(await request('deploy', v2, { template_url: elsewhere }))).toBe(
+      'CUSTOMIZATION_TEMPLATE_NOT_ALLOWED',
+    );
+    // Bytes uploaded under another template's address: refused before CloudFormation sees them.
+    const genuine = await request('deploy', v2);
+    await upload('service', v2, template('forged'));
+    expect(await refused(genuine)).toBe('CUSTOMIZATION_TEMPLATE_HASH');
+    expect(await parameter('/custom/service')).toBe('payments-v2');
+  });
+
+  it('keeps a protected stack until protection is turned off, then deletes it', async () => {
+    const v2 = template('v2');
+    const on = await handle(await request('deploy', v2, { termination_protection: true }));
+    expect(on).toMatchObject({ result: 'updated', stacks: [{ termination_protection: true }] });
+    const remove = {
+      operation: 'delete',
+      region: REGION,
+      customization: 'service',
+      stack_name: 'custom-service',
+    } as const;
+    const refused = await handle(remove).catch((e: unknown) => e);
+    expect((refused as RequestRejected).code).toBe('CUSTOMIZATION_PROTECTED');
+
+    await handle(await request('deploy', v2, { termination_protection: false }));
+    expect((await handle(remove)).result).toBe('deleted');
+    const gone = await clients
+      .cloudFormation(REGION)
+      .send(new DescribeStacksCommand({ StackName: 'custom-service' }))
+      .catch((e: Error) => e.message);
+    expect(gone).toMatch(/does not exist/);
+    expect((await handle(remove)).result).toBe('absent');
+  });
+
+  it('reports a failing stack with the stack events that explain it, and re-creates it next time', async () => {
+    // The parameter exists already (outside the stack): CloudFormation cannot create it.
+    const clash = template('v1', '/custom/taken');
+    await clients
+      .ssm(REGION)
+      .send(new PutParameterCommand({ Name: '/custom/taken', Value: 'someone', Type: 'String' }));
+    const error = await handle(await request('deploy', clash)).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('CUSTOMIZATION_STACK_FAILED');
+    expect((error as Error).message).toMatch(/ROLLBACK_COMPLETE[\s\S]*already exists/i);
+    // The next deploy starts over from ROLLBACK_COMPLETE instead of failing to update.
+    const fixed = await handle(await request('deploy', template('v3', '/custom/free')));
+    expect(fixed.result).toBe('created');
+  });
+});

@@ -1,0 +1,237 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { memoryIo } from '../../src/cli/io.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { ResolvedConfig } from '../../src/config/model.js';
+import { runCustomizations } from '../../src/pipeline/customizations.js';
+import { directCustomizationGateway } from '../../src/pipeline/gateways/customization-gateway.js';
+import { createOrganization, useMoto } from '../support/moto.js';
+import { bootstrapOrganization, type ProvisionedOrg } from '../support/provisioning.js';
+
+/**
+ * `run --action customizations` on the emulator, direct gateway: two customizations targeted at
+ * different accounts and regions, applied, re-run, changed, narrowed, and one failing account.
+ */
+
+const MEMBERS = `  app:
+    scope: dev
+    tags:
+      team: payments
+  web:
+    scope: dev
+  batch:
+    scope: infra
+`;
+
+const PARAMETER_STACK = `targets:
+  scopes: [dev]
+regions: all
+parameters:
+  ServiceName: '{key}'
+  ParameterName: '/platform/{environment}/{key}'
+`;
+const parameterTemplate = (suffix: string) => `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  ServiceName: { Type: String }
+  ParameterName: { Type: String }
+Resources:
+  Service:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Ref ParameterName
+      Type: String
+      Value: !Sub '\${ServiceName}${suffix}'
+`;
+const ROLE_STACK = `targets:
+  tags: { team: payments }
+depends_on: [service-parameter]
+`;
+const ROLE_TEMPLATE = `Resources:
+  Auditor:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: external-auditor
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: { Service: cloudformation.amazonaws.com }
+            Action: sts:AssumeRole
+`;
+
+describe('run --action customizations on the emulator', () => {
+  const moto = useMoto();
+  let org: ProvisionedOrg;
+  const quick = { maxWaitMs: 5_000, pollMs: 10, sleep: async () => {} };
+
+  const write = (path: string, text: string) => writeFileSync(join(org.configDir, path), text);
+  const run = async (execute: boolean, config?: ResolvedConfig) => {
+    const io = memoryIo();
+    const result = await runCustomizations({
+      config: config ?? (await loadConfig(org.configDir)),
+      accountIds: org.ids,
+      gateway: directCustomizationGateway({
+        management: moto().management,
+        specialIds: org.special,
+        deploy: quick,
+      }),
+      execute,
+      output: io,
+    });
+    return { ...result, text: [...io.stdout, ...io.stderr].join('\n') };
+  };
+  const actions = (
+    decisions: readonly { action: string; account: string; region: string; customization: string }[],
+  ) =>
+    decisions
+      .filter((d) => d.action !== 'unchanged')
+      .map((d) => `${d.action} ${d.customization} ${d.account} ${d.region}`)
+      .sort();
+  const stackIn = async (key: string, region: string, name: string) => {
+    const clients = moto().management.forAccount(org.ids[key] as string);
+    return clients
+      .cloudFormation(region)
+      .send(new DescribeStacksCommand({ StackName: name }))
+      .then((o) => o.Stacks?.[0])
+      .catch(() => undefined);
+  };
+  const calls = (operation: string) =>
+    moto().management.counter.counts.get(`CloudFormation.${operation}`) ?? 0;
+
+  beforeAll(async () => {
+    const { managementId } = await createOrganization(moto().management);
+    org = await bootstrapOrganization(moto().management, managementId, MEMBERS, {
+      stackInstancesFor: () => false,
+      files: {
+        'stacks/service-parameter/stack.yml': PARAMETER_STACK,
+        'stacks/service-parameter/template.yml': parameterTemplate(''),
+        'stacks/readonly-role/stack.yml': ROLE_STACK,
+        'stacks/readonly-role/template.yml': ROLE_TEMPLATE,
+      },
+    });
+  }, 120_000);
+
+  it('shows the creates in a dry run, then deploys each stack to exactly the selected accounts and regions', async () => {
+    const dry = await run(false);
+    expect(dry.outcome).toBe('pending');
+    const wanted = [
+      'create readonly-role app us-east-1',
+      'create service-parameter app us-east-1',
+      'create service-parameter app us-west-2',
+      'create service-parameter web us-east-1',
+      'create service-parameter web us-west-2',
+    ];
+    expect(actions(dry.decisions)).toEqual(wanted);
+    expect(dry.text).toContain('+ Service (AWS::SSM::Parameter)');
+    expect(await stackIn('app', 'us-east-1', 'custom-service-parameter')).toBeUndefined();
+
+    const applied = await run(true);
+    expect(applied.outcome).toBe('done');
+    expect(actions(applied.decisions)).toEqual(wanted);
+    for (const [key, region] of [
+      ['app', 'us-east-1'],
+      ['app', 'us-west-2'],
+      ['web', 'us-west-2'],
+    ] as const) {
+      const ssm = moto()
+        .management.forAccount(org.ids[key] as string)
+        .ssm(region);
+      const value = await ssm.send(new GetParameterCommand({ Name: `/platform/nonprod/${key}` }));
+      expect(value.Parameter?.Value).toBe(key);
+    }
+    expect(await stackIn('batch', 'us-east-1', 'custom-service-parameter')).toBeUndefined();
+    expect(await stackIn('web', 'us-east-1', 'custom-readonly-role')).toBeUndefined();
+    const role = await moto()
+      .management.forAccount(org.ids.app as string)
+      .iam()
+      .send(new GetRoleCommand({ RoleName: 'external-auditor' }));
+    expect(role.Role?.RoleName).toBe('external-auditor');
+  });
+
+  it('does nothing on a re-run: no change set, no update', async () => {
+    const before = [calls('CreateChangeSet'), calls('UpdateStack'), calls('CreateStack')];
+    const dry = await run(false);
+    expect(dry.outcome).toBe('done');
+    expect(actions(dry.decisions)).toEqual([]);
+    const again = await run(true);
+    expect(again.outcome).toBe('done');
+    expect([calls('CreateChangeSet'), calls('UpdateStack'), calls('CreateStack')]).toEqual(before);
+  });
+
+  it("shows a template change as each stack's resource changes, and updates only those stacks", async () => {
+    write('stacks/service-parameter/template.yml', parameterTemplate('-v2'));
+    const dry = await run(false);
+    expect(actions(dry.decisions)).toEqual([
+      'update service-parameter app us-east-1',
+      'update service-parameter app us-west-2',
+      'update service-parameter web us-east-1',
+      'update service-parameter web us-west-2',
+    ]);
+    expect(dry.text).toMatch(/~ Service \(AWS::SSM::Parameter\)/);
+    const updates = calls('UpdateStack');
+    const applied = await run(true);
+    expect(applied.outcome).toBe('done');
+    expect(calls('UpdateStack') - updates).toBe(4);
+    const ssm = moto()
+      .management.forAccount(org.ids.web as string)
+      .ssm('us-east-1');
+    expect(
+      (await ssm.send(new GetParameterCommand({ Name: '/platform/nonprod/web' }))).Parameter?.Value,
+    ).toBe('web-v2');
+  });
+
+  it('deletes the stacks of a target removed, after showing it', async () => {
+    write('stacks/service-parameter/stack.yml', `${PARAMETER_STACK}exclude:\n  accounts: [web]\n`);
+    const dry = await run(false);
+    expect(actions(dry.decisions)).toEqual([
+      'delete service-parameter web us-east-1',
+      'delete service-parameter web us-west-2',
+    ]);
+    expect(dry.text).toContain('no longer targeted');
+    expect((await run(true)).outcome).toBe('done');
+    expect(await stackIn('web', 'us-west-2', 'custom-service-parameter')).toBeUndefined();
+    expect(await stackIn('app', 'us-west-2', 'custom-service-parameter')).toBeDefined();
+  });
+
+  it('keeps a failing stack to its account and region: the others are done, its dependants wait', async () => {
+    // A new resource whose parameter exists already in app/us-east-1 (made by hand).
+    write(
+      'stacks/service-parameter/template.yml',
+      `${parameterTemplate('-v2')}  Extra:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub '\${ParameterName}-extra'
+      Type: String
+      Value: extra
+`,
+    );
+    await moto()
+      .management.forAccount(org.ids.app as string)
+      .ssm('us-east-1')
+      .send(
+        new PutParameterCommand({ Name: '/platform/nonprod/app-extra', Value: 'by hand', Type: 'String' }),
+      );
+    write(
+      'stacks/readonly-role/template.yml',
+      ROLE_TEMPLATE.replace('external-auditor', 'external-auditor-2'),
+    );
+    const applied = await run(true);
+    expect(applied.outcome).toBe('failed');
+    expect(Object.keys(applied.failures).sort()).toEqual([
+      'app/us-east-1/custom-readonly-role',
+      'app/us-east-1/custom-service-parameter',
+    ]);
+    expect(applied.failures['app/us-east-1/custom-service-parameter']).toMatch(/UPDATE_ROLLBACK_COMPLETE/);
+    expect(applied.failures['app/us-east-1/custom-readonly-role']).toMatch(/depends on service-parameter/);
+    const ssm = moto()
+      .management.forAccount(org.ids.app as string)
+      .ssm('us-west-2');
+    const extra = await ssm.send(new GetParameterCommand({ Name: '/platform/nonprod/app-extra' }));
+    expect(extra.Parameter?.Value).toBe('extra');
+    rmSync(join(org.configDir, 'stacks/readonly-role'), { recursive: true });
+  });
+});
