@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import {
   AttachPolicyCommand,
   CreatePolicyCommand,
@@ -23,9 +24,8 @@ import {
   EnablePolicyTypeCommand,
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
-  type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { AwsClients, emulatorContext, startMoto } from '../../src/aws/index.js';
+import { AwsClients, type Client, emulatorContext, startMoto } from '../../src/aws/index.js';
 import { dropSdkNodeNotice } from '../../src/cli/warnings.js';
 import { createOrganization } from '../../test/support/moto.js';
 import { median } from '../types.js';
@@ -162,7 +162,7 @@ async function ensureBuilt(): Promise<void> {
 }
 
 /** The tag policy org-formation cannot describe, created out of band (neither timed nor counted). */
-async function addTagPolicyFor(org: OrganizationsClient, want: BenchOrg): Promise<void> {
+async function addTagPolicyFor(org: Client<OrganizationsClient>, want: BenchOrg): Promise<void> {
   const policy = want.policies.find((p) => p.type === 'TAG_POLICY');
   if (!policy) return;
   const rootId = (await org.send(new ListRootsCommand({}))).Roots?.[0]?.Id as string;

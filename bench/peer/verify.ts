@@ -4,6 +4,8 @@
  * the organization both tools were asked to build, and with the other tool's result. A tool that
  * is fast because it did less fails here.
  */
+
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import {
   DescribePolicyCommand,
   ListAccountsForParentCommand,
@@ -12,9 +14,9 @@ import {
   ListRootsCommand,
   ListTagsForResourceCommand,
   ListTargetsForPolicyCommand,
-  type OrganizationsClient,
   type PolicyType,
 } from '@aws-sdk/client-organizations';
+import type { Client } from '../../src/aws/index.js';
 import type { BenchOrg } from './org.js';
 
 /** An organization as read back, normalised so that both tools' results compare equal. */
@@ -44,7 +46,7 @@ const policyKey = (type: string, name: string) => `${type} ${name.replace(/^orgb
 /** Marker tags orgbridge keeps on accounts it manages (docs/plan.md); not part of the org's tags. */
 const isMarker = (key: string) => key.startsWith('orgbridge:');
 
-export async function snapshotOrganization(org: OrganizationsClient): Promise<OrgSnapshot> {
+export async function snapshotOrganization(org: Client<OrganizationsClient>): Promise<OrgSnapshot> {
   const rootId = (await org.send(new ListRootsCommand({}))).Roots?.[0]?.Id as string;
   const pathOf = new Map<string, string>([[rootId, '']]);
   const accounts: Record<string, { ou: string; email: string; tags: Record<string, string> }> = {};

@@ -1,4 +1,4 @@
-export { AwsClients, sdkClientOf } from './clients.js';
+export { AwsClients, type Client, sdkClientOf } from './clients.js';
 export {
   type AwsContext,
   awsContextFromEnv,

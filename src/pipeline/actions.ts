@@ -72,6 +72,7 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     load: async () => (await import('./actions/sync-policies.js')).syncPoliciesAction,
   },
   customizations: {
+    credentials: "the cicd account (the CI runner's role)",
     summary:
       "deploy the user's stacks (stacks/<name>/) to every account and region the DSL selects; delete the ones no longer wanted",
     load: async () => (await import('./actions/customizations.js')).customizationsAction,

@@ -4,6 +4,7 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { Client } from '../aws/clients.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import {
   isRequestType,
@@ -26,7 +27,7 @@ export interface AuditReader {
   get(key: string): Promise<string>;
 }
 
-export function s3AuditReader(s3: S3Client, bucket: string): AuditReader {
+export function s3AuditReader(s3: Client<S3Client>, bucket: string): AuditReader {
   return {
     async *keys(prefix) {
       let token: string | undefined;

@@ -14,6 +14,7 @@ import {
   UpdateStackCommand,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
+import type { Client } from '../../aws/clients.js';
 import { AwsOperationError } from '../../errors.js';
 import { CUSTOMIZATION_TAG, TEMPLATE_HASH_TAG } from '../../plan/customizations.js';
 import type { TemplateSource } from '../provisioning/ports.js';
@@ -135,7 +136,7 @@ function stackInput(request: CustomizationStackRequest) {
 const isMissing = (e: unknown) => e instanceof Error && /does not exist/i.test(e.message);
 
 export function customizationCloudFormationPort(
-  client: CloudFormationClient,
+  client: Client<CloudFormationClient>,
   where: string,
 ): CustomizationCloudFormationPort {
   const fail = (doing: string, e: unknown): never => {

@@ -1,3 +1,4 @@
+import { deployCustomizationHandler } from '../../../handlers/customizations/register.js';
 import { pingHandler } from '../../../handlers/ping.js';
 import {
   createVpcHandler,
@@ -12,4 +13,5 @@ export const everyKindHandlers: EveryKindRegistry = {
   PUT_SSM_PARAMETERS: putSsmParametersHandler,
   UPDATE_ACCOUNT_BASELINE: updateAccountBaselineHandler,
   CREATE_VPC: createVpcHandler,
+  DEPLOY_CUSTOMIZATION: deployCustomizationHandler,
 };
