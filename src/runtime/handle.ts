@@ -72,7 +72,7 @@ export interface RuntimeDeps {
    * The kind of a sender account, or undefined when it is not an account of the organization.
    * In AWS the DNS bus's policy (aws:PrincipalOrgID) already keeps outsiders out.
    */
-  readonly senderKind: (accountId: string) => AccountKind | undefined;
+  readonly senderKind: (accountId: string) => AccountKind | undefined | Promise<AccountKind | undefined>;
   readonly handlers: HandlerRegistry;
   readonly clients: AwsClients;
   /** Puts events on this account's buses. */
@@ -198,7 +198,7 @@ function requestKey(record: SQSRecord): string {
 async function handleRecord(record: SQSRecord, deps: RuntimeDeps): Promise<RecordOutcome> {
   let accepted: Accepted;
   try {
-    accepted = accept(record, deps);
+    accepted = await accept(record, deps);
   } catch (e) {
     if (!(e instanceof Rejection)) throw e;
     return reject(record, deps, e);
@@ -273,7 +273,7 @@ async function handleRecord(record: SQSRecord, deps: RuntimeDeps): Promise<Recor
   }
 }
 
-function accept(record: SQSRecord, deps: RuntimeDeps): Accepted {
+async function accept(record: SQSRecord, deps: RuntimeDeps): Promise<Accepted> {
   let raw: unknown;
   try {
     raw = JSON.parse(record.body);
@@ -291,7 +291,7 @@ function accept(record: SQSRecord, deps: RuntimeDeps): Accepted {
   const envelope = parsed.data;
   const type = envelope['detail-type'];
   const sender = envelope.account;
-  const senderKind = deps.senderKind(sender);
+  const senderKind = await deps.senderKind(sender);
   const rawReplyTo = AccountIdSchema.safeParse(envelope.detail.reply_to);
   // Answer a refusal only to an organization account that may send this type at all: an outsider
   // learns nothing, and a refusal never bounces between accounts.

@@ -20,6 +20,24 @@ export function accountDnsParameters(accountId: string): { zone: string; allowed
   };
 }
 
+/**
+ * Whether the pipeline registered `accountId` with the DNS account (ENSURE_ACCOUNT_ZONE wrote its
+ * zone parameter): the DNS account's handler knows the members of the organization by that, since
+ * a list of every member would not fit its environment at 5,000 accounts. A positive answer is
+ * kept for the life of the container (registrations are only removed when an account retires,
+ * and a retired account's requests still meet the name checks); a negative one is asked again.
+ */
+export function registeredMembers(parameters: ParameterPort): (accountId: string) => Promise<boolean> {
+  const known = new Set<string>();
+  return async (accountId) => {
+    if (known.has(accountId)) return true;
+    const { zone } = accountDnsParameters(accountId);
+    const found = (await parameters.getMany([zone])).has(zone);
+    if (found) known.add(accountId);
+    return found;
+  };
+}
+
 /** NS delegations are long-lived; two days is Route 53's own TTL for NS records. */
 export const DELEGATION_TTL_SECONDS = 172_800;
 

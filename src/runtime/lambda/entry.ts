@@ -97,17 +97,23 @@ export function lambdaSettingsFromEnvironment(kind: AccountKind, env: NodeJS.Pro
 }
 
 /**
- * The kind of a sender: the special accounts by id, every other account a member. Outsiders
- * never get this far: the bus policies admit the cicd account or the organization only
- * (aws:PrincipalOrgID), and a list of every member id would not fit an environment variable or
- * an SSM parameter at 5,000 accounts. Members may send nothing but DNS requests anyway.
+ * The kind of a sender: the special accounts by id; another account is a member only where the
+ * function can tell that it belongs to the organization (`isMember`, the DNS account's
+ * registrations), and otherwise unknown, refused with SENDER_UNKNOWN as in local mode. The bus
+ * policies already admit the cicd account or the organization only (aws:PrincipalOrgID), and
+ * members may send nothing but DNS requests, so only the DNS account needs to know them.
  */
 export function senderKindOf(
   special: Readonly<Record<SpecialAccountKind, string>>,
-): (accountId: string) => AccountKind | undefined {
+  isMember?: (accountId: string) => Promise<boolean>,
+): (accountId: string) => Promise<AccountKind | undefined> {
   const kinds = new Map<string, AccountKind>(SPECIAL_ACCOUNT_KINDS.map((k) => [special[k], k]));
-  return (accountId) =>
-    kinds.get(accountId) ?? (AccountIdSchema.safeParse(accountId).success ? 'member' : undefined);
+  return async (accountId) => {
+    const kind = kinds.get(accountId);
+    if (kind) return kind;
+    if (!isMember || !AccountIdSchema.safeParse(accountId).success) return undefined;
+    return (await isMember(accountId)) ? 'member' : undefined;
+  };
 }
 
 /** The account a function runs in: the fourth field of its ARN. */
@@ -149,6 +155,7 @@ export async function lambdaRuntime(
   kind: AccountKind,
   handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry | Promise<HandlerRegistry>,
   env: NodeJS.ProcessEnv,
+  members?: MemberLookup,
 ): Promise<LambdaRuntime> {
   const settings = lambdaSettingsFromEnvironment(kind, env);
   const registry = await handlers(env);
@@ -164,7 +171,7 @@ export async function lambdaRuntime(
     awsSdkV3Client: dynamoDb,
   });
   const failures = dynamoFailureStore(clients.dynamoDb(), settings.idempotencyTable);
-  const senderKind = senderKindOf(settings.specialAccounts);
+  const senderKind = senderKindOf(settings.specialAccounts, members && (await members(clients)));
   return {
     settings,
     clients,
@@ -188,6 +195,11 @@ export async function lambdaRuntime(
   };
 }
 
+/** How a kind's function tells a member of the organization from an outsider (see senderKindOf). */
+export type MemberLookup = (
+  clients: AwsClients,
+) => ((accountId: string) => Promise<boolean>) | Promise<(accountId: string) => Promise<boolean>>;
+
 export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /**
@@ -201,6 +213,8 @@ export function lambdaHandler(
   handlers: (env: NodeJS.ProcessEnv) => HandlerRegistry | Promise<HandlerRegistry>,
   options: {
     env?: NodeJS.ProcessEnv;
+    /** Whether a non-special sender is a member; without it, every such sender is unknown. */
+    members?: MemberLookup;
     /** Records this predicate claims are handled by `other` instead (the audit store). */
     other?: {
       claims: (record: SQSRecord) => boolean;
@@ -210,10 +224,12 @@ export function lambdaHandler(
 ): SqsLambdaHandler {
   let building: Promise<LambdaRuntime> | undefined;
   return async (event, context) => {
-    building ??= lambdaRuntime(kind, handlers, options.env ?? process.env).catch((e: unknown) => {
-      building = undefined;
-      throw e;
-    });
+    building ??= lambdaRuntime(kind, handlers, options.env ?? process.env, options.members).catch(
+      (e: unknown) => {
+        building = undefined;
+        throw e;
+      },
+    );
     const runtime = await building;
     const accountId = accountIdOfFunction(context);
     const other = options.other;

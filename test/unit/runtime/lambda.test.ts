@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AccountKind } from '../../../src/config/model.js';
 import { placementGuard } from '../../../src/handlers/accounts/placement.js';
 import type { OrganizationsPort } from '../../../src/handlers/accounts/ports.js';
+import type { ParameterPort } from '../../../src/handlers/dns/ports.js';
+import { accountDnsParameters, registeredMembers } from '../../../src/handlers/dns/zones.js';
 import { handledRequestTypes } from '../../../src/protocol/routing.js';
 import {
   auditObjectKeys,
@@ -137,12 +139,50 @@ describe('Lambda settings', () => {
     ).toThrow(expect.objectContaining({ code: 'RUNTIME_SETTING_INVALID' }));
   });
 
-  it('knows special senders by id and takes any other account id for a member', () => {
+  it('knows special senders by id, and another account only where it can tell a member', async () => {
     const kindOf = senderKindOf(SPECIAL);
-    expect(kindOf(SPECIAL.cicd)).toBe('cicd');
-    expect(kindOf(SPECIAL.management)).toBe('management');
-    expect(kindOf('123456789012')).toBe('member');
-    expect(kindOf('not-an-account')).toBeUndefined();
+    expect(await kindOf(SPECIAL.cicd)).toBe('cicd');
+    expect(await kindOf(SPECIAL.management)).toBe('management');
+    // Without a member lookup (every kind but dns), any other id is unknown: SENDER_UNKNOWN.
+    expect(await kindOf('123456789012')).toBeUndefined();
+    expect(await kindOf('not-an-account')).toBeUndefined();
+
+    const asked: string[] = [];
+    const withMembers = senderKindOf(SPECIAL, async (id) => {
+      asked.push(id);
+      return id === '123456789012';
+    });
+    expect(await withMembers('123456789012')).toBe('member');
+    expect(await withMembers('210987654321')).toBeUndefined();
+    expect(await withMembers('not-an-account')).toBeUndefined();
+    expect(await withMembers(SPECIAL.dns)).toBe('dns');
+    // Malformed ids and special accounts never reach the lookup.
+    expect(asked).toEqual(['123456789012', '210987654321']);
+  });
+
+  it('tells a member from an outsider in the DNS account by its registration parameter', async () => {
+    const parameters = new Map([[accountDnsParameters('123456789012').zone, 'acme.example.com']]);
+    const reads: string[][] = [];
+    const port: ParameterPort = {
+      async getMany(names) {
+        reads.push([...names]);
+        return new Map(names.flatMap((n) => (parameters.has(n) ? [[n, parameters.get(n) as string]] : [])));
+      },
+      async put() {},
+      async delete() {},
+    };
+    const isMember = registeredMembers(port);
+    expect(await isMember('123456789012')).toBe(true);
+    expect(await isMember('123456789012')).toBe(true);
+    expect(await isMember('210987654321')).toBe(false);
+    // A member is read once per container; an unregistered account is asked again (it may be new).
+    parameters.set(accountDnsParameters('210987654321').zone, 'new.example.com');
+    expect(await isMember('210987654321')).toBe(true);
+    expect(reads).toEqual([
+      ['/orgbridge/accounts/123456789012/dns-zone'],
+      ['/orgbridge/accounts/210987654321/dns-zone'],
+      ['/orgbridge/accounts/210987654321/dns-zone'],
+    ]);
   });
 
   it('takes its own account from the function ARN', () => {
