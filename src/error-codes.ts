@@ -192,6 +192,7 @@ export const ERROR_CODES = {
   PLAN_RESERVED_TAG: { page: 'plan.md' },
   PLAN_SECTION_FAILED: { page: 'plan.md' },
   PLAN_SPECIAL_ACCOUNT_ELSEWHERE: { page: 'plan.md' },
+  PLAN_MANAGEMENT_TAGS_NOT_MANAGED: { page: 'plan.md' },
   PLAN_STACK_NOT_PLANNED: { page: 'plan.md' },
   PLAN_TAG_KEY_WITH_SPACE: { page: 'plan.md' },
   PLAN_TOO_MANY_TAGS: { page: 'plan.md' },

@@ -640,7 +640,9 @@ function planDesiredAccount(ctx: DesiredAccountContext, d: ResolvedAccount): voi
   }
 
   // Special accounts: created when missing (an empty organization gets the example's), never
-  // moved, tagged, retired or closed once they exist: they carry the pipeline itself.
+  // moved, retired or closed once they exist: they carry the pipeline itself. Their tags follow
+  // the DSL like any account's (defaults.tags reach them), except the management account's: its
+  // handler refuses every change to the management account.
   if (d.kind !== 'member' && match) {
     const want = normalizeOuPath(d.organization_unit);
     if (d.kind !== 'management' && want !== '' && match.account.ou !== want) {
@@ -651,7 +653,33 @@ function planDesiredAccount(ctx: DesiredAccountContext, d: ResolvedAccount): voi
         message: `special account '${d.key}' is in ${displayOu(match.account.ou)}, the DSL says ${displayOu(want)}; orgbridge leaves special accounts where they are: move it by hand`,
       });
     }
-    state.unchanged++;
+    if (d.kind === 'management') {
+      const differs = Object.entries(d.tags).filter(([k, v]) => match.account.tags[k] !== v);
+      if (differs.length) {
+        warnings.push({
+          code: 'PLAN_MANAGEMENT_TAGS_NOT_MANAGED',
+          key: d.key,
+          accountId: match.account.id,
+          message: `the management account ${match.account.id} lacks the DSL's ${differs.map(([k, v]) => `${k}=${v}`).join(', ')}; orgbridge never changes the management account: tag it by hand (Organizations TagResource from the management account)`,
+        });
+      }
+      state.unchanged++;
+      return;
+    }
+    const tagProblem = validateTags(d);
+    if (tagProblem) {
+      blocked.push(tagProblem);
+      return;
+    }
+    planAccountTags(ctx, d, {
+      account: match.account,
+      match,
+      restoring: false,
+      actualOuId: undefined,
+      ouMarker: undefined,
+      moving: false,
+      special: true,
+    });
     return;
   }
 
@@ -837,6 +865,8 @@ function planAccountTags(
     readonly actualOuId: string | undefined;
     readonly ouMarker: string | undefined;
     readonly moving: boolean;
+    /** A special account: its markers are never removed (the handler refuses that from an event). */
+    readonly special?: boolean;
   },
 ): void {
   const { authoritative, drift, tagActions, markersOf, state } = ctx;
@@ -856,11 +886,17 @@ function planAccountTags(
     (current === undefined ? added : changed).push(k);
   }
   const remove = previouslyManaged.filter((k) => !(k in d.tags) && k in account.tags && !isMarker(k));
-  if (!d.protect && account.tags[MARKERS.protect] !== undefined) remove.push(MARKERS.protect);
+  if (!d.protect && account.tags[MARKERS.protect] !== undefined && !found.special)
+    remove.push(MARKERS.protect);
   if (restoring && account.tags[MARKERS.retired] !== undefined) remove.push(MARKERS.retired);
   let markersChanged = false;
   const markers = markersOf(d);
-  for (const [k, v] of Object.entries(markers)) {
+  // A special account that orgbridge did not create gets no key marker: a key marks an account
+  // orgbridge retires when its entry leaves the DSL, and special accounts are never retired.
+  const written = Object.entries(markers).filter(
+    ([k]) => !(found.special && k === MARKERS.key && account.tags[MARKERS.key] === undefined),
+  );
+  for (const [k, v] of written) {
     if (account.tags[k] !== v) {
       set[k] = v;
       markersChanged = true;

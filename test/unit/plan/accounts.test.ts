@@ -294,7 +294,7 @@ describe('planAccountChanges: retirement, protection and the morgue', () => {
 });
 
 describe('planAccountChanges: special accounts', () => {
-  it('creates missing special accounts, but never moves, tags or retires existing ones', () => {
+  it('creates missing special accounts, but never moves or retires existing ones', () => {
     const cicd = observedAccount('400000000001', {
       name: 'cicd',
       email: 'aws+cicd@example.com',
@@ -310,21 +310,67 @@ describe('planAccountChanges: special accounts', () => {
     const p = plan(cfg, observed([cicd], STANDARD_OUS));
     expect(p.actions.map((a) => [a.action, 'key' in a ? a.key : a.path])).toEqual([
       ['create-account', 'logs'],
+      ['tag-account', 'cicd'],
     ]);
     expect(p.actions[0]?.reason).toBe("special account 'logs' (logs) does not exist yet");
-    expect(p.warnings.map((w) => [w.code, w.key])).toEqual([['PLAN_SPECIAL_ACCOUNT_ELSEWHERE', 'cicd']]);
+    // The management account is never changed; its tags differ from the DSL's, and the plan says so.
+    expect(p.warnings.map((w) => [w.code, w.key])).toEqual([
+      ['PLAN_SPECIAL_ACCOUNT_ELSEWHERE', 'cicd'],
+      ['PLAN_MANAGEMENT_TAGS_NOT_MANAGED', 'management'],
+    ]);
     expect(p.unmanaged).toEqual([]);
-    // Once it exists, a special account is left alone even when its tags differ from the DSL.
+    // Once it exists and carries the DSL's tags, a special account outside its OU stays there.
     const after = simulatePlan(observed([cicd], STANDARD_OUS), p, idGenerators());
     const logs = after.accounts.find((a) => a.name === 'logs');
     if (!logs) throw new Error('logs missing');
-    logs.tags.environment = 'edited';
     logs.ou = 'Internal';
     expect(plan(cfg, after).actions).toEqual([]);
     // ...and never retired when it leaves the DSL's special list: it is still matched as special.
     expect(
       plan(config([special('logs', 'logs')]), after).actions.filter((a) => a.action === 'retire-account'),
     ).toEqual([]);
+  });
+
+  it('brings the tags of special accounts to the DSL, but never removes their markers', () => {
+    const special = (key: string, kind: ResolvedAccount['kind'], extra: Partial<ResolvedAccount> = {}) =>
+      desired(key, { kind, name: key, email: `aws+${key}@example.com`, ...extra });
+    const cfg = config([special('cicd', 'cicd', { protect: true }), special('audit', 'audit')]);
+    const state = synced(cfg);
+    expect(plan(cfg, state).actions).toEqual([]);
+    // defaults.tags changed: every special account follows, as `explain` says it will.
+    const withTeam = (d: ResolvedAccount) => ({ ...d, tags: { ...d.tags, team: 'platform' } });
+    const retagged = config([withTeam(special('cicd', 'cicd')), withTeam(special('audit', 'audit'))]);
+    const p = plan(retagged, state);
+    const tags = p.actions.filter((a) => a.action === 'tag-account');
+    expect(tags.map((a) => [a.key, a.set.team, a.remove])).toEqual([
+      ['audit', 'platform', []],
+      ['cicd', 'platform', []],
+    ]);
+    // cicd was protected; the DSL no longer says so, but the marker stays: no event removes a
+    // special account's markers, so the plan never asks for it.
+    expect(tags.every((a) => !a.remove.includes(MARKERS.protect))).toBe(true);
+    const after = simulatePlan(state, p, idGenerators());
+    expect(plan(retagged, after).actions).toEqual([]);
+  });
+
+  it('warns, and leaves alone, a management account whose tags differ from the DSL', () => {
+    const mgmt = observedAccount('400000000009', { name: 'management', email: 'aws+management@example.com' });
+    const cfg = config([
+      desired('management', {
+        kind: 'management',
+        name: 'management',
+        email: 'aws+management@example.com',
+        tags: { team: 'platform' },
+      }),
+    ]);
+    const p = plan(cfg, observed([mgmt], STANDARD_OUS));
+    expect(p.actions).toEqual([]);
+    expect(p.warnings).toEqual([
+      expect.objectContaining({
+        code: 'PLAN_MANAGEMENT_TAGS_NOT_MANAGED',
+        message: expect.stringContaining('team=platform'),
+      }),
+    ]);
   });
 });
 
