@@ -26,7 +26,7 @@ import {
   unmanagedSchema,
 } from './schema.js';
 import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
-import { knownOrganizationUnits, runRules } from './validate.js';
+import { knownOrganizationUnits, runRules, WARNING_CODES } from './validate.js';
 
 /**
  * The pure core of `loadConfig`: files in, resolved configuration or every error out.
@@ -36,7 +36,12 @@ export const ACCOUNTS_FILE = 'accounts.yml';
 export const ECR_FILE = 'ecr.yml';
 
 export type ConfigAnalysis =
-  | { readonly ok: true; readonly config: ResolvedConfig }
+  | {
+      readonly ok: true;
+      readonly config: ResolvedConfig;
+      /** Findings that do not stop a run (WARNING_CODES in ./validate.ts), by file position. */
+      readonly warnings: readonly OrgbridgeError[];
+    }
   | { readonly ok: false; readonly errors: readonly OrgbridgeError[] };
 
 export interface ParseOptions {
@@ -125,16 +130,16 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
   const config = customizations.customizations.length
     ? { ...resolved.config, customizations: customizations.customizations }
     : resolved.config;
-  errors.push(
-    ...runRules({
-      config: resolved.config,
-      accountsDoc,
-      accountKeys: checked.accountKeys,
-      ...(ecrDoc ? { ecrDoc } : {}),
-      ecr: ecrInput,
-    }),
-  );
-  return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config };
+  const findings = runRules({
+    config: resolved.config,
+    accountsDoc,
+    accountKeys: checked.accountKeys,
+    ...(ecrDoc ? { ecrDoc } : {}),
+    ecr: ecrInput,
+  });
+  errors.push(...findings.filter((f) => !WARNING_CODES.has(f.code)));
+  const warnings = sortErrors(findings.filter((f) => WARNING_CODES.has(f.code)));
+  return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config, warnings };
 }
 
 function sortErrors(errors: readonly OrgbridgeError[]): OrgbridgeError[] {

@@ -267,6 +267,14 @@ const dnsDomainsDisjoint: Rule = {
   },
 };
 
+/**
+ * Findings that do not fail `validate`, `plan` or a run: a pull grant of ecr.yml whose service
+ * no account runs (any more, or not in that environment) is what retiring an account leaves
+ * behind; the grant pulls for no account (src/templates/ecr.ts leaves it out) and the warning
+ * names the file, so the retirement does not force an edit of ecr.yml in the same change.
+ */
+export const WARNING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DSL_ECR_UNKNOWN_SERVICE']);
+
 const ecrPullGrants: Rule = {
   name: 'ecr-pull-grants-match',
   check: ({ config, ecr, ecrDoc }) => {
@@ -302,7 +310,7 @@ const ecrPullGrants: Rule = {
                 `repository '${repository.name}': no account runs service '${service}'${didYouMeanSuffix(service, services)}`,
                 {
                   location: ecrDoc.locate(path, 'value'),
-                  hint: 'name a `service:` of an account in accounts.yml',
+                  hint: 'the grant pulls for no account until then: if its last account is being retired, remove the service from ecr.yml when convenient, otherwise name a `service:` of an account in accounts.yml',
                 },
               ),
             );
@@ -313,7 +321,7 @@ const ecrPullGrants: Rule = {
                 `repository '${repository.name}': service '${service}' has no account in environment '${environment}'`,
                 {
                   location: ecrDoc.locate(path, 'value'),
-                  hint: 'the grant would match no account; fix the environment or service',
+                  hint: 'the grant pulls for no account: if that account is being retired, remove the grant when convenient, otherwise fix the environment or service',
                 },
               ),
             );

@@ -16,7 +16,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       const dir = cmd.optsWithGlobals<{ config: string }>().config;
       const result = await analyzeConfigDirectory(dir);
       if (!result.ok) throw new ValidationFailed(result.errors);
-      const warnings = await checkScpTests(dir, result.config);
+      const warnings = [...result.warnings, ...(await checkScpTests(dir, result.config))];
       for (const w of warnings) ctx.io.err(`warning: ${w.format()}`);
       const { accounts, scopes, policies, ecr } = result.config;
       ctx.io.out(

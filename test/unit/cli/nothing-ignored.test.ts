@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,16 +69,26 @@ describe('nothing under the config directory is ignored silently', () => {
     expect(stderr).toContain('[SCP_TESTS_INVALID]');
   });
 
-  it('a case naming an account accounts.yml no longer lists is a warning naming the file', async () => {
+  it('a case or an ECR grant naming what accounts.yml no longer lists is a warning naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orgbridge-retire-'));
     cpSync('examples', dir, { recursive: true });
     writeFileSync(
       join(dir, 'policies', 'scp-tests.yml'),
       "- name: retired\n  account: gone-account\n  action: 's3:GetObject'\n  expect: allow\n",
     );
+    // ...and a pull grant for a service whose last account left accounts.yml.
+    const ecr = readFileSync(join(dir, 'ecr.yml'), 'utf8');
+    writeFileSync(join(dir, 'ecr.yml'), `${ecr}- name: old-tool\n  pull:\n    - services: [old-tool]\n`);
+    const grantLine = ecr.split('\n').length + 2;
     const { code, stdout, stderr } = await run('-c', dir, 'validate');
     expect(code).toBe(0);
-    expect(stdout).toContain('1 warning');
+    expect(stdout).toContain('2 warnings');
     expect(stderr).toMatch(/^warning: policies\/scp-tests\.yml:1:\d+: no account 'gone-account'/m);
+    expect(stderr).toMatch(
+      new RegExp(
+        `^warning: ecr\\.yml:${grantLine}:\\d+: repository 'old-tool': no account runs service 'old-tool'`,
+        'm',
+      ),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BASE, errorsOf, expectOne, lineOf, resolveOk, withAccounts } from './support.js';
+import { BASE, errorsOf, expectOne, lineOf, resolveOk, warningsOf, withAccounts } from './support.js';
 
 const policy = (path: string, text: string) => ({ path, text });
 const SCP = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"x:Y","Resource":"*"}]}';
@@ -259,19 +259,32 @@ describe('rules', () => {
     expect(resolveOk(text).accounts.find((a) => a.key === 'foo')?.allowed_dns_domains).toHaveLength(2);
   });
 
-  it('ecr-pull-grants-match: unknown service and environment', () => {
-    const ecr = `- name: foo\n  pull:\n    - environment: nonprd\n      services: [mgmt]\n    - services: [mgnt]\n    - environment: nonprod\n      services: mgmt\n`;
+  it('ecr-pull-grants-match: an unknown environment is an error', () => {
+    const ecr = `- name: foo\n  pull:\n    - environment: nonprd\n      services: [mgmt]\n    - services: [mgnt]\n`;
     const errors = errorsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: ecr }]);
     expect(expectOne(errors, 'DSL_ECR_UNKNOWN_ENVIRONMENT', 'ecr.yml', 3).message).toContain(
       "did you mean 'nonprod'?",
     );
-    const services = errors.filter((e) => e.code === 'DSL_ECR_UNKNOWN_SERVICE');
-    expect(services.map((e) => [e.location?.file, e.location?.line])).toEqual([
-      ['ecr.yml', 5],
-      ['ecr.yml', 7],
+    // The unknown service is a warning: it does not add to the errors.
+    expect(errors.map((e) => e.code)).toEqual(['DSL_ECR_UNKNOWN_ENVIRONMENT']);
+  });
+
+  it('ecr-pull-grants-match: a service no account runs (any more) is a warning naming ecr.yml', () => {
+    const ecr = `- name: foo\n  pull:\n    - services: [mgnt]\n    - environment: nonprod\n      services: mgmt\n`;
+    const more = [{ path: 'ecr.yml', text: ecr }];
+    const warnings = warningsOf(withAccounts('  foo:\n    scope: dev\n'), more);
+    expect(warnings.map((e) => [e.code, e.location?.file, e.location?.line])).toEqual([
+      ['DSL_ECR_UNKNOWN_SERVICE', 'ecr.yml', 3],
+      ['DSL_ECR_UNKNOWN_SERVICE', 'ecr.yml', 5],
     ]);
-    expect(services[0]?.message).toContain("did you mean 'mgmt'?");
-    expect(services[1]?.message).toContain("has no account in environment 'nonprod'");
+    expect(warnings[0]?.message).toContain("did you mean 'mgmt'?");
+    expect(warnings[1]?.message).toContain("has no account in environment 'nonprod'");
+    expect(warnings[0]?.hint).toContain('being retired');
+    // With a known service, nothing to say.
+    const fine = `- name: foo\n  pull:\n    - environment: prod\n      services: mgmt\n`;
+    expect(warningsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: fine }])).toEqual(
+      [],
+    );
   });
 
   it('ecr-unique-repositories and ecr schema errors', () => {

@@ -51,6 +51,12 @@ export function errorsOf(accountsYml: string, more: readonly SourceFile[] = []):
   return result.errors;
 }
 
+export function warningsOf(accountsYml: string, more: readonly SourceFile[] = []): readonly OrgbridgeError[] {
+  const result = analyzeConfig(files(accountsYml, more));
+  if (!result.ok) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  return result.warnings;
+}
+
 /** 1-based line of the n-th line containing `needle`. */
 export function lineOf(text: string, needle: string, occurrence = 1): number {
   let seen = 0;
