@@ -193,6 +193,7 @@ export const ERROR_CODES = {
   PLAN_SECTION_FAILED: { page: 'plan.md' },
   PLAN_SPECIAL_ACCOUNT_ELSEWHERE: { page: 'plan.md' },
   PLAN_MANAGEMENT_TAGS_NOT_MANAGED: { page: 'plan.md' },
+  PLAN_RETIRE_COOLING_OFF: { page: 'plan.md' },
   PLAN_STACK_NOT_PLANNED: { page: 'plan.md' },
   PLAN_TAG_KEY_WITH_SPACE: { page: 'plan.md' },
   PLAN_TOO_MANY_TAGS: { page: 'plan.md' },
@@ -248,6 +249,7 @@ export const ERROR_CODES = {
     summary: 'a RETIRE_ACCOUNT request named the management account, which is never retired',
   },
   RETIRE_PROTECTED_ACCOUNT: { page: 'events.md' },
+  RETIRE_COOLING_OFF: { page: 'events.md' },
   RUNTIME_ACCOUNT_UNKNOWN: {
     summary: "the Lambda runtime could not read its account id from the function's ARN",
   },

@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../config/model.js';
 import { AwsOperationError, isOrgbridgeError, OrgbridgeError } from '../errors.js';
 import { observeOrganization } from '../handlers/accounts/observe.js';
 import { mapWithConcurrency, organizationsPort } from '../handlers/accounts/ports.js';
+import { managementTagsToApply } from '../plan/accounts.js';
 import type { ObservedOrganization } from '../plan/observed.js';
 import { buildBundles, bundleKeys } from '../templates/bundles.js';
 import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
@@ -56,7 +57,7 @@ export async function renderForOrganization(
   config: ResolvedConfig,
   management: AwsClients,
   options: { local: boolean; observed?: ObservedOrganization },
-): Promise<Rendering & { rootId: string }> {
+): Promise<Rendering & { rootId: string; observed: ObservedOrganization }> {
   // esbuild runs in its own process: bundle while the organization is being read.
   const bundling = buildBundles();
   bundling.catch(() => undefined);
@@ -95,6 +96,7 @@ export async function renderForOrganization(
     templates: renderTemplates(inputs, { local: options.local }),
     local: options.local,
     rootId: observed.rootId,
+    observed,
   };
 }
 
@@ -207,6 +209,8 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const local = run.mode ? run.mode === 'local' : Boolean(run.management.context.endpoint);
   const rendering = await renderForOrganization(run.config, run.management, { local });
   const { inputs } = rendering;
+  const managementTags =
+    action === 'bootstrap' ? managementTagsToApply(run.config, rendering.observed) : undefined;
   // Nothing is uploaded or deployed that a guardrail refuses (docs/architecture.md, "Guardrails").
   if (action !== 'upload-lambdas')
     assertGuardrails(checkDeployment(rendering), `${action} refused the rendered templates`);
@@ -227,8 +231,10 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
     // (src/pipeline/stack-changes.ts).
     const { planArtifacts, artifactPlanLines } = await import('./stack-changes.js');
     const planned = await planArtifacts(action, run.management, rendering);
-    for (const line of artifactPlanLines(planned)) say(line);
-    return planned.pending ? 'pending' : 'done';
+    const lines = artifactPlanLines(planned);
+    if (managementTags) lines.splice(-1, 0, managementTagLine(managementTags, 'would tag'));
+    for (const line of lines) say(line);
+    return planned.pending || managementTags ? 'pending' : 'done';
   }
 
   const steps = deploySteps(rendering);
@@ -307,5 +313,17 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap' && steps.some((s) => s.template === 'stack-sets'))
     await ensureStackSetsTrustedAccess(run.management.cloudFormation(inputs.homeRegion), run.execute, say);
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
+  if (managementTags) {
+    await organizationsPort(run.management.organizations()).tagResource(
+      managementTags.accountId,
+      managementTags.set,
+    );
+    say(managementTagLine(managementTags, 'tagged'));
+  }
   return 'done';
+}
+
+function managementTagLine(change: { accountId: string; set: Record<string, string> }, verb: string): string {
+  const tags = Object.entries(change.set).map(([k, v]) => `${k}=${v}`);
+  return `${verb} the management account ${change.accountId}: ${tags.join(', ')} (the DSL's tags; no event changes that account)`;
 }

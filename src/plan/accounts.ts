@@ -1,6 +1,13 @@
 import { accountTagProblem, TAG_PROBLEM_CODES } from '../config/account-tags.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
-import { hashTags, isMarker, MARKERS, managedMarkers, parseManagedTagKeys } from './markers.js';
+import {
+  coolingOffUntil,
+  hashTags,
+  isMarker,
+  MARKERS,
+  managedMarkers,
+  parseManagedTagKeys,
+} from './markers.js';
 import {
   ACTION_ORDER,
   type AccountAction,
@@ -286,6 +293,27 @@ export function managedAccountIds(
 }
 
 /**
+ * The DSL's tags the management account lacks. The management handler refuses every change to
+ * the management account by event, so these are applied by the bootstrap, which runs with the
+ * management account's own credentials (src/pipeline/bootstrap.ts); tags are only added or
+ * changed there, never removed.
+ */
+export function managementTagsToApply(
+  config: Pick<ResolvedConfig, 'accounts'>,
+  observed: Pick<ObservedOrganization, 'accounts' | 'managementAccountId'>,
+): { accountId: string; set: Record<string, string> } | undefined {
+  const desired = config.accounts.find((a) => a.kind === 'management');
+  const account = observed.accounts.find((a) => a.id === observed.managementAccountId);
+  if (!desired || !account) return undefined;
+  const set = Object.fromEntries(
+    Object.entries(desired.tags)
+      .filter(([k, v]) => !isMarker(k) && account.tags[k] !== v)
+      .sort(([a], [b]) => compareText(a, b)),
+  );
+  return Object.keys(set).length ? { accountId: account.id, set } : undefined;
+}
+
+/**
  * Desired (resolved DSL) vs observed (LIST_ACCOUNTS) -> the ordered account plan. Pure and
  * deterministic: the same inputs give the same plan whatever the order of the observed accounts.
  */
@@ -386,6 +414,7 @@ export function planAccountChanges(input: AccountPlanInput): AccountPlan {
     authoritative,
     unmanagedAccount,
     today: now.toISOString().slice(0, 10),
+    now,
   });
   const { closable } = retirement;
   retires.push(...retirement.retires);
@@ -447,6 +476,7 @@ interface RetirementInput {
   readonly unmanagedAccount: (account: ObservedAccount) => boolean;
   /** YYYY-MM-DD, for `orgbridge:retired`. */
   readonly today: string;
+  readonly now: Date;
 }
 
 /**
@@ -461,8 +491,17 @@ function planRetirements(input: RetirementInput): {
   blocked: Notice[];
   unmanaged: string[];
 } {
-  const { observed, claimed, claimedByKey, desiredKeys, morgue, authoritative, unmanagedAccount, today } =
-    input;
+  const {
+    observed,
+    claimed,
+    claimedByKey,
+    desiredKeys,
+    morgue,
+    authoritative,
+    unmanagedAccount,
+    today,
+    now,
+  } = input;
   const retires: RetireAccountAction[] = [];
   const warnings: Notice[] = [];
   const blocked: Notice[] = [];
@@ -484,8 +523,17 @@ function planRetirements(input: RetirementInput): {
     const isProtected = account.tags[MARKERS.protect] !== undefined;
     if (inMorgue(account.ou, morgue)) {
       const retiredOn = account.tags[MARKERS.retired];
-      if (markedKey !== undefined && retiredOn !== undefined && !isProtected)
-        closable.push({ account, key: markedKey, retiredOn });
+      if (markedKey !== undefined && retiredOn !== undefined && !isProtected) {
+        const cooling = coolingOffUntil(account.tags[MARKERS.unprotected], now);
+        if (cooling) {
+          warnings.push({
+            code: 'PLAN_RETIRE_COOLING_OFF',
+            key: markedKey,
+            accountId: account.id,
+            message: `retired '${markedKey}' (${account.id}) lost its protection at ${account.tags[MARKERS.unprotected]}; it may be closed by a run from ${cooling.toISOString()}`,
+          });
+        } else closable.push({ account, key: markedKey, retiredOn });
+      }
       continue;
     }
     // An authoritative config lists every account: one it does not list leaves the organization's
@@ -514,6 +562,16 @@ function planRetirements(input: RetirementInput): {
         key,
         accountId: account.id,
         message: `'${key}' (${account.id}) left the DSL but is protected; to retire it, put it back with \`protect: false\`, sync, then remove it`,
+      });
+      continue;
+    }
+    const cooling = coolingOffUntil(account.tags[MARKERS.unprotected], now);
+    if (cooling) {
+      warnings.push({
+        code: 'PLAN_RETIRE_COOLING_OFF',
+        key,
+        accountId: account.id,
+        message: `'${key}' (${account.id}) left the DSL, but its protection was removed at ${account.tags[MARKERS.unprotected]}; it is retired by a run from ${cooling.toISOString()}`,
       });
       continue;
     }
@@ -654,13 +712,20 @@ function planDesiredAccount(ctx: DesiredAccountContext, d: ResolvedAccount): voi
       });
     }
     if (d.kind === 'management') {
-      const differs = Object.entries(d.tags).filter(([k, v]) => match.account.tags[k] !== v);
-      if (differs.length) {
+      const lacking = managementTagsToApply(
+        { accounts: [d] },
+        { accounts: [match.account], managementAccountId: match.account.id },
+      );
+      if (lacking) {
         warnings.push({
           code: 'PLAN_MANAGEMENT_TAGS_NOT_MANAGED',
           key: d.key,
           accountId: match.account.id,
-          message: `the management account ${match.account.id} lacks the DSL's ${differs.map(([k, v]) => `${k}=${v}`).join(', ')}; orgbridge never changes the management account: tag it by hand (Organizations TagResource from the management account)`,
+          message: `the management account ${match.account.id} lacks the DSL's ${Object.entries(lacking.set)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(
+              ', ',
+            )}; no event changes the management account: \`orgbridge run --action bootstrap --execute\` (management credentials) tags it`,
         });
       }
       state.unchanged++;

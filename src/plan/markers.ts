@@ -24,7 +24,33 @@ export const MARKERS = {
   retired: 'orgbridge:retired',
   /** Timestamp (ISO 8601) orgbridge asked AWS to close the account: counts against the quota. */
   closed: 'orgbridge:closed',
+  /**
+   * Timestamp (ISO 8601) the management handler removed `orgbridge:protect`: the account may be
+   * retired or closed only PROTECT_COOLING_OFF_MS later, so an unprotect and a retire never take
+   * effect in one run, whoever sends them.
+   */
+  unprotected: 'orgbridge:unprotected',
 } as const;
+
+/**
+ * How long after its protection was removed an account stays unretirable. A run of the pipeline
+ * takes minutes; an hour means the retirement happens on a later run, after the unprotect was
+ * seen (in the plan, the audit store and its notifications).
+ */
+export const PROTECT_COOLING_OFF_MS = 60 * 60 * 1000;
+
+/**
+ * When an account unprotected at `unprotectedAt` may be retired, or undefined when it may be now
+ * (never unprotected by orgbridge, or long enough ago). An unreadable value counts as now.
+ */
+export function coolingOffUntil(unprotectedAt: string | undefined, now: Date): Date | undefined {
+  if (unprotectedAt === undefined) return undefined;
+  const since = Date.parse(unprotectedAt);
+  const until = Number.isFinite(since)
+    ? since + PROTECT_COOLING_OFF_MS
+    : now.getTime() + PROTECT_COOLING_OFF_MS;
+  return until > now.getTime() ? new Date(until) : undefined;
+}
 
 export function formatManagedTagKeys(keys: Iterable<string>): string {
   return [...keys].sort(compareText).join(' ');

@@ -64,6 +64,9 @@ export function simulatePlan(
         const a = account(action.accountId);
         Object.assign(a.tags, action.set);
         for (const k of action.remove) delete a.tags[k];
+        // As the handler does: unprotecting starts the cooling-off, protecting ends it.
+        if (action.remove.includes(MARKERS.protect)) a.tags[MARKERS.unprotected] = plan.now;
+        if (action.set[MARKERS.protect] !== undefined) delete a.tags[MARKERS.unprotected];
         break;
       }
       case 'retire-account': {

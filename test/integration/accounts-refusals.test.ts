@@ -19,6 +19,8 @@ describe('management handler: what cicd may never ask', () => {
   let port: OrganizationsPort;
   let ids: { management: string; cicd: string; audit: string; api: string; stray: string };
   let ous: { internal: string; morgue: string };
+  // The handlers' clock: tests move it forward.
+  let now = Date.now();
   const emailOf = async (id: string) => (await port.describeAccount(id)).email;
 
   const ctx = (dryrun = false): HandlerContext => ({
@@ -97,7 +99,7 @@ describe('management handler: what cicd may never ask', () => {
       rootOu: 'Internal',
       morgueOu: 'Morgue',
       port: () => port,
-      clock: { now: () => new Date(), sleep: async () => {} },
+      clock: { now: () => new Date(now), sleep: async () => {} },
       specialAccounts: { cicd: ids.cicd, audit: ids.audit },
     });
   });
@@ -167,6 +169,37 @@ describe('management handler: what cicd may never ask', () => {
       code: 'SPECIAL_ACCOUNT_NOT_ALLOWED',
     });
     expect(await port.parentOf(ids.cicd)).not.toBe(ous.morgue);
+  });
+
+  it('holds a retirement for an hour after an event removed protect, whoever sends them', async () => {
+    const tagsOf = async (id: string) =>
+      new Map((await allPages((t) => port.listTags(id, t))).map((t) => [t.key, t.value]));
+    await tag(ids.stray, { [MARKERS.key]: 'stray', [MARKERS.protect]: 'true' });
+    // One run (or one forger) unprotects and retires at once: the retirement is refused, in a dry
+    // run as in a real one, and the account stays where it is.
+    await tag(ids.stray, {}, [MARKERS.protect]);
+    expect((await tagsOf(ids.stray)).get(MARKERS.unprotected)).toBe(new Date(now).toISOString());
+    await expect(retire(ids.stray, false, true)).rejects.toMatchObject({ code: 'RETIRE_COOLING_OFF' });
+    await expect(retire(ids.stray, false, false)).rejects.toMatchObject({ code: 'RETIRE_COOLING_OFF' });
+    expect(await port.parentOf(ids.stray)).not.toBe(ous.morgue);
+    // The record is the handler's: no event removes it or writes it.
+    await expect(tag(ids.stray, {}, [MARKERS.unprotected])).rejects.toMatchObject({
+      code: 'MARKER_NOT_ALLOWED',
+    });
+    await expect(tag(ids.stray, { [MARKERS.unprotected]: '2000-01-01T00:00:00.000Z' })).rejects.toMatchObject(
+      {
+        code: 'MARKER_NOT_ALLOWED',
+      },
+    );
+    // Protected again, the record goes; unprotected again, the hour starts over.
+    await tag(ids.stray, { [MARKERS.protect]: 'true' });
+    expect((await tagsOf(ids.stray)).has(MARKERS.unprotected)).toBe(false);
+    await tag(ids.stray, {}, [MARKERS.protect]);
+    now += 59 * 60_000;
+    await expect(retire(ids.stray, false, false)).rejects.toMatchObject({ code: 'RETIRE_COOLING_OFF' });
+    now += 2 * 60_000;
+    await expect(retire(ids.stray, false, false)).resolves.toMatchObject({ account_id: ids.stray });
+    expect(await port.parentOf(ids.stray)).toBe(ous.morgue);
   });
 
   it('answers a dry run with the refusal the real run would give (protect, age)', async () => {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateAccountCommand } from '@aws-sdk/client-organizations';
+import { CreateAccountCommand, ListTagsForResourceCommand } from '@aws-sdk/client-organizations';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -34,7 +34,13 @@ async function organization(): Promise<{ config: ResolvedConfig; ids: Record<str
   const { management } = moto();
   const { managementId } = await createOrganization(management);
   const base = syntheticConfig(2, { withIds: false });
-  const config: ResolvedConfig = { ...base, accounts: base.accounts.map(({ id: _id, ...a }) => a) };
+  // The management account's DSL tags: no event may change that account, the bootstrap tags it.
+  const config: ResolvedConfig = {
+    ...base,
+    accounts: base.accounts.map(({ id: _id, ...a }) =>
+      a.kind === 'management' ? { ...a, tags: { team: 'platform', 'cost-centre': 'it' } } : a,
+    ),
+  };
   const ids: Record<string, string> = { management: managementId };
   for (const account of config.accounts.filter((a) => a.key !== 'management')) {
     const out = await management
@@ -71,6 +77,9 @@ describe('bootstrap on the emulator', () => {
     );
     expect(text).toMatch(/^ {4}\+ \w+ \(AWS::SQS::Queue\)$/m);
     expect(text).toContain('would upload s3://orgbridge-artifacts-');
+    expect(text).toContain(
+      `would tag the management account ${org.ids.management}: cost-centre=it, team=platform (the DSL's tags; no event changes that account)`,
+    );
     const cicd = moto().management.forAccount(org.ids.cicd as string);
     await expect(
       cicd.cloudFormation(REGION).send(new DescribeStacksCommand({ StackName: 'orgbridge-artifacts' })),
@@ -119,6 +128,18 @@ describe('bootstrap on the emulator', () => {
     const { management } = moto();
     const { outcome, io } = await bootstrap(true);
     expect(outcome, io.stderr.join('\n')).toBe('done');
+    expect(io.stdout).toContain(
+      `tagged the management account ${org.ids.management}: cost-centre=it, team=platform (the DSL's tags; no event changes that account)`,
+    );
+    const managementTags = await management
+      .organizations()
+      .send(new ListTagsForResourceCommand({ ResourceId: org.ids.management }));
+    expect(managementTags.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'team', Value: 'platform' },
+        { Key: 'cost-centre', Value: 'it' },
+      ]),
+    );
     const member = org.ids['member-00001'] as string;
     const cicdId = org.ids.cicd as string;
     const inMember = management.forAccount(member);

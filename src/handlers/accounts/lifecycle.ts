@@ -1,5 +1,5 @@
 import { OrgbridgeError } from '../../errors.js';
-import { MARKERS } from '../../plan/markers.js';
+import { coolingOffUntil, MARKERS } from '../../plan/markers.js';
 import { allPages, awsErrorName, type CreationStatus, type OrganizationsPort } from './ports.js';
 
 /** Injected so tests do not wait and handlers never read the clock behind a test's back. */
@@ -270,9 +270,23 @@ export interface TagAccountRequest {
 }
 
 /** TAG_ACCOUNT: set then remove; both idempotent. */
-export async function tagAccount(port: OrganizationsPort, request: TagAccountRequest): Promise<void> {
-  if (Object.keys(request.set).length) await port.tagResource(request.accountId, request.set);
-  if (request.remove.length) await port.untagResource(request.accountId, request.remove);
+/**
+ * TAG_ACCOUNT. Removing `orgbridge:protect` also records when (`orgbridge:unprotected`), which
+ * starts the cooling-off before the account may be retired (checkRetirement); protecting it
+ * again ends it. The record is written first: a failure between the two calls leaves the account
+ * protected, never unprotected without a record.
+ */
+export async function tagAccount(
+  port: OrganizationsPort,
+  request: TagAccountRequest,
+  clock: Clock = systemClock,
+): Promise<void> {
+  const set = { ...request.set };
+  const remove = [...request.remove];
+  if (remove.includes(MARKERS.protect)) set[MARKERS.unprotected] = clock.now().toISOString();
+  if (set[MARKERS.protect] !== undefined) remove.push(MARKERS.unprotected);
+  if (Object.keys(set).length) await port.tagResource(request.accountId, set);
+  if (remove.length) await port.untagResource(request.accountId, remove);
 }
 
 export interface RetireAccountRequest {
@@ -292,7 +306,8 @@ const MIN_CLOSE_AGE_MS = 7 * 86_400_000;
 /**
  * What RETIRE_ACCOUNT refuses before it changes anything, and what a dry run checks too, so a
  * dry run never says "would close" what the real run refuses: the management account, an
- * account carrying `orgbridge:protect`, and (when closing) one that joined less than 7 days ago.
+ * account carrying `orgbridge:protect` or unprotected less than PROTECT_COOLING_OFF_MS ago, and
+ * (when closing) one that joined less than 7 days ago.
  */
 export async function checkRetirement(
   port: OrganizationsPort,
@@ -317,6 +332,14 @@ export async function checkRetirement(
       {
         hint: 'set `protect: false` for the account in the DSL and sync before removing it',
       },
+    );
+  }
+  const cooling = coolingOffUntil(tags.get(MARKERS.unprotected), clock.now());
+  if (cooling) {
+    throw new OrgbridgeError(
+      'RETIRE_COOLING_OFF',
+      `refusing to retire ${accountId}: its protection was removed at ${tags.get(MARKERS.unprotected)}; it may be retired from ${cooling.toISOString()}`,
+      { hint: 'a later run retires it; the wait keeps an unprotect and a retire out of one run' },
     );
   }
   const account = await port.describeAccount(accountId);

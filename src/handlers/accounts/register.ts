@@ -52,6 +52,7 @@ const PERMANENT_CODES = new Set([
   'SPECIAL_ACCOUNT_NOT_ALLOWED',
   'RETIRE_MANAGEMENT_ACCOUNT',
   'RETIRE_PROTECTED_ACCOUNT',
+  'RETIRE_COOLING_OFF',
   'CLOSE_ACCOUNT_TOO_YOUNG',
   'CLOSE_ACCOUNT_QUOTA',
 ]);
@@ -189,11 +190,11 @@ export function accountHandlers(settings: AccountHandlerSettings): AccountHandle
           doing,
         );
         if (ctx.dryrun) dryRun(`tag ${detail.account_id}`);
-        await tagAccount(portOf(ctx), {
-          accountId: detail.account_id,
-          set: detail.set,
-          remove: detail.remove,
-        });
+        await tagAccount(
+          portOf(ctx),
+          { accountId: detail.account_id, set: detail.set, remove: detail.remove },
+          clock,
+        );
         return { account_id: detail.account_id };
       },
     },

@@ -37,7 +37,7 @@ export function assertNotSpecial(rules: TrustRules, accountId: string, doing: st
 }
 
 /** Markers no event may set: the handler writes them itself. */
-const HANDLER_WRITTEN = new Set<string>([MARKERS.closed, MARKERS.retired]);
+const HANDLER_WRITTEN = new Set<string>([MARKERS.closed, MARKERS.retired, MARKERS.unprotected]);
 
 /** CREATE_ACCOUNT: its tags may carry the plan's markers, never the ones the handler writes. */
 export function assertCreateTags(tags: Readonly<Record<string, string>>, doing: string): void {
@@ -66,6 +66,9 @@ export async function assertTagChange(
   const removedMarkers = request.remove.filter(isMarker);
   for (const k of setMarkers) if (HANDLER_WRITTEN.has(k)) refuse(`${k} is written by the handler itself`);
   if (request.remove.includes(MARKERS.closed)) refuse(`${MARKERS.closed} is never removed`);
+  if (request.remove.includes(MARKERS.unprotected)) {
+    refuse(`${MARKERS.unprotected} is removed by the handler only, when the account is protected again`);
+  }
   const special = rules.special.get(request.accountId);
   if (special && removedMarkers.length > 0) {
     refuse(`${request.accountId} is the ${special} account, whose markers no event removes`);

@@ -254,6 +254,38 @@ describe('planAccountChanges: retirement, protection and the morgue', () => {
     ]);
   });
 
+  it('retires an unprotected account only an hour after the unprotect, on a later run', () => {
+    const state = synced(config([desired('foo', { protect: true }), desired('bar')]));
+    const unprotected = simulatePlan(
+      state,
+      plan(config([desired('foo'), desired('bar')]), state),
+      idGenerators(),
+    );
+    const foo = unprotected.accounts.find((a) => a.tags[MARKERS.key] === 'foo');
+    expect(foo?.tags[MARKERS.unprotected]).toBe(NOW.toISOString());
+    // The same run (or one minutes later) does not retire it; it says when a run will.
+    const soon = plan(config([desired('bar')]), unprotected, new Date(NOW.getTime() + 10 * 60_000));
+    expect(soon.actions).toEqual([]);
+    expect(soon.warnings).toEqual([
+      expect.objectContaining({
+        code: 'PLAN_RETIRE_COOLING_OFF',
+        key: 'foo',
+        message: expect.stringContaining('2026-06-01T13:00:00.000Z'),
+      }),
+    ]);
+    const later = plan(config([desired('bar')]), unprotected, new Date(NOW.getTime() + 61 * 60_000));
+    expect(kinds(later)).toEqual(['retire-account']);
+    // Protected again, the record is gone: nothing left to wait for.
+    const again = simulatePlan(
+      unprotected,
+      plan(config([desired('foo', { protect: true }), desired('bar')]), unprotected),
+      idGenerators(),
+    );
+    expect(
+      again.accounts.find((a) => a.tags[MARKERS.key] === 'foo')?.tags[MARKERS.unprotected],
+    ).toBeUndefined();
+  });
+
   it('never re-creates an account that sits in the morgue; restores it only with an explicit id', () => {
     const state = synced(config([desired('foo'), desired('bar')]));
     const retired = simulatePlan(state, plan(config([desired('bar')]), state), idGenerators());
