@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { AwsClients } from '../aws/clients.js';
@@ -119,7 +119,9 @@ const SCP_TESTS = `# orgbridge scp test: each case is evaluated offline against 
  * in the cicd account through GitHub's OIDC provider
  * (https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services).
  */
-const WORKFLOW = `# orgbridge: validate and plan every pull request, apply on main (docs/ci.md in orgbridge).
+const WORKFLOW = (
+  version: string,
+) => `# orgbridge: validate and plan every pull request, apply on main (docs/ci.md in orgbridge).
 name: orgbridge
 on:
   pull_request:
@@ -133,6 +135,10 @@ permissions:
 
 env:
   AWS_REGION: us-east-1
+  # The orgbridge this repository was written for, pinned: a release, or the tarball of \`npm pack\`
+  # in a checkout of orgbridge (committed here or served internally) while no release is on your
+  # registry. Never \`npx orgbridge\`: npx runs whatever package of that name the registry holds.
+  ORGBRIDGE_PACKAGE: orgbridge@${version}
   # The roles docs/ci.md describes, in the cicd account.
   PLAN_ROLE_ARN: arn:aws:iam::CICD_ACCOUNT_ID:role/orgbridge-ci-plan
   APPLY_ROLE_ARN: arn:aws:iam::CICD_ACCOUNT_ID:role/orgbridge-ci-apply
@@ -146,7 +152,7 @@ jobs:
       - uses: actions/setup-node@v4
         with:
           node-version: 22
-      - run: npm install --global orgbridge
+      - run: npm install --global "$ORGBRIDGE_PACKAGE"
       - run: orgbridge validate
       - uses: aws-actions/configure-aws-credentials@v4
         with:
@@ -176,7 +182,7 @@ jobs:
       - uses: actions/setup-node@v4
         with:
           node-version: 22
-      - run: npm install --global orgbridge
+      - run: npm install --global "$ORGBRIDGE_PACKAGE"
       - run: orgbridge validate
       - uses: aws-actions/configure-aws-credentials@v4
         with:
@@ -210,14 +216,23 @@ orgbridge run --action bootstrap --execute
 \`\`\`
 `;
 
+/** orgbridge's own version: package.json sits two levels above src/pipeline and dist/pipeline. */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 /** Path (relative to the repository) -> content. Pure: the same inputs give the same files. */
-export function scaffoldFiles(management: ManagementAccount | undefined): Record<string, string> {
+export function scaffoldFiles(
+  management: ManagementAccount | undefined,
+  version: string = packageVersion(),
+): Record<string, string> {
   return {
     'accounts.yml': ACCOUNTS_YML(management),
     'accounts.schema.json': `${JSON.stringify(accountsJsonSchema(), null, 2)}\n`,
     'policies/scp/Internal/deny-leave-organization.json': STARTER_SCP,
     'policies/scp-tests.yml': SCP_TESTS,
-    '.github/workflows/orgbridge.yml': WORKFLOW,
+    '.github/workflows/orgbridge.yml': WORKFLOW(version),
     'README.md': README,
   };
 }

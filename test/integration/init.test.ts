@@ -70,6 +70,11 @@ describe('orgbridge init', () => {
     for (const action of ['sync-accounts', 'pipeline', 'sync-policies', 'sync-ecr'])
       expect(runs('apply')).toContain(`orgbridge run --action ${action} --execute`);
     expect(runs('plan')).not.toContain('npx orgbridge');
+    // The CLI is installed pinned to the version that wrote the scaffold.
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(workflow.env.ORGBRIDGE_PACKAGE).toBe(`orgbridge@${version}`);
+    for (const job of ['plan', 'apply'])
+      expect(runs(job)).toContain('npm install --global "$ORGBRIDGE_PACKAGE"');
   });
 
   it('refuses a non-empty directory without --force', async () => {
