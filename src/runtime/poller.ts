@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { SQSRecord } from 'aws-lambda';
 import { type AwsClients, sdkClientOf } from '../aws/clients.js';
 import { type MessagingLog, silentLog } from '../bus/log.js';
@@ -133,7 +132,6 @@ async function drainAuditQueue(options: {
   readonly bucket: string;
   readonly waitSeconds: number;
   readonly retryDelaySeconds: number;
-  readonly signal: AbortSignal;
   readonly stopping: () => boolean;
   readonly log: MessagingLog;
 }): Promise<void> {
@@ -149,7 +147,6 @@ async function drainAuditQueue(options: {
       const messages = await port.receive({
         max: 10,
         waitSeconds: options.waitSeconds,
-        signal: options.signal,
       });
       if (messages.length === 0) continue;
       const records = messages.map((m) => toSqsRecord(m, spec.arn, clients.context.region));
@@ -178,9 +175,6 @@ async function drainAuditQueue(options: {
 export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
   const { topology } = options;
   const log = options.log ?? silentLog;
-  const abort = new AbortController();
-  // One listener per account's long poll in flight (queue.ts links each call to this signal).
-  setMaxListeners(0, abort.signal);
   const limit = semaphore(options.concurrency ?? 4);
   let stopping = false;
   const selected = options.accounts ? new Set(options.accounts) : undefined;
@@ -202,7 +196,6 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
         const messages = await port.receive({
           max: 10,
           waitSeconds: options.waitSeconds ?? 2,
-          signal: abort.signal,
         });
         if (messages.length === 0) continue;
         const current = port;
@@ -290,16 +283,22 @@ export function startLocalPollers(options: LocalPollerOptions): LocalPollers {
         bucket,
         waitSeconds: options.waitSeconds ?? 2,
         retryDelaySeconds: options.retryDelaySeconds ?? 1,
-        signal: abort.signal,
         stopping: () => stopping,
         log,
       }),
     );
   }
   return {
+    /**
+     * Lets each loop finish its long poll and the batch it received, then returns. A long poll
+     * is never aborted: SQS may already have handed its messages to the aborted call, and they
+     * would then stay invisible, to every later poller, for the queue's visibility timeout
+     * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+     * Stopping waits at most one poll (`waitSeconds`) plus the batch in hand; when the emulator is
+     * stopped first (Ctrl-C), the poll fails at once.
+     */
     async stop() {
       stopping = true;
-      abort.abort();
       await Promise.allSettled(loops);
     },
   };
