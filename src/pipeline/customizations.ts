@@ -47,6 +47,9 @@ export interface CustomizationRunInput {
   readonly concurrency?: number;
 }
 
+/** What the reads of a run need: no output, no --execute. */
+type CustomizationReadInput = Omit<CustomizationRunInput, 'output' | 'execute'>;
+
 export interface CustomizationRunResult {
   readonly outcome: Outcome;
   readonly decisions: readonly CustomizationDecision[];
@@ -73,7 +76,7 @@ function regionsToList(account: ResolvedAccount, customizations: readonly Custom
 }
 
 async function observeStacks(
-  input: CustomizationRunInput,
+  input: CustomizationReadInput,
   accounts: readonly ResolvedAccount[],
   customizations: readonly Customization[],
 ): Promise<ObservedCustomizationStack[]> {
@@ -121,7 +124,7 @@ function request(
 
 /** Dry run: the resources each create adds (from the template) and each update changes (change set). */
 async function withResources(
-  input: CustomizationRunInput,
+  input: CustomizationReadInput,
   decisions: readonly CustomizationDecision[],
   byName: ReadonlyMap<string, Customization>,
   urls: ReadonlyMap<string, string>,
@@ -146,7 +149,7 @@ async function withResources(
 }
 
 async function uploadTemplates(
-  input: CustomizationRunInput,
+  input: CustomizationReadInput,
   decisions: readonly CustomizationDecision[],
   byName: ReadonlyMap<string, Customization>,
 ): Promise<Map<string, string>> {
@@ -227,7 +230,14 @@ async function apply(
   return failures;
 }
 
-export async function runCustomizations(input: CustomizationRunInput): Promise<CustomizationRunResult> {
+/**
+ * What a run would do, read-only but for the content-addressed template uploads its change sets
+ * need: each stack's decision, with the resource changes of an update. `orgbridge plan` shows it
+ * as its `customizations` section; `run --action customizations` applies it.
+ */
+export async function planCustomizationRun(
+  input: CustomizationReadInput & { readonly withChanges: boolean },
+): Promise<{ decisions: CustomizationDecision[]; urls: Map<string, string> }> {
   const customizations = input.config.customizations ?? [];
   const byName = new Map(customizations.map((c) => [c.name, c]));
   // Only accounts that exist can hold stacks; the others get theirs once created.
@@ -235,7 +245,13 @@ export async function runCustomizations(input: CustomizationRunInput): Promise<C
   const observed = await observeStacks(input, accounts, customizations);
   const planned = planCustomizations({ customizations, accounts, observed });
   const urls = await uploadTemplates(input, planned, byName);
-  const decisions = input.execute ? planned : await withResources(input, planned, byName, urls);
+  const decisions = input.withChanges ? await withResources(input, planned, byName, urls) : planned;
+  return { decisions, urls };
+}
+
+export async function runCustomizations(input: CustomizationRunInput): Promise<CustomizationRunResult> {
+  const customizations = input.config.customizations ?? [];
+  const { decisions, urls } = await planCustomizationRun({ ...input, withChanges: !input.execute });
   const section = customizationsSection(decisions);
   input.output.out(
     renderOrganizationPlanText(organizationPlan([section], new Date(0))).split('\nPlan:')[0] ?? '',

@@ -25,10 +25,9 @@ import { syncScpsByEvent } from './sync-scps.js';
  * uses (docs/plan.md, "Gateways"); each section is then planned from it and from its own reads.
  * A section that cannot be planned is reported as failed (exit 1) without hiding the others.
  *
- * To add a kind (e.g. customization stacks), write its section builder in src/plan and add one
- * entry to SECTION_PLANNERS.
+ * To add a kind, write its section builder in src/plan and add one entry to SECTION_PLANNERS.
  */
-export const PLAN_SECTION_KINDS = ['accounts', 'policies', 'ecr', 'stacks'] as const;
+export const PLAN_SECTION_KINDS = ['accounts', 'policies', 'ecr', 'stacks', 'customizations'] as const;
 export type PlanSectionKind = (typeof PLAN_SECTION_KINDS)[number];
 
 export interface PlanContext {
@@ -201,6 +200,33 @@ async function planStacks(context: PlanContext): Promise<PlanSection> {
   });
 }
 
+/**
+ * The user's stacks (stacks/<name>/, docs/customizations.md), planned as `run --action
+ * customizations` plans them: each account's `custom-*` stacks listed, each update with its change
+ * set's resource changes. Through either gateway: DEPLOY_CUSTOMIZATION over EventBridge reads
+ * them from the cicd account too.
+ */
+async function planCustomizationsSection(context: PlanContext): Promise<PlanSection> {
+  const { config } = context;
+  if (!config.customizations?.length) {
+    return section({ kind: 'customizations', title: 'Customizations', summary: 'none in stacks/' });
+  }
+  const [{ customizationGatewayOver }, { planCustomizationRun }, { customizationsSection }] =
+    await Promise.all([
+      import('./gateways/customization-gateway.js'),
+      import('./customizations.js'),
+      import('../plan/customizations.js'),
+    ]);
+  const gateway = customizationGatewayOver(context.connection, config, context.accountIds);
+  const { decisions } = await planCustomizationRun({
+    config,
+    accountIds: context.accountIds,
+    gateway,
+    withChanges: true,
+  });
+  return customizationsSection(decisions);
+}
+
 export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>> = {
   accounts: {
     title: 'Accounts and OUs',
@@ -210,6 +236,7 @@ export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>>
   policies: { title: 'Organization policies', plan: planPoliciesSection },
   ecr: { title: 'ECR repositories', plan: planEcr },
   stacks: { title: "orgbridge's stacks", plan: planStacks },
+  customizations: { title: 'Customizations', plan: planCustomizationsSection },
 };
 
 export interface PlanOrganizationOptions {

@@ -233,7 +233,7 @@ export function customizationsSection(decisions: readonly CustomizationDecision[
     .map((a) => `${count(a)} to ${a}`);
   return section({
     kind: 'customizations',
-    title: 'customizations',
+    title: 'Customizations',
     summary: `${parts.join(', ') || 'no changes'} (${count('unchanged')} unchanged)`,
     changes,
     drift: decisions.flatMap((d) => d.drift.map((detail) => ({ target: where(d), detail }))),

@@ -1,3 +1,8 @@
+import {
+  type Customization,
+  type CustomizationInstance,
+  customizationInstances,
+} from '../config/customizations.js';
 import type { Provenance, ResolvedAccount, ResolvedConfig } from '../config/model.js';
 import type { AccountPlan } from '../plan/model.js';
 import type { ObservedOrganization } from '../plan/observed.js';
@@ -88,7 +93,29 @@ function renderValue(value: unknown): string {
   return escapeHtml(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-function renderAccount(account: ResolvedAccount, directory: string): string {
+/** The account's customizations (stacks/<name>/): each stack, its regions and parameters. */
+function renderCustomizations(account: ResolvedAccount, customizations: readonly Customization[]): string {
+  const instances = customizationInstances(customizations, [account]);
+  if (!instances.length) return '';
+  const byStack = new Map<string, CustomizationInstance[]>();
+  for (const i of instances) byStack.set(i.customization, [...(byStack.get(i.customization) ?? []), i]);
+  const rows = [...byStack.entries()]
+    .map(([name, list]) => {
+      const first = list[0] as CustomizationInstance;
+      const parameters = Object.entries(first.parameters)
+        .map(([k, v]) => `<code>${escapeHtml(k)}=${escapeHtml(v)}</code>`)
+        .join(' ');
+      return `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(first.stack_name)}</td><td>${escapeHtml(list.map((i) => i.region).join(', '))}</td><td>${parameters}</td></tr>`;
+    })
+    .join('');
+  return `<table class="customizations"><tr><th>customization</th><th>stack</th><th>regions</th><th>parameters</th></tr>${rows}</table>`;
+}
+
+function renderAccount(
+  account: ResolvedAccount,
+  directory: string,
+  customizations: readonly Customization[] = [],
+): string {
   const rows = Object.keys(account.settings)
     .sort()
     .map(
@@ -100,7 +127,7 @@ function renderAccount(account: ResolvedAccount, directory: string): string {
     .map(([k, v]) => `<code>${escapeHtml(k)}=${escapeHtml(v)}</code>`)
     .join(' ');
   return `<details class="settings" id="acct-${escapeHtml(account.key)}"><summary><b>${escapeHtml(account.name)}</b> <small>${escapeHtml(account.key)} · scope ${escapeHtml(account.scope)} · ${escapeHtml(ou(account.organization_unit))}${account.protect ? ' · protected' : ''}</small></summary>
-<p>${escapeHtml(account.email)}</p><p>${tags}</p><table><tr><th>setting</th><th>value</th><th>from</th></tr>${rows}</table></details>`;
+<p>${escapeHtml(account.email)}</p><p>${tags}</p><table><tr><th>setting</th><th>value</th><th>from</th></tr>${rows}</table>${renderCustomizations(account, customizations)}</details>`;
 }
 
 /** `wanted` and, when AWS differs, what AWS has, marked. */
@@ -254,7 +281,7 @@ ${renderFilters(rows)}
 <p id="no-match" hidden>No account matches these filters.</p>
 <h2>Plan</h2><p>${planStatus(input)}</p>${renderPlan(plan)}
 <h2>Organization (as configured)</h2>${renderTree(buildOuTree(accounts), ids)}
-<h2>Settings of each account</h2>${accounts.map((a) => renderAccount(a, config.directory)).join('\n')}
+<h2>Settings of each account</h2>${accounts.map((a) => renderAccount(a, config.directory, config.customizations ?? [])).join('\n')}
 </main>
 <script>${REPORT_SCRIPT}</script>
 </body></html>

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { ResolvedConfig } from '../../src/config/model.js';
 import { runCustomizations } from '../../src/pipeline/customizations.js';
 import { directCustomizationGateway } from '../../src/pipeline/gateways/customization-gateway.js';
+import { planOrganization } from '../../src/pipeline/organization-plan.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -160,6 +161,37 @@ describe('run --action customizations on the emulator', () => {
     const again = await run(true);
     expect(again.outcome).toBe('done');
     expect([calls('CreateChangeSet'), calls('UpdateStack'), calls('CreateStack')]).toEqual(before);
+  });
+
+  it('orgbridge plan shows the same decisions in its customizations section', async () => {
+    const plan = async () => {
+      const p = await planOrganization({
+        config: await loadConfig(org.configDir),
+        connection: { kind: 'direct', clients: moto().management, close: async () => {} },
+        now: new Date(),
+        only: ['customizations'],
+      });
+      return p.sections[0];
+    };
+    const settled = await plan();
+    expect(settled).toMatchObject({
+      kind: 'customizations',
+      summary: 'no changes (5 unchanged)',
+      changes: [],
+    });
+    write(
+      'stacks/readonly-role/stack.yml',
+      ROLE_STACK.replace('tags: { team: payments }', 'accounts: [app, web]'),
+    );
+    try {
+      const pending = await plan();
+      expect(pending?.changes.map((c) => `${c.group} ${c.target}`)).toEqual([
+        'create stack web/us-east-1/custom-readonly-role',
+      ]);
+      expect(pending?.summary).toBe('1 to create (5 unchanged)');
+    } finally {
+      write('stacks/readonly-role/stack.yml', ROLE_STACK);
+    }
   });
 
   it("shows a template change as each stack's resource changes, and updates only those stacks", async () => {

@@ -116,7 +116,13 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
     const plan = await planJson();
     expect(plan.code).toBe(2);
     expect(plan.version).toBe(2);
-    expect(plan.sections.map((s) => s.kind)).toEqual(['accounts', 'policies', 'ecr', 'stacks']);
+    expect(plan.sections.map((s) => s.kind)).toEqual([
+      'accounts',
+      'policies',
+      'ecr',
+      'stacks',
+      'customizations',
+    ]);
     const accounts = AccountPlanSchema.parse(sectionOf(plan, 'accounts').plan);
     expect(accounts.summary.actions['create-account']).toBe(7); // 5 special (management exists) + 2
     const policies = sectionOf(plan, 'policies');
@@ -145,12 +151,13 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
       ['policies', 'in-sync', []],
       ['ecr', 'in-sync', []],
       ['stacks', 'in-sync', []],
+      ['customizations', 'in-sync', []],
     ]);
     expect(plan.code).toBe(0);
     const text = await cli('plan');
     expect(text.code).toBe(0);
     expect(text.out.split('\n').at(-1)).toBe(
-      'Plan: accounts no changes, policies no changes, ecr no changes, stacks no changes',
+      'Plan: accounts no changes, policies no changes, ecr no changes, stacks no changes, customizations no changes',
     );
     expect(text.err).not.toContain('To apply');
     const md = await cli('plan', '--markdown');

@@ -5,7 +5,7 @@ import type { PlanSectionKind } from '../../pipeline/organization-plan.js';
 import type { CliContext } from '../main.js';
 
 /** Section kinds `--only` accepts; the same list as PLAN_SECTION_KINDS (checked by a test). */
-export const PLAN_ONLY_CHOICES = ['accounts', 'policies', 'ecr', 'stacks'] as const;
+export const PLAN_ONLY_CHOICES = ['accounts', 'policies', 'ecr', 'stacks', 'customizations'] as const;
 
 function parseOnly(value: string): string[] {
   const kinds = value

@@ -1,5 +1,4 @@
 import { loadConfig } from '../../config/index.js';
-import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import type { PipelineAction } from '../actions.js';
 
 /**
@@ -11,11 +10,10 @@ import type { PipelineAction } from '../actions.js';
 export const customizationsAction: PipelineAction = {
   async run(context) {
     const config = await loadConfig(context.configDir);
-    const [{ accountsGatewayOver, managementConnectionFromEnvironment }, inputs, model, gateways, run] =
+    const [{ accountsGatewayOver, managementConnectionFromEnvironment }, inputs, gateways, run] =
       await Promise.all([
         import('../gateways/accounts-gateway.js'),
         import('../../templates/inputs.js'),
-        import('../../config/model.js'),
         import('../gateways/customization-gateway.js'),
         import('../customizations.js'),
       ]);
@@ -27,18 +25,7 @@ export const customizationsAction: PipelineAction = {
     try {
       const observed = await accountsGatewayOver(connection).list();
       const ids = inputs.resolveAccountIds(config, observed);
-      const keys = requireSpecialAccounts(config, 'the customizations');
-      const special = Object.fromEntries(
-        model.SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[keys[k]] ?? '']),
-      ) as Record<(typeof model.SPECIAL_ACCOUNT_KINDS)[number], string>;
-      const gateway =
-        connection.kind === 'direct'
-          ? gateways.directCustomizationGateway({ management: connection.clients, specialIds: special })
-          : gateways.eventBridgeCustomizationGateway({
-              client: connection.client,
-              cicd: connection.clients,
-              cicdAccountId: special.cicd,
-            });
+      const gateway = gateways.customizationGatewayOver(connection, config, ids);
       context.output.err(`customizations: ${connection.kind} gateway`);
       const result = await run.runCustomizations({
         config,

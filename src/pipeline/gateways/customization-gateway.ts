@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../aws/clients.js';
 import { type RequestClient, RequestFailedError } from '../../bus/requests.js';
-import type { SpecialAccountKind } from '../../config/model.js';
+import { type ResolvedConfig, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../../config/model.js';
+import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import { handleCustomization } from '../../handlers/customizations/deploy-customization.js';
 import { customizationCloudFormationPort } from '../../handlers/customizations/ports.js';
@@ -16,6 +17,7 @@ import {
 } from '../../protocol/names.js';
 import { HANDLER_WAIT_SECONDS } from '../../protocol/topology.js';
 import type { CustomizationGateway } from '../customizations.js';
+import type { ManagementConnection } from './accounts-gateway.js';
 
 /**
  * The two ways `run --action customizations` reaches the accounts, as for provisioning
@@ -96,4 +98,26 @@ export function eventBridgeCustomizationGateway(
       }
     },
   };
+}
+
+/**
+ * The gateway of a management connection (docs/plan.md, "Gateways"): direct with the management
+ * account's credentials, over EventBridge with the cicd account's.
+ */
+export function customizationGatewayOver(
+  connection: ManagementConnection,
+  config: ResolvedConfig,
+  accountIds: Readonly<Record<string, string>>,
+): CustomizationGateway {
+  const keys = requireSpecialAccounts(config, 'the customizations');
+  const special = Object.fromEntries(
+    SPECIAL_ACCOUNT_KINDS.map((k) => [k, accountIds[keys[k]] ?? '']),
+  ) as Record<SpecialAccountKind, string>;
+  return connection.kind === 'direct'
+    ? directCustomizationGateway({ management: connection.clients, specialIds: special })
+    : eventBridgeCustomizationGateway({
+        client: connection.client,
+        cicd: connection.clients,
+        cicdAccountId: special.cicd,
+      });
 }

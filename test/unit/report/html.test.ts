@@ -3,6 +3,7 @@ import type { ResolvedAccount } from '../../../src/config/model.js';
 import { buildOuTree, escapeHtml, renderHtmlReport } from '../../../src/report/html.js';
 import { reportRows } from '../../../src/report/model.js';
 import { reportScenario } from '../../support/report-scenario.js';
+import { resolveOk, withAccounts } from '../config/support.js';
 import { desired, NOW } from '../plan/fixtures.js';
 
 describe('report rows: what AWS holds next to what the config wants', () => {
@@ -95,6 +96,27 @@ describe('HTML report', () => {
     expect(html).toContain('<td>true</td><td><small>orgbridge default</small></td>');
     expect(html).toContain('AWS was not read: the configuration alone');
     expect(html).toContain('No plan was computed for this report.');
+  });
+
+  it("lists each account's customizations: stack, regions, interpolated parameters", () => {
+    const withStacks = resolveOk(withAccounts('  foo:\n    scope: dev\n    service: payments\n'), [
+      {
+        path: 'stacks/ssm/stack.yml',
+        text: "targets: { accounts: [foo] }\nparameters: { Service: '{service}' }\n",
+      },
+      {
+        path: 'stacks/ssm/template.yml',
+        text: 'Parameters:\n  Service: { Type: String }\nResources:\n  P: { Type: AWS::SSM::Parameter, Properties: { Type: String, Value: !Ref Service } }\n',
+      },
+    ]);
+    const html = renderHtmlReport({ config: withStacks, generatedAt: NOW });
+    const foo = html.slice(html.indexOf('id="acct-foo"'));
+    const section = foo.slice(0, foo.indexOf('</details>'));
+    expect(section).toContain('<th>ssm</th><td>custom-ssm</td><td>ap-southeast-2</td>');
+    expect(section).toContain('<code>Service=payments</code>');
+    // Accounts the customization does not select show none.
+    const mgmt = html.slice(html.indexOf('id="acct-mgmt"'));
+    expect(mgmt.slice(0, mgmt.indexOf('</details>'))).not.toContain('customization');
   });
 
   it('keeps file positions relative to the config directory', () => {
