@@ -20,6 +20,7 @@ const SUITES: readonly Suite[] = [
   { title: 'Messaging', module: './messaging.js', fn: 'benchMessaging' },
   { title: 'Account sync', module: './sync.js', fn: 'benchSync' },
   { title: 'Provisioning', module: './provision.js', fn: 'benchProvision' },
+  { title: 'Customizations', module: './customizations.js', fn: 'benchCustomizations' },
   { title: 'Bundles', module: './bundles.js', fn: 'benchBundles' },
   { title: 'Import', module: './import.js', fn: 'benchImport' },
   { title: 'Real-AWS time (modelled)', module: './aws-time.js', fn: 'benchAwsTime' },

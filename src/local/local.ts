@@ -410,10 +410,14 @@ async function runPipelineActions(
     ['pipeline', cicdCredentials],
     ['sync-policies', {}],
     ['sync-ecr', {}],
+    // The user's stacks, from the cicd account like the pipeline (DEPLOY_CUSTOMIZATION).
+    ...(config.customizations?.length
+      ? [['customizations', cicdCredentials] as [string, Record<string, string>]]
+      : []),
   ];
   for (const [name, as] of actionsToRun) {
     const result = await steps.run(
-      `run --action ${name} --execute${name === 'pipeline' ? ' (from the cicd account, over EventBridge)' : ''}`,
+      `run --action ${name} --execute${name === 'pipeline' || name === 'customizations' ? ' (from the cicd account, over EventBridge)' : ''}`,
       () => runAction(name, as),
       (r) => (r.outcome === 'done' ? lastMeaningfulLine(r.lines) : `FAILED (${r.outcome})`),
     );
