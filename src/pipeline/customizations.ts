@@ -1,5 +1,6 @@
 import { type Customization, customizationRegions, templateResources } from '../config/customizations.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { operatingRegions } from '../config/regions.js';
 import type { ErrorCode } from '../error-codes.js';
 import { isOrgbridgeError } from '../errors.js';
 import { mapWithConcurrency } from '../handlers/accounts/ports.js';
@@ -7,6 +8,7 @@ import type {
   CustomizationReport,
   CustomizationRequest,
 } from '../handlers/customizations/deploy-customization.js';
+import { isUnderOu } from '../plan/accounts.js';
 import {
   APPLY_CUSTOMIZATIONS,
   applyOrder,
@@ -16,6 +18,8 @@ import {
   type ObservedCustomizationStack,
   planCustomizations,
 } from '../plan/customizations.js';
+import { MARKERS } from '../plan/markers.js';
+import type { ObservedOrganization } from '../plan/observed.js';
 import { renderOrganizationPlanText } from '../plan/section-render.js';
 import { organizationPlan } from '../plan/sections.js';
 import type { Outcome, Output } from './output.js';
@@ -45,6 +49,37 @@ export interface CustomizationRunInput {
   readonly output: Output;
   /** Requests in flight at once (default 10). */
   readonly concurrency?: number;
+  /**
+   * Accounts retired to the morgue (retiredAccountsOf): their stacks are listed too, and deleted
+   * unless the customization keeps them (`keep_on_retire`).
+   */
+  readonly retired?: readonly RetiredAccount[];
+}
+
+/** An account in the morgue that orgbridge managed: its former key, its id, where to look. */
+export interface RetiredAccount {
+  readonly key: string;
+  readonly id: string;
+  readonly regions: readonly string[];
+}
+
+/**
+ * The active accounts in the morgue that carry an `orgbridge:key` the DSL no longer has: retired
+ * by orgbridge, so their customization stacks are orgbridge's to delete (or keep). Looked for in
+ * every region of `defaults.regions`. Closed accounts are left out: nothing can be deployed to
+ * or deleted from them.
+ */
+export function retiredAccountsOf(config: ResolvedConfig, observed: ObservedOrganization): RetiredAccount[] {
+  const morgue = config.organization.morgue_ou;
+  if (!morgue) return [];
+  const keys = new Set(config.accounts.map((a) => a.key));
+  const regions = operatingRegions(config);
+  return observed.accounts.flatMap((a) => {
+    const key = a.tags[MARKERS.key];
+    return a.status === 'ACTIVE' && key !== undefined && !keys.has(key) && isUnderOu(a.ou, morgue)
+      ? [{ key, id: a.id, regions }]
+      : [];
+  });
 }
 
 /** What the reads of a run need: no output, no --execute. */
@@ -80,18 +115,26 @@ async function observeStacks(
   accounts: readonly ResolvedAccount[],
   customizations: readonly Customization[],
 ): Promise<ObservedCustomizationStack[]> {
-  const lists = accounts.flatMap((a) =>
-    regionsToList(a, customizations).map((region) => ({ account: a, region })),
-  );
+  const lists = [
+    ...accounts.flatMap((a) =>
+      regionsToList(a, customizations).map((region) => ({
+        account: a.key,
+        id: input.accountIds[a.key] as string,
+        region,
+      })),
+    ),
+    ...(input.retired ?? []).flatMap((r) =>
+      r.regions.map((region) => ({ account: r.key, id: r.id, region })),
+    ),
+  ];
   const found = await mapWithConcurrency(lists, input.concurrency ?? DEFAULT_CONCURRENCY, async (l) => {
-    const id = input.accountIds[l.account.key] as string;
-    const report = await input.gateway.request(id, { operation: 'list', region: l.region });
+    const report = await input.gateway.request(l.id, { operation: 'list', region: l.region });
     return report.stacks
       .filter((s) => s.customization !== '')
       .map((s) => ({
         customization: s.customization,
         stack_name: s.stack_name,
-        account: l.account.key,
+        account: l.account,
         region: l.region,
         template_sha256: s.template_sha256,
         parameters: s.parameters,
@@ -236,20 +279,30 @@ async function apply(
  * as its `customizations` section; `run --action customizations` applies it.
  */
 export async function planCustomizationRun(
-  input: CustomizationReadInput & { readonly withChanges: boolean },
+  given: CustomizationReadInput & { readonly withChanges: boolean },
 ): Promise<{ decisions: CustomizationDecision[]; urls: Map<string, string> }> {
+  const input = withRetiredIds(given);
   const customizations = input.config.customizations ?? [];
   const byName = new Map(customizations.map((c) => [c.name, c]));
   // Only accounts that exist can hold stacks; the others get theirs once created.
   const accounts = input.config.accounts.filter((a) => input.accountIds[a.key] !== undefined);
   const observed = await observeStacks(input, accounts, customizations);
-  const planned = planCustomizations({ customizations, accounts, observed });
+  const retired = new Set((input.retired ?? []).map((r) => r.key));
+  const planned = planCustomizations({ customizations, accounts, observed, retired });
   const urls = await uploadTemplates(input, planned, byName);
   const decisions = input.withChanges ? await withResources(input, planned, byName, urls) : planned;
   return { decisions, urls };
 }
 
-export async function runCustomizations(input: CustomizationRunInput): Promise<CustomizationRunResult> {
+/** The retired accounts' ids under their former keys, so their stacks' requests find them. */
+function withRetiredIds<T extends CustomizationReadInput>(input: T): T {
+  if (!input.retired?.length) return input;
+  const ids = Object.fromEntries(input.retired.map((r) => [r.key, r.id]));
+  return { ...input, accountIds: { ...ids, ...input.accountIds } };
+}
+
+export async function runCustomizations(given: CustomizationRunInput): Promise<CustomizationRunResult> {
+  const input = withRetiredIds(given);
   const customizations = input.config.customizations ?? [];
   const { decisions, urls } = await planCustomizationRun({ ...input, withChanges: !input.execute });
   const section = customizationsSection(decisions);

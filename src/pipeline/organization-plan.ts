@@ -211,18 +211,22 @@ async function planCustomizationsSection(context: PlanContext): Promise<PlanSect
   if (!config.customizations?.length) {
     return section({ kind: 'customizations', title: 'Customizations', summary: 'none in stacks/' });
   }
-  const [{ customizationGatewayOver }, { planCustomizationRun }, { customizationsSection }] =
-    await Promise.all([
-      import('./gateways/customization-gateway.js'),
-      import('./customizations.js'),
-      import('../plan/customizations.js'),
-    ]);
+  const [
+    { customizationGatewayOver },
+    { planCustomizationRun, retiredAccountsOf },
+    { customizationsSection },
+  ] = await Promise.all([
+    import('./gateways/customization-gateway.js'),
+    import('./customizations.js'),
+    import('../plan/customizations.js'),
+  ]);
   const gateway = customizationGatewayOver(context.connection, config, context.accountIds);
   const { decisions } = await planCustomizationRun({
     config,
     accountIds: context.accountIds,
     gateway,
     withChanges: true,
+    retired: retiredAccountsOf(config, context.observed),
   });
   return customizationsSection(decisions);
 }

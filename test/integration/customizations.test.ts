@@ -7,9 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ResolvedConfig } from '../../src/config/model.js';
-import { runCustomizations } from '../../src/pipeline/customizations.js';
+import { operatingRegions } from '../../src/config/regions.js';
+import { retiredAccountsOf, runCustomizations } from '../../src/pipeline/customizations.js';
 import { directCustomizationGateway } from '../../src/pipeline/gateways/customization-gateway.js';
 import { planOrganization } from '../../src/pipeline/organization-plan.js';
+import { MARKERS } from '../../src/plan/markers.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, type ProvisionedOrg } from '../support/provisioning.js';
 
@@ -265,5 +267,87 @@ describe('run --action customizations on the emulator', () => {
     const extra = await ssm.send(new GetParameterCommand({ Name: '/platform/nonprod/app-extra' }));
     expect(extra.Parameter?.Value).toBe('extra');
     rmSync(join(org.configDir, 'stacks/readonly-role'), { recursive: true });
+  });
+
+  it('deletes the stacks of an account retired to the morgue, unless keep_on_retire', async () => {
+    // `app` left the DSL and sits in the morgue: retiredAccountsOf names it (unit-tested below).
+    const retiredRun = async (execute: boolean) => {
+      const config = await loadConfig(org.configDir);
+      const { app: _app, ...ids } = org.ids;
+      const io = memoryIo();
+      return runCustomizations({
+        config: { ...config, accounts: config.accounts.filter((a) => a.key !== 'app') },
+        accountIds: ids,
+        retired: [{ key: 'app', id: org.ids.app as string, regions: ['us-east-1', 'us-west-2'] }],
+        gateway: directCustomizationGateway({
+          management: moto().management,
+          specialIds: org.special,
+          deploy: quick,
+        }),
+        execute,
+        output: io,
+      });
+    };
+    const ofApp = (
+      decisions: readonly { account: string; action: string; region: string; reasons: readonly string[] }[],
+    ) =>
+      decisions
+        .filter((d) => d.account === 'app')
+        .map((d) => `${d.action} ${d.region}: ${d.reasons.join(', ')}`)
+        .sort();
+    write('stacks/service-parameter/template.yml', parameterTemplate('-v3'));
+    write('stacks/service-parameter/stack.yml', `${PARAMETER_STACK}keep_on_retire: true\n`);
+    // The role stack's customization was removed above: it goes either way.
+    expect(ofApp((await retiredRun(false)).decisions)).toEqual([
+      'delete us-east-1: customization removed',
+      'kept us-east-1: account retired; keep_on_retire is set',
+      'kept us-west-2: account retired; keep_on_retire is set',
+    ]);
+    write('stacks/service-parameter/stack.yml', PARAMETER_STACK);
+    expect(ofApp((await retiredRun(false)).decisions)).toEqual([
+      'delete us-east-1: account retired',
+      'delete us-east-1: customization removed',
+      'delete us-west-2: account retired',
+    ]);
+    expect((await retiredRun(true)).outcome).toBe('done');
+    expect(await stackIn('app', 'us-east-1', 'custom-service-parameter')).toBeUndefined();
+    expect(await stackIn('app', 'us-west-2', 'custom-service-parameter')).toBeUndefined();
+  });
+});
+
+describe('retiredAccountsOf', () => {
+  it('names the active accounts in the morgue whose key the DSL no longer has', async () => {
+    const config = await loadConfig('examples');
+    const kept = config.accounts[10]?.key as string;
+    const account = (
+      id: string,
+      ou: string,
+      tags: Record<string, string>,
+      status: 'ACTIVE' | 'SUSPENDED' = 'ACTIVE',
+    ) => ({
+      id,
+      name: id,
+      email: `${id}@example.com`,
+      status,
+      ou,
+      tags,
+      joined: '2026-01-01T00:00:00.000Z',
+    });
+    const morgue = config.organization.morgue_ou as string;
+    const observed = {
+      rootId: 'r-root',
+      managementAccountId: '000000000000',
+      ous: {},
+      accounts: [
+        account('100000000001', morgue, { [MARKERS.key]: 'gone' }),
+        account('100000000002', morgue, { [MARKERS.key]: 'closed' }, 'SUSPENDED'),
+        account('100000000003', morgue, {}),
+        account('100000000004', 'Internal/Dev', { [MARKERS.key]: 'elsewhere' }),
+        account('100000000005', morgue, { [MARKERS.key]: kept }),
+      ],
+    };
+    expect(retiredAccountsOf(config, observed)).toEqual([
+      { key: 'gone', id: '100000000001', regions: operatingRegions(config) },
+    ]);
   });
 });

@@ -33,6 +33,7 @@ export const customizationsAction: PipelineAction = {
         gateway,
         execute: context.execute,
         output: context.output,
+        retired: run.retiredAccountsOf(config, observed),
       });
       return result.outcome;
     } finally {
