@@ -194,6 +194,8 @@ export interface UnmanagedSettings {
 export interface NotificationSettings {
   readonly email: readonly string[];
   readonly https: readonly string[];
+  /** Slack channels, through Amazon Q Developer in chat applications (AWS Chatbot). */
+  readonly slack?: readonly { readonly workspace_id: string; readonly channel_id: string }[];
 }
 
 export interface ResolvedConfig {

@@ -401,6 +401,9 @@ export function resolveConfig(input: CheckedAccountsFile, extra: ResolveExtra): 
           notifications: {
             email: [...(input.notifications.email ?? [])],
             https: [...(input.notifications.https ?? [])],
+            ...(input.notifications.slack?.length
+              ? { slack: input.notifications.slack.map((s) => ({ ...s })) }
+              : {}),
           },
         }
       : {}),

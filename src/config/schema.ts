@@ -394,6 +394,34 @@ export const notificationsSchema = z
       .describe(
         'HTTPS endpoints subscribed to the alarms topic (each confirms the subscription URL SNS posts)',
       ),
+    slack: z
+      .array(
+        z.strictObject({
+          // Slack ids: a workspace (team) id starts with T, a channel id is 9 or more capitals and
+          // digits, "the 9-character string at the end of the URL" of the channel's link
+          // (https://docs.aws.amazon.com/chatbot/latest/APIReference/API_SlackChannelConfiguration.html).
+          workspace_id: z
+            .string()
+            .regex(/^T[A-Z0-9]{8,20}$/, {
+              error:
+                'must be a Slack workspace id such as T0123ABCD (the Amazon Q Developer console shows it)',
+            })
+            .describe('Slack workspace id, authorized once in the Amazon Q Developer (AWS Chatbot) console'),
+          channel_id: z
+            .string()
+            .regex(/^[A-Z0-9]{9,20}$/, {
+              error: "must be a Slack channel id such as C0123ABCD (the end of the channel's link)",
+            })
+            .describe("Slack channel id: the end of the channel's link, e.g. C0123ABCD"),
+        }),
+      )
+      .refine((list) => new Set(list.map((s) => s.channel_id)).size === list.length, {
+        error: 'lists a channel twice',
+      })
+      .optional()
+      .describe(
+        'Slack channels that receive the alarms, through an Amazon Q Developer (AWS Chatbot) channel configuration subscribed to the topic',
+      ),
   })
   .describe(
     "Where orgbridge's alarms go: subscriptions of the orgbridge-alarms topic in the audit account (docs/operations.md#notifications)",

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Aws, Fn, type Stack } from 'aws-cdk-lib';
+import { CfnSlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
 import { CfnEventBus, CfnEventBusPolicy, CfnRule } from 'aws-cdk-lib/aws-events';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnAlias, CfnKey } from 'aws-cdk-lib/aws-kms';
 import { CfnSubscription, CfnTopic, CfnTopicPolicy } from 'aws-cdk-lib/aws-sns';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
@@ -153,7 +154,60 @@ export function addAlarmNotifications(stack: Stack, options: AlarmNotificationOp
     },
   });
   addSubscriptions(stack, topic, options.notifications);
+  addSlackChannels(stack, topic, options.notifications?.slack ?? []);
   return topic;
+}
+
+/** Chatbot's notifications-only role: it reads alarms and metrics to render them, nothing else. */
+export const CHATBOT_ROLE = 'orgbridge-chatbot-notifications';
+const CHATBOT_READ_ACTIONS = ['cloudwatch:Describe*', 'cloudwatch:Get*', 'cloudwatch:List*'];
+
+/**
+ * One Amazon Q Developer in chat applications (AWS Chatbot) channel configuration per Slack
+ * channel, subscribed to the topic (Chatbot subscribes itself; SNS decrypts an encrypted topic's
+ * messages before delivering them, so the key needs no grant for it:
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html). The role Chatbot
+ * assumes may only read CloudWatch, and the channel guardrail is CloudWatch's read-only managed
+ * policy, so no one in the channel can change anything through it
+ * (https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-iam-policies.html).
+ */
+function addSlackChannels(
+  stack: Stack,
+  topic: CfnTopic,
+  channels: readonly { readonly workspace_id: string; readonly channel_id: string }[],
+): void {
+  if (!channels.length) return;
+  const role = new CfnRole(stack, 'ChatbotRole', {
+    roleName: CHATBOT_ROLE,
+    description: 'orgbridge: AWS Chatbot renders the alarms of the orgbridge-alarms topic (read-only)',
+    assumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'chatbot.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    },
+    policies: [
+      {
+        policyName: 'read-alarms',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: CHATBOT_READ_ACTIONS, Resource: '*' }],
+        },
+      },
+    ],
+  });
+  for (const channel of channels) {
+    new CfnSlackChannelConfiguration(stack, `AlarmsSlack${channel.channel_id}`, {
+      configurationName: `orgbridge-alarms-${channel.channel_id}`,
+      iamRoleArn: role.attrArn,
+      slackWorkspaceId: channel.workspace_id,
+      slackChannelId: channel.channel_id,
+      snsTopicArns: [topic.ref],
+      guardrailPolicies: [Fn.sub(`arn:\${AWS::Partition}:iam::aws:policy/CloudWatchReadOnlyAccess`)],
+      loggingLevel: 'ERROR',
+      userRoleRequired: false,
+    });
+  }
 }
 
 /**

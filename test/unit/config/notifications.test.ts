@@ -42,12 +42,34 @@ describe('notifications', () => {
     expect(t[0]?.location?.line).toBe(lineOf(twice, 'email: [ops'));
   });
 
+  it('resolves Slack channels, and reports a bad workspace or channel id at its file:line', () => {
+    const ok = `${BASE}notifications:\n  slack:\n    - workspace_id: T0123ABCD\n      channel_id: C0123ABCDE\n`;
+    expect(resolveOk(ok).notifications).toEqual({
+      email: [],
+      https: [],
+      slack: [{ workspace_id: 'T0123ABCD', channel_id: 'C0123ABCDE' }],
+    });
+    const bad = `${BASE}notifications:\n  slack:\n    - workspace_id: my-workspace\n      channel_id: '#alerts'\n`;
+    const errors = errorsOf(bad);
+    expect(errors.map((e) => [e.code, e.location?.line])).toEqual([
+      ['DSL_INVALID_VALUE', lineOf(bad, 'workspace_id')],
+      ['DSL_INVALID_VALUE', lineOf(bad, 'channel_id')],
+    ]);
+    expect(errors[0]?.message).toContain('Slack workspace id');
+    const twice = `${BASE}notifications:\n  slack:\n    - { workspace_id: T0123ABCD, channel_id: C0123ABCDE }\n    - { workspace_id: T0123ABCD, channel_id: C0123ABCDE }\n`;
+    expect(
+      errorsOf(twice)
+        .map((e) => e.message)
+        .join('\n'),
+    ).toContain('lists a channel twice');
+  });
+
   it('refuses an unknown key, naming it', () => {
-    const text = `${BASE}notifications:\n  slack: [C0123]\n`;
+    const text = `${BASE}notifications:\n  teams: [C0123]\n`;
     const errors = errorsOf(text);
     expect(errors).toHaveLength(1);
-    expect(errors[0]?.location?.line).toBe(lineOf(text, 'slack:'));
+    expect(errors[0]?.location?.line).toBe(lineOf(text, 'teams:'));
     expect(errors[0]?.code).toBe('DSL_UNKNOWN_KEY');
-    expect(errors[0]?.format()).toContain('slack');
+    expect(errors[0]?.format()).toContain('teams');
   });
 });

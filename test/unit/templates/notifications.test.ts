@@ -14,6 +14,7 @@ const config = {
   notifications: {
     email: ['oncall@example.com', 'platform@example.com'],
     https: ['https://hooks.example.com/x'],
+    slack: [{ workspace_id: 'T0123ABCD', channel_id: 'C0123ABCDE' }],
   },
 };
 const inputs = templateInputs(config, { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS });
@@ -143,6 +144,33 @@ describe('alarm notifications', () => {
       ).toEqual([]);
       const buses = ofType(t, 'AWS::Events::EventBus').map(([, r]) => r.Properties.Name);
       expect(buses, t.name).not.toContain('orgbridge-alarms');
+    }
+  });
+
+  it('sends the alarms to each Slack channel through a Chatbot configuration that can only read', () => {
+    const [[, slack]] = ofType(audit, 'AWS::Chatbot::SlackChannelConfiguration') as [[string, Resource]];
+    expect(slack.Properties).toMatchObject({
+      ConfigurationName: 'orgbridge-alarms-C0123ABCDE',
+      SlackWorkspaceId: 'T0123ABCD',
+      SlackChannelId: 'C0123ABCDE',
+      SnsTopicArns: [{ Ref: 'AlarmsTopic' }],
+      GuardrailPolicies: [{ 'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/CloudWatchReadOnlyAccess` }],
+      UserRoleRequired: false,
+    });
+    const role = resources(audit).ChatbotRole as Resource;
+    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [{ Principal: { Service: 'chatbot.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    // Read-only, whatever is added later: every action the role has reads CloudWatch.
+    const actions = (role.Properties.Policies as { PolicyDocument: { Statement: { Action: string[] }[] } }[])
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .flatMap((st) => st.Action);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action).toMatch(/^cloudwatch:(Describe|Get|List)\*?/);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    // Not in local mode, and nowhere else.
+    for (const t of [...local, ...aws.filter((x) => x.name !== 'handlers-audit')]) {
+      expect(ofType(t, 'AWS::Chatbot::SlackChannelConfiguration'), t.name).toEqual([]);
     }
   });
 
