@@ -1,6 +1,6 @@
 /**
  * DSL benchmark: parse + validate + resolve a generated 10,000-account accounts.yml, in memory
- * (no file system), median of 3 runs. Goal (issue 3): under 1 s on the project's 2-core machine.
+ * (no file system), median of 3 runs. Goal: under 1 s on the project's 2-core machine.
  * `npx tsx bench/dsl.ts` prints the figures; `npm run bench` includes them in its table.
  */
 import { pathToFileURL } from 'node:url';

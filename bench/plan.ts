@@ -1,5 +1,5 @@
 /**
- * Plan 10,000 desired vs 10,000 observed accounts in memory (issue 6: well under 1 s).
+ * Plan 10,000 desired vs 10,000 observed accounts in memory (goal: well under 1 s).
  * The observed organization is the desired one after a sync, then changed the way a busy month
  * changes it: scope changes, edited tags, out-of-band moves, removed and added accounts.
  * Run alone with `npx tsx bench/plan.ts`.
