@@ -326,7 +326,9 @@ describe('SCP sync over EventBridge with more files than one event holds', () =>
       return { io, outcome };
     };
     // This config drops every managed SCP: refused unless --allow-mass-change says it is meant.
-    const [refused, { io, outcome }] = await Promise.all([run(false), run(true)]).finally(() => {
+    // One after the other: each run is a CLI invocation of its own, with its own reply client.
+    const [refused, { io, outcome }] = await (async () =>
+      [await run(false), await run(true)] as const)().finally(() => {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
