@@ -417,7 +417,7 @@ async function runPipelineActions(
   ];
   for (const [name, as] of actionsToRun) {
     const result = await steps.run(
-      `run --action ${name} --execute${name === 'pipeline' || name === 'customizations' ? ' (from the cicd account, over EventBridge)' : ''}`,
+      `run --action ${name} --execute${as === cicdCredentials ? ' (from the cicd account, over EventBridge)' : ''}`,
       () => runAction(name, as),
       (r) => (r.outcome === 'done' ? lastMeaningfulLine(r.lines) : `FAILED (${r.outcome})`),
     );

@@ -278,10 +278,16 @@ async function apply(
  * need: each stack's decision, with the resource changes of an update. `orgbridge plan` shows it
  * as its `customizations` section; `run --action customizations` applies it.
  */
-export async function planCustomizationRun(
-  given: CustomizationReadInput & { readonly withChanges: boolean },
+export function planCustomizationRun(
+  input: CustomizationReadInput & { readonly withChanges: boolean },
 ): Promise<{ decisions: CustomizationDecision[]; urls: Map<string, string> }> {
-  const input = withRetiredIds(given);
+  return planWithIds({ ...withRetiredIds(input), withChanges: input.withChanges });
+}
+
+/** planCustomizationRun, its input's account ids already holding the retired accounts'. */
+async function planWithIds(
+  input: CustomizationReadInput & { readonly withChanges: boolean },
+): Promise<{ decisions: CustomizationDecision[]; urls: Map<string, string> }> {
   const customizations = input.config.customizations ?? [];
   const byName = new Map(customizations.map((c) => [c.name, c]));
   // Only accounts that exist can hold stacks; the others get theirs once created.
@@ -304,7 +310,7 @@ function withRetiredIds<T extends CustomizationReadInput>(input: T): T {
 export async function runCustomizations(given: CustomizationRunInput): Promise<CustomizationRunResult> {
   const input = withRetiredIds(given);
   const customizations = input.config.customizations ?? [];
-  const { decisions, urls } = await planCustomizationRun({ ...input, withChanges: !input.execute });
+  const { decisions, urls } = await planWithIds({ ...input, withChanges: !input.execute });
   const section = customizationsSection(decisions);
   input.output.out(
     renderOrganizationPlanText(organizationPlan([section], new Date(0))).split('\nPlan:')[0] ?? '',

@@ -305,12 +305,17 @@ export function managementTagsToApply(
   const desired = config.accounts.find((a) => a.kind === 'management');
   const account = observed.accounts.find((a) => a.id === observed.managementAccountId);
   if (!desired || !account) return undefined;
-  const set = Object.fromEntries(
+  const set = lackingTags(desired, account);
+  return Object.keys(set).length ? { accountId: account.id, set } : undefined;
+}
+
+/** The DSL's tags (markers aside) that `account` lacks or holds with another value, sorted by key. */
+function lackingTags(desired: ResolvedAccount, account: ObservedAccount): Record<string, string> {
+  return Object.fromEntries(
     Object.entries(desired.tags)
       .filter(([k, v]) => !isMarker(k) && account.tags[k] !== v)
       .sort(([a], [b]) => compareText(a, b)),
   );
-  return Object.keys(set).length ? { accountId: account.id, set } : undefined;
 }
 
 /**
@@ -712,16 +717,13 @@ function planDesiredAccount(ctx: DesiredAccountContext, d: ResolvedAccount): voi
       });
     }
     if (d.kind === 'management') {
-      const lacking = managementTagsToApply(
-        { accounts: [d] },
-        { accounts: [match.account], managementAccountId: match.account.id },
-      );
-      if (lacking) {
+      const lacking = lackingTags(d, match.account);
+      if (Object.keys(lacking).length) {
         warnings.push({
           code: 'PLAN_MANAGEMENT_TAGS_NOT_MANAGED',
           key: d.key,
           accountId: match.account.id,
-          message: `the management account ${match.account.id} lacks the DSL's ${Object.entries(lacking.set)
+          message: `the management account ${match.account.id} lacks the DSL's ${Object.entries(lacking)
             .map(([k, v]) => `${k}=${v}`)
             .join(
               ', ',

@@ -72,11 +72,16 @@ describe('run --action customizations on the emulator', () => {
   const quick = { maxWaitMs: 5_000, pollMs: 10, sleep: async () => {} };
 
   const write = (path: string, text: string) => writeFileSync(join(org.configDir, path), text);
-  const run = async (execute: boolean, config?: ResolvedConfig) => {
+  const run = async (
+    execute: boolean,
+    config?: ResolvedConfig,
+    more: Partial<Pick<Parameters<typeof runCustomizations>[0], 'accountIds' | 'retired'>> = {},
+  ) => {
     const io = memoryIo();
     const result = await runCustomizations({
       config: config ?? (await loadConfig(org.configDir)),
       accountIds: org.ids,
+      ...more,
       gateway: directCustomizationGateway({
         management: moto().management,
         specialIds: org.special,
@@ -274,19 +279,14 @@ describe('run --action customizations on the emulator', () => {
     const retiredRun = async (execute: boolean) => {
       const config = await loadConfig(org.configDir);
       const { app: _app, ...ids } = org.ids;
-      const io = memoryIo();
-      return runCustomizations({
-        config: { ...config, accounts: config.accounts.filter((a) => a.key !== 'app') },
-        accountIds: ids,
-        retired: [{ key: 'app', id: org.ids.app as string, regions: ['us-east-1', 'us-west-2'] }],
-        gateway: directCustomizationGateway({
-          management: moto().management,
-          specialIds: org.special,
-          deploy: quick,
-        }),
+      return run(
         execute,
-        output: io,
-      });
+        { ...config, accounts: config.accounts.filter((a) => a.key !== 'app') },
+        {
+          accountIds: ids,
+          retired: [{ key: 'app', id: org.ids.app as string, regions: ['us-east-1', 'us-west-2'] }],
+        },
+      );
     };
     const ofApp = (
       decisions: readonly { account: string; action: string; region: string; reasons: readonly string[] }[],

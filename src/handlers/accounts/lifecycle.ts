@@ -269,9 +269,8 @@ export interface TagAccountRequest {
   readonly remove: readonly string[];
 }
 
-/** TAG_ACCOUNT: set then remove; both idempotent. */
 /**
- * TAG_ACCOUNT. Removing `orgbridge:protect` also records when (`orgbridge:unprotected`), which
+ * TAG_ACCOUNT: set then remove; both idempotent. Removing `orgbridge:protect` also records when (`orgbridge:unprotected`), which
  * starts the cooling-off before the account may be retired (checkRetirement); protecting it
  * again ends it. The record is written first: a failure between the two calls leaves the account
  * protected, never unprotected without a record.
