@@ -183,6 +183,7 @@ export const ERROR_CODES = {
   PLAN_DUPLICATE_KEY_MARKER: { page: 'plan.md' },
   PLAN_DUPLICATE_MATCH: { page: 'plan.md' },
   PLAN_EMAIL_DIFFERS: { page: 'plan.md' },
+  PLAN_IAM_SETTINGS_UNREAD: { page: 'plan.md' },
   PLAN_MANAGED_TAG_KEYS_TOO_LONG: { page: 'plan.md' },
   PLAN_MANAGEMENT_AS_MEMBER: { page: 'plan.md' },
   PLAN_NAME_DIFFERS: { page: 'plan.md' },

@@ -18,3 +18,8 @@ export const OU_NAME_PATTERN = /^[^/\s][^/]{0,127}$/;
 export const IAM_ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 /** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-backupvault.html */
 export const BACKUP_VAULT_NAME_PATTERN = /^[a-zA-Z0-9_-]{2,50}$/;
+/**
+ * IAM account aliases: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccountAlias.html
+ * (3-63 characters, `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
+ */
+export const ACCOUNT_ALIAS_PATTERN = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;

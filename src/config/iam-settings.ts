@@ -1,11 +1,34 @@
 import { OrgbridgeError } from '../errors.js';
+import { ACCOUNT_ALIAS_PATTERN } from './aws-names.js';
 import type { ResolvedAccount } from './model.js';
-import { ACCOUNT_ALIAS_PATTERN } from './schema.js';
 
 /**
  * The IAM settings of an account (`alias`, `password_policy`) as the values orgbridge writes.
  * Pure: the provisioning step compares them with IAM's and applies the difference.
  */
+
+/**
+ * What UPDATE_IAM_ACCOUNT_SETTINGS asks of the account: `alias:` replaces its alias, the alias
+ * derived from its name is only a default (set where there is none), the password policy is
+ * managed when a layer sets one. Undefined when the DSL manages neither.
+ */
+export function iamSettingsRequest(account: ResolvedAccount):
+  | {
+      alias?: string;
+      default_alias?: string;
+      password_policy?: Record<string, number | boolean>;
+    }
+  | undefined {
+  const own = account.settings.alias;
+  const derived = typeof own === 'string' ? undefined : accountAlias(account);
+  const policy = passwordPolicyRequest(account);
+  const request = {
+    ...(typeof own === 'string' ? { alias: own } : {}),
+    ...(derived !== undefined ? { default_alias: derived } : {}),
+    ...(policy ? { password_policy: policy } : {}),
+  };
+  return Object.keys(request).length ? request : undefined;
+}
 
 /**
  * The account's IAM alias: `alias:` from the nearest layer, else the account name made valid

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IAM_ROLE_NAME_PATTERN, OU_NAME_PATTERN } from './aws-names.js';
+import { ACCOUNT_ALIAS_PATTERN, IAM_ROLE_NAME_PATTERN, OU_NAME_PATTERN } from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 
 /**
@@ -63,11 +63,6 @@ const access = z
   )
   .describe('Group -> roles it may assume in the account, e.g. `rw: PowerUser,Developer`');
 
-/**
- * IAM account aliases: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccountAlias.html
- * (3-63 characters, `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
- */
-export const ACCOUNT_ALIAS_PATTERN = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
 /**
  * The IAM account password policy, one key per UpdateAccountPasswordPolicy field with its range:
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html

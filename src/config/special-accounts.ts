@@ -32,6 +32,22 @@ export function requireSpecialAccounts(
 }
 
 /**
+ * The special accounts' ids (from `accountIds`, key -> id), '' for one that does not exist yet;
+ * SPECIAL_ACCOUNT_UNSET when the DSL does not name them all.
+ */
+export function specialAccountIds(
+  config: Pick<ResolvedConfig, 'organization'>,
+  accountIds: Readonly<Record<string, string>>,
+  doing: string,
+): Record<SpecialAccountKind, string> {
+  const keys = requireSpecialAccounts(config, doing);
+  return Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((k) => [k, accountIds[keys[k]] ?? ''])) as Record<
+    SpecialAccountKind,
+    string
+  >;
+}
+
+/**
  * `root_ou` and `morgue_ou`: the management account's handlers place accounts only inside
  * `root_ou` and retire them only into `morgue_ou` (src/handlers/accounts/placement.ts), so the
  * handler stack cannot be deployed without them.

@@ -11,6 +11,7 @@ import {
   putSsmParametersHandler,
   stackInstanceStatusHandler,
   updateAccountBaselineHandler,
+  updateIamAccountSettingsHandler,
   updateIamMappingHandler,
   updateLogBucketsHandler,
 } from './provisioning/registrations.js';
@@ -37,6 +38,7 @@ export const ALL_HANDLERS: HandlerRegistry = {
   ENSURE_ACCOUNT_ZONE: ensureAccountZoneHandler,
   SYNC_SCPS: syncScpsHandler,
   DEPLOY_CUSTOMIZATION: deployCustomizationHandler,
+  UPDATE_IAM_ACCOUNT_SETTINGS: updateIamAccountSettingsHandler,
 };
 
 export interface LocalRegistrySettings {

@@ -77,6 +77,12 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
       "deploy the user's stacks (stacks/<name>/) to every account and region the DSL selects; delete the ones no longer wanted",
     load: async () => (await import('./actions/customizations.js')).customizationsAction,
   },
+  'iam-settings': {
+    credentials: "the cicd account (the CI runner's role)",
+    summary:
+      "compare every account's IAM alias and password policy with the DSL; with --execute, put back what differs",
+    load: async () => (await import('./actions/iam-settings.js')).iamSettingsAction,
+  },
   'sync-ecr': {
     credentials: "the cicd account (the CI runner's role)",
     summary: 'deploy the ECR repositories of ecr.yml with their lifecycle and pull policies (cicd account)',

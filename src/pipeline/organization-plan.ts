@@ -27,7 +27,14 @@ import { syncScpsByEvent } from './sync-scps.js';
  *
  * To add a kind, write its section builder in src/plan and add one entry to SECTION_PLANNERS.
  */
-export const PLAN_SECTION_KINDS = ['accounts', 'policies', 'ecr', 'stacks', 'customizations'] as const;
+export const PLAN_SECTION_KINDS = [
+  'accounts',
+  'policies',
+  'ecr',
+  'stacks',
+  'iam-settings',
+  'customizations',
+] as const;
 export type PlanSectionKind = (typeof PLAN_SECTION_KINDS)[number];
 
 export interface PlanContext {
@@ -231,6 +238,22 @@ async function planCustomizationsSection(context: PlanContext): Promise<PlanSect
   return customizationsSection(decisions);
 }
 
+/**
+ * The alias and password policy of each account (docs/dsl.md), read in every account that has
+ * them by a dry run of UPDATE_IAM_ACCOUNT_SETTINGS, through either gateway: what differs is a
+ * change, and a value someone set by hand is drift too.
+ */
+async function planIamSettings(context: PlanContext): Promise<PlanSection> {
+  const [{ provisioningGatewayOver }, { observeIamSettings, iamSettingsSection }] = await Promise.all([
+    import('./gateways/provision-gateway.js'),
+    import('./iam-settings.js'),
+  ]);
+  const gateway = provisioningGatewayOver(context.connection, context.config, context.accountIds);
+  return iamSettingsSection(
+    await observeIamSettings({ config: context.config, accountIds: context.accountIds, gateway }),
+  );
+}
+
 export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>> = {
   accounts: {
     title: 'Accounts and OUs',
@@ -240,6 +263,7 @@ export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>>
   policies: { title: 'Organization policies', plan: planPoliciesSection },
   ecr: { title: 'ECR repositories', plan: planEcr },
   stacks: { title: "orgbridge's stacks", plan: planStacks },
+  'iam-settings': { title: 'IAM account settings', plan: planIamSettings },
   customizations: { title: 'Customizations', plan: planCustomizationsSection },
 };
 

@@ -1,11 +1,13 @@
 import type { RequestBody } from '../bus/requests.js';
 import { BACKUP_VAULT_NAME } from '../config/backup-policy.js';
+import { iamSettingsRequest } from '../config/iam-settings.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { OrgbridgeError } from '../errors.js';
 import { accountZoneName, normaliseDnsName } from '../handlers/dns/authorize.js';
 import type { CreateVpcRequest } from '../handlers/provisioning/create-vpc.js';
+import type { IamSettingsRequest } from '../handlers/provisioning/iam-settings.js';
 import type { HandlerResult } from '../handlers/provisioning/put-ssm-parameters.js';
 import type { StackInstanceStatusReply } from '../handlers/provisioning/stack-instance-status.js';
 import type { AccountBaselineRequest, UpdateStackRequest } from '../handlers/provisioning/update-stack.js';
@@ -46,7 +48,7 @@ import type { Outcome, Output } from './output.js';
  * `run --action pipeline`: what happens once accounts exist (the EventBridge design's "main pipeline"), as a
  * DAG per account, resumable through the completion store:
  *
- *   wait for stack instances -> forward rule -> { SSM parameters, baseline (roles, backup), VPC }
+ *   wait for stack instances -> forward rule -> { SSM parameters, IAM settings, baseline (roles, backup), VPC }
  *   render+upload baseline / VPC   -> the account's requests  (one upload per distinct template)
  *   render+upload identity mapping -> UPDATE_IAM_MAPPING      (one, for the whole organization)
  *   render+upload log buckets      -> UPDATE_LOG_BUCKETS      (one, for the whole organization)
@@ -76,6 +78,12 @@ export interface ProvisioningGateway {
   /** Where uploadTemplate puts `name` (pure: steps compute it before the upload ran). */
   templateUrl(name: string, region?: string): string;
   putSsmParameters(accountId: string, parameters: readonly SsmParameter[]): Promise<HandlerResult>;
+  /** The account's IAM alias and password policy; a dry run reports what differs. */
+  updateIamSettings(
+    accountId: string,
+    request: IamSettingsRequest,
+    options?: { readonly dryrun?: boolean },
+  ): Promise<HandlerResult>;
   /**
    * Deploys the account baseline stack (access roles, AutomationRole, backup) in the account,
    * or with `request.region` the stack of that region's backup vaults.
@@ -95,6 +103,7 @@ export type ProvisionStepKind =
   | 'wait-stack-instances'
   | 'forward-rule'
   | 'ssm-parameters'
+  | 'iam-settings'
   | 'upload-template'
   | 'baseline'
   | 'backup-vaults'
@@ -376,6 +385,17 @@ function accountSteps(
     deps: [ready],
     run: () => gateway.putSsmParameters(id, parameters),
   });
+  const iam = iamSettingsRequest(account);
+  if (iam) {
+    steps.push({
+      id: `iam-settings:${id}:${fingerprint(iam)}`,
+      kind: 'iam-settings',
+      accountId: id,
+      label: `UPDATE_IAM_ACCOUNT_SETTINGS ${account.key} (${id}: ${Object.keys(iam).join(', ')})`,
+      deps: [ready],
+      run: () => gateway.updateIamSettings(id, iam),
+    });
+  }
   const backup =
     (inputs.backup ?? true) &&
     accountBackup(inputs.config, account, { homeRegion: home, regions: ctx.artifactRegions });

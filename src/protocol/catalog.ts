@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ACCOUNT_ALIAS_PATTERN,
   ACCOUNT_NAME_PATTERN,
   EMAIL_MAX_LENGTH,
   EMAIL_MIN_LENGTH,
@@ -149,6 +150,35 @@ const CreateVpc = detail({
    * artifact bucket of `region` (the handler refuses any other location).
    */
   template_url: TemplateUrl,
+});
+/**
+ * The IAM password policy as UpdateAccountPasswordPolicy takes it, with its ranges:
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
+ */
+export const PasswordPolicySchema = z
+  .object({
+    MinimumPasswordLength: z.int().min(6).max(128).optional(),
+    RequireSymbols: z.boolean().optional(),
+    RequireNumbers: z.boolean().optional(),
+    RequireUppercaseCharacters: z.boolean().optional(),
+    RequireLowercaseCharacters: z.boolean().optional(),
+    AllowUsersToChangePassword: z.boolean().optional(),
+    MaxPasswordAge: z.int().min(1).max(1095).optional(),
+    PasswordReusePrevention: z.int().min(1).max(24).optional(),
+    HardExpiry: z.boolean().optional(),
+  })
+  .strict();
+/**
+ * The account's IAM settings from the DSL. `alias` (set with `alias:`) replaces the account's
+ * alias; `default_alias` (derived from the account name) is set only when the account has none,
+ * so taking over an organization never renames a sign-in URL people use. A setting left out is
+ * not managed: the handler leaves it as it is. With `dryrun` the handler only reports the
+ * difference (the plan's drift).
+ */
+const UpdateIamAccountSettings = detail({
+  alias: z.string().regex(ACCOUNT_ALIAS_PATTERN, 'an IAM account alias').optional(),
+  default_alias: z.string().regex(ACCOUNT_ALIAS_PATTERN, 'an IAM account alias').optional(),
+  password_policy: PasswordPolicySchema.optional(),
 });
 const DnsCreateAlias = detail({
   name: Fqdn,
@@ -517,6 +547,12 @@ export const REQUESTS = {
   }),
   PUT_SSM_PARAMETERS: request({
     schema: PutSsmParameters,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: EVERY,
+    senders: 'cicd',
+  }),
+  UPDATE_IAM_ACCOUNT_SETTINGS: request({
+    schema: UpdateIamAccountSettings,
     reply: 'REQUEST_COMPLETED',
     handledBy: EVERY,
     senders: 'cicd',

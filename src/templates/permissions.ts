@@ -302,6 +302,21 @@ export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicySt
       ],
     },
   ],
+  UPDATE_IAM_ACCOUNT_SETTINGS: [
+    {
+      // The alias and password policy actions take no resource (Resource "*" is the only form):
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+      // No Delete*: the handler never removes an alias or a policy.
+      sid: 'AccountIamSettings',
+      actions: [
+        'iam:ListAccountAliases',
+        'iam:CreateAccountAlias',
+        'iam:GetAccountPasswordPolicy',
+        'iam:UpdateAccountPasswordPolicy',
+      ],
+      resources: ['*'],
+    },
+  ],
   DEPLOY_CUSTOMIZATION: CUSTOMIZATION_STATEMENTS,
   CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer, '*'),
   UPDATE_IAM_MAPPING: deployStack('DeployIamMapping', RUNTIME_STACKS.iamMapping, ROLE_NAMES.stackDeployer),

@@ -121,6 +121,7 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
       'policies',
       'ecr',
       'stacks',
+      'iam-settings',
       'customizations',
     ]);
     const accounts = AccountPlanSchema.parse(sectionOf(plan, 'accounts').plan);
@@ -141,7 +142,7 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
   });
 
   it('after every action ran, plan has nothing to do in any section and exits 0', async () => {
-    for (const action of ['sync-accounts', 'bootstrap', 'sync-policies', 'sync-ecr']) {
+    for (const action of ['sync-accounts', 'bootstrap', 'sync-policies', 'sync-ecr', 'iam-settings']) {
       const run = await cli('run', '--action', action, '--execute');
       expect(run.code, `${action}\n${run.out}\n${run.err}`).toBe(0);
     }
@@ -151,13 +152,14 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
       ['policies', 'in-sync', []],
       ['ecr', 'in-sync', []],
       ['stacks', 'in-sync', []],
+      ['iam-settings', 'in-sync', []],
       ['customizations', 'in-sync', []],
     ]);
     expect(plan.code).toBe(0);
     const text = await cli('plan');
     expect(text.code).toBe(0);
     expect(text.out.split('\n').at(-1)).toBe(
-      'Plan: accounts no changes, policies no changes, ecr no changes, stacks no changes, customizations no changes',
+      'Plan: accounts no changes, policies no changes, ecr no changes, stacks no changes, iam-settings no changes, customizations no changes',
     );
     expect(text.err).not.toContain('To apply');
     const md = await cli('plan', '--markdown');

@@ -7,6 +7,13 @@ import {
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
+  CreateAccountAliasCommand,
+  GetAccountPasswordPolicyCommand,
+  type IAMClient,
+  ListAccountAliasesCommand,
+  UpdateAccountPasswordPolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
   DeleteParametersCommand,
   GetParametersByPathCommand,
   PutParameterCommand,
@@ -14,6 +21,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { Client } from '../../aws/clients.js';
 import { AwsOperationError } from '../../errors.js';
+import { awsErrorName } from '../accounts/ports.js';
+import type { IamSettingsPort, PasswordPolicy } from './iam-settings.js';
 
 /**
  * The narrow ports of the provisioning handlers: only the calls they make, in plain data, so the
@@ -212,6 +221,52 @@ export function ssmPort(client: Client<SSMClient>, where = ''): SsmPort {
         } catch (e) {
           throw new AwsOperationError(`deleting SSM parameters ${names.slice(i, i + 10).join(', ')}${at}`, e);
         }
+      }
+    },
+  };
+}
+
+/** The IAM account settings of the account `client` acts in (IAM is global: any region). */
+export function iamSettingsPort(client: Client<IAMClient>, where = ''): IamSettingsPort {
+  const at = where ? ` in ${where}` : '';
+  return {
+    async alias() {
+      try {
+        const page = await client.send(new ListAccountAliasesCommand({}));
+        return page.AccountAliases?.[0];
+      } catch (e) {
+        throw new AwsOperationError(`reading the account alias${at}`, e);
+      }
+    },
+    async setAlias(alias) {
+      try {
+        await client.send(new CreateAccountAliasCommand({ AccountAlias: alias }));
+      } catch (e) {
+        // Aliases are unique across AWS: another account may hold this one.
+        throw new AwsOperationError(`setting the account alias '${alias}'${at}`, e);
+      }
+    },
+    async passwordPolicy() {
+      try {
+        const { PasswordPolicy: p } = await client.send(new GetAccountPasswordPolicyCommand({}));
+        if (!p) return undefined;
+        const policy: Record<string, number | boolean> = {};
+        for (const [k, v] of Object.entries(p)) {
+          // ExpirePasswords is derived from MaxPasswordAge; it is not an update field.
+          if (k !== 'ExpirePasswords' && (typeof v === 'number' || typeof v === 'boolean')) policy[k] = v;
+        }
+        return policy as PasswordPolicy;
+      } catch (e) {
+        if (awsErrorName(e) === 'NoSuchEntityException' || awsErrorName(e) === 'NoSuchEntity')
+          return undefined;
+        throw new AwsOperationError(`reading the password policy${at}`, e);
+      }
+    },
+    async setPasswordPolicy(policy) {
+      try {
+        await client.send(new UpdateAccountPasswordPolicyCommand(policy));
+      } catch (e) {
+        throw new AwsOperationError(`updating the password policy${at}`, e);
       }
     },
   };

@@ -5,7 +5,8 @@ import { handlerWaitMs } from '../../protocol/topology.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { createVpc } from './create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from './default-vault.js';
-import { cloudFormationPort, ssmPort, stackInstancesPort } from './ports.js';
+import { updateIamSettings } from './iam-settings.js';
+import { cloudFormationPort, iamSettingsPort, ssmPort, stackInstancesPort } from './ports.js';
 import { putSsmParameters } from './put-ssm-parameters.js';
 import { stackInstanceStatus } from './stack-instance-status.js';
 import { checkTemplateUrl } from './template-origin.js';
@@ -37,6 +38,22 @@ export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> 
       detail.parameters,
     );
     return { request_type: 'PUT_SSM_PARAMETERS', ...result };
+  },
+};
+
+/** UPDATE_IAM_ACCOUNT_SETTINGS, any account: its alias and password policy (dry runs report). */
+export const updateIamAccountSettingsHandler: HandlerRegistration<'UPDATE_IAM_ACCOUNT_SETTINGS'> = {
+  async handle(detail, ctx) {
+    const result = await updateIamSettings(
+      iamSettingsPort(ctx.clients.iam(), `account ${ctx.account.id}`),
+      {
+        ...(detail.alias !== undefined ? { alias: detail.alias } : {}),
+        ...(detail.default_alias !== undefined ? { default_alias: detail.default_alias } : {}),
+        ...(detail.password_policy ? { password_policy: detail.password_policy } : {}),
+      },
+      { dryrun: ctx.dryrun },
+    );
+    return { request_type: 'UPDATE_IAM_ACCOUNT_SETTINGS', ...result };
   },
 };
 

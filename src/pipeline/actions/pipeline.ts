@@ -6,8 +6,8 @@ import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
 import { type CompletionStore, fileCompletionStore } from '../engine/dag.js';
 import { PIPELINE_STATE_KEY, s3CompletionStore } from '../engine/state-stores.js';
-import { directProvisioningGateway, eventBridgeProvisioningGateway } from '../gateways/provision-gateway.js';
-import { type ProvisioningGateway, provision } from '../provision.js';
+import { provisioningGatewayOver } from '../gateways/provision-gateway.js';
+import { provision } from '../provision.js';
 
 /**
  * `run --action pipeline [--execute]`: provisions every new or changed account (docs/provisioning.md).
@@ -32,7 +32,6 @@ export const pipelineAction: PipelineAction = {
     );
     const { resolveAccountIds, homeRegionOf } = await import('../../templates/inputs.js');
     const { artifactBucketName } = await import('../../protocol/names.js');
-    const { SPECIAL_ACCOUNT_KINDS } = await import('../../config/model.js');
     const home = homeRegionOf(config);
     // One connection: its clients (management's for direct, cicd's for eventbridge) and, for
     // eventbridge, its request client serve both the account listing and the provisioning. The
@@ -51,12 +50,9 @@ export const pipelineAction: PipelineAction = {
       }
       const ids = resolveAccountIds(config, observed);
       const keys = requireSpecialAccounts(config, 'the pipeline');
-      const special = Object.fromEntries(SPECIAL_ACCOUNT_KINDS.map((k) => [k, ids[keys[k]] ?? ''])) as Record<
-        (typeof SPECIAL_ACCOUNT_KINDS)[number],
-        string
-      >;
+      const cicdId = ids[keys.cicd] ?? '';
       // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
-      const cicd = connection.kind === 'direct' ? clients.forAccount(special.cicd) : clients;
+      const cicd = connection.kind === 'direct' ? clients.forAccount(cicdId) : clients;
       const local =
         (context.env.ORGBRIDGE_PIPELINE_STATE ?? (context.env.AWS_ENDPOINT_URL ? 'file' : 's3')) === 'file';
       const store: CompletionStore = local
@@ -66,12 +62,8 @@ export const pipelineAction: PipelineAction = {
               'pipeline-state.json',
             ),
           )
-        : s3CompletionStore(cicd.s3(home), artifactBucketName(special.cicd, home), PIPELINE_STATE_KEY);
-      const where = { config, accountIds: ids, specialIds: special, homeRegion: home };
-      const gateway: ProvisioningGateway =
-        connection.kind === 'direct'
-          ? directProvisioningGateway({ management: clients, ...where })
-          : eventBridgeProvisioningGateway({ client: connection.client, cicd: clients, ...where });
+        : s3CompletionStore(cicd.s3(home), artifactBucketName(cicdId, home), PIPELINE_STATE_KEY);
+      const gateway = provisioningGatewayOver(connection, config, ids);
       context.output.err(`pipeline: ${connection.kind} gateway`);
       const result = await provision({
         config,

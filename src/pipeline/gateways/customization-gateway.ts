@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../aws/clients.js';
 import { type RequestClient, RequestFailedError } from '../../bus/requests.js';
-import { type ResolvedConfig, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../../config/model.js';
-import { requireSpecialAccounts } from '../../config/special-accounts.js';
+import type { ResolvedConfig, SpecialAccountKind } from '../../config/model.js';
+import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import { handleCustomization } from '../../handlers/customizations/deploy-customization.js';
 import { customizationCloudFormationPort } from '../../handlers/customizations/ports.js';
@@ -109,10 +109,7 @@ export function customizationGatewayOver(
   config: ResolvedConfig,
   accountIds: Readonly<Record<string, string>>,
 ): CustomizationGateway {
-  const keys = requireSpecialAccounts(config, 'the customizations');
-  const special = Object.fromEntries(
-    SPECIAL_ACCOUNT_KINDS.map((k) => [k, accountIds[keys[k]] ?? '']),
-  ) as Record<SpecialAccountKind, string>;
+  const special = specialAccountIds(config, accountIds, 'the customizations');
   return connection.kind === 'direct'
     ? directCustomizationGateway({ management: connection.clients, specialIds: special })
     : eventBridgeCustomizationGateway({

@@ -3,6 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../aws/clients.js';
 import { type RequestBody, type RequestClient, RequestFailedError } from '../../bus/requests.js';
 import type { ResolvedConfig, SpecialAccountKind } from '../../config/model.js';
+import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../../errors.js';
 import { systemClock } from '../../handlers/accounts/lifecycle.js';
 import { ensureAccountZoneRequest } from '../../handlers/dns/account-zone.js';
@@ -11,7 +12,13 @@ import { route53Bucket } from '../../handlers/dns/rate-limit.js';
 import { createVpc } from '../../handlers/provisioning/create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from '../../handlers/provisioning/default-vault.js';
 import type { DeployOptions } from '../../handlers/provisioning/deploy-stack.js';
-import { cloudFormationPort, ssmPort, stackInstancesPort } from '../../handlers/provisioning/ports.js';
+import { updateIamSettings } from '../../handlers/provisioning/iam-settings.js';
+import {
+  cloudFormationPort,
+  iamSettingsPort,
+  ssmPort,
+  stackInstancesPort,
+} from '../../handlers/provisioning/ports.js';
 import type { HandlerResult } from '../../handlers/provisioning/put-ssm-parameters.js';
 import { putSsmParameters } from '../../handlers/provisioning/put-ssm-parameters.js';
 import { stackInstanceStatus } from '../../handlers/provisioning/stack-instance-status.js';
@@ -27,8 +34,9 @@ import {
   senderBusName,
   type Topology,
 } from '../../protocol/topology.js';
-import { accountKinds } from '../../templates/inputs.js';
+import { accountKinds, homeRegionOf } from '../../templates/inputs.js';
 import type { ProvisioningGateway } from '../provision.js';
+import type { ManagementConnection } from './accounts-gateway.js';
 
 export interface DirectProvisioningOptions {
   /** Clients acting as the management account; every other account is reached with forAccount. */
@@ -166,6 +174,11 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
     putSsmParameters: (accountId, parameters) =>
       putSsmParameters(ssmPort(inAccount(accountId).ssm(homeRegion), `account ${accountId}`), parameters),
 
+    updateIamSettings: (accountId, request, { dryrun = false } = {}) =>
+      updateIamSettings(iamSettingsPort(inAccount(accountId).iam(), `account ${accountId}`), request, {
+        dryrun,
+      }),
+
     // With a region: that region's backup vaults, from its artifact bucket (as the handler does).
     async updateBaseline(accountId, { region = homeRegion, default_vault_regions = [], ...request }) {
       // As the UPDATE_ACCOUNT_BASELINE handler: the vault Default through the Backup API first.
@@ -244,9 +257,10 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
     target: string,
     body: RequestBody<T>,
     timeoutMs = shortTimeout,
+    dryrun = false,
   ): Promise<Detail<ReplyTypeOf<T>>> => {
     try {
-      return await client.request(type, target, body, { timeoutMs });
+      return await client.request(type, target, body, { timeoutMs, dryrun });
     } catch (e) {
       throw e instanceof RequestFailedError ? e.asRemoteError() : e;
     }
@@ -259,8 +273,9 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
     target: string,
     body: RequestBody<T>,
     timeoutMs?: number,
+    dryrun?: boolean,
   ): Promise<HandlerResult> => {
-    const reply = (await request(type, target, body, timeoutMs)) as Detail<'REQUEST_COMPLETED'>;
+    const reply = (await request(type, target, body, timeoutMs, dryrun)) as Detail<'REQUEST_COMPLETED'>;
     return { changed: reply.changed, summary: reply.summary ?? {} };
   };
   const stack = (request: UpdateStackRequest): RequestBody<'UPDATE_IAM_MAPPING'> => ({
@@ -298,6 +313,9 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
         parameters: parameters.map(({ name, value }) => ({ name, value })),
       }),
 
+    updateIamSettings: (accountId, body, { dryrun = false } = {}) =>
+      completed('UPDATE_IAM_ACCOUNT_SETTINGS', accountId, { ...body }, undefined, dryrun),
+
     updateBaseline: (accountId, body) =>
       completed('UPDATE_ACCOUNT_BASELINE', accountId, baseline(body), stackTimeout),
 
@@ -321,4 +339,20 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
 
     ensureAccountZone: (dnsId, body) => completed('ENSURE_ACCOUNT_ZONE', dnsId, body),
   };
+}
+
+/**
+ * The provisioning gateway of a management connection (docs/plan.md, "Gateways"): direct with
+ * the management account's credentials, over EventBridge with the cicd account's.
+ */
+export function provisioningGatewayOver(
+  connection: ManagementConnection,
+  config: ResolvedConfig,
+  accountIds: Readonly<Record<string, string>>,
+): ProvisioningGateway {
+  const specialIds = specialAccountIds(config, accountIds, 'the pipeline');
+  const where = { config, accountIds, specialIds, homeRegion: homeRegionOf(config) };
+  return connection.kind === 'direct'
+    ? directProvisioningGateway({ management: connection.clients, ...where })
+    : eventBridgeProvisioningGateway({ client: connection.client, cicd: connection.clients, ...where });
 }

@@ -65,6 +65,7 @@ function recordingGateway(recorded: [string, string, AccountBaselineRequest][]):
     },
     templateUrl: (name, region = HOME) => artifactObjectUrl(CICD, region, templateKey(name)),
     putSsmParameters: done,
+    updateIamSettings: done,
     async updateBaseline(accountId, request) {
       recorded.push(['baseline', accountId, request]);
       return { changed: true, summary: {} };

@@ -49,6 +49,7 @@ function recordingGateway(recorded: Recorded): ProvisioningGateway {
     },
     templateUrl: (name, region = HOME) => artifactObjectUrl('100000000002', region, templateKey(name)),
     putSsmParameters: done,
+    updateIamSettings: done,
     updateBaseline: done,
     updateIamMapping: done,
     async createVpc(accountId, request) {

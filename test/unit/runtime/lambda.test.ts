@@ -98,7 +98,14 @@ describe('Lambda registries', () => {
     );
     // The provisioning requests: no HANDLER_MISSING in AWS any more.
     expect(Object.keys(lambdaRegistry('member')).sort()).toEqual(
-      ['CREATE_VPC', 'DEPLOY_CUSTOMIZATION', 'PING', 'PUT_SSM_PARAMETERS', 'UPDATE_ACCOUNT_BASELINE'].sort(),
+      [
+        'CREATE_VPC',
+        'DEPLOY_CUSTOMIZATION',
+        'PING',
+        'PUT_SSM_PARAMETERS',
+        'UPDATE_ACCOUNT_BASELINE',
+        'UPDATE_IAM_ACCOUNT_SETTINGS',
+      ].sort(),
     );
     expect(Object.keys(lambdaRegistry('identity'))).toContain('UPDATE_IAM_MAPPING');
     expect(Object.keys(lambdaRegistry('logs'))).toContain('UPDATE_LOG_BUCKETS');

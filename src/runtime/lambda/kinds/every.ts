@@ -4,6 +4,7 @@ import {
   createVpcHandler,
   putSsmParametersHandler,
   updateAccountBaselineHandler,
+  updateIamAccountSettingsHandler,
 } from '../../../handlers/provisioning/registrations.js';
 import type { EveryKindRegistry } from '../registries.js';
 
@@ -14,4 +15,5 @@ export const everyKindHandlers: EveryKindRegistry = {
   UPDATE_ACCOUNT_BASELINE: updateAccountBaselineHandler,
   CREATE_VPC: createVpcHandler,
   DEPLOY_CUSTOMIZATION: deployCustomizationHandler,
+  UPDATE_IAM_ACCOUNT_SETTINGS: updateIamAccountSettingsHandler,
 };
