@@ -215,6 +215,7 @@ export const ERROR_CODES = {
       'a tag or backup policy uses an inheritance operator AWS does not define (reported with its position)',
   },
   POLICY_WARNING: { summary: 'a warning of the policy plan without a code of its own' },
+  PROVISION_ALIAS_TAKEN: { page: 'dsl.md' },
   PROVISION_DNS_ZONE_NAME_INVALID: { page: 'provisioning.md' },
   PROVISION_NO_ARTIFACT_BUCKET: { page: 'provisioning.md' },
   PROVISION_NO_FORWARD_RULE: { page: 'provisioning.md' },

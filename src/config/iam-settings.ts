@@ -1,5 +1,6 @@
 import { OrgbridgeError } from '../errors.js';
 import { ACCOUNT_ALIAS_PATTERN } from './aws-names.js';
+import { interpolate } from './customizations.js';
 import type { ResolvedAccount } from './model.js';
 
 /**
@@ -8,63 +9,100 @@ import type { ResolvedAccount } from './model.js';
  */
 
 /**
- * What UPDATE_IAM_ACCOUNT_SETTINGS asks of the account: `alias:` replaces its alias, the alias
- * derived from its name is only a default (set where there is none), the password policy is
- * managed when a layer sets one. Undefined when the DSL manages neither.
+ * What UPDATE_IAM_ACCOUNT_SETTINGS asks of the account: its alias and password policy where a
+ * layer sets them. Undefined when the DSL manages neither (nothing is sent).
  */
-export function iamSettingsRequest(account: ResolvedAccount):
-  | {
-      alias?: string;
-      default_alias?: string;
-      password_policy?: Record<string, number | boolean>;
-    }
-  | undefined {
-  const own = account.settings.alias;
-  const derived = typeof own === 'string' ? undefined : accountAlias(account);
+export function iamSettingsRequest(
+  account: ResolvedAccount,
+): { alias?: string; password_policy?: Record<string, number | boolean> } | undefined {
+  const alias = accountAlias(account);
   const policy = passwordPolicyRequest(account);
   const request = {
-    ...(typeof own === 'string' ? { alias: own } : {}),
-    ...(derived !== undefined ? { default_alias: derived } : {}),
+    ...(alias !== undefined ? { alias } : {}),
     ...(policy ? { password_policy: policy } : {}),
   };
   return Object.keys(request).length ? request : undefined;
 }
 
+/** The placeholders an `alias:` template may use (as in a customization's parameters). */
+export const ALIAS_PLACEHOLDERS = ['key', 'name', 'service', 'scope', 'environment'] as const;
+
 /**
- * The account's IAM alias: `alias:` from the nearest layer, else the account name made valid
- * (lowercased, other characters as `-`); undefined when the name cannot make one.
+ * The account's IAM alias: `alias:` from the nearest layer, its placeholders filled in and the
+ * result made valid (lowercased, other characters as `-`), so `defaults: {alias: 'acme-{key}'}`
+ * gives every account its own. Undefined when no layer sets one: an account's alias is then not
+ * orgbridge's (there is no implicit default: aliases are unique across all of AWS, so one made
+ * from a common name such as `dev` would be taken, and a takeover must not rename the sign-in
+ * URLs people use). Checked by checkAliases, which reports a result that is still invalid.
  */
 export function accountAlias(account: ResolvedAccount): string | undefined {
   const own = account.settings.alias;
-  if (typeof own === 'string') return own;
-  const derived = account.name
+  if (typeof own !== 'string') return undefined;
+  if (!own.includes('{')) return own;
+  return interpolate(own, account, account.region)
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^-|-$/g, '');
-  return ACCOUNT_ALIAS_PATTERN.test(derived) ? derived : undefined;
+}
+
+/** The first placeholder of `template` an alias may not use. */
+function unknownPlaceholder(template: string): string | undefined {
+  return [...template.matchAll(/\{([^}]*)\}/g)]
+    .map((m) => m[1] as string)
+    .find((p) => !(ALIAS_PLACEHOLDERS as readonly string[]).includes(p) && !/^tag:.+$/.test(p));
 }
 
 /**
- * Aliases set with `alias:` are unique within the config (an alias is unique across AWS). Only
- * explicit ones: account names may repeat (two adopted accounts), and the DSL does not turn that
- * into an error; a repeated default alias fails when applied, naming the account.
+ * Every alias the DSL gives is valid once filled in, names only known placeholders, and is unique
+ * within the config (an alias is unique across AWS): each error at the `alias:` that made it.
  */
 export function checkAliases(accounts: readonly ResolvedAccount[]): OrgbridgeError[] {
   const errors: OrgbridgeError[] = [];
   const seen = new Map<string, string>();
+  const reported = new Set<string>();
   for (const account of accounts) {
-    const alias = account.settings.alias;
+    const template = account.settings.alias;
     const location = account.provenance.alias;
-    // The schema already checked its form (ACCOUNT_ALIAS_PATTERN).
-    if (typeof alias !== 'string' || !location) continue;
+    if (typeof template !== 'string' || !location) continue;
+    const unknown = unknownPlaceholder(template);
+    if (unknown !== undefined) {
+      const where = `${location.file}:${location.line}`;
+      if (!reported.has(where)) {
+        reported.add(where);
+        errors.push(
+          new OrgbridgeError('DSL_UNKNOWN_PLACEHOLDER', `alias: unknown placeholder {${unknown}}`, {
+            location,
+            hint: `placeholders: ${ALIAS_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} {tag:<key>}`,
+          }),
+        );
+      }
+      continue;
+    }
+    const alias = accountAlias(account) as string;
+    if (!ACCOUNT_ALIAS_PATTERN.test(alias)) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_INVALID_VALUE',
+          `account '${account.key}': alias '${template}' gives '${alias}', which is not a valid IAM account alias`,
+          {
+            location,
+            hint: "an alias is 3-63 lowercase letters, digits and single '-'; set `alias:` on the account",
+          },
+        ),
+      );
+      continue;
+    }
     const other = seen.get(alias);
     if (other !== undefined) {
       errors.push(
         new OrgbridgeError(
           'DSL_DUPLICATE_ALIAS',
           `accounts '${other}' and '${account.key}' both get the IAM alias '${alias}'`,
-          { location, hint: 'set a distinct `alias:` on one of them (an alias is unique across AWS)' },
+          {
+            location,
+            hint: 'give each account its own alias (a template such as `acme-{key}`, or `alias:` on one of them): an alias is unique across AWS',
+          },
         ),
       );
     } else seen.set(alias, account.key);

@@ -107,12 +107,15 @@ export const settingsShape = {
   protect: z.boolean().optional().describe('Never retire or close the account'),
   alias: z
     .string()
-    .regex(ACCOUNT_ALIAS_PATTERN, {
+    .max(128)
+    .refine((v) => ACCOUNT_ALIAS_PATTERN.test(v) || /\{[^}]+\}/.test(v), {
       error:
-        "must be 3-63 lowercase letters, digits and single '-', starting and ending with a letter or digit",
+        "must be 3-63 lowercase letters, digits and single '-', starting and ending with a letter or digit, or a template such as 'acme-{key}'",
     })
     .optional()
-    .describe('IAM account alias (sign-in URL); default: the account name, lowercased'),
+    .describe(
+      'IAM account alias (sign-in URL), or a template: {key} {name} {environment} {scope} {service} {tag:<key>}; unset: not managed',
+    ),
   password_policy: passwordPolicy.optional(),
   tags: tags.optional(),
 };

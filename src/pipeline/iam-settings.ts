@@ -79,9 +79,6 @@ export function iamSettingsSection(decisions: readonly IamSettingsDecision[]): P
     }
   }
   const failed = decisions.filter((d) => d.error);
-  const unset = decisions.flatMap((d) =>
-    d.differences.alias_not_set ? [`${d.key}: ${d.differences.alias_not_set}`] : [],
-  );
   return section({
     kind: 'iam-settings',
     title: 'IAM account settings',
@@ -92,7 +89,6 @@ export function iamSettingsSection(decisions: readonly IamSettingsDecision[]): P
       code: 'PLAN_IAM_SETTINGS_UNREAD',
       message: `${d.key} (${d.accountId}): ${d.error}`,
     })),
-    notes: unset,
     apply: APPLY_IAM_SETTINGS,
     plan: { accounts: decisions },
   });

@@ -244,10 +244,28 @@ async function planCustomizationsSection(context: PlanContext): Promise<PlanSect
  * change, and a value someone set by hand is drift too.
  */
 async function planIamSettings(context: PlanContext): Promise<PlanSection> {
-  const [{ provisioningGatewayOver }, { observeIamSettings, iamSettingsSection }] = await Promise.all([
-    import('./gateways/provision-gateway.js'),
-    import('./iam-settings.js'),
-  ]);
+  const [{ provisioningGatewayOver }, { observeIamSettings, iamSettingsSection }, { iamSettingsRequest }] =
+    await Promise.all([
+      import('./gateways/provision-gateway.js'),
+      import('./iam-settings.js'),
+      import('../config/iam-settings.js'),
+    ]);
+  const title = 'IAM account settings';
+  if (!context.config.accounts.some((a) => iamSettingsRequest(a))) {
+    return section({ kind: 'iam-settings', title, summary: 'none in the DSL (alias, password_policy)' });
+  }
+  const unset = SPECIAL_ACCOUNT_KINDS.filter((k) => context.config.organization.accounts[k] === undefined);
+  if (unset.length) {
+    return section({
+      kind: 'iam-settings',
+      title,
+      summary: 'not planned',
+      skipped: true,
+      notes: [
+        `the accounts are reached through orgbridge's handlers and roles, and ${unset.map((k) => `organization.${k}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set in accounts.yml`,
+      ],
+    });
+  }
   const gateway = provisioningGatewayOver(context.connection, context.config, context.accountIds);
   return iamSettingsSection(
     await observeIamSettings({ config: context.config, accountIds: context.accountIds, gateway }),

@@ -169,15 +169,12 @@ export const PasswordPolicySchema = z
   })
   .strict();
 /**
- * The account's IAM settings from the DSL. `alias` (set with `alias:`) replaces the account's
- * alias; `default_alias` (derived from the account name) is set only when the account has none,
- * so taking over an organization never renames a sign-in URL people use. A setting left out is
+ * The account's IAM settings from the DSL (`alias`, `password_policy`). A setting left out is
  * not managed: the handler leaves it as it is. With `dryrun` the handler only reports the
  * difference (the plan's drift).
  */
 const UpdateIamAccountSettings = detail({
   alias: z.string().regex(ACCOUNT_ALIAS_PATTERN, 'an IAM account alias').optional(),
-  default_alias: z.string().regex(ACCOUNT_ALIAS_PATTERN, 'an IAM account alias').optional(),
   password_policy: PasswordPolicySchema.optional(),
 });
 const DnsCreateAlias = detail({

@@ -15,8 +15,8 @@ import { planProvisioning } from '../../src/pipeline/provision.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { bootstrapOrganization, HOME_REGION, type ProvisionedOrg } from '../support/provisioning.js';
 
-// app sets both settings; web has neither (its alias defaults to its name); batch had an alias
-// before orgbridge came, which the default must not replace.
+// app sets both settings; web's alias is a template; batch sets neither, so the alias it had
+// before orgbridge came is not orgbridge's.
 const MEMBERS = `  app:
     scope: dev
     alias: acme-app-dev
@@ -26,6 +26,7 @@ const MEMBERS = `  app:
       max_age_days: 90
   web:
     scope: dev
+    alias: 'acme-{key}-{environment}'
   batch:
     scope: dev
 `;
@@ -63,12 +64,12 @@ describe('IAM account settings (alias, password policy) on the emulator', () => 
       { config: org.config, observed: org.observed, organizationId: org.organizationId },
       gateway(),
     ).steps.filter((s) => s.kind === 'iam-settings');
-    // Every account with a derivable alias or a policy: here all of them.
-    expect(steps.map((s) => s.accountId).sort()).toEqual(Object.values(org.ids).sort());
+    // Only the accounts whose DSL sets an alias or a policy.
+    expect(steps.map((s) => s.accountId).sort()).toEqual([org.ids.app, org.ids.web].sort());
     for (const step of steps) await step.run();
 
     expect(await aliasOf('app')).toEqual(['acme-app-dev']);
-    expect(await aliasOf('web')).toEqual([org.config.accounts.find((a) => a.key === 'web')?.name]);
+    expect(await aliasOf('web')).toEqual(['acme-web-nonprod']);
     expect(await aliasOf('batch')).toEqual(['legacy-batch']);
     expect(await policyOf('app')).toMatchObject({
       MinimumPasswordLength: 14,
@@ -118,7 +119,7 @@ describe('IAM account settings (alias, password policy) on the emulator', () => 
     expect(iamSettingsSection(await observeIamSettings(input())).status).toBe('in-sync');
   });
 
-  it('a default alias taken elsewhere in AWS is reported, an explicit one fails', async () => {
+  it('an alias another AWS account holds fails with what to do', async () => {
     // Aliases are unique across AWS; the emulator does not enforce that, so the port is made to
     // answer as IAM does when another account holds the alias.
     const real = iamSettingsPort(
@@ -128,16 +129,18 @@ describe('IAM account settings (alias, password policy) on the emulator', () => 
     );
     const taken: IamSettingsPort = {
       ...real,
-      alias: async () => undefined,
       setAlias: async (alias) => {
         const e = new Error(`The account alias ${alias} already exists.`);
         e.name = 'EntityAlreadyExistsException';
         throw new AwsOperationError(`setting the account alias '${alias}'`, e);
       },
     };
-    const result = await updateIamSettings(taken, { default_alias: 'dev' });
-    expect(result.changed).toBe(false);
-    expect(result.summary.alias_not_set).toMatch(/'dev' is taken.*set `alias:`/);
-    await expect(updateIamSettings(taken, { alias: 'dev' })).rejects.toThrow(/already exists/);
+    await expect(updateIamSettings(taken, { alias: 'dev' })).rejects.toMatchObject({
+      code: 'PROVISION_ALIAS_TAKEN',
+      hint: expect.stringContaining('alias:'),
+    });
+    // A dry run only reports.
+    const dry = await updateIamSettings(taken, { alias: 'dev' }, { dryrun: true });
+    expect(dry.summary.alias).toBe('acme-web-nonprod -> dev');
   });
 });

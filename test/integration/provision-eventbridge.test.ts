@@ -42,6 +42,7 @@ const MEMBERS = `  app:
     scope: dev
     create_vpc: false
     allowed_dns_domains: [web.example.com]
+    alias: 'acme-{key}'
   data:
     scope: infra
 `;
@@ -161,11 +162,11 @@ describe('provisioning over EventBridge: cicd pipeline -> every account handler'
     const targets = (type: string) => handled(type).map((o) => o.account);
     expect(targets('PUT_SSM_PARAMETERS').sort()).toEqual([...accounts].sort());
     expect(targets('UPDATE_ACCOUNT_BASELINE').sort()).toEqual([...accounts].sort());
-    // The alias each account's name gives it, set by the account's own handler.
-    expect(targets('UPDATE_IAM_ACCOUNT_SETTINGS').sort()).toEqual([...accounts].sort());
+    // The alias of the one account whose DSL sets one, by the account's own handler.
+    expect(targets('UPDATE_IAM_ACCOUNT_SETTINGS')).toEqual([web]);
     const { ListAccountAliasesCommand } = await import('@aws-sdk/client-iam');
     const aliases = await moto().management.forAccount(web).iam().send(new ListAccountAliasesCommand({}));
-    expect(aliases.AccountAliases).toEqual([org.config.accounts.find((a) => a.key === 'web')?.name]);
+    expect(aliases.AccountAliases).toEqual(['acme-web']);
     expect(targets('CREATE_VPC')).toEqual([app]);
     expect(targets('UPDATE_IAM_MAPPING')).toEqual([org.special.identity]);
     expect(targets('UPDATE_LOG_BUCKETS')).toEqual([org.special.logs]);

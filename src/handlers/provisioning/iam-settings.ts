@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { OrgbridgeError } from '../../errors.js';
 import type { PasswordPolicySchema } from '../../protocol/catalog.js';
 import { awsErrorName } from '../accounts/ports.js';
 import type { HandlerResult } from './put-ssm-parameters.js';
@@ -20,8 +21,6 @@ export interface IamSettingsPort {
 export interface IamSettingsRequest {
   /** `alias:` of the DSL: replaces the account's alias. */
   readonly alias?: string;
-  /** The alias derived from the account name: set only when the account has none. */
-  readonly default_alias?: string;
   readonly password_policy?: PasswordPolicy;
 }
 
@@ -61,31 +60,32 @@ export function passwordPolicyDifferences(
 }
 
 /**
- * The alias step: `alias` replaces whatever the account has; `default_alias` is written only
- * into an account without one. Aliases are unique across all of AWS, so a default derived from
- * a common name ("dev") may be taken by someone else: that is reported, not a failure, since
- * nothing in the config asked for that exact alias.
+ * The alias step: `alias` replaces whatever the account has (an account has one). Aliases are
+ * unique across all of AWS, so another account may hold it: that fails with what to do.
  */
 async function settleAlias(
   iam: IamSettingsPort,
-  request: IamSettingsRequest,
+  wanted: string,
   current: string | undefined,
   dryrun: boolean,
   summary: Record<string, string>,
 ): Promise<void> {
-  const wanted = request.alias ?? (current === undefined ? request.default_alias : undefined);
-  if (wanted === undefined || wanted === current) return;
-  if (dryrun) {
-    summary.alias = `${current ?? '(none)'} -> ${wanted}`;
-    return;
-  }
+  if (wanted === current) return;
+  summary.alias = `${current ?? '(none)'} -> ${wanted}`;
+  if (dryrun) return;
   try {
     await iam.setAlias(wanted);
-    summary.alias = `${current ?? '(none)'} -> ${wanted}`;
   } catch (e) {
-    const taken = awsErrorName(e) === 'EntityAlreadyExistsException';
-    if (!taken || request.alias !== undefined) throw e;
-    summary.alias_not_set = `the default alias '${wanted}' is taken in AWS; set \`alias:\` for the account`;
+    if (awsErrorName(e) !== 'EntityAlreadyExistsException') throw e;
+    throw new OrgbridgeError(
+      'PROVISION_ALIAS_TAKEN',
+      `the IAM account alias '${wanted}' belongs to another AWS account (aliases are unique across AWS)`,
+      {
+        source: 'aws',
+        cause: e,
+        hint: 'choose another `alias:` for the account (for example with your company as a prefix)',
+      },
+    );
   }
 }
 
@@ -102,12 +102,11 @@ export async function updateIamSettings(
 ): Promise<HandlerResult> {
   const summary: Record<string, string> = {};
   const dryrun = options.dryrun ?? false;
-  const wantsAlias = request.alias !== undefined || request.default_alias !== undefined;
   const [alias, policy] = await Promise.all([
-    wantsAlias ? iam.alias() : undefined,
+    request.alias !== undefined ? iam.alias() : undefined,
     request.password_policy ? iam.passwordPolicy() : undefined,
   ]);
-  if (wantsAlias) await settleAlias(iam, request, alias, dryrun, summary);
+  if (request.alias !== undefined) await settleAlias(iam, request.alias, alias, dryrun, summary);
   if (request.password_policy) {
     const differences = passwordPolicyDifferences(policy, request.password_policy);
     if (differences.length) {
@@ -115,5 +114,5 @@ export async function updateIamSettings(
       if (!dryrun) await iam.setPasswordPolicy(request.password_policy);
     }
   }
-  return { changed: Boolean(summary.alias || summary.password_policy), summary };
+  return { changed: Object.keys(summary).length > 0, summary };
 }

@@ -48,7 +48,6 @@ export const updateIamAccountSettingsHandler: HandlerRegistration<'UPDATE_IAM_AC
       iamSettingsPort(ctx.clients.iam(), `account ${ctx.account.id}`),
       {
         ...(detail.alias !== undefined ? { alias: detail.alias } : {}),
-        ...(detail.default_alias !== undefined ? { default_alias: detail.default_alias } : {}),
         ...(detail.password_policy ? { password_policy: detail.password_policy } : {}),
       },
       { dryrun: ctx.dryrun },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainAccount } from '../../../src/config/explain.js';
-import { accountAlias, passwordPolicyRequest } from '../../../src/config/iam-settings.js';
+import { accountAlias, iamSettingsRequest, passwordPolicyRequest } from '../../../src/config/iam-settings.js';
 import { BASE, errorsOf, lineOf, resolveOk, withAccounts } from './support.js';
 
 const POLICY_BASE = BASE.replace(
@@ -9,14 +9,32 @@ const POLICY_BASE = BASE.replace(
 );
 
 describe('alias and password_policy', () => {
-  it('alias defaults to the account name made valid; an alias on a layer wins', () => {
+  it('alias: unset is not managed; a template fills in each account and is made valid', () => {
     const config = resolveOk(
-      withAccounts(`  foo_bar:\n    scope: dev\n  baz:\n    scope: dev\n    alias: acme-baz\n`, POLICY_BASE),
+      withAccounts(
+        `  foo_bar:\n    scope: dev\n    alias: 'Acme-{key}'\n  baz:\n    scope: dev\n    alias: acme-baz\n  qux:\n    scope: dev\n`,
+        POLICY_BASE,
+      ),
     );
     const byKey = new Map(config.accounts.map((a) => [a.key, a]));
-    expect(byKey.get('foo_bar')?.name).toBe('foo_bar-nonprod-ap-southeast-2');
-    expect(accountAlias(byKey.get('foo_bar') as never)).toBe('foo-bar-nonprod-ap-southeast-2');
+    expect(accountAlias(byKey.get('foo_bar') as never)).toBe('acme-foo-bar');
     expect(accountAlias(byKey.get('baz') as never)).toBe('acme-baz');
+    expect(accountAlias(byKey.get('qux') as never)).toBeUndefined();
+    expect(iamSettingsRequest(byKey.get('qux') as never)).toEqual({
+      password_policy: { MinimumPasswordLength: 14, RequireSymbols: true },
+    });
+  });
+
+  it('an alias template in defaults that gives two accounts one alias, or an unknown placeholder, is an error there', () => {
+    const shared = BASE.replace('defaults:\n', "defaults:\n  alias: 'acme-{environment}'\n");
+    const text = withAccounts('  foo:\n    scope: dev\n  bar:\n    scope: dev\n', shared);
+    const errors = errorsOf(text);
+    expect(errors.map((e) => e.code)).toContain('DSL_DUPLICATE_ALIAS');
+    expect(errors.find((e) => e.code === 'DSL_DUPLICATE_ALIAS')?.location?.line).toBe(lineOf(text, 'alias:'));
+    const unknown = errorsOf(withAccounts('  foo:\n    scope: dev\n    alias: acme-{team}\n')).filter(
+      (e) => e.code === 'DSL_UNKNOWN_PLACEHOLDER',
+    );
+    expect(unknown.map((e) => e.message)).toEqual(['alias: unknown placeholder {team}']);
   });
 
   it('password_policy inherits defaults -> scope -> account (a layer replaces it) with provenance', () => {
