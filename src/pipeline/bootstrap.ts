@@ -17,7 +17,7 @@ import type { ObservedOrganization } from '../plan/observed.js';
 import { buildBundles, bundleKeys } from '../templates/bundles.js';
 import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
 import { assertGuardrails, checkDeployment } from '../templates/guardrails.js';
-import { templateInputs } from '../templates/inputs.js';
+import { specialAccountIds, templateInputs } from '../templates/inputs.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import {
   type ArtifactAction,
@@ -26,6 +26,7 @@ import {
   DEPLOY_CONCURRENCY,
   describeStack,
   missingArtifacts,
+  monitoringSinkArnOf,
   type Rendering,
   stackIsCurrent,
   stackRequest,
@@ -78,7 +79,7 @@ export async function renderForOrganization(
   if (!organizationId)
     throw new OrgbridgeError('BOOTSTRAP_NO_ORGANIZATION', 'the caller is in no organization');
   const bundles = await bundling;
-  const inputs = templateInputs(config, {
+  let inputs = templateInputs(config, {
     observed,
     organizationId,
     bundleKeys: bundleKeys(bundles),
@@ -89,6 +90,12 @@ export async function renderForOrganization(
       `the special accounts are not all in the organization (placeholder ids ${inputs.placeholders.join(', ')})`,
       { hint: 'run `orgbridge run --action sync-accounts --execute` first: it creates the special accounts' },
     );
+  }
+  if (!options.local) {
+    // The links of every account to the audit account's sink name its ARN (AWS-generated).
+    const audit = specialAccountIds(inputs).audit;
+    const monitoringSinkArn = await monitoringSinkArnOf(management, audit, inputs.homeRegion);
+    if (monitoringSinkArn) inputs = { ...inputs, monitoringSinkArn };
   }
   return {
     inputs,
@@ -308,6 +315,15 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap' && steps.some((s) => s.template === 'stack-sets'))
     await ensureStackSetsTrustedAccess(run.management.cloudFormation(inputs.homeRegion), run.execute, say);
   if (action === 'bootstrap') await deploy((s) => !isArtifacts(s));
+  if (action === 'bootstrap' && !local && !inputs.monitoringSinkArn) {
+    // The first bootstrap created the audit account's monitoring sink: its ARN exists only now,
+    // and the event bus stacks link to it, so they are deployed once more (the rest is unchanged).
+    const audit = specialAccountIds(inputs).audit;
+    if (await monitoringSinkArnOf(run.management, audit, inputs.homeRegion)) {
+      say('the monitoring sink is new: deploying again to link every account to it');
+      return runArtifactAction(action, run);
+    }
+  }
   if (managementTags) {
     await organizationsPort(run.management.organizations()).tagResource(
       managementTags.accountId,

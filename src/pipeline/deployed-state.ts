@@ -11,10 +11,17 @@ import { requireSpecialAccounts } from '../config/special-accounts.js';
 import { AwsOperationError } from '../errors.js';
 import { mapWithConcurrency } from '../handlers/accounts/ports.js';
 import { dnsSuffixOf, roleArn } from '../partitions.js';
-import { artifactBucketName, LAMBDA_BUNDLE_PREFIX, TEMPLATE_PREFIX, templateKey } from '../protocol/names.js';
+import {
+  artifactBucketName,
+  LAMBDA_BUNDLE_PREFIX,
+  STACK_NAMES,
+  TEMPLATE_PREFIX,
+  templateKey,
+} from '../protocol/names.js';
 import type { LambdaBundle } from '../templates/bundles.js';
 import type { DeployStep } from '../templates/deployment.js';
 import type { TemplateInputs } from '../templates/inputs.js';
+import { MONITORING_SINK_OUTPUT } from '../templates/stacks/monitoring.js';
 import type { RenderedTemplate } from '../templates/synth.js';
 
 /**
@@ -70,6 +77,20 @@ export async function describeStack(
     if (e instanceof Error && /does not exist/.test(e.message)) return undefined;
     throw new AwsOperationError(`describing stack ${name}`, e);
   }
+}
+
+/**
+ * The ARN of the audit account's monitoring sink (src/templates/stacks/monitoring.ts), from the
+ * output of its handler stack; undefined until that stack has it. Any other failure (no access
+ * to the audit account) is an error: rendering the links away would unlink every account.
+ */
+export async function monitoringSinkArnOf(
+  management: AwsClients,
+  auditAccountId: string,
+  region: string,
+): Promise<string | undefined> {
+  const stack = await describeStack(management.forAccount(auditAccountId), region, STACK_NAMES.handlers);
+  return stack?.Outputs?.find((o) => o.OutputKey === MONITORING_SINK_OUTPUT)?.OutputValue || undefined;
 }
 
 function sameTemplate(deployed: string | undefined, wanted: Readonly<Record<string, unknown>>): boolean {

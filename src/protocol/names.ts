@@ -162,3 +162,6 @@ export const AUDIT_NAMES = {
 export const LOGS_NAMES = {
   bucket: (logsAccountId: string, region: string) => `${PREFIX}-logs-${logsAccountId}-${region}`,
 } as const;
+
+/** The CloudWatch namespace of the handlers' metrics (src/runtime/metrics.ts, the dashboard). */
+export const METRICS_NAMESPACE = 'orgbridge';

@@ -2,12 +2,11 @@ import type { AccountKind } from '../config/model.js';
 import type { RecordOutcome } from './handle.js';
 
 /**
- * What a handler counts per batch, for CloudWatch (namespace `orgbridge`, docs/operations.md,
+ * What a handler counts per batch, for CloudWatch (namespace METRICS_NAMESPACE, docs/operations.md,
  * "Metrics"): requests handled, answered again as duplicates, rejected by reason, failed, by
  * detail-type and account kind. Never by account: at 5,000 accounts that dimension alone would
  * make thousands of metrics (CloudWatch bills each).
  */
-export const METRICS_NAMESPACE = 'orgbridge';
 
 export type MetricName = 'Handled' | 'Duplicate' | 'Rejected' | 'Failed';
 

@@ -34,6 +34,12 @@ export interface TemplateInputs {
    * whole OUs by aws:SourceOrgPaths with it. Absent (offline synth): accounts one by one.
    */
   readonly ous?: Readonly<Record<string, string>>;
+  /**
+   * The ARN of the audit account's monitoring sink, read from its deployed handler stack
+   * (src/templates/stacks/monitoring.ts): every other account's event bus stack links to it.
+   * Absent before that stack exists (the bootstrap then deploys again once it does).
+   */
+  readonly monitoringSinkArn?: string;
 }
 
 /** The ids of the special accounts, resolved (or a clear error naming the missing ones). */

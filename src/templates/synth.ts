@@ -22,6 +22,7 @@ import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
 import { addHandler } from './stacks/handlers.js';
+import { addDashboard, addMonitoringSink } from './stacks/monitoring.js';
 import { addAlarmNotifications } from './stacks/notifications.js';
 import { addForwarderRole, addRule, roleTargetArns } from './stacks/rules.js';
 import { addStackSets } from './stacks/stack-sets.js';
@@ -115,6 +116,7 @@ export function renderTemplates(inputs: TemplateInputs, options: RenderOptions =
   // moto cannot deliver to SNS (a matching rule fails the whole PutEvents): no notifications locally.
   addEventBus(busStack, topology.bus, ctx.special, inputs.organizationId, {
     alarmNotifications: !options.local,
+    ...(!options.local && inputs.monitoringSinkArn ? { monitoringSinkArn: inputs.monitoringSinkArn } : {}),
   });
   addHandlerStacks(ctx);
   addForwardShards(topology, (index, description) =>
@@ -205,11 +207,15 @@ function addHandlerStacks(ctx: RenderContext): void {
         r.targets.some((t) => t.type === 'queue' && t.queueName === AUDIT_QUEUE),
       );
       if (auditRule) addAuditFloodAlarm(stack, auditRule, inputs.config.accounts.length);
-      if (!options.local)
+      // moto has no CloudWatch cross-account observability: the sink and dashboard are AWS-only.
+      if (!options.local) {
         addAlarmNotifications(stack, {
           organizationId: inputs.organizationId,
           notifications: inputs.config.notifications,
         });
+        addMonitoringSink(stack, inputs.organizationId);
+        addDashboard(stack);
+      }
     }
     addHandler(stack, {
       kind,

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AccountKind } from '../../config/model.js';
-import { METRICS_NAMESPACE, type MetricsSink } from '../metrics.js';
+import { METRICS_NAMESPACE } from '../../protocol/names.js';
+import type { MetricsSink } from '../metrics.js';
 
 /**
  * Powertools metrics: each point as one embedded metric format (EMF) line on stdout, which

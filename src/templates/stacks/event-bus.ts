@@ -8,6 +8,7 @@ import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
 import { addDeadLetterQueueAlarms } from './alarms.js';
 import { allowPutEventsFrom, denyInsecureTransport, localBusArn, logicalId } from './common.js';
+import { addMonitoringLink } from './monitoring.js';
 import { addAlarmForward, alarmRuleArnPattern, alarmsBusArn } from './notifications.js';
 import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
 
@@ -21,7 +22,7 @@ export function addEventBus(
   bus: BusTopologyView,
   special: SpecialAccountIds,
   organizationId: string,
-  options: { readonly alarmNotifications: boolean },
+  options: { readonly alarmNotifications: boolean; readonly monitoringSinkArn?: string },
 ): void {
   const conditions = kindConditions(stack, special);
   const eventBus = new CfnEventBus(stack, 'EventBus', {
@@ -80,6 +81,10 @@ export function addEventBus(
   if (options.alarmNotifications && role) {
     // The audit account's alarms go to its topic from its own default bus (handlers-audit).
     addAlarmForward(stack, special.audit, role, deadLetter).cfnOptions.condition = conditions.notAudit;
+  }
+  // The audit account is the monitoring account: it does not link to its own sink.
+  if (options.monitoringSinkArn) {
+    addMonitoringLink(stack, options.monitoringSinkArn).cfnOptions.condition = conditions.notAudit;
   }
 }
 
