@@ -186,14 +186,14 @@ async function applyPhase(tool: Tool, want: BenchOrg, dir: string, env: NodeJS.P
   if (tool === 'orgbridge') {
     rmSync(dir, { recursive: true, force: true });
     writeOrgbridgeConfig(want, dir);
+    // One command, as org-formation's one `update`: the accounts, then the policies.
     const cli = join(ROOT, 'bin', 'orgbridge.js');
-    for (const action of ['sync-accounts', 'sync-policies'])
-      await mustExec(
-        `orgbridge ${action}`,
-        process.execPath,
-        [cli, '-c', dir, 'run', '--action', action, '--execute'],
-        env,
-      );
+    await mustExec(
+      'orgbridge sync',
+      process.execPath,
+      [cli, '-c', dir, 'run', '--action', 'sync', '--execute'],
+      env,
+    );
     return;
   }
   mkdirSync(dir, { recursive: true });

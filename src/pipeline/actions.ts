@@ -1,3 +1,4 @@
+import type { ResolvedConfig } from '../config/model.js';
 import type { Outcome, Output } from './output.js';
 
 /**
@@ -18,6 +19,8 @@ export interface ActionContext {
   readonly env: NodeJS.ProcessEnv;
   /** The clock, read once per run by the action (pure code below never reads it). */
   readonly now: () => Date;
+  /** The config, when an action running others has loaded it already (`sync`). */
+  readonly config?: ResolvedConfig;
 }
 
 export interface PipelineAction {
@@ -64,6 +67,11 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     credentials: 'the management account (an administrator role there)',
     summary: 'deploy the artifact buckets, event buses, handlers and forward rules of every account',
     load: async () => (await import('./actions/artifacts.js')).bootstrapAction,
+  },
+  sync: {
+    credentials: 'the management account (or the cicd account: accounts by event, SCPs by event)',
+    summary: 'sync-accounts, then sync-policies, in one run (what a merge to main applies)',
+    load: async () => (await import('./actions/sync.js')).syncAction,
   },
   'sync-policies': {
     credentials:

@@ -139,10 +139,16 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
     expect(sectionOf(plan, 'ecr').status).toBe('skipped');
     expect(sectionOf(plan, 'stacks')).toMatchObject({ status: 'skipped' });
     expect(sectionOf(plan, 'stacks').notes[0]).toContain('special accounts do not all exist yet');
+    // `run --action sync`: both dry runs in one process, nothing changed.
+    const dry = await cli('run', '--action', 'sync');
+    expect(dry.code).toBe(2);
+    expect(dry.out).toContain('Plan: 4 create OU, 7 create account');
+    expect(dry.out).toContain('+ create scp orgbridge-scp-deny-leave');
+    expect((await planJson()).code).toBe(2);
   });
 
   it('after every action ran, plan has nothing to do in any section and exits 0', async () => {
-    for (const action of ['sync-accounts', 'bootstrap', 'sync-policies', 'sync-ecr', 'iam-settings']) {
+    for (const action of ['sync', 'bootstrap', 'sync-ecr', 'iam-settings']) {
       const run = await cli('run', '--action', action, '--execute');
       expect(run.code, `${action}\n${run.out}\n${run.err}`).toBe(0);
     }

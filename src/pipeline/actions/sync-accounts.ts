@@ -6,7 +6,7 @@ import { syncAccounts } from '../sync-accounts.js';
 /** The EventBridge design's main pipeline step: list accounts in management, plan, create/move/tag/retire. */
 export const syncAccountsAction: PipelineAction = {
   async run(context) {
-    const config = await loadConfig(context.configDir);
+    const config = context.config ?? (await loadConfig(context.configDir));
     const { gateway, close } = await accountsGatewayFromEnvironment(context.env, { config });
     try {
       const result = await syncAccounts({

@@ -11,7 +11,7 @@ export const syncPoliciesAction: PipelineAction = {
     const { managementConnectionFromEnvironment } = await import('../gateways/accounts-gateway.js');
     const { homeRegionOf } = await import('../../templates/inputs.js');
     const { organizationsPolicyPort } = await import('../../handlers/policies/ports.js');
-    const config = await loadConfig(context.configDir);
+    const config = context.config ?? (await loadConfig(context.configDir));
     const homeRegion = homeRegionOf(config);
     // The bus, the reply queue and the artifact bucket of SYNC_SCPS are in the home region.
     const connection = await managementConnectionFromEnvironment(context.env, { config, region: homeRegion });
