@@ -185,12 +185,17 @@ export function renderOuTree(observed: ObservedOrganization): string {
   return lines.join('\n');
 }
 
+/** The handler runtime's long-poll wait (SQS allows up to 20 s). */
+const LOCAL_POLL_WAIT_SECONDS = 10;
+
 /** What a run holds that a signal must be able to stop at any moment. */
 interface Running {
   /** Set once the run is being stopped: whatever starts after that stops itself at once. */
   stopped?: boolean;
   server?: MotoServer;
   pollers?: LocalPollers;
+  /** Pollers replaced by a restart, finishing their last long poll in the background. */
+  retiring?: Promise<void>;
   management?: AwsClients;
 }
 
@@ -314,7 +319,9 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
         handlersFor(kind, {
           accounts: { ...requirePlacementOus(config, 'the local handler runtime'), specialAccounts },
         }),
-      waitSeconds: 1,
+      // An idle queue costs one ReceiveMessage per wait: at 1 s, 80 accounts made most of the
+      // emulator's work. A message ends the wait at once (SQS long polling returns on arrival).
+      waitSeconds: LOCAL_POLL_WAIT_SECONDS,
       concurrency: 8,
       onOutcome: (account, outcome) => run.outcomes.push({ account, outcome }),
       // The audit Lambda's store, so `orgbridge trace` reads the run's requests afterwards.
@@ -355,7 +362,9 @@ async function buildOrganization(run: LocalRun, started: Awaited<ReturnType<type
     () => runArtifactAction('bootstrap', { config, management: org, execute: true, output: run.quiet() }),
     (outcome) => (outcome === 'done' ? 'done' : `FAILED (${outcome})`),
   );
-  await run.running.pollers?.stop();
+  // The old loops finish their last long poll (up to its wait) and what it received in the
+  // background, while the new ones, which know the new accounts, already poll.
+  run.running.retiring = run.running.pollers?.stop();
   await steps.run('restart the handler runtime on every account', startPollers, () => 'polling');
   return { sync, topologyFor };
 }
@@ -461,6 +470,12 @@ async function summarize(run: LocalRun, result: PipelineResult, startedAt: numbe
     `\nevents the local handler runtime processed (AWS calls of this process: ${org.counter.total}):`,
   );
   for (const [key, n] of [...byType.entries()].sort()) output.out(`  ${key.padEnd(48)} ${n}`);
+  if (run.options.verbose) {
+    // Where the emulator's time goes: the handler runtime's calls, most frequent first.
+    output.out('AWS calls of the handler runtime, most frequent first:');
+    const calls = Object.entries(org.counter.snapshot()).sort(([, a], [, b]) => b - a);
+    for (const [operation, n] of calls.slice(0, 15)) output.out(`  ${operation.padEnd(48)} ${n}`);
+  }
   const { sync, config } = result;
   output.out(
     `account plan: ${sync.applied.length} of ${sync.plan.actions.length} action(s) applied${sync.failures.length ? `, ${sync.failures.length} failed` : ''}`,
@@ -531,9 +546,10 @@ export async function runLocal(output: Output, options: LocalOptions = {}): Prom
   const stop = () => {
     stopping ??= (async () => {
       running.stopped = true;
-      const { server, pollers, management } = running;
+      const { server, pollers, retiring, management } = running;
       await server?.stop();
       await pollers?.stop().catch(() => undefined);
+      await retiring?.catch(() => undefined);
       management?.destroy();
     })();
     return stopping;

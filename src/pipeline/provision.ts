@@ -300,6 +300,7 @@ function dnsZoneSteps(
       accountId: id,
       label: `ENSURE_ACCOUNT_ZONE ${zone} for ${account.key} (${id}) in dns ${dnsId}`,
       deps,
+      pool: 'dns',
       run: async () => {
         if (!DNS_LABEL_PATTERN.test(account.name)) {
           throw new OrgbridgeError(
@@ -587,6 +588,14 @@ async function waitForStackInstances(
 
 // Running ------------------------------------------------------------------------------------
 
+/**
+ * ENSURE_ACCOUNT_ZONE requests all go to the one DNS account, whose handler works through them
+ * one at a time under Route 53's 5 requests per second (src/handlers/dns/rate-limit.ts). Two in
+ * flight keep it busy (one handled while the next travels); more would only wait in its queue
+ * while holding pipeline slots the other accounts' steps need.
+ */
+const PROVISION_POOL_LIMITS = { dns: 2 } as const;
+
 export interface ProvisionOptions extends ProvisionInputs {
   readonly gateway: ProvisioningGateway;
   readonly store: CompletionStore;
@@ -622,6 +631,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   const progress = progressReporter(out);
   const run = await runDag(plan.steps, {
     concurrency: options.concurrency ?? 16,
+    poolLimits: PROVISION_POOL_LIMITS,
     store: options.store,
     onEvent: progress.onEvent,
   });

@@ -101,6 +101,38 @@ describe('central DNS on the emulator', () => {
     expect(again.created).toBe(false);
   });
 
+  it('takes three Route 53 calls for a new zone once the parent is known, the delegation as before', async () => {
+    const clients = moto().management;
+    const before = { ...clients.counter.snapshot() };
+    const ports = {
+      route53,
+      parameters,
+      bucket: new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock }),
+      parents: new Map(),
+    };
+    for (const [id, name] of [
+      ['777777777777', 'c'],
+      ['888888888888', 'd'],
+    ] as const) {
+      await ensureAccountZone(ports, {
+        accountId: id,
+        accountName: name,
+        parentDomain: PARENT,
+        allowedDomains: [],
+      });
+    }
+    const after = clients.counter.snapshot();
+    const calls = (op: string) => (after[`Route53.${op}`] ?? 0) - (before[`Route53.${op}`] ?? 0);
+    // The parent looked up once for both; each zone: look up, create (which names its name
+    // servers), delegate.
+    expect([calls('ListHostedZonesByName'), calls('CreateHostedZone'), calls('GetHostedZone')]).toEqual([
+      3, 2, 0,
+    ]);
+    expect(calls('ChangeResourceRecordSets')).toBe(2);
+    const delegation = (await records(PARENT)).find((r) => r.name === 'd.aws.example.com' && r.type === 'NS');
+    expect(delegation?.values.length).toBeGreaterThan(0);
+  });
+
   const envelope = {
     nonce: '5f0c4c3e-8d4a-4f57-9a43-6a3f1f0b2b11',
     dryrun: false,

@@ -20,6 +20,8 @@ import { normaliseDnsName } from './authorize.js';
 export interface HostedZone {
   readonly id: string;
   readonly name: string;
+  /** The zone's name servers, when the call that returned it carried them (CreateHostedZone). */
+  readonly nameServers?: readonly string[];
 }
 
 export interface AliasTarget {
@@ -86,7 +88,13 @@ export function route53Port(client: Client<Route53Client>): Route53Port {
           }),
         ),
       );
-      return { id: zoneId(out.HostedZone?.Id), name: normaliseDnsName(name) };
+      // CreateHostedZone answers with the zone's delegation set: no GetHostedZone needed
+      // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html).
+      return {
+        id: zoneId(out.HostedZone?.Id),
+        name: normaliseDnsName(name),
+        ...(out.DelegationSet?.NameServers?.length ? { nameServers: out.DelegationSet.NameServers } : {}),
+      };
     },
     async nameServers(id) {
       const out = await call(`reading the name servers of hosted zone ${id}`, () =>

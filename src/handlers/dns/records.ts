@@ -153,6 +153,7 @@ export function dnsPortsFor(clients: HandlerContext['clients']): DnsPorts {
       route53: route53Port(clients.route53()),
       parameters: ssmParameterPort(clients.ssm()),
       bucket: route53Bucket(systemClock),
+      parents: new Map(),
     };
     instancePorts.set(clients, ports);
   }

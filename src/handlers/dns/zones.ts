@@ -1,6 +1,6 @@
 import { OrgbridgeError } from '../../errors.js';
 import { accountZoneName, normaliseDnsName } from './authorize.js';
-import type { ParameterPort, Route53Port } from './ports.js';
+import type { HostedZone, ParameterPort, Route53Port } from './ports.js';
 import type { TokenBucket } from './rate-limit.js';
 
 /**
@@ -60,6 +60,12 @@ export interface DnsPorts {
   readonly parameters: ParameterPort;
   /** Route 53's 5 requests/s; every Route 53 call takes a token first. */
   readonly bucket: TokenBucket;
+  /**
+   * Parent zones found, by name, for the life of the handler instance: every account's zone is
+   * delegated from the same parent, and at 5 Route 53 calls a second, looking it up again for
+   * each account would cost a fifth of the budget.
+   */
+  readonly parents?: Map<string, HostedZone>;
 }
 
 /**
@@ -74,8 +80,12 @@ export async function ensureAccountZone(
   const { route53, bucket } = ports;
   const parentName = normaliseDnsName(request.parentDomain);
   const zone = accountZoneName(request.accountName, parentName);
-  await bucket.take();
-  const parent = await route53.findPublicZone(parentName);
+  let parent = ports.parents?.get(parentName);
+  if (!parent) {
+    await bucket.take();
+    parent = await route53.findPublicZone(parentName);
+    if (parent) ports.parents?.set(parentName, parent);
+  }
   if (!parent) {
     throw new OrgbridgeError(
       'DNS_PARENT_ZONE_MISSING',
@@ -95,16 +105,25 @@ export async function ensureAccountZone(
       `orgbridge: zone of account ${request.accountName} (${request.accountId})`,
     );
   }
-  await bucket.take();
-  const nameServers = await route53.nameServers(hosted.id);
+  let nameServers = hosted.nameServers ? [...hosted.nameServers] : undefined;
+  if (!nameServers) {
+    await bucket.take();
+    nameServers = await route53.nameServers(hosted.id);
+  }
   if (nameServers.length > 0) {
     await bucket.take();
-    await route53.upsert(parent.id, {
-      name: zone,
-      type: 'NS',
-      ttl: DELEGATION_TTL_SECONDS,
-      values: nameServers,
-    });
+    try {
+      await route53.upsert(parent.id, {
+        name: zone,
+        type: 'NS',
+        ttl: DELEGATION_TTL_SECONDS,
+        values: nameServers,
+      });
+    } catch (e) {
+      // The parent zone may have been replaced since it was cached: look it up again next time.
+      ports.parents?.delete(parentName);
+      throw e;
+    }
   }
   await exportAccountDnsParameters(ports.parameters, request.accountId, zone, request.allowedDomains);
   await ports.parameters.put(PARENT_DOMAIN_PARAMETER, parentName, 'String');

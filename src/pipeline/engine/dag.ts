@@ -18,6 +18,12 @@ export interface DagStep<R = unknown> {
   /** A short text for people (progress lines); defaults to the id. */
   readonly label?: string;
   readonly deps?: readonly string[];
+  /**
+   * Steps of one pool share `RunDagOptions.poolLimits[pool]` slots (within `concurrency`): steps
+   * that queue behind one rate-limited handler would otherwise fill every slot and wait there
+   * while the other accounts' steps could run.
+   */
+  readonly pool?: string;
   run(): Promise<R>;
 }
 
@@ -60,6 +66,8 @@ export interface CompletionStore {
 
 export interface RunDagOptions {
   readonly concurrency?: number;
+  /** Most steps of each pool in flight at once (DagStep.pool); unlisted pools are unlimited. */
+  readonly poolLimits?: Readonly<Record<string, number>>;
   readonly store?: CompletionStore;
   readonly onEvent?: (event: DagEvent) => void;
   /** Reads the clock for step durations (injectable for deterministic tests). */
@@ -132,7 +140,24 @@ export async function runDag(steps: readonly DagStep[], options: RunDagOptions =
     for (const dep of step.deps ?? []) dependents.set(dep, [...(dependents.get(dep) ?? []), step.id]);
   }
   const byId = new Map(steps.map((s) => [s.id, s]));
-  const ready: string[] = steps.filter((s) => (s.deps ?? []).length === 0).map((s) => s.id);
+  // Ready steps: those of a limited pool wait in their pool's queue, the others in `ready`.
+  const ready: string[] = [];
+  const pools = new Map<string, { limit: number; running: number; queue: string[] }>();
+  for (const [pool, limit] of Object.entries(options.poolLimits ?? {}))
+    pools.set(pool, { limit: Math.max(1, limit), running: 0, queue: [] });
+  const poolOf = (id: string) => {
+    const pool = byId.get(id)?.pool;
+    return pool === undefined ? undefined : pools.get(pool);
+  };
+  const enqueue = (id: string) => (poolOf(id)?.queue ?? ready).push(id);
+  for (const s of steps) if ((s.deps ?? []).length === 0) enqueue(s.id);
+  /** The next step to start: a pool with a free slot first, else the next unpooled step. */
+  const next = (): string | undefined => {
+    for (const pool of pools.values())
+      if (pool.queue.length && pool.running < pool.limit) return pool.queue.shift();
+    return ready.shift();
+  };
+  const waitingInPools = () => [...pools.values()].some((p) => p.queue.length > 0);
   const total = steps.length;
   let running = 0;
 
@@ -159,12 +184,13 @@ export async function runDag(steps: readonly DagStep[], options: RunDagOptions =
         }
         const left = (waiting.get(next) ?? 0) - 1;
         waiting.set(next, left);
-        if (left === 0) ready.push(next);
+        if (left === 0) enqueue(next);
       }
     };
     const pump = (): void => {
-      while (ready.length > 0 && running < concurrency) {
-        const id = ready.shift() as string;
+      while (running < concurrency) {
+        const id = next();
+        if (id === undefined) break;
         if (outcomes.has(id)) continue;
         const step = byId.get(id) as DagStep;
         const label = step.label ?? id;
@@ -173,6 +199,8 @@ export async function runDag(steps: readonly DagStep[], options: RunDagOptions =
           continue;
         }
         running++;
+        const pool = poolOf(id);
+        if (pool) pool.running++;
         options.onEvent?.({ type: 'start', id, label });
         const started = now();
         void (async () => {
@@ -185,11 +213,12 @@ export async function runDag(steps: readonly DagStep[], options: RunDagOptions =
             outcome = { id, label, status: 'failed', error: errorOf(e), ms: now() - started };
           }
           running--;
+          if (pool) pool.running--;
           finish(outcome);
           pump();
         })();
       }
-      if (running === 0 && (ready.length === 0 || outcomes.size === total)) {
+      if (running === 0 && ((ready.length === 0 && !waitingInPools()) || outcomes.size === total)) {
         const ordered = steps.map((s) => outcomes.get(s.id) as StepOutcome);
         const counts: Record<StepStatus, number> = { done: 0, skipped: 0, failed: 0, blocked: 0 };
         for (const o of ordered) counts[o.status]++;

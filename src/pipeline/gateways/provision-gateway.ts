@@ -7,7 +7,7 @@ import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../../errors.js';
 import { systemClock } from '../../handlers/accounts/lifecycle.js';
 import { ensureAccountZoneRequest } from '../../handlers/dns/account-zone.js';
-import { route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
+import { type HostedZone, route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
 import { route53Bucket } from '../../handlers/dns/rate-limit.js';
 import { createVpc } from '../../handlers/provisioning/create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from '../../handlers/provisioning/default-vault.js';
@@ -164,6 +164,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
   const from = (type: RequestType) => ({ type, cicdAccountId: specialIds.cicd, region: homeRegion });
   // One Route 53 budget for the whole run, as one DNS handler instance has.
   const route53Budget = route53Bucket(systemClock);
+  const parentZones = new Map<string, HostedZone>();
 
   return {
     ...cicdLocalOperations({ ...options, cicd: inAccount(specialIds.cicd) }),
@@ -216,6 +217,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
           route53: route53Port(inAccount(dnsId).route53()),
           parameters: ssmParameterPort(inAccount(dnsId).ssm(homeRegion)),
           bucket: route53Budget,
+          parents: parentZones,
         },
         request,
       ),

@@ -37,6 +37,56 @@ describe('runDag', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('keeps a pool to its limit while the other steps use the remaining slots', async () => {
+    // Six steps queue behind one slow, serial handler (the DNS account), four are independent.
+    let inPool = 0;
+    let most = 0;
+    const started: string[] = [];
+    const gate: (() => void)[] = [];
+    const pooled = (id: string): DagStep => ({
+      id,
+      pool: 'dns',
+      run: async () => {
+        started.push(id);
+        inPool++;
+        most = Math.max(most, inPool);
+        await new Promise<void>((release) => gate.push(release));
+        inPool--;
+        return id;
+      },
+    });
+    const free = (id: string): DagStep => ({
+      id,
+      run: async () => {
+        started.push(id);
+        return id;
+      },
+    });
+    const steps = [...['d1', 'd2', 'd3', 'd4', 'd5', 'd6'].map(pooled), ...['a', 'b', 'c', 'e'].map(free)];
+    const running = runDag(steps, { concurrency: 4, poolLimits: { dns: 2 } });
+    // Release the pooled steps one by one, once the others had their chance.
+    const release = async () => {
+      while (started.length < steps.length || gate.length) {
+        await new Promise((r) => setTimeout(r, 1));
+        gate.shift()?.();
+      }
+    };
+    const [result] = await Promise.all([running, release()]);
+    expect(result.ok).toBe(true);
+    expect(most).toBe(2);
+    // Every unpooled step started before the third pooled one: the pool never held their slots.
+    expect(started.indexOf('d3')).toBeGreaterThan(
+      Math.max(...['a', 'b', 'c', 'e'].map((x) => started.indexOf(x))),
+    );
+    // Without the limit the pooled steps take all four slots first.
+    started.length = 0;
+    most = 0;
+    const unlimited = runDag(steps, { concurrency: 4 });
+    const [again] = await Promise.all([unlimited, release()]);
+    expect(again.ok).toBe(true);
+    expect(most).toBe(4);
+  });
+
   it('blocks only the dependents of a failed step; independent branches finish', async () => {
     const result = await runDag([
       step('wait-a'),
