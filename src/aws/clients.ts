@@ -162,11 +162,20 @@ export class AwsClients {
     if (!client) {
       client = new LazyClient(async () => {
         const [load, className] = SERVICES[service];
-        const [pkg, { OrgbridgeRetryStrategy }] = await Promise.all([load(), sdk.retryStrategy()]);
+        const [pkg, { OrgbridgeRetryStrategy, adaptiveRate }] = await Promise.all([
+          load(),
+          sdk.retryStrategy(),
+        ]);
         const Klass = (pkg as unknown as Record<string, ClientClass>)[className] as ClientClass;
         const config: ClientConfig = {
           region,
-          retryStrategy: new OrgbridgeRetryStrategy(this.context.retry, this.retries),
+          // Organizations throttles by rate, and orgbridge reads it one account at a time (tags):
+          // its clients pace themselves once throttled (OrgbridgeRetryStrategy, `rate`).
+          retryStrategy: new OrgbridgeRetryStrategy(
+            this.context.retry,
+            this.retries,
+            service === 'Organizations' && this.context.retry.adaptive !== false ? adaptiveRate() : undefined,
+          ),
           ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
           ...(service === 'S3' && this.context.endpoint ? { forcePathStyle: true } : {}),
         };

@@ -20,6 +20,11 @@ export interface RetryPolicy {
   readonly maxDelayMs?: number;
   /** Retry HTTP 5xx answers too (real AWS: yes; moto: its 500s are bugs, surface them). */
   readonly retryServerErrors: boolean;
+  /**
+   * Pace Organizations calls once throttled (the SDK's adaptive mode, retry-strategy.ts); on
+   * unless false. A test turns it off to show what standard retries alone do.
+   */
+  readonly adaptive?: boolean;
 }
 
 /** Eight attempts: Organizations throttles account creation and moves hard. */

@@ -13,6 +13,11 @@ export interface FaultRule {
   readonly throttle?: number;
   /** Probability of answering with an HTTP 500 instead of forwarding. */
   readonly serverError?: number;
+  /**
+   * Throttle by rate, as AWS does: the rule's requests beyond this many per second (a token
+   * bucket holding one second's worth) are answered with a throttling error.
+   */
+  readonly ratePerSecond?: number;
 }
 
 export interface FaultCounts {
@@ -118,6 +123,20 @@ export async function startFaultProxy(
     const service = operation.split('.')[0] as string;
     injected.byService[service] = (injected.byService[service] ?? 0) + 1;
   };
+  // One token bucket per rate rule, full at the start.
+  const buckets = new Map<FaultRule, { tokens: number; at: number }>();
+  const overRate = (rule: FaultRule): boolean => {
+    const rate = rule.ratePerSecond;
+    if (rate === undefined) return false;
+    const now = performance.now();
+    const bucket = buckets.get(rule) ?? { tokens: rate, at: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) * rate) / 1000);
+    bucket.at = now;
+    buckets.set(rule, bucket);
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -127,7 +146,7 @@ export async function startFaultProxy(
       const rule = current.find((r) => r.match.test(operation));
       if (rule) {
         const roll = random();
-        if (roll < (rule.throttle ?? 0)) {
+        if (roll < (rule.throttle ?? 0) || overRate(rule)) {
           injected.throttled++;
           fault(operation);
           const r = throttleResponse(operation, String(req.headers['content-type'] ?? ''));
