@@ -115,27 +115,30 @@ async function observeStacks(
   accounts: readonly ResolvedAccount[],
   customizations: readonly Customization[],
 ): Promise<ObservedCustomizationStack[]> {
+  // One `list` per account, of all its regions: a request's round trip costs more than the
+  // ListStacks calls it makes.
   const lists = [
-    ...accounts.flatMap((a) =>
-      regionsToList(a, customizations).map((region) => ({
-        account: a.key,
-        id: input.accountIds[a.key] as string,
-        region,
-      })),
-    ),
-    ...(input.retired ?? []).flatMap((r) =>
-      r.regions.map((region) => ({ account: r.key, id: r.id, region })),
-    ),
-  ];
+    ...accounts.map((a) => ({
+      account: a.key,
+      id: input.accountIds[a.key] as string,
+      regions: regionsToList(a, customizations),
+    })),
+    ...(input.retired ?? []).map((r) => ({ account: r.key, id: r.id, regions: [...r.regions] })),
+  ].filter((l) => l.regions.length > 0);
   const found = await mapWithConcurrency(lists, input.concurrency ?? DEFAULT_CONCURRENCY, async (l) => {
-    const report = await input.gateway.request(l.id, { operation: 'list', region: l.region });
+    const [region, ...more] = l.regions as [string, ...string[]];
+    const report = await input.gateway.request(l.id, {
+      operation: 'list',
+      region,
+      ...(more.length ? { regions: l.regions } : {}),
+    });
     return report.stacks
       .filter((s) => s.customization !== '')
       .map((s) => ({
         customization: s.customization,
         stack_name: s.stack_name,
         account: l.account,
-        region: l.region,
+        region: s.region ?? region,
         template_sha256: s.template_sha256,
         parameters: s.parameters,
         termination_protection: s.termination_protection,

@@ -280,6 +280,11 @@ export const CUSTOMIZATION_OPERATIONS = ['list', 'observe', 'deploy', 'delete'] 
 const DeployCustomization = detail({
   operation: z.enum(CUSTOMIZATION_OPERATIONS),
   region: Region,
+  /**
+   * `list` only: the regions to list (default `region` alone), so one request reads all of an
+   * account's regions; each stack of the answer names its region.
+   */
+  regions: z.array(Region).min(1).max(32).optional(),
   customization: CustomizationName.optional(),
   stack_name: StackName.optional(),
   template_url: TemplateUrl.optional(),
@@ -292,12 +297,13 @@ const DeployCustomization = detail({
     const template = d.template_url !== undefined && d.template_sha256 !== undefined;
     if (d.operation === 'list')
       return d.customization === undefined && d.stack_name === undefined && !template;
+    if (d.regions !== undefined) return false;
     if (d.operation === 'delete') return named && !template;
     return named && template;
   },
   {
     message:
-      '`list` names no stack; `delete` names `customization` and `stack_name`; `observe` and `deploy` also `template_url` and `template_sha256`',
+      '`list` names no stack (and may name `regions`); `delete` names `customization` and `stack_name`; `observe` and `deploy` also `template_url` and `template_sha256`',
   },
 );
 
@@ -327,6 +333,8 @@ const StackInstanceStatusReported = detail({
 /** A customization stack as its account's CloudFormation reports it. */
 const CustomizationStack = z
   .object({
+    /** `list` answers: the region the stack is in. */
+    region: Region.optional(),
     customization: z.string().max(128),
     stack_name: StackName,
     status: z.string().max(64),

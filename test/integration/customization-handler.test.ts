@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
 import { customizationCloudFormationPort } from '../../src/handlers/customizations/ports.js';
 import { artifactReadPort } from '../../src/handlers/policies/ports.js';
 import { RequestRejected } from '../../src/handlers/types.js';
+import { parseDetail } from '../../src/protocol/catalog.js';
 import { artifactBucketName, artifactObjectUrl, customizationObjectKey } from '../../src/protocol/names.js';
 import { useMoto } from '../support/moto.js';
 
@@ -52,6 +53,7 @@ describe('DEPLOY_CUSTOMIZATION on the emulator', () => {
     handleCustomization(
       {
         cfn: customizationCloudFormationPort(clients.cloudFormation(REGION), 'the test account'),
+        cfnIn: (region) => customizationCloudFormationPort(clients.cloudFormation(region), region),
         templates: artifactReadPort(clients.s3(REGION)),
       },
       request,
@@ -130,6 +132,36 @@ describe('DEPLOY_CUSTOMIZATION on the emulator', () => {
     expect(listed.stacks.map((s) => [s.stack_name, s.customization])).toEqual([
       ['custom-service', 'service'],
     ]);
+  });
+
+  it('lists several regions in one request, each stack with its region', async () => {
+    // A customization stack made in another region (by an earlier deploy there).
+    await clients.cloudFormation('eu-west-1').send(
+      new CreateStackCommand({
+        StackName: 'custom-west',
+        TemplateBody: JSON.stringify({
+          Resources: { P: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'w' } } },
+        }),
+        Tags: [{ Key: 'orgbridge:customization', Value: 'west' }],
+      }),
+    );
+    const listed = await handle({ operation: 'list', region: REGION, regions: [REGION, 'eu-west-1'] });
+    expect(listed.stacks.map((s) => [s.region, s.stack_name]).sort()).toEqual([
+      ['eu-west-1', 'custom-west'],
+      [REGION, 'custom-service'],
+    ]);
+    // Only `list` names regions: the schema refuses them on any other operation.
+    const parsed = parseDetail('DEPLOY_CUSTOMIZATION', {
+      nonce: '5f0c4c3e-8d4a-4f57-9a43-6a3f1f0b2b11',
+      dryrun: false,
+      target_account: ACCOUNT,
+      operation: 'delete',
+      region: REGION,
+      regions: [REGION],
+      customization: 'west',
+      stack_name: 'custom-west',
+    });
+    expect(parsed.ok).toBe(false);
   });
 
   it('refuses other stack names, other template locations and bytes that are not the hash', async () => {

@@ -40,6 +40,8 @@ export type CustomizationReport = ReplyBody<'CUSTOMIZATION_REPORTED'>;
 export interface CustomizationPorts {
   /** CloudFormation in the request's region. */
   readonly cfn: CustomizationCloudFormationPort;
+  /** CloudFormation in another region (a `list` of several regions). */
+  readonly cfnIn?: (region: string) => CustomizationCloudFormationPort;
   /** S3 in the request's region: the cicd artifact bucket there. */
   readonly templates: ArtifactReadPort;
 }
@@ -295,8 +297,16 @@ export async function handleCustomization(
   context: CustomizationContext,
 ): Promise<CustomizationReport> {
   if (request.operation === 'list') {
-    const stacks = await ports.cfn.listStacks(CUSTOM_STACK_PREFIX);
-    return { operation: 'list', region: request.region, result: 'listed', stacks: stacks.map(reported) };
+    const regions = request.regions ?? [request.region];
+    const listed = await Promise.all(
+      regions.map(async (region) => {
+        const cfn = region === request.region ? ports.cfn : ports.cfnIn?.(region);
+        if (!cfn) throw new Error(`no CloudFormation client for ${region}`);
+        const stacks = await cfn.listStacks(CUSTOM_STACK_PREFIX);
+        return stacks.map((s) => ({ ...reported(s), region }));
+      }),
+    );
+    return { operation: 'list', region: request.region, result: 'listed', stacks: listed.flat() };
   }
   if (request.operation === 'delete') return remove(ports, request, context);
   const name = stackNameOf(request);

@@ -20,6 +20,11 @@ export const deployCustomizationHandler: HandlerRegistration<'DEPLOY_CUSTOMIZATI
     return handleCustomization(
       {
         cfn: customizationCloudFormationPort(ctx.clients.cloudFormation(region), where),
+        cfnIn: (other) =>
+          customizationCloudFormationPort(
+            ctx.clients.cloudFormation(other),
+            `account ${ctx.account.id} ${other}`,
+          ),
         templates: artifactReadPort(ctx.clients.s3(region)),
       },
       request,

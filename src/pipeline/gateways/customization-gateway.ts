@@ -60,6 +60,8 @@ export function directCustomizationGateway(options: DirectCustomizationOptions):
             inAccount(id).cloudFormation(request.region),
             `account ${id} ${request.region}`,
           ),
+          cfnIn: (region) =>
+            customizationCloudFormationPort(inAccount(id).cloudFormation(region), `account ${id} ${region}`),
           templates: artifactReadPort(inAccount(id).s3(request.region)),
         },
         request,
