@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { didYouMean } from '../config/index.js';
 import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
+import { packageVersion } from '../version.js';
 import { registerCommands } from './commands/index.js';
 import { credentialsNeeded } from './credentials.js';
 import { EXIT_ERROR } from './exit-codes.js';
@@ -11,12 +11,6 @@ import { type CliIo, processIo } from './io.js';
 export interface CliContext {
   readonly io: CliIo;
   exitCode: number;
-}
-
-/** The installed package's version: package.json sits two levels above src/cli and dist/cli. */
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 export function buildProgram(ctx: CliContext): Command {

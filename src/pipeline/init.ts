@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { AwsClients } from '../aws/clients.js';
 import { accountsJsonSchema } from '../config/index.js';
 import { OrgbridgeError } from '../errors.js';
+import { packageVersion } from '../version.js';
 import type { Outcome, Output } from './output.js';
 
 /**
@@ -215,12 +216,6 @@ orgbridge run --action sync-accounts --execute
 orgbridge run --action bootstrap --execute
 \`\`\`
 `;
-
-/** orgbridge's own version: package.json sits two levels above src/pipeline and dist/pipeline. */
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
 
 /** Path (relative to the repository) -> content. Pure: the same inputs give the same files. */
 export function scaffoldFiles(
