@@ -60,14 +60,24 @@ export const DEFAULT_MAX_HIDE_SECONDS = 30;
 /**
  * How long an unclaimed reply on its `receiveCount`-th receive is hidden: 0 on the first receive,
  * so its owner (another process long-polling the same queue) gets it at once, then 2, 4, 8, 16 s
- * ... up to `maxSeconds`. A reply its owner is waiting for is almost always claimed by the second
- * receive; one still unclaimed after several is most likely an orphan, and hiding it keeps it
- * out of the 10-message receives that real replies must get through.
+ * ... up to `maxSeconds`, but at most 2 s while the reply is under a minute old. A reply its owner
+ * is waiting for is almost always claimed within a few receives; one still unclaimed after a
+ * minute is most likely an orphan, and hiding it keeps it out of the 10-message receives that
+ * real replies must get through.
  */
-export function unclaimedHideSeconds(receiveCount: number, maxSeconds: number): number {
+export function unclaimedHideSeconds(receiveCount: number, maxSeconds: number, ageMs?: number): number {
   if (receiveCount <= 1) return 0;
-  return Math.min(maxSeconds, 2 ** Math.min(receiveCount - 1, 16));
+  const hide = Math.min(maxSeconds, 2 ** Math.min(receiveCount - 1, 16));
+  // A young reply most likely has a live owner polling the same queue (another run of the
+  // pipeline): when this process keeps receiving it first, growing the hide would delay that
+  // owner by up to `maxSeconds` each time. Young ones are hidden briefly; the back-off is for
+  // replies old enough to be orphans.
+  return ageMs !== undefined && ageMs < YOUNG_REPLY_MS ? Math.min(hide, YOUNG_REPLY_HIDE_SECONDS) : hide;
 }
+
+/** Replies younger than this (since SQS received them) are hidden at most YOUNG_REPLY_HIDE_SECONDS. */
+export const YOUNG_REPLY_MS = 60_000;
+const YOUNG_REPLY_HIDE_SECONDS = 2;
 
 /** A REQUEST_FAILED answer: the remote handler's stable code is `remoteCode`. */
 export class RequestFailedError extends OrgbridgeError {
@@ -380,7 +390,9 @@ export class RequestClient {
         } else if (this.isOrphan(m, outcome)) {
           toDelete.push(m.receiptHandle);
         } else {
-          const seconds = unclaimedHideSeconds(m.receiveCount, this.maxHideSeconds);
+          const sent = Number(m.sentTimestamp);
+          const age = m.sentTimestamp && Number.isFinite(sent) ? this.now() - sent : undefined;
+          const seconds = unclaimedHideSeconds(m.receiveCount, this.maxHideSeconds, age);
           hidden.set(seconds, [...(hidden.get(seconds) ?? []), m.receiptHandle]);
         }
       }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { QueueMessage, QueuePort } from '../../../src/bus/queue.js';
-import { DEFAULT_ORPHAN_AFTER_MS, RequestClient, unclaimedHideSeconds } from '../../../src/bus/requests.js';
+import {
+  DEFAULT_ORPHAN_AFTER_MS,
+  RequestClient,
+  unclaimedHideSeconds,
+  YOUNG_REPLY_MS,
+} from '../../../src/bus/requests.js';
 import { EventSender, type PutEventsPort } from '../../../src/bus/sender.js';
 import { computeTopology } from '../../../src/protocol/topology.js';
 
@@ -162,6 +167,14 @@ describe('RequestClient: unclaimed replies on a shared reply queue', () => {
   it('hides an unclaimed reply 0 s on its first receive, then longer, up to the cap', () => {
     expect([1, 2, 3, 4, 5, 6, 50].map((n) => unclaimedHideSeconds(n, 30))).toEqual([0, 2, 4, 8, 16, 30, 30]);
     expect(unclaimedHideSeconds(0, 30)).toBe(0);
+  });
+
+  it('hides a reply under a minute old at most 2 s, so a live owner elsewhere is never held back long', () => {
+    // Another run's reply that this process keeps receiving first: its owner polls the same queue.
+    expect([1, 2, 3, 6, 50].map((n) => unclaimedHideSeconds(n, 30, 10_000))).toEqual([0, 2, 2, 2, 2]);
+    expect(unclaimedHideSeconds(6, 30, YOUNG_REPLY_MS - 1)).toBe(2);
+    // Older: the back-off of a likely orphan.
+    expect(unclaimedHideSeconds(6, 30, YOUNG_REPLY_MS)).toBe(30);
   });
 
   it('deletes and logs an orphan older than the bound, and still answers the live request', async () => {
