@@ -390,9 +390,7 @@ export class RequestClient {
         } else if (this.isOrphan(m, outcome)) {
           toDelete.push(m.receiptHandle);
         } else {
-          const sent = Number(m.sentTimestamp);
-          const age = m.sentTimestamp && Number.isFinite(sent) ? this.now() - sent : undefined;
-          const seconds = unclaimedHideSeconds(m.receiveCount, this.maxHideSeconds, age);
+          const seconds = unclaimedHideSeconds(m.receiveCount, this.maxHideSeconds, this.ageOf(m));
           hidden.set(seconds, [...(hidden.get(seconds) ?? []), m.receiptHandle]);
         }
       }
@@ -411,10 +409,8 @@ export class RequestClient {
    * the age is unknown and the message is only hidden (the queue's redrive limit ends it).
    */
   private isOrphan(message: QueueMessage, outcome: Unclaimed): boolean {
-    const sent = Number(message.sentTimestamp);
-    if (!message.sentTimestamp || !Number.isFinite(sent)) return false;
-    const ageMs = this.now() - sent;
-    if (ageMs <= this.orphanAfterMs) return false;
+    const ageMs = this.ageOf(message);
+    if (ageMs === undefined || ageMs <= this.orphanAfterMs) return false;
     this.orphansDeleted++;
     this.log.warn('reply queue: deleting an orphan reply no request waits for', {
       messageId: message.messageId,
@@ -424,6 +420,12 @@ export class RequestClient {
       orphanAfterSeconds: Math.round(this.orphanAfterMs / 1000),
     });
     return true;
+  }
+
+  /** How long ago SQS received the message (its SentTimestamp); undefined without one. */
+  private ageOf(message: QueueMessage): number | undefined {
+    const sent = Number(message.sentTimestamp);
+    return message.sentTimestamp && Number.isFinite(sent) ? this.now() - sent : undefined;
   }
 
   /** `claimed`: the message is this process's to delete (handed to a waiter, or garbage). */
