@@ -17,7 +17,7 @@ import type { ObservedOrganization } from '../plan/observed.js';
 import { buildBundles, bundleKeys } from '../templates/bundles.js';
 import { type DeployStep, deployPhases, deploySteps } from '../templates/deployment.js';
 import { assertGuardrails, checkDeployment } from '../templates/guardrails.js';
-import { specialAccountIds, templateInputs } from '../templates/inputs.js';
+import { templateInputs } from '../templates/inputs.js';
 import { type RenderedTemplate, renderTemplates } from '../templates/synth.js';
 import {
   type ArtifactAction,
@@ -93,8 +93,7 @@ export async function renderForOrganization(
   }
   if (!options.local) {
     // The links of every account to the audit account's sink name its ARN (AWS-generated).
-    const audit = specialAccountIds(inputs).audit;
-    const monitoringSinkArn = await monitoringSinkArnOf(management, audit, inputs.homeRegion);
+    const monitoringSinkArn = await monitoringSinkArnOf(management, inputs);
     if (monitoringSinkArn) inputs = { ...inputs, monitoringSinkArn };
   }
   return {
@@ -318,8 +317,7 @@ export async function runArtifactAction(action: ArtifactAction, run: BootstrapRu
   if (action === 'bootstrap' && !local && !inputs.monitoringSinkArn) {
     // The first bootstrap created the audit account's monitoring sink: its ARN exists only now,
     // and the event bus stacks link to it, so they are deployed once more (the rest is unchanged).
-    const audit = specialAccountIds(inputs).audit;
-    if (await monitoringSinkArnOf(run.management, audit, inputs.homeRegion)) {
+    if (await monitoringSinkArnOf(run.management, inputs)) {
       say('the monitoring sink is new: deploying again to link every account to it');
       return runArtifactAction(action, run);
     }

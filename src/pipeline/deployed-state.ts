@@ -20,7 +20,7 @@ import {
 } from '../protocol/names.js';
 import type { LambdaBundle } from '../templates/bundles.js';
 import type { DeployStep } from '../templates/deployment.js';
-import type { TemplateInputs } from '../templates/inputs.js';
+import { specialAccountIds, type TemplateInputs } from '../templates/inputs.js';
 import { MONITORING_SINK_OUTPUT } from '../templates/stacks/monitoring.js';
 import type { RenderedTemplate } from '../templates/synth.js';
 
@@ -86,10 +86,10 @@ export async function describeStack(
  */
 export async function monitoringSinkArnOf(
   management: AwsClients,
-  auditAccountId: string,
-  region: string,
+  inputs: TemplateInputs,
 ): Promise<string | undefined> {
-  const stack = await describeStack(management.forAccount(auditAccountId), region, STACK_NAMES.handlers);
+  const audit = management.forAccount(specialAccountIds(inputs).audit);
+  const stack = await describeStack(audit, inputs.homeRegion, STACK_NAMES.handlers);
   return stack?.Outputs?.find((o) => o.OutputKey === MONITORING_SINK_OUTPUT)?.OutputValue || undefined;
 }
 

@@ -1,7 +1,9 @@
 import { CreateStackCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { monitoringSinkArnOf } from '../../src/pipeline/deployed-state.js';
+import { specialAccountIds, templateInputs } from '../../src/templates/inputs.js';
 import { createOrganization, useMoto } from '../support/moto.js';
+import { syntheticConfig } from '../unit/templates/fixtures.js';
 
 /**
  * The bootstrap renders every account's link to the audit account's monitoring sink from the
@@ -14,9 +16,11 @@ describe('the monitoring sink ARN, read from the audit handler stack', () => {
 
   it('is undefined before the stack exists or has the output, then the output', async () => {
     const { management } = moto();
-    const { managementId } = await createOrganization(management);
-    expect(await monitoringSinkArnOf(management, managementId, 'us-east-1')).toBeUndefined();
-    const cfn = management.cloudFormation('us-east-1');
+    await createOrganization(management);
+    // The organization's template inputs name the audit account; its stack is read there.
+    const inputs = templateInputs(syntheticConfig(1), { organizationId: 'o-abcdefghij' });
+    const cfn = management.forAccount(specialAccountIds(inputs).audit).cloudFormation(inputs.homeRegion);
+    expect(await monitoringSinkArnOf(management, inputs)).toBeUndefined();
     const queue = { Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'orgbridge-handler' } } };
     await cfn.send(
       new CreateStackCommand({
@@ -24,7 +28,7 @@ describe('the monitoring sink ARN, read from the audit handler stack', () => {
         TemplateBody: JSON.stringify({ Resources: queue }),
       }),
     );
-    expect(await monitoringSinkArnOf(management, managementId, 'us-east-1')).toBeUndefined();
+    expect(await monitoringSinkArnOf(management, inputs)).toBeUndefined();
     // The stack updated with the sink (its output), as the first bootstrap leaves it.
     await cfn.send(
       new UpdateStackCommand({
@@ -32,6 +36,6 @@ describe('the monitoring sink ARN, read from the audit handler stack', () => {
         TemplateBody: JSON.stringify({ Resources: queue, Outputs: { MonitoringSinkArn: { Value: SINK } } }),
       }),
     );
-    expect(await monitoringSinkArnOf(management, managementId, 'us-east-1')).toBe(SINK);
+    expect(await monitoringSinkArnOf(management, inputs)).toBe(SINK);
   });
 });

@@ -44,12 +44,10 @@ export const putSsmParametersHandler: HandlerRegistration<'PUT_SSM_PARAMETERS'> 
 /** UPDATE_IAM_ACCOUNT_SETTINGS, any account: its alias and password policy (dry runs report). */
 export const updateIamAccountSettingsHandler: HandlerRegistration<'UPDATE_IAM_ACCOUNT_SETTINGS'> = {
   async handle(detail, ctx) {
+    // The detail is the request (the handler reads `alias` and `password_policy` only).
     const result = await updateIamSettings(
       iamSettingsPort(ctx.clients.iam(), `account ${ctx.account.id}`),
-      {
-        ...(detail.alias !== undefined ? { alias: detail.alias } : {}),
-        ...(detail.password_policy ? { password_policy: detail.password_policy } : {}),
-      },
+      detail,
       { dryrun: ctx.dryrun },
     );
     return { request_type: 'UPDATE_IAM_ACCOUNT_SETTINGS', ...result };
