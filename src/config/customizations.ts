@@ -316,14 +316,23 @@ function checkParameters(
 
 const PLACEHOLDER = /\{([^}]*)\}/g;
 
+/** The placeholders of `value` that are neither one of `known` nor `{tag:<key>}`, in order. */
+export function unknownPlaceholders(value: string, known: readonly string[]): string[] {
+  return [...value.matchAll(PLACEHOLDER)]
+    .map((m) => m[1] as string)
+    .filter((p) => !known.includes(p) && !/^tag:.+$/.test(p));
+}
+
+/** The hint of an unknown placeholder: the ones `known` allows. */
+export function placeholderHint(known: readonly string[]): string {
+  return `placeholders: ${known.map((p) => `{${p}}`).join(' ')} {tag:<key>}`;
+}
+
 function checkInterpolations(doc: ParsedYaml, input: CustomizationInput): OrgbridgeError[] {
   const errors: OrgbridgeError[] = [];
   for (const [name, value] of Object.entries(input.parameters ?? {})) {
     if (typeof value !== 'string') continue;
-    for (const match of value.matchAll(PLACEHOLDER)) {
-      const placeholder = match[1] as string;
-      if ((PARAMETER_PLACEHOLDERS as readonly string[]).includes(placeholder)) continue;
-      if (/^tag:.+$/.test(placeholder)) continue;
+    for (const placeholder of unknownPlaceholders(value, PARAMETER_PLACEHOLDERS)) {
       const suggestion = didYouMean(placeholder, PARAMETER_PLACEHOLDERS);
       errors.push(
         new OrgbridgeError(
@@ -331,7 +340,7 @@ function checkInterpolations(doc: ParsedYaml, input: CustomizationInput): Orgbri
           `parameters.${name}: unknown placeholder {${placeholder}}${suggestion ? `; did you mean {${suggestion}}?` : ''}`,
           {
             location: doc.locate(['parameters', name], 'value'),
-            hint: `placeholders: ${PARAMETER_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} {tag:<key>}`,
+            hint: placeholderHint(PARAMETER_PLACEHOLDERS),
           },
         ),
       );

@@ -1,6 +1,6 @@
 import { OrgbridgeError } from '../errors.js';
 import { ACCOUNT_ALIAS_PATTERN } from './aws-names.js';
-import { interpolate } from './customizations.js';
+import { interpolate, placeholderHint, unknownPlaceholders } from './customizations.js';
 import type { ResolvedAccount } from './model.js';
 
 /**
@@ -46,13 +46,6 @@ export function accountAlias(account: ResolvedAccount): string | undefined {
     .replace(/^-|-$/g, '');
 }
 
-/** The first placeholder of `template` an alias may not use. */
-function unknownPlaceholder(template: string): string | undefined {
-  return [...template.matchAll(/\{([^}]*)\}/g)]
-    .map((m) => m[1] as string)
-    .find((p) => !(ALIAS_PLACEHOLDERS as readonly string[]).includes(p) && !/^tag:.+$/.test(p));
-}
-
 /**
  * Every alias the DSL gives is valid once filled in, names only known placeholders, and is unique
  * within the config (an alias is unique across AWS): each error at the `alias:` that made it.
@@ -65,7 +58,7 @@ export function checkAliases(accounts: readonly ResolvedAccount[]): OrgbridgeErr
     const template = account.settings.alias;
     const location = account.provenance.alias;
     if (typeof template !== 'string' || !location) continue;
-    const unknown = unknownPlaceholder(template);
+    const [unknown] = unknownPlaceholders(template, ALIAS_PLACEHOLDERS);
     if (unknown !== undefined) {
       const where = `${location.file}:${location.line}`;
       if (!reported.has(where)) {
@@ -73,7 +66,7 @@ export function checkAliases(accounts: readonly ResolvedAccount[]): OrgbridgeErr
         errors.push(
           new OrgbridgeError('DSL_UNKNOWN_PLACEHOLDER', `alias: unknown placeholder {${unknown}}`, {
             location,
-            hint: `placeholders: ${ALIAS_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} {tag:<key>}`,
+            hint: placeholderHint(ALIAS_PLACEHOLDERS),
           }),
         );
       }
