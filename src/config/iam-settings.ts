@@ -2,6 +2,7 @@ import { OrgbridgeError } from '../errors.js';
 import { ACCOUNT_ALIAS_PATTERN } from './aws-names.js';
 import { interpolate, placeholderHint, unknownPlaceholders } from './customizations.js';
 import type { ResolvedAccount } from './model.js';
+import { PASSWORD_POLICY_FIELDS } from './password-policy.js';
 
 /**
  * The IAM settings of an account (`alias`, `password_policy`) as the values orgbridge writes.
@@ -109,18 +110,11 @@ export function passwordPolicyRequest(
 ): Record<string, number | boolean> | undefined {
   const policy = account.settings.password_policy as Record<string, number | boolean> | undefined;
   if (!policy) return undefined;
-  const fields: Readonly<Record<string, string>> = {
-    minimum_length: 'MinimumPasswordLength',
-    require_symbols: 'RequireSymbols',
-    require_numbers: 'RequireNumbers',
-    require_uppercase: 'RequireUppercaseCharacters',
-    require_lowercase: 'RequireLowercaseCharacters',
-    allow_users_to_change: 'AllowUsersToChangePassword',
-    max_age_days: 'MaxPasswordAge',
-    reuse_prevention: 'PasswordReusePrevention',
-    hard_expiry: 'HardExpiry',
-  };
+  const fields: Readonly<Record<string, { readonly field: string }>> = PASSWORD_POLICY_FIELDS;
   return Object.fromEntries(
-    Object.entries(policy).flatMap(([k, v]) => (fields[k] ? [[fields[k] as string, v]] : [])),
+    Object.entries(policy).flatMap(([k, v]) => {
+      const field = fields[k]?.field;
+      return field ? [[field, v]] : [];
+    }),
   );
 }

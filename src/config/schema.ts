@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_ALIAS_PATTERN, IAM_ROLE_NAME_PATTERN, OU_NAME_PATTERN } from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
+import { dslPasswordPolicyShape } from './password-policy.js';
 
 /**
  * The DSL's input schemas, one per file (`accounts.yml`, `ecr.yml`). Objects are strict so a
@@ -63,23 +64,9 @@ const access = z
   )
   .describe('Group -> roles it may assume in the account, e.g. `rw: PowerUser,Developer`');
 
-/**
- * The IAM account password policy, one key per UpdateAccountPasswordPolicy field with its range:
- * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
- * A layer's policy replaces the inherited one as a whole (like `regions`).
- */
+/** A layer's policy replaces the inherited one as a whole (like `regions`). */
 const passwordPolicy = z
-  .strictObject({
-    minimum_length: z.int().min(6).max(128).optional(),
-    require_symbols: z.boolean().optional(),
-    require_numbers: z.boolean().optional(),
-    require_uppercase: z.boolean().optional(),
-    require_lowercase: z.boolean().optional(),
-    allow_users_to_change: z.boolean().optional(),
-    max_age_days: z.int().min(1).max(1095).optional(),
-    reuse_prevention: z.int().min(1).max(24).optional(),
-    hard_expiry: z.boolean().optional(),
-  })
+  .strictObject(dslPasswordPolicyShape())
   .describe('IAM password policy of the account; a layer replaces the inherited policy');
 
 /** Settings every layer (defaults, scope, account) may set; the most specific layer wins. */

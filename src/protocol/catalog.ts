@@ -8,6 +8,7 @@ import {
   OU_NAME_PATTERN,
 } from '../config/aws-names.js';
 import type { AccountKind } from '../config/model.js';
+import { iamPasswordPolicyShape } from '../config/password-policy.js';
 import { ObservedOrganizationPartSchema } from './accounts-listed.js';
 
 /**
@@ -152,22 +153,11 @@ const CreateVpc = detail({
   template_url: TemplateUrl,
 });
 /**
- * The IAM password policy as UpdateAccountPasswordPolicy takes it, with its ranges:
+ * The IAM password policy as UpdateAccountPasswordPolicy takes it, with the DSL's ranges
+ * (PASSWORD_POLICY_FIELDS in src/config/schema.ts):
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
  */
-export const PasswordPolicySchema = z
-  .object({
-    MinimumPasswordLength: z.int().min(6).max(128).optional(),
-    RequireSymbols: z.boolean().optional(),
-    RequireNumbers: z.boolean().optional(),
-    RequireUppercaseCharacters: z.boolean().optional(),
-    RequireLowercaseCharacters: z.boolean().optional(),
-    AllowUsersToChangePassword: z.boolean().optional(),
-    MaxPasswordAge: z.int().min(1).max(1095).optional(),
-    PasswordReusePrevention: z.int().min(1).max(24).optional(),
-    HardExpiry: z.boolean().optional(),
-  })
-  .strict();
+export const PasswordPolicySchema = z.object(iamPasswordPolicyShape()).strict();
 /**
  * The account's IAM settings from the DSL (`alias`, `password_policy`). A setting left out is
  * not managed: the handler leaves it as it is. With `dryrun` the handler only reports the
