@@ -1,7 +1,12 @@
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../aws/clients.js';
-import { type RequestBody, type RequestClient, RequestFailedError } from '../../bus/requests.js';
+import {
+  type RequestBody,
+  type RequestClient,
+  RequestFailedError,
+  type RequestOptions,
+} from '../../bus/requests.js';
 import type { ResolvedConfig, SpecialAccountKind } from '../../config/model.js';
 import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../../errors.js';
@@ -253,13 +258,12 @@ export interface EventBridgeProvisioningOptions {
 export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningOptions): ProvisioningGateway {
   const { client, specialIds } = options;
   const shortTimeout = options.timeoutMs ?? 120_000;
-  const stackTimeout = options.stackTimeoutMs ?? 16 * 60_000;
+  const stackWait: RequestOptions = { timeoutMs: options.stackTimeoutMs ?? 16 * 60_000 };
   const request = async <T extends RequestType>(
     type: T,
     target: string,
     body: RequestBody<T>,
-    timeoutMs = shortTimeout,
-    dryrun = false,
+    { timeoutMs = shortTimeout, dryrun = false }: RequestOptions = {},
   ): Promise<Detail<ReplyTypeOf<T>>> => {
     try {
       return await client.request(type, target, body, { timeoutMs, dryrun });
@@ -274,10 +278,9 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
     type: T,
     target: string,
     body: RequestBody<T>,
-    timeoutMs?: number,
-    dryrun?: boolean,
+    options?: RequestOptions,
   ): Promise<HandlerResult> => {
-    const reply = (await request(type, target, body, timeoutMs, dryrun)) as Detail<'REQUEST_COMPLETED'>;
+    const reply = (await request(type, target, body, options)) as Detail<'REQUEST_COMPLETED'>;
     return { changed: reply.changed, summary: reply.summary ?? {} };
   };
   const stack = (request: UpdateStackRequest): RequestBody<'UPDATE_IAM_MAPPING'> => ({
@@ -316,13 +319,13 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
       }),
 
     updateIamSettings: (accountId, body, { dryrun = false } = {}) =>
-      completed('UPDATE_IAM_ACCOUNT_SETTINGS', accountId, { ...body }, undefined, dryrun),
+      completed('UPDATE_IAM_ACCOUNT_SETTINGS', accountId, body, { dryrun }),
 
     updateBaseline: (accountId, body) =>
-      completed('UPDATE_ACCOUNT_BASELINE', accountId, baseline(body), stackTimeout),
+      completed('UPDATE_ACCOUNT_BASELINE', accountId, baseline(body), stackWait),
 
     updateIamMapping: (identityId, body) =>
-      completed('UPDATE_IAM_MAPPING', identityId, stack(body), stackTimeout),
+      completed('UPDATE_IAM_MAPPING', identityId, stack(body), stackWait),
 
     createVpc: (accountId, body) =>
       completed(
@@ -334,10 +337,10 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
           nat_gateway_count: body.nat_gateway_count,
           template_url: body.template_url,
         },
-        stackTimeout,
+        stackWait,
       ),
 
-    updateLogBuckets: (logsId, body) => completed('UPDATE_LOG_BUCKETS', logsId, stack(body), stackTimeout),
+    updateLogBuckets: (logsId, body) => completed('UPDATE_LOG_BUCKETS', logsId, stack(body), stackWait),
 
     ensureAccountZone: (dnsId, body) => completed('ENSURE_ACCOUNT_ZONE', dnsId, body),
   };
