@@ -58,6 +58,16 @@ const emulated = (context: PlanContext) => context.connection.clients.context.en
 const MANAGEMENT_ONLY =
   "needs the management account's credentials (the cicd account cannot read them); run `orgbridge plan` with them to include it";
 
+/**
+ * `organization.<kind>, ... is/are not set in accounts.yml` for the special accounts the DSL does
+ * not name (an imported organization before its first bootstrap); undefined when it names all.
+ */
+function unsetSpecialAccounts(config: ResolvedConfig): string | undefined {
+  const unset = SPECIAL_ACCOUNT_KINDS.filter((kind) => config.organization.accounts[kind] === undefined);
+  if (!unset.length) return undefined;
+  return `${unset.map((k) => `organization.${k}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set in accounts.yml`;
+}
+
 async function planPoliciesSection(context: PlanContext): Promise<PlanSection> {
   const { config, connection } = context;
   if (connection.kind === 'eventbridge') {
@@ -176,14 +186,10 @@ async function planStacks(context: PlanContext): Promise<PlanSection> {
       skipped: true,
       notes: [note],
     });
-  const unset = SPECIAL_ACCOUNT_KINDS.filter(
-    (kind) => context.config.organization.accounts[kind] === undefined,
-  );
-  if (unset.length > 0) {
+  const unset = unsetSpecialAccounts(context.config);
+  if (unset) {
     // An imported organization before its first bootstrap: there are no stacks to compare yet.
-    return skipped(
-      `orgbridge's stacks live in the special accounts, and ${unset.map((k) => `organization.${k}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set in accounts.yml`,
-    );
+    return skipped(`orgbridge's stacks live in the special accounts, and ${unset}`);
   }
   const local = emulated(context);
   let rendering: Awaited<ReturnType<typeof renderForOrganization>>;
@@ -254,16 +260,14 @@ async function planIamSettings(context: PlanContext): Promise<PlanSection> {
   if (!context.config.accounts.some((a) => iamSettingsRequest(a))) {
     return section({ kind: 'iam-settings', title, summary: 'none in the DSL (alias, password_policy)' });
   }
-  const unset = SPECIAL_ACCOUNT_KINDS.filter((k) => context.config.organization.accounts[k] === undefined);
-  if (unset.length) {
+  const unset = unsetSpecialAccounts(context.config);
+  if (unset) {
     return section({
       kind: 'iam-settings',
       title,
       summary: 'not planned',
       skipped: true,
-      notes: [
-        `the accounts are reached through orgbridge's handlers and roles, and ${unset.map((k) => `organization.${k}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set in accounts.yml`,
-      ],
+      notes: [`the accounts are reached through orgbridge's handlers and roles, and ${unset}`],
     });
   }
   const gateway = provisioningGatewayOver(context.connection, context.config, context.accountIds);

@@ -270,10 +270,10 @@ export interface TagAccountRequest {
 }
 
 /**
- * TAG_ACCOUNT: set then remove; both idempotent. Removing `orgbridge:protect` also records when (`orgbridge:unprotected`), which
- * starts the cooling-off before the account may be retired (checkRetirement); protecting it
- * again ends it. The record is written first: a failure between the two calls leaves the account
- * protected, never unprotected without a record.
+ * TAG_ACCOUNT: set then remove; both idempotent. Removing `orgbridge:protect` also records when
+ * (`orgbridge:unprotected`), which starts the cooling-off before the account may be retired
+ * (checkRetirement); protecting it again ends it. The record is written first: a failure between
+ * the two calls leaves the account protected, never unprotected without a record.
  */
 export async function tagAccount(
   port: OrganizationsPort,
