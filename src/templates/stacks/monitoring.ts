@@ -108,6 +108,11 @@ function graph(
 /** The widgets: totals first, then what needs a person (failures, rejections, dead letters). */
 export function dashboardWidgets(): Widget[] {
   const metric = (name: string) => search(`${HANDLER_SCHEMA} MetricName="${name}"`, 'Sum');
+  // Rejections carry one more dimension, the reason.
+  const rejected = search(
+    `{${METRICS_NAMESPACE},AccountKind,DetailType,Reason,service} MetricName="Rejected"`,
+    'Sum',
+  );
   return [
     {
       type: 'text',
@@ -130,25 +135,13 @@ export function dashboardWidgets(): Widget[] {
       [
         ['handled', `SUM(${metric('Handled')})`],
         ['duplicates', `SUM(${metric('Duplicate')})`],
-        [
-          'rejected',
-          `SUM(${search(`{${METRICS_NAMESPACE},AccountKind,DetailType,Reason,service} MetricName="Rejected"`, 'Sum')})`,
-        ],
+        ['rejected', `SUM(${rejected})`],
         ['failed attempts', `SUM(${metric('Failed')})`],
       ],
       { x: 0, y: 3 },
     ),
     graph('Failed attempts by account and detail-type', [['', metric('Failed')]], { x: 12, y: 3 }),
-    graph(
-      'Rejected by reason',
-      [
-        [
-          '',
-          search(`{${METRICS_NAMESPACE},AccountKind,DetailType,Reason,service} MetricName="Rejected"`, 'Sum'),
-        ],
-      ],
-      { x: 0, y: 9 },
-    ),
+    graph('Rejected by reason', [['', rejected]], { x: 0, y: 9 }),
     graph(
       'Dead-letter queues: visible messages',
       [
