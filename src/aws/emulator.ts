@@ -642,6 +642,68 @@ def _orgbridge_delete_stack(self):
     return _cf_delete_stack(self)
 
 _cf_responses.CloudFormationResponse.delete_stack = _orgbridge_delete_stack
+
+# Drift detection (moto: not implemented). AWS compares each resource's live configuration with
+# the properties its template sets; resources it cannot check are NOT_CHECKED
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html).
+# This emulation checks AWS::SSM::Parameter (Value, Type, Description, and whether it still
+# exists) and reports every other type NOT_CHECKED. A detection completes at once.
+import datetime as _cf_dt
+import uuid as _cf_uuid
+_cf_detections = {}
+_CF_DRIFT_PROPERTIES = (("/Value", "value"), ("/Type", "parameter_type"), ("/Description", "description"))
+
+def _cf_ssm_drift(stack, resource):
+    from moto.ssm.models import ssm_backends
+    live = ssm_backends[stack.account_id][stack.region_name].get_parameter(resource.name)
+    if live is None:
+        return "DELETED", []
+    differences = []
+    for path, attribute in _CF_DRIFT_PROPERTIES:
+        expected, actual = getattr(resource, attribute, None), getattr(live, attribute, None)
+        if expected is not None and expected != actual:
+            differences.append({"PropertyPath": path, "ExpectedValue": str(expected), "ActualValue": str(actual), "DifferenceType": "NOT_EQUAL"})
+    return ("MODIFIED" if differences else "IN_SYNC"), differences
+
+def _orgbridge_detect_stack_drift(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    now = _cf_dt.datetime.now(_cf_dt.timezone.utc)
+    drifts = []
+    for logical_id, spec in (stack.template_dict.get("Resources") or {}).items():
+        resource_type = spec.get("Type")
+        resource = stack.resource_map._parsed_resources.get(logical_id)
+        status, differences = "NOT_CHECKED", []
+        if resource_type == "AWS::SSM::Parameter" and resource is not None:
+            status, differences = _cf_ssm_drift(stack, resource)
+        drifts.append({"StackId": stack.stack_id, "LogicalResourceId": logical_id,
+            "PhysicalResourceId": getattr(resource, "physical_resource_id", None) or logical_id,
+            "ResourceType": resource_type, "StackResourceDriftStatus": status,
+            "PropertyDifferences": differences, "Timestamp": now})
+    drifted = sum(1 for d in drifts if d["StackResourceDriftStatus"] in ("MODIFIED", "DELETED"))
+    status = "DRIFTED" if drifted else "IN_SYNC"
+    stack.drift_information = {"StackDriftStatus": status, "LastCheckTimestamp": now}
+    stack.orgbridge_resource_drifts = drifts
+    detection_id = str(_cf_uuid.uuid4())
+    _cf_detections[detection_id] = {"StackId": stack.stack_id, "StackDriftDetectionId": detection_id,
+        "StackDriftStatus": status, "DetectionStatus": "DETECTION_COMPLETE",
+        "DriftedStackResourceCount": drifted, "Timestamp": now}
+    return _CfActionResult({"StackDriftDetectionId": detection_id})
+
+def _orgbridge_describe_stack_drift_detection_status(self):
+    detection = _cf_detections.get(self._get_param("StackDriftDetectionId"))
+    if detection is None:
+        raise _CfValidationError(message="Drift detection " + str(self._get_param("StackDriftDetectionId")) + " not found")
+    return _CfActionResult(detection)
+
+def _orgbridge_describe_stack_resource_drifts(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    wanted = self._get_param("StackResourceDriftStatusFilters") or []
+    drifts = [d for d in getattr(stack, "orgbridge_resource_drifts", []) if not wanted or d["StackResourceDriftStatus"] in wanted]
+    return _CfActionResult({"StackResourceDrifts": drifts})
+
+_cf_responses.CloudFormationResponse.detect_stack_drift = _orgbridge_detect_stack_drift
+_cf_responses.CloudFormationResponse.describe_stack_drift_detection_status = _orgbridge_describe_stack_drift_detection_status
+_cf_responses.CloudFormationResponse.describe_stack_resource_drifts = _orgbridge_describe_stack_resource_drifts
 `;
 
 const LAUNCHER = [

@@ -110,8 +110,14 @@ function regionsToList(account: ResolvedAccount, customizations: readonly Custom
   return [...regions].sort();
 }
 
+/**
+ * A plan starts drift detection on every customization stack (a last detection of any age is
+ * not trusted): like terraform's refresh, a plan must show a change made by hand a minute ago.
+ */
+const DRIFT_MAX_AGE_MINUTES = 0;
+
 async function observeStacks(
-  input: CustomizationReadInput,
+  input: CustomizationReadInput & { readonly detectDrift?: boolean },
   accounts: readonly ResolvedAccount[],
   customizations: readonly Customization[],
 ): Promise<ObservedCustomizationStack[]> {
@@ -131,6 +137,7 @@ async function observeStacks(
       operation: 'list',
       region,
       ...(more.length ? { regions: l.regions } : {}),
+      ...(input.detectDrift ? { detect_drift: { max_age_minutes: DRIFT_MAX_AGE_MINUTES } } : {}),
     });
     return report.stacks
       .filter((s) => s.customization !== '')
@@ -145,6 +152,8 @@ async function observeStacks(
         // A stack left failed is re-created by the next deploy, whatever template it names.
         ...(FAILED_STACK.test(s.status) ? { template_sha256: '' } : {}),
         ...(s.drift_status ? { drift_status: s.drift_status } : {}),
+        ...(s.drifted_resources ? { drifted_resources: s.drifted_resources } : {}),
+        ...(s.drift_note ? { drift_note: s.drift_note } : {}),
       }));
   });
   return found.flat();
@@ -295,7 +304,12 @@ async function planWithIds(
   const byName = new Map(customizations.map((c) => [c.name, c]));
   // Only accounts that exist can hold stacks; the others get theirs once created.
   const accounts = input.config.accounts.filter((a) => input.accountIds[a.key] !== undefined);
-  const observed = await observeStacks(input, accounts, customizations);
+  // A plan (withChanges) brings drift up to date; an apply only needs what exists.
+  const observed = await observeStacks(
+    { ...input, detectDrift: input.withChanges },
+    accounts,
+    customizations,
+  );
   const retired = new Set((input.retired ?? []).map((r) => r.key));
   const planned = planCustomizations({ customizations, accounts, observed, retired });
   const urls = await uploadTemplates(input, planned, byName);

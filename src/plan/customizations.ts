@@ -57,6 +57,8 @@ export interface ObservedCustomizationStack {
   /** DetectStackDrift's StackDriftStatus: DRIFTED means resources were changed by hand. */
   readonly drift_status?: string;
   readonly drifted_resources?: readonly string[];
+  /** Why the drift status is not up to date (detection failed, still running, not allowed). */
+  readonly drift_note?: string;
   /** CloudFormation resource changes of the change set, once the pipeline made one. */
   readonly resources?: readonly StackResourceChange[];
 }
@@ -74,6 +76,8 @@ export interface CustomizationDecision {
   /** What changed (update), why a delete is refused or a stack kept. */
   readonly reasons: readonly string[];
   readonly drift: readonly string[];
+  /** Why `drift` may be out of date. */
+  readonly drift_note?: string;
   readonly resources: readonly StackResourceChange[];
 }
 
@@ -97,8 +101,13 @@ function sameParameters(a: Readonly<Record<string, string>>, b: Readonly<Record<
 function driftOf(observed: ObservedCustomizationStack | undefined): string[] {
   if (observed?.drift_status !== 'DRIFTED') return [];
   const resources = observed.drifted_resources ?? [];
-  return [`changed outside orgbridge${resources.length ? `: ${resources.join(', ')}` : ''}`];
+  return resources.length
+    ? [...resources]
+    : ['drift detection found resources that differ from the template'];
 }
+
+const driftNote = (observed: ObservedCustomizationStack | undefined) =>
+  observed?.drift_note ? { drift_note: observed.drift_note } : {};
 
 function wanted(instance: CustomizationInstance, c: Customization, observed?: ObservedCustomizationStack) {
   const { key, sha256 } = customizationTemplateKey(c);
@@ -119,6 +128,7 @@ function wanted(instance: CustomizationInstance, c: Customization, observed?: Ob
     template_key: key,
     reasons,
     drift: driftOf(observed),
+    ...driftNote(observed),
     resources: observed?.resources ?? [],
   };
 }
@@ -148,6 +158,7 @@ export function planCustomizations(input: CustomizationPlanInput): Customization
       region: o.region,
       parameters: o.parameters,
       drift: driftOf(o),
+      ...driftNote(o),
       resources: [],
     };
     if (input.retired?.has(o.account) && c?.keep_on_retire) {
@@ -243,9 +254,10 @@ export function customizationsSection(decisions: readonly CustomizationDecision[
         code: 'PLAN_CUSTOMIZATION_PROTECTED',
         message: `${where(d)}: ${d.reasons.join(', ')}`,
       })),
-    notes: decisions
-      .filter((d) => d.action === 'kept')
-      .map((d) => `${where(d)} kept: ${d.reasons.join(', ')}`),
+    notes: [
+      ...decisions.filter((d) => d.action === 'kept').map((d) => `${where(d)} kept: ${d.reasons.join(', ')}`),
+      ...decisions.flatMap((d) => (d.drift_note ? [`${where(d)}: ${d.drift_note}`] : [])),
+    ],
     apply: APPLY_CUSTOMIZATIONS,
     plan: { customizations: decisions },
   });

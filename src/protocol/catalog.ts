@@ -275,6 +275,15 @@ const DeployCustomization = detail({
    * account's regions; each stack of the answer names its region.
    */
   regions: z.array(Region).min(1).max(32).optional(),
+  /**
+   * `list` only: start drift detection on every listed stack whose last detection is older than
+   * `max_age_minutes` (0: every stack), wait for it within the handler's budget and report the
+   * drifted resources (docs/customizations.md, "Drift").
+   */
+  detect_drift: z
+    .object({ max_age_minutes: z.number().int().min(0).max(10_080) })
+    .strict()
+    .optional(),
   customization: CustomizationName.optional(),
   stack_name: StackName.optional(),
   template_url: TemplateUrl.optional(),
@@ -287,13 +296,13 @@ const DeployCustomization = detail({
     const template = d.template_url !== undefined && d.template_sha256 !== undefined;
     if (d.operation === 'list')
       return d.customization === undefined && d.stack_name === undefined && !template;
-    if (d.regions !== undefined) return false;
+    if (d.regions !== undefined || d.detect_drift !== undefined) return false;
     if (d.operation === 'delete') return named && !template;
     return named && template;
   },
   {
     message:
-      '`list` names no stack (and may name `regions`); `delete` names `customization` and `stack_name`; `observe` and `deploy` also `template_url` and `template_sha256`',
+      '`list` names no stack (and may name `regions` and `detect_drift`); `delete` names `customization` and `stack_name`; `observe` and `deploy` also `template_url` and `template_sha256`',
   },
 );
 
@@ -334,6 +343,12 @@ const CustomizationStack = z
     termination_protection: z.boolean(),
     /** DescribeStacks' DriftInformation.StackDriftStatus, from the last drift detection. */
     drift_status: z.string().max(32).optional(),
+    /** When that detection ran (ISO 8601). */
+    drift_checked_at: z.string().max(40).optional(),
+    /** `list` with `detect_drift`, a DRIFTED stack: its modified and deleted resources, described. */
+    drifted_resources: z.array(z.string().max(512)).max(50).optional(),
+    /** `list` with `detect_drift`: why the drift status could not be brought up to date. */
+    drift_note: z.string().max(512).optional(),
   })
   .strict();
 /** At most this many resource changes travel in one answer (the rest are counted). */

@@ -127,6 +127,12 @@ export const ROLE_NAMES = {
    * its permissions boundary keeps orgbridge's own resources out of reach (docs/customizations.md).
    */
   customizationDeployer: `${PREFIX}-customization-deployer`,
+  /**
+   * What DEPLOY_CUSTOMIZATION assumes to start drift detection on the customization stacks:
+   * DetectStackDrift reads every resource with the caller's credentials, so this role may read
+   * (not change) what the user's templates hold (docs/customizations.md, "Drift").
+   */
+  customizationDrift: `${PREFIX}-customization-drift`,
   /** What `orgbridge dlq` assumes in each account: read the DLQs, redrive them (docs/operations.md). */
   dlqOperator: `${PREFIX}-dlq-operator`,
   /** What `orgbridge trace` assumes in the audit account: list and read the audit store. */

@@ -177,6 +177,13 @@ const CUSTOMIZATION_STATEMENTS: readonly PolicyStatement[] = [
     conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
   },
   {
+    // Drift detection reads every resource of a stack with the caller's credentials: the handler
+    // starts it as the read-only drift role (CUSTOMIZATION_DRIFT_STATEMENTS), never as itself.
+    sid: 'AssumeCustomizationDrift',
+    actions: ['sts:AssumeRole'],
+    resources: [roleArn(ROLE_NAMES.customizationDrift)],
+  },
+  {
     sid: 'ReadCustomizationTemplates',
     actions: ['s3:GetObject'],
     resources: [
@@ -503,6 +510,62 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
 ];
 
 /**
+ * The drift role of the customization stacks, on top of AWS's `ReadOnlyAccess`. DetectStackDrift
+ * compares each resource's live configuration with its template, reading it with the caller's
+ * credentials, so the caller needs read access to every resource type the user's templates may
+ * hold; AWS documents `ReadOnlyAccess` for that (the `cloudformation-stack-drift-detection-check`
+ * rule, https://docs.aws.amazon.com/config/latest/developerguide/cloudformation-stack-drift-detection-check.html).
+ * Drift detection reads configuration, never data: the Deny keeps object, item, secret, message and
+ * log contents out of the role's reach, and it may start detection on `custom-*` stacks only
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html).
+ * DescribeStackDriftDetectionStatus takes no resource ARN (the detection id is not a resource).
+ * The Allows are explicit so the role keeps working where `ReadOnlyAccess` is swapped for a
+ * narrower policy of the user's.
+ */
+export const CUSTOMIZATION_DRIFT_STATEMENTS: readonly PolicyStatement[] = [
+  {
+    sid: 'DetectCustomizationDrift',
+    actions: [
+      'cloudformation:DetectStackDrift',
+      'cloudformation:DetectStackResourceDrift',
+      'cloudformation:DescribeStackResourceDrifts',
+      'cloudformation:DescribeStacks',
+    ],
+    resources: [`arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:stack/${CUSTOM_STACK_PREFIX}*/*`],
+  },
+  {
+    sid: 'ReadDriftDetectionStatus',
+    actions: ['cloudformation:DescribeStackDriftDetectionStatus'],
+    resources: ['*'],
+  },
+  {
+    sid: 'NoDataReads',
+    effect: 'Deny',
+    actions: [
+      's3:GetObject*',
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:GetRecords',
+      'secretsmanager:GetSecretValue',
+      'kms:Decrypt',
+      'sqs:ReceiveMessage',
+      'logs:GetLogEvents',
+      'logs:FilterLogEvents',
+      'logs:StartQuery',
+      'logs:GetLogRecord',
+      'kinesis:GetRecords',
+      'ec2:GetPasswordData',
+      'codecommit:GetBlob',
+      'codecommit:GetFile',
+      'athena:GetQueryResults',
+    ],
+    resources: ['*'],
+  },
+];
+
+/**
  * The roles orgbridge runs on: the stack deployer may create and change any role the DSL names,
  * never these, so a template cannot widen the handler's or its own permissions.
  */
@@ -517,6 +580,7 @@ const PROTECT_ORGBRIDGE_ROLES: PolicyStatement = {
     ROLE_NAMES.logBucketUpdater,
     ROLE_NAMES.ecrDeployer,
     ROLE_NAMES.customizationDeployer,
+    ROLE_NAMES.customizationDrift,
   ].map((name) => iamArn(`role/${name}`)),
 };
 

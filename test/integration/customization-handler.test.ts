@@ -1,18 +1,28 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
+import { silentLog } from '../../src/bus/log.js';
 import {
   type CustomizationRequest,
   handleCustomization,
 } from '../../src/handlers/customizations/deploy-customization.js';
-import { customizationCloudFormationPort } from '../../src/handlers/customizations/ports.js';
+import {
+  customizationCloudFormationPort,
+  customizationDriftPort,
+} from '../../src/handlers/customizations/ports.js';
+import { deployCustomizationHandler } from '../../src/handlers/customizations/register.js';
 import { artifactReadPort } from '../../src/handlers/policies/ports.js';
 import { RequestRejected } from '../../src/handlers/types.js';
 import { parseDetail } from '../../src/protocol/catalog.js';
-import { artifactBucketName, artifactObjectUrl, customizationObjectKey } from '../../src/protocol/names.js';
+import {
+  artifactBucketName,
+  artifactObjectUrl,
+  customizationObjectKey,
+  ROLE_NAMES,
+} from '../../src/protocol/names.js';
 import { useMoto } from '../support/moto.js';
 
 /**
@@ -55,6 +65,7 @@ describe('DEPLOY_CUSTOMIZATION on the emulator', () => {
         cfn: customizationCloudFormationPort(clients.cloudFormation(REGION), 'the test account'),
         cfnIn: (region) => customizationCloudFormationPort(clients.cloudFormation(region), region),
         templates: artifactReadPort(clients.s3(REGION)),
+        driftIn: (region) => customizationDriftPort(clients.cloudFormation(region), region),
       },
       request,
       {
@@ -162,6 +173,112 @@ describe('DEPLOY_CUSTOMIZATION on the emulator', () => {
       stack_name: 'custom-west',
     });
     expect(parsed.ok).toBe(false);
+  });
+
+  it('detects drift on request: a value changed by hand is reported with its difference', async () => {
+    const detect = (max_age_minutes: number) =>
+      handle({ operation: 'list', region: REGION, detect_drift: { max_age_minutes } });
+    const inSync = (await detect(0)).stacks.find((s) => s.stack_name === 'custom-service');
+    expect(inSync).toMatchObject({ drift_status: 'IN_SYNC' });
+    expect(inSync?.drifted_resources).toBeUndefined();
+    expect(Date.parse(inSync?.drift_checked_at ?? '')).toBeGreaterThan(Date.now() - 60_000);
+
+    await clients.ssm(REGION).send(
+      new PutParameterCommand({
+        Name: '/custom/service',
+        Value: 'by-hand',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    // A detection younger than the maximum age is not started again: the old status stands.
+    const started = calls('DetectStackDrift');
+    const fresh = (await detect(60)).stacks.find((s) => s.stack_name === 'custom-service');
+    expect(calls('DetectStackDrift')).toBe(started);
+    expect(fresh?.drift_status).toBe('IN_SYNC');
+
+    const drifted = (await detect(0)).stacks.find((s) => s.stack_name === 'custom-service');
+    expect(calls('DetectStackDrift')).toBeGreaterThan(started);
+    expect(drifted).toMatchObject({ drift_status: 'DRIFTED' });
+    expect(drifted?.drift_note).toBeUndefined();
+    expect(drifted?.drifted_resources).toEqual([
+      'Service (AWS::SSM::Parameter) MODIFIED: /Value payments-v2 -> by-hand',
+    ]);
+    // The request and its answer travel as the catalog defines them (the reply carries a nonce).
+    const wire = { nonce: randomUUID(), dryrun: false, target_account: ACCOUNT };
+    expect(
+      parseDetail('DEPLOY_CUSTOMIZATION', {
+        ...wire,
+        operation: 'list',
+        region: REGION,
+        detect_drift: { max_age_minutes: 0 },
+      }).ok,
+    ).toBe(true);
+    expect(parseDetail('CUSTOMIZATION_REPORTED', { ...(await detect(0)), ...wire }).ok).toBe(true);
+    // Without detect_drift a list reads the last status only.
+    const plain = (await handle({ operation: 'list', region: REGION })).stacks[0];
+    expect(plain?.drift_status).toBe('DRIFTED');
+    expect(plain?.drifted_resources).toBeUndefined();
+    // Put back for the tests after this one.
+    await clients.ssm(REGION).send(
+      new PutParameterCommand({
+        Name: '/custom/service',
+        Value: 'payments-v2',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+  });
+
+  it("starts drift detection as the account's drift role, not as the handler", async () => {
+    const assumed = () => clients.counter.counts.get('STS.AssumeRole') ?? 0;
+    const before = assumed();
+    const listed = await deployCustomizationHandler.handle(
+      {
+        nonce: randomUUID(),
+        dryrun: false,
+        target_account: ACCOUNT,
+        operation: 'list',
+        region: REGION,
+        detect_drift: { max_age_minutes: 0 },
+      },
+      {
+        clients,
+        log: silentLog,
+        account: { id: ACCOUNT, kind: 'cicd' },
+        sender: { id: ACCOUNT, kind: 'cicd' },
+        nonce: randomUUID(),
+        dryrun: false,
+        reply: async () => {},
+      },
+    );
+    expect(listed?.stacks.find((s) => s.stack_name === 'custom-service')?.drift_status).toBe('IN_SYNC');
+    expect(assumed()).toBe(before + 1);
+    expect(
+      clients
+        .forAccount(ACCOUNT, ROLE_NAMES.customizationDrift)
+        .counter.counts.get('CloudFormation.DetectStackDrift'),
+    ).toBeGreaterThan(0);
+  });
+
+  it('keeps the listing when drift detection cannot run, with the reason on each stack', async () => {
+    const listed = await handleCustomization(
+      {
+        cfn: customizationCloudFormationPort(clients.cloudFormation(REGION), 'the test account'),
+        templates: artifactReadPort(clients.s3(REGION)),
+        driftIn: () => ({
+          detect: async () => {
+            throw new Error('AccessDenied: not authorized to perform sts:AssumeRole');
+          },
+          detection: async () => ({ status: 'DETECTION_COMPLETE' }),
+          driftedResources: async () => [],
+        }),
+      },
+      { operation: 'list', region: REGION, detect_drift: { max_age_minutes: 0 } },
+      { cicdAccountId: ACCOUNT, roleArn: 'arn:aws:iam::123456789012:role/x', ...quick },
+    );
+    expect(listed.stacks.map((s) => s.stack_name)).toEqual(['custom-service']);
+    expect(listed.stacks[0]?.drift_note).toMatch(/could not start: AccessDenied/);
   });
 
   it('refuses other stack names, other template locations and bytes that are not the hash', async () => {

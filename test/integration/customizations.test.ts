@@ -186,6 +186,36 @@ describe('run --action customizations on the emulator', () => {
       summary: 'no changes (5 unchanged)',
       changes: [],
     });
+    expect(settled?.drift).toEqual([]);
+    // A value changed by hand: drift detection runs in every plan and names the resource.
+    const ssm = moto()
+      .management.forAccount(org.ids.web as string)
+      .ssm('us-west-2');
+    await ssm.send(
+      new PutParameterCommand({
+        Name: '/platform/nonprod/web',
+        Value: 'by-hand',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    const drifted = await plan();
+    expect(drifted?.drift).toEqual([
+      {
+        target: 'web/us-west-2/custom-service-parameter',
+        detail: 'Service (AWS::SSM::Parameter) MODIFIED: /Value web -> by-hand',
+      },
+    ]);
+    expect(drifted?.changes).toEqual([]);
+    await ssm.send(
+      new PutParameterCommand({
+        Name: '/platform/nonprod/web',
+        Value: 'web',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    expect((await plan())?.drift).toEqual([]);
     write(
       'stacks/readonly-role/stack.yml',
       ROLE_STACK.replace('tags: { team: payments }', 'accounts: [app, web]'),

@@ -4,8 +4,11 @@ import {
   CreateStackSetCommand,
   DeleteStackCommand,
   DescribeOrganizationsAccessCommand,
+  DescribeStackDriftDetectionStatusCommand,
   DescribeStackEventsCommand,
+  DescribeStackResourceDriftsCommand,
   DescribeStacksCommand,
+  DetectStackDriftCommand,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
@@ -29,6 +32,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/aws/clients.js';
 import type { AwsClients } from '../../src/aws/index.js';
@@ -467,5 +471,60 @@ describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () =>
     expect(stack?.EnableTerminationProtection).toBe(false);
     await cfn.send(new DeleteStackCommand({ StackName }));
     await expect(cfn.send(new DescribeStacksCommand({ StackName }))).rejects.toThrow(/does not exist/);
+  });
+
+  it('detects drift: a resource changed or deleted by hand, other types NOT_CHECKED (using-cfn-stack-drift.html)', async () => {
+    const cfn = moto().management.cloudFormation();
+    const ssm = moto().management.ssm();
+    const StackName = 'fidelity-drift';
+    await cfn.send(
+      new CreateStackCommand({
+        StackName,
+        TemplateBody: JSON.stringify({
+          Resources: {
+            Kept: {
+              Type: 'AWS::SSM::Parameter',
+              Properties: { Name: '/drift/kept', Type: 'String', Value: 'a' },
+            },
+            Changed: {
+              Type: 'AWS::SSM::Parameter',
+              Properties: { Name: '/drift/changed', Type: 'String', Value: 'b' },
+            },
+            Gone: {
+              Type: 'AWS::SSM::Parameter',
+              Properties: { Name: '/drift/gone', Type: 'String', Value: 'c' },
+            },
+            Q: { Type: 'AWS::SQS::Queue' },
+          },
+        }),
+      }),
+    );
+    const detect = async () => {
+      const { StackDriftDetectionId } = await cfn.send(new DetectStackDriftCommand({ StackName }));
+      return cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId }));
+    };
+    expect(await detect()).toMatchObject({
+      DetectionStatus: 'DETECTION_COMPLETE',
+      StackDriftStatus: 'IN_SYNC',
+    });
+    await ssm.send(
+      new PutParameterCommand({ Name: '/drift/changed', Value: 'x', Type: 'String', Overwrite: true }),
+    );
+    await ssm.send(new DeleteParameterCommand({ Name: '/drift/gone' }));
+    expect(await detect()).toMatchObject({ StackDriftStatus: 'DRIFTED', DriftedStackResourceCount: 2 });
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName }))).Stacks?.[0];
+    expect(stack?.DriftInformation?.StackDriftStatus).toBe('DRIFTED');
+    expect(stack?.DriftInformation?.LastCheckTimestamp).toBeInstanceOf(Date);
+    const all = await cfn.send(new DescribeStackResourceDriftsCommand({ StackName }));
+    const byId = Object.fromEntries(
+      (all.StackResourceDrifts ?? []).map((d) => [d.LogicalResourceId, d.StackResourceDriftStatus]),
+    );
+    expect(byId).toEqual({ Kept: 'IN_SYNC', Changed: 'MODIFIED', Gone: 'DELETED', Q: 'NOT_CHECKED' });
+    const modified = await cfn.send(
+      new DescribeStackResourceDriftsCommand({ StackName, StackResourceDriftStatusFilters: ['MODIFIED'] }),
+    );
+    expect(modified.StackResourceDrifts?.map((d) => d.PropertyDifferences)).toEqual([
+      [{ PropertyPath: '/Value', ExpectedValue: 'b', ActualValue: 'x', DifferenceType: 'NOT_EQUAL' }],
+    ]);
   });
 });

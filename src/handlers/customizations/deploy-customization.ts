@@ -14,8 +14,10 @@ import type { ArtifactReadPort } from '../policies/ports.js';
 import { waitForStack } from '../provisioning/deploy-stack.js';
 import type { TemplateSource } from '../provisioning/ports.js';
 import { RequestRejected } from '../types.js';
+import { withDrift } from './drift.js';
 import type {
   CustomizationCloudFormationPort,
+  CustomizationDriftPort,
   CustomizationStackRequest,
   CustomizationStackState,
   ResourceChange,
@@ -44,6 +46,8 @@ export interface CustomizationPorts {
   readonly cfnIn?: (region: string) => CustomizationCloudFormationPort;
   /** S3 in the request's region: the cicd artifact bucket there. */
   readonly templates: ArtifactReadPort;
+  /** CloudFormation in a region as the account's drift role (`list` with `detect_drift`). */
+  readonly driftIn?: (region: string) => CustomizationDriftPort;
 }
 
 export interface CustomizationContext {
@@ -69,7 +73,7 @@ const FAILURE_EVENTS = 5;
 /** A stack that cannot be updated in place: the next deploy deletes it and creates it again. */
 const RECREATE = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'REVIEW_IN_PROGRESS', 'DELETE_FAILED']);
 
-const reported = (s: CustomizationStackState) => {
+const reported = <S extends CustomizationStackState>(s: S): Omit<S, 'reason'> => {
   const { reason: _reason, ...rest } = s;
   return rest;
 };
@@ -302,7 +306,15 @@ export async function handleCustomization(
       regions.map(async (region) => {
         const cfn = region === request.region ? ports.cfn : ports.cfnIn?.(region);
         if (!cfn) throw new Error(`no CloudFormation client for ${region}`);
-        const stacks = await cfn.listStacks(CUSTOM_STACK_PREFIX);
+        const found = await cfn.listStacks(CUSTOM_STACK_PREFIX);
+        const stacks = request.detect_drift
+          ? await withDrift(ports.driftIn?.(region), found, {
+              maxAgeMinutes: request.detect_drift.max_age_minutes,
+              maxWaitMs: context.maxWaitMs,
+              ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}),
+              ...(context.sleep ? { sleep: context.sleep } : {}),
+            })
+          : found;
         return stacks.map((s) => ({ ...reported(s), region }));
       }),
     );

@@ -6,8 +6,11 @@ import {
   DeleteChangeSetCommand,
   DeleteStackCommand,
   DescribeChangeSetCommand,
+  DescribeStackDriftDetectionStatusCommand,
   DescribeStackEventsCommand,
+  DescribeStackResourceDriftsCommand,
   DescribeStacksCommand,
+  DetectStackDriftCommand,
   ListStacksCommand,
   type Stack,
   type StackStatus,
@@ -32,6 +35,8 @@ export interface CustomizationStackState {
   readonly parameters: Readonly<Record<string, string>>;
   readonly termination_protection: boolean;
   readonly drift_status?: string;
+  /** When the last drift detection ran (ISO 8601). */
+  readonly drift_checked_at?: string;
   readonly reason?: string;
 }
 
@@ -112,6 +117,9 @@ function stateOf(stack: Stack): CustomizationStackState {
     termination_protection: stack.EnableTerminationProtection === true,
     ...(stack.DriftInformation?.StackDriftStatus
       ? { drift_status: stack.DriftInformation.StackDriftStatus }
+      : {}),
+    ...(stack.DriftInformation?.LastCheckTimestamp
+      ? { drift_checked_at: new Date(stack.DriftInformation.LastCheckTimestamp).toISOString() }
       : {}),
     ...(stack.StackStatusReason ? { reason: stack.StackStatusReason } : {}),
   };
@@ -281,6 +289,83 @@ export function customizationCloudFormationPort(
       } catch {
         return []; // the events explain a failure; not having them must not hide it
       }
+    },
+  };
+}
+
+export interface DriftDetectionState {
+  readonly status: 'DETECTION_IN_PROGRESS' | 'DETECTION_COMPLETE' | 'DETECTION_FAILED';
+  /** DRIFTED, IN_SYNC, NOT_CHECKED or UNKNOWN, once known. */
+  readonly drift_status?: string;
+  readonly reason?: string;
+}
+
+/** Drift detection on the customization stacks, as the account's drift role. */
+export interface CustomizationDriftPort {
+  /** Starts a detection; resolves its id. */
+  detect(name: string): Promise<string>;
+  detection(id: string): Promise<DriftDetectionState>;
+  /** The stack's MODIFIED and DELETED resources, each with its property differences. */
+  driftedResources(name: string, limit: number): Promise<string[]>;
+}
+
+/** One drifted resource in a line: which, how, and what differs. */
+function driftLine(d: {
+  LogicalResourceId?: string | undefined;
+  ResourceType?: string | undefined;
+  StackResourceDriftStatus?: string | undefined;
+  PropertyDifferences?: { PropertyPath?: string; ExpectedValue?: string; ActualValue?: string }[] | undefined;
+}): string {
+  const differences = (d.PropertyDifferences ?? [])
+    .map((p) => `${p.PropertyPath ?? '?'} ${p.ExpectedValue ?? ''} -> ${p.ActualValue ?? ''}`)
+    .join('; ');
+  const line = `${d.LogicalResourceId ?? '?'} (${d.ResourceType ?? '?'}) ${d.StackResourceDriftStatus ?? 'MODIFIED'}${differences ? `: ${differences}` : ''}`;
+  return line.length > 512 ? `${line.slice(0, 509)}...` : line;
+}
+
+export function customizationDriftPort(
+  client: Client<CloudFormationClient>,
+  where: string,
+): CustomizationDriftPort {
+  const fail = (doing: string, e: unknown): never => {
+    throw new AwsOperationError(`${doing} in ${where}`, e);
+  };
+  return {
+    async detect(name) {
+      const out = await client
+        .send(new DetectStackDriftCommand({ StackName: name }))
+        .catch((e) => fail(`starting drift detection on ${name}`, e));
+      if (!out.StackDriftDetectionId)
+        return fail(`starting drift detection on ${name}`, new Error('no detection id'));
+      return out.StackDriftDetectionId;
+    },
+    async detection(id) {
+      const out = await client
+        .send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: id }))
+        .catch((e) => fail(`reading drift detection ${id}`, e));
+      return {
+        status: out.DetectionStatus ?? 'DETECTION_IN_PROGRESS',
+        ...(out.StackDriftStatus ? { drift_status: out.StackDriftStatus } : {}),
+        ...(out.DetectionStatusReason ? { reason: out.DetectionStatusReason } : {}),
+      };
+    },
+    async driftedResources(name, limit) {
+      const lines: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client
+          .send(
+            new DescribeStackResourceDriftsCommand({
+              StackName: name,
+              StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'],
+              NextToken: token,
+            }),
+          )
+          .catch((e) => fail(`reading the drifted resources of ${name}`, e));
+        lines.push(...(page.StackResourceDrifts ?? []).map(driftLine));
+        token = page.NextToken;
+      } while (token && lines.length < limit);
+      return lines.slice(0, limit);
     },
   };
 }

@@ -4,7 +4,7 @@ import { handlerWaitMs } from '../../protocol/topology.js';
 import { artifactReadPort } from '../policies/ports.js';
 import type { HandlerRegistration } from '../types.js';
 import { handleCustomization } from './deploy-customization.js';
-import { customizationCloudFormationPort } from './ports.js';
+import { customizationCloudFormationPort, customizationDriftPort } from './ports.js';
 
 /**
  * DEPLOY_CUSTOMIZATION, any account: CloudFormation and the artifact bucket of the request's
@@ -26,6 +26,13 @@ export const deployCustomizationHandler: HandlerRegistration<'DEPLOY_CUSTOMIZATI
             `account ${ctx.account.id} ${other}`,
           ),
         templates: artifactReadPort(ctx.clients.s3(region)),
+        // Drift detection reads every resource with the caller's credentials: the handler starts
+        // it as the account's read-only drift role, never with its own (docs/customizations.md).
+        driftIn: (other) =>
+          customizationDriftPort(
+            ctx.clients.forAccount(ctx.account.id, ROLE_NAMES.customizationDrift).cloudFormation(other),
+            `account ${ctx.account.id} ${other} as ${ROLE_NAMES.customizationDrift}`,
+          ),
       },
       request,
       {

@@ -6,7 +6,10 @@ import type { ResolvedConfig, SpecialAccountKind } from '../../config/model.js';
 import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import { handleCustomization } from '../../handlers/customizations/deploy-customization.js';
-import { customizationCloudFormationPort } from '../../handlers/customizations/ports.js';
+import {
+  customizationCloudFormationPort,
+  customizationDriftPort,
+} from '../../handlers/customizations/ports.js';
 import { artifactReadPort } from '../../handlers/policies/ports.js';
 import { roleArn } from '../../partitions.js';
 import {
@@ -63,6 +66,9 @@ export function directCustomizationGateway(options: DirectCustomizationOptions):
           cfnIn: (region) =>
             customizationCloudFormationPort(inAccount(id).cloudFormation(region), `account ${id} ${region}`),
           templates: artifactReadPort(inAccount(id).s3(request.region)),
+          // In-process the account's access role starts drift detection: it can read everything.
+          driftIn: (region) =>
+            customizationDriftPort(inAccount(id).cloudFormation(region), `account ${id} ${region}`),
         },
         request,
         {

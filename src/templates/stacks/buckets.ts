@@ -13,7 +13,13 @@ import {
   ROLE_NAMES,
   TEMPLATE_PREFIX,
 } from '../../protocol/names.js';
-import { accountRootPrincipal, denyInsecureTransport, localBusArn, policyDocument } from './common.js';
+import {
+  accountRootPrincipal,
+  denyInsecureTransport,
+  localBusArn,
+  policyDocument,
+  principalTrust,
+} from './common.js';
 
 /** Every orgbridge bucket: no public access, encrypted at rest. */
 export const BLOCK_PUBLIC = {
@@ -188,16 +194,7 @@ function addAuditReaderRole(
   return new CfnRole(stack, 'AuditReaderRole', {
     roleName: ROLE_NAMES.auditReader,
     description: `orgbridge: orgbridge trace reads the audit store ${bucketName}, from the management account`,
-    assumeRolePolicyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: accountRootPrincipal(managementAccountId) },
-          Action: 'sts:AssumeRole',
-        },
-      ],
-    },
+    assumeRolePolicyDocument: principalTrust(accountRootPrincipal(managementAccountId)),
     policies: [
       {
         policyName: 'read-audit-store',

@@ -82,6 +82,14 @@ export function allowPutEventsFrom(
  * really keeps other accounts out is that a role can only be passed (iam:PassRole) within its
  * own account.
  */
+/** A trust policy that lets one AWS principal (an account's root, a role ARN) assume the role. */
+export function principalTrust(principal: unknown): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }],
+  };
+}
+
 export function serviceTrust(service: string): Record<string, unknown> {
   return {
     Version: '2012-10-17',

@@ -21,6 +21,7 @@ import {
 import type { SpecialAccountIds } from '../inputs.js';
 import {
   CUSTOMIZATION_BOUNDARY_STATEMENTS,
+  CUSTOMIZATION_DRIFT_STATEMENTS,
   type PolicyStatement,
   serviceRoleStatements,
   statementsFor,
@@ -33,6 +34,7 @@ import {
   denyInsecureTransport,
   logicalId,
   policyDocument,
+  principalTrust,
   serviceTrust,
 } from './common.js';
 import { addDlqOperatorRole } from './operator.js';
@@ -187,7 +189,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   });
   addSsmReaderRole(stack, options.special.cicd);
   addStackServiceRoles(stack, kind, topology.handledDetailTypes);
-  addCustomizationDeployer(stack, topology.handledDetailTypes);
+  addCustomizationDeployer(stack, topology.handledDetailTypes, role);
   if (!options.local) addHandlerFunction(stack, options, { functionName, role, logGroup, queues });
   return { queues, role };
 }
@@ -388,16 +390,7 @@ function addSsmReaderRole(stack: Stack, cicdAccountId: string): void {
   new CfnRole(stack, 'SsmReaderRole', {
     roleName: ROLE_NAMES.ssmReader,
     description: 'orgbridge: the cicd pipeline reads the parameters it wrote',
-    assumeRolePolicyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: accountRootPrincipal(cicdAccountId) },
-          Action: 'sts:AssumeRole',
-        },
-      ],
-    },
+    assumeRolePolicyDocument: principalTrust(accountRootPrincipal(cicdAccountId)),
     policies: [
       {
         policyName: 'read-orgbridge-parameters',
@@ -448,8 +441,9 @@ const SERVICE_ROLES = [
  * roles, buses, queues, functions, tables, stacks, buckets and parameters out of reach
  * (CUSTOMIZATION_BOUNDARY_STATEMENTS, docs/customizations.md).
  */
-function addCustomizationDeployer(stack: Stack, handled: readonly string[]): void {
+function addCustomizationDeployer(stack: Stack, handled: readonly string[], handlerRole: CfnRole): void {
   if (!handled.includes('DEPLOY_CUSTOMIZATION')) return;
+  addCustomizationDriftRole(stack, handlerRole);
   const boundary = new CfnManagedPolicy(stack, 'CustomizationBoundary', {
     managedPolicyName: CUSTOMIZATION_BOUNDARY_POLICY,
     description: "orgbridge: what customization stacks may never touch (orgbridge's own resources)",
@@ -461,6 +455,23 @@ function addCustomizationDeployer(stack: Stack, handled: readonly string[]): voi
     assumeRolePolicyDocument: serviceTrust('cloudformation.amazonaws.com'),
     managedPolicyArns: [Fn.sub(`arn:\${AWS::Partition}:iam::aws:policy/AdministratorAccess`)],
     permissionsBoundary: boundary.ref,
+  });
+}
+
+/**
+ * What the handler assumes to start drift detection on the customization stacks: read-only
+ * (AWS's `ReadOnlyAccess`, less data reads, CUSTOMIZATION_DRIFT_STATEMENTS), assumable by this
+ * account's handler role alone, so the handler itself never holds read access to everything.
+ */
+function addCustomizationDriftRole(stack: Stack, handlerRole: CfnRole): void {
+  new CfnRole(stack, 'CustomizationDriftRole', {
+    roleName: ROLE_NAMES.customizationDrift,
+    description: 'orgbridge: starts drift detection on the customization stacks (custom-*), read-only',
+    assumeRolePolicyDocument: principalTrust(handlerRole.attrArn),
+    managedPolicyArns: [Fn.sub(`arn:\${AWS::Partition}:iam::aws:policy/ReadOnlyAccess`)],
+    policies: [
+      { policyName: 'detect-drift', policyDocument: policyDocument(CUSTOMIZATION_DRIFT_STATEMENTS) },
+    ],
   });
 }
 

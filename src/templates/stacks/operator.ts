@@ -3,7 +3,7 @@ import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { ROLE_NAMES } from '../../protocol/names.js';
 import { EVENT_TARGET_DLQ } from '../../protocol/topology.js';
 import type { KindTopologyView } from '../topology-view.js';
-import { accountRootPrincipal, policyDocument } from './common.js';
+import { accountRootPrincipal, policyDocument, principalTrust } from './common.js';
 
 /**
  * `orgbridge-dlq-operator`: what `orgbridge dlq list | show | redrive` assumes in each account,
@@ -28,16 +28,7 @@ export function addDlqOperatorRole(
   return new CfnRole(stack, 'DlqOperatorRole', {
     roleName: ROLE_NAMES.dlqOperator,
     description: 'orgbridge: orgbridge dlq list, show and redrive, from the management account',
-    assumeRolePolicyDocument: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: accountRootPrincipal(managementAccountId) },
-          Action: 'sts:AssumeRole',
-        },
-      ],
-    },
+    assumeRolePolicyDocument: principalTrust(accountRootPrincipal(managementAccountId)),
     policies: [
       {
         policyName: 'dead-letter-queues',

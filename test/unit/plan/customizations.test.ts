@@ -142,17 +142,28 @@ describe('planCustomizations', () => {
     ]);
   });
 
-  it('reports drift found by drift detection', () => {
+  it('reports drift found by drift detection, one line per resource, and why it could not be checked', () => {
     const c = config();
     const observed = deployed(c).map((o, i) =>
-      i === 0 ? { ...o, drift_status: 'DRIFTED', drifted_resources: ['P'] } : o,
+      i === 0
+        ? {
+            ...o,
+            drift_status: 'DRIFTED',
+            drifted_resources: ['P (AWS::SSM::Parameter) MODIFIED', 'Q (AWS::SSM::Parameter) DELETED'],
+          }
+        : i === 1
+          ? { ...o, drift_status: 'IN_SYNC', drift_note: 'drift detection could not start: AccessDenied' }
+          : o,
     );
     const s = customizationsSection(
       planCustomizations({ customizations: c.customizations ?? [], accounts: c.accounts, observed }),
     );
     expect(s.drift).toEqual([
-      { target: 'bar/ap-southeast-2/custom-ssm', detail: 'changed outside orgbridge: P' },
+      { target: 'bar/ap-southeast-2/custom-ssm', detail: 'P (AWS::SSM::Parameter) MODIFIED' },
+      { target: 'bar/ap-southeast-2/custom-ssm', detail: 'Q (AWS::SSM::Parameter) DELETED' },
     ]);
+    expect(s.notes).toEqual([expect.stringMatching(/: drift detection could not start: AccessDenied$/)]);
+    expect(s.changes).toEqual([]);
   });
 
   it('applies in dependency order, deletes last in reverse order', () => {

@@ -515,6 +515,37 @@ describe('rendered templates', () => {
       '__snapshots__/handlers-member.template.json',
     );
   });
+  it("lets only the account's handler start drift detection, as a read-only role without data reads", () => {
+    for (const t of templates.filter((x) => x.name.startsWith('handlers-'))) {
+      const resources = t.template.Resources as Record<string, Resource>;
+      const drift = resources.CustomizationDriftRole;
+      expect(drift, t.name).toBeDefined();
+      const trust = drift?.Properties.AssumeRolePolicyDocument as { Statement: { Principal: unknown }[] };
+      expect(trust.Statement.map((st) => st.Principal)).toEqual([
+        { AWS: { 'Fn::GetAtt': ['HandlerRole', 'Arn'] } },
+      ]);
+      expect(JSON.stringify(drift?.Properties.ManagedPolicyArns)).toContain('iam::aws:policy/ReadOnlyAccess');
+      const statements = (
+        drift?.Properties.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[]
+      ).flatMap((p) => p.PolicyDocument.Statement);
+      const deny = statements.find((st) => st.Effect === 'Deny');
+      expect(deny?.Action).toEqual(
+        expect.arrayContaining(['s3:GetObject*', 'secretsmanager:GetSecretValue', 'kms:Decrypt']),
+      );
+      const detect = statements.find((st) => st.Sid === 'DetectCustomizationDrift');
+      expect(JSON.stringify(detect?.Resource)).toContain(':stack/custom-*/*');
+      // The handler may assume this role and no other.
+      const handler = resources.HandlerRole?.Properties.Policies as {
+        PolicyDocument: { Statement: Record<string, unknown>[] };
+      }[];
+      const assumes = handler
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .filter((st) => [st.Action].flat().includes('sts:AssumeRole'));
+      expect(assumes.map((st) => JSON.stringify(st.Resource))).toEqual([
+        expect.stringMatching(/:role\/orgbridge-customization-drift"\}$/),
+      ]);
+    }
+  });
 });
 
 describe('guardrails catch what they are for', () => {
