@@ -1,11 +1,6 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '../aws/clients.js';
+import { sdk } from '../aws/sdk.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 
 export interface QueueMessage {
@@ -44,6 +39,7 @@ export function sqsQueuePort(client: Client<SQSClient>, queueUrl: string): Queue
       const forward = () => call.abort();
       signal?.addEventListener('abort', forward, { once: true });
       if (signal?.aborted) call.abort();
+      const { ReceiveMessageCommand } = await sdk.sqs();
       const out = await client
         .send(
           new ReceiveMessageCommand({
@@ -70,6 +66,7 @@ export function sqsQueuePort(client: Client<SQSClient>, queueUrl: string): Queue
       );
     },
     async delete(handles) {
+      const { DeleteMessageBatchCommand } = await sdk.sqs();
       for (const batch of chunks(handles)) {
         const out = await client.send(
           new DeleteMessageBatchCommand({
@@ -87,6 +84,7 @@ export function sqsQueuePort(client: Client<SQSClient>, queueUrl: string): Queue
       }
     },
     async changeVisibility(handles, seconds) {
+      const { ChangeMessageVisibilityBatchCommand } = await sdk.sqs();
       for (const batch of chunks(handles)) {
         const out = await client.send(
           new ChangeMessageVisibilityBatchCommand({
@@ -113,6 +111,7 @@ export async function queueUrlOf(
   accountId?: string,
 ): Promise<string> {
   try {
+    const { GetQueueUrlCommand } = await sdk.sqs();
     const out = await client.send(
       new GetQueueUrlCommand({
         QueueName: queueName,

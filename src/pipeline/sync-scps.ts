@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { Client } from '../aws/clients.js';
+import { sdk } from '../aws/sdk.js';
 import type { RequestBody, RequestClient } from '../bus/requests.js';
 import type { PolicyDocument, PolicyLimits } from '../config/model.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
@@ -57,6 +58,7 @@ export function s3PolicyBundleStore(
   return {
     async exists(key) {
       try {
+        const { HeadObjectCommand } = await sdk.s3();
         const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
         return bundleReusable(head.LastModified, now());
       } catch (e) {
@@ -67,6 +69,7 @@ export function s3PolicyBundleStore(
     },
     async put(key, body) {
       try {
+        const { PutObjectCommand } = await sdk.s3();
         await client.send(
           new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }),
         );

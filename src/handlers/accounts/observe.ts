@@ -1,5 +1,5 @@
 import { compareText, type ObservedAccount, type ObservedOrganization } from '../../plan/observed.js';
-import { type AccountSummary, allPages, mapWithConcurrency, type OrganizationsPort } from './ports.js';
+import { allPages, mapWithConcurrency, type OrganizationsPort, type Page } from './ports.js';
 
 export interface ObserveOptions {
   /** ListTagsForResource calls in flight; throttling beyond that is the retry strategy's job. */
@@ -21,44 +21,41 @@ export async function observeOrganization(
 ): Promise<ObservedOrganization> {
   const tagConcurrency = options.tagConcurrency ?? 8;
   const treeConcurrency = options.treeConcurrency ?? 4;
-  const [managementAccountId, rootId] = await Promise.all([port.managementAccountId(), port.rootId()]);
-
-  // Walk the OU tree level by level: path -> id.
-  const ous: Record<string, string> = { '': rootId };
-  const pathById = new Map<string, string>([[rootId, '']]);
-  let level: { id: string; path: string }[] = [{ id: rootId, path: '' }];
-  while (level.length) {
-    const children = await mapWithConcurrency(level, treeConcurrency, async (parent) => {
-      const units = await allPages((t) => port.listOrganizationalUnitsForParent(parent.id, t));
-      // Sorted by id so duplicate names (which the emulator allows) resolve the same way each run.
-      return units
-        .sort((a, b) => compareText(a.id, b.id))
-        .map((u) => ({ id: u.id, path: parent.path ? `${parent.path}/${u.name}` : u.name }));
-    });
-    level = [];
-    for (const unit of children.flat()) {
-      if (ous[unit.path] === undefined) ous[unit.path] = unit.id;
-      pathById.set(unit.id, unit.path);
-      level.push(unit);
-    }
-  }
-
-  const [accounts, placements] = await Promise.all([
-    allPages((t) => port.listAccounts(t)),
+  // Three chains of round trips run side by side: the account list and then each account's
+  // tags, the OU tree and then each parent's accounts, and the organization's own facts. Only
+  // assembling the answer needs all of them.
+  const listed = allPages((t) => port.listAccounts(t)).then((all) =>
+    [...all].sort((a, b) => compareText(a.id, b.id)),
+  );
+  const tagged = listed.then((all) =>
+    mapWithConcurrency(all, tagConcurrency, (a) => allPages((t) => port.listTags(a.id, t))),
+  );
+  const rootIdRead = port.rootId();
+  const tree = rootIdRead.then((rootId) =>
+    walkOuTree((id, t) => port.listOrganizationalUnitsForParent(id, t), rootId, treeConcurrency),
+  );
+  const placed = tree.then(({ pathById }) =>
     mapWithConcurrency([...pathById], treeConcurrency, async ([parentId, path]) => {
       const inParent = await allPages((t) => port.listAccountsForParent(parentId, t));
       return inParent.map((a) => [a.id, path] as const);
     }),
+  );
+  const [managementAccountId, rootId, accounts, tags, { ous, pathById }, placements] = await Promise.all([
+    port.managementAccountId(),
+    rootIdRead,
+    listed,
+    tagged,
+    tree,
+    placed,
   ]);
   const placement = new Map<string, string>(placements.flat());
-
   const observed = await mapWithConcurrency(
-    [...accounts].sort((a, b) => compareText(a.id, b.id)),
+    accounts.map((a, i) => ({ a, tags: tags[i] ?? [] })),
     tagConcurrency,
-    async (a: AccountSummary): Promise<ObservedAccount> => {
+    async ({ a, tags: accountTags }): Promise<ObservedAccount> => {
+      // An account moved while the tree was walked is in no parent's list: asked for its parent.
       let ou = placement.get(a.id);
       if (ou === undefined) ou = pathById.get(await port.parentOf(a.id)) ?? '';
-      const tags = await allPages((t) => port.listTags(a.id, t));
       return {
         id: a.id,
         name: a.name,
@@ -66,11 +63,42 @@ export async function observeOrganization(
         status: a.status,
         ou,
         tags: Object.fromEntries(
-          tags.map((t) => [t.key, t.value]).sort(([x], [y]) => compareText(x ?? '', y ?? '')),
+          accountTags.map((t) => [t.key, t.value]).sort(([x], [y]) => compareText(x ?? '', y ?? '')),
         ),
         joined: a.joined,
       };
     },
   );
   return { rootId, managementAccountId, ous, accounts: observed };
+}
+
+/** One page of an OU's child OUs (ListOrganizationalUnitsForParent). */
+type ChildOus = (parentId: string, token?: string) => Promise<Page<{ id: string; name: string }>>;
+
+/**
+ * The OU tree, level by level: path -> id and id -> path. Sorted by id so duplicate names (which
+ * the emulator allows; Organizations refuses them) resolve the same way each run.
+ */
+export async function walkOuTree(
+  children: ChildOus,
+  rootId: string,
+  concurrency: number,
+): Promise<{ ous: Record<string, string>; pathById: Map<string, string> }> {
+  const ous: Record<string, string> = { '': rootId };
+  const pathById = new Map<string, string>([[rootId, '']]);
+  let level: { id: string; path: string }[] = [{ id: rootId, path: '' }];
+  while (level.length) {
+    const found = await mapWithConcurrency(level, concurrency, async (parent) =>
+      (await allPages((t) => children(parent.id, t)))
+        .sort((a, b) => compareText(a.id, b.id))
+        .map((u) => ({ id: u.id, path: parent.path ? `${parent.path}/${u.name}` : u.name })),
+    );
+    level = [];
+    for (const unit of found.flat()) {
+      if (ous[unit.path] === undefined) ous[unit.path] = unit.id;
+      pathById.set(unit.id, unit.path);
+      level.push(unit);
+    }
+  }
+  return { ous, pathById };
 }

@@ -17,8 +17,9 @@ import {
   type OrganizationsClient,
   UpdatePolicyCommand,
 } from '@aws-sdk/client-organizations';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '../../aws/clients.js';
+import { sdk } from '../../aws/sdk.js';
 import type { PolicyType } from '../../config/model.js';
 import { AwsOperationError } from '../../errors.js';
 import { AWS_POLICY_TYPE } from '../../plan/policies.js';
@@ -225,6 +226,7 @@ export function artifactReadPort(client: Client<S3Client>): ArtifactReadPort {
     async getObject(bucket, key, maxBytes) {
       const doing = `reading s3://${bucket}/${key}`;
       try {
+        const { GetObjectCommand } = await sdk.s3();
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const declared = out.ContentLength ?? 0;
         if (declared > maxBytes) {

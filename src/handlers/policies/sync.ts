@@ -27,6 +27,7 @@ import {
   policyBundleKey,
 } from '../../protocol/names.js';
 import { decodeScpBundle, MAX_SCP_BUNDLE_BYTES } from '../../protocol/scp-bundle.js';
+import { walkOuTree } from '../accounts/observe.js';
 import { allPages, mapWithConcurrency } from '../accounts/ports.js';
 import type { HandlerRegistration } from '../types.js';
 import { RequestRejected } from '../types.js';
@@ -35,6 +36,7 @@ import {
   artifactReadPort,
   type OrganizationsPolicyPort,
   organizationsPolicyPort,
+  type PolicySummary,
 } from './ports.js';
 
 export interface ObservePoliciesOptions {
@@ -59,27 +61,14 @@ export async function observePolicies(
   types: readonly PolicyType[],
   options: ObservePoliciesOptions = {},
 ): Promise<ObservedPolicies> {
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 8;
   const root = await port.root();
-  const ous: Record<string, string> = { '': root.id };
-  const pathById = new Map<string, string>([[root.id, '']]);
-  let level = [{ id: root.id, path: '' }];
-  while (level.length > 0) {
-    const children = await mapWithConcurrency(level, concurrency, async (parent) =>
-      (await allPages((t) => port.listOrganizationalUnits(parent.id, t)))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .map((u) => ({ id: u.id, path: parent.path ? `${parent.path}/${u.name}` : u.name })),
-    );
-    level = [];
-    for (const unit of children.flat()) {
-      // Organizations refuses two OUs of one name under one parent; the emulator does not.
-      if (ous[unit.path] === undefined) ous[unit.path] = unit.id;
-      pathById.set(unit.id, unit.path);
-      level.push(unit);
-    }
-  }
+  // The OU tree and the policies are read at the same time: each is a chain of round trips, and
+  // only a target's path needs the tree (a policy's targets wait for it, nothing else does).
+  const tree = walkOuTree((id, t) => port.listOrganizationalUnits(id, t), root.id, concurrency);
   /** An OU created while the tree was walked: found by its parents. */
   const pathOf = async (id: string): Promise<string> => {
+    const { ous, pathById } = await tree;
     const known = pathById.get(id);
     if (known !== undefined) return known;
     const { name, parentId } = await port.describeOrganizationalUnit(id);
@@ -89,40 +78,40 @@ export async function observePolicies(
     ous[path] ??= id;
     return path;
   };
-
-  const policies: ObservedPolicy[] = [];
-  for (const type of types) {
-    if (!root.enabledTypes.includes(type)) continue;
-    const prefix = awsPolicyName(type, '');
-    const listed = await allPages((t) => port.listPolicies(type, t));
-    policies.push(
-      ...(await mapWithConcurrency(listed, concurrency, async (p): Promise<ObservedPolicy> => {
-        const candidate = !p.awsManaged && p.name.startsWith(prefix);
-        const managed = candidate && (await port.policyTags(p.id))[MANAGED_POLICY_TAG] === 'true';
-        const readContent =
-          options.allContent === true ||
-          managed ||
-          (!p.awsManaged && options.described?.(type, p.name) === true);
-        const content = readContent ? await port.policyContent(p.id) : undefined;
-        const targets: string[] = [];
-        for (const target of await allPages((t) => port.listTargetsForPolicy(p.id, t))) {
-          if (target.type === 'ACCOUNT') targets.push(accountTarget(target.id));
-          else if (target.type === 'ORGANIZATIONAL_UNIT' || target.type === 'ROOT')
-            targets.push(await pathOf(target.id));
-        }
-        return {
-          id: p.id,
-          name: p.name,
-          type,
-          awsManaged: p.awsManaged,
-          managed,
-          ...(content !== undefined ? { content } : {}),
-          ...(managed && p.description !== undefined ? { description: p.description } : {}),
-          targets: targets.sort(),
-        };
-      })),
-    );
-  }
+  const observeOne = async (type: PolicyType, p: PolicySummary): Promise<ObservedPolicy> => {
+    const candidate = !p.awsManaged && p.name.startsWith(awsPolicyName(type, ''));
+    const managed = candidate && (await port.policyTags(p.id))[MANAGED_POLICY_TAG] === 'true';
+    const readContent =
+      options.allContent === true || managed || (!p.awsManaged && options.described?.(type, p.name) === true);
+    const [content, listed] = await Promise.all([
+      readContent ? port.policyContent(p.id) : undefined,
+      allPages((t) => port.listTargetsForPolicy(p.id, t)),
+    ]);
+    const targets: string[] = [];
+    for (const target of listed) {
+      if (target.type === 'ACCOUNT') targets.push(accountTarget(target.id));
+      else if (target.type === 'ORGANIZATIONAL_UNIT' || target.type === 'ROOT')
+        targets.push(await pathOf(target.id));
+    }
+    return {
+      id: p.id,
+      name: p.name,
+      type,
+      awsManaged: p.awsManaged,
+      managed,
+      ...(content !== undefined ? { content } : {}),
+      ...(managed && p.description !== undefined ? { description: p.description } : {}),
+      targets: targets.sort(),
+    };
+  };
+  const enabled = types.filter((type) => root.enabledTypes.includes(type));
+  const listed = await Promise.all(
+    enabled.map(async (type) =>
+      (await allPages((t) => port.listPolicies(type, t))).map((p) => ({ type, p })),
+    ),
+  );
+  const policies = await mapWithConcurrency(listed.flat(), concurrency, ({ type, p }) => observeOne(type, p));
+  const { ous } = await tree;
   const attached: Record<string, string[]> = {};
   for (const p of policies) {
     for (const target of p.targets) {

@@ -1,5 +1,6 @@
-import { ListEventBusesCommand, type ListEventBusesCommandOutput } from '@aws-sdk/client-eventbridge';
+import type { ListEventBusesCommandOutput } from '@aws-sdk/client-eventbridge';
 import type { AwsClients } from '../../aws/clients.js';
+import { sdk } from '../../aws/sdk.js';
 import { queueUrlOf, sqsQueuePort } from '../../bus/queue.js';
 import { type RequestBody, RequestClient, RequestFailedError } from '../../bus/requests.js';
 import { EventSender, putEventsPort } from '../../bus/sender.js';
@@ -231,6 +232,7 @@ export async function cicdRequestClient(
   do {
     let page: ListEventBusesCommandOutput;
     try {
+      const { ListEventBusesCommand } = await sdk.eventBridge();
       page = await events.send(new ListEventBusesCommand({ NamePrefix: prefix, NextToken: token }));
     } catch (e) {
       throw new AwsOperationError(`listing the forward buses ${prefix}* in cicd ${cicdAccountId}`, e);
