@@ -47,7 +47,7 @@ export interface CustomizationRunInput {
   readonly gateway: CustomizationGateway;
   readonly execute: boolean;
   readonly output: Output;
-  /** Requests in flight at once (default 10). */
+  /** Requests in flight at once (default: 32 `list` requests, 10 of the others). */
   readonly concurrency?: number;
   /**
    * Accounts retired to the morgue (retiredAccountsOf): their stacks are listed too, and deleted
@@ -93,6 +93,12 @@ export interface CustomizationRunResult {
 }
 
 const DEFAULT_CONCURRENCY = 10;
+/**
+ * `list` requests in flight. Each reads one account's stacks (its own CloudFormation quota) and,
+ * in a plan, waits for that account's drift detections (seconds to minutes in AWS), so the
+ * listing of a large organization is bounded by those waits, not by any one account.
+ */
+const LIST_CONCURRENCY = 32;
 /** Stacks that cannot be updated in place (the handler deletes and re-creates them). */
 const FAILED_STACK = /^(ROLLBACK_COMPLETE|ROLLBACK_FAILED|REVIEW_IN_PROGRESS|DELETE_FAILED)$/;
 const where = (d: { account: string; region: string; stack_name: string }) =>
@@ -131,7 +137,7 @@ async function observeStacks(
     })),
     ...(input.retired ?? []).map((r) => ({ account: r.key, id: r.id, regions: [...r.regions] })),
   ].filter((l) => l.regions.length > 0);
-  const found = await mapWithConcurrency(lists, input.concurrency ?? DEFAULT_CONCURRENCY, async (l) => {
+  const found = await mapWithConcurrency(lists, input.concurrency ?? LIST_CONCURRENCY, async (l) => {
     const [region, ...more] = l.regions as [string, ...string[]];
     const report = await input.gateway.request(l.id, {
       operation: 'list',

@@ -10,7 +10,10 @@ import type { CustomizationDriftPort, CustomizationStackState } from './ports.js
  * the status of the last detection.
  */
 
-/** The stack statuses drift detection accepts (using-cfn-stack-drift.html, "Considerations"). */
+/**
+ * The stack statuses drift detection accepts
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html).
+ */
 const DETECTABLE = new Set([
   'CREATE_COMPLETE',
   'UPDATE_COMPLETE',
