@@ -2,7 +2,8 @@
  * One customization (an SSM parameter stack, docs/customizations.md) planned and applied to N
  * accounts (default 100) on the emulator through the direct gateway: the dry run (each account's
  * stacks listed, every create planned from its template), the apply (one stack per account), and
- * a re-run with nothing to do (no change set, no update). Reports wall time and AWS calls of each.
+ * a re-run with nothing to do (no change set, no update), then a plan of the deployed stacks,
+ * which starts drift detection on each. Reports wall time and AWS calls of each.
  * Run alone with `npx tsx bench/customizations.ts`.
  */
 import { pathToFileURL } from 'node:url';
@@ -79,6 +80,10 @@ export async function benchCustomizations(): Promise<BenchResult[]> {
     const again = await run(true);
     const left = again.result.decisions.filter((d) => d.action !== 'unchanged').length;
     if (left) throw new Error(`the re-run still had ${left} stacks to change`);
+    // A plan of the deployed stacks: every list starts drift detection on its account's stacks.
+    const plan = await run(false);
+    const drifted = plan.result.decisions.filter((d) => d.drift.length || d.drift_note).length;
+    if (drifted) throw new Error(`the plan found drift or notes on ${drifted} untouched stacks`);
     return [
       { name: `dry run, ${creates} stacks to create`, value: dry.ms / 1000, unit: 's' },
       { name: 'dry run AWS calls', value: dry.calls, unit: 'calls' },
@@ -86,6 +91,8 @@ export async function benchCustomizations(): Promise<BenchResult[]> {
       { name: 'apply AWS calls', value: apply.calls, unit: 'calls' },
       { name: 're-run (nothing to do)', value: again.ms / 1000, unit: 's' },
       { name: 're-run AWS calls', value: again.calls, unit: 'calls' },
+      { name: `plan with drift detection, ${creates} stacks deployed`, value: plan.ms / 1000, unit: 's' },
+      { name: 'plan with drift detection AWS calls', value: plan.calls, unit: 'calls' },
     ];
   } finally {
     management.destroy();
