@@ -278,7 +278,7 @@ describe('DEPLOY_CUSTOMIZATION on the emulator', () => {
       { cicdAccountId: ACCOUNT, roleArn: 'arn:aws:iam::123456789012:role/x', ...quick },
     );
     expect(listed.stacks.map((s) => s.stack_name)).toEqual(['custom-service']);
-    expect(listed.stacks[0]?.drift_note).toMatch(/could not start: AccessDenied/);
+    expect(listed.stacks[0]?.drift_note).toMatch(/could not start: AccessDenied.*run the bootstrap again/);
   });
 
   it('refuses other stack names, other template locations and bytes that are not the hash', async () => {

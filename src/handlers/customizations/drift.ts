@@ -39,7 +39,13 @@ export type StackWithDrift = CustomizationStackState & {
   readonly drift_note?: string;
 };
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 400);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 380);
+
+/** The drift role comes with the handler stack: an account bootstrapped before it has none yet. */
+const assumeHint = (e: unknown) =>
+  /assum/i.test(e instanceof Error ? e.message : String(e))
+    ? ' (run the bootstrap again: it creates the drift role in every account)'
+    : '';
 
 function isFresh(stack: CustomizationStackState, maxAgeMinutes: number, now: number): boolean {
   if (!stack.drift_checked_at || maxAgeMinutes === 0) return false;
@@ -67,7 +73,7 @@ export async function withDrift(
       try {
         pending.set(s.stack_name, await drift.detect(s.stack_name));
       } catch (e) {
-        note(s.stack_name, `drift detection could not start: ${message(e)}`);
+        note(s.stack_name, `drift detection could not start: ${message(e)}${assumeHint(e)}`);
       }
     }),
   );
