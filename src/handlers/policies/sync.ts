@@ -66,6 +66,9 @@ export async function observePolicies(
   // The OU tree and the policies are read at the same time: each is a chain of round trips, and
   // only a target's path needs the tree (a policy's targets wait for it, nothing else does).
   const tree = walkOuTree((id, t) => port.listOrganizationalUnits(id, t), root.id, concurrency);
+  // Awaited below; until then a failed walk must not be an unhandled rejection when a policy
+  // read fails first and the function leaves without reaching that await.
+  tree.catch(() => {});
   /** An OU created while the tree was walked: found by its parents. */
   const pathOf = async (id: string): Promise<string> => {
     const { ous, pathById } = await tree;
