@@ -39,13 +39,12 @@ export type StackWithDrift = CustomizationStackState & {
   readonly drift_note?: string;
 };
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 380);
+const textOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const message = (e: unknown) => textOf(e).slice(0, 380);
 
 /** The drift role comes with the handler stack: an account bootstrapped before it has none yet. */
 const assumeHint = (e: unknown) =>
-  /assum/i.test(e instanceof Error ? e.message : String(e))
-    ? ' (run the bootstrap again: it creates the drift role in every account)'
-    : '';
+  /assum/i.test(textOf(e)) ? ' (run the bootstrap again: it creates the drift role in every account)' : '';
 
 function isFresh(stack: CustomizationStackState, maxAgeMinutes: number, now: number): boolean {
   if (!stack.drift_checked_at || maxAgeMinutes === 0) return false;
