@@ -10,8 +10,17 @@ import { OrgbridgeError } from '../errors.js';
  * through a launcher that patches moto before it starts. Each patch is one block below, with the
  * AWS rule it reproduces; test/integration/emulator-fidelity.test.ts states each rule as a test.
  *
- * 1. Speed: as shipped, moto re-parses every InputPath/jsonpath on each delivery and a PutEvents
- *    of 10 entries takes ~4 s; memoised it takes ~15 ms (measured with moto 5.2 on two cores).
+ * 1. Speed (SPEED_PATCH), none of it visible to a client. As shipped, moto re-parses every
+ *    InputPath/jsonpath on each delivery and a PutEvents of 10 entries takes ~4 s; memoised it
+ *    takes ~15 ms (measured with moto 5.2 on two cores). And, found by sampling the server's
+ *    threads during `orgbridge local`: every request lists moto's package folder (one `isdir`
+ *    per service) while holding the lock all requests wait for; every error response builds the
+ *    table of all botocore services; requests arriving together each load the same service
+ *    model; each message an SQS receive returns rebuilds all the queue's attributes (counting its
+ *    messages) to read its retention period; each request is logged; CloudFormation templates go through
+ *    the pure-Python YAML parser although they are JSON; each KMS key (one per DynamoDB table)
+ *    generates an RSA key pair nothing here signs with; each EC2 region loads its AMI catalogue
+ *    (MOTO_EC2_LOAD_DEFAULT_AMIS=false). Together about 40 % of the emulator's CPU time there.
  * 2. Fidelity: moto re-stamps `account` with the RECEIVING account when a rule forwards an event
  *    to another account's bus (moto/events/models.py: put_events sets
  *    `event_msg["account"] = self.account_id`). AWS keeps the account that put the event (the
@@ -23,11 +32,87 @@ import { OrgbridgeError } from '../errors.js';
  *    stops DeleteStack (CLOUDFORMATION_PATCH).
  * 5. SQS queue policies enforced (SQS_POLICY_PATCH).
  * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
+ * 7. Route 53 lists zones from a name in AWS's order and refuses a used caller reference
+ *    (ROUTE53_PATCH).
  */
 const SPEED_PATCH = `
-import functools, sys, threading
+import functools, logging, sys, threading
 import jsonpath_ng.ext as e
 e.parse = functools.lru_cache(maxsize=4096)(e.parse)
+
+import moto.backends as _sp_backends
+_sp_modules = tuple(_sp_backends.list_of_moto_modules())
+_sp_backends.list_of_moto_modules = lambda: _sp_modules
+
+import moto.core.base_backend as _sp_base
+_sp_create = _sp_base.BackendDict._create_account_specific_backend
+
+def _orgbridge_account_backend(self, account_id):
+    if account_id not in self:
+        _sp_create(self, account_id)
+
+_sp_base.BackendDict._create_account_specific_backend = _orgbridge_account_backend
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+import moto.core.utils as _sp_utils
+import moto.core.responses as _sp_responses
+_sp_utils.service_name_from_moto_package_name = functools.lru_cache(maxsize=None)(_sp_utils.service_name_from_moto_package_name)
+_sp_model_lock = threading.Lock()
+
+def _sp_one_at_a_time(load):
+    done = {}
+    def loaded(name):
+        if name not in done:
+            with _sp_model_lock:
+                if name not in done:
+                    done[name] = load(name)
+        return done[name]
+    return loaded
+
+for _sp_name in ("get_service_model", "get_pagination_model"):
+    _sp_loader = _sp_one_at_a_time(getattr(_sp_utils, _sp_name))
+    setattr(_sp_utils, _sp_name, _sp_loader)
+    setattr(_sp_responses, _sp_name, _sp_loader)
+
+import json as _sp_json, types as _sp_types, yaml as _sp_yaml
+import moto.cloudformation.models as _sp_cfn
+import moto.cloudformation.responses as _sp_cfn_responses
+
+def _orgbridge_template_load(text, Loader=None):
+    try:
+        return _sp_json.loads(text)
+    except (TypeError, ValueError):
+        return _sp_yaml.load(text, Loader=Loader)
+
+_sp_cfn_yaml = _sp_types.SimpleNamespace(**{k: getattr(_sp_yaml, k) for k in dir(_sp_yaml) if not k.startswith("__")})
+_sp_cfn_yaml.load = _orgbridge_template_load
+_sp_cfn.yaml = _sp_cfn_responses.yaml = _sp_cfn_yaml
+
+import moto.kms.models as _sp_kms
+_sp_generate_key = _sp_kms.generate_private_key
+
+class _SpLazyKey:
+    def __init__(self, key_spec):
+        self._spec, self._key = key_spec, None
+    def __getattr__(self, name):
+        if self._key is None:
+            self._key = _sp_generate_key(self._spec)
+        return getattr(self._key, name)
+
+_sp_kms.generate_private_key = _SpLazyKey
+
+import time as _sp_time
+import moto.sqs.models as _sp_sqs
+_sp_unix_time, _sp_unix_time_millis = _sp_sqs.unix_time, _sp_sqs.unix_time_millis
+_sp_sqs.unix_time = lambda dt=None: _sp_time.time() if dt is None else _sp_unix_time(dt)
+_sp_sqs.unix_time_millis = lambda dt=None: _sp_time.time() * 1000 if dt is None else _sp_unix_time_millis(dt)
+
+def _orgbridge_within_retention(self, queue_name, message):
+    retention = int(getattr(self.get_queue(queue_name), "message_retention_period"))
+    return retention + message.sent_timestamp / 1000 > _sp_time.time()
+
+_sp_sqs.SQSBackend.is_message_valid_based_on_retention_period = _orgbridge_within_retention
 `;
 
 const ORIGIN_ACCOUNT_PATCH = `
@@ -499,6 +584,64 @@ _eb_models.Rule._send_to_sqs_queue = _orgbridge_rule_to_queue
 `;
 
 /**
+ * Route 53 as AWS answers the two calls the DNS account's handler builds on
+ * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html,
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html):
+ *
+ * - ListHostedZonesByName sorts the zones by name with the labels reversed (`com.example.www.`)
+ *   and, given DNSName (and HostedZoneId), starts at that zone; at most MaxItems (100) zones per
+ *   answer, with IsTruncated, NextDNSName and NextHostedZoneId. moto returns only the zones named
+ *   exactly DNSName, all of them.
+ * - CreateHostedZone with a CallerReference an existing zone was created with fails with
+ *   HostedZoneAlreadyExists: the reference is what makes a retried create safe. moto creates a
+ *   second zone.
+ */
+const ROUTE53_PATCH = `
+import moto.route53.models as _r53_models
+import moto.route53.responses as _r53_responses
+from moto.route53.exceptions import Route53ClientError as _R53Error
+
+class _R53ZoneExists(_R53Error):
+    def __init__(self, reference):
+        super().__init__("HostedZoneAlreadyExists",
+            "A hosted zone has already been created with the specified caller reference " + reference + ".")
+
+def _r53_sort_key(name):
+    labels = [label for label in name.split(".") if label]
+    return ".".join(reversed(labels)) + "."
+
+def _orgbridge_list_hosted_zones_by_name(self):
+    dnsname = self._get_param("DNSName")
+    zone_id = (self._get_param("HostedZoneId") or "").split("/")[-1]
+    max_items = min(100, int(self._get_param("MaxItems") or 100))
+    zones = sorted(self.backend.zones.values(), key=lambda z: (_r53_sort_key(z.name), z.resource_id))
+    if dnsname:
+        start = (_r53_sort_key(dnsname), zone_id)
+        zones = [z for z in zones if (_r53_sort_key(z.name), z.resource_id) >= start]
+    page, rest = zones[:max_items], zones[max_items:]
+    result = {"HostedZones": page, "MaxItems": str(max_items), "IsTruncated": bool(rest)}
+    if dnsname:
+        result["DNSName"] = dnsname
+    if zone_id:
+        result["HostedZoneId"] = zone_id
+    if rest:
+        result["NextDNSName"] = rest[0].name
+        result["NextHostedZoneId"] = rest[0].resource_id
+    return _r53_responses.ActionResult(result)
+
+_r53_responses.Route53.list_hosted_zones_by_name = _orgbridge_list_hosted_zones_by_name
+
+_r53_create_hosted_zone = _r53_models.Route53Backend.create_hosted_zone
+
+def _orgbridge_create_hosted_zone(self, name, private_zone, caller_reference=None, *args, **kwargs):
+    if caller_reference and any(z.caller_reference == caller_reference for z in self.zones.values()):
+        raise _R53ZoneExists(caller_reference)
+    return _r53_create_hosted_zone(self, name, private_zone, caller_reference, *args, **kwargs)
+
+_r53_models.Route53Backend.create_hosted_zone = _orgbridge_create_hosted_zone
+`;
+
+/**
  * Organizations: CreateAccount with an email an account of the organization already has fails,
  * as in AWS, with the creation status FAILED and FailureReason EMAIL_ALREADY_EXISTS
  * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html);
@@ -713,6 +856,7 @@ const LAUNCHER = [
   SQS_POLICY_PATCH,
   ORGANIZATIONS_EMAIL_PATCH,
   CLOUDFORMATION_PATCH,
+  ROUTE53_PATCH,
   'from moto.server import main\nmain(sys.argv[1:])\n',
 ].join('\n');
 
@@ -872,7 +1016,12 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   const log = createWriteStream(logFile);
   const child = spawn(python, ['-c', LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MOTO_ACCOUNT_ID: undefined, MOTO_IAM_LOAD_MANAGED_POLICIES: undefined },
+    env: {
+      ...process.env,
+      MOTO_ACCOUNT_ID: undefined,
+      MOTO_IAM_LOAD_MANAGED_POLICIES: undefined,
+      MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
+    },
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

@@ -24,6 +24,7 @@ import {
   DescribeOrganizationCommand,
   ListAWSServiceAccessForOrganizationCommand,
 } from '@aws-sdk/client-organizations';
+import { CreateHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -47,7 +48,7 @@ import { createOrganization, useMoto } from '../support/moto.js';
  * The launcher's patches (src/aws/emulator.ts), each stated as the AWS rule it reproduces, with
  * the AWS page that documents it. Everything else in the suite relies on these being true.
  */
-describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () => {
+describe('emulator: EventBridge, SQS, CloudFormation and Route 53 as strict as AWS', () => {
   const moto = useMoto();
   const region = 'us-east-1';
   let ids: { a: string; b: string; c: string; organization: string };
@@ -526,5 +527,48 @@ describe('emulator: EventBridge, SQS and CloudFormation as strict as AWS', () =>
     expect(modified.StackResourceDrifts?.map((d) => d.PropertyDifferences)).toEqual([
       [{ PropertyPath: '/Value', ExpectedValue: 'b', ActualValue: 'x', DifferenceType: 'NOT_EQUAL' }],
     ]);
+  });
+  it('lists hosted zones from a name in reversed-label order, 100 an answer at most (API_ListHostedZonesByName.html)', async () => {
+    const route53 = a.route53();
+    for (const name of [
+      'fidelity.test',
+      'b.fidelity.test',
+      'a.fidelity.test',
+      'x.a.fidelity.test',
+      'zz.test',
+      'a-fidelity.test',
+    ]) {
+      await route53.send(new CreateHostedZoneCommand({ Name: name, CallerReference: `fidelity-${name}` }));
+    }
+    const page = await route53.send(
+      new ListHostedZonesByNameCommand({ DNSName: 'fidelity.test.', MaxItems: 3 }),
+    );
+    // com.example.www. order: test.fidelity. < test.fidelity.a. < test.fidelity.a.x. < test.fidelity.b.;
+    // test.a-fidelity. sorts before the name asked for and is not listed.
+    expect(page.HostedZones?.map((z) => z.Name)).toEqual([
+      'fidelity.test.',
+      'a.fidelity.test.',
+      'x.a.fidelity.test.',
+    ]);
+    expect(page).toMatchObject({ IsTruncated: true, NextDNSName: 'b.fidelity.test.' });
+    const rest = await route53.send(
+      new ListHostedZonesByNameCommand({
+        DNSName: page.NextDNSName,
+        HostedZoneId: page.NextHostedZoneId,
+        MaxItems: 3,
+      }),
+    );
+    expect(rest.HostedZones?.map((z) => z.Name)).toEqual(['b.fidelity.test.', 'zz.test.']);
+    expect(rest.IsTruncated).toBe(false);
+  });
+
+  it('refuses a second hosted zone with a used caller reference (API_CreateHostedZone.html)', async () => {
+    const route53 = a.route53();
+    await route53.send(new CreateHostedZoneCommand({ Name: 'once.test', CallerReference: 'fidelity-once' }));
+    await expect(
+      route53.send(new CreateHostedZoneCommand({ Name: 'once.test', CallerReference: 'fidelity-once' })),
+    ).rejects.toMatchObject({ name: 'HostedZoneAlreadyExists' });
+    const zones = await route53.send(new ListHostedZonesByNameCommand({ DNSName: 'once.test.' }));
+    expect(zones.HostedZones?.filter((z) => z.Name === 'once.test.')).toHaveLength(1);
   });
 });
