@@ -589,12 +589,14 @@ async function waitForStackInstances(
 // Running ------------------------------------------------------------------------------------
 
 /**
- * ENSURE_ACCOUNT_ZONE requests all go to the one DNS account, whose handler works through them
- * one at a time under Route 53's 5 requests per second (src/handlers/dns/rate-limit.ts). Two in
- * flight keep it busy (one handled while the next travels); more would only wait in its queue
- * while holding pipeline slots the other accounts' steps need.
+ * ENSURE_ACCOUNT_ZONE requests all go to the one DNS account, whose handler works under Route
+ * 53's 5 requests per second (src/handlers/dns/rate-limit.ts) and shares one listing of the zones
+ * and one change batch of delegations among the requests of a batch it receives
+ * (src/handlers/dns/zone-batch.ts). A full SQS batch (10, the event source mapping's batch size)
+ * in flight lets it share the most; more would only wait in its queue while holding pipeline
+ * slots the other accounts' steps need.
  */
-const PROVISION_POOL_LIMITS = { dns: 2 } as const;
+const PROVISION_POOL_LIMITS = { dns: 10 } as const;
 
 export interface ProvisionOptions extends ProvisionInputs {
   readonly gateway: ProvisioningGateway;

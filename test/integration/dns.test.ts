@@ -1,4 +1,8 @@
-import { CreateHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import {
+  CreateHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+} from '@aws-sdk/client-route-53';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ParameterPort,
@@ -14,6 +18,7 @@ import {
   dnsRecordWriter,
   validationRecord,
 } from '../../src/handlers/dns/records.js';
+import { accountZoneBatch } from '../../src/handlers/dns/zone-batch.js';
 import { ensureAccountZone, readAccountDnsPermissions } from '../../src/handlers/dns/zones.js';
 import type { HandlerContext } from '../../src/handlers/types.js';
 import { useMoto } from '../support/moto.js';
@@ -101,36 +106,58 @@ describe('central DNS on the emulator', () => {
     expect(again.created).toBe(false);
   });
 
-  it('takes three Route 53 calls for a new zone once the parent is known, the delegation as before', async () => {
+  it('shares one listing and one change batch among the requests it works on together', async () => {
     const clients = moto().management;
     const before = { ...clients.counter.snapshot() };
-    const ports = {
-      route53,
-      parameters,
-      bucket: new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock }),
-      parents: new Map(),
-    };
-    for (const [id, name] of [
+    const bucket = new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock });
+    const ports = { route53, parameters, bucket, batch: accountZoneBatch(route53, bucket) };
+    const accounts = [
+      ['555555555555', 'e'],
+      ['666666666666', 'f'],
       ['777777777777', 'c'],
       ['888888888888', 'd'],
-    ] as const) {
-      await ensureAccountZone(ports, {
-        accountId: id,
-        accountName: name,
-        parentDomain: PARENT,
-        allowedDomains: [],
-      });
-    }
+    ] as const;
+    // As the records of one SQS batch: side by side, on one handler instance's ports.
+    const results = await Promise.all(
+      accounts.map(([id, name]) =>
+        ensureAccountZone(ports, {
+          accountId: id,
+          accountName: name,
+          parentDomain: PARENT,
+          allowedDomains: [],
+        }),
+      ),
+    );
+    expect(results.map((r) => [r.zone, r.created])).toEqual(
+      accounts.map(([, name]) => [`${name}.${PARENT}`, true]),
+    );
     const after = clients.counter.snapshot();
     const calls = (op: string) => (after[`Route53.${op}`] ?? 0) - (before[`Route53.${op}`] ?? 0);
-    // The parent looked up once for both; each zone: look up, create (which names its name
-    // servers), delegate.
-    expect([calls('ListHostedZonesByName'), calls('CreateHostedZone'), calls('GetHostedZone')]).toEqual([
-      3, 2, 0,
+    // One listing finds the parent and that none of the four exists; each zone is created (its
+    // answer names the name servers); the four delegations go in one change batch.
+    expect(
+      ['ListHostedZonesByName', 'CreateHostedZone', 'GetHostedZone', 'ChangeResourceRecordSets'].map(calls),
+    ).toEqual([1, 4, 0, 1]);
+    const parent = await records(PARENT);
+    for (const [, name] of accounts) {
+      const delegation = parent.find((r) => r.name === `${name}.${PARENT}` && r.type === 'NS');
+      expect(delegation?.values.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('finds the zone a repeated create made instead of making a second one', async () => {
+    const bucket = new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock });
+    const request = { accountId: '444444444444', accountName: 'g', parentDomain: PARENT, allowedDomains: [] };
+    // Two deliveries of one request, each on its own instance: both list before either creates.
+    const [first, second] = await Promise.all([
+      ensureAccountZone({ route53, parameters, bucket }, request),
+      ensureAccountZone({ route53, parameters, bucket }, request),
     ]);
-    expect(calls('ChangeResourceRecordSets')).toBe(2);
-    const delegation = (await records(PARENT)).find((r) => r.name === 'd.aws.example.com' && r.type === 'NS');
-    expect(delegation?.values.length).toBeGreaterThan(0);
+    expect(second?.zoneId).toBe(first?.zoneId);
+    const out = await moto()
+      .management.route53()
+      .send(new ListHostedZonesByNameCommand({ DNSName: 'g.aws.example.com.', MaxItems: 10 }));
+    expect((out.HostedZones ?? []).filter((z) => z.Name === 'g.aws.example.com.')).toHaveLength(1);
   });
 
   const envelope = {

@@ -38,14 +38,28 @@ export interface RecordSet {
   readonly alias?: AliasTarget;
 }
 
+/** One answer of ListHostedZonesByName: zones in Route 53's order, and where the next starts. */
+export interface ZonePage {
+  readonly zones: readonly (HostedZone & { readonly privateZone: boolean })[];
+  /** The first zone of the next page, when there is one. */
+  readonly next?: { readonly name: string; readonly id: string };
+}
+
 /** The Route 53 calls the DNS handlers make, in plain data. */
 export interface Route53Port {
   /** The public hosted zone named exactly `name`, if the account has one. */
   findPublicZone(name: string): Promise<HostedZone | undefined>;
+  /**
+   * Up to 100 zones from `name` on, in Route 53's order (names sorted with their labels
+   * reversed, so a zone and the zones under it come one after the other), or from `next`.
+   */
+  listZonesFrom(name: string, next?: ZonePage['next']): Promise<ZonePage>;
   createPublicZone(name: string, callerReference: string, comment: string): Promise<HostedZone>;
   nameServers(zoneId: string): Promise<string[]>;
   /** UPSERT: creates the record or replaces it; repeating it changes nothing. */
   upsert(zoneId: string, record: RecordSet): Promise<void>;
+  /** UPSERTs of several records in one change batch: all applied, or none. */
+  upsertMany(zoneId: string, records: readonly RecordSet[]): Promise<void>;
 }
 
 /** SSM parameters, the DNS account's copy of each account's DNS permissions. */
@@ -67,7 +81,7 @@ async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
 const zoneId = (id: string | undefined): string => (id ?? '').replace(/^\/hostedzone\//, '');
 
 export function route53Port(client: Client<Route53Client>): Route53Port {
-  return {
+  const port: Route53Port = {
     async findPublicZone(name) {
       const wanted = normaliseDnsName(name);
       const out = await call(`looking up hosted zone ${wanted}`, () =>
@@ -102,40 +116,66 @@ export function route53Port(client: Client<Route53Client>): Route53Port {
       );
       return out.DelegationSet?.NameServers ?? [];
     },
-    async upsert(id, record) {
-      await call(`upserting ${record.type} ${record.name} in hosted zone ${id}`, () =>
+    async listZonesFrom(name, next) {
+      const start = normaliseDnsName(next?.name ?? name);
+      const out = await call(`listing hosted zones from ${start}`, () =>
+        client.send(
+          new ListHostedZonesByNameCommand({
+            DNSName: `${start}.`,
+            ...(next ? { HostedZoneId: next.id } : {}),
+            MaxItems: 100,
+          }),
+        ),
+      );
+      return {
+        zones: (out.HostedZones ?? []).map((z) => ({
+          id: zoneId(z.Id),
+          name: normaliseDnsName(z.Name ?? ''),
+          privateZone: Boolean(z.Config?.PrivateZone),
+        })),
+        ...(out.IsTruncated && out.NextDNSName && out.NextHostedZoneId
+          ? { next: { name: out.NextDNSName, id: zoneId(out.NextHostedZoneId) } }
+          : {}),
+      };
+    },
+    upsert: (id, record) => port.upsertMany(id, [record]),
+    async upsertMany(id, records) {
+      const what =
+        records.length === 1
+          ? `${records[0]?.type} ${records[0]?.name}`
+          : `${records.length} records (${records.map((r) => `${r.type} ${r.name}`).join(', ')})`;
+      await call(`upserting ${what} in hosted zone ${id}`, () =>
         client.send(
           new ChangeResourceRecordSetsCommand({
             HostedZoneId: id,
             ChangeBatch: {
               Comment: 'orgbridge',
-              Changes: [
-                {
-                  Action: 'UPSERT',
-                  ResourceRecordSet: {
-                    Name: record.name,
-                    Type: record.type,
-                    ...(record.alias
-                      ? {
-                          AliasTarget: {
-                            DNSName: record.alias.dnsName,
-                            HostedZoneId: record.alias.hostedZoneId,
-                            EvaluateTargetHealth: record.alias.evaluateTargetHealth,
-                          },
-                        }
-                      : {
-                          TTL: record.ttl ?? 300,
-                          ResourceRecords: (record.values ?? []).map((Value) => ({ Value })),
-                        }),
-                  },
+              Changes: records.map((record) => ({
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: record.name,
+                  Type: record.type,
+                  ...(record.alias
+                    ? {
+                        AliasTarget: {
+                          DNSName: record.alias.dnsName,
+                          HostedZoneId: record.alias.hostedZoneId,
+                          EvaluateTargetHealth: record.alias.evaluateTargetHealth,
+                        },
+                      }
+                    : {
+                        TTL: record.ttl ?? 300,
+                        ResourceRecords: (record.values ?? []).map((Value) => ({ Value })),
+                      }),
                 },
-              ],
+              })),
             },
           }),
         ),
       );
     },
   };
+  return port;
 }
 
 /** GetParameters takes at most 10 names per call. */

@@ -5,6 +5,7 @@ import { type HandlerContext, type HandlerRegistration, RequestRejected } from '
 import { authorizeDnsRecord, type DnsAuthorization, normaliseDnsName } from './authorize.js';
 import { type HostedZone, type RecordSet, route53Port, ssmParameterPort } from './ports.js';
 import { route53Bucket } from './rate-limit.js';
+import { accountZoneBatch } from './zone-batch.js';
 import { type DnsPorts, readAccountDnsPermissions } from './zones.js';
 
 /**
@@ -149,11 +150,13 @@ const instancePorts = new WeakMap<HandlerContext['clients'], DnsPorts>();
 export function dnsPortsFor(clients: HandlerContext['clients']): DnsPorts {
   let ports = instancePorts.get(clients);
   if (!ports) {
+    const route53 = route53Port(clients.route53());
+    const bucket = route53Bucket(systemClock);
     ports = {
-      route53: route53Port(clients.route53()),
+      route53,
       parameters: ssmParameterPort(clients.ssm()),
-      bucket: route53Bucket(systemClock),
-      parents: new Map(),
+      bucket,
+      batch: accountZoneBatch(route53, bucket),
     };
     instancePorts.set(clients, ports);
   }

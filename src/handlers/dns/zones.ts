@@ -1,7 +1,9 @@
 import { OrgbridgeError } from '../../errors.js';
+import { awsErrorName } from '../accounts/ports.js';
 import { accountZoneName, normaliseDnsName } from './authorize.js';
 import type { HostedZone, ParameterPort, Route53Port } from './ports.js';
 import type { TokenBucket } from './rate-limit.js';
+import { type AccountZoneBatch, accountZoneBatch } from './zone-batch.js';
 
 /**
  * One public hosted zone per account, delegated from the parent zone, and each account's DNS
@@ -61,11 +63,11 @@ export interface DnsPorts {
   /** Route 53's 5 requests/s; every Route 53 call takes a token first. */
   readonly bucket: TokenBucket;
   /**
-   * Parent zones found, by name, for the life of the handler instance: every account's zone is
-   * delegated from the same parent, and at 5 Route 53 calls a second, looking it up again for
-   * each account would cost a fifth of the budget.
+   * Shared by the requests one handler instance works on at once (./zone-batch.ts): one listing
+   * of the zones and one change batch of delegations serve many. Without it, each call lists
+   * and delegates on its own.
    */
-  readonly parents?: Map<string, HostedZone>;
+  readonly batch?: AccountZoneBatch;
 }
 
 /**
@@ -77,57 +79,73 @@ export async function ensureAccountZone(
   ports: DnsPorts,
   request: AccountZoneRequest,
 ): Promise<AccountZoneResult> {
-  const { route53, bucket } = ports;
+  const batch = ports.batch ?? accountZoneBatch(ports.route53, ports.bucket);
   const parentName = normaliseDnsName(request.parentDomain);
   const zone = accountZoneName(request.accountName, parentName);
-  let parent = ports.parents?.get(parentName);
-  if (!parent) {
-    await bucket.take();
-    parent = await route53.findPublicZone(parentName);
-    if (parent) ports.parents?.set(parentName, parent);
-  }
-  if (!parent) {
-    throw new OrgbridgeError(
-      'DNS_PARENT_ZONE_MISSING',
-      `the parent zone ${parentName} (dns_parent_domain) is not hosted in the DNS account`,
-      { hint: 'create it there once, and delegate it from its registrar, then re-run the pipeline' },
-    );
-  }
-  await bucket.take();
-  let hosted = await route53.findPublicZone(zone);
-  const created = !hosted;
-  if (!hosted) {
-    await bucket.take();
-    // A fixed caller reference makes a retried create fail instead of making a second zone.
-    hosted = await route53.createPublicZone(
-      zone,
-      `orgbridge-${request.accountId}-${zone}`.slice(0, 128),
-      `orgbridge: zone of account ${request.accountName} (${request.accountId})`,
-    );
-  }
-  let nameServers = hosted.nameServers ? [...hosted.nameServers] : undefined;
-  if (!nameServers) {
-    await bucket.take();
-    nameServers = await route53.nameServers(hosted.id);
-  }
-  if (nameServers.length > 0) {
-    await bucket.take();
-    try {
-      await route53.upsert(parent.id, {
+  // Joined before the listing: the delegations of the requests beside this one wait for it.
+  const turn = batch.join();
+  try {
+    const zones = await batch.zonesUnder(parentName);
+    const parent = zones.get(parentName);
+    if (!parent) {
+      throw new OrgbridgeError(
+        'DNS_PARENT_ZONE_MISSING',
+        `the parent zone ${parentName} (dns_parent_domain) is not hosted in the DNS account`,
+        { hint: 'create it there once, and delegate it from its registrar, then re-run the pipeline' },
+      );
+    }
+    const found = zones.get(zone);
+    const hosted = found ?? (await createAccountZone(ports, request, zone));
+    const nameServers = await nameServersOf(ports, hosted);
+    if (nameServers.length > 0) {
+      await turn.delegate(parent.id, {
         name: zone,
         type: 'NS',
         ttl: DELEGATION_TTL_SECONDS,
         values: nameServers,
       });
-    } catch (e) {
-      // The parent zone may have been replaced since it was cached: look it up again next time.
-      ports.parents?.delete(parentName);
-      throw e;
     }
+    await exportAccountDnsParameters(ports.parameters, request.accountId, zone, request.allowedDomains);
+    await ports.parameters.put(PARENT_DOMAIN_PARAMETER, parentName, 'String');
+    return { zone, zoneId: hosted.id, created: !found, nameServers };
+  } finally {
+    turn.leave();
   }
-  await exportAccountDnsParameters(ports.parameters, request.accountId, zone, request.allowedDomains);
-  await ports.parameters.put(PARENT_DOMAIN_PARAMETER, parentName, 'String');
-  return { zone, zoneId: hosted.id, created, nameServers };
+}
+
+/** A new zone's answer names its name servers; a zone found by the listing is asked. */
+async function nameServersOf({ route53, bucket }: DnsPorts, zone: HostedZone): Promise<string[]> {
+  if (zone.nameServers) return [...zone.nameServers];
+  await bucket.take();
+  return route53.nameServers(zone.id);
+}
+
+/**
+ * CreateHostedZone with a caller reference fixed per account and zone: Route 53 refuses a second
+ * zone with a used reference (HostedZoneAlreadyExists,
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html), so a create
+ * repeated by a redelivered request, or by a duplicate of it running beside it, finds the zone
+ * the first one made instead of making a second.
+ */
+async function createAccountZone(
+  { route53, bucket }: DnsPorts,
+  request: AccountZoneRequest,
+  zone: string,
+): Promise<HostedZone> {
+  await bucket.take();
+  try {
+    return await route53.createPublicZone(
+      zone,
+      `orgbridge-${request.accountId}-${zone}`.slice(0, 128),
+      `orgbridge: zone of account ${request.accountName} (${request.accountId})`,
+    );
+  } catch (e) {
+    if (awsErrorName(e) !== 'HostedZoneAlreadyExists') throw e;
+    await bucket.take();
+    const made = await route53.findPublicZone(zone);
+    if (!made) throw e;
+    return made;
+  }
 }
 
 /** Writes (or clears) the parameters the record handlers authorize against. */

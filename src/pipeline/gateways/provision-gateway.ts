@@ -12,8 +12,10 @@ import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../../errors.js';
 import { systemClock } from '../../handlers/accounts/lifecycle.js';
 import { ensureAccountZoneRequest } from '../../handlers/dns/account-zone.js';
-import { type HostedZone, route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
+import { route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
 import { route53Bucket } from '../../handlers/dns/rate-limit.js';
+import { accountZoneBatch } from '../../handlers/dns/zone-batch.js';
+import type { DnsPorts } from '../../handlers/dns/zones.js';
 import { createVpc } from '../../handlers/provisioning/create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from '../../handlers/provisioning/default-vault.js';
 import type { DeployOptions } from '../../handlers/provisioning/deploy-stack.js';
@@ -169,7 +171,21 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
   const from = (type: RequestType) => ({ type, cicdAccountId: specialIds.cicd, region: homeRegion });
   // One Route 53 budget for the whole run, as one DNS handler instance has.
   const route53Budget = route53Bucket(systemClock);
-  const parentZones = new Map<string, HostedZone>();
+  const dnsPorts = new Map<string, DnsPorts>();
+  const dnsPortsIn = (dnsId: string): DnsPorts => {
+    let ports = dnsPorts.get(dnsId);
+    if (!ports) {
+      const route53 = route53Port(inAccount(dnsId).route53());
+      ports = {
+        route53,
+        parameters: ssmParameterPort(inAccount(dnsId).ssm(homeRegion)),
+        bucket: route53Budget,
+        batch: accountZoneBatch(route53, route53Budget),
+      };
+      dnsPorts.set(dnsId, ports);
+    }
+    return ports;
+  };
 
   return {
     ...cicdLocalOperations({ ...options, cicd: inAccount(specialIds.cicd) }),
@@ -216,16 +232,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
           : { roleArn: roleArn(homeRegion, logsId, ROLE_NAMES.logBucketUpdater) }),
       }),
 
-    ensureAccountZone: (dnsId, request) =>
-      ensureAccountZoneRequest(
-        {
-          route53: route53Port(inAccount(dnsId).route53()),
-          parameters: ssmParameterPort(inAccount(dnsId).ssm(homeRegion)),
-          bucket: route53Budget,
-          parents: parentZones,
-        },
-        request,
-      ),
+    ensureAccountZone: (dnsId, request) => ensureAccountZoneRequest(dnsPortsIn(dnsId), request),
   };
 }
 
