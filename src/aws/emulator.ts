@@ -21,6 +21,11 @@ import { OrgbridgeError } from '../errors.js';
  *    the pure-Python YAML parser although they are JSON; each KMS key (one per DynamoDB table)
  *    generates an RSA key pair nothing here signs with; each EC2 region loads its AMI catalogue
  *    (MOTO_EC2_LOAD_DEFAULT_AMIS=false). Together about 40 % of the emulator's CPU time there.
+ *    And werkzeug, moto's HTTP server, closes the connection after every answer ("They aren't
+ *    handled well by Python's http.server because it doesn't know how to drain the stream
+ *    before the next request line", werkzeug/serving.py): a new TCP connection and a new
+ *    thread for every request. The patch reads each request's body to its Content-Length
+ *    after the answer and keeps the connection open (a chunked body still closes it).
  * 2. Fidelity: moto re-stamps `account` with the RECEIVING account when a rule forwards an event
  *    to another account's bus (moto/events/models.py: put_events sets
  *    `event_msg["account"] = self.account_id`). AWS keeps the account that put the event (the
@@ -113,6 +118,65 @@ def _orgbridge_within_retention(self, queue_name, message):
     return retention + message.sent_timestamp / 1000 > _sp_time.time()
 
 _sp_sqs.SQSBackend.is_message_valid_based_on_retention_period = _orgbridge_within_retention
+
+import types as _ka_types
+import werkzeug.serving as _ka_serving
+from werkzeug.wsgi import LimitedStream as _KaLimited
+
+_ka_make_environ = _ka_serving.WSGIRequestHandler.make_environ
+
+def _orgbridge_make_environ(self):
+    environ = _ka_make_environ(self)
+    self._orgbridge_keep_alive = False
+    if not environ.get("wsgi.input_terminated"):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length >= 0:
+            environ["wsgi.input"] = _KaLimited(self.rfile, length)
+            environ["wsgi.input_terminated"] = True
+            self._orgbridge_keep_alive = self.close_connection is False
+    return environ
+
+_ka_serving.WSGIRequestHandler.make_environ = _orgbridge_make_environ
+# Headers and body leave in separate writes: without TCP_NODELAY a kept-open connection waits
+# for the client's delayed ACK (tens of ms) before each body.
+_ka_serving.WSGIRequestHandler.disable_nagle_algorithm = True
+
+_ka_send_header = _ka_serving.WSGIRequestHandler.send_header
+
+def _orgbridge_send_header(self, keyword, value):
+    if keyword == "Connection" and value == "close":
+        if getattr(self, "_orgbridge_keep_alive", False):
+            return
+        self.close_connection = True
+    return _ka_send_header(self, keyword, value)
+
+_ka_serving.WSGIRequestHandler.send_header = _orgbridge_send_header
+
+class _KaNoDrain:
+    def register(self, *args, **kwargs):
+        pass
+    def select(self, timeout=None):
+        return []
+    def close(self):
+        pass
+
+_ka_serving.selectors = _ka_types.SimpleNamespace(DefaultSelector=_KaNoDrain, EVENT_READ=1)
+
+import moto.moto_server.werkzeug_app as _ka_app
+_ka_call = _ka_app.DomainDispatcherApplication.__call__
+
+def _orgbridge_call(self, environ, start_response):
+    try:
+        return _ka_call(self, environ, start_response)
+    finally:
+        stream = environ.get("wsgi.input")
+        if isinstance(stream, _KaLimited):
+            stream.exhaust()
+
+_ka_app.DomainDispatcherApplication.__call__ = _orgbridge_call
 `;
 
 const ORIGIN_ACCOUNT_PATCH = `
