@@ -1072,7 +1072,12 @@ function startTimeoutUnderLoad(): number {
 
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = options.python ?? process.env.ORGBRIDGE_PYTHON ?? 'python3';
-  await probeMoto(python);
+  // The probe (which names what is missing) runs beside the launcher instead of before it: both
+  // spend most of a second importing moto. Its verdict is only needed when the launcher fails.
+  const probe = probeMoto(python).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const port = options.port ?? (await freePort());
   const logDir = options.logDir ?? join(tmpdir(), 'orgbridge-moto');
   mkdirSync(logDir, { recursive: true });
@@ -1105,8 +1110,15 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     exited = true;
     running.delete(child);
   });
+  // No such program: spawn reports it as an error, and the probe says what to install.
+  child.once('error', () => {
+    exited = true;
+    running.delete(child);
+  });
   while (true) {
     if (exited) {
+      const missing = await probe;
+      if (missing) throw missing;
       throw new OrgbridgeError('EMULATOR_START_FAILED', `moto server exited while starting on port ${port}`, {
         source: 'internal',
         hint: `its log says:\n${tail(20)}`,
@@ -1119,6 +1131,8 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     } catch {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
+        const missing = await probe;
+        if (missing) throw missing;
         throw new OrgbridgeError('EMULATOR_START_FAILED', `moto server did not answer on ${endpoint}`, {
           source: 'internal',
           hint: `its log says:\n${tail(20)}`,

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkMotoInstalled, probeMoto } from '../../../src/aws/emulator.js';
+import { checkMotoInstalled, probeMoto, startMoto } from '../../../src/aws/emulator.js';
 import { OrgbridgeError } from '../../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'orgbridge-moto-probe-'));
@@ -72,5 +72,21 @@ describe('the moto probe', () => {
     const e = await errorOf(probeMoto(slow, { attempts: 1, timeoutMs: 200 }));
     expect(e.code).toBe('EMULATOR_PROBE_FAILED');
     expect(e.message).toContain('timed out');
+  });
+});
+
+describe('starting the emulator', () => {
+  // The probe runs beside the launcher: a launcher that dies for want of moto still gets the
+  // probe's diagnosis, not a bare "exited while starting".
+  it('says to install moto when the launcher fails for want of it', async () => {
+    const e = await errorOf(startMoto({ python: withoutMoto, logDir: dir }));
+    expect(e.code).toBe('EMULATOR_MISSING');
+    expect(e.hint).toContain('pip install "moto[server]');
+  });
+
+  it('says when Python itself is not there', async () => {
+    const e = await errorOf(startMoto({ python: join(dir, 'no-such-python'), logDir: dir }));
+    expect(e.code).toBe('EMULATOR_MISSING');
+    expect(e.message).toContain('was not found');
   });
 });
