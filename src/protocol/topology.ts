@@ -234,6 +234,20 @@ export const HANDLER_TIMEOUT_SECONDS: Readonly<Record<AccountKind, number>> = {
 };
 
 /**
+ * Seconds Lambda gathers a kind's queue records before invoking (MaximumBatchingWindowInSeconds,
+ * 0 by default for SQS: https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html).
+ * DNS: the ENSURE_ACCOUNT_ZONE requests of one batch share one zone listing and one change batch
+ * under Route 53's 5 requests/s (src/handlers/dns/zone-batch.ts); a second of gathering lets the
+ * pipeline's 10 in flight arrive in one batch instead of several small ones. The queue's
+ * visibility adds it to the 6x: "at least six times the timeout that you configure on your
+ * function, plus the value of MaximumBatchingWindowInSeconds"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
+export const HANDLER_BATCHING_WINDOW_SECONDS: Readonly<Partial<Record<AccountKind, number>>> = {
+  dns: 1,
+};
+
+/**
  * What a handler keeps of its invocation after it stops waiting on AWS: enough to store the
  * outcome and send the answer before Lambda cuts it off.
  */
@@ -616,7 +630,11 @@ function accountTopology(account: TopologyAccount, ctx: Context): AccountTopolog
   buses.push({ name: busName, arn: bus(id, busName), purpose: 'main', policy: mainBusPolicy(id, ctx) });
 
   const handled = handledRequestTypes(account.kind);
-  const handlerQueue = queue('handler', HANDLER_QUEUE, 6 * HANDLER_TIMEOUT_SECONDS[account.kind]);
+  const handlerQueue = queue(
+    'handler',
+    HANDLER_QUEUE,
+    6 * HANDLER_TIMEOUT_SECONDS[account.kind] + (HANDLER_BATCHING_WINDOW_SECONDS[account.kind] ?? 0),
+  );
   queues.push(handlerQueue);
   rules.push({
     name: 'orgbridge-handler',

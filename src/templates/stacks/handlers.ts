@@ -14,6 +14,7 @@ import {
   SSM_PATH,
 } from '../../protocol/names.js';
 import {
+  HANDLER_BATCHING_WINDOW_SECONDS,
   HANDLER_TIMEOUT_SECONDS,
   handlerQueuePolicyStatements,
   REPLY_QUEUE,
@@ -354,6 +355,7 @@ function addHandlerFunction(
   });
   addFunctionAlarms(stack, fn, parts.functionName);
   const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
+  const batchingWindow = HANDLER_BATCHING_WINDOW_SECONDS[kind];
   for (const view of [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer)) {
     new CfnEventSourceMapping(stack, `${logicalId(view.name)}Source`, {
       functionName: fn.ref,
@@ -362,6 +364,7 @@ function addHandlerFunction(
       // Partial batch failures: a failed message is retried alone, not its whole batch.
       functionResponseTypes: ['ReportBatchItemFailures'],
       ...(maximumConcurrency ? { scalingConfig: { maximumConcurrency } } : {}),
+      ...(batchingWindow ? { maximumBatchingWindowInSeconds: batchingWindow } : {}),
     });
   }
 }

@@ -164,6 +164,8 @@ describe('rendered templates', () => {
       });
       const [[, esm] = []] = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
       expect(esm?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      // Only the DNS handler gathers its requests for a second: they share their Route 53 calls.
+      expect(esm?.Properties.MaximumBatchingWindowInSeconds, kind).toBe(kind === 'dns' ? 1 : undefined);
       const l = byName(local, `handlers-${kind}`);
       expect(resourcesOf(l, 'AWS::Lambda::Function')).toEqual([]);
       expect(resourcesOf(l, 'AWS::Lambda::EventSourceMapping')).toEqual([]);
