@@ -42,6 +42,7 @@ interface ClientConfig {
   retryStrategy: unknown;
   // S3 against an emulator needs path-style addressing.
   forcePathStyle?: boolean;
+  cacheMiddleware?: boolean;
 }
 
 type SdkClient = {
@@ -178,6 +179,10 @@ export class AwsClients {
           ),
           ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
           ...(service === 'S3' && this.context.endpoint ? { forcePathStyle: true } : {}),
+          // The middleware stack is resolved once per command class instead of on every send
+          // (the SDK's `cacheMiddleware`): orgbridge adds its middleware (the call counter below)
+          // before a client's first send and never after.
+          cacheMiddleware: true,
         };
         const credentials = this.credentials ?? this.context.credentials;
         if (credentials) config.credentials = credentials;
