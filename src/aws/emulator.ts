@@ -119,7 +119,6 @@ def _orgbridge_within_retention(self, queue_name, message):
 
 _sp_sqs.SQSBackend.is_message_valid_based_on_retention_period = _orgbridge_within_retention
 
-import types as _ka_types
 import werkzeug.serving as _ka_serving
 from werkzeug.wsgi import LimitedStream as _KaLimited
 
@@ -163,7 +162,7 @@ class _KaNoDrain:
     def close(self):
         pass
 
-_ka_serving.selectors = _ka_types.SimpleNamespace(DefaultSelector=_KaNoDrain, EVENT_READ=1)
+_ka_serving.selectors = _sp_types.SimpleNamespace(DefaultSelector=_KaNoDrain, EVENT_READ=1)
 
 import moto.moto_server.werkzeug_app as _ka_app
 _ka_call = _ka_app.DomainDispatcherApplication.__call__
@@ -678,10 +677,9 @@ def _orgbridge_list_hosted_zones_by_name(self):
     dnsname = self._get_param("DNSName")
     zone_id = (self._get_param("HostedZoneId") or "").split("/")[-1]
     max_items = min(100, int(self._get_param("MaxItems") or 100))
-    zones = sorted(self.backend.zones.values(), key=lambda z: (_r53_sort_key(z.name), z.resource_id))
-    if dnsname:
-        start = (_r53_sort_key(dnsname), zone_id)
-        zones = [z for z in zones if (_r53_sort_key(z.name), z.resource_id) >= start]
+    keyed = sorted((((_r53_sort_key(z.name), z.resource_id), z) for z in self.backend.zones.values()), key=lambda kz: kz[0])
+    start = (_r53_sort_key(dnsname), zone_id) if dnsname else None
+    zones = [z for key, z in keyed if start is None or key >= start]
     page, rest = zones[:max_items], zones[max_items:]
     result = {"HostedZones": page, "MaxItems": str(max_items), "IsTruncated": bool(rest)}
     if dnsname:

@@ -52,11 +52,9 @@ export function accountZoneBatch(route53: Route53Port, bucket: TokenBucket): Acc
   const listUnder = async (parent: string): Promise<ReadonlyMap<string, HostedZone>> => {
     const zones = new Map<string, HostedZone>();
     let next: Parameters<Route53Port['listZonesFrom']>[1];
-    let first = true;
     do {
       // The first page's token was taken before the read began (coalescedRead's `before`).
-      if (!first) await bucket.take();
-      first = false;
+      if (next) await bucket.take();
       const page = await route53.listZonesFrom(parent, next);
       next = page.next;
       for (const zone of page.zones) {
@@ -94,7 +92,11 @@ export function accountZoneBatch(route53: Route53Port, bucket: TokenBucket): Acc
   const flushIfReady = (): void => {
     if (queued.length === 0 || (active.size > 0 && queued.length < DELEGATIONS_PER_CALL)) return;
     const byZone = new Map<string, Pending[]>();
-    for (const p of queued.splice(0)) byZone.set(p.zoneId, [...(byZone.get(p.zoneId) ?? []), p]);
+    for (const p of queued.splice(0)) {
+      const forZone = byZone.get(p.zoneId);
+      if (forZone) forZone.push(p);
+      else byZone.set(p.zoneId, [p]);
+    }
     for (const [zoneId, all] of byZone) {
       for (let i = 0; i < all.length; i += DELEGATIONS_PER_CALL)
         void send(zoneId, all.slice(i, i + DELEGATIONS_PER_CALL));

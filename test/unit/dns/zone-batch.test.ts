@@ -175,16 +175,21 @@ describe('accountZoneBatch', () => {
   });
 });
 
+/** One handler instance's DNS ports over `route53`: one bucket, one batch, parameters ignored. */
+function sharedPorts(route53: Route53Port) {
+  const b = bucket();
+  return {
+    route53,
+    parameters: { getMany: async () => new Map(), put: async () => {}, delete: async () => {} },
+    bucket: b,
+    batch: accountZoneBatch(route53, b),
+  };
+}
+
 describe('ensureAccountZone on a shared batch', () => {
   it('costs one listing, one create per new zone and one change for the delegations of requests side by side', async () => {
     const r53 = fakeRoute53(['aws.example.com', 'kept.aws.example.com']);
-    const b = bucket();
-    const ports = {
-      route53: r53.port,
-      parameters: { getMany: async () => new Map(), put: async () => {}, delete: async () => {} },
-      bucket: b,
-      batch: accountZoneBatch(r53.port, b),
-    };
+    const ports = sharedPorts(r53.port);
     const names = ['kept', 'new-a', 'new-b', 'new-c'];
     const results = await Promise.all(
       names.map((name, i) =>
@@ -206,7 +211,6 @@ describe('ensureAccountZone on a shared batch', () => {
 
   it('leaves its turn when it fails, so the others delegate without it', async () => {
     const r53 = fakeRoute53(['aws.example.com']);
-    const b = bucket();
     const failingCreate: Route53Port = {
       ...r53.port,
       async createPublicZone(name, ref, comment) {
@@ -214,12 +218,7 @@ describe('ensureAccountZone on a shared batch', () => {
         return r53.port.createPublicZone(name, ref, comment);
       },
     };
-    const ports = {
-      route53: failingCreate,
-      parameters: { getMany: async () => new Map(), put: async () => {}, delete: async () => {} },
-      bucket: b,
-      batch: accountZoneBatch(failingCreate, b),
-    };
+    const ports = sharedPorts(failingCreate);
     const request = (name: string) => ({
       accountId: '123456789012',
       accountName: name,
