@@ -1090,8 +1090,14 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
     },
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Both streams feed one log: neither may end it (pipe's default), or the other's next line is a
+  // write after end, an uncaught error. The log ends once the child and both streams are closed.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const endLog = (): void => {
+    if (!log.writableEnded) log.end();
+  };
+  child.once('close', endLog);
   running.add(child);
   killAllOnExit();
   const endpoint = `http://127.0.0.1:${port}`;
@@ -1112,6 +1118,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   child.once('error', () => {
     exited = true;
     running.delete(child);
+    endLog();
   });
   while (true) {
     if (exited) {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,15 @@ const flaky = fakePython(
 exit 0`,
 );
 const slow = fakePython('slow', 'sleep 5');
+/** Closes its stdout, then writes its error: the order that ended the shared log too early. */
+const stdoutFirst = fakePython(
+  'stdout-first',
+  `exec 1>&-
+sleep 0.2
+echo 'Traceback (most recent call last):' >&2
+echo "ModuleNotFoundError: No module named 'moto'" >&2
+exit 1`,
+);
 
 async function errorOf(p: Promise<unknown>): Promise<OrgbridgeError> {
   const e = await p.then(
@@ -82,6 +91,21 @@ describe('starting the emulator', () => {
     const e = await errorOf(startMoto({ python: withoutMoto, logDir: dir }));
     expect(e.code).toBe('EMULATOR_MISSING');
     expect(e.hint).toContain('pip install "moto[server]');
+  });
+
+  it("keeps the launcher's stderr in its log after its stdout has closed", async () => {
+    const logDir = mkdtempSync(join(dir, 'log-'));
+    const e = await errorOf(startMoto({ python: stdoutFirst, logDir }));
+    expect(e.code).toBe('EMULATOR_MISSING');
+    // With the log ended by the first stream to close, these lines were a write after end: lost,
+    // and an uncaught error in the process that started the emulator.
+    await expect
+      .poll(() =>
+        readdirSync(logDir)
+          .map((f) => readFileSync(join(logDir, f), 'utf8'))
+          .join(''),
+      )
+      .toContain("No module named 'moto'");
   });
 
   it('says when Python itself is not there', async () => {
