@@ -16,3 +16,16 @@ export async function waitFor<T>(
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** `value()` after `ms`, as a fake port's answer that takes time; a throw becomes the rejection. */
+export function later<T>(ms: number, value: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) =>
+    setTimeout(() => {
+      try {
+        resolve(value());
+      } catch (e) {
+        reject(e);
+      }
+    }, ms),
+  );
+}

@@ -1,5 +1,11 @@
 import { compareText, type ObservedAccount, type ObservedOrganization } from '../../plan/observed.js';
-import { allPages, mapWithConcurrency, type OrganizationsPort, type Page } from './ports.js';
+import {
+  allPages,
+  concurrencyLimit,
+  mapWithConcurrency,
+  type OrganizationsPort,
+  type Page,
+} from './ports.js';
 
 export interface ObserveOptions {
   /** ListTagsForResource calls in flight; throttling beyond that is the retry strategy's job. */
@@ -24,12 +30,21 @@ export async function observeOrganization(
   // Three chains of round trips run side by side: the account list and then each account's
   // tags, the OU tree and then each parent's accounts, and the organization's own facts. Only
   // assembling the answer needs all of them.
-  const listed = allPages((t) => port.listAccounts(t)).then((all) =>
-    [...all].sort((a, b) => compareText(a.id, b.id)),
-  );
-  const tagged = listed.then((all) =>
-    mapWithConcurrency(all, tagConcurrency, (a) => allPages((t) => port.listTags(a.id, t))),
-  );
+  // Each page's accounts have their tags read while the next page is listed: ListAccounts
+  // returns at most 20 accounts a page, so waiting for the whole list first would put N/20
+  // round trips before the first of N tag reads.
+  const tagLimit = concurrencyLimit(tagConcurrency);
+  const tagReads = new Map<string, Promise<Settled<readonly { key: string; value: string }[]>>>();
+  const listed = allPages(
+    (t) => port.listAccounts(t),
+    (page) => {
+      for (const a of page) {
+        if (!tagReads.has(a.id))
+          tagReads.set(a.id, settle(tagLimit(() => allPages((t) => port.listTags(a.id, t)))));
+      }
+    },
+  ).then((all) => [...all].sort((a, b) => compareText(a.id, b.id)));
+  const tagged = listed.then((all) => Promise.all(all.map(async (a) => unwrap(await tagReads.get(a.id)))));
   const rootIdRead = port.rootId();
   const tree = rootIdRead.then((rootId) =>
     walkOuTree((id, t) => port.listOrganizationalUnitsForParent(id, t), rootId, treeConcurrency),
@@ -101,4 +116,23 @@ export async function walkOuTree(
     }
   }
   return { ous, pathById };
+}
+
+/**
+ * A read's outcome held as a value: the tag reads started page by page are awaited only once the
+ * listing ends, and a rejection nobody awaited yet would be reported as unhandled.
+ */
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unwrap<T>(s: Settled<T> | undefined): T {
+  if (s === undefined) throw new Error('internal: an account listed without its tag read');
+  if (!s.ok) throw s.error;
+  return s.value;
 }

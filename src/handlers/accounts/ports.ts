@@ -277,18 +277,45 @@ export function organizationsPort(client: Client<OrganizationsClient>): Organiza
  * Every item of a paginated call. Stops if a token repeats: moto's ListCreateAccountStatus
  * returns the page size as the next token, which would loop forever past two pages.
  */
-export async function allPages<T>(fetch: (nextToken?: string) => Promise<Page<T>>): Promise<T[]> {
+export async function allPages<T>(
+  fetch: (nextToken?: string) => Promise<Page<T>>,
+  onPage?: (items: readonly T[]) => void,
+): Promise<T[]> {
   const items: T[] = [];
   const seen = new Set<string>();
   let token: string | undefined;
   do {
     const page = await fetch(token);
     items.push(...page.items);
+    onPage?.(page.items);
     token = page.nextToken;
     if (token !== undefined && seen.has(token)) break;
     if (token !== undefined) seen.add(token);
   } while (token !== undefined);
   return items;
+}
+
+/**
+ * Runs the tasks given to it with at most `limit` in flight, in the order given: a pool that
+ * work can join while it is being produced (each page of a listing), where mapWithConcurrency
+ * needs the whole list first.
+ */
+export function concurrencyLimit(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const release = (): void => {
+    active--;
+    waiting.shift()?.();
+  };
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { OrganizationsPolicyPort } from '../../../src/handlers/policies/ports.js';
 import { observePolicies } from '../../../src/handlers/policies/sync.js';
+import { later } from '../../support/wait.js';
 
 /** A port whose OU walk and policy listing run side by side, each able to fail. */
 function port(fail: { tree?: boolean; policies?: boolean }): OrganizationsPolicyPort {
-  const later = <T>(ms: number, value: () => T) =>
-    new Promise<T>((resolve, reject) =>
-      setTimeout(() => {
-        try {
-          resolve(value());
-        } catch (e) {
-          reject(e);
-        }
-      }, ms),
-    );
   return {
     root: async () => ({ id: 'r-root', enabledTypes: ['scp'] }),
     listOrganizationalUnits: (parentId) =>
