@@ -27,12 +27,11 @@ export async function observeOrganization(
 ): Promise<ObservedOrganization> {
   const tagConcurrency = options.tagConcurrency ?? 8;
   const treeConcurrency = options.treeConcurrency ?? 4;
-  // Three chains of round trips run side by side: the account list and then each account's
-  // tags, the OU tree and then each parent's accounts, and the organization's own facts. Only
-  // assembling the answer needs all of them.
-  // Each page's accounts have their tags read while the next page is listed: ListAccounts
-  // returns at most 20 accounts a page, so waiting for the whole list first would put N/20
-  // round trips before the first of N tag reads.
+  // Three chains of round trips run side by side: the account list with each account's tags,
+  // the OU tree and then each parent's accounts, and the organization's own facts. Only
+  // assembling the answer needs all of them. Each page's accounts have their tags read while the
+  // next page is listed: ListAccounts returns at most 20 accounts a page, so waiting for the
+  // whole list first would put N/20 round trips before the first of N tag reads.
   const tagLimit = concurrencyLimit(tagConcurrency);
   const tagReads = new Map<string, Promise<Settled<readonly { key: string; value: string }[]>>>();
   const listed = allPages(
