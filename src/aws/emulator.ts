@@ -35,7 +35,7 @@ import { OrgbridgeError } from '../errors.js';
  * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, StackSets
  *    trusted access with Organizations exists, and termination protection can be changed and
  *    stops DeleteStack (CLOUDFORMATION_PATCH).
- * 5. SQS queue policies enforced (SQS_POLICY_PATCH).
+ * 5. SQS queue policies enforced, and RedriveAllowPolicy (SQS_POLICY_PATCH).
  * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
  * 7. Route 53 lists zones from a name in AWS's order and refuses a used caller reference
  *    (ROUTE53_PATCH).
@@ -644,6 +644,32 @@ def _orgbridge_rule_to_queue(self, resource_id, event, group_id=None):
     return _sq_send_to_queue(self, resource_id, event, group_id)
 
 _eb_models.Rule._send_to_sqs_queue = _orgbridge_rule_to_queue
+
+# RedriveAllowPolicy: which source queues may name a queue as their dead-letter queue ("allowAll",
+# SQS's default; "denyAll"; "byQueue" with sourceQueueArns). moto stores it and lets any queue
+# name any other. AWS refuses such a RedrivePolicy; the exact wording of its error is not
+# documented, the code is InvalidParameterValue as for every other invalid RedrivePolicy.
+_sq_setup_dlq = _sq_models.Queue._setup_dlq
+
+def _orgbridge_setup_dlq(self, policy):
+    _sq_setup_dlq(self, policy)
+    dlq = getattr(self, "dead_letter_queue", None)
+    if dlq is None:
+        return
+    allow = getattr(dlq, "redrive_allow_policy", None)
+    if isinstance(allow, str):
+        try:
+            allow = _eb_json.loads(allow)
+        except ValueError:
+            allow = None
+    allow = allow if isinstance(allow, dict) else {}
+    permission = allow.get("redrivePermission", "allowAll")
+    if permission == "denyAll" or (permission == "byQueue" and self.queue_arn not in _eb_listed(allow.get("sourceQueueArns", []))):
+        self.redrive_policy = None
+        self.dead_letter_queue = None
+        raise _SqException("InvalidParameterValue", "Value for parameter RedrivePolicy is invalid. Reason: the RedriveAllowPolicy of " + dlq.queue_arn + " does not allow " + self.queue_arn + " to use it as its dead-letter queue.")
+
+_sq_models.Queue._setup_dlq = _orgbridge_setup_dlq
 `;
 
 /**

@@ -503,6 +503,39 @@ export const GUARDRAILS: readonly Guardrail[] = [
     check: (t) => topicFindings(new Map(resources(t))),
   },
   {
+    id: 'OB-SEC-9',
+    severity: 'error',
+    description:
+      'No queue but a redrive dead-letter queue lets another queue name it as its dead-letter queue',
+    // RedriveAllowPolicy `denyAll` (NOT_A_DEAD_LETTER_QUEUE): SQS's default lets any queue of the
+    // account dead-letter into it, and what SQS moves there no queue policy of orgbridge's stops.
+    check(t) {
+      const all = resources(t);
+      const redriveTargets = new Set(
+        all
+          .map(([, r]) =>
+            getAttId(
+              (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)
+                ?.deadLetterTargetArn,
+            ),
+          )
+          .filter((id): id is string => id !== undefined),
+      );
+      return all
+        .filter(([id, r]) => r.Type === 'AWS::SQS::Queue' && !redriveTargets.has(id))
+        .filter(
+          ([, r]) =>
+            (r.Properties?.RedriveAllowPolicy as { redrivePermission?: unknown } | undefined)
+              ?.redrivePermission !== 'denyAll',
+        )
+        .map(([id]) => ({
+          resource: id,
+          message:
+            'RedriveAllowPolicy is not {"redrivePermission":"denyAll"}: any queue of the account may name it as its dead-letter queue and have SQS move messages into it',
+        }));
+    },
+  },
+  {
     id: 'OB-REL-2',
     severity: 'error',
     description: 'Every rule target has a dead-letter queue and an explicit retry policy',

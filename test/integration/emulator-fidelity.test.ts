@@ -427,6 +427,37 @@ describe('emulator: EventBridge, SQS, CloudFormation and Route 53 as strict as A
     expect(await depth(a.sqs(), url)).toBe(1);
   });
 
+  it("lets a queue name another as its dead-letter queue only as that one's RedriveAllowPolicy allows (API_SetQueueAttributes.html)", async () => {
+    const sqs = a.sqs();
+    const create = (name: string, attributes: Record<string, string>) =>
+      sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const redriveTo = (target: string) => ({
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(ids.a, target), maxReceiveCount: 1 }),
+    });
+    // What every orgbridge queue but a redrive DLQ carries (NOT_A_DEAD_LETTER_QUEUE).
+    await create('rap-closed', { RedriveAllowPolicy: JSON.stringify({ redrivePermission: 'denyAll' }) });
+    await expect(create('rap-attacker', redriveTo('rap-closed'))).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+    });
+    const url = await queue(a, 'rap-attacker-later');
+    await expect(
+      sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: redriveTo('rap-closed') })),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await create('rap-by-queue', {
+      RedriveAllowPolicy: JSON.stringify({
+        redrivePermission: 'byQueue',
+        sourceQueueArns: [queueArn(ids.a, 'rap-source')],
+      }),
+    });
+    await create('rap-source', redriveTo('rap-by-queue'));
+    await expect(create('rap-other', redriveTo('rap-by-queue'))).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+    });
+    // SQS's default, allowAll.
+    await queue(a, 'rap-open');
+    await create('rap-any', redriveTo('rap-open'));
+  });
+
   it('needs StackSets trusted access before a service-managed stack set (stacksets-orgs-activate-trusted-access.html)', async () => {
     const { management } = moto();
     const cfn = management.cloudFormation();

@@ -141,6 +141,18 @@ export function denyInsecureTransport(
   };
 }
 
+/**
+ * The RedriveAllowPolicy of a queue no other queue may name as its dead-letter queue. SQS's
+ * default, `allowAll`, lets any queue of the same account and Region name it
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html,
+ * RedriveAllowPolicy): a principal allowed to use a queue of its own could then have SQS move
+ * that queue's messages into a handler's queue, which SQS does itself rather than as that
+ * principal's sqs:SendMessage (the queue policy's deny names senders; orgbridge's own DLQs, which
+ * deny every sender, are filled the same way), and the handler would take a message written by
+ * hand for a request EventBridge delivered. Guardrail OB-SEC-9.
+ */
+export const NOT_A_DEAD_LETTER_QUEUE = { redrivePermission: 'denyAll' } as const;
+
 /** A CDK-safe logical id from any name (alphanumerics only). */
 export function logicalId(name: string): string {
   return name

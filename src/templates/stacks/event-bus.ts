@@ -7,7 +7,13 @@ import { denySendExceptRulesStatement, ruleTargetDeadLetterStatement } from '../
 import type { SpecialAccountIds } from '../inputs.js';
 import type { BusSendersView, BusTopologyView } from '../topology-view.js';
 import { addDeadLetterQueueAlarms } from './alarms.js';
-import { allowPutEventsFrom, denyInsecureTransport, localBusArn, logicalId } from './common.js';
+import {
+  allowPutEventsFrom,
+  denyInsecureTransport,
+  localBusArn,
+  logicalId,
+  NOT_A_DEAD_LETTER_QUEUE,
+} from './common.js';
 import { addMonitoringLink } from './monitoring.js';
 import { addAlarmForward, alarmRuleArnPattern, alarmsBusArn } from './notifications.js';
 import { addForwarderRole, addRule, roleTargetArns } from './rules.js';
@@ -104,6 +110,8 @@ function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue 
     queueName: bus.targetDeadLetter.name,
     sqsManagedSseEnabled: true,
     messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
+    // EventBridge sends to it (sqs:SendMessage); no queue dead-letters into it.
+    redriveAllowPolicy: NOT_A_DEAD_LETTER_QUEUE,
   });
   addDeadLetterQueueAlarms(stack, {
     queue,

@@ -34,6 +34,7 @@ import {
   allowPutEventsFrom,
   denyInsecureTransport,
   logicalId,
+  NOT_A_DEAD_LETTER_QUEUE,
   policyDocument,
   principalTrust,
   serviceTrust,
@@ -152,6 +153,7 @@ function addQueue(stack: Stack, view: QueueView): CfnQueue {
     visibilityTimeout: view.visibilityTimeoutSeconds,
     messageRetentionPeriod: view.messageRetentionSeconds,
     redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: view.maxReceiveCount },
+    redriveAllowPolicy: NOT_A_DEAD_LETTER_QUEUE,
   });
 }
 

@@ -55,6 +55,33 @@ describe('guardrails for a real organization', () => {
     ).toEqual([]);
   });
 
+  it('OB-SEC-9: flags a queue any queue may name as its dead-letter queue, but not a redrive DLQ', () => {
+    // Only this rule: the queues below have no policy, which other rules flag.
+    const sec9 = (resources: Record<string, unknown>) => rules(resources).filter((r) => r === 'OB-SEC-9');
+    const queue = (properties: Record<string, unknown>) => ({
+      Type: 'AWS::SQS::Queue',
+      Properties: properties,
+    });
+    const deny = { RedriveAllowPolicy: { redrivePermission: 'denyAll' } };
+    const redrive = {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 3 },
+    };
+    expect(sec9({ Q: queue({ QueueName: 'orgbridge-handler', ...redrive }), Dlq: queue({}) })).toEqual([
+      'OB-SEC-9',
+    ]);
+    expect(
+      sec9({
+        Q: queue({ ...redrive, RedriveAllowPolicy: { redrivePermission: 'allowAll' } }),
+        Dlq: queue({}),
+      }),
+    ).toEqual(['OB-SEC-9']);
+    // The redrive target itself must stay open to its source queue.
+    expect(sec9({ Q: queue({ ...redrive, ...deny }), Dlq: queue({}) })).toEqual([]);
+    // A rule target's DLQ is no redrive target: it is closed too.
+    expect(sec9({ EventsDlq: queue({ QueueName: 'orgbridge-events-dlq' }) })).toEqual(['OB-SEC-9']);
+    expect(sec9({ EventsDlq: queue({ QueueName: 'orgbridge-events-dlq', ...deny }) })).toEqual([]);
+  });
+
   it('OB-REL-2: flags a rule target without a dead-letter queue or without a retry policy', () => {
     const pattern = { source: ['app.infra'], account: ['100000000001'] };
     expect(rules(rule(pattern, { Arn: bus, DeadLetterConfig: DLQ, RetryPolicy: RETRY }))).toEqual([]);

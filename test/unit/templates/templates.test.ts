@@ -622,15 +622,18 @@ describe('guardrails catch what they are for', () => {
     expect(GUARDRAILS.map((g) => g.id)).toHaveLength(new Set(GUARDRAILS.map((g) => g.id)).size);
   });
 
+  /** A queue no queue may name as its dead-letter queue (OB-SEC-9), so only the rule under test fires. */
+  const CLOSED = { RedriveAllowPolicy: { redrivePermission: 'denyAll' } };
+
   it('flag an unencrypted queue without DLQ', () => {
-    expect(run({ Q: { Type: 'AWS::SQS::Queue', Properties: {} }, ...queuePolicy('Q') })).toEqual([
+    expect(run({ Q: { Type: 'AWS::SQS::Queue', Properties: { ...CLOSED } }, ...queuePolicy('Q') })).toEqual([
       'OB-SEC-4',
       'OB-SEC-4',
     ]);
   });
 
   it('flag a queue that any principal of its account may send to or consume from', () => {
-    const queue = { Q: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } } };
+    const queue = { Q: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true, ...CLOSED } } };
     const dlq = { RedrivePolicy: { deadLetterTargetArn: 'arn:aws:sqs:us-east-1:111111111111:d' } };
     queue.Q.Properties = { ...queue.Q.Properties, ...dlq };
     // The policy the queues had before: EventBridge allowed, nobody else denied.
@@ -692,6 +695,7 @@ describe('guardrails catch what they are for', () => {
         Properties: {
           SqsManagedSseEnabled: true,
           RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['D', 'Arn'] } },
+          ...CLOSED,
           ...(visibility === undefined ? {} : { VisibilityTimeout: visibility }),
         },
       },
