@@ -202,9 +202,7 @@ function queuesLacking(t: RenderedTemplate, ok: (s: Statement) => boolean): stri
 function deadLetterQueues(all: readonly [string, Resource][]): Map<string, number> {
   const dlqs = new Map<string, number>();
   for (const [, r] of all) {
-    const target = getAttId(
-      (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
-    );
+    const target = redriveTargetOf(r);
     if (target) dlqs.set(target, retentionOf(r));
     if (r.Type !== 'AWS::Events::Rule') continue;
     for (const t of targetsOf(r)) {
@@ -214,6 +212,12 @@ function deadLetterQueues(all: readonly [string, Resource][]): Map<string, numbe
   }
   return dlqs;
 }
+
+/** The logical id of the queue a queue's RedrivePolicy dead-letters into (`GetAtt`), if any. */
+const redriveTargetOf = (queue: Resource): string | undefined =>
+  getAttId(
+    (queue.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
+  );
 
 /** https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html */
 const SQS_DEFAULT_RETENTION_SECONDS = 345_600;
@@ -511,16 +515,7 @@ export const GUARDRAILS: readonly Guardrail[] = [
     // account dead-letter into it, and what SQS moves there no queue policy of orgbridge's stops.
     check(t) {
       const all = resources(t);
-      const redriveTargets = new Set(
-        all
-          .map(([, r]) =>
-            getAttId(
-              (r.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)
-                ?.deadLetterTargetArn,
-            ),
-          )
-          .filter((id): id is string => id !== undefined),
-      );
+      const redriveTargets = new Set(all.map(([, r]) => redriveTargetOf(r)));
       return all
         .filter(([id, r]) => r.Type === 'AWS::SQS::Queue' && !redriveTargets.has(id))
         .filter(

@@ -33,17 +33,24 @@ export async function observeOrganization(
   // next page is listed: ListAccounts returns at most 20 accounts a page, so waiting for the
   // whole list first would put N/20 round trips before the first of N tag reads.
   const tagLimit = concurrencyLimit(tagConcurrency);
-  const tagReads = new Map<string, Promise<Settled<readonly { key: string; value: string }[]>>>();
+  const tagReads = new Map<string, Promise<{ key: string; value: string }[]>>();
   const listed = allPages(
     (t) => port.listAccounts(t),
     (page) => {
       for (const a of page) {
-        if (!tagReads.has(a.id))
-          tagReads.set(a.id, settle(tagLimit(() => allPages((t) => port.listTags(a.id, t)))));
+        if (tagReads.has(a.id)) continue;
+        const read = tagLimit(() => allPages((t) => port.listTags(a.id, t)));
+        // Awaited once the listing ends; until then a failed read must not be an unhandled rejection.
+        read.catch(() => {});
+        tagReads.set(a.id, read);
       }
     },
   ).then((all) => [...all].sort((a, b) => compareText(a.id, b.id)));
-  const tagged = listed.then((all) => Promise.all(all.map(async (a) => unwrap(await tagReads.get(a.id)))));
+  const tagged = listed.then((all) =>
+    Promise.all(
+      all.map((a) => tagReads.get(a.id) ?? Promise.reject(new Error(`internal: no tag read for ${a.id}`))),
+    ),
+  );
   const rootIdRead = port.rootId();
   const tree = rootIdRead.then((rootId) =>
     walkOuTree((id, t) => port.listOrganizationalUnitsForParent(id, t), rootId, treeConcurrency),
@@ -115,23 +122,4 @@ export async function walkOuTree(
     }
   }
   return { ous, pathById };
-}
-
-/**
- * A read's outcome held as a value: the tag reads started page by page are awaited only once the
- * listing ends, and a rejection nobody awaited yet would be reported as unhandled.
- */
-type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
-
-function settle<T>(p: Promise<T>): Promise<Settled<T>> {
-  return p.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  );
-}
-
-function unwrap<T>(s: Settled<T> | undefined): T {
-  if (s === undefined) throw new Error('internal: an account listed without its tag read');
-  if (!s.ok) throw s.error;
-  return s.value;
 }
