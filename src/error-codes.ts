@@ -120,6 +120,8 @@ export const ERROR_CODES = {
   DSL_SCOPE_IN_MORGUE: { page: 'dsl.md' },
   DSL_SCOPE_UNMANAGED: { page: 'dsl.md' },
   DSL_TAG_KEY_WITH_SPACE: { page: 'dsl.md' },
+  DSL_TEMPLATE_IAM_BOUNDARY: { page: 'dsl.md' },
+  DSL_TEMPLATE_IAM_NAME: { page: 'dsl.md' },
   DSL_TEMPLATE_INVALID: { page: 'dsl.md' },
   DSL_TEMPLATE_NOT_UNIQUE: { page: 'dsl.md' },
   DSL_TEMPLATE_SYNTAX: { page: 'dsl.md' },

@@ -1,6 +1,7 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
 import { didYouMean } from './did-you-mean.js';
 import { issuesToErrors } from './issues.js';
 import type { ResolvedAccount } from './model.js';
@@ -25,11 +26,6 @@ const TEMPLATE_FILES = ['template.yml', 'template.yaml', 'template.json'] as con
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
  */
 export const TEMPLATE_SIZE_LIMIT = 1_000_000;
-/**
- * Also from the limits page: 200 parameters per template. Names of user stacks start with
- * `custom-` so the customization role's boundary can be scoped to them (docs/customizations.md).
- */
-export const CUSTOM_STACK_PREFIX = 'custom-';
 /**
  * Stack names: letters, digits and hyphens, starting with a letter, at most 128 characters
  * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html).
@@ -179,10 +175,10 @@ export function parseCustomizationFiles(files: readonly SourceFile[]): ParsedCus
       continue;
     }
     docs.set(name, doc);
-    const declared = templateParameters(template, errors);
-    if (declared) errors.push(...checkParameters(doc, parsed.data, declared, template.path));
+    const read = readTemplate(template, errors);
+    if (read) errors.push(...checkParameters(doc, parsed.data, read.parameters, template.path));
     errors.push(...checkInterpolations(doc, parsed.data));
-    customizations.push(toCustomization(name, definitionFile.path, template, parsed.data));
+    customizations.push(toCustomization(name, definitionFile.path, template, read?.body, parsed.data));
   }
   errors.push(...checkDependencies(customizations, docs));
   return { customizations, errors, docs };
@@ -192,6 +188,7 @@ function toCustomization(
   name: string,
   definitionFile: string,
   template: SourceFile,
+  body: string | undefined,
   input: CustomizationInput,
 ): Customization {
   return {
@@ -199,7 +196,7 @@ function toCustomization(
     stack_name: `${CUSTOM_STACK_PREFIX}${name}`,
     definition_file: definitionFile,
     template_file: template.path,
-    template_body: template.text,
+    template_body: body ?? template.text,
     targets: input.targets,
     ...(input.exclude ? { exclude: input.exclude } : {}),
     regions: input.regions ?? 'account',
@@ -211,11 +208,15 @@ function toCustomization(
 }
 
 /**
- * The template's declared parameters, or undefined when the template is unusable (reported).
- * CloudFormation YAML uses short-form tags (`!Ref`, `!Sub`); `yaml` keeps their values and only
- * warns about the unknown tags, which is all this check needs.
+ * The template's declared parameters and the body to deploy (the deployer's boundary added to
+ * roles and users that name none, src/config/customization-iam.ts), or undefined when the
+ * template is unusable (reported). CloudFormation YAML uses short-form tags (`!Ref`, `!Sub`);
+ * `yaml` keeps their values and only warns about the unknown tags, which is all this needs.
  */
-function templateParameters(template: SourceFile, errors: OrgbridgeError[]): TemplateParameter[] | undefined {
+function readTemplate(
+  template: SourceFile,
+  errors: OrgbridgeError[],
+): { parameters: TemplateParameter[]; body: string } | undefined {
   const at: SourceLocation = { file: template.path, line: 1, column: 1 };
   const size = Buffer.byteLength(template.text, 'utf8');
   if (size > TEMPLATE_SIZE_LIMIT) {
@@ -228,7 +229,8 @@ function templateParameters(template: SourceFile, errors: OrgbridgeError[]): Tem
     );
     return undefined;
   }
-  const doc = parseDocument(template.text, { prettyErrors: false, uniqueKeys: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(template.text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const [first] = doc.errors;
   if (first) {
     const [line = 1, column = 1] = first.linePos?.[0] ? [first.linePos[0].line, first.linePos[0].col] : [];
@@ -251,11 +253,16 @@ function templateParameters(template: SourceFile, errors: OrgbridgeError[]): Tem
     );
     return undefined;
   }
+  const identities = templateIdentities(template, value.Resources, doc, lineCounter);
+  errors.push(...identities.errors);
   const parameters = isMap(value.Parameters) ? value.Parameters : {};
-  return Object.entries(parameters).map(([name, spec]) => ({
-    name,
-    required: !(isMap(spec) && Object.hasOwn(spec, 'Default')),
-  }));
+  return {
+    parameters: Object.entries(parameters).map(([name, spec]) => ({
+      name,
+      required: !(isMap(spec) && Object.hasOwn(spec, 'Default')),
+    })),
+    body: identities.body,
+  };
 }
 
 /**

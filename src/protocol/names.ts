@@ -139,9 +139,6 @@ export const ROLE_NAMES = {
   auditReader: `${PREFIX}-audit-reader`,
 } as const;
 
-/** The permissions boundary of the customization deployer (docs/customizations.md). */
-export const CUSTOMIZATION_BOUNDARY_POLICY = `${PREFIX}-customization-boundary`;
-
 export const FUNCTION_NAMES = {
   handler: (kind: AccountKind) => `${PREFIX}-${kind}-handler`,
 } as const;

@@ -1,3 +1,4 @@
+import { CUSTOMIZATION_BOUNDARY_POLICY } from '../config/customization-iam.js';
 import type { AccountKind } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
 import { ACCOUNT_KINDS, handledRequestTypes } from '../protocol/routing.js';
@@ -6,6 +7,7 @@ import {
   HANDLER_WAIT_SECONDS,
   QUEUE_CONSUMER_ACTIONS,
 } from '../protocol/topology.js';
+import { boundaryMisses } from './boundary-cases.js';
 import type { DeploymentInput } from './deployment.js';
 import { checkDeploymentReferences } from './references.js';
 import { ALARM_PREFIX } from './stacks/alarms.js';
@@ -528,6 +530,24 @@ export const GUARDRAILS: readonly Guardrail[] = [
           message:
             'RedriveAllowPolicy is not {"redrivePermission":"denyAll"}: any queue of the account may name it as its dead-letter queue and have SQS move messages into it',
         }));
+    },
+  },
+  {
+    id: 'OB-SEC-10',
+    severity: 'error',
+    description:
+      'The customization boundary stops every escape of BOUNDARY_CASES and allows what customizations may do',
+    // IAM is not emulated: the cases are evaluated on the rendered policy (src/templates/boundary-cases.ts).
+    check(t) {
+      return resources(t)
+        .filter(
+          ([, r]) =>
+            r.Type === 'AWS::IAM::ManagedPolicy' &&
+            r.Properties?.ManagedPolicyName === CUSTOMIZATION_BOUNDARY_POLICY,
+        )
+        .flatMap(([id, r]) =>
+          boundaryMisses(r.Properties?.PolicyDocument).map((message) => ({ resource: id, message })),
+        );
     },
   },
   {

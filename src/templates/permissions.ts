@@ -1,4 +1,4 @@
-import { CUSTOM_STACK_PREFIX } from '../config/customizations.js';
+import { CUSTOM_STACK_PREFIX, CUSTOMIZATION_BOUNDARY_POLICY } from '../config/customization-iam.js';
 import { type AccountKind, SPECIAL_ACCOUNT_KINDS, type SpecialAccountKind } from '../config/model.js';
 import { groupRoleName, IAM_PATH } from '../plan/access.js';
 import { ACCOUNT_PARAMETER_PATH } from '../plan/provisioning.js';
@@ -34,6 +34,11 @@ export interface PolicyStatement {
   readonly effect?: 'Allow' | 'Deny';
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+  /**
+   * NotResource instead of Resource (`resources` then stays empty): for Denies of everything but
+   * a few ARNs. Only where no condition key can say it.
+   */
+  readonly notResources?: readonly string[];
   readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
@@ -452,7 +457,26 @@ const arnIn = (service: string, resource: string, region = '*') =>
  * widen orgbridge's access, read or cut its event road, or remove its own boundary. A boundary
  * caps the role's permissions; an explicit Deny in it wins over any Allow
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+ *
+ * A boundary only holds if nothing the capped role makes escapes it: a stack could otherwise
+ * create an unbounded role (or user) and a function running as it, or attach a policy to, rewrite
+ * the trust of, or pass a role that already exists uncapped (OrganizationAccountAccessRole, the
+ * access roles). So, as AWS's "delegating responsibility to others using permissions boundaries"
+ * describes, every role and user it creates must carry this same boundary, policies may change
+ * only on principals that carry it, and nobody may take it off. Trust, passing, credentials,
+ * policy versions and group policies have no condition key naming the target's boundary
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html),
+ * so those go by name: only what CloudFormation names for a `custom-*` stack (`custom-<stack>-
+ * <logical id>-<random>`, or a name the template gives with that prefix, checked when the
+ * configuration loads: checkTemplateIdentities in src/config/customizations.ts) and
+ * service-linked roles, which no policy can widen. docs/customizations.md lists what this means
+ * for templates; BOUNDARY_CASES in src/templates/boundary-cases.ts are the escapes it must stop.
  */
+const boundaryArn = iamArn(`policy/${CUSTOMIZATION_BOUNDARY_POLICY}`);
+const customizationIdentities = ['role', 'user', 'group', 'policy'].map((type) =>
+  iamArn(`${type}/${CUSTOM_STACK_PREFIX}*`),
+);
+
 export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
   // The boundary only caps: what the role may really do is its own policy's choice.
   { sid: 'CappedByTheDeployerPolicy', actions: ['*'], resources: ['*'] },
@@ -480,6 +504,62 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
     ],
   },
   {
+    sid: 'NewPrincipalsCarryThisBoundary',
+    effect: 'Deny',
+    actions: [
+      'iam:CreateRole',
+      'iam:CreateUser',
+      'iam:PutRolePermissionsBoundary',
+      'iam:PutUserPermissionsBoundary',
+    ],
+    resources: ['*'],
+    conditions: { StringNotEquals: { 'iam:PermissionsBoundary': boundaryArn } },
+  },
+  {
+    sid: 'PoliciesOnlyOnBoundedPrincipals',
+    effect: 'Deny',
+    actions: [
+      'iam:AttachRolePolicy',
+      'iam:DetachRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:AttachUserPolicy',
+      'iam:DetachUserPolicy',
+      'iam:PutUserPolicy',
+      'iam:DeleteUserPolicy',
+    ],
+    resources: ['*'],
+    conditions: { StringNotEquals: { 'iam:PermissionsBoundary': boundaryArn } },
+  },
+  {
+    sid: 'BoundariesStay',
+    effect: 'Deny',
+    actions: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
+    resources: ['*'],
+  },
+  {
+    sid: 'OnlyCustomizationIdentities',
+    effect: 'Deny',
+    actions: [
+      'iam:UpdateAssumeRolePolicy',
+      'iam:PassRole',
+      'iam:CreateAccessKey',
+      'iam:UpdateAccessKey',
+      'iam:CreateLoginProfile',
+      'iam:UpdateLoginProfile',
+      'iam:CreateServiceSpecificCredential',
+      'iam:ResetServiceSpecificCredential',
+      'iam:UploadSSHPublicKey',
+      'iam:UploadSigningCertificate',
+      'iam:CreatePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+      'iam:AttachGroupPolicy',
+      'iam:PutGroupPolicy',
+    ],
+    resources: [],
+    notResources: [...customizationIdentities, iamArn('role/aws-service-role/*')],
+  },
+  {
     sid: 'ProtectOrgbridgeRuntime',
     effect: 'Deny',
     actions: [
@@ -490,6 +570,9 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
       'logs:*',
       'cloudformation:*',
       's3:*',
+      'sns:*',
+      'cloudwatch:*',
+      'kms:*',
       'ssm:PutParameter',
       'ssm:DeleteParameter*',
       'ssm:LabelParameterVersion',
@@ -504,8 +587,20 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
       arnIn('cloudformation', `stack/${PREFIX}-*`),
       arnIn('cloudformation', `stack/StackSet-${PREFIX}-*`),
       `arn:\${AWS::Partition}:s3:::${PREFIX}-*`,
+      arnIn('sns', `${PREFIX}-*`),
+      arnIn('cloudwatch', `alarm:${PREFIX}-*`),
+      arnIn('kms', `alias/${PREFIX}-*`),
       arnIn('ssm', `parameter${SSM_PATH}*`),
     ],
+  },
+  {
+    // A key is named by its id; its alias is how orgbridge's keys are known
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases).
+    sid: 'ProtectOrgbridgeKeys',
+    effect: 'Deny',
+    actions: ['kms:*'],
+    resources: [arnIn('kms', 'key/*')],
+    conditions: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': `alias/${PREFIX}-*` } },
   },
 ];
 

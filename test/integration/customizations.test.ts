@@ -57,7 +57,7 @@ const ROLE_TEMPLATE = `Resources:
   Auditor:
     Type: AWS::IAM::Role
     Properties:
-      RoleName: external-auditor
+      RoleName: custom-external-auditor
       AssumeRolePolicyDocument:
         Version: '2012-10-17'
         Statement:
@@ -156,8 +156,11 @@ describe('run --action customizations on the emulator', () => {
     const role = await moto()
       .management.forAccount(org.ids.app as string)
       .iam()
-      .send(new GetRoleCommand({ RoleName: 'external-auditor' }));
-    expect(role.Role?.RoleName).toBe('external-auditor');
+      .send(new GetRoleCommand({ RoleName: 'custom-external-auditor' }));
+    expect(role.Role?.RoleName).toBe('custom-external-auditor');
+    expect(role.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(
+      `arn:aws:iam::${org.ids.app}:policy/orgbridge-customization-boundary`,
+    );
   });
 
   it('does nothing on a re-run: no change set, no update', async () => {
@@ -286,7 +289,7 @@ describe('run --action customizations on the emulator', () => {
       );
     write(
       'stacks/readonly-role/template.yml',
-      ROLE_TEMPLATE.replace('external-auditor', 'external-auditor-2'),
+      ROLE_TEMPLATE.replace('custom-external-auditor', 'custom-external-auditor-2'),
     );
     const applied = await run(true);
     expect(applied.outcome).toBe('failed');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CUSTOM_STACK_PREFIX, templateResources } from '../../config/customizations.js';
+import { CUSTOM_STACK_PREFIX } from '../../config/customization-iam.js';
+import { templateResources } from '../../config/customizations.js';
 import { OrgbridgeError } from '../../errors.js';
 import { CUSTOMIZATION_TAG, TEMPLATE_HASH_TAG } from '../../plan/customizations.js';
 import { type Detail, MAX_REPORTED_CHANGES, type ReplyBody } from '../../protocol/catalog.js';

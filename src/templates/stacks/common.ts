@@ -120,10 +120,27 @@ export function policyDocument(
       Sid: s.sid,
       Effect: s.effect ?? 'Allow',
       Action: s.actions.length === 1 ? s.actions[0] : [...s.actions],
-      Resource: s.resources.length === 1 ? sub(s.resources[0] as string) : s.resources.map(sub),
-      ...(s.conditions ? { Condition: s.conditions } : {}),
+      ...(s.notResources
+        ? { NotResource: s.notResources.map(sub) }
+        : { Resource: s.resources.length === 1 ? sub(s.resources[0] as string) : s.resources.map(sub) }),
+      ...(s.conditions ? { Condition: subConditions(s.conditions, sub) } : {}),
     })),
   };
+}
+
+/** Condition values may name this account's resources too (`${AWS::AccountId}`). */
+function subConditions(
+  conditions: NonNullable<PolicyStatement['conditions']>,
+  sub: (s: string) => unknown,
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(conditions).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(
+        Object.entries(keys).map(([key, v]) => [key, typeof v === 'string' ? sub(v) : v.map(sub)]),
+      ),
+    ]),
+  );
 }
 
 /** Deny plain-HTTP access (AWS Foundational Security Best Practices S3.5 / SQS encryption in transit). */

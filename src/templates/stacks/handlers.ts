@@ -5,14 +5,9 @@ import { CfnManagedPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping, CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
+import { CUSTOMIZATION_BOUNDARY_POLICY } from '../../config/customization-iam.js';
 import type { AccountKind } from '../../config/model.js';
-import {
-  artifactBucketName,
-  CUSTOMIZATION_BOUNDARY_POLICY,
-  FUNCTION_NAMES,
-  ROLE_NAMES,
-  SSM_PATH,
-} from '../../protocol/names.js';
+import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
 import {
   HANDLER_BATCHING_WINDOW_SECONDS,
   HANDLER_TIMEOUT_SECONDS,

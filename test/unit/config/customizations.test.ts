@@ -169,6 +169,82 @@ parameters:
     ]);
   });
 
+  it('puts the deployer boundary on roles and users, refuses another, and wants custom-* names', () => {
+    const iam = `Resources:
+  Bounded:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      PermissionsBoundary: !Sub 'arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/orgbridge-customization-boundary'
+  Admin:
+    Type: AWS::IAM::User
+    Properties:
+      PermissionsBoundary: arn:aws:iam::aws:policy/AdministratorAccess
+  Named:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: app-role
+      AssumeRolePolicyDocument: {}
+  Prefixed:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: custom-app-policy
+      PolicyDocument: {}
+  Pathed:
+    Type: AWS::IAM::Group
+    Properties:
+      Path: /team/
+`;
+    const errors = errorsOf(ACCOUNTS, stack('iam', `targets: { scopes: [dev] }\n`, iam));
+    expect(errors.map((e) => [e.code, e.location?.file, e.location?.line])).toEqual([
+      ['DSL_TEMPLATE_IAM_BOUNDARY', 'stacks/iam/template.yml', lineOf(iam, 'AdministratorAccess')],
+      ['DSL_TEMPLATE_IAM_NAME', 'stacks/iam/template.yml', lineOf(iam, 'app-role')],
+      ['DSL_TEMPLATE_IAM_NAME', 'stacks/iam/template.yml', lineOf(iam, '/team/')],
+    ]);
+    expect(errors[0]?.message).toBe(
+      "stacks/iam/template.yml: AWS::IAM::User Admin has a PermissionsBoundary other than orgbridge's; the customization deployer may only create roles and users inside its own boundary",
+    );
+    expect(errors[1]?.hint).toContain(
+      'leave RoleName out (CloudFormation then names it after the stack, custom-<customization>-Named-...)',
+    );
+  });
+
+  it('adds the boundary where a role or user names none, keeping YAML tags and comments, and JSON as JSON', () => {
+    const boundary = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/orgbridge-customization-boundary`;
+    const yaml = `Resources:
+  # the function's role
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+  Function:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: !GetAtt Role.Arn
+`;
+    const json = JSON.stringify({ Resources: { U: { Type: 'AWS::IAM::User' } } }, null, 2);
+    const config = resolveOk(ACCOUNTS, [
+      ...stack('role', 'targets: { scopes: [dev] }\n', yaml),
+      { path: 'stacks/user/stack.yml', text: 'targets: { scopes: [dev] }\n' },
+      { path: 'stacks/user/template.json', text: json },
+      ...stack('ssm', SSM),
+    ]);
+    const body = (name: string) => config.customizations?.find((c) => c.name === name)?.template_body ?? '';
+    expect(body('role')).toBe(
+      yaml.replace(
+        '      AssumeRolePolicyDocument: {}\n',
+        `      AssumeRolePolicyDocument: {}\n      PermissionsBoundary:\n        Fn::Sub: ${boundary}\n`,
+      ),
+    );
+    expect(JSON.parse(body('user'))).toEqual({
+      Resources: {
+        U: { Type: 'AWS::IAM::User', Properties: { PermissionsBoundary: { 'Fn::Sub': boundary } } },
+      },
+    });
+    // No IAM identity, no rewrite: the template deploys as written.
+    expect(body('ssm')).toBe(SSM_TEMPLATE);
+  });
+
   it('reports unknown keys, a missing template and invalid names', () => {
     const errors = errorsOf(ACCOUNTS, [
       ...stack('ssm', `targets: { scopes: [dev] }\nregoins: all\nparameters: { Service: a }\n`),

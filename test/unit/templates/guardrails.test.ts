@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BOUNDARY_CASES } from '../../../src/templates/boundary-cases.js';
 import { deploySteps } from '../../../src/templates/deployment.js';
 import { checkDeployment, checkTemplates } from '../../../src/templates/guardrails.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
@@ -80,6 +81,54 @@ describe('guardrails for a real organization', () => {
     // A rule target's DLQ is no redrive target: it is closed too.
     expect(sec9({ EventsDlq: queue({ QueueName: 'orgbridge-events-dlq' }) })).toEqual(['OB-SEC-9']);
     expect(sec9({ EventsDlq: queue({ QueueName: 'orgbridge-events-dlq', ...deny }) })).toEqual([]);
+  });
+
+  it('OB-SEC-10: flags the customization boundary as it was (no boundary required on what it creates)', () => {
+    const rendered = renderTemplates(
+      templateInputs(syntheticConfig(2), { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS }),
+    ).find((t) => t.name === 'handlers-member');
+    const policy = (
+      rendered?.template.Resources as Record<string, { Properties: { PolicyDocument: unknown } }>
+    ).CustomizationBoundary?.Properties.PolicyDocument as { Statement: { Sid: string }[] };
+    const misses = (keep: (sid: string) => boolean, extra: object[] = []) =>
+      checkTemplates([
+        fakeTemplate({
+          CustomizationBoundary: {
+            Type: 'AWS::IAM::ManagedPolicy',
+            Properties: {
+              ManagedPolicyName: 'orgbridge-customization-boundary',
+              PolicyDocument: {
+                ...policy,
+                Statement: [...policy.Statement.filter((st) => keep(st.Sid)), ...extra],
+              },
+            },
+          },
+        }),
+      ]).findings.filter((f) => f.rule === 'OB-SEC-10');
+    const what = (message: string) => message.match(/"(.*)"/)?.[1];
+    expect(misses(() => true)).toEqual([]);
+
+    const added = [
+      'NewPrincipalsCarryThisBoundary',
+      'PoliciesOnlyOnBoundedPrincipals',
+      'BoundariesStay',
+      'OnlyCustomizationIdentities',
+      'ProtectOrgbridgeKeys',
+    ];
+    const asItWas = misses((sid) => !added.includes(sid));
+    const stillStopped = /orgbridge's handler|queue|alarms|rewrite its own/;
+    expect(asItWas.map((f) => what(f.message))).toEqual(
+      BOUNDARY_CASES.filter((c) => c.expect === 'deny' && !stillStopped.test(c.what)).map((c) => c.what),
+    );
+    expect(asItWas[0]?.message).toMatch(
+      /^must deny "create a role without the boundary" \(iam:CreateRole on arn:aws:iam::\d+:role\/custom-.*\), got allow/,
+    );
+
+    // A boundary that stops everything stops what customizations must be able to do.
+    const everything = { Sid: 'Nothing', Effect: 'Deny', Action: '*', Resource: '*' };
+    expect(misses(() => true, [everything]).map((f) => what(f.message))).toEqual(
+      BOUNDARY_CASES.filter((c) => c.expect === 'allow').map((c) => c.what),
+    );
   });
 
   it('OB-REL-2: flags a rule target without a dead-letter queue or without a retry policy', () => {

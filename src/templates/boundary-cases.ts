@@ -1,0 +1,218 @@
+import { CUSTOMIZATION_BOUNDARY_POLICY } from '../config/customization-iam.js';
+import { evaluateScps, FULL_AWS_ACCESS_CONTENT } from '../config/scp-evaluation.js';
+
+/**
+ * What the customization deployer's permissions boundary must stop, and what it must still let
+ * a customization do: each case one request of the deployer (AdministratorAccess inside the
+ * boundary), or of anything it creates, with the context IAM gives it. Guardrail OB-SEC-10 runs
+ * them on the rendered boundary of every template, so an edit of
+ * CUSTOMIZATION_BOUNDARY_STATEMENTS that reopens an escape fails synth; IAM itself is not
+ * emulated (docs/customizations.md, "The role that deploys").
+ */
+export interface BoundaryCase {
+  readonly what: string;
+  readonly expect: 'deny' | 'allow';
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+const ACCOUNT = '111122223333';
+const iam = (resource: string) => `arn:aws:iam::${ACCOUNT}:${resource}`;
+const inRegion = (service: string, resource: string) => `arn:aws:${service}:eu-west-1:${ACCOUNT}:${resource}`;
+/** `iam:PermissionsBoundary` as IAM sets it: the boundary a request sets, or the target's. */
+const bounded = { 'iam:PermissionsBoundary': iam(`policy/${CUSTOMIZATION_BOUNDARY_POLICY}`) };
+/** A role a customization stack creates: CloudFormation names it after the stack. */
+const OWN_ROLE = iam('role/custom-app-FunctionRole-1A2B3C');
+
+export const BOUNDARY_CASES: readonly BoundaryCase[] = [
+  {
+    what: 'create a role without the boundary',
+    expect: 'deny',
+    action: 'iam:CreateRole',
+    resource: OWN_ROLE,
+  },
+  {
+    what: 'create a role under a boundary of its own',
+    expect: 'deny',
+    action: 'iam:CreateRole',
+    resource: OWN_ROLE,
+    context: { 'iam:PermissionsBoundary': iam('policy/custom-app-Open-1A2B3C') },
+  },
+  {
+    what: 'create a user without the boundary',
+    expect: 'deny',
+    action: 'iam:CreateUser',
+    resource: iam('user/custom-app-U-1'),
+  },
+  {
+    what: 'swap the boundary of its own role',
+    expect: 'deny',
+    action: 'iam:PutRolePermissionsBoundary',
+    resource: OWN_ROLE,
+    context: { 'iam:PermissionsBoundary': 'arn:aws:iam::aws:policy/AdministratorAccess' },
+  },
+  {
+    what: 'take the boundary off its own role',
+    expect: 'deny',
+    action: 'iam:DeleteRolePermissionsBoundary',
+    resource: OWN_ROLE,
+    context: bounded,
+  },
+  {
+    what: 'attach a policy to a role that exists without the boundary',
+    expect: 'deny',
+    action: 'iam:AttachRolePolicy',
+    resource: iam('role/OrganizationAccountAccessRole'),
+  },
+  {
+    what: 'write a policy into an access role',
+    expect: 'deny',
+    action: 'iam:PutRolePolicy',
+    resource: iam('role/DeveloperRole'),
+  },
+  {
+    what: 'make an unbounded role trust something of its own',
+    expect: 'deny',
+    action: 'iam:UpdateAssumeRolePolicy',
+    resource: iam('role/OrganizationAccountAccessRole'),
+  },
+  {
+    what: 'pass an unbounded role to a function',
+    expect: 'deny',
+    action: 'iam:PassRole',
+    resource: iam('role/DeveloperRole'),
+  },
+  {
+    what: 'create access keys for a user it did not create',
+    expect: 'deny',
+    action: 'iam:CreateAccessKey',
+    resource: iam('user/orgbridge/automation'),
+  },
+  {
+    what: 'rewrite a managed policy other principals hold',
+    expect: 'deny',
+    action: 'iam:CreatePolicyVersion',
+    resource: iam('policy/DeveloperPolicy'),
+  },
+  {
+    what: 'attach a policy to a group of users it did not create',
+    expect: 'deny',
+    action: 'iam:AttachGroupPolicy',
+    resource: iam('group/orgbridge/developers'),
+  },
+  {
+    what: 'rewrite its own boundary',
+    expect: 'deny',
+    action: 'iam:CreatePolicyVersion',
+    resource: iam(`policy/${CUSTOMIZATION_BOUNDARY_POLICY}`),
+  },
+  {
+    what: "widen orgbridge's handler role",
+    expect: 'deny',
+    action: 'iam:PutRolePolicy',
+    resource: iam('role/orgbridge-handler-member'),
+    context: bounded,
+  },
+  {
+    what: "send a request into a handler's queue",
+    expect: 'deny',
+    action: 'sqs:SendMessage',
+    resource: inRegion('sqs', 'orgbridge-member-handler'),
+  },
+  {
+    what: "delete orgbridge's alarms",
+    expect: 'deny',
+    action: 'cloudwatch:DeleteAlarms',
+    resource: inRegion('cloudwatch', 'alarm:orgbridge-member-handler-errors'),
+  },
+  {
+    what: "schedule the deletion of orgbridge's key",
+    expect: 'deny',
+    action: 'kms:ScheduleKeyDeletion',
+    resource: inRegion('kms', 'key/0f1e2d3c-0000-4000-8000-000000000000'),
+    context: { 'kms:ResourceAliases': ['alias/orgbridge-alarms'] },
+  },
+  {
+    what: 'create a role with the boundary',
+    expect: 'allow',
+    action: 'iam:CreateRole',
+    resource: OWN_ROLE,
+    context: bounded,
+  },
+  {
+    what: 'attach a policy to its own role',
+    expect: 'allow',
+    action: 'iam:AttachRolePolicy',
+    resource: OWN_ROLE,
+    context: bounded,
+  },
+  { what: 'pass its own role to a function', expect: 'allow', action: 'iam:PassRole', resource: OWN_ROLE },
+  {
+    what: "change its own role's trust",
+    expect: 'allow',
+    action: 'iam:UpdateAssumeRolePolicy',
+    resource: OWN_ROLE,
+  },
+  { what: 'delete its own role', expect: 'allow', action: 'iam:DeleteRole', resource: OWN_ROLE },
+  {
+    what: 'pass a service-linked role to its service',
+    expect: 'allow',
+    action: 'iam:PassRole',
+    resource: iam('role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig'),
+  },
+  { what: 'create a bucket', expect: 'allow', action: 's3:CreateBucket', resource: 'arn:aws:s3:::acme-data' },
+  {
+    what: 'write a parameter outside /orgbridge/',
+    expect: 'allow',
+    action: 'ssm:PutParameter',
+    resource: inRegion('ssm', 'parameter/acme/service'),
+  },
+  {
+    what: 'schedule the deletion of a key of its own',
+    expect: 'allow',
+    action: 'kms:ScheduleKeyDeletion',
+    resource: inRegion('kms', 'key/1a2b3c4d-0000-4000-8000-000000000000'),
+    context: { 'kms:ResourceAliases': ['alias/acme-data'] },
+  },
+];
+
+/** `Fn::Sub` of the pseudo parameters, as CloudFormation resolves them in ACCOUNT. */
+function resolveSub(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolveSub);
+  if (typeof value !== 'object' || value === null) return value;
+  const sub = (value as Record<string, unknown>)['Fn::Sub'];
+  if (typeof sub === 'string')
+    return sub
+      .replaceAll(`\${AWS::Partition}`, 'aws')
+      .replaceAll(`\${AWS::AccountId}`, ACCOUNT)
+      .replaceAll(`\${AWS::Region}`, 'eu-west-1');
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveSub(v)]));
+}
+
+/**
+ * The cases a boundary policy document (as rendered, with `Fn::Sub`) decides otherwise than
+ * expected, each with the decision it got and why.
+ */
+export function boundaryMisses(policyDocument: unknown): string[] {
+  const levels = [
+    {
+      target: CUSTOMIZATION_BOUNDARY_POLICY,
+      policies: [
+        { name: CUSTOMIZATION_BOUNDARY_POLICY, content: JSON.stringify(resolveSub(policyDocument)) },
+      ],
+    },
+    {
+      target: 'AdministratorAccess',
+      policies: [{ name: 'AdministratorAccess', content: FULL_AWS_ACCESS_CONTENT }],
+    },
+  ];
+  return BOUNDARY_CASES.flatMap((c) => {
+    const result = evaluateScps(levels, { action: c.action, resource: c.resource, context: c.context ?? {} });
+    return result.decision === c.expect
+      ? []
+      : [
+          `must ${c.expect} "${c.what}" (${c.action} on ${c.resource}), got ${result.decision}: ${result.reason}`,
+        ];
+  });
+}
