@@ -880,8 +880,6 @@ const LOG_BUCKETS_STATEMENTS: readonly PolicyStatement[] = [
       's3:DeleteBucketMetadataTableConfiguration',
       's3:UpdateBucketMetadataJournalTableConfiguration',
       's3:UpdateBucketMetadataInventoryTableConfiguration',
-      's3:PutObjectAcl',
-      's3:DeleteObject',
     ],
     resources: [`arn:\${AWS::Partition}:s3:::${LOGS_NAMES.bucket(`\${AWS::AccountId}`, '*')}`],
   },
@@ -1000,6 +998,9 @@ export function serviceRoleStatements(
  * - `authorizedBy`: an API name the schema lists as if it were an action; the Service
  *   Authorization Reference has no such action (cfn-lint's W3037 flags it) and authorizes the API
  *   with these actions instead, which the role must then hold.
+ * - `objectLevel`: S3 object actions, whose resource is an object (`bucket/*`,
+ *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html); a
+ *   role that deploys buckets gets none of them on the objects in them.
  * An exemption whose actions the schema no longer lists fails the test too.
  */
 export interface ProviderPermissionExemption {
@@ -1007,6 +1008,7 @@ export interface ProviderPermissionExemption {
   readonly actions: readonly string[];
   readonly unlessProperties?: readonly string[];
   readonly authorizedBy?: readonly string[];
+  readonly objectLevel?: true;
   readonly reason: string;
 }
 
@@ -1054,6 +1056,15 @@ export const PROVIDER_PERMISSION_EXEMPTIONS: readonly ProviderPermissionExemptio
       reason: `the S3 API ${api.slice(3)} is authorized by ${action}`,
     }),
   ),
+  {
+    // On the log buckets' objects these would let the one role the bucket policy exempts from
+    // its deny (denyModification in src/templates/logs-bucket.ts) delete or re-share log objects.
+    type: 'AWS::S3::Bucket',
+    actions: ['s3:DeleteObject', 's3:PutObjectAcl'],
+    objectLevel: true,
+    reason:
+      'object-level actions: CloudFormation writes no object of the log buckets, and on their objects these would let the updater delete logs',
+  },
   {
     type: 'AWS::ECR::Repository',
     actions: ['kms:CreateGrant', 'kms:DescribeKey', 'kms:RetireGrant'],

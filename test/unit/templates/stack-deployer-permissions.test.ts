@@ -413,7 +413,11 @@ describe('CloudFormation service roles against the resource provider schemas', (
       const row = RESOURCE_PROVIDER_PERMISSIONS[e.type];
       const listed = new Set([...(row?.create ?? []), ...(row?.update ?? []), ...(row?.delete ?? [])]);
       for (const a of e.actions) expect(listed.has(a), `${e.type} ${a}`).toBe(true);
-      expect(e.unlessProperties !== undefined || e.authorizedBy !== undefined, e.reason).toBe(true);
+      expect(
+        e.unlessProperties !== undefined || e.authorizedBy !== undefined || e.objectLevel,
+        e.reason,
+      ).toBe(true);
+      if (e.objectLevel) for (const a of e.actions) expect(a, e.reason).toMatch(/^s3:\w*Object\w*$/);
       for (const t of Object.values(RUNTIME_TEMPLATES)) {
         for (const r of Object.values(t.Resources).filter((x) => x.Type === e.type)) {
           for (const p of e.unlessProperties ?? []) expect(props(r).has(p), `${e.type}.${p}`).toBe(false);
