@@ -30,6 +30,13 @@ describe('orgbridge synth', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.templates.map((t: { name: string }) => t.name)).toContain('handlers-member');
     for (const t of manifest.templates) expect(existsSync(join(out, `${t.name}.template.json`))).toBe(true);
+    // The bus is a stack set, and a plain stack in management, which service-managed stack sets skip.
+    const bus = manifest.templates.find((t: { name: string }) => t.name === 'event-bus');
+    expect(bus.placement.type).toBe('stack-set');
+    expect(bus.stacks).toEqual([
+      { accountKey: 'management', region: expect.any(String), stackName: bus.placement.stackName },
+    ]);
+    expect(io.stdout.join('\n')).toContain('every account (management: as a stack, which stack sets skip)');
     const zips = readdirSync(join(out, 'lambdas'));
     expect(zips).toHaveLength(7);
     for (const b of manifest.bundles) {
