@@ -17,7 +17,12 @@ import { OrgbridgeError } from '../errors.js';
  *    per service) while holding the lock all requests wait for; every error response builds the
  *    table of all botocore services; requests arriving together each load the same service
  *    model; each message an SQS receive returns rebuilds all the queue's attributes (counting its
- *    messages) to read its retention period; each request is logged; CloudFormation templates go through
+ *    messages) to read its retention period; each request is logged (and its access-log line
+ *    formatted although the logger drops it); each request finds the account of its access key
+ *    by scanning the IAM backends of every account (moto/iam/models.py get_account_id_from: at
+ *    300 accounts, most of a ListTagsForResource's time; the patch remembers where a key was
+ *    found, and that a key was in no account until a key is added anywhere); each request lists
+ *    its response class's methods with `inspect`; CloudFormation templates go through
  *    the pure-Python YAML parser although they are JSON; each KMS key (one per DynamoDB table)
  *    generates an RSA key pair nothing here signs with; each EC2 region loads its AMI catalogue
  *    (MOTO_EC2_LOAD_DEFAULT_AMIS=false). Together about 40 % of the emulator's CPU time there.
@@ -119,6 +124,56 @@ def _orgbridge_within_retention(self, queue_name, message):
 
 _sp_sqs.SQSBackend.is_message_valid_based_on_retention_period = _orgbridge_within_retention
 
+import moto.iam.models as _sp_iam
+_sp_key_generation = [0]
+_sp_key_found = {}
+_sp_key_missing = {}
+
+class _SpAccessKeys(dict):
+    def __setitem__(self, key, value):
+        _sp_key_generation[0] += 1
+        super().__setitem__(key, value)
+
+_sp_iam_init = _sp_iam.IAMBackend.__init__
+
+def _orgbridge_iam_init(self, *args, **kwargs):
+    _sp_iam_init(self, *args, **kwargs)
+    self.access_keys = _SpAccessKeys(self.access_keys)
+    _sp_key_generation[0] += 1
+
+_sp_iam.IAMBackend.__init__ = _orgbridge_iam_init
+
+def _orgbridge_account_id_from(access_key):
+    account_id = _sp_key_found.get(access_key)
+    if account_id is not None and account_id in _sp_iam.iam_backends:
+        account = _sp_iam.iam_backends[account_id]
+        for partition in _sp_iam.PARTITION_NAMES:
+            if access_key in account[partition].access_keys:
+                return account_id
+    generation = _sp_key_generation[0]
+    if _sp_key_missing.get(access_key) == generation:
+        return _sp_iam.DEFAULT_ACCOUNT_ID
+    for account_id, account in list(_sp_iam.iam_backends.items()):
+        for partition in _sp_iam.PARTITION_NAMES:
+            if access_key in account[partition].access_keys:
+                _sp_key_found[access_key] = account_id
+                return account_id
+    _sp_key_missing[access_key] = generation
+    return _sp_iam.DEFAULT_ACCOUNT_ID
+
+_sp_iam.get_account_id_from = _orgbridge_account_id_from
+
+_sp_method_names = {}
+_sp_method_names_from_class = _sp_responses.method_names_from_class
+
+def _orgbridge_method_names(clazz):
+    names = _sp_method_names.get(clazz)
+    if names is None:
+        names = _sp_method_names[clazz] = frozenset(_sp_method_names_from_class(clazz))
+    return names
+
+_sp_responses.method_names_from_class = _orgbridge_method_names
+
 import werkzeug.serving as _ka_serving
 from werkzeug.wsgi import LimitedStream as _KaLimited
 
@@ -139,6 +194,13 @@ def _orgbridge_make_environ(self):
     return environ
 
 _ka_serving.WSGIRequestHandler.make_environ = _orgbridge_make_environ
+_ka_log_request = _ka_serving.WSGIRequestHandler.log_request
+
+def _orgbridge_log_request(self, code="-", size="-"):
+    if logging.getLogger("werkzeug").isEnabledFor(logging.INFO):
+        _ka_log_request(self, code, size)
+
+_ka_serving.WSGIRequestHandler.log_request = _orgbridge_log_request
 # Headers and body leave in separate writes: without TCP_NODELAY a kept-open connection waits
 # for the client's delayed ACK (tens of ms) before each body.
 _ka_serving.WSGIRequestHandler.disable_nagle_algorithm = True
