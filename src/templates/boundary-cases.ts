@@ -134,6 +134,19 @@ export const BOUNDARY_CASES: readonly BoundaryCase[] = [
     context: { 'kms:ResourceAliases': ['alias/orgbridge-alarms'] },
   },
   {
+    what: "assume orgbridge's group role in the identity account (it trusts the account)",
+    expect: 'deny',
+    action: 'sts:AssumeRole',
+    resource: iam('role/orgbridge-group-admins'),
+  },
+  {
+    what: 'assume a role in another account',
+    expect: 'deny',
+    action: 'sts:AssumeRole',
+    resource: 'arn:aws:iam::999988887777:role/AdminRole',
+  },
+  { what: 'assume its own role', expect: 'allow', action: 'sts:AssumeRole', resource: OWN_ROLE },
+  {
     what: 'create a role with the boundary',
     expect: 'allow',
     action: 'iam:CreateRole',

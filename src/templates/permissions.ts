@@ -560,6 +560,17 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
     notResources: [...customizationIdentities, iamArn('role/aws-service-role/*')],
   },
   {
+    // A role that trusts its account's root may be assumed by any principal of the account its
+    // identity policy lets (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts):
+    // in the identity account, orgbridge's group roles and, through them, the access roles of
+    // every account. A customization configures its own account: it assumes its own roles only.
+    sid: 'AssumesItsOwnRolesOnly',
+    effect: 'Deny',
+    actions: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+    resources: [],
+    notResources: [iamArn(`role/${CUSTOM_STACK_PREFIX}*`)],
+  },
+  {
     sid: 'ProtectOrgbridgeRuntime',
     effect: 'Deny',
     actions: [

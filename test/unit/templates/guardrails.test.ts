@@ -113,6 +113,7 @@ describe('guardrails for a real organization', () => {
       'PoliciesOnlyOnBoundedPrincipals',
       'BoundariesStay',
       'OnlyCustomizationIdentities',
+      'AssumesItsOwnRolesOnly',
       'ProtectOrgbridgeKeys',
     ];
     const asItWas = misses((sid) => !added.includes(sid));
