@@ -8,12 +8,13 @@ import type { SourceFile } from './source.js';
  * docs/customizations.md "IAM in customization templates"):
  * - a role or user carries that boundary: orgbridge adds it where the template names none, and
  *   naming another is an error;
- * - a role, user, group or managed policy the stack changes or passes later has the name
- *   CloudFormation gives it (`custom-<customization>-<logical id>-<random>`) or one starting
- *   with `custom-`, on the root path.
- * Checked when the configuration loads, so a mistake is a positioned error rather than a stack
- * rolled back by AccessDenied. Names built at deploy time (`!Sub ${Prefix}-role`, `!Ref`) cannot
- * be checked here; the boundary still decides them.
+ * - a role, user, group or managed policy the stack passes, re-trusts, gives credentials, new
+ *   policy versions or group policies has the name CloudFormation gives it
+ *   (`custom-<customization>-<logical id>-<random>`) or one starting with `custom-`, on the root
+ *   path. Another name deploys (a cross-account role often needs a fixed one), so that is a
+ *   warning, at its line, of the AccessDenied the deploy that needs one of those gets.
+ * Names built at deploy time (`!Sub ${Prefix}-role`, `!Ref`) cannot be checked here; the
+ * boundary still decides them.
  */
 
 /** Names of user stacks start with it, so what CloudFormation names in them does too. */
@@ -82,7 +83,7 @@ export function templateIdentities(
       errors.push(
         new OrgbridgeError(
           'DSL_TEMPLATE_IAM_BOUNDARY',
-          `${file}: ${type} ${id} has a PermissionsBoundary other than orgbridge's; the customization deployer may only create roles and users inside its own boundary`,
+          `${type} ${id} has a PermissionsBoundary other than orgbridge's; the customization deployer may only create roles and users inside its own boundary`,
           {
             location: at(['Resources', id, 'Properties', 'PermissionsBoundary']),
             hint: `leave PermissionsBoundary out (orgbridge adds its own) or set it to !Sub '${BOUNDARY_SUB}' (docs/customizations.md)`,
@@ -97,7 +98,7 @@ export function templateIdentities(
       errors.push(
         new OrgbridgeError(
           'DSL_TEMPLATE_IAM_NAME',
-          `${file}: ${type} ${id} ${badName ? `is named '${name}'` : `has the path '${path}'`}; a customization may change and pass only IAM identities named ${CUSTOM_STACK_PREFIX}* on the root path`,
+          `${type} ${id} ${badName ? `is named '${name}'` : `has the path '${path}'`}: it deploys, but passing it, changing its trust, giving it credentials, new policy versions or group policies are allowed only on IAM identities named ${CUSTOM_STACK_PREFIX}* on the root path, so the deploy that needs one fails with AccessDenied`,
           {
             location: at(['Resources', id, 'Properties', badName ? nameProperty : 'Path']),
             hint: `leave ${nameProperty} out (CloudFormation then names it after the stack, ${CUSTOM_STACK_PREFIX}<customization>-${id}-...) or start it with '${CUSTOM_STACK_PREFIX}'${badName ? '' : ', and leave Path out'}`,

@@ -120,7 +120,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
   }
   const customizations = parseCustomizationFiles(files);
   errors.push(
-    ...customizations.errors,
+    ...customizations.errors.filter((e) => !WARNING_CODES.has(e.code)),
     ...checkCustomizationTargets(customizations, {
       scopes: Object.keys(resolved.config.scopes),
       organization_units: [...knownOrganizationUnits(resolved.config)],
@@ -138,7 +138,9 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     ecr: ecrInput,
   });
   errors.push(...findings.filter((f) => !WARNING_CODES.has(f.code)));
-  const warnings = sortErrors(findings.filter((f) => WARNING_CODES.has(f.code)));
+  const warnings = sortErrors(
+    [...customizations.errors, ...findings].filter((f) => WARNING_CODES.has(f.code)),
+  );
   return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config, warnings };
 }
 

@@ -5,7 +5,7 @@ import {
   TEMPLATE_SIZE_LIMIT,
 } from '../../../src/config/customizations.js';
 import type { SourceFile } from '../../../src/config/source.js';
-import { errorsOf, lineOf, resolveOk, withAccounts } from './support.js';
+import { errorsOf, lineOf, resolveOk, warningsOf, withAccounts } from './support.js';
 
 const ACCOUNTS = withAccounts(`  foo:
     scope: dev
@@ -198,13 +198,24 @@ parameters:
     const errors = errorsOf(ACCOUNTS, stack('iam', `targets: { scopes: [dev] }\n`, iam));
     expect(errors.map((e) => [e.code, e.location?.file, e.location?.line])).toEqual([
       ['DSL_TEMPLATE_IAM_BOUNDARY', 'stacks/iam/template.yml', lineOf(iam, 'AdministratorAccess')],
-      ['DSL_TEMPLATE_IAM_NAME', 'stacks/iam/template.yml', lineOf(iam, 'app-role')],
-      ['DSL_TEMPLATE_IAM_NAME', 'stacks/iam/template.yml', lineOf(iam, '/team/')],
     ]);
     expect(errors[0]?.message).toBe(
-      "stacks/iam/template.yml: AWS::IAM::User Admin has a PermissionsBoundary other than orgbridge's; the customization deployer may only create roles and users inside its own boundary",
+      "AWS::IAM::User Admin has a PermissionsBoundary other than orgbridge's; the customization deployer may only create roles and users inside its own boundary",
     );
-    expect(errors[1]?.hint).toContain(
+    // A fixed name deploys (cross-account roles often need one): a warning of what will be refused.
+    const named = iam.replace(/ {2}Admin:\n(.*\n){3}/, '');
+    const warnings = warningsOf(ACCOUNTS, stack('iam', `targets: { scopes: [dev] }\n`, named));
+    expect(
+      resolveOk(ACCOUNTS, stack('iam', `targets: { scopes: [dev] }\n`, named)).customizations,
+    ).toHaveLength(1);
+    expect(warnings.map((e) => [e.code, e.location?.file, e.location?.line])).toEqual([
+      ['DSL_TEMPLATE_IAM_NAME', 'stacks/iam/template.yml', lineOf(named, 'app-role')],
+      ['DSL_TEMPLATE_IAM_NAME', 'stacks/iam/template.yml', lineOf(named, '/team/')],
+    ]);
+    expect(warnings[0]?.message).toContain(
+      "AWS::IAM::Role Named is named 'app-role': it deploys, but passing it",
+    );
+    expect(warnings[0]?.hint).toContain(
       'leave RoleName out (CloudFormation then names it after the stack, custom-<customization>-Named-...)',
     );
   });
