@@ -57,6 +57,8 @@ export const LIMITS = {
   templateBytes: 1_048_576,
   /** Inline role policies, summed per role, whitespace not counted. */
   roleInlinePolicyChars: 10_240,
+  /** A customer managed policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). */
+  managedPolicyChars: 6_144,
   trustPolicyChars: 2_048,
   /** All statements of one bus together. */
   busPolicyChars: 10_240,
@@ -685,6 +687,11 @@ export const GUARDRAILS: readonly Guardrail[] = [
           );
           if (inline > LIMITS.roleInlinePolicyChars)
             out.push({ resource: id, message: `inline policies ${inline} chars` });
+        }
+        if (r.Type === 'AWS::IAM::ManagedPolicy') {
+          const chars = compact(p.PolicyDocument);
+          if (chars > LIMITS.managedPolicyChars)
+            out.push({ resource: id, message: `managed policy ${chars} chars` });
         }
         if (r.Type === 'AWS::Events::EventBusPolicy') {
           const bus = String(p.EventBusName);

@@ -132,6 +132,22 @@ describe('guardrails for a real organization', () => {
     );
   });
 
+  it("OB-LIM-2: flags a managed policy over IAM's 6,144 characters (whitespace not counted)", () => {
+    const policy = (n: number) => ({
+      P: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          PolicyDocument: {
+            Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: `arn:aws:s3:::${'b'.repeat(n)}` }],
+          },
+        },
+      },
+    });
+    const lim2 = (n: number) => rules(policy(n)).filter((r) => r === 'OB-LIM-2');
+    expect(lim2(6_100)).toEqual(['OB-LIM-2']);
+    expect(lim2(6_000)).toEqual([]);
+  });
+
   it('OB-REL-2: flags a rule target without a dead-letter queue or without a retry policy', () => {
     const pattern = { source: ['app.infra'], account: ['100000000001'] };
     expect(rules(rule(pattern, { Arn: bus, DeadLetterConfig: DLQ, RetryPolicy: RETRY }))).toEqual([]);
