@@ -1,5 +1,6 @@
 import { CUSTOMIZATION_BOUNDARY_POLICY } from '../config/customization-iam.js';
 import { evaluateScps, FULL_AWS_ACCESS_CONTENT } from '../config/scp-evaluation.js';
+import { resolve } from './references.js';
 
 /**
  * What the customization deployer's permissions boundary must stop, and what it must still let
@@ -190,17 +191,14 @@ export const BOUNDARY_CASES: readonly BoundaryCase[] = [
   },
 ];
 
-/** `Fn::Sub` of the pseudo parameters, as CloudFormation resolves them in ACCOUNT. */
-function resolveSub(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(resolveSub);
+const PLACED = { accountId: ACCOUNT, region: 'eu-west-1' };
+
+/** The document as CloudFormation renders it in ACCOUNT: every `Fn::Sub` (and `Ref`) resolved. */
+function inAccount(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inAccount);
   if (typeof value !== 'object' || value === null) return value;
-  const sub = (value as Record<string, unknown>)['Fn::Sub'];
-  if (typeof sub === 'string')
-    return sub
-      .replaceAll(`\${AWS::Partition}`, 'aws')
-      .replaceAll(`\${AWS::AccountId}`, ACCOUNT)
-      .replaceAll(`\${AWS::Region}`, 'eu-west-1');
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveSub(v)]));
+  if ('Fn::Sub' in value || 'Ref' in value) return resolve(value, PLACED) ?? value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inAccount(v)]));
 }
 
 /**
@@ -211,9 +209,7 @@ export function boundaryMisses(policyDocument: unknown): string[] {
   const levels = [
     {
       target: CUSTOMIZATION_BOUNDARY_POLICY,
-      policies: [
-        { name: CUSTOMIZATION_BOUNDARY_POLICY, content: JSON.stringify(resolveSub(policyDocument)) },
-      ],
+      policies: [{ name: CUSTOMIZATION_BOUNDARY_POLICY, content: JSON.stringify(inAccount(policyDocument)) }],
     },
     {
       target: 'AdministratorAccess',

@@ -39,8 +39,11 @@ type Resource = { Type: string; Properties?: Json; Condition?: string };
 const PARTITION = 'aws';
 const keyOf = (n: Name) => `${n.kind}|${n.kind === 'bucket' ? '*' : `${n.account}|${n.region}`}|${n.name}`;
 
-/** The value of a string, `Ref` of a pseudo parameter or `Fn::Sub` in `placed`; undefined if not static. */
-function resolve(value: unknown, placed: Placed): string | undefined {
+/**
+ * The value of a string, `Ref` of a pseudo parameter or `Fn::Sub` in `placed`'s account and
+ * Region; undefined if not static.
+ */
+export function resolve(value: unknown, placed: Pick<Placed, 'accountId' | 'region'>): string | undefined {
   const pseudo: Record<string, string> = {
     'AWS::AccountId': placed.accountId,
     'AWS::Region': placed.region,
