@@ -74,12 +74,10 @@ export function templateIdentities(
     };
     const nameProperty = typeof type === 'string' ? IAM_NAME_PROPERTY[type] : undefined;
     if (!nameProperty) continue;
+    const bounded = BOUNDED_TYPES.has(type as string);
     const boundary = literalText(properties.PermissionsBoundary);
-    if (BOUNDED_TYPES.has(type as string) && properties.PermissionsBoundary === undefined) unbounded.push(id);
-    else if (
-      BOUNDED_TYPES.has(type as string) &&
-      !boundary?.endsWith(`:policy/${CUSTOMIZATION_BOUNDARY_POLICY}`)
-    ) {
+    if (bounded && properties.PermissionsBoundary === undefined) unbounded.push(id);
+    else if (bounded && !boundary?.endsWith(`:policy/${CUSTOMIZATION_BOUNDARY_POLICY}`)) {
       errors.push(
         new OrgbridgeError(
           'DSL_TEMPLATE_IAM_BOUNDARY',

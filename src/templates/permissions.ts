@@ -467,9 +467,9 @@ const arnIn = (service: string, resource: string, region = '*') =>
  * policy versions and group policies have no condition key naming the target's boundary
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html),
  * so those go by name: only what CloudFormation names for a `custom-*` stack (`custom-<stack>-
- * <logical id>-<random>`, or a name the template gives with that prefix, checked when the
- * configuration loads: checkTemplateIdentities in src/config/customizations.ts) and
- * service-linked roles, which no policy can widen. docs/customizations.md lists what this means
+ * <logical id>-<random>`, or a name the template gives with that prefix; another name is a
+ * warning when the configuration loads: templateIdentities in src/config/customization-iam.ts)
+ * and service-linked roles, which no policy can widen. docs/customizations.md lists what this means
  * for templates; BOUNDARY_CASES in src/templates/boundary-cases.ts are the escapes it must stop.
  */
 const boundaryArn = iamArn(`policy/${CUSTOMIZATION_BOUNDARY_POLICY}`);
