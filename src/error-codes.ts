@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every error code orgbridge reports, in one typed registry: OrgbridgeError, handler refusals

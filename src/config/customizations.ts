@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
 import { didYouMean } from './did-you-mean.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OrgbridgeError } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import type { ParsedYaml, YamlPath } from './source.js';

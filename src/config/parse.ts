@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compareByLocation, OrgbridgeError } from '../errors.js';
 import { checkBackupRegions } from './backup-policy.js';
 import { checkCustomizationTargets, parseCustomizationFiles } from './customizations.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The IAM account password policy: each DSL key, the UpdateAccountPasswordPolicy field it sets,

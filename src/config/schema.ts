@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCOUNT_ALIAS_PATTERN, IAM_ROLE_NAME_PATTERN, OU_NAME_PATTERN } from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { dslPasswordPolicyShape } from './password-policy.js';

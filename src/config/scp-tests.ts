@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OrgbridgeError, ValidationFailed } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import type { ResolvedAccount, ResolvedConfig } from './model.js';

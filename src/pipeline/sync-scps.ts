@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Client } from '../aws/clients.js';
 import { sdk } from '../aws/sdk.js';
 import type { RequestBody, RequestClient } from '../bus/requests.js';

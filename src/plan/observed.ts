@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the management account reports about the organization (the LIST_ACCOUNTS answer): plain

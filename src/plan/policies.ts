@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PolicyDocument, PolicyLimits, PolicyType } from '../config/model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from '../config/policies.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ACCOUNT_ALIAS_PATTERN,
   ACCOUNT_NAME_PATTERN,

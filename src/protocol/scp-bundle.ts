@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_SCP_FILES, type ScpBundle, ScpBundleSchema, type ScpFile } from './catalog.js';
 
 /**
