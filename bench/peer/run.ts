@@ -148,17 +148,12 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** bin/orgbridge.js runs dist/: rebuild it when src/ changed since the last build. */
+/** bin/orgbridge.js runs the CLI bundle in dist/: rebuild it when src/ changed since the last build. */
 async function ensureBuilt(): Promise<void> {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  const main = join(ROOT, 'dist', 'cli-bundle', 'main.js');
   if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
   process.stderr.write('building dist/ (src changed)...\n');
-  await mustExec(
-    'tsc',
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    process.env,
-  );
+  await mustExec('npm run build', 'npm', ['run', '-s', 'build'], process.env);
 }
 
 /** The tag policy org-formation cannot describe, created out of band (neither timed nor counted). */

@@ -1,6 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -30,6 +29,7 @@ import { renderHtmlReport } from '../report/html.js';
 import type { RecordOutcome } from '../runtime/handle.js';
 import { type LocalPollers, startLocalPollers } from '../runtime/poller.js';
 import { homeRegionOf } from '../templates/inputs.js';
+import { packageRoot } from '../version.js';
 import {
   createRunFiles,
   finishRunFiles,
@@ -67,8 +67,8 @@ export interface LocalOptions {
   readonly progressIntervalMs?: number;
 }
 
-/** The bundled example organization, from src/pipeline or dist/pipeline alike. */
-export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
+/** The bundled example organization (examples/ of the package). */
+export const EXAMPLES_DIR = join(packageRoot(), 'examples');
 
 export function localConfigDir(requested: string | undefined): string {
   if (requested === undefined) return EXAMPLES_DIR;
@@ -513,7 +513,7 @@ function printKeepRunning(output: Output, result: PipelineResult): void {
 }
 
 /** This package's CLI entry, so the printed command works without installing anything. */
-const CLI_ENTRY = fileURLToPath(new URL('../../bin/orgbridge.js', import.meta.url));
+const CLI_ENTRY = join(packageRoot(), 'bin', 'orgbridge.js');
 
 /**
  * `orgbridge local`: see the top of this file. Returns how the run ended: done, failed (a step

@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve, sep } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { AccountKind } from '../config/model.js';
 import { lambdaBundleKey } from '../protocol/names.js';
 import { ACCOUNT_KINDS } from '../protocol/routing.js';
+import { packageRoot } from '../version.js';
 
 /** Lambda reads at most 50 MB zipped; orgbridge holds itself to 1 MB per handler (cold starts). */
 export const MAX_BUNDLE_BYTES = 1_048_576;
 
-const here = dirname(fileURLToPath(import.meta.url));
-const srcRoot = resolve(here, '..');
-/** `.ts` when run from src/ (tsx, tests), `.js` when run from the compiled dist/ (the CLI). */
+/**
+ * `.ts` when run from src/ (tsx, tests); `.js` when run from the compiled dist/ or the CLI bundle,
+ * which read the entries tsc compiled into dist/ (the package ships no sources).
+ */
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const srcRoot = join(packageRoot(), extension === 'ts' ? 'src' : 'dist');
 
 /** One file of a bundle: `index.mjs` (the entry) or a chunk it imports. */
 export interface BundleFile {

@@ -3,6 +3,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observeOrganization } from '../../src/handlers/accounts/observe.js';
+import { organizationsPort } from '../../src/handlers/accounts/ports.js';
+import { createOrganization, useMoto } from '../support/moto.js';
 
 /**
  * orgbridge as a user installs it: `npm pack` (which builds dist/ through `prepare`), then
@@ -28,6 +31,7 @@ describe('the packed CLI', () => {
   };
   const orgbridge = (...args: string[]) =>
     spawnSync(bin, args, { cwd: work, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: '' } });
+  const moto = useMoto();
 
   beforeAll(() => {
     npm(['pack', '--pack-destination', root], resolve('.'));
@@ -44,7 +48,9 @@ describe('the packed CLI', () => {
 
   it('holds the compiled CLI and the docs, not the sources or the tests', () => {
     const installed = join(prefix, 'lib', 'node_modules', 'orgbridge');
-    expect(existsSync(join(installed, 'dist', 'cli', 'main.js'))).toBe(true);
+    // bin/orgbridge.js runs the bundle; dist/ keeps the modules the Lambda handlers are bundled from.
+    expect(existsSync(join(installed, 'dist', 'cli-bundle', 'main.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'runtime', 'lambda', 'member.js'))).toBe(true);
     expect(existsSync(join(installed, 'docs', 'dsl.md'))).toBe(true);
     expect(existsSync(join(installed, 'src'))).toBe(false);
     expect(existsSync(join(installed, 'test'))).toBe(false);
@@ -67,6 +73,25 @@ describe('the packed CLI', () => {
       ['audit', 'cicd', 'dns', 'identity', 'logs', 'management', 'member'].sort(),
     );
   });
+
+  it('calls AWS through the SDK in the bundle: a sync creates the example accounts, then nothing is left to do', async () => {
+    await createOrganization(moto().management);
+    const env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: moto().server.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      ORGBRIDGE_ACCOUNTS_GATEWAY: 'direct',
+    };
+    const run = (...args: string[]) => spawnSync(bin, args, { cwd: work, encoding: 'utf8', env });
+    const sync = run('run', '--action', 'sync-accounts', '--execute');
+    expect(sync.status, sync.stderr).toBe(0);
+    const org = await observeOrganization(organizationsPort(moto().management.organizations()));
+    expect(org.accounts.length).toBeGreaterThan(50);
+    const again = run('plan', '--only', 'accounts');
+    expect(again.status, again.stderr).toBe(0);
+  }, 120_000);
 
   it('refuses a directory without accounts.yml, naming it, from the installed CLI', () => {
     const bad = orgbridge('-c', join(work, 'nowhere'), 'validate');
