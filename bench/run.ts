@@ -22,6 +22,7 @@ const SUITES: readonly Suite[] = [
   { title: 'Provisioning', module: './provision.js', fn: 'benchProvision' },
   { title: 'Customizations', module: './customizations.js', fn: 'benchCustomizations' },
   { title: 'Bundles', module: './bundles.js', fn: 'benchBundles' },
+  { title: 'CLI start', module: './cli.js', fn: 'benchCli' },
   { title: 'Import', module: './import.js', fn: 'benchImport' },
   { title: 'Real-AWS time (modelled)', module: './aws-time.js', fn: 'benchAwsTime' },
 ];
