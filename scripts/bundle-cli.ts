@@ -18,6 +18,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../src/templates/bundles.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -48,9 +49,7 @@ export async function bundleCli(outdir = join(ROOT, 'dist', 'cli-bundle')): Prom
     minifyWhitespace: true,
     sourcemap: 'linked',
     // commander and some SDK packages still `require()` Node's modules.
-    banner: {
-      js: "import{createRequire as __orgbridgeRequire}from'node:module';const require=__orgbridgeRequire(import.meta.url);",
-    },
+    banner: { js: ESM_REQUIRE_BANNER },
     metafile: true,
     logLevel: 'warning',
   });

@@ -17,6 +17,13 @@ export const MAX_BUNDLE_BYTES = 1_048_576;
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const srcRoot = join(packageRoot(), extension === 'ts' ? 'src' : 'dist');
 
+/**
+ * Some dependencies still `require()` (Node's modules, mostly); esbuild's ESM output has no
+ * `require`, so each bundle (the Lambda handlers', the CLI's) starts by making one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import{createRequire as __orgbridgeRequire}from'module';const require=__orgbridgeRequire(import.meta.url);";
+
 /** One file of a bundle: `index.mjs` (the entry) or a chunk it imports. */
 export interface BundleFile {
   /** Relative to the function's root (`index.mjs`, `chunk-<hash>.mjs`). */
@@ -135,10 +142,7 @@ async function buildKind(e: {
     metafile: true,
     external: ['@aws-sdk/*', '@smithy/*'],
     legalComments: 'none',
-    // Some dependencies still `require()`; give ESM output a require that works in Lambda.
-    banner: {
-      js: "import{createRequire as __orgbridgeRequire}from'module';const require=__orgbridgeRequire(import.meta.url);",
-    },
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',
   });
   const outputs = Object.keys(result.metafile.outputs);
