@@ -2,7 +2,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let root: string | undefined;
+/** orgbridge's package.json, once found: its folder and the fields read from it. */
+let found: { readonly dir: string; readonly version: string } | undefined;
+
+function findPackage(): { readonly dir: string; readonly version: string } {
+  if (found !== undefined) return found;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (name === 'orgbridge') {
+        found = { dir, version };
+        return found;
+      }
+    }
+    if (dirname(dir) === dir) throw new Error(`no package.json of orgbridge above ${start}`);
+  }
+}
 
 /**
  * The folder of orgbridge's package.json: the nearest one above this module that names
@@ -11,23 +31,10 @@ let root: string | undefined;
  * it, so a path relative to `import.meta.url` would be right in only some of them.
  */
 export function packageRoot(): string {
-  if (root !== undefined) return root;
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (
-      existsSync(manifest) &&
-      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'orgbridge'
-    ) {
-      root = dir;
-      return dir;
-    }
-    if (dirname(dir) === dir) throw new Error(`no package.json of orgbridge above ${start}`);
-  }
+  return findPackage().dir;
 }
 
-/** orgbridge's own version, from its package.json. */
+/** orgbridge's own version, from its package.json (read once with the root). */
 export function packageVersion(): string {
-  const text = readFileSync(join(packageRoot(), 'package.json'), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
+  return findPackage().version;
 }
