@@ -24,8 +24,34 @@ export function isMarker(key: string): boolean {
   return key.startsWith(MARKER_PREFIX);
 }
 
+/**
+ * AWS reserves the `aws:` prefix, in any case, for the tags it applies itself, in keys and in
+ * values: nobody can set, change or remove such a tag, and they do not count against the 50-tag
+ * limit ("Tag naming limits and requirements",
+ * https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+ */
+export function isAwsReservedTag(text: string): boolean {
+  return text.slice(0, 4).toLowerCase() === 'aws:';
+}
+
+/**
+ * One character AWS Organizations accepts in a tag key or value: a Unicode letter, separator
+ * (such as a space) or number, or one of `_ . : / = + - @` (the pattern of Key and Value,
+ * https://docs.aws.amazon.com/organizations/latest/APIReference/API_Tag.html). TagResource and
+ * CreateAccount refuse the whole request for one tag outside it.
+ */
+const TAG_CHARACTER = /[\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
+
+/** The first character of `text` Organizations refuses in a tag, or undefined. */
+export function unacceptedTagCharacter(text: string): string | undefined {
+  for (const c of text) if (!TAG_CHARACTER.test(c)) return c;
+  return undefined;
+}
+
 export type TagProblemKind =
   | 'RESERVED_TAG'
+  | 'AWS_RESERVED_TAG'
+  | 'TAG_INVALID_CHARACTER'
   | 'TAG_KEY_WITH_SPACE'
   | 'TOO_MANY_TAGS'
   | 'MANAGED_TAG_KEYS_TOO_LONG';
@@ -33,6 +59,8 @@ export type TagProblemKind =
 /** The code of each finding in `validate` (at the line that sets the tag) and in `plan`. */
 export const TAG_PROBLEM_CODES = {
   RESERVED_TAG: { dsl: 'DSL_RESERVED_TAG', plan: 'PLAN_RESERVED_TAG' },
+  AWS_RESERVED_TAG: { dsl: 'DSL_AWS_RESERVED_TAG', plan: 'PLAN_AWS_RESERVED_TAG' },
+  TAG_INVALID_CHARACTER: { dsl: 'DSL_TAG_INVALID_CHARACTER', plan: 'PLAN_TAG_INVALID_CHARACTER' },
   TAG_KEY_WITH_SPACE: { dsl: 'DSL_TAG_KEY_WITH_SPACE', plan: 'PLAN_TAG_KEY_WITH_SPACE' },
   TOO_MANY_TAGS: { dsl: 'DSL_TOO_MANY_TAGS', plan: 'PLAN_TOO_MANY_TAGS' },
   MANAGED_TAG_KEYS_TOO_LONG: { dsl: 'DSL_MANAGED_TAG_KEYS_TOO_LONG', plan: 'PLAN_MANAGED_TAG_KEYS_TOO_LONG' },
@@ -43,6 +71,35 @@ export interface TagProblem {
   /** The offending tag key, when one tag is at fault. */
   readonly tag?: string;
   readonly message: string;
+  /** What to do, when renaming the tag is not it. */
+  readonly hint?: string;
+}
+
+/** A tag AWS itself refuses: an `aws:` key or value, or a character outside Organizations' set. */
+function awsRefusedTag(account: string, tags: Readonly<Record<string, string>>): TagProblem | undefined {
+  for (const [tag, value] of Object.entries(tags)) {
+    if (isAwsReservedTag(tag) || isAwsReservedTag(value)) {
+      const inKey = isAwsReservedTag(tag);
+      return {
+        kind: 'AWS_RESERVED_TAG',
+        tag,
+        message: `account '${account}' sets tag '${tag}'${inKey ? '' : ` to '${value}'`}; AWS reserves keys and values starting with 'aws:' (in any case) for its own tags and refuses them`,
+        hint: inKey ? 'rename the tag' : 'change the value',
+      };
+    }
+    const inKey = unacceptedTagCharacter(tag);
+    const inValue = inKey === undefined ? unacceptedTagCharacter(value) : undefined;
+    const bad = inKey ?? inValue;
+    if (bad !== undefined) {
+      return {
+        kind: 'TAG_INVALID_CHARACTER',
+        tag,
+        message: `account '${account}' sets tag '${tag}'${inKey === undefined ? ` to '${value}'` : ''}, whose ${inKey === undefined ? 'value' : 'key'} holds ${JSON.stringify(bad)}: AWS Organizations accepts only letters, digits, spaces and _ . : / = + - @ in tags`,
+        hint: inKey === undefined ? 'change the value' : 'rename the tag',
+      };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -65,6 +122,8 @@ export function accountTagProblem(
       message: `account '${account}' sets tag '${reserved}'; keys starting with '${MARKER_PREFIX}' are reserved for orgbridge's own markers: rename the tag`,
     };
   }
+  const refused = awsRefusedTag(account, tags);
+  if (refused) return refused;
   if (authoritative) {
     return keys.length > tagLimit
       ? {

@@ -558,7 +558,7 @@ const accountTags: Rule = {
       const hint =
         problem.kind === 'TOO_MANY_TAGS'
           ? `remove tags from defaults, the scope or the account${config.organization.standard_tags ? ' (orgbridge sets 4: scope, service-name, environment, region)' : ''}`
-          : 'rename the tag';
+          : (problem.hint ?? 'rename the tag');
       return [
         new OrgbridgeError(TAG_PROBLEM_CODES[problem.kind].dsl, problem.message, {
           location: problem.tag ? whereSet(account, `tags.${problem.tag}`) : accountLocation(account),

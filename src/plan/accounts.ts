@@ -1,4 +1,4 @@
-import { accountTagProblem, TAG_PROBLEM_CODES } from '../config/account-tags.js';
+import { accountTagProblem, isAwsReservedTag, TAG_PROBLEM_CODES } from '../config/account-tags.js';
 import type { ResolvedAccount, ResolvedConfig } from '../config/model.js';
 import {
   coolingOffUntil,
@@ -939,9 +939,10 @@ function planAccountTags(
   const { authoritative, drift, tagActions, markersOf, state } = ctx;
   const { account, match, restoring, actualOuId, ouMarker, moving } = found;
   // Tags: only managed keys (the DSL's, and those it set before) are ever changed or removed;
-  // with an authoritative config, every tag of the account is.
+  // with an authoritative config, every tag of the account is, except those AWS applied itself
+  // (`aws:`), which nobody may change or remove.
   const previouslyManaged = authoritative
-    ? Object.keys(account.tags).filter((k) => !isMarker(k))
+    ? Object.keys(account.tags).filter((k) => !isMarker(k) && !isAwsReservedTag(k))
     : parseManagedTagKeys(account.tags[MARKERS.managedTags]);
   const set: Record<string, string> = {};
   const added: string[] = [];

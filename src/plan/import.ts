@@ -1,3 +1,4 @@
+import { isAwsReservedTag } from '../config/account-tags.js';
 import { OU_NAME_PATTERN } from '../config/aws-names.js';
 import type { PolicyType, SpecialAccountKind } from '../config/model.js';
 import { FULL_AWS_ACCESS } from '../config/policies.js';
@@ -18,7 +19,8 @@ import { accountTarget, type ObservedPolicies, type ObservedPolicy, POLICY_TYPES
  *   empty leaf OU, so every OU is known; names and emails written on each account, so no
  *   template ever renames an imported account;
  * - tags all accounts share go to `defaults`, tags all accounts of a scope share to the scope,
- *   the rest stays on the account; `standard_tags: false`, so no tag is added;
+ *   the rest stays on the account; `standard_tags: false`, so no tag is added; the tags AWS
+ *   applied itself (`aws:`) are left out, as nobody may set them;
  * - `authoritative: true`: the file lists the whole organization, so the first plan adopts
  *   nothing and the first change the user makes is the first change orgbridge makes;
  * - each attached SCP, tag and backup policy once, under its real name, with all its targets;
@@ -155,8 +157,9 @@ function sharedTags(tagSets: readonly Readonly<Record<string, string>>[]): Recor
   return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((t) => t[k] === v)));
 }
 
+/** The tags a config sets: neither orgbridge's markers nor those AWS applied itself (`aws:`). */
 const userTags = (account: ObservedAccount): Record<string, string> =>
-  Object.fromEntries(Object.entries(account.tags).filter(([k]) => !isMarker(k)));
+  Object.fromEntries(Object.entries(account.tags).filter(([k]) => !isMarker(k) && !isAwsReservedTag(k)));
 
 function sortedRecord(record: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));

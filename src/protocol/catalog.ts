@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isAwsReservedTag, unacceptedTagCharacter } from '../config/account-tags.js';
 import {
   ACCOUNT_ALIAS_PATTERN,
   ACCOUNT_NAME_PATTERN,
@@ -29,9 +30,20 @@ export const MAX_DETAIL_BYTES = MAX_ENTRY_BYTES - 4 * 1024;
 export const AccountIdSchema = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
 const Nonce = z.uuid();
 const Text = (max: number) => z.string().min(1).max(max);
+/** Text Organizations accepts in a tag (src/config/account-tags.ts): what validate lets through. */
+const TagText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine(
+      (t) => unacceptedTagCharacter(t) === undefined,
+      'letters, digits, spaces and _ . : / = + - @ only',
+    )
+    .refine((t) => !isAwsReservedTag(t), "not starting with 'aws:' (AWS's own tags)");
 /** Organizations: tag keys 1-128, values 0-256, at most 50 tags per account. */
 const Tags = z
-  .record(z.string().min(1).max(128), z.string().max(256))
+  .record(TagText(1, 128), TagText(0, 256))
   .refine((t) => Object.keys(t).length <= 50, 'at most 50 tags');
 const OuId = z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, 'an OU or root id');
 const OuPath = z.string().max(1024);
@@ -92,7 +104,7 @@ const MoveAccount = detail({ account_id: AccountIdSchema, ou_id: OuId, OU: OuPat
 const TagAccount = detail({
   account_id: AccountIdSchema,
   set: Tags,
-  remove: z.array(z.string().min(1).max(128)).max(50),
+  remove: z.array(TagText(1, 128)).max(50),
 });
 const RetireAccount = detail({ account_id: AccountIdSchema, morgue_ou_id: OuId, close: z.boolean() });
 /** Find-or-create the OU `name` under `parent_id` (the root, for root_ou and morgue_ou only). */

@@ -20,22 +20,25 @@ export interface ReportScenario {
   readonly plan: AccountPlan;
 }
 
+/** AWS accepts any printable ASCII in an account name, `<` and quotes included (never in a tag). */
+export const SANDBOX_NAME = 'sandbox-by-hand <script>alert("x")</script>';
+
 /**
  * An organization worth a report: `api` and `web` live (web moved out of its OU by hand: drift),
  * `vault` protected in scope standard, `batch` not created yet, `legacy` retired into the morgue,
- * `old` still active but gone from the config, and one account orgbridge never managed. `<` and
- * quotes in a tag check the escaping.
+ * `old` still active but gone from the config, and one account orgbridge never managed, whose
+ * name checks the escaping.
  */
 export function reportScenario(): ReportScenario {
   const before = planConfig([
-    desired('api', { tags: { scope: 'dev', owner: '<script>alert("x")</script>' } }),
+    desired('api', { tags: { scope: 'dev', owner: 'platform' } }),
     desired('web'),
     desired('vault', { scope: 'standard', organization_unit: 'Internal/Standard', protect: true }),
     desired('legacy'),
     desired('old'),
   ]);
   const start = emptyOrganization(
-    [observedAccount('555555555555', { name: 'sandbox-by-hand', email: 'sandbox@example.com' })],
+    [observedAccount('555555555555', { name: SANDBOX_NAME, email: 'sandbox@example.com' })],
     STANDARD_OUS,
   );
   let org = simulatePlan(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BASE, errorsOf, lineOf, withAccounts } from './support.js';
+import { BASE, errorsOf, lineOf, resolveOk, withAccounts } from './support.js';
 
 /** The tag checks plan blocks on are validate errors too, at the line that sets the tag. */
 describe('tag checks plan would block on', () => {
@@ -23,6 +23,49 @@ describe('tag checks plan would block on', () => {
     expect(errors.map((e) => e.code)).toEqual(['DSL_RESERVED_TAG']);
     expect(errors[0]?.location?.line).toBe(lineOf(text, 'orgbridge:x'));
     expect(errors[0]?.message).toMatch(/and \d+ more accounts/);
+  });
+
+  it("a key or value starting with 'aws:', in any case: AWS keeps the prefix for its own tags", () => {
+    const inKey = withAccounts("  foo:\n    scope: dev\n    tags:\n      'aws:owner': x\n");
+    const [keyError, ...rest] = errorsOf(inKey);
+    expect(rest).toEqual([]);
+    expect(keyError?.code).toBe('DSL_AWS_RESERVED_TAG');
+    expect(keyError?.location).toMatchObject({ line: lineOf(inKey, 'aws:owner'), column: 7 });
+    expect(keyError?.hint).toBe('rename the tag');
+
+    const inValue = withAccounts("  foo:\n    scope: dev\n    tags:\n      owner: 'AWS:platform'\n");
+    const [valueError] = errorsOf(inValue);
+    expect(valueError?.code).toBe('DSL_AWS_RESERVED_TAG');
+    expect(valueError?.message).toContain("to 'AWS:platform'");
+    expect(valueError?.hint).toBe('change the value');
+  });
+
+  it('a character AWS Organizations refuses in a tag, in the key or in the value', () => {
+    const inKey = withAccounts('  foo:\n    scope: dev\n    tags:\n      cost#centre: x\n');
+    const [keyError] = errorsOf(inKey);
+    expect(keyError?.code).toBe('DSL_TAG_INVALID_CHARACTER');
+    expect(keyError?.message).toContain('key holds "#"');
+    expect(keyError?.location?.line).toBe(lineOf(inKey, 'cost#centre'));
+
+    const inValue = withAccounts("  foo:\n    scope: dev\n    tags:\n      team: 'Payments, EU'\n");
+    const [valueError] = errorsOf(inValue);
+    expect(valueError?.code).toBe('DSL_TAG_INVALID_CHARACTER');
+    expect(valueError?.message).toContain('value holds ","');
+    expect(valueError?.hint).toBe('change the value');
+  });
+
+  it('accepts what Organizations accepts: Unicode letters and digits, spaces, _ . : / = + - @, empty values', () => {
+    const text = withAccounts("  foo:\n    scope: dev\n    tags:\n      équipe: 'Zahlungs-Team 2'\n");
+    expect(resolveOk(text).accounts.find((a) => a.key === 'foo')?.tags).toMatchObject({
+      équipe: 'Zahlungs-Team 2',
+    });
+    const symbols = withAccounts(
+      "  foo:\n    scope: dev\n    tags:\n      'a_b.c:d/e=f+g-h@i': 'owner@example.com'\n      empty: ''\n",
+    );
+    expect(resolveOk(symbols).accounts.find((a) => a.key === 'foo')?.tags).toMatchObject({
+      'a_b.c:d/e=f+g-h@i': 'owner@example.com',
+      empty: '',
+    });
   });
 
   it('tag keys whose joined list exceeds the 256 characters of the managed-tags marker', () => {

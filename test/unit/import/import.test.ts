@@ -118,6 +118,22 @@ const BACKUP = {
 };
 
 describe('importOrganization', () => {
+  it('leaves out the tags AWS applied itself (aws:): they are not configuration, and the plan stays empty', () => {
+    const awsTags = { 'aws:cloudformation:stack-name': 'accounts', 'aws:cloudformation:logical-id': 'Api' };
+    const org = organization(
+      ['Workloads'],
+      [
+        account('200000000001', 'Api', 'Workloads', { team: 'pay', ...awsTags }),
+        account('200000000002', 'Web', 'Workloads', { team: 'web' }),
+      ],
+    );
+    const { result, config, accountPlan } = roundTrip(org, policiesOf(org, []));
+    expect(config.accounts.find((a) => a.name === 'Api')?.tags).toEqual({ team: 'pay' });
+    expect(result.files.find((f) => f.path === 'accounts.yml')?.text).not.toContain('aws:cloudformation');
+    expect(accountPlan.actions).toEqual([]);
+    expect(accountPlan.blocked).toEqual([]);
+  });
+
   it('describes the organization so that nothing is left to do, backup policies included', () => {
     const org = organization(
       ['Workloads', 'Workloads/Prod', 'Workloads/Dev', 'Sandbox', 'Empty'],

@@ -323,6 +323,20 @@ describe('planAccountChanges: retirement, protection and the morgue', () => {
     expect(p.blocked.map((b) => b.code)).toEqual(['PLAN_RESERVED_TAG']);
     expect(p.actions).toEqual([]);
   });
+
+  it('blocks tags AWS would refuse (an aws: prefix, a character outside its set) before any call', () => {
+    const state = synced(config([desired('foo')]));
+    for (const [tags, code] of [
+      [{ 'aws:team': 'x' }, 'PLAN_AWS_RESERVED_TAG'],
+      [{ team: 'Aws:x' }, 'PLAN_AWS_RESERVED_TAG'],
+      [{ 'team!': 'x' }, 'PLAN_TAG_INVALID_CHARACTER'],
+      [{ team: 'a;b' }, 'PLAN_TAG_INVALID_CHARACTER'],
+    ] as const) {
+      const p = plan(config([desired('foo', { tags })]), state);
+      expect(p.blocked.map((b) => b.code)).toEqual([code]);
+      expect(p.actions).toEqual([]);
+    }
+  });
 });
 
 describe('planAccountChanges: special accounts', () => {

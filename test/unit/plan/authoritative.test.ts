@@ -58,6 +58,21 @@ describe('planAccountChanges with an authoritative config', () => {
     expect((p.actions[0] as { set: Record<string, string> }).set[MARKERS.managedTags]).toBeUndefined();
   });
 
+  it('leaves the tags AWS applied itself (aws:) alone: never removed, never drift', () => {
+    const awsTags = { 'aws:cloudformation:stack-name': 'accounts', 'aws:cloudformation:logical-id': 'Api' };
+    const same = plan(imported([member('api', '200000000001', { tags: { team: 'a' } })]), [
+      live('200000000001', 'api', 'Internal/Dev', { team: 'a', ...awsTags }),
+    ]);
+    expect(same.actions).toEqual([]);
+    expect(same.drift).toEqual([]);
+    const changed = plan(imported([member('api', '200000000001', { tags: { team: 'b' } })]), [
+      live('200000000001', 'api', 'Internal/Dev', { team: 'a', 'by hand': 'x', ...awsTags }),
+    ]);
+    expect(changed.actions).toEqual([
+      expect.objectContaining({ action: 'tag-account', remove: ['by hand'] }),
+    ]);
+  });
+
   it('moves an account to the root and back, and writes no marker for it', () => {
     const p = plan(imported([member('api', '200000000001', { scope: 'root', organization_unit: '' })]), [
       live('200000000001', 'api', 'Internal/Dev'),

@@ -41,4 +41,16 @@ describe('catalog', () => {
     const result = parseDetail('PUT_SSM_PARAMETERS', { ...ssm, parameters: huge });
     expect(result.ok ? '' : result.reason).toMatch(/over the \d+-byte limit/);
   });
+
+  it('refuses tags Organizations would refuse, as validate does: aws: keys or values, other characters', () => {
+    const create = examples.find((e) => e.type === 'CREATE_ACCOUNT')?.detail ?? {};
+    const withTags = (tags: Record<string, string>) =>
+      parseDetail('CREATE_ACCOUNT', { ...create, tags: { ...(create.tags as object), ...tags } });
+    expect(withTags({ team: 'payments', 'cost centre': 'a/b=c+d-e@f.g:h_i' }).ok).toBe(true);
+    expect(withTags({ 'aws:created-by': 'x' }).ok).toBe(false);
+    expect(withTags({ team: 'AWS:x' }).ok).toBe(false);
+    expect(withTags({ team: 'a<script>' }).ok).toBe(false);
+    const tag = examples.find((e) => e.type === 'TAG_ACCOUNT')?.detail ?? {};
+    expect(parseDetail('TAG_ACCOUNT', { ...tag, remove: ['aws:cloudformation:stack-name'] }).ok).toBe(false);
+  });
 });

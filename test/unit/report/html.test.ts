@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedAccount } from '../../../src/config/model.js';
 import { buildOuTree, escapeHtml, renderHtmlReport } from '../../../src/report/html.js';
 import { reportRows } from '../../../src/report/model.js';
-import { reportScenario } from '../../support/report-scenario.js';
+import { reportScenario, SANDBOX_NAME } from '../../support/report-scenario.js';
 import { resolveOk, withAccounts } from '../config/support.js';
 import { desired, NOW } from '../plan/fixtures.js';
 
@@ -32,7 +32,7 @@ describe('report rows: what AWS holds next to what the config wants', () => {
     });
     expect(rows.find((r) => r.id === '555555555555')).toMatchObject({
       state: 'unmanaged',
-      awsName: 'sandbox-by-hand',
+      awsName: SANDBOX_NAME,
     });
   });
 
