@@ -220,6 +220,17 @@ function positionOf(
       }
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       if (key === '<<') continue; // merge key: merged entries fall back to the parent's position
+      if (key === '__proto__') {
+        // The config becomes JavaScript objects, where this name sets the prototype instead of
+        // adding an entry: the schema's records drop it, so it would vanish without a word.
+        errors.push(
+          new OrgbridgeError('DSL_INVALID_KEY', `'__proto__' cannot be a key`, {
+            location: at(keyAt),
+            hint: 'rename the key: orgbridge reads the configuration as JavaScript objects, where this name is not an ordinary key',
+          }),
+        );
+        continue;
+      }
       if (entries.has(key)) {
         errors.push(
           new OrgbridgeError('DSL_DUPLICATE_KEY', `duplicate key '${key}'`, {

@@ -73,6 +73,20 @@ describe('schema errors', () => {
   });
 
   it.each([
+    ['a tag', `  foo:\n    scope: dev\n    tags:\n      __proto__: x\n`],
+    [
+      'a scope',
+      `  foo:\n    scope: dev\n`,
+      (t: string) => t.replace('scopes:\n', 'scopes:\n  __proto__:\n    organization_unit: Dev\n'),
+    ],
+  ])("reports a key named '__proto__' (%s) rather than losing it", (_what, accounts, edit = (t: string) =>
+    t) => {
+    const text = edit(withAccounts(accounts));
+    const error = expectOne(errorsOf(text), 'DSL_INVALID_KEY', 'accounts.yml', lineOf(text, '__proto__'));
+    expect(error.message).toBe("'__proto__' cannot be a key");
+  });
+
+  it.each([
     ['a map under ?', `  ? scope: dev\n    region: x\n  : 1\n`, '  ? scope: dev', 'map'],
     ['a flow list', `  [foo, bar]: 1\n`, '  [foo, bar]:', 'list'],
   ])('reports a complex key (%s) once, on one line, at its text', (_what, accounts, line, kind) => {
