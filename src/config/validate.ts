@@ -439,7 +439,13 @@ const policyChecks: Rule = {
           new OrgbridgeError(
             'DSL_POLICY_UNKNOWN_OU',
             `policy '${policy.name}' targets OU '${policy.organization_unit}', which no scope uses${didYouMeanSuffix(policy.organization_unit, known)}`,
-            { location, hint: `OUs of this configuration: ${[...known].sort().join(', ')}` },
+            {
+              location,
+              hint: `OUs of this configuration: ${[...known]
+                .sort()
+                .map((ou) => (ou === '' ? "'' (the root)" : ou))
+                .join(', ')}`,
+            },
           ),
         );
       }

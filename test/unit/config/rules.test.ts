@@ -343,6 +343,7 @@ describe('rules', () => {
     const errors = errorsOf(BASE, [policy('policies/scp/Internal/Deve/x.json', SCP)]);
     const error = expectOne(errors, 'DSL_POLICY_UNKNOWN_OU', 'policies/scp/Internal/Deve/x.json', 1);
     expect(error.message).toContain("did you mean 'Internal/Dev'?");
+    expect(error.hint).toMatch(/^OUs of this configuration: '' \(the root\), Internal, /);
   });
 
   it('policies: more SCPs per OU than allowed, counting FullAWSAccess', () => {
