@@ -52,16 +52,7 @@ export function issuesToErrors(
       case 'invalid_type': {
         const input = valueAt(value, issue.path as (string | number)[]);
         if (input === undefined) {
-          errors.push(
-            new OrgbridgeError(
-              'DSL_MISSING_KEY',
-              `missing required key '${path.at(-1)}' in ${path.slice(0, -1).join('.') || doc.file}`,
-              {
-                location: doc.locate(path, 'key'),
-                hint: `add \`${path.at(-1)}:\``,
-              },
-            ),
-          );
+          errors.push(missingKey(doc, path));
           break;
         }
         const accountId = path.at(-1) === 'id' && typeof input === 'number';
@@ -95,6 +86,11 @@ export function issuesToErrors(
       }
       default: {
         const input = valueAt(value, issue.path as (string | number)[]);
+        // A key that may take several forms (a union) and is absent fails as a union, not a type.
+        if (input === undefined) {
+          errors.push(missingKey(doc, path));
+          break;
+        }
         errors.push(
           new OrgbridgeError(
             'DSL_INVALID_VALUE',
@@ -109,6 +105,14 @@ export function issuesToErrors(
     }
   }
   return errors;
+}
+
+function missingKey(doc: ParsedYaml, path: YamlPath): OrgbridgeError {
+  return new OrgbridgeError(
+    'DSL_MISSING_KEY',
+    `missing required key '${path.at(-1)}' in ${path.slice(0, -1).join('.') || doc.file}`,
+    { location: doc.locate(path, 'key'), hint: `add \`${path.at(-1)}:\`` },
+  );
 }
 
 function hintFor(issue: z.core.$ZodIssue): string {
@@ -137,6 +141,7 @@ export function describe(input: unknown): string {
     const shown = JSON.stringify(input.length > 60 ? `${input.slice(0, 57)}...` : input).slice(1, -1);
     return `'${shown}'`;
   }
+  if (typeof input === 'number' && !Number.isFinite(input)) return `a number out of range (${String(input)})`;
   return `${typeof input} ${String(input)}`;
 }
 

@@ -116,6 +116,8 @@ describe('damaged documents', () => {
           for (const error of result.errors) {
             expect(error).toBeInstanceOf(OrgbridgeError);
             expect(error.location?.line).toBeGreaterThanOrEqual(1);
+            // A message names what it found, never JavaScript's placeholders for nothing.
+            expect(error.message).not.toMatch(/undefined undefined|\[object /);
           }
         }),
         { numRuns: runs(200) },

@@ -283,6 +283,14 @@ describe('rules', () => {
     expect(errors.map((e) => e.code)).toEqual(['DSL_ECR_UNKNOWN_ENVIRONMENT']);
   });
 
+  it('ecr.yml: a pull grant without services is a missing key at the grant, not a garbled value', () => {
+    const ecr = `- name: foo\n  pull:\n    - environment: nonprod\n`;
+    const errors = errorsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: ecr }]);
+    const error = expectOne(errors, 'DSL_MISSING_KEY', 'ecr.yml', 3);
+    expect(error.message).toBe("missing required key 'services' in 0.pull.0");
+    expect(error.hint).toBe('add `services:`');
+  });
+
   it('ecr-pull-grants-match: a service no account runs (any more) is a warning naming ecr.yml', () => {
     const ecr = `- name: foo\n  pull:\n    - services: [mgnt]\n    - environment: nonprod\n      services: mgmt\n`;
     const more = [{ path: 'ecr.yml', text: ecr }];
