@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
 import { isCustomizationFile, STACKS_DIRECTORY } from './customizations.js';
 import type { ResolvedConfig } from './model.js';
@@ -92,7 +92,13 @@ async function readOptional(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OrgbridgeError('DSL_READ_FAILED', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new OrgbridgeError('DSL_READ_FAILED', `cannot read ${path}: ${(e as Error).message}`, {
+      cause: e,
+      // `-c accounts.yml`: the directory part of the path is a file.
+      ...((e as NodeJS.ErrnoException).code === 'ENOTDIR'
+        ? { hint: `-c takes the config repository's directory, e.g. -c ${dirname(dirname(path))}` }
+        : {}),
+    });
   }
 }
 

@@ -52,6 +52,14 @@ describe('orgbridge validate', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('[DSL_MISSING_FILE]');
   });
+
+  it('given accounts.yml instead of its directory, says -c takes the directory', async () => {
+    const dir = configDir(BASE);
+    const { code, stderr } = await run('-c', join(dir, 'accounts.yml'), 'validate');
+    expect(code).toBe(1);
+    expect(stderr).toContain('[DSL_READ_FAILED]');
+    expect(stderr).toContain(`hint: -c takes the config repository's directory, e.g. -c ${dir}`);
+  });
 });
 
 describe('orgbridge validate on damaged files', () => {
