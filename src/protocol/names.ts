@@ -168,3 +168,10 @@ export const LOGS_NAMES = {
 
 /** The CloudWatch namespace of the handlers' metrics (src/runtime/metrics.ts, the dashboard). */
 export const METRICS_NAMESPACE = 'orgbridge';
+
+/**
+ * The tag on each account's link to the audit account's monitoring sink. A link has no name to
+ * protect it by, so the customization boundary denies changes to the link carrying this tag
+ * (src/templates/permissions.ts).
+ */
+export const MONITORING_LINK_TAG = { key: `${PREFIX}:component`, value: 'monitoring-link' } as const;

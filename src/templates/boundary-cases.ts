@@ -1,5 +1,6 @@
 import { CUSTOMIZATION_BOUNDARY_POLICY } from '../config/customization-iam.js';
 import { evaluateScps, FULL_AWS_ACCESS_CONTENT } from '../config/scp-evaluation.js';
+import { MONITORING_LINK_TAG } from '../protocol/names.js';
 import { resolve } from './references.js';
 
 /**
@@ -174,6 +175,29 @@ export const BOUNDARY_CASES: readonly BoundaryCase[] = [
     expect: 'allow',
     action: 'iam:PassRole',
     resource: iam('role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig'),
+  },
+  {
+    what: "delete orgbridge's link to the monitoring sink (known by its tag)",
+    expect: 'deny',
+    action: 'oam:DeleteLink',
+    resource: inRegion('oam', 'link/0a1b2c3d-0000-4000-8000-000000000000'),
+    context: { [`aws:ResourceTag/${MONITORING_LINK_TAG.key}`]: MONITORING_LINK_TAG.value },
+  },
+  {
+    what: 'take the tag off that link',
+    expect: 'deny',
+    action: 'oam:UntagResource',
+    resource: inRegion('oam', 'link/0a1b2c3d-0000-4000-8000-000000000000'),
+    context: {
+      [`aws:ResourceTag/${MONITORING_LINK_TAG.key}`]: MONITORING_LINK_TAG.value,
+      'aws:TagKeys': [MONITORING_LINK_TAG.key],
+    },
+  },
+  {
+    what: 'delete a link of its own',
+    expect: 'allow',
+    action: 'oam:DeleteLink',
+    resource: inRegion('oam', 'link/9f8e7d6c-0000-4000-8000-000000000000'),
   },
   { what: 'create a bucket', expect: 'allow', action: 's3:CreateBucket', resource: 'arn:aws:s3:::acme-data' },
   {

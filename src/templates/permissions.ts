@@ -7,6 +7,7 @@ import {
   artifactBucketName,
   CUSTOMIZATION_TEMPLATE_PREFIX,
   LOGS_NAMES,
+  MONITORING_LINK_TAG,
   POLICY_BUNDLE_PREFIX,
   PREFIX,
   ROLE_NAMES,
@@ -603,6 +604,17 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
       arnIn('kms', `alias/${PREFIX}-*`),
       arnIn('ssm', `parameter${SSM_PATH}*`),
     ],
+  },
+  {
+    // The account's link to the audit account's monitoring sink has no name: it is known by its
+    // tag, which this also keeps on it. Every oam action on a link takes aws:ResourceTag
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchobservabilityaccessmanager.html);
+    // Null "false" means the link carries the tag. A customization's own links stay its own.
+    sid: 'ProtectOrgbridgeMonitoringLink',
+    effect: 'Deny',
+    actions: ['oam:DeleteLink', 'oam:UpdateLink', 'oam:TagResource', 'oam:UntagResource'],
+    resources: [arnIn('oam', 'link/*')],
+    conditions: { Null: { [`aws:ResourceTag/${MONITORING_LINK_TAG.key}`]: 'false' } },
   },
   {
     // A key is named by its id; its alias is how orgbridge's keys are known

@@ -1,7 +1,7 @@
 import { CfnOutput, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnLink, CfnSink } from 'aws-cdk-lib/aws-oam';
-import { METRICS_NAMESPACE } from '../../protocol/names.js';
+import { METRICS_NAMESPACE, MONITORING_LINK_TAG } from '../../protocol/names.js';
 import { ALARM_RULE_PREFIX, ALARMS_BUS } from './notifications.js';
 
 /**
@@ -72,6 +72,7 @@ export function addMonitoringLink(stack: Stack, sinkArn: string): CfnLink {
         filter: `Namespace IN (${SHARED_NAMESPACES.map((n) => `'${n}'`).join(', ')})`,
       },
     },
+    tags: { [MONITORING_LINK_TAG.key]: MONITORING_LINK_TAG.value },
   });
 }
 

@@ -114,6 +114,7 @@ describe('guardrails for a real organization', () => {
       'BoundariesStay',
       'OnlyCustomizationIdentities',
       'AssumesItsOwnRolesOnly',
+      'ProtectOrgbridgeMonitoringLink',
       'ProtectOrgbridgeKeys',
     ];
     const asItWas = misses((sid) => !added.includes(sid));

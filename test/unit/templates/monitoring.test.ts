@@ -57,7 +57,7 @@ describe('organization dashboard', () => {
     }
   });
 
-  it('every other account links to the sink, metrics of orgbridge namespaces only; none before the ARN is known', () => {
+  it('every other account links to the sink, metrics of orgbridge namespaces only, tagged; none before the ARN is known', () => {
     const [link] = ofType(bus, 'AWS::Oam::Link') as [Resource];
     expect(link.Condition).toBe('IsNotAuditAccount');
     expect(link.Properties).toEqual({
@@ -67,6 +67,8 @@ describe('organization dashboard', () => {
       LinkConfiguration: {
         MetricConfiguration: { Filter: "Namespace IN ('orgbridge', 'AWS/SQS', 'AWS/Lambda', 'AWS/Events')" },
       },
+      // What the customization boundary knows it by (a link has no name).
+      Tags: { 'orgbridge:component': 'monitoring-link' },
     });
     expect(ofType(byName(renderTemplates(before), 'event-bus'), 'AWS::Oam::Link')).toEqual([]);
     // The emulator has no cross-account observability: nothing of it in local mode.
