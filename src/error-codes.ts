@@ -79,6 +79,7 @@ export const ERROR_CODES = {
   DSL_CUSTOMIZATION_PARAMETER_MISSING: { page: 'dsl.md' },
   DSL_CUSTOMIZATION_TARGET: { page: 'dsl.md' },
   DSL_DNS_DOMAIN_CONFLICT: { page: 'dsl.md' },
+  DSL_DNS_ZONE_NAME_INVALID: { page: 'dsl.md' },
   DSL_DUPLICATE_ACCOUNT_ID: { page: 'dsl.md' },
   DSL_DUPLICATE_ALIAS: { page: 'dsl.md' },
   DSL_DUPLICATE_EMAIL: { page: 'dsl.md' },

@@ -23,3 +23,9 @@ export const BACKUP_VAULT_NAME_PATTERN = /^[a-zA-Z0-9_-]{2,50}$/;
  * (3-63 characters, `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
  */
 export const ACCOUNT_ALIAS_PATTERN = /^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$/;
+/**
+ * One DNS label as Route 53 takes it (`_` included): an account's zone under
+ * `dns_parent_domain` is named `<account name>.<parent>`, so the name must be one
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html).
+ */
+export const DNS_LABEL_PATTERN = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;

@@ -1,7 +1,13 @@
 import type { ErrorCode } from '../error-codes.js';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { accountTagProblem, TAG_PROBLEM_CODES } from './account-tags.js';
-import { ACCOUNT_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_MIN_LENGTH, EMAIL_PATTERN } from './aws-names.js';
+import {
+  ACCOUNT_NAME_PATTERN,
+  DNS_LABEL_PATTERN,
+  EMAIL_MAX_LENGTH,
+  EMAIL_MIN_LENGTH,
+  EMAIL_PATTERN,
+} from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { checkAliases } from './iam-settings.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
@@ -163,6 +169,33 @@ const accountNameFormat: Rule = {
         ),
       ];
     }),
+};
+
+/**
+ * With `dns_parent_domain`, each account gets the zone `<account name>.<parent>` from the DNS
+ * account, so its name must be one DNS label. Checked here, before the accounts exist: the
+ * pipeline would otherwise stop at the zone, after CreateAccount has fixed the name.
+ */
+const dnsZoneNames: Rule = {
+  name: 'dns-zone-names',
+  check: ({ config }) => {
+    const parent = config.organization.dns_parent_domain;
+    if (!parent) return [];
+    return config.accounts.flatMap((account) =>
+      DNS_LABEL_PATTERN.test(account.name) || !ACCOUNT_NAME_PATTERN.test(account.name)
+        ? []
+        : [
+            new OrgbridgeError(
+              'DSL_DNS_ZONE_NAME_INVALID',
+              `account '${account.key}': name '${account.name}' cannot be the first label of its DNS zone under ${parent} (organization.dns_parent_domain)`,
+              {
+                location: whereSet(account, 'name'),
+                hint: 'with dns_parent_domain, account names are DNS labels: letters, digits, _ and inner hyphens, at most 63 (set `name:` or change organization.name_template)',
+              },
+            ),
+          ],
+    );
+  },
 };
 
 const uniqueAccountIds: Rule = {
@@ -703,6 +736,7 @@ export const RULES: readonly Rule[] = [
   { name: 'unique-account-emails', check: uniqueBy('DSL_DUPLICATE_EMAIL', 'email', (v) => v.toLowerCase()) },
   accountEmailFormat,
   accountNameFormat,
+  dnsZoneNames,
   uniqueAccountIds,
   specialAccountsExist,
   dnsDomainsDisjoint,

@@ -1,4 +1,5 @@
 import type { RequestBody } from '../bus/requests.js';
+import { DNS_LABEL_PATTERN } from '../config/aws-names.js';
 import { BACKUP_VAULT_NAME } from '../config/backup-policy.js';
 import { iamSettingsRequest } from '../config/iam-settings.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
@@ -29,7 +30,6 @@ import {
   type VpcRequest,
   vpcRequest,
 } from '../plan/provisioning.js';
-import { DNS_LABEL_PATTERN } from '../protocol/catalog.js';
 import { RUNTIME_STACKS, STACK_SET_NAMES } from '../protocol/names.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { configuredRegions, homeRegionOf, resolveAccountIds } from '../templates/inputs.js';

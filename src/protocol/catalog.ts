@@ -3,6 +3,7 @@ import { isAwsReservedTag, unacceptedTagCharacter } from '../config/account-tags
 import {
   ACCOUNT_ALIAS_PATTERN,
   ACCOUNT_NAME_PATTERN,
+  DNS_LABEL_PATTERN,
   EMAIL_MAX_LENGTH,
   EMAIL_MIN_LENGTH,
   EMAIL_PATTERN,
@@ -62,8 +63,6 @@ const Fqdn = z
   .min(1)
   .max(253)
   .regex(/^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}\.?$/i, 'a DNS name');
-/** One DNS label as Route 53 takes it (`_` included, as in Fqdn); an account zone's first label. */
-export const DNS_LABEL_PATTERN = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 const Code = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE error code');
 const TemplateUrl = z.url().max(1024);
 const StackName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name');

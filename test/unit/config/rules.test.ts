@@ -240,6 +240,28 @@ describe('rules', () => {
     expect(error.message).toContain("did you mean 'logs'?");
   });
 
+  it('dns-zone-names: with dns_parent_domain, an account name must be a DNS label', () => {
+    const withParent = BASE.replace(
+      '  event_bus: bus\n',
+      '  event_bus: bus\n  dns_parent_domain: aws.example.com\n',
+    );
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    name: Foo Shop\n    email: foo@example.com\n`,
+      withParent,
+    );
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_DNS_ZONE_NAME_INVALID',
+      'accounts.yml',
+      lineOf(text, 'Foo Shop'),
+    );
+    expect(error.message).toContain(
+      "name 'Foo Shop' cannot be the first label of its DNS zone under aws.example.com",
+    );
+    // The same name without a parent domain is fine: no zone is made.
+    resolveOk(withAccounts(`  foo:\n    scope: dev\n    name: Foo Shop\n    email: foo@example.com\n`));
+  });
+
   it('dns-domains-disjoint: the same domain claimed twice', () => {
     const text = withAccounts(
       `  foo:\n    scope: dev\n    allowed_dns_domains: [foo.example.com]\n  goo:\n    scope: dev\n    allowed_dns_domains:\n      - foo.example.com\n`,
