@@ -181,20 +181,36 @@ const dnsZoneNames: Rule = {
   check: ({ config }) => {
     const parent = config.organization.dns_parent_domain;
     if (!parent) return [];
-    return config.accounts.flatMap((account) =>
-      DNS_LABEL_PATTERN.test(account.name) || !ACCOUNT_NAME_PATTERN.test(account.name)
-        ? []
-        : [
-            new OrgbridgeError(
-              'DSL_DNS_ZONE_NAME_INVALID',
-              `account '${account.key}': name '${account.name}' cannot be the first label of its DNS zone under ${parent} (organization.dns_parent_domain)`,
-              {
-                location: whereSet(account, 'name'),
-                hint: 'with dns_parent_domain, account names are DNS labels: letters, digits, _ and inner hyphens, at most 63 (set `name:` or change organization.name_template)',
-              },
-            ),
-          ],
-    );
+    // DNS names ignore case: two names that differ only in case would be one zone.
+    const zoneOwner = new Map<string, ResolvedAccount>();
+    return inFileOrder(config.accounts).flatMap((account) => {
+      if (!ACCOUNT_NAME_PATTERN.test(account.name)) return [];
+      if (!DNS_LABEL_PATTERN.test(account.name)) {
+        return [
+          new OrgbridgeError(
+            'DSL_DNS_ZONE_NAME_INVALID',
+            `account '${account.key}': name '${account.name}' cannot be the first label of its DNS zone under ${parent} (organization.dns_parent_domain)`,
+            {
+              location: whereSet(account, 'name'),
+              hint: 'with dns_parent_domain, account names are DNS labels: letters, digits, _ and inner hyphens, at most 63 (set `name:` or change organization.name_template)',
+            },
+          ),
+        ];
+      }
+      const zone = account.name.toLowerCase();
+      const first = zoneOwner.get(zone);
+      if (!first) {
+        zoneOwner.set(zone, account);
+        return [];
+      }
+      return [
+        new OrgbridgeError(
+          'DSL_DNS_ZONE_NAME_INVALID',
+          `account '${account.key}': name '${account.name}' gives the DNS zone ${zone}.${parent}, which account '${first.key}' ('${first.name}') has already`,
+          { location: whereSet(account, 'name'), hint: 'give one of them another name' },
+        ),
+      ];
+    });
   },
 };
 

@@ -260,6 +260,20 @@ describe('rules', () => {
     );
     // The same name without a parent domain is fine: no zone is made.
     resolveOk(withAccounts(`  foo:\n    scope: dev\n    name: Foo Shop\n    email: foo@example.com\n`));
+    // Two names that differ only in case would be one zone.
+    const twice = withAccounts(
+      `  foo:\n    scope: dev\n    name: shop\n  goo:\n    scope: dev\n    name: Shop\n`,
+      withParent,
+    );
+    const clash = expectOne(
+      errorsOf(twice),
+      'DSL_DNS_ZONE_NAME_INVALID',
+      'accounts.yml',
+      lineOf(twice, 'name: Shop'),
+    );
+    expect(clash.message).toContain(
+      "gives the DNS zone shop.aws.example.com, which account 'foo' ('shop') has already",
+    );
   });
 
   it('dns-domains-disjoint: the same domain claimed twice', () => {
