@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import * as z from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
@@ -241,7 +241,26 @@ function readTemplate(
     );
     return undefined;
   }
-  const value = doc.toJS() as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // toJS reports alias problems (unresolved, too many expansions) only when it runs.
+    let aliasAt: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        aliasAt ??= node.range?.[0];
+      },
+    });
+    const { line, col } = lineCounter.linePos(aliasAt ?? 0);
+    errors.push(
+      new OrgbridgeError('DSL_TEMPLATE_SYNTAX', `${template.path}: ${(e as Error).message}`, {
+        location: { file: template.path, line, column: col },
+        hint: 'define each &anchor before its *alias',
+      }),
+    );
+    return undefined;
+  }
   const isMap = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isMap(value) || !isMap(value.Resources)) {

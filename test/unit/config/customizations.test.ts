@@ -169,6 +169,25 @@ parameters:
     ]);
   });
 
+  it('reports an alias without its anchor, and alias bombs, at the alias, not as a crash', () => {
+    const unresolved = `${SSM_TEMPLATE}Outputs:\n  Name:\n    Value: *nope\n`;
+    const laughs = Array.from({ length: 6 }, (_, i) =>
+      i === 0
+        ? '  l0: &l0 [x, x, x, x, x, x, x, x, x]'
+        : `  l${i}: &l${i} [${Array(9)
+            .fill(`*l${i - 1}`)
+            .join(', ')}]`,
+    ).join('\n');
+    const bomb = `${SSM_TEMPLATE}Metadata:\n${laughs}\n`;
+    const errors = errorsOf(ACCOUNTS, [...stack('alias', SSM, unresolved), ...stack('bomb', SSM, bomb)]);
+    expect(errors.map((e) => [e.code, e.location?.file, e.location?.line])).toEqual([
+      ['DSL_TEMPLATE_SYNTAX', 'stacks/alias/template.yml', lineOf(unresolved, '*nope')],
+      ['DSL_TEMPLATE_SYNTAX', 'stacks/bomb/template.yml', lineOf(bomb, '*l0')],
+    ]);
+    expect(errors[0]?.message).toContain('Unresolved alias');
+    expect(errors[1]?.message).toContain('Excessive alias count');
+  });
+
   it('puts the deployer boundary on roles and users, refuses another, and wants custom-* names', () => {
     const iam = `Resources:
   Bounded:
