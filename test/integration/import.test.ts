@@ -80,7 +80,8 @@ describe('orgbridge import on the emulator', () => {
     };
     await account('Payments API', 'Workloads/Prod/Payments', { team: 'payments', 'cost-centre': '042' });
     await account('Payments Ledger', 'Workloads/Prod/Payments', { team: 'payments', 'cost-centre': '043' });
-    await account('Shared Tools', '', { team: 'platform' });
+    // Made by a CloudFormation stack: AWS's own aws:cloudformation:* tags, which nobody may set or remove.
+    await account('Shared Tools', '', { team: 'platform', 'aws:cloudformation:stack-name': 'shared-tools' });
     await account('Sandbox 1', 'Sandbox', {});
     const policy = async (name: string, type: 'SERVICE_CONTROL_POLICY' | 'TAG_POLICY', content: object) =>
       (
@@ -148,6 +149,7 @@ describe('orgbridge import on the emulator', () => {
       /payments:\n {4}organization_unit: Workloads\/Prod\/Payments\n {4}tags:\n {6}team: payments/,
     );
     expect(yml).toContain('cost-centre: "042"');
+    expect(yml).not.toContain('aws:cloudformation');
     expect(yml).not.toMatch(/^ +morgue_ou:/m);
     expect(yml).toContain('# cicd: not set');
     // One SCP with four targets stays one document, under its real name.
