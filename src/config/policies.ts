@@ -1,8 +1,10 @@
-import { OrgbridgeError } from '../errors.js';
+import { type Document, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
+import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { checkBackupPolicies } from './backup-policy.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
 import { POLICY_TYPES } from './schema.js';
+import { type JsonPath, scpGrammarProblems } from './scp-grammar.js';
 import { LineIndex, type SourceFile } from './source.js';
 
 /**
@@ -155,6 +157,17 @@ function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeEr
       }),
     );
   }
+  if (type === 'scp') {
+    const locate = jsonLocator(file);
+    for (const problem of scpGrammarProblems(value as Record<string, unknown>)) {
+      errors.push(
+        new OrgbridgeError('DSL_POLICY_INVALID', problem.message, {
+          location: locate(problem.path, problem.at),
+          hint: problem.hint,
+        }),
+      );
+    }
+  }
   if (type !== 'scp') {
     for (const problem of unknownOperators(value)) {
       errors.push(
@@ -170,6 +183,37 @@ function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeEr
     }
   }
   return JSON.stringify(value);
+}
+
+/**
+ * Positions in a JSON policy file by path (JSON is YAML, so the YAML parser gives each node's
+ * offset): the key itself, or the value under it.
+ */
+function jsonLocator(file: SourceFile): (path: JsonPath, at: 'key' | 'value') => SourceLocation {
+  const lines = LineIndex.of(file.text);
+  let doc: Document | undefined;
+  return (path, at) => {
+    doc ??= parseDocument(file.text, { uniqueKeys: false, prettyErrors: false });
+    let node: unknown = doc.contents;
+    let offset = 0;
+    for (const [i, step] of path.entries()) {
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isScalar(item.key) && item.key.value === step);
+        if (at === 'key' && i === path.length - 1 && isScalar(pair?.key)) {
+          offset = pair.key.range?.[0] ?? offset;
+          break;
+        }
+        next = pair?.value;
+      } else if (isSeq(node) && typeof step === 'number') {
+        next = node.items[step];
+      }
+      if (!isNode(next)) break;
+      node = next;
+      offset = next.range?.[0] ?? offset;
+    }
+    return { file: file.path, ...lines.position(offset) };
+  };
 }
 
 function unknownOperators(value: unknown, found: string[] = []): string[] {

@@ -1,0 +1,165 @@
+import { didYouMean } from './did-you-mean.js';
+
+/**
+ * The grammar of a service control policy, as "SCP syntax" documents it
+ * (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html)
+ * on top of the IAM policy grammar it shares
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html). Organizations
+ * refuses a document that breaks it (MalformedPolicyDocumentException) when `sync-policies`
+ * creates or updates the policy, after other policies of the same run may have changed; checked
+ * here, `validate` reports it in the pull request instead. moto stores any JSON.
+ *
+ * Checked: the elements of the policy and of each statement (`Principal` and `NotPrincipal` are
+ * not supported in SCPs), `Version` "2012-10-17", `Effect` exactly `Allow` or `Deny`, exactly one
+ * of `Action`/`NotAction` and of `Resource`/`NotResource`, each action `*` or `service:action`,
+ * and `Condition` as a map of operators to maps. Not checked: whether a service or action exists.
+ */
+
+export type JsonPath = readonly (string | number)[];
+
+export interface ScpGrammarProblem {
+  /** Where in the document: a key (`at: 'key'`) or the value under the path. */
+  readonly path: JsonPath;
+  readonly at: 'key' | 'value';
+  readonly message: string;
+  readonly hint: string;
+}
+
+const POLICY_ELEMENTS = ['Version', 'Id', 'Statement'];
+const STATEMENT_ELEMENTS = ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'];
+const UNSUPPORTED = ['Principal', 'NotPrincipal'];
+const VERSION = '2012-10-17';
+/** `*`, or a service prefix, a colon and an action name with `*`/`?` wildcards. */
+const ACTION = /^(\*|[a-z0-9][a-z0-9-]*:[A-Za-z0-9*?_-]+)$/i;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): ScpGrammarProblem[] {
+  const problems: ScpGrammarProblem[] = [];
+  unknownElements(policy, [], POLICY_ELEMENTS, problems);
+  if ('Version' in policy && policy.Version !== VERSION) {
+    problems.push({
+      path: ['Version'],
+      at: 'value',
+      message: `an SCP's Version must be "${VERSION}", not ${JSON.stringify(policy.Version)}`,
+      hint: `write "Version": "${VERSION}"`,
+    });
+  }
+  const statement = policy.Statement;
+  if (statement === undefined) return problems;
+  const statements = Array.isArray(statement) ? statement : [statement];
+  statements.forEach((s, i) => {
+    const path: JsonPath = Array.isArray(statement) ? ['Statement', i] : ['Statement'];
+    if (!isObject(s)) {
+      problems.push({
+        path,
+        at: 'value',
+        message: 'each statement must be a JSON object',
+        hint: '{"Effect": "Deny", "Action": [...], "Resource": "*"}',
+      });
+      return;
+    }
+    statementProblems(s, path, problems);
+  });
+  return problems;
+}
+
+function statementProblems(s: Record<string, unknown>, path: JsonPath, problems: ScpGrammarProblem[]): void {
+  const name = typeof s.Sid === 'string' ? `statement '${s.Sid}'` : 'a statement';
+  unknownElements(s, path, STATEMENT_ELEMENTS, problems);
+  if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
+    const close = typeof s.Effect === 'string' && /^(allow|deny)$/i.test(s.Effect);
+    problems.push({
+      path: 'Effect' in s ? [...path, 'Effect'] : path,
+      at: 'value',
+      message:
+        'Effect' in s
+          ? `${name}: Effect must be "Allow" or "Deny", not ${JSON.stringify(s.Effect)}`
+          : `${name} has no Effect`,
+      hint: close
+        ? `write "${(s.Effect as string).charAt(0).toUpperCase()}${(s.Effect as string).slice(1).toLowerCase()}": the value is case-sensitive`
+        : 'add "Effect": "Deny" (or "Allow")',
+    });
+  }
+  exactlyOne(s, path, name, ['Action', 'NotAction'], problems);
+  exactlyOne(s, path, name, ['Resource', 'NotResource'], problems);
+  for (const key of ['Action', 'NotAction'] as const) {
+    if (!(key in s)) continue;
+    const value = s[key];
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length === 0) {
+      problems.push({
+        path: [...path, key],
+        at: 'value',
+        message: `${name}: ${key} is empty`,
+        hint: 'list at least one action',
+      });
+    }
+    list.forEach((action, i) => {
+      if (typeof action === 'string' && ACTION.test(action)) return;
+      problems.push({
+        path: Array.isArray(value) ? [...path, key, i] : [...path, key],
+        at: 'value',
+        message: `${name}: ${JSON.stringify(action)} in ${key} is not an action`,
+        hint: 'write "service:Action" (e.g. "s3:PutObject", "ec2:Describe*") or "*"',
+      });
+    });
+  }
+  if ('Condition' in s && !(isObject(s.Condition) && Object.values(s.Condition).every(isObject))) {
+    problems.push({
+      path: [...path, 'Condition'],
+      at: 'value',
+      message: `${name}: Condition must map each operator to a map of condition keys`,
+      hint: '"Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}',
+    });
+  }
+}
+
+function exactlyOne(
+  s: Record<string, unknown>,
+  path: JsonPath,
+  name: string,
+  pair: readonly [string, string],
+  problems: ScpGrammarProblem[],
+): void {
+  const [a, b] = pair;
+  if (a in s && b in s) {
+    problems.push({
+      path: [...path, b],
+      at: 'key',
+      message: `${name} has both ${a} and ${b}`,
+      hint: `keep one of ${a} and ${b}`,
+    });
+  } else if (!(a in s) && !(b in s)) {
+    problems.push({
+      path,
+      at: 'value',
+      message: `${name} has neither ${a} nor ${b}`,
+      hint: a === 'Resource' ? 'add "Resource": "*"' : `add "${a}": [...]`,
+    });
+  }
+}
+
+function unknownElements(
+  value: Readonly<Record<string, unknown>>,
+  path: JsonPath,
+  known: readonly string[],
+  problems: ScpGrammarProblem[],
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const unsupported = UNSUPPORTED.includes(key);
+    const suggestion = unsupported ? undefined : didYouMean(key, known);
+    problems.push({
+      path: [...path, key],
+      at: 'key',
+      message: unsupported
+        ? `${key} is not supported in SCPs: an SCP applies to every principal of the accounts it is attached to`
+        : `unknown element '${key}' in ${path.length ? 'a statement' : 'the policy'}${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+      hint: unsupported
+        ? 'remove it; to exempt principals, use a Condition such as ArnNotLike on aws:PrincipalArn'
+        : `${path.length ? 'a statement' : 'an SCP'} takes ${known.join(', ')}`,
+    });
+  }
+}
