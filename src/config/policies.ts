@@ -6,6 +6,7 @@ import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
 import { POLICY_TYPES } from './schema.js';
 import { type JsonPath, scpGrammarProblems } from './scp-grammar.js';
 import { LineIndex, type SourceFile } from './source.js';
+import { tagPolicyGrammarProblems } from './tag-policy-grammar.js';
 
 /**
  * Organization policies kept as files: `policies/<type>/<OU path>/<name>.json`, attached to
@@ -157,9 +158,10 @@ function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeEr
       }),
     );
   }
-  if (type === 'scp') {
+  if (type === 'scp' || type === 'tag') {
     const locate = jsonLocator(file);
-    for (const problem of scpGrammarProblems(value as Record<string, unknown>)) {
+    const grammar = type === 'scp' ? scpGrammarProblems : tagPolicyGrammarProblems;
+    for (const problem of grammar(value as Record<string, unknown>)) {
       errors.push(
         new OrgbridgeError('DSL_POLICY_INVALID', problem.message, {
           location: locate(problem.path, problem.at),

@@ -17,7 +17,7 @@ import { didYouMean } from './did-you-mean.js';
 
 export type JsonPath = readonly (string | number)[];
 
-export interface ScpGrammarProblem {
+export interface PolicyGrammarProblem {
   /** Where in the document: a key (`at: 'key'`) or the value under the path. */
   readonly path: JsonPath;
   readonly at: 'key' | 'value';
@@ -35,8 +35,8 @@ const ACTION = /^(\*|[a-z0-9][a-z0-9-]*:[A-Za-z0-9*?_-]+)$/i;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): ScpGrammarProblem[] {
-  const problems: ScpGrammarProblem[] = [];
+export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): PolicyGrammarProblem[] {
+  const problems: PolicyGrammarProblem[] = [];
   unknownElements(policy, [], POLICY_ELEMENTS, problems);
   if ('Version' in policy && policy.Version !== VERSION) {
     problems.push({
@@ -65,7 +65,11 @@ export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): S
   return problems;
 }
 
-function statementProblems(s: Record<string, unknown>, path: JsonPath, problems: ScpGrammarProblem[]): void {
+function statementProblems(
+  s: Record<string, unknown>,
+  path: JsonPath,
+  problems: PolicyGrammarProblem[],
+): void {
   const name = typeof s.Sid === 'string' ? `statement '${s.Sid}'` : 'a statement';
   unknownElements(s, path, STATEMENT_ELEMENTS, problems);
   if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
@@ -121,7 +125,7 @@ function exactlyOne(
   path: JsonPath,
   name: string,
   pair: readonly [string, string],
-  problems: ScpGrammarProblem[],
+  problems: PolicyGrammarProblem[],
 ): void {
   const [a, b] = pair;
   if (a in s && b in s) {
@@ -145,7 +149,7 @@ function unknownElements(
   value: Readonly<Record<string, unknown>>,
   path: JsonPath,
   known: readonly string[],
-  problems: ScpGrammarProblem[],
+  problems: PolicyGrammarProblem[],
 ): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;

@@ -1,0 +1,100 @@
+import { didYouMean } from './did-you-mean.js';
+import type { JsonPath, PolicyGrammarProblem } from './scp-grammar.js';
+
+/**
+ * The part of a tag policy's grammar that Organizations refuses when the policy is created or
+ * updated, checked so `validate` says it first ("Tag policy syntax",
+ * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html):
+ * the policy is `{"tags": {...}}`; under `tags`, each tag takes `tag_key`, `tag_value`, `enforced_for` and
+ * `report_required_tag_for`, each a map of inheritance operators (`{"@@assign": ...}`), and
+ * `tag_key` assigns the tag's own name with the capitalization to enforce, so it matches the
+ * policy key but for case. The operators themselves are checked in policies.ts.
+ */
+
+const TAG_SETTINGS = ['tag_key', 'tag_value', 'enforced_for', 'report_required_tag_for'];
+const CHILD_CONTROL = '@@operators_allowed_for_child_policies';
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function tagPolicyGrammarProblems(policy: Readonly<Record<string, unknown>>): PolicyGrammarProblem[] {
+  const problems: PolicyGrammarProblem[] = [];
+  // "Tag policies always start with this fixed key name": `tags`, nothing beside it.
+  for (const key of Object.keys(policy)) {
+    if (key === 'tags' || key.startsWith('@@')) continue;
+    const suggestion = didYouMean(key, ['tags']);
+    problems.push({
+      path: [key],
+      at: 'key',
+      message: `unknown element '${key}' in a tag policy${suggestion ? `; did you mean 'tags'?` : ''}`,
+      hint: 'a tag policy is {"tags": {...}}',
+    });
+  }
+  const tags = policy.tags;
+  if (tags === undefined) {
+    problems.push({
+      path: [],
+      at: 'value',
+      message: 'a tag policy needs "tags"',
+      hint: '{"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}}',
+    });
+    return problems;
+  }
+  if (!isObject(tags)) {
+    return [
+      {
+        path: ['tags'],
+        at: 'value',
+        message: '"tags" must map each tag to its rules',
+        hint: '"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}',
+      },
+    ];
+  }
+  for (const [name, rules] of Object.entries(tags)) {
+    if (name === CHILD_CONTROL) continue;
+    const path: JsonPath = ['tags', name];
+    if (!isObject(rules)) {
+      problems.push({
+        path,
+        at: 'value',
+        message: `tag '${name}': its rules must be a map of ${TAG_SETTINGS.join(', ')}`,
+        hint: `"${name}": {"tag_key": {"@@assign": "${name}"}}`,
+      });
+      continue;
+    }
+    for (const [setting, value] of Object.entries(rules)) {
+      if (setting === CHILD_CONTROL) continue;
+      if (!TAG_SETTINGS.includes(setting)) {
+        const suggestion = didYouMean(setting, TAG_SETTINGS);
+        problems.push({
+          path: [...path, setting],
+          at: 'key',
+          message: `tag '${name}': unknown rule '${setting}'${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+          hint: `a tag takes ${TAG_SETTINGS.join(', ')}`,
+        });
+        continue;
+      }
+      if (!isObject(value)) {
+        problems.push({
+          path: [...path, setting],
+          at: 'value',
+          message: `tag '${name}': ${setting} must be a map of operators, not ${JSON.stringify(value)}`,
+          hint: `"${setting}": {"@@assign": ${setting === 'tag_key' ? `"${name}"` : '[...]'}}`,
+        });
+        continue;
+      }
+      const assigned = value['@@assign'];
+      if (setting === 'tag_key' && assigned !== undefined) {
+        if (typeof assigned !== 'string' || assigned.toLowerCase() !== name.toLowerCase()) {
+          problems.push({
+            path: [...path, setting, '@@assign'],
+            at: 'value',
+            message: `tag '${name}': tag_key assigns ${JSON.stringify(assigned)}, which is not the tag's name in another case`,
+            hint: `tag_key sets how '${name}' is capitalized, e.g. "@@assign": "${name}"`,
+          });
+        }
+      }
+    }
+  }
+  return problems;
+}
