@@ -1,10 +1,12 @@
 import { type Document, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { checkBackupPolicies } from './backup-policy.js';
+import { backupPolicyGrammarProblems } from './backup-policy-grammar.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
+import type { JsonPath, PolicyGrammarProblem } from './policy-grammar.js';
 import { POLICY_TYPES } from './schema.js';
-import { type JsonPath, scpGrammarProblems } from './scp-grammar.js';
+import { scpGrammarProblems } from './scp-grammar.js';
 import { LineIndex, type SourceFile } from './source.js';
 import { tagPolicyGrammarProblems } from './tag-policy-grammar.js';
 
@@ -117,6 +119,15 @@ export function checkBackupAttachments(
   }
 }
 
+/** What Organizations refuses in each type's document when it is created or updated. */
+const GRAMMAR: Readonly<
+  Record<PolicyType, (policy: Readonly<Record<string, unknown>>) => readonly PolicyGrammarProblem[]>
+> = {
+  scp: scpGrammarProblems,
+  tag: tagPolicyGrammarProblems,
+  backup: backupPolicyGrammarProblems,
+};
+
 /** Minified content, or undefined after pushing the errors that make the file unusable. */
 function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeError[]): string | undefined {
   let value: unknown;
@@ -158,17 +169,14 @@ function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeEr
       }),
     );
   }
-  if (type === 'scp' || type === 'tag') {
-    const locate = jsonLocator(file);
-    const grammar = type === 'scp' ? scpGrammarProblems : tagPolicyGrammarProblems;
-    for (const problem of grammar(value as Record<string, unknown>)) {
-      errors.push(
-        new OrgbridgeError('DSL_POLICY_INVALID', problem.message, {
-          location: locate(problem.path, problem.at),
-          hint: problem.hint,
-        }),
-      );
-    }
+  const locate = jsonLocator(file);
+  for (const problem of GRAMMAR[type](value as Record<string, unknown>)) {
+    errors.push(
+      new OrgbridgeError('DSL_POLICY_INVALID', problem.message, {
+        location: locate(problem.path, problem.at),
+        hint: problem.hint,
+      }),
+    );
   }
   if (type !== 'scp') {
     for (const problem of unknownOperators(value)) {

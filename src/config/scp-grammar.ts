@@ -1,4 +1,5 @@
 import { didYouMean } from './did-you-mean.js';
+import type { JsonPath, PolicyGrammarProblem } from './policy-grammar.js';
 
 /**
  * The grammar of a service control policy, as "SCP syntax" documents it
@@ -14,16 +15,6 @@ import { didYouMean } from './did-you-mean.js';
  * of `Action`/`NotAction` and of `Resource`/`NotResource`, each action `*` or `service:action`,
  * and `Condition` as a map of operators to maps. Not checked: whether a service or action exists.
  */
-
-export type JsonPath = readonly (string | number)[];
-
-export interface PolicyGrammarProblem {
-  /** Where in the document: a key (`at: 'key'`) or the value under the path. */
-  readonly path: JsonPath;
-  readonly at: 'key' | 'value';
-  readonly message: string;
-  readonly hint: string;
-}
 
 const POLICY_ELEMENTS = ['Version', 'Id', 'Statement'];
 const STATEMENT_ELEMENTS = ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'];

@@ -1,5 +1,5 @@
 import { didYouMean } from './did-you-mean.js';
-import type { JsonPath, PolicyGrammarProblem } from './scp-grammar.js';
+import { type JsonPath, type PolicyGrammarProblem, rootProblems } from './policy-grammar.js';
 
 /**
  * The part of a tag policy's grammar that Organizations refuses when the policy is created or
@@ -18,38 +18,15 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function tagPolicyGrammarProblems(policy: Readonly<Record<string, unknown>>): PolicyGrammarProblem[] {
-  const problems: PolicyGrammarProblem[] = [];
   // "Tag policies always start with this fixed key name": `tags`, nothing beside it.
-  for (const key of Object.keys(policy)) {
-    if (key === 'tags' || key.startsWith('@@')) continue;
-    const suggestion = didYouMean(key, ['tags']);
-    problems.push({
-      path: [key],
-      at: 'key',
-      message: `unknown element '${key}' in a tag policy${suggestion ? `; did you mean 'tags'?` : ''}`,
-      hint: 'a tag policy is {"tags": {...}}',
-    });
-  }
+  const problems = rootProblems(
+    policy,
+    'tags',
+    'a tag policy',
+    '{"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}}',
+  );
   const tags = policy.tags;
-  if (tags === undefined) {
-    problems.push({
-      path: [],
-      at: 'value',
-      message: 'a tag policy needs "tags"',
-      hint: '{"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}}',
-    });
-    return problems;
-  }
-  if (!isObject(tags)) {
-    return [
-      {
-        path: ['tags'],
-        at: 'value',
-        message: '"tags" must map each tag to its rules',
-        hint: '"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}',
-      },
-    ];
-  }
+  if (!isObject(tags)) return problems;
   for (const [name, rules] of Object.entries(tags)) {
     if (name === CHILD_CONTROL) continue;
     const path: JsonPath = ['tags', name];

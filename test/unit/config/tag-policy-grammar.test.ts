@@ -36,7 +36,7 @@ describe('tag policy grammar', () => {
     expect(messages({ tags: { 'cost-centre': { tag_key: { '@@assign': 'CostCentre' } } } })).toEqual([
       `tag 'cost-centre': tag_key assigns "CostCentre", which is not the tag's name in another case`,
     ]);
-    expect(messages({ tags: ['owner'] })).toEqual(['"tags" must map each tag to its rules']);
+    expect(messages({ tags: ['owner'] })).toEqual(['"tags" must be a map']);
   });
 
   it('validate reports it at the line of the rule in the policy file', () => {
