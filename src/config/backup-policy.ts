@@ -1,6 +1,7 @@
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { BACKUP_VAULT_NAME_PATTERN, IAM_ROLE_NAME_PATTERN } from './aws-names.js';
 import type { PolicyDocument } from './model.js';
+import { isJsonObject } from './policy-grammar.js';
 import { computeEffectivePolicy, policyLevels } from './policy-inheritance.js';
 import { LineIndex } from './source.js';
 
@@ -40,9 +41,6 @@ const REFERENCE_KEYS: Readonly<Record<string, BackupReferenceKind>> = {
   target_backup_vault_arn: 'copy-target',
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * The string values under the given keys, in document order, each with the kind its key maps
  * to: in a policy file the values sit under `@@assign` (or `@@append`), in an effective policy
@@ -56,14 +54,14 @@ function valuesUnder<K extends string>(
   const collect = (kind: K, value: unknown) => {
     if (typeof value === 'string') found.push({ kind, value });
     else if (Array.isArray(value)) for (const v of value) collect(kind, v);
-    else if (isObject(value)) {
+    else if (isJsonObject(value)) {
       collect(kind, value['@@assign']);
       collect(kind, value['@@append']);
     }
   };
   const walk = (node: unknown) => {
     if (Array.isArray(node)) for (const item of node) walk(item);
-    if (!isObject(node)) return;
+    if (!isJsonObject(node)) return;
     for (const [key, child] of Object.entries(node)) {
       const kind = Object.hasOwn(keys, key) ? keys[key] : undefined;
       if (kind) collect(kind, child);
@@ -177,9 +175,9 @@ export function backupVaultsByRegion(effective: unknown, allowed: readonly strin
     for (const name of names) vaults.add(name);
     byRegion.set(region, vaults);
   };
-  const plans = isObject(effective) && isObject(effective.plans) ? effective.plans : {};
+  const plans = isJsonObject(effective) && isJsonObject(effective.plans) ? effective.plans : {};
   for (const plan of Object.values(plans)) {
-    const regions = valuesUnder(isObject(plan) ? { regions: plan.regions } : {}, { regions: 'region' });
+    const regions = valuesUnder(isJsonObject(plan) ? { regions: plan.regions } : {}, { regions: 'region' });
     const refs = backupReferences(plan);
     const vaults = refs
       .filter((ref) => ref.kind === 'vault' && BACKUP_VAULT_NAME_PATTERN.test(ref.value))

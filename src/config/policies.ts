@@ -161,14 +161,6 @@ function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeEr
     );
     return undefined;
   }
-  if (type === 'scp' && !('Statement' in value)) {
-    errors.push(
-      new OrgbridgeError('DSL_POLICY_INVALID', 'a service control policy needs a "Statement"', {
-        location: at(''),
-        hint: 'write an IAM-style policy: {"Version": "2012-10-17", "Statement": [...]}',
-      }),
-    );
-  }
   const locate = jsonLocator(file);
   for (const problem of GRAMMAR[type](value as Record<string, unknown>)) {
     errors.push(

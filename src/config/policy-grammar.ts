@@ -3,6 +3,10 @@ import { didYouMean } from './did-you-mean.js';
 /** A path into a policy document: object keys and array indexes. */
 export type JsonPath = readonly (string | number)[];
 
+/** A JSON object (not null, not an array): what each level of a policy document must be. */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** One way a policy document breaks its type's grammar, and where. */
 export interface PolicyGrammarProblem {
   /** Where in the document: a key (`at: 'key'`) or the value under the path. */
@@ -36,7 +40,7 @@ export function rootProblems(
   const value = policy[root];
   if (value === undefined) {
     problems.push({ path: [], at: 'value', message: `${what} needs "${root}"`, hint: example });
-  } else if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  } else if (!isJsonObject(value)) {
     problems.push({ path: [root], at: 'value', message: `"${root}" must be a map`, hint: example });
   }
   return problems;

@@ -1,5 +1,5 @@
 import { didYouMean } from './did-you-mean.js';
-import type { JsonPath, PolicyGrammarProblem } from './policy-grammar.js';
+import { isJsonObject, type JsonPath, type PolicyGrammarProblem } from './policy-grammar.js';
 
 /**
  * The grammar of a service control policy, as "SCP syntax" documents it
@@ -23,9 +23,6 @@ const VERSION = '2012-10-17';
 /** `*`, or a service prefix, a colon and an action name with `*`/`?` wildcards. */
 const ACTION = /^(\*|[a-z0-9][a-z0-9-]*:[A-Za-z0-9*?_-]+)$/i;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): PolicyGrammarProblem[] {
   const problems: PolicyGrammarProblem[] = [];
   unknownElements(policy, [], POLICY_ELEMENTS, problems);
@@ -38,11 +35,19 @@ export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): P
     });
   }
   const statement = policy.Statement;
-  if (statement === undefined) return problems;
+  if (statement === undefined) {
+    problems.push({
+      path: [],
+      at: 'value',
+      message: 'a service control policy needs a "Statement"',
+      hint: 'write an IAM-style policy: {"Version": "2012-10-17", "Statement": [...]}',
+    });
+    return problems;
+  }
   const statements = Array.isArray(statement) ? statement : [statement];
   statements.forEach((s, i) => {
     const path: JsonPath = Array.isArray(statement) ? ['Statement', i] : ['Statement'];
-    if (!isObject(s)) {
+    if (!isJsonObject(s)) {
       problems.push({
         path,
         at: 'value',
@@ -101,7 +106,7 @@ function statementProblems(
       });
     });
   }
-  if ('Condition' in s && !(isObject(s.Condition) && Object.values(s.Condition).every(isObject))) {
+  if ('Condition' in s && !(isJsonObject(s.Condition) && Object.values(s.Condition).every(isJsonObject))) {
     problems.push({
       path: [...path, 'Condition'],
       at: 'value',

@@ -1,5 +1,6 @@
 import { didYouMean } from './did-you-mean.js';
-import { type JsonPath, type PolicyGrammarProblem, rootProblems } from './policy-grammar.js';
+import { isJsonObject, type JsonPath, type PolicyGrammarProblem, rootProblems } from './policy-grammar.js';
+import { CHILD_CONTROL } from './policy-inheritance.js';
 
 /**
  * The part of a tag policy's grammar that Organizations refuses when the policy is created or
@@ -12,10 +13,6 @@ import { type JsonPath, type PolicyGrammarProblem, rootProblems } from './policy
  */
 
 const TAG_SETTINGS = ['tag_key', 'tag_value', 'enforced_for', 'report_required_tag_for'];
-const CHILD_CONTROL = '@@operators_allowed_for_child_policies';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function tagPolicyGrammarProblems(policy: Readonly<Record<string, unknown>>): PolicyGrammarProblem[] {
   // "Tag policies always start with this fixed key name": `tags`, nothing beside it.
@@ -26,11 +23,11 @@ export function tagPolicyGrammarProblems(policy: Readonly<Record<string, unknown
     '{"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}}',
   );
   const tags = policy.tags;
-  if (!isObject(tags)) return problems;
+  if (!isJsonObject(tags)) return problems;
   for (const [name, rules] of Object.entries(tags)) {
     if (name === CHILD_CONTROL) continue;
     const path: JsonPath = ['tags', name];
-    if (!isObject(rules)) {
+    if (!isJsonObject(rules)) {
       problems.push({
         path,
         at: 'value',
@@ -51,7 +48,7 @@ export function tagPolicyGrammarProblems(policy: Readonly<Record<string, unknown
         });
         continue;
       }
-      if (!isObject(value)) {
+      if (!isJsonObject(value)) {
         problems.push({
           path: [...path, setting],
           at: 'value',
