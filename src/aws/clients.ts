@@ -46,7 +46,7 @@ interface ClientConfig {
 }
 
 type SdkClient = {
-  middlewareStack: { use(plugin: Pluggable<object, object>): void };
+  middlewareStack: { use(plugin: Pluggable<object, object>): void; remove(name: string): boolean };
   send(command: unknown, options?: unknown): Promise<unknown>;
   destroy(): void;
 };
@@ -188,6 +188,10 @@ export class AwsClients {
         if (credentials) config.credentials = credentials;
         const built = new Klass(config) as SdkClient;
         built.middlewareStack.use(countCalls(this.counter, service));
+        // The SDK's logger middleware copies every input and output through the operation's
+        // schema (hiding sensitive members) for a logger that drops it: orgbridge gives its
+        // clients none, so the copy is pure cost on every call.
+        built.middlewareStack.remove('loggerMiddleware');
         return built;
       });
       this.cache.set(key, client);
