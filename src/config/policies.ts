@@ -5,6 +5,7 @@ import { backupPolicyGrammarProblems } from './backup-policy-grammar.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import type { PolicyDocument, PolicyLimits, PolicyType } from './model.js';
 import type { JsonPath, PolicyGrammarProblem } from './policy-grammar.js';
+import { CHILD_CONTROL, CHILD_CONTROL_VALUES, VALUE_OPERATORS } from './policy-inheritance.js';
 import { POLICY_TYPES } from './schema.js';
 import { scpGrammarProblems } from './scp-grammar.js';
 import { LineIndex, type SourceFile } from './source.js';
@@ -15,11 +16,7 @@ import { tagPolicyGrammarProblems } from './tag-policy-grammar.js';
  * that OU. Checked here against the quotas Organizations only enforces at apply time.
  */
 
-/** https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html */
-const VALUE_OPERATORS = ['@@assign', '@@append', '@@remove'] as const;
-const CHILD_CONTROL = '@@operators_allowed_for_child_policies';
 const KEY_OPERATORS: readonly string[] = [...VALUE_OPERATORS, CHILD_CONTROL];
-const CHILD_CONTROL_VALUES: readonly string[] = ['@@all', '@@none', ...VALUE_OPERATORS];
 
 /** Policies AWS attaches itself and that count against the per-target quota. */
 export const FULL_AWS_ACCESS = 'FullAWSAccess';

@@ -26,8 +26,11 @@ export const ASSIGN = '@@assign';
 export const APPEND = '@@append';
 export const REMOVE = '@@remove';
 export const CHILD_CONTROL = '@@operators_allowed_for_child_policies';
-const VALUE_OPERATORS = [ASSIGN, APPEND, REMOVE] as const;
+/** https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html */
+export const VALUE_OPERATORS = [ASSIGN, APPEND, REMOVE] as const;
 type ValueOperator = (typeof VALUE_OPERATORS)[number];
+/** What `@@operators_allowed_for_child_policies` takes. */
+export const CHILD_CONTROL_VALUES: readonly string[] = ['@@all', '@@none', ...VALUE_OPERATORS];
 
 /** One target on the way from the root to the account, and the policies attached to it. */
 export interface PolicyLevel {
