@@ -28,7 +28,7 @@ export function issuesToErrors(
   const errors: OrgbridgeError[] = [];
   for (const issue of issues) {
     const path: YamlPath = [...basePath, ...(issue.path as (string | number)[])];
-    const label = path.length ? path.join('.') : doc.file;
+    const label = labelOf(basePath, issue.path as (string | number)[], value) || doc.file;
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = knownKeysAt(schema, issue.path as (string | number)[]);
@@ -52,7 +52,7 @@ export function issuesToErrors(
       case 'invalid_type': {
         const input = valueAt(value, issue.path as (string | number)[]);
         if (input === undefined) {
-          errors.push(missingKey(doc, path));
+          errors.push(missingKey(doc, basePath, issue.path as (string | number)[], value));
           break;
         }
         const accountId = path.at(-1) === 'id' && typeof input === 'number';
@@ -75,7 +75,7 @@ export function issuesToErrors(
         errors.push(
           new OrgbridgeError(
             'DSL_INVALID_KEY',
-            `invalid key '${path.at(-1)}' in ${path.slice(0, -1).join('.')}: ${detail}`,
+            `invalid key '${path.at(-1)}' in ${labelOf(basePath, (issue.path as (string | number)[]).slice(0, -1), value)}: ${detail}`,
             {
               location: doc.locate(path, 'key'),
               hint: 'rename the key',
@@ -88,7 +88,7 @@ export function issuesToErrors(
         const input = valueAt(value, issue.path as (string | number)[]);
         // A key that may take several forms (a union) and is absent fails as a union, not a type.
         if (input === undefined) {
-          errors.push(missingKey(doc, path));
+          errors.push(missingKey(doc, basePath, issue.path as (string | number)[], value));
           break;
         }
         errors.push(
@@ -107,12 +107,38 @@ export function issuesToErrors(
   return errors;
 }
 
-function missingKey(doc: ParsedYaml, path: YamlPath): OrgbridgeError {
+function missingKey(
+  doc: ParsedYaml,
+  basePath: YamlPath,
+  relative: readonly (string | number)[],
+  value: unknown,
+): OrgbridgeError {
+  const path: YamlPath = [...basePath, ...relative];
   return new OrgbridgeError(
     'DSL_MISSING_KEY',
-    `missing required key '${path.at(-1)}' in ${path.slice(0, -1).join('.') || doc.file}`,
+    `missing required key '${path.at(-1)}' in ${labelOf(basePath, relative.slice(0, -1), value) || doc.file}`,
     { location: doc.locate(path, 'key'), hint: `add \`${path.at(-1)}:\`` },
   );
+}
+
+/**
+ * A path as a person reads it: `defaults.regions[1]`; an element of a list of named maps (the
+ * repositories of ecr.yml) by its name, `payments-api.pull[1]`, rather than its position.
+ * `relative` is the part inside `value`, where the names are looked up.
+ */
+export function labelOf(basePath: YamlPath, relative: readonly (string | number)[], value: unknown): string {
+  let label = basePath.map(String).join('.');
+  let current = value;
+  relative.forEach((step, i) => {
+    current = valueAt(current, [step]);
+    if (typeof step === 'number') {
+      const name = (current as { name?: unknown } | undefined)?.name;
+      const named = typeof name === 'string' && name !== '' && relative[i + 1] !== 'name';
+      const part = named ? name : `[${step}]`;
+      label = !label ? part : named ? `${label}[${name}]` : `${label}${part}`;
+    } else label = label ? `${label}.${step}` : step;
+  });
+  return label;
 }
 
 function hintFor(issue: z.core.$ZodIssue): string {

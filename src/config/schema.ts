@@ -44,6 +44,10 @@ export function networkOf(cidr: string): string {
 
 const key = (what: string) =>
   z.string().regex(KEY_PATTERN, { error: `${what} must be lowercase letters, digits, '-' or '_'` });
+/** A service name (`service:` of an account, `services:` of an ECR pull grant). */
+const serviceName = z.string().regex(KEY_PATTERN, {
+  error: "must be lowercase letters, digits, '-' or '_', starting with a letter or digit",
+});
 const region = z
   .string()
   .regex(REGION_PATTERN, { error: 'must be an AWS region code such as us-east-1' })
@@ -144,7 +148,7 @@ export const scopeSchema = z
 export const accountSchema = z
   .strictObject({
     scope: key('a scope name').describe('Scope (from `scopes:`) the account belongs to'),
-    service: z.string().regex(KEY_PATTERN).optional().describe('Service in the account; defaults to the key'),
+    service: serviceName.optional().describe('Service in the account; defaults to the key'),
     id: z
       .string()
       .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' })
@@ -426,7 +430,10 @@ export const accountsFileSchema = z
   .describe('orgbridge accounts.yml');
 
 export const ecrRepositorySchema = z.strictObject({
-  name: z.string().regex(ECR_NAME_PATTERN, { error: 'must be a valid ECR repository name' }),
+  name: z.string().regex(ECR_NAME_PATTERN, {
+    error:
+      "must be an ECR repository name: 2 to 256 lowercase letters and digits, separated by single '.', '_', '-' or '/' (such as team/checkout-web)",
+  }),
   description: z.string().optional(),
   lifecycle: z
     .array(
@@ -445,7 +452,7 @@ export const ecrRepositorySchema = z.strictObject({
     .array(
       z.strictObject({
         environment: environment.optional(),
-        services: z.union([z.string().regex(KEY_PATTERN), z.array(z.string().regex(KEY_PATTERN)).min(1)]),
+        services: z.union([serviceName, z.array(serviceName).min(1)]),
       }),
     )
     .default([])

@@ -323,8 +323,33 @@ describe('rules', () => {
     const ecr = `- name: foo\n  pull:\n    - environment: nonprod\n`;
     const errors = errorsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: ecr }]);
     const error = expectOne(errors, 'DSL_MISSING_KEY', 'ecr.yml', 3);
-    expect(error.message).toBe("missing required key 'services' in 0.pull.0");
+    // The repository by its name, the grant by its position.
+    expect(error.message).toBe("missing required key 'services' in foo.pull[0]");
     expect(error.hint).toBe('add `services:`');
+  });
+
+  it('ecr.yml: a bad repository name, service or duration says what is accepted, at its line', () => {
+    const ecr = [
+      '- name: Checkout_Web!',
+      '- name: ledger',
+      '  lifecycle:',
+      '    - untagged: "3 dayz"',
+      '  pull:',
+      '    - services: [foo, Reporting Svc]',
+      '',
+    ].join('\n');
+    const errors = errorsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: ecr }]);
+    expect(errors.map((e) => [e.location?.line, e.message])).toEqual([
+      [
+        1,
+        "[0].name: 'Checkout_Web!' must be an ECR repository name: 2 to 256 lowercase letters and digits, separated by single '.', '_', '-' or '/' (such as team/checkout-web)",
+      ],
+      [4, `ledger.lifecycle[0].untagged: '3 dayz' must be a duration such as "7 days"`],
+      [
+        6,
+        "ledger.pull[0].services[1]: 'Reporting Svc' must be lowercase letters, digits, '-' or '_', starting with a letter or digit",
+      ],
+    ]);
   });
 
   it('ecr-pull-grants-match: a service no account runs (any more) is a warning naming ecr.yml', () => {
