@@ -26,6 +26,13 @@ const inRegion = (service: string, resource: string) => `arn:aws:${service}:eu-w
 const bounded = { 'iam:PermissionsBoundary': iam(`policy/${CUSTOMIZATION_BOUNDARY_POLICY}`) };
 /** A role a customization stack creates: CloudFormation names it after the stack. */
 const OWN_ROLE = iam('role/custom-app-FunctionRole-1A2B3C');
+/** A user and a group a customization stack creates. */
+const OWN_USER = iam('user/custom-app-DeployUser-1A2B3C');
+const OWN_GROUP = iam('group/custom-app-Deployers-1A2B3C');
+/** A user the account had before: no boundary, policies of its own (a legacy CI user). */
+const LEGACY_USER = iam('user/ci-deploy');
+/** A group the account had before whose policy denies its members most actions without MFA. */
+const MFA_GROUP = iam('group/RequireMFA');
 
 export const BOUNDARY_CASES: readonly BoundaryCase[] = [
   {
@@ -103,6 +110,80 @@ export const BOUNDARY_CASES: readonly BoundaryCase[] = [
     action: 'iam:AttachGroupPolicy',
     resource: iam('group/orgbridge/developers'),
   },
+  // A group has no boundary and AddUserToGroup names the group only: the user added may be one
+  // without the boundary, and the group, even the stack's own, may hold AdministratorAccess.
+  {
+    what: 'add a user to an admin group it did not create',
+    expect: 'deny',
+    action: 'iam:AddUserToGroup',
+    resource: iam('group/Administrators'),
+  },
+  {
+    what: 'add a user to a group of its own (the user may be one without the boundary)',
+    expect: 'deny',
+    action: 'iam:AddUserToGroup',
+    resource: OWN_GROUP,
+  },
+  {
+    what: 'take a user out of a group whose Deny holds it',
+    expect: 'deny',
+    action: 'iam:RemoveUserFromGroup',
+    resource: MFA_GROUP,
+  },
+  {
+    what: 'detach the policy of a group it did not create',
+    expect: 'deny',
+    action: 'iam:DetachGroupPolicy',
+    resource: MFA_GROUP,
+  },
+  {
+    what: 'delete the inline policy of a group it did not create',
+    expect: 'deny',
+    action: 'iam:DeleteGroupPolicy',
+    resource: MFA_GROUP,
+  },
+  {
+    what: 'rename a group it did not create to custom-*, then give it policies',
+    expect: 'deny',
+    action: 'iam:UpdateGroup',
+    resource: iam('group/Developers'),
+  },
+  {
+    what: 'rename a user it did not create to custom-*, then give it access keys',
+    expect: 'deny',
+    action: 'iam:UpdateUser',
+    resource: LEGACY_USER,
+  },
+  {
+    what: 'make a revoked service-specific credential of a user it did not create active again',
+    expect: 'deny',
+    action: 'iam:UpdateServiceSpecificCredential',
+    resource: LEGACY_USER,
+  },
+  {
+    what: 'make a revoked SSH key of a user it did not create active again',
+    expect: 'deny',
+    action: 'iam:UpdateSSHPublicKey',
+    resource: LEGACY_USER,
+  },
+  {
+    what: 'make a revoked signing certificate of a user it did not create active again',
+    expect: 'deny',
+    action: 'iam:UpdateSigningCertificate',
+    resource: LEGACY_USER,
+  },
+  {
+    what: 'enable an MFA device of its own for a user it did not create',
+    expect: 'deny',
+    action: 'iam:EnableMFADevice',
+    resource: LEGACY_USER,
+  },
+  {
+    what: 'deactivate the MFA device of a user it did not create',
+    expect: 'deny',
+    action: 'iam:DeactivateMFADevice',
+    resource: LEGACY_USER,
+  },
   {
     what: 'rewrite its own boundary',
     expect: 'deny',
@@ -170,6 +251,53 @@ export const BOUNDARY_CASES: readonly BoundaryCase[] = [
     resource: OWN_ROLE,
   },
   { what: 'delete its own role', expect: 'allow', action: 'iam:DeleteRole', resource: OWN_ROLE },
+  {
+    what: 'create a user with the boundary',
+    expect: 'allow',
+    action: 'iam:CreateUser',
+    resource: OWN_USER,
+    context: bounded,
+  },
+  // Its users get their policies directly, not through a group.
+  {
+    what: 'attach a policy to its own user',
+    expect: 'allow',
+    action: 'iam:AttachUserPolicy',
+    resource: OWN_USER,
+    context: bounded,
+  },
+  {
+    what: 'give its own user a password',
+    expect: 'allow',
+    action: 'iam:CreateLoginProfile',
+    resource: OWN_USER,
+  },
+  {
+    what: 'enable an MFA device for its own user',
+    expect: 'allow',
+    action: 'iam:EnableMFADevice',
+    resource: OWN_USER,
+  },
+  { what: 'create a group', expect: 'allow', action: 'iam:CreateGroup', resource: OWN_GROUP },
+  {
+    what: 'attach a policy to its own group',
+    expect: 'allow',
+    action: 'iam:AttachGroupPolicy',
+    resource: OWN_GROUP,
+  },
+  {
+    what: 'rename its own group (to another custom-* name)',
+    expect: 'allow',
+    action: 'iam:UpdateGroup',
+    resource: OWN_GROUP,
+  },
+  // Deleting a stack that added a user to its group before takes the user out.
+  {
+    what: 'take a user out of its own group',
+    expect: 'allow',
+    action: 'iam:RemoveUserFromGroup',
+    resource: OWN_GROUP,
+  },
   {
     what: 'pass a service-linked role to its service',
     expect: 'allow',

@@ -465,13 +465,15 @@ const arnIn = (service: string, resource: string, region = '*') =>
  * access roles). So, as AWS's "delegating responsibility to others using permissions boundaries"
  * describes, every role and user it creates must carry this same boundary, policies may change
  * only on principals that carry it, and nobody may take it off. Trust, passing, credentials,
- * policy versions and group policies have no condition key naming the target's boundary
+ * renames, policy versions and groups have no condition key naming the target's boundary, and a
+ * group carries none
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html),
- * so those go by name: only what CloudFormation names for a `custom-*` stack (`custom-<stack>-
- * <logical id>-<random>`, or a name the template gives with that prefix; another name is a
- * warning when the configuration loads: templateIdentities in src/config/customization-iam.ts)
- * and service-linked roles, which no policy can widen. docs/customizations.md lists what this means
- * for templates; BOUNDARY_CASES in src/templates/boundary-cases.ts are the escapes it must stop.
+ * so no user joins a group, and the rest goes by name: only what CloudFormation names for a
+ * `custom-*` stack (`custom-<stack>-<logical id>-<random>`, or a name the template gives with
+ * that prefix; another name is a warning when the configuration loads: templateIdentities in
+ * src/config/customization-iam.ts) and service-linked roles, which no policy can widen.
+ * docs/customizations.md lists what this means for templates; BOUNDARY_CASES in
+ * src/templates/boundary-cases.ts are the escapes it must stop.
  */
 const boundaryArn = iamArn(`policy/${CUSTOMIZATION_BOUNDARY_POLICY}`);
 const customizationIdentities = ['role', 'user', 'group', 'policy'].map((type) =>
@@ -544,21 +546,55 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
     actions: [
       'iam:UpdateAssumeRolePolicy',
       'iam:PassRole',
+      // A user's credentials: new ones, or revoked ones made active again. Its MFA device too: a
+      // stack's own device on a user whose password or key leaked passes the user's MFA conditions.
       'iam:CreateAccessKey',
       'iam:UpdateAccessKey',
       'iam:CreateLoginProfile',
       'iam:UpdateLoginProfile',
       'iam:CreateServiceSpecificCredential',
       'iam:ResetServiceSpecificCredential',
+      'iam:UpdateServiceSpecificCredential',
       'iam:UploadSSHPublicKey',
+      'iam:UpdateSSHPublicKey',
       'iam:UploadSigningCertificate',
+      'iam:UpdateSigningCertificate',
+      'iam:EnableMFADevice',
+      'iam:DeactivateMFADevice',
       'iam:CreatePolicyVersion',
       'iam:SetDefaultPolicyVersion',
+      // A group's policies reach its members, users who may have no boundary. Taking a policy
+      // off, or a user out, widens them too where the group holds a Deny, such as AWS's example
+      // that denies all but MFA setup without MFA
+      // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html).
       'iam:AttachGroupPolicy',
       'iam:PutGroupPolicy',
+      'iam:DetachGroupPolicy',
+      'iam:DeleteGroupPolicy',
+      'iam:RemoveUserFromGroup',
+      // A rename is authorized on the old name and on the new one
+      // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html,
+      // https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateGroup.html): an existing
+      // user renamed `custom-*` would get access keys, an existing group new policies.
+      'iam:UpdateUser',
+      'iam:UpdateGroup',
     ],
     resources: [],
     notResources: [...customizationIdentities, iamArn('role/aws-service-role/*')],
+  },
+  {
+    // AddUserToGroup is authorized on the group alone, with no condition key (the Service
+    // Authorization Reference lists only `group*` for it:
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html),
+    // and a group carries no boundary. So nothing can require the user to carry this one, and a
+    // `custom-*` group may hold any policy: adding a user that exists without the boundary (a
+    // legacy CI user) to an admin group, the account's or one the stack makes, would give it what
+    // the boundary keeps from the stack. A customization's own users carry the boundary: they get
+    // their policies directly (PoliciesOnlyOnBoundedPrincipals), not through a group.
+    sid: 'NoUserJoinsAGroup',
+    effect: 'Deny',
+    actions: ['iam:AddUserToGroup'],
+    resources: ['*'],
   },
   {
     // A role that trusts its account's root may be assumed by any principal of the account its

@@ -113,6 +113,7 @@ describe('guardrails for a real organization', () => {
       'PoliciesOnlyOnBoundedPrincipals',
       'BoundariesStay',
       'OnlyCustomizationIdentities',
+      'NoUserJoinsAGroup',
       'AssumesItsOwnRolesOnly',
       'ProtectOrgbridgeMonitoringLink',
       'ProtectOrgbridgeKeys',
