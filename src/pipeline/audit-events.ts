@@ -6,7 +6,15 @@ import {
   parseAccountKey,
   parseStatusKey,
 } from '../runtime/lambda/audit-store.js';
-import type { AuditedEvent, AuditReader } from './trace.js';
+import {
+  type AuditedEvent,
+  type AuditReader,
+  auditedAt,
+  CLOCK_SKEW_MS,
+  describeSuspicion,
+  eventSuspicion,
+  type Suspicion,
+} from './trace.js';
 
 /**
  * `orgbridge events`: audited events, newest first, filtered. Which index answers depends on the
@@ -19,6 +27,12 @@ import type { AuditedEvent, AuditReader } from './trace.js';
  * - otherwise the hour partitions `events/YYYY/MM/DD/HH/[<type>/]`, newest hour first; within an
  *   hour S3 has no time order, so each event of the hour is read and sorted. Narrow with `--type`
  *   and `--since`.
+ *
+ * Every account of the organization can put events the store keeps, with any detail: a row is
+ * credited to the account that put the event (the envelope's `account`, which the sender cannot
+ * choose), and an outcome that account could not have put, or an event dated after the reading,
+ * is marked `suspect` (see SuspectReason in trace.ts). An answer is checked against its request
+ * by `orgbridge trace`, which reads both; a row stands alone.
  */
 export interface EventFilter {
   readonly since: Date;
@@ -44,6 +58,8 @@ export interface AuditEventRow {
   readonly code?: string;
   readonly message?: string;
   readonly eventId: string;
+  /** What the event shows about itself that makes it suspect (eventSuspicion in trace.ts). */
+  readonly suspect?: Suspicion;
 }
 
 /** The longest `--since` the hour partitions are walked back (31 days: 744 listings). */
@@ -53,7 +69,7 @@ function text(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-function rowOf(e: AuditedEvent): AuditEventRow {
+function rowOf(e: AuditedEvent, now: Date): AuditEventRow {
   const d = e.detail;
   const isOutcome = e['detail-type'] === 'REQUEST_OUTCOME';
   const fields = {
@@ -64,12 +80,17 @@ function rowOf(e: AuditedEvent): AuditEventRow {
     code: text(d.code),
     message: text(d.message),
   };
+  const suspect = eventSuspicion(e, now);
   return {
-    time: isOutcome ? (text(d.started_at) ?? e.time) : e.time,
+    // An outcome's start, unless it lies after the event's own time (a sender-chosen start
+    // cannot move a row ahead of the real ones, see CLOCK_SKEW_MS).
+    time: auditedAt(e).at,
     type: e['detail-type'],
+    // The envelope's account: who put the event, never the account its detail names.
     account: e.account,
     ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
     eventId: e.id,
+    ...(suspect ? { suspect } : {}),
   };
 }
 
@@ -81,9 +102,9 @@ function matches(row: AuditEventRow, filter: EventFilter): boolean {
   return !filter.type || row.type === filter.type;
 }
 
-async function read(reader: AuditReader, key: string): Promise<AuditEventRow | undefined> {
+async function read(reader: AuditReader, key: string, now: Date): Promise<AuditEventRow | undefined> {
   try {
-    return rowOf(JSON.parse(await reader.get(key)) as AuditedEvent);
+    return rowOf(JSON.parse(await reader.get(key)) as AuditedEvent, now);
   } catch {
     return undefined;
   }
@@ -92,37 +113,56 @@ async function read(reader: AuditReader, key: string): Promise<AuditEventRow | u
 /** GETs at once: far under the SDK's 50 sockets, so a busy hour queues nothing. */
 const READ_CONCURRENCY = 16;
 
-async function readAll(reader: AuditReader, keys: readonly string[]): Promise<(AuditEventRow | undefined)[]> {
+async function readAll(
+  reader: AuditReader,
+  keys: readonly string[],
+  now: Date,
+): Promise<(AuditEventRow | undefined)[]> {
   const rows: (AuditEventRow | undefined)[] = new Array(keys.length);
   let next = 0;
   const worker = async () => {
     while (next < keys.length) {
       const i = next++;
-      rows[i] = await read(reader, keys[i] as string);
+      rows[i] = await read(reader, keys[i] as string, now);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, worker));
   return rows;
 }
 
-/** Reads the keys of an index listed newest first, until `since` or `limit`. */
+/**
+ * Reads the keys of an index listed newest first, until `since` or `limit`. The keys are dated
+ * by the events' `time`, which the sender may choose, so keys dated after `now` + CLOCK_SKEW_MS
+ * come first: they are read (at most `limit` of them, each marked suspect) but do not count
+ * toward `limit`, so far-future events cannot push the real ones out of the listing.
+ */
 async function fromIndex(
   reader: AuditReader,
   prefix: string,
   filter: EventFilter,
+  now: Date,
   keyed: (key: string) => { ms: number; keep: boolean } | undefined,
 ): Promise<AuditEventRow[]> {
   const limit = filter.limit ?? 50;
   const until = filter.until?.getTime() ?? Number.POSITIVE_INFINITY;
+  const horizon = now.getTime() + CLOCK_SKEW_MS;
   const rows: AuditEventRow[] = [];
+  let current = 0;
+  let future = 0;
   for await (const key of reader.keys(prefix)) {
     const k = keyed(key);
     if (!k || k.ms > until) continue;
     if (k.ms < filter.since.getTime()) break;
     if (!k.keep) continue;
-    const row = await read(reader, key);
-    if (row && matches(row, filter)) rows.push(row);
-    if (rows.length >= limit) break;
+    const dated = k.ms > horizon;
+    if (dated && future >= limit) continue;
+    const row = await read(reader, key, now);
+    if (row && matches(row, filter)) {
+      rows.push(row);
+      if (dated) future++;
+      else current++;
+    }
+    if (current >= limit) break;
   }
   // Keys are to the second; an outcome's row time is its start, to the millisecond.
   return rows.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
@@ -140,7 +180,7 @@ async function fromHours(reader: AuditReader, filter: EventFilter, now: Date): P
     const prefix = `${AUDIT_PREFIXES.hour(h)}${keyType ? `${keyType.replace(/[^\w.-]/g, '_')}/` : ''}`;
     const keys: string[] = [];
     for await (const key of reader.keys(prefix)) keys.push(key);
-    const hourEvents = await readAll(reader, keys);
+    const hourEvents = await readAll(reader, keys, now);
     const inRange = (r: AuditEventRow) => {
       const ms = Date.parse(r.time);
       return ms >= filter.since.getTime() && (!filter.until || ms <= filter.until.getTime());
@@ -165,7 +205,7 @@ export async function listAuditEvents(
     });
   }
   if (filter.account) {
-    return fromIndex(reader, AUDIT_PREFIXES.account(filter.account), filter, (key) => {
+    return fromIndex(reader, AUDIT_PREFIXES.account(filter.account), filter, now, (key) => {
       const k = parseAccountKey(key);
       if (!k) return undefined;
       const keep = filter.status
@@ -175,7 +215,7 @@ export async function listAuditEvents(
     });
   }
   if (filter.status && PROBLEM_STATUSES.includes(filter.status)) {
-    return fromIndex(reader, AUDIT_PREFIXES.status(filter.status), filter, (key) => {
+    return fromIndex(reader, AUDIT_PREFIXES.status(filter.status), filter, now, (key) => {
       const k = parseStatusKey(key);
       return k ? { ms: k.ms, keep: !filter.type || k.requestType === filter.type } : undefined;
     });
@@ -183,7 +223,10 @@ export async function listAuditEvents(
   return fromHours(reader, filter, now);
 }
 
-/** One line per event. */
+/**
+ * One line per event. A suspect row starts with `forged?`, an outcome's is `reported by` (not
+ * `in`) the account that put it, and `[suspect: ...]` says why.
+ */
 export function renderAuditEvents(
   rows: readonly AuditEventRow[],
   name: (accountId: string) => string = (id) => id,
@@ -191,9 +234,10 @@ export function renderAuditEvents(
   return rows.map((r) => {
     const what =
       r.type === 'REQUEST_OUTCOME'
-        ? `${r.requestType ?? '?'} ${r.status ?? '?'}${r.code ? ` ${r.code}` : ''} in ${name(r.account)}`
+        ? `${r.requestType ?? '?'} ${r.status ?? '?'}${r.code ? ` ${r.code}` : ''} ${r.suspect ? 'reported by' : 'in'} ${name(r.account)}`
         : `${r.type} from ${name(r.account)}${r.target ? ` to ${name(r.target)}` : ''}${r.code ? ` ${r.code}` : ''}`;
+    const suspect = r.suspect ? ` [suspect: ${describeSuspicion(r.suspect, r.account, name)}]` : '';
     const reason = r.message ? `: ${r.message.slice(0, 200)}` : '';
-    return `${r.time.replace('T', ' ').replace(/Z$/, '').padEnd(24)} ${what} nonce=${r.nonce ?? '-'}${reason}`;
+    return `${r.time.replace('T', ' ').replace(/Z$/, '').padEnd(24)} ${r.suspect ? 'forged? ' : ''}${what}${suspect} nonce=${r.nonce ?? '-'}${reason}`;
   });
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { listAuditEvents, renderAuditEvents } from '../../../src/pipeline/audit-events.js';
+import {
+  type AuditEventRow,
+  listAuditEvents,
+  renderAuditEvents,
+} from '../../../src/pipeline/audit-events.js';
 import type { AuditedEvent } from '../../../src/pipeline/trace.js';
 import { memoryAuditReader } from '../../support/audit-store.js';
 
@@ -112,5 +116,79 @@ describe('listAuditEvents', () => {
       `2026-12-03 16:29:00.050  CREATE_VPC rejected DETAIL_INVALID in ${A} nonce=${forged.detail.nonce}: refused: DETAIL_INVALID`,
       `2026-12-03 16:29:00      CREATE_VPC from ${CICD} to ${A} nonce=${forged.detail.nonce}`,
     ]);
+  });
+});
+
+describe('forged events in the listing', () => {
+  const MEMBER = '555555555555';
+  // What any member can put on the audit bus: a refusal naming B as the account that handled it.
+  function forgedOutcome(id: string, time: string, startedAt: string): AuditedEvent {
+    return {
+      id,
+      account: MEMBER,
+      'detail-type': 'REQUEST_OUTCOME',
+      time,
+      detail: {
+        nonce: `nonce-${id}`,
+        target_account: B,
+        request_type: 'CREATE_ACCOUNT',
+        sender: CICD,
+        message_id: 'm',
+        outcome: 'rejected',
+        code: 'DENIED',
+        message: 'refused by B',
+        attempt: 1,
+        replied: false,
+        started_at: startedAt,
+        duration_ms: 3,
+      },
+    };
+  }
+
+  it('shows a forged outcome with the account that put it, marked, in the account and status indexes', async () => {
+    const fake = forgedOutcome('f-1', '2026-12-03T16:28:00Z', '2026-12-03T16:27:59.900Z');
+    const reader = memoryAuditReader([...events, fake]);
+    const inB = await listAuditEvents(reader, { since: since(1), account: B }, now);
+    expect(inB[0]).toMatchObject({
+      eventId: 'f-1',
+      account: MEMBER,
+      target: B,
+      suspect: { reason: 'names-another-handler', account: B },
+    });
+    // The real rows are not marked.
+    expect(inB.slice(1).every((r) => r.suspect === undefined)).toBe(true);
+    const rejected = await listAuditEvents(reader, { since: since(1), status: 'rejected' }, now);
+    expect(rejected.map((r) => [r.eventId, r.suspect?.reason])).toEqual([
+      [`${forged.id}-o`, undefined],
+      ['f-1', 'names-another-handler'],
+    ]);
+    const names = new Map([
+      [B, 'b'],
+      [MEMBER, 'member'],
+    ]);
+    expect(renderAuditEvents([inB[0] as AuditEventRow], (id) => `${names.get(id)} ${id}`)).toEqual([
+      `2026-12-03 16:27:59.900  forged? CREATE_ACCOUNT rejected DENIED reported by member ${MEMBER} [suspect: put by member ${MEMBER}, it names b ${B} as the account that handled the request] nonce=nonce-f-1: refused by B`,
+    ]);
+  });
+
+  it('does not let far-future events push the real ones out of the limit', async () => {
+    const future = [1, 2, 3].map((i) =>
+      forgedOutcome(`f-future-${i}`, '2099-01-01T00:00:00Z', '2099-01-01T00:00:00.000Z'),
+    );
+    // A start claimed long after its event was put does not move the row either.
+    const lateStart = forgedOutcome('f-late', '2026-12-03T15:00:00Z', '2099-01-01T00:00:00.000Z');
+    const reader = memoryAuditReader([...events, ...future, lateStart]);
+    const inB = await listAuditEvents(reader, { since: since(3), account: B, limit: 2 }, now);
+    // The two newest real events of B, plus at most `limit` future-dated ones, marked.
+    expect(inB.map((r) => [r.eventId, r.suspect?.reason])).toEqual([
+      ['f-future-1', 'names-another-handler'],
+      ['f-future-2', 'names-another-handler'],
+      [`${ping2.id}-o`, undefined],
+      [ping2.id, undefined],
+    ]);
+    const rejected = await listAuditEvents(reader, { since: since(3), status: 'rejected', limit: 2 }, now);
+    expect(rejected.map((r) => r.eventId)).toContain(`${forged.id}-o`);
+    const late = rejected.find((r) => r.eventId === 'f-late');
+    expect(late?.time).toBe('2026-12-03T15:00:00Z');
   });
 });
