@@ -16,6 +16,13 @@ export const ACCOUNT_NAME_PATTERN = /^[\u0020-\u007E]{1,50}$/;
 export const OU_NAME_PATTERN = /^[^/\s][^/]{0,127}$/;
 /** IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
 export const IAM_ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+/**
+ * An IAM role or user ARN, `*` and `?` allowed (an `ArnLike` pattern on aws:PrincipalArn, which
+ * for a role session is the role's ARN, path included:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+ */
+export const IAM_PRINCIPAL_ARN_PATTERN =
+  /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):(role|user)\/[\w+=,.@\-/*?]{1,512}$/;
 /** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-backupvault.html */
 export const BACKUP_VAULT_NAME_PATTERN = /^[a-zA-Z0-9_-]{2,50}$/;
 /**

@@ -90,6 +90,12 @@ export interface OrganizationSettings {
   readonly dns_parent_domain?: string;
   /** Role assumed in member accounts (AWS default: OrganizationAccountAccessRole). */
   readonly access_role_name: string;
+  /**
+   * ArnLike patterns of the management account's principals that may assume orgbridge-dlq-operator
+   * (docs/operations.md, "Dead-letter queues"); absent: any principal of the management account
+   * allowed sts:AssumeRole, and no redrive into the management handler queue.
+   */
+  readonly operators?: readonly string[];
   /** Close retired accounts (the Pulumi approach's closeOnDeletion); off by default. */
   readonly close_retired_accounts: boolean;
   readonly limits: PolicyLimits;

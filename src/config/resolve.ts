@@ -444,6 +444,7 @@ function resolveOrganization(org: OrganizationInput): OrganizationSettings {
     authoritative: org.authoritative,
     ...(org.dns_parent_domain !== undefined ? { dns_parent_domain: org.dns_parent_domain } : {}),
     access_role_name: org.access_role_name,
+    ...(org.operators !== undefined ? { operators: org.operators } : {}),
     close_retired_accounts: org.close_retired_accounts,
     limits: { ...DEFAULT_LIMITS, ...stripUndefined(org.limits ?? {}) },
     ...(org.access !== undefined ? { access: resolveAccessSettings(org.access) } : {}),

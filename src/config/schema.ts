@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import { ACCOUNT_ALIAS_PATTERN, IAM_ROLE_NAME_PATTERN, OU_NAME_PATTERN } from './aws-names.js';
+import {
+  ACCOUNT_ALIAS_PATTERN,
+  IAM_PRINCIPAL_ARN_PATTERN,
+  IAM_ROLE_NAME_PATTERN,
+  OU_NAME_PATTERN,
+} from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { dslPasswordPolicyShape } from './password-policy.js';
 
@@ -292,6 +297,18 @@ export const organizationSchema = z
       .regex(IAM_ROLE_NAME_PATTERN)
       .default('OrganizationAccountAccessRole')
       .describe('Role assumed in member accounts'),
+    operators: z
+      .array(
+        z.string().regex(IAM_PRINCIPAL_ARN_PATTERN, {
+          error:
+            'must be the ARN of an IAM role or user of the management account, * and ? allowed (arn:aws:iam::<id>:role/<path and name>)',
+        }),
+      )
+      .min(1)
+      .optional()
+      .describe(
+        'Principals of the management account that may run `orgbridge dlq` (assume orgbridge-dlq-operator); needed to redrive into the management handler queue (docs/operations.md)',
+      ),
     close_retired_accounts: z.boolean().default(false).describe('Close accounts removed from the file'),
     standard_tags: z
       .boolean()

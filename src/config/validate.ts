@@ -7,6 +7,7 @@ import {
   EMAIL_MAX_LENGTH,
   EMAIL_MIN_LENGTH,
   EMAIL_PATTERN,
+  IAM_PRINCIPAL_ARN_PATTERN,
 } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { checkAliases } from './iam-settings.js';
@@ -208,6 +209,33 @@ const dnsZoneNames: Rule = {
           'DSL_DNS_ZONE_NAME_INVALID',
           `account '${account.key}': name '${account.name}' gives the DNS zone ${zone}.${parent}, which account '${first.key}' ('${first.name}') has already`,
           { location: whereSet(account, 'name'), hint: 'give one of them another name' },
+        ),
+      ];
+    });
+  },
+};
+
+/**
+ * orgbridge-dlq-operator trusts the management account and narrows that to `operators` by
+ * aws:PrincipalArn: a principal of another account can never match, so naming one is a mistake.
+ */
+const operatorsInManagement: Rule = {
+  name: 'operators-in-management',
+  check: ({ config, accountsDoc }) => {
+    const managementKey = config.organization.accounts.management;
+    const management = config.accounts.find((a) => a.key === managementKey)?.id;
+    if (management === undefined) return [];
+    return (config.organization.operators ?? []).flatMap((arn, i) => {
+      const account = IAM_PRINCIPAL_ARN_PATTERN.exec(arn)?.[2];
+      if (account === undefined || account === management) return [];
+      return [
+        new OrgbridgeError(
+          'DSL_OPERATOR_NOT_MANAGEMENT',
+          `organization.operators[${i}]: ${arn} is a principal of account ${account}, not of the management account ${management}`,
+          {
+            location: accountsDoc.locate(['organization', 'operators', i], 'value'),
+            hint: 'orgbridge dlq runs with the management account credentials: name the roles people use there (SSO roles are arn:aws:iam::<id>:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_<permission set>_*)',
+          },
         ),
       ];
     });
@@ -748,6 +776,7 @@ const unmanagedAndPolicyTargets: Rule = {
 export const RULES: readonly Rule[] = [
   { name: 'known-regions', check: (ctx) => checkRegionCodes(ctx.accountsDoc) },
   regionInRegions,
+  operatorsInManagement,
   { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
   { name: 'unique-account-emails', check: uniqueBy('DSL_DUPLICATE_EMAIL', 'email', (v) => v.toLowerCase()) },
   accountEmailFormat,

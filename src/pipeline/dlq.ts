@@ -307,7 +307,7 @@ export async function redriveDeadLetter(
   topology: Topology,
   clientsFor: ClientsFor,
   ref: string,
-  options: { execute: boolean },
+  options: { execute: boolean; operators?: readonly string[] },
 ): Promise<RedriveResult> {
   const { account, dlq } = findDeadLetter(topology, ref);
   const source = account.queues.find((q) => q.name === dlq.of);
@@ -317,6 +317,17 @@ export async function redriveDeadLetter(
       `${ref} holds events EventBridge could not deliver; it has no source queue`,
       {
         hint: '`orgbridge dlq show` it, fix the rule target, and put the events on the bus again',
+      },
+    );
+  }
+  // The management handler queue takes sends from orgbridge-dlq-operator only when the config
+  // names who may assume it (src/templates/stacks/operator.ts): said here, not as AccessDenied.
+  if (account.kind === 'management' && !options.operators?.length) {
+    throw new OrgbridgeError(
+      'DLQ_REDRIVE_NEEDS_OPERATORS',
+      `${ref}: redriving into the management account's handler queue needs organization.operators`,
+      {
+        hint: 'name the management-account roles that run `orgbridge dlq` in organization.operators and deploy (docs/operations.md); or `orgbridge dlq show` the requests and run the pipeline again, which sends them anew',
       },
     );
   }

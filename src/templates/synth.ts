@@ -225,6 +225,7 @@ function addHandlerStacks(ctx: RenderContext): void {
       special,
       organizationId: inputs.organizationId,
       placement: placementOus,
+      ...(inputs.config.organization.operators ? { operators: inputs.config.organization.operators } : {}),
       bundleKey: inputs.bundleKeys[kind],
       local: options.local ?? false,
       ...(extraStatements ? { extraStatements } : {}),

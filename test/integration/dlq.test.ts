@@ -239,6 +239,11 @@ describe('orgbridge dlq list / show / redrive', () => {
     await expect(
       redriveDeadLetter(topology, operatorClientsFor, `${member}/${EVENT_TARGET_DLQ}`, { execute: true }),
     ).rejects.toMatchObject({ code: 'DLQ_NOT_REDRIVABLE' });
+    // The management handler queue takes no sends from the operator role unless the config
+    // names the operators (src/templates/stacks/operator.ts): said before any AWS call.
+    await expect(
+      redriveDeadLetter(topology, operatorClientsFor, `${managementId}/${HANDLER_DLQ}`, { execute: true }),
+    ).rejects.toMatchObject({ code: 'DLQ_REDRIVE_NEEDS_OPERATORS' });
     await expect(showDeadLetter(topology, operatorClientsFor, `${member}/nope`)).rejects.toMatchObject({
       code: 'DLQ_UNKNOWN',
     });

@@ -20,6 +20,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
     fn: (
       topology: import('../../protocol/topology.js').Topology,
       clientsFor: import('../../pipeline/dlq.js').ClientsFor,
+      config: import('../../config/index.js').ResolvedConfig,
     ) => Promise<T>,
   ): Promise<T> => {
     const [{ loadConfig }, { AwsClients, awsContextFromEnv }, { organizationTopology }, { ROLE_NAMES }] =
@@ -36,7 +37,7 @@ export function registerDlq(program: Command, ctx: CliContext): void {
       const topology = await organizationTopology(config, management);
       // The operator role in every account, the management account's own included: the handler
       // queue policies let it (and no other principal but EventBridge and the handler) send.
-      return await fn(topology, (id) => management.forAccount(id, role));
+      return await fn(topology, (id) => management.forAccount(id, role), config);
     } finally {
       management.destroy();
     }
@@ -103,8 +104,11 @@ export function registerDlq(program: Command, ctx: CliContext): void {
     .option('--json', 'the result as JSON')
     .action(async (queue: string, options: { execute?: boolean; json?: boolean }, cmd: Command) => {
       const { redriveDeadLetter } = await import('../../pipeline/dlq.js');
-      const result = await withOrganization(cmd, (topology, clientsFor) =>
-        redriveDeadLetter(topology, clientsFor, queue, { execute: options.execute === true }),
+      const result = await withOrganization(cmd, (topology, clientsFor, config) =>
+        redriveDeadLetter(topology, clientsFor, queue, {
+          execute: options.execute === true,
+          ...(config.organization.operators ? { operators: config.organization.operators } : {}),
+        }),
       );
       if (options.json) {
         ctx.io.out(JSON.stringify(result, null, 2));

@@ -76,6 +76,8 @@ export interface HandlerOptions {
    * (an operator's redrive role); everyone else is denied (docs/security.md).
    */
   readonly operatorRoleArns?: readonly string[];
+  /** The DSL's `organization.operators`: who may assume orgbridge-dlq-operator (./operator.ts). */
+  readonly operators?: readonly string[];
 }
 
 /**
@@ -180,10 +182,16 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   });
   const role = addHandlerRole(stack, options, functionName);
   // `orgbridge dlq` reads the DLQs and moves their messages back to the source queues as this role.
-  const operator = addDlqOperatorRole(stack, topology, options.special.management);
+  // Without named operators, nobody may write into the management handler queue but EventBridge.
+  const redrive = kind !== 'management' || (options.operators?.length ?? 0) > 0;
+  const operator = addDlqOperatorRole(stack, topology, {
+    managementAccountId: options.special.management,
+    ...(options.operators ? { operators: options.operators } : {}),
+    redrive,
+  });
   addQueuePolicies(stack, queues, ruleArnsByQueue, {
     consumers: [role.attrArn, operator.attrArn, ...(options.operatorRoleArns ?? [])],
-    redrivers: [operator.attrArn, ...(options.operatorRoleArns ?? [])],
+    redrivers: [...(redrive ? [operator.attrArn] : []), ...(options.operatorRoleArns ?? [])],
   });
   addSsmReaderRole(stack, options.special.cicd);
   addStackServiceRoles(stack, kind, topology.handledDetailTypes);

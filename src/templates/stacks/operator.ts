@@ -16,19 +16,39 @@ import { accountRootPrincipal, policyDocument, principalTrust } from './common.j
  * A handler queue policy that denies sqs:SendMessage to everyone but EventBridge and the handler
  * role must therefore except this role too (its ARN, `aws:PrincipalArn`), or redrive fails with
  * AccessDenied; see docs/operations.md.
+ *
+ * Whoever can send to a handler queue can write any envelope, `account` included, and the
+ * handler takes that field as the sender (docs/security.md). In the management account that is
+ * Organizations writes (CREATE_ACCOUNT, SYNC_SCPS as the cicd account) for any principal there
+ * that may call sts:AssumeRole, PowerUserAccess included, which Organizations itself refuses.
+ * So the role trusts only `operators` (aws:PrincipalArn, ArnLike) when the config names them,
+ * and without them it may not send to the management handler queue: `redrive` is false there.
  */
 export function addDlqOperatorRole(
   stack: Stack,
   topology: KindTopologyView,
-  managementAccountId: string,
+  trust: {
+    readonly managementAccountId: string;
+    readonly operators?: readonly string[];
+    readonly redrive: boolean;
+  },
 ): CfnRole {
   const queueArn = (name: string) => `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${name}`;
   const sources = [topology.handlerQueue, ...topology.extraQueues];
   const dlqs = [...sources.map((q) => q.dlqName), EVENT_TARGET_DLQ];
+  const assume = principalTrust(accountRootPrincipal(trust.managementAccountId)) as {
+    Statement: Record<string, unknown>[];
+  };
+  if (trust.operators?.length) {
+    // aws:PrincipalArn of a role session is the role's ARN, path included
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+    for (const statement of assume.Statement)
+      statement.Condition = { ArnLike: { 'aws:PrincipalArn': [...trust.operators] } };
+  }
   return new CfnRole(stack, 'DlqOperatorRole', {
     roleName: ROLE_NAMES.dlqOperator,
     description: 'orgbridge: orgbridge dlq list, show and redrive, from the management account',
-    assumeRolePolicyDocument: principalTrust(accountRootPrincipal(managementAccountId)),
+    assumeRolePolicyDocument: assume,
     policies: [
       {
         policyName: 'dead-letter-queues',
@@ -47,11 +67,15 @@ export function addDlqOperatorRole(
             ],
             resources: dlqs.map(queueArn),
           },
-          {
-            sid: 'SendBackToSourceQueues',
-            actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
-            resources: sources.map((q) => queueArn(q.name)),
-          },
+          ...(trust.redrive
+            ? [
+                {
+                  sid: 'SendBackToSourceQueues',
+                  actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+                  resources: sources.map((q) => queueArn(q.name)),
+                },
+              ]
+            : []),
           {
             sid: 'ReadFailureRecords',
             actions: ['dynamodb:GetItem'],

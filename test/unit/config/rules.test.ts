@@ -563,3 +563,37 @@ describe('keys that name Object.prototype members', () => {
     expectOne(errors, 'DSL_UNKNOWN_SCOPE', 'accounts.yml', lineOf(text, 'scope: toString'));
   });
 });
+
+describe('organization.operators', () => {
+  const withOperators = (arns: readonly string[], managementId?: string) => {
+    let text = BASE.replace(
+      '  root_ou: Internal\n',
+      `  root_ou: Internal\n  operators:\n${arns.map((a) => `    - '${a}'`).join('\n')}\n`,
+    );
+    if (managementId) text = text.replace(/^ {2}mgmt:\n/m, `  mgmt:\n    id: '${managementId}'\n`);
+    return text;
+  };
+  const sso =
+    'arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_AdministratorAccess_*';
+
+  it('takes ARN patterns of roles of the management account', () => {
+    expect(resolveOk(withOperators([sso], '111111111111')).organization.operators).toEqual([sso]);
+  });
+
+  it('refuses a principal of another account, at its line', () => {
+    const text = withOperators([sso, 'arn:aws:iam::222222222222:role/ops'], '111111111111');
+    expect(text).toContain("id: '111111111111'");
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_OPERATOR_NOT_MANAGEMENT',
+      'accounts.yml',
+      lineOf(text, 'role/ops'),
+    );
+    expect(error.message).toContain('account 222222222222, not of the management account 111111111111');
+  });
+
+  it('refuses what is not a role or user ARN (a session ARN is not what aws:PrincipalArn holds)', () => {
+    const text = withOperators(['arn:aws:sts::111111111111:assumed-role/ops/alice']);
+    expectOne(errorsOf(text), 'DSL_INVALID_VALUE', 'accounts.yml', lineOf(text, 'assumed-role'));
+  });
+});

@@ -52,10 +52,57 @@ describe('the DLQ operator role', () => {
       expect(read?.Action).toEqual(
         expect.arrayContaining(['sqs:StartMessageMoveTask', 'sqs:ReceiveMessage']),
       );
+      if (kind === 'management') {
+        // No operators named: nobody but EventBridge writes into the management handler queue.
+        expect(send).toBeUndefined();
+        return;
+      }
       expect(queueNames(send?.Resource)).toEqual(
         account.deadLetterQueues.flatMap((d) => (d.of ? [d.of] : [])).sort(),
       );
       expect(send?.Action).toEqual(['sqs:GetQueueUrl', 'sqs:SendMessage']);
     });
   }
+
+  it('trusts only the named operators, and lets them redrive into the management handler queue', () => {
+    const config = syntheticConfig(3);
+    const operators = [
+      'arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_AdministratorAccess_*',
+    ];
+    const named = renderTemplates(
+      templateInputs(
+        { ...config, organization: { ...config.organization, operators } },
+        { organizationId: 'o-abcdefghij', bundleKeys: BUNDLE_KEYS },
+      ),
+    );
+    for (const name of ['handlers-management', 'handlers-member']) {
+      const template = named.find((t) => t.name === name) as RenderedTemplate;
+      const resources = template.template.Resources as Record<
+        string,
+        { Properties: Record<string, unknown> }
+      >;
+      const trust = resources.DlqOperatorRole?.Properties.AssumeRolePolicyDocument as {
+        Statement: { Condition?: unknown }[];
+      };
+      expect(trust.Statement.map((s) => s.Condition)).toEqual([
+        { ArnLike: { 'aws:PrincipalArn': operators } },
+      ]);
+      expect(operatorStatements(template)?.some((s) => s.Sid === 'SendBackToSourceQueues')).toBe(true);
+      const deny = (
+        resources.OrgbridgeHandlerPolicy?.Properties.PolicyDocument as {
+          Statement: { Sid: string; Condition?: { ArnNotEquals: Record<string, unknown> } }[];
+        }
+      ).Statement.find((s) => s.Sid === 'DenySendExceptOrgbridgeRules');
+      expect(deny?.Condition?.ArnNotEquals['aws:PrincipalArn']).toEqual([
+        { 'Fn::GetAtt': ['DlqOperatorRole', 'Arn'] },
+      ]);
+    }
+    // Without them, the role trusts the management account as a whole (no condition).
+    const plain = templates.find((t) => t.name === 'handlers-member') as RenderedTemplate;
+    const resources = plain.template.Resources as Record<string, { Properties: Record<string, unknown> }>;
+    const trust = resources.DlqOperatorRole?.Properties.AssumeRolePolicyDocument as {
+      Statement: { Condition?: unknown }[];
+    };
+    expect(trust.Statement[0]?.Condition).toBeUndefined();
+  });
 });
