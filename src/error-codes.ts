@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   DLQ_UNKNOWN: { page: 'operations.md' },
   DNS_NO_HOSTED_ZONE: { page: 'dns.md' },
   DNS_PARENT_ZONE_MISSING: { page: 'events.md' },
+  DNS_ZONE_OF_ANOTHER_ACCOUNT: { page: 'events.md' },
   DNS_RECORD_NOT_ALLOWED: { page: 'reliability.md' },
   DNS_UNKNOWN_ACCOUNT: { page: 'dns.md' },
   DRYRUN: { page: 'events.md' },

@@ -160,6 +160,26 @@ describe('central DNS on the emulator', () => {
     expect((out.HostedZones ?? []).filter((z) => z.Name === 'g.aws.example.com.')).toHaveLength(1);
   });
 
+  it("never hands the zone it made for one account to another that takes the account's name", async () => {
+    const bucket = new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock });
+    const retired = {
+      accountId: '910000000001',
+      accountName: 'payments',
+      parentDomain: PARENT,
+      allowedDomains: [],
+    };
+    await ensureAccountZone({ route53, parameters, bucket }, retired);
+    // A new account named like the retired one: sharing the zone would let the retired account,
+    // still registered, write the new one's records.
+    await expect(
+      ensureAccountZone({ route53, parameters, bucket }, { ...retired, accountId: '910000000002' }),
+    ).rejects.toMatchObject({ code: 'DNS_ZONE_OF_ANOTHER_ACCOUNT' });
+    expect((await readAccountDnsPermissions(parameters, '910000000002')).zone).toBeUndefined();
+    // The account it was made for keeps it; a zone made by hand (the parent's own listing shows
+    // a-domain.com, made with another reference) is not orgbridge's to refuse.
+    expect((await ensureAccountZone({ route53, parameters, bucket }, retired)).created).toBe(false);
+  });
+
   const envelope = {
     nonce: '5f0c4c3e-8d4a-4f57-9a43-6a3f1f0b2b11',
     dryrun: false,

@@ -50,8 +50,12 @@ export const ensureAccountZoneHandler: HandlerRegistration<'ENSURE_ACCOUNT_ZONE'
       });
       return { request_type: 'ENSURE_ACCOUNT_ZONE', ...result };
     } catch (e) {
-      // No parent zone is a setup mistake, not a transient failure: answer at once, never retry.
-      if (e instanceof OrgbridgeError && e.code === 'DNS_PARENT_ZONE_MISSING') {
+      // No parent zone, or a zone made for another account, is a setup mistake, not a transient
+      // failure: answer at once, never retry.
+      if (
+        e instanceof OrgbridgeError &&
+        (e.code === 'DNS_PARENT_ZONE_MISSING' || e.code === 'DNS_ZONE_OF_ANOTHER_ACCOUNT')
+      ) {
         throw new RequestRejected(e.code, e.hint ? `${e.message}: ${e.hint}` : e.message);
       }
       throw e;

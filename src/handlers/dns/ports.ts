@@ -22,6 +22,8 @@ export interface HostedZone {
   readonly name: string;
   /** The zone's name servers, when the call that returned it carried them (CreateHostedZone). */
   readonly nameServers?: readonly string[];
+  /** The CallerReference it was created with, when a listing returned it. */
+  readonly callerReference?: string;
 }
 
 export interface AliasTarget {
@@ -90,7 +92,13 @@ export function route53Port(client: Client<Route53Client>): Route53Port {
       const zone = (out.HostedZones ?? []).find(
         (z) => normaliseDnsName(z.Name ?? '') === wanted && !z.Config?.PrivateZone,
       );
-      return zone ? { id: zoneId(zone.Id), name: wanted } : undefined;
+      return zone
+        ? {
+            id: zoneId(zone.Id),
+            name: wanted,
+            ...(zone.CallerReference ? { callerReference: zone.CallerReference } : {}),
+          }
+        : undefined;
     },
     async createPublicZone(name, callerReference, comment) {
       const out = await call(`creating hosted zone ${name}`, () =>
@@ -132,6 +140,7 @@ export function route53Port(client: Client<Route53Client>): Route53Port {
           id: zoneId(z.Id),
           name: normaliseDnsName(z.Name ?? ''),
           privateZone: Boolean(z.Config?.PrivateZone),
+          ...(z.CallerReference ? { callerReference: z.CallerReference } : {}),
         })),
         ...(out.IsTruncated && out.NextDNSName && out.NextHostedZoneId
           ? { next: { name: out.NextDNSName, id: zoneId(out.NextHostedZoneId) } }

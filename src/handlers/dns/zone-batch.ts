@@ -62,7 +62,11 @@ export function accountZoneBatch(route53: Route53Port, bucket: TokenBucket): Acc
         if (!isWithinDomain(zone.name, parent)) return zones;
         // Route 53 allows two public zones of one name; the first listed is used.
         if (!zone.privateZone && !zones.has(zone.name))
-          zones.set(zone.name, { id: zone.id, name: zone.name });
+          zones.set(zone.name, {
+            id: zone.id,
+            name: zone.name,
+            ...(zone.callerReference ? { callerReference: zone.callerReference } : {}),
+          });
       }
     } while (next);
     return zones;

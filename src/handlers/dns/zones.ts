@@ -26,8 +26,9 @@ export function accountDnsParameters(accountId: string): { zone: string; allowed
  * Whether the pipeline registered `accountId` with the DNS account (ENSURE_ACCOUNT_ZONE wrote its
  * zone parameter): the DNS account's handler knows the members of the organization by that, since
  * a list of every member would not fit its environment at 5,000 accounts. A positive answer is
- * kept for the life of the container (registrations are only removed when an account retires,
- * and a retired account's requests still meet the name checks); a negative one is asked again.
+ * kept for the life of the container; a negative one is asked again. A retired account stays
+ * registered (its zone and parameters are left for an operator to remove), which is why a zone
+ * made for one account is never handed to another (ensureAccountZone).
  */
 export function registeredMembers(parameters: ParameterPort): (accountId: string) => Promise<boolean> {
   const known = new Set<string>();
@@ -95,6 +96,7 @@ export async function ensureAccountZone(
       );
     }
     const found = zones.get(zone);
+    if (found) refuseZoneOfAnotherAccount(found, request);
     const hosted = found ?? (await createAccountZone(ports, request, zone));
     const nameServers = await nameServersOf(ports, hosted);
     if (nameServers.length > 0) {
@@ -111,6 +113,32 @@ export async function ensureAccountZone(
   } finally {
     turn.leave();
   }
+}
+
+/** The CallerReference orgbridge creates an account's zone with (see createAccountZone). */
+function zoneCallerReference(accountId: string, zone: string): string {
+  return `orgbridge-${accountId}-${zone}`.slice(0, 128);
+}
+
+/**
+ * A zone orgbridge made for one account is never handed to another: an account that took over a
+ * retired account's name would share its zone, and the retired account, still registered with
+ * the DNS account, could keep writing records there (certificate validation, aliases). The
+ * zone's CallerReference names the account it was made for; a zone made by hand (another
+ * reference) is adopted as before.
+ */
+function refuseZoneOfAnotherAccount(found: HostedZone, request: AccountZoneRequest): void {
+  const reference = found.callerReference;
+  if (reference === undefined || !reference.startsWith('orgbridge-')) return;
+  if (reference === zoneCallerReference(request.accountId, found.name)) return;
+  const owner = /^orgbridge-(\d{12})-/.exec(reference)?.[1] ?? 'another account';
+  throw new OrgbridgeError(
+    'DNS_ZONE_OF_ANOTHER_ACCOUNT',
+    `the zone ${found.name} was made for account ${owner}, not for ${request.accountId} (${request.accountName})`,
+    {
+      hint: `an account name taken over from a retired account: delete the zone ${found.name} and the parameters /orgbridge/accounts/${owner}/* in the DNS account once nothing of ${owner} uses them, or give the account another name`,
+    },
+  );
 }
 
 /** A new zone's answer names its name servers; a zone found by the listing is asked. */
@@ -136,7 +164,7 @@ async function createAccountZone(
   try {
     return await route53.createPublicZone(
       zone,
-      `orgbridge-${request.accountId}-${zone}`.slice(0, 128),
+      zoneCallerReference(request.accountId, zone),
       `orgbridge: zone of account ${request.accountName} (${request.accountId})`,
     );
   } catch (e) {
