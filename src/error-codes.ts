@@ -127,6 +127,7 @@ export const ERROR_CODES = {
   DSL_TAG_INVALID_CHARACTER: { page: 'dsl.md' },
   DSL_TAG_KEY_WITH_SPACE: { page: 'dsl.md' },
   DSL_TEMPLATE_IAM_BOUNDARY: { page: 'dsl.md' },
+  DSL_TEMPLATE_IAM_GROUP_MEMBERSHIP: { page: 'dsl.md' },
   DSL_TEMPLATE_IAM_NAME: { page: 'dsl.md' },
   DSL_TEMPLATE_INVALID: { page: 'dsl.md' },
   DSL_TEMPLATE_NOT_UNIQUE: { page: 'dsl.md' },

@@ -13,6 +13,8 @@ import type { SourceFile } from './source.js';
  *   (`custom-<customization>-<logical id>-<random>`) or one starting with `custom-`, on the root
  *   path. Another name deploys (a cross-account role often needs a fixed one), so that is a
  *   warning, at its line, of the AccessDenied the deploy that needs one of those gets.
+ * - no user joins a group (`AWS::IAM::UserToGroupAddition`, a user's `Groups`): a group carries
+ *   no boundary, so the boundary denies iam:AddUserToGroup everywhere, and the deploy would fail.
  * Names built at deploy time (`!Sub ${Prefix}-role`, `!Ref`) cannot be checked here; the
  * boundary still decides them.
  */
@@ -72,6 +74,24 @@ export function templateIdentities(
       Type?: unknown;
       Properties?: Record<string, unknown>;
     };
+    const joins =
+      type === 'AWS::IAM::UserToGroupAddition'
+        ? 'Users'
+        : type === 'AWS::IAM::User' && properties.Groups
+          ? 'Groups'
+          : undefined;
+    if (joins) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_TEMPLATE_IAM_GROUP_MEMBERSHIP',
+          `${type} ${id} adds users to a group; the customization deployer's boundary denies iam:AddUserToGroup (a group carries no permissions boundary), so the deploy fails with AccessDenied`,
+          {
+            location: at(['Resources', id, 'Properties', joins]),
+            hint: "give the user its policies directly (ManagedPolicyArns, Policies): they stay inside orgbridge's boundary (docs/customizations.md)",
+          },
+        ),
+      );
+    }
     const nameProperty = typeof type === 'string' ? IAM_NAME_PROPERTY[type] : undefined;
     if (!nameProperty) continue;
     const bounded = BOUNDED_TYPES.has(type as string);

@@ -239,6 +239,28 @@ parameters:
     );
   });
 
+  it('refuses a user put in a group, which the boundary denies, at the line', () => {
+    const groups = `Resources:
+  Team:
+    Type: AWS::IAM::Group
+  Ci:
+    Type: AWS::IAM::User
+    Properties:
+      Groups: [!Ref Team]
+  Join:
+    Type: AWS::IAM::UserToGroupAddition
+    Properties:
+      GroupName: Administrators
+      Users: [legacy-ci]
+`;
+    const errors = errorsOf(ACCOUNTS, stack('groups', `targets: { scopes: [dev] }\n`, groups));
+    expect(errors.map((e) => [e.code, e.location?.line])).toEqual([
+      ['DSL_TEMPLATE_IAM_GROUP_MEMBERSHIP', lineOf(groups, 'Groups:')],
+      ['DSL_TEMPLATE_IAM_GROUP_MEMBERSHIP', lineOf(groups, 'Users:')],
+    ]);
+    expect(errors[0]?.message).toContain('denies iam:AddUserToGroup');
+  });
+
   it('adds the boundary where a role or user names none, keeping YAML tags and comments, and JSON as JSON', () => {
     const boundary = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/orgbridge-customization-boundary`;
     const yaml = `Resources:
