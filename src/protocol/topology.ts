@@ -48,7 +48,7 @@ export interface TopologyInput {
   readonly region: string;
   /** Overrides the partition, which is otherwise the home region's (`aws-cn` for cn-north-1). */
   readonly partition?: string;
-  /** Receives before a handler message goes to the DLQ (default 3). */
+  /** Receives before a handler message goes to the DLQ (default DEFAULT_MAX_RECEIVE_COUNT, 5). */
   readonly maxReceiveCount?: number;
   /** Overrides every queue's visibility timeout (local mode uses a few seconds). */
   readonly visibilityTimeoutSeconds?: number;
@@ -205,7 +205,13 @@ export const IDEMPOTENCY_TABLE = 'orgbridge-idempotency';
 export const EVENT_TARGET_DLQ = 'orgbridge-events-dlq';
 /** The longest SQS allows: a DLQ is where people look days later. */
 export const DLQ_RETENTION_SECONDS = 14 * 86_400;
-export const DEFAULT_MAX_RECEIVE_COUNT = 3;
+/**
+ * Every receive counts, including the ones Lambda makes and hands back unprocessed when the
+ * function is throttled, so AWS advises at least five
+ * (https://aws.amazon.com/premiumsupport/knowledge-center/lambda-retrying-valid-sqs-messages/): with fewer, a burst of
+ * throttling dead-letters valid requests. The handlers are idempotent, so a retry costs nothing.
+ */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 /**
  * Each receive of a reply meant for another waiting process counts towards the redrive limit
  * (that process's poller makes it visible again at once), so the reply queue tolerates many;

@@ -9,6 +9,7 @@ import { AUDIT_NAMES, ROLE_NAMES } from '../protocol/names.js';
 import {
   type AccountTopology,
   AUDIT_QUEUE,
+  DEFAULT_MAX_RECEIVE_COUNT,
   HANDLER_QUEUE,
   HANDLER_TIMEOUT_SECONDS,
   type Topology,
@@ -114,7 +115,7 @@ export function runtimeDepsFor(
     clients,
     events: new EventSender(putEventsPort(clients.eventBridge())),
     log: options.log ?? silentLog,
-    maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? 3,
+    maxReceiveCount: handlerQueue?.deadLetter.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
     failures: dynamoFailureStore(clients.dynamoDb(), account.idempotencyTable),
     // The main bus, in the audit account too (not its outbox): the audit-store rule is there.
     outcomeBus: topology.busName,

@@ -35,7 +35,7 @@ export interface LambdaSettings {
   readonly idempotencyTable: string;
   /** ORGBRIDGE_SPECIAL_ACCOUNTS: JSON {kind: account id} of the six special accounts. */
   readonly specialAccounts: Readonly<Record<SpecialAccountKind, string>>;
-  /** ORGBRIDGE_MAX_RECEIVE_COUNT (default 3): the handler queue's redrive limit. */
+  /** ORGBRIDGE_MAX_RECEIVE_COUNT (default 5): the handler queue's redrive limit. */
   readonly maxReceiveCount: number;
 }
 
