@@ -327,6 +327,42 @@ export const BOUNDARY_CASES: readonly BoundaryCase[] = [
     action: 'oam:DeleteLink',
     resource: inRegion('oam', 'link/9f8e7d6c-0000-4000-8000-000000000000'),
   },
+  {
+    what: 'create an account behind the plan (deployed to the management account)',
+    expect: 'deny',
+    action: 'organizations:CreateAccount',
+    resource: '*',
+  },
+  {
+    what: "take an account's orgbridge:protect marker off",
+    expect: 'deny',
+    action: 'organizations:UntagResource',
+    resource: 'arn:aws:organizations::111122223333:account/o-abcdefghij/444455556666',
+  },
+  {
+    what: 'detach an SCP',
+    expect: 'deny',
+    action: 'organizations:DetachPolicy',
+    resource: 'arn:aws:organizations::111122223333:policy/o-abcdefghij/service_control_policy/p-abcdefgh',
+  },
+  {
+    what: 'move an account to another OU',
+    expect: 'deny',
+    action: 'organizations:MoveAccount',
+    resource: 'arn:aws:organizations::111122223333:account/o-abcdefghij/444455556666',
+  },
+  {
+    what: 'register a delegated administrator (a landing-zone stack in the management account)',
+    expect: 'allow',
+    action: 'organizations:RegisterDelegatedAdministrator',
+    resource: 'arn:aws:organizations::111122223333:account/o-abcdefghij/444455556666',
+  },
+  {
+    what: "enable an AWS service's access to the organization",
+    expect: 'allow',
+    action: 'organizations:EnableAWSServiceAccess',
+    resource: '*',
+  },
   { what: 'create a bucket', expect: 'allow', action: 's3:CreateBucket', resource: 'arn:aws:s3:::acme-data' },
   {
     what: 'write a parameter outside /orgbridge/',

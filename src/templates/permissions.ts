@@ -597,6 +597,39 @@ export const CUSTOMIZATION_BOUNDARY_STATEMENTS: readonly PolicyStatement[] = [
     resources: ['*'],
   },
   {
+    // A customization may deploy to the management account (docs/customizations.md), where its
+    // role could change the organization behind orgbridge's plan and the management handler's
+    // checks: create, move, close or remove accounts, rewrite their markers (tags), change OUs
+    // and policies. Those are orgbridge's job, from accounts.yml. What landing-zone stacks do
+    // there stays open: enabling an AWS service's access (EnableAWSServiceAccess) and
+    // registering delegated administrators (RegisterDelegatedAdministrator), and every read.
+    sid: 'OrganizationIsOrgbridges',
+    effect: 'Deny',
+    actions: [
+      'organizations:AttachPolicy',
+      'organizations:CloseAccount',
+      'organizations:CreateAccount',
+      'organizations:CreateGovCloudAccount',
+      'organizations:CreateOrganizationalUnit',
+      'organizations:CreatePolicy',
+      'organizations:DeleteOrganization',
+      'organizations:DeleteOrganizationalUnit',
+      'organizations:DeletePolicy',
+      'organizations:DetachPolicy',
+      'organizations:DisablePolicyType',
+      'organizations:EnablePolicyType',
+      'organizations:InviteAccountToOrganization',
+      'organizations:LeaveOrganization',
+      'organizations:MoveAccount',
+      'organizations:RemoveAccountFromOrganization',
+      'organizations:TagResource',
+      'organizations:UntagResource',
+      'organizations:UpdateOrganizationalUnit',
+      'organizations:UpdatePolicy',
+    ],
+    resources: ['*'],
+  },
+  {
     // A role that trusts its account's root may be assumed by any principal of the account its
     // identity policy lets (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts):
     // in the identity account, orgbridge's group roles and, through them, the access roles of

@@ -114,6 +114,7 @@ describe('guardrails for a real organization', () => {
       'BoundariesStay',
       'OnlyCustomizationIdentities',
       'NoUserJoinsAGroup',
+      'OrganizationIsOrgbridges',
       'AssumesItsOwnRolesOnly',
       'ProtectOrgbridgeMonitoringLink',
       'ProtectOrgbridgeKeys',
