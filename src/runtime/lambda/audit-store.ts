@@ -112,8 +112,12 @@ export function auditEntryOf(body: string): AuditEntry | undefined {
   const e = parsed.data;
   const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
   const nonce = text(e.detail.nonce);
-  const target = text(e.detail.target_account);
   const isOutcome = e['detail-type'] === 'REQUEST_OUTCOME';
+  // An outcome is put by the account that handled the request, which EventBridge names in the
+  // envelope (PutEvents has no field for it): indexed under that account, never under the one
+  // its detail names, so another account cannot file made-up outcomes under it (the audit bus
+  // takes events from the whole organization). Readers mark a mismatch (src/pipeline/trace.ts).
+  const target = isOutcome ? e.account : text(e.detail.target_account);
   const status = isOutcome ? text(e.detail.outcome) : undefined;
   const requestType = isOutcome ? text(e.detail.request_type) : undefined;
   return {

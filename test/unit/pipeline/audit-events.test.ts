@@ -149,14 +149,15 @@ describe('forged events in the listing', () => {
     const fake = forgedOutcome('f-1', '2026-12-03T16:28:00Z', '2026-12-03T16:27:59.900Z');
     const reader = memoryAuditReader([...events, fake]);
     const inB = await listAuditEvents(reader, { since: since(1), account: B }, now);
-    expect(inB[0]).toMatchObject({
+    // The store files an outcome under the account that put it, not the one it names.
+    expect(inB.some((r) => r.eventId === 'f-1')).toBe(false);
+    expect(inB.every((r) => r.suspect === undefined)).toBe(true);
+    const inMember = await listAuditEvents(reader, { since: since(1), account: MEMBER }, now);
+    expect(inMember[0]).toMatchObject({
       eventId: 'f-1',
       account: MEMBER,
-      target: B,
       suspect: { reason: 'names-another-handler', account: B },
     });
-    // The real rows are not marked.
-    expect(inB.slice(1).every((r) => r.suspect === undefined)).toBe(true);
     const rejected = await listAuditEvents(reader, { since: since(1), status: 'rejected' }, now);
     expect(rejected.map((r) => [r.eventId, r.suspect?.reason])).toEqual([
       [`${forged.id}-o`, undefined],
@@ -166,7 +167,7 @@ describe('forged events in the listing', () => {
       [B, 'b'],
       [MEMBER, 'member'],
     ]);
-    expect(renderAuditEvents([inB[0] as AuditEventRow], (id) => `${names.get(id)} ${id}`)).toEqual([
+    expect(renderAuditEvents([inMember[0] as AuditEventRow], (id) => `${names.get(id)} ${id}`)).toEqual([
       `2026-12-03 16:27:59.900  forged? CREATE_ACCOUNT rejected DENIED reported by member ${MEMBER} [suspect: put by member ${MEMBER}, it names b ${B} as the account that handled the request] nonce=nonce-f-1: refused by B`,
     ]);
   });
@@ -179,12 +180,17 @@ describe('forged events in the listing', () => {
     const lateStart = forgedOutcome('f-late', '2026-12-03T15:00:00Z', '2099-01-01T00:00:00.000Z');
     const reader = memoryAuditReader([...events, ...future, lateStart]);
     const inB = await listAuditEvents(reader, { since: since(3), account: B, limit: 2 }, now);
-    // The two newest real events of B, plus at most `limit` future-dated ones, marked.
+    // The two newest real events of B: the forged outcomes are filed under the member.
     expect(inB.map((r) => [r.eventId, r.suspect?.reason])).toEqual([
-      ['f-future-1', 'names-another-handler'],
-      ['f-future-2', 'names-another-handler'],
       [`${ping2.id}-o`, undefined],
       [ping2.id, undefined],
+    ]);
+    // There, at most `limit` future-dated ones, marked.
+    const inMember = await listAuditEvents(reader, { since: since(3), account: MEMBER, limit: 2 }, now);
+    expect(inMember.map((r) => [r.eventId, r.suspect?.reason])).toEqual([
+      ['f-future-1', 'names-another-handler'],
+      ['f-future-2', 'names-another-handler'],
+      ['f-late', 'names-another-handler'],
     ]);
     const rejected = await listAuditEvents(reader, { since: since(3), status: 'rejected', limit: 2 }, now);
     expect(rejected.map((r) => r.eventId)).toContain(`${forged.id}-o`);

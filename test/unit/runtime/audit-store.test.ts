@@ -42,7 +42,7 @@ describe('audit store layout', () => {
     const [, , byAccount] = auditObjectKeys(
       event('REQUEST_OUTCOME', '2026-12-03T16:30:06Z', {
         nonce: NONCE,
-        target_account: '333333333333',
+        target_account: '222222222222',
         outcome: 'rejected',
       }),
     );
@@ -55,12 +55,27 @@ describe('audit store layout', () => {
     });
   });
 
+  it('files an outcome under the account that put it, whatever account its detail names', () => {
+    // Put by 222222222222 (the envelope, as EventBridge stamps it), naming 333333333333.
+    const keys = auditObjectKeys(
+      event('REQUEST_OUTCOME', '2026-12-03T16:30:06Z', {
+        nonce: NONCE,
+        target_account: '333333333333',
+        request_type: 'RETIRE_ACCOUNT',
+        outcome: 'rejected',
+      }),
+    );
+    expect(keys.some((k) => k.startsWith(AUDIT_PREFIXES.account('333333333333')))).toBe(false);
+    expect(keys.filter((k) => k.startsWith(AUDIT_PREFIXES.account('222222222222')))).toHaveLength(1);
+    expect(parseStatusKey(keys[3] as string)?.target).toBe('222222222222');
+  });
+
   it('indexes the outcomes that went wrong by status, over the organization', () => {
     const keys = (outcome: string) =>
       auditObjectKeys(
         event('REQUEST_OUTCOME', '2026-12-03T16:30:06Z', {
           nonce: NONCE,
-          target_account: '333333333333',
+          target_account: '222222222222',
           request_type: 'PING',
           outcome,
         }),
@@ -72,7 +87,7 @@ describe('audit store layout', () => {
     expect(parseStatusKey(problem[3] as string)).toEqual({
       ms: Date.parse('2026-12-03T16:30:06Z'),
       status: 'rejected',
-      target: '333333333333',
+      target: '222222222222',
       requestType: 'PING',
       nonce: NONCE,
     });
