@@ -192,6 +192,44 @@ describe('central DNS on the emulator', () => {
       alias_target: { dns_name: 'my-lb-1234.us-east-1.elb.amazonaws.com.', hosted_zone_id: 'Z35SXDOTRQ7X7K' },
     });
 
+  it('takes an allowed domain from the account it moved to, not from the one that had it', async () => {
+    const bucket = new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock });
+    await moto()
+      .management.route53()
+      .send(
+        new CreateHostedZoneCommand({ Name: 'moved-domain.com', CallerReference: 'test-moved-domain.com' }),
+      );
+    const before = {
+      accountId: '910000000003',
+      accountName: 'old',
+      parentDomain: PARENT,
+      allowedDomains: ['moved-domain.com'],
+    };
+    await ensureAccountZone({ route53, parameters, bucket }, before);
+    expect(
+      (await writer.write('DNS_CREATE_ALIAS', before.accountId, alias('api.moved-domain.com'))).zone,
+    ).toBe('moved-domain.com');
+    // The domain moves to another account; the first one (retired, say) keeps its parameters.
+    await ensureAccountZone(
+      { route53, parameters, bucket },
+      {
+        accountId: '910000000004',
+        accountName: 'new',
+        parentDomain: PARENT,
+        allowedDomains: ['moved-domain.com'],
+      },
+    );
+    expect((await readAccountDnsPermissions(parameters, before.accountId)).allowedDomains).toEqual([
+      'moved-domain.com',
+    ]);
+    await expect(
+      writer.write('DNS_CREATE_ALIAS', before.accountId, alias('api.moved-domain.com')),
+    ).rejects.toMatchObject({ code: 'DNS_RECORD_NOT_ALLOWED' });
+    expect((await writer.write('DNS_CREATE_ALIAS', '910000000004', alias('api.moved-domain.com'))).zone).toBe(
+      'moved-domain.com',
+    );
+  });
+
   it('lets account A write api.a-domain.com, idempotently', async () => {
     expect(await writer.write('DNS_CREATE_ALIAS', A, alias('api.a-domain.com'))).toEqual({
       name: 'api.a-domain.com',

@@ -6,7 +6,7 @@ import { authorizeDnsRecord, type DnsAuthorization, normaliseDnsName } from './a
 import { type HostedZone, type RecordSet, route53Port, ssmParameterPort } from './ports.js';
 import { route53Bucket } from './rate-limit.js';
 import { accountZoneBatch } from './zone-batch.js';
-import { type DnsPorts, readAccountDnsPermissions } from './zones.js';
+import { type DnsPorts, domainOwnerParameter, readAccountDnsPermissions } from './zones.js';
 
 /**
  * The DNS account's record handlers: DNS_CREATE_ALIAS and DNS_CREATE_VALIDATION_RECORD. Any
@@ -93,6 +93,16 @@ export function dnsRecordWriter(deps: DnsRecordWriterDeps): DnsRecordWriter {
         type: record.type,
       });
       if (!verdict.allowed) return refuse('DNS_RECORD_NOT_ALLOWED', verdict.reason);
+      if (verdict.via === 'allowed-domain') {
+        const owner = domainOwnerParameter(verdict.grantedBy);
+        const ownedBy = (await deps.parameters.getMany([owner])).get(owner);
+        if (ownedBy !== undefined && ownedBy !== sender) {
+          return refuse(
+            'DNS_RECORD_NOT_ALLOWED',
+            `${verdict.grantedBy} is an allowed domain of account ${ownedBy} now, not of ${sender} (its allowed_dns_domains moved)`,
+          );
+        }
+      }
       const zone = await zoneFor(verdict);
       if (!zone) {
         return refuse(

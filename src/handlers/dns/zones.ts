@@ -14,6 +14,16 @@ import { type AccountZoneBatch, accountZoneBatch } from './zone-batch.js';
 /** The parent domain, written once by the pipeline; the handlers refuse names under it. */
 export const PARENT_DOMAIN_PARAMETER = '/orgbridge/dns/parent-domain';
 
+/**
+ * The account an allowed domain belongs to now, one parameter per domain. An account's own
+ * `allowed-dns-domains` parameter outlives its retirement, so a domain moved to another account
+ * would stay writable by both; the record handlers take a domain's grant only from the account
+ * this names (a domain without one predates it and is taken as before).
+ */
+export function domainOwnerParameter(domain: string): string {
+  return `/orgbridge/dns/domain-owners/${normaliseDnsName(domain)}`;
+}
+
 /** SSM parameter names holding one account's DNS permissions in the DNS account. */
 export function accountDnsParameters(accountId: string): { zone: string; allowedDomains: string } {
   return {
@@ -190,6 +200,13 @@ export async function exportAccountDnsParameters(
   // SSM values cannot be empty: no allowed domains means no parameter.
   if (domains.length > 0) await parameters.put(names.allowedDomains, domains.join(','), 'StringList');
   else await parameters.delete(names.allowedDomains);
+  // The newest account given a domain owns it (validate keeps two listed accounts from sharing
+  // one); written only where it changes, so a repeated request writes nothing more.
+  const owners = await parameters.getMany(domains.map(domainOwnerParameter));
+  for (const domain of domains) {
+    const name = domainOwnerParameter(domain);
+    if (owners.get(name) !== accountId) await parameters.put(name, accountId, 'String');
+  }
 }
 
 /** The DNS permissions of one account as the record handlers see them. */
