@@ -13,11 +13,11 @@ import {
   STACK_SET_NAMES,
   templateKey,
 } from '../protocol/names.js';
-import { AUDIT_QUEUE } from '../protocol/topology.js';
+import { AUDIT_QUEUE, REPLY_QUEUE } from '../protocol/topology.js';
 import { specialAccountIds, type TemplateInputs } from './inputs.js';
 import { auditStoreStatement, type PolicyStatement } from './permissions.js';
 import { renderLogBuckets } from './provisioning.js';
-import { addAuditFloodAlarm } from './stacks/alarms.js';
+import { addAuditFloodAlarm, addReplyBacklogAlarm } from './stacks/alarms.js';
 import { addArtifactBucket, addAuditStore } from './stacks/buckets.js';
 import { newApp, newStack } from './stacks/common.js';
 import { addEventBus } from './stacks/event-bus.js';
@@ -217,7 +217,7 @@ function addHandlerStacks(ctx: RenderContext): void {
         addDashboard(stack);
       }
     }
-    addHandler(stack, {
+    const { queues } = addHandler(stack, {
       kind,
       topology: ctx.topology.kinds[kind],
       busName,
@@ -230,6 +230,9 @@ function addHandlerStacks(ctx: RenderContext): void {
       local: options.local ?? false,
       ...(extraStatements ? { extraStatements } : {}),
     });
+    const replies = queues.get(REPLY_QUEUE);
+    if (kind === 'cicd' && replies)
+      addReplyBacklogAlarm(stack, replies, REPLY_QUEUE, inputs.config.accounts.length);
   }
 }
 

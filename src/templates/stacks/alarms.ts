@@ -44,6 +44,37 @@ export function auditFloodThreshold(accounts: number): number {
   return Math.max(1_000, 10 * accounts);
 }
 
+/**
+ * Answers waiting in the cicd account's reply queue. A waiting pipeline claims its answers as they
+ * arrive, so the queue stays short even while thousands of accounts are provisioned; many
+ * unclaimed answers mean a member putting made-up answer events on the cicd bus (it accepts the
+ * organization, docs/security.md "Known limits") or pipelines that stopped waiting. One per
+ * account is well above the first, and a thousand leaves room for a small organization.
+ */
+export function replyBacklogThreshold(accounts: number): number {
+  return Math.max(1_000, accounts);
+}
+
+export function addReplyBacklogAlarm(
+  stack: Stack,
+  replies: CfnQueue,
+  queueName: string,
+  accounts: number,
+): void {
+  const threshold = replyBacklogThreshold(accounts);
+  addAlarm(stack, {
+    id: 'ReplyBacklogAlarm',
+    name: alarmName(queueName, 'backlog'),
+    description: `orgbridge: more than ${threshold} answers waited in ${queueName} of \${AWS::AccountId} for 15 minutes; real answers are delayed and pipeline requests may time out. \`orgbridge events --type REQUEST_COMPLETED\` (and the other answer types) names the account putting them (docs/operations.md, "Alarms").`,
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    dimensions: [{ name: 'QueueName', value: replies.attrQueueName }],
+    statistic: 'Maximum',
+    threshold,
+    evaluationPeriods: 3,
+  });
+}
+
 interface AlarmSpec {
   readonly id: string;
   readonly name: string;

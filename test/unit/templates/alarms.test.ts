@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkTemplates } from '../../../src/templates/guardrails.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
-import { auditFloodThreshold, dlqAgeThresholdSeconds } from '../../../src/templates/stacks/alarms.js';
+import {
+  auditFloodThreshold,
+  dlqAgeThresholdSeconds,
+  replyBacklogThreshold,
+} from '../../../src/templates/stacks/alarms.js';
 import { type RenderedTemplate, renderTemplates } from '../../../src/templates/synth.js';
 import { BUNDLE_KEYS, syntheticConfig } from './fixtures.js';
 
@@ -57,7 +61,10 @@ describe('alarms', () => {
       'handlers-member': ['orgbridge-handler-dlq'],
     };
     for (const [name, dlqs] of Object.entries(expected)) {
-      const alarms = alarmsOf(byName(name)).filter((a) => a.Namespace === 'AWS/SQS');
+      // The reply queue's backlog alarm is the one SQS alarm that is not a DLQ's.
+      const alarms = alarmsOf(byName(name)).filter(
+        (a) => a.Namespace === 'AWS/SQS' && a.AlarmName !== 'orgbridge-replies-backlog',
+      );
       expect(alarms.map((a) => a.AlarmName).sort(), name).toEqual(
         dlqs.flatMap((q) => [`${q}-oldest-age`, `${q}-visible`]).sort(),
       );
@@ -119,8 +126,14 @@ describe('alarms', () => {
     let removed = 0;
     for (const t of aws) {
       for (const [id, r] of resourcesOf(t)) {
-        // The audit flood alarm is not a DLQ's or a function's (OB-OPS-1 does not ask for it).
-        if (r.Type !== 'AWS::CloudWatch::Alarm' || r.Properties.Namespace === 'AWS/Events') continue;
+        // The audit flood and reply backlog alarms are not a DLQ's or a function's (OB-OPS-1 does
+        // not ask for them).
+        if (
+          r.Type !== 'AWS::CloudWatch::Alarm' ||
+          r.Properties.Namespace === 'AWS/Events' ||
+          id === 'ReplyBacklogAlarm'
+        )
+          continue;
         removed++;
         const findings = opsFindings([without(t, id)]);
         expect(findings, `${t.name} without ${id}`).toHaveLength(1);
@@ -198,5 +211,24 @@ describe('the audit flood alarm', () => {
     expect(auditFloodThreshold(5_000)).toBe(50_000);
     for (const t of aws.filter((x) => x.name !== 'handlers-audit'))
       expect(alarmsOf(t).map((a) => a.AlarmName)).not.toContain('orgbridge-audit-flood');
+  });
+});
+
+describe('the reply backlog alarm', () => {
+  it("watches the cicd account's reply queue, sustained over 15 minutes, scaled by the organization", () => {
+    const name = 'orgbridge-replies-backlog';
+    const alarm = alarmsOf(byName('handlers-cicd')).find((a) => a.AlarmName === name);
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['OrgbridgeRepliesQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      EvaluationPeriods: 3,
+      Threshold: replyBacklogThreshold(inputs.config.accounts.length),
+    });
+    expect(replyBacklogThreshold(11)).toBe(1_000);
+    expect(replyBacklogThreshold(5_000)).toBe(5_000);
+    for (const t of aws.filter((x) => x.name !== 'handlers-cicd'))
+      expect(alarmsOf(t).map((a) => a.AlarmName)).not.toContain(name);
   });
 });
