@@ -112,6 +112,13 @@ const READ_TEMPLATES: PolicyStatement = {
  * (It also maps UpdateStack to SetStackPolicy, used only with a stack policy, which we never set,
  * and DescribeStacks to ListStacks, used only without a stack name, which we always give.)
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html
+ *
+ * The service role may create IAM roles, so CreateStack and UpdateStack are allowed only with a
+ * template from the `templates/` prefix of a cicd artifact bucket (`cloudformation:TemplateUrl`,
+ * a condition key of both actions in the reference above; a TemplateBody request has no
+ * TemplateUrl and is refused): the handler checks
+ * every URL (src/handlers/provisioning/template-origin.ts), and IAM holds the same line should
+ * anything else ever make the handler's role call them.
  */
 function deployStack(
   sid: string,
@@ -120,7 +127,7 @@ function deployStack(
   region = `\${AWS::Region}`,
 ): PolicyStatement[] {
   return [
-    stackStatement(sid, stack, region),
+    ...stackStatements(sid, stack, region, DEPLOY_FROM_ARTIFACTS),
     {
       sid: `${sid}PassRole`,
       actions: ['iam:PassRole'],
@@ -131,20 +138,47 @@ function deployStack(
   ];
 }
 
-/** The CloudFormation calls of deployStack on one named stack, in `region` (`*`: any). */
-function stackStatement(sid: string, stack: string, region: string): PolicyStatement {
-  return {
-    sid: `${sid}Stack`,
-    actions: [
-      'cloudformation:CreateStack',
-      'cloudformation:UpdateStack',
-      'cloudformation:DescribeStacks',
-      'cloudformation:DeleteStack',
-      'cloudformation:TagResource',
-      'cloudformation:UntagResource',
-    ],
-    resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
-  };
+/**
+ * CreateStack/UpdateStack only from the cicd artifact buckets' templates. Which role the stack
+ * runs as needs no condition: the handler may pass its service role only (`iam:PassRole`
+ * above), and without one CloudFormation acts with the handler's own permissions, which create
+ * nothing in IAM.
+ */
+const DEPLOY_FROM_ARTIFACTS: NonNullable<PolicyStatement['conditions']> = {
+  StringLike: {
+    'cloudformation:TemplateUrl': `https://${artifactBucketName(`\${CicdAccountId}`, '*')}.s3.*/${TEMPLATE_PREFIX}*`,
+  },
+};
+
+/**
+ * The CloudFormation calls of deployStack on one named stack, in `region` (`*`: any): creating
+ * and updating under `deploy` (the template and role conditions), the rest without.
+ */
+function stackStatements(
+  sid: string,
+  stack: string,
+  region: string,
+  deploy: NonNullable<PolicyStatement['conditions']>,
+): PolicyStatement[] {
+  const resources = [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`];
+  return [
+    {
+      sid: `${sid}StackDeploy`,
+      actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack'],
+      resources,
+      conditions: deploy,
+    },
+    {
+      sid: `${sid}Stack`,
+      actions: [
+        'cloudformation:DescribeStacks',
+        'cloudformation:DeleteStack',
+        'cloudformation:TagResource',
+        'cloudformation:UntagResource',
+      ],
+      resources,
+    },
+  ];
 }
 
 /**
@@ -336,7 +370,7 @@ export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicySt
   UPDATE_ACCOUNT_BASELINE: [
     ...deployStack('DeployAccountBaseline', RUNTIME_STACKS.accountBaseline, ROLE_NAMES.stackDeployer),
     // With a region: the backup vaults of that region, same service role (IAM is global).
-    stackStatement('DeployBackupVaults', RUNTIME_STACKS.backupVaults, '*'),
+    ...stackStatements('DeployBackupVaults', RUNTIME_STACKS.backupVaults, '*', DEPLOY_FROM_ARTIFACTS),
     {
       // The vault Default, made sure of through the Backup API, never by a stack
       // (src/handlers/provisioning/default-vault.ts): that vault only, in any region.

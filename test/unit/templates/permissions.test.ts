@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { artifactObjectUrl } from '../../../src/protocol/names.js';
 import { HANDLER_PERMISSIONS, type PolicyStatement } from '../../../src/templates/permissions.js';
 
 const statements = (type: string): readonly PolicyStatement[] =>
   (HANDLER_PERMISSIONS as Partial<Record<string, readonly PolicyStatement[]>>)[type] ?? [];
 const actionsOf = (type: string) => statements(type).flatMap((s) => s.actions);
 const PASS = { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } };
+const FROM_ARTIFACTS = {
+  StringLike: {
+    'cloudformation:TemplateUrl': `https://orgbridge-artifacts-\${CicdAccountId}-*.s3.*/templates/*`,
+  },
+};
 const TEMPLATES = {
   sid: 'ReadProvisioningTemplates',
   actions: ['s3:GetObject'],
@@ -50,11 +56,16 @@ describe('provisioning handler permissions', () => {
           s.sid !== 'DefaultBackupVault',
       ),
     ).toEqual([
+      // Created and updated only from a template under templates/ of a cicd artifact bucket.
+      {
+        sid: `${sid}StackDeploy`,
+        actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack'],
+        resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
+        conditions: FROM_ARTIFACTS,
+      },
       {
         sid: `${sid}Stack`,
         actions: [
-          'cloudformation:CreateStack',
-          'cloudformation:UpdateStack',
           'cloudformation:DescribeStacks',
           'cloudformation:DeleteStack',
           'cloudformation:TagResource',
@@ -87,20 +98,25 @@ describe('provisioning handler permissions', () => {
 
   it('UPDATE_ACCOUNT_BASELINE with a region deploys orgbridge-backup-vaults in any region, and no other stack', () => {
     const extra = statements('UPDATE_ACCOUNT_BASELINE').filter((s) => s.sid.startsWith('DeployBackupVaults'));
+    const resources = [
+      `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:stack/orgbridge-backup-vaults/*`,
+    ];
     expect(extra).toEqual([
+      {
+        sid: 'DeployBackupVaultsStackDeploy',
+        actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack'],
+        resources,
+        conditions: FROM_ARTIFACTS,
+      },
       {
         sid: 'DeployBackupVaultsStack',
         actions: [
-          'cloudformation:CreateStack',
-          'cloudformation:UpdateStack',
           'cloudformation:DescribeStacks',
           'cloudformation:DeleteStack',
           'cloudformation:TagResource',
           'cloudformation:UntagResource',
         ],
-        resources: [
-          `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:stack/orgbridge-backup-vaults/*`,
-        ],
+        resources,
       },
     ]);
   });
@@ -144,5 +160,33 @@ describe('provisioning handler permissions', () => {
         expect(action, type).not.toMatch(/ChangeSet/);
       }
     }
+  });
+});
+
+describe('the template URL condition of the deploy statements', () => {
+  // IAM's StringLike: `*` any run of characters, `?` one
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String).
+  const like = (pattern: string, value: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(value);
+  const pattern = FROM_ARTIFACTS.StringLike['cloudformation:TemplateUrl'].replace(
+    `\${CicdAccountId}`,
+    '111122223333',
+  );
+
+  it('matches the URLs the pipeline deploys from, in every partition, and nothing else', () => {
+    for (const region of ['eu-west-1', 'us-gov-west-1', 'cn-north-1'])
+      expect(
+        like(pattern, artifactObjectUrl('111122223333', region, 'templates/orgbridge-vpc-1a2b.json')),
+      ).toBe(true);
+    expect(like(pattern, artifactObjectUrl('999999999999', 'eu-west-1', 'templates/x.json'))).toBe(false);
+    expect(like(pattern, artifactObjectUrl('111122223333', 'eu-west-1', 'customizations/x.json'))).toBe(
+      false,
+    );
+    expect(like(pattern, 'https://attacker-bucket.s3.eu-west-1.amazonaws.com/templates/x.json')).toBe(false);
   });
 });
