@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryIo } from '../../../src/cli/io.js';
 import { main } from '../../../src/cli/main.js';
 import { runs } from '../../support/property.js';
-import { BASE } from '../config/support.js';
+import { BASE, lineOf } from '../config/support.js';
 
 async function run(...args: string[]) {
   const io = memoryIo();
@@ -125,18 +125,32 @@ describe('orgbridge accounts', () => {
 });
 
 describe('orgbridge explain', () => {
+  // Lines of the example config, found in it rather than counted (a comment added above moves them).
+  const example = readFileSync('examples/accounts.yml', 'utf8');
+
   it('says which layer and line set a setting', async () => {
     const { code, stdout } = await run('-c', 'examples', 'explain', 'data-lake-dev', 'create_vpc');
     expect(code).toBe(0);
     expect(stdout).toMatch(/create_vpc\s+false\s+account accounts\.yml:\d+:5/);
     const scoped = await run('-c', 'examples', 'explain', 'auth-dev', 'create_vpc');
-    expect(scoped.stdout).toMatch(/create_vpc\s+true\s+scope accounts\.yml:35:5/);
+    // auth-dev is in scope dev, the first to set create_vpc: true.
+    expect(scoped.stdout).toMatch(
+      new RegExp(`create_vpc\\s+true\\s+scope accounts\\.yml:${lineOf(example, 'create_vpc: true')}:5`),
+    );
   });
 
   it('lists every setting, and a prefix selects a group', async () => {
     const all = await run('-c', 'examples', 'explain', 'cicd');
-    expect(all.stdout).toMatch(/nat_gateway_count\s+3\s+defaults accounts\.yml:25:3/);
-    expect(all.stdout).toMatch(/name\s+"cicd-prod-ap-southeast-2"\s+template accounts\.yml:15:3/);
+    expect(all.stdout).toMatch(
+      new RegExp(
+        `nat_gateway_count\\s+3\\s+defaults accounts\\.yml:${lineOf(example, 'nat_gateway_count: 3')}:3`,
+      ),
+    );
+    expect(all.stdout).toMatch(
+      new RegExp(
+        `name\\s+"cicd-prod-ap-southeast-2"\\s+template accounts\\.yml:${lineOf(example, 'name_template:')}:3`,
+      ),
+    );
     const tags = await run('-c', 'examples', 'explain', 'cicd', 'tags', '--json');
     expect(Object.keys(JSON.parse(tags.stdout))).toEqual(
       expect.arrayContaining([
