@@ -11,6 +11,7 @@ import {
 import type { AwsClients, Client } from '../aws/clients.js';
 import { queueUrlOf } from '../bus/queue.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
+import { dlqOperatorRedrives } from '../protocol/names.js';
 import type { AccountTopology, DeadLetterSpec, Topology } from '../protocol/topology.js';
 import { dynamoFailureStore } from '../runtime/failures.js';
 
@@ -320,9 +321,8 @@ export async function redriveDeadLetter(
       },
     );
   }
-  // The management handler queue takes sends from orgbridge-dlq-operator only when the config
-  // names who may assume it (src/templates/stacks/operator.ts): said here, not as AccessDenied.
-  if (account.kind === 'management' && !options.operators?.length) {
+  // The queue policy would refuse the operator's sends (AccessDenied): said here instead.
+  if (!dlqOperatorRedrives(account.kind, options.operators)) {
     throw new OrgbridgeError(
       'DLQ_REDRIVE_NEEDS_OPERATORS',
       `${ref}: redriving into the management account's handler queue needs organization.operators`,

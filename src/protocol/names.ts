@@ -175,3 +175,14 @@ export const METRICS_NAMESPACE = 'orgbridge';
  * (src/templates/permissions.ts).
  */
 export const MONITORING_LINK_TAG = { key: `${PREFIX}:component`, value: 'monitoring-link' } as const;
+
+/**
+ * Whether `orgbridge-dlq-operator` may send back into an account's handler queue (a redrive).
+ * Whoever may send there writes the envelope's `account`, which the handler takes as the sender;
+ * in the management account that would be Organizations writes as the cicd account, so there
+ * only when the config names who may assume the role (`organization.operators`). The templates
+ * grant it by this (src/templates/stacks/handlers.ts) and `orgbridge dlq redrive` refuses by it.
+ */
+export function dlqOperatorRedrives(kind: AccountKind, operators: readonly string[] | undefined): boolean {
+  return kind !== 'management' || (operators?.length ?? 0) > 0;
+}

@@ -82,11 +82,24 @@ export function allowPutEventsFrom(
  * really keeps other accounts out is that a role can only be passed (iam:PassRole) within its
  * own account.
  */
-/** A trust policy that lets one AWS principal (an account's root, a role ARN) assume the role. */
-export function principalTrust(principal: unknown): Record<string, unknown> {
+/**
+ * A trust policy that lets one AWS principal (an account's root, a role ARN) assume the role,
+ * under `condition` when given (e.g. which principals of that account).
+ */
+export function principalTrust(
+  principal: unknown,
+  condition?: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: principal },
+        Action: 'sts:AssumeRole',
+        ...(condition ? { Condition: condition } : {}),
+      },
+    ],
   };
 }
 

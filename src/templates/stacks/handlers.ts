@@ -7,7 +7,13 @@ import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnQueue, CfnQueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import { CUSTOMIZATION_BOUNDARY_POLICY } from '../../config/customization-iam.js';
 import type { AccountKind } from '../../config/model.js';
-import { artifactBucketName, FUNCTION_NAMES, ROLE_NAMES, SSM_PATH } from '../../protocol/names.js';
+import {
+  artifactBucketName,
+  dlqOperatorRedrives,
+  FUNCTION_NAMES,
+  ROLE_NAMES,
+  SSM_PATH,
+} from '../../protocol/names.js';
 import {
   HANDLER_BATCHING_WINDOW_SECONDS,
   HANDLER_TIMEOUT_SECONDS,
@@ -183,7 +189,7 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   const role = addHandlerRole(stack, options, functionName);
   // `orgbridge dlq` reads the DLQs and moves their messages back to the source queues as this role.
   // Without named operators, nobody may write into the management handler queue but EventBridge.
-  const redrive = kind !== 'management' || (options.operators?.length ?? 0) > 0;
+  const redrive = dlqOperatorRedrives(kind, options.operators);
   const operator = addDlqOperatorRole(stack, topology, {
     managementAccountId: options.special.management,
     ...(options.operators ? { operators: options.operators } : {}),

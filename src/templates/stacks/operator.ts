@@ -36,15 +36,12 @@ export function addDlqOperatorRole(
   const queueArn = (name: string) => `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${name}`;
   const sources = [topology.handlerQueue, ...topology.extraQueues];
   const dlqs = [...sources.map((q) => q.dlqName), EVENT_TARGET_DLQ];
-  const assume = principalTrust(accountRootPrincipal(trust.managementAccountId)) as {
-    Statement: Record<string, unknown>[];
-  };
-  if (trust.operators?.length) {
-    // aws:PrincipalArn of a role session is the role's ARN, path included
-    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
-    for (const statement of assume.Statement)
-      statement.Condition = { ArnLike: { 'aws:PrincipalArn': [...trust.operators] } };
-  }
+  // aws:PrincipalArn of a role session is the role's ARN, path included
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+  const assume = principalTrust(
+    accountRootPrincipal(trust.managementAccountId),
+    trust.operators?.length ? { ArnLike: { 'aws:PrincipalArn': [...trust.operators] } } : undefined,
+  );
   return new CfnRole(stack, 'DlqOperatorRole', {
     roleName: ROLE_NAMES.dlqOperator,
     description: 'orgbridge: orgbridge dlq list, show and redrive, from the management account',
