@@ -10,10 +10,11 @@ import {
   type AuditedEvent,
   type AuditReader,
   auditedAt,
-  CLOCK_SKEW_MS,
   describeSuspicion,
   eventSuspicion,
+  NewestFirstLimit,
   type Suspicion,
+  text,
 } from './trace.js';
 
 /**
@@ -64,10 +65,6 @@ export interface AuditEventRow {
 
 /** The longest `--since` the hour partitions are walked back (31 days: 744 listings). */
 const MAX_HOURS = 24 * 31;
-
-function text(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
 
 function rowOf(e: AuditedEvent, now: Date): AuditEventRow {
   const d = e.detail;
@@ -131,10 +128,8 @@ async function readAll(
 }
 
 /**
- * Reads the keys of an index listed newest first, until `since` or `limit`. The keys are dated
- * by the events' `time`, which the sender may choose, so keys dated after `now` + CLOCK_SKEW_MS
- * come first: they are read (at most `limit` of them, each marked suspect) but do not count
- * toward `limit`, so far-future events cannot push the real ones out of the listing.
+ * Reads the keys of an index listed newest first, until `since` or `limit`; future-dated keys
+ * do not count toward `limit` (NewestFirstLimit) and their rows are marked suspect.
  */
 async function fromIndex(
   reader: AuditReader,
@@ -143,26 +138,20 @@ async function fromIndex(
   now: Date,
   keyed: (key: string) => { ms: number; keep: boolean } | undefined,
 ): Promise<AuditEventRow[]> {
-  const limit = filter.limit ?? 50;
+  const limit = new NewestFirstLimit(now, filter.limit ?? 50);
   const until = filter.until?.getTime() ?? Number.POSITIVE_INFINITY;
-  const horizon = now.getTime() + CLOCK_SKEW_MS;
   const rows: AuditEventRow[] = [];
-  let current = 0;
-  let future = 0;
   for await (const key of reader.keys(prefix)) {
     const k = keyed(key);
     if (!k || k.ms > until) continue;
     if (k.ms < filter.since.getTime()) break;
-    if (!k.keep) continue;
-    const dated = k.ms > horizon;
-    if (dated && future >= limit) continue;
+    if (!k.keep || !limit.admits(k.ms)) continue;
     const row = await read(reader, key, now);
     if (row && matches(row, filter)) {
       rows.push(row);
-      if (dated) future++;
-      else current++;
+      limit.take(k.ms);
     }
-    if (current >= limit) break;
+    if (limit.full) break;
   }
   // Keys are to the second; an outcome's row time is its start, to the millisecond.
   return rows.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));

@@ -124,7 +124,42 @@ export interface Suspicion {
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
-function text(v: unknown): string | undefined {
+/**
+ * `--limit` over an index listed newest first, whose keys are dated by the events' `time`, which
+ * the sender may choose: keys dated after `now` + CLOCK_SKEW_MS come first. They are still taken
+ * (at most `limit` of them, their entries marked), but only the others count toward `limit`, so
+ * far-future events cannot push the real ones out of a listing.
+ */
+export class NewestFirstLimit {
+  private readonly horizon: number;
+  private current = 0;
+  private future = 0;
+
+  constructor(
+    now: Date,
+    private readonly limit: number,
+  ) {
+    this.horizon = now.getTime() + CLOCK_SKEW_MS;
+  }
+
+  /** Whether an entry dated `ms` may still be taken. */
+  admits(ms: number): boolean {
+    return ms <= this.horizon || this.future < this.limit;
+  }
+
+  /** Counts an entry dated `ms` that was taken. */
+  take(ms: number): void {
+    if (ms > this.horizon) this.future++;
+    else this.current++;
+  }
+
+  /** `limit` entries that are not future-dated were taken: the listing ends. */
+  get full(): boolean {
+    return this.current >= this.limit;
+  }
+}
+
+export function text(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
@@ -403,35 +438,26 @@ export async function traceRequest(
  * The requests that concerned an account (addressed to it: the requests and their outcomes),
  * newest first, back to `since`, at most `limit` of them, each traced in full.
  *
- * The index is ordered by the events' `time`, which the sender may choose: keys dated after
- * `now` + CLOCK_SKEW_MS come first in the listing. Their nonces are still traced (at most `limit`
- * of them, their future-dated steps marked), but they do not count toward `limit`, so a forger's
- * far-future events cannot push the real requests out of the listing.
+ * Future-dated keys do not count toward `limit` (NewestFirstLimit); their steps are marked.
  */
 export async function traceAccount(
   reader: AuditReader,
   accountId: string,
   options: { since?: Date; limit?: number; now?: Date } = {},
 ): Promise<RequestTrace[]> {
-  const limit = options.limit ?? 20;
   const since = options.since?.getTime() ?? 0;
   const now = options.now ?? new Date();
-  const horizon = now.getTime() + CLOCK_SKEW_MS;
+  const limit = new NewestFirstLimit(now, options.limit ?? 20);
   const nonces: string[] = [];
-  let current = 0;
-  let future = 0;
   for await (const key of reader.keys(AUDIT_PREFIXES.account(accountId))) {
     const entry = parseAccountKey(key);
     if (!entry) continue;
     // Newest first: the first key older than `since` ends the listing.
     if (entry.ms < since) break;
-    if (!entry.nonce || nonces.includes(entry.nonce)) continue;
-    const dated = entry.ms > horizon;
-    if (dated && future >= limit) continue;
+    if (!entry.nonce || nonces.includes(entry.nonce) || !limit.admits(entry.ms)) continue;
     nonces.push(entry.nonce);
-    if (dated) future++;
-    else current++;
-    if (current >= limit) break;
+    limit.take(entry.ms);
+    if (limit.full) break;
   }
   const traces = await Promise.all(nonces.map((n) => traceRequest(reader, n, now)));
   return traces.filter((t): t is RequestTrace => t !== undefined);
