@@ -61,12 +61,8 @@ export function accountZoneBatch(route53: Route53Port, bucket: TokenBucket): Acc
         // Past the parent's subtree: the zones after it are none of ours.
         if (!isWithinDomain(zone.name, parent)) return zones;
         // Route 53 allows two public zones of one name; the first listed is used.
-        if (!zone.privateZone && !zones.has(zone.name))
-          zones.set(zone.name, {
-            id: zone.id,
-            name: zone.name,
-            ...(zone.callerReference ? { callerReference: zone.callerReference } : {}),
-          });
+        const { privateZone, ...hosted } = zone;
+        if (!privateZone && !zones.has(zone.name)) zones.set(zone.name, hosted);
       }
     } while (next);
     return zones;
