@@ -59,29 +59,54 @@ type ClientClass = new (config: ClientConfig) => unknown;
  */
 export type Client<C extends { send: unknown }> = Pick<C, 'send'>;
 
-/** A client whose SDK package is loaded, and the SDK client built, on the first send. */
+/**
+ * A client whose SDK package is loaded, and the SDK client built, on the first send. `destroy`
+ * ends its calls: one in flight fails as its socket closes and is not retried (the retry
+ * strategy asks `stopped`), one not yet sent (still waiting for the SDK to load) fails at once,
+ * so a run that gave up on its reads (a config error found while they ran) does not wait on them
+ * before it can exit. (An abort signal on every call would do the same, at a cost of about a
+ * third of a millisecond of CPU per call in the SDK: docs/performance.md.)
+ */
 class LazyClient {
   private built: Promise<SdkClient> | undefined;
-  constructor(private readonly build: () => Promise<SdkClient>) {}
+  private closed = false;
+  constructor(private readonly build: (stopped: () => boolean) => Promise<SdkClient>) {}
 
   send(command: unknown, options?: unknown): Promise<unknown> {
-    return this.sdkClient().then((client) => client.send(command, options));
+    if (this.closed) return Promise.reject(closedError());
+    return this.sdkClient().then((client) => {
+      if (this.closed) throw closedError();
+      return client.send(command, options);
+    });
   }
 
   sdkClient(): Promise<SdkClient> {
-    this.built ??= this.build().catch((e: unknown) => {
-      this.built = undefined;
-      throw e;
-    });
+    this.built ??= this.build(() => this.closed).then(
+      (client) => {
+        if (this.closed) client.destroy();
+        return client;
+      },
+      (e: unknown) => {
+        this.built = undefined;
+        throw e;
+      },
+    );
     return this.built;
   }
 
+  /** Closes the SDK client's sockets, which fails the calls in flight on them. */
   destroy(): void {
+    this.closed = true;
     this.built?.then(
       (client) => client.destroy(),
       () => {},
     );
   }
+}
+
+/** What a call on a destroyed client rejects with (the name of the SDK's aborted calls). */
+function closedError(): Error {
+  return Object.assign(new Error('not sent: the AWS clients were closed'), { name: 'AbortError' });
 }
 
 /**
@@ -161,7 +186,7 @@ export class AwsClients {
     const key = `${service}@${region}`;
     let client = this.cache.get(key);
     if (!client) {
-      client = new LazyClient(async () => {
+      client = new LazyClient(async (stopped) => {
         const [load, className] = SERVICES[service];
         const [pkg, { OrgbridgeRetryStrategy, adaptiveRate }] = await Promise.all([
           load(),
@@ -176,6 +201,7 @@ export class AwsClients {
             this.context.retry,
             this.retries,
             service === 'Organizations' && this.context.retry.adaptive !== false ? adaptiveRate() : undefined,
+            stopped,
           ),
           ...(this.context.endpoint ? { endpoint: this.context.endpoint } : {}),
           ...(service === 'S3' && this.context.endpoint ? { forcePathStyle: true } : {}),

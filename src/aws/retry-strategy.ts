@@ -37,6 +37,8 @@ export class OrgbridgeRetryStrategy extends StandardRetryStrategy {
     readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     readonly tally: RetryTally = { count: 0 },
     readonly rate?: DefaultRateLimiter,
+    /** True once the client is closed: a failed attempt is then not retried (see LazyClient). */
+    readonly stopped: () => boolean = () => false,
   ) {
     const backoff = policyBackoff(policy);
     super({ maxAttempts: policy.maxAttempts, ...(backoff ? { backoff } : {}) });
@@ -52,6 +54,7 @@ export class OrgbridgeRetryStrategy extends StandardRetryStrategy {
     token: StandardRetryToken,
     info: RetryErrorInfo,
   ): Promise<StandardRetryToken> {
+    if (this.stopped()) throw new Error('not retried: the AWS clients were closed');
     this.rate?.updateClientSendingRate(info);
     const status = info.error?.$metadata?.httpStatusCode ?? 0;
     if (status >= 500 && !this.policy.retryServerErrors) {

@@ -33,6 +33,11 @@ export interface SyncPoliciesOptions {
   readonly emulator: boolean;
   /** `run --allow-mass-change`: a sync removing most or all managed policies is intended. */
   readonly allowMassChange?: boolean;
+  /**
+   * Organizations' policies as already being read (`observePoliciesOf` with `policyTypesToSync`):
+   * `run --action sync` reads them beside the accounts when the accounts change nothing.
+   */
+  readonly observed?: Promise<ObservedPolicies>;
 }
 
 export interface SyncPoliciesResult {
@@ -41,18 +46,32 @@ export interface SyncPoliciesResult {
   readonly outcome: Outcome;
 }
 
+/** The policy types a direct sync covers: all but backup policies on the emulator (see `emulator`). */
+export function policyTypesToSync(emulator: boolean): PolicyType[] {
+  return POLICY_TYPES_ORDER.filter((t) => !emulator || t !== 'backup');
+}
+
+/** What Organizations holds of the policy types `types`, with the content of those the DSL names. */
+export function observePoliciesOf(
+  config: ResolvedConfig,
+  port: OrganizationsPolicyPort,
+  types: readonly PolicyType[],
+): Promise<ObservedPolicies> {
+  const named = [...config.policies, ...accountAttachmentsOf(config)].filter((p) => types.includes(p.type));
+  const names = new Set(named.map((d) => `${d.type}\u0000${d.name}`));
+  return observePolicies(port, types, { described: (type, name) => names.has(`${type}\u0000${name}`) });
+}
+
 /** The policy files of `types` against what Organizations holds (sync-policies and `plan`). */
 export async function observeAndPlanPolicies(
   config: ResolvedConfig,
   port: OrganizationsPolicyPort,
   types: readonly PolicyType[],
+  observing: Promise<ObservedPolicies> = observePoliciesOf(config, port, types),
 ): Promise<{ desired: PolicyDocument[]; observed: ObservedPolicies; plan: PolicyPlan }> {
   const desired = config.policies.filter((p) => types.includes(p.type));
   const accountDesired = accountAttachmentsOf(config).filter((p) => types.includes(p.type));
-  const names = new Set([...desired, ...accountDesired].map((d) => `${d.type}\u0000${d.name}`));
-  const observed = await observePolicies(port, types, {
-    described: (type, name) => names.has(`${type}\u0000${name}`),
-  });
+  const observed = await observing;
   const plan = planPolicies({
     desired,
     accountDesired,
@@ -67,15 +86,14 @@ export async function observeAndPlanPolicies(
 
 export async function syncPolicies(options: SyncPoliciesOptions): Promise<SyncPoliciesResult> {
   const { config, output } = options;
-  let types: PolicyType[] = [...POLICY_TYPES_ORDER];
+  const types = policyTypesToSync(options.emulator);
   if (options.emulator) {
     const skipped = config.policies.filter((p) => p.type === 'backup').length;
     output.err(
       `note: skipping backup policies${skipped ? ` (${skipped} files)` : ''}: the AWS emulator (moto) cannot create BACKUP_POLICY; they sync against real AWS`,
     );
-    types = types.filter((t) => t !== 'backup');
   }
-  const { observed, plan } = await observeAndPlanPolicies(config, options.port, types);
+  const { observed, plan } = await observeAndPlanPolicies(config, options.port, types, options.observed);
   output.out(renderPolicyPlanWithDiffs(plan, observed));
   if (plan.problems.some((p) => p.blocking)) {
     output.err('policy sync blocked: fix the errors above first');

@@ -1,8 +1,17 @@
 import { loadConfig } from '../../config/index.js';
-import type { PipelineAction } from '../actions.js';
+import type { ResolvedConfig } from '../../config/model.js';
+import type { ObservedOrganization } from '../../plan/observed.js';
+import type { ActionContext, PipelineAction } from '../actions.js';
+import {
+  accountsGatewayOver,
+  directConnectionFromEnvironment,
+  type ManagementConnection,
+  withListing,
+} from '../gateways/accounts-gateway.js';
 import type { Outcome } from '../output.js';
-import { syncAccountsAction } from './sync-accounts.js';
-import { syncPoliciesAction } from './sync-policies.js';
+import { observePoliciesOf, policyTypesToSync } from '../sync-policies.js';
+import { syncAccountsAction, syncAccountsWith } from './sync-accounts.js';
+import { syncPoliciesAction, syncPoliciesWith } from './sync-policies.js';
 
 /**
  * `run --action sync [--execute]`: the accounts and OUs, then the policies that attach to them,
@@ -10,19 +19,74 @@ import { syncPoliciesAction } from './sync-policies.js';
  * organization template. The policies wait for the accounts: a policy may attach to an OU or an
  * account that sync-accounts creates. A failed account sync stops before the policies (they
  * could name what it failed to create); a dry run shows both.
+ *
+ * With the management account's credentials (the direct connection, which needs no config) the
+ * reading of the organization starts before the config is loaded, and the policies are read
+ * beside the accounts; that reading is used only when the accounts step changed nothing, else
+ * the policies are read again after it. Every read is the same; only the waiting overlaps.
  */
 export const syncAction: PipelineAction = {
   async run(context) {
-    const config = context.config ?? (await loadConfig(context.configDir));
-    const accounts = await syncAccountsAction.run({ ...context, config });
-    if (accounts === 'failed') {
-      context.output.err('sync: the accounts failed, so the policies were not synced');
-      return 'failed';
+    if (context.config) return syncInTurn(context, context.config);
+    const early = directConnectionFromEnvironment(context.env).then(
+      (connection) => connection && { connection, listing: accountsGatewayOver(connection).list() },
+    );
+    // Both are awaited below, after the config: its errors come first, and until then a failed
+    // read must not be an unhandled rejection.
+    early.then((run) => run?.listing.catch(() => {})).catch(() => {});
+    let config: ResolvedConfig;
+    try {
+      config = await loadConfig(context.configDir);
+    } catch (e) {
+      await early.then((run) => run?.connection.close()).catch(() => {});
+      throw e;
     }
-    const policies = await syncPoliciesAction.run({ ...context, config });
-    return worst(accounts, policies);
+    const direct = await early;
+    if (direct) {
+      try {
+        return await syncDirect(context, config, direct.connection, direct.listing);
+      } finally {
+        await direct.connection.close();
+      }
+    }
+    return syncInTurn(context, config);
   },
 };
+
+/** The two actions one after the other, each with its own connection (the EventBridge path). */
+async function syncInTurn(context: ActionContext, config: ResolvedConfig): Promise<Outcome> {
+  const accounts = await syncAccountsAction.run({ ...context, config });
+  if (accounts === 'failed') return accountsFailed(context);
+  const policies = await syncPoliciesAction.run({ ...context, config });
+  return worst(accounts, policies);
+}
+
+async function syncDirect(
+  context: ActionContext,
+  config: ResolvedConfig,
+  connection: ManagementConnection,
+  listing: Promise<ObservedOrganization>,
+): Promise<Outcome> {
+  const { organizationsPolicyPort } = await import('../../handlers/policies/ports.js');
+  const emulator = connection.clients.context.endpoint !== undefined;
+  const port = organizationsPolicyPort(connection.clients.organizations());
+  const policies = observePoliciesOf(config, port, policyTypesToSync(emulator));
+  policies.catch(() => {});
+  const accounts = await syncAccountsWith(
+    context,
+    config,
+    withListing(accountsGatewayOver(connection), listing),
+  );
+  if (accounts.outcome === 'failed') return accountsFailed(context);
+  const changed = accounts.applied.length > 0;
+  const policyOutcome = await syncPoliciesWith(context, config, connection, changed ? undefined : policies);
+  return worst(accounts.outcome, policyOutcome);
+}
+
+function accountsFailed(context: ActionContext): Outcome {
+  context.output.err('sync: the accounts failed, so the policies were not synced');
+  return 'failed';
+}
 
 /** failed over pending over done. */
 function worst(...outcomes: Outcome[]): Outcome {

@@ -102,6 +102,22 @@ export function directAccountsGateway(
   };
 }
 
+/** `gateway` whose first `list()` answers with `listing`, a reading already under way. */
+export function withListing(
+  gateway: AccountsGateway,
+  listing: Promise<ObservedOrganization>,
+): AccountsGateway {
+  let pending: Promise<ObservedOrganization> | undefined = listing;
+  return {
+    list() {
+      const answer = pending ?? gateway.list();
+      pending = undefined;
+      return answer;
+    },
+    apply: (step) => gateway.apply(step),
+  };
+}
+
 export interface EventBridgeGatewayOptions {
   /** A request client acting in the cicd account (see `cicdRequestClient`). */
   readonly client: RequestClient;
@@ -390,6 +406,17 @@ export async function managementConnectionFromEnvironment(
     clients.destroy();
     throw e;
   }
+}
+
+/**
+ * The direct connection when `ORGBRIDGE_ACCOUNTS_GATEWAY=direct` chooses it: opened without the
+ * config and without a call, so a run can start reading the organization while its config loads
+ * (`run --action sync`). Undefined when the credentials or the config take part in the choice.
+ */
+export async function directConnectionFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ManagementConnection | undefined> {
+  return env.ORGBRIDGE_ACCOUNTS_GATEWAY === 'direct' ? managementConnectionFromEnvironment(env) : undefined;
 }
 
 /** The account gateway over a management connection: in-process Organizations, or requests. */
