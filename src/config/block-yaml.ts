@@ -244,25 +244,33 @@ const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 /** The YAML 1.2 core schema for plain scalars, minus the rare forms left to the library. */
 function resolvePlain(text: string): unknown {
   switch (text) {
-    case '~':
     case 'null':
-    case 'Null':
-    case 'NULL':
       return null;
     case 'true':
-    case 'True':
-    case 'TRUE':
       return true;
     case 'false':
+      return false;
+    // Other spellings print otherwise than written: left to the library, as numbers below.
+    case '~':
+    case 'Null':
+    case 'NULL':
+    case 'True':
+    case 'TRUE':
     case 'False':
     case 'FALSE':
-      return false;
+      return bail();
   }
   const c = text.charCodeAt(0);
   // Digits, signs and dots may start numbers, octal/hex or .inf/.nan: decide or defer.
   if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46) {
-    if (INT.test(text)) return Number.parseInt(text, 10);
-    if (FLOAT.test(text)) return Number.parseFloat(text);
+    // A number that prints otherwise than written (`0042`, `1.50`, `1e3`) is left to the
+    // library, whose parse keeps the text for the checks that need it (source.ts, `text`).
+    const number = INT.test(text)
+      ? Number.parseInt(text, 10)
+      : FLOAT.test(text)
+        ? Number.parseFloat(text)
+        : undefined;
+    if (number !== undefined) return String(number) === text ? number : bail();
     if (/^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(text) || /^0[ox]/.test(text)) bail();
   }
   return text;

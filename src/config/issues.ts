@@ -171,7 +171,7 @@ export function describe(input: unknown): string {
   return `${typeof input} ${String(input)}`;
 }
 
-function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+export function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
   let current = value;
   for (const step of path) {
     if (typeof current !== 'object' || current === null) return undefined;

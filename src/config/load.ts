@@ -31,17 +31,37 @@ async function readConfigDirectory(directory: string): Promise<ConfigDirectory> 
   }
   if (!files.some((f) => f.path === ACCOUNTS_FILE)) throw await missingAccountsFile(root);
   const unread: OrgbridgeError[] = [];
-  for (const path of await listFiles(join(root, 'policies'))) {
-    const relativePath = relative(root, path).split(sep).join('/');
+  const inRepository = (path: string) => relative(root, path).split(sep).join('/');
+  const policies = await listFiles(join(root, 'policies'));
+  for (const path of policies.files) {
+    const relativePath = inRepository(path);
     if (isPolicyFile(relativePath)) files.push({ path: relativePath, text: await readFile(path, 'utf8') });
     else if (relativePath !== SCP_TESTS_FILE) unread.push(unreadPolicyFile(relativePath));
   }
-  for (const path of await listFiles(join(root, STACKS_DIRECTORY))) {
-    const relativePath = relative(root, path).split(sep).join('/');
+  const stacks = await listFiles(join(root, STACKS_DIRECTORY));
+  for (const path of stacks.files) {
+    const relativePath = inRepository(path);
     if (isCustomizationFile(relativePath))
       files.push({ path: relativePath, text: await readFile(path, 'utf8') });
   }
+  for (const link of [...policies.links, ...stacks.links]) unread.push(linkNotRead(inRepository(link)));
   return { files, unread };
+}
+
+/**
+ * A symbolic link under policies/ or stacks/ is refused, not followed: a pull request shows the
+ * link's target path, never the policy or template it would apply, and the target may lie
+ * outside the repository (or loop back into it).
+ */
+function linkNotRead(path: string): OrgbridgeError {
+  return new OrgbridgeError(
+    'DSL_FILE_IS_LINK',
+    `${path} is a symbolic link: orgbridge does not follow links`,
+    {
+      location: { file: path, line: 1, column: 1 },
+      hint: 'put the file (or folder) itself there, so the pull request shows what will be applied',
+    },
+  );
 }
 
 async function missingAccountsFile(root: string): Promise<OrgbridgeError> {
@@ -102,21 +122,27 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-async function listFiles(directory: string): Promise<string[]> {
+/** The regular files under `directory` (sorted, recursive), and the symbolic links met there. */
+async function listFiles(directory: string): Promise<{ files: string[]; links: string[] }> {
   let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], links: [] };
     throw new OrgbridgeError('DSL_READ_FAILED', `cannot read ${directory}: ${(e as Error).message}`, {
       cause: e,
     });
   }
   const files: string[] = [];
+  const links: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = join(directory, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(path)));
-    else if (entry.isFile()) files.push(path);
+    if (entry.isDirectory()) {
+      const below = await listFiles(path);
+      files.push(...below.files);
+      links.push(...below.links);
+    } else if (entry.isFile()) files.push(path);
+    else if (entry.isSymbolicLink()) links.push(path);
   }
-  return files;
+  return { files, links };
 }

@@ -145,9 +145,25 @@ function parsePolicyJson(file: SourceFile, type: PolicyType, errors: OrgbridgeEr
     );
     return undefined;
   }
+  const lines = LineIndex.of(file.text);
+  const duplicate = jsonDuplicateKey(file.text);
+  if (duplicate) {
+    const first = lines.position(duplicate.firstOffset);
+    errors.push(
+      new OrgbridgeError(
+        'DSL_POLICY_DUPLICATE_KEY',
+        `key "${duplicate.key}" is written twice in one object (first at line ${first.line}): JSON keeps only the last`,
+        {
+          location: { file: file.path, ...lines.position(duplicate.offset) },
+          hint: 'keep one of them; to list several values, give the key one array',
+        },
+      ),
+    );
+    return undefined;
+  }
   const at = (needle: string) => ({
     file: file.path,
-    ...LineIndex.of(file.text).position(Math.max(0, file.text.indexOf(needle))),
+    ...lines.position(Math.max(0, file.text.indexOf(needle))),
   });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     errors.push(
@@ -255,6 +271,28 @@ export function policiesPerTarget(type: PolicyType, limits: PolicyLimits): numbe
  * some errors, so this small scanner finds it for all of them.
  */
 export function jsonErrorOffset(text: string): number {
+  return scanJson(text).errorOffset ?? 0;
+}
+
+/** A key written twice in one JSON object: where each was written. */
+export interface DuplicateJsonKey {
+  readonly key: string;
+  readonly firstOffset: number;
+  readonly offset: number;
+}
+
+/**
+ * The first key written twice in one object of a valid JSON document. JSON.parse keeps the last
+ * value silently, so `{"Effect": "Deny", ..., "Effect": "Allow"}` would become an Allow that no
+ * reviewer of the file reads; IAM Access Analyzer's policy validation reports such keys as an
+ * error (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+ */
+export function jsonDuplicateKey(text: string): DuplicateJsonKey | undefined {
+  return scanJson(text).duplicate;
+}
+
+function scanJson(text: string): { errorOffset?: number; duplicate?: DuplicateJsonKey } {
+  let duplicate: DuplicateJsonKey | undefined;
   let i = 0;
   const fail = (): never => {
     throw i;
@@ -297,10 +335,18 @@ export function jsonErrorOffset(text: string): number {
         i++;
         return;
       }
+      const keys = new Map<string, number>();
       for (;;) {
         ws();
         if (text[i] !== '"') fail();
+        const keyAt = i;
         string();
+        if (!duplicate) {
+          const key = JSON.parse(text.slice(keyAt, i)) as string;
+          const first = keys.get(key);
+          if (first === undefined) keys.set(key, keyAt);
+          else duplicate = { key, firstOffset: first, offset: keyAt };
+        }
         ws();
         if (text[i] !== ':') fail();
         i++;
@@ -340,9 +386,9 @@ export function jsonErrorOffset(text: string): number {
     value();
     ws();
     if (i < text.length) fail();
-    return 0;
+    return duplicate ? { duplicate } : {};
   } catch (offset) {
     // A RangeError (absurd nesting) has no better answer than the start of the file.
-    return typeof offset === 'number' ? Math.min(offset, text.length) : 0;
+    return { errorOffset: typeof offset === 'number' ? Math.min(offset, text.length) : 0 };
   }
 }

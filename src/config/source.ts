@@ -16,6 +16,12 @@ export interface SourceFile {
 export interface NodePosition {
   readonly at: number;
   readonly keyAt?: number;
+  /**
+   * A plain scalar's text where YAML read it as something that prints differently (`0042` is
+   * the number 42, `True` is true): where the DSL turns such a value into text (a tag value),
+   * what would reach AWS is not what the file says.
+   */
+  readonly text?: string;
   readonly entries?: ReadonlyMap<string, NodePosition>;
   readonly items?: readonly NodePosition[];
 }
@@ -120,9 +126,9 @@ export function parseYaml(file: SourceFile): ParsedYaml {
     // Thousands of nesting levels exhaust the stack of either parser; no config nests so deep.
     if (!(e instanceof RangeError)) throw e;
     throw new YamlSyntaxErrors([
-      new OrgbridgeError('DSL_YAML_SYNTAX', 'invalid YAML: the document is nested too deeply to read', {
+      new OrgbridgeError('DSL_YAML_SYNTAX', `invalid YAML: ${NESTED_TOO_DEEPLY}`, {
         location: { file: file.path, line: 1, column: 1 },
-        hint: 'a configuration needs a handful of nesting levels; check the indentation',
+        hint: NESTED_TOO_DEEPLY_HINT,
         cause: e,
       }),
     ]);
@@ -149,13 +155,12 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
   const first = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
   const errors: OrgbridgeError[] = [];
   if (first) {
-    const message = first.message.split('\n')[0] ?? first.message;
     const more = doc.errors.length - 1;
-    const tab = /tab/i.test(message);
+    const { message, hint } = syntaxErrorText(first);
     errors.push(
       new OrgbridgeError('DSL_YAML_SYNTAX', `invalid YAML: ${message}`, {
         location: at(first.pos[0]),
-        hint: `${tab ? 'indent with spaces: YAML does not allow tabs' : 'fix the YAML syntax first (indentation, a missing `:` or an unclosed quote or bracket)'}${more > 0 ? `; the parser reported ${more} more error${more === 1 ? '' : 's'} after this one, most likely caused by it: run validate again once it is fixed` : ''}`,
+        hint: `${hint}${more > 0 ? `; the parser reported ${more} more error${more === 1 ? '' : 's'} after this one, most likely caused by it: run validate again once it is fixed` : ''}`,
         cause: first,
       }),
     );
@@ -186,6 +191,28 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
   }
   return new ParsedYaml(file.path, value, root, lines);
 }
+
+/** The library's first error in the DSL's words where its own would speak of its API or internals. */
+function syntaxErrorText(error: { code: string; message: string }): { message: string; hint: string } {
+  if (error.code === 'MULTIPLE_DOCS') {
+    return {
+      message: 'the file holds more than one YAML document (a `---` line starts another)',
+      hint: 'keep one document: remove the `---` line and move what follows it into the first',
+    };
+  }
+  if (error.code === 'RESOURCE_EXHAUSTION')
+    return { message: NESTED_TOO_DEEPLY, hint: NESTED_TOO_DEEPLY_HINT };
+  const message = error.message.split('\n')[0] ?? error.message;
+  return {
+    message,
+    hint: /tab/i.test(message)
+      ? 'indent with spaces: YAML does not allow tabs'
+      : 'fix the YAML syntax first (indentation, a missing `:` or an unclosed quote or bracket)',
+  };
+}
+
+const NESTED_TOO_DEEPLY = 'the document is nested too deeply to read';
+const NESTED_TOO_DEEPLY_HINT = 'a configuration needs a handful of nesting levels; check the indentation';
 
 function positionOf(
   node: Node,
@@ -219,6 +246,20 @@ function positionOf(
         continue;
       }
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const scalarKey = isScalar(keyNode) ? keyNode : undefined;
+      const written = scalarKey ? rewrittenText(scalarKey) : undefined;
+      if (scalarKey && written !== undefined) {
+        // `007:` is the number 7: an account keyed 007 would be named and mailed as 7, and an
+        // account's email can never be changed back.
+        errors.push(
+          new OrgbridgeError(
+            'DSL_KEY_NOT_TEXT',
+            `the key ${written} is read as ${describeScalar(scalarKey)}, which prints as '${key}'`,
+            { location: at(keyAt), hint: `quote it ('${written}') to keep it as written` },
+          ),
+        );
+        continue;
+      }
       if (key === '<<') continue; // merge key: merged entries fall back to the parent's position
       if (key === '__proto__') {
         // The config becomes JavaScript objects, where this name sets the prototype instead of
@@ -251,7 +292,19 @@ function positionOf(
   if (isSeq(node)) {
     return { at: start, items: node.items.map((item) => positionOf(item as Node, at, errors, state)) };
   }
-  return { at: start };
+  const text = isScalar(node) ? rewrittenText(node) : undefined;
+  return text === undefined ? { at: start } : { at: start, text };
+}
+
+/** A plain scalar's text when the value YAML reads from it prints differently (`0042`, `1e3`, `True`). */
+function rewrittenText(node: Node & { value: unknown; source?: string; type?: string }): string | undefined {
+  if (node.type !== 'PLAIN' || typeof node.value === 'string' || node.source === undefined) return undefined;
+  return String(node.value) === node.source ? undefined : node.source;
+}
+
+function describeScalar(node: { value: unknown }): string {
+  const value = node.value;
+  return value === null ? 'null' : `the ${typeof value} ${String(value)}`;
 }
 
 /** Where a node's text starts: a block map under `?` reports a range from after its first key. */

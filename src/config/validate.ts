@@ -16,6 +16,7 @@ import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.j
 import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
 import type { EcrRepositoryInput } from './schema.js';
 import type { ParsedYaml } from './source.js';
+import { rewrittenTagValues } from './tag-values.js';
 
 /**
  * Semantic rules over the resolved configuration: small, named, each returning every error it
@@ -790,6 +791,7 @@ export const RULES: readonly Rule[] = [
   policyChecks,
   organizationUnits,
   accountTags,
+  { name: 'tag-values-as-written', check: (ctx) => rewrittenTagValues(ctx.accountsDoc) },
   accessSettings,
   unmanagedAndPolicyTargets,
   { name: 'account-aliases', check: ({ config }) => checkAliases(config.accounts) },

@@ -20,7 +20,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
       ]);
       const config = await loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       const saved = options.plan
-        ? accountPlanFromJson(await readFile(options.plan, 'utf8'), options.plan)
+        ? accountPlanFromJson(await readPlanFile(options.plan), options.plan)
         : undefined;
       const now = new Date();
       const observed = options.offline ? undefined : await readOrganization(config);
@@ -29,7 +29,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
         const { planAccountChanges } = await import('../../plan/accounts.js');
         plan = planAccountChanges({ config, observed, now });
       }
-      await writeFile(
+      await writeHtmlFile(
         options.html,
         renderHtmlReport({
           config,
@@ -72,5 +72,44 @@ async function readOrganization(config: import('../../config/model.js').Resolved
         hint: "run with the management account's (or the cicd account's) credentials, or add --offline for a report of the configuration alone",
       },
     );
+  }
+}
+
+async function readPlanFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new OrgbridgeError('REPORT_FILE', `cannot read --plan ${path}: ${fileProblem(e)}`, {
+      cause: e,
+      hint: 'give the file `orgbridge plan --json > FILE` wrote',
+    });
+  }
+}
+
+async function writeHtmlFile(path: string, html: string): Promise<void> {
+  try {
+    await writeFile(path, html);
+  } catch (e) {
+    throw new OrgbridgeError('REPORT_FILE', `cannot write --html ${path}: ${fileProblem(e)}`, {
+      cause: e,
+      hint: 'give a file name in a directory that exists and that you may write to',
+    });
+  }
+}
+
+/** What went wrong with a file, in words rather than an errno code. */
+function fileProblem(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
+    default:
+      return e instanceof Error ? e.message : String(e);
   }
 }

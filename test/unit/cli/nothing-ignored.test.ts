@@ -1,4 +1,12 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +47,27 @@ describe('nothing under the config directory is ignored silently', () => {
     expect(lines[2]).toMatch(/^policies\/scp\/x\.json\.bak:1:1: /);
     expect(stderr).toContain('rename it to policies/scp/old.json');
     expect(stderr).toContain('convert it to .json');
+  });
+
+  it('a symbolic link under policies/ or stacks/ is an error, not followed and not skipped', async () => {
+    const dir = configDir();
+    const shared = mkdtempSync(join(tmpdir(), 'orgbridge-shared-'));
+    writeFileSync(join(shared, 'deny.json'), '{"Version":"2012-10-17","Statement":[]}');
+    mkdirSync(join(dir, 'policies', 'scp', 'Internal'), { recursive: true });
+    symlinkSync(join(shared, 'deny.json'), join(dir, 'policies', 'scp', 'Internal', 'deny.json'));
+    symlinkSync(shared, join(dir, 'policies', 'scp', 'Other'));
+    mkdirSync(join(dir, 'stacks', 'params'), { recursive: true });
+    writeFileSync(join(dir, 'stacks', 'params', 'stack.yml'), 'targets: {all: true}\n');
+    symlinkSync(join(shared, 'deny.json'), join(dir, 'stacks', 'params', 'template.yml'));
+    const { code, stderr } = await run('-c', dir, 'validate');
+    expect(code).toBe(1);
+    const links = errorLines(stderr).filter((l) => l.endsWith('[DSL_FILE_IS_LINK]'));
+    expect(links.map((l) => l.split(':')[0])).toEqual([
+      'policies/scp/Internal/deny.json',
+      'policies/scp/Other',
+      'stacks/params/template.yml',
+    ]);
+    expect(stderr).toContain('is a symbolic link: orgbridge does not follow links');
   });
 
   it('accounts.yaml is named in the error', async () => {

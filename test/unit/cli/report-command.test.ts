@@ -105,4 +105,26 @@ describe('orgbridge report --html', () => {
     expect(code).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/bad\.json is not an orgbridge plan.*REPORT_PLAN_INVALID/s);
   });
+
+  it.each([
+    [
+      '--html in a directory that does not exist',
+      ['--html', '/nonexistent-orgbridge/r.html'],
+      'cannot write --html /nonexistent-orgbridge/r.html: no such file or directory',
+    ],
+    ['--html naming a directory', ['--html', dir], `cannot write --html ${dir}: it is a directory`],
+    [
+      '--plan that does not exist',
+      ['--html', join(dir, 'y.html'), '--plan', join(dir, 'none.json')],
+      `cannot read --plan ${join(dir, 'none.json')}: no such file or directory`,
+    ],
+  ])('says which file it cannot use and why: %s', async (_what, args, message) => {
+    const io = memoryIo();
+    const code = await main(['node', 'orgbridge', '-c', 'examples', 'report', '--offline', ...args], io);
+    expect(code).toBe(1);
+    const err = io.stderr.join('\n');
+    expect(err).toContain(message);
+    expect(err).toContain('[REPORT_FILE]');
+    expect(err).not.toContain('unexpected error');
+  });
 });

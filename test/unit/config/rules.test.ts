@@ -67,6 +67,69 @@ describe('schema errors', () => {
     expect(errors[0]?.location?.line).toBeGreaterThanOrEqual(lineOf(text, 'scope: [dev'));
   });
 
+  it('says in its own words when a file holds two documents or nests too deeply', () => {
+    const two = `${BASE}---\nfoo: bar\n`;
+    const [split] = errorsOf(two);
+    expect(split?.message).toBe(
+      'invalid YAML: the file holds more than one YAML document (a `---` line starts another)',
+    );
+    expect(split?.location?.line).toBe(lineOf(two, '---'));
+    const deep = BASE.replace('  tags:\n', `  tags: {a: ${'['.repeat(5000)}${']'.repeat(5000)}}\n`);
+    const [nested] = errorsOf(deep);
+    expect(nested?.message).toBe('invalid YAML: the document is nested too deeply to read');
+    expect(nested?.hint).toContain('check the indentation');
+  });
+
+  it('refuses a key YAML reads as a number that prints otherwise (007, 1e3), asking for quotes', () => {
+    const text = withAccounts(`  007:\n    scope: dev\n  1e3:\n    scope: dev\n  '042':\n    scope: dev\n`);
+    const errors = errorsOf(text).filter((e) => e.code === 'DSL_KEY_NOT_TEXT');
+    expect(errors.map((e) => [e.location?.line, e.message, e.hint])).toEqual([
+      [
+        lineOf(text, '  007:'),
+        "the key 007 is read as the number 7, which prints as '7'",
+        "quote it ('007') to keep it as written",
+      ],
+      [
+        lineOf(text, '  1e3:'),
+        "the key 1e3 is read as the number 1000, which prints as '1000'",
+        "quote it ('1e3') to keep it as written",
+      ],
+    ]);
+  });
+
+  it('refuses a tag value YAML reads as a number or boolean that prints otherwise, at its line', () => {
+    const text = withAccounts(
+      `  foo:\n    scope: dev\n    tags:\n      cc: 0042\n      rate: 1.50\n      flag: True\n      count: 7\n      quoted: '0042'\n      on: true\n`,
+    );
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.code, e.location?.line, e.message])).toEqual([
+      [
+        'DSL_TAG_VALUE_NOT_TEXT',
+        lineOf(text, 'cc: 0042'),
+        "tag 'cc': 0042 is read as the number 42, so the tag's value would be '42'",
+      ],
+      [
+        'DSL_TAG_VALUE_NOT_TEXT',
+        lineOf(text, 'rate: 1.50'),
+        "tag 'rate': 1.50 is read as the number 1.5, so the tag's value would be '1.5'",
+      ],
+      [
+        'DSL_TAG_VALUE_NOT_TEXT',
+        lineOf(text, 'flag: True'),
+        "tag 'flag': True is read as the boolean true, so the tag's value would be 'true'",
+      ],
+    ]);
+    // The same in defaults, where one line reaches every account.
+    const inDefaults = BASE.replace('  tags:\n', '  tags:\n    zip: 01234\n');
+    expect(inDefaults).not.toBe(BASE);
+    expectOne(
+      errorsOf(inDefaults),
+      'DSL_TAG_VALUE_NOT_TEXT',
+      'accounts.yml',
+      lineOf(inDefaults, 'zip: 01234'),
+    );
+  });
+
   it('reports duplicate keys', () => {
     const text = withAccounts(`  foo:\n    scope: dev\n  foo:\n    scope: dev\n`);
     expectOne(errorsOf(text), 'DSL_DUPLICATE_KEY', 'accounts.yml', lineOf(text, '  foo:', 2));
@@ -387,6 +450,29 @@ describe('rules', () => {
     ]);
     const error = expectOne(errors, 'DSL_POLICY_INVALID_JSON', 'policies/scp/Internal/Dev/broken.json', 3);
     expect(error.location?.column).toBe(17);
+  });
+
+  it('policies: a key written twice in one object is refused where it repeats, not left to the last', () => {
+    const text = [
+      '{',
+      '  "Version": "2012-10-17",',
+      '  "Statement": [',
+      '    {"Effect": "Deny", "Action": "*", "Resource": "*",',
+      '     "Effect": "Allow"}',
+      '  ]',
+      '}',
+    ].join('\n');
+    const errors = errorsOf(BASE, [policy('policies/scp/Internal/Dev/twice.json', text)]);
+    const error = expectOne(errors, 'DSL_POLICY_DUPLICATE_KEY', 'policies/scp/Internal/Dev/twice.json', 5);
+    expect(error.location?.column).toBe(6);
+    expect(error.message).toBe(
+      'key "Effect" is written twice in one object (first at line 4): JSON keeps only the last',
+    );
+    // The same key in two different objects is no repetition.
+    const fine =
+      '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Deny","Action":"*","Resource":"*"},{"Sid":"B","Effect":"Deny","Action":"*","Resource":"*"}]}';
+    const resolved = resolveOk(BASE, [policy('policies/scp/Internal/Dev/fine.json', fine)]);
+    expect(resolved.policies.map((p) => p.name)).toContain('fine');
   });
 
   it('policies: over the size limit after minifying (configurable)', () => {
