@@ -35,7 +35,8 @@ async function readConfigDirectory(directory: string): Promise<ConfigDirectory> 
   const policies = await listFiles(join(root, 'policies'));
   for (const path of policies.files) {
     const relativePath = inRepository(path);
-    if (isPolicyFile(relativePath)) files.push({ path: relativePath, text: await readFile(path, 'utf8') });
+    if (isPolicyFile(relativePath))
+      files.push({ path: relativePath, text: withoutBom(await readFile(path, 'utf8')) });
     else if (relativePath !== SCP_TESTS_FILE) unread.push(unreadPolicyFile(relativePath));
   }
   const stacks = await listFiles(join(root, STACKS_DIRECTORY));
@@ -46,6 +47,15 @@ async function readConfigDirectory(directory: string): Promise<ConfigDirectory> 
   }
   for (const link of [...policies.links, ...stacks.links]) unread.push(linkNotRead(inRepository(link)));
   return { files, unread };
+}
+
+/**
+ * Some Windows editors start a UTF-8 file with a byte order mark, which JSON does not allow
+ * (JSON.parse fails on an invisible character) and YAML skips. A policy is read without it, as a
+ * space, so every offset in the file (error positions) stays where the editor shows it.
+ */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
 }
 
 /**

@@ -70,6 +70,17 @@ describe('nothing under the config directory is ignored silently', () => {
     expect(stderr).toContain('is a symbolic link: orgbridge does not follow links');
   });
 
+  it('a policy file starting with a byte order mark is read like one without', async () => {
+    const dir = configDir();
+    mkdirSync(join(dir, 'policies', 'tag', 'Internal'), { recursive: true });
+    const tags = '{"tags":{"team":{"tag_key":{"@@assign":"team"}}}}';
+    writeFileSync(join(dir, 'policies', 'tag', 'Internal', 'team.json'), `\ufeff${tags}`);
+    const { code, stderr, stdout } = await run('-c', dir, 'validate');
+    expect(stderr).not.toContain('DSL_POLICY_INVALID_JSON');
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('valid');
+  });
+
   it('accounts.yaml is named in the error', async () => {
     const dir = configDir();
     renameSync(join(dir, 'accounts.yml'), join(dir, 'accounts.yaml'));
