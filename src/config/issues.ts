@@ -63,7 +63,7 @@ export function issuesToErrors(
             {
               location: doc.locate(path, 'value'),
               hint: accountId
-                ? `quote the account id (id: '${String(input).padStart(12, '0')}'): unquoted, YAML reads it as a number and drops leading zeros`
+                ? `quote the account id (id: '${doc.node(path)?.text ?? String(input).padStart(12, '0')}'): unquoted, YAML reads it as a number and drops leading zeros`
                 : `write ${label} as ${article(issue.expected)}`,
             },
           ),

@@ -34,6 +34,10 @@ describe('schema errors', () => {
     const text = withAccounts(`  foo:\n    scope: dev\n    id: 012345678901\n`);
     const error = expectOne(errorsOf(text), 'DSL_INVALID_TYPE', 'accounts.yml', lineOf(text, 'id: 0'));
     expect(error.hint).toContain("id: '012345678901'");
+    // Quoted as written, whatever number YAML made of it (0o... is octal).
+    const octal = withAccounts(`  foo:\n    scope: dev\n    id: 0o12345670123\n`);
+    const read = expectOne(errorsOf(octal), 'DSL_INVALID_TYPE', 'accounts.yml', lineOf(octal, 'id: 0'));
+    expect(read.hint).toContain("id: '0o12345670123'");
   });
 
   it('reports a missing required key at the parent', () => {
