@@ -135,17 +135,25 @@ const accountEmailFormat: Rule = {
   check: ({ config }) =>
     config.accounts.flatMap((account) => {
       const { email } = account;
+      const tooLong = email.length > EMAIL_MAX_LENGTH;
       const problem =
-        email.length < EMAIL_MIN_LENGTH || email.length > EMAIL_MAX_LENGTH
+        email.length < EMAIL_MIN_LENGTH || tooLong
           ? `is ${email.length} characters; AWS accepts 6 to 64`
           : !EMAIL_PATTERN.test(email)
             ? 'is not an email address'
             : undefined;
       if (!problem) return [];
+      // Said of what made the address: the account's own `email:`, or the template.
+      const own = account.provenance.email?.layer === 'account';
+      const hint = own
+        ? `write the account's \`email:\` as a whole address${tooLong ? ' of at most 64 characters' : ''}`
+        : tooLong
+          ? 'set `email:` on the account, or shorten organization.email_template'
+          : 'organization.email_template must make an address (name@domain, e.g. aws+{name}@example.com), or set `email:` on the account';
       return [
         new OrgbridgeError('DSL_INVALID_EMAIL', `account '${account.key}': email '${email}' ${problem}`, {
           location: whereSet(account, 'email'),
-          hint: 'set `email:` on the account or shorten organization.email_template',
+          hint,
         }),
       ];
     }),
@@ -166,7 +174,9 @@ const accountNameFormat: Rule = {
           `account '${account.key}': name '${account.name}' ${problem}`,
           {
             location: whereSet(account, 'name'),
-            hint: 'set a shorter `name:` on the account, or a shorter key/service, or change organization.name_template',
+            hint: account.name.length
+              ? 'set a shorter `name:` on the account, or a shorter key/service, or change organization.name_template'
+              : 'give the account a `name:`, or an organization.name_template that makes one',
           },
         ),
       ];

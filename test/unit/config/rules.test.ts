@@ -270,6 +270,17 @@ describe('rules', () => {
       lineOf(text, `email: ${long}`),
       lineOf(text, 'not-an-email'),
     ]);
+    // The hint speaks of what made the address: here each account's own `email:`.
+    expect(errors.map((e) => e.hint)).toEqual([
+      "write the account's `email:` as a whole address",
+      "write the account's `email:` as a whole address of at most 64 characters",
+      "write the account's `email:` as a whole address",
+    ]);
+    // A template that makes no address is named as the cause.
+    const template = BASE.replace(/email_template: .*\n/, "email_template: '{name}'\n");
+    expect(template).not.toBe(BASE);
+    const fromTemplate = errorsOf(template).find((e) => e.code === 'DSL_INVALID_EMAIL');
+    expect(fromTemplate?.hint).toContain('organization.email_template must make an address');
   });
 
   it('account-name-format: longer than 50 characters', () => {
