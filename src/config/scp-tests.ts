@@ -21,16 +21,29 @@ const ContextValueSchema = z.union([
   z.array(z.union([z.string(), z.number(), z.boolean()])),
 ]);
 
+/**
+ * One action as IAM names it, `service:ActionName` (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html):
+ * anything else (`s3 GetObject`) matches no statement, so a case expecting allow would pass
+ * without testing anything.
+ */
+const ACTION = z.string().regex(/^[A-Za-z0-9-]+:[A-Za-z0-9]+$/, {
+  error: 'must be one action written service:ActionName, e.g. s3:GetObject',
+});
+
 export const ScpTestSchema = z
   .strictObject({
     name: z.string().min(1).describe('what the case checks'),
     account: z.string().min(1).optional().describe('account key, name or id whose SCP chain is evaluated'),
     ou: z.string().min(1).optional().describe('or an OU path, e.g. Internal/Dev (an account directly in it)'),
     action: z
-      .union([z.string().min(3), z.array(z.string().min(3)).min(1)])
+      .union([ACTION, z.array(ACTION).min(1)])
       .describe('`service:Action`, or a list of them, each expected the same way'),
     resource: z.string().min(1).default('*').describe('resource ARN; `*` by default'),
-    region: z.string().min(1).optional().describe("aws:RequestedRegion; the account's region by default"),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'must be an AWS region code such as us-east-1' })
+      .optional()
+      .describe("aws:RequestedRegion; the account's region by default"),
     principal: z.string().min(1).optional().describe('aws:PrincipalArn of the caller'),
     context: z.record(z.string(), ContextValueSchema).default({}).describe('more condition keys'),
     expect: z.enum(['allow', 'deny']),
@@ -60,14 +73,10 @@ export function parseScpTests(file: SourceFile): LocatedScpTest[] {
     throw new ValidationFailed(
       result.error.issues.map(
         (issue) =>
-          new OrgbridgeError(
-            'SCP_TESTS_INVALID',
-            `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`,
-            {
-              location: parsed.locate(issue.path.filter((p): p is string | number => typeof p !== 'symbol')),
-              hint: 'each case: {name, account | ou, action, resource?, region?, principal?, context?, expect: allow|deny}; see docs/policies.md',
-            },
-          ),
+          new OrgbridgeError('SCP_TESTS_INVALID', `${caseLabel(value, issue.path)}${issue.message}`, {
+            location: parsed.locate(issue.path.filter((p): p is string | number => typeof p !== 'symbol')),
+            hint: 'each case: {name, account | ou, action, resource?, region?, principal?, context?, expect: allow|deny}; see docs/policies.md',
+          }),
       ),
     );
   }
@@ -178,4 +187,15 @@ export function runScpTests(config: ResolvedConfig, tests: readonly LocatedScpTe
   }
   if (errors.length > 0) throw new ValidationFailed(errors);
   return results;
+}
+
+/** `case 2 ('deny leave'), action: ` for an issue at [1, 'action']: as a reader counts the cases. */
+function caseLabel(value: unknown, path: readonly PropertyKey[]): string {
+  const [index, ...rest] = path;
+  if (typeof index !== 'number') return path.length ? `${path.map(String).join('.')}: ` : '';
+  const name = (Array.isArray(value) ? (value[index] as { name?: unknown } | undefined) : undefined)?.name;
+  const field = rest
+    .map((p, i) => (typeof p === 'number' ? `[${p + 1}]` : `${i ? '.' : ''}${String(p)}`))
+    .join('');
+  return `case ${index + 1}${typeof name === 'string' ? ` ('${name}')` : ''}${field ? `, ${field}` : ''}: `;
 }

@@ -58,7 +58,20 @@ describe('orgbridge scp test', () => {
       testFile('- name: x\n  account: a\n  action: s3:GetObject\n  expect: maybe\n'),
     );
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/scp-tests\.yml:4:\d+: 0\.expect: .* \[SCP_TESTS_INVALID\]/);
+    expect(bad.stderr).toMatch(/scp-tests\.yml:4:\d+: case 1 \('x'\), expect: .* \[SCP_TESTS_INVALID\]/);
+    // An action or region no statement could match would let a case pass without testing anything.
+    const vacuous = await run(
+      'scp',
+      'test',
+      testFile(
+        '- name: x\n  account: a\n  action: s3:GetObject\n  expect: allow\n- name: y\n  account: a\n  action: [s3:GetObject, s3 PutObject]\n  region: mars-1\n  expect: allow\n',
+      ),
+    );
+    expect(vacuous.code).toBe(1);
+    expect(vacuous.stderr).toContain(
+      "case 2 ('y'), action[2]: must be one action written service:ActionName, e.g. s3:GetObject",
+    );
+    expect(vacuous.stderr).toContain("case 2 ('y'), region: must be an AWS region code such as us-east-1");
     const both = await run(
       'scp',
       'test',
