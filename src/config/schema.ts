@@ -25,6 +25,7 @@ const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 /** https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
 const ECR_NAME_PATTERN = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const DURATION_PATTERN = /^(\d+) ?days?$/;
+const inRange = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 /**
  * A VPC range: AWS allows /16 to /28 (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html);
@@ -270,11 +271,27 @@ export const organizationSchema = z
       .regex(OU_NAME_PATTERN)
       .optional()
       .describe('OU under the root for retired accounts; unset: no account is retired'),
+    // CreateEventBus: `default` names every account's own bus, and `aws.` starts the names of
+    // partner buses (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html).
     event_bus: z
       .string()
       .regex(/^[\w.-]{1,256}$/)
+      .refine((name) => name !== 'default' && !name.startsWith('aws.'), {
+        error:
+          "must be a custom bus name: not 'default' (every account's own bus) and not starting with 'aws.' (partner buses)",
+      })
       .describe('Name of the event bus in every account'),
-    event_source: z.string().min(1).default('app.infra').describe('`source` of orgbridge events'),
+    // PutEvents refuses a Source that starts with `aws.`, which AWS services' events use
+    // (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html).
+    event_source: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((source) => !source.startsWith('aws.'), {
+        error: "must not start with 'aws.': EventBridge keeps those sources for AWS services",
+      })
+      .default('app.infra')
+      .describe('`source` of orgbridge events'),
     name_template: z
       .string()
       .min(1)
@@ -457,7 +474,18 @@ export const ecrRepositorySchema = z.strictObject({
       z
         .record(
           z.string().min(1),
-          z.string().regex(DURATION_PATTERN, { error: 'must be a duration such as "7 days"' }),
+          z
+            .string()
+            .regex(DURATION_PATTERN, { error: 'must be a duration such as "7 days"' })
+            // ECR's countNumber: a positive integer, 0 not accepted (a 32-bit integer in the API),
+            // https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html
+            .refine(
+              (d) =>
+                !DURATION_PATTERN.test(d) || inRange(Number(DURATION_PATTERN.exec(d)?.[1]), 1, 2_147_483_647),
+              {
+                error: 'must be 1 to 2147483647 days: ECR expires images after a positive number of days',
+              },
+            ),
         )
         .refine((rule) => Object.keys(rule).length === 1, {
           error: 'each lifecycle rule is one `tag-prefix: "N days"` (or `untagged: "N days"`) entry',

@@ -106,6 +106,29 @@ function statementProblems(
       });
     });
   }
+  // IAM's grammar: a resource list holds strings, at least one; a Sid is a string
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
+  for (const key of ['Resource', 'NotResource'] as const) {
+    if (!(key in s)) continue;
+    const value = s[key];
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length === 0 || list.some((r) => typeof r !== 'string' || r === '')) {
+      problems.push({
+        path: [...path, key],
+        at: 'value',
+        message: `${name}: ${key} must be an ARN pattern or "*", or a non-empty list of them, not ${JSON.stringify(value)}`,
+        hint: `"${key}": "*" or "${key}": ["arn:aws:s3:::my-bucket/*"]`,
+      });
+    }
+  }
+  if ('Sid' in s && typeof s.Sid !== 'string') {
+    problems.push({
+      path: [...path, 'Sid'],
+      at: 'value',
+      message: `a statement's Sid must be text, not ${JSON.stringify(s.Sid)}`,
+      hint: '"Sid": "DenyLeave" (letters and digits)',
+    });
+  }
   if ('Condition' in s && !(isJsonObject(s.Condition) && Object.values(s.Condition).every(isJsonObject))) {
     problems.push({
       path: [...path, 'Condition'],

@@ -406,6 +406,37 @@ describe('rules', () => {
     expect(error.hint).toBe('add `services:`');
   });
 
+  it.each([
+    ['event_bus: default', "must be a custom bus name: not 'default'"],
+    ['event_bus: aws.partner.x', "not starting with 'aws.' (partner buses)"],
+    ['event_source: aws.orgbridge', "must not start with 'aws.'"],
+  ])('organization.%s is refused at its line: EventBridge would', (setting, message) => {
+    const text = BASE.replace(
+      '  event_bus: bus\n',
+      setting.startsWith('event_bus') ? `  ${setting}\n` : `  event_bus: bus\n  ${setting}\n`,
+    );
+    expect(text).not.toBe(BASE);
+    const error = expectOne(errorsOf(text), 'DSL_INVALID_VALUE', 'accounts.yml', lineOf(text, setting));
+    expect(error.message).toContain(message);
+  });
+
+  it('ecr.yml: a lifecycle of 0 days or more days than ECR counts is refused at its line', () => {
+    const ecr = [
+      '- name: a0',
+      '  lifecycle:',
+      '    - untagged: "0 days"',
+      '    - dev-: "99999999999 days"',
+      '    - tmp-: "1 day"',
+      '',
+    ].join('\n');
+    const errors = errorsOf(withAccounts('  foo:\n    scope: dev\n'), [{ path: 'ecr.yml', text: ecr }]);
+    const message = 'must be 1 to 2147483647 days: ECR expires images after a positive number of days';
+    expect(errors.map((e) => [e.location?.line, e.message])).toEqual([
+      [3, `a0.lifecycle[0].untagged: '0 days' ${message}`],
+      [4, `a0.lifecycle[1].dev-: '99999999999 days' ${message}`],
+    ]);
+  });
+
   it('ecr.yml: a bad repository name, service or duration says what is accepted, at its line', () => {
     const ecr = [
       '- name: Checkout_Web!',

@@ -58,6 +58,13 @@ describe('SCP grammar', () => {
       "unknown element 'Conditon' in a statement; did you mean 'Condition'?",
     ]);
     expect(messages(deny({ NotAction: 'iam:*' }))).toEqual(['a statement has both Action and NotAction']);
+    expect(messages(deny({ Resource: 5 }))).toEqual([
+      'a statement: Resource must be an ARN pattern or "*", or a non-empty list of them, not 5',
+    ]);
+    expect(messages(deny({ Resource: [] }))).toEqual([
+      'a statement: Resource must be an ARN pattern or "*", or a non-empty list of them, not []',
+    ]);
+    expect(messages(deny({ Sid: 5 }))).toEqual(["a statement's Sid must be text, not 5"]);
     const { Action: _a, ...noAction } = deny({}).Statement[0] as Record<string, unknown>;
     expect(messages({ Version: '2012-10-17', Statement: noAction })).toEqual([
       'a statement has neither Action nor NotAction',
