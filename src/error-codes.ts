@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   DNS_UNKNOWN_ACCOUNT: { page: 'dns.md' },
   DRYRUN: { page: 'events.md' },
   DSL_ACCESS_CONFLICT: { page: 'dsl.md' },
+  DSL_ACCESS_RESERVED_ROLE: { page: 'dsl.md' },
   DSL_AWS_RESERVED_TAG: { page: 'dsl.md' },
   DSL_BACKUP_REGION_NOT_ALLOWED: { page: 'dsl.md' },
   DSL_BACKUP_ROLE_ACCOUNT: { page: 'dsl.md' },

@@ -17,6 +17,7 @@ import type {
   SpecialAccountKind,
 } from './model.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
+import { groupRoleName, MAX_ROLE_NAME_CHARS, RESERVED_ACCESS_ROLES } from './reserved-roles.js';
 import {
   type AccessSettingsInput,
   type AccountInput,
@@ -551,6 +552,33 @@ export function parseAccess(
           {
             location: doc.locate([...path, group], 'value'),
             hint: 'write roles like `rw: PowerUser,Developer` (IAM role names, no empty entries)',
+          },
+        ),
+      );
+      continue;
+    }
+    const reserved = list.filter((role) => RESERVED_ACCESS_ROLES.has(role));
+    if (reserved.length) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_ACCESS_RESERVED_ROLE',
+          `access '${group}': ${reserved.join(', ')} ${reserved.length === 1 ? 'is a role name' : 'are role names'} orgbridge or Organizations already use in every account`,
+          {
+            location: doc.locate([...path, group], 'value'),
+            hint: `name the role otherwise; reserved: ${[...RESERVED_ACCESS_ROLES].join(', ')}`,
+          },
+        ),
+      );
+      continue;
+    }
+    if (groupRoleName(group).length > MAX_ROLE_NAME_CHARS) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_INVALID_ACCESS',
+          `access group '${group}' is too long: its role ${groupRoleName(group)} would have ${groupRoleName(group).length} characters, IAM allows ${MAX_ROLE_NAME_CHARS}`,
+          {
+            location: doc.locate([...path, group], 'key'),
+            hint: `use a group name of at most ${MAX_ROLE_NAME_CHARS - groupRoleName('').length} characters`,
           },
         ),
       );

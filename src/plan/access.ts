@@ -1,5 +1,6 @@
 import { BACKUP_ROLE_NAME } from '../config/backup-policy.js';
 import type { AccessSettings, ResolvedAccount, ResolvedConfig } from '../config/model.js';
+import { AUTOMATION_ROLE_NAME, groupRoleName } from '../config/reserved-roles.js';
 import type { SettingName } from '../config/schema.js';
 import { OrgbridgeError } from '../errors.js';
 import { compareText } from './observed.js';
@@ -28,17 +29,13 @@ export const IAM_LIMITS = {
   trustPolicyChars: 2_048,
 } as const;
 
-export const AUTOMATION_ROLE_NAME = 'AutomationRole';
+export { AUTOMATION_ROLE_NAME, groupRoleName };
 
 /**
  * IAM path of the identity account's users and groups (the Pulumi approach's `iam_users`): the stack
  * deployer may manage users and groups under it only.
  */
 export const IAM_PATH = '/orgbridge/';
-
-export function groupRoleName(group: string): string {
-  return `orgbridge-group-${group}`;
-}
 
 /** AWS managed policies (path and name) of the well-known role names; any other name: ReadOnlyAccess. */
 export const ROLE_MANAGED_POLICIES: Readonly<Record<string, readonly string[]>> = {

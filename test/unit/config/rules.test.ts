@@ -650,6 +650,30 @@ describe('more rules', () => {
     expectOne(errorsOf(text), 'DSL_INVALID_ACCESS', 'accounts.yml', lineOf(text, 'rw:'));
   });
 
+  it('access may not name a role orgbridge or Organizations already has in every account', () => {
+    for (const role of ['AutomationRole', 'orgbridge-backup', 'OrganizationAccountAccessRole']) {
+      const text = BASE.replace('rw: PowerUser,Developer', `rw: PowerUser,${role}`);
+      const error = expectOne(
+        errorsOf(text),
+        'DSL_ACCESS_RESERVED_ROLE',
+        'accounts.yml',
+        lineOf(text, 'rw:'),
+      );
+      expect(error.message).toContain(`access 'rw': ${role} is a role name`);
+    }
+  });
+
+  it("access group names fit IAM's 64 characters in the group role's name", () => {
+    const fits = 'g'.repeat(48);
+    expect(
+      resolveOk(BASE.replace('rw: PowerUser,Developer', `${fits}: PowerUser`)).accounts.length,
+    ).toBeGreaterThan(0);
+    const long = 'g'.repeat(49);
+    const text = BASE.replace('rw: PowerUser,Developer', `${long}: PowerUser`);
+    const error = expectOne(errorsOf(text), 'DSL_INVALID_ACCESS', 'accounts.yml', lineOf(text, long));
+    expect(error.message).toContain('would have 65 characters, IAM allows 64');
+  });
+
   it('policies: an SCP without Statement, and a policy that is not an object', () => {
     const errors = errorsOf(BASE, [
       policy('policies/scp/Internal/a.json', '{"Version": "2012-10-17"}'),
