@@ -571,11 +571,12 @@ export function parseAccess(
       );
       continue;
     }
-    if (groupRoleName(group).length > MAX_ROLE_NAME_CHARS) {
+    const groupRole = groupRoleName(group);
+    if (groupRole.length > MAX_ROLE_NAME_CHARS) {
       errors.push(
         new OrgbridgeError(
           'DSL_INVALID_ACCESS',
-          `access group '${group}' is too long: its role ${groupRoleName(group)} would have ${groupRoleName(group).length} characters, IAM allows ${MAX_ROLE_NAME_CHARS}`,
+          `access group '${group}' is too long: its role ${groupRole} would have ${groupRole.length} characters, IAM allows ${MAX_ROLE_NAME_CHARS}`,
           {
             location: doc.locate([...path, group], 'key'),
             hint: `use a group name of at most ${MAX_ROLE_NAME_CHARS - groupRoleName('').length} characters`,

@@ -16,7 +16,7 @@ import { dslPasswordPolicyShape } from './password-policy.js';
 
 /** Account and scope keys end up in account names, rule names and tags: keep them simple. */
 export const KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const OU_PATH_PATTERN = /^[^/\s][^/]{0,127}(\/[^/\s][^/]{0,127})*$/;
 /** An OU path, or `''`: the organization root itself (accounts directly under the root). */
@@ -480,8 +480,10 @@ export const ecrRepositorySchema = z.strictObject({
             // ECR's countNumber: a positive integer, 0 not accepted (a 32-bit integer in the API),
             // https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html
             .refine(
-              (d) =>
-                !DURATION_PATTERN.test(d) || inRange(Number(DURATION_PATTERN.exec(d)?.[1]), 1, 2_147_483_647),
+              (d) => {
+                const days = DURATION_PATTERN.exec(d)?.[1];
+                return days === undefined || inRange(Number(days), 1, 2_147_483_647);
+              },
               {
                 error: 'must be 1 to 2147483647 days: ECR expires images after a positive number of days',
               },

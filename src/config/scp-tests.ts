@@ -3,6 +3,7 @@ import { OrgbridgeError, ValidationFailed } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import type { ResolvedAccount, ResolvedConfig } from './model.js';
 import { accountPolicyLevels, ouChain, policyLevels } from './policy-inheritance.js';
+import { REGION_PATTERN } from './schema.js';
 import { type ContextValue, evaluateScps, type ScpDecision, withFullAwsAccess } from './scp-evaluation.js';
 import { parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
 import { knownOrganizationUnits } from './validate.js';
@@ -41,7 +42,7 @@ export const ScpTestSchema = z
     resource: z.string().min(1).default('*').describe('resource ARN; `*` by default'),
     region: z
       .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'must be an AWS region code such as us-east-1' })
+      .regex(REGION_PATTERN, { error: 'must be an AWS region code such as us-east-1' })
       .optional()
       .describe("aws:RequestedRegion; the account's region by default"),
     principal: z.string().min(1).optional().describe('aws:PrincipalArn of the caller'),

@@ -254,7 +254,7 @@ function positionOf(
         errors.push(
           new OrgbridgeError(
             'DSL_KEY_NOT_TEXT',
-            `the key ${written} is read as ${describeScalar(scalarKey)}, which prints as '${key}'`,
+            `the key ${written} is read as ${describeScalar(scalarKey.value)}, which prints as '${key}'`,
             { location: at(keyAt), hint: `quote it ('${written}') to keep it as written` },
           ),
         );
@@ -302,8 +302,8 @@ function rewrittenText(node: Node & { value: unknown; source?: string; type?: st
   return String(node.value) === node.source ? undefined : node.source;
 }
 
-function describeScalar(node: { value: unknown }): string {
-  const value = node.value;
+/** `the number 42`, `the boolean true`, `null`: what YAML made of a scalar, for messages. */
+export function describeScalar(value: unknown): string {
   return value === null ? 'null' : `the ${typeof value} ${String(value)}`;
 }
 

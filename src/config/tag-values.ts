@@ -1,6 +1,6 @@
 import { OrgbridgeError } from '../errors.js';
 import { valueAt } from './issues.js';
-import type { ParsedYaml, YamlPath } from './source.js';
+import { describeScalar, type ParsedYaml, type YamlPath } from './source.js';
 
 /**
  * Tag values are text at AWS, and the DSL writes a number or a boolean as text
@@ -17,7 +17,7 @@ export function rewrittenTagValues(doc: ParsedYaml): OrgbridgeError[] {
       errors.push(
         new OrgbridgeError(
           'DSL_TAG_VALUE_NOT_TEXT',
-          `tag '${key}': ${position.text} is read as ${value === null ? 'null' : `the ${typeof value} ${String(value)}`}, so the tag's value would be '${String(value)}'`,
+          `tag '${key}': ${position.text} is read as ${describeScalar(value)}, so the tag's value would be '${String(value)}'`,
           {
             location: doc.location(position.at),
             hint: `quote it ('${position.text}') to keep it as written`,
