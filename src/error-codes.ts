@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   DSL_CUSTOMIZATION_NAME: { page: 'dsl.md' },
   DSL_CUSTOMIZATION_PARAMETER: { page: 'dsl.md' },
   DSL_CUSTOMIZATION_PARAMETER_MISSING: { page: 'dsl.md' },
+  DSL_CUSTOMIZATION_REGION: { page: 'dsl.md' },
   DSL_CUSTOMIZATION_TARGET: { page: 'dsl.md' },
   DSL_DNS_DOMAIN_CONFLICT: { page: 'dsl.md' },
   DSL_DNS_ZONE_NAME_INVALID: { page: 'dsl.md' },

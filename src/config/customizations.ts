@@ -5,7 +5,8 @@ import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js'
 import { didYouMean } from './did-you-mean.js';
 import { issuesToErrors } from './issues.js';
 import type { ResolvedAccount } from './model.js';
-import { type ParsedYaml, parseYaml, type SourceFile, YamlSyntaxErrors } from './source.js';
+import { unknownRegionError } from './region-check.js';
+import { type ParsedYaml, parseYaml, type SourceFile, type YamlPath, YamlSyntaxErrors } from './source.js';
 
 /**
  * Account customizations: the user's own CloudFormation stacks, one directory per
@@ -477,6 +478,115 @@ export function checkCustomizationTargets(
     }
   }
   return errors;
+}
+
+/**
+ * A `regions:` list names each region once, regions AWS has (the check accounts.yml gets), and
+ * only regions of `defaults.regions`: the pipeline uploads the template to the cicd account's
+ * artifact bucket of each region a stack goes to, the bootstrap creates those buckets only in
+ * `defaults.regions`, and the handler takes a template only from the bucket of the stack's own
+ * region (docs/customizations.md, "Running it"). Otherwise the run would fail at the upload.
+ */
+export function checkCustomizationRegions(
+  parsed: ParsedCustomizations,
+  context: {
+    /** A known region code, or one `organization.allow_unlisted_regions` names. */
+    isAccepted: (code: string) => boolean;
+    /** The regions with an artifact bucket: `defaults.regions` (configuredRegions). */
+    artifactRegions: readonly string[];
+    /** The config's accounts: `regions: account` and `all` take their regions from them. */
+    accounts: readonly ResolvedAccount[];
+  },
+): OrgbridgeError[] {
+  return parsed.customizations.flatMap((c) => {
+    const doc = parsed.docs.get(c.name) as ParsedYaml;
+    return Array.isArray(c.regions)
+      ? checkRegionList(doc, c.regions, context)
+      : checkAccountRegions(doc, c, context);
+  });
+}
+
+function checkRegionList(
+  doc: ParsedYaml,
+  regions: readonly string[],
+  context: Parameters<typeof checkCustomizationRegions>[1],
+): OrgbridgeError[] {
+  const errors: OrgbridgeError[] = [];
+  const seen = new Set<string>();
+  regions.forEach((region, i) => {
+    const path = ['regions', i];
+    if (seen.has(region)) {
+      errors.push(
+        new OrgbridgeError('DSL_INVALID_VALUE', `regions[${i}]: '${region}' is listed twice`, {
+          location: doc.locate(path, 'value'),
+          hint: 'list each region once: a customization has one stack per account and region',
+        }),
+      );
+      return;
+    }
+    seen.add(region);
+    if (!context.isAccepted(region)) errors.push(unknownRegionError(doc, path, region));
+    else if (!context.artifactRegions.includes(region))
+      errors.push(
+        noArtifactBucket(
+          doc,
+          path,
+          `regions[${i}]: '${region}' is not in defaults.regions`,
+          [region],
+          context,
+        ),
+      );
+  });
+  return errors;
+}
+
+/**
+ * `regions: account` or `all` take each selected account's resolved regions, which a scope or
+ * an account may set outside defaults.regions: one error per customization, naming the accounts.
+ */
+function checkAccountRegions(
+  doc: ParsedYaml,
+  c: Customization,
+  context: Parameters<typeof checkCustomizationRegions>[1],
+): OrgbridgeError[] {
+  const outside = new Map<string, string[]>();
+  for (const account of context.accounts) {
+    if (!selects(c.targets, account) || (c.exclude && selects(c.exclude, account))) continue;
+    for (const region of customizationRegions(c, account))
+      if (!context.artifactRegions.includes(region))
+        outside.set(region, [...(outside.get(region) ?? []), account.key]);
+  }
+  if (outside.size === 0) return [];
+  const regions = [...outside.keys()].sort();
+  const which = regions
+    .map((r) => {
+      const keys = outside.get(r) as string[];
+      const shown = keys.slice(0, 3).join(', ') + (keys.length > 3 ? ` and ${keys.length - 3} more` : '');
+      return `${r} (${shown})`;
+    })
+    .join(', ');
+  // Without a `regions:` key (the default, `account`), the targets are what chose these accounts.
+  const path = doc.node(['regions']) ? ['regions'] : ['targets'];
+  const what = `regions: ${String(c.regions)} puts stacks in ${which}, outside defaults.regions`;
+  return [noArtifactBucket(doc, path, what, regions, context)];
+}
+
+function noArtifactBucket(
+  doc: ParsedYaml,
+  path: YamlPath,
+  what: string,
+  regions: readonly string[],
+  context: Parameters<typeof checkCustomizationRegions>[1],
+): OrgbridgeError {
+  const buckets = context.artifactRegions.join(', ');
+  return new OrgbridgeError(
+    'DSL_CUSTOMIZATION_REGION',
+    `${what} (${buckets}); the template is deployed from the cicd account's artifact bucket of each region, and the bootstrap creates those buckets only in defaults.regions`,
+    {
+      location: doc.locate(path, path[0] === 'regions' ? 'value' : 'key'),
+      hint: `add ${regions.join(', ')} to defaults.regions in accounts.yml and run \`orgbridge run --action bootstrap --execute\` (it creates the artifact buckets), or deploy only to ${buckets}`,
+    },
+  );
 }
 
 function selects(selector: Customization['targets'], account: ResolvedAccount): boolean {

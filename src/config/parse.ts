@@ -1,12 +1,17 @@
 import * as z from 'zod';
 import { compareByLocation, OrgbridgeError } from '../errors.js';
 import { checkBackupRegions } from './backup-policy.js';
-import { checkCustomizationTargets, parseCustomizationFiles } from './customizations.js';
+import {
+  checkCustomizationRegions,
+  checkCustomizationTargets,
+  parseCustomizationFiles,
+} from './customizations.js';
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { checkBackupAttachments, isPolicyFile, parsePolicyFiles } from './policies.js';
 import { attachPolicies } from './policy-attachments.js';
-import { operatingRegions } from './regions.js';
+import { isAcceptedRegion } from './region-check.js';
+import { configuredRegions, operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
 import {
   type AccountInput,
@@ -125,6 +130,11 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
       scopes: Object.keys(resolved.config.scopes),
       organization_units: [...knownOrganizationUnits(resolved.config)],
       accounts: resolved.config.accounts.map((a) => a.key),
+    }),
+    ...checkCustomizationRegions(customizations, {
+      isAccepted: (code) => isAcceptedRegion(accountsDoc, code),
+      artifactRegions: configuredRegions(resolved.config),
+      accounts: resolved.config.accounts,
     }),
   );
   const config = customizations.customizations.length

@@ -1,14 +1,16 @@
 import { OrgbridgeError } from '../errors.js';
 import { KNOWN_AWS_REGIONS, REGION_SETTINGS } from './aws-regions.js';
 import { didYouMean } from './did-you-mean.js';
+import { labelOf } from './issues.js';
 import type { ParsedYaml, YamlPath } from './source.js';
 
 /**
  * Every region code in accounts.yml (defaults, scopes, accounts: `region`, `global_region`,
- * `regions`) must be a region AWS has, or one `organization.allow_unlisted_regions` names: a
- * misspelt region passes the pattern check, ends up in account names and root emails, and fails
- * only at bootstrap with an error that never names it. Codes that fail the pattern are the
- * schema's to report (one mistake, one error).
+ * `regions`) and in a customization's `regions` list (customizations.ts) must be a region AWS
+ * has, or one `organization.allow_unlisted_regions` names: a misspelt region passes the pattern
+ * check, ends up in account names and root emails, and fails only at bootstrap with an error
+ * that never names it. Codes that fail the pattern are the schema's to report (one mistake, one
+ * error).
  */
 const REGION_SHAPE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
@@ -38,6 +40,21 @@ export function isAcceptedRegion(doc: ParsedYaml, code: string): boolean {
   return KNOWN_AWS_REGIONS.has(code) || (isMap(doc.value) && allowedUnlisted(doc.value).has(code));
 }
 
+/** `code`, at `path` of `doc`, is no region AWS has (nor one the config allows): with a did-you-mean. */
+export function unknownRegionError(doc: ParsedYaml, path: YamlPath, code: string): OrgbridgeError {
+  const suggestion = didYouMean(code, KNOWN_AWS_REGIONS);
+  return new OrgbridgeError(
+    'DSL_UNKNOWN_REGION',
+    `${labelOf([], path, undefined)}: '${code}' is not an AWS region${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+    {
+      location: doc.locate(path, 'value'),
+      hint: suggestion
+        ? `write '${suggestion}'; a region newer than orgbridge's list goes in organization.allow_unlisted_regions`
+        : "use a code from https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html; a region newer than orgbridge's list goes in organization.allow_unlisted_regions",
+    },
+  );
+}
+
 export function checkRegionCodes(doc: ParsedYaml): OrgbridgeError[] {
   const root = doc.value;
   if (!isMap(root)) return [];
@@ -46,19 +63,7 @@ export function checkRegionCodes(doc: ParsedYaml): OrgbridgeError[] {
   const check = (path: YamlPath, code: unknown) => {
     if (typeof code !== 'string' || !REGION_SHAPE.test(code)) return;
     if (KNOWN_AWS_REGIONS.has(code) || allowed.has(code)) return;
-    const suggestion = didYouMean(code, KNOWN_AWS_REGIONS);
-    errors.push(
-      new OrgbridgeError(
-        'DSL_UNKNOWN_REGION',
-        `${path.join('.')}: '${code}' is not an AWS region${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
-        {
-          location: doc.locate(path, 'value'),
-          hint: suggestion
-            ? `write '${suggestion}'; a region newer than orgbridge's list goes in organization.allow_unlisted_regions`
-            : "use a code from https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html; a region newer than orgbridge's list goes in organization.allow_unlisted_regions",
-        },
-      ),
-    );
+    errors.push(unknownRegionError(doc, path, code));
   };
   for (const [base, layer] of settingLayers(root)) {
     for (const setting of REGION_SETTINGS) {
