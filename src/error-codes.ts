@@ -128,6 +128,8 @@ export const ERROR_CODES = {
   DSL_RESERVED_TAG: { page: 'dsl.md' },
   DSL_SCOPE_IN_MORGUE: { page: 'dsl.md' },
   DSL_SCOPE_UNMANAGED: { page: 'dsl.md' },
+  DSL_SCP_DETACH_LAST: { page: 'dsl.md' },
+  DSL_SCP_NO_ALLOW: { page: 'dsl.md' },
   DSL_TAG_INVALID_CHARACTER: { page: 'dsl.md' },
   DSL_TAG_VALUE_NOT_TEXT: { page: 'dsl.md' },
   DSL_TAG_KEY_WITH_SPACE: { page: 'dsl.md' },

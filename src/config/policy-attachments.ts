@@ -42,7 +42,8 @@ export interface PolicyAttachmentsResult {
   readonly errors: OrgbridgeError[];
 }
 
-const normalizePath = (path: string): string =>
+/** An OU path as written (`' Workloads / Prod '`) as the config keeps it (`Workloads/Prod`). */
+export const normalizePath = (path: string): string =>
   path
     .split('/')
     .map((s) => s.trim())

@@ -10,6 +10,7 @@ import {
   IAM_PRINCIPAL_ARN_PATTERN,
 } from './aws-names.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
+import { fullAwsAccessDetach } from './full-aws-access.js';
 import { checkAliases } from './iam-settings.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
@@ -365,6 +366,8 @@ export const WARNING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DSL_ECR_UNKNOWN_SERVICE',
   // A named IAM identity deploys; only what the boundary keeps to custom-* names is refused later.
   'DSL_TEMPLATE_IAM_NAME',
+  // A target that allows nothing may be a quarantine OU on purpose (src/config/full-aws-access.ts).
+  'DSL_SCP_NO_ALLOW',
 ]);
 
 const ecrPullGrants: Rule = {
@@ -799,6 +802,7 @@ export const RULES: readonly Rule[] = [
   ecrPullGrants,
   ecrUniqueRepositories,
   policyChecks,
+  fullAwsAccessDetach,
   organizationUnits,
   accountTags,
   { name: 'tag-values-as-written', check: (ctx) => rewrittenTagValues(ctx.accountsDoc) },

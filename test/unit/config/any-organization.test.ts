@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { effectivePolicyForAccount } from '../../../src/config/policy-inheritance.js';
 import { parseScpTests, runScpTests } from '../../../src/config/scp-tests.js';
 import { requirePlacementOus, requireSpecialAccounts } from '../../../src/config/special-accounts.js';
-import { BASE, errorsOf, expectOne, lineOf, resolveOk } from './support.js';
+import { BASE, errorsOf, expectOne, lineOf, resolveOk, warningsOf } from './support.js';
 
 /** What an imported organization needs the DSL to say (docs/dsl.md, docs/import.md). */
 const IMPORTED = `organization:
@@ -115,8 +115,8 @@ describe('a DSL that can describe any organization', () => {
       accounts: [app]
     FullAWSAccess:
       detached_from:
-        organization_units: [Empty]
-        accounts: [tools]
+        organization_units: [Workloads]
+        accounts: [app]
 `;
     const config = resolveOk(text, [policy('policies/scp/deny-x.json', SCP)]);
     expect(config.policies.map((p) => [p.name, p.organization_unit])).toEqual([
@@ -127,8 +127,8 @@ describe('a DSL that can describe any organization', () => {
       { type: 'scp', account: 'app', name: 'deny-x', file: 'policies/scp/deny-x.json', content: SCP },
     ]);
     expect(config.full_aws_access).toEqual({
-      detached_from_organization_units: ['Empty'],
-      detached_from_accounts: ['tools'],
+      detached_from_organization_units: ['Workloads'],
+      detached_from_accounts: ['app'],
     });
     // A file under an OU folder keeps its OU, and the section may add targets to it.
     const located = resolveOk(
@@ -231,6 +231,51 @@ describe('a DSL that can describe any organization', () => {
       ['s3:GetObject', 'allow'],
       ['ec2:RunInstances', 'deny'],
       ['ec2:RunInstances', 'allow'],
+    ]);
+  });
+});
+
+describe('FullAWSAccess detached: the target keeps an SCP that allows something', () => {
+  const ALLOW = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}';
+  const detach = (sections: string, detachedFrom: string) =>
+    `${IMPORTED}policies:\n  scp:\n${sections}    FullAWSAccess:\n      detached_from:\n${detachedFrom}`;
+
+  it('a target with no other SCP of the config is DSL_SCP_DETACH_LAST at its entry: AWS refuses that detach', () => {
+    const text = detach(
+      '    deny-x:\n      organization_units: [Workloads]\n',
+      '        organization_units: [Workloads, Empty]\n        accounts: [tools]\n',
+    );
+    const errors = errorsOf(text, [policy('policies/scp/deny-x.json', SCP)]);
+    const line = lineOf(text, '[Workloads, Empty]');
+    expect(errors.map((e) => [e.code, e.location?.line, e.location?.column])).toEqual([
+      ['DSL_SCP_DETACH_LAST', line, 41],
+      ['DSL_SCP_DETACH_LAST', lineOf(text, '[tools]'), 20],
+    ]);
+    expect(errors[0]?.message).toContain(
+      "FullAWSAccess is detached from OU 'Empty', where this config attaches no other SCP",
+    );
+    expect(errors[1]?.message).toContain("account 'tools'");
+    expect(errors[0]?.hint).toContain('"Effect":"Allow","Action":"*"');
+  });
+
+  it('only Deny statements left is a warning (a quarantine OU), an Allow SCP is neither', () => {
+    const text = detach(
+      "    deny-x:\n      organization_units: ['']\n    allow-all:\n      accounts: [tools]\n",
+      "        organization_units: ['']\n        accounts: [tools]\n",
+    );
+    const files = [policy('policies/scp/deny-x.json', SCP), policy('policies/scp/allow-all.json', ALLOW)];
+    const warnings = warningsOf(text, files);
+    expect(warnings.map((w) => [w.code, w.location?.line])).toEqual([
+      ['DSL_SCP_NO_ALLOW', lineOf(text, "        organization_units: ['']")],
+    ]);
+    expect(warnings[0]?.message).toContain('every account at or below the root is denied everything');
+  });
+
+  it('with unmanaged policies, a target without a config SCP may hold one of those: left to the plan', () => {
+    const text = `${detach('', '        accounts: [tools]\n')}unmanaged:\n  policies: [p-abcd1234]\n`;
+    expect(resolveOk(text).full_aws_access?.detached_from_accounts).toEqual(['tools']);
+    expect(errorsOf(detach('', '        accounts: [tools]\n')).map((e) => e.code)).toEqual([
+      'DSL_SCP_DETACH_LAST',
     ]);
   });
 });
