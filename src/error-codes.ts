@@ -152,6 +152,7 @@ export const ERROR_CODES = {
   DSL_UNKNOWN_SPECIAL_ACCOUNT: { page: 'dsl.md' },
   DSL_UNMANAGED_CONFLICT: { page: 'dsl.md' },
   DSL_YAML_SYNTAX: { page: 'dsl.md' },
+  DSL_YAML_TAG: { page: 'dsl.md' },
   ECR_POLICY_TOO_LARGE: { page: 'policies.md' },
   ECR_SERVICE_ROLE_MISSING: { page: 'policies.md' },
   ECR_TEMPLATE_TOO_LARGE: { page: 'policies.md' },

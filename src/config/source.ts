@@ -165,7 +165,7 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
       }),
     );
   }
-  const state: { hasAlias: boolean; firstAlias?: number } = { hasAlias: false };
+  const state: WalkState = { hasAlias: false, text: file.text };
   const root = doc.contents ? positionOf(doc.contents, at, errors, state) : { at: 0 };
   if (errors.length) throw new YamlSyntaxErrors(errors);
   let value: unknown;
@@ -214,22 +214,66 @@ function syntaxErrorText(error: { code: string; message: string }): { message: s
 const NESTED_TOO_DEEPLY = 'the document is nested too deeply to read';
 const NESTED_TOO_DEEPLY_HINT = 'a configuration needs a handful of nesting levels; check the indentation';
 
+/**
+ * The YAML 1.2 core schema's tags, which only restate what a plain value reads as (`!!str 5`).
+ * Any other tag would be read as something the DSL has no such value for: `!Ref`, `!custom` (a
+ * CloudFormation tag in the wrong file) as the plain text after it, with the tag dropped; the
+ * library's extra `!!binary`, `!!set`, `!!timestamp` as bytes, sets and dates.
+ */
+const CORE_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+interface WalkState {
+  hasAlias: boolean;
+  firstAlias?: number;
+  readonly text: string;
+}
+
+function checkTag(
+  node: Node,
+  at: (offset: number) => SourceLocation,
+  errors: OrgbridgeError[],
+  text: string,
+): void {
+  const tag = node.tag;
+  if (tag === undefined || CORE_TAGS.has(tag)) return;
+  // A node's range starts at its value; its tag is the `!...` just before it.
+  const start = node.range?.[0] ?? 0;
+  let offset = text.lastIndexOf('!', start - 1);
+  while (offset > 0 && text[offset - 1] === '!') offset--;
+  const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice(18)}` : tag;
+  const error = new OrgbridgeError(
+    'DSL_YAML_TAG',
+    `the YAML tag ${shown} has no meaning in orgbridge's files`,
+    {
+      location: at(offset >= 0 ? offset : start),
+      hint: shown.startsWith('!!')
+        ? 'remove the tag and write the value as text, a number, a list or a map'
+        : "remove the tag; CloudFormation's tags (!Ref, !Sub, ...) belong in stacks/<name>/template.yml, and a value starting with ! is written in quotes ('!x')",
+    },
+  );
+  errors.push(error);
+}
+
 function positionOf(
   node: Node,
   at: (offset: number) => SourceLocation,
   errors: OrgbridgeError[],
-  state: { hasAlias: boolean; firstAlias?: number },
+  state: WalkState,
 ): NodePosition {
   const start = node.range?.[0] ?? 0;
   if (isAlias(node)) {
     state.hasAlias = true;
     state.firstAlias ??= start;
   }
+  checkTag(node, at, errors, state.text);
   if (isMap(node)) {
     const entries = new Map<string, NodePosition>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const keyAt = keyNode?.range?.[0] ?? start;
+      if (keyNode) checkTag(keyNode, at, errors, state.text);
       if (isMap(keyNode) || isSeq(keyNode)) {
         // `? {a: 1}: x` or `[a, b]: x` is valid YAML, but no DSL key is a map or a list; reported
         // here so the message does not quote the whole structure as an "unknown key".

@@ -165,6 +165,29 @@ describe('schema errors', () => {
     expect(error.location?.column).toBe(line.indexOf(kind === 'map' ? 'scope' : '[') + 1);
   });
 
+  it.each([
+    ['a CloudFormation tag', `  foo:\n    scope: dev\n    region: !Ref Region\n`, '!Ref', '!Ref'],
+    ['an unknown tag on a key', `  !custom foo:\n    scope: dev\n`, '!custom', '!custom'],
+    [
+      'a date',
+      `  foo:\n    scope: dev\n    tags:\n      since: !!timestamp 2001-12-14\n`,
+      '!!timestamp',
+      '!!timestamp',
+    ],
+  ])('refuses %s at the tag, instead of reading the value without it', (_what, accounts, tag, shown) => {
+    const text = withAccounts(accounts);
+    const errors = errorsOf(text);
+    const error = expectOne(errors, 'DSL_YAML_TAG', 'accounts.yml', lineOf(text, tag));
+    expect(error.message).toBe(`the YAML tag ${shown} has no meaning in orgbridge's files`);
+    expect(error.location?.column).toBe((text.split('\n')[lineOf(text, tag) - 1] as string).indexOf(tag) + 1);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('accepts the core schema tags, which only restate a value', () => {
+    const text = withAccounts(`  foo:\n    scope: dev\n    tags:\n      code: !!str 0042\n`);
+    expect(resolveOk(text).accounts.find((a) => a.key === 'foo')?.tags.code).toBe('0042');
+  });
+
   it('collects errors from every account, not only the first', () => {
     const text = withAccounts(
       `  a1:\n    scope: dev\n    create_vpc: yes\n  a2:\n    scope: dev\n    use_cfr: 1\n`,
