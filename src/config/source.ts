@@ -167,6 +167,9 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
   }
   const state: WalkState = { hasAlias: false, text: file.text };
   const root = doc.contents ? positionOf(doc.contents, at, errors, state) : { at: 0 };
+  // In a document read out of step after a syntax error (a tab), entries land in the wrong map
+  // and repeat its keys: those duplicates are the syntax error's doing, not mistakes of their own.
+  if (first) throw new YamlSyntaxErrors(errors.filter((e) => e.code !== 'DSL_DUPLICATE_KEY'));
   if (errors.length) throw new YamlSyntaxErrors(errors);
   let value: unknown;
   try {

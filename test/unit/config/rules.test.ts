@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BASE, errorsOf, expectOne, lineOf, resolveOk, warningsOf, withAccounts } from './support.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 const policy = (path: string, text: string) => ({ path, text });
 const SCP = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"x:Y","Resource":"*"}]}';
@@ -69,6 +74,18 @@ describe('schema errors', () => {
       true,
     );
     expect(errors[0]?.location?.line).toBeGreaterThanOrEqual(lineOf(text, 'scope: [dev'));
+  });
+
+  it('a tab in the indentation is one error: what the parser reads out of step after it is not reported', () => {
+    // In the example the parser, out of step after the tab, puts the account `notifications`
+    // beside the top-level `notifications:`, a duplicate key that is not there.
+    const example = readFileSync(join(ROOT, 'examples', 'accounts.yml'), 'utf8');
+    const text = example.replace('  cicd:\n    scope: infra\n', '  cicd:\n\tscope: infra\n');
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.code, e.location?.line])).toEqual([
+      ['DSL_YAML_SYNTAX', lineOf(text, '\tscope')],
+    ]);
+    expect(errors[0]?.message).toContain('Tabs are not allowed as indentation');
   });
 
   it('says in its own words when a file holds two documents or nests too deeply', () => {
