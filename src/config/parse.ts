@@ -9,7 +9,7 @@ import {
 import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { checkBackupAttachments, isPolicyFile, parsePolicyFiles } from './policies.js';
-import { attachPolicies } from './policy-attachments.js';
+import { attachPolicies, normalizePath } from './policy-attachments.js';
 import { isAcceptedRegion } from './region-check.js';
 import { configuredRegions, operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
@@ -124,12 +124,14 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     if (!(e instanceof RangeError)) throw e;
   }
   const customizations = parseCustomizationFiles(files);
+  const unreadOus = organizationUnitsOf(accountsDoc, checked.file.invalidScopes);
   errors.push(
     ...customizations.errors.filter((e) => !WARNING_CODES.has(e.code)),
+    // Scopes and accounts that failed their own checks still count as named: one mistake, one error.
     ...checkCustomizationTargets(customizations, {
-      scopes: Object.keys(resolved.config.scopes),
-      organization_units: [...knownOrganizationUnits(resolved.config)],
-      accounts: resolved.config.accounts.map((a) => a.key),
+      scopes: [...Object.keys(resolved.config.scopes), ...checked.file.invalidScopes],
+      organization_units: [...knownOrganizationUnits(resolved.config), ...unreadOus],
+      accounts: [...checked.accountKeys],
     }),
     ...checkCustomizationRegions(customizations, {
       isAccepted: (code) => isAcceptedRegion(accountsDoc, code),
@@ -144,6 +146,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     config: resolved.config,
     accountsDoc,
     accountKeys: checked.accountKeys,
+    unreadOus,
     ...(ecrDoc ? { ecrDoc } : {}),
     ecr: ecrInput,
   });
@@ -152,6 +155,23 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     [...customizations.errors, ...findings].filter((f) => WARNING_CODES.has(f.code)),
   );
   return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config, warnings };
+}
+
+/**
+ * The OU paths (and their parents) that scopes which failed their schema name as written, spaces
+ * around names trimmed: a policy or customization naming one is not a second mistake.
+ */
+function organizationUnitsOf(doc: ParsedYaml, scopes: ReadonlySet<string>): Set<string> {
+  const ous = new Set<string>();
+  const all = isMap(doc.value) && isMap(doc.value.scopes) ? doc.value.scopes : {};
+  for (const name of scopes) {
+    const scope = all[name];
+    const ou = isMap(scope) ? scope.organization_unit : undefined;
+    if (typeof ou !== 'string') continue;
+    const parts = normalizePath(ou).split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) ous.add(parts.slice(0, i).join('/'));
+  }
+  return ous;
 }
 
 function sortErrors(errors: readonly OrgbridgeError[]): OrgbridgeError[] {

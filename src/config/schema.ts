@@ -18,7 +18,12 @@ import { dslPasswordPolicyShape } from './password-policy.js';
 export const KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-const OU_PATH_PATTERN = /^[^/\s][^/]{0,127}(\/[^/\s][^/]{0,127})*$/;
+/**
+ * OU names of 1 to 128 characters, without `/`, and not starting or ending with white space:
+ * Organizations would keep `Dev ` as a name of its own, beside `Dev`, and nobody sees the space
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html).
+ */
+const OU_PATH_PATTERN = /^[^/\s](?:[^/]{0,126}[^/\s])?(\/[^/\s](?:[^/]{0,126}[^/\s])?)*$/;
 /** An OU path, or `''`: the organization root itself (accounts directly under the root). */
 const OU_PATH_OR_ROOT_PATTERN = new RegExp(`^$|${OU_PATH_PATTERN.source}`);
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -140,7 +145,8 @@ export const scopeSchema = z
     organization_unit: z
       .string()
       .regex(OU_PATH_OR_ROOT_PATTERN, {
-        error: "must be an OU name, a /-separated path such as Internal/Dev, or '' (the organization root)",
+        error:
+          "must be an OU name, a /-separated path such as Internal/Dev (no name starting or ending with a space), or '' (the organization root)",
       })
       .describe(
         "OU name (placed under root_ou), a path from the organization root, or '' for the root itself",
@@ -350,7 +356,8 @@ export const organizationSchema = z
 
 const accountId = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id (quote it)' });
 const ouPathOrRoot = z.string().regex(OU_PATH_OR_ROOT_PATTERN, {
-  error: "must be an OU path from the root such as Internal/Dev, or '' (the root)",
+  error:
+    "must be an OU path from the root such as Internal/Dev (no name starting or ending with a space), or '' (the root)",
 });
 
 export const unmanagedSchema = z

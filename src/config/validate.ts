@@ -28,6 +28,8 @@ export interface RuleContext {
   readonly accountsDoc: ParsedYaml;
   /** Every key under `accounts:`, including accounts that failed the schema check. */
   readonly accountKeys: ReadonlySet<string>;
+  /** OU paths of scopes that failed the schema check (not in `config.scopes`). */
+  readonly unreadOus?: ReadonlySet<string>;
   readonly ecrDoc?: ParsedYaml;
   readonly ecr: readonly EcrRepositoryInput[];
 }
@@ -469,9 +471,11 @@ export function knownOrganizationUnits(config: ResolvedConfig): Set<string> {
 
 const policyChecks: Rule = {
   name: 'policy-size-target-count',
-  check: ({ config, accountsDoc }) => {
+  check: ({ config, accountsDoc, unreadOus }) => {
     const { limits } = config.organization;
     const known = knownOrganizationUnits(config);
+    // A policy under the OU of a scope that failed its own check is not a second mistake.
+    const unread = (ou: string) => unreadOus?.has(ou) === true;
     const errors: OrgbridgeError[] = [];
     const perTarget = new Map<string, number>();
     const detached = config.full_aws_access;
@@ -525,7 +529,7 @@ const policyChecks: Rule = {
           ),
         );
       }
-      if (!known.has(policy.organization_unit)) {
+      if (!known.has(policy.organization_unit) && !unread(policy.organization_unit)) {
         errors.push(
           new OrgbridgeError(
             'DSL_POLICY_UNKNOWN_OU',

@@ -88,6 +88,19 @@ describe('schema errors', () => {
     expect(errors[0]?.message).toContain('Tabs are not allowed as indentation');
   });
 
+  it('an OU name ending in a space is one error: policies and stacks naming that scope or OU are not', () => {
+    const text = BASE.replace('    organization_unit: Dev\n', "    organization_unit: 'Dev '\n");
+    const scp = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"x:Y","Resource":"*"}]}';
+    const errors = errorsOf(text, [
+      policy('policies/scp/Dev/deny-x.json', scp),
+      { path: 'stacks/alarms/stack.yml', text: 'targets:\n  scopes: [dev]\n  organization_units: [Dev]\n' },
+      { path: 'stacks/alarms/template.yml', text: 'Resources:\n  T:\n    Type: AWS::SNS::Topic\n' },
+    ]);
+    const error = expectOne(errors, 'DSL_INVALID_VALUE', 'accounts.yml', lineOf(text, "'Dev '"));
+    expect(error.message).toContain('no name starting or ending with a space');
+    expect(errors).toHaveLength(1);
+  });
+
   it('says in its own words when a file holds two documents or nests too deeply', () => {
     const two = `${BASE}---\nfoo: bar\n`;
     const [split] = errorsOf(two);
