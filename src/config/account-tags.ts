@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../error-codes.js';
+import { visibleText } from './visible-text.js';
 /**
  * What an account's tags must satisfy beyond the schema, decided by the config alone: `validate`
  * reports it (DSL_* codes, at the line that sets the tag) so a pull-request check never goes green
@@ -94,7 +95,7 @@ function awsRefusedTag(account: string, tags: Readonly<Record<string, string>>):
       return {
         kind: 'TAG_INVALID_CHARACTER',
         tag,
-        message: `account '${account}' sets tag '${tag}'${inKey === undefined ? ` to '${value}'` : ''}, whose ${inKey === undefined ? 'value' : 'key'} holds ${JSON.stringify(bad)}: AWS Organizations accepts only letters, digits, spaces and _ . : / = + - @ in tags`,
+        message: `account '${account}' sets tag '${visibleText(tag)}'${inKey === undefined ? ` to '${visibleText(value)}'` : ''}, whose ${inKey === undefined ? 'value' : 'key'} holds "${visibleText(bad)}": AWS Organizations accepts only letters, digits, spaces and _ . : / = + - @ in tags`,
         hint: inKey === undefined ? 'change the value' : 'rename the tag',
       };
     }

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { OrgbridgeError } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import type { ParsedYaml, YamlPath } from './source.js';
+import { visibleText } from './visible-text.js';
 
 /**
  * Turns zod issues into positioned OrgbridgeErrors a person can act on: unknown keys with a
@@ -162,11 +163,8 @@ export function describe(input: unknown): string {
   if (input === null) return 'an empty value';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a map';
-  if (typeof input === 'string') {
-    // One error is one line: control characters are shown escaped.
-    const shown = JSON.stringify(input.length > 60 ? `${input.slice(0, 57)}...` : input).slice(1, -1);
-    return `'${shown}'`;
-  }
+  if (typeof input === 'string')
+    return `'${visibleText(input.length > 60 ? `${input.slice(0, 57)}...` : input)}'`;
   if (typeof input === 'number' && !Number.isFinite(input)) return `a number out of range (${String(input)})`;
   return `${typeof input} ${String(input)}`;
 }

@@ -54,6 +54,14 @@ describe('tag checks plan would block on', () => {
     expect(valueError?.hint).toBe('change the value');
   });
 
+  it('shows a character that prints as nothing escaped, so the message says what to remove', () => {
+    const text = withAccounts('  foo:\n    scope: dev\n    tags:\n      team: "pay\\u200bments"\n');
+    const [error] = errorsOf(text);
+    expect(error?.code).toBe('DSL_TAG_INVALID_CHARACTER');
+    expect(error?.message).toContain('to \'pay\\u200bments\', whose value holds "\\u200b"');
+    expect(error?.message).not.toContain('\u200b');
+  });
+
   it('accepts what Organizations accepts: Unicode letters and digits, spaces, _ . : / = + - @, empty values', () => {
     const text = withAccounts("  foo:\n    scope: dev\n    tags:\n      équipe: 'Zahlungs-Team 2'\n");
     expect(resolveOk(text).accounts.find((a) => a.key === 'foo')?.tags).toMatchObject({
