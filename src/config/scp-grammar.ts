@@ -13,7 +13,8 @@ import { isJsonObject, type JsonPath, type PolicyGrammarProblem } from './policy
  * Checked: the elements of the policy and of each statement (`Principal` and `NotPrincipal` are
  * not supported in SCPs), `Version` "2012-10-17", `Effect` exactly `Allow` or `Deny`, exactly one
  * of `Action`/`NotAction` and of `Resource`/`NotResource`, each action `*` or `service:action`,
- * and `Condition` as a map of operators to maps. Not checked: whether a service or action exists.
+ * `Condition` as a map of IAM condition operators to maps, and each `Sid` letters and digits,
+ * once per policy. Not checked: whether a service, action or condition key exists.
  */
 
 const POLICY_ELEMENTS = ['Version', 'Id', 'Statement'];
@@ -22,6 +23,7 @@ const UNSUPPORTED = ['Principal', 'NotPrincipal'];
 const VERSION = '2012-10-17';
 /** `*`, or a service prefix, a colon and an action name with `*`/`?` wildcards. */
 const ACTION = /^(\*|[a-z0-9][a-z0-9-]*:[A-Za-z0-9*?_-]+)$/i;
+const SID = /^[A-Za-z0-9]*$/;
 
 export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): PolicyGrammarProblem[] {
   const problems: PolicyGrammarProblem[] = [];
@@ -58,6 +60,7 @@ export function scpGrammarProblems(policy: Readonly<Record<string, unknown>>): P
     }
     statementProblems(s, path, problems);
   });
+  if (Array.isArray(statement)) duplicateSids(statement, problems);
   return problems;
 }
 
@@ -121,12 +124,16 @@ function statementProblems(
       });
     }
   }
-  if ('Sid' in s && typeof s.Sid !== 'string') {
+  if ('Sid' in s && (typeof s.Sid !== 'string' || !SID.test(s.Sid))) {
+    const cleaned = typeof s.Sid === 'string' ? s.Sid.replace(/[^A-Za-z0-9]/g, '') : '';
     problems.push({
       path: [...path, 'Sid'],
       at: 'value',
-      message: `a statement's Sid must be text, not ${JSON.stringify(s.Sid)}`,
-      hint: '"Sid": "DenyLeave" (letters and digits)',
+      message:
+        typeof s.Sid === 'string'
+          ? `Sid ${JSON.stringify(s.Sid)} holds characters other than ASCII letters and digits`
+          : `a statement's Sid must be text, not ${JSON.stringify(s.Sid)}`,
+      hint: `"Sid": "${cleaned || 'DenyLeave'}" (letters and digits only)`,
     });
   }
   if ('Condition' in s && !(isJsonObject(s.Condition) && Object.values(s.Condition).every(isJsonObject))) {
@@ -136,7 +143,68 @@ function statementProblems(
       message: `${name}: Condition must map each operator to a map of condition keys`,
       hint: '"Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}',
     });
+  } else if (isJsonObject(s.Condition)) {
+    for (const operator of Object.keys(s.Condition)) {
+      if (isConditionOperator(operator)) continue;
+      const suggestion = didYouMean(operator, OPERATOR_NAMES);
+      problems.push({
+        path: [...path, 'Condition', operator],
+        at: 'key',
+        message: `${name}: '${operator}' is not a condition operator${suggestion ? `; did you mean '${suggestion}'?` : ''}`,
+        hint: 'see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html',
+      });
+    }
   }
+}
+
+/**
+ * IAM's condition operators
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html),
+ * each but `Null` also with `IfExists`, and each under `ForAnyValue:` or `ForAllValues:`. Compared
+ * without case: a misspelt operator is what this catches, not a policy's capitalisation.
+ */
+const OPERATOR_NAMES = [
+  ...['Equals', 'NotEquals', 'EqualsIgnoreCase', 'NotEqualsIgnoreCase', 'Like', 'NotLike'].map(
+    (o) => `String${o}`,
+  ),
+  ...['Equals', 'NotEquals', 'LessThan', 'LessThanEquals', 'GreaterThan', 'GreaterThanEquals'].flatMap(
+    (o) => [`Numeric${o}`, `Date${o}`],
+  ),
+  'Bool',
+  'BinaryEquals',
+  'IpAddress',
+  'NotIpAddress',
+  ...['Equals', 'Like', 'NotEquals', 'NotLike'].map((o) => `Arn${o}`),
+  'Null',
+];
+const OPERATORS = new Set(OPERATOR_NAMES.map((o) => o.toLowerCase()));
+
+function isConditionOperator(written: string): boolean {
+  const operator = written.replace(/^(ForAnyValue|ForAllValues):/i, '').toLowerCase();
+  const base = operator.endsWith('ifexists') ? operator.slice(0, -'ifexists'.length) : operator;
+  return OPERATORS.has(base) && !(base === 'null' && base !== operator);
+}
+
+/**
+ * The Sids of a policy's statements: ASCII letters and digits (IAM's Sid element,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html, which
+ * IAM Access Analyzer's `validate-policy --policy-type SERVICE_CONTROL_POLICY` applies to SCPs),
+ * and unique within the policy ("The Statement Ids in the policy are not unique").
+ */
+function duplicateSids(statements: readonly unknown[], problems: PolicyGrammarProblem[]): void {
+  const seen = new Set<string>();
+  statements.forEach((s, i) => {
+    const sid = isJsonObject(s) ? s.Sid : undefined;
+    if (typeof sid !== 'string' || sid === '') return;
+    if (seen.has(sid))
+      problems.push({
+        path: ['Statement', i, 'Sid'],
+        at: 'value',
+        message: `Sid ${JSON.stringify(sid)} is used by an earlier statement; the Sids of a policy are unique`,
+        hint: 'rename one of them',
+      });
+    seen.add(sid);
+  });
 }
 
 function exactlyOne(

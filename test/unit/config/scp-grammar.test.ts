@@ -90,6 +90,41 @@ describe('SCP grammar', () => {
     ]);
   });
 
+  it('refuses a Sid that is not letters and digits, a Sid used twice, and a misspelt condition operator', () => {
+    expect(scpGrammarProblems(deny({ Sid: 'Deny leave-org' }))).toEqual([
+      expect.objectContaining({
+        path: ['Statement', 0, 'Sid'],
+        message: 'Sid "Deny leave-org" holds characters other than ASCII letters and digits',
+        hint: '"Sid": "Denyleaveorg" (letters and digits only)',
+      }),
+    ]);
+    const twice = deny({ Sid: 'Same' });
+    twice.Statement.push({ ...(twice.Statement[0] as Record<string, unknown>) } as never);
+    expect(scpGrammarProblems(twice)).toEqual([
+      expect.objectContaining({
+        path: ['Statement', 1, 'Sid'],
+        message: expect.stringContaining('used by an earlier statement'),
+      }),
+    ]);
+    expect(messages(deny({ Condition: { StringEqual: { 'aws:PrincipalTag/team': 'x' } } }))).toEqual([
+      "a statement: 'StringEqual' is not a condition operator; did you mean 'StringEquals'?",
+    ]);
+    expect(messages(deny({ Condition: { NullIfExists: { 'aws:PrincipalTag/team': 'true' } } }))).toHaveLength(
+      1,
+    );
+    const operators = [
+      'ForAnyValue:StringLikeIfExists',
+      'ForAllValues:ArnNotLike',
+      'DateGreaterThanEquals',
+      'Null',
+      'bool',
+      'NotIpAddressIfExists',
+      'BinaryEquals',
+    ];
+    for (const operator of operators)
+      expect(messages(deny({ Condition: { [operator]: { 'aws:SourceIp': 'x' } } })), operator).toEqual([]);
+  });
+
   it('validate reports it at the line of the offending element in the policy file', () => {
     const text = JSON.stringify(deny({ Effect: 'deny', Principal: '*' }), null, 2);
     const errors = errorsOf(withAccounts(''), [{ path: 'policies/scp/Internal/guard.json', text }]);
