@@ -1,6 +1,5 @@
-import { BACKUP_ROLE_NAME } from '../config/backup-policy.js';
 import type { AccessSettings, ResolvedAccount, ResolvedConfig } from '../config/model.js';
-import { AUTOMATION_ROLE_NAME, groupRoleName } from '../config/reserved-roles.js';
+import { AUTOMATION_ROLE_NAME, groupRoleName, RESERVED_ACCESS_ROLES } from '../config/reserved-roles.js';
 import type { SettingName } from '../config/schema.js';
 import { OrgbridgeError } from '../errors.js';
 import { compareText } from './observed.js';
@@ -150,10 +149,12 @@ export function memberAccess(account: ResolvedAccount, context: AccessContext): 
       groups,
     };
   });
-  if (roles.some((r) => r.name === AUTOMATION_ROLE_NAME || r.name === BACKUP_ROLE_NAME)) {
+  // validate refuses these (DSL_ACCESS_RESERVED_ROLE); a config built in code reaches here.
+  const reserved = roles.find((r) => RESERVED_ACCESS_ROLES.has(r.name));
+  if (reserved) {
     throw new OrgbridgeError(
       'ACCESS_RESERVED_ROLE',
-      `account '${account.key}': access role names ${AUTOMATION_ROLE_NAME} and ${BACKUP_ROLE_NAME} are reserved`,
+      `account '${account.key}': access role name ${reserved.name} is reserved (${[...RESERVED_ACCESS_ROLES].join(', ')})`,
       { hint: 'rename the role in the scope or account `access:` pattern' },
     );
   }

@@ -113,9 +113,16 @@ describe('memberAccess', () => {
     expect(JSON.stringify(oidc)).not.toContain(`${CICD}:root`);
   });
 
-  it('refuses access role names that collide with orgbridge roles', () => {
-    expect(() => memberAccess(dev('x', { access: { all: ['AutomationRole'] } }), context)).toThrow(
-      expect.objectContaining({ code: 'ACCESS_RESERVED_ROLE' }),
+  it.each([
+    'AutomationRole',
+    'orgbridge-backup',
+    'OrganizationAccountAccessRole',
+  ])('refuses the access role name %s, a role orgbridge or Organizations already has in the account', (name) => {
+    expect(() => memberAccess(dev('x', { access: { all: [name] } }), context)).toThrow(
+      expect.objectContaining({
+        code: 'ACCESS_RESERVED_ROLE',
+        message: expect.stringContaining(`name ${name} is reserved`),
+      }),
     );
   });
 });
