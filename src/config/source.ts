@@ -167,9 +167,18 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
   }
   const state: WalkState = { hasAlias: false, text: file.text };
   const root = doc.contents ? positionOf(doc.contents, at, errors, state) : { at: 0 };
-  // In a document read out of step after a syntax error (a tab), entries land in the wrong map
-  // and repeat its keys: those duplicates are the syntax error's doing, not mistakes of their own.
-  if (first) throw new YamlSyntaxErrors(errors.filter((e) => e.code !== 'DSL_DUPLICATE_KEY'));
+  // After a syntax error (a tab) the parser reads the rest out of step: entries land in the wrong
+  // map and repeat its keys. A duplicate found there is the syntax error's doing; one before it
+  // was read in step and is a mistake of its own.
+  if (first) {
+    const syntax = at(first.pos[0]);
+    const inStep = (e: OrgbridgeError) =>
+      e.code !== 'DSL_DUPLICATE_KEY' ||
+      (e.location !== undefined &&
+        (e.location.line < syntax.line ||
+          (e.location.line === syntax.line && e.location.column < syntax.column)));
+    throw new YamlSyntaxErrors(errors.filter(inStep));
+  }
   if (errors.length) throw new YamlSyntaxErrors(errors);
   let value: unknown;
   try {

@@ -248,8 +248,11 @@ export function judgeBadConfig(c: BadConfigCase): BadConfigVerdict {
     )
     .map((e) => `${e.code}: ${e.message}`);
   const codes = new Set<string>(result.errors.map((e) => e.code));
+  // A syntax error masks everything after it, a duplicate key there too (read out of step);
+  // a duplicate key alone masks what the schema would find.
+  const syntax = c.breakages.filter((b) => b.kind === 'yaml-syntax');
   const masked = c.breakages.some((b) => b.masks);
-  const expected = masked ? c.breakages.filter((b) => b.masks) : c.breakages;
+  const expected = syntax.length ? syntax : masked ? c.breakages.filter((b) => b.masks) : c.breakages;
   const missingCodes = expected.map((b) => b.code).filter((code) => !codes.has(code));
   return { accepted: false, unpositioned, missingCodes };
 }

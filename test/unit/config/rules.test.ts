@@ -86,6 +86,9 @@ describe('schema errors', () => {
       ['DSL_YAML_SYNTAX', lineOf(text, '\tscope')],
     ]);
     expect(errors[0]?.message).toContain('Tabs are not allowed as indentation');
+    // A duplicate key before the tab was read in step: it is a mistake of its own.
+    const both = text.replace('  event_bus: ', '  event_bus: x\n  event_bus: ');
+    expect(errorsOf(both).map((e) => e.code)).toEqual(['DSL_DUPLICATE_KEY', 'DSL_YAML_SYNTAX']);
   });
 
   it('an OU name ending in a space is one error: policies and stacks naming that scope or OU are not', () => {
