@@ -2,7 +2,7 @@ import type { AccountKind } from '../config/model.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { type AccountHandlerSettings, accountHandlers } from './accounts/register.js';
 import { deployCustomizationHandler } from './customizations/register.js';
-import { ensureAccountZoneHandler } from './dns/account-zone.js';
+import { ensureAccountZoneHandler, releaseAccountDnsHandler } from './dns/account-zone.js';
 import { dnsCreateAliasHandler, dnsCreateValidationRecordHandler } from './dns/records.js';
 import { pingHandler } from './ping.js';
 import { syncScpsHandler } from './policies/sync.js';
@@ -36,6 +36,7 @@ export const ALL_HANDLERS: HandlerRegistry = {
   DNS_CREATE_ALIAS: dnsCreateAliasHandler,
   DNS_CREATE_VALIDATION_RECORD: dnsCreateValidationRecordHandler,
   ENSURE_ACCOUNT_ZONE: ensureAccountZoneHandler,
+  RELEASE_ACCOUNT_DNS: releaseAccountDnsHandler,
   SYNC_SCPS: syncScpsHandler,
   DEPLOY_CUSTOMIZATION: deployCustomizationHandler,
   UPDATE_IAM_ACCOUNT_SETTINGS: updateIamAccountSettingsHandler,

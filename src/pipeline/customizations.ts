@@ -8,7 +8,6 @@ import type {
   CustomizationReport,
   CustomizationRequest,
 } from '../handlers/customizations/deploy-customization.js';
-import { isUnderOu } from '../plan/accounts.js';
 import {
   APPLY_CUSTOMIZATIONS,
   applyOrder,
@@ -18,8 +17,8 @@ import {
   type ObservedCustomizationStack,
   planCustomizations,
 } from '../plan/customizations.js';
-import { MARKERS } from '../plan/markers.js';
 import type { ObservedOrganization } from '../plan/observed.js';
+import { retiredAccounts } from '../plan/retired.js';
 import { renderOrganizationPlanText } from '../plan/section-render.js';
 import { organizationPlan } from '../plan/sections.js';
 import type { Outcome, Output } from './output.js';
@@ -70,16 +69,8 @@ export interface RetiredAccount {
  * or deleted from them.
  */
 export function retiredAccountsOf(config: ResolvedConfig, observed: ObservedOrganization): RetiredAccount[] {
-  const morgue = config.organization.morgue_ou;
-  if (!morgue) return [];
-  const keys = new Set(config.accounts.map((a) => a.key));
   const regions = operatingRegions(config);
-  return observed.accounts.flatMap((a) => {
-    const key = a.tags[MARKERS.key];
-    return a.status === 'ACTIVE' && key !== undefined && !keys.has(key) && isUnderOu(a.ou, morgue)
-      ? [{ key, id: a.id, regions }]
-      : [];
-  });
+  return retiredAccounts(config, observed).map(({ key, account }) => ({ key, id: account.id, regions }));
 }
 
 /** What the reads of a run need: no output, no --execute. */

@@ -30,6 +30,7 @@ import {
   type VpcRequest,
   vpcRequest,
 } from '../plan/provisioning.js';
+import { retiredAccounts } from '../plan/retired.js';
 import { RUNTIME_STACKS, STACK_SET_NAMES } from '../protocol/names.js';
 import { handledRequestTypes } from '../protocol/routing.js';
 import { configuredRegions, homeRegionOf, resolveAccountIds } from '../templates/inputs.js';
@@ -53,6 +54,7 @@ import type { Outcome, Output } from './output.js';
  *   render+upload identity mapping -> UPDATE_IAM_MAPPING      (one, for the whole organization)
  *   render+upload log buckets      -> UPDATE_LOG_BUCKETS      (one, for the whole organization)
  *   dns forward rule -> ENSURE_ACCOUNT_ZONE per account          (with organization.dns_parent_domain)
+ *   dns forward rule -> RELEASE_ACCOUNT_DNS per retired account  (idem; in the morgue, not in the DSL)
  *
  * The identity mapping and the logs bucket grant by OU path, so they do not list accounts and
  * change only when scopes, access patterns or log needs change; at 5,000 accounts a new account
@@ -94,6 +96,11 @@ export interface ProvisioningGateway {
   updateLogBuckets(logsAccountId: string, request: UpdateStackRequest): Promise<HandlerResult>;
   /** ENSURE_ACCOUNT_ZONE to the DNS account: an account's zone, delegation and DNS permissions. */
   ensureAccountZone(dnsAccountId: string, request: AccountZoneRequest): Promise<HandlerResult>;
+  /** RELEASE_ACCOUNT_DNS to the DNS account: a retired account's DNS permissions end. */
+  releaseAccountDns(
+    dnsAccountId: string,
+    request: RequestBody<'RELEASE_ACCOUNT_DNS'>,
+  ): Promise<HandlerResult>;
 }
 
 /** What ENSURE_ACCOUNT_ZONE carries besides the envelope. */
@@ -110,7 +117,8 @@ export type ProvisionStepKind =
   | 'vpc'
   | 'iam-mapping'
   | 'log-buckets'
-  | 'dns-zone';
+  | 'dns-zone'
+  | 'dns-release';
 
 export interface ProvisionStep extends DagStep<HandlerResult | string | undefined> {
   readonly kind: ProvisionStepKind;
@@ -265,6 +273,8 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
     selected.push([account, id]);
   }
   steps.push(...dnsZoneSteps(selected, config, special.dns, steps, gateway));
+  // A run for some accounts (`only`) leaves the others, retired ones included, alone.
+  if (!wanted) steps.push(...dnsReleaseSteps(inputs, special.dns, steps, gateway));
   return { steps, missing, pendingOus: mapping.pendingOus };
 }
 
@@ -315,6 +325,31 @@ function dnsZoneSteps(
       },
     };
   });
+}
+
+/**
+ * One RELEASE_ACCOUNT_DNS per account orgbridge retired (in the morgue, with an `orgbridge:key`
+ * the DSL no longer has, in any state) when `dns_parent_domain` is set: an account in the morgue
+ * is still a member of the organization, and without it would keep the DNS permissions it had.
+ * The step id is the same on every run, so the completion store runs each once.
+ */
+function dnsReleaseSteps(
+  inputs: ProvisionInputs,
+  dnsId: string,
+  planned: readonly ProvisionStep[],
+  gateway: ProvisioningGateway,
+): ProvisionStep[] {
+  if (!inputs.config.organization.dns_parent_domain) return [];
+  const dnsForward = planned.find((s) => s.kind === 'forward-rule' && s.accountId === dnsId);
+  return retiredAccounts(inputs.config, inputs.observed, { anyState: true }).map(({ key, account }) => ({
+    id: `dns-release:${account.id}`,
+    kind: 'dns-release',
+    accountId: account.id,
+    label: `RELEASE_ACCOUNT_DNS of retired ${key} (${account.id}) in dns ${dnsId}`,
+    deps: dnsForward ? [dnsForward.id] : [],
+    pool: 'dns',
+    run: () => gateway.releaseAccountDns(dnsId, { account_id: account.id }),
+  }));
 }
 
 /** Adds (once) the upload step of a template to a region's artifact bucket; its step id and URL. */

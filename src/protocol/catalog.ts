@@ -199,6 +199,7 @@ const EnsureAccountZone = detail({
   /** The DSL's allowed_dns_domains of the account; 100 is far above any real list. */
   allowed_dns_domains: z.array(Fqdn).max(100),
 });
+const ReleaseAccountDns = detail({ account_id: AccountIdSchema });
 /** The largest SCP AWS allows (10,240 chars, the 2026 quota; 5,120 before). */
 export const MAX_SCP_CHARS = 10_240;
 /** Far above AWS's SCPs per target (5, or 10 with the 2026 quota): a bound, not a quota. */
@@ -613,6 +614,13 @@ export const REQUESTS = {
   // Zones and the permissions they imply are the pipeline's decision, never an account's.
   ENSURE_ACCOUNT_ZONE: request({
     schema: EnsureAccountZone,
+    reply: 'REQUEST_COMPLETED',
+    handledBy: ['dns'],
+    senders: 'cicd',
+  }),
+  // A retired account's DNS permissions end with its retirement: the pipeline's decision too.
+  RELEASE_ACCOUNT_DNS: request({
+    schema: ReleaseAccountDns,
     reply: 'REQUEST_COMPLETED',
     handledBy: ['dns'],
     senders: 'cicd',

@@ -400,6 +400,14 @@ export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicySt
       resources: [`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${SSM_PATH}*`],
     },
   ],
+  RELEASE_ACCOUNT_DNS: [
+    {
+      // A retired account's zone and allowed-domains parameters: read, then deleted.
+      sid: 'DnsReleasePermissions',
+      actions: ['ssm:GetParameters', 'ssm:DeleteParameter'],
+      resources: [`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${SSM_PATH}*`],
+    },
+  ],
 };
 
 function dnsStatements(sid: string): PolicyStatement[] {

@@ -4,6 +4,7 @@ import {
   ListResourceRecordSetsCommand,
 } from '@aws-sdk/client-route-53';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { releaseAccountDnsRequest } from '../../src/handlers/dns/account-zone.js';
 import {
   type ParameterPort,
   type Route53Port,
@@ -227,6 +228,42 @@ describe('central DNS on the emulator', () => {
     ).rejects.toMatchObject({ code: 'DNS_RECORD_NOT_ALLOWED' });
     expect((await writer.write('DNS_CREATE_ALIAS', '910000000004', alias('api.moved-domain.com'))).zone).toBe(
       'moved-domain.com',
+    );
+  });
+
+  it('a released (retired) account writes nothing more, in its zone or its domains; the zone stays', async () => {
+    const bucket = new TokenBucket({ ratePerSecond: 5, capacity: 5, clock: instantClock });
+    await moto()
+      .management.route53()
+      .send(
+        new CreateHostedZoneCommand({ Name: 'gone-domain.com', CallerReference: 'test-gone-domain.com' }),
+      );
+    const retired = {
+      accountId: '910000000005',
+      accountName: 'gone',
+      parentDomain: PARENT,
+      allowedDomains: ['gone-domain.com'],
+    };
+    await ensureAccountZone({ route53, parameters, bucket }, retired);
+    await writer.write('DNS_CREATE_ALIAS', retired.accountId, alias('api.gone-domain.com'));
+    const released = await releaseAccountDnsRequest({ parameters }, { account_id: retired.accountId });
+    expect(released).toEqual({
+      changed: true,
+      summary: {
+        account_id: retired.accountId,
+        released: 'true',
+        zone: 'gone.aws.example.com',
+        allowed_dns_domains: 'gone-domain.com',
+      },
+    });
+    for (const name of ['api.gone-domain.com', 'web.gone.aws.example.com'])
+      await expect(writer.write('DNS_CREATE_ALIAS', retired.accountId, alias(name))).rejects.toMatchObject({
+        code: 'DNS_UNKNOWN_ACCOUNT',
+      });
+    expect(await route53.findPublicZone('gone.aws.example.com')).toBeDefined();
+    // Redelivered: nothing left to release.
+    expect((await releaseAccountDnsRequest({ parameters }, { account_id: retired.accountId })).changed).toBe(
+      false,
     );
   });
 

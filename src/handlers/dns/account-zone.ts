@@ -3,7 +3,12 @@ import { OrgbridgeError } from '../../errors.js';
 import type { HandlerResult } from '../provisioning/put-ssm-parameters.js';
 import { type HandlerRegistration, RequestRejected } from '../types.js';
 import { dnsPortsFor } from './records.js';
-import { type DnsPorts, ensureAccountZone } from './zones.js';
+import {
+  type DnsPorts,
+  ensureAccountZone,
+  exportAccountDnsParameters,
+  readAccountDnsPermissions,
+} from './zones.js';
 
 /**
  * ENSURE_ACCOUNT_ZONE, DNS account, sent by the cicd pipeline only: the account's zone
@@ -60,5 +65,47 @@ export const ensureAccountZoneHandler: HandlerRegistration<'ENSURE_ACCOUNT_ZONE'
       }
       throw e;
     }
+  },
+};
+
+/**
+ * RELEASE_ACCOUNT_DNS, DNS account, sent by the cicd pipeline only, for an account it retired:
+ * deletes the account's zone and allowed-domains parameters, so the record handlers refuse its
+ * requests from then on (an unregistered sender, DNS_UNKNOWN_ACCOUNT). An account in the morgue
+ * is still a member of the organization and could otherwise keep writing records under the
+ * organization's domains until it is closed and leaves. The zone itself stays, with its records,
+ * for an operator to remove: it may still serve what the account ran, and ensureAccountZone never
+ * hands it to another account. Idempotent: a repeated request finds nothing left to delete.
+ */
+export async function releaseAccountDnsRequest(
+  ports: Pick<DnsPorts, 'parameters'>,
+  request: RequestBody<'RELEASE_ACCOUNT_DNS'>,
+): Promise<HandlerResult> {
+  const held = await readAccountDnsPermissions(ports.parameters, request.account_id);
+  const registered = held.zone !== undefined || held.allowedDomains.length > 0;
+  if (registered) await exportAccountDnsParameters(ports.parameters, request.account_id, undefined, []);
+  return {
+    changed: registered,
+    summary: {
+      account_id: request.account_id,
+      released: String(registered),
+      ...(held.zone ? { zone: held.zone } : {}),
+      ...(held.allowedDomains.length ? { allowed_dns_domains: held.allowedDomains.join(',') } : {}),
+    },
+  };
+}
+
+export const releaseAccountDnsHandler: HandlerRegistration<'RELEASE_ACCOUNT_DNS'> = {
+  async handle(detail, ctx) {
+    const result = await releaseAccountDnsRequest(dnsPortsFor(ctx.clients), {
+      account_id: detail.account_id,
+    });
+    ctx.log.info(
+      `RELEASE_ACCOUNT_DNS: ${result.changed ? 'released' : 'nothing held by'} ${detail.account_id}`,
+      {
+        account: detail.account_id,
+      },
+    );
+    return { request_type: 'RELEASE_ACCOUNT_DNS', ...result };
   },
 };

@@ -11,7 +11,7 @@ import type { ResolvedConfig, SpecialAccountKind } from '../../config/model.js';
 import { specialAccountIds } from '../../config/special-accounts.js';
 import { AwsOperationError, OrgbridgeError } from '../../errors.js';
 import { systemClock } from '../../handlers/accounts/lifecycle.js';
-import { ensureAccountZoneRequest } from '../../handlers/dns/account-zone.js';
+import { ensureAccountZoneRequest, releaseAccountDnsRequest } from '../../handlers/dns/account-zone.js';
 import { route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
 import { route53Bucket } from '../../handlers/dns/rate-limit.js';
 import { accountZoneBatch } from '../../handlers/dns/zone-batch.js';
@@ -233,6 +233,7 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
       }),
 
     ensureAccountZone: (dnsId, request) => ensureAccountZoneRequest(dnsPortsIn(dnsId), request),
+    releaseAccountDns: (dnsId, request) => releaseAccountDnsRequest(dnsPortsIn(dnsId), request),
   };
 }
 
@@ -259,7 +260,7 @@ export interface EventBridgeProvisioningOptions {
  * request over EventBridge, answered on the cicd reply queue (matched by nonce), and the
  * pipeline needs no role in any other account. PUT_SSM_PARAMETERS, UPDATE_ACCOUNT_BASELINE and
  * CREATE_VPC go to the account itself, UPDATE_IAM_MAPPING to identity, UPDATE_LOG_BUCKETS to
- * logs, STACK_INSTANCE_STATUS to management, ENSURE_ACCOUNT_ZONE to dns. A REQUEST_FAILED answer
+ * logs, STACK_INSTANCE_STATUS to management, ENSURE_ACCOUNT_ZONE and RELEASE_ACCOUNT_DNS to dns. A REQUEST_FAILED answer
  * fails the step with the remote code (e.g. PROVISION_STACK_NOT_ALLOWED).
  */
 export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningOptions): ProvisioningGateway {
@@ -350,6 +351,7 @@ export function eventBridgeProvisioningGateway(options: EventBridgeProvisioningO
     updateLogBuckets: (logsId, body) => completed('UPDATE_LOG_BUCKETS', logsId, stack(body), stackWait),
 
     ensureAccountZone: (dnsId, body) => completed('ENSURE_ACCOUNT_ZONE', dnsId, body),
+    releaseAccountDns: (dnsId, body) => completed('RELEASE_ACCOUNT_DNS', dnsId, body),
   };
 }
 

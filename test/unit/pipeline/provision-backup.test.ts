@@ -74,6 +74,7 @@ function recordingGateway(recorded: [string, string, AccountBaselineRequest][]):
     createVpc: done,
     updateLogBuckets: done,
     ensureAccountZone: done,
+    releaseAccountDns: done,
   };
 }
 

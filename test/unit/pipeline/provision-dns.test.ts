@@ -6,6 +6,8 @@ import {
   type ProvisionStep,
   planProvisioning,
 } from '../../../src/pipeline/provision.js';
+import { MARKERS } from '../../../src/plan/markers.js';
+import type { ObservedAccount, ObservedOrganization } from '../../../src/plan/observed.js';
 import { syntheticConfig } from '../templates/fixtures.js';
 import { observedOf } from './fixtures.js';
 
@@ -15,7 +17,10 @@ function withParent(config: ResolvedConfig): ResolvedConfig {
   return { ...config, organization: { ...config.organization, dns_parent_domain: PARENT } };
 }
 
-function recordingGateway(zones: [string, AccountZoneRequest][]): ProvisioningGateway {
+function recordingGateway(
+  zones: [string, AccountZoneRequest][],
+  released: [string, string][] = [],
+): ProvisioningGateway {
   const done = async () => ({ changed: true, summary: {} });
   return {
     stackInstanceStatus: async (r) => ({ ...r, status: 'CURRENT' }),
@@ -30,6 +35,10 @@ function recordingGateway(zones: [string, AccountZoneRequest][]): ProvisioningGa
     updateLogBuckets: done,
     async ensureAccountZone(dnsId, request) {
       zones.push([dnsId, request]);
+      return { changed: true, summary: {} };
+    },
+    async releaseAccountDns(dnsId, request) {
+      released.push([dnsId, request.account_id]);
       return { changed: true, summary: {} };
     },
   };
@@ -101,5 +110,76 @@ describe('the dns-zone steps of the provisioning plan', () => {
     expect(step).toBeDefined();
     await expect(step?.run()).rejects.toMatchObject({ code: 'PROVISION_DNS_ZONE_NAME_INVALID' });
     expect(zones).toEqual([]);
+  });
+});
+
+describe('the dns-release steps of the provisioning plan', () => {
+  const config = withParent(syntheticConfig(2));
+  const dnsId = config.accounts.find((a) => a.kind === 'dns')?.id as string;
+  const inMorgue = (
+    id: string,
+    key: string | undefined,
+    status: 'ACTIVE' | 'SUSPENDED',
+    ou = 'Morgue',
+  ): ObservedAccount => ({
+    id,
+    name: `old-${id}`,
+    email: `old-${id}@example.com`,
+    status,
+    ou,
+    tags: key === undefined ? {} : ({ [MARKERS.key]: key } as Record<string, string>),
+    joined: '2025-01-01T00:00:00.000Z',
+  });
+  const observed = (...extra: ObservedAccount[]): ObservedOrganization => {
+    const base = observedOf(config);
+    return {
+      ...base,
+      ous: { ...base.ous, Morgue: 'ou-root-morgue' },
+      accounts: [...base.accounts, ...extra],
+    };
+  };
+  const releases = (o: ObservedOrganization, only?: string[]) =>
+    planProvisioning(
+      { config, observed: o, organizationId: 'o-abcdefghij', ...(only ? { only } : {}) },
+      recordingGateway([]),
+    ).steps.filter((s) => s.kind === 'dns-release');
+
+  it('release every account orgbridge retired, active or closed, after the dns forward rule', async () => {
+    const o = observed(
+      inMorgue('900000000001', 'payments-old', 'ACTIVE'),
+      inMorgue('900000000002', 'billing-old', 'SUSPENDED'),
+      // In the morgue by hand (no orgbridge:key), elsewhere, or still in the DSL: not orgbridge's.
+      inMorgue('900000000003', undefined, 'ACTIVE'),
+      inMorgue('900000000004', 'gone', 'ACTIVE', 'Internal/Dev'),
+      inMorgue('900000000005', config.accounts[0]?.key, 'ACTIVE'),
+    );
+    const steps = releases(o);
+    expect(steps.map((s) => s.id)).toEqual(['dns-release:900000000001', 'dns-release:900000000002']);
+    const forward = planProvisioning(
+      { config, observed: o, organizationId: 'o-abcdefghij' },
+      recordingGateway([]),
+    ).steps.find((s) => s.kind === 'forward-rule' && s.accountId === dnsId);
+    for (const s of steps) expect(s.deps).toEqual([forward?.id]);
+    const released: [string, string][] = [];
+    const sent = planProvisioning(
+      { config, observed: o, organizationId: 'o-abcdefghij' },
+      recordingGateway([], released),
+    );
+    for (const s of sent.steps.filter((x) => x.kind === 'dns-release')) await s.run();
+    expect(released).toEqual([
+      [dnsId, '900000000001'],
+      [dnsId, '900000000002'],
+    ]);
+  });
+
+  it('are absent without dns_parent_domain, and in a run for some accounts only', () => {
+    const o = observed(inMorgue('900000000001', 'payments-old', 'ACTIVE'));
+    expect(releases(o, [config.accounts[0]?.key as string])).toEqual([]);
+    const withoutDns = { ...config, organization: { ...config.organization, dns_parent_domain: undefined } };
+    const steps = planProvisioning(
+      { config: withoutDns, observed: o, organizationId: 'o-abcdefghij' },
+      recordingGateway([]),
+    ).steps;
+    expect(steps.filter((s) => s.kind === 'dns-release')).toEqual([]);
   });
 });

@@ -58,6 +58,7 @@ function recordingGateway(recorded: Recorded): ProvisioningGateway {
     },
     updateLogBuckets: done,
     ensureAccountZone: done,
+    releaseAccountDns: done,
   };
 }
 
