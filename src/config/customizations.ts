@@ -551,7 +551,7 @@ function checkAccountRegions(
 ): OrgbridgeError[] {
   const outside = new Map<string, string[]>();
   for (const account of context.accounts) {
-    if (!selects(c.targets, account) || (c.exclude && selects(c.exclude, account))) continue;
+    if (!selectedBy(c, account)) continue;
     for (const region of customizationRegions(c, account))
       if (!context.artifactRegions.includes(region))
         outside.set(region, [...(outside.get(region) ?? []), account.key]);
@@ -587,6 +587,11 @@ function noArtifactBucket(
       hint: `add ${regions.join(', ')} to defaults.regions in accounts.yml and run \`orgbridge run --action bootstrap --execute\` (it creates the artifact buckets), or deploy only to ${buckets}`,
     },
   );
+}
+
+/** The customization deploys to the account: one of its targets and none of its exclusions. */
+function selectedBy(c: Customization, account: ResolvedAccount): boolean {
+  return selects(c.targets, account) && !(c.exclude && selects(c.exclude, account));
 }
 
 function selects(selector: Customization['targets'], account: ResolvedAccount): boolean {
@@ -646,7 +651,7 @@ export function customizationInstances(
   const instances: CustomizationInstance[] = [];
   for (const c of dependencyOrder(customizations)) {
     for (const account of accounts) {
-      if (!selects(c.targets, account) || (c.exclude && selects(c.exclude, account))) continue;
+      if (!selectedBy(c, account)) continue;
       for (const region of customizationRegions(c, account)) {
         const parameters = Object.fromEntries(
           Object.entries(c.parameters).map(([k, v]) => [k, interpolate(v, account, region)]),

@@ -2,6 +2,7 @@ import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { valueAt } from './issues.js';
 import { FULL_AWS_ACCESS } from './policies.js';
 import { normalizePath } from './policy-attachments.js';
+import { statementsOf } from './scp-evaluation.js';
 import type { ParsedYaml } from './source.js';
 import type { Rule } from './validate.js';
 
@@ -75,16 +76,9 @@ function targetProblem(
   );
 }
 
-/** An SCP with at least one `Allow` statement (a policy's content is minified JSON, checked before). */
+/** An SCP with at least one `Allow` statement (a policy's content is minified JSON, parsed before). */
 function allows(content: string): boolean {
-  let statements: unknown;
-  try {
-    statements = (JSON.parse(content) as { Statement?: unknown }).Statement;
-  } catch {
-    return true; // not JSON: the policy checks report it, not this one
-  }
-  const list = Array.isArray(statements) ? statements : [statements];
-  return list.some((s) => (s as { Effect?: unknown } | null)?.Effect === 'Allow');
+  return statementsOf(content).some((s) => s.Effect === 'Allow');
 }
 
 /** The entry of `detached_from.<list>` naming `target`, else the `detached_from` key. */

@@ -10,6 +10,7 @@ import { issuesToErrors } from './issues.js';
 import type { EcrRepository, ResolvedConfig } from './model.js';
 import { checkBackupAttachments, isPolicyFile, parsePolicyFiles } from './policies.js';
 import { attachPolicies, normalizePath } from './policy-attachments.js';
+import { ouChain } from './policy-inheritance.js';
 import { isAcceptedRegion } from './region-check.js';
 import { configuredRegions, operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
@@ -168,8 +169,7 @@ function organizationUnitsOf(doc: ParsedYaml, scopes: ReadonlySet<string>): Set<
     const scope = all[name];
     const ou = isMap(scope) ? scope.organization_unit : undefined;
     if (typeof ou !== 'string') continue;
-    const parts = normalizePath(ou).split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) ous.add(parts.slice(0, i).join('/'));
+    for (const path of ouChain(normalizePath(ou)).slice(1)) ous.add(path);
   }
   return ous;
 }

@@ -226,7 +226,8 @@ function statementApplies(
   return evaluateCondition(s.Condition, request.context, where, missingKeys);
 }
 
-function statementsOf(content: string): Statement[] {
+/** The statement objects of an SCP's (valid JSON) content, one statement written alone included. */
+export function statementsOf(content: string): Statement[] {
   const doc = JSON.parse(content) as { Statement?: unknown };
   const list = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
   return list.filter((s): s is Statement => typeof s === 'object' && s !== null);

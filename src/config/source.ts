@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { compareByLocation, OrgbridgeError, type SourceLocation } from '../errors.js';
 import { parseBlockYaml } from './block-yaml.js';
 
 /** One file of a config repository, as text: parsing never touches the file system. */
@@ -171,12 +171,8 @@ export function parseYamlWithLibrary(file: SourceFile): ParsedYaml {
   // map and repeat its keys. A duplicate found there is the syntax error's doing; one before it
   // was read in step and is a mistake of its own.
   if (first) {
-    const syntax = at(first.pos[0]);
-    const inStep = (e: OrgbridgeError) =>
-      e.code !== 'DSL_DUPLICATE_KEY' ||
-      (e.location !== undefined &&
-        (e.location.line < syntax.line ||
-          (e.location.line === syntax.line && e.location.column < syntax.column)));
+    const syntax = errors[0] as OrgbridgeError;
+    const inStep = (e: OrgbridgeError) => e.code !== 'DSL_DUPLICATE_KEY' || compareByLocation(e, syntax) < 0;
     throw new YamlSyntaxErrors(errors.filter(inStep));
   }
   if (errors.length) throw new YamlSyntaxErrors(errors);

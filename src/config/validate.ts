@@ -14,6 +14,7 @@ import { fullAwsAccessDetach } from './full-aws-access.js';
 import { checkAliases } from './iam-settings.js';
 import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
+import { ouChain } from './policy-inheritance.js';
 import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
 import type { EcrRepositoryInput } from './schema.js';
 import type { ParsedYaml } from './source.js';
@@ -462,10 +463,8 @@ export function knownOrganizationUnits(config: ResolvedConfig): Set<string> {
   const known = new Set<string>(['']);
   for (const ou of [config.organization.root_ou, config.organization.morgue_ou])
     if (ou !== undefined) known.add(ou);
-  for (const scope of Object.values(config.scopes)) {
-    const parts = scope.organization_unit.split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) known.add(parts.slice(0, i).join('/'));
-  }
+  for (const scope of Object.values(config.scopes))
+    for (const ou of ouChain(scope.organization_unit)) known.add(ou);
   return known;
 }
 
