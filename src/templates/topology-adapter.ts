@@ -47,9 +47,21 @@ export function topologyInput(inputs: TemplateInputs): Parameters<typeof compute
   };
 }
 
-/** Replaces `accountId` by `${AWS::AccountId}` in every string of a JSON value. */
+/**
+ * Replaces `accountId` by `${AWS::AccountId}` in every string of a JSON value. An ARN of this
+ * account takes the partition the stack is deployed in (`${AWS::Partition}`): the string is an
+ * Fn::Sub anyway, and an organization's accounts all live in one partition, so the value is the
+ * same and the template reads as AWS's own examples do (cfn-lint I3042).
+ */
 export function abstractAccount<T>(value: T, accountId: string): T {
-  if (typeof value === 'string') return value.split(accountId).join(THIS_ACCOUNT) as T;
+  if (typeof value === 'string') {
+    const abstracted = value.split(accountId).join(THIS_ACCOUNT);
+    return (
+      abstracted !== value && abstracted.startsWith('arn:')
+        ? abstracted.replace(/^arn:[^:]+:/, `arn:\${AWS::Partition}:`)
+        : abstracted
+    ) as T;
+  }
   if (Array.isArray(value)) return value.map((v) => abstractAccount(v, accountId)) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, abstractAccount(v, accountId)])) as T;

@@ -33,7 +33,7 @@ export interface LintRequest {
 }
 
 export interface LintResult {
-  /** `parseable` lines, `name:line:column:endLine:endColumn:rule:message`; warnings and errors. */
+  /** `parseable` lines, `name:line:column:endLine:endColumn:rule:message`; errors, warnings and informational findings. */
   readonly findings: readonly string[];
 }
 
@@ -43,6 +43,13 @@ export interface LintResult {
  */
 export const CFN_LINT_INSTALL_HINT =
   'the template tests need cfn-lint: install it with `pip install cfn-lint` (or set CFN_LINT_PYTHON to a Python that has it)';
+
+/**
+ * Informational rules too (`--include-checks I`): they are AWS's advice for templates a person
+ * reviews (explicit DeletionPolicy on stateful resources, `${AWS::Partition}` in ARNs), and the
+ * generated templates follow it. Part of the cache key.
+ */
+const CHECKS = 'I';
 
 /** The Python side: one JSON line per request (bodies), one per answer (findings per body). */
 const SERVER = `
@@ -57,7 +64,7 @@ for line in sys.stdin:
     regions = tuple(request["regions"])
     runner = runners.get(regions)
     if runner is None:
-        runner = runners[regions] = Runner(ConfigMixIn(regions=list(regions)))
+        runner = runners[regions] = Runner(ConfigMixIn(regions=list(regions), include_checks=["${CHECKS}"]))
     results = []
     for body in request["bodies"]:
         template, matches = decode_str(body)
@@ -127,7 +134,7 @@ export class CfnLintProcess {
     const regions = [...(request.regions ?? ['us-east-1'])];
     const keys = request.templates.map((t) =>
       createHash('sha256')
-        .update(`${this.found?.version}\0${regions.join(',')}\0${t.body}`)
+        .update(`${this.found?.version}\0${CHECKS}\0${regions.join(',')}\0${t.body}`)
         .digest('hex'),
     );
     const results = keys.map((key) => this.cached(key));

@@ -1,4 +1,12 @@
-import { App, Aws, Fn, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
+import {
+  App,
+  Aws,
+  CfnDeletionPolicy,
+  type CfnResource,
+  Fn,
+  LegacyStackSynthesizer,
+  Stack,
+} from 'aws-cdk-lib';
 import { CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { PolicyStatement } from '../permissions.js';
@@ -35,6 +43,22 @@ export function newStack(app: Construct, id: string, props: OrgbridgeStackProps)
     synthesizer: new LegacyStackSynthesizer(),
     analyticsReporting: false,
   });
+}
+
+/**
+ * Says what CloudFormation does by default (Delete) for a stateful resource that goes with its
+ * stack: when the stack is deleted and when an update replaces the resource
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html,
+ * .../aws-attribute-updatereplacepolicy.html). For orgbridge's queues, idempotency tables, handler
+ * log groups and the alarms key: each but the key has a fixed name, so a retained copy would make
+ * the stack's next creation in that account fail on the name, and nothing in them outlives the
+ * handler they serve. What must outlive the stack (the audit and logs buckets, the backup vault)
+ * is Retain where it is created.
+ */
+export function deletedWithStack<T extends CfnResource>(resource: T): T {
+  resource.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+  resource.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.DELETE;
+  return resource;
 }
 
 /** A bus in the deploying account, without `Ref` of the bus (moto returns garbage for it). */

@@ -9,6 +9,7 @@ import type { BusSendersView, BusTopologyView } from '../topology-view.js';
 import { addDeadLetterQueueAlarms } from './alarms.js';
 import {
   allowPutEventsFrom,
+  deletedWithStack,
   denyInsecureTransport,
   localBusArn,
   logicalId,
@@ -106,13 +107,15 @@ export function addEventBus(
  * with their own principal, so receiving is not restricted (OB-SEC-7 suppression).
  */
 function addTargetDeadLetterQueue(stack: Stack, bus: BusTopologyView): CfnQueue {
-  const queue = new CfnQueue(stack, 'EventTargetDeadLetterQueue', {
-    queueName: bus.targetDeadLetter.name,
-    sqsManagedSseEnabled: true,
-    messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
-    // EventBridge sends to it (sqs:SendMessage); no queue dead-letters into it.
-    redriveAllowPolicy: NOT_A_DEAD_LETTER_QUEUE,
-  });
+  const queue = deletedWithStack(
+    new CfnQueue(stack, 'EventTargetDeadLetterQueue', {
+      queueName: bus.targetDeadLetter.name,
+      sqsManagedSseEnabled: true,
+      messageRetentionPeriod: bus.targetDeadLetter.retentionSeconds,
+      // EventBridge sends to it (sqs:SendMessage); no queue dead-letters into it.
+      redriveAllowPolicy: NOT_A_DEAD_LETTER_QUEUE,
+    }),
+  );
   addDeadLetterQueueAlarms(stack, {
     queue,
     name: bus.targetDeadLetter.name,

@@ -33,6 +33,7 @@ import { addDeadLetterQueueAlarms, addFunctionAlarms } from './alarms.js';
 import {
   accountRootPrincipal,
   allowPutEventsFrom,
+  deletedWithStack,
   denyInsecureTransport,
   logicalId,
   NOT_A_DEAD_LETTER_QUEUE,
@@ -145,19 +146,23 @@ export interface HandlerResources {
 /** Queue + DLQ, encrypted; their policies come from addQueuePolicies. */
 function addQueue(stack: Stack, view: QueueView): CfnQueue {
   const id = logicalId(view.name);
-  const dlq = new CfnQueue(stack, `${id}Dlq`, {
-    queueName: view.dlqName,
-    sqsManagedSseEnabled: true,
-    messageRetentionPeriod: view.dlqRetentionSeconds,
-  });
-  return new CfnQueue(stack, `${id}Queue`, {
-    queueName: view.name,
-    sqsManagedSseEnabled: true,
-    visibilityTimeout: view.visibilityTimeoutSeconds,
-    messageRetentionPeriod: view.messageRetentionSeconds,
-    redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: view.maxReceiveCount },
-    redriveAllowPolicy: NOT_A_DEAD_LETTER_QUEUE,
-  });
+  const dlq = deletedWithStack(
+    new CfnQueue(stack, `${id}Dlq`, {
+      queueName: view.dlqName,
+      sqsManagedSseEnabled: true,
+      messageRetentionPeriod: view.dlqRetentionSeconds,
+    }),
+  );
+  return deletedWithStack(
+    new CfnQueue(stack, `${id}Queue`, {
+      queueName: view.name,
+      sqsManagedSseEnabled: true,
+      visibilityTimeout: view.visibilityTimeoutSeconds,
+      messageRetentionPeriod: view.messageRetentionSeconds,
+      redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: view.maxReceiveCount },
+      redriveAllowPolicy: NOT_A_DEAD_LETTER_QUEUE,
+    }),
+  );
 }
 
 /**
@@ -182,10 +187,12 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
   const ruleArnsByQueue = addRules(stack, topology, queues);
   addIdempotencyTable(stack, topology);
   const functionName = FUNCTION_NAMES.handler(kind);
-  const logGroup = new CfnLogGroup(stack, 'HandlerLogGroup', {
-    logGroupName: `/aws/lambda/${functionName}`,
-    retentionInDays: 400,
-  });
+  const logGroup = deletedWithStack(
+    new CfnLogGroup(stack, 'HandlerLogGroup', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retentionInDays: 400,
+    }),
+  );
   const role = addHandlerRole(stack, options, functionName);
   // `orgbridge dlq` reads the DLQs and moves their messages back to the source queues as this role.
   // Without named operators, nobody may write into the management handler queue but EventBridge.
@@ -249,7 +256,7 @@ function addRules(
 }
 
 function addIdempotencyTable(stack: Stack, topology: KindTopologyView): void {
-  new CfnTable(stack, 'IdempotencyTable', {
+  const table = new CfnTable(stack, 'IdempotencyTable', {
     tableName: topology.idempotencyTable,
     billingMode: 'PAY_PER_REQUEST',
     // Powertools idempotency's default layout: partition key `id`, TTL attribute `expiration`.
@@ -259,6 +266,7 @@ function addIdempotencyTable(stack: Stack, topology: KindTopologyView): void {
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     sseSpecification: { sseEnabled: true },
   });
+  deletedWithStack(table);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { NotificationSettings } from '../../config/model.js';
 import { EVENT_TARGET_DLQ } from '../../protocol/topology.js';
 import { ALARM_PREFIX } from './alarms.js';
-import { denyInsecureTransport, localBusArn } from './common.js';
+import { deletedWithStack, denyInsecureTransport, localBusArn } from './common.js';
 
 /**
  * Where the alarms of every account go (docs/operations.md, "Notifications"). An alarm state
@@ -217,30 +217,32 @@ function addSlackChannels(
  * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
  */
 function addTopicKey(stack: Stack): CfnKey {
-  const key = new CfnKey(stack, 'AlarmsTopicKey', {
-    description: 'orgbridge: encrypts the alarms topic',
-    enableKeyRotation: true,
-    keyPolicy: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          // Without it the key could become unmanageable (the KMS default key policy).
-          Sid: 'AccountAdministersTheKey',
-          Effect: 'Allow',
-          Principal: { AWS: Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-        {
-          Sid: 'EventBridgePublishesToTheAlarmsTopic',
-          Effect: 'Allow',
-          Principal: { Service: 'events.amazonaws.com' },
-          Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          Resource: '*',
-        },
-      ],
-    },
-  });
+  const key = deletedWithStack(
+    new CfnKey(stack, 'AlarmsTopicKey', {
+      description: 'orgbridge: encrypts the alarms topic',
+      enableKeyRotation: true,
+      keyPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            // Without it the key could become unmanageable (the KMS default key policy).
+            Sid: 'AccountAdministersTheKey',
+            Effect: 'Allow',
+            Principal: { AWS: Fn.sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root`) },
+            Action: 'kms:*',
+            Resource: '*',
+          },
+          {
+            Sid: 'EventBridgePublishesToTheAlarmsTopic',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+            Resource: '*',
+          },
+        ],
+      },
+    }),
+  );
   new CfnAlias(stack, 'AlarmsTopicKeyAlias', { aliasName: `alias/${ALARMS_TOPIC}`, targetKeyId: key.ref });
   return key;
 }
