@@ -130,6 +130,7 @@ export const ERROR_CODES = {
   DSL_SCOPE_UNMANAGED: { page: 'dsl.md' },
   DSL_SCP_DETACH_LAST: { page: 'dsl.md' },
   DSL_SCP_NO_ALLOW: { page: 'dsl.md' },
+  DSL_SPECIAL_ACCOUNT_SHARED: { page: 'dsl.md' },
   DSL_TAG_INVALID_CHARACTER: { page: 'dsl.md' },
   DSL_TAG_VALUE_NOT_TEXT: { page: 'dsl.md' },
   DSL_TAG_KEY_WITH_SPACE: { page: 'dsl.md' },

@@ -12,7 +12,12 @@ import {
 import { didYouMeanSuffix } from './did-you-mean.js';
 import { fullAwsAccessDetach } from './full-aws-access.js';
 import { checkAliases } from './iam-settings.js';
-import { type ResolvedAccount, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from './model.js';
+import {
+  type ResolvedAccount,
+  type ResolvedConfig,
+  SPECIAL_ACCOUNT_KINDS,
+  type SpecialAccountKind,
+} from './model.js';
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
 import { ouChain } from './policy-inheritance.js';
 import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
@@ -300,6 +305,45 @@ const specialAccountsExist: Rule = {
         ),
       ];
     }),
+};
+
+/**
+ * One account per special role: each special account runs the one handler stack of its kind
+ * (`orgbridge-handlers`, with that kind's queues and least-privilege role), so an account named
+ * for two roles would get one of them only, and the run would fail at the first template. The
+ * first role in the file keeps the account; the error is at the second.
+ */
+const specialAccountsDistinct: Rule = {
+  name: 'special-accounts-distinct',
+  check: ({ config, accountsDoc }) => {
+    const roleOf = new Map<string, SpecialAccountKind>();
+    const errors: OrgbridgeError[] = [];
+    const kinds = [...SPECIAL_ACCOUNT_KINDS].sort(
+      (a, b) =>
+        (accountsDoc.locate(['organization', a], 'value')?.line ?? 0) -
+        (accountsDoc.locate(['organization', b], 'value')?.line ?? 0),
+    );
+    for (const kind of kinds) {
+      const key = config.organization.accounts[kind];
+      if (key === undefined) continue;
+      const first = roleOf.get(key);
+      if (first === undefined) {
+        roleOf.set(key, kind);
+        continue;
+      }
+      errors.push(
+        new OrgbridgeError(
+          'DSL_SPECIAL_ACCOUNT_SHARED',
+          `organization.${kind}: account '${key}' is already the ${first} account (organization.${first}); each special account has one role`,
+          {
+            location: accountsDoc.locate(['organization', kind], 'value'),
+            hint: `add an account for the ${kind} role under \`accounts:\` (sync-accounts creates it) and name it here`,
+          },
+        ),
+      );
+    }
+    return errors;
+  },
 };
 
 /**
@@ -801,6 +845,7 @@ export const RULES: readonly Rule[] = [
   dnsZoneNames,
   uniqueAccountIds,
   specialAccountsExist,
+  specialAccountsDistinct,
   dnsDomainsDisjoint,
   ecrPullGrants,
   ecrUniqueRepositories,

@@ -29,13 +29,13 @@ describe('orgbridge validate', () => {
 
   it('exits 1 with every error as file:line:col on stderr, no stack trace', async () => {
     const dir = configDir(
-      'organization:\n  management: m\n  cicd: m\n  identity: m\n  dns: m\n  logs: m\n  audit: m\n  root_ou: Internal\n  morgue_ou: Morgue\n  event_bus: bus\n  email_template: aws+{name}@example.com\nscopes:\n  dev:\n    organization_unit: Dev\naccounts:\n  m:\n    scope: deev\n    regoin: x\n',
+      'organization:\n  management: m\n  root_ou: Internal\n  morgue_ou: Morgue\n  event_bus: bus\n  email_template: aws+{name}@example.com\nscopes:\n  dev:\n    organization_unit: Dev\naccounts:\n  m:\n    scope: deev\n    regoin: x\n',
     );
     const { code, stderr, stdout } = await run('-c', dir, 'validate');
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toContain(
-      "accounts.yml:18:5: unknown key 'regoin' in accounts.m; did you mean 'region'? [DSL_UNKNOWN_KEY]",
+      "accounts.yml:13:5: unknown key 'regoin' in accounts.m; did you mean 'region'? [DSL_UNKNOWN_KEY]",
     );
     expect(stderr).toContain('2 errors in the configuration');
     expect(stderr).not.toMatch(/\bat .*\.ts:\d+/);

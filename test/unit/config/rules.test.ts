@@ -374,6 +374,28 @@ describe('rules', () => {
     expect(error.message).toContain("did you mean 'logs'?");
   });
 
+  it('special-accounts-distinct: two special roles cannot share an account', () => {
+    const text = BASE.replace('  logs: logs', '  logs: dns');
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_SPECIAL_ACCOUNT_SHARED',
+      'accounts.yml',
+      lineOf(text, 'logs: dns'),
+    );
+    expect(error.message).toBe(
+      "organization.logs: account 'dns' is already the dns account (organization.dns); each special account has one role",
+    );
+    // The role written first keeps the account, wherever the roles are in the file.
+    const reordered = text.replace(/ {2}dns: dns\n/, '').replace('  logs: dns', '  logs: dns\n  dns: dns');
+    const moved = expectOne(
+      errorsOf(reordered),
+      'DSL_SPECIAL_ACCOUNT_SHARED',
+      'accounts.yml',
+      lineOf(reordered, '  dns: dns'),
+    );
+    expect(moved.message).toContain('already the logs account');
+  });
+
   it('dns-zone-names: with dns_parent_domain, an account name must be a DNS label', () => {
     const withParent = BASE.replace(
       '  event_bus: bus\n',
