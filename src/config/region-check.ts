@@ -35,6 +35,22 @@ function allowedUnlisted(root: Record<string, unknown>): Set<string> {
   return new Set(Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string') : []);
 }
 
+/**
+ * A region listed twice in `regions` is a slip (often for another region): every per-region
+ * step (artifact buckets, stack instances) would be asked for twice, and the region meant is
+ * missing. Reported like a customization's `regions` (customizations.ts).
+ */
+function listedTwice(doc: ParsedYaml, path: YamlPath, code: string): OrgbridgeError {
+  return new OrgbridgeError(
+    'DSL_INVALID_VALUE',
+    `${labelOf([], path, undefined)}: '${code}' is listed twice`,
+    {
+      location: doc.locate(path, 'value'),
+      hint: 'list each region once',
+    },
+  );
+}
+
 /** Whether a code is a known region or one the config allows: other checks skip the rest. */
 export function isAcceptedRegion(doc: ParsedYaml, code: string): boolean {
   return KNOWN_AWS_REGIONS.has(code) || (isMap(doc.value) && allowedUnlisted(doc.value).has(code));
@@ -68,8 +84,13 @@ export function checkRegionCodes(doc: ParsedYaml): OrgbridgeError[] {
   for (const [base, layer] of settingLayers(root)) {
     for (const setting of REGION_SETTINGS) {
       const value = layer[setting];
-      if (Array.isArray(value)) for (const [i, code] of value.entries()) check([...base, setting, i], code);
-      else check([...base, setting], value);
+      if (Array.isArray(value)) {
+        for (const [i, code] of value.entries()) {
+          if (typeof code === 'string' && value.indexOf(code) < i)
+            errors.push(listedTwice(doc, [...base, setting, i], code));
+          else check([...base, setting, i], code);
+        }
+      } else check([...base, setting], value);
     }
   }
   return errors;

@@ -31,6 +31,17 @@ describe('region codes', () => {
     expect(errors[1]?.message).toContain("did you mean 'us-east-1'?");
   });
 
+  it('refuses a region listed twice in regions, at the second entry', () => {
+    const text = withAccounts(
+      '  foo:\n    scope: dev\n    regions: [us-east-1, ap-southeast-2, us-east-1]\n    region: us-east-1\n',
+    );
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.code, e.location?.line, e.location?.column])).toEqual([
+      ['DSL_INVALID_VALUE', lineOf(text, 'regions: [us-east-1, ap'), 42],
+    ]);
+    expect(errors[0]?.message).toBe("accounts.foo.regions[2]: 'us-east-1' is listed twice");
+  });
+
   it('accepts a region newer than the list when organization.allow_unlisted_regions names it', () => {
     const text = BASE.replace(
       'regions: [ap-southeast-2, us-east-1]',
