@@ -297,6 +297,9 @@ function positionOf(
         );
         continue;
       }
+      // A merge key (`<<: *defaults`) is the symbol `<<` once parsed with `merge: true`: its
+      // entries are merged into this map, and fall back to the map's position.
+      if (isScalar(keyNode) && typeof keyNode.value === 'symbol' && keyNode.source === '<<') continue;
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const scalarKey = isScalar(keyNode) ? keyNode : undefined;
       const written = scalarKey ? rewrittenText(scalarKey) : undefined;
@@ -312,7 +315,6 @@ function positionOf(
         );
         continue;
       }
-      if (key === '<<') continue; // merge key: merged entries fall back to the parent's position
       if (key === '__proto__') {
         // The config becomes JavaScript objects, where this name sets the prototype instead of
         // adding an entry: the schema's records drop it, so it would vanish without a word.

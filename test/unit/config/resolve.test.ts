@@ -136,6 +136,19 @@ describe('resolution: defaults -> scope -> account', () => {
     expect(viaLibrary.accounts.find((a) => a.key === 'copy')?.scope).toBe('dev');
   });
 
+  it('reads merge keys: the entries merged in, the account entries winning', () => {
+    const text = `${TEXT}  base: &base\n    scope: dev\n    region: us-east-1\n  merged:\n    <<: *base\n    region: ap-southeast-2\n`;
+    const merged = resolveOk(text).accounts.find((a) => a.key === 'merged');
+    expect({ scope: merged?.scope, region: merged?.region }).toEqual({
+      scope: 'dev',
+      region: 'ap-southeast-2',
+    });
+    // The account's own entry, after the merge key (defaults has the same line before it).
+    expect(merged?.provenance.region?.line).toBe(
+      text.split('\n').lastIndexOf('    region: ap-southeast-2') + 1,
+    );
+  });
+
   it('reads account overrides of limits', () => {
     const limited = resolveOk(
       BASE.replace('  event_bus: bus\n', '  event_bus: bus\n  limits:\n    scp_per_target: 10\n'),
