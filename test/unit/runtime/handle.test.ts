@@ -12,7 +12,8 @@ import { EventSender } from '../../../src/bus/sender.js';
 import type { AccountKind } from '../../../src/config/model.js';
 import { pingHandler } from '../../../src/handlers/ping.js';
 import { type HandlerRegistry, RequestRejected } from '../../../src/handlers/types.js';
-import { NOTIFICATION_SCHEMAS } from '../../../src/protocol/catalog.js';
+import { NOTIFICATION_SCHEMAS, REQUESTS, type RequestType } from '../../../src/protocol/catalog.js';
+import { ACCOUNT_KINDS } from '../../../src/protocol/routing.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
 import type { FailureRecord } from '../../../src/runtime/failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
@@ -415,5 +416,63 @@ describe('REQUEST_OUTCOME notifications', () => {
     expect(refused.calls.flat().map((e) => e.DetailType)).toEqual(
       expect.arrayContaining(['PONG', 'REQUEST_FAILED']),
     );
+  });
+});
+
+/**
+ * What a compromised account can send is bounded by the catalog: a request only the cicd account
+ * may send is refused, before its handler runs, whichever other account of the organization sends
+ * it (through its own bus or straight onto the receiver's, the record is the same). Checked for
+ * every such request type and every kind that handles it, so a new type is covered when it is
+ * added to the catalog.
+ */
+describe('senders the catalog does not allow', () => {
+  const cicdOnly = (Object.entries(REQUESTS) as [RequestType, (typeof REQUESTS)[RequestType]][]).filter(
+    ([, descriptor]) => descriptor.senders === 'cicd',
+  );
+  const cases = cicdOnly.flatMap(([type, descriptor]) =>
+    (descriptor.handledBy === 'every' ? ACCOUNT_KINDS : descriptor.handledBy).map(
+      (kind) => [type, kind] as const,
+    ),
+  );
+
+  it('covers the request types only cicd sends', () => {
+    expect(cicdOnly.map(([type]) => type)).toEqual(
+      expect.arrayContaining(['CREATE_ACCOUNT', 'RELEASE_ACCOUNT_DNS']),
+    );
+  });
+
+  it.each(
+    cases,
+  )('%s to a %s account from any account but cicd: SENDER_NOT_ALLOWED, handler not run', async (type, kind) => {
+    const senders = ACCOUNT_KINDS.filter((k) => k !== 'cicd').map(
+      (k, i) => [String(500_000_000_000 + i), k] as const,
+    );
+    const kindOf = new Map<string, AccountKind>([[CICD, 'cicd'], ...senders]);
+    let ran = 0;
+    const { d, replies } = deps();
+    const receiver: RuntimeDeps = {
+      ...d,
+      account: { id: ME, kind },
+      senderKind: (id) => kindOf.get(id),
+      handlers: {
+        [type]: {
+          async handle() {
+            ran++;
+            return {};
+          },
+        },
+      } as HandlerRegistry,
+    };
+    const records = senders.map(([id]) => record(body(type, ping(), id)));
+    const out = await handleSqsBatch(records, receiver);
+    expect(out.outcomes).toEqual(
+      senders.map(([id]) =>
+        expect.objectContaining({ sender: id, status: 'rejected', code: 'SENDER_NOT_ALLOWED' }),
+      ),
+    );
+    expect(out.batchItemFailures).toEqual([]);
+    expect(ran).toBe(0);
+    expect(replies()).toEqual([]);
   });
 });
