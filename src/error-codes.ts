@@ -139,6 +139,7 @@ export const ERROR_CODES = {
   DSL_TEMPLATE_IAM_NAME: { page: 'dsl.md' },
   DSL_TEMPLATE_INVALID: { page: 'dsl.md' },
   DSL_TEMPLATE_NOT_UNIQUE: { page: 'dsl.md' },
+  DSL_TEMPLATE_REFERENCE: { page: 'dsl.md' },
   DSL_TEMPLATE_SYNTAX: { page: 'dsl.md' },
   DSL_TEMPLATE_TOO_LARGE: { page: 'dsl.md' },
   DSL_TOO_MANY_POLICIES: { page: 'dsl.md' },

@@ -2,6 +2,7 @@ import { LineCounter, parseDocument, visit } from 'yaml';
 import * as z from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
+import { checkTemplateReferences } from './customization-references.js';
 import { didYouMean } from './did-you-mean.js';
 import { issuesToErrors } from './issues.js';
 import type { ResolvedAccount } from './model.js';
@@ -273,6 +274,7 @@ function readTemplate(
     );
     return undefined;
   }
+  errors.push(...checkTemplateReferences(template.path, doc, lineCounter, value));
   const identities = templateIdentities(template, value.Resources, doc, lineCounter);
   errors.push(...identities.errors);
   const parameters = isMap(value.Parameters) ? value.Parameters : {};
