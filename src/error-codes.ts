@@ -140,6 +140,8 @@ export const ERROR_CODES = {
   DSL_TEMPLATE_INVALID: { page: 'dsl.md' },
   DSL_TEMPLATE_NOT_UNIQUE: { page: 'dsl.md' },
   DSL_TEMPLATE_REFERENCE: { page: 'dsl.md' },
+  DSL_TEMPLATE_RESOURCE_TYPE: { page: 'dsl.md' },
+  DSL_TEMPLATE_RESOURCE_TYPE_UNLISTED: { page: 'dsl.md' },
   DSL_TEMPLATE_SYNTAX: { page: 'dsl.md' },
   DSL_TEMPLATE_TOO_LARGE: { page: 'dsl.md' },
   DSL_TOO_MANY_POLICIES: { page: 'dsl.md' },

@@ -14,6 +14,7 @@ import { ouChain } from './policy-inheritance.js';
 import { isAcceptedRegion } from './region-check.js';
 import { configuredRegions, operatingRegions } from './regions.js';
 import { type CheckedAccountsFile, resolveConfig, resolveEcr, unknownScopeError } from './resolve.js';
+import { checkResourceTypes } from './resource-types.js';
 import {
   type AccountInput,
   accountSchema,
@@ -125,9 +126,10 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     if (!(e instanceof RangeError)) throw e;
   }
   const customizations = parseCustomizationFiles(files);
+  const resourceTypes = checkResourceTypes(customizations.customizations, files);
   const unreadOus = organizationUnitsOf(accountsDoc, checked.file.invalidScopes);
   errors.push(
-    ...customizations.errors.filter((e) => !WARNING_CODES.has(e.code)),
+    ...[...customizations.errors, ...resourceTypes].filter((e) => !WARNING_CODES.has(e.code)),
     // Scopes and accounts that failed their own checks still count as named: one mistake, one error.
     ...checkCustomizationTargets(customizations, {
       scopes: [...Object.keys(resolved.config.scopes), ...checked.file.invalidScopes],
@@ -153,7 +155,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
   });
   errors.push(...findings.filter((f) => !WARNING_CODES.has(f.code)));
   const warnings = sortErrors(
-    [...customizations.errors, ...findings].filter((f) => WARNING_CODES.has(f.code)),
+    [...customizations.errors, ...resourceTypes, ...findings].filter((f) => WARNING_CODES.has(f.code)),
   );
   return errors.length ? { ok: false, errors: sortErrors(errors) } : { ok: true, config, warnings };
 }

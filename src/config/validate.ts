@@ -413,6 +413,8 @@ export const WARNING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DSL_ECR_UNKNOWN_SERVICE',
   // A named IAM identity deploys; only what the boundary keeps to custom-* names is refused later.
   'DSL_TEMPLATE_IAM_NAME',
+  // A type newer than orgbridge's list deploys (src/config/resource-types.ts).
+  'DSL_TEMPLATE_RESOURCE_TYPE_UNLISTED',
   // A target that allows nothing may be a quarantine OU on purpose (src/config/full-aws-access.ts).
   'DSL_SCP_NO_ALLOW',
 ]);
