@@ -106,6 +106,7 @@ export const ERROR_CODES = {
   DSL_MISSING_FILE: { page: 'dsl.md' },
   DSL_MISSING_KEY: { page: 'dsl.md' },
   DSL_MISSING_SETTING: { page: 'dsl.md' },
+  DSL_OU_CASE: { page: 'dsl.md' },
   DSL_OU_OUTSIDE_ROOT: { page: 'dsl.md' },
   DSL_OU_TOO_DEEP: { page: 'dsl.md' },
   DSL_POLICY_ACCOUNT_WITHOUT_ID: { page: 'dsl.md' },

@@ -688,6 +688,55 @@ const organizationUnits: Rule = {
 };
 
 /**
+ * One OU, one spelling: `Internal/dev` in one scope and `Internal/Dev` in another are the same OU
+ * to a reader, and two to orgbridge's plan, which compares paths as written and would try to
+ * create both. Reported at the first scope whose OU path (or one of its parents) is spelt with
+ * other letter case than an earlier one (morgue_ou first, then scopes in file order).
+ */
+const organizationUnitSpelling: Rule = {
+  name: 'organization-unit-spelling',
+  check: ({ config, accountsDoc }) => {
+    const spelling = new Map<string, { ou: string; where: string }>();
+    const morgue = config.organization.morgue_ou;
+    if (morgue !== undefined)
+      spelling.set(morgue.toLowerCase(), { ou: morgue, where: 'organization.morgue_ou' });
+    const errors: OrgbridgeError[] = [];
+    const scopes = Object.values(config.scopes).sort(
+      (a, b) =>
+        accountsDoc.locate(['scopes', a.name], 'key').line -
+        accountsDoc.locate(['scopes', b.name], 'key').line,
+    );
+    const root = config.organization.root_ou;
+    const inRoot = (ou: string, r: string) => ou === r || ou.startsWith(`${r}/`);
+    for (const scope of scopes) {
+      // Spelt otherwise than root_ou itself: outside it, which DSL_OU_OUTSIDE_ROOT reports.
+      const ou = scope.organization_unit;
+      if (root !== undefined && !inRoot(ou, root) && inRoot(ou.toLowerCase(), root.toLowerCase())) continue;
+      const clash = ouChain(scope.organization_unit)
+        .map((ou) => ({ ou, first: spelling.get(ou.toLowerCase()) }))
+        .find(({ ou, first }) => first !== undefined && first.ou !== ou);
+      if (clash?.first) {
+        errors.push(
+          new OrgbridgeError(
+            'DSL_OU_CASE',
+            `scope '${scope.name}': OU '${clash.ou}' differs only in letter case from '${clash.first.ou}' (${clash.first.where})`,
+            {
+              location: accountsDoc.locate(['scopes', scope.name, 'organization_unit'], 'value'),
+              hint: `write '${clash.first.ou}' (or rename it everywhere): orgbridge would try to create both OUs`,
+            },
+          ),
+        );
+        continue;
+      }
+      for (const ou of ouChain(scope.organization_unit))
+        if (!spelling.has(ou.toLowerCase()))
+          spelling.set(ou.toLowerCase(), { ou, where: `scope '${scope.name}'` });
+    }
+    return errors;
+  },
+};
+
+/**
  * The tag checks `plan` runs (src/config/account-tags.ts), at the line that sets the tag: a tag
  * set in defaults is reported once for all the accounts it reaches, with a count.
  */
@@ -848,6 +897,7 @@ export const RULES: readonly Rule[] = [
   uniqueAccountIds,
   specialAccountsExist,
   specialAccountsDistinct,
+  organizationUnitSpelling,
   dnsDomainsDisjoint,
   ecrPullGrants,
   ecrUniqueRepositories,

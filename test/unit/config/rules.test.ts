@@ -374,6 +374,28 @@ describe('rules', () => {
     expect(error.message).toContain("did you mean 'logs'?");
   });
 
+  it('organization-unit-spelling: one OU spelt with two letter cases is refused at the later scope', () => {
+    const text = BASE.replace(
+      'scopes:\n',
+      'scopes:\n  infra2:\n    organization_unit: Internal/INFRA/Deep\n',
+    );
+    const error = expectOne(
+      errorsOf(text),
+      'DSL_OU_CASE',
+      'accounts.yml',
+      lineOf(text, 'organization_unit: Internal/Infra'),
+    );
+    expect(error.message).toBe(
+      "scope 'infra': OU 'Internal/Infra' differs only in letter case from 'Internal/INFRA' (scope 'infra2')",
+    );
+    // The same spelling twice, and a bare name that only looks like the morgue, are fine.
+    const fine = BASE.replace(
+      'scopes:\n',
+      'scopes:\n  infra2:\n    organization_unit: Internal/Infra/Deep\n  m:\n    organization_unit: morgue\n',
+    );
+    expect(resolveOk(fine).scopes.m?.organization_unit).toBe('Internal/morgue');
+  });
+
   it('special-accounts-distinct: two special roles cannot share an account', () => {
     const text = BASE.replace('  logs: logs', '  logs: dns');
     const error = expectOne(
