@@ -72,11 +72,19 @@ export function issuesToErrors(
         break;
       }
       case 'invalid_key': {
-        const detail = issue.issues[0]?.message ?? issue.message;
+        const inner = issue.issues[0];
+        const key = String(path.at(-1));
+        // A length limit says how long the key is (zod's own text is "Too big: ...").
+        const detail =
+          inner?.code === 'too_big'
+            ? `it is ${key.length} characters, at most ${String(inner.maximum)} are allowed`
+            : inner?.code === 'too_small'
+              ? `it is ${key.length} characters, at least ${String(inner.minimum)} are needed`
+              : lowerFirst(inner?.message ?? issue.message);
         errors.push(
           new OrgbridgeError(
             'DSL_INVALID_KEY',
-            `invalid key '${path.at(-1)}' in ${labelOf(basePath, (issue.path as (string | number)[]).slice(0, -1), value)}: ${detail}`,
+            `invalid key '${key}' in ${labelOf(basePath, (issue.path as (string | number)[]).slice(0, -1), value)}: ${detail}`,
             {
               location: doc.locate(path, 'key'),
               hint: 'rename the key',

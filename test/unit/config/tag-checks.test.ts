@@ -10,6 +10,16 @@ describe('tag checks plan would block on', () => {
     expect(errors[0]?.location).toMatchObject({ line: lineOf(text, 'cost centre'), column: 7 });
   });
 
+  it('a tag key over 128 characters: says how long it is', () => {
+    const key = 'k'.repeat(130);
+    const text = withAccounts(`  foo:\n    scope: dev\n    tags:\n      ${key}: x\n`);
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.code, e.location?.line])).toEqual([['DSL_INVALID_KEY', lineOf(text, key)]]);
+    expect(errors[0]?.message).toBe(
+      `invalid key '${key}' in accounts.foo.tags: it is 130 characters, at most 128 are allowed`,
+    );
+  });
+
   it("the reserved 'orgbridge:' prefix", () => {
     const text = withAccounts("  foo:\n    scope: dev\n    tags:\n      'orgbridge:key': x\n");
     const errors = errorsOf(text);
