@@ -1,5 +1,5 @@
 import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node, visit } from 'yaml';
-import { OrgbridgeError } from '../errors.js';
+import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 
 /**
@@ -19,9 +19,9 @@ import { didYouMeanSuffix } from './did-you-mean.js';
  *   `Condition` / `!Condition` inside Conditions: a condition;
  * - `DependsOn`: a resource.
  *
- * Only in Resources, Outputs and Conditions, where CloudFormation resolves them. A template with
- * a `Transform` is left alone: a macro (AWS::Serverless creates `<Function>Role`, for one) adds
- * names only CloudFormation sees.
+ * Only in Resources, Outputs and Conditions, where CloudFormation resolves them. The caller leaves
+ * a template with a `Transform` alone: a macro (AWS::Serverless creates `<Function>Role`, for
+ * one) adds names only CloudFormation sees.
  */
 
 const PSEUDO_PARAMETERS = new Set([
@@ -179,7 +179,6 @@ export function checkTemplateReferences(
   lines: LineCounter,
   template: Record<string, unknown>,
 ): OrgbridgeError[] {
-  if (template.Transform !== undefined) return [];
   const names: Names = {
     parameters: keysOf(template.Parameters),
     resources: keysOf(template.Resources),
@@ -199,5 +198,24 @@ export function checkTemplateReferences(
         },
       ),
     ];
+  });
+}
+
+/** A resource's `Type` as written, for the check against CloudFormation's types (resource-types.ts). */
+export interface WrittenResourceType {
+  readonly type: string;
+  readonly location: SourceLocation;
+}
+
+/** The `Type` of each resource of a parsed template, where it is written. */
+export function writtenResourceTypes(file: string, doc: Document, lines: LineCounter): WrittenResourceType[] {
+  const resources = isMap(doc.contents) ? doc.contents.get('Resources', true) : undefined;
+  if (!isMap(resources)) return [];
+  return resources.items.flatMap((pair) => {
+    const node = isMap(pair.value) ? pair.value.get('Type', true) : undefined;
+    const type = text(node);
+    if (type === undefined) return [];
+    const { line, col } = lines.linePos(offsetOf(node));
+    return [{ type, location: { file, line, column: col } }];
   });
 }

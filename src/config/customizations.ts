@@ -2,11 +2,15 @@ import { LineCounter, parseDocument, visit } from 'yaml';
 import * as z from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
-import { checkTemplateReferences } from './customization-references.js';
+import {
+  checkTemplateReferences,
+  type WrittenResourceType,
+  writtenResourceTypes,
+} from './customization-references.js';
 import { didYouMean } from './did-you-mean.js';
 import { issuesToErrors } from './issues.js';
 import type { ResolvedAccount } from './model.js';
-import { unknownRegionError } from './region-check.js';
+import { listedTwice, unknownRegionError } from './region-check.js';
 import { type ParsedYaml, parseYaml, type SourceFile, type YamlPath, YamlSyntaxErrors } from './source.js';
 
 /**
@@ -127,6 +131,11 @@ export interface ParsedCustomizations {
   readonly errors: readonly OrgbridgeError[];
   /** Where each definition's keys are, for the checks against the accounts. */
   readonly docs: ReadonlyMap<string, ParsedYaml>;
+  /**
+   * The resource types of the templates (none of one with a `Transform`), for the check against
+   * CloudFormation's types (resource-types.ts, kept out of the handlers' bundles).
+   */
+  readonly resourceTypes: readonly WrittenResourceType[];
 }
 
 /** Reads every `stacks/<name>/` directory: definition and template checked on their own. */
@@ -134,6 +143,7 @@ export function parseCustomizationFiles(files: readonly SourceFile[]): ParsedCus
   const errors: OrgbridgeError[] = [];
   const customizations: Customization[] = [];
   const docs = new Map<string, ParsedYaml>();
+  const resourceTypes: WrittenResourceType[] = [];
   const byName = new Map<string, SourceFile[]>();
   for (const file of files.filter((f) => isCustomizationFile(f.path))) {
     const name = file.path.split('/')[1] as string;
@@ -178,12 +188,15 @@ export function parseCustomizationFiles(files: readonly SourceFile[]): ParsedCus
     }
     docs.set(name, doc);
     const read = readTemplate(template, errors);
-    if (read) errors.push(...checkParameters(doc, parsed.data, read.parameters, template.path));
+    if (read) {
+      errors.push(...checkParameters(doc, parsed.data, read.parameters, template.path));
+      resourceTypes.push(...read.resourceTypes);
+    }
     errors.push(...checkInterpolations(doc, parsed.data));
     customizations.push(toCustomization(name, definitionFile.path, template, read?.body, parsed.data));
   }
   errors.push(...checkDependencies(customizations, docs));
-  return { customizations, errors, docs };
+  return { customizations, errors, docs, resourceTypes };
 }
 
 function toCustomization(
@@ -218,7 +231,7 @@ function toCustomization(
 function readTemplate(
   template: SourceFile,
   errors: OrgbridgeError[],
-): { parameters: TemplateParameter[]; body: string } | undefined {
+): { parameters: TemplateParameter[]; body: string; resourceTypes: WrittenResourceType[] } | undefined {
   const at: SourceLocation = { file: template.path, line: 1, column: 1 };
   const size = Buffer.byteLength(template.text, 'utf8');
   if (size > TEMPLATE_SIZE_LIMIT) {
@@ -274,7 +287,9 @@ function readTemplate(
     );
     return undefined;
   }
-  errors.push(...checkTemplateReferences(template.path, doc, lineCounter, value));
+  // A macro (`Transform`) adds names and types only CloudFormation sees: left to it.
+  const transformed = value.Transform !== undefined;
+  if (!transformed) errors.push(...checkTemplateReferences(template.path, doc, lineCounter, value));
   const identities = templateIdentities(template, value.Resources, doc, lineCounter);
   errors.push(...identities.errors);
   const parameters = isMap(value.Parameters) ? value.Parameters : {};
@@ -284,6 +299,7 @@ function readTemplate(
       required: !(isMap(spec) && Object.hasOwn(spec, 'Default')),
     })),
     body: identities.body,
+    resourceTypes: transformed ? [] : writtenResourceTypes(template.path, doc, lineCounter),
   };
 }
 
@@ -519,10 +535,12 @@ function checkRegionList(
     const path = ['regions', i];
     if (seen.has(region)) {
       errors.push(
-        new OrgbridgeError('DSL_INVALID_VALUE', `regions[${i}]: '${region}' is listed twice`, {
-          location: doc.locate(path, 'value'),
-          hint: 'list each region once: a customization has one stack per account and region',
-        }),
+        listedTwice(
+          doc,
+          path,
+          region,
+          'list each region once: a customization has one stack per account and region',
+        ),
       );
       return;
     }

@@ -126,7 +126,7 @@ export function analyzeConfig(files: readonly SourceFile[], options: ParseOption
     if (!(e instanceof RangeError)) throw e;
   }
   const customizations = parseCustomizationFiles(files);
-  const resourceTypes = checkResourceTypes(customizations.customizations, files);
+  const resourceTypes = checkResourceTypes(customizations.resourceTypes);
   const unreadOus = organizationUnitsOf(accountsDoc, checked.file.invalidScopes);
   errors.push(
     ...[...customizations.errors, ...resourceTypes].filter((e) => !WARNING_CODES.has(e.code)),

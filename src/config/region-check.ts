@@ -36,17 +36,22 @@ function allowedUnlisted(root: Record<string, unknown>): Set<string> {
 }
 
 /**
- * A region listed twice in `regions` is a slip (often for another region): every per-region
- * step (artifact buckets, stack instances) would be asked for twice, and the region meant is
- * missing. Reported like a customization's `regions` (customizations.ts).
+ * A region listed twice in a `regions` list (accounts.yml's, a customization's) is a slip, often
+ * for another region: every per-region step (artifact buckets, stack instances) would be asked
+ * for twice, and the region meant is missing.
  */
-function listedTwice(doc: ParsedYaml, path: YamlPath, code: string): OrgbridgeError {
+export function listedTwice(
+  doc: ParsedYaml,
+  path: YamlPath,
+  code: string,
+  hint = 'list each region once',
+): OrgbridgeError {
   return new OrgbridgeError(
     'DSL_INVALID_VALUE',
     `${labelOf([], path, undefined)}: '${code}' is listed twice`,
     {
       location: doc.locate(path, 'value'),
-      hint: 'list each region once',
+      hint,
     },
   );
 }

@@ -1,9 +1,7 @@
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { OrgbridgeError } from '../errors.js';
 import { CLOUDFORMATION_RESOURCE_TYPES } from './cloudformation-resource-types.js';
-import type { Customization } from './customizations.js';
+import type { WrittenResourceType } from './customization-references.js';
 import { levenshtein } from './did-you-mean.js';
-import type { SourceFile } from './source.js';
 
 /**
  * A customization template's resource types, against the types AWS's resource specification
@@ -17,7 +15,7 @@ import type { SourceFile } from './source.js';
  * Any other `AWS::`/`Alexa::` type orgbridge does not list may be newer than its list: the
  * warning DSL_TEMPLATE_RESOURCE_TYPE_UNLISTED. Registry types of other publishers, `Custom::`
  * resources and modules (`::MODULE`) are not checked, nor templates with a `Transform` (a macro
- * may turn any type into others).
+ * may turn any type into others; customizations.ts leaves their types out).
  */
 
 /** The list as a set and by service, built on first use: most configs have no customization. */
@@ -68,47 +66,27 @@ function checked(type: string): boolean {
 }
 
 /** One finding per resource whose type CloudFormation would not know, at its `Type:` value. */
-export function checkResourceTypes(
-  customizations: readonly Customization[],
-  files: readonly SourceFile[],
-): OrgbridgeError[] {
-  const errors: OrgbridgeError[] = [];
-  for (const c of customizations) {
-    const file = files.find((f) => f.path === c.template_file);
-    if (!file) continue;
-    const lines = new LineCounter();
-    const doc = parseDocument(file.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-    if (!isMap(doc.contents) || doc.contents.has('Transform')) continue;
-    const resources = doc.contents.get('Resources', true);
-    if (!isMap(resources)) continue;
-    for (const pair of resources.items) {
-      const body = pair.value;
-      const typeNode = isMap(body) ? body.get('Type', true) : undefined;
-      const type = isScalar(typeNode) && typeof typeNode.value === 'string' ? typeNode.value : undefined;
-      if (type === undefined || !checked(type)) continue;
-      const { line, col } = lines.linePos(typeNode?.range?.[0] ?? 0);
-      const location = { file: file.path, line, column: col };
+export function checkResourceTypes(written: readonly WrittenResourceType[]): OrgbridgeError[] {
+  return written
+    .filter(({ type }) => checked(type))
+    .map(({ type, location }) => {
       const meant = intendedResourceType(type);
-      errors.push(
-        meant
-          ? new OrgbridgeError(
-              'DSL_TEMPLATE_RESOURCE_TYPE',
-              `${file.path}: '${type}' is not a CloudFormation resource type; did you mean '${meant}'?`,
-              {
-                location,
-                hint: `write '${meant}': CloudFormation refuses a template with a type it does not know`,
-              },
-            )
-          : new OrgbridgeError(
-              'DSL_TEMPLATE_RESOURCE_TYPE_UNLISTED',
-              `${file.path}: '${type}' is not in orgbridge's list of CloudFormation resource types`,
-              {
-                location,
-                hint: 'check the name in the AWS resource type reference; a type newer than the list deploys, one that does not exist fails every account the customization targets',
-              },
-            ),
-      );
-    }
-  }
-  return errors;
+      return meant
+        ? new OrgbridgeError(
+            'DSL_TEMPLATE_RESOURCE_TYPE',
+            `${location.file}: '${type}' is not a CloudFormation resource type; did you mean '${meant}'?`,
+            {
+              location,
+              hint: `write '${meant}': CloudFormation refuses a template with a type it does not know`,
+            },
+          )
+        : new OrgbridgeError(
+            'DSL_TEMPLATE_RESOURCE_TYPE_UNLISTED',
+            `${location.file}: '${type}' is not in orgbridge's list of CloudFormation resource types`,
+            {
+              location,
+              hint: 'check the name in the AWS resource type reference; a type newer than the list deploys, one that does not exist fails every account the customization targets',
+            },
+          );
+    });
 }

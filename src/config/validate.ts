@@ -320,8 +320,8 @@ const specialAccountsDistinct: Rule = {
     const errors: OrgbridgeError[] = [];
     const kinds = [...SPECIAL_ACCOUNT_KINDS].sort(
       (a, b) =>
-        (accountsDoc.locate(['organization', a], 'value')?.line ?? 0) -
-        (accountsDoc.locate(['organization', b], 'value')?.line ?? 0),
+        accountsDoc.locate(['organization', a], 'value').line -
+        accountsDoc.locate(['organization', b], 'value').line,
     );
     for (const kind of kinds) {
       const key = config.organization.accounts[kind];
