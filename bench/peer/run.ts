@@ -1,9 +1,9 @@
 /**
  * `npm run bench:peer`: orgbridge and org-formation (the closest open-source peer, pinned
  * version) build the same organization (bench/peer/org.ts) on the emulator, side by side, in
- * three phases: create from empty, a no-op re-run, and a change (10 moves, 10 tag edits). Each
- * tool runs as its CLI, as a user runs it, against its own fresh moto server behind a
- * call-counting proxy (bench/peer/proxy.ts). After every phase both organizations are read back
+ * three phases: create from empty, a no-op re-run, and a change (10 moves, 10 tag edits), the
+ * tools taking each phase in turn. Each tool runs as its CLI, as a user runs it, against its own
+ * fresh moto server, which records the calls it serves (bench/peer/calls.ts). After every phase both organizations are read back
  * and checked (bench/peer/verify.ts): a result is only reported when the work was done.
  *
  *   npm run bench:peer -- --n 20,100 --runs 1 --tool both
@@ -25,10 +25,11 @@ import {
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
 } from '@aws-sdk/client-organizations';
-import { AwsClients, type Client, emulatorContext, startMoto } from '../../src/aws/index.js';
+import { AwsClients, type Client, emulatorContext, type MotoServer, startMoto } from '../../src/aws/index.js';
 import { dropSdkNodeNotice } from '../../src/cli/warnings.js';
 import { createOrganization } from '../../test/support/moto.js';
 import { median } from '../types.js';
+import { CallRecorder } from './calls.js';
 import { modelPhaseMs } from './latency.js';
 import {
   type BenchOrg,
@@ -40,7 +41,6 @@ import {
   TAG_POLICY_NAME,
   writeOrgbridgeConfig,
 } from './org.js';
-import { startCountingProxy } from './proxy.js';
 import {
   differencesBetween,
   differencesFromWanted,
@@ -103,7 +103,7 @@ interface Exec {
   readonly out: string;
 }
 
-/** Runs a command without blocking this process's event loop (the proxy answers in it). */
+/** Runs a command without blocking this process's event loop. */
 function exec(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Exec> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -197,16 +197,26 @@ async function applyPhase(tool: Tool, want: BenchOrg, dir: string, env: NodeJS.P
   await mustExec('org-formation update', process.execPath, [PEER_CLI, 'update', template, '--no-color'], env);
 }
 
-/** All phases of one tool on a fresh emulator of its own. */
-async function measureTool(tool: Tool, n: number): Promise<Measurement[]> {
+/** One tool's emulator (fresh, its own), the clients reading it back, and the tool's environment. */
+interface World {
+  readonly tool: Tool;
+  readonly server: MotoServer;
+  readonly recorder: CallRecorder;
+  readonly direct: AwsClients;
+  readonly management: ManagementAccount;
+  readonly env: NodeJS.ProcessEnv;
+  readonly work: string;
+}
+
+async function openWorld(tool: Tool, n: number): Promise<World> {
   const server = await startMoto();
-  const proxy = await startCountingProxy(server.endpoint);
   const direct = new AwsClients(emulatorContext(server.endpoint));
   const work = join(tmpdir(), `orgbridge-bench-peer-${process.pid}-${tool}-${n}`);
   try {
-    const org = direct.organizations();
     const { managementId } = await createOrganization(direct);
-    const described = await org.send(new DescribeAccountCommand({ AccountId: managementId }));
+    const described = await direct
+      .organizations()
+      .send(new DescribeAccountCommand({ AccountId: managementId }));
     const management: ManagementAccount = {
       id: managementId,
       name: described.Account?.Name as string,
@@ -215,43 +225,70 @@ async function measureTool(tool: Tool, n: number): Promise<Measurement[]> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: work,
-      AWS_ENDPOINT_URL: proxy.endpoint,
+      AWS_ENDPOINT_URL: server.endpoint,
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
       AWS_REGION: 'us-east-1',
       ORGBRIDGE_ACCOUNTS_GATEWAY: 'direct',
       NO_COLOR: '1',
     };
+    return { tool, server, recorder: new CallRecorder(server.endpoint), direct, management, env, work };
+  } catch (e) {
+    direct.destroy();
+    await server.stop();
+    throw e;
+  }
+}
+
+async function closeWorld(world: World): Promise<void> {
+  world.direct.destroy();
+  await world.server.stop();
+  rmSync(world.work, { recursive: true, force: true });
+}
+
+/** One phase of one tool, timed and counted, then its organization read back and checked. */
+async function measurePhase(world: World, n: number, phase: Phase): Promise<Measurement> {
+  const { tool, server, recorder } = world;
+  const org = world.direct.organizations();
+  const want = benchOrg(n, world.management, phase === 'change' ? 'change' : 'create');
+  await recorder.start();
+  const start = performance.now();
+  try {
+    await applyPhase(tool, want, join(world.work, 'config'), world.env);
+  } catch (e) {
+    throw new Error(`${tool} ${phase} N=${n}: ${(e as Error).message}\n--- moto log ---\n${server.tail(20)}`);
+  }
+  const ms = performance.now() - start;
+  const counted = await recorder.stop();
+  const calls = counted.total;
+  const byOperation = counted.snapshot();
+  if (tool === 'org-formation' && phase === 'create') await addTagPolicyFor(org, want);
+  const snapshot = await snapshotOrganization(org);
+  const problems = differencesFromWanted(snapshot, want);
+  const modelledMs = await modelPhaseMs(tool, byOperation);
+  process.stderr.write(
+    `  ${tool} N=${n} ${phase}: ${(ms / 1000).toFixed(2)} s, ${calls} calls${problems.length ? `, ${problems.length} PROBLEMS: ${problems.slice(0, 3).join('; ')}` : ', correct'}\n`,
+  );
+  return { n, tool, phase, ms, calls, byOperation, modelledMs, problems, snapshot };
+}
+
+/**
+ * One run at one N: each tool on a fresh emulator of its own, the phases taken in turn, each
+ * phase by one tool and then the other (who goes first alternates from run to run). This machine's
+ * speed drifts from minute to minute (the same no-op's CPU time moves by a quarter); interleaved,
+ * both tools meet the same minutes, where running one tool's phases and then the other's put each
+ * in its own.
+ */
+async function measureRun(n: number, run: number, tools: readonly Tool[]): Promise<Measurement[]> {
+  const order = run % 2 === 0 ? tools : [...tools].reverse();
+  const worlds: World[] = [];
+  try {
+    for (const tool of order) worlds.push(await openWorld(tool, n));
     const results: Measurement[] = [];
-    for (const phase of PHASES) {
-      const want = benchOrg(n, management, phase === 'change' ? 'change' : 'create');
-      proxy.counter.reset();
-      const start = performance.now();
-      try {
-        await applyPhase(tool, want, join(work, 'config'), env);
-      } catch (e) {
-        throw new Error(
-          `${tool} ${phase} N=${n}: ${(e as Error).message}\n--- moto log ---\n${server.tail(20)}`,
-        );
-      }
-      const ms = performance.now() - start;
-      const calls = proxy.counter.total;
-      const byOperation = proxy.counter.snapshot();
-      if (tool === 'org-formation' && phase === 'create') await addTagPolicyFor(org, want);
-      const snapshot = await snapshotOrganization(org);
-      const problems = differencesFromWanted(snapshot, want);
-      const modelledMs = await modelPhaseMs(tool, byOperation);
-      results.push({ n, tool, phase, ms, calls, byOperation, modelledMs, problems, snapshot });
-      process.stderr.write(
-        `  ${tool} N=${n} ${phase}: ${(ms / 1000).toFixed(2)} s, ${calls} calls${problems.length ? `, ${problems.length} PROBLEMS: ${problems.slice(0, 3).join('; ')}` : ', correct'}\n`,
-      );
-    }
+    for (const phase of PHASES) for (const world of worlds) results.push(await measurePhase(world, n, phase));
     return results;
   } finally {
-    direct.destroy();
-    await proxy.close();
-    await server.stop();
-    rmSync(work, { recursive: true, force: true });
+    for (const world of worlds) await closeWorld(world);
   }
 }
 
@@ -314,8 +351,7 @@ async function main(): Promise<number> {
   if (options.tools.includes('orgbridge')) await ensureBuilt();
   const all: Measurement[] = [];
   for (const n of options.ns)
-    for (let run = 0; run < options.runs; run++)
-      for (const tool of options.tools) all.push(...(await measureTool(tool, n)));
+    for (let run = 0; run < options.runs; run++) all.push(...(await measureRun(n, run, options.tools)));
   for (const n of options.ns)
     for (const phase of PHASES) {
       const ob = all.find((m) => m.n === n && m.phase === phase && m.tool === 'orgbridge');

@@ -44,6 +44,11 @@ import { OrgbridgeError } from '../errors.js';
  * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
  * 7. Route 53 lists zones from a name in AWS's order and refuses a used caller reference
  *    (ROUTE53_PATCH).
+ * 8. The Support API answers as it does for an account on the Basic support plan (SUPPORT_PATCH).
+ *
+ * moto's request recorder (https://docs.getmoto.org/en/latest/docs/configuration/recorder/index.html,
+ * off until `/moto-api/recorder/start-recording`) writes to a file beside the server's log
+ * instead of `moto_recording` in the working directory; the peer benchmark counts calls with it.
  */
 const SPEED_PATCH = `
 import functools, logging, sys, threading
@@ -999,6 +1004,23 @@ _cf_responses.CloudFormationResponse.describe_stack_drift_detection_status = _or
 _cf_responses.CloudFormationResponse.describe_stack_resource_drifts = _orgbridge_describe_stack_resource_drifts
 `;
 
+/**
+ * Support: an account without a Business, Enterprise On-Ramp or Enterprise support plan (every
+ * new account, and every emulated one) is answered SubscriptionRequiredException by the Support
+ * API (https://docs.aws.amazon.com/awssupport/latest/user/about-support-api.html). moto lacks
+ * DescribeSeverityLevels and answers it with a 500; tools that probe the support plan with it
+ * (org-formation does, in the peer benchmark) get AWS's answer instead.
+ */
+const SUPPORT_PATCH = `
+from moto.core.exceptions import JsonRESTError as _su_error
+import moto.support.responses as _su_responses
+
+def _orgbridge_describe_severity_levels(self):
+    raise _su_error("SubscriptionRequiredException", "AWS Premium Support Subscription is required to use this service.")
+
+_su_responses.SupportResponse.describe_severity_levels = _orgbridge_describe_severity_levels
+`;
+
 const LAUNCHER = [
   SPEED_PATCH,
   ORIGIN_ACCOUNT_PATCH,
@@ -1007,6 +1029,7 @@ const LAUNCHER = [
   ORGANIZATIONS_EMAIL_PATCH,
   CLOUDFORMATION_PATCH,
   ROUTE53_PATCH,
+  SUPPORT_PATCH,
   'from moto.server import main\nmain(sys.argv[1:])\n',
 ].join('\n');
 
@@ -1176,6 +1199,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       MOTO_ACCOUNT_ID: undefined,
       MOTO_IAM_LOAD_MANAGED_POLICIES: undefined,
       MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
+      MOTO_RECORDER_FILEPATH: join(logDir, `moto-${port}-${process.pid}.recording`),
     },
   });
   // Both streams feed one log: neither may end it (pipe's default), or the other's next line is a

@@ -602,4 +602,20 @@ describe('emulator: EventBridge, SQS, CloudFormation and Route 53 as strict as A
     const zones = await route53.send(new ListHostedZonesByNameCommand({ DNSName: 'once.test.' }));
     expect(zones.HostedZones?.filter((z) => z.Name === 'once.test.')).toHaveLength(1);
   });
+
+  it('answers the Support API as for an account on Basic support (about-support-api.html)', async () => {
+    // The project has no Support SDK client: a JSON-protocol request, routed by its credential
+    // scope (moto does not check the signature).
+    const answer = await fetch(`${moto().server.endpoint}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSSupport_20130415.DescribeSeverityLevels',
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIAFIDELITY/20261205/${region}/support/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: '{}',
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ __type: 'SubscriptionRequiredException' });
+  });
 });
