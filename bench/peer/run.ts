@@ -6,7 +6,7 @@
  * fresh moto server, which records the calls it serves (bench/peer/calls.ts). After every phase both organizations are read back
  * and checked (bench/peer/verify.ts): a result is only reported when the work was done.
  *
- *   npm run bench:peer -- --n 20,100 --runs 1 --tool both
+ *   npm run bench:peer -- --n 20,100 --runs 1 --tool both --node 22
  *
  * org-formation is installed on first use into .cache/peer (ignored by git), never as a
  * dependency of the project. Not part of `npm test`.
@@ -79,6 +79,8 @@ interface Options {
   readonly tools: readonly Tool[];
   readonly runs: number;
   readonly json?: string;
+  /** `22` (the default), `current`, or the path of a node binary. */
+  readonly node: string;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -95,7 +97,7 @@ function parseArgs(argv: readonly string[]): Options {
   const runs = Number(get('--runs') ?? 1);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
   const json = get('--json');
-  return { ns, tools, runs, ...(json ? { json } : {}) };
+  return { ns, tools, runs, node: get('--node') ?? '22', ...(json ? { json } : {}) };
 }
 
 interface Exec {
@@ -123,6 +125,40 @@ async function mustExec(what: string, cmd: string, args: readonly string[], env:
   const run = await exec(cmd, args, env);
   if (run.code !== 0) throw new Error(`${what} exited ${run.code}:\n${run.out.slice(-3000)}`);
   return run;
+}
+
+/** Where `.ci/run` installs Node 22 (the npm registry's `node` package) for the unit tests. */
+const NODE22_PREFIX = join(ROOT, 'node_modules', '.cache', 'node22');
+
+/**
+ * The node binary both tools run on. By default Node 22, the runtime orgbridge targets (README,
+ * "Requirements"; Node 20 is past its end of life): this process's own when it is Node 22, else
+ * the npm registry's `node@22`, installed on first use where `.ci/run` puts it. `current` runs
+ * them on this process's Node, a path on that binary.
+ */
+async function runtime(choice: string): Promise<string> {
+  if (choice === 'current') return process.execPath;
+  if (choice !== '22') return choice;
+  if (process.versions.node.split('.')[0] === '22') return process.execPath;
+  const bin = join(NODE22_PREFIX, 'node_modules', 'node', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  process.stderr.write('installing node@22 into node_modules/.cache/node22 (once)...\n');
+  await mustExec(
+    'npm install node@22',
+    'npm',
+    [
+      'install',
+      '--prefix',
+      NODE22_PREFIX,
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      'node@22',
+    ],
+    process.env,
+  );
+  return bin;
 }
 
 /** The pinned peer in .cache/peer, installed with npm on first use. */
@@ -177,24 +213,25 @@ async function addTagPolicyFor(org: Client<OrganizationsClient>, want: BenchOrg)
 }
 
 /** One phase of one tool: the commands a user runs, timed together. */
-async function applyPhase(tool: Tool, want: BenchOrg, dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function applyPhase(
+  tool: Tool,
+  want: BenchOrg,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  node: string,
+): Promise<void> {
   if (tool === 'orgbridge') {
     rmSync(dir, { recursive: true, force: true });
     writeOrgbridgeConfig(want, dir);
     // One command, as org-formation's one `update`: the accounts, then the policies.
     const cli = join(ROOT, 'bin', 'orgbridge.js');
-    await mustExec(
-      'orgbridge sync',
-      process.execPath,
-      [cli, '-c', dir, 'run', '--action', 'sync', '--execute'],
-      env,
-    );
+    await mustExec('orgbridge sync', node, [cli, '-c', dir, 'run', '--action', 'sync', '--execute'], env);
     return;
   }
   mkdirSync(dir, { recursive: true });
   const template = join(dir, 'organization.yml');
   writeFileSync(template, orgFormationTemplate(want));
-  await mustExec('org-formation update', process.execPath, [PEER_CLI, 'update', template, '--no-color'], env);
+  await mustExec('org-formation update', node, [PEER_CLI, 'update', template, '--no-color'], env);
 }
 
 /** One tool's emulator (fresh, its own), the clients reading it back, and the tool's environment. */
@@ -205,10 +242,12 @@ interface World {
   readonly direct: AwsClients;
   readonly management: ManagementAccount;
   readonly env: NodeJS.ProcessEnv;
+  /** The node binary both tools run on. */
+  readonly node: string;
   readonly work: string;
 }
 
-async function openWorld(tool: Tool, n: number): Promise<World> {
+async function openWorld(tool: Tool, n: number, node: string): Promise<World> {
   const server = await startMoto();
   const direct = new AwsClients(emulatorContext(server.endpoint));
   const work = join(tmpdir(), `orgbridge-bench-peer-${process.pid}-${tool}-${n}`);
@@ -232,7 +271,7 @@ async function openWorld(tool: Tool, n: number): Promise<World> {
       ORGBRIDGE_ACCOUNTS_GATEWAY: 'direct',
       NO_COLOR: '1',
     };
-    return { tool, server, recorder: new CallRecorder(server.endpoint), direct, management, env, work };
+    return { tool, server, recorder: new CallRecorder(server.endpoint), direct, management, env, node, work };
   } catch (e) {
     direct.destroy();
     await server.stop();
@@ -254,7 +293,7 @@ async function measurePhase(world: World, n: number, phase: Phase): Promise<Meas
   await recorder.start();
   const start = performance.now();
   try {
-    await applyPhase(tool, want, join(world.work, 'config'), world.env);
+    await applyPhase(tool, want, join(world.work, 'config'), world.env, world.node);
   } catch (e) {
     throw new Error(`${tool} ${phase} N=${n}: ${(e as Error).message}\n--- moto log ---\n${server.tail(20)}`);
   }
@@ -279,11 +318,16 @@ async function measurePhase(world: World, n: number, phase: Phase): Promise<Meas
  * both tools meet the same minutes, where running one tool's phases and then the other's put each
  * in its own.
  */
-async function measureRun(n: number, run: number, tools: readonly Tool[]): Promise<Measurement[]> {
+async function measureRun(
+  n: number,
+  run: number,
+  tools: readonly Tool[],
+  node: string,
+): Promise<Measurement[]> {
   const order = run % 2 === 0 ? tools : [...tools].reverse();
   const worlds: World[] = [];
   try {
-    for (const tool of order) worlds.push(await openWorld(tool, n));
+    for (const tool of order) worlds.push(await openWorld(tool, n, node));
     const results: Measurement[] = [];
     for (const phase of PHASES) for (const world of worlds) results.push(await measurePhase(world, n, phase));
     return results;
@@ -349,9 +393,11 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   if (options.tools.includes('org-formation')) await ensurePeer();
   if (options.tools.includes('orgbridge')) await ensureBuilt();
+  const node = await runtime(options.node);
+  const nodeVersion = (await mustExec('node --version', node, ['--version'], process.env)).out.trim();
   const all: Measurement[] = [];
   for (const n of options.ns)
-    for (let run = 0; run < options.runs; run++) all.push(...(await measureRun(n, run, options.tools)));
+    for (let run = 0; run < options.runs; run++) all.push(...(await measureRun(n, run, options.tools, node)));
   for (const n of options.ns)
     for (const phase of PHASES) {
       const ob = all.find((m) => m.n === n && m.phase === phase && m.tool === 'orgbridge');
@@ -361,7 +407,7 @@ async function main(): Promise<number> {
           process.stderr.write(`  N=${n} ${phase}: the tools' organizations differ: ${d}\n`);
     }
   console.log(
-    `orgbridge vs ${PEER_PACKAGE}@${PEER_VERSION} on moto, ${OUS.length} OUs, median of ${options.runs} run(s); ratio = orgbridge / org-formation wall time`,
+    `orgbridge vs ${PEER_PACKAGE}@${PEER_VERSION} on moto, Node ${nodeVersion}, ${OUS.length} OUs, median of ${options.runs} run(s); ratio = orgbridge / org-formation wall time`,
   );
   console.log(table(all, options));
   if (options.json)
