@@ -5,16 +5,34 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DetachPolicyCommand,
+  ListOrganizationalUnitsForParentCommand,
   ListPoliciesCommand,
+  ListRootsCommand,
   ListTargetsForPolicyCommand,
+  type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CallRecorder } from '../../bench/peer/calls.js';
+import type { Client } from '../../src/aws/clients.js';
 import { memoryIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { useProcessEnv } from '../support/env.js';
 import { createOrganization, useMoto } from '../support/moto.js';
 import { accountsYaml, HOME_REGION } from '../support/provisioning.js';
 import { silentServer } from '../support/silent-server.js';
+
+/** The root and every OU below it: the parents a walk of the tree lists once each. */
+async function parentsIn(org: Client<OrganizationsClient>): Promise<number> {
+  const rootId = (await org.send(new ListRootsCommand({}))).Roots?.[0]?.Id;
+  let count = 0;
+  const visit = async (id: string | undefined): Promise<void> => {
+    count += 1;
+    const children = await org.send(new ListOrganizationalUnitsForParentCommand({ ParentId: id }));
+    for (const ou of children.OrganizationalUnits ?? []) await visit(ou.Id);
+  };
+  await visit(rootId);
+  return count;
+}
 
 const DENY = {
   Version: '2012-10-17',
@@ -77,9 +95,16 @@ describe('run --action sync, direct: reads overlap, results do not change', () =
     expect(second.out).toContain('attach scp orgbridge-scp-deny-leave');
     expect(second.out).toContain('applied 1 of 1 policy changes');
 
+    // Nothing to do: the accounts and the policies are read beside each other, and share one
+    // walk of the OU tree (one ListRoots, one listing per parent).
+    const recorder = new CallRecorder(moto().server.endpoint);
+    await recorder.start();
     const third = await cli('run', '--action', 'sync', '--execute');
+    const calls = (await recorder.stop()).snapshot();
     expect(third.code).toBe(0);
     expect(third.out).toContain('policies (scp, tag): no changes');
+    expect(calls.ListRoots).toBe(1);
+    expect(calls.ListOrganizationalUnitsForParent).toBe(await parentsIn(org));
   });
 
   it('a config error comes first, and the run ends without waiting for the reads it began', async () => {

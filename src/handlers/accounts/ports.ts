@@ -81,7 +81,7 @@ export interface OrganizationsPort {
 }
 
 /** Largest page Organizations allows for list calls. */
-const PAGE = 20;
+export const PAGE = 20;
 
 function summary(a: Account): AccountSummary {
   return {

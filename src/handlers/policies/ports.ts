@@ -23,7 +23,7 @@ import { sdk } from '../../aws/sdk.js';
 import type { PolicyType } from '../../config/model.js';
 import { AwsOperationError } from '../../errors.js';
 import { AWS_POLICY_TYPE } from '../../plan/policies.js';
-import { allPages, type Page } from '../accounts/ports.js';
+import { allPages, PAGE, type Page } from '../accounts/ports.js';
 
 /** The Organizations calls policy sync makes, in plain data. */
 export interface PolicySummary {
@@ -100,7 +100,11 @@ export function organizationsPolicyPort(client: Client<OrganizationsClient>): Or
     async listOrganizationalUnits(parentId, nextToken) {
       const out = await call(`listing the OUs under ${parentId}`, () =>
         client.send(
-          new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: nextToken }),
+          new ListOrganizationalUnitsForParentCommand({
+            ParentId: parentId,
+            MaxResults: PAGE,
+            NextToken: nextToken,
+          }),
         ),
       );
       return page(

@@ -1,3 +1,5 @@
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { Client } from '../../aws/clients.js';
 import { loadConfig } from '../../config/index.js';
 import type { ResolvedConfig } from '../../config/model.js';
 import type { ObservedOrganization } from '../../plan/observed.js';
@@ -8,6 +10,7 @@ import {
   type ManagementConnection,
   withListing,
 } from '../gateways/accounts-gateway.js';
+import { sharingTreeListings } from '../gateways/shared-tree.js';
 import type { Outcome } from '../output.js';
 import { observePoliciesOf, policyTypesToSync } from '../sync-policies.js';
 import { syncAccountsAction, syncAccountsWith } from './sync-accounts.js';
@@ -23,14 +26,18 @@ import { syncPoliciesAction, syncPoliciesWith } from './sync-policies.js';
  * With the management account's credentials (the direct connection, which needs no config) the
  * reading of the organization starts before the config is loaded, and the policies are read
  * beside the accounts; that reading is used only when the accounts step changed nothing, else
- * the policies are read again after it. Every read is the same; only the waiting overlaps.
+ * the policies are read again after it. Both walk the OU tree, once between them
+ * (`sharingTreeListings`); every other read is the same as in turn, only the waiting overlaps.
  */
 export const syncAction: PipelineAction = {
   async run(context) {
     if (context.config) return syncInTurn(context, context.config);
-    const early = directConnectionFromEnvironment(context.env).then(
-      (connection) => connection && { connection, listing: accountsGatewayOver(connection).list() },
-    );
+    const early = directConnectionFromEnvironment(context.env).then((connection) => {
+      if (!connection) return undefined;
+      // The accounts and the policies read beside each other share one walk of the OU tree.
+      const reads = sharingTreeListings(connection.clients.organizations());
+      return { connection, reads, listing: accountsGatewayOver(connection, reads).list() };
+    });
     // Both are awaited below, after the config: its errors come first, and until then a failed
     // read must not be an unhandled rejection.
     early.then((run) => run?.listing.catch(() => {})).catch(() => {});
@@ -44,7 +51,7 @@ export const syncAction: PipelineAction = {
     const direct = await early;
     if (direct) {
       try {
-        return await syncDirect(context, config, direct.connection, direct.listing);
+        return await syncDirect(context, config, direct);
       } finally {
         await direct.connection.close();
       }
@@ -61,15 +68,21 @@ async function syncInTurn(context: ActionContext, config: ResolvedConfig): Promi
   return worst(accounts, policies);
 }
 
+/** A direct connection, an Organizations client over it for the first reading, and that reading. */
+interface EarlyReading {
+  readonly connection: ManagementConnection;
+  readonly reads: Client<OrganizationsClient>;
+  readonly listing: Promise<ObservedOrganization>;
+}
+
 async function syncDirect(
   context: ActionContext,
   config: ResolvedConfig,
-  connection: ManagementConnection,
-  listing: Promise<ObservedOrganization>,
+  { connection, reads, listing }: EarlyReading,
 ): Promise<Outcome> {
   const { organizationsPolicyPort } = await import('../../handlers/policies/ports.js');
   const emulator = connection.clients.context.endpoint !== undefined;
-  const port = organizationsPolicyPort(connection.clients.organizations());
+  const port = organizationsPolicyPort(reads);
   const policies = observePoliciesOf(config, port, policyTypesToSync(emulator));
   policies.catch(() => {});
   const accounts = await syncAccountsWith(

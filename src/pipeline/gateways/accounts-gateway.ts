@@ -1,5 +1,6 @@
 import type { ListEventBusesCommandOutput } from '@aws-sdk/client-eventbridge';
-import type { AwsClients } from '../../aws/clients.js';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { AwsClients, Client } from '../../aws/clients.js';
 import { sdk } from '../../aws/sdk.js';
 import { queueUrlOf, sqsQueuePort } from '../../bus/queue.js';
 import { type RequestBody, RequestClient, RequestFailedError } from '../../bus/requests.js';
@@ -419,10 +420,16 @@ export async function directConnectionFromEnvironment(
   return env.ORGBRIDGE_ACCOUNTS_GATEWAY === 'direct' ? managementConnectionFromEnvironment(env) : undefined;
 }
 
-/** The account gateway over a management connection: in-process Organizations, or requests. */
-export function accountsGatewayOver(connection: ManagementConnection): AccountsGateway {
+/**
+ * The account gateway over a management connection: in-process Organizations (through
+ * `organizations` when given, else the connection's client), or requests.
+ */
+export function accountsGatewayOver(
+  connection: ManagementConnection,
+  organizations?: Client<OrganizationsClient>,
+): AccountsGateway {
   return connection.kind === 'direct'
-    ? directAccountsGateway(organizationsPort(connection.clients.organizations()))
+    ? directAccountsGateway(organizationsPort(organizations ?? connection.clients.organizations()))
     : eventBridgeAccountsGateway({
         client: connection.client,
         managementAccountId: connection.managementAccountId,
