@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { didYouMean } from '../config/index.js';
+import { didYouMean } from '../config/did-you-mean.js';
 import { isOrgbridgeError, OrgbridgeError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import { registerCommands } from './commands/index.js';

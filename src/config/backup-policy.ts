@@ -1,5 +1,6 @@
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { BACKUP_VAULT_NAME_PATTERN, IAM_ROLE_NAME_PATTERN } from './aws-names.js';
+import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from './backup-names.js';
 import type { PolicyDocument } from './model.js';
 import { isJsonObject } from './policy-grammar.js';
 import { computeEffectivePolicy, policyLevels } from './policy-inheritance.js';
@@ -14,10 +15,6 @@ import { LineIndex } from './source.js';
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html
  */
 
-/** The Pulumi approach's fixed baseline: every account has this role, whatever its policies say. */
-export const BACKUP_ROLE_NAME = 'orgbridge-backup';
-/** The Pulumi approach's fixed baseline: every account has this vault, whatever its policies say. */
-export const BACKUP_VAULT_NAME = 'Default';
 /**
  * Distinct roles, and distinct vaults, one account may need (the baseline's included). Each is a
  * resource in every account's baseline stack; policies needing more than this are almost always

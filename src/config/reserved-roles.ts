@@ -1,4 +1,4 @@
-import { BACKUP_ROLE_NAME } from './backup-policy.js';
+import { BACKUP_ROLE_NAME } from './backup-names.js';
 
 /** The role orgbridge's pipeline deploys with in every account (src/plan/access.ts). */
 export const AUTOMATION_ROLE_NAME = 'AutomationRole';

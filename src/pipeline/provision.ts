@@ -1,6 +1,6 @@
 import type { RequestBody } from '../bus/requests.js';
 import { DNS_LABEL_PATTERN } from '../config/aws-names.js';
-import { BACKUP_VAULT_NAME } from '../config/backup-policy.js';
+import { BACKUP_VAULT_NAME } from '../config/backup-names.js';
 import { iamSettingsRequest } from '../config/iam-settings.js';
 import type { ResolvedAccount, ResolvedConfig, SpecialAccountKind } from '../config/model.js';
 import { SPECIAL_ACCOUNT_KINDS } from '../config/model.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CfnDeletionPolicy, type Stack } from 'aws-cdk-lib';
 import { CfnBackupVault } from 'aws-cdk-lib/aws-backup';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
-import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-policy.js';
+import { BACKUP_ROLE_NAME, BACKUP_VAULT_NAME } from '../config/backup-names.js';
 import type { AccountBackup } from '../plan/backup.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
+import { BACKUP_VAULT_NAME } from '../../config/backup-names.js';
 import type { ResolvedAccount, ResolvedConfig } from '../../config/model.js';
 import { OrgbridgeError } from '../../errors.js';
 import type { AccountBackupPlan } from '../../plan/backup.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { didYouMean } from '../../config/index.js';
+import { didYouMean } from '../../config/did-you-mean.js';
 import { OrgbridgeError } from '../../errors.js';
 import type { PlanSectionKind } from '../../pipeline/organization-plan.js';
 import type { CliContext } from '../main.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PROCESS_CALLS } from '../../aws/clients.js';
-import { didYouMean } from '../../config/index.js';
+import { didYouMean } from '../../config/did-you-mean.js';
 import { isOrgbridgeError, OrgbridgeError } from '../../errors.js';
 import { ACTIONS, actionNames } from '../../pipeline/actions.js';
 import type { Outcome, Output } from '../../pipeline/output.js';

@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-backup';
 import type { Client } from '../../aws/clients.js';
-import { BACKUP_VAULT_NAME } from '../../config/backup-policy.js';
+import { BACKUP_VAULT_NAME } from '../../config/backup-names.js';
 import { AwsOperationError } from '../../errors.js';
 
 /**
