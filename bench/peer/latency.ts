@@ -1,6 +1,6 @@
 /**
  * The peer benchmark's phases on real AWS, modelled from what each tool did on the emulator: the
- * calls the proxy counted per operation, replayed on the virtual clock of bench/aws-model.ts with
+ * calls the emulator counted per operation, replayed on the virtual clock of bench/aws-model.ts with
  * the concurrency each tool's code uses. Reads come first, then account creations, then the
  * other writes, as both tools read the organization before they change it.
  *
@@ -24,7 +24,7 @@ const SERVICE_OF: Readonly<Record<string, Service>> = {
   PutEvents: 'eventbridge',
 };
 
-/** The service an operation counted by the proxy belongs to (REST calls are S3's). */
+/** The service an operation counted by the emulator belongs to (REST calls are S3's). */
 export function serviceOf(operation: string): Service {
   if (/^(GET|PUT|POST|DELETE|HEAD) /.test(operation)) return 's3';
   return SERVICE_OF[operation] ?? 'organizations';

@@ -1,6 +1,6 @@
 /**
  * Correctness of the peer benchmark: after each phase the organization a tool left in its
- * emulator is read back (straight from moto, not through the counting proxy) and compared with
+ * emulator is read back (with its own clients, outside the recorded calls) and compared with
  * the organization both tools were asked to build, and with the other tool's result. A tool that
  * is fast because it did less fails here.
  */
