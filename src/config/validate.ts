@@ -710,9 +710,11 @@ const organizationUnitSpelling: Rule = {
     const inRoot = (ou: string, r: string) => ou === r || ou.startsWith(`${r}/`);
     for (const scope of scopes) {
       // Spelt otherwise than root_ou itself: outside it, which DSL_OU_OUTSIDE_ROOT reports.
-      const ou = scope.organization_unit;
-      if (root !== undefined && !inRoot(ou, root) && inRoot(ou.toLowerCase(), root.toLowerCase())) continue;
-      const clash = ouChain(scope.organization_unit)
+      const path = scope.organization_unit;
+      if (root !== undefined && !inRoot(path, root) && inRoot(path.toLowerCase(), root.toLowerCase()))
+        continue;
+      const chain = ouChain(path);
+      const clash = chain
         .map((ou) => ({ ou, first: spelling.get(ou.toLowerCase()) }))
         .find(({ ou, first }) => first !== undefined && first.ou !== ou);
       if (clash?.first) {
@@ -728,7 +730,7 @@ const organizationUnitSpelling: Rule = {
         );
         continue;
       }
-      for (const ou of ouChain(scope.organization_unit))
+      for (const ou of chain)
         if (!spelling.has(ou.toLowerCase()))
           spelling.set(ou.toLowerCase(), { ou, where: `scope '${scope.name}'` });
     }

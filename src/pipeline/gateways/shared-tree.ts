@@ -17,13 +17,14 @@ import type { Client } from '../../aws/clients.js';
  */
 export function sharingTreeListings(client: Client<OrganizationsClient>): Client<OrganizationsClient> {
   const answers = new Map<string, Promise<unknown>>();
+  const pass = (command: unknown, options?: unknown) =>
+    (client.send as (command: unknown, options?: unknown) => Promise<unknown>).call(client, command, options);
   const send = (command: unknown, options?: unknown): Promise<unknown> => {
-    const pass = client.send as (command: unknown, options?: unknown) => Promise<unknown>;
     const key = treeListingKey(command);
-    if (key === undefined) return pass.call(client, command, options);
+    if (key === undefined) return pass(command, options);
     let answer = answers.get(key);
     if (!answer) {
-      answer = pass.call(client, command, options);
+      answer = pass(command, options);
       answers.set(key, answer);
       answer.catch(() => answers.delete(key));
     }
