@@ -24,20 +24,10 @@ export function operationOf(method: string, url: string, headers: IncomingHttpHe
   return `${method} ${first > 1 ? 'object' : first === 1 ? 'bucket' : 'service'}`;
 }
 
-/** Counts calls per operation; `total` is the sum. */
-export class CallCounter {
-  private readonly counts = new Map<string, number>();
-  add(operation: string): void {
-    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
-  }
-  get total(): number {
-    let sum = 0;
-    for (const n of this.counts.values()) sum += n;
-    return sum;
-  }
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
-  }
+/** The calls of a recording: how many, and how many of each operation (sorted by name). */
+export interface CallCount {
+  readonly total: number;
+  readonly byOperation: Record<string, number>;
 }
 
 /** One line of moto's recording (moto/moto_api/_internal/recorder/models.py, `_record_request`). */
@@ -50,8 +40,9 @@ interface RecordedRequest {
 }
 
 /** The calls of a recording (one JSON object per line), by operation. */
-export function countRecording(recording: string): CallCounter {
-  const counter = new CallCounter();
+export function countRecording(recording: string): CallCount {
+  const counts = new Map<string, number>();
+  let total = 0;
   for (const line of recording.split('\n')) {
     if (!line.trim()) continue;
     const request = JSON.parse(line) as RecordedRequest;
@@ -59,9 +50,11 @@ export function countRecording(recording: string): CallCounter {
     const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
     const raw = request.body ?? '';
     const body = request.body_encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-    counter.add(operationOf(request.method, request.url, headers, body));
+    const operation = operationOf(request.method, request.url, headers, body);
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    total += 1;
   }
-  return counter;
+  return { total, byOperation: Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b))) };
 }
 
 /** Records one emulator's calls between `start` and `stop` through moto's `/moto-api/recorder/`. */
@@ -75,7 +68,7 @@ export class CallRecorder {
   }
 
   /** Stops recording and counts what was recorded since `start`. */
-  async stop(): Promise<CallCounter> {
+  async stop(): Promise<CallCount> {
     await this.call('stop-recording');
     return countRecording(await this.call('download-recording'));
   }

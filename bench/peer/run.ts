@@ -298,9 +298,7 @@ async function measurePhase(world: World, n: number, phase: Phase): Promise<Meas
     throw new Error(`${tool} ${phase} N=${n}: ${(e as Error).message}\n--- moto log ---\n${server.tail(20)}`);
   }
   const ms = performance.now() - start;
-  const counted = await recorder.stop();
-  const calls = counted.total;
-  const byOperation = counted.snapshot();
+  const { total: calls, byOperation } = await recorder.stop();
   if (tool === 'org-formation' && phase === 'create') await addTagPolicyFor(org, want);
   const snapshot = await snapshotOrganization(org);
   const problems = differencesFromWanted(snapshot, want);

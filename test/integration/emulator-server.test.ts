@@ -73,7 +73,7 @@ describe('emulator server: request recorder', () => {
     await clients.sts().send(new GetCallerIdentityCommand({}));
     const counted = await recorder.stop();
     await organizations.send(new ListRootsCommand({}));
-    expect(counted.snapshot()).toEqual({ GetCallerIdentity: 1, ListAccounts: 2, ListRoots: 1 });
+    expect(counted.byOperation).toEqual({ GetCallerIdentity: 1, ListAccounts: 2, ListRoots: 1 });
     expect(existsSync(server.logFile.replace(/\.log$/, '.recording'))).toBe(true);
     expect((await recorder.stop()).total).toBe(counted.total);
   });

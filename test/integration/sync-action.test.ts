@@ -100,7 +100,7 @@ describe('run --action sync, direct: reads overlap, results do not change', () =
     const recorder = new CallRecorder(moto().server.endpoint);
     await recorder.start();
     const third = await cli('run', '--action', 'sync', '--execute');
-    const calls = (await recorder.stop()).snapshot();
+    const calls = (await recorder.stop()).byOperation;
     expect(third.code).toBe(0);
     expect(third.out).toContain('policies (scp, tag): no changes');
     expect(calls.ListRoots).toBe(1);

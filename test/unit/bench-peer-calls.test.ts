@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallCounter, countRecording, operationOf } from '../../bench/peer/calls.js';
+import { countRecording, operationOf } from '../../bench/peer/calls.js';
 
 describe('peer benchmark call counting', () => {
   it('names the operation from X-Amz-Target, a Query Action, or the REST shape', () => {
@@ -13,11 +13,11 @@ describe('peer benchmark call counting', () => {
   });
 
   it('counts per operation and in total', () => {
-    const c = new CallCounter();
-    c.add('B');
-    c.add('A');
-    c.add('B');
-    expect(c.snapshot()).toEqual({ A: 1, B: 2 });
+    const line = (target: string) =>
+      JSON.stringify({ headers: { 'x-amz-target': `Svc.${target}` }, method: 'POST', url: '/', body: '{}' });
+    const c = countRecording([line('B'), line('A'), line('B')].join('\n'));
+    expect(c.byOperation).toEqual({ A: 1, B: 2 });
+    expect(Object.keys(c.byOperation)).toEqual(['A', 'B']);
     expect(c.total).toBe(3);
   });
 
@@ -38,7 +38,11 @@ describe('peer benchmark call counting', () => {
       )
       .concat(JSON.stringify({ headers: {}, method: 'GET', url: `${url}bucket`, body: null }), '')
       .join('\n');
-    expect(countRecording(recording).snapshot()).toEqual({ AssumeRole: 1, 'GET bucket': 1, ListAccounts: 2 });
+    expect(countRecording(recording).byOperation).toEqual({
+      AssumeRole: 1,
+      'GET bucket': 1,
+      ListAccounts: 2,
+    });
     expect(countRecording('').total).toBe(0);
   });
 });
