@@ -15,9 +15,10 @@
  * handlers are bundled from it, and tests and tools import its modules.
  */
 import { rmSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../src/templates/bundles.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,6 +51,8 @@ export async function bundleCli(outdir = join(ROOT, 'dist', 'cli-bundle')): Prom
     sourcemap: 'linked',
     // commander and some SDK packages still `require()` Node's modules.
     banner: { js: ESM_REQUIRE_BANNER },
+    // The getters of Node's modules that the bundled code imports by name (see builtinsByRequire).
+    plugins: [builtinsByRequire({ fs: ['promises', 'ReadStream'], crypto: ['getRandomValues'] })],
     metafile: true,
     logLevel: 'warning',
   });
@@ -58,6 +61,46 @@ export async function bundleCli(outdir = join(ROOT, 'dist', 'cli-bundle')): Prom
     outdir,
     files: outputs.length,
     bytes: outputs.reduce((sum, [, output]) => sum + output.bytes, 0),
+  };
+}
+
+/**
+ * Node's own modules are taken with `require()` (the banner's) instead of `import`. An `import`
+ * of one builds an ES module view of it that reads every export, getters included: `node:http`'s
+ * `WebSocket`, `CloseEvent` and `MessageEvent` getters load undici, so on Node 22 the AWS SDK's
+ * `import { request } from "node:http"` alone costs about 30 ms of every command's start, where
+ * `require('node:http')` costs 6 ms
+ * (https://nodejs.org/api/esm.html#builtin-modules: the ES module view is built from
+ * `module.exports`). Each builtin becomes a small module that requires it and re-exports its plain
+ * values; a getter is exported only when something imports it by name, which esbuild reports as a
+ * missing export (the build fails) rather than letting it load silently.
+ */
+export function builtinsByRequire(getters: Readonly<Record<string, readonly string[]>> = {}): Plugin {
+  const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+  const nodeRequire = createRequire(import.meta.url);
+  const identifier = /^[A-Za-z_$][\w$]*$/;
+  return {
+    name: 'builtins-by-require',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?[a-z_/0-9]+$/ }, (args) =>
+        builtins.has(args.path) && (args.kind === 'import-statement' || args.kind === 'dynamic-import')
+          ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-by-require' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, ({ path }) => {
+        const exported = nodeRequire(`node:${path}`) as object;
+        const plain = Object.entries(Object.getOwnPropertyDescriptors(exported))
+          .filter(([name, d]) => !d.get && name !== 'default' && identifier.test(name))
+          .map(([name]) => name);
+        const names = [...plain, ...(getters[path] ?? [])];
+        const contents = [
+          `const m = require(${JSON.stringify(`node:${path}`)});`,
+          'export default m;',
+          ...names.map((name) => `export const ${name} = m.${name};`),
+        ].join('\n');
+        return { contents, loader: 'js' };
+      });
+    },
   };
 }
 
