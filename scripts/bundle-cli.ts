@@ -51,8 +51,8 @@ export async function bundleCli(outdir = join(ROOT, 'dist', 'cli-bundle')): Prom
     sourcemap: 'linked',
     // commander and some SDK packages still `require()` Node's modules.
     banner: { js: ESM_REQUIRE_BANNER },
-    // The getters of Node's modules that the bundled code imports by name (see builtinsByRequire).
-    plugins: [builtinsByRequire({ fs: ['promises', 'ReadStream'], crypto: ['getRandomValues'] })],
+    // node:http, whose ES module view loads undici (see builtinsByRequire).
+    plugins: [builtinsByRequire(['http'])],
     metafile: true,
     logLevel: 'warning',
   });
@@ -65,25 +65,29 @@ export async function bundleCli(outdir = join(ROOT, 'dist', 'cli-bundle')): Prom
 }
 
 /**
- * Node's own modules are taken with `require()` (the banner's) instead of `import`. An `import`
- * of one builds an ES module view of it that reads every export, getters included: `node:http`'s
- * `WebSocket`, `CloseEvent` and `MessageEvent` getters load undici, so on Node 22 the AWS SDK's
- * `import { request } from "node:http"` alone costs about 30 ms of every command's start, where
- * `require('node:http')` costs 6 ms
- * (https://nodejs.org/api/esm.html#builtin-modules: the ES module view is built from
- * `module.exports`). Each builtin becomes a small module that requires it and re-exports its plain
- * values; a getter is exported only when something imports it by name, which esbuild reports as a
- * missing export (the build fails) rather than letting it load silently.
+ * Takes the given Node modules with `require()` (the banner's) instead of `import`. An `import` of
+ * a Node module builds an ES module view of it that reads every export, getters included
+ * (https://nodejs.org/api/esm.html#builtin-modules: the view is built from `module.exports`):
+ * `node:http`'s `WebSocket`, `CloseEvent` and `MessageEvent` getters load undici, so on Node 22
+ * the AWS SDK's `import("node:http")` alone costs about 30 ms of a command's start, where
+ * `require('node:http')` costs 6 ms. Each listed module becomes a small module that requires it
+ * and re-exports its plain values; a getter is exported only when listed in `getters`, and one
+ * that is imported by name without being listed fails the build (esbuild: no matching export)
+ * rather than loading silently. Modules without costly getters stay imports: for them the view
+ * costs nothing more than the re-exports would.
  */
-export function builtinsByRequire(getters: Readonly<Record<string, readonly string[]>> = {}): Plugin {
-  const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+export function builtinsByRequire(
+  modules: readonly string[],
+  getters: Readonly<Record<string, readonly string[]>> = {},
+): Plugin {
+  const listed = new Set(modules.flatMap((name) => [name, `node:${name}`]));
   const nodeRequire = createRequire(import.meta.url);
   const identifier = /^[A-Za-z_$][\w$]*$/;
   return {
     name: 'builtins-by-require',
     setup(b) {
       b.onResolve({ filter: /^(node:)?[a-z_/0-9]+$/ }, (args) =>
-        builtins.has(args.path) && (args.kind === 'import-statement' || args.kind === 'dynamic-import')
+        listed.has(args.path) && (args.kind === 'import-statement' || args.kind === 'dynamic-import')
           ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-by-require' }
           : undefined,
       );
