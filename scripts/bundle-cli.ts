@@ -15,7 +15,7 @@
  * handlers are bundled from it, and tests and tools import its modules.
  */
 import { rmSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';

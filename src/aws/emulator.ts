@@ -37,9 +37,10 @@ import { OrgbridgeError } from '../errors.js';
  *    EventBridge design's receiving rules match `account: [SourceAccountId]`), and orgbridge's runtime
  *    authorises senders by that field, so the patch keeps it.
  * 3. EventBridge as strict as AWS where orgbridge relies on it (EVENTBRIDGE_PATCH).
- * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, StackSets
- *    trusted access with Organizations exists, and termination protection can be changed and
- *    stops DeleteStack (CLOUDFORMATION_PATCH).
+ * 4. CloudFormation: a failing resource fails the stack instead of an HTTP 500, a template
+ *    without resources is refused as AWS refuses it, StackSets trusted access with Organizations
+ *    exists, and termination protection can be changed and stops DeleteStack
+ *    (CLOUDFORMATION_PATCH).
  * 5. SQS queue policies enforced, and RedriveAllowPolicy (SQS_POLICY_PATCH).
  * 6. Organizations refuses a second account with a used email (ORGANIZATIONS_EMAIL_PATCH).
  * 7. Route 53 lists zones from a name in AWS's order and refuses a used caller reference
@@ -885,6 +886,30 @@ def _orgbridge_update(self, template, *args, **kwargs):
         self.status = "UPDATE_ROLLBACK_COMPLETE"
 
 _cf_models.Stack.update = _orgbridge_update
+
+# A template must declare at least one resource: AWS refuses CreateStack, UpdateStack and
+# CreateChangeSet without one ("Template format error: At least one Resources member must be
+# defined.", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html);
+# moto fails such a stack with an HTTP 500 (KeyError 'Resources') or, for "Resources": {}, creates it.
+def _cf_require_resources(template):
+    try:
+        parsed = _cf_models.Stack.parse_template(template)
+    except Exception:
+        return
+    if isinstance(parsed, dict) and not parsed.get("Resources"):
+        raise _CfValidationError(message="Template format error: At least one Resources member must be defined.")
+
+def _cf_requiring_resources(method, position):
+    def wrapped(self, *args, **kwargs):
+        template = kwargs["template"] if "template" in kwargs else args[position]
+        _cf_require_resources(template)
+        return method(self, *args, **kwargs)
+    return wrapped
+
+_cf_backend = _cf_models.CloudFormationBackend
+_cf_backend.create_stack = _cf_requiring_resources(_cf_backend.create_stack, 1)
+_cf_backend.update_stack = _cf_requiring_resources(_cf_backend.update_stack, 1)
+_cf_backend.create_change_set = _cf_requiring_resources(_cf_backend.create_change_set, 2)
 
 _STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
 _cf_orgs = __import__("moto.organizations.models", fromlist=["organizations_backends"]).organizations_backends

@@ -658,10 +658,13 @@ export const GUARDRAILS: readonly Guardrail[] = [
   {
     id: 'OB-LIM-1',
     severity: 'error',
-    description: `At most ${LIMITS.resourcesPerTemplate} resources and ${LIMITS.templateBytes} bytes per template`,
+    description: `At least 1 and at most ${LIMITS.resourcesPerTemplate} resources and ${LIMITS.templateBytes} bytes per template`,
     check(t) {
       const out = [];
       const count = resources(t).length;
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html
+      if (count === 0)
+        out.push({ resource: '*', message: 'no resources: CloudFormation refuses the template' });
       if (count > LIMITS.resourcesPerTemplate) out.push({ resource: '*', message: `${count} resources` });
       const bytes = Buffer.byteLength(JSON.stringify(t.template));
       if (bytes > LIMITS.templateBytes) out.push({ resource: '*', message: `${bytes} bytes` });

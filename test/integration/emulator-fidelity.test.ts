@@ -1,5 +1,6 @@
 import {
   ActivateOrganizationsAccessCommand,
+  CreateChangeSetCommand,
   CreateStackCommand,
   CreateStackSetCommand,
   DeleteStackCommand,
@@ -9,6 +10,7 @@ import {
   DescribeStackResourceDriftsCommand,
   DescribeStacksCommand,
   DetectStackDriftCommand,
+  UpdateStackCommand,
   UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
@@ -485,6 +487,37 @@ describe('emulator: EventBridge, SQS, CloudFormation and Route 53 as strict as A
       'member.org.stacksets.cloudformation.amazonaws.com',
     );
     await expect(create()).resolves.toBeDefined();
+  });
+
+  it('refuses a template without resources on create, update and change set (template-guide.html)', async () => {
+    const cfn = moto().management.cloudFormation();
+    const StackName = 'fidelity-no-resources';
+    const refused = /At least one Resources member must be defined/;
+    for (const TemplateBody of [JSON.stringify({ Outputs: {} }), JSON.stringify({ Resources: {} })]) {
+      await expect(cfn.send(new CreateStackCommand({ StackName, TemplateBody }))).rejects.toThrow(refused);
+      await expect(
+        cfn.send(
+          new CreateChangeSetCommand({
+            StackName,
+            ChangeSetName: 'c',
+            ChangeSetType: 'CREATE',
+            TemplateBody,
+          }),
+        ),
+      ).rejects.toThrow(refused);
+    }
+    await expect(cfn.send(new DescribeStacksCommand({ StackName }))).rejects.toThrow(/does not exist/);
+    await cfn.send(
+      new CreateStackCommand({
+        StackName,
+        TemplateBody: JSON.stringify({
+          Resources: { H: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+        }),
+      }),
+    );
+    await expect(
+      cfn.send(new UpdateStackCommand({ StackName, TemplateBody: JSON.stringify({ Resources: {} }) })),
+    ).rejects.toThrow(refused);
   });
 
   it('changes termination protection, and refuses to delete a protected stack (using-cfn-protect-stacks.html)', async () => {

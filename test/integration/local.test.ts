@@ -138,6 +138,16 @@ describe('orgbridge local', () => {
     expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
   }, 300_000);
 
+  it('provisions the `orgbridge init` scaffold end to end (no access groups: an identity mapping with no role)', async () => {
+    const configDir = join(mkdtempSync(join(tmpdir(), 'orgbridge-local-init-')), 'org');
+    expect(await main(['node', 'orgbridge', 'init', configDir, '--offline'], memoryIo())).toBe(0);
+    const output = recordingOutput();
+    expect(await runLocal(output, { configDir }), output.text()).toBe('done');
+    expect(output.text()).toMatch(/UPDATE_IAM_MAPPING handled +1/);
+    expect(output.text()).toMatch(/provisioned: \d+ done, \d+ already done, 0 failed, 0 blocked/);
+    expect(output.text()).not.toMatch(/FAILED|[1-9]\d* failed/);
+  }, 300_000);
+
   const cli = fileURLToPath(new URL('./fixtures/cli.ts', import.meta.url));
   const start = (...args: string[]) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {

@@ -47,6 +47,8 @@ const POLICY_NAMES = {
 const withPolicyNames = renderAccountBaseline(memberAccess(web, context), IDENTITY, { backup: POLICY_NAMES });
 const regionalVaults = renderBackupVaults(['Default', 'Monthly']);
 const identity = renderIdentityMapping(identityMapping(resolved, context), IDENTITY);
+// A config without `access:` (the `orgbridge init` scaffold), or whose OUs do not exist yet.
+const identityEmpty = renderIdentityMapping({ partition: 'aws', groups: [], pendingOus: [] }, IDENTITY);
 const identityWithUsers = renderIdentityMapping(
   { ...identityMapping(resolved, context), settings: { iam_users: { developers_access_group: 'rw' } } },
   IDENTITY,
@@ -152,6 +154,14 @@ describe('identity mapping', () => {
     );
     // Under orgbridge's IAM path: the stack deployer may manage no other user or group.
     expect([group?.Properties.Path, user?.Properties.Path]).toEqual(['/orgbridge/', '/orgbridge/']);
+  });
+
+  it('without any group still declares a resource (CloudFormation refuses a template without one), and only then', () => {
+    expect(Object.values(resources(identityEmpty)).map((r) => r.Type)).toEqual([
+      'AWS::CloudFormation::WaitConditionHandle',
+    ]);
+    expect(ofType(identity, 'AWS::CloudFormation::WaitConditionHandle')).toEqual([]);
+    expect(identityEmpty.stackName).toBe(identity.stackName);
   });
 
   it('lets AutomationRole trust the automation user by its ARN under the orgbridge path', () => {
@@ -261,6 +271,7 @@ describe('cfn-lint', () => {
       withPolicyNames,
       regionalVaults,
       identity,
+      identityEmpty,
       identityWithUsers,
       logs,
       vpc0,

@@ -135,6 +135,11 @@ describe('guardrails for a real organization', () => {
     );
   });
 
+  it('OB-LIM-1: flags a template without resources, which CloudFormation refuses', () => {
+    expect(rules({})).toContain('OB-LIM-1');
+    expect(rules({ H: { Type: 'AWS::CloudFormation::WaitConditionHandle' } })).not.toContain('OB-LIM-1');
+  });
+
   it("OB-LIM-2: flags a managed policy over IAM's 6,144 characters (whitespace not counted)", () => {
     const policy = (n: number) => ({
       P: {
