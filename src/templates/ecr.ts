@@ -4,7 +4,7 @@ import { CfnRepository } from 'aws-cdk-lib/aws-ecr';
 import type { EcrLifecycleRule, EcrPullGrant, EcrRepository, ResolvedAccount } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
 import { partitionOf } from '../partitions.js';
-import { newApp, newStack } from './stacks/common.js';
+import { holdingAtLeastOneResource, newApp, newStack } from './stacks/common.js';
 
 /**
  * `ecr.yml` -> one CloudFormation stack in the cicd account: a repository per entry, its
@@ -209,6 +209,7 @@ export function renderEcrTemplate(inputs: EcrTemplateInputs): RenderedEcrTemplat
       ],
     });
   }
+  holdingAtLeastOneResource(stack);
   const assembly = app.synth();
   let template: Record<string, unknown>;
   try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { CfnResource, CfnWaitConditionHandle, type Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/access.js';
 import type { AccountBackup } from '../plan/backup.js';
 import type { VpcRequest } from '../plan/provisioning.js';
@@ -8,7 +8,7 @@ import { RUNTIME_STACKS } from '../protocol/names.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
 import { addBackupVault, addBackupVaults } from './backup.js';
 import { addLogsBucketWithDelivery } from './logs-bucket.js';
-import { newApp, newStack } from './stacks/common.js';
+import { holdingAtLeastOneResource, newApp, newStack } from './stacks/common.js';
 import { addStandardVpc } from './vpc.js';
 
 /**
@@ -45,13 +45,7 @@ function render(
   const app = newApp();
   const stack = newStack(app, 'Stack', { stackName, description });
   build(stack);
-  // CloudFormation refuses a template without resources
-  // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html: the
-  // Resources section "must declare at least one resource"). One with nothing to hold (the identity
-  // mapping of a config without access groups) keeps its stack with a handle that creates nothing,
-  // so that going from some roles to none is an update that deletes them.
-  if (!stack.node.findAll().some((c) => CfnResource.isCfnResource(c)))
-    new CfnWaitConditionHandle(stack, 'Empty');
+  holdingAtLeastOneResource(stack);
   const assembly = app.synth();
   let template: Record<string, unknown>;
   try {

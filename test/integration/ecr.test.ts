@@ -35,21 +35,21 @@ describe('sync-ecr on the emulator', () => {
   let roleArn = '';
 
   const account = (key: string, service: string) => desired(key, { service, name: key });
-  const configWith = (accounts: ResolvedAccount[]): ResolvedConfig =>
+  const configWith = (accounts: ResolvedAccount[], ecr: EcrRepository[]): ResolvedConfig =>
     ({
       ...accountConfig(accounts),
       directory: '/config',
       defaults: {},
-      ecr: repositories,
+      ecr,
       policies: [],
       account_policies: [],
       unmanaged: { accounts: [], organization_units: [], policies: [] },
     }) as ResolvedConfig;
-  const sync = async (accounts: ResolvedAccount[], execute: boolean) => {
+  const sync = async (accounts: ResolvedAccount[], execute: boolean, ecr = repositories) => {
     const io = memoryIo();
     const clients = moto().management;
     const result = await syncEcr({
-      config: configWith(accounts),
+      config: configWith(accounts, ecr),
       organizations: clients.organizations(),
       cloudFormation: clients.cloudFormation(),
       ecr: clients.ecr(),
@@ -136,6 +136,21 @@ describe('sync-ecr on the emulator', () => {
   it('deploys a template cfn-lint accepts', async () => {
     const { rendered } = await sync(first(), false);
     const result = await cfnLint({ templates: [{ name: 'ecr.json', body: rendered.body }] });
+    expect(result.findings).toEqual([]);
+  });
+
+  it('removes every repository when ecr.yml lists none, keeping the stack (CloudFormation needs a resource)', async () => {
+    const run = await sync(first(), true, []);
+    expect(run.changes.map((c) => c.change)).toEqual(['remove', 'remove']);
+    expect(run.outcome).toBe('done');
+    const repos = await moto().management.ecr().send(new DescribeRepositoriesCommand({}));
+    expect(repos.repositories ?? []).toEqual([]);
+    const stack = await moto()
+      .management.cloudFormation()
+      .send(new DescribeStacksCommand({ StackName: 'orgbridge-ecr' }));
+    expect(stack.Stacks?.[0]?.StackStatus).toBe('UPDATE_COMPLETE');
+    expect((await sync(first(), false, [])).outcome).toBe('done');
+    const result = await cfnLint({ templates: [{ name: 'ecr-empty.json', body: run.rendered.body }] });
     expect(result.findings).toEqual([]);
   });
 });

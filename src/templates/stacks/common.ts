@@ -2,7 +2,8 @@ import {
   App,
   Aws,
   CfnDeletionPolicy,
-  type CfnResource,
+  CfnResource,
+  CfnWaitConditionHandle,
   Fn,
   LegacyStackSynthesizer,
   Stack,
@@ -43,6 +44,19 @@ export function newStack(app: Construct, id: string, props: OrgbridgeStackProps)
     synthesizer: new LegacyStackSynthesizer(),
     analyticsReporting: false,
   });
+}
+
+/**
+ * Gives a stack that holds nothing a resource that creates nothing, before it is synthesized.
+ * CloudFormation refuses a template without resources
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html: the
+ * Resources section "must declare at least one resource"). A stack the config has nothing for (the
+ * identity mapping without access groups, ecr.yml without repositories) stays deployed, empty, so
+ * that going from some resources to none is an update that deletes them.
+ */
+export function holdingAtLeastOneResource(stack: Stack): void {
+  if (!stack.node.findAll().some((c) => CfnResource.isCfnResource(c)))
+    new CfnWaitConditionHandle(stack, 'Empty');
 }
 
 /**
