@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, visit } from 'yaml';
+import { isScalar, isMap as isYamlMap, LineCounter, parseDocument, visit } from 'yaml';
 import * as z from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
@@ -222,6 +222,13 @@ function toCustomization(
   };
 }
 
+/** Where the `Resources:` key of a template starts (its first character's offset). */
+function resourcesKeyOffset(doc: ReturnType<typeof parseDocument>): number | undefined {
+  if (!isYamlMap(doc.contents)) return undefined;
+  const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'Resources');
+  return isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+}
+
 /**
  * The template's declared parameters and the body to deploy (the deployer's boundary added to
  * roles and users that name none, src/config/customization-iam.ts), or undefined when the
@@ -289,6 +296,18 @@ function readTemplate(
   }
   // A macro (`Transform`) adds names and types only CloudFormation sees: left to it.
   const transformed = value.Transform !== undefined;
+  // "The only required section is the Resources section, which must declare at least one
+  // resource" (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html).
+  if (!transformed && Object.keys(value.Resources).length === 0) {
+    const { line, col } = lineCounter.linePos(resourcesKeyOffset(doc) ?? 0);
+    errors.push(
+      new OrgbridgeError('DSL_TEMPLATE_INVALID', `${template.path} declares no resource under Resources`, {
+        location: { file: template.path, line, column: col },
+        hint: 'CloudFormation refuses a template without resources: add one, or remove the customization',
+      }),
+    );
+    return undefined;
+  }
   if (!transformed) errors.push(...checkTemplateReferences(template.path, doc, lineCounter, value));
   const identities = templateIdentities(template, value.Resources, doc, lineCounter);
   errors.push(...identities.errors);

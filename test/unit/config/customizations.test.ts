@@ -155,17 +155,26 @@ parameters:
     ]);
   });
 
-  it('rejects templates over CloudFormation size limit, without Resources, or not parseable', () => {
+  it('rejects templates over CloudFormation size limit, without Resources or a resource, or not parseable', () => {
     const big = `${SSM_TEMPLATE}Metadata:\n  Padding: '${'x'.repeat(TEMPLATE_SIZE_LIMIT)}'\n`;
+    const none = 'Parameters: {}\nResources: {}\n';
     const errors = errorsOf(ACCOUNTS, [
       ...stack('big', SSM, big),
       ...stack('empty', SSM, 'Parameters: {}\n'),
+      ...stack('none', SSM, none),
+      // A macro may add the resources: CloudFormation sees them, orgbridge leaves it to it.
+      ...stack(
+        'macro',
+        SSM,
+        'Transform: MyMacro\nParameters: { Service: { Type: String } }\nResources: {}\n',
+      ),
       ...stack('broken', SSM, 'Resources:\n  - : [\n'),
     ]);
-    expect(errors.map((e) => [e.code, e.location?.file])).toEqual([
-      ['DSL_TEMPLATE_TOO_LARGE', 'stacks/big/template.yml'],
-      ['DSL_TEMPLATE_SYNTAX', 'stacks/broken/template.yml'],
-      ['DSL_TEMPLATE_INVALID', 'stacks/empty/template.yml'],
+    expect(errors.map((e) => [e.code, e.location?.file, e.location?.line])).toEqual([
+      ['DSL_TEMPLATE_TOO_LARGE', 'stacks/big/template.yml', 1],
+      ['DSL_TEMPLATE_SYNTAX', 'stacks/broken/template.yml', 1],
+      ['DSL_TEMPLATE_INVALID', 'stacks/empty/template.yml', 1],
+      ['DSL_TEMPLATE_INVALID', 'stacks/none/template.yml', 2],
     ]);
   });
 
