@@ -303,6 +303,19 @@ function policyText(content: string): { text: string; chars: number } {
   }
 }
 
+/**
+ * The name a policy has in the config: its AWS name, but for one orgbridge created, whose AWS name
+ * is `orgbridge-<type>-<name>` (awsPolicyName): written back as `<name>`, the sync finds it again
+ * under the same AWS name instead of creating `orgbridge-<type>-orgbridge-<type>-<name>` and
+ * deleting it (docs/policies.md, "Existing policies are adopted by name").
+ */
+function configPolicyName(p: ObservedPolicy): string {
+  const prefix = `orgbridge-${p.type}-`;
+  return p.managed && p.name.startsWith(prefix) && p.name.length > prefix.length
+    ? p.name.slice(prefix.length)
+    : p.name;
+}
+
 function importPolicies(
   observed: ObservedPolicies,
   tree: Tree,
@@ -338,7 +351,9 @@ function importPolicies(
     if (!observed.enabledTypes.includes(type)) continue;
     const ofType = observed.policies
       .filter((p) => p.type === type)
-      .sort((a, b) => compareText(a.name, b.name));
+      // orgbridge's own first: where one and another policy would have the same config name, the
+      // sync adopts orgbridge's (docs/policies.md), so the file is that one's.
+      .sort((a, b) => Number(b.managed) - Number(a.managed) || compareText(a.name, b.name));
     for (const p of ofType) {
       const targets = targetsOf(p);
       if (p.awsManaged) {
@@ -355,15 +370,19 @@ function importPolicies(
         continue;
       }
       if (p.targets.length === 0) continue; // not attached anywhere: not part of the organization's state
-      const problem = !POLICY_NAME_PATTERN.test(p.name)
+      const name = configPolicyName(p);
+      const taken = fileNames.get(`${type}/${name.toLowerCase()}`);
+      const problem = !POLICY_NAME_PATTERN.test(name)
         ? 'its name holds / or \\, which a file name cannot'
-        : type === 'scp' && p.name === FULL_AWS_ACCESS
+        : type === 'scp' && name === FULL_AWS_ACCESS
           ? `a policy of your own named ${FULL_AWS_ACCESS} cannot be told from AWS's`
-          : fileNames.has(`${type}/${p.name.toLowerCase()}`)
-            ? `its name differs from ${fileNames.get(`${type}/${p.name.toLowerCase()}`)} only in case, and some file systems cannot hold both files`
-            : p.content === undefined
-              ? 'its content could not be read'
-              : undefined;
+          : taken === name
+            ? `it would be written as ${name}, like another ${type} policy (orgbridge names its own policies orgbridge-${type}-<name>)`
+            : taken !== undefined
+              ? `its name differs from ${taken} only in case, and some file systems cannot hold both files`
+              : p.content === undefined
+                ? 'its content could not be read'
+                : undefined;
       if (problem) {
         skipped.push(
           `${type} policy '${p.name}' (${p.id}): ${problem}; it is listed under unmanaged.policies (rename it in AWS and import again to manage it)`,
@@ -371,15 +390,15 @@ function importPolicies(
         unmanaged.push({ id: p.id, why: `${type} ${p.name}` });
         continue;
       }
-      fileNames.set(`${type}/${p.name.toLowerCase()}`, p.name);
+      fileNames.set(`${type}/${name.toLowerCase()}`, name);
       for (const lost of targets.lost)
         skipped.push(
           `${type} policy '${p.name}' on ${lost}: the target is not imported (closed account or OU orgbridge cannot write)`,
         );
       if (targets.organization_units.length === 0 && targets.accounts.length === 0) continue;
       const { text, chars } = policyText(p.content as string);
-      documents.push({ type, name: p.name, path: `policies/${type}/${p.name}.json`, text, chars });
-      section[type][p.name] = { organization_units: targets.organization_units, accounts: targets.accounts };
+      documents.push({ type, name, path: `policies/${type}/${name}.json`, text, chars });
+      section[type][name] = { organization_units: targets.organization_units, accounts: targets.accounts };
       counts[type]++;
     }
   }

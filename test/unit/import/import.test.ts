@@ -292,6 +292,27 @@ describe('importOrganization', () => {
     expect(result.summary.skipped.join('\n')).toMatch(/tag policy 'on-bad' on OU 'Bad Name '/);
   });
 
+  it('writes a policy orgbridge created under its config name, so the sync finds it again', () => {
+    const org = organization(['Workloads'], [account('200000000001', 'A', 'Workloads')]);
+    const deny = {
+      Statement: [{ Effect: 'Deny', Action: 'organizations:LeaveOrganization', Resource: '*' }],
+    };
+    const own = { ...policy('scp', 'orgbridge-scp-deny-leave', deny, ['Workloads']), managed: true };
+    // A policy someone else named as orgbridge's would be written: left alone, and said so.
+    const clash = policy('scp', 'deny-leave', deny, ['']);
+    const { result, config, policyPlan } = roundTrip(org, policiesOf(org, [own, clash]));
+    expect(result.files.filter((f) => f.path.startsWith('policies/')).map((f) => f.path)).toEqual([
+      'policies/scp/deny-leave.json',
+    ]);
+    expect(config.policies.map((p) => `${p.name} ${p.organization_unit}`)).toEqual(['deny-leave Workloads']);
+    expect(config.unmanaged.policies).toEqual([clash.id]);
+    expect(result.summary.skipped.join('\n')).toMatch(
+      /scp policy 'deny-leave'.*would be written as deny-leave/,
+    );
+    expect(policyPlan.actions).toEqual([]);
+    expect(policyPlan.problems).toEqual([]);
+  });
+
   it('raises the limits the organization already exceeds', () => {
     const org = organization(['Big'], [account('200000000001', 'A', 'Big')]);
     const large = policy(
