@@ -9,6 +9,7 @@ import type { ObservedOrganization } from '../plan/observed.js';
 import { POLICY_TYPES_ORDER } from '../plan/policies.js';
 import { accountAttachmentsOf, policyScopeOf } from '../plan/policy-scope.js';
 import { accountsSection } from '../plan/section-accounts.js';
+import { PLAN_SECTION_KINDS, type PlanSectionKind } from '../plan/section-kinds.js';
 import { policiesSection, policiesSectionFromText } from '../plan/section-policies.js';
 import { stacksSection } from '../plan/section-stacks.js';
 import { type OrganizationPlan, organizationPlan, type PlanSection, section } from '../plan/sections.js';
@@ -25,18 +26,9 @@ import { syncScpsByEvent } from './sync-scps.js';
  * uses (docs/plan.md, "Gateways"); each section is then planned from it and from its own reads.
  * A section that cannot be planned is reported as failed (exit 1) without hiding the others.
  *
- * To add a kind, write its section builder in src/plan and add one entry to SECTION_PLANNERS.
+ * To add a kind, write its section builder in src/plan, add its name to PLAN_SECTION_KINDS
+ * (src/plan/section-kinds.ts) and one entry to SECTION_PLANNERS.
  */
-export const PLAN_SECTION_KINDS = [
-  'accounts',
-  'policies',
-  'ecr',
-  'stacks',
-  'iam-settings',
-  'customizations',
-] as const;
-export type PlanSectionKind = (typeof PLAN_SECTION_KINDS)[number];
-
 export interface PlanContext {
   readonly config: ResolvedConfig;
   readonly connection: ManagementConnection;
@@ -45,6 +37,8 @@ export interface PlanContext {
   readonly homeRegion: string;
   /** Account key -> id, matched as the account sync matches accounts. */
   readonly accountIds: Readonly<Record<string, string>>;
+  /** Where the pipeline keeps its state (ORGBRIDGE_PIPELINE_STATE, ...: pipelineStateStore). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 interface SectionPlanner {
@@ -276,6 +270,67 @@ async function planIamSettings(context: PlanContext): Promise<PlanSection> {
   );
 }
 
+/**
+ * The provisioning pipeline's steps that a run would carry out (docs/provisioning.md): rendered
+ * as `run --action pipeline` renders them, against the state it keeps. What a pull request
+ * changes in the accounts' access shows here, as the baselines and identity mapping it
+ * re-deploys with the roles they will hold.
+ */
+async function planProvisioningSection(context: PlanContext): Promise<PlanSection> {
+  const { config, connection } = context;
+  const title = 'Provisioning';
+  const skipped = (note: string) =>
+    section({ kind: 'provisioning', title, summary: 'not planned', skipped: true, notes: [note] });
+  const unset = unsetSpecialAccounts(config);
+  if (unset) return skipped(`the pipeline provisions through the special accounts, and ${unset}`);
+  const [
+    { provisioningGatewayOver },
+    { planProvisioning },
+    { pipelineStateStore },
+    { provisioningSection },
+    { artifactBucketName },
+  ] = await Promise.all([
+    import('./gateways/provision-gateway.js'),
+    import('./provision.js'),
+    import('./engine/state-stores.js'),
+    import('../plan/section-provisioning.js'),
+    import('../protocol/names.js'),
+  ]);
+  const cicdId = context.accountIds[config.organization.accounts.cicd as string];
+  if (
+    !cicdId ||
+    SPECIAL_ACCOUNT_KINDS.some((k) => !context.accountIds[config.organization.accounts[k] as string])
+  ) {
+    return skipped(
+      'the special accounts do not all exist yet (sync-accounts creates them); the pipeline is planned after',
+    );
+  }
+  const organizationId = await connection.clients
+    .organizations()
+    .send(new DescribeOrganizationCommand({}))
+    .then((o) => o.Organization?.Id ?? '');
+  const plan = planProvisioning(
+    { config, observed: context.observed, organizationId, stackSetsAsStacks: emulated(context) },
+    provisioningGatewayOver(connection, config, context.accountIds),
+  );
+  // Direct runs as management and reaches cicd by its access role; eventbridge runs as cicd.
+  const caller = connection.kind === 'direct' ? context.observed.managementAccountId : cicdId;
+  const cicd = cicdId === caller ? connection.clients : connection.clients.forAccount(cicdId);
+  const store = pipelineStateStore({
+    env: context.env,
+    configDir: config.directory,
+    s3: () => cicd.s3(context.homeRegion),
+    bucket: artifactBucketName(cicdId, context.homeRegion),
+  });
+  return provisioningSection({
+    steps: plan.steps,
+    done: await store.load(),
+    missing: plan.missing,
+    pendingOus: plan.pendingOus,
+    stateLocation: store.location,
+  });
+}
+
 export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>> = {
   accounts: {
     title: 'Accounts and OUs',
@@ -286,6 +341,7 @@ export const SECTION_PLANNERS: Readonly<Record<PlanSectionKind, SectionPlanner>>
   ecr: { title: 'ECR repositories', plan: planEcr },
   stacks: { title: "orgbridge's stacks", plan: planStacks },
   'iam-settings': { title: 'IAM account settings', plan: planIamSettings },
+  provisioning: { title: 'Provisioning', plan: planProvisioningSection },
   customizations: { title: 'Customizations', plan: planCustomizationsSection },
 };
 
@@ -297,6 +353,8 @@ export interface PlanOrganizationOptions {
   readonly only?: readonly PlanSectionKind[];
   /** Progress, one line per section (stderr in the CLI). */
   readonly output?: Pick<Output, 'err'>;
+  /** The environment the pipeline's state is found by (default: this process's). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export async function planOrganization(options: PlanOrganizationOptions): Promise<OrganizationPlan> {
@@ -311,6 +369,7 @@ export async function planOrganization(options: PlanOrganizationOptions): Promis
     now: options.now,
     homeRegion: homeRegionOf(config),
     accountIds: resolveAccountIds(config, observed),
+    env: options.env ?? process.env,
   };
   const sections: PlanSection[] = [];
   for (const kind of PLAN_SECTION_KINDS) {

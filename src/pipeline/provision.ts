@@ -124,6 +124,23 @@ export interface ProvisionStep extends DagStep<HandlerResult | string | undefine
   readonly kind: ProvisionStepKind;
   /** The account the step acts on (or for). */
   readonly accountId?: string;
+  /** What the step's template grants, for a reviewer (`plan`): the roles it holds. */
+  readonly detail?: string;
+}
+
+/** The IAM roles a provisioning template holds, by name, for the plan's reader. */
+function rolesIn(template: ProvisioningTemplate): string {
+  const resources = Object.values(
+    (template.template.Resources ?? {}) as Record<
+      string,
+      { Type?: string; Properties?: { RoleName?: unknown } }
+    >,
+  );
+  const roles = resources
+    .filter((r) => r.Type === 'AWS::IAM::Role' && typeof r.Properties?.RoleName === 'string')
+    .map((r) => r.Properties?.RoleName as string)
+    .sort();
+  return roles.length ? `roles: ${roles.join(', ')}` : 'no roles';
 }
 
 export interface ProvisionInputs {
@@ -227,6 +244,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
     kind: 'iam-mapping',
     accountId: special.identity,
     label: `UPDATE_IAM_MAPPING in identity ${special.identity}`,
+    detail: rolesIn(identityTemplate),
     deps: [identityUpload.id],
     run: () =>
       gateway.updateIamMapping(special.identity, {
@@ -449,6 +467,7 @@ function accountSteps(
     kind: 'baseline',
     accountId: id,
     label: `access roles and backup in ${account.key} (${id})`,
+    detail: rolesIn(baseline),
     deps: [ready, baselineUpload.id],
     run: () =>
       gateway.updateBaseline(id, {

@@ -123,6 +123,40 @@ describe('orgbridge local', () => {
       }
     }
     expect(io.stdout.join('\n')).toMatch(/\d{12}\/orgbridge-handler-dlq +0 visible/);
+    // The plan reads the pipeline's state where the run left it: nothing left to provision, and
+    // an access change shows as the baselines and the identity mapping it re-deploys.
+    const plan = async () => {
+      const planIo = memoryIo();
+      Object.assign(process.env, exported);
+      try {
+        const code = await main(
+          ['node', 'orgbridge', '-c', configDir, 'plan', '--only', 'provisioning'],
+          planIo,
+        );
+        return { code, text: planIo.stdout.join('\n') };
+      } finally {
+        for (const key of Object.keys(exported)) {
+          if (environmentBefore[key] === undefined) delete process.env[key];
+          else process.env[key] = environmentBefore[key];
+        }
+      }
+    };
+    const unchanged = await plan();
+    expect(unchanged.text).toMatch(/^Provisioning: no changes \(\d+ step\(s\) done\)/m);
+    expect(unchanged.code).toBe(0);
+    const accountsFile = join(configDir, 'accounts.yml');
+    writeFileSync(
+      accountsFile,
+      readFileSync(accountsFile, 'utf8').replace(/^( +)access:\n/m, '$1access:\n$1  auditors: ReadOnly\n'),
+    );
+    const changed = await plan();
+    expect(changed.code).toBe(2);
+    expect(changed.text).toMatch(
+      /~ UPDATE_IAM_MAPPING in identity \d{12}\n +changed since the last pipeline run; roles: .*orgbridge-group-auditors/,
+    );
+    expect(changed.text).toMatch(
+      /~ access roles and backup in app \(\d{12}\)\n +changed since the last pipeline run; roles: .*ReadOnly/,
+    );
     expect(io.stdout.join('\n')).toMatch(/\d{12}\/orgbridge-events-dlq /);
     expect(io.stdout.at(-1)).toMatch(/^\d+ dead-letter queues, 0 message\(s\)$/);
 

@@ -122,8 +122,10 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
       'ecr',
       'stacks',
       'iam-settings',
+      'provisioning',
       'customizations',
     ]);
+    expect(sectionOf(plan, 'provisioning').status).toBe('skipped');
     const accounts = AccountPlanSchema.parse(sectionOf(plan, 'accounts').plan);
     expect(accounts.summary.actions['create-account']).toBe(7); // 5 special (management exists) + 2
     const policies = sectionOf(plan, 'policies');
@@ -148,7 +150,7 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
   });
 
   it('after every action ran, plan has nothing to do in any section and exits 0', async () => {
-    for (const action of ['sync', 'bootstrap', 'sync-ecr', 'iam-settings']) {
+    for (const action of ['sync', 'bootstrap', 'pipeline', 'sync-ecr', 'iam-settings']) {
       const run = await cli('run', '--action', action, '--execute');
       expect(run.code, `${action}\n${run.out}\n${run.err}`).toBe(0);
     }
@@ -159,13 +161,14 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
       ['ecr', 'in-sync', []],
       ['stacks', 'in-sync', []],
       ['iam-settings', 'in-sync', []],
+      ['provisioning', 'in-sync', []],
       ['customizations', 'in-sync', []],
     ]);
     expect(plan.code).toBe(0);
     const text = await cli('plan');
     expect(text.code).toBe(0);
     expect(text.out.split('\n').at(-1)).toBe(
-      'Plan: accounts no changes, policies no changes, ecr no changes, stacks no changes, iam-settings no changes, customizations no changes',
+      'Plan: accounts no changes, policies no changes, ecr no changes, stacks no changes, iam-settings no changes, provisioning no changes, customizations no changes',
     );
     expect(text.err).not.toContain('To apply');
     const md = await cli('plan', '--markdown');

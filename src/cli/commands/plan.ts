@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { didYouMean } from '../../config/did-you-mean.js';
 import { OrgbridgeError } from '../../errors.js';
-import type { PlanSectionKind } from '../../pipeline/organization-plan.js';
+import { PLAN_SECTION_KINDS, type PlanSectionKind } from '../../plan/section-kinds.js';
 import type { CliContext } from '../main.js';
 
-/** Section kinds `--only` accepts; the same list as PLAN_SECTION_KINDS (checked by a test). */
-export const PLAN_ONLY_CHOICES = ['accounts', 'policies', 'ecr', 'stacks', 'customizations'] as const;
+/** Section kinds `--only` accepts: every section of the plan. */
+export const PLAN_ONLY_CHOICES = PLAN_SECTION_KINDS;
 
 function parseOnly(value: string): string[] {
   const kinds = value
@@ -29,7 +29,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
   program
     .command('plan')
     .description(
-      'show what orgbridge would change: accounts and OUs, policies, ECR repositories, its own stacks, and drift (exit 0: nothing, 2: changes pending, 1: error)',
+      'show what orgbridge would change: accounts and OUs, policies, ECR repositories, its own stacks, provisioning, and drift (exit 0: nothing, 2: changes pending, 1: error)',
     )
     .option('--json', 'the stable machine format (docs/plan.md)')
     .option('--markdown', 'Markdown for a pull-request comment, within GitHub comment size limit')

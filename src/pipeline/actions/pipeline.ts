@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { loadConfig } from '../../config/index.js';
 import { requireSpecialAccounts } from '../../config/special-accounts.js';
 import { AwsOperationError } from '../../errors.js';
 import type { PipelineAction } from '../actions.js';
-import { type CompletionStore, fileCompletionStore } from '../engine/dag.js';
-import { PIPELINE_STATE_KEY, s3CompletionStore } from '../engine/state-stores.js';
+import { pipelineStateStore } from '../engine/state-stores.js';
 import { provisioningGatewayOver } from '../gateways/provision-gateway.js';
 import { provision } from '../provision.js';
 
@@ -19,10 +17,7 @@ import { provision } from '../provision.js';
  * is listed by LIST_ACCOUNTS and every change elsewhere is a request over EventBridge; the
  * pipeline needs no role in any other account.
  *
- * State: ORGBRIDGE_PIPELINE_STATE=file keeps it in `<config>/.orgbridge/pipeline-state.json`
- * (the default against an emulator, AWS_ENDPOINT_URL set; ORGBRIDGE_STATE_DIR moves the folder,
- * which `orgbridge local` does so a fresh emulator never meets an old run's state); otherwise it
- * is an object in the cicd account's artifact bucket.
+ * State: see pipelineStateStore (src/pipeline/engine/state-stores.ts); `plan` reads the same.
  */
 export const pipelineAction: PipelineAction = {
   async run(context) {
@@ -53,16 +48,12 @@ export const pipelineAction: PipelineAction = {
       const cicdId = ids[keys.cicd] ?? '';
       // Direct runs as management and reaches cicd by role; eventbridge runs as cicd itself.
       const cicd = connection.kind === 'direct' ? clients.forAccount(cicdId) : clients;
-      const local =
-        (context.env.ORGBRIDGE_PIPELINE_STATE ?? (context.env.AWS_ENDPOINT_URL ? 'file' : 's3')) === 'file';
-      const store: CompletionStore = local
-        ? fileCompletionStore(
-            join(
-              context.env.ORGBRIDGE_STATE_DIR ?? join(context.configDir, '.orgbridge'),
-              'pipeline-state.json',
-            ),
-          )
-        : s3CompletionStore(cicd.s3(home), artifactBucketName(cicdId, home), PIPELINE_STATE_KEY);
+      const store = pipelineStateStore({
+        env: context.env,
+        configDir: context.configDir,
+        s3: () => cicd.s3(home),
+        bucket: artifactBucketName(cicdId, home),
+      });
       const gateway = provisioningGatewayOver(connection, config, ids);
       context.output.err(`pipeline: ${connection.kind} gateway`);
       const result = await provision({
