@@ -316,15 +316,26 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
   // Direct runs as management and reaches cicd by its access role; eventbridge runs as cicd.
   const caller = connection.kind === 'direct' ? context.observed.managementAccountId : cicdId;
   const cicd = cicdId === caller ? connection.clients : connection.clients.forAccount(cicdId);
+  const bucket = artifactBucketName(cicdId, context.homeRegion);
   const store = pipelineStateStore({
     env: context.env,
     configDir: config.directory,
     s3: () => cicd.s3(context.homeRegion),
-    bucket: artifactBucketName(cicdId, context.homeRegion),
+    bucket,
   });
+  let done: ReadonlySet<string>;
+  try {
+    done = await store.load();
+  } catch (e) {
+    // Before the first bootstrap the state's bucket does not exist: nothing was provisioned.
+    if ((e as { cause?: { name?: string } }).cause?.name !== 'NoSuchBucket') throw e;
+    return skipped(
+      `the artifact bucket ${bucket} does not exist yet (run --action bootstrap creates it); the pipeline is planned after`,
+    );
+  }
   return provisioningSection({
     steps: plan.steps,
-    done: await store.load(),
+    done,
     missing: plan.missing,
     pendingOus: plan.pendingOus,
     stateLocation: store.location,

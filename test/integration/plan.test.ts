@@ -153,6 +153,19 @@ describe('orgbridge plan: accounts, policies, ECR and stacks in one plan', () =>
     for (const action of ['sync', 'bootstrap', 'pipeline', 'sync-ecr', 'iam-settings']) {
       const run = await cli('run', '--action', action, '--execute');
       expect(run.code, `${action}\n${run.out}\n${run.err}`).toBe(0);
+      if (action === 'sync') {
+        // The pipeline's state in AWS (the artifact bucket), before the bootstrap creates the bucket.
+        process.env.ORGBRIDGE_PIPELINE_STATE = 's3';
+        try {
+          const early = sectionOf(await planJson('--only', 'provisioning'), 'provisioning');
+          expect(early.status).toBe('skipped');
+          expect(early.notes[0]).toMatch(
+            /^the artifact bucket orgbridge-artifacts-\d{12}-\S+ does not exist yet/,
+          );
+        } finally {
+          process.env.ORGBRIDGE_PIPELINE_STATE = 'file';
+        }
+      }
     }
     const plan = await planJson();
     expect(plan.sections.map((s) => [s.kind, s.status, s.drift])).toEqual([
