@@ -287,12 +287,14 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
     { provisioningGatewayOver },
     { planProvisioning },
     { pipelineStateStore },
+    { currentCompletions },
     { provisioningSection },
     { artifactBucketName },
   ] = await Promise.all([
     import('./gateways/provision-gateway.js'),
     import('./provision.js'),
     import('./engine/state-stores.js'),
+    import('./engine/dag.js'),
     import('../plan/section-provisioning.js'),
     import('../protocol/names.js'),
   ]);
@@ -323,9 +325,9 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
     s3: () => cicd.s3(context.homeRegion),
     bucket,
   });
-  let done: ReadonlySet<string>;
+  let recorded: ReadonlySet<string>;
   try {
-    done = await store.load();
+    recorded = await store.load();
   } catch (e) {
     // Before the first bootstrap the state's bucket does not exist: nothing was provisioned.
     if ((e as { cause?: { name?: string } }).cause?.name !== 'NoSuchBucket') throw e;
@@ -335,7 +337,8 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
   }
   return provisioningSection({
     steps: plan.steps,
-    done,
+    recorded,
+    done: currentCompletions(recorded, plan.steps),
     missing: plan.missing,
     pendingOus: plan.pendingOus,
     stateLocation: store.location,

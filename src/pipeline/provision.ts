@@ -42,7 +42,14 @@ import {
   renderLogBuckets,
   renderVpc,
 } from '../templates/provisioning.js';
-import { type CompletionStore, type DagEvent, type DagResult, type DagStep, runDag } from './engine/dag.js';
+import {
+  type CompletionStore,
+  currentCompletions,
+  type DagEvent,
+  type DagResult,
+  type DagStep,
+  runDag,
+} from './engine/dag.js';
 import type { Outcome, Output } from './output.js';
 
 /**
@@ -241,6 +248,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   const identityUpload = upload('iam-mapping', identityTemplate);
   steps.push({
     id: `iam-mapping:${special.identity}:${identityTemplate.sha256.slice(0, 12)}`,
+    slot: `iam-mapping:${special.identity}`,
     kind: 'iam-mapping',
     accountId: special.identity,
     label: `UPDATE_IAM_MAPPING in identity ${special.identity}`,
@@ -257,6 +265,7 @@ export function planProvisioning(inputs: ProvisionInputs, gateway: ProvisioningG
   const logsUpload = upload('log-buckets', logsTemplate);
   steps.push({
     id: `log-buckets:${special.logs}:${logsTemplate.sha256.slice(0, 12)}`,
+    slot: `log-buckets:${special.logs}`,
     kind: 'log-buckets',
     accountId: special.logs,
     label: `UPDATE_LOG_BUCKETS in logs ${special.logs} (${grant.accountKeys.length} account(s) deliver logs)`,
@@ -324,6 +333,7 @@ function dnsZoneSteps(
     const zone = accountZoneName(account.name, parentDomain);
     return {
       id: `dns-zone:${id}:${fingerprint(request)}`,
+      slot: `dns-zone:${id}`,
       kind: 'dns-zone',
       accountId: id,
       label: `ENSURE_ACCOUNT_ZONE ${zone} for ${account.key} (${id}) in dns ${dnsId}`,
@@ -433,6 +443,7 @@ function accountSteps(
   });
   steps.push({
     id: `ssm-parameters:${id}:${fingerprint(parameters)}`,
+    slot: `ssm-parameters:${id}`,
     kind: 'ssm-parameters',
     accountId: id,
     label: `PUT_SSM_PARAMETERS ${account.key} (${id}, ${parameters.length} parameters)`,
@@ -443,6 +454,7 @@ function accountSteps(
   if (iam) {
     steps.push({
       id: `iam-settings:${id}:${fingerprint(iam)}`,
+      slot: `iam-settings:${id}`,
       kind: 'iam-settings',
       accountId: id,
       label: `UPDATE_IAM_ACCOUNT_SETTINGS ${account.key} (${id}: ${Object.keys(iam).join(', ')})`,
@@ -464,6 +476,7 @@ function accountSteps(
     .map((r) => r.region);
   steps.push({
     id: `baseline:${id}:${baseline.sha256.slice(0, 12)}${defaultVaultRegions.length ? `:${fingerprint(defaultVaultRegions)}` : ''}`,
+    slot: `baseline:${id}`,
     kind: 'baseline',
     accountId: id,
     label: `access roles and backup in ${account.key} (${id})`,
@@ -522,6 +535,7 @@ function backupVaultSteps(
   const failing = backup.outside.map(
     ({ region, vaults }): ProvisionStep => ({
       id: `backup-vaults:${id}:${region}:${fingerprint(vaults)}`,
+      slot: `backup-vaults:${id}:${region}`,
       kind: 'backup-vaults',
       accountId: id,
       label: label(region, vaults),
@@ -539,6 +553,7 @@ function backupVaultSteps(
       const uploaded = ctx.upload('backup-vaults', template, region);
       return {
         id: `backup-vaults:${id}:${region}:${template.sha256.slice(0, 12)}`,
+        slot: `backup-vaults:${id}:${region}`,
         kind: 'backup-vaults',
         accountId: id,
         label: label(region, vaults),
@@ -575,6 +590,7 @@ function vpcSteps(
     return [
       {
         id: `vpc:${id}:${fingerprint(vpc)}`,
+        slot: `vpc:${id}`,
         kind: 'vpc',
         accountId: id,
         label,
@@ -589,6 +605,7 @@ function vpcSteps(
   return [
     {
       id: `vpc:${id}:${template.sha256.slice(0, 12)}`,
+      slot: `vpc:${id}`,
       kind: 'vpc',
       accountId: id,
       label,
@@ -672,7 +689,7 @@ export interface ProvisionResult {
 
 export async function provision(options: ProvisionOptions): Promise<ProvisionResult> {
   const plan = planProvisioning(options, options.gateway);
-  const done = await options.store.load();
+  const done = currentCompletions(await options.store.load(), plan.steps);
   const pending = plan.steps.filter((s) => !done.has(s.id));
   const out = options.output;
   for (const key of plan.missing)

@@ -41,7 +41,9 @@ function slotOf(step: Pick<ProvisioningStepView, 'id' | 'kind' | 'accountId'>): 
 
 export function provisioningSection(input: {
   readonly steps: readonly ProvisioningStepView[];
-  /** Step ids the pipeline's state records as done. */
+  /** Step ids the pipeline's state records. */
+  readonly recorded: ReadonlySet<string>;
+  /** Those that count as done (currentCompletions: the one recorded under each slot). */
   readonly done: ReadonlySet<string>;
   /** Accounts of the config that do not exist yet (provisioned after sync-accounts). */
   readonly missing: readonly string[];
@@ -51,7 +53,7 @@ export function provisioningSection(input: {
   readonly stateLocation: string;
 }): PlanSection {
   const pending = input.steps.filter((s) => !input.done.has(s.id));
-  const slotsDone = new Set([...input.done].map((id) => id.split(':').slice(0, 2).join(':').concat(':')));
+  const slotsDone = new Set([...input.recorded].map((id) => id.split(':').slice(0, 2).join(':').concat(':')));
   const listed = pending.filter((s) => !SUPPORTING.has(s.kind));
   const changes: SectionChange[] = listed.map((s) => {
     const before = slotsDone.has(slotOf(s));
@@ -67,7 +69,7 @@ export function provisioningSection(input: {
   const accounts = new Set(listed.flatMap((s) => (s.accountId ? [s.accountId] : [])));
   const supporting = pending.length - listed.length;
   const notes = [
-    `state: ${input.stateLocation} (${input.done.size} step(s) done before)`,
+    `state: ${input.stateLocation} (${input.recorded.size} step(s) recorded)`,
     ...input.missing.map((key) => `${key}: not created yet; provisioned on the run after sync-accounts`),
     ...input.pendingOus.map((ou) => `OU ${ou} does not exist yet: its access grants come on a later run`),
     ...(supporting ? [`${supporting} supporting step(s) too (template uploads, waits, forward rules)`] : []),

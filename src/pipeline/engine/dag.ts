@@ -24,6 +24,14 @@ export interface DagStep<R = unknown> {
    * while the other accounts' steps could run.
    */
   readonly pool?: string;
+  /**
+   * What the step keeps current, when its id is this slot followed by `:` and a fingerprint of
+   * what it deploys (`baseline:<account id>` for `baseline:<account id>:<template hash>`). A
+   * completion counts only while it is the one recorded under its slot, and recording one forgets
+   * the others: reverting a change brings back an earlier fingerprint, which must run again,
+   * because what was deployed since is another one (currentCompletions).
+   */
+  readonly slot?: string;
   run(): Promise<R>;
 }
 
@@ -59,7 +67,8 @@ export type DagEvent =
 /** Where completions are recorded. `record` resolves once the completion is durable. */
 export interface CompletionStore {
   load(): Promise<ReadonlySet<string>>;
-  record(id: string): Promise<void>;
+  /** With `slot`, the completions recorded under it (`<slot>:...`) other than `id` are forgotten. */
+  record(id: string, slot?: string): Promise<void>;
   /** Where it lives, for messages ("s3://...", "/repo/.orgbridge/..."). */
   readonly location: string;
 }
@@ -127,11 +136,38 @@ function errorOf(e: unknown): { code: ErrorCode; message: string } {
   };
 }
 
+/**
+ * The steps that are done, from what a store recorded: a step without a slot when its id is
+ * recorded; a step with one when its id is the only completion recorded under its slot. Several
+ * under one slot (a state written before slots were recorded, where each change of a template
+ * added an id) cannot say which was deployed last: the step runs again, once.
+ */
+export function currentCompletions(
+  recorded: ReadonlySet<string>,
+  steps: readonly Pick<DagStep, 'id' | 'slot'>[],
+): ReadonlySet<string> {
+  const underSlot = new Map<string, number>();
+  const slots = new Set(steps.flatMap((s) => (s.slot ? [`${s.slot}:`] : [])));
+  for (const id of recorded) {
+    const cut = id.lastIndexOf(':');
+    // A slot is a prefix ending before some ':' of the id; try each.
+    for (let i = id.indexOf(':'); i >= 0 && i <= cut; i = id.indexOf(':', i + 1)) {
+      const prefix = id.slice(0, i + 1);
+      if (slots.has(prefix)) underSlot.set(prefix, (underSlot.get(prefix) ?? 0) + 1);
+    }
+  }
+  return new Set(
+    steps
+      .filter((s) => recorded.has(s.id) && (!s.slot || underSlot.get(`${s.slot}:`) === 1))
+      .map((s) => s.id),
+  );
+}
+
 export async function runDag(steps: readonly DagStep[], options: RunDagOptions = {}): Promise<DagResult> {
   validateDag(steps);
   const now = options.now ?? (() => performance.now());
   const concurrency = Math.max(1, options.concurrency ?? 8);
-  const completed = options.store ? await options.store.load() : new Set<string>();
+  const completed = options.store ? currentCompletions(await options.store.load(), steps) : new Set<string>();
   const outcomes = new Map<string, StepOutcome>();
   const dependents = new Map<string, string[]>();
   const waiting = new Map<string, number>();
@@ -207,7 +243,7 @@ export async function runDag(steps: readonly DagStep[], options: RunDagOptions =
           let outcome: StepOutcome;
           try {
             const result = await step.run();
-            await options.store?.record(id);
+            await options.store?.record(id, step.slot);
             outcome = { id, label, status: 'done', result, ms: now() - started };
           } catch (e) {
             outcome = { id, label, status: 'failed', error: errorOf(e), ms: now() - started };
@@ -238,7 +274,8 @@ export class MemoryCompletionStore implements CompletionStore {
   async load(): Promise<ReadonlySet<string>> {
     return new Set(this.ids);
   }
-  async record(id: string): Promise<void> {
+  async record(id: string, slot?: string): Promise<void> {
+    if (slot) for (const other of this.ids) if (other.startsWith(`${slot}:`)) this.ids.delete(other);
     this.ids.add(id);
   }
 }
@@ -291,7 +328,10 @@ export class DocumentCompletionStore implements CompletionStore {
     return new Set(Object.keys(this.completed));
   }
 
-  record(id: string): Promise<void> {
+  record(id: string, slot?: string): Promise<void> {
+    if (slot)
+      for (const other of Object.keys(this.completed))
+        if (other.startsWith(`${slot}:`)) delete this.completed[other];
     this.completed[id] = this.clock().toISOString();
     this.dirty = true;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  currentCompletions,
   type DagStep,
   DocumentCompletionStore,
   fileCompletionStore,
@@ -199,6 +200,52 @@ describe('runDag', () => {
       ),
       { numRuns: runs(100) },
     );
+  });
+});
+
+describe('slots: what a step keeps current', () => {
+  const slotted = (id: string, slot: string, ran: string[]): DagStep => ({
+    id,
+    slot,
+    run: async () => {
+      ran.push(id);
+    },
+  });
+
+  it('a reverted change runs again: the earlier fingerprint is not what was deployed last', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'dag-')), 'state.json');
+    const ran: string[] = [];
+    const run = (fp: string) =>
+      runDag([slotted(`baseline:111:${fp}`, 'baseline:111', ran)], { store: fileCompletionStore(path) });
+    await run('aaaa'); // the first deploy
+    await run('bbbb'); // a grant added
+    await run('aaaa'); // the grant reverted: must deploy again
+    await run('aaaa'); // and now it is done
+    expect(ran).toEqual(['baseline:111:aaaa', 'baseline:111:bbbb', 'baseline:111:aaaa']);
+    // One completion per slot is kept.
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).completed)).toEqual(['baseline:111:aaaa']);
+  });
+
+  it('a state with several completions under one slot (written before slots) runs the step once more', () => {
+    const steps = [
+      { id: 'baseline:111:bbbb', slot: 'baseline:111' },
+      { id: 'vpc:111:cccc', slot: 'vpc:111' },
+      { id: 'upload-template:x', slot: undefined },
+    ];
+    const recorded = new Set(['baseline:111:aaaa', 'baseline:111:bbbb', 'vpc:111:cccc', 'upload-template:x']);
+    expect([...currentCompletions(recorded, steps)].sort()).toEqual(['upload-template:x', 'vpc:111:cccc']);
+    // A slot is a whole prefix: baseline:1111 is not under baseline:111.
+    expect([...currentCompletions(new Set(['baseline:111:bbbb', 'baseline:1111:zzzz']), steps)]).toEqual([
+      'baseline:111:bbbb',
+    ]);
+  });
+
+  it('the memory store forgets the other completions of a slot too', async () => {
+    const store = new MemoryCompletionStore();
+    await store.record('vpc:1:a', 'vpc:1');
+    await store.record('vpc:2:a', 'vpc:2');
+    await store.record('vpc:1:b', 'vpc:1');
+    expect([...(await store.load())].sort()).toEqual(['vpc:1:b', 'vpc:2:a']);
   });
 });
 

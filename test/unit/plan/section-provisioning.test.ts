@@ -41,6 +41,7 @@ describe("the plan's provisioning section", () => {
   it('lists the steps a run would take: changed (~) or first (+), with the roles they deploy; uploads counted', () => {
     const s = provisioningSection({
       steps,
+      recorded: done,
       done,
       missing: ['later'],
       pendingOus: [],
@@ -54,7 +55,7 @@ describe("the plan's provisioning section", () => {
       '~ UPDATE_IAM_MAPPING in identity 200000000009: changed since the last pipeline run; no roles',
     ]);
     expect(s.notes).toEqual([
-      'state: state.json (3 step(s) done before)',
+      'state: state.json (3 step(s) recorded)',
       'later: not created yet; provisioned on the run after sync-accounts',
       '1 supporting step(s) too (template uploads, waits, forward rules)',
     ]);
@@ -65,6 +66,7 @@ describe("the plan's provisioning section", () => {
     const all = new Set(steps.map((s) => s.id));
     const s = provisioningSection({
       steps,
+      recorded: all,
       done: all,
       missing: [],
       pendingOus: [],
