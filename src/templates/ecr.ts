@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { CfnRepository } from 'aws-cdk-lib/aws-ecr';
 import type { EcrLifecycleRule, EcrPullGrant, EcrRepository, ResolvedAccount } from '../config/model.js';
 import { OrgbridgeError } from '../errors.js';
 import { partitionOf } from '../partitions.js';
-import { holdingAtLeastOneResource, newApp, newStack } from './stacks/common.js';
+import { newApp, newStack, synthesizeStack } from './stacks/common.js';
 
 /**
  * `ecr.yml` -> one CloudFormation stack in the cicd account: a repository per entry, its
@@ -209,20 +208,9 @@ export function renderEcrTemplate(inputs: EcrTemplateInputs): RenderedEcrTemplat
       ],
     });
   }
-  holdingAtLeastOneResource(stack);
-  const assembly = app.synth();
-  let template: Record<string, unknown>;
-  try {
-    template = assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>;
-  } finally {
-    rmSync(assembly.directory, { recursive: true, force: true });
-  }
-  const body = `${JSON.stringify(template, null, 1)}\n`;
   return {
     stackName: ECR_STACK_NAME,
-    template,
-    body,
-    sha256: createHash('sha256').update(body).digest('hex'),
+    ...synthesizeStack(app, stack),
     repositories,
   };
 }

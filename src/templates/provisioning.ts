@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import type { IdentityMapping, LogDeliveryGrant, MemberAccess } from '../plan/access.js';
 import type { AccountBackup } from '../plan/backup.js';
@@ -8,7 +6,7 @@ import { RUNTIME_STACKS } from '../protocol/names.js';
 import { addIdentityMapping, addMemberAccess } from './access.js';
 import { addBackupVault, addBackupVaults } from './backup.js';
 import { addLogsBucketWithDelivery } from './logs-bucket.js';
-import { holdingAtLeastOneResource, newApp, newStack } from './stacks/common.js';
+import { newApp, newStack, synthesizeStack } from './stacks/common.js';
 import { addStandardVpc } from './vpc.js';
 
 /**
@@ -45,16 +43,7 @@ function render(
   const app = newApp();
   const stack = newStack(app, 'Stack', { stackName, description });
   build(stack);
-  holdingAtLeastOneResource(stack);
-  const assembly = app.synth();
-  let template: Record<string, unknown>;
-  try {
-    template = assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>;
-  } finally {
-    rmSync(assembly.directory, { recursive: true, force: true });
-  }
-  const body = `${JSON.stringify(template, null, 1)}\n`;
-  const rendered = { stackName, template, body, sha256: createHash('sha256').update(body).digest('hex') };
+  const rendered = { stackName, ...synthesizeStack(app, stack) };
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(cacheKey, rendered);
   return rendered;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import {
   App,
   Aws,
@@ -46,17 +48,33 @@ export function newStack(app: Construct, id: string, props: OrgbridgeStackProps)
   });
 }
 
+/** One stack synthesized: its template, the pretty JSON uploaded or deployed, and its hash. */
+export interface SynthesizedStack {
+  readonly template: Record<string, unknown>;
+  readonly body: string;
+  readonly sha256: string;
+}
+
 /**
- * Gives a stack that holds nothing a resource that creates nothing, before it is synthesized.
- * CloudFormation refuses a template without resources
+ * Synthesizes the one stack of `app` and removes CDK's output folder. A stack that holds nothing
+ * gets a resource that creates nothing first: CloudFormation refuses a template without resources
  * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-guide.html: the
  * Resources section "must declare at least one resource"). A stack the config has nothing for (the
  * identity mapping without access groups, ecr.yml without repositories) stays deployed, empty, so
  * that going from some resources to none is an update that deletes them.
  */
-export function holdingAtLeastOneResource(stack: Stack): void {
+export function synthesizeStack(app: App, stack: Stack): SynthesizedStack {
   if (!stack.node.findAll().some((c) => CfnResource.isCfnResource(c)))
     new CfnWaitConditionHandle(stack, 'Empty');
+  const assembly = app.synth();
+  let template: Record<string, unknown>;
+  try {
+    template = assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>;
+  } finally {
+    rmSync(assembly.directory, { recursive: true, force: true });
+  }
+  const body = `${JSON.stringify(template, null, 1)}\n`;
+  return { template, body, sha256: createHash('sha256').update(body).digest('hex') };
 }
 
 /**
