@@ -1,4 +1,5 @@
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import type { AwsClients } from '../aws/clients.js';
 import { RequestFailedError } from '../bus/requests.js';
 import { type PolicyType, type ResolvedConfig, SPECIAL_ACCOUNT_KINDS } from '../config/model.js';
 import { isOrgbridgeError } from '../errors.js';
@@ -39,6 +40,8 @@ export interface PlanContext {
   readonly accountIds: Readonly<Record<string, string>>;
   /** Where the pipeline keeps its state (ORGBRIDGE_PIPELINE_STATE, ...: pipelineStateStore). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The organization's id (`o-...`), read once for the sections that need it. */
+  readonly organizationId: () => Promise<string>;
 }
 
 interface SectionPlanner {
@@ -47,6 +50,13 @@ interface SectionPlanner {
 }
 
 const emulated = (context: PlanContext) => context.connection.clients.context.endpoint !== undefined;
+
+/** The cicd account's clients: direct runs as management and reaches cicd by its access role. */
+function cicdClients(context: PlanContext, cicdId: string): AwsClients {
+  const { connection } = context;
+  const caller = connection.kind === 'direct' ? context.observed.managementAccountId : cicdId;
+  return cicdId === caller ? connection.clients : connection.clients.forAccount(cicdId);
+}
 
 /** Why a section needs the management account's credentials when the plan runs as cicd. */
 const MANAGEMENT_ONLY =
@@ -119,7 +129,7 @@ async function planPoliciesSection(context: PlanContext): Promise<PlanSection> {
 }
 
 async function planEcr(context: PlanContext): Promise<PlanSection> {
-  const { config, connection } = context;
+  const { config } = context;
   const cicdKey = config.organization.accounts.cicd;
   if (cicdKey === undefined) {
     // An imported organization may have no cicd account yet: then there is no ECR stack either.
@@ -143,15 +153,9 @@ async function planEcr(context: PlanContext): Promise<PlanSection> {
       ],
     });
   }
-  const organizationId = await connection.clients
-    .organizations()
-    .send(new DescribeOrganizationCommand({}))
-    .then((o) => o.Organization?.Id ?? '');
-  // Direct runs as management and reaches cicd by its access role; eventbridge runs as cicd.
-  const caller = connection.kind === 'direct' ? context.observed.managementAccountId : cicdId;
-  const cicd = cicdId === caller ? connection.clients : connection.clients.forAccount(cicdId);
+  const cicd = cicdClients(context, cicdId);
   return planEcrSection({
-    inputs: ecrTemplateInputsFromObserved(config, context.observed, organizationId),
+    inputs: ecrTemplateInputsFromObserved(config, context.observed, await context.organizationId()),
     cloudFormation: cicd.cloudFormation(context.homeRegion),
     ecr: cicd.ecr(context.homeRegion),
   });
@@ -287,7 +291,7 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
     { provisioningGatewayOver },
     { planProvisioning },
     { pipelineStateStore },
-    { currentCompletions },
+    { completionsBySlot, currentCompletions },
     { provisioningSection },
     { artifactBucketName },
   ] = await Promise.all([
@@ -307,17 +311,16 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
       'the special accounts do not all exist yet (sync-accounts creates them); the pipeline is planned after',
     );
   }
-  const organizationId = await connection.clients
-    .organizations()
-    .send(new DescribeOrganizationCommand({}))
-    .then((o) => o.Organization?.Id ?? '');
   const plan = planProvisioning(
-    { config, observed: context.observed, organizationId, stackSetsAsStacks: emulated(context) },
+    {
+      config,
+      observed: context.observed,
+      organizationId: await context.organizationId(),
+      stackSetsAsStacks: emulated(context),
+    },
     provisioningGatewayOver(connection, config, context.accountIds),
   );
-  // Direct runs as management and reaches cicd by its access role; eventbridge runs as cicd.
-  const caller = connection.kind === 'direct' ? context.observed.managementAccountId : cicdId;
-  const cicd = cicdId === caller ? connection.clients : connection.clients.forAccount(cicdId);
+  const cicd = cicdClients(context, cicdId);
   const bucket = artifactBucketName(cicdId, context.homeRegion);
   const store = pipelineStateStore({
     env: context.env,
@@ -339,6 +342,7 @@ async function planProvisioningSection(context: PlanContext): Promise<PlanSectio
     steps: plan.steps,
     recorded,
     done: currentCompletions(recorded, plan.steps),
+    slotsRecorded: new Set(completionsBySlot(recorded, plan.steps).keys()),
     missing: plan.missing,
     pendingOus: plan.pendingOus,
     stateLocation: store.location,
@@ -371,11 +375,19 @@ export interface PlanOrganizationOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+function readOrganizationId(connection: ManagementConnection): Promise<string> {
+  return connection.clients
+    .organizations()
+    .send(new DescribeOrganizationCommand({}))
+    .then((o) => o.Organization?.Id ?? '');
+}
+
 export async function planOrganization(options: PlanOrganizationOptions): Promise<OrganizationPlan> {
   const { config, connection } = options;
   const progress = (text: string) => options.output?.err(text);
   progress(`plan: reading the organization (${connection.kind} gateway)`);
   const observed = await accountsGatewayOver(connection).list();
+  let organizationId: Promise<string> | undefined;
   const context: PlanContext = {
     config,
     connection,
@@ -384,6 +396,7 @@ export async function planOrganization(options: PlanOrganizationOptions): Promis
     homeRegion: homeRegionOf(config),
     accountIds: resolveAccountIds(config, observed),
     env: options.env ?? process.env,
+    organizationId: () => (organizationId ??= readOrganizationId(connection)),
   };
   const sections: PlanSection[] = [];
   for (const kind of PLAN_SECTION_KINDS) {

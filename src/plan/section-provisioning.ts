@@ -12,6 +12,8 @@ export interface ProvisioningStepView {
   readonly kind: string;
   readonly label?: string;
   readonly accountId?: string;
+  /** What the step keeps current (DagStep.slot). */
+  readonly slot?: string;
   /** What the step's template grants (the roles it holds), when it deploys access. */
   readonly detail?: string;
 }
@@ -34,17 +36,14 @@ const GROUPS: Readonly<Record<string, string>> = {
   'dns-release': 'DNS release of a retired account',
 };
 
-/** `<kind>:<account id>:`, the part of a step id that stays when what it deploys changes. */
-function slotOf(step: Pick<ProvisioningStepView, 'id' | 'kind' | 'accountId'>): string {
-  return step.accountId ? `${step.kind}:${step.accountId}:` : step.id;
-}
-
 export function provisioningSection(input: {
   readonly steps: readonly ProvisioningStepView[];
   /** Step ids the pipeline's state records. */
   readonly recorded: ReadonlySet<string>;
   /** Those that count as done (currentCompletions: the one recorded under each slot). */
   readonly done: ReadonlySet<string>;
+  /** Slots with a completion recorded: a pending step under one changes what was deployed. */
+  readonly slotsRecorded: ReadonlySet<string>;
   /** Accounts of the config that do not exist yet (provisioned after sync-accounts). */
   readonly missing: readonly string[];
   /** OUs that do not exist yet (their access grants come on a later run). */
@@ -53,10 +52,9 @@ export function provisioningSection(input: {
   readonly stateLocation: string;
 }): PlanSection {
   const pending = input.steps.filter((s) => !input.done.has(s.id));
-  const slotsDone = new Set([...input.recorded].map((id) => id.split(':').slice(0, 2).join(':').concat(':')));
   const listed = pending.filter((s) => !SUPPORTING.has(s.kind));
   const changes: SectionChange[] = listed.map((s) => {
-    const before = slotsDone.has(slotOf(s));
+    const before = s.slot !== undefined && input.slotsRecorded.has(s.slot);
     return {
       group: GROUPS[s.kind] ?? s.kind,
       symbol: before ? '~' : '+',

@@ -136,6 +136,23 @@ function errorOf(e: unknown): { code: ErrorCode; message: string } {
   };
 }
 
+/** How many completions are recorded under each slot of `steps` (slots without one are absent). */
+export function completionsBySlot(
+  recorded: ReadonlySet<string>,
+  steps: readonly Pick<DagStep, 'slot'>[],
+): ReadonlyMap<string, number> {
+  const slots = new Set(steps.flatMap((s) => (s.slot ? [s.slot] : [])));
+  const counts = new Map<string, number>();
+  for (const id of recorded) {
+    // A slot is the part of an id before one of its ':'; try each.
+    for (let i = id.indexOf(':'); i >= 0; i = id.indexOf(':', i + 1)) {
+      const slot = id.slice(0, i);
+      if (slots.has(slot)) counts.set(slot, (counts.get(slot) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
 /**
  * The steps that are done, from what a store recorded: a step without a slot when its id is
  * recorded; a step with one when its id is the only completion recorded under its slot. Several
@@ -146,20 +163,9 @@ export function currentCompletions(
   recorded: ReadonlySet<string>,
   steps: readonly Pick<DagStep, 'id' | 'slot'>[],
 ): ReadonlySet<string> {
-  const underSlot = new Map<string, number>();
-  const slots = new Set(steps.flatMap((s) => (s.slot ? [`${s.slot}:`] : [])));
-  for (const id of recorded) {
-    const cut = id.lastIndexOf(':');
-    // A slot is a prefix ending before some ':' of the id; try each.
-    for (let i = id.indexOf(':'); i >= 0 && i <= cut; i = id.indexOf(':', i + 1)) {
-      const prefix = id.slice(0, i + 1);
-      if (slots.has(prefix)) underSlot.set(prefix, (underSlot.get(prefix) ?? 0) + 1);
-    }
-  }
+  const underSlot = completionsBySlot(recorded, steps);
   return new Set(
-    steps
-      .filter((s) => recorded.has(s.id) && (!s.slot || underSlot.get(`${s.slot}:`) === 1))
-      .map((s) => s.id),
+    steps.filter((s) => recorded.has(s.id) && (!s.slot || underSlot.get(s.slot) === 1)).map((s) => s.id),
   );
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { completionsBySlot } from '../../../src/pipeline/engine/dag.js';
 import { provisioningSection } from '../../../src/plan/section-provisioning.js';
 
 const step = (id: string, label: string, detail?: string) => {
@@ -7,7 +8,7 @@ const step = (id: string, label: string, detail?: string) => {
     id,
     kind,
     label,
-    ...(accountId && /^\d{12}$/.test(accountId) ? { accountId } : {}),
+    ...(accountId && /^\d{12}$/.test(accountId) ? { accountId, slot: `${kind}:${accountId}` } : {}),
     ...(detail ? { detail } : {}),
   };
 };
@@ -43,6 +44,7 @@ describe("the plan's provisioning section", () => {
       steps,
       recorded: done,
       done,
+      slotsRecorded: new Set(completionsBySlot(done, steps).keys()),
       missing: ['later'],
       pendingOus: [],
       stateLocation: 'state.json',
@@ -68,6 +70,7 @@ describe("the plan's provisioning section", () => {
       steps,
       recorded: all,
       done: all,
+      slotsRecorded: new Set(completionsBySlot(all, steps).keys()),
       missing: [],
       pendingOus: [],
       stateLocation: 'state.json',
