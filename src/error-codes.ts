@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   DNS_PARENT_ZONE_MISSING: { page: 'events.md' },
   DNS_ZONE_OF_ANOTHER_ACCOUNT: { page: 'events.md' },
   DNS_RECORD_NOT_ALLOWED: { page: 'reliability.md' },
+  DNS_RECORD_REFUSED: { page: 'dns.md' },
   DNS_UNKNOWN_ACCOUNT: { page: 'dns.md' },
   DRYRUN: { page: 'events.md' },
   DSL_ACCESS_CONFLICT: { page: 'dsl.md' },

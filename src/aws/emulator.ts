@@ -752,6 +752,12 @@ _sq_models.Queue._setup_dlq = _orgbridge_setup_dlq
  * - CreateHostedZone with a CallerReference an existing zone was created with fails with
  *   HostedZoneAlreadyExists: the reference is what makes a retried create safe. moto creates a
  *   second zone.
+ * - A CNAME cannot share its name with a record of another type: "If you create a CNAME record
+ *   for a subdomain, you cannot create any other records for that subdomain"
+ *   (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html#CNAMEFormat).
+ *   ChangeResourceRecordSets refuses such a CREATE or UPSERT with InvalidChangeBatch ("RRSet of
+ *   type CNAME with DNS name ... is not permitted as it conflicts with other records with the
+ *   same DNS name"); moto writes it.
  */
 const ROUTE53_PATCH = `
 import moto.route53.models as _r53_models
@@ -795,6 +801,32 @@ def _orgbridge_create_hosted_zone(self, name, private_zone, caller_reference=Non
     return _r53_create_hosted_zone(self, name, private_zone, caller_reference, *args, **kwargs)
 
 _r53_models.Route53Backend.create_hosted_zone = _orgbridge_create_hosted_zone
+
+def _r53_record_name(name):
+    return name.rstrip(".").lower()
+
+_r53_change_record_sets = _r53_models.Route53Backend.change_resource_record_sets
+
+def _orgbridge_change_resource_record_sets(self, zoneid, change_list):
+    zone = self.get_hosted_zone(zoneid)
+    types = {}
+    for record in zone.rrsets:
+        types.setdefault(_r53_record_name(record.name), set()).add(record.type)
+    for change in change_list:
+        record = change.get("ResourceRecordSet") or {}
+        name, kind = _r53_record_name(record.get("Name", "")), record.get("Type")
+        present = types.setdefault(name, set())
+        if change.get("Action") == "DELETE":
+            present.discard(kind)
+            continue
+        others = present - {kind}
+        if (kind == "CNAME" and others) or (kind != "CNAME" and "CNAME" in others):
+            raise _R53Error("InvalidChangeBatch",
+                "[RRSet of type " + kind + " with DNS name " + name + ". is not permitted as it conflicts with other records with the same DNS name in zone " + zone.name + "]")
+        present.add(kind)
+    return _r53_change_record_sets(self, zoneid, change_list)
+
+_r53_models.Route53Backend.change_resource_record_sets = _orgbridge_change_resource_record_sets
 `;
 
 /**

@@ -167,6 +167,14 @@ export const LOGS_NAMES = {
 } as const;
 
 /** The CloudWatch namespace of the handlers' metrics (src/runtime/metrics.ts, the dashboard). */
+/**
+ * DNS handler instances Lambda may run at once: the SQS event source mapping's
+ * MaximumConcurrency (the handler stack sets it from this), whose smallest value is 2
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). Each instance paces
+ * its Route 53 calls at its share of the account's rate (src/handlers/dns/rate-limit.ts).
+ */
+export const DNS_HANDLER_INSTANCES = 2;
+
 export const METRICS_NAMESPACE = 'orgbridge';
 
 /**

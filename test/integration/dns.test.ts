@@ -319,6 +319,27 @@ describe('central DNS on the emulator', () => {
     expect(await records(zone)).toEqual(before);
   });
 
+  it('refuses, never retries, a record Route 53 refuses: a CNAME where the name holds an A record', async () => {
+    await writer.write('DNS_CREATE_ALIAS', A, alias('clash.a.aws.example.com'));
+    const cname = () =>
+      writer.write(
+        'DNS_CREATE_VALIDATION_RECORD',
+        A,
+        validationRecord({
+          ...envelope,
+          name: 'clash.a.aws.example.com',
+          value: '_98d2646601fa951d5.acm-validations.aws.',
+        }),
+      );
+    // RequestRejected is what the runtime answers at once with REQUEST_FAILED, without retrying
+    // or leaving the message in the dead-letter queue.
+    await expect(cname()).rejects.toMatchObject({ name: 'RequestRejected', code: 'DNS_RECORD_REFUSED' });
+    expect(warnings.at(-1)).toContain('InvalidChangeBatch');
+    expect((await records('a.aws.example.com')).filter((r) => r.name === 'clash.a.aws.example.com')).toEqual([
+      { name: 'clash.a.aws.example.com', type: 'A', values: [], alias: expect.any(String) },
+    ]);
+  });
+
   it('refuses senders it has no permissions for', async () => {
     await expect(
       writer.write('DNS_CREATE_ALIAS', '999999999999', alias('api.a-domain.com')),

@@ -26,7 +26,12 @@ import {
   DescribeOrganizationCommand,
   ListAWSServiceAccessForOrganizationCommand,
 } from '@aws-sdk/client-organizations';
-import { CreateHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  ListResourceRecordSetsCommand,
+} from '@aws-sdk/client-route-53';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -634,6 +639,45 @@ describe('emulator: EventBridge, SQS, CloudFormation and Route 53 as strict as A
     ).rejects.toMatchObject({ name: 'HostedZoneAlreadyExists' });
     const zones = await route53.send(new ListHostedZonesByNameCommand({ DNSName: 'once.test.' }));
     expect(zones.HostedZones?.filter((z) => z.Name === 'once.test.')).toHaveLength(1);
+  });
+
+  it('refuses a CNAME beside other records of its name, and those beside a CNAME (ResourceRecordTypes.html#CNAMEFormat)', async () => {
+    const route53 = a.route53();
+    const zone = await route53.send(
+      new CreateHostedZoneCommand({ Name: 'cname.test', CallerReference: 'fidelity-cname' }),
+    );
+    const HostedZoneId = zone.HostedZone?.Id;
+    const upsert = (Name: string, Type: 'A' | 'CNAME' | 'TXT', Value: string) =>
+      route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId,
+          ChangeBatch: {
+            Changes: [
+              { Action: 'UPSERT', ResourceRecordSet: { Name, Type, TTL: 300, ResourceRecords: [{ Value }] } },
+            ],
+          },
+        }),
+      );
+    await upsert('www.cname.test', 'A', '192.0.2.1');
+    await expect(upsert('WWW.cname.test.', 'CNAME', 'elsewhere.test')).rejects.toMatchObject({
+      name: 'InvalidChangeBatch',
+    });
+    await upsert('alias.cname.test', 'CNAME', 'elsewhere.test');
+    await upsert('alias.cname.test', 'CNAME', 'other.test');
+    await expect(upsert('alias.cname.test', 'TXT', '"x"')).rejects.toMatchObject({
+      name: 'InvalidChangeBatch',
+    });
+    const sets = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId }));
+    expect(
+      sets.ResourceRecordSets?.filter((r) => r.Type !== 'NS' && r.Type !== 'SOA').map((r) => [
+        r.Name,
+        r.Type,
+        r.ResourceRecords?.map((v) => v.Value),
+      ]),
+    ).toEqual([
+      ['alias.cname.test.', 'CNAME', ['other.test']],
+      ['www.cname.test.', 'A', ['192.0.2.1']],
+    ]);
   });
 
   it('answers the Support API as for an account on Basic support (about-support-api.html)', async () => {

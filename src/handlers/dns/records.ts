@@ -1,5 +1,6 @@
 import type { MessagingLog } from '../../bus/log.js';
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
+import { DNS_HANDLER_INSTANCES } from '../../protocol/names.js';
 import { systemClock } from '../accounts/lifecycle.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { authorizeDnsRecord, type DnsAuthorization, normaliseDnsName } from './authorize.js';
@@ -17,7 +18,28 @@ import { type DnsPorts, domainOwnerParameter, readAccountDnsPermissions } from '
  * REQUEST_FAILED and never retries.
  */
 
-export type DnsFailureCode = 'DNS_UNKNOWN_ACCOUNT' | 'DNS_RECORD_NOT_ALLOWED' | 'DNS_NO_HOSTED_ZONE';
+export type DnsFailureCode =
+  | 'DNS_UNKNOWN_ACCOUNT'
+  | 'DNS_RECORD_NOT_ALLOWED'
+  | 'DNS_NO_HOSTED_ZONE'
+  | 'DNS_RECORD_REFUSED';
+
+/**
+ * ChangeResourceRecordSets' answers to a record that cannot be written as asked, whatever the
+ * number of attempts (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html#API_ChangeResourceRecordSets_Errors):
+ * InvalidChangeBatch (e.g. a CNAME where the name holds other records, an alias target Route 53
+ * does not accept) and InvalidInput. A request that meets one is refused, not retried: a retry
+ * would fail the same way five times and leave the message in the DNS account's dead-letter
+ * queue, where any member could keep such messages coming and hide real failures.
+ */
+const ROUTE53_REFUSALS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
+
+function route53Refusal(e: unknown): string | undefined {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return cause instanceof Error && ROUTE53_REFUSALS.has(cause.name)
+    ? `${cause.name}: ${cause.message}`
+    : undefined;
+}
 
 export interface DnsRecordWritten {
   readonly name: string;
@@ -111,7 +133,13 @@ export function dnsRecordWriter(deps: DnsRecordWriterDeps): DnsRecordWriter {
         );
       }
       await deps.bucket.take();
-      await deps.route53.upsert(zone.id, { ...record, name: verdict.name });
+      try {
+        await deps.route53.upsert(zone.id, { ...record, name: verdict.name });
+      } catch (e) {
+        const refusal = route53Refusal(e);
+        if (refusal === undefined) throw e;
+        return refuse('DNS_RECORD_REFUSED', `Route 53 refused ${record.type} ${verdict.name}: ${refusal}`);
+      }
       deps.log.info(`${request}: upserted ${record.type} ${verdict.name}`, {
         sender,
         zone: zone.name,
@@ -161,7 +189,7 @@ export function dnsPortsFor(clients: HandlerContext['clients']): DnsPorts {
   let ports = instancePorts.get(clients);
   if (!ports) {
     const route53 = route53Port(clients.route53());
-    const bucket = route53Bucket(systemClock);
+    const bucket = route53Bucket(systemClock, DNS_HANDLER_INSTANCES);
     ports = {
       route53,
       parameters: ssmParameterPort(clients.ssm()),

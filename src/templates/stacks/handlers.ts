@@ -9,6 +9,7 @@ import { CUSTOMIZATION_BOUNDARY_POLICY } from '../../config/customization-iam.js
 import type { AccountKind } from '../../config/model.js';
 import {
   artifactBucketName,
+  DNS_HANDLER_INSTANCES,
   dlqOperatorRedrives,
   FUNCTION_NAMES,
   ROLE_NAMES,
@@ -49,11 +50,12 @@ export const LAMBDA_RUNTIME = 'nodejs22.x';
 
 /**
  * At most this many batches in flight per kind (Lambda's SQS MaximumConcurrency, minimum 2).
- * Management: Organizations allows 5 CreateAccount in progress and serialises many writes.
+ * Management: Organizations allows 5 CreateAccount in progress and serialises many writes. DNS:
+ * each instance paces itself at its share of Route 53's rate (src/handlers/dns/rate-limit.ts).
  */
 export const HANDLER_MAX_CONCURRENCY: Readonly<Partial<Record<AccountKind, number>>> = {
   management: 5,
-  dns: 2,
+  dns: DNS_HANDLER_INSTANCES,
 };
 
 export interface HandlerOptions {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { route53Bucket, TokenBucket } from '../../../src/handlers/dns/rate-limit.js';
+import { DNS_HANDLER_INSTANCES } from '../../../src/protocol/names.js';
+import { HANDLER_MAX_CONCURRENCY } from '../../../src/templates/stacks/handlers.js';
 
 /** A clock whose sleep moves time forward at once and records each wait. */
 function fakeClock(start = 0) {
@@ -59,5 +61,17 @@ describe('TokenBucket', () => {
 
   it('rejects a useless configuration', () => {
     expect(() => new TokenBucket({ ratePerSecond: 0, capacity: 5, clock: fakeClock() })).toThrow(RangeError);
+  });
+});
+
+describe('route53Bucket', () => {
+  it('gives each of the DNS handler instances Lambda may run its share of 5 requests/s', async () => {
+    // The handler stack's SQS MaximumConcurrency is the number of instances sharing the rate.
+    expect(HANDLER_MAX_CONCURRENCY.dns).toBe(DNS_HANDLER_INSTANCES);
+    const clocks = [fakeClock(), fakeClock()];
+    const buckets = clocks.map((clock) => route53Bucket(clock, DNS_HANDLER_INSTANCES));
+    for (const bucket of buckets) for (let i = 0; i < 12; i++) await bucket.take();
+    // 24 calls in all: a burst of 2 each, then 2.5/s each (10 more each in 4 s): 5/s together.
+    expect(clocks.map((clock) => clock.elapsed())).toEqual([4000, 4000]);
   });
 });
