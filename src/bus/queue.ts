@@ -105,6 +105,39 @@ export function sqsQueuePort(client: Client<SQSClient>, queueUrl: string): Queue
   };
 }
 
+/**
+ * Which of `receiptHandles` belong to messages of `queueUrl` received and not yet deleted: each is
+ * given `seconds` of visibility (ChangeMessageVisibilityBatch), which SQS refuses, entry by
+ * entry, for a handle it did not give out for that queue or for a message no longer in flight
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibilityBatch.html).
+ * A failed call throws; a refused entry is `false`.
+ */
+export async function inFlightMessages(
+  client: Client<SQSClient>,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+  seconds: number,
+): Promise<boolean[]> {
+  const { ChangeMessageVisibilityBatchCommand } = await sdk.sqs();
+  const held: boolean[] = [];
+  for (const batch of chunks(receiptHandles)) {
+    let out: { Failed?: { Id?: string }[] | undefined };
+    try {
+      out = await client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: seconds })),
+        }),
+      );
+    } catch (e) {
+      throw new AwsOperationError(`checking ${batch.length} receipt handle(s) of ${queueUrl}`, e);
+    }
+    const refused = new Set((out.Failed ?? []).map((f) => f.Id));
+    held.push(...batch.map((_, i) => !refused.has(String(i))));
+  }
+  return held;
+}
+
 export async function queueUrlOf(
   client: Client<SQSClient>,
   queueName: string,

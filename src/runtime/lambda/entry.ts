@@ -13,6 +13,7 @@ import { dynamoFailureStore } from '../failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../handle.js';
 import { type MetricsSink, outcomeMetrics } from '../metrics.js';
 import { powertoolsMetricsSink } from './metrics.js';
+import { parseConsumedQueues, recordsOfOwnQueues } from './provenance.js';
 
 /**
  * What a handler Lambda reads at cold start: the variables the handler stack sets
@@ -37,6 +38,11 @@ export interface LambdaSettings {
   readonly specialAccounts: Readonly<Record<SpecialAccountKind, string>>;
   /** ORGBRIDGE_MAX_RECEIVE_COUNT (default 5): the handler queue's redrive limit. */
   readonly maxReceiveCount: number;
+  /**
+   * ORGBRIDGE_CONSUMED_QUEUES: JSON {queue name: visibility timeout in seconds} of the queues whose
+   * messages invoke the function; a record of any other source is refused (./provenance.ts).
+   */
+  readonly consumedQueues: ReadonlyMap<string, number>;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string, kind: string): string {
@@ -82,6 +88,14 @@ export function lambdaSettingsFromEnvironment(kind: AccountKind, env: NodeJS.Pro
     }
     specialAccounts[k] = id as string;
   }
+  const consumedQueues = parseConsumedQueues(required(env, 'ORGBRIDGE_CONSUMED_QUEUES', kind));
+  if (!consumedQueues) {
+    throw new OrgbridgeError(
+      'RUNTIME_SETTING_INVALID',
+      `ORGBRIDGE_CONSUMED_QUEUES is not a JSON object of queue names and visibility timeouts: ${env.ORGBRIDGE_CONSUMED_QUEUES}`,
+      { source: 'internal' },
+    );
+  }
   const maxReceiveCount = Number(env.ORGBRIDGE_MAX_RECEIVE_COUNT ?? DEFAULT_MAX_RECEIVE_COUNT);
   return {
     kind,
@@ -91,6 +105,7 @@ export function lambdaSettingsFromEnvironment(kind: AccountKind, env: NodeJS.Pro
     ...(env.ORGBRIDGE_EVENT_BUS ? { eventBus: env.ORGBRIDGE_EVENT_BUS } : {}),
     idempotencyTable: required(env, 'ORGBRIDGE_IDEMPOTENCY_TABLE', kind),
     specialAccounts,
+    consumedQueues,
     maxReceiveCount:
       Number.isInteger(maxReceiveCount) && maxReceiveCount > 0 ? maxReceiveCount : DEFAULT_MAX_RECEIVE_COUNT,
   };
@@ -215,6 +230,15 @@ export function lambdaHandler(
     env?: NodeJS.ProcessEnv;
     /** Whether a non-special sender is a member; without it, every such sender is unknown. */
     members?: MemberLookup;
+    /**
+     * Which records are messages of the function's own queues (default: asked of SQS,
+     * ./provenance.ts); tests of what follows give the records as they are.
+     */
+    provenance?: (
+      records: readonly SQSRecord[],
+      runtime: LambdaRuntime,
+      accountId: string,
+    ) => Promise<SQSRecord[]>;
     /** Records this predicate claims are handled by `other` instead (the audit store). */
     other?: {
       claims: (record: SQSRecord) => boolean;
@@ -223,6 +247,13 @@ export function lambdaHandler(
   } = {},
 ): SqsLambdaHandler {
   let building: Promise<LambdaRuntime> | undefined;
+  const queueUrls = new Map<string, Promise<string>>();
+  const provenance =
+    options.provenance ??
+    (async (records: readonly SQSRecord[], runtime: LambdaRuntime, accountId: string) => {
+      const own = { accountId, region: runtime.settings.region, visibility: runtime.settings.consumedQueues };
+      return (await recordsOfOwnQueues(records, own, runtime.clients.sqs(), queueUrls, runtime.log)).proven;
+    });
   return async (event, context) => {
     building ??= lambdaRuntime(kind, handlers, options.env ?? process.env, options.members).catch(
       (e: unknown) => {
@@ -232,9 +263,12 @@ export function lambdaHandler(
     );
     const runtime = await building;
     const accountId = accountIdOfFunction(context);
+    // Made-up records (an invocation by hand, not by the queue) are refused before anything
+    // reads them; they are no messages, so there is nothing to report for redelivery.
+    const proven = await provenance(event.Records, runtime, accountId);
     const other = options.other;
-    const mine = other ? event.Records.filter((r) => !other.claims(r)) : event.Records;
-    const claimed = other ? event.Records.filter((r) => other.claims(r)) : [];
+    const mine = other ? proven.filter((r) => !other.claims(r)) : proven;
+    const claimed = other ? proven.filter((r) => other.claims(r)) : [];
     const failed: string[] = [];
     if (mine.length) {
       const started = Date.now();

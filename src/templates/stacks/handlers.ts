@@ -292,6 +292,8 @@ function runtimeStatements(options: HandlerOptions, functionName: string): Polic
         'sqs:DeleteMessage',
         'sqs:ChangeMessageVisibility',
         'sqs:GetQueueAttributes',
+        // The runtime finds the queue's URL to prove each record is one of its messages.
+        'sqs:GetQueueUrl',
       ],
       resources: [...new Set([topology.handlerQueue, ...consumed].map((q) => arn('sqs', q.name)))],
     },
@@ -398,6 +400,15 @@ export function handlerEnvironment(options: HandlerOptions): Record<string, stri
     ORGBRIDGE_PUBLISH_BUS: options.topology.publishBus,
     ORGBRIDGE_EVENT_SOURCE: options.eventSource,
     ORGBRIDGE_HANDLER_QUEUE: options.topology.handlerQueue.name,
+    // The queues whose event source mappings invoke the function: the runtime handles only
+    // records it can prove are their messages (src/runtime/lambda/provenance.ts).
+    ORGBRIDGE_CONSUMED_QUEUES: JSON.stringify(
+      Object.fromEntries(
+        [options.topology.handlerQueue, ...options.topology.extraQueues]
+          .filter((q) => q.lambdaConsumer)
+          .map((q) => [q.name, q.visibilityTimeoutSeconds]),
+      ),
+    ),
     ORGBRIDGE_IDEMPOTENCY_TABLE: options.topology.idempotencyTable,
     ORGBRIDGE_ORGANIZATION_ID: options.organizationId,
     ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(options.special),

@@ -17,6 +17,7 @@ import { ACCOUNT_KINDS } from '../../../src/protocol/routing.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
 import type { FailureRecord } from '../../../src/runtime/failures.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
+import { sqsRecord } from '../../support/lambda-records.js';
 
 const CICD = '222222222222';
 const ME = '333333333333';
@@ -41,22 +42,13 @@ function body(type: string, detail: Record<string, unknown>, account = CICD, sou
 let seq = 0;
 function record(b: string, receiveCount = 1): SQSRecord {
   seq++;
-  return {
+  const r = sqsRecord({
     messageId: `m${seq}`,
     receiptHandle: `r${seq}`,
     body: b,
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:333333333333:orgbridge-handler',
-    awsRegion: 'us-east-1',
-  };
+  });
+  return { ...r, attributes: { ...r.attributes, ApproximateReceiveCount: String(receiveCount) } };
 }
 const ping = (extra: Record<string, unknown> = {}) => ({
   nonce: NONCE,

@@ -18,30 +18,17 @@ import {
   senderKindOf,
 } from '../../../src/runtime/lambda/entry.js';
 import { lambdaRegistry } from '../../../src/runtime/lambda/registries.js';
+import { handlerEnvironment, LAMBDA_SPECIAL_ACCOUNTS, sqsRecord } from '../../support/lambda-records.js';
 
-const SPECIAL = {
-  management: '111111111111',
-  cicd: '222222222222',
-  identity: '333333333333',
-  dns: '444444444444',
-  logs: '555555555555',
-  audit: '666666666666',
-};
-const ENV = {
-  ORGBRIDGE_ACCOUNT_KIND: 'member',
-  ORGBRIDGE_EVENT_SOURCE: 'app.infra',
-  ORGBRIDGE_PUBLISH_BUS: 'orgbridge',
-  ORGBRIDGE_IDEMPOTENCY_TABLE: 'orgbridge-idempotency',
-  ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(SPECIAL),
-  AWS_REGION: 'eu-west-1',
-};
+const SPECIAL = LAMBDA_SPECIAL_ACCOUNTS;
+const ENV = handlerEnvironment();
+/** The records as they come: these tests are about what follows the proof (lambda-provenance.test.ts). */
+const asGiven = async (records: readonly SQSRecord[]) => [...records];
 const KINDS: AccountKind[] = ['management', 'cicd', 'identity', 'dns', 'logs', 'audit', 'member'];
 const silent = { info() {}, warn() {}, error() {} };
 
 function record(overrides: Partial<SQSRecord> = {}, body: Record<string, unknown> = {}): SQSRecord {
-  return {
-    messageId: 'm-1',
-    receiptHandle: 'r',
+  return sqsRecord({
     body: JSON.stringify({
       id: 'e-1',
       account: SPECIAL.cicd,
@@ -56,19 +43,9 @@ function record(overrides: Partial<SQSRecord> = {}, body: Record<string, unknown
       },
       ...body,
     }),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:eu-west-1:999999999999:orgbridge-handler',
-    awsRegion: 'eu-west-1',
     ...overrides,
-  };
+  });
 }
 const context = {
   invokedFunctionArn: 'arn:aws:lambda:eu-west-1:999999999999:function:orgbridge-member-handler',
@@ -122,6 +99,7 @@ describe('Lambda settings', () => {
       publishBus: 'orgbridge',
       idempotencyTable: 'orgbridge-idempotency',
       specialAccounts: SPECIAL,
+      consumedQueues: new Map([['orgbridge-handler', 5401]]),
       // Unset: AWS's advice for a Lambda-fed queue, at least five receives.
       maxReceiveCount: 5,
     });
@@ -145,6 +123,11 @@ describe('Lambda settings', () => {
     expect(() =>
       lambdaSettingsFromEnvironment('member', { ...ENV, ORGBRIDGE_SPECIAL_ACCOUNTS: '{' }),
     ).toThrow(expect.objectContaining({ code: 'RUNTIME_SETTING_INVALID' }));
+    for (const queues of ['[]', '{}', '{"orgbridge-handler":0}', 'x']) {
+      expect(() =>
+        lambdaSettingsFromEnvironment('member', { ...ENV, ORGBRIDGE_CONSUMED_QUEUES: queues }),
+      ).toThrow(expect.objectContaining({ code: 'RUNTIME_SETTING_INVALID' }));
+    }
   });
 
   it('knows special senders by id, and another account only where it can tell a member', async () => {
@@ -203,7 +186,10 @@ describe('Lambda settings', () => {
 
 describe('Lambda handler', () => {
   it('acknowledges a refused record and reports nothing for redelivery', async () => {
-    const handler = lambdaHandler('member', () => lambdaRegistry('member'), { env: ENV });
+    const handler = lambdaHandler('member', () => lambdaRegistry('member'), {
+      env: ENV,
+      provenance: asGiven,
+    });
     // Another source: refused before any AWS call, and not retried.
     const out = await handler({ Records: [record({}, { source: 'evil.source' })] }, context);
     expect(out).toEqual({ batchItemFailures: [] });
@@ -222,6 +208,7 @@ describe('Lambda handler', () => {
     const stored: string[] = [];
     const handler = lambdaHandler('audit', () => lambdaRegistry('audit'), {
       env: { ...ENV, ORGBRIDGE_ACCOUNT_KIND: 'audit' },
+      provenance: asGiven,
       other: {
         claims: isAuditRecord,
         handle: (records) =>

@@ -4,6 +4,7 @@ import type { RecordOutcome } from '../../../src/runtime/handle.js';
 import { lambdaHandler } from '../../../src/runtime/lambda/entry.js';
 import { lambdaRegistry } from '../../../src/runtime/lambda/registries.js';
 import { outcomeMetrics } from '../../../src/runtime/metrics.js';
+import { handlerEnvironment } from '../../support/lambda-records.js';
 
 /** What a handler counts, and the embedded metric format lines its Lambda prints. */
 const handled = (type: string, duplicate = false): RecordOutcome =>
@@ -64,22 +65,12 @@ describe('the Lambda handler', () => {
       lines.push(String(chunk));
       return true;
     });
-    const env = {
-      ORGBRIDGE_ACCOUNT_KIND: 'member',
-      ORGBRIDGE_EVENT_SOURCE: 'app.infra',
-      ORGBRIDGE_PUBLISH_BUS: 'orgbridge',
-      ORGBRIDGE_IDEMPOTENCY_TABLE: 'orgbridge-idempotency',
-      ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify({
-        management: '111111111111',
-        cicd: '222222222222',
-        identity: '333333333333',
-        dns: '444444444444',
-        logs: '555555555555',
-        audit: '666666666666',
-      }),
-      AWS_REGION: 'eu-west-1',
-    };
-    const handler = lambdaHandler('member', () => lambdaRegistry('member'), { env });
+    const env = handlerEnvironment();
+    const handler = lambdaHandler('member', () => lambdaRegistry('member'), {
+      env,
+      // The record as it comes: proving it is a message of the queue is lambda-provenance.test.ts's.
+      provenance: async (records) => [...records],
+    });
     const record = {
       messageId: 'm-1',
       receiptHandle: 'r',

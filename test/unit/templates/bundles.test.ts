@@ -13,6 +13,7 @@ import {
   MAX_BUNDLE_BYTES,
   staticPackageImports,
 } from '../../../src/templates/bundles.js';
+import { LAMBDA_SPECIAL_ACCOUNTS } from '../../support/lambda-records.js';
 
 /** Files esbuild took from a package, as `node_modules/<package>/...` (npm and pnpm layouts). */
 const fromPackage = (inputs: readonly string[], name: string) =>
@@ -66,16 +67,10 @@ const ENV = {
   ORGBRIDGE_EVENT_SOURCE: 'app.infra',
   ORGBRIDGE_PUBLISH_BUS: 'orgbridge',
   ORGBRIDGE_IDEMPOTENCY_TABLE: 'orgbridge-idempotency',
+  ORGBRIDGE_CONSUMED_QUEUES: JSON.stringify({ 'orgbridge-handler': 5401 }),
   ORGBRIDGE_ROOT_OU: 'Internal',
   ORGBRIDGE_MORGUE_OU: 'Morgue',
-  ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify({
-    management: '111111111111',
-    cicd: '222222222222',
-    identity: '333333333333',
-    dns: '444444444444',
-    logs: '555555555555',
-    audit: '666666666666',
-  }),
+  ORGBRIDGE_SPECIAL_ACCOUNTS: JSON.stringify(LAMBDA_SPECIAL_ACCOUNTS),
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',
@@ -100,7 +95,8 @@ function invokeBundle(
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:eu-west-1:999999999999:orgbridge-handler',
+        // No queue of the function: refused before any AWS call (src/runtime/lambda/provenance.ts).
+        eventSourceARN: 'arn:aws:sqs:eu-west-1:999999999999:not-a-queue-of-the-function',
         awsRegion: 'eu-west-1',
       },
     ],
