@@ -118,6 +118,7 @@ export const ERROR_CODES = {
   DSL_POLICY_INVALID_JSON: { page: 'dsl.md' },
   DSL_POLICY_DUPLICATE_KEY: { page: 'dsl.md' },
   DSL_POLICY_MISSING_FILE: { page: 'dsl.md' },
+  DSL_POLICY_NAME_INVALID: { page: 'dsl.md' },
   DSL_POLICY_NO_TARGET: { page: 'dsl.md' },
   DSL_POLICY_TOO_LARGE: { page: 'dsl.md' },
   DSL_POLICY_UNKNOWN_ACCOUNT: { page: 'dsl.md' },

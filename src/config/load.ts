@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { compareByLocation, OrgbridgeError, ValidationFailed } from '../errors.js';
 import { isCustomizationFile, STACKS_DIRECTORY } from './customizations.js';
@@ -21,6 +21,11 @@ interface ConfigDirectory {
 
 /** `accounts.yaml` is the likeliest other spelling: named in the error rather than "no accounts.yml". */
 const ACCOUNTS_FILE_VARIANTS = ['accounts.yaml', 'Accounts.yml', 'accounts.YML'];
+/**
+ * The same for ecr.yml, which may be absent: read as "no repositories", an `ecr.yaml` would have
+ * the next sync-ecr delete every repository it describes.
+ */
+const ECR_FILE_VARIANTS = ['ecr.yaml', 'ECR.yml', 'Ecr.yml', 'ecr.YML', 'ECR.yaml'];
 
 async function readConfigDirectory(directory: string): Promise<ConfigDirectory> {
   const root = resolve(directory);
@@ -31,15 +36,22 @@ async function readConfigDirectory(directory: string): Promise<ConfigDirectory> 
   }
   if (!files.some((f) => f.path === ACCOUNTS_FILE)) throw await missingAccountsFile(root);
   const unread: OrgbridgeError[] = [];
+  if (!files.some((f) => f.path === ECR_FILE)) unread.push(...(await misspelledEcrFile(root)));
   const inRepository = (path: string) => relative(root, path).split(sep).join('/');
-  const policies = await listFiles(join(root, 'policies'));
+  // A linked folder is refused as a linked file is, and nothing under it is read.
+  const folder = async (name: string) => {
+    if (!(await isLink(join(root, name)))) return listFiles(join(root, name));
+    unread.push(linkNotRead(name));
+    return { files: [], links: [] };
+  };
+  const policies = await folder('policies');
   for (const path of policies.files) {
     const relativePath = inRepository(path);
     if (isPolicyFile(relativePath))
       files.push({ path: relativePath, text: withoutBom(await readFile(path, 'utf8')) });
     else if (relativePath !== SCP_TESTS_FILE) unread.push(unreadPolicyFile(relativePath));
   }
-  const stacks = await listFiles(join(root, STACKS_DIRECTORY));
+  const stacks = await folder(STACKS_DIRECTORY);
   for (const path of stacks.files) {
     const relativePath = inRepository(path);
     if (isCustomizationFile(relativePath))
@@ -85,6 +97,32 @@ async function missingAccountsFile(root: string): Promise<OrgbridgeError> {
   return new OrgbridgeError('DSL_MISSING_FILE', `no ${ACCOUNTS_FILE} in ${root}`, {
     hint: 'run orgbridge in your config repository or pass -c <dir>; `orgbridge init <dir>` writes one, examples/ has a complete one',
   });
+}
+
+async function misspelledEcrFile(root: string): Promise<OrgbridgeError[]> {
+  for (const variant of ECR_FILE_VARIANTS) {
+    if ((await readOptional(join(root, variant))) === undefined) continue;
+    return [
+      new OrgbridgeError(
+        'DSL_MISSING_FILE',
+        `${variant} is not read: the ECR repositories are in ${ECR_FILE}`,
+        {
+          location: { file: variant, line: 1, column: 1 },
+          hint: `rename ${variant} to ${ECR_FILE}: orgbridge reads that one name only, and without it sync-ecr would delete every repository it manages`,
+        },
+      ),
+    ];
+  }
+  return [];
+}
+
+async function isLink(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSymbolicLink();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
 }
 
 function unreadPolicyFile(path: string): OrgbridgeError {

@@ -37,6 +37,29 @@ export function isPolicyFile(path: string): boolean {
   return path.startsWith('policies/') && path.endsWith('.json');
 }
 
+/**
+ * The name orgbridge gives a policy in AWS. Organizations takes names of 1 to 128 characters of the
+ * ASCII range (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreatePolicy.html):
+ * a longer name is refused at the file (policyNameProblem), never cut, since two names cut to the
+ * same 128 characters would be one policy in AWS.
+ */
+export function awsPolicyName(type: PolicyType, name: string): string {
+  return `orgbridge-${type}-${name}`;
+}
+
+const AWS_POLICY_NAME_MAX = 128;
+
+/** Why `name` (a policy file's name without .json) cannot name a policy in AWS, if it cannot. */
+export function policyNameProblem(type: PolicyType, name: string): string | undefined {
+  if (name === '') return 'the file has no name before .json';
+  if (!/^[\x20-\x7e]+$/.test(name)) return 'AWS takes policy names of printable ASCII characters only';
+  const room = AWS_POLICY_NAME_MAX - awsPolicyName(type, '').length;
+  if (name.length > room) {
+    return `the name is ${name.length} characters; in AWS it is ${awsPolicyName(type, '…')}, at most ${AWS_POLICY_NAME_MAX} characters, so at most ${room} here`;
+  }
+  return undefined;
+}
+
 export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult {
   const policies: PolicyDocument[] = [];
   const documents: PolicyDocument[] = [];
@@ -60,6 +83,16 @@ export function parsePolicyFiles(files: readonly SourceFile[]): PolicyFileResult
     }
     const organization_unit = parts.slice(2, -1).join('/');
     const name = (parts.at(-1) as string).slice(0, -'.json'.length);
+    const nameProblem = policyNameProblem(type as PolicyType, name);
+    if (nameProblem) {
+      errors.push(
+        new OrgbridgeError('DSL_POLICY_NAME_INVALID', `policy file name '${name}.json': ${nameProblem}`, {
+          location: start,
+          hint: 'rename the file: its name (without .json) names the policy in AWS',
+        }),
+      );
+      continue;
+    }
     if (name === FULL_AWS_ACCESS && type === 'scp') {
       errors.push(
         new OrgbridgeError(

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { PolicyDocument, PolicyLimits, PolicyType } from '../config/model.js';
-import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from '../config/policies.js';
+import { awsPolicyName, FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from '../config/policies.js';
 import {
   computeEffectivePolicy,
   type InheritanceDiagnostic,
@@ -28,11 +28,6 @@ export const AWS_POLICY_TYPE = {
 } as const satisfies Record<PolicyType, string>;
 
 const Type = z.enum(['scp', 'tag', 'backup']);
-
-/** Organizations policy names are at most 128 characters. */
-export function awsPolicyName(type: PolicyType, name: string): string {
-  return `orgbridge-${type}-${name}`.slice(0, 128);
-}
 
 export const ObservedPolicySchema = z.object({
   id: z.string(),

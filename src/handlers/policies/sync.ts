@@ -1,9 +1,9 @@
 import type { PolicyDocument, PolicyType } from '../../config/model.js';
+import { awsPolicyName } from '../../config/policies.js';
 import { DEFAULT_LIMITS } from '../../config/resolve.js';
 import { massPolicyChange } from '../../plan/blast-radius.js';
 import {
   accountTarget,
-  awsPolicyName,
   MANAGED_POLICY_TAG,
   type ObservedPolicies,
   type ObservedPolicy,

@@ -70,6 +70,24 @@ describe('nothing under the config directory is ignored silently', () => {
     expect(stderr).toContain('is a symbolic link: orgbridge does not follow links');
   });
 
+  it('policies/ or stacks/ that is itself a symbolic link is an error, and nothing under it is read', async () => {
+    const dir = configDir();
+    const shared = mkdtempSync(join(tmpdir(), 'orgbridge-shared-'));
+    mkdirSync(join(shared, 'policies', 'scp'), { recursive: true });
+    writeFileSync(join(shared, 'policies', 'scp', 'broken.json'), '{');
+    mkdirSync(join(shared, 'stacks', 'params'), { recursive: true });
+    writeFileSync(join(shared, 'stacks', 'params', 'stack.yml'), 'nonsense: [\n');
+    symlinkSync(join(shared, 'policies'), join(dir, 'policies'));
+    symlinkSync(join(shared, 'stacks'), join(dir, 'stacks'));
+    const { code, stderr } = await run('-c', dir, 'validate');
+    expect(code).toBe(1);
+    // Only the two links: what they point at is never parsed.
+    expect(errorLines(stderr).map((l) => l.replace(/: .*\[/, ' ['))).toEqual([
+      'policies:1:1 [DSL_FILE_IS_LINK]',
+      'stacks:1:1 [DSL_FILE_IS_LINK]',
+    ]);
+  });
+
   it('a policy file starting with a byte order mark is read like one without', async () => {
     const dir = configDir();
     mkdirSync(join(dir, 'policies', 'tag', 'Internal'), { recursive: true });

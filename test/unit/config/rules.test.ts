@@ -676,6 +676,19 @@ describe('rules', () => {
     );
   });
 
+  it('policies: a file name AWS cannot take as a policy name, or would cut to another', () => {
+    // orgbridge-scp- and 114 characters are 128, AWS's most: two names alike in those would be one.
+    const long = (end: string) => `deny-${'x'.repeat(109)}${end}`;
+    const files = [long('-s3'), long('-ec2'), long(''), '', 'déni'].map((name) =>
+      policy(`policies/scp/Internal/${name}.json`, SCP),
+    );
+    const errors = errorsOf(BASE, files).filter((e) => e.code === 'DSL_POLICY_NAME_INVALID');
+    expect(errors.map((e) => e.location?.file).sort()).toEqual(
+      [long('-s3'), long('-ec2'), '', 'déni'].map((name) => `policies/scp/Internal/${name}.json`).sort(),
+    );
+    expect(errors.find((e) => e.location?.file.includes('-ec2'))?.message).toContain('at most 114');
+  });
+
   it('organization-units: nesting deeper than ou_depth', () => {
     const text = BASE.replace(
       'organization_unit: Internal/Infra',

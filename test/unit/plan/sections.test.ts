@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../../src/config/model.js';
+import { awsPolicyName } from '../../../src/config/policies.js';
 import { DEFAULT_LIMITS } from '../../../src/config/resolve.js';
-import { awsPolicyName, type ObservedPolicies, planPolicies } from '../../../src/plan/policies.js';
+import { type ObservedPolicies, planPolicies } from '../../../src/plan/policies.js';
 import {
   contentStamp,
   policyDescription,

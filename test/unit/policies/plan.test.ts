@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyDocument, PolicyLimits } from '../../../src/config/model.js';
+import { awsPolicyName } from '../../../src/config/policies.js';
 import { DEFAULT_LIMITS } from '../../../src/config/resolve.js';
 import {
   accountsUnderFrom,
-  awsPolicyName,
   type ObservedPolicies,
   type ObservedPolicy,
   planPolicies,
