@@ -1,4 +1,4 @@
-import { isScalar, isMap as isYamlMap, LineCounter, parseDocument, visit } from 'yaml';
+import { isNode, isScalar, isMap as isYamlMap, LineCounter, parseDocument, visit } from 'yaml';
 import * as z from 'zod';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
 import { CUSTOM_STACK_PREFIX, templateIdentities } from './customization-iam.js';
@@ -235,6 +235,27 @@ function resourcesKeyOffset(doc: ReturnType<typeof parseDocument>): number | und
  * template is unusable (reported). CloudFormation YAML uses short-form tags (`!Ref`, `!Sub`);
  * `yaml` keeps their values and only warns about the unknown tags, which is all this needs.
  */
+/** Where the first key repeated in one of the document's maps starts, if one is. */
+function secondKeyOffset(doc: ReturnType<typeof parseDocument>): { at: number; key: string } | undefined {
+  let found: { at: number; key: string } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(key)) {
+          const at = isNode(pair.key) ? pair.key.range?.[0] : undefined;
+          if (at !== undefined) found ??= { at, key };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 function readTemplate(
   template: SourceFile,
   errors: OrgbridgeError[],
@@ -252,14 +273,31 @@ function readTemplate(
     return undefined;
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(template.text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  // Keys are unique: a template declaring one twice (two `R:` resources) would be checked and
+  // given its permissions boundary in one copy while CloudFormation deploys the other.
+  const doc = parseDocument(template.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [first] = doc.errors;
   if (first) {
-    const [line = 1, column = 1] = first.linePos?.[0] ? [first.linePos[0].line, first.linePos[0].col] : [];
+    const duplicate = first.code === 'DUPLICATE_KEY';
+    // yaml places a duplicate at its map; the second key is what to point at.
+    const dup = duplicate ? secondKeyOffset(doc) : undefined;
+    const [line = 1, column = 1] =
+      dup !== undefined
+        ? [lineCounter.linePos(dup.at).line, lineCounter.linePos(dup.at).col]
+        : first.linePos?.[0]
+          ? [first.linePos[0].line, first.linePos[0].col]
+          : [];
     errors.push(
-      new OrgbridgeError('DSL_TEMPLATE_SYNTAX', `${template.path}: ${first.message.split('\n')[0]}`, {
-        location: { file: template.path, line, column },
-      }),
+      new OrgbridgeError(
+        duplicate ? 'DSL_DUPLICATE_KEY' : 'DSL_TEMPLATE_SYNTAX',
+        dup
+          ? `${template.path}: duplicate key '${dup.key}'`
+          : `${template.path}: ${first.message.split('\n')[0]}`,
+        {
+          location: { file: template.path, line, column },
+          ...(duplicate ? { hint: 'keep one of the two: CloudFormation would read only one of them' } : {}),
+        },
+      ),
     );
     return undefined;
   }

@@ -541,6 +541,8 @@ export function parseAccess(
   errors: OrgbridgeError[],
 ): Record<string, string[]> {
   const result: Record<string, string[]> = {};
+  /** Each role name of this access map as first spelled, by its lowercase form. */
+  const spelled = new Map<string, string>();
   for (const [group, roles] of Object.entries(access)) {
     const list = typeof roles === 'string' ? roles.split(',').map((r) => r.trim()) : [...roles];
     const invalid = list.filter((role) => !IAM_ROLE_NAME_PATTERN.test(role));
@@ -557,7 +559,10 @@ export function parseAccess(
       );
       continue;
     }
-    const reserved = list.filter((role) => RESERVED_ACCESS_ROLES.has(role));
+    // IAM role names are unique ignoring case ("Role names are not distinguished by case",
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names):
+    // `automationrole` is AutomationRole to IAM, and a second role of that name fails the stack.
+    const reserved = list.filter((role) => RESERVED_ACCESS_ROLES_LOWER.has(role.toLowerCase()));
     if (reserved.length) {
       errors.push(
         new OrgbridgeError(
@@ -585,10 +590,35 @@ export function parseAccess(
       );
       continue;
     }
+    const seen = new Map(spelled);
+    const clash: string[] = [];
+    for (const role of list) {
+      const other = seen.get(role.toLowerCase());
+      if (other !== undefined && other !== role) clash.push(`${role} and ${other}`);
+      else seen.set(role.toLowerCase(), role);
+    }
+    if (clash.length) {
+      errors.push(
+        new OrgbridgeError(
+          'DSL_INVALID_ACCESS',
+          `access '${group}': ${clash.join(', ')} are one role to IAM, whose role names ignore case`,
+          {
+            location: doc.locate([...path, group], 'value'),
+            hint: 'spell each role name one way in every group',
+          },
+        ),
+      );
+      continue;
+    }
+    for (const [key, role] of seen) spelled.set(key, role);
     result[group] = list;
   }
   return result;
 }
+
+const RESERVED_ACCESS_ROLES_LOWER: ReadonlySet<string> = new Set(
+  [...RESERVED_ACCESS_ROLES].map((role) => role.toLowerCase()),
+);
 
 function checkTemplate(
   doc: ParsedYaml,

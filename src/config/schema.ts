@@ -1,10 +1,5 @@
 import * as z from 'zod';
-import {
-  ACCOUNT_ALIAS_PATTERN,
-  IAM_PRINCIPAL_ARN_PATTERN,
-  IAM_ROLE_NAME_PATTERN,
-  OU_NAME_PATTERN,
-} from './aws-names.js';
+import { ACCOUNT_ALIAS_PATTERN, IAM_PRINCIPAL_ARN_PATTERN, IAM_ROLE_NAME_PATTERN } from './aws-names.js';
 import { SPECIAL_ACCOUNT_KINDS } from './model.js';
 import { dslPasswordPolicyShape } from './password-policy.js';
 
@@ -24,6 +19,10 @@ const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
  * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html).
  */
 const OU_PATH_PATTERN = /^[^/\s](?:[^/]{0,126}[^/\s])?(\/[^/\s](?:[^/]{0,126}[^/\s])?)*$/;
+/** One OU name by the same rule (root_ou, morgue_ou). */
+const OU_SINGLE_NAME_PATTERN = /^[^/\s](?:[^/]{0,126}[^/\s])?$/;
+const OU_SINGLE_NAME_ERROR =
+  "must be one OU name: 1 to 128 characters, no '/', not starting or ending with a space";
 /** An OU path, or `''`: the organization root itself (accounts directly under the root). */
 const OU_PATH_OR_ROOT_PATTERN = new RegExp(`^$|${OU_PATH_PATTERN.source}`);
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -269,12 +268,12 @@ export const organizationSchema = z
     ...specialAccounts,
     root_ou: z
       .string()
-      .regex(OU_NAME_PATTERN)
+      .regex(OU_SINGLE_NAME_PATTERN, { error: OU_SINGLE_NAME_ERROR })
       .optional()
       .describe('OU under the root that holds every scope OU (bootstrap needs it); unset: OUs anywhere'),
     morgue_ou: z
       .string()
-      .regex(OU_NAME_PATTERN)
+      .regex(OU_SINGLE_NAME_PATTERN, { error: OU_SINGLE_NAME_ERROR })
       .optional()
       .describe('OU under the root for retired accounts; unset: no account is retired'),
     // CreateEventBus: `default` names every account's own bus, and `aws.` starts the names of

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../error-codes.js';
 import { OrgbridgeError, type SourceLocation } from '../errors.js';
+import { partitionOf } from '../partitions.js';
 import { accountTagProblem, TAG_PROBLEM_CODES } from './account-tags.js';
 import {
   ACCOUNT_NAME_PATTERN,
@@ -21,6 +22,7 @@ import {
 import { FULL_AWS_ACCESS, policiesPerTarget, policyMaxChars } from './policies.js';
 import { ouChain } from './policy-inheritance.js';
 import { checkRegionCodes, isAcceptedRegion } from './region-check.js';
+import { homeRegionOf } from './regions.js';
 import type { EcrRepositoryInput } from './schema.js';
 import type { ParsedYaml } from './source.js';
 import { rewrittenTagValues } from './tag-values.js';
@@ -87,6 +89,40 @@ const regionInRegions: Rule = {
         ),
       ];
     }),
+};
+
+/**
+ * Every region of the config in the home region's partition: an organization, its accounts and
+ * everything orgbridge deploys for it live in one partition (commercial, China, GovCloud, ...:
+ * https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html),
+ * and every ARN orgbridge writes is derived from the home region (src/partitions.ts).
+ */
+const regionsInHomePartition: Rule = {
+  name: 'regions-in-home-partition',
+  check: ({ config, accountsDoc }) => {
+    const home = homeRegionOf(config);
+    const partition = partitionOf(home);
+    return config.accounts.flatMap((account) =>
+      (['region', 'regions', 'global_region'] as const).flatMap((setting) => {
+        const value = account.settings[setting];
+        const regions = (Array.isArray(value) ? value : [value]).filter(
+          (r): r is string => typeof r === 'string' && isAcceptedRegion(accountsDoc, r),
+        );
+        const outside = regions.filter((r) => partitionOf(r) !== partition);
+        if (!outside.length) return [];
+        return [
+          new OrgbridgeError(
+            'DSL_REGION_NOT_ALLOWED',
+            `account '${account.key}': ${setting} ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside partition ${partition} of the home region ${home}`,
+            {
+              location: whereSet(account, setting),
+              hint: `an organization lives in one AWS partition: use regions of ${partition}, or run a separate orgbridge for the other partition's organization`,
+            },
+          ),
+        ];
+      }),
+    );
+  },
 };
 
 function formatAt(account: ResolvedAccount, setting: string): string {
@@ -890,6 +926,7 @@ const unmanagedAndPolicyTargets: Rule = {
 export const RULES: readonly Rule[] = [
   { name: 'known-regions', check: (ctx) => checkRegionCodes(ctx.accountsDoc) },
   regionInRegions,
+  regionsInHomePartition,
   operatorsInManagement,
   { name: 'unique-account-names', check: uniqueBy('DSL_DUPLICATE_NAME', 'name', (v) => v) },
   { name: 'unique-account-emails', check: uniqueBy('DSL_DUPLICATE_EMAIL', 'email', (v) => v.toLowerCase()) },

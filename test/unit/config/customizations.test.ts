@@ -178,6 +178,20 @@ parameters:
     ]);
   });
 
+  it('refuses a key declared twice, at the second: the checks and CloudFormation would read different copies', () => {
+    const twice = `${SSM_TEMPLATE}  Parameter:\n    Type: AWS::SSM::Parameter\n    Properties: { Type: String, Value: x }\n`;
+    expect(twice.match(/^ {2}Parameter:/gm)).toHaveLength(2);
+    const errors = errorsOf(ACCOUNTS, stack('twice', SSM, twice));
+    expect(errors.map((e) => [e.code, e.location?.file, e.location?.line, e.message])).toEqual([
+      [
+        'DSL_DUPLICATE_KEY',
+        'stacks/twice/template.yml',
+        twice.split('\n').lastIndexOf('  Parameter:') + 1,
+        "stacks/twice/template.yml: duplicate key 'Parameter'",
+      ],
+    ]);
+  });
+
   it('reports an alias without its anchor, and alias bombs, at the alias, not as a crash', () => {
     const unresolved = `${SSM_TEMPLATE}Outputs:\n  Name:\n    Value: *nope\n`;
     const laughs = Array.from({ length: 6 }, (_, i) =>

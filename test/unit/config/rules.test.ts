@@ -764,7 +764,14 @@ describe('more rules', () => {
   });
 
   it('access may not name a role orgbridge or Organizations already has in every account', () => {
-    for (const role of ['AutomationRole', 'orgbridge-backup', 'OrganizationAccountAccessRole']) {
+    // IAM role names ignore case: automationrole is AutomationRole.
+    for (const role of [
+      'AutomationRole',
+      'orgbridge-backup',
+      'OrganizationAccountAccessRole',
+      'automationrole',
+      'Orgbridge-Backup',
+    ]) {
       const text = BASE.replace('rw: PowerUser,Developer', `rw: PowerUser,${role}`);
       const error = expectOne(
         errorsOf(text),
@@ -773,6 +780,60 @@ describe('more rules', () => {
         lineOf(text, 'rw:'),
       );
       expect(error.message).toContain(`access 'rw': ${role} is a role name`);
+    }
+  });
+
+  it("every region is in the home region's partition: an organization lives in one", () => {
+    const china = BASE.replace(
+      'regions: [ap-southeast-2, us-east-1]',
+      'regions: [ap-southeast-2, cn-north-1]',
+    );
+    const error = expectOne(
+      errorsOf(china),
+      'DSL_REGION_NOT_ALLOWED',
+      'accounts.yml',
+      lineOf(china, 'regions:'),
+    );
+    expect(error.message).toContain('cn-north-1 is outside partition aws of the home region ap-southeast-2');
+    const gov = BASE.replace(
+      'regions: [ap-southeast-2, us-east-1]',
+      'regions: [ap-southeast-2, us-east-1]\n  global_region: us-gov-west-1',
+    );
+    expectOne(errorsOf(gov), 'DSL_REGION_NOT_ALLOWED', 'accounts.yml', lineOf(gov, 'global_region:'));
+    // Every region of one partition is fine, GovCloud's too.
+    const allGov = BASE.replace(
+      'region: ap-southeast-2\n  regions: [ap-southeast-2, us-east-1]',
+      'region: us-gov-west-1\n  regions: [us-gov-west-1, us-gov-east-1]\n  global_region: us-gov-west-1',
+    );
+    expect(allGov).toContain('region: us-gov-west-1');
+    expect(resolveOk(allGov).accounts.length).toBeGreaterThan(0);
+  });
+
+  it('root_ou and morgue_ou are OU names without spaces at their ends, as scope OUs are', () => {
+    for (const [key, was, value] of [
+      ['root_ou', 'Internal', "'Internal '"],
+      ['morgue_ou', 'Morgue', "' Morgue'"],
+    ]) {
+      const text = BASE.replace(`${key}: ${was}`, `${key}: ${value}`);
+      expect(text).toContain(`${key}: ${value}`);
+      const error = expectOne(errorsOf(text), 'DSL_INVALID_VALUE', 'accounts.yml', lineOf(text, `${key}:`));
+      expect(error.message).toContain('not starting or ending with a space');
+    }
+  });
+
+  it('access spells each role one way: IAM role names ignore case', () => {
+    for (const access of [
+      "rw: 'PowerUser,Developer,developer'",
+      "rw: PowerUser,Developer\n      ro: 'DEVELOPER'",
+    ]) {
+      const text = BASE.replace('rw: PowerUser,Developer', access);
+      const error = expectOne(
+        errorsOf(text),
+        'DSL_INVALID_ACCESS',
+        'accounts.yml',
+        lineOf(text, (access.split('\n').at(-1) as string).trim()),
+      );
+      expect(error.message).toMatch(/developer and Developer|DEVELOPER and Developer/);
     }
   });
 
