@@ -12,7 +12,12 @@ import type { AwsClients, Client } from '../aws/clients.js';
 import { queueUrlOf } from '../bus/queue.js';
 import { AwsOperationError, OrgbridgeError } from '../errors.js';
 import { dlqOperatorRedrives } from '../protocol/names.js';
-import type { AccountTopology, DeadLetterSpec, Topology } from '../protocol/topology.js';
+import {
+  type AccountTopology,
+  type DeadLetterSpec,
+  REPLY_QUEUE,
+  type Topology,
+} from '../protocol/topology.js';
 import { dynamoFailureStore } from '../runtime/failures.js';
 
 /**
@@ -318,6 +323,17 @@ export async function redriveDeadLetter(
       `${ref} holds events EventBridge could not deliver; it has no source queue`,
       {
         hint: '`orgbridge dlq show` it, fix the rule target, and put the events on the bus again',
+      },
+    );
+  }
+  // Answers nobody claimed: the pipeline that waited has gone, and the reply queue's policy lets
+  // nothing but EventBridge's rules send there.
+  if (source.name === REPLY_QUEUE) {
+    throw new OrgbridgeError(
+      'DLQ_NOT_REDRIVABLE',
+      `${ref} holds answers no waiting pipeline claimed; nothing waits for them any more`,
+      {
+        hint: '`orgbridge dlq show` them (a flood names the account putting them), then let them expire or purge the queue; a pipeline run sends its requests anew',
       },
     );
   }

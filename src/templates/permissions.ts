@@ -810,6 +810,10 @@ const PROTECT_ORGBRIDGE_ROLES: PolicyStatement = {
     ROLE_NAMES.ecrDeployer,
     ROLE_NAMES.customizationDeployer,
     ROLE_NAMES.customizationDrift,
+    // The queue policies except the DLQ operator from their denies; the audit reader reads the
+    // audit store. Neither may be rewritten through a baseline or VPC stack.
+    ROLE_NAMES.dlqOperator,
+    ROLE_NAMES.auditReader,
   ].map((name) => iamArn(`role/${name}`)),
 };
 

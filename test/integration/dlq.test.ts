@@ -239,6 +239,14 @@ describe('orgbridge dlq list / show / redrive', () => {
     await expect(
       redriveDeadLetter(topology, operatorClientsFor, `${member}/${EVENT_TARGET_DLQ}`, { execute: true }),
     ).rejects.toMatchObject({ code: 'DLQ_NOT_REDRIVABLE' });
+    // Nor the replies DLQ: its answers were claimed by no pipeline, and none waits for them now
+    // (the reply queue's policy lets nothing but EventBridge's rules send there).
+    await expect(
+      redriveDeadLetter(topology, operatorClientsFor, `${cicd}/orgbridge-replies-dlq`, { execute: true }),
+    ).rejects.toMatchObject({
+      code: 'DLQ_NOT_REDRIVABLE',
+      message: expect.stringContaining('no waiting pipeline'),
+    });
     // The management handler queue takes no sends from the operator role unless the config
     // names the operators (src/templates/stacks/operator.ts): said before any AWS call.
     await expect(

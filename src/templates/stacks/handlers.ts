@@ -182,7 +182,11 @@ export function addHandler(stack: Stack, options: HandlerOptions): HandlerResour
       retentionSeconds: view.dlqRetentionSeconds,
       sourceRetentionSeconds: view.messageRetentionSeconds,
       contents: `what ${view.name} could not process`,
-      remedy: `Run \`orgbridge dlq show \${AWS::AccountId}/${view.dlqName}\` for the last error, fix its cause, then \`orgbridge dlq redrive \${AWS::AccountId}/${view.dlqName} --execute\`.`,
+      remedy:
+        view.name === REPLY_QUEUE
+          ? // Answers nobody claimed: the pipeline that waited for them has gone (no redrive).
+            `Run \`orgbridge dlq show \${AWS::AccountId}/${view.dlqName}\` to see which accounts answered what nobody waited for; a flood of them names the account putting them.`
+          : `Run \`orgbridge dlq show \${AWS::AccountId}/${view.dlqName}\` for the last error, fix its cause, then \`orgbridge dlq redrive \${AWS::AccountId}/${view.dlqName} --execute\`.`,
     });
   }
   addPublishBuses(stack, topology);

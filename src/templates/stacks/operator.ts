@@ -1,7 +1,7 @@
 import type { Stack } from 'aws-cdk-lib';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { ROLE_NAMES } from '../../protocol/names.js';
-import { EVENT_TARGET_DLQ } from '../../protocol/topology.js';
+import { EVENT_TARGET_DLQ, REPLY_QUEUE } from '../../protocol/topology.js';
 import type { KindTopologyView } from '../topology-view.js';
 import { accountRootPrincipal, policyDocument, principalTrust } from './common.js';
 
@@ -69,7 +69,9 @@ export function addDlqOperatorRole(
                 {
                   sid: 'SendBackToSourceQueues',
                   actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
-                  resources: sources.map((q) => queueArn(q.name)),
+                  // Not the reply queue: its dead letters are answers no pipeline waits for any
+                  // more, and its policy lets nothing but EventBridge's rules send there.
+                  resources: sources.filter((q) => q.name !== REPLY_QUEUE).map((q) => queueArn(q.name)),
                 },
               ]
             : []),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountKind, EcrRepository } from '../../../src/config/model.js';
 import { IAM_PATH, identityMapping, memberAccess, planLogDelivery } from '../../../src/plan/access.js';
-import { RUNTIME_STACKS } from '../../../src/protocol/names.js';
+import { ROLE_NAMES, RUNTIME_STACKS } from '../../../src/protocol/names.js';
 import { renderEcrTemplate } from '../../../src/templates/ecr.js';
 import { templateInputs } from '../../../src/templates/inputs.js';
 import {
@@ -360,11 +360,13 @@ describe('CloudFormation service roles against the resource provider schemas', (
         expect(r).toBe(`arn:aws:s3:::orgbridge-logs-${ACCOUNT}-*`);
       }
       if (deployment.stack === 'iamMapping' || deployment.stack === 'accountBaseline') {
-        for (const name of [
-          'orgbridge-member-handler',
-          'orgbridge-stack-deployer',
-          'update-s3-stacks-role',
-        ]) {
+        // Every role orgbridge itself names (src/protocol/names.ts), the DLQ operator and the
+        // audit reader included: the queue policies and the audit store trust them by name.
+        const own = Object.values(ROLE_NAMES).map((name) =>
+          typeof name === 'string' ? name : name('member'),
+        );
+        expect(own).toEqual(expect.arrayContaining(['orgbridge-dlq-operator', 'orgbridge-audit-reader']));
+        for (const name of own) {
           expect(allows(policy, 'iam:PutRolePolicy', `arn:aws:iam::${ACCOUNT}:role/${name}`), name).toBe(
             false,
           );
