@@ -345,6 +345,7 @@ export const ERROR_CODES = {
   },
   VPC_BAD_CIDR: { page: 'provisioning.md' },
   VPC_CIDR_TOO_SMALL: { page: 'provisioning.md' },
+  VPC_TOO_FEW_ZONES: { page: 'provisioning.md' },
   WRONG_TARGET: { page: 'events.md' },
 } as const satisfies Record<string, ErrorCodeEntry>;
 

@@ -365,7 +365,13 @@ export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicySt
     },
   ],
   DEPLOY_CUSTOMIZATION: CUSTOMIZATION_STATEMENTS,
-  CREATE_VPC: deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer, '*'),
+  CREATE_VPC: [
+    ...deployStack('DeployVpc', RUNTIME_STACKS.vpc, ROLE_NAMES.stackDeployer, '*'),
+    // The zones Fn::GetAZs will answer, counted before the stack starts (VPC_TOO_FEW_ZONES).
+    // Neither action takes a resource: `*` is the only one
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+    { sid: 'VpcZones', actions: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeSubnets'], resources: ['*'] },
+  ],
   UPDATE_IAM_MAPPING: deployStack('DeployIamMapping', RUNTIME_STACKS.iamMapping, ROLE_NAMES.stackDeployer),
   UPDATE_ACCOUNT_BASELINE: [
     ...deployStack('DeployAccountBaseline', RUNTIME_STACKS.accountBaseline, ROLE_NAMES.stackDeployer),
@@ -970,7 +976,10 @@ const VPC_STATEMENTS: readonly PolicyStatement[] = [
       'ec2:DescribeNetworkInterfaces',
       'ec2:DescribeAddresses',
       'ec2:DescribeNatGateways',
+      // Fn::GetAZs, which places the subnets, needs these three with DescribeSubnets
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getavailabilityzones.html).
       'ec2:DescribeAvailabilityZones',
+      'ec2:DescribeAccountAttributes',
     ],
     resources: ['*'],
   },

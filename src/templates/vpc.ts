@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { OrgbridgeError } from '../errors.js';
 import type { VpcRequest } from '../plan/provisioning.js';
+import { vpcZoneCount } from '../protocol/vpc-shape.js';
 
 /**
  * The standard VPC (the EventBridge design: "Deploy a vpc in the new account"): one public and one
@@ -21,7 +22,7 @@ import type { VpcRequest } from '../plan/provisioning.js';
  * gives /20s).
  */
 export function addStandardVpc(stack: Stack, request: VpcRequest): void {
-  const azCount = Math.max(2, request.nat_gateway_count);
+  const azCount = vpcZoneCount(request.nat_gateway_count);
   const subnets = splitCidr(request.cidr, 4);
   if (subnets.length < azCount * 2) {
     throw new OrgbridgeError(

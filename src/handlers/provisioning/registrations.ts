@@ -3,6 +3,7 @@ import type { Detail, ReplyBody } from '../../protocol/catalog.js';
 import { ROLE_NAMES, RUNTIME_STACKS } from '../../protocol/names.js';
 import { handlerWaitMs } from '../../protocol/topology.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
+import { ec2ZonePort } from './availability-zones.js';
 import { createVpc } from './create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from './default-vault.js';
 import { updateIamSettings } from './iam-settings.js';
@@ -174,6 +175,7 @@ export const createVpcHandler: HandlerRegistration<'CREATE_VPC'> = {
     const { region, cidr, nat_gateway_count, template_url } = detail;
     const result = await createVpc(
       cloudFormationPort(ctx.clients.cloudFormation(region)),
+      ec2ZonePort(ctx.clients.ec2(region)),
       { region, cidr, nat_gateway_count, template_url },
       ctx.sender.id,
       {

@@ -16,6 +16,7 @@ import { route53Port, ssmParameterPort } from '../../handlers/dns/ports.js';
 import { route53Bucket } from '../../handlers/dns/rate-limit.js';
 import { accountZoneBatch } from '../../handlers/dns/zone-batch.js';
 import type { DnsPorts } from '../../handlers/dns/zones.js';
+import { ec2ZonePort } from '../../handlers/provisioning/availability-zones.js';
 import { createVpc } from '../../handlers/provisioning/create-vpc.js';
 import { backupVaultPort, ensureDefaultVaults } from '../../handlers/provisioning/default-vault.js';
 import type { DeployOptions } from '../../handlers/provisioning/deploy-stack.js';
@@ -222,7 +223,13 @@ export function directProvisioningGateway(options: DirectProvisioningOptions): P
       updateStackFromUrl(cfnIn(identityId), request, from('UPDATE_IAM_MAPPING'), options.deploy),
 
     createVpc: (accountId, request) =>
-      createVpc(cfnIn(accountId, request.region), request, specialIds.cicd, options.deploy),
+      createVpc(
+        cfnIn(accountId, request.region),
+        ec2ZonePort(inAccount(accountId).ec2(request.region)),
+        request,
+        specialIds.cicd,
+        options.deploy,
+      ),
 
     updateLogBuckets: (logsId, request) =>
       updateStackFromUrl(cfnIn(logsId), request, from('UPDATE_LOG_BUCKETS'), {

@@ -10,6 +10,7 @@ import { artifactObjectUrl, templateKey } from '../../../src/protocol/names.js';
 import { ENVELOPE_INPUT_TRANSFORMER } from '../../../src/protocol/topology.js';
 import { handleSqsBatch, type RuntimeDeps } from '../../../src/runtime/handle.js';
 import { toSqsRecord } from '../../../src/runtime/poller.js';
+import { zonesOnlyEc2 } from '../../support/fake-ec2.js';
 
 const CICD = '222222222222';
 const LOGS = '555555555555';
@@ -79,6 +80,7 @@ async function handleAs(account: string, kind: AccountKind, type: string, detail
         regions.push(region);
         return noAws;
       },
+      ec2: (region?: string) => zonesOnlyEc2(region ?? HOME),
     } as unknown as AwsClients,
     events: new EventSender({
       async putEvents(entries) {

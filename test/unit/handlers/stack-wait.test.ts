@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
+import { sdk } from '../../../src/aws/sdk.js';
 import { silentLog } from '../../../src/bus/log.js';
 import {
   createVpcHandler,
@@ -13,6 +14,7 @@ import {
   HANDLER_TIMEOUT_SECONDS,
   HANDLER_WAIT_SECONDS,
 } from '../../../src/protocol/topology.js';
+import { zonesOnlyEc2 } from '../../support/fake-ec2.js';
 
 const CICD = '222222222222';
 const LOGS = '555555555555';
@@ -45,7 +47,11 @@ function slowCloudFormation(): { send(command: object): Promise<unknown> } {
 function contextIn(account: string, invocationMs: number, started: number): HandlerContext {
   const cfn = slowCloudFormation();
   return {
-    clients: { context: { region: HOME }, cloudFormation: () => cfn } as unknown as AwsClients,
+    clients: {
+      context: { region: HOME },
+      cloudFormation: () => cfn,
+      ec2: (region?: string) => zonesOnlyEc2(region ?? HOME),
+    } as unknown as AwsClients,
     log: silentLog,
     account: { id: account, kind: 'logs' },
     sender: { id: CICD, kind: 'cicd' },
@@ -58,6 +64,11 @@ function contextIn(account: string, invocationMs: number, started: number): Hand
 }
 
 describe('handler waits stay inside the Lambda invocation', () => {
+  // CREATE_VPC's zone count loads the EC2 package on first use: loaded here, in real time, so
+  // the fake clock below measures only the handler's waits.
+  beforeAll(async () => {
+    await sdk.ec2();
+  });
   beforeEach(() => {
     vi.useFakeTimers({ now: 0 });
   });

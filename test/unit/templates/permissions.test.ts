@@ -53,7 +53,8 @@ describe('provisioning handler permissions', () => {
         (s) =>
           !s.sid.startsWith('DeployBackupVaults') &&
           !s.sid.startsWith('Backup') &&
-          s.sid !== 'DefaultBackupVault',
+          s.sid !== 'DefaultBackupVault' &&
+          s.sid !== 'VpcZones',
       ),
     ).toEqual([
       // Created and updated only from a template under templates/ of a cicd artifact bucket.
@@ -80,6 +81,16 @@ describe('provisioning handler permissions', () => {
         conditions: PASS,
       },
       TEMPLATES,
+    ]);
+  });
+
+  it('CREATE_VPC counts the zones Fn::GetAZs answers, with the two reads that take no resource', () => {
+    expect(statements('CREATE_VPC').filter((s) => s.sid === 'VpcZones')).toEqual([
+      {
+        sid: 'VpcZones',
+        actions: ['ec2:DescribeAvailabilityZones', 'ec2:DescribeSubnets'],
+        resources: ['*'],
+      },
     ]);
   });
 

@@ -250,6 +250,16 @@ function neededActions(resource: Resource): string[] {
 
 const props = (r: Resource) => new Set(Object.keys(r.Properties ?? {}));
 
+/**
+ * What Fn::GetAZs needs of the role that resolves it
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getavailabilityzones.html).
+ */
+const GET_AZS_ACTIONS = [
+  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeAccountAttributes',
+  'ec2:DescribeSubnets',
+];
+
 /** Every (resource, action, ARN) the role cannot do for `template`; empty when it can deploy it. */
 function missingPermissions(template: Template, policy: Policy): string[] {
   const missing: string[] = [];
@@ -260,11 +270,10 @@ function missingPermissions(template: Template, policy: Policy): string[] {
     }
   }
   // Fn::GetAZs is resolved by CloudFormation with the stack's role.
-  if (
-    JSON.stringify(template).includes('"Fn::GetAZs"') &&
-    !allows(policy, 'ec2:DescribeAvailabilityZones', '*')
-  ) {
-    missing.push('Fn::GetAZs: ec2:DescribeAvailabilityZones on *');
+  if (JSON.stringify(template).includes('"Fn::GetAZs"')) {
+    for (const action of GET_AZS_ACTIONS) {
+      if (!allows(policy, action, '*')) missing.push(`Fn::GetAZs: ${action} on *`);
+    }
   }
   return missing;
 }
@@ -274,7 +283,8 @@ function broaderThanNeeded(policy: Policy, stacks: readonly Template[]): string[
   const needed = new Set<string>();
   for (const t of stacks) {
     for (const r of Object.values(t.Resources)) for (const a of neededActions(r)) needed.add(a.toLowerCase());
-    if (JSON.stringify(t).includes('"Fn::GetAZs"')) needed.add('ec2:describeavailabilityzones');
+    if (JSON.stringify(t).includes('"Fn::GetAZs"'))
+      for (const a of GET_AZS_ACTIONS) needed.add(a.toLowerCase());
   }
   const problems: string[] = [];
   for (const s of policy.statements) {
