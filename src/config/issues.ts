@@ -100,6 +100,17 @@ export function issuesToErrors(
           errors.push(missingKey(doc, basePath, issue.path as (string | number)[], value));
           break;
         }
+        // A union whose every form wants another type: name the forms, not zod's "Invalid input".
+        const forms = issue.code === 'invalid_union' ? unionTypes(issue.errors) : undefined;
+        if (forms) {
+          errors.push(
+            new OrgbridgeError('DSL_INVALID_TYPE', `${label} must be ${forms}, got ${describe(input)}`, {
+              location: doc.locate(path, 'value'),
+              hint: `write ${label} as ${forms}`,
+            }),
+          );
+          break;
+        }
         errors.push(
           new OrgbridgeError(
             'DSL_INVALID_VALUE',
@@ -155,6 +166,22 @@ function hintFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
   if (issue.code === 'invalid_union') return 'see docs/dsl.md for the accepted forms';
   return 'see docs/dsl.md for the accepted values';
+}
+
+/**
+ * `a string or a list`: the types a union takes, when each of its forms failed on the type of the
+ * value itself (not deeper inside it); otherwise undefined.
+ */
+function unionTypes(forms: readonly (readonly z.core.$ZodIssue[])[]): string | undefined {
+  const types: string[] = [];
+  for (const issues of forms) {
+    const own = issues.find((i) => i.path.length === 0);
+    if (own?.code !== 'invalid_type' || issues.length !== 1) return undefined;
+    const type = article(own.expected);
+    if (!types.includes(type)) types.push(type);
+  }
+  if (!types.length) return undefined;
+  return types.length === 1 ? types[0] : `${types.slice(0, -1).join(', ')} or ${types.at(-1)}`;
 }
 
 function lowerFirst(s: string): string {

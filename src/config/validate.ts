@@ -611,12 +611,17 @@ const policyChecks: Rule = {
         );
       }
       if (!known.has(policy.organization_unit) && !unread(policy.organization_unit)) {
+        // The OU is the file's folder, or an entry of policies.<type>.<name>.organization_units
+        // in accounts.yml: pointed at where it is written.
+        const inFolder = policy.file.split('/').slice(2, -1).join('/') === policy.organization_unit;
         errors.push(
           new OrgbridgeError(
             'DSL_POLICY_UNKNOWN_OU',
             `policy '${policy.name}' targets OU '${policy.organization_unit}', which no scope uses${didYouMeanSuffix(policy.organization_unit, known)}`,
             {
-              location,
+              location: inFolder
+                ? location
+                : accountsDoc.locate(['policies', policy.type, policy.name, 'organization_units'], 'key'),
               hint: `OUs of this configuration: ${[...known]
                 .sort()
                 .map((ou) => (ou === '' ? "'' (the root)" : ou))

@@ -174,6 +174,12 @@ describe('a DSL that can describe any organization', () => {
       'DSL_POLICY_UNKNOWN_OU',
       'DSL_POLICY_UNMANAGED_TARGET',
     ]);
+    // An OU named in accounts.yml is reported there, not at the policy's file.
+    const unknownOu = errors.find((e) => e.code === 'DSL_POLICY_UNKNOWN_OU');
+    expect([unknownOu?.location?.file, unknownOu?.location?.line]).toEqual([
+      'accounts.yml',
+      lineOf(text, 'organization_units: [Legacy]'),
+    ]);
   });
 
   it('counts FullAWSAccess on a target only where it is not detached', () => {
