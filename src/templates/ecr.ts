@@ -13,11 +13,14 @@ import { newApp, newStack, synthesizeStack } from './stacks/common.js';
  *
  * Size: a repository policy is at most 10,240 characters
  * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html). A grant lists
- * its accounts' root principals while it is short; a long one (or one that would push the policy
- * over the limit) becomes a condition instead: the caller is in the organization
- * (`aws:PrincipalOrgID`), in one of the OUs holding those accounts (`aws:PrincipalOrgPaths`)
- * and carries the accounts' `service-name` (and `environment`) tags as principal tags. Its size
- * then depends on the services and OUs, not on the number of accounts.
+ * its accounts' root principals while it is short (about 30 characters an account). A longer one
+ * names its accounts in an `aws:PrincipalAccount` condition instead (about 15 characters an
+ * account, so some 600 fit), still exactly those accounts. Only a grant that would still push
+ * the policy over the limit becomes the tag condition: the caller is in the organization
+ * (`aws:PrincipalOrgID`), in one of the OUs holding those accounts (`aws:PrincipalOrgPaths`) and
+ * carries the accounts' `service-name` (and `environment`) tags as principal tags, whose size
+ * depends on the services and OUs, not on the accounts; but any account of those OUs can set such
+ * tags on its own roles, so it is the last resort (docs/policies.md).
  */
 export const ECR_STACK_NAME = 'orgbridge-ecr';
 export const ECR_POLICY_MAX_CHARS = 10_240;
@@ -93,6 +96,17 @@ function listStatement(sid: string, ids: readonly string[], partition: string): 
   };
 }
 
+/** The grant's accounts by id: exact, as the list, at half its size. */
+function accountsStatement(sid: string, ids: readonly string[], organizationId: string): Statement {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: '*',
+    Action: PULL_ACTIONS,
+    Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId, 'aws:PrincipalAccount': [...ids] } },
+  };
+}
+
 function conditionStatement(
   sid: string,
   grant: EcrPullGrant,
@@ -120,6 +134,9 @@ function conditionStatement(
   };
 }
 
+type GrantForm = 'list' | 'accounts' | 'tags';
+const FORM_ORDER: readonly GrantForm[] = ['list', 'accounts', 'tags'];
+
 /** The pull policy of one repository, or undefined when no grant reaches an account. */
 export function repositoryPolicy(
   repository: EcrRepository,
@@ -136,7 +153,7 @@ export function repositoryPolicy(
         members,
         ids,
         sid: `Pull${i + 1}`,
-        asList: ids.length > 0 && ids.length <= ECR_ACCOUNT_LIST_MAX,
+        form: (ids.length <= ECR_ACCOUNT_LIST_MAX ? 'list' : 'accounts') as GrantForm,
       };
     })
     .filter((g) => g.ids.length > 0);
@@ -144,18 +161,23 @@ export function repositoryPolicy(
   const build = () => ({
     Version: '2012-10-17',
     Statement: grants.map((g) =>
-      g.asList
+      g.form === 'list'
         ? listStatement(g.sid, g.ids, partitionOf(g.members[0]?.region ?? ''))
-        : conditionStatement(g.sid, g.grant, g.members, inputs),
+        : g.form === 'accounts'
+          ? accountsStatement(g.sid, g.ids, inputs.organizationId)
+          : conditionStatement(g.sid, g.grant, g.members, inputs),
     ),
   });
   let policy = build();
-  // Still too long: turn the longest account lists into conditions until it fits.
-  for (const g of [...grants].sort((a, b) => b.ids.length - a.ids.length)) {
-    if (JSON.stringify(policy).length <= ECR_POLICY_MAX_CHARS) break;
-    if (!g.asList) continue;
-    g.asList = false;
-    policy = build();
+  // Still too long: the longest grants take the next, shorter form (list -> accounts -> tags),
+  // one step at a time, until it fits.
+  for (const step of ['accounts', 'tags'] as const) {
+    for (const g of [...grants].sort((a, b) => b.ids.length - a.ids.length)) {
+      if (JSON.stringify(policy).length <= ECR_POLICY_MAX_CHARS) break;
+      if (FORM_ORDER.indexOf(g.form) >= FORM_ORDER.indexOf(step)) continue;
+      g.form = step;
+      policy = build();
+    }
   }
   const size = JSON.stringify(policy).length;
   if (size > ECR_POLICY_MAX_CHARS) {

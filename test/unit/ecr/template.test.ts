@@ -184,9 +184,17 @@ describe('ECR template', () => {
     };
     expect(small.Statement[0]?.Principal).toEqual({ AWS: expect.any(Array) });
     const large = repositoryPolicy(repo, inputsFor(accounts(ECR_ACCOUNT_LIST_MAX + 1))) as {
-      Statement: { Principal: unknown }[];
+      Statement: { Principal: unknown; Condition?: { StringEquals: Record<string, unknown> } }[];
     };
     expect(large.Statement[0]?.Principal).toBe('*');
+    // Past the list, the grant still names exactly its accounts (aws:PrincipalAccount), not
+    // principal tags, which any account of the OUs could set on its own roles.
+    const named = large.Statement[0]?.Condition?.StringEquals ?? {};
+    expect(named['aws:PrincipalAccount']).toHaveLength(ECR_ACCOUNT_LIST_MAX + 1);
+    expect(Object.keys(named).some((k) => k.startsWith('aws:PrincipalTag/'))).toBe(false);
+    const five = repositoryPolicy(repo, inputsFor(accounts(500))) as typeof large;
+    expect(five.Statement[0]?.Condition?.StringEquals['aws:PrincipalAccount']).toHaveLength(500);
+    expect(JSON.stringify(five).length).toBeLessThanOrEqual(ECR_POLICY_MAX_CHARS);
     expect(
       repositoryPolicy({ ...repo, pull: [{ services: ['nobody'] }] }, inputsFor(accounts(3))),
     ).toBeUndefined();
