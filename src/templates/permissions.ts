@@ -43,6 +43,33 @@ export interface PolicyStatement {
   readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
+/**
+ * Statements that grant the same actions under the same conditions, as one statement over all
+ * their resources: IAM allows a request when any statement does, so the union grants exactly the
+ * same (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+ * A role's inline policies hold at most 10,240 characters together, and every handler deploying a
+ * stack as the stack deployer repeats its pass-role, template and role conditions. The first
+ * statement's Sid names the merged one.
+ */
+export function mergedStatements(statements: readonly PolicyStatement[]): PolicyStatement[] {
+  const byKey = new Map<string, { sid: string; base: PolicyStatement; resources: string[] }>();
+  const out: { sid: string; base: PolicyStatement; resources: string[] }[] = [];
+  for (const s of statements) {
+    const key = s.notResources
+      ? undefined
+      : JSON.stringify([s.effect ?? 'Allow', [...s.actions].sort(), s.conditions ?? null]);
+    const found = key === undefined ? undefined : byKey.get(key);
+    if (found) {
+      for (const r of s.resources) if (!found.resources.includes(r)) found.resources.push(r);
+      continue;
+    }
+    const entry = { sid: s.sid, base: s, resources: [...s.resources] };
+    if (key !== undefined) byKey.set(key, entry);
+    out.push(entry);
+  }
+  return out.map(({ base, resources }) => ({ ...base, resources }));
+}
+
 const ORG_ACCOUNT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:account/\${OrganizationId}/*`;
 const ORG_OU = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:ou/\${OrganizationId}/*`;
 const ORG_ROOT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:root/\${OrganizationId}/*`;
@@ -127,7 +154,7 @@ function deployStack(
   region = `\${AWS::Region}`,
 ): PolicyStatement[] {
   return [
-    ...stackStatements(sid, stack, region, DEPLOY_FROM_ARTIFACTS),
+    ...stackStatements(sid, stack, region, { ...DEPLOY_FROM_ARTIFACTS, ...deployingAs(serviceRole) }),
     {
       sid: `${sid}PassRole`,
       actions: ['iam:PassRole'],
@@ -139,11 +166,20 @@ function deployStack(
 }
 
 /**
- * CreateStack/UpdateStack only from the cicd artifact buckets' templates. Which role the stack
- * runs as needs no condition: the handler may pass its service role only (`iam:PassRole`
- * above), and without one CloudFormation acts with the handler's own permissions, which create
- * nothing in IAM.
+ * CreateStack/UpdateStack only from the cicd artifact buckets' templates, and only as the stack's
+ * own service role (`deployingAs`): the handler may pass several service roles (the stack
+ * deployer, the customization deployer), and `iam:PassRole` does not say for which stack, so
+ * without it a customization stack could be deployed as the stack deployer, outside the
+ * customization boundary. `cloudformation:RoleArn` is a condition key of CreateStack, UpdateStack
+ * and CreateChangeSet
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
+ * every such call of the handlers passes the role (src/handlers/provisioning/ports.ts,
+ * src/handlers/customizations/ports.ts).
  */
+function deployingAs(serviceRole: string): NonNullable<PolicyStatement['conditions']> {
+  return { ArnEquals: { 'cloudformation:RoleArn': roleArn(serviceRole) } };
+}
+
 const DEPLOY_FROM_ARTIFACTS: NonNullable<PolicyStatement['conditions']> = {
   StringLike: {
     'cloudformation:TemplateUrl': `https://${artifactBucketName(`\${CicdAccountId}`, '*')}.s3.*/${TEMPLATE_PREFIX}*`,
@@ -190,15 +226,23 @@ function stackStatements(
  */
 const CUSTOMIZATION_STATEMENTS: readonly PolicyStatement[] = [
   {
+    // Only as the customization deployer, whose boundary keeps orgbridge's own resources out of
+    // reach (deployingAs above).
     sid: 'DeployCustomizationStacks',
+    actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:CreateChangeSet'],
+    resources: [
+      `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:stack/${CUSTOM_STACK_PREFIX}*/*`,
+      `arn:\${AWS::Partition}:cloudformation:*:\${AWS::AccountId}:changeSet/${PREFIX}-plan-*/*`,
+    ],
+    conditions: deployingAs(ROLE_NAMES.customizationDeployer),
+  },
+  {
+    sid: 'ManageCustomizationStacks',
     actions: [
-      'cloudformation:CreateStack',
-      'cloudformation:UpdateStack',
       'cloudformation:DeleteStack',
       'cloudformation:DescribeStacks',
       'cloudformation:DescribeStackEvents',
       'cloudformation:UpdateTerminationProtection',
-      'cloudformation:CreateChangeSet',
       'cloudformation:DescribeChangeSet',
       'cloudformation:DeleteChangeSet',
       'cloudformation:TagResource',

@@ -25,6 +25,7 @@ import type { SpecialAccountIds } from '../inputs.js';
 import {
   CUSTOMIZATION_BOUNDARY_STATEMENTS,
   CUSTOMIZATION_DRIFT_STATEMENTS,
+  mergedStatements,
   type PolicyStatement,
   serviceRoleStatements,
   statementsFor,
@@ -324,10 +325,10 @@ function runtimeStatements(options: HandlerOptions, functionName: string): Polic
 
 function addHandlerRole(stack: Stack, options: HandlerOptions, functionName: string): CfnRole {
   const { kind, topology } = options;
-  const handlerStatements = [
+  const handlerStatements = mergedStatements([
     ...statementsFor(topology.handledDetailTypes),
     ...(options.extraStatements ?? []),
-  ];
+  ]);
   return new CfnRole(stack, 'HandlerRole', {
     roleName: ROLE_NAMES.handler(kind),
     description: `orgbridge: the ${kind} account's event handler (${topology.handledDetailTypes.join(', ') || 'no detail-types'})`,

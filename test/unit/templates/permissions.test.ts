@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { artifactObjectUrl } from '../../../src/protocol/names.js';
-import { HANDLER_PERMISSIONS, type PolicyStatement } from '../../../src/templates/permissions.js';
+import {
+  HANDLER_PERMISSIONS,
+  mergedStatements,
+  type PolicyStatement,
+} from '../../../src/templates/permissions.js';
 
 const statements = (type: string): readonly PolicyStatement[] =>
   (HANDLER_PERMISSIONS as Partial<Record<string, readonly PolicyStatement[]>>)[type] ?? [];
@@ -62,7 +66,13 @@ describe('provisioning handler permissions', () => {
         sid: `${sid}StackDeploy`,
         actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack'],
         resources: [`arn:\${AWS::Partition}:cloudformation:${region}:\${AWS::AccountId}:stack/${stack}/*`],
-        conditions: FROM_ARTIFACTS,
+        // And only as its own service role: the handler may pass more than one.
+        conditions: {
+          ...FROM_ARTIFACTS,
+          ArnEquals: {
+            'cloudformation:RoleArn': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${role}`,
+          },
+        },
       },
       {
         sid: `${sid}Stack`,
@@ -92,6 +102,75 @@ describe('provisioning handler permissions', () => {
         resources: ['*'],
       },
     ]);
+  });
+
+  it('DEPLOY_CUSTOMIZATION creates and updates custom-* stacks only as the customization deployer', () => {
+    const deploy = statements('DEPLOY_CUSTOMIZATION').filter((s) =>
+      s.actions.some((a) =>
+        [
+          'cloudformation:CreateStack',
+          'cloudformation:UpdateStack',
+          'cloudformation:CreateChangeSet',
+        ].includes(a),
+      ),
+    );
+    expect(deploy.map((s) => [s.sid, s.conditions])).toEqual([
+      [
+        'DeployCustomizationStacks',
+        {
+          ArnEquals: {
+            'cloudformation:RoleArn': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/orgbridge-customization-deployer`,
+          },
+        },
+      ],
+    ]);
+  });
+
+  it('merges statements of the same actions and conditions, and nothing else', () => {
+    const a = {
+      sid: 'A',
+      actions: ['iam:PassRole'],
+      resources: ['r1'],
+      conditions: { StringEquals: { k: 'v' } },
+    };
+    const b = {
+      sid: 'B',
+      actions: ['iam:PassRole'],
+      resources: ['r2', 'r1'],
+      conditions: { StringEquals: { k: 'v' } },
+    };
+    const c = {
+      sid: 'C',
+      actions: ['iam:PassRole'],
+      resources: ['r3'],
+      conditions: { StringEquals: { k: 'w' } },
+    };
+    const d = {
+      sid: 'D',
+      effect: 'Deny' as const,
+      actions: ['iam:PassRole'],
+      resources: ['r4'],
+      conditions: a.conditions,
+    };
+    expect(mergedStatements([a, c, b, d])).toEqual([{ ...a, resources: ['r1', 'r2'] }, c, d]);
+    // Every handler's statements, merged, still allow what each did on its own.
+    const all = Object.values(HANDLER_PERMISSIONS).flat();
+    const merged = mergedStatements(all);
+    expect(merged.length).toBeLessThan(all.length);
+    for (const s of all) {
+      expect(
+        merged.some(
+          (m) =>
+            (m.effect ?? 'Allow') === (s.effect ?? 'Allow') &&
+            JSON.stringify(m.conditions ?? null) === JSON.stringify(s.conditions ?? null) &&
+            s.actions.every((x) => m.actions.includes(x)) &&
+            (s.notResources
+              ? m.notResources === s.notResources
+              : s.resources.every((r) => m.resources.includes(r))),
+        ),
+        s.sid,
+      ).toBe(true);
+    }
   });
 
   it('UPDATE_ACCOUNT_BASELINE creates the vault Default (and nothing else) through the Backup API, in any region', () => {

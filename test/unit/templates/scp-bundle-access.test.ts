@@ -50,51 +50,35 @@ const bucketStatements = (t: RenderedTemplate): Statement[] =>
 
 describe('who may read SCP bundles', () => {
   it('the management handler role alone may read policies/*, of the cicd bucket of its own region; S3 otherwise only templates/* and customizations/*', () => {
-    const templatesRead = {
-      Sid: 'ReadProvisioningTemplates',
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: {
-        'Fn::Sub': [
-          `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-*/templates/*`,
-          { CicdAccountId: CICD },
-        ],
-      },
-    };
-    const customizationsRead = {
-      Sid: 'ReadCustomizationTemplates',
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: {
-        'Fn::Sub': [
-          `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-*/customizations/*`,
-          { CicdAccountId: CICD },
-        ],
-      },
-    };
+    // What each handler role may do in S3, as (action, resource) pairs: statements granting the
+    // same actions under the same conditions are merged into one (mergedStatements), so the
+    // grouping is not what counts.
+    const sub = (path: string) => ({
+      'Fn::Sub': [
+        `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-${path}`,
+        { CicdAccountId: CICD },
+      ],
+    });
+    const templatesRead = ['s3:GetObject', sub('*/templates/*')];
+    const customizationsRead = ['s3:GetObject', sub('*/customizations/*')];
     const s3Of = (kind: string) =>
       roleStatements(byName(`handlers-${kind}`))
         .filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')))
-        .sort((a, b) => ((a.Sid ?? '') < (b.Sid ?? '') ? -1 : 1));
-    expect(s3Of('management')).toEqual([
-      customizationsRead,
-      templatesRead,
-      {
-        Sid: 'ReadScpBundles',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: {
-          'Fn::Sub': [
-            `arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-\${AWS::Region}/policies/*`,
-            { CicdAccountId: CICD },
-          ],
-        },
-      },
-    ]);
+        .flatMap((s) => {
+          expect(s.Effect).toBe('Allow');
+          expect(s.Condition).toBeUndefined();
+          return [s.Action].flat().flatMap((a) => [s.Resource].flat().map((r) => [a, r]));
+        })
+        .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    const sorted = (pairs: unknown[][]) =>
+      [...pairs].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    expect(s3Of('management')).toEqual(
+      sorted([customizationsRead, templatesRead, ['s3:GetObject', sub(`\${AWS::Region}/policies/*`)]]),
+    );
     // The stack handlers read the templates CloudFormation deploys (TemplateURL is read as the
     // caller) and the customization templates; nothing else of S3, and never the SCP bundles.
     for (const kind of ['cicd', 'identity', 'dns', 'logs', 'member']) {
-      expect(s3Of(kind), kind).toEqual([customizationsRead, templatesRead]);
+      expect(s3Of(kind), kind).toEqual(sorted([customizationsRead, templatesRead]));
     }
   });
 
