@@ -70,6 +70,17 @@ export function mergedStatements(statements: readonly PolicyStatement[]): Policy
   return out.map(({ base, resources }) => ({ ...base, resources }));
 }
 
+/**
+ * The artifact buckets' names hold the cicd account's id, but bucket names are global: another
+ * AWS account could create `orgbridge-artifacts-<cicd id>-anything`. Reads of templates and
+ * bundles are allowed only from buckets the cicd account owns (`aws:ResourceAccount`,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount;
+ * CloudFormation reads a TemplateURL with the caller's permissions).
+ */
+const IN_CICD_ACCOUNT: NonNullable<PolicyStatement['conditions']> = {
+  StringEquals: { 'aws:ResourceAccount': `\${CicdAccountId}` },
+};
+
 const ORG_ACCOUNT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:account/\${OrganizationId}/*`;
 const ORG_OU = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:ou/\${OrganizationId}/*`;
 const ORG_ROOT = `arn:\${AWS::Partition}:organizations::\${AWS::AccountId}:root/\${OrganizationId}/*`;
@@ -124,6 +135,7 @@ const READ_TEMPLATES: PolicyStatement = {
   resources: [
     `arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, '*')}/${TEMPLATE_PREFIX}*`,
   ],
+  conditions: IN_CICD_ACCOUNT,
 };
 
 /**
@@ -273,6 +285,7 @@ const CUSTOMIZATION_STATEMENTS: readonly PolicyStatement[] = [
     resources: [
       `arn:\${AWS::Partition}:s3:::${artifactBucketName(`\${CicdAccountId}`, '*')}/${CUSTOMIZATION_TEMPLATE_PREFIX}*`,
     ],
+    conditions: IN_CICD_ACCOUNT,
   },
 ];
 
@@ -380,6 +393,7 @@ export const HANDLER_PERMISSIONS: Readonly<Record<RequestType, readonly PolicySt
       sid: 'ReadScpBundles',
       actions: ['s3:GetObject'],
       resources: [SCP_BUNDLE_OBJECTS],
+      conditions: IN_CICD_ACCOUNT,
     },
   ],
   PUT_SSM_PARAMETERS: [

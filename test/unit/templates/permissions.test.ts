@@ -19,6 +19,8 @@ const TEMPLATES = {
   sid: 'ReadProvisioningTemplates',
   actions: ['s3:GetObject'],
   resources: [`arn:\${AWS::Partition}:s3:::orgbridge-artifacts-\${CicdAccountId}-*/templates/*`],
+  // Only of buckets the cicd account owns: bucket names are global.
+  conditions: { StringEquals: { 'aws:ResourceAccount': `\${CicdAccountId}` } },
 };
 
 /**

@@ -66,7 +66,12 @@ describe('who may read SCP bundles', () => {
         .filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')))
         .flatMap((s) => {
           expect(s.Effect).toBe('Allow');
-          expect(s.Condition).toBeUndefined();
+          // Only of buckets the cicd account owns: bucket names are global.
+          expect(s.Condition).toEqual({
+            StringEquals: {
+              'aws:ResourceAccount': { 'Fn::Sub': [`\${CicdAccountId}`, { CicdAccountId: CICD }] },
+            },
+          });
           return [s.Action].flat().flatMap((a) => [s.Resource].flat().map((r) => [a, r]));
         })
         .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
