@@ -23,7 +23,10 @@ export function addMemberAccess(stack: Stack, access: MemberAccess, identityAcco
       description: `orgbridge: ${role.name} for group(s) ${role.groups.join(', ')} of the identity account`,
       assumeRolePolicyDocument: memberRoleTrustPolicy(role, identityAccountId, access.partition),
       managedPolicyArns: [...role.managedPolicyArns],
-      maxSessionDuration: 3600 * 4,
+      // No longer session than IAM's default hour: these roles are reached from a group role of
+      // the identity account, which is role chaining, and "role chaining limits your session to
+      // a maximum of one hour" whatever the role allows
+      // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining).
       tags: [{ key: 'orgbridge:groups', value: role.groups.join(' ') }],
     });
   }

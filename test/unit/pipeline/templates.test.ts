@@ -68,6 +68,17 @@ describe('account baseline', () => {
     expect(ofType(baseline, 'AWS::Backup::BackupVault')).toEqual([]);
   });
 
+  it('asks no session longer than role chaining allows of the roles people reach from a group role', () => {
+    // Group role (identity account) -> access role is role chaining: one hour at most, whatever
+    // the role allows (id_roles_terms-and-concepts.html#iam-term-role-chaining).
+    for (const role of ofType(baseline, 'AWS::IAM::Role')) {
+      expect(
+        role.Properties.MaxSessionDuration ?? 3600,
+        String(role.Properties.RoleName),
+      ).toBeLessThanOrEqual(3600);
+    }
+  });
+
   it('is shared by accounts with the same access (one upload for many accounts)', () => {
     expect(renderAccountBaseline(memberAccess(api, context), IDENTITY).sha256).toBe(baseline.sha256);
   });
