@@ -189,7 +189,14 @@ export function dnsPortsFor(clients: HandlerContext['clients']): DnsPorts {
   let ports = instancePorts.get(clients);
   if (!ports) {
     const route53 = route53Port(clients.route53());
-    const bucket = route53Bucket(systemClock, DNS_HANDLER_INSTANCES);
+    // In Lambda (which sets AWS_LAMBDA_FUNCTION_NAME in every function,
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
+    // up to DNS_HANDLER_INSTANCES instances run, each with a bucket of its own; elsewhere (the
+    // local runtime, one process) this one bucket serves every request.
+    const bucket = route53Bucket(
+      systemClock,
+      process.env.AWS_LAMBDA_FUNCTION_NAME ? DNS_HANDLER_INSTANCES : 1,
+    );
     ports = {
       route53,
       parameters: ssmParameterPort(clients.ssm()),
