@@ -84,22 +84,16 @@ export function sqsQueuePort(client: Client<SQSClient>, queueUrl: string): Queue
       }
     },
     async changeVisibility(handles, seconds) {
-      const { ChangeMessageVisibilityBatchCommand } = await sdk.sqs();
-      for (const batch of chunks(handles)) {
-        const out = await client.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: seconds })),
-          }),
+      // Per-entry failures (e.g. a receipt handle no longer valid) come back in a 200 answer.
+      const failed = (await visibilityChanges(client, queueUrl, handles, seconds)).filter(
+        (code) => code !== undefined,
+      );
+      if (failed.length) {
+        throw new OrgbridgeError(
+          'QUEUE_VISIBILITY_FAILED',
+          `setting the visibility of ${failed.length} message(s) of ${queueUrl} to ${seconds} s: ${failed.join(', ')}`,
+          { source: 'aws' },
         );
-        // Per-entry failures (e.g. a receipt handle no longer valid) come back in a 200 answer.
-        if (out.Failed?.length) {
-          throw new OrgbridgeError(
-            'QUEUE_VISIBILITY_FAILED',
-            `setting the visibility of ${out.Failed.length} message(s) of ${queueUrl} to ${seconds} s: ${out.Failed.map((f) => f.Code).join(', ')}`,
-            { source: 'aws' },
-          );
-        }
       }
     },
   };
@@ -118,24 +112,38 @@ export async function inFlightMessages(
   receiptHandles: readonly string[],
   seconds: number,
 ): Promise<boolean[]> {
-  const { ChangeMessageVisibilityBatchCommand } = await sdk.sqs();
-  const held: boolean[] = [];
-  for (const batch of chunks(receiptHandles)) {
-    let out: { Failed?: { Id?: string }[] | undefined };
-    try {
-      out = await client.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: seconds })),
-        }),
-      );
-    } catch (e) {
-      throw new AwsOperationError(`checking ${batch.length} receipt handle(s) of ${queueUrl}`, e);
-    }
-    const refused = new Set((out.Failed ?? []).map((f) => f.Id));
-    held.push(...batch.map((_, i) => !refused.has(String(i))));
+  try {
+    return (await visibilityChanges(client, queueUrl, receiptHandles, seconds)).map(
+      (code) => code === undefined,
+    );
+  } catch (e) {
+    throw new AwsOperationError(`checking ${receiptHandles.length} receipt handle(s) of ${queueUrl}`, e);
   }
-  return held;
+}
+
+/**
+ * ChangeMessageVisibilityBatch over `receiptHandles`, 10 a call: for each handle, the error code
+ * SQS answered for its entry, or undefined where it took the change. A failed call throws.
+ */
+async function visibilityChanges(
+  client: Client<SQSClient>,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+  seconds: number,
+): Promise<(string | undefined)[]> {
+  const { ChangeMessageVisibilityBatchCommand } = await sdk.sqs();
+  const codes: (string | undefined)[] = [];
+  for (const batch of chunks(receiptHandles)) {
+    const out = await client.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((h, i) => ({ Id: String(i), ReceiptHandle: h, VisibilityTimeout: seconds })),
+      }),
+    );
+    const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f.Code ?? 'Failed']));
+    codes.push(...batch.map((_, i) => failed.get(String(i))));
+  }
+  return codes;
 }
 
 export async function queueUrlOf(

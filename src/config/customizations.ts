@@ -229,14 +229,8 @@ function resourcesKeyOffset(doc: ReturnType<typeof parseDocument>): number | und
   return isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
 }
 
-/**
- * The template's declared parameters and the body to deploy (the deployer's boundary added to
- * roles and users that name none, src/config/customization-iam.ts), or undefined when the
- * template is unusable (reported). CloudFormation YAML uses short-form tags (`!Ref`, `!Sub`);
- * `yaml` keeps their values and only warns about the unknown tags, which is all this needs.
- */
 /** Where the first key repeated in one of the document's maps starts, if one is. */
-function secondKeyOffset(doc: ReturnType<typeof parseDocument>): { at: number; key: string } | undefined {
+function repeatedKey(doc: ReturnType<typeof parseDocument>): { at: number; key: string } | undefined {
   let found: { at: number; key: string } | undefined;
   visit(doc, {
     Map(_, map) {
@@ -256,6 +250,12 @@ function secondKeyOffset(doc: ReturnType<typeof parseDocument>): { at: number; k
   return found;
 }
 
+/**
+ * The template's declared parameters and the body to deploy (the deployer's boundary added to
+ * roles and users that name none, src/config/customization-iam.ts), or undefined when the
+ * template is unusable (reported). CloudFormation YAML uses short-form tags (`!Ref`, `!Sub`);
+ * `yaml` keeps their values and only warns about the unknown tags, which is all this needs.
+ */
 function readTemplate(
   template: SourceFile,
   errors: OrgbridgeError[],
@@ -280,7 +280,7 @@ function readTemplate(
   if (first) {
     const duplicate = first.code === 'DUPLICATE_KEY';
     // yaml places a duplicate at its map; the second key is what to point at.
-    const dup = duplicate ? secondKeyOffset(doc) : undefined;
+    const dup = duplicate ? repeatedKey(doc) : undefined;
     const [line = 1, column = 1] =
       dup !== undefined
         ? [lineCounter.linePos(dup.at).line, lineCounter.linePos(dup.at).col]

@@ -86,9 +86,15 @@ function linkNotRead(path: string): OrgbridgeError {
   );
 }
 
+/** The first of `variants` (other spellings of a file's name) present in `root`. */
+async function presentVariant(root: string, variants: readonly string[]): Promise<string | undefined> {
+  for (const variant of variants) if ((await readOptional(join(root, variant))) !== undefined) return variant;
+  return undefined;
+}
+
 async function missingAccountsFile(root: string): Promise<OrgbridgeError> {
-  for (const variant of ACCOUNTS_FILE_VARIANTS) {
-    if ((await readOptional(join(root, variant))) === undefined) continue;
+  const variant = await presentVariant(root, ACCOUNTS_FILE_VARIANTS);
+  if (variant) {
     return new OrgbridgeError('DSL_MISSING_FILE', `no ${ACCOUNTS_FILE} in ${root}, but there is ${variant}`, {
       location: { file: variant, line: 1, column: 1 },
       hint: `rename ${variant} to ${ACCOUNTS_FILE}: orgbridge reads that one name only`,
@@ -100,20 +106,18 @@ async function missingAccountsFile(root: string): Promise<OrgbridgeError> {
 }
 
 async function misspelledEcrFile(root: string): Promise<OrgbridgeError[]> {
-  for (const variant of ECR_FILE_VARIANTS) {
-    if ((await readOptional(join(root, variant))) === undefined) continue;
-    return [
-      new OrgbridgeError(
-        'DSL_MISSING_FILE',
-        `${variant} is not read: the ECR repositories are in ${ECR_FILE}`,
-        {
-          location: { file: variant, line: 1, column: 1 },
-          hint: `rename ${variant} to ${ECR_FILE}: orgbridge reads that one name only, and without it sync-ecr would delete every repository it manages`,
-        },
-      ),
-    ];
-  }
-  return [];
+  const variant = await presentVariant(root, ECR_FILE_VARIANTS);
+  if (!variant) return [];
+  return [
+    new OrgbridgeError(
+      'DSL_MISSING_FILE',
+      `${variant} is not read: the ECR repositories are in ${ECR_FILE}`,
+      {
+        location: { file: variant, line: 1, column: 1 },
+        hint: `rename ${variant} to ${ECR_FILE}: orgbridge reads that one name only, and without it sync-ecr would delete every repository it manages`,
+      },
+    ),
+  ];
 }
 
 async function isLink(path: string): Promise<boolean> {

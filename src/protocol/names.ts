@@ -166,7 +166,6 @@ export const LOGS_NAMES = {
   bucket: (logsAccountId: string, region: string) => `${PREFIX}-logs-${logsAccountId}-${region}`,
 } as const;
 
-/** The CloudWatch namespace of the handlers' metrics (src/runtime/metrics.ts, the dashboard). */
 /**
  * DNS handler instances Lambda may run at once: the SQS event source mapping's
  * MaximumConcurrency (the handler stack sets it from this), whose smallest value is 2
@@ -175,6 +174,7 @@ export const LOGS_NAMES = {
  */
 export const DNS_HANDLER_INSTANCES = 2;
 
+/** The CloudWatch namespace of the handlers' metrics (src/runtime/metrics.ts, the dashboard). */
 export const METRICS_NAMESPACE = 'orgbridge';
 
 /**

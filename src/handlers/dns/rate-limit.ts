@@ -4,9 +4,9 @@ import type { Clock } from '../accounts/lifecycle.js';
  * Route 53 answers more than 5 requests per second per account with Throttling
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests).
  * A token bucket in front of every Route 53 call keeps the handler under it. Lambda runs up to
- * DNS_HANDLER_INSTANCES (src/protocol/names.ts) instances of the DNS handler at once, each with its own bucket, so each
- * takes its share of the rate; the SDK's retry strategy absorbs the rest (Throttling,
- * PriorRequestNotComplete).
+ * DNS_HANDLER_INSTANCES (src/protocol/names.ts) instances of the DNS handler at once, each with
+ * its own bucket, so each takes its share of the rate; the SDK's retry strategy absorbs the rest
+ * (Throttling, PriorRequestNotComplete).
  */
 export const ROUTE53_REQUESTS_PER_SECOND = 5;
 
@@ -60,8 +60,10 @@ export class TokenBucket {
   }
 }
 
-/** The bucket the DNS handlers use by default: Route 53's 5 requests/s, no burst above it. */
-/** One caller's share of Route 53's rate, when `sharedBy` callers with a bucket each run at once. */
+/**
+ * The bucket of the DNS handlers: Route 53's 5 requests/s, no burst above it, or one caller's
+ * share of it when `sharedBy` callers with a bucket each run at once.
+ */
 export function route53Bucket(clock: Clock, sharedBy = 1): TokenBucket {
   const ratePerSecond = ROUTE53_REQUESTS_PER_SECOND / sharedBy;
   return new TokenBucket({ ratePerSecond, capacity: Math.max(1, Math.floor(ratePerSecond)), clock });

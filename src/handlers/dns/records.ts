@@ -2,6 +2,7 @@ import type { MessagingLog } from '../../bus/log.js';
 import type { Detail, ReplyBody } from '../../protocol/catalog.js';
 import { DNS_HANDLER_INSTANCES } from '../../protocol/names.js';
 import { systemClock } from '../accounts/lifecycle.js';
+import { awsErrorName } from '../accounts/ports.js';
 import { type HandlerContext, type HandlerRegistration, RequestRejected } from '../types.js';
 import { authorizeDnsRecord, type DnsAuthorization, normaliseDnsName } from './authorize.js';
 import { type HostedZone, type RecordSet, route53Port, ssmParameterPort } from './ports.js';
@@ -33,13 +34,6 @@ export type DnsFailureCode =
  * queue, where any member could keep such messages coming and hide real failures.
  */
 const ROUTE53_REFUSALS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
-
-function route53Refusal(e: unknown): string | undefined {
-  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
-  return cause instanceof Error && ROUTE53_REFUSALS.has(cause.name)
-    ? `${cause.name}: ${cause.message}`
-    : undefined;
-}
 
 export interface DnsRecordWritten {
   readonly name: string;
@@ -136,9 +130,11 @@ export function dnsRecordWriter(deps: DnsRecordWriterDeps): DnsRecordWriter {
       try {
         await deps.route53.upsert(zone.id, { ...record, name: verdict.name });
       } catch (e) {
-        const refusal = route53Refusal(e);
-        if (refusal === undefined) throw e;
-        return refuse('DNS_RECORD_REFUSED', `Route 53 refused ${record.type} ${verdict.name}: ${refusal}`);
+        if (!ROUTE53_REFUSALS.has(awsErrorName(e) ?? '')) throw e;
+        return refuse(
+          'DNS_RECORD_REFUSED',
+          `Route 53 refused ${record.type} ${verdict.name}: ${(e as Error).message}`,
+        );
       }
       deps.log.info(`${request}: upserted ${record.type} ${verdict.name}`, {
         sender,

@@ -5,7 +5,6 @@ import { requireZones, type ZonePort } from './availability-zones.js';
 import type { DeployOptions } from './deploy-stack.js';
 import type { CloudFormationPort } from './ports.js';
 import type { HandlerResult } from './put-ssm-parameters.js';
-import { checkTemplateUrl } from './template-origin.js';
 import { updateStackFromUrl } from './update-stack.js';
 
 /** What CREATE_VPC carries besides the envelope. */
@@ -28,15 +27,15 @@ export async function createVpc(
   cicdAccountId: string,
   options: DeployOptions & { readonly roleArn?: string } = {},
 ): Promise<HandlerResult> {
-  const origin = { type: 'CREATE_VPC', cicdAccountId, region: request.region };
-  // A template of unknown origin is refused before any AWS call.
-  checkTemplateUrl(origin.type, request.template_url, origin);
-  await requireZones(zones, request.region, vpcZoneCount(request.nat_gateway_count));
   const deployed = await updateStackFromUrl(
     cfn,
     { stack_name: RUNTIME_STACKS.vpc, template_url: request.template_url },
-    origin,
-    options,
+    { type: 'CREATE_VPC', cicdAccountId, region: request.region },
+    // After the template's origin is checked, so one of unknown origin makes no AWS call.
+    {
+      ...options,
+      prepare: () => requireZones(zones, request.region, vpcZoneCount(request.nat_gateway_count)),
+    },
   );
   return {
     changed: deployed.changed,

@@ -10,7 +10,6 @@ import { updateIamSettings } from './iam-settings.js';
 import { cloudFormationPort, iamSettingsPort, ssmPort, stackInstancesPort } from './ports.js';
 import { putSsmParameters } from './put-ssm-parameters.js';
 import { stackInstanceStatus } from './stack-instance-status.js';
-import { checkTemplateUrl } from './template-origin.js';
 import { updateStackFromUrl } from './update-stack.js';
 
 /**
@@ -82,13 +81,15 @@ async function deployAllowedStack<
   }
   const { stack_name, template_url, account_id } = detail;
   const origin = { type, cicdAccountId: ctx.sender.id, region: region ?? homeRegionOf(ctx) };
-  checkTemplateUrl(type, template_url, origin);
-  await prepare?.();
   const result = await updateStackFromUrl(
     cloudFormationPort(ctx.clients.cloudFormation(region)),
     { stack_name, template_url, ...(account_id ? { account_id } : {}) },
     origin,
-    { roleArn: serviceRole(ctx, serviceRoleName), maxWaitMs: handlerWaitMs(type, ctx.remainingTimeMs) },
+    {
+      roleArn: serviceRole(ctx, serviceRoleName),
+      maxWaitMs: handlerWaitMs(type, ctx.remainingTimeMs),
+      ...(prepare ? { prepare } : {}),
+    },
   );
   return {
     request_type: type,

@@ -30,9 +30,14 @@ export async function updateStackFromUrl(
   cfn: CloudFormationPort,
   request: UpdateStackRequest,
   origin: TemplateOrigin & { readonly type: string },
-  options: DeployOptions & { readonly roleArn?: string } = {},
+  options: DeployOptions & {
+    readonly roleArn?: string;
+    /** Runs once the template's origin is known to be allowed, before the stack is deployed. */
+    readonly prepare?: () => Promise<unknown>;
+  } = {},
 ): Promise<HandlerResult> {
   checkTemplateUrl(origin.type, request.template_url, origin);
+  await options.prepare?.();
   const outcome = await deployStack(
     cfn,
     {

@@ -252,7 +252,7 @@ export function lambdaHandler(
     options.provenance ??
     (async (records: readonly SQSRecord[], runtime: LambdaRuntime, accountId: string) => {
       const own = { accountId, region: runtime.settings.region, visibility: runtime.settings.consumedQueues };
-      return (await recordsOfOwnQueues(records, own, runtime.clients.sqs(), queueUrls, runtime.log)).proven;
+      return recordsOfOwnQueues(records, own, runtime.clients.sqs(), queueUrls, runtime.log);
     });
   return async (event, context) => {
     building ??= lambdaRuntime(kind, handlers, options.env ?? process.env, options.members).catch(

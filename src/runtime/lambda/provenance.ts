@@ -30,18 +30,13 @@ export interface OwnQueues {
   readonly visibility: ReadonlyMap<string, number>;
 }
 
-export interface RecordProvenance {
-  readonly proven: SQSRecord[];
-  readonly refused: number;
-}
-
 export async function recordsOfOwnQueues(
   records: readonly SQSRecord[],
   own: OwnQueues,
   sqs: Client<SQSClient>,
   urls: Map<string, Promise<string>>,
   log: MessagingLog,
-): Promise<RecordProvenance> {
+): Promise<SQSRecord[]> {
   const byQueue = new Map<string, SQSRecord[]>();
   for (const record of records) {
     const list = byQueue.get(record.eventSourceARN) ?? [];
@@ -49,12 +44,10 @@ export async function recordsOfOwnQueues(
     byQueue.set(record.eventSourceARN, list);
   }
   const held = new Set<SQSRecord>();
-  let refused = 0;
   for (const [arn, list] of byQueue) {
     const [, , service, region, account, name = ''] = arn.split(':');
     const seconds = own.visibility.get(name);
     if (service !== 'sqs' || region !== own.region || account !== own.accountId || seconds === undefined) {
-      refused += list.length;
       log.error('records refused: not from a queue of this function', {
         eventSourceARN: arn,
         records: list.length,
@@ -75,16 +68,14 @@ export async function recordsOfOwnQueues(
     );
     list.forEach((record, i) => {
       if (inFlight[i]) held.add(record);
-      else {
-        refused++;
+      else
         log.error('record refused: its receipt handle is no message of the queue in flight', {
           eventSourceARN: arn,
           messageId: record.messageId,
         });
-      }
     });
   }
-  return { proven: records.filter((r) => held.has(r)), refused };
+  return records.filter((r) => held.has(r));
 }
 
 /** ORGBRIDGE_CONSUMED_QUEUES: JSON {queue name: visibility timeout in seconds}; undefined if invalid. */

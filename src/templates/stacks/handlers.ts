@@ -286,7 +286,7 @@ function addIdempotencyTable(stack: Stack, topology: KindTopologyView): void {
  */
 function runtimeStatements(options: HandlerOptions, functionName: string): PolicyStatement[] {
   const { topology } = options;
-  const consumed = [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
+  const consumed = lambdaQueues(topology);
   const arn = (service: string, resource: string) =>
     `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`;
   return [
@@ -384,7 +384,7 @@ function addHandlerFunction(
   addFunctionAlarms(stack, fn, parts.functionName);
   const maximumConcurrency = HANDLER_MAX_CONCURRENCY[kind];
   const batchingWindow = HANDLER_BATCHING_WINDOW_SECONDS[kind];
-  for (const view of [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer)) {
+  for (const view of lambdaQueues(topology)) {
     new CfnEventSourceMapping(stack, `${logicalId(view.name)}Source`, {
       functionName: fn.ref,
       eventSourceArn: (parts.queues.get(view.name) as CfnQueue).attrArn,
@@ -395,6 +395,11 @@ function addHandlerFunction(
       ...(batchingWindow ? { maximumBatchingWindowInSeconds: batchingWindow } : {}),
     });
   }
+}
+
+/** The queues the kind's Lambda consumes (an event source mapping each): all but the reply queue. */
+function lambdaQueues(topology: KindTopologyView): QueueView[] {
+  return [topology.handlerQueue, ...topology.extraQueues].filter((q) => q.lambdaConsumer);
 }
 
 /** What the runtime of src/runtime reads at cold start (documented in docs/architecture.md). */
@@ -408,11 +413,7 @@ export function handlerEnvironment(options: HandlerOptions): Record<string, stri
     // The queues whose event source mappings invoke the function: the runtime handles only
     // records it can prove are their messages (src/runtime/lambda/provenance.ts).
     ORGBRIDGE_CONSUMED_QUEUES: JSON.stringify(
-      Object.fromEntries(
-        [options.topology.handlerQueue, ...options.topology.extraQueues]
-          .filter((q) => q.lambdaConsumer)
-          .map((q) => [q.name, q.visibilityTimeoutSeconds]),
-      ),
+      Object.fromEntries(lambdaQueues(options.topology).map((q) => [q.name, q.visibilityTimeoutSeconds])),
     ),
     ORGBRIDGE_IDEMPOTENCY_TABLE: options.topology.idempotencyTable,
     ORGBRIDGE_ORGANIZATION_ID: options.organizationId,
